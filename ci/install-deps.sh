@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Installs every build and run dependency of faultline from Debian's packages.
+# Idempotent: packages already present are left as they are. Needs root.
+set -euo pipefail
+
+packages=(
+  # build
+  build-essential cmake pkg-config git
+  # required libraries
+  libgtest-dev libgmock-dev libnetfilter-queue-dev libmnl-dev libyaml-cpp-dev libpcap-dev
+  # preferred libraries
+  libfmt-dev nlohmann-json3-dev libpugixml-dev libcli11-dev
+  # run time: iptables-restore inside the wire namespace, iproute2 for --keep
+  iptables iproute2
+  # schema validation of the JUnit output in tests
+  libxml2-utils
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "install-deps: all ${#packages[@]} packages present"
+  exit 0
+fi
+
+if [ "$(id -u)" -ne 0 ]; then
+  echo "install-deps: missing packages (${missing[*]}) and not root: run as root" >&2
+  exit 1
+fi
+
+export DEBIAN_FRONTEND=noninteractive
+echo "install-deps: installing ${missing[*]}"
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${missing[@]}"

@@ -1,0 +1,75 @@
+// Lab: the private network of one case.
+//
+//  host netns "client"        wire netns               host netns "server"
+//  eth0 198.18.1.2/24 <-veth-> w-client 198.18.1.1  ...  w-server 198.18.2.1 <-veth-> eth0 198.18.2.2
+//       2001:2:0:1::2/64            2001:2:0:1::1             2001:2:0:2::1          2001:2:0:2::2
+//
+// Host i (1-based, in the order of LabSpec::hosts) sits on 198.18.i.0/24 and
+// 2001:2:0:i::/64; the wire holds .1 / ::1 of each and forwards. Each host
+// routes 198.18.0.0/15 and 2001:2::/48 via the wire and has no default route,
+// so lab traffic cannot leave the lab. Both families are always configured.
+//
+// Namespaces are anonymous: the Lab holds an fd to each, and the kernel frees
+// them (with their links) when the last fd closes — on destruction, or when
+// the process dies by any signal. The host's own namespace is never changed.
+// Offloads (TSO, GSO, GRO, tx checksum) are off on every lab link so that each
+// packet the wire sees is one real segment with a real checksum. IPv6
+// addresses are added with IFA_F_NODAD. Build() returns only once every link
+// is operationally UP.
+//
+// Threads: Build() and Lab methods may be called from any thread, and labs on
+// different threads are independent. Build() temporarily moves the calling
+// thread into the lab's namespaces (setns is per-thread) and always moves it
+// back.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "harness/common/status.h"
+#include "harness/common/unique_fd.h"
+#include "harness/model/case.h"
+
+namespace faultline {
+
+struct LabSpec {
+  std::vector<HostSpec> hosts;  // at least one; names unique
+};
+
+struct LabHost {
+  std::string name;
+  int index = 0;             // 1-based, the subnet number
+  UniqueFd netns;            // fd of the host's network namespace
+  std::string ifname;        // "eth0"
+  std::string wire_ifname;   // the wire's end: "w-" + name
+  std::string addr4, addr6;  // host addresses
+  std::string gw4, gw6;      // the wire's addresses on this link
+  std::string Address(Family f) const { return f == Family::kIPv4 ? addr4 : addr6; }
+};
+
+class Lab {
+ public:
+  // Builds the lab. Errors name the host and what failed; an unknown sysctl
+  // is kInvalidInput, one the kernel refuses with EPERM/EACCES (e.g. a
+  // congestion control not allowed in child namespaces) is kUnsupported.
+  static StatusOr<std::unique_ptr<Lab>> Build(const LabSpec& spec);
+  ~Lab();
+
+  const std::vector<LabHost>& hosts() const { return hosts_; }
+  const LabHost* host(const std::string& name) const;
+  int wire_netns() const { return wire_netns_.get(); }
+
+ private:
+  Lab() = default;
+  std::vector<LabHost> hosts_;
+  UniqueFd wire_netns_;
+};
+
+// Runs `fn` with the calling thread inside the network namespace `netns_fd`
+// and moves the thread back to its previous namespace afterwards, whatever fn
+// returns. Sockets fn creates stay bound to that namespace.
+Status InNetns(int netns_fd, const std::function<Status()>& fn);
+
+}  // namespace faultline

@@ -1,0 +1,30 @@
+// Loading case files: YAML (yaml-cpp) into the case model.
+//
+// Every error is kInvalidInput with a message that starts with
+// "FILE:LINE:COLUMN: " and says what was found and what was expected, e.g.
+//   cases/a.yaml:7:5: unknown key 'timeot' in case (did you mean 'timeout'?)
+//   cases/a.yaml:9:14: 'timeout' must be a duration such as 10s or 500ms, not 'ten'
+// The first error ends the load. Loading never throws and never crashes, on
+// any input.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "harness/common/status.h"
+#include "harness/model/case.h"
+
+namespace faultline {
+
+// Parses one case from `text`; `file` is the name used in locations.
+StatusOr<Case> LoadCaseText(const std::string& text, const std::string& file);
+
+// Reads and parses a case file.
+StatusOr<Case> LoadCaseFile(const std::string& path);
+
+// Expands paths (files, and directories searched recursively for *.yaml and
+// *.yml) into a sorted, de-duplicated list of case files. A path that does
+// not exist is an error; a directory with no cases is not.
+StatusOr<std::vector<std::string>> FindCaseFiles(const std::vector<std::string>& paths);
+
+}  // namespace faultline

@@ -1,0 +1,247 @@
+// The case model: what a case file says, as plain typed structs.
+//
+// The loader (harness/loader) builds these from YAML; the runner executes
+// them; reports print them. Every element that a message may need to point
+// at carries the SourceLoc it was read from. Nothing here knows about YAML,
+// namespaces or sockets' live state: this is the "script" side, what the
+// case asks for; the "live" side is what the peers and the wire observed.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "harness/common/duration.h"
+#include "harness/model/source_loc.h"
+
+namespace faultline {
+
+enum class Family { kIPv4, kIPv6 };
+const char* FamilyName(Family f);  // "ipv4" / "ipv6"
+
+// An inclusive integer range; a single value is {v, v}.
+struct IntRange {
+  int64_t lo = 0;
+  int64_t hi = 0;
+  bool Contains(int64_t v) const { return v >= lo && v <= hi; }
+  std::string ToString() const;  // "5" or "[1, 100]"
+};
+
+// ---------------------------------------------------------------- hosts --
+
+struct HostSpec {
+  std::string name;  // identifier: [a-z][a-z0-9_-]*, at most 12 characters
+  SourceLoc loc;
+  // Sysctl keys in dotted form ("net.ipv4.tcp_syn_retries") to the value
+  // written, in the order the case gave them. Only net.* keys: they are the
+  // per-network-namespace ones.
+  std::vector<std::pair<std::string, std::string>> sysctls;
+  int mtu = 1500;  // of the host's lab link (and the wire's end of it)
+};
+
+// ------------------------------------------------------------ addresses --
+
+// Where a socket call points: "server:8080", "any:0", "198.18.2.2:80",
+// "[2001:2:0:2::2]:80". Resolved against the lab by the runner.
+struct Endpoint {
+  enum class Kind { kHost, kAny, kLiteral };
+  Kind kind = Kind::kAny;
+  std::string host;     // kHost: the host's name
+  std::string literal;  // kLiteral: numeric address text, without brackets
+  uint16_t port = 0;
+  std::string ToString() const;  // as written, normalised
+};
+
+// ---------------------------------------------------------- expectations --
+
+// What a step's call must have returned. An unset field is not checked.
+// A step with no `expect:` at all must succeed (ret >= 0).
+struct Expect {
+  SourceLoc loc;
+  enum class RetKind { kUnset, kValue, kOk, kError };
+  RetKind ret_kind = RetKind::kUnset;
+  int64_t ret_value = 0;           // kValue
+  std::vector<int> errnos;         // any one of these (implies ret == -1)
+  std::optional<IntRange> bytes;   // bytes sent/received
+  std::optional<std::string> data; // exact bytes received
+  std::optional<DurationRange> took;
+  std::optional<int64_t> value;    // getsockopt result (SO_LINGER: l_linger)
+  std::vector<std::string> revents;  // poll: exact set, e.g. ["in", "hup"]
+  bool has_revents = false;
+  bool empty() const;
+};
+
+// ------------------------------------------------------------ socket calls --
+
+enum class Op {
+  kSocket,      // socket: tcp|udp                 as: NAME, nonblock
+  kBind,        // bind: FD          addr: ENDPOINT
+  kListen,      // listen: FD | PORT backlog: N  (PORT: socket+bind any+listen)
+  kAccept,      // accept: FD        as: NAME
+  kConnect,     // connect: FD to: ENDPOINT | connect: ENDPOINT as: NAME
+  kSend,        // send: FD          data | size, flags
+  kWrite,       // write: FD         data | size
+  kRecv,        // recv: FD          size, flags, until
+  kRead,        // read: FD          size
+  kSendto,      // sendto: FD        to: ENDPOINT, data | size
+  kRecvfrom,    // recvfrom: FD      size
+  kShutdown,    // shutdown: FD      how: rd|wr|rdwr
+  kClose,       // close: FD
+  kDup,         // dup: FD           as: NAME
+  kSetsockopt,  // setsockopt: FD    opt: NAME, value
+  kGetsockopt,  // getsockopt: FD    opt: NAME
+  kNonblock,    // nonblock: FD      value: true|false
+  kPoll,        // poll: FD          events: [in, out], timeout: DURATION
+  kSleep,       // sleep: DURATION  (not for synchronisation: for pacing)
+  kSendfile,    // sendfile: FD      size
+};
+const char* OpName(Op op);  // the YAML key: "connect", "setsockopt", ...
+
+// Socket options a case can name. Level and optname are derived from it.
+enum class SockOpt {
+  kSoReuseaddr, kSoReuseport, kSoLinger, kSoRcvbuf, kSoSndbuf, kSoKeepalive,
+  kSoError, kTcpNodelay, kTcpCork, kTcpUserTimeout, kTcpKeepidle,
+  kTcpKeepintvl, kTcpKeepcnt, kTcpMaxseg, kTcpCongestion,
+};
+const char* SockOptName(SockOpt opt);  // "SO_REUSEADDR", ...
+
+struct SocketCall {
+  Op op = Op::kSocket;
+  std::string fd;  // the socket the call is on; empty for new sockets
+  std::string as;  // name given to the fd the call creates (socket, accept, dup, ...)
+
+  // socket / listen PORT / connect ENDPOINT
+  enum class Proto { kTcp, kUdp } proto = Proto::kTcp;
+  bool nonblock = false;
+
+  std::optional<Endpoint> endpoint;  // bind addr, connect/sendto to, listen PORT
+  int backlog = 128;
+
+  // send/write/sendto/sendfile: either data (exact bytes) or size (that many
+  // bytes of a fixed pattern); recv/read/recvfrom: size is the buffer size.
+  std::optional<std::string> data;
+  int64_t size = 0;
+  std::vector<std::string> flags;  // MSG_* names: MSG_PEEK, MSG_DONTWAIT, MSG_WAITALL, MSG_MORE
+  std::optional<std::string> until;  // recv: read until this delimiter (or EOF / size)
+
+  int how = 0;  // shutdown: SHUT_RD / SHUT_WR / SHUT_RDWR
+
+  std::optional<SockOpt> opt;
+  int64_t opt_value = 0;                 // int options; SO_LINGER: l_linger
+  bool linger_on = false;                // SO_LINGER: l_onoff
+  std::string opt_text;                  // TCP_CONGESTION: algorithm name
+
+  std::vector<std::string> events;  // poll: "in", "out", "pri", "rdhup"
+  Duration timeout{0};              // poll timeout; sleep duration
+};
+
+// A step of the timeline. Exactly one of the alternatives.
+struct CallStep {
+  std::string host;  // which peer runs it
+  SocketCall call;
+  bool async = false;   // start and go on; `await` joins it
+  std::string id;       // name for `await` (defaults to `as`)
+  Expect expect;
+  bool has_expect = false;
+};
+struct AwaitStep {
+  std::string id;
+};
+
+struct Step {
+  SourceLoc loc;
+  int index = 0;       // 1-based position in `steps:`
+  std::string label;   // optional `label:`; fault `hold ... until: {step: LABEL}`
+  std::variant<CallStep, AwaitStep> body;
+  // One line for logs: "client: connect c to server:8080".
+  std::string Describe() const;
+};
+
+// ---------------------------------------------------------------- faults --
+
+enum class Proto { kAny, kTcp, kUdp, kIcmp };
+
+// TCP segment classes a match can name (all listed ones must hold):
+//   SYN      SYN set, ACK clear          SYN-ACK  SYN and ACK set
+//   ACK      pure ACK: ACK set, no SYN/FIN/RST, no payload
+//   FIN      FIN set                      RST      RST set
+//   PSH      PSH set                      DATA     payload length > 0
+enum class TcpClass { kSyn, kSynAck, kAck, kFin, kRst, kPsh, kData };
+const char* TcpClassName(TcpClass c);  // "SYN", "SYN-ACK", ...
+
+struct FaultMatch {
+  std::string from;  // host name the packet comes from; empty: any
+  std::string to;    // host name the packet goes to; empty: any
+  Proto proto = Proto::kAny;
+  std::vector<TcpClass> tcp;          // implies proto tcp
+  std::optional<IntRange> length;     // transport payload bytes
+  std::optional<IntRange> seq;        // relative to the sender's ISN
+  std::optional<IntRange> ack;        // relative to the receiver's ISN
+  // Occurrence among the packets that match everything above, counted per
+  // connection and direction (UDP: per 4-tuple and direction), 1-based.
+  std::optional<int64_t> nth;    // only the Nth
+  std::optional<int64_t> first;  // the first N
+  std::optional<int64_t> every;  // every Nth (N, 2N, ...)
+  std::optional<int64_t> after;  // every one after the Kth
+  std::optional<DurationRange> window;  // time since the case started
+  std::optional<double> probability;    // (0, 1]; drawn from the case seed
+};
+
+enum class ActionKind {
+  kDrop,       // the packet never arrives
+  kDelay,      // released after `delay`, other packets keep flowing
+  kReorder,    // hold `count` matching packets, release in `order`
+  kSwap,       // hold one, release it right after the next packet (same direction)
+  kDuplicate,  // deliver the packet and `copies` extra copies
+  kHold,       // hold until an event, then release or drop
+  kCorrupt,    // flip a payload byte (checksum left wrong): the receiver drops it
+  kInjectRst,  // drop the packet and send a valid RST to `toward` instead
+  kRateLimit,  // at most `rate` packets per `per`; the excess is dropped
+};
+const char* ActionName(ActionKind k);  // "drop", "delay", ...
+
+struct FaultAction {
+  ActionKind kind = ActionKind::kDrop;
+  Duration delay{0};          // kDelay
+  int count = 0;              // kReorder: how many packets to hold
+  std::vector<int> order;     // kReorder: 1-based release order, a permutation
+  int copies = 1;             // kDuplicate
+  // kHold: release (or drop) when the step with this label starts, or after
+  // `hold_for` since the packet was held, whichever is set.
+  std::string until_step;
+  std::optional<Duration> hold_for;
+  bool then_drop = false;
+  std::string toward;         // kInjectRst: host name
+  int rate = 0;               // kRateLimit
+  Duration per{0};
+};
+
+struct Fault {
+  SourceLoc loc;
+  int index = 0;  // 1-based position in `faults:`; packet logs name it "fault N"
+  FaultMatch match;
+  FaultAction action;
+  std::string Describe() const;  // "drop client->any tcp SYN nth 1"
+};
+
+// ------------------------------------------------------------------ case --
+
+struct Case {
+  SourceLoc loc;              // file, line 1
+  std::string name;
+  std::string description;
+  std::vector<std::string> tags;
+  std::vector<Family> families = {Family::kIPv4, Family::kIPv6};
+  Duration timeout = std::chrono::seconds(20);
+  std::optional<uint64_t> seed;  // for probability matches; chosen and recorded if unset
+  std::vector<HostSpec> hosts;   // default: client and server
+  std::vector<Fault> faults;
+  std::vector<Step> steps;
+
+  const HostSpec* FindHost(const std::string& name) const;
+};
+
+}  // namespace faultline

@@ -1,0 +1,86 @@
+// The "live" side: what happened when a case ran. Built by the runner and
+// the wire, read by the reports. Times are CLOCK_MONOTONIC nanoseconds unless
+// a field says otherwise; `*_offset_ns` fields count from the case start.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "harness/model/case.h"
+
+namespace faultline {
+
+// One line of the packet log: what crossed the wire and what was done to it.
+struct PacketRecord {
+  uint64_t seq_no = 0;       // 1-based arrival order at the wire
+  int64_t arrival_ns = 0;    // when the queue handed it to the wire
+  int64_t release_ns = 0;    // when it was released (== arrival for pass); 0 if dropped
+  std::string from, to;      // host names ("" if the address is not a lab host's)
+  std::string proto;         // "tcp", "udp", "icmp", "icmpv6", "other"
+  std::string flags;         // TCP, tcpdump style: "S", "S.", ".", "F.", "P.", "R", ...
+  uint16_t sport = 0, dport = 0;
+  uint32_t seq = 0, ack = 0;          // raw
+  uint32_t rel_seq = 0, rel_ack = 0;  // relative to each side's ISN (TCP)
+  bool has_rel = false;               // ISNs known for this connection
+  uint32_t payload_len = 0;
+  uint32_t wire_len = 0;  // IP packet length
+  int fault = 0;          // 1-based index of the fault that matched, 0 none
+  std::string action;     // "pass", "drop", "delay 200ms", "duplicate", "reorder 2/3", ...
+  bool is_copy = false;   // a copy the wire made (duplicate) or a packet it injected
+  std::string Summary() const;  // "client > server S. seq 0 ack 1 len 0"
+};
+
+enum class Outcome { kPass, kFail, kError, kSkip };
+const char* OutcomeName(Outcome o);  // "pass", "fail", "error", "skip"
+
+// One executed (or attempted) step.
+struct StepRecord {
+  int step_index = 0;      // Step::index
+  SourceLoc loc;
+  std::string description; // Step::Describe()
+  std::string host;
+  bool ran = false;        // false: never started (an earlier step failed)
+  bool finished = false;   // false: still running at the end / hung
+  int64_t ret = 0;
+  int err = 0;
+  int64_t bytes = 0;
+  std::string data;        // received bytes (possibly truncated), for display
+  int64_t start_offset_ns = 0;
+  int64_t took_ns = 0;
+  std::string expected;    // "ret 0, took [900ms, 1.6s]", "" when default (success)
+  std::string actual;      // "ret -1 ECONNREFUSED, took 1.2ms"
+  bool ok = true;          // expectation held
+  std::string failure;     // why not, when !ok
+};
+
+struct CaseResult {
+  std::string name;           // Case::name
+  std::string variant;        // "ipv4" / "ipv6"
+  std::string file;           // case file path as given
+  std::string description;
+  std::vector<std::string> tags;
+  Outcome outcome = Outcome::kPass;
+  // For fail/error/skip: the first unmet expectation or the fault, with
+  // file:line and expected vs actual.
+  std::string message;
+  SourceLoc message_loc;
+  int64_t start_unix_ms = 0;  // wall clock, for reports
+  int64_t duration_ns = 0;
+  uint64_t seed = 0;
+  std::vector<StepRecord> steps;
+  std::vector<PacketRecord> packets;
+  std::string pcap_path;      // "" if none was written
+  std::string FullName() const { return name + " [" + variant + "]"; }
+};
+
+struct RunResult {
+  std::vector<CaseResult> cases;
+  int64_t start_unix_ms = 0;
+  int64_t duration_ns = 0;
+  std::string kernel;        // uname -r
+  std::string command_line;
+  int Count(Outcome o) const;
+};
+
+}  // namespace faultline

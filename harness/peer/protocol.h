@@ -1,0 +1,85 @@
+// The runner <-> peer protocol.
+//
+// One peer process runs per lab host, inside that host's network namespace.
+// The runner talks to it over an AF_UNIX SOCK_SEQPACKET socketpair: each
+// message is one datagram holding one CBOR-encoded object (nlohmann::json's
+// to_cbor), so binary payloads travel as CBOR byte strings and a message can
+// never be torn or merged. At most kMaxMessageBytes per message.
+//
+// Runner -> peer: Request. Peer -> runner: exactly one Reply per Request, with
+// the same id, in completion order (not request order: async calls may
+// finish later). When the control socket reaches EOF the peer exits at once
+// (the runner died or is done): no peer outlives its runner.
+//
+// Addresses in a Request are numeric and already resolved by the runner: the
+// peer knows nothing about host names or the case file.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "harness/common/status.h"
+#include "harness/model/case.h"
+
+namespace faultline::peer {
+
+inline constexpr size_t kMaxMessageBytes = 192 * 1024;
+// Received bytes a Reply carries back at most; `bytes` always has the full count.
+inline constexpr size_t kMaxReplyData = 64 * 1024;
+
+struct Request {
+  uint64_t id = 0;
+  Op op = Op::kSocket;
+  std::string fd;  // name of the socket the call is on
+  std::string as;  // name for the fd the call creates
+  int family = 0;  // AF_INET / AF_INET6 (socket, listen PORT, connect ENDPOINT)
+  bool udp = false;
+  bool nonblock = false;
+  std::string addr;  // numeric address ("198.18.2.2", "2001:2:0:2::2", "" = any)
+  uint16_t port = 0;
+  int backlog = 128;
+  std::vector<uint8_t> data;  // bytes to send (already expanded from `size`)
+  int64_t size = 0;           // recv buffer size; sendfile byte count
+  int flags = 0;              // MSG_* bits
+  std::string until;          // recv: stop after this delimiter
+  int how = 0;                // SHUT_*
+  int level = 0;              // setsockopt/getsockopt
+  int optname = 0;
+  int64_t opt_value = 0;
+  bool linger_on = false;
+  std::string opt_text;       // TCP_CONGESTION
+  int events = 0;             // poll: POLL* bits
+  int64_t timeout_ns = 0;     // poll timeout; sleep duration
+};
+
+struct Reply {
+  uint64_t id = 0;
+  int64_t ret = 0;   // the call's return value (-1 on error)
+  int err = 0;       // errno when ret == -1, else 0
+  int64_t bytes = 0; // bytes moved (send/recv family), else 0
+  std::vector<uint8_t> data;  // received bytes, at most kMaxReplyData
+  int64_t start_ns = 0;  // CLOCK_MONOTONIC just before the syscall
+  int64_t end_ns = 0;    // CLOCK_MONOTONIC just after it returned
+  int64_t value = 0;     // getsockopt: the value (SO_LINGER: l_linger)
+  int revents = 0;       // poll
+  // For fds the call created or connected (accept, connect, recvfrom...):
+  // numeric local and remote address, so the runner can find the socket
+  // in sock_diag and name it in logs. Empty when not applicable.
+  std::string local_addr;
+  uint16_t local_port = 0;
+  std::string remote_addr;
+  uint16_t remote_port = 0;
+  // Set when the peer could not even attempt the call (unknown fd name, a
+  // name already in use): a harness/case error, not a syscall result.
+  std::string harness_error;
+};
+
+// Encoding. Decode returns kInvalidInput on malformed input (never throws).
+std::vector<uint8_t> Encode(const Request& r);
+std::vector<uint8_t> Encode(const Reply& r);
+StatusOr<Request> DecodeRequest(const uint8_t* p, size_t n);
+StatusOr<Reply> DecodeReply(const uint8_t* p, size_t n);
+
+}  // namespace faultline::peer

@@ -1,0 +1,1 @@
+// transient: replaced by the module's implementation in this change

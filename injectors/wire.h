@@ -1,0 +1,66 @@
+// Wire: the fault injector of one lab, living in the lab's wire namespace.
+//
+// Start() installs, inside the wire namespace only, iptables/ip6tables rules
+// (one atomic iptables-restore per family, run in that namespace) that send
+// every forwarded packet to NFQUEUE 0 of that namespace, binds the queue with
+// libnetfilter_queue and starts one thread that gives every packet exactly
+// one verdict — on every path, including errors and Stop() — after applying
+// the case's faults. Timers for delayed/held packets run on the same thread
+// (timerfd), so a delayed packet never blocks others.
+//
+// Threads: Start/SignalStep/Stop/TakeLog may be called from one controlling
+// thread (the case's runner thread); the wire thread is internal.
+// Lifetime: Stop() (or destruction) releases the verdicts of everything still
+// held (held packets are dropped at stop: the case is over) and joins the
+// thread. The namespace's rules die with the namespace.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "harness/common/status.h"
+#include "harness/model/case.h"
+#include "harness/model/result.h"
+
+namespace faultline {
+
+struct WireLink {
+  std::string host;         // lab host name
+  std::string wire_ifname;  // the wire's interface toward that host
+  std::string addr4, addr6; // the host's addresses (to tell direction)
+};
+
+struct WireConfig {
+  int netns_fd = -1;             // the wire namespace
+  std::vector<WireLink> links;
+  std::vector<Fault> faults;     // in case order; the first match wins
+  uint64_t seed = 0;             // for probability matches
+  int64_t case_start_ns = 0;     // CLOCK_MONOTONIC; time windows count from here
+};
+
+class Wire {
+ public:
+  // kUnsupported if the kernel lacks NFQUEUE or iptables is missing, with
+  // what was tried; kSystem for other failures.
+  static StatusOr<std::unique_ptr<Wire>> Start(const WireConfig& config);
+  ~Wire();
+  Wire(const Wire&) = delete;
+  Wire& operator=(const Wire&) = delete;
+
+  // Tells the wire that the step with this label is starting: packets held
+  // `until: {step: LABEL}` are released (or dropped) now.
+  void SignalStep(const std::string& label);
+  // Gives a verdict to everything still held and stops the thread. Idempotent.
+  Status Stop();
+  // The packet log so far, in arrival order (copies follow their original).
+  std::vector<PacketRecord> Log() const;
+
+ private:
+  struct Impl;
+  explicit Wire(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace faultline
