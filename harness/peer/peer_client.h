@@ -10,6 +10,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "harness/common/status.h"
 #include "harness/common/unique_fd.h"
@@ -22,21 +23,29 @@ class PeerClient {
   // Starts `faultline_bin __peer --control-fd 3 --name NAME` with its network
   // namespace set to `netns_fd` (setns in the child before exec) and the
   // control socket on fd 3, in a process group of its own.
-  static StatusOr<std::unique_ptr<PeerClient>> Spawn(const std::string& faultline_bin,
-                                                     int netns_fd, const std::string& name);
+  static StatusOr<std::unique_ptr<PeerClient>> Spawn(const std::string& faultline_bin, int netns_fd,
+                                                     const std::string& name);
   ~PeerClient();
   PeerClient(const PeerClient&) = delete;
   PeerClient& operator=(const PeerClient&) = delete;
 
-  // Sends a request; its id must be unique for this peer.
+  // Sends a request; its id must be unique for this peer (and not 0: id 0
+  // is how the peer answers a request it could not decode).
+  // kInvalidInput if the encoded request exceeds kMaxMessageBytes; kSystem
+  // "peer 'NAME' (pid N) exited: ..." if the peer is dead.
   Status Send(const Request& req);
   // Waits for the reply to `id` until `deadline_ns` (CLOCK_MONOTONIC).
-  // Replies to other ids that arrive meanwhile are kept for later Wait calls.
-  // kTimeout if the deadline passes; kSystem if the peer died.
+  // Replies to other ids that arrive meanwhile are kept for later Wait calls;
+  // a returned reply is handed over (a second Wait for it times out).
+  // kTimeout if the deadline passes; kSystem if the peer died ("peer 'client'
+  // (pid N) exited: killed by signal 9"), sent a malformed reply, or could not
+  // decode a request.
   StatusOr<Reply> Wait(uint64_t id, int64_t deadline_ns);
   // True if the reply for `id` has already arrived (does not block).
   bool HasReply(uint64_t id);
 
+  // SIGKILLs the peer by pid and reaps it. Idempotent; never signals a pid
+  // that was already reaped.
   void Kill();
   pid_t pid() const { return pid_; }
   const std::string& name() const { return name_; }
@@ -44,12 +53,19 @@ class PeerClient {
  private:
   PeerClient(pid_t pid, UniqueFd control, std::string name)
       : pid_(pid), control_(std::move(control)), name_(std::move(name)) {}
-  Status ReadOne(int timeout_ms);  // reads one reply into done_ if any
+  // Reads at most one reply into done_, waiting up to timeout_ms (0: no
+  // wait). Sets *got when one was read.
+  Status ReadOne(int timeout_ms, bool* got = nullptr);
+  // The peer's control socket hit EOF/reset: reap it (bounded) and remember why.
+  Status PeerDied();
 
   pid_t pid_ = -1;
+  bool reaped_ = false;
+  Status dead_;  // not ok once the peer is known dead
   UniqueFd control_;
   std::string name_;
   std::map<uint64_t, Reply> done_;
+  std::vector<uint8_t> buf_;
 };
 
 }  // namespace faultline::peer

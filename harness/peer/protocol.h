@@ -40,26 +40,31 @@ struct Request {
   std::string addr;  // numeric address ("198.18.2.2", "2001:2:0:2::2", "" = any)
   uint16_t port = 0;
   int backlog = 128;
-  std::vector<uint8_t> data;  // bytes to send (already expanded from `size`)
-  int64_t size = 0;           // recv buffer size; sendfile byte count
-  int flags = 0;              // MSG_* bits
-  std::string until;          // recv: stop after this delimiter
-  int how = 0;                // SHUT_*
-  int level = 0;              // setsockopt/getsockopt
+  // send/write/sendto: the exact bytes to send. When empty and size > 0 the
+  // peer sends `size` bytes of PatternBytes (harness/common/pattern.h): the
+  // runner does not expand sizes, so large writes never cross this socket.
+  std::vector<uint8_t> data;
+  int64_t size = 0;   // recv buffer size; sendfile/pattern send byte count
+  int flags = 0;      // MSG_* bits
+  std::string until;  // recv: stop after this delimiter
+  int how = 0;        // SHUT_*
+  int level = 0;      // setsockopt/getsockopt
   int optname = 0;
   int64_t opt_value = 0;
   bool linger_on = false;
-  std::string opt_text;       // TCP_CONGESTION
-  int events = 0;             // poll: POLL* bits
-  int64_t timeout_ns = 0;     // poll timeout; sleep duration
+  std::string opt_text;    // TCP_CONGESTION
+  int events = 0;          // poll: POLL* bits
+  int64_t timeout_ns = 0;  // poll timeout; sleep duration
 };
 
 struct Reply {
   uint64_t id = 0;
-  int64_t ret = 0;   // the call's return value (-1 on error)
-  int err = 0;       // errno when ret == -1, else 0
-  int64_t bytes = 0; // bytes moved (send/recv family), else 0
-  std::vector<uint8_t> data;  // received bytes, at most kMaxReplyData
+  int64_t ret = 0;    // the call's return value (-1 on error)
+  int err = 0;        // errno when ret == -1, else 0
+  int64_t bytes = 0;  // bytes moved (send/recv family), else 0
+  // Received bytes, at most kMaxReplyData; getsockopt TCP_CONGESTION: the
+  // algorithm's name.
+  std::vector<uint8_t> data;
   int64_t start_ns = 0;  // CLOCK_MONOTONIC just before the syscall
   int64_t end_ns = 0;    // CLOCK_MONOTONIC just after it returned
   int64_t value = 0;     // getsockopt: the value (SO_LINGER: l_linger)
@@ -76,7 +81,11 @@ struct Reply {
   std::string harness_error;
 };
 
-// Encoding. Decode returns kInvalidInput on malformed input (never throws).
+// Encoding. Decode returns kInvalidInput on malformed input (never throws,
+// never recurses on attacker-controlled nesting). Unknown keys are ignored and
+// missing ones keep their defaults, except `id` and (Request) `op`, which are
+// required. An encoded message longer than kMaxMessageBytes is the sender's
+// error (PeerClient::Send rejects it).
 std::vector<uint8_t> Encode(const Request& r);
 std::vector<uint8_t> Encode(const Reply& r);
 StatusOr<Request> DecodeRequest(const uint8_t* p, size_t n);

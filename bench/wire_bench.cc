@@ -1,0 +1,297 @@
+// wire_bench: what the wire costs and how precise its delays are.
+//
+//  1. pass-through latency: UDP request/response round trips between client
+//     and server, in a lab without the wire (no NFQUEUE rule: the kernel
+//     forwards) and in the same kind of lab with a Wire with no faults. Both
+//     directions are queued, so the added round trip is two queue passes.
+//  2. bulk TCP throughput through the wire, as a ratio of the same lab
+//     without it.
+//  3. delay error: a 50 ms delay on every client datagram; error = arrival -
+//     (send + 50 ms), measured in one process on CLOCK_MONOTONIC.
+//
+// Needs root. Usage: wire_bench [--rounds N] [--seconds S] [--delays N] [--mtu M]
+// Results and how to read them: docs/performance.md ("Wire").
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "harness/common/clock.h"
+#include "harness/common/unique_fd.h"
+#include "harness/lab/lab.h"
+#include "injectors/wire.h"
+
+namespace faultline {
+namespace {
+
+struct Options {
+  int rounds = 20000;
+  double seconds = 3;
+  int delays = 400;
+  int mtu = 1500;
+};
+
+int g_mtu = 1500;
+
+[[noreturn]] void Die(const std::string& what) {
+  std::fprintf(stderr, "wire_bench: %s\n", what.c_str());
+  std::exit(1);
+}
+
+void Check(const Status& st, const char* what) {
+  if (!st.ok()) Die(std::string(what) + ": " + st.ToString());
+}
+
+struct Bed {
+  std::unique_ptr<Lab> lab;
+  std::unique_ptr<Wire> wire;
+};
+
+Bed MakeBed(bool with_wire, std::vector<Fault> faults = {}) {
+  LabSpec spec;
+  for (const char* n : {"client", "server"}) {
+    HostSpec h;
+    h.name = n;
+    h.mtu = g_mtu;
+    spec.hosts.push_back(h);
+  }
+  StatusOr<std::unique_ptr<Lab>> lab = Lab::Build(spec);
+  Check(lab.status(), "Lab::Build");
+  Bed bed;
+  bed.lab = std::move(*lab);
+  if (with_wire) {
+    WireConfig cfg;
+    cfg.netns_fd = bed.lab->wire_netns();
+    for (const LabHost& h : bed.lab->hosts()) {
+      cfg.links.push_back(WireLink{h.name, h.wire_ifname, h.addr4, h.addr6});
+    }
+    for (size_t i = 0; i < faults.size(); ++i) faults[i].index = static_cast<int>(i) + 1;
+    cfg.faults = std::move(faults);
+    cfg.case_start_ns = MonotonicNs();
+    StatusOr<std::unique_ptr<Wire>> w = Wire::Start(cfg);
+    Check(w.status(), "Wire::Start");
+    bed.wire = std::move(*w);
+  }
+  return bed;
+}
+
+UniqueFd SocketIn(const LabHost& h, int type) {
+  UniqueFd fd;
+  Check(InNetns(h.netns.get(),
+                [&]() -> Status {
+                  fd.reset(socket(AF_INET, type | SOCK_CLOEXEC, 0));
+                  return fd ? Status::Ok() : Status::FromErrno("socket", errno);
+                }),
+        "socket");
+  return fd;
+}
+
+sockaddr_in AddrOf(const LabHost& h, uint16_t port) {
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(port);
+  inet_pton(AF_INET, h.addr4.c_str(), &a.sin_addr);
+  return a;
+}
+
+double Pct(std::vector<int64_t> v, double p) {
+  if (v.empty()) return 0;
+  std::sort(v.begin(), v.end());
+  const size_t i =
+      std::min(v.size() - 1, static_cast<size_t>(p / 100.0 * static_cast<double>(v.size())));
+  return static_cast<double>(v[i]) / 1000.0;  // us
+}
+
+// UDP ping-pong round trips in ns.
+std::vector<int64_t> PingPong(Bed& bed, int rounds) {
+  const LabHost& c = *bed.lab->host("client");
+  const LabHost& s = *bed.lab->host("server");
+  UniqueFd srv = SocketIn(s, SOCK_DGRAM);
+  sockaddr_in sa = AddrOf(s, 7000);
+  if (bind(srv.get(), reinterpret_cast<sockaddr*>(&sa), sizeof sa) != 0) Die("bind");
+  std::atomic<bool> stop{false};
+  std::thread echo([&] {
+    char buf[2048];
+    pollfd p{srv.get(), POLLIN, 0};
+    while (!stop) {
+      if (poll(&p, 1, 100) != 1) continue;
+      sockaddr_in from{};
+      socklen_t fl = sizeof from;
+      const ssize_t n =
+          recvfrom(srv.get(), buf, sizeof buf, 0, reinterpret_cast<sockaddr*>(&from), &fl);
+      if (n > 0)
+        sendto(srv.get(), buf, static_cast<size_t>(n), 0, reinterpret_cast<sockaddr*>(&from), fl);
+    }
+  });
+  UniqueFd cli = SocketIn(c, SOCK_DGRAM);
+  if (connect(cli.get(), reinterpret_cast<sockaddr*>(&sa), sizeof sa) != 0) Die("connect");
+  timeval tv{1, 0};
+  setsockopt(cli.get(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  std::vector<int64_t> rtt;
+  char msg[64] = "ping", buf[2048];
+  for (int i = 0; i < rounds + 200; ++i) {
+    const int64_t t0 = MonotonicNs();
+    if (send(cli.get(), msg, sizeof msg, 0) != sizeof msg) Die("send");
+    if (recv(cli.get(), buf, sizeof buf, 0) <= 0) Die("no echo within 1 s");
+    if (i >= 200) rtt.push_back(MonotonicNs() - t0);  // the first 200 warm up
+  }
+  stop = true;
+  echo.join();
+  return rtt;
+}
+
+// Bulk TCP for `seconds`; returns bytes per second measured at the receiver.
+double Bulk(Bed& bed, double seconds) {
+  const LabHost& c = *bed.lab->host("client");
+  const LabHost& s = *bed.lab->host("server");
+  UniqueFd ls = SocketIn(s, SOCK_STREAM);
+  sockaddr_in sa = AddrOf(s, 7001);
+  int one = 1;
+  setsockopt(ls.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  if (bind(ls.get(), reinterpret_cast<sockaddr*>(&sa), sizeof sa) != 0 ||
+      listen(ls.get(), 1) != 0) {
+    Die("listen");
+  }
+  int64_t bytes = 0, t_first = 0, t_last = 0;
+  std::thread sink([&] {
+    UniqueFd a(accept(ls.get(), nullptr, nullptr));
+    std::vector<char> buf(1 << 20);
+    while (true) {
+      const ssize_t n = recv(a.get(), buf.data(), buf.size(), 0);
+      if (n <= 0) break;
+      if (t_first == 0) t_first = MonotonicNs();
+      bytes += n;
+      t_last = MonotonicNs();
+    }
+  });
+  UniqueFd cli = SocketIn(c, SOCK_STREAM);
+  if (connect(cli.get(), reinterpret_cast<sockaddr*>(&sa), sizeof sa) != 0) Die("tcp connect");
+  std::vector<char> chunk(1 << 16, 'x');
+  const int64_t end = MonotonicNs() + static_cast<int64_t>(seconds * 1e9);
+  while (MonotonicNs() < end) {
+    if (send(cli.get(), chunk.data(), chunk.size(), MSG_NOSIGNAL) <= 0) Die("tcp send");
+  }
+  shutdown(cli.get(), SHUT_WR);
+  sink.join();
+  return t_last > t_first
+             ? static_cast<double>(bytes) / (static_cast<double>(t_last - t_first) / 1e9)
+             : 0;
+}
+
+// Delay error in ns for a 50 ms delay on every client datagram.
+std::vector<int64_t> DelayErrors(int count, std::vector<int64_t>* wire_err) {
+  Fault f;
+  f.match.from = "client";
+  f.match.proto = Proto::kUdp;
+  f.action.kind = ActionKind::kDelay;
+  f.action.delay = std::chrono::milliseconds(50);
+  Bed bed = MakeBed(true, {f});
+  const LabHost& c = *bed.lab->host("client");
+  const LabHost& s = *bed.lab->host("server");
+  UniqueFd srv = SocketIn(s, SOCK_DGRAM);
+  sockaddr_in sa = AddrOf(s, 7002);
+  if (bind(srv.get(), reinterpret_cast<sockaddr*>(&sa), sizeof sa) != 0) Die("bind");
+  std::vector<int64_t> err;
+  std::thread rx([&] {
+    timeval tv{2, 0};
+    setsockopt(srv.get(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    for (int i = 0; i < count; ++i) {
+      int64_t sent;
+      if (recv(srv.get(), &sent, sizeof sent, 0) != sizeof sent) break;
+      err.push_back(MonotonicNs() - sent - 50'000'000);
+    }
+  });
+  UniqueFd cli = SocketIn(c, SOCK_DGRAM);
+  if (connect(cli.get(), reinterpret_cast<sockaddr*>(&sa), sizeof sa) != 0) Die("connect");
+  for (int i = 0; i < count; ++i) {
+    const int64_t now = MonotonicNs();
+    if (send(cli.get(), &now, sizeof now, 0) != sizeof now) Die("send");
+    pollfd p{-1, 0, 0};
+    poll(&p, 0, 2);  // pacing: one datagram every ~2 ms, so many are held at once
+  }
+  rx.join();
+  (void)bed.wire->Stop();
+  // The wire's own precision: release - arrival - delay, from its log.
+  for (const PacketRecord& r : bed.wire->Log()) {
+    if (r.release_ns != 0 && r.proto == "udp") {
+      wire_err->push_back(r.release_ns - r.arrival_ns - 50'000'000);
+    }
+  }
+  return err;
+}
+
+}  // namespace
+}  // namespace faultline
+
+int main(int argc, char** argv) {
+  using namespace faultline;
+  Options o;
+  for (int i = 1; i + 1 < argc; i += 2) {
+    const std::string k = argv[i];
+    if (k == "--rounds")
+      o.rounds = std::atoi(argv[i + 1]);
+    else if (k == "--seconds")
+      o.seconds = std::atof(argv[i + 1]);
+    else if (k == "--delays")
+      o.delays = std::atoi(argv[i + 1]);
+    else if (k == "--mtu")
+      o.mtu = std::atoi(argv[i + 1]);
+    else
+      Die("unknown option " + k);
+  }
+  if (geteuid() != 0) Die("needs root (network namespaces)");
+  g_mtu = o.mtu;
+
+  std::printf("wire_bench: %d round trips, %.1f s bulk, %d delayed datagrams, MTU %d\n", o.rounds,
+              o.seconds, o.delays, o.mtu);
+  std::vector<int64_t> base, wired;
+  {
+    Bed b = MakeBed(false);
+    base = PingPong(b, o.rounds);
+  }
+  {
+    Bed b = MakeBed(true);
+    wired = PingPong(b, o.rounds);
+    Check(b.wire->Stop(), "Wire::Stop");
+  }
+  std::printf("UDP round trip, no wire:   p50 %8.1f us  p99 %8.1f us\n", Pct(base, 50),
+              Pct(base, 99));
+  std::printf("UDP round trip, with wire: p50 %8.1f us  p99 %8.1f us\n", Pct(wired, 50),
+              Pct(wired, 99));
+  std::printf("added by the wire (2 queue passes): p50 %.1f us  p99 %.1f us\n",
+              Pct(wired, 50) - Pct(base, 50), Pct(wired, 99) - Pct(base, 99));
+
+  double bw_base, bw_wire;
+  {
+    Bed b = MakeBed(false);
+    bw_base = Bulk(b, o.seconds);
+  }
+  {
+    Bed b = MakeBed(true);
+    bw_wire = Bulk(b, o.seconds);
+    Check(b.wire->Stop(), "Wire::Stop");
+  }
+  std::printf("bulk TCP, no wire:   %8.1f MB/s\n", bw_base / 1e6);
+  std::printf("bulk TCP, with wire: %8.1f MB/s  (%.0f%% of no wire)\n", bw_wire / 1e6,
+              100.0 * bw_wire / bw_base);
+
+  std::vector<int64_t> wire_err;
+  std::vector<int64_t> err = DelayErrors(o.delays, &wire_err);
+  std::printf("delay 50 ms error at the wire (release - arrival - 50 ms, %zu samples): "
+              "p50 %.1f us  p99 %.1f us  max %.1f us\n",
+              wire_err.size(), Pct(wire_err, 50), Pct(wire_err, 99), Pct(wire_err, 100));
+  std::printf("delay 50 ms error end to end (receiver's clock, %zu samples): "
+              "p50 %.1f us  p99 %.1f us  max %.1f us\n",
+              err.size(), Pct(err, 50), Pct(err, 99), Pct(err, 100));
+  return 0;
+}

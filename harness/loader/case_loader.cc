@@ -1,0 +1,334 @@
+#include "harness/loader/case_loader.h"
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include <fmt/format.h>
+#include <yaml-cpp/depthguard.h>
+#include <yaml-cpp/yaml.h>
+
+#include "harness/loader/case_parts.h"
+#include "harness/loader/did_you_mean.h"
+#include "harness/loader/endpoint_parse.h"
+#include "harness/loader/yaml_value.h"
+
+namespace faultline {
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr size_t kMaxFileBytes = 4 * 1024 * 1024;
+// The address plan gives host i the subnet 198.18.i.0/24, i in 1..250 (the
+// lab's kLabMaxHosts; the loader does not depend on the lab module).
+constexpr size_t kMaxHosts = 250;
+
+const std::vector<std::string> kTopKeys = {"name", "description", "tags",   "family", "timeout",
+                                           "seed", "hosts",       "faults", "steps"};
+
+bool IsTag(const std::string& t) {
+  return !t.empty() && std::all_of(t.begin(), t.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-';
+  });
+}
+
+bool IsSysctlKey(const std::string& k) {
+  if (k.rfind("net.", 0) != 0 || k.back() == '.' || k.find("..") != std::string::npos) {
+    return false;
+  }
+  return std::all_of(k.begin(), k.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '.' || c == '-';
+  });
+}
+
+StatusOr<std::vector<Family>> ParseFamily(const Val& v, const Scope& s) {
+  std::vector<Val> items;
+  if (v.node.IsSequence()) {
+    StatusOr<std::vector<Val>> l = ReadList(v, "family", s);
+    if (!l.ok()) return l.status();
+    if (l->empty()) return s.Fail(v.loc, "'family' must name at least one of ipv4, ipv6");
+    items = *l;
+  } else {
+    items.push_back(v);
+  }
+  std::vector<Family> out;
+  for (const Val& it : items) {
+    std::string t = it.node.IsScalar() ? it.node.Scalar() : "";
+    Family f;
+    if (t == "ipv4")
+      f = Family::kIPv4;
+    else if (t == "ipv6")
+      f = Family::kIPv6;
+    else {
+      return s.Fail(it.loc, fmt::format("'family' must be ipv4, ipv6 or [ipv4, ipv6], not {}{}",
+                                        Describe(it.node), DidYouMean(t, {"ipv4", "ipv6"})));
+    }
+    if (std::find(out.begin(), out.end(), f) != out.end()) {
+      return s.Fail(it.loc, fmt::format("'family' lists {} twice", t));
+    }
+    out.push_back(f);
+  }
+  return out;
+}
+
+StatusOr<HostSpec> ParseHost(const Entry& e, const std::vector<Family>& families,
+                             const Scope& top) {
+  HostSpec h;
+  h.name = e.key;
+  h.loc = e.key_loc;
+  if (e.key == "any" || e.key == "wire") {
+    return top.Fail(e.key_loc, fmt::format("host name '{}' is reserved (any and wire cannot be "
+                                           "hosts)",
+                                           e.key));
+  }
+  if (!IsHostName(e.key)) {
+    return top.Fail(e.key_loc, fmt::format("host name {} must match [a-z][a-z0-9_-]* and be at "
+                                           "most 12 characters",
+                                           Describe(YAML::Node(e.key))));
+  }
+  Scope s{top.file, fmt::format("host '{}': ", e.key)};
+  if (e.val.node.IsNull()) return h;
+  if (!e.val.node.IsMap()) {
+    return s.Fail(e.val.loc, fmt::format("a host must be a map with sysctl: and mtu: (or empty), "
+                                         "not {}",
+                                         Describe(e.val.node)));
+  }
+  StatusOr<std::vector<Entry>> m = ReadMap(e.val, "", s);
+  if (!m.ok()) return m.status();
+  FL_RETURN_IF_ERROR(CheckKeys(*m, {"sysctl", "mtu"}, "", s));
+  for (const Entry& k : *m) {
+    if (k.key == "sysctl") {
+      StatusOr<std::vector<Entry>> sm = ReadMap(k.val, "sysctl", s);
+      if (!sm.ok()) return sm.status();
+      for (const Entry& kv : *sm) {
+        if (!IsSysctlKey(kv.key)) {
+          return s.Fail(kv.key_loc, fmt::format("sysctl key {} must start with 'net.' and "
+                                                "contain only a-z, 0-9, '_', '-' and single dots",
+                                                Describe(YAML::Node(kv.key))));
+        }
+        if (!kv.val.node.IsScalar()) {
+          return s.Fail(kv.val.loc, fmt::format("sysctl '{}' must have a number or string value, "
+                                                "not {}",
+                                                kv.key, Describe(kv.val.node)));
+        }
+        h.sysctls.emplace_back(kv.key, kv.val.node.Scalar());
+      }
+    } else if (k.key == "mtu") {
+      StatusOr<int64_t> mtu = ReadInt(k.val, "mtu", s, 576, 9000);
+      if (!mtu.ok()) return mtu.status();
+      bool v6 = std::find(families.begin(), families.end(), Family::kIPv6) != families.end();
+      if (v6 && *mtu < 1280) {
+        return s.Fail(k.val.loc, fmt::format("'mtu' must be at least 1280 when the case runs on "
+                                             "ipv6, not {} (or set family: ipv4)",
+                                             *mtu));
+      }
+      h.mtu = static_cast<int>(*mtu);
+    }
+  }
+  return h;
+}
+
+StatusOr<Case> ParseCase(const YAML::Node& root, const std::string& file) {
+  Scope top{file, ""};
+  Case c;
+  c.loc = SourceLoc{file, 1, 1};
+  Val rv{root, top.LocOf(root, c.loc)};
+  if (!root.IsMap()) {
+    return top.Fail(rv.loc, fmt::format("a case must be a map with keys such as name: and steps:, "
+                                        "not {}",
+                                        Describe(root)));
+  }
+  StatusOr<std::vector<Entry>> m = ReadMap(rv, "", top);
+  if (!m.ok()) return m.status();
+  FL_RETURN_IF_ERROR(CheckKeys(*m, kTopKeys, " in case", top));
+  for (const char* req : {"name", "steps"}) {
+    if (FindKey(*m, req) == nullptr) {
+      return top.Fail(rv.loc, fmt::format("missing required key '{}' in case", req));
+    }
+  }
+
+  const Entry* e = FindKey(*m, "name");
+  StatusOr<std::string> name = ReadString(e->val, "name", top);
+  if (!name.ok()) return name.status();
+  if (name->empty()) return top.Fail(e->val.loc, "'name' must not be empty");
+  if (std::any_of(name->begin(), name->end(),
+                  [](char ch) { return static_cast<unsigned char>(ch) < 0x20; })) {
+    return top.Fail(e->val.loc, "'name' must be one line of printable text");
+  }
+  c.name = *name;
+
+  if ((e = FindKey(*m, "description"))) {
+    StatusOr<std::string> d = ReadString(e->val, "description", top);
+    if (!d.ok()) return d.status();
+    c.description = *d;
+  }
+  if ((e = FindKey(*m, "tags"))) {
+    StatusOr<std::vector<Val>> l = ReadList(e->val, "tags", top);
+    if (!l.ok()) return l.status();
+    for (const Val& t : *l) {
+      StatusOr<std::string> tag = ReadString(t, "tags", top);
+      if (!tag.ok()) return tag.status();
+      if (!IsTag(*tag)) {
+        return top.Fail(t.loc,
+                        fmt::format("tag {} must contain only a-z, 0-9 and '-'", Describe(t.node)));
+      }
+      c.tags.push_back(*tag);
+    }
+  }
+  if ((e = FindKey(*m, "family"))) {
+    StatusOr<std::vector<Family>> f = ParseFamily(e->val, top);
+    if (!f.ok()) return f.status();
+    c.families = *f;
+  }
+  if ((e = FindKey(*m, "timeout"))) {
+    StatusOr<Duration> d = ReadDuration(e->val, "timeout", top);
+    if (!d.ok()) return d.status();
+    if (*d <= Duration(0) || *d > std::chrono::minutes(10)) {
+      return top.Fail(e->val.loc, fmt::format("'timeout' must be longer than 0s and at most 10m, "
+                                              "not {}",
+                                              Describe(e->val.node)));
+    }
+    c.timeout = *d;
+  }
+  if ((e = FindKey(*m, "seed"))) {
+    StatusOr<int64_t> seed = ReadInt(e->val, "seed", top, 0);
+    if (!seed.ok()) return seed.status();
+    c.seed = static_cast<uint64_t>(*seed);
+  }
+  if ((e = FindKey(*m, "hosts"))) {
+    StatusOr<std::vector<Entry>> hm = ReadMap(e->val, "hosts", top);
+    if (!hm.ok()) return hm.status();
+    if (hm->empty()) return top.Fail(e->val.loc, "'hosts' must declare at least one host");
+    if (hm->size() > kMaxHosts) {
+      return top.Fail(e->val.loc, fmt::format("'hosts' declares {} hosts; a lab has at most {}",
+                                              hm->size(), kMaxHosts));
+    }
+    for (const Entry& he : *hm) {
+      StatusOr<HostSpec> h = ParseHost(he, c.families, top);
+      if (!h.ok()) return h.status();
+      c.hosts.push_back(std::move(h).value());
+    }
+  } else {
+    for (const char* n : {"client", "server"}) {
+      HostSpec h;
+      h.name = n;
+      h.loc = c.loc;
+      c.hosts.push_back(h);
+    }
+  }
+
+  CaseContext cx;
+  cx.file = file;
+  cx.families = c.families;
+  for (const HostSpec& h : c.hosts) cx.hosts.push_back(h.name);
+
+  e = FindKey(*m, "steps");
+  StatusOr<std::vector<Step>> steps = ParseSteps(e->val, cx);
+  if (!steps.ok()) return steps.status();
+  c.steps = std::move(steps).value();
+  if ((e = FindKey(*m, "faults"))) {
+    StatusOr<std::vector<Fault>> faults = ParseFaults(e->val, cx, c.steps);
+    if (!faults.ok()) return faults.status();
+    c.faults = std::move(faults).value();
+  }
+  return c;
+}
+
+Status MarkError(const std::string& file, const YAML::Mark& mark, const std::string& text) {
+  SourceLoc loc{file, 1, 1};
+  if (mark.line >= 0 && mark.column >= 0) loc = SourceLoc{file, mark.line + 1, mark.column + 1};
+  return Status::Invalid(fmt::format("{}: {}", loc.ToString(), text));
+}
+
+}  // namespace
+
+StatusOr<Case> LoadCaseText(const std::string& text, const std::string& file) {
+  try {
+    size_t nul = text.find('\0');
+    if (nul != std::string::npos) {
+      int line = 1 + static_cast<int>(std::count(text.begin(), text.begin() + nul, '\n'));
+      size_t bol = text.rfind('\n', nul);
+      int col = static_cast<int>(bol == std::string::npos ? nul + 1 : nul - bol);
+      return Status::Invalid(fmt::format("{}:{}:{}: not a text file (NUL byte)", file, line, col));
+    }
+    std::vector<YAML::Node> docs;
+    try {
+      docs = YAML::LoadAll(text);
+    } catch (const YAML::DeepRecursion& ex) {
+      return MarkError(file, ex.mark, "malformed YAML: nested too deeply");
+    } catch (const YAML::Exception& ex) {
+      return MarkError(file, ex.mark, "malformed YAML: " + ex.msg);
+    }
+    if (docs.size() > 1) {
+      return MarkError(file, docs[1].Mark(),
+                       "a case file holds one YAML document; this is a second one");
+    }
+    if (docs.empty() || docs[0].IsNull()) {
+      return Status::Invalid(
+          fmt::format("{}:1:1: the file holds no case (expected a map with "
+                      "keys such as name: and steps:)",
+                      file));
+    }
+    return ParseCase(docs[0], file);
+  } catch (const YAML::Exception& ex) {
+    return MarkError(file, ex.mark, "malformed YAML: " + ex.msg);
+  } catch (const std::exception& ex) {
+    return Status::Invalid(fmt::format("{}:1:1: cannot load the case: {}", file, ex.what()));
+  } catch (...) {
+    return Status::Invalid(fmt::format("{}:1:1: cannot load the case", file));
+  }
+}
+
+StatusOr<Case> LoadCaseFile(const std::string& path) {
+  std::error_code ec;
+  if (fs::is_directory(path, ec)) {
+    return Status::Invalid(fmt::format("{}: is a directory, not a case file", path));
+  }
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return Status::Invalid(fmt::format("{}: cannot open the file", path));
+  std::string text;
+  char buf[65536];
+  while (in.read(buf, sizeof buf) || in.gcount() > 0) {
+    text.append(buf, static_cast<size_t>(in.gcount()));
+    if (text.size() > kMaxFileBytes) {
+      return Status::Invalid(fmt::format("{}: the file is larger than {} bytes: not a case file",
+                                         path, kMaxFileBytes));
+    }
+  }
+  if (in.bad()) return Status::Invalid(fmt::format("{}: cannot read the file", path));
+  return LoadCaseText(text, path);
+}
+
+StatusOr<std::vector<std::string>> FindCaseFiles(const std::vector<std::string>& paths) {
+  std::set<std::string> out;
+  for (const std::string& p : paths) {
+    std::error_code ec;
+    fs::file_status st = fs::status(p, ec);
+    if (ec || !fs::exists(st)) {
+      return Status::Invalid(fmt::format("{}: no such file or directory", p));
+    }
+    if (!fs::is_directory(st)) {
+      out.insert(fs::path(p).lexically_normal().string());
+      continue;
+    }
+    fs::recursive_directory_iterator it(p, fs::directory_options::none, ec);
+    if (ec)
+      return Status::Invalid(fmt::format("{}: cannot list the directory: {}", p, ec.message()));
+    for (; it != fs::recursive_directory_iterator(); it.increment(ec)) {
+      if (ec) break;
+      const fs::path& f = it->path();
+      std::string ext = f.extension().string();
+      if (ext != ".yaml" && ext != ".yml") continue;
+      std::error_code fec;
+      if (!fs::is_regular_file(f, fec)) continue;
+      out.insert(f.lexically_normal().string());
+    }
+    if (ec)
+      return Status::Invalid(fmt::format("{}: cannot list the directory: {}", p, ec.message()));
+  }
+  return std::vector<std::string>(out.begin(), out.end());
+}
+
+}  // namespace faultline

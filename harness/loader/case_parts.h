@@ -1,0 +1,40 @@
+// The parts of a case file below the top level: steps and faults.
+// Internal to the loader (case_loader.cc calls these); see docs/cases.md.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "harness/common/status.h"
+#include "harness/loader/yaml_value.h"
+#include "harness/model/case.h"
+
+namespace faultline {
+
+// What steps and faults need to know from the top level of the case.
+struct CaseContext {
+  std::string file;
+  std::vector<std::string> hosts;  // declared host names, in file order
+  std::vector<Family> families;
+};
+
+// `steps:` (a non-empty list). Checks socket names per host, async ids and
+// awaits, labels.
+StatusOr<std::vector<Step>> ParseSteps(const Val& v, const CaseContext& cx);
+
+// `faults:` (a list). `steps` are the parsed steps (for hold's until: step).
+StatusOr<std::vector<Fault>> ParseFaults(const Val& v, const CaseContext& cx,
+                                         const std::vector<Step>& steps);
+
+// `expect:` of a step running `op`; `s` carries the "step N: " prefix.
+StatusOr<Expect> ParseExpect(const Val& v, Op op, const Scope& s);
+
+// int | [lo, hi] with 0 <= lo <= hi.
+StatusOr<IntRange> ReadNonNegativeRange(const Val& v, const std::string& what, const Scope& s);
+
+// [lo, hi] durations with lo <= hi; with `allow_bound` also "<= D", ">= D",
+// "< D", "> D".
+StatusOr<DurationRange> ReadDurationRange(const Val& v, const std::string& what, const Scope& s,
+                                          bool allow_bound);
+
+}  // namespace faultline

@@ -1,1 +1,0 @@
-// transient: replaced by the module's implementation in this change

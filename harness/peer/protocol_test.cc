@@ -1,0 +1,271 @@
+#include "harness/peer/protocol.h"
+
+#include <sys/socket.h>
+
+#include <cstdint>
+#include <limits>
+#include <random>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+namespace faultline::peer {
+namespace {
+
+using json = nlohmann::json;
+
+std::vector<uint8_t> AllBytes() {
+  std::vector<uint8_t> v;
+  for (int i = 0; i < 256; ++i) v.push_back(static_cast<uint8_t>(i));
+  v.push_back(0);
+  v.push_back(0);
+  return v;
+}
+
+Request FullRequest() {
+  Request r;
+  r.id = std::numeric_limits<uint64_t>::max();
+  r.op = Op::kSendto;
+  r.fd = "c";
+  r.as = "name\0with nul";
+  r.family = AF_INET6;
+  r.udp = true;
+  r.nonblock = true;
+  r.addr = "2001:2:0:2::2";
+  r.port = 65535;
+  r.backlog = -1;
+  r.data = AllBytes();
+  r.size = std::numeric_limits<int64_t>::max();
+  r.flags = MSG_DONTWAIT | MSG_MORE;
+  r.until = std::string("\r\n\0", 3);
+  r.how = SHUT_RDWR;
+  r.level = 6;
+  r.optname = 13;
+  r.opt_value = std::numeric_limits<int64_t>::min();
+  r.linger_on = true;
+  r.opt_text = "reno";
+  r.events = 0x2001;
+  r.timeout_ns = -1;
+  return r;
+}
+
+Reply FullReply() {
+  Reply r;
+  r.id = 42;
+  r.ret = -1;
+  r.err = 111;
+  r.bytes = int64_t{1} << 40;
+  r.data = AllBytes();
+  r.start_ns = 1'000'000'000'123;
+  r.end_ns = 1'000'000'000'456;
+  r.value = -1;
+  r.revents = 0x11;
+  r.local_addr = "198.18.1.2";
+  r.local_port = 40000;
+  r.remote_addr = "198.18.2.2";
+  r.remote_port = 8080;
+  r.harness_error = "no socket named 'c' on this host";
+  return r;
+}
+
+void ExpectSame(const Request& a, const Request& b) {
+  EXPECT_EQ(a.id, b.id);
+  EXPECT_EQ(a.op, b.op);
+  EXPECT_EQ(a.fd, b.fd);
+  EXPECT_EQ(a.as, b.as);
+  EXPECT_EQ(a.family, b.family);
+  EXPECT_EQ(a.udp, b.udp);
+  EXPECT_EQ(a.nonblock, b.nonblock);
+  EXPECT_EQ(a.addr, b.addr);
+  EXPECT_EQ(a.port, b.port);
+  EXPECT_EQ(a.backlog, b.backlog);
+  EXPECT_EQ(a.data, b.data);
+  EXPECT_EQ(a.size, b.size);
+  EXPECT_EQ(a.flags, b.flags);
+  EXPECT_EQ(a.until, b.until);
+  EXPECT_EQ(a.how, b.how);
+  EXPECT_EQ(a.level, b.level);
+  EXPECT_EQ(a.optname, b.optname);
+  EXPECT_EQ(a.opt_value, b.opt_value);
+  EXPECT_EQ(a.linger_on, b.linger_on);
+  EXPECT_EQ(a.opt_text, b.opt_text);
+  EXPECT_EQ(a.events, b.events);
+  EXPECT_EQ(a.timeout_ns, b.timeout_ns);
+}
+
+void ExpectSame(const Reply& a, const Reply& b) {
+  EXPECT_EQ(a.id, b.id);
+  EXPECT_EQ(a.ret, b.ret);
+  EXPECT_EQ(a.err, b.err);
+  EXPECT_EQ(a.bytes, b.bytes);
+  EXPECT_EQ(a.data, b.data);
+  EXPECT_EQ(a.start_ns, b.start_ns);
+  EXPECT_EQ(a.end_ns, b.end_ns);
+  EXPECT_EQ(a.value, b.value);
+  EXPECT_EQ(a.revents, b.revents);
+  EXPECT_EQ(a.local_addr, b.local_addr);
+  EXPECT_EQ(a.local_port, b.local_port);
+  EXPECT_EQ(a.remote_addr, b.remote_addr);
+  EXPECT_EQ(a.remote_port, b.remote_port);
+  EXPECT_EQ(a.harness_error, b.harness_error);
+}
+
+StatusOr<Request> Decode(const std::vector<uint8_t>& v) {
+  return DecodeRequest(v.data(), v.size());
+}
+StatusOr<Reply> DecodeR(const std::vector<uint8_t>& v) { return DecodeReply(v.data(), v.size()); }
+
+TEST(Protocol, RequestRoundTripsEveryField) {
+  Request r = FullRequest();
+  r.as = std::string("name\0with nul", 13);
+  StatusOr<Request> back = Decode(Encode(r));
+  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  ExpectSame(r, *back);
+}
+
+TEST(Protocol, DefaultRequestRoundTrips) {
+  StatusOr<Request> back = Decode(Encode(Request{}));
+  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  ExpectSame(Request{}, *back);
+}
+
+TEST(Protocol, EveryOpRoundTrips) {
+  for (int op = static_cast<int>(Op::kSocket); op <= static_cast<int>(Op::kSendfile); ++op) {
+    Request r;
+    r.id = static_cast<uint64_t>(op) + 1;
+    r.op = static_cast<Op>(op);
+    StatusOr<Request> back = Decode(Encode(r));
+    ASSERT_TRUE(back.ok()) << op;
+    EXPECT_EQ(back->op, r.op);
+  }
+}
+
+TEST(Protocol, ReplyRoundTripsEveryField) {
+  Reply r = FullReply();
+  StatusOr<Reply> back = DecodeR(Encode(r));
+  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  ExpectSame(r, *back);
+  StatusOr<Reply> empty = DecodeR(Encode(Reply{}));
+  ASSERT_TRUE(empty.ok());
+  ExpectSame(Reply{}, *empty);
+}
+
+TEST(Protocol, LargestDataFitsAMessage) {
+  Reply r = FullReply();
+  r.data.assign(kMaxReplyData, 0);
+  EXPECT_LE(Encode(r).size(), kMaxMessageBytes);
+}
+
+TEST(Protocol, EveryTruncationIsInvalid) {
+  for (const std::vector<uint8_t>& full : {Encode(FullRequest()), Encode(FullReply())}) {
+    for (size_t n = 0; n < full.size(); ++n) {
+      StatusOr<Request> q = DecodeRequest(full.data(), n);
+      StatusOr<Reply> p = DecodeReply(full.data(), n);
+      ASSERT_FALSE(q.ok()) << n;
+      ASSERT_FALSE(p.ok()) << n;
+      EXPECT_EQ(q.status().code(), StatusCode::kInvalidInput);
+      EXPECT_EQ(p.status().code(), StatusCode::kInvalidInput);
+    }
+  }
+}
+
+TEST(Protocol, TrailingBytesAreInvalid) {
+  std::vector<uint8_t> v = Encode(FullRequest());
+  v.push_back(0);
+  StatusOr<Request> r = Decode(v);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("trailing"), std::string::npos) << r.status().message();
+}
+
+TEST(Protocol, DeepNestingIsRejectedWithoutRecursion) {
+  // 150,000 nested one-element arrays: nlohmann's reader would recurse once
+  // per level; the shape check stops at depth 4.
+  std::vector<uint8_t> definite(150'000, 0x81);
+  definite.push_back(0x00);
+  StatusOr<Request> a = Decode(definite);
+  ASSERT_FALSE(a.ok());
+  EXPECT_NE(a.status().message().find("nested too deeply"), std::string::npos);
+  std::vector<uint8_t> indefinite(150'000, 0x9f);
+  EXPECT_FALSE(Decode(indefinite).ok());
+  std::vector<uint8_t> maps(150'000, 0xbf);
+  EXPECT_FALSE(DecodeR(maps).ok());
+}
+
+TEST(Protocol, HugeDeclaredLengthsAreInvalid) {
+  // A map that claims 2^62 entries, a byte string that claims 2^32 bytes.
+  EXPECT_FALSE(Decode({0xbb, 0x40, 0, 0, 0, 0, 0, 0, 0}).ok());
+  EXPECT_FALSE(Decode({0xa1, 0x62, 'i', 'd', 0x5a, 0xff, 0xff, 0xff, 0xff}).ok());
+}
+
+TEST(Protocol, WrongShapesAndTypesAreInvalid) {
+  auto bad = [](const json& j) {
+    std::vector<uint8_t> v = json::to_cbor(j);
+    StatusOr<Request> r = DecodeRequest(v.data(), v.size());
+    EXPECT_FALSE(r.ok()) << j.dump();
+    if (!r.ok()) {
+      EXPECT_EQ(r.status().code(), StatusCode::kInvalidInput) << j.dump();
+    }
+  };
+  bad(json::array({1, 2}));
+  bad(json(5));
+  bad(json::object());                           // no id, no op
+  bad({{"id", 1}});                              // no op
+  bad({{"op", 0}});                              // no id
+  bad({{"id", "1"}, {"op", 0}});                 // id not an integer
+  bad({{"id", -1}, {"op", 0}});                  // id negative
+  bad({{"id", 1}, {"op", 999}});                 // unknown op
+  bad({{"id", 1}, {"op", -1}});                  // unknown op
+  bad({{"id", 1}, {"op", 0}, {"port", 70000}});  // port out of range
+  bad({{"id", 1}, {"op", 0}, {"family", int64_t{1} << 40}});
+  bad({{"id", 1}, {"op", 0}, {"udp", 1}});        // not a boolean
+  bad({{"id", 1}, {"op", 0}, {"fd", 3}});         // not a string
+  bad({{"id", 1}, {"op", 0}, {"data", "text"}});  // not a byte string
+  bad({{"id", 1}, {"op", 0}, {"size", 1.5}});     // not an integer
+
+  std::vector<uint8_t> tagged = {0xc1, 0x00};  // a tag
+  EXPECT_FALSE(Decode(tagged).ok());
+  EXPECT_FALSE(Decode({}).ok());
+  EXPECT_FALSE(Decode({0xff}).ok());  // a lone break
+  EXPECT_FALSE(Decode({0x1c}).ok());  // reserved additional information
+}
+
+TEST(Protocol, UnknownKeysAreIgnoredAndMissingOnesDefault) {
+  json j = {{"id", 7}, {"op", static_cast<int>(Op::kClose)}, {"fd", "c"}, {"future", {1, 2}}};
+  std::vector<uint8_t> v = json::to_cbor(j);
+  StatusOr<Request> r = Decode(v);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->id, 7u);
+  EXPECT_EQ(r->op, Op::kClose);
+  EXPECT_EQ(r->fd, "c");
+  EXPECT_EQ(r->backlog, 128);
+}
+
+TEST(Protocol, RandomAndMutatedInputNeverCrashes) {
+  std::mt19937 rng(12345);
+  const std::vector<uint8_t> valid = Encode(FullRequest());
+  int decoded = 0;
+  for (int i = 0; i < 20'000; ++i) {
+    std::vector<uint8_t> v;
+    if (i % 2 == 0) {
+      v.resize(rng() % 64);
+      for (uint8_t& b : v) b = static_cast<uint8_t>(rng());
+    } else {
+      v = valid;
+      for (int k = 0; k < 3; ++k) v[rng() % v.size()] = static_cast<uint8_t>(rng());
+    }
+    StatusOr<Request> r = Decode(v);
+    StatusOr<Reply> p = DecodeR(v);
+    if (r.ok()) ++decoded;
+    if (!r.ok()) {
+      EXPECT_EQ(r.status().code(), StatusCode::kInvalidInput);
+    }
+    if (!p.ok()) {
+      EXPECT_EQ(p.status().code(), StatusCode::kInvalidInput);
+    }
+  }
+  // Some mutations only touch payload bytes and still decode.
+  EXPECT_GT(decoded, 0);
+}
+
+}  // namespace
+}  // namespace faultline::peer

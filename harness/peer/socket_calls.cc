@@ -1,0 +1,490 @@
+#include "harness/peer/socket_calls.h"
+
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <sys/mman.h>
+#include <sys/sendfile.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <climits>
+#include <cstring>
+#include <string_view>
+
+#include <fmt/format.h>
+
+#include "harness/common/clock.h"
+#include "harness/common/pattern.h"
+#include "harness/peer/sock_addr.h"
+
+namespace faultline::peer {
+namespace {
+
+// Runs `fn` (one syscall returning -1/errno on failure) between two clock
+// reads and records ret, errno and the times.
+template <typename Fn>
+int64_t Timed(Reply* r, Fn&& fn) {
+  r->start_ns = MonotonicNs();
+  const int64_t ret = fn();
+  const int err = errno;
+  r->end_ns = MonotonicNs();
+  r->ret = ret;
+  r->err = ret < 0 ? err : 0;
+  return ret;
+}
+
+void Fail(Reply* r, const Status& s) {
+  r->harness_error = s.message();
+  r->ret = -1;
+  r->err = 0;
+  r->start_ns = r->end_ns = MonotonicNs();
+}
+
+void FillLocal(int fd, Reply* r) {
+  sockaddr_storage ss{};
+  socklen_t len = sizeof ss;
+  if (getsockname(fd, reinterpret_cast<sockaddr*>(&ss), &len) == 0) {
+    FormatSockAddr(reinterpret_cast<sockaddr*>(&ss), len, &r->local_addr, &r->local_port);
+  }
+}
+
+void FillAddrs(int fd, Reply* r) {
+  FillLocal(fd, r);
+  sockaddr_storage ss{};
+  socklen_t len = sizeof ss;
+  if (getpeername(fd, reinterpret_cast<sockaddr*>(&ss), &len) == 0) {
+    FormatSockAddr(reinterpret_cast<sockaddr*>(&ss), len, &r->remote_addr, &r->remote_port);
+  }
+}
+
+// The address family of an open socket, or `fallback` if unknown.
+int Domain(int fd, int fallback) {
+  int d = 0;
+  socklen_t len = sizeof d;
+  if (getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &d, &len) == 0) return d;
+  return fallback;
+}
+
+// IPv6 sockets never accept IPv4-mapped traffic: a case runs one family.
+void SetV6Only(int fd, int family) {
+  if (family != AF_INET6) return;
+  int one = 1;
+  (void)setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
+}
+
+Status CheckSize(int64_t size) {
+  if (size < 0 || size > kMaxCallBytes) {
+    return Status::Invalid(
+        fmt::format("size {} is outside the peer's range [0, {}]", size, kMaxCallBytes));
+  }
+  return Status::Ok();
+}
+
+// The name a socket-creating call registers its fd under.
+StatusOr<std::string> NewName(const Request& req) {
+  if (!req.as.empty()) return req.as;
+  if (req.op == Op::kListen) return std::string("ls");  // `listen: PORT` default
+  return Status::Invalid(
+      fmt::format("{} creates a socket but the step gives it no name (as)", OpName(req.op)));
+}
+
+int StreamType(const Request& req) {
+  return (req.udp ? SOCK_DGRAM : SOCK_STREAM) | SOCK_CLOEXEC | (req.nonblock ? SOCK_NONBLOCK : 0);
+}
+
+// The bytes a send/write/sendto puts on the socket.
+StatusOr<std::string> Payload(const Request& req) {
+  if (!req.data.empty()) return std::string(req.data.begin(), req.data.end());
+  if (req.size <= 0) return std::string();
+  FL_RETURN_IF_ERROR(CheckSize(req.size));
+  return PatternBytes(req.size);
+}
+
+void DoSocket(const Request& req, FdTable* fds, Reply* r) {
+  StatusOr<std::string> name = NewName(req);
+  if (!name.ok()) return Fail(r, name.status());
+  if (Status s = fds->Reserve(*name); !s.ok()) return Fail(r, s);
+  const int fd = static_cast<int>(Timed(r, [&] { return socket(req.family, StreamType(req), 0); }));
+  if (fd < 0) return fds->Release(*name);
+  SetV6Only(fd, req.family);
+  fds->Fill(*name, fd);
+  FillLocal(fd, r);
+}
+
+void DoBind(const Request& req, int fd, Reply* r) {
+  StatusOr<SockAddr> sa = MakeSockAddr(req.addr, req.port, Domain(fd, req.family));
+  if (!sa.ok()) return Fail(r, sa.status());
+  Timed(r, [&] { return bind(fd, sa->get(), sa->len); });
+  FillLocal(fd, r);
+}
+
+// listen: PORT -> socket + bind(any, port) + listen, reported as one call;
+// ret/errno are those of the first stage that failed.
+void DoListenPort(const Request& req, FdTable* fds, Reply* r) {
+  StatusOr<std::string> name = NewName(req);
+  if (!name.ok()) return Fail(r, name.status());
+  StatusOr<SockAddr> sa = MakeSockAddr("", req.port, req.family);
+  if (!sa.ok()) return Fail(r, sa.status());
+  if (Status s = fds->Reserve(*name); !s.ok()) return Fail(r, s);
+  Request tcp = req;
+  tcp.udp = false;
+  int fd = -1;
+  Timed(r, [&]() -> int64_t {
+    fd = socket(req.family, StreamType(tcp), 0);
+    if (fd < 0) return -1;
+    SetV6Only(fd, req.family);
+    if (bind(fd, sa->get(), sa->len) != 0) return -1;
+    return listen(fd, req.backlog);
+  });
+  if (fd < 0) return fds->Release(*name);
+  fds->Fill(*name, fd);  // registered even if bind/listen failed, so close works
+  FillLocal(fd, r);
+}
+
+void DoAccept(const Request& req, int lfd, FdTable* fds, Reply* r) {
+  StatusOr<std::string> name = NewName(req);
+  if (!name.ok()) return Fail(r, name.status());
+  if (Status s = fds->Reserve(*name); !s.ok()) return Fail(r, s);
+  sockaddr_storage ss{};
+  socklen_t len = sizeof ss;
+  const int flags = SOCK_CLOEXEC | (req.nonblock ? SOCK_NONBLOCK : 0);
+  const int fd = static_cast<int>(
+      Timed(r, [&] { return accept4(lfd, reinterpret_cast<sockaddr*>(&ss), &len, flags); }));
+  if (fd < 0) return fds->Release(*name);
+  fds->Fill(*name, fd);
+  FillLocal(fd, r);
+  FormatSockAddr(reinterpret_cast<sockaddr*>(&ss), len, &r->remote_addr, &r->remote_port);
+}
+
+// connect: FD to: ENDPOINT, or connect: ENDPOINT as: NAME (socket + connect).
+void DoConnect(const Request& req, FdTable* fds, Reply* r) {
+  if (!req.fd.empty()) {
+    StatusOr<int> fd = fds->Lookup(req.fd);
+    if (!fd.ok()) return Fail(r, fd.status());
+    StatusOr<SockAddr> sa = MakeSockAddr(req.addr, req.port, Domain(*fd, req.family));
+    if (!sa.ok()) return Fail(r, sa.status());
+    Timed(r, [&] { return connect(*fd, sa->get(), sa->len); });
+    FillAddrs(*fd, r);
+    return;
+  }
+  StatusOr<std::string> name = NewName(req);
+  if (!name.ok()) return Fail(r, name.status());
+  StatusOr<SockAddr> sa = MakeSockAddr(req.addr, req.port, req.family);
+  if (!sa.ok()) return Fail(r, sa.status());
+  if (Status s = fds->Reserve(*name); !s.ok()) return Fail(r, s);
+  Request tcp = req;
+  tcp.udp = false;
+  int fd = -1;
+  Timed(r, [&]() -> int64_t {
+    fd = socket(sa->family(), StreamType(tcp), 0);
+    if (fd < 0) return -1;
+    SetV6Only(fd, sa->family());
+    return connect(fd, sa->get(), sa->len);
+  });
+  if (fd < 0) return fds->Release(*name);
+  fds->Fill(*name, fd);  // registered even if connect failed, so close works
+  FillAddrs(fd, r);
+}
+
+void DoSend(const Request& req, int fd, Reply* r) {
+  StatusOr<std::string> payload = Payload(req);
+  if (!payload.ok()) return Fail(r, payload.status());
+  const std::string& p = *payload;
+  int64_t n = 0;
+  if (req.op == Op::kWrite) {
+    n = Timed(r, [&] { return write(fd, p.data(), p.size()); });
+  } else if (req.op == Op::kSendto) {
+    SockAddr sa;
+    if (!req.addr.empty() || req.port != 0) {
+      StatusOr<SockAddr> to = MakeSockAddr(req.addr, req.port, Domain(fd, req.family));
+      if (!to.ok()) return Fail(r, to.status());
+      sa = *to;
+    }
+    const sockaddr* dst = sa.len ? sa.get() : nullptr;
+    n = Timed(r, [&] { return sendto(fd, p.data(), p.size(), req.flags, dst, sa.len); });
+    FillLocal(fd, r);
+  } else {
+    n = Timed(r, [&] { return send(fd, p.data(), p.size(), req.flags); });
+  }
+  r->bytes = std::max<int64_t>(n, 0);
+}
+
+void KeepData(const std::vector<uint8_t>& buf, int64_t n, Reply* r) {
+  if (n <= 0) return;
+  r->bytes = n;
+  const size_t keep = std::min<size_t>(static_cast<size_t>(n), kMaxReplyData);
+  r->data.assign(buf.begin(), buf.begin() + static_cast<std::ptrdiff_t>(keep));
+}
+
+// recv with `until`: reads up to and including the delimiter, never past it
+// (later reads must see the bytes after it), or until EOF, an error or `size`
+// bytes. Each round peeks at what is queued, then consumes exactly the bytes
+// up to the delimiter (or all peeked bytes when it is not there yet). ret is
+// the total, or -1/errno if nothing was read before an error.
+void RecvUntil(const Request& req, int fd, std::vector<uint8_t>* buf, Reply* r) {
+  const std::string_view delim = req.until;
+  const size_t cap = buf->size();
+  const int flags = req.flags & ~(MSG_PEEK | MSG_WAITALL);
+  size_t total = 0;
+  int first_err = 0;
+  bool first_failed = false;
+  Timed(r, [&]() -> int64_t {
+    while (total < cap) {
+      const ssize_t n = recv(fd, buf->data() + total, cap - total, flags | MSG_PEEK);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) {
+        if (n < 0 && total == 0) {
+          first_failed = true;
+          first_err = errno;
+        }
+        break;
+      }
+      const size_t from = total >= delim.size() ? total - delim.size() + 1 : 0;
+      std::string_view got(reinterpret_cast<const char*>(buf->data()),
+                           total + static_cast<size_t>(n));
+      const size_t at = got.find(delim, from);
+      const size_t want =
+          at == std::string_view::npos ? static_cast<size_t>(n) : at + delim.size() - total;
+      ssize_t m;
+      do {
+        m = recv(fd, buf->data() + total, want, flags);
+      } while (m < 0 && errno == EINTR);
+      if (m <= 0) break;  // cannot happen for bytes just peeked; stop rather than spin
+      total += static_cast<size_t>(m);
+      if (at != std::string_view::npos && static_cast<size_t>(m) == want) break;
+    }
+    if (first_failed) {
+      errno = first_err;
+      return -1;
+    }
+    return static_cast<int64_t>(total);
+  });
+  KeepData(*buf, r->ret, r);
+}
+
+void DoRecv(const Request& req, int fd, Reply* r) {
+  if (Status s = CheckSize(req.size); !s.ok()) return Fail(r, s);
+  std::vector<uint8_t> buf(static_cast<size_t>(req.size));
+  if (req.op == Op::kRecv && !req.until.empty()) return RecvUntil(req, fd, &buf, r);
+  int64_t n = 0;
+  if (req.op == Op::kRead) {
+    n = Timed(r, [&] { return read(fd, buf.data(), buf.size()); });
+  } else if (req.op == Op::kRecvfrom) {
+    sockaddr_storage ss{};
+    socklen_t len = sizeof ss;
+    n = Timed(r, [&] {
+      return recvfrom(fd, buf.data(), buf.size(), req.flags, reinterpret_cast<sockaddr*>(&ss),
+                      &len);
+    });
+    FillLocal(fd, r);
+    if (n >= 0) {
+      FormatSockAddr(reinterpret_cast<sockaddr*>(&ss), len, &r->remote_addr, &r->remote_port);
+    }
+  } else {
+    n = Timed(r, [&] { return recv(fd, buf.data(), buf.size(), req.flags); });
+  }
+  KeepData(buf, n, r);
+}
+
+void DoSetsockopt(const Request& req, int fd, Reply* r) {
+  if (req.level == SOL_SOCKET && req.optname == SO_LINGER) {
+    linger l{};
+    l.l_onoff = req.linger_on ? 1 : 0;
+    l.l_linger = static_cast<int>(req.opt_value);
+    Timed(r, [&] { return setsockopt(fd, SOL_SOCKET, SO_LINGER, &l, sizeof l); });
+    return;
+  }
+  if (req.level == IPPROTO_TCP && req.optname == TCP_CONGESTION) {
+    const std::string& t = req.opt_text;
+    Timed(r, [&] {
+      return setsockopt(fd, IPPROTO_TCP, TCP_CONGESTION, t.data(),
+                        static_cast<socklen_t>(t.size()));
+    });
+    return;
+  }
+  if (req.opt_value < INT_MIN || req.opt_value > INT_MAX) {
+    return Fail(r,
+                Status::Invalid(fmt::format("option value {} does not fit an int", req.opt_value)));
+  }
+  const int v = static_cast<int>(req.opt_value);
+  Timed(r, [&] { return setsockopt(fd, req.level, req.optname, &v, sizeof v); });
+}
+
+// getsockopt: Reply.value holds the int value (SO_LINGER: l_linger when on,
+// -1 when off); TCP_CONGESTION puts the algorithm's name in Reply.data.
+void DoGetsockopt(const Request& req, int fd, Reply* r) {
+  if (req.level == SOL_SOCKET && req.optname == SO_LINGER) {
+    linger l{};
+    socklen_t len = sizeof l;
+    if (Timed(r, [&] { return getsockopt(fd, SOL_SOCKET, SO_LINGER, &l, &len); }) == 0) {
+      r->value = l.l_onoff ? l.l_linger : -1;
+    }
+    return;
+  }
+  if (req.level == IPPROTO_TCP && req.optname == TCP_CONGESTION) {
+    char name[64] = {};
+    socklen_t len = sizeof name - 1;
+    if (Timed(r, [&] { return getsockopt(fd, IPPROTO_TCP, TCP_CONGESTION, name, &len); }) == 0) {
+      const size_t n = strnlen(name, len);
+      r->data.assign(name, name + n);
+    }
+    return;
+  }
+  int v = 0;
+  socklen_t len = sizeof v;
+  if (Timed(r, [&] { return getsockopt(fd, req.level, req.optname, &v, &len); }) == 0) {
+    r->value = v;
+  }
+}
+
+void DoNonblock(const Request& req, int fd, Reply* r) {
+  const int flags = fcntl(fd, F_GETFL);
+  if (flags < 0) {
+    Timed(r, [&] { return fcntl(fd, F_GETFL); });
+    return;
+  }
+  const int want = req.nonblock ? (flags | O_NONBLOCK) : (flags & ~O_NONBLOCK);
+  Timed(r, [&] { return fcntl(fd, F_SETFL, want); });
+}
+
+void DoPoll(const Request& req, int fd, Reply* r) {
+  int ms = -1;
+  if (req.timeout_ns >= 0) {
+    const int64_t up = (req.timeout_ns + 999'999) / 1'000'000;
+    ms = static_cast<int>(std::min<int64_t>(up, INT_MAX));
+  }
+  pollfd p{fd, static_cast<short>(req.events), 0};
+  if (Timed(r, [&] { return poll(&p, 1, ms); }) >= 0) r->revents = p.revents;
+}
+
+void DoSleep(const Request& req, Reply* r) {
+  Timed(r, [&]() -> int64_t {
+    const int64_t ns = std::max<int64_t>(req.timeout_ns, 0);
+    timespec ts{};
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    int64_t until = int64_t{ts.tv_sec} * 1'000'000'000 + ts.tv_nsec + ns;
+    ts.tv_sec = until / 1'000'000'000;
+    ts.tv_nsec = until % 1'000'000'000;
+    while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, nullptr) == EINTR) {
+    }
+    return 0;
+  });
+}
+
+// A memfd holding `size` pattern bytes, for sendfile.
+StatusOr<int> PatternMemfd(int64_t size) {
+  const int mfd = memfd_create("faultline-sendfile", MFD_CLOEXEC);
+  if (mfd < 0) return Status::FromErrno("memfd_create", errno);
+  // 36 * 1820: a whole number of pattern periods, so chunks join seamlessly.
+  const std::string chunk = PatternBytes(std::min<int64_t>(size, 65520));
+  int64_t done = 0;
+  while (done < size) {
+    const size_t want = static_cast<size_t>(std::min<int64_t>(size - done, 65520));
+    const ssize_t n = write(mfd, chunk.data(), want);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      Status s = Status::FromErrno("writing the sendfile data", errno);
+      close(mfd);
+      return s;
+    }
+    done += n;
+  }
+  return mfd;
+}
+
+void DoSendfile(const Request& req, int fd, Reply* r) {
+  if (Status s = CheckSize(req.size); !s.ok()) return Fail(r, s);
+  StatusOr<int> mfd = PatternMemfd(req.size);
+  if (!mfd.ok()) return Fail(r, mfd.status().Prefixed("preparing sendfile"));
+  off_t off = 0;
+  const int64_t n =
+      Timed(r, [&] { return sendfile(fd, *mfd, &off, static_cast<size_t>(req.size)); });
+  close(*mfd);
+  r->bytes = std::max<int64_t>(n, 0);
+}
+
+}  // namespace
+
+Reply Execute(const Request& req, FdTable* fds) {
+  Reply r;
+  r.id = req.id;
+  switch (req.op) {
+    case Op::kSocket: DoSocket(req, fds, &r); return r;
+    case Op::kSleep: DoSleep(req, &r); return r;
+    case Op::kConnect: DoConnect(req, fds, &r); return r;
+    case Op::kListen:
+      if (req.fd.empty()) {
+        DoListenPort(req, fds, &r);
+        return r;
+      }
+      break;
+    case Op::kClose: {
+      StatusOr<int> fd = fds->Take(req.fd);
+      if (!fd.ok()) {
+        Fail(&r, fd.status());
+        return r;
+      }
+      Timed(&r, [&] { return close(*fd); });
+      return r;
+    }
+    default: break;
+  }
+
+  // Everything else works on an existing, named socket.
+  StatusOr<int> found = fds->Lookup(req.fd);
+  if (!found.ok()) {
+    Fail(&r, found.status());
+    return r;
+  }
+  const int fd = *found;
+  switch (req.op) {
+    case Op::kBind: DoBind(req, fd, &r); break;
+    case Op::kListen:
+      Timed(&r, [&] { return listen(fd, req.backlog); });
+      FillLocal(fd, &r);
+      break;
+    case Op::kAccept: DoAccept(req, fd, fds, &r); break;
+    case Op::kSend:
+    case Op::kWrite:
+    case Op::kSendto: DoSend(req, fd, &r); break;
+    case Op::kRecv:
+    case Op::kRead:
+    case Op::kRecvfrom: DoRecv(req, fd, &r); break;
+    case Op::kShutdown: Timed(&r, [&] { return shutdown(fd, req.how); }); break;
+    case Op::kDup: {
+      StatusOr<std::string> name = NewName(req);
+      if (!name.ok()) {
+        Fail(&r, name.status());
+        break;
+      }
+      if (Status s = fds->Reserve(*name); !s.ok()) {
+        Fail(&r, s);
+        break;
+      }
+      const int nfd = static_cast<int>(Timed(&r, [&] { return fcntl(fd, F_DUPFD_CLOEXEC, 0); }));
+      if (nfd < 0) {
+        fds->Release(*name);
+      } else {
+        fds->Fill(*name, nfd);
+        FillAddrs(nfd, &r);
+      }
+      break;
+    }
+    case Op::kSetsockopt: DoSetsockopt(req, fd, &r); break;
+    case Op::kGetsockopt: DoGetsockopt(req, fd, &r); break;
+    case Op::kNonblock: DoNonblock(req, fd, &r); break;
+    case Op::kPoll: DoPoll(req, fd, &r); break;
+    case Op::kSendfile: DoSendfile(req, fd, &r); break;
+    default:
+      Fail(&r, Status::Invalid(fmt::format("op {} is not supported", OpName(req.op))));
+      break;
+  }
+  return r;
+}
+
+}  // namespace faultline::peer

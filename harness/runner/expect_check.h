@@ -1,0 +1,29 @@
+// Checking a call's live result against the script's expectation. Pure.
+#pragma once
+
+#include <string>
+
+#include "harness/model/case.h"
+#include "harness/peer/protocol.h"
+
+namespace faultline {
+
+struct CheckResult {
+  bool ok = true;
+  std::string expected;  // "errno ECONNREFUSED, took <= 50ms"; "success" by default
+  std::string actual;    // "ret -1 ECONNREFUSED, took 1.2ms"
+  std::string failure;   // first mismatch: "expected errno ECONNREFUSED vs actual ret 0"
+};
+
+// A step without `expect:` must succeed (ret >= 0). With `expect:`, every
+// field it sets must hold; `errno` implies ret == -1 and a set ret without
+// errno says nothing about errno.
+CheckResult CheckReply(const CallStep& step, const peer::Reply& reply);
+
+// Printable, quoted, truncated to `max` bytes: "\"ab\\n\\x00\"...".
+std::string QuoteBytes(const std::string& bytes, size_t max = 64);
+
+// "in,hup" for POLLIN|POLLHUP.
+std::string ReventsNames(int revents);
+
+}  // namespace faultline

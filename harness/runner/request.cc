@@ -1,0 +1,105 @@
+#include "harness/runner/request.h"
+
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <sys/socket.h>
+
+#include <fmt/format.h>
+
+namespace faultline {
+namespace {
+
+int MsgFlag(const std::string& name) {
+  if (name == "MSG_DONTWAIT") return MSG_DONTWAIT;
+  if (name == "MSG_MORE") return MSG_MORE;
+  if (name == "MSG_NOSIGNAL") return MSG_NOSIGNAL;
+  if (name == "MSG_OOB") return MSG_OOB;
+  if (name == "MSG_PEEK") return MSG_PEEK;
+  if (name == "MSG_WAITALL") return MSG_WAITALL;
+  return 0;
+}
+
+int PollEvent(const std::string& name) {
+  if (name == "in") return POLLIN;
+  if (name == "out") return POLLOUT;
+  if (name == "pri") return POLLPRI;
+  if (name == "rdhup") return POLLRDHUP;
+  return 0;
+}
+
+void SetOption(SockOpt opt, peer::Request* r) {
+  struct Pair {
+    int level, name;
+  };
+  Pair p{SOL_SOCKET, 0};
+  switch (opt) {
+    case SockOpt::kSoReuseaddr: p = {SOL_SOCKET, SO_REUSEADDR}; break;
+    case SockOpt::kSoReuseport: p = {SOL_SOCKET, SO_REUSEPORT}; break;
+    case SockOpt::kSoLinger: p = {SOL_SOCKET, SO_LINGER}; break;
+    case SockOpt::kSoRcvbuf: p = {SOL_SOCKET, SO_RCVBUF}; break;
+    case SockOpt::kSoSndbuf: p = {SOL_SOCKET, SO_SNDBUF}; break;
+    case SockOpt::kSoKeepalive: p = {SOL_SOCKET, SO_KEEPALIVE}; break;
+    case SockOpt::kSoError: p = {SOL_SOCKET, SO_ERROR}; break;
+    case SockOpt::kTcpNodelay: p = {IPPROTO_TCP, TCP_NODELAY}; break;
+    case SockOpt::kTcpCork: p = {IPPROTO_TCP, TCP_CORK}; break;
+    case SockOpt::kTcpUserTimeout: p = {IPPROTO_TCP, TCP_USER_TIMEOUT}; break;
+    case SockOpt::kTcpKeepidle: p = {IPPROTO_TCP, TCP_KEEPIDLE}; break;
+    case SockOpt::kTcpKeepintvl: p = {IPPROTO_TCP, TCP_KEEPINTVL}; break;
+    case SockOpt::kTcpKeepcnt: p = {IPPROTO_TCP, TCP_KEEPCNT}; break;
+    case SockOpt::kTcpMaxseg: p = {IPPROTO_TCP, TCP_MAXSEG}; break;
+    case SockOpt::kTcpCongestion: p = {IPPROTO_TCP, TCP_CONGESTION}; break;
+  }
+  r->level = p.level;
+  r->optname = p.name;
+}
+
+}  // namespace
+
+StatusOr<peer::Request> BuildRequest(const CallStep& step, Family family,
+                                     const HostResolver& resolve) {
+  const SocketCall& c = step.call;
+  peer::Request r;
+  r.op = c.op;
+  r.fd = c.fd;
+  r.as = c.as;
+  r.family = family == Family::kIPv4 ? AF_INET : AF_INET6;
+  r.udp = c.proto == SocketCall::Proto::kUdp;
+  r.nonblock = c.nonblock;
+  r.backlog = c.backlog;
+  r.size = c.size;
+  r.how = c.how;
+  r.opt_value = c.opt_value;
+  r.linger_on = c.linger_on;
+  r.opt_text = c.opt_text;
+  r.timeout_ns = c.timeout.count();
+  if (c.until) r.until = *c.until;
+  for (const std::string& f : c.flags) r.flags |= MsgFlag(f);
+  for (const std::string& e : c.events) r.events |= PollEvent(e);
+  if (c.opt) SetOption(*c.opt, &r);
+
+  if (c.endpoint) {
+    const Endpoint& ep = *c.endpoint;
+    r.port = ep.port;
+    switch (ep.kind) {
+      case Endpoint::Kind::kAny: r.addr.clear(); break;
+      case Endpoint::Kind::kLiteral: r.addr = ep.literal; break;
+      case Endpoint::Kind::kHost: {
+        std::optional<std::string> a = resolve(ep.host, family);
+        if (!a) {
+          return Status::Invalid(fmt::format("'{}' is not a host of this lab", ep.host));
+        }
+        r.addr = *a;
+        break;
+      }
+    }
+  }
+
+  if (c.data) {
+    r.data.assign(c.data->begin(), c.data->end());
+    r.size = static_cast<int64_t>(c.data->size());
+  }
+  return r;
+}
+
+}  // namespace faultline

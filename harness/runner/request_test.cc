@@ -1,0 +1,98 @@
+#include "harness/runner/request.h"
+
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <sys/socket.h>
+
+#include <gtest/gtest.h>
+
+#include "harness/common/pattern.h"
+
+namespace faultline {
+namespace {
+
+std::optional<std::string> Resolve(const std::string& host, Family f) {
+  if (host != "server") return std::nullopt;
+  return f == Family::kIPv4 ? "198.18.2.2" : "2001:2:0:2::2";
+}
+
+TEST(BuildRequest, ResolvesHostEndpointPerFamily) {
+  CallStep s;
+  s.host = "client";
+  s.call.op = Op::kConnect;
+  s.call.as = "c";
+  s.call.endpoint = Endpoint{Endpoint::Kind::kHost, "server", "", 8080};
+  auto v4 = BuildRequest(s, Family::kIPv4, Resolve);
+  ASSERT_TRUE(v4.ok());
+  EXPECT_EQ(v4->addr, "198.18.2.2");
+  EXPECT_EQ(v4->port, 8080);
+  EXPECT_EQ(v4->family, AF_INET);
+  auto v6 = BuildRequest(s, Family::kIPv6, Resolve);
+  ASSERT_TRUE(v6.ok());
+  EXPECT_EQ(v6->addr, "2001:2:0:2::2");
+  EXPECT_EQ(v6->family, AF_INET6);
+}
+
+TEST(BuildRequest, UnknownHostIsAnError) {
+  CallStep s;
+  s.call.op = Op::kConnect;
+  s.call.endpoint = Endpoint{Endpoint::Kind::kHost, "nowhere", "", 1};
+  auto r = BuildRequest(s, Family::kIPv4, Resolve);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().message(), "'nowhere' is not a host of this lab");
+}
+
+TEST(BuildRequest, MapsNamesToNumbers) {
+  CallStep s;
+  s.call.op = Op::kSetsockopt;
+  s.call.opt = SockOpt::kTcpNodelay;
+  s.call.opt_value = 1;
+  auto r = BuildRequest(s, Family::kIPv4, Resolve);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->level, IPPROTO_TCP);
+  EXPECT_EQ(r->optname, TCP_NODELAY);
+
+  CallStep p;
+  p.call.op = Op::kPoll;
+  p.call.events = {"in", "rdhup"};
+  p.call.timeout = std::chrono::milliseconds(5);
+  auto pr = BuildRequest(p, Family::kIPv4, Resolve);
+  ASSERT_TRUE(pr.ok());
+  EXPECT_EQ(pr->events, POLLIN | POLLRDHUP);
+  EXPECT_EQ(pr->timeout_ns, 5'000'000);
+
+  CallStep r2;
+  r2.call.op = Op::kRecv;
+  r2.call.flags = {"MSG_PEEK", "MSG_DONTWAIT"};
+  auto rr = BuildRequest(r2, Family::kIPv4, Resolve);
+  ASSERT_TRUE(rr.ok());
+  EXPECT_EQ(rr->flags, MSG_PEEK | MSG_DONTWAIT);
+}
+
+TEST(BuildRequest, DataTravelsSizeDoesNot) {
+  CallStep s;
+  s.call.op = Op::kSend;
+  s.call.data = std::string("hi\0there", 8);
+  auto r = BuildRequest(s, Family::kIPv4, Resolve);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->data.size(), 8u);
+  EXPECT_EQ(r->size, 8);
+
+  CallStep big;
+  big.call.op = Op::kWrite;
+  big.call.size = 10'000'000;
+  auto b = BuildRequest(big, Family::kIPv4, Resolve);
+  ASSERT_TRUE(b.ok());
+  EXPECT_TRUE(b->data.empty());
+  EXPECT_EQ(b->size, 10'000'000);
+}
+
+TEST(PatternBytes, Repeats) {
+  EXPECT_EQ(PatternBytes(3), "abc");
+  EXPECT_EQ(PatternBytes(38).substr(34), "89ab");
+  EXPECT_EQ(PatternBytes(0), "");
+}
+
+}  // namespace
+}  // namespace faultline

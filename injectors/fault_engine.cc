@@ -1,0 +1,423 @@
+#include "injectors/fault_engine.h"
+
+#include <fmt/format.h>
+
+#include "injectors/matcher.h"
+#include "injectors/packet_craft.h"
+
+namespace faultline {
+
+FaultEngine::FaultEngine(EngineConfig config)
+    : cfg_(std::move(config)), conns_(cfg_.faults.size()) {
+  for (size_t i = 0; i < cfg_.faults.size(); ++i) {
+    prng_.emplace_back(FaultSeed(cfg_.seed, static_cast<int>(i) + 1));
+  }
+  buckets_.resize(cfg_.faults.size());
+}
+
+std::string FaultEngine::HostOf(const IpAddr& a) const {
+  for (const EngineHost& h : cfg_.hosts) {
+    if (a == (a.v6 ? h.addr6 : h.addr4)) return h.name;
+  }
+  return "";
+}
+
+const EngineHost* FaultEngine::FindHost(const std::string& name) const {
+  for (const EngineHost& h : cfg_.hosts) {
+    if (h.name == name) return &h;
+  }
+  return nullptr;
+}
+
+size_t FaultEngine::Record(const PacketView& v, const ConnRef& ref, int64_t now_ns,
+                           size_t bytes_len) {
+  PacketRecord r;
+  r.seq_no = log_.size() + 1;
+  r.arrival_ns = now_ns;
+  r.wire_len = v.ip_len != 0 ? v.ip_len : static_cast<uint32_t>(bytes_len);
+  r.action = "pass";
+  if (v.ok) {
+    r.from = HostOf(v.src);
+    r.to = HostOf(v.dst);
+    r.proto = v.ProtoName();
+    r.flags = v.FlagString();
+    r.sport = v.sport;
+    r.dport = v.dport;
+    r.seq = v.seq;
+    r.ack = v.ack;
+    r.payload_len = v.payload_len;
+    if (auto rs = ConnTable::RelSeq(ref, v)) {
+      r.has_rel = true;
+      r.rel_seq = *rs;
+      if (auto ra = ConnTable::RelAck(ref, v)) {
+        r.rel_ack = *ra;
+      } else if (v.has(kTcpAck)) {
+        r.has_rel = false;  // half known: print raw numbers
+      }
+    }
+  } else {
+    r.proto = "other";
+    if (v.src.v6 || v.src.bytes != IpAddr{}.bytes) {
+      r.from = HostOf(v.src);
+      r.to = HostOf(v.dst);
+    }
+    r.action = "unparsed: " + v.error;
+  }
+  log_.push_back(std::move(r));
+  return log_.size() - 1;
+}
+
+void FaultEngine::Accept(uint32_t id, size_t record, int64_t now_ns, std::vector<Effect>* out,
+                         std::vector<uint8_t> replaced) {
+  log_[record].release_ns = now_ns;
+  out->push_back(Effect{Effect::Kind::kAccept, id, std::move(replaced)});
+}
+
+void FaultEngine::Drop(uint32_t id, std::vector<Effect>* out) {
+  out->push_back(Effect{Effect::Kind::kDrop, id, {}});
+}
+
+void FaultEngine::AddCopy(size_t original, std::vector<uint8_t> bytes, const std::string& action,
+                          int64_t now_ns, std::vector<Effect>* out) {
+  PacketView v = ParsePacket(bytes);
+  PacketRecord r = log_[original];
+  r.seq_no = log_.size() + 1;
+  r.arrival_ns = now_ns;
+  r.release_ns = now_ns;
+  r.is_copy = true;
+  r.action = action;
+  if (v.ok) {
+    r.from = HostOf(v.src);
+    r.to = HostOf(v.dst);
+    r.flags = v.FlagString();
+    r.sport = v.sport;
+    r.dport = v.dport;
+    r.payload_len = v.payload_len;
+    r.wire_len = v.ip_len;
+    if (r.seq != v.seq || r.ack != v.ack) {  // a crafted packet: raw numbers unless known
+      r.seq = v.seq;
+      r.ack = v.ack;
+      r.has_rel = false;
+    }
+  }
+  log_.push_back(std::move(r));
+  out->push_back(Effect{Effect::Kind::kInject, 0, std::move(bytes)});
+}
+
+uint64_t FaultEngine::Hold(uint32_t id, std::span<const uint8_t> bytes, size_t record, Why why) {
+  const uint64_t token = next_token_++;
+  Held h;
+  h.id = id;
+  h.bytes.assign(bytes.begin(), bytes.end());
+  h.record = record;
+  h.why = why;
+  held_.emplace(token, std::move(h));
+  return token;
+}
+
+void FaultEngine::Release(uint64_t token, bool drop, int64_t now_ns, const std::string& note,
+                          std::vector<Effect>* out) {
+  auto it = held_.find(token);
+  if (it == held_.end()) return;  // already released (lazy timer cancel)
+  Held h = std::move(it->second);
+  held_.erase(it);
+  if (!note.empty()) log_[h.record].action += " (" + note + ")";
+  if (drop) {
+    Drop(h.id, out);
+  } else {
+    Accept(h.id, h.record, now_ns, out);
+  }
+}
+
+void FaultEngine::ReleaseGroup(const GroupKey& key, int64_t now_ns, bool timeout,
+                               std::vector<Effect>* out) {
+  auto it = groups_.find(key);
+  if (it == groups_.end()) return;
+  Group g = std::move(it->second);
+  groups_.erase(it);
+  group_timers_.erase(g.timer);
+  const Fault& f = cfg_.faults[static_cast<size_t>(std::get<0>(key))];
+  std::vector<int> order = f.action.order;
+  if (order.empty()) {
+    for (int i = f.action.count; i >= 1; --i) order.push_back(i);
+  }
+  // Release in `order`, skipping positions that never filled (timeout).
+  for (int pos : order) {
+    if (pos >= 1 && static_cast<size_t>(pos) <= g.tokens.size()) {
+      Release(g.tokens[static_cast<size_t>(pos) - 1], false, now_ns, timeout ? "group timeout" : "",
+              out);
+    }
+  }
+  for (uint64_t t : g.tokens) Release(t, false, now_ns, "", out);  // any not in order
+}
+
+bool FaultEngine::RateAllows(int fi, int64_t now_ns) {
+  const FaultAction& a = cfg_.faults[static_cast<size_t>(fi)].action;
+  Bucket& b = buckets_[static_cast<size_t>(fi)];
+  const double cap = a.rate;
+  if (!b.init) {
+    b.init = true;
+    b.tokens = cap;
+    b.last_ns = now_ns;
+  }
+  const double per_ns = static_cast<double>(a.per.count());
+  if (per_ns > 0 && now_ns > b.last_ns) {
+    b.tokens = std::min(cap, b.tokens + cap * static_cast<double>(now_ns - b.last_ns) / per_ns);
+  }
+  b.last_ns = std::max(b.last_ns, now_ns);
+  if (b.tokens >= 1.0) {
+    b.tokens -= 1.0;
+    return true;
+  }
+  return false;
+}
+
+std::optional<std::vector<uint8_t>> FaultEngine::BuildRst(const PacketView& v, const ConnRef& ref,
+                                                          const std::string& toward) const {
+  const EngineHost* h = FindHost(toward);
+  if (h == nullptr || ref.conn == nullptr || !v.is_tcp()) return std::nullopt;
+  const IpAddr& target = v.v6 ? h->addr6 : h->addr4;
+  int hd = -1;  // the target's side in the connection
+  for (int s = 0; s < 2; ++s) {
+    if (ref.conn->addr[s] == target) hd = s;
+  }
+  if (hd < 0) return std::nullopt;
+  const Conn& c = *ref.conn;
+  SegmentSpec spec;
+  spec.src = c.addr[1 - hd];
+  spec.dst = c.addr[hd];
+  spec.sport = c.port[1 - hd];
+  spec.dport = c.port[hd];
+  spec.flags = kTcpRst | kTcpAck;
+  spec.window = 0;
+  const uint32_t seglen = v.payload_len + (v.has(kTcpSyn) ? 1u : 0u) + (v.has(kTcpFin) ? 1u : 0u);
+  if (ref.dir != hd) {
+    // The packet goes toward the target: its seq is what the target expects.
+    spec.seq = v.seq;
+    if (v.has(kTcpAck)) {
+      spec.ack = v.ack;
+    } else {
+      spec.flags = kTcpRst;
+    }
+  } else {
+    // The packet comes from the target: its ack is the target's rcv_nxt.
+    const ConnSide& other = c.side[1 - hd];
+    spec.seq = v.has(kTcpAck) ? v.ack : (other.sent ? other.snd_nxt : 0);
+    spec.ack = v.seq + seglen;
+  }
+  return BuildSegment(spec);
+}
+
+void FaultEngine::OnLost(uint32_t id, int64_t now_ns) {
+  PacketRecord r;
+  r.seq_no = log_.size() + 1;
+  r.arrival_ns = now_ns;
+  r.proto = "other";
+  r.action =
+      fmt::format("lost: queue id {} dropped by the kernel (queue socket full, ENOBUFS)", id);
+  log_.push_back(std::move(r));
+}
+
+void FaultEngine::OnPacket(uint32_t id, std::span<const uint8_t> bytes, int64_t now_ns,
+                           std::vector<Effect>* out) {
+  const PacketView v = ParsePacket(bytes);
+  const ConnRef ref = conns_.Observe(v);
+  const size_t rec = Record(v, ref, now_ns, bytes.size());
+  if (!v.ok) {
+    Accept(id, rec, now_ns, out);
+    return;
+  }
+
+  PacketFacts facts;
+  facts.view = &v;
+  facts.from = log_[rec].from;
+  facts.to = log_[rec].to;
+  facts.since_start_ns = now_ns - cfg_.case_start_ns;
+  facts.rel_seq = ConnTable::RelSeq(ref, v);
+  facts.rel_ack = ConnTable::RelAck(ref, v);
+
+  // Count the packet for every fault whose predicates hold, then pick the
+  // first fault that also passes occurrence and probability.
+  const size_t nf = cfg_.faults.size();
+  std::vector<int64_t> count(nf, 0);
+  for (size_t i = 0; i < nf; ++i) {
+    if (MatchPredicates(cfg_.faults[i].match, facts)) {
+      count[i] = ++ref.conn->counters[ref.dir][i];
+    }
+  }
+  int win = -1;
+  for (size_t i = 0; i < nf && win < 0; ++i) {
+    const FaultMatch& m = cfg_.faults[i].match;
+    if (count[i] == 0 || !MatchOccurrence(m, count[i])) continue;
+    if (m.probability && !(prng_[i].NextUnit() < *m.probability)) continue;
+    win = static_cast<int>(i);
+  }
+  conns_.Advance(ref, v);
+
+  // A swapped packet waiting for this one (same connection and direction).
+  const auto swap_key = std::make_pair(ref.conn->id, ref.dir);
+  auto swap_it = swaps_.find(swap_key);
+  const bool swap_partner = swap_it != swaps_.end();
+
+  PacketRecord& r = log_[rec];
+  if (win < 0) {
+    Accept(id, rec, now_ns, out);
+  } else {
+    const Fault& f = cfg_.faults[static_cast<size_t>(win)];
+    const FaultAction& a = f.action;
+    r.fault = f.index;
+    r.action = ActionName(a.kind);
+    switch (a.kind) {
+      case ActionKind::kDrop: Drop(id, out); break;
+      case ActionKind::kDelay: {
+        r.action = "delay " + FormatDuration(a.delay);
+        const uint64_t t = Hold(id, bytes, rec, Why::kDelay);
+        timers_.Add(now_ns + a.delay.count(), t);
+        break;
+      }
+      case ActionKind::kReorder: {
+        const GroupKey key{win, ref.conn->id, ref.dir};
+        Group& g = groups_[key];
+        if (g.tokens.empty()) {
+          g.timer = next_token_++;
+          group_timers_[g.timer] = key;
+          timers_.Add(now_ns + cfg_.group_timeout.count(), g.timer);
+        }
+        g.tokens.push_back(Hold(id, bytes, rec, Why::kGroup));
+        r.action = fmt::format("reorder {}/{}", g.tokens.size(), a.count);
+        if (static_cast<int>(g.tokens.size()) >= a.count) ReleaseGroup(key, now_ns, false, out);
+        break;
+      }
+      case ActionKind::kSwap:
+        if (swap_partner) {
+          r.action = "swap partner";
+          Accept(id, rec, now_ns, out);
+        } else {
+          const uint64_t t = Hold(id, bytes, rec, Why::kSwap);
+          const uint64_t timer = next_token_++;
+          swaps_[swap_key] = {t, timer};
+          swap_timers_[timer] = swap_key;
+          timers_.Add(now_ns + cfg_.group_timeout.count(), timer);
+        }
+        break;
+      case ActionKind::kDuplicate: {
+        r.action = fmt::format("duplicate x{}", a.copies);
+        Accept(id, rec, now_ns, out);
+        for (int c = 1; c <= a.copies; ++c) {
+          AddCopy(rec, std::vector<uint8_t>(bytes.begin(), bytes.end()),
+                  fmt::format("copy {}/{}", c, a.copies), now_ns, out);
+        }
+        break;
+      }
+      case ActionKind::kHold: {
+        if (!a.until_step.empty()) {
+          r.action = "hold until step " + a.until_step + (a.then_drop ? ", then drop" : "");
+          if (steps_seen_.count(a.until_step) != 0) {
+            r.action += " (step already started)";
+            if (a.then_drop)
+              Drop(id, out);
+            else
+              Accept(id, rec, now_ns, out);
+            break;
+          }
+          const uint64_t t = Hold(id, bytes, rec, Why::kHold);
+          held_[t].label = a.until_step;
+          held_[t].then_drop = a.then_drop;
+        } else {
+          const Duration d = a.hold_for.value_or(Duration(0));
+          r.action = "hold for " + FormatDuration(d) + (a.then_drop ? ", then drop" : "");
+          const uint64_t t = Hold(id, bytes, rec, Why::kHold);
+          held_[t].then_drop = a.then_drop;
+          timers_.Add(now_ns + d.count(), t);
+        }
+        break;
+      }
+      case ActionKind::kCorrupt: {
+        std::vector<uint8_t> copy(bytes.begin(), bytes.end());
+        const long off = CorruptPacket(copy);
+        if (off < 0) {
+          r.action = "corrupt (nothing to corrupt: passed)";
+          Accept(id, rec, now_ns, out);
+        } else {
+          r.action = fmt::format("corrupt byte {}", off);
+          Accept(id, rec, now_ns, out, std::move(copy));
+        }
+        break;
+      }
+      case ActionKind::kInjectRst: {
+        auto rst = BuildRst(v, ref, a.toward);
+        if (!rst) {
+          r.action = fmt::format("inject-rst ({} is not in this TCP connection: passed)", a.toward);
+          Accept(id, rec, now_ns, out);
+        } else {
+          r.action = "inject-rst toward " + a.toward;
+          Drop(id, out);
+          AddCopy(rec, std::move(*rst), "injected RST", now_ns, out);
+        }
+        break;
+      }
+      case ActionKind::kRateLimit:
+        if (RateAllows(win, now_ns)) {
+          r.action = "rate-limit pass";
+          Accept(id, rec, now_ns, out);
+        } else {
+          r.action = "rate-limit drop";
+          Drop(id, out);
+        }
+        break;
+    }
+  }
+
+  // The packet after a swapped one has had its verdict: release the held one.
+  if (swap_partner) {
+    auto [token, timer] = swap_it->second;
+    swaps_.erase(swap_it);
+    swap_timers_.erase(timer);
+    Release(token, false, now_ns, "", out);
+  }
+}
+
+void FaultEngine::OnTimer(int64_t now_ns, std::vector<Effect>* out) {
+  for (uint64_t token : timers_.PopDue(now_ns)) {
+    if (auto g = group_timers_.find(token); g != group_timers_.end()) {
+      const GroupKey key = g->second;
+      ReleaseGroup(key, now_ns, true, out);
+      continue;
+    }
+    if (auto s = swap_timers_.find(token); s != swap_timers_.end()) {
+      const auto key = s->second;
+      swap_timers_.erase(s);
+      auto it = swaps_.find(key);
+      if (it != swaps_.end()) {
+        const uint64_t held = it->second.first;
+        swaps_.erase(it);
+        Release(held, false, now_ns, "no next packet", out);
+      }
+      continue;
+    }
+    auto it = held_.find(token);
+    if (it == held_.end()) continue;
+    Release(token, it->second.then_drop, now_ns, "", out);
+  }
+}
+
+void FaultEngine::OnStep(const std::string& label, int64_t now_ns, std::vector<Effect>* out) {
+  steps_seen_.insert(label);
+  std::vector<uint64_t> due;
+  for (const auto& [token, h] : held_) {
+    if (h.why == Why::kHold && h.label == label) due.push_back(token);
+  }
+  for (uint64_t t : due) Release(t, held_.at(t).then_drop, now_ns, "", out);
+}
+
+void FaultEngine::OnStop(int64_t now_ns, std::vector<Effect>* out) {
+  std::vector<uint64_t> all;
+  for (const auto& [token, h] : held_) all.push_back(token);
+  for (uint64_t t : all) Release(t, true, now_ns, "dropped at stop", out);
+  groups_.clear();
+  group_timers_.clear();
+  swaps_.clear();
+  swap_timers_.clear();
+}
+
+}  // namespace faultline

@@ -1,0 +1,137 @@
+// FaultEngine: the wire's decisions, as pure code.
+//
+// The engine is fed the queue's packets (id + bytes + arrival time), timer
+// ticks, step signals and the stop, and answers with Effects the caller must
+// carry out in the order given: a verdict (accept, possibly with replaced
+// bytes, or drop) for a queued packet id, or a packet to inject. It owns the
+// packet log. It never touches a socket or a clock, so every fault can be
+// tested on golden bytes with made-up times.
+//
+// Contract: every id passed to OnPacket gets exactly one kAccept or
+// kDrop effect, either in the same call or from a later OnTimer / OnStep /
+// OnPacket (of a later packet) / OnStop. After OnStop, held() == 0.
+//
+// Semantics of every match key and action: docs/faults.md.
+// Not thread-safe: one thread drives it (the Wire guards it with a mutex so
+// Log() can read the log).
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <set>
+#include <span>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "harness/common/duration.h"
+#include "harness/model/case.h"
+#include "harness/model/result.h"
+#include "injectors/conn_track.h"
+#include "injectors/packet_view.h"
+#include "injectors/prng.h"
+#include "injectors/timer_queue.h"
+
+namespace faultline {
+
+struct EngineHost {
+  std::string name;
+  IpAddr addr4, addr6;
+};
+
+struct EngineConfig {
+  std::vector<EngineHost> hosts;
+  std::vector<Fault> faults;  // case order; first match wins
+  uint64_t seed = 0;
+  int64_t case_start_ns = 0;
+  // A reorder group that has not filled, or a swapped packet with no next
+  // packet, is released after this long (counted from its first packet).
+  Duration group_timeout = std::chrono::milliseconds(250);
+};
+
+struct Effect {
+  enum class Kind { kAccept, kDrop, kInject };
+  Kind kind = Kind::kAccept;
+  uint32_t id = 0;             // kAccept / kDrop: the queued packet
+  std::vector<uint8_t> bytes;  // kAccept: replacement packet if not empty; kInject: the packet
+};
+
+class FaultEngine {
+ public:
+  explicit FaultEngine(EngineConfig config);
+
+  // A packet from the queue. `bytes` is copied when the packet is held.
+  void OnPacket(uint32_t id, std::span<const uint8_t> bytes, int64_t now_ns,
+                std::vector<Effect>* out);
+  // A queue id that never reached us: the kernel could not deliver its message
+  // (our socket buffer was full, ENOBUFS) and dropped the packet itself. It
+  // needs no verdict; it is logged so that the loss is visible.
+  void OnLost(uint32_t id, int64_t now_ns);
+  // Releases what is due at `now_ns`.
+  void OnTimer(int64_t now_ns, std::vector<Effect>* out);
+  // The step with this label starts: packets held until it are released (or
+  // dropped); packets matching such a hold later are not held.
+  void OnStep(const std::string& label, int64_t now_ns, std::vector<Effect>* out);
+  // The case is over: everything held is dropped.
+  void OnStop(int64_t now_ns, std::vector<Effect>* out);
+
+  std::optional<int64_t> NextDeadline() const { return timers_.NextDeadline(); }
+  size_t held() const { return held_.size(); }
+  const std::vector<PacketRecord>& log() const { return log_; }
+
+ private:
+  enum class Why { kDelay, kHold, kGroup, kSwap };
+  struct Held {
+    uint32_t id = 0;
+    std::vector<uint8_t> bytes;  // copy of the packet, for the record and future use
+    size_t record = 0;           // index in log_
+    Why why = Why::kDelay;
+    std::string label;  // kHold until a step
+    bool then_drop = false;
+  };
+  // (fault index 0-based, connection id, direction)
+  using GroupKey = std::tuple<int, uint64_t, int>;
+  struct Group {
+    std::vector<uint64_t> tokens;  // held packets in arrival order
+    uint64_t timer = 0;
+  };
+  struct Bucket {
+    double tokens = 0;
+    int64_t last_ns = 0;
+    bool init = false;
+  };
+
+  std::string HostOf(const IpAddr& a) const;
+  const EngineHost* FindHost(const std::string& name) const;
+  size_t Record(const PacketView& v, const ConnRef& ref, int64_t now_ns, size_t bytes_len);
+  uint64_t Hold(uint32_t id, std::span<const uint8_t> bytes, size_t record, Why why);
+  void Release(uint64_t token, bool drop, int64_t now_ns, const std::string& note,
+               std::vector<Effect>* out);
+  void ReleaseGroup(const GroupKey& key, int64_t now_ns, bool timeout, std::vector<Effect>* out);
+  void Accept(uint32_t id, size_t record, int64_t now_ns, std::vector<Effect>* out,
+              std::vector<uint8_t> replaced = {});
+  void Drop(uint32_t id, std::vector<Effect>* out);
+  void AddCopy(size_t original, std::vector<uint8_t> bytes, const std::string& action,
+               int64_t now_ns, std::vector<Effect>* out);
+  std::optional<std::vector<uint8_t>> BuildRst(const PacketView& v, const ConnRef& ref,
+                                               const std::string& toward) const;
+  bool RateAllows(int f, int64_t now_ns);
+
+  EngineConfig cfg_;
+  ConnTable conns_;
+  std::vector<SplitMix64> prng_;
+  std::vector<Bucket> buckets_;
+  std::vector<PacketRecord> log_;
+  TimerQueue timers_;
+  uint64_t next_token_ = 1;
+  std::map<uint64_t, Held> held_;
+  std::map<GroupKey, Group> groups_;
+  std::map<uint64_t, GroupKey> group_timers_;  // timer token -> reorder group
+  // swap: (connection id, direction) -> (held token, timer token)
+  std::map<std::pair<uint64_t, int>, std::pair<uint64_t, uint64_t>> swaps_;
+  std::map<uint64_t, std::pair<uint64_t, int>> swap_timers_;
+  std::set<std::string> steps_seen_;
+};
+
+}  // namespace faultline

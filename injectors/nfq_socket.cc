@@ -1,0 +1,188 @@
+#include "injectors/nfq_socket.h"
+
+#include <arpa/inet.h>
+#include <libmnl/libmnl.h>
+#include <linux/netfilter.h>
+#include <linux/netfilter/nfnetlink.h>
+#include <sys/socket.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include <fmt/format.h>
+
+extern "C" {
+#include <libnetfilter_queue/libnetfilter_queue.h>
+}
+
+#include "harness/lab/lab.h"
+
+namespace faultline {
+namespace {
+
+constexpr size_t kRxSize = 72 * 1024;  // > one 64 KiB packet plus headers
+constexpr size_t kRxBatch = 8;
+constexpr size_t kTxSize = 256 * 1024;
+constexpr size_t kVerdictOverhead = 128;  // nlmsghdr + nfgenmsg + verdict + attr headers
+constexpr int kRcvBuf = 16 * 1024 * 1024;
+
+}  // namespace
+
+StatusOr<std::unique_ptr<NfqSocket>> NfqSocket::Open(int netns_fd, uint16_t queue,
+                                                     uint32_t maxlen) {
+  std::unique_ptr<NfqSocket> s(new NfqSocket());
+  s->queue_ = queue;
+  s->rx_.resize(kRxSize * kRxBatch);
+  s->tx_.resize(kTxSize);
+  auto open = [&]() -> Status {
+    s->nl_ = mnl_socket_open2(NETLINK_NETFILTER, SOCK_CLOEXEC);
+    if (s->nl_ == nullptr) return Status::FromErrno("netlink socket (NETLINK_NETFILTER)", errno);
+    return Status::Ok();
+  };
+  Status st = netns_fd >= 0 ? InNetns(netns_fd, open) : open();
+  if (!st.ok()) return st.Prefixed("nfqueue");
+  if (mnl_socket_bind(s->nl_, 0, MNL_SOCKET_AUTOPID) < 0) {
+    return Status::FromErrno("nfqueue: bind netlink socket", errno);
+  }
+  s->portid_ = mnl_socket_get_portid(s->nl_);
+  const int fd = mnl_socket_get_fd(s->nl_);
+  int rcv = kRcvBuf;
+  if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcv, sizeof rcv) != 0 &&
+      setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcv, sizeof rcv) != 0) {
+    return Status::FromErrno("nfqueue: SO_RCVBUF", errno);
+  }
+  // Errors from the kernel for our verdicts reach us; success acks do not.
+  int one = 1;
+  setsockopt(fd, SOL_NETLINK, NETLINK_EXT_ACK, &one, sizeof one);
+
+  FL_RETURN_IF_ERROR(
+      s->Config([](nlmsghdr* nlh) { nfq_nlmsg_cfg_put_cmd(nlh, AF_UNSPEC, NFQNL_CFG_CMD_BIND); },
+                "bind queue"));
+  FL_RETURN_IF_ERROR(
+      s->Config([](nlmsghdr* nlh) { nfq_nlmsg_cfg_put_params(nlh, NFQNL_COPY_PACKET, 0xffff); },
+                "set copy mode"));
+  FL_RETURN_IF_ERROR(s->Config([maxlen](nlmsghdr* nlh) { nfq_nlmsg_cfg_put_qmaxlen(nlh, maxlen); },
+                               "set queue length"));
+  FL_RETURN_IF_ERROR(s->Config(
+      [](nlmsghdr* nlh) {
+        mnl_attr_put_u32(nlh, NFQA_CFG_FLAGS, htonl(NFQA_CFG_F_GSO));
+        mnl_attr_put_u32(nlh, NFQA_CFG_MASK, htonl(NFQA_CFG_F_GSO));
+      },
+      "set flags"));
+  return s;
+}
+
+NfqSocket::~NfqSocket() {
+  if (nl_ != nullptr) mnl_socket_close(nl_);  // the kernel drops what is still queued
+}
+
+int NfqSocket::fd() const { return mnl_socket_get_fd(nl_); }
+
+Status NfqSocket::Config(const std::function<void(nlmsghdr*)>& fill, const char* what) {
+  char buf[1024] = {};
+  nlmsghdr* nlh = nfq_nlmsg_put(buf, NFQNL_MSG_CONFIG, queue_);
+  nlh->nlmsg_flags |= NLM_F_ACK;
+  nlh->nlmsg_seq = 1;
+  fill(nlh);
+  if (mnl_socket_sendto(nl_, nlh, nlh->nlmsg_len) < 0) {
+    return Status::FromErrno(fmt::format("nfqueue {}: send", what), errno);
+  }
+  const ssize_t n = mnl_socket_recvfrom(nl_, rx_.data(), rx_.size());
+  if (n < 0) return Status::FromErrno(fmt::format("nfqueue {}: receive ack", what), errno);
+  const int r = mnl_cb_run(rx_.data(), static_cast<size_t>(n), 1, portid_, nullptr, nullptr);
+  if (r < 0) {
+    const int err = errno;
+    if (err == EOPNOTSUPP || err == ENOENT || err == EPROTONOSUPPORT) {
+      return Status::Unsupported(
+          fmt::format("nfqueue {}: the kernel refused ({}): is nfnetlink_queue available?", what,
+                      std::strerror(err)));
+    }
+    return Status::FromErrno(fmt::format("nfqueue {}", what), err);
+  }
+  return Status::Ok();
+}
+
+Status NfqSocket::Drain(const PacketFn& fn) {
+  // Up to kRxBatch messages per system call (recvmmsg); each buffer holds
+  // the largest message (a 64 KiB packet plus headers).
+  mmsghdr msgs[kRxBatch] = {};
+  iovec iov[kRxBatch];
+  for (size_t i = 0; i < kRxBatch; ++i) {
+    iov[i] = {rx_.data() + i * kRxSize, kRxSize};
+    msgs[i].msg_hdr.msg_iov = &iov[i];
+    msgs[i].msg_hdr.msg_iovlen = 1;
+  }
+  while (true) {
+    const int got = recvmmsg(fd(), msgs, kRxBatch, MSG_DONTWAIT, nullptr);
+    if (got < 0) {
+      if (errno == EAGAIN || errno == EWOULDBLOCK) return Status::Ok();
+      if (errno == EINTR) continue;
+      if (errno == ENOBUFS) {
+        ++stats_.enobufs;  // messages were lost; the caller sees the id gap
+        continue;
+      }
+      return Status::FromErrno("nfqueue: recvmmsg", errno);
+    }
+    for (int m = 0; m < got; ++m) {
+      if ((msgs[m].msg_hdr.msg_flags & MSG_TRUNC) != 0) ++stats_.truncated;
+      Parse(rx_.data() + static_cast<size_t>(m) * kRxSize, static_cast<int>(msgs[m].msg_len), fn);
+    }
+    if (got < static_cast<int>(kRxBatch)) return Status::Ok();
+  }
+}
+
+void NfqSocket::Parse(const char* buf, int len, const PacketFn& fn) {
+  for (auto* nlh = reinterpret_cast<const nlmsghdr*>(buf); mnl_nlmsg_ok(nlh, len);
+       nlh = mnl_nlmsg_next(nlh, &len)) {
+    if (nlh->nlmsg_type == NLMSG_ERROR) {
+      const auto* e = static_cast<const nlmsgerr*>(mnl_nlmsg_get_payload(nlh));
+      if (e->error != 0) {
+        ++stats_.verdict_errors;
+        stats_.last_verdict_error = -e->error;
+      }
+      continue;
+    }
+    if (nlh->nlmsg_type != ((NFNL_SUBSYS_QUEUE << 8) | NFQNL_MSG_PACKET)) continue;
+    nlattr* attr[NFQA_MAX + 1] = {};
+    if (nfq_nlmsg_parse(nlh, attr) < 0 || attr[NFQA_PACKET_HDR] == nullptr) continue;
+    const auto* ph =
+        static_cast<const nfqnl_msg_packet_hdr*>(mnl_attr_get_payload(attr[NFQA_PACKET_HDR]));
+    const uint32_t id = ntohl(ph->packet_id);
+    ++stats_.packets;
+    std::span<const uint8_t> pkt;
+    if (attr[NFQA_PAYLOAD] != nullptr) {
+      pkt = {static_cast<const uint8_t*>(mnl_attr_get_payload(attr[NFQA_PAYLOAD])),
+             mnl_attr_get_payload_len(attr[NFQA_PAYLOAD])};
+    }
+    if (attr[NFQA_CAP_LEN] != nullptr && ntohl(mnl_attr_get_u32(attr[NFQA_CAP_LEN])) > pkt.size()) {
+      ++stats_.truncated;
+    }
+    fn(id, pkt);
+  }
+}
+
+Status NfqSocket::QueueVerdict(uint32_t id, int verdict, std::span<const uint8_t> replaced) {
+  const size_t need = kVerdictOverhead + MNL_ALIGN(replaced.size());
+  if (tx_len_ + need > tx_.size()) FL_RETURN_IF_ERROR(Flush());
+  if (need > tx_.size()) tx_.resize(need);
+  nlmsghdr* nlh = nfq_nlmsg_put(tx_.data() + tx_len_, NFQNL_MSG_VERDICT, queue_);
+  nfq_nlmsg_verdict_put(nlh, static_cast<int>(id), verdict);
+  if (!replaced.empty()) {
+    nfq_nlmsg_verdict_put_pkt(nlh, replaced.data(), static_cast<uint32_t>(replaced.size()));
+  }
+  tx_len_ += MNL_ALIGN(nlh->nlmsg_len);
+  return Status::Ok();
+}
+
+Status NfqSocket::Flush() {
+  if (tx_len_ == 0) return Status::Ok();
+  const size_t len = tx_len_;
+  tx_len_ = 0;
+  while (true) {
+    if (mnl_socket_sendto(nl_, tx_.data(), len) >= 0) return Status::Ok();
+    if (errno == EINTR) continue;
+    return Status::FromErrno(fmt::format("nfqueue: send {} bytes of verdicts", len), errno);
+  }
+}
+
+}  // namespace faultline

@@ -1,0 +1,219 @@
+#include "injectors/packet_view.h"
+
+#include <arpa/inet.h>
+
+#include <fmt/format.h>
+
+namespace faultline {
+namespace {
+
+uint16_t Be16(const uint8_t* p) { return static_cast<uint16_t>(p[0] << 8 | p[1]); }
+uint32_t Be32(const uint8_t* p) {
+  return static_cast<uint32_t>(p[0]) << 24 | static_cast<uint32_t>(p[1]) << 16 |
+         static_cast<uint32_t>(p[2]) << 8 | p[3];
+}
+
+// Parses the transport header at v.l4_offset; `end` is the end of the IP
+// packet (min of the header's length and the bytes we have).
+void ParseTransport(std::span<const uint8_t> b, size_t end, PacketView& v) {
+  const size_t off = v.l4_offset;
+  const size_t avail = end > off ? end - off : 0;
+  const uint8_t* p = b.data() + off;
+  if (v.is_fragment) {
+    v.ok = true;  // nothing more to see: the payload is opaque
+    v.payload_offset = off;
+    v.payload_len = static_cast<uint32_t>(avail);
+    return;
+  }
+  if (v.is_tcp()) {
+    if (avail < 20) {
+      v.error = fmt::format("truncated TCP header ({} of 20 bytes)", avail);
+      return;
+    }
+    const size_t doff = static_cast<size_t>(p[12] >> 4) * 4;
+    if (doff < 20 || doff > avail) {
+      v.error = fmt::format("bad TCP data offset {} ({} bytes available)", doff, avail);
+      return;
+    }
+    v.sport = Be16(p);
+    v.dport = Be16(p + 2);
+    v.seq = Be32(p + 4);
+    v.ack = Be32(p + 8);
+    v.tcp_flags = p[13];
+    v.window = Be16(p + 14);
+    v.payload_offset = off + doff;
+    v.payload_len = static_cast<uint32_t>(avail - doff);
+  } else if (v.is_udp()) {
+    if (avail < 8) {
+      v.error = fmt::format("truncated UDP header ({} of 8 bytes)", avail);
+      return;
+    }
+    const size_t ulen = Be16(p + 4);
+    if (ulen < 8 || ulen > avail) {
+      v.error = fmt::format("bad UDP length {} ({} bytes available)", ulen, avail);
+      return;
+    }
+    v.sport = Be16(p);
+    v.dport = Be16(p + 2);
+    v.payload_offset = off + 8;
+    v.payload_len = static_cast<uint32_t>(ulen - 8);
+  } else if (v.is_icmp()) {
+    if (avail < 4) {
+      v.error = fmt::format("truncated ICMP header ({} of 4 bytes)", avail);
+      return;
+    }
+    v.payload_offset = off + 4;
+    v.payload_len = static_cast<uint32_t>(avail - 4);
+  } else {
+    v.payload_offset = off;
+    v.payload_len = static_cast<uint32_t>(avail);
+  }
+  v.ok = true;
+}
+
+void ParseV4(std::span<const uint8_t> b, PacketView& v) {
+  if (b.size() < 20) {
+    v.error = fmt::format("truncated IPv4 header ({} of 20 bytes)", b.size());
+    return;
+  }
+  const uint8_t* p = b.data();
+  const size_t ihl = static_cast<size_t>(p[0] & 0x0f) * 4;
+  const size_t total = Be16(p + 2);
+  if (ihl < 20 || ihl > b.size()) {
+    v.error = fmt::format("bad IPv4 header length {} ({} bytes)", ihl, b.size());
+    return;
+  }
+  if (total < ihl || total > b.size()) {
+    v.error = fmt::format("bad IPv4 total length {} (header {}, {} bytes)", total, ihl, b.size());
+    return;
+  }
+  v.ip_len = static_cast<uint32_t>(total);
+  std::copy(p + 12, p + 16, v.src.bytes.begin());
+  std::copy(p + 16, p + 20, v.dst.bytes.begin());
+  v.l4_proto = p[9];
+  v.is_fragment = (Be16(p + 6) & 0x1fff) != 0;
+  v.l4_offset = ihl;
+  ParseTransport(b, total, v);
+}
+
+bool IsV6ExtHeader(uint8_t nh) {
+  // hop-by-hop, routing, destination options, mobility, HIP, shim6
+  return nh == 0 || nh == 43 || nh == 60 || nh == 135 || nh == 139 || nh == 140;
+}
+
+void ParseV6(std::span<const uint8_t> b, PacketView& v) {
+  if (b.size() < 40) {
+    v.error = fmt::format("truncated IPv6 header ({} of 40 bytes)", b.size());
+    return;
+  }
+  const uint8_t* p = b.data();
+  const size_t total = 40 + static_cast<size_t>(Be16(p + 4));
+  if (total > b.size()) {
+    v.error = fmt::format("bad IPv6 payload length {} ({} bytes after the header)", total - 40,
+                          b.size() - 40);
+    return;
+  }
+  v.v6 = true;
+  v.src.v6 = v.dst.v6 = true;
+  v.ip_len = static_cast<uint32_t>(total);
+  std::copy(p + 8, p + 24, v.src.bytes.begin());
+  std::copy(p + 24, p + 40, v.dst.bytes.begin());
+  uint8_t nh = p[6];
+  size_t off = 40;
+  // Walk the extension header chain; bounded by the packet length (each
+  // header is at least 8 bytes) so a loop cannot run away.
+  while (true) {
+    if (IsV6ExtHeader(nh)) {
+      if (off + 8 > total) {
+        v.error = fmt::format("truncated IPv6 extension header {} at offset {}", nh, off);
+        return;
+      }
+      const size_t len = (static_cast<size_t>(b[off + 1]) + 1) * 8;
+      if (off + len > total) {
+        v.error = fmt::format("IPv6 extension header {} at offset {} overruns the packet", nh, off);
+        return;
+      }
+      nh = b[off];
+      off += len;
+    } else if (nh == 44) {  // fragment header: fixed 8 bytes
+      if (off + 8 > total) {
+        v.error = fmt::format("truncated IPv6 fragment header at offset {}", off);
+        return;
+      }
+      v.is_fragment = (Be16(&b[off + 2]) & 0xfff8) != 0;
+      nh = b[off];
+      off += 8;
+    } else {
+      break;
+    }
+  }
+  v.l4_proto = nh;
+  v.l4_offset = off;
+  ParseTransport(b, total, v);
+}
+
+}  // namespace
+
+bool IpAddr::Parse(const std::string& text, IpAddr* out) {
+  IpAddr a;
+  if (inet_pton(AF_INET, text.c_str(), a.bytes.data()) == 1) {
+    *out = a;
+    return true;
+  }
+  if (inet_pton(AF_INET6, text.c_str(), a.bytes.data()) == 1) {
+    a.v6 = true;
+    *out = a;
+    return true;
+  }
+  return false;
+}
+
+std::string IpAddr::ToString() const {
+  char buf[INET6_ADDRSTRLEN] = {};
+  inet_ntop(v6 ? AF_INET6 : AF_INET, bytes.data(), buf, sizeof buf);
+  return buf;
+}
+
+const char* PacketView::ProtoName() const {
+  switch (l4_proto) {
+    case 6: return "tcp";
+    case 17: return "udp";
+    case 1: return "icmp";
+    case 58: return "icmpv6";
+    default: return "other";
+  }
+}
+
+std::string PacketView::FlagString() const {
+  if (!is_tcp() || !ok || is_fragment) return "";
+  std::string s;
+  if (has(kTcpSyn)) s += 'S';
+  if (has(kTcpFin)) s += 'F';
+  if (has(kTcpPsh)) s += 'P';
+  if (has(kTcpRst)) s += 'R';
+  if (has(kTcpUrg)) s += 'U';
+  if (has(kTcpEce)) s += 'E';
+  if (has(kTcpCwr)) s += 'W';
+  if (has(kTcpAck)) s += '.';
+  if (s.empty()) s = "none";
+  return s;
+}
+
+PacketView ParsePacket(std::span<const uint8_t> bytes) {
+  PacketView v;
+  if (bytes.empty()) {
+    v.error = "empty packet";
+    return v;
+  }
+  const int version = bytes[0] >> 4;
+  if (version == 4) {
+    ParseV4(bytes, v);
+  } else if (version == 6) {
+    ParseV6(bytes, v);
+  } else {
+    v.error = fmt::format("unknown IP version {}", version);
+  }
+  return v;
+}
+
+}  // namespace faultline

@@ -1,0 +1,266 @@
+#include "injectors/packet_view.h"
+
+#include <gtest/gtest.h>
+
+#include <vector>
+
+namespace faultline {
+namespace {
+
+// IPv4 TCP SYN 198.18.1.2:40000 -> 198.18.2.2:8080, seq 0x01020304, window
+// 64240, options MSS 1460, SACK permitted, timestamps, NOP, window scale 7.
+// Checksums computed independently (Python).
+const std::vector<uint8_t> kV4Syn = {
+    0x45, 0x00, 0x00, 0x3c, 0x00, 0x00, 0x40, 0x00, 0x40, 0x06, 0xab, 0x93, 0xc6, 0x12, 0x01,
+    0x02, 0xc6, 0x12, 0x02, 0x02, 0x9c, 0x40, 0x1f, 0x90, 0x01, 0x02, 0x03, 0x04, 0x00, 0x00,
+    0x00, 0x00, 0xa0, 0x02, 0xfa, 0xf0, 0xfe, 0x0e, 0x00, 0x00, 0x02, 0x04, 0x05, 0xb4, 0x04,
+    0x02, 0x08, 0x0a, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00, 0x01, 0x03, 0x03, 0x07};
+
+// IPv6 2001:2:0:1::2 -> 2001:2:0:2::2, a hop-by-hop options header (PadN),
+// then UDP 5000 -> 9000 carrying "hi!".
+const std::vector<uint8_t> kV6HbhUdp = {
+    0x60, 0x00, 0x00, 0x00, 0x00, 0x13, 0x00, 0x40, 0x20, 0x01, 0x00, 0x02, 0x00, 0x00, 0x00,
+    0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0x20, 0x01, 0x00, 0x02, 0x00, 0x00,
+    0x00, 0x02, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0x11, 0x00, 0x01, 0x04, 0x00,
+    0x00, 0x00, 0x00, 0x13, 0x88, 0x23, 0x28, 0x00, 0x0b, 0xff, 0xb1, 0x68, 0x69, 0x21};
+
+// IPv4 ICMP echo request 198.18.2.2 -> 198.18.1.2 with 4 bytes of data.
+const std::vector<uint8_t> kV4Icmp = {
+    0x45, 0x00, 0x00, 0x20, 0x00, 0x01, 0x00, 0x00, 0x40, 0x01, 0x00, 0x00, 0xc6, 0x12, 0x02, 0x02,
+    0xc6, 0x12, 0x01, 0x02, 0x08, 0x00, 0x00, 0x00, 0x00, 0x07, 0x00, 0x01, 0xde, 0xad, 0xbe, 0xef};
+
+// IPv6 TCP ACK with 2 bytes of payload, through a destination-options header
+// (8 bytes) and a routing header (16 bytes, hdr ext len 1).
+std::vector<uint8_t> V6TcpThroughTwoExtHeaders() {
+  std::vector<uint8_t> b = {0x60, 0, 0, 0, 0, 0, 60, 64};  // next: dest opts
+  for (int i = 0; i < 16; ++i) b.push_back(i == 15 ? 1 : (i == 0 ? 0x20 : 0));
+  for (int i = 0; i < 16; ++i) b.push_back(i == 15 ? 2 : (i == 0 ? 0x20 : 0));
+  std::vector<uint8_t> dst_opts = {43, 0, 1, 4, 0, 0, 0, 0};                        // next: routing
+  std::vector<uint8_t> routing = {6, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0};  // next: TCP
+  std::vector<uint8_t> tcp = {0x30, 0x39, 0x00, 0x50, 0,    0, 0x10, 0, 0, 0,   0x20,
+                              0,    0x50, 0x18, 0xff, 0xff, 0, 0,    0, 0, 'o', 'k'};
+  b.insert(b.end(), dst_opts.begin(), dst_opts.end());
+  b.insert(b.end(), routing.begin(), routing.end());
+  b.insert(b.end(), tcp.begin(), tcp.end());
+  const size_t plen = b.size() - 40;
+  b[4] = static_cast<uint8_t>(plen >> 8);
+  b[5] = static_cast<uint8_t>(plen);
+  return b;
+}
+
+TEST(ParsePacket, Ipv4TcpSynWithOptions) {
+  PacketView v = ParsePacket(kV4Syn);
+  ASSERT_TRUE(v.ok) << v.error;
+  EXPECT_FALSE(v.v6);
+  EXPECT_EQ(v.src.ToString(), "198.18.1.2");
+  EXPECT_EQ(v.dst.ToString(), "198.18.2.2");
+  EXPECT_EQ(v.ip_len, 60u);
+  EXPECT_TRUE(v.is_tcp());
+  EXPECT_STREQ(v.ProtoName(), "tcp");
+  EXPECT_EQ(v.sport, 40000);
+  EXPECT_EQ(v.dport, 8080);
+  EXPECT_EQ(v.seq, 0x01020304u);
+  EXPECT_EQ(v.ack, 0u);
+  EXPECT_EQ(v.window, 64240);
+  EXPECT_EQ(v.tcp_flags, kTcpSyn);
+  EXPECT_EQ(v.FlagString(), "S");
+  EXPECT_EQ(v.l4_offset, 20u);
+  EXPECT_EQ(v.payload_offset, 60u);  // 40-byte TCP header with options
+  EXPECT_EQ(v.payload_len, 0u);
+}
+
+TEST(ParsePacket, Ipv6HopByHopUdp) {
+  PacketView v = ParsePacket(kV6HbhUdp);
+  ASSERT_TRUE(v.ok) << v.error;
+  EXPECT_TRUE(v.v6);
+  EXPECT_EQ(v.src.ToString(), "2001:2:0:1::2");
+  EXPECT_EQ(v.dst.ToString(), "2001:2:0:2::2");
+  EXPECT_TRUE(v.is_udp());
+  EXPECT_EQ(v.l4_offset, 48u);
+  EXPECT_EQ(v.sport, 5000);
+  EXPECT_EQ(v.dport, 9000);
+  EXPECT_EQ(v.payload_len, 3u);
+  EXPECT_EQ(std::string(kV6HbhUdp.begin() + static_cast<long>(v.payload_offset), kV6HbhUdp.end()),
+            "hi!");
+  EXPECT_EQ(v.FlagString(), "");
+}
+
+TEST(ParsePacket, Ipv6TcpThroughTwoExtensionHeaders) {
+  const std::vector<uint8_t> b = V6TcpThroughTwoExtHeaders();
+  PacketView v = ParsePacket(b);
+  ASSERT_TRUE(v.ok) << v.error;
+  EXPECT_TRUE(v.is_tcp());
+  EXPECT_EQ(v.l4_offset, 64u);
+  EXPECT_EQ(v.sport, 12345);
+  EXPECT_EQ(v.dport, 80);
+  EXPECT_EQ(v.seq, 0x1000u);
+  EXPECT_EQ(v.ack, 0x2000u);
+  EXPECT_EQ(v.FlagString(), "P.");
+  EXPECT_EQ(v.payload_len, 2u);
+}
+
+TEST(ParsePacket, Icmp) {
+  PacketView v = ParsePacket(kV4Icmp);
+  ASSERT_TRUE(v.ok) << v.error;
+  EXPECT_TRUE(v.is_icmp());
+  EXPECT_STREQ(v.ProtoName(), "icmp");
+  EXPECT_EQ(v.payload_len, 8u - 4u + 4u);  // rest of echo header + data
+}
+
+TEST(ParsePacket, Icmpv6) {
+  std::vector<uint8_t> b(40, 0);
+  b[0] = 0x60;
+  b[5] = 8;
+  b[6] = 58;
+  for (uint8_t x : {128, 0, 0, 0, 0, 1, 0, 1}) b.push_back(x);
+  PacketView v = ParsePacket(b);
+  ASSERT_TRUE(v.ok) << v.error;
+  EXPECT_STREQ(v.ProtoName(), "icmpv6");
+  EXPECT_TRUE(v.is_icmp());
+}
+
+TEST(ParsePacket, TcpFlagStrings) {
+  std::vector<uint8_t> b = kV4Syn;
+  auto flags = [&](uint8_t f) {
+    b[33] = f;
+    return ParsePacket(b).FlagString();
+  };
+  EXPECT_EQ(flags(kTcpSyn | kTcpAck), "S.");
+  EXPECT_EQ(flags(kTcpAck), ".");
+  EXPECT_EQ(flags(kTcpFin | kTcpAck), "F.");
+  EXPECT_EQ(flags(kTcpPsh | kTcpAck), "P.");
+  EXPECT_EQ(flags(kTcpRst), "R");
+  EXPECT_EQ(flags(kTcpRst | kTcpAck), "R.");
+  EXPECT_EQ(flags(kTcpFin | kTcpPsh | kTcpAck), "FP.");
+  EXPECT_EQ(flags(0), "none");
+}
+
+// Every prefix shorter than the packet must be refused (the IP length says
+// more bytes are due), and parsing never reads out of bounds (ASan build).
+TEST(ParsePacket, EveryTruncationIsRefused) {
+  for (const std::vector<uint8_t>& pkt :
+       {kV4Syn, kV6HbhUdp, kV4Icmp, V6TcpThroughTwoExtHeaders()}) {
+    for (size_t n = 0; n < pkt.size(); ++n) {
+      std::vector<uint8_t> prefix(pkt.begin(), pkt.begin() + static_cast<long>(n));
+      PacketView v = ParsePacket(prefix);
+      EXPECT_FALSE(v.ok) << "prefix " << n << " of " << pkt.size();
+      EXPECT_FALSE(v.error.empty());
+    }
+  }
+}
+
+// Headers claiming a shorter packet than the bytes: the header wins and the
+// trailing bytes (link padding) are ignored.
+TEST(ParsePacket, TrailingPaddingIsIgnored) {
+  std::vector<uint8_t> b = kV4Syn;
+  b.insert(b.end(), 6, 0);
+  PacketView v = ParsePacket(b);
+  ASSERT_TRUE(v.ok);
+  EXPECT_EQ(v.ip_len, 60u);
+  EXPECT_EQ(v.payload_len, 0u);
+}
+
+TEST(ParsePacket, MalformedHeadersAreRefusedWithAReason) {
+  struct Case {
+    const char* what;
+    std::vector<uint8_t> bytes;
+    const char* error_has;
+  };
+  std::vector<Case> cases;
+  cases.push_back({"empty", {}, "empty"});
+  cases.push_back({"version 5", {0x55, 0, 0, 20}, "unknown IP version 5"});
+  {
+    auto b = kV4Syn;
+    b[0] = 0x44;  // IHL 16 bytes < 20
+    cases.push_back({"ihl too small", b, "bad IPv4 header length"});
+  }
+  {
+    auto b = kV4Syn;
+    b[0] =
+        0x4f;  // IHL 60 > TCP start, still within: total < ihl? total 60 == ihl 60 -> no TCP room
+    cases.push_back({"ihl eats packet", b, "truncated TCP header"});
+  }
+  {
+    auto b = kV4Syn;
+    b[3] = 10;  // total length < header
+    cases.push_back({"total < ihl", b, "bad IPv4 total length"});
+  }
+  {
+    auto b = kV4Syn;
+    b[32] = 0x40;  // data offset 16 < 20
+    cases.push_back({"tcp doff small", b, "bad TCP data offset 16"});
+  }
+  {
+    auto b = kV4Syn;
+    b[32] = 0xf0;  // data offset 60 > 40 available
+    cases.push_back({"tcp doff large", b, "bad TCP data offset 60"});
+  }
+  {
+    auto b = kV6HbhUdp;
+    b[41] = 10;  // hop-by-hop length 88 bytes: overruns
+    cases.push_back({"ext overrun", b, "overruns the packet"});
+  }
+  {
+    auto b = kV6HbhUdp;
+    b[52] = 0;
+    b[53] = 4;  // UDP length 4 < 8
+    cases.push_back({"udp len small", b, "bad UDP length 4"});
+  }
+  {
+    auto b = kV6HbhUdp;
+    b[53] = 200;
+    cases.push_back({"udp len large", b, "bad UDP length 200"});
+  }
+  {
+    auto b = kV6HbhUdp;
+    b[5] = 200;  // payload length beyond the bytes
+    cases.push_back({"v6 plen", b, "bad IPv6 payload length"});
+  }
+  for (const Case& c : cases) {
+    PacketView v = ParsePacket(c.bytes);
+    EXPECT_FALSE(v.ok) << c.what;
+    EXPECT_NE(v.error.find(c.error_has), std::string::npos) << c.what << ": " << v.error;
+  }
+}
+
+TEST(ParsePacket, NonFirstFragmentHasNoTransportHeader) {
+  std::vector<uint8_t> b = kV4Syn;
+  b[6] = 0x00;
+  b[7] = 0x10;  // fragment offset 16 * 8
+  PacketView v = ParsePacket(b);
+  ASSERT_TRUE(v.ok);
+  EXPECT_TRUE(v.is_fragment);
+  EXPECT_EQ(v.sport, 0);
+  EXPECT_EQ(v.FlagString(), "");  // no TCP header in this fragment
+}
+
+TEST(ParsePacket, AnExtensionHeaderLoopCannotRunAway) {
+  // 100 chained destination-options headers; the last is truncated.
+  std::vector<uint8_t> b(40, 0);
+  b[0] = 0x60;
+  b[6] = 60;
+  for (int i = 0; i < 100; ++i) {
+    for (uint8_t x : {60, 0, 1, 4, 0, 0, 0, 0}) b.push_back(x);
+  }
+  const size_t plen = b.size() - 40;
+  b[4] = static_cast<uint8_t>(plen >> 8);
+  b[5] = static_cast<uint8_t>(plen);
+  PacketView v = ParsePacket(b);
+  EXPECT_FALSE(v.ok);
+  EXPECT_NE(v.error.find("truncated IPv6 extension header"), std::string::npos) << v.error;
+}
+
+TEST(IpAddr, ParsesBothFamilies) {
+  IpAddr a, b;
+  ASSERT_TRUE(IpAddr::Parse("198.18.1.2", &a));
+  EXPECT_FALSE(a.v6);
+  ASSERT_TRUE(IpAddr::Parse("2001:2:0:1::2", &b));
+  EXPECT_TRUE(b.v6);
+  EXPECT_NE(a, b);
+  EXPECT_EQ(b.ToString(), "2001:2:0:1::2");
+  EXPECT_FALSE(IpAddr::Parse("198.18.1", &a));
+  EXPECT_FALSE(IpAddr::Parse("", &a));
+}
+
+}  // namespace
+}  // namespace faultline

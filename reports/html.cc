@@ -1,0 +1,427 @@
+#include "reports/html.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cctype>
+#include <ctime>
+#include <filesystem>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <vector>
+
+#include "reports/console.h"
+#include "reports/text_escape.h"
+#include "reports/text_log.h"
+#include "reports/write_file.h"
+
+namespace faultline {
+namespace {
+
+using nlohmann::json;
+
+std::string H(const std::string& s) { return HtmlEscape(s); }
+
+std::string Ms(int64_t ns) { return fmt::format("{:.3f}ms", static_cast<double>(ns) / 1e6); }
+
+std::string UtcTime(int64_t unix_ms) {
+  if (unix_ms <= 0) return "";
+  std::time_t t = static_cast<std::time_t>(unix_ms / 1000);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[40];
+  std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S UTC", &tm);
+  return buf;
+}
+
+// A path as an href: percent-encodes everything but unreserved characters
+// and '/', so no path can become a scheme ("javascript:"), query or fragment.
+std::string HrefPath(const std::string& path) {
+  std::string out;
+  for (char ch : path) {
+    auto u = static_cast<unsigned char>(ch);
+    if (std::isalnum(u) || ch == '/' || ch == '-' || ch == '_' || ch == '.' || ch == '~') {
+      out += ch;
+    } else {
+      out += fmt::format("%{:02X}", u);
+    }
+  }
+  return out;
+}
+
+// JSON text safe inside a <script> element: no "</script", no "<!--".
+std::string ScriptJson(const json& j) {
+  std::string s = j.dump(-1, ' ', false, json::error_handler_t::replace);
+  std::string out;
+  out.reserve(s.size());
+  for (char ch : s) {
+    if (ch == '<') {
+      out += "\\u003c";
+    } else if (ch == '>') {
+      out += "\\u003e";
+    } else if (ch == '&') {
+      out += "\\u0026";
+    } else {
+      out += ch;
+    }
+  }
+  return out;
+}
+
+std::string T(const std::string& s) { return SafeText(s, /*escape_controls=*/true); }
+
+// The hosts of a case in ladder order: "client" first if present, then in
+// order of first appearance in steps and packets.
+std::vector<std::string> LadderHosts(const CaseResult& c) {
+  std::vector<std::string> hosts;
+  auto add = [&](const std::string& h) {
+    std::string name = h.empty() ? "?" : h;
+    if (std::find(hosts.begin(), hosts.end(), name) == hosts.end()) hosts.push_back(name);
+  };
+  for (const StepRecord& s : c.steps) {
+    if (!s.host.empty()) add(s.host);
+  }
+  for (const PacketRecord& p : c.packets) {
+    add(p.from);
+    add(p.to);
+  }
+  auto it = std::find(hosts.begin(), hosts.end(), "client");
+  if (it != hosts.end()) std::rotate(hosts.begin(), it, it + 1);
+  return hosts;
+}
+
+// Compact ladder data: {"hosts":[...], "total":N, "gap_after":K or -1,
+// "p":[[n, arrival, release or -1, from, to, proto, flags, seq, ack, len,
+//       fault, action, copy, rel], ...]} with times in ns since the first packet.
+json LadderJson(const CaseResult& c) {
+  std::vector<std::string> hosts = LadderHosts(c);
+  auto host_index = [&](const std::string& h) {
+    std::string name = h.empty() ? "?" : h;
+    return static_cast<int>(std::find(hosts.begin(), hosts.end(), name) - hosts.begin());
+  };
+  const int64_t t0 = FirstPacketNs(c);
+  const size_t n = c.packets.size();
+  const size_t half = kHtmlLadderMaxPackets / 2;
+  const bool capped = n > kHtmlLadderMaxPackets;
+  json pk = json::array();
+  for (size_t i = 0; i < n; ++i) {
+    if (capped && i >= half && i < n - half) continue;
+    const PacketRecord& p = c.packets[i];
+    pk.push_back(json::array(
+        {p.seq_no, p.arrival_ns - t0, p.release_ns == 0 ? int64_t{-1} : p.release_ns - t0,
+         host_index(p.from), host_index(p.to), T(p.proto), T(p.flags),
+         p.has_rel ? p.rel_seq : p.seq, p.has_rel ? p.rel_ack : p.ack, p.payload_len, p.fault,
+         T(p.action), p.is_copy ? 1 : 0, p.has_rel ? 1 : 0}));
+  }
+  json hs = json::array();
+  for (const std::string& h : hosts) hs.push_back(T(h));
+  return json{{"hosts", std::move(hs)},
+              {"total", n},
+              {"gap_after", capped ? static_cast<int64_t>(half) : int64_t{-1}},
+              {"p", std::move(pk)}};
+}
+
+constexpr const char* kCss = R"CSS(
+:root{--pass:#1a7f37;--fail:#cf222e;--error:#8250df;--skip:#9a6700;--muted:#656d76;--line:#d0d7de}
+body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",sans-serif;margin:0;padding:16px 24px;color:#1f2328;background:#fff}
+h1{font-size:20px;margin:0 0 8px}
+code,pre,.mono{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:12.5px}
+.summary{display:flex;flex-wrap:wrap;gap:8px 24px;align-items:baseline;margin-bottom:8px}
+.summary .n{font-size:18px;font-weight:600}
+.cmd{white-space:pre-wrap;word-break:break-all;background:#f6f8fa;border:1px solid var(--line);border-radius:6px;padding:4px 8px;margin:4px 0 12px}
+.filters{position:sticky;top:0;background:#fff;padding:8px 0;border-bottom:1px solid var(--line);z-index:2;display:flex;flex-wrap:wrap;gap:6px 16px;align-items:center}
+.filters label{cursor:pointer}
+details.case{border:1px solid var(--line);border-radius:6px;margin:8px 0}
+details.case>summary{cursor:pointer;padding:6px 10px;display:flex;gap:12px;align-items:baseline;list-style-position:inside}
+details.case[open]>summary{border-bottom:1px solid var(--line);background:#f6f8fa}
+.body{padding:8px 12px}
+.badge{display:inline-block;min-width:44px;text-align:center;border-radius:4px;color:#fff;font-weight:600;font-size:12px;padding:0 4px}
+.b-pass{background:var(--pass)}.b-fail{background:var(--fail)}.b-error{background:var(--error)}.b-skip{background:var(--skip)}
+.dur{color:var(--muted);min-width:70px;text-align:right}
+.file{color:var(--muted);margin-left:auto}
+.tag{display:inline-block;border:1px solid var(--line);border-radius:10px;padding:0 6px;font-size:12px;color:var(--muted)}
+.msg{white-space:pre-wrap;background:#fff1f0;border-left:4px solid var(--fail);padding:4px 8px;margin:6px 0}
+.msg.skip{background:#fff8c5;border-color:var(--skip)}
+table.steps{border-collapse:collapse;margin:6px 0;width:100%}
+table.steps th,table.steps td{border:1px solid var(--line);padding:2px 6px;text-align:left;vertical-align:top}
+table.steps th{background:#f6f8fa}
+table.steps tr.bad td{background:#ffebe9}
+table.steps tr.notrun td{color:var(--muted)}
+.data{white-space:pre-wrap;word-break:break-all;color:var(--muted)}
+.muted{color:var(--muted)}
+.ladder{overflow:auto;max-height:80vh;border:1px solid var(--line);border-radius:6px;margin-top:6px}
+.ladder svg text{font:11px ui-monospace,Menlo,Consolas,monospace}
+.legend span{margin-right:14px}
+)CSS";
+
+constexpr const char* kJs = R"JS(
+(function(){
+'use strict';
+function esc(s){return String(s).replace(/[&<>"']/g,function(c){return {'&':'&amp;','<':'&lt;','>':'&gt;','"':'&quot;',"'":'&#39;'}[c];});}
+function ms(ns){return (ns/1e6).toFixed(3)+'ms';}
+function color(p){var a=p[11];
+  if(p[2]<0)return '#cf222e';
+  if(/^(reorder|swap)/.test(a))return '#bc4c00';
+  if(/^(delay|hold)/.test(a))return '#0969da';
+  if(/^duplicate/.test(a)||p[12])return '#8250df';
+  if(p[10])return '#1f6feb';
+  return '#57606a';}
+function label(p){var s=p[5]==='tcp'?(p[6]+' seq '+p[7]+' ack '+p[8]+' len '+p[9]):(p[5]+' len '+p[9]);
+  if(p[12])s+=' (copy)';
+  if(/^(reorder|swap)/.test(p[11]))s='\u21c5 '+s;
+  if(p[10])s+=' ['+p[11]+']';
+  return s;}
+function tip(p,H){var s='#'+p[0]+' +'+ms(p[1])+' '+H[p[3]]+' > '+H[p[4]]+' '+p[5]+(p[5]==='tcp'?' '+p[6]+' seq '+p[7]+' ack '+p[8]+(p[13]?'':' (raw)'):'')+' len '+p[9];
+  if(p[10])s+='\nfault '+p[10]+': '+p[11];
+  if(p[2]<0)s+='\ndropped at the wire';
+  else if(p[2]!==p[1])s+='\nheld '+ms(p[2]-p[1])+', released +'+ms(p[2]);
+  if(p[12])s+='\ncopy made/injected by the wire';
+  return s;}
+function draw(box){
+  if(box.getAttribute('data-done'))return;
+  box.setAttribute('data-done','1');
+  var holder=document.getElementById(box.getAttribute('data-pk'));
+  var d=JSON.parse(holder.textContent);
+  if(!d.p.length){box.innerHTML='<p class="muted">No packets crossed the wire.</p>';return;}
+  var H=d.hosts,nh=H.length,nl=Math.ceil(nh/2),SP=300,M=110,RH=20,TOP=36;
+  var xs=[];for(var i=0;i<nh;i++)xs.push(M+SP*(i<nl?i:i+1));
+  var xw=M+SP*nl;
+  var ev=[],seg=[[],[]],gi=d.gap_after;
+  d.p.forEach(function(p,k){var s=(gi>=0&&k>=gi)?1:0;
+    seg[s].push({t:p[1],k:k,r:0});
+    if(p[2]>=0&&p[2]!==p[1])seg[s].push({t:p[2],k:k,r:1});});
+  function cmp(a,b){return a.t-b.t||a.k-b.k||a.r-b.r;}
+  seg[0].sort(cmp);seg[1].sort(cmp);
+  ev=seg[0];if(gi>=0){ev=ev.concat([{gap:1}],seg[1]);}
+  var ya={},yr={},out=[],row=0;
+  ev.forEach(function(e){var y=TOP+RH*(++row);
+    if(e.gap){out.push('<text x="'+(xw)+'" y="'+y+'" text-anchor="middle" fill="#656d76">\u2026 '+(d.total-d.p.length)+' packets not drawn (see report.json / pcap) \u2026</text>');return;}
+    var p=d.p[e.k];
+    out.push('<text x="4" y="'+(y-4)+'" fill="#656d76">+'+esc(ms(e.t))+'</text>');
+    if(e.r)yr[e.k]=y;else ya[e.k]=y;});
+  var height=TOP+RH*(row+1);
+  var width=M+SP*(nh+1)-SP/2;
+  var g=[];
+  H.forEach(function(h,i){g.push('<line x1="'+xs[i]+'" y1="'+(TOP-8)+'" x2="'+xs[i]+'" y2="'+height+'" stroke="#8c959f"/>',
+    '<text x="'+xs[i]+'" y="18" text-anchor="middle" font-weight="bold">'+esc(h)+'</text>');});
+  g.push('<line x1="'+xw+'" y1="'+(TOP-8)+'" x2="'+xw+'" y2="'+height+'" stroke="#8c959f" stroke-dasharray="6 4" stroke-width="2"/>',
+    '<text x="'+xw+'" y="18" text-anchor="middle" font-weight="bold">wire</text>');
+  var lanes=[];
+  d.p.forEach(function(p,k){
+    var c=color(p),y1=ya[k],x1=xs[p[3]],x2=xs[p[4]],dash=p[12]?' stroke-dasharray="4 3"':'';
+    var y2=p[2]<0?y1:(p[2]===p[1]?y1:yr[k]),xh=xw;
+    if(y2!==y1){var ln=0;while(ln<lanes.length&&lanes[ln]>=y1)ln++;lanes[ln]=y2;
+      xh=xw+(ln%8)*7*(x2>=xw?1:-1);}
+    var q=['<g><title>'+esc(tip(p,H))+'</title>'];
+    q.push('<line x1="'+x1+'" y1="'+y1+'" x2="'+xw+'" y2="'+y1+'" stroke="'+c+'" stroke-width="1.5"'+dash+'/>');
+    var lx=(x1+xw)/2;
+    q.push('<text x="'+lx+'" y="'+(y1-4)+'" text-anchor="middle" fill="'+c+'">'+esc(label(p))+'</text>');
+    if(p[2]<0){
+      q.push('<path d="M'+(xw-5)+' '+(y1-5)+'L'+(xw+5)+' '+(y1+5)+'M'+(xw-5)+' '+(y1+5)+'L'+(xw+5)+' '+(y1-5)+'" stroke="#cf222e" stroke-width="2.5"/>');
+    }else{
+      if(y2!==y1){
+        q.push('<line x1="'+xw+'" y1="'+y1+'" x2="'+xh+'" y2="'+y1+'" stroke="'+c+'" stroke-width="1.5"/>');
+        q.push('<line x1="'+xh+'" y1="'+y1+'" x2="'+xh+'" y2="'+y2+'" stroke="'+c+'" stroke-width="5" stroke-opacity="0.55"/>');
+        q.push('<text x="'+((xh+x2)/2)+'" y="'+(y2-4)+'" text-anchor="middle" fill="'+c+'">#'+p[0]+' released after '+esc(ms(p[2]-p[1]))+'</text>');
+      }
+      q.push('<line x1="'+xh+'" y1="'+y2+'" x2="'+x2+'" y2="'+y2+'" stroke="'+c+'" stroke-width="1.5"'+dash+'/>');
+      var dir=x2>=xw?1:-1;
+      q.push('<path d="M'+x2+' '+y2+'L'+(x2-8*dir)+' '+(y2-4)+'L'+(x2-8*dir)+' '+(y2+4)+'Z" fill="'+c+'"/>');
+    }
+    q.push('</g>');g.push(q.join(''));});
+  box.innerHTML='<svg width="'+width+'" height="'+height+'" viewBox="0 0 '+width+' '+height+'">'+g.join('')+out.join('')+'</svg>';
+}
+var boxes=[].slice.call(document.querySelectorAll('.ladder[data-pk]'));
+if('IntersectionObserver' in window){
+  var io=new IntersectionObserver(function(es){es.forEach(function(e){if(e.isIntersecting){io.unobserve(e.target);draw(e.target);}});},{rootMargin:'400px'});
+  boxes.forEach(function(b){io.observe(b);});
+}else{
+  document.querySelectorAll('details.case').forEach(function(dt){
+    var f=function(){if(dt.open){var b=dt.querySelector('.ladder[data-pk]');if(b)draw(b);}};
+    dt.addEventListener('toggle',f);f();});
+}
+function apply(){
+  var show={};document.querySelectorAll('input.st').forEach(function(i){show[i.value]=i.checked;});
+  var tag=document.getElementById('tag').value,q=document.getElementById('q').value.toLowerCase(),n=0;
+  document.querySelectorAll('details.case').forEach(function(dt){
+    var tags=JSON.parse(dt.getAttribute('data-tags'));
+    var ok=show[dt.getAttribute('data-outcome')]&&(!tag||tags.indexOf(tag)>=0)&&(!q||dt.getAttribute('data-name').toLowerCase().indexOf(q)>=0);
+    dt.hidden=!ok;if(ok)n++;});
+  document.getElementById('shown').textContent=n+' shown';
+}
+document.querySelectorAll('.filters input,.filters select').forEach(function(i){i.addEventListener('input',apply);i.addEventListener('change',apply);});
+document.getElementById('expand').addEventListener('click',function(){document.querySelectorAll('details.case:not([hidden])').forEach(function(d){d.open=true;});});
+document.getElementById('collapse').addEventListener('click',function(){document.querySelectorAll('details.case').forEach(function(d){d.open=false;});});
+apply();
+})();
+)JS";
+
+void StepTable(const CaseResult& c, std::string* out) {
+  if (c.steps.empty()) {
+    *out += "<p class=\"muted\">No steps ran.</p>\n";
+    return;
+  }
+  *out +=
+      "<table class=\"steps\"><thead><tr><th>step</th><th>host</th><th>call</th><th>expected</th>"
+      "<th>actual</th><th>took</th></tr></thead><tbody>\n";
+  for (const StepRecord& s : c.steps) {
+    const char* cls = !s.ok ? " class=\"bad\"" : (!s.ran ? " class=\"notrun\"" : "");
+    std::string actual;
+    if (!s.ran) {
+      actual = "not run";
+    } else {
+      actual = H(s.actual);
+      if (!s.finished) actual += "<br><b>did not finish</b>";
+      if (!s.data.empty())
+        actual += "<div class=\"data mono\">data " + H(QuotedBytes(s.data)) + "</div>";
+      if (!s.ok && !s.failure.empty()) actual += "<div><b>" + H(s.failure) + "</b></div>";
+    }
+    *out += fmt::format(
+        "<tr{}><td title=\"{}\">{}</td><td>{}</td><td class=\"mono\">{}</td><td>{}</td><td>{}</td>"
+        "<td>{}</td></tr>\n",
+        cls, H(s.loc.ToString()), s.step_index, H(s.host), H(s.description),
+        s.expected.empty() ? "success" : H(s.expected), actual, s.ran ? H(Ms(s.took_ns)) : "");
+  }
+  *out += "</tbody></table>\n";
+}
+
+std::string PageHtml(const RunResult& r, const std::vector<std::string>& pcap_hrefs) {
+  const int pass = r.Count(Outcome::kPass), fail = r.Count(Outcome::kFail),
+            error = r.Count(Outcome::kError), skip = r.Count(Outcome::kSkip);
+  std::set<std::string> all_tags;
+  for (const CaseResult& c : r.cases) all_tags.insert(c.tags.begin(), c.tags.end());
+
+  std::string out;
+  out.reserve(4096 + r.cases.size() * 4096);
+  out += "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n";
+  out += "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n";
+  out += fmt::format("<title>faultline: {} passed, {} failed</title>\n", pass, fail);
+  out += "<style>" + std::string(kCss) + "</style>\n</head><body>\n";
+
+  // Summary.
+  out += "<h1>faultline report</h1>\n<div class=\"summary\">";
+  out += fmt::format("<span><span class=\"n\">{}</span> cases</span>", r.cases.size());
+  out += fmt::format("<span><span class=\"badge b-pass\">{}</span> passed</span>", pass);
+  out += fmt::format("<span><span class=\"badge b-fail\">{}</span> failed</span>", fail);
+  out += fmt::format("<span><span class=\"badge b-error\">{}</span> errors</span>", error);
+  out += fmt::format("<span><span class=\"badge b-skip\">{}</span> skipped</span>", skip);
+  out += fmt::format("<span>duration {}</span>", H(ConsoleDuration(r.duration_ns)));
+  if (!r.kernel.empty()) out += fmt::format("<span>kernel <code>{}</code></span>", H(r.kernel));
+  std::string started = UtcTime(r.start_unix_ms);
+  if (!started.empty()) out += fmt::format("<span>started {}</span>", H(started));
+  out += "</div>\n";
+  if (!r.command_line.empty()) {
+    out += fmt::format("<div class=\"cmd mono\">{}</div>\n", H(r.command_line));
+  }
+
+  // Filters.
+  out += "<div class=\"filters\">";
+  const std::pair<const char*, int> statuses[] = {
+      {"pass", pass}, {"fail", fail}, {"error", error}, {"skip", skip}};
+  for (const auto& [name, n] : statuses) {
+    out += fmt::format(
+        "<label><input type=\"checkbox\" class=\"st\" value=\"{0}\" checked> {0} ({1})</label>",
+        name, n);
+  }
+  out += "<label>tag <select id=\"tag\"><option value=\"\">all</option>";
+  for (const std::string& t : all_tags) {
+    out += fmt::format("<option value=\"{0}\">{0}</option>", H(t));
+  }
+  out += "</select></label>";
+  out += "<label>name <input id=\"q\" type=\"search\" size=\"18\"></label>";
+  out += "<button id=\"expand\" type=\"button\">expand shown</button>";
+  out += "<button id=\"collapse\" type=\"button\">collapse all</button>";
+  out += "<span id=\"shown\" class=\"muted\"></span></div>\n";
+  out +=
+      "<p class=\"legend muted\"><span>ladder: time runs down, one row per wire event</span>"
+      "<span style=\"color:#cf222e\">&#x2715; dropped</span>"
+      "<span style=\"color:#0969da\">&#x2503; held/delayed on the wire</span>"
+      "<span style=\"color:#8250df\">- - copy / duplicate</span>"
+      "<span style=\"color:#bc4c00\">&#x21c5; reordered</span>"
+      "<span>hover an arrow for details</span></p>\n";
+
+  // Cases.
+  for (size_t i = 0; i < r.cases.size(); ++i) {
+    const CaseResult& c = r.cases[i];
+    const char* outcome = OutcomeName(c.outcome);
+    json tags = json::array();
+    for (const std::string& t : c.tags) tags.push_back(T(t));
+    const bool open = c.outcome == Outcome::kFail || c.outcome == Outcome::kError;
+    out += fmt::format(
+        "<details class=\"case\" id=\"case-{}\" data-outcome=\"{}\" data-tags=\"{}\" "
+        "data-name=\"{}\"{}>\n",
+        i, outcome, H(tags.dump(-1, ' ', false, json::error_handler_t::replace)), H(c.FullName()),
+        open ? " open" : "");
+    out += fmt::format(
+        "<summary><span class=\"badge b-{}\">{}</span><b>{}</b><span class=\"dur\">{}</span>",
+        outcome, outcome, H(c.FullName()), H(ConsoleDuration(c.duration_ns)));
+    for (const std::string& t : c.tags) out += fmt::format("<span class=\"tag\">{}</span>", H(t));
+    out += fmt::format("<span class=\"file mono\">{}</span></summary>\n", H(c.file));
+    out += "<div class=\"body\">\n";
+    if (!c.description.empty()) out += fmt::format("<p>{}</p>\n", H(c.description));
+    if (c.outcome != Outcome::kPass && !c.message.empty()) {
+      out += fmt::format("<div class=\"msg mono{}\">{}</div>\n",
+                         c.outcome == Outcome::kSkip ? " skip" : "", H(c.message));
+    }
+    out += fmt::format("<p class=\"muted\">seed {}", c.seed);
+    std::string started_case = UtcTime(c.start_unix_ms);
+    if (!started_case.empty()) out += " &middot; started " + H(started_case);
+    if (!pcap_hrefs[i].empty()) {
+      out += fmt::format(" &middot; <a href=\"{}\">pcap</a>", H(pcap_hrefs[i]));
+    }
+    out += "</p>\n";
+    StepTable(c, &out);
+    out += fmt::format("<div class=\"muted\">packets: {}", c.packets.size());
+    if (c.packets.size() > kHtmlLadderMaxPackets) {
+      out += fmt::format(
+          " &mdash; the ladder shows the first {0} and the last {0}; report.json and the pcap "
+          "have all of them",
+          kHtmlLadderMaxPackets / 2);
+    }
+    out += "</div>\n";
+    out += fmt::format("<div class=\"ladder\" data-pk=\"pk-{0}\"></div>\n", i);
+    out += fmt::format("<script type=\"application/json\" id=\"pk-{}\">{}</script>\n", i,
+                       ScriptJson(LadderJson(c)));
+    out += "</div></details>\n";
+  }
+  if (r.cases.empty()) out += "<p class=\"muted\">No cases ran.</p>\n";
+  out += "<script>" + std::string(kJs) + "</script>\n</body></html>\n";
+  return out;
+}
+
+}  // namespace
+
+std::string HtmlReport(const RunResult& r) {
+  std::vector<std::string> hrefs;
+  hrefs.reserve(r.cases.size());
+  for (const CaseResult& c : r.cases)
+    hrefs.push_back(c.pcap_path.empty() ? "" : HrefPath(c.pcap_path));
+  return PageHtml(r, hrefs);
+}
+
+Status WriteHtml(const RunResult& r, const std::string& path) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  fs::path base = fs::absolute(fs::path(path), ec).parent_path().lexically_normal();
+  std::vector<std::string> hrefs;
+  hrefs.reserve(r.cases.size());
+  for (const CaseResult& c : r.cases) {
+    if (c.pcap_path.empty()) {
+      hrefs.emplace_back();
+      continue;
+    }
+    std::string link = c.pcap_path;
+    std::error_code ec2;
+    fs::path abs = fs::absolute(fs::path(c.pcap_path), ec2).lexically_normal();
+    if (!ec && !ec2) {
+      fs::path rel = abs.lexically_relative(base);
+      if (!rel.empty()) link = rel.string();
+    }
+    hrefs.push_back(HrefPath(link));
+  }
+  Status st = WriteWholeFile(path, PageHtml(r, hrefs));
+  if (!st.ok()) return st.Prefixed("html report");
+  return st;
+}
+
+}  // namespace faultline

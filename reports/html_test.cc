@@ -1,0 +1,161 @@
+#include "reports/html.h"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "reports/test_results.h"
+
+namespace faultline {
+namespace {
+
+namespace fs = std::filesystem;
+
+size_t Count(const std::string& hay, const std::string& needle) {
+  size_t n = 0;
+  for (size_t p = hay.find(needle); p != std::string::npos; p = hay.find(needle, p + 1)) ++n;
+  return n;
+}
+
+TEST(HtmlReportTest, SelfContainedNoNetworkFetch) {
+  std::string html = HtmlReport(testing::SampleRun());
+  EXPECT_EQ(html.find("http://"), std::string::npos);
+  EXPECT_EQ(html.find("https://"), std::string::npos);
+  EXPECT_EQ(html.find("src="), std::string::npos);
+  EXPECT_EQ(html.find("<link"), std::string::npos);
+  EXPECT_EQ(html.find("@import"), std::string::npos);
+  EXPECT_EQ(html.find("url("), std::string::npos);
+  EXPECT_EQ(html.find("fetch("), std::string::npos);
+  EXPECT_EQ(html.find("XMLHttpRequest"), std::string::npos);
+  // The only href is the pcap link, and it is relative.
+  int hrefs = 0;
+  for (size_t p = html.find("href=\""); p != std::string::npos; p = html.find("href=\"", p + 1)) {
+    ++hrefs;
+    size_t b = p + 6;
+    EXPECT_EQ(html.substr(b, html.find('"', b) - b), "out/handshake-ipv4.pcap");
+  }
+  EXPECT_EQ(hrefs, 3);  // pass, error and skip cases share the sample pcap path
+}
+
+TEST(HtmlReportTest, ContainsEveryCaseAndSummary) {
+  RunResult r = testing::SampleRun();
+  std::string html = HtmlReport(r);
+  EXPECT_EQ(Count(html, "<details class=\"case\""), 4u);
+  EXPECT_NE(html.find("handshake [ipv4]"), std::string::npos);
+  EXPECT_NE(html.find("udp echo [ipv4]"), std::string::npos);
+  EXPECT_NE(html.find("cubic [ipv4]"), std::string::npos);
+  EXPECT_NE(html.find("syn &lt;drop&gt; &amp; &quot;retry&quot; [ipv6]"), std::string::npos);
+  EXPECT_NE(html.find("kernel <code>6.1.0-test</code>"), std::string::npos);
+  EXPECT_NE(html.find("faultline run cases/ --seed 7"), std::string::npos);
+  EXPECT_NE(html.find("duration 3.46s"), std::string::npos);
+  for (const char* st : {"pass", "fail", "error", "skip"}) {
+    EXPECT_NE(html.find(std::string("data-outcome=\"") + st + "\""), std::string::npos) << st;
+    EXPECT_NE(html.find(std::string("class=\"st\" value=\"") + st + "\""), std::string::npos);
+  }
+  // Tag filter offers each tag once.
+  for (const char* tag : {"tcp", "smoke", "faults", "udp", "cc"}) {
+    EXPECT_EQ(Count(html, std::string("<option value=\"") + tag + "\">"), 1u) << tag;
+  }
+  // One embedded packet data block per case; failing row highlighted.
+  EXPECT_EQ(Count(html, "<script type=\"application/json\" id=\"pk-"), 4u);
+  EXPECT_EQ(Count(html, "<tr class=\"bad\">"), 1u);
+  EXPECT_EQ(Count(html, "<tr class=\"notrun\">"), 1u);
+}
+
+TEST(HtmlReportTest, EscapesNamesDataAndScriptBreakouts) {
+  RunResult r = testing::SampleRun();
+  r.cases[0].name = "<script>alert(1)</script>";
+  r.cases[0].description = "<img onerror=x>";
+  r.cases[0].tags = {"\"><b>"};
+  r.cases[0].packets[0].action = "</script><script>alert(2)</script>";
+  r.cases[0].packets[0].from = "<!--";
+  r.cases[0].steps[0].data = std::string("\0<b>\x1b", 5);
+  r.command_line = "faultline run '<x>' & y";
+  std::string html = HtmlReport(r);
+  EXPECT_EQ(html.find("<script>alert"), std::string::npos);
+  EXPECT_EQ(html.find("<img"), std::string::npos);
+  EXPECT_EQ(html.find("\"><b>"), std::string::npos);
+  EXPECT_EQ(html.find("<!--"), std::string::npos);
+  EXPECT_NE(html.find("&lt;script&gt;alert(1)&lt;/script&gt; [ipv4]"), std::string::npos);
+  EXPECT_NE(html.find("\\u003c/script\\u003e\\u003cscript\\u003ealert(2)"), std::string::npos);
+  EXPECT_NE(html.find("faultline run &#39;&lt;x&gt;&#39; &amp; y"), std::string::npos);
+  // Exactly our own script elements: 4 data blocks + 1 code block.
+  EXPECT_EQ(Count(html, "<script"), 5u);
+  EXPECT_EQ(Count(html, "</script>"), 5u);
+  // No raw NUL or ESC anywhere.
+  EXPECT_EQ(html.find('\0'), std::string::npos);
+  EXPECT_EQ(html.find('\x1b'), std::string::npos);
+  EXPECT_NE(html.find("data &quot;\\x00&lt;b&gt;\\x1b&quot;"), std::string::npos);
+}
+
+TEST(HtmlReportTest, LadderDataRelativeTimesDropsAndHolds) {
+  RunResult r = testing::SampleRun();
+  std::string html = HtmlReport(r);
+  // Case 1: dropped packet (release -1), delayed one released 201ms after the
+  // first packet, a copy flagged 1. Hosts: client first.
+  size_t start = html.find("id=\"pk-1\">");
+  ASSERT_NE(start, std::string::npos);
+  std::string data = html.substr(start, html.find("</script>", start) - start);
+  EXPECT_NE(data.find("\"hosts\":[\"client\",\"server\"]"), std::string::npos) << data;
+  EXPECT_NE(data.find("[1,0,-1,0,1,\"tcp\",\"S\",1,1,0,1,\"drop\",0,1]"), std::string::npos)
+      << data;
+  EXPECT_NE(data.find("[2,1000000,201000000,0,1,\"tcp\",\"S\",2,1,0,2,\"delay 200ms\",0,1]"),
+            std::string::npos)
+      << data;
+  EXPECT_NE(data.find("[4,202000000,202000000,1,0,\"tcp\",\"S.\",3,1,0,3,\"duplicate\",1,1]"),
+            std::string::npos)
+      << data;
+  EXPECT_NE(data.find("\"gap_after\":-1"), std::string::npos);
+}
+
+TEST(HtmlReportTest, BigCaseIsCappedWithNote) {
+  RunResult r;
+  CaseResult c;
+  c.name = "big";
+  c.variant = "ipv4";
+  for (int i = 0; i < 2000; ++i) {
+    c.packets.push_back(testing::Packet(static_cast<uint64_t>(i + 1), 1'000'000 + i * 1000,
+                                        i % 2 ? "server" : "client", i % 2 ? "client" : "server",
+                                        "."));
+  }
+  for (int k = 0; k < 500; ++k) r.cases.push_back(c);
+  std::string html = HtmlReport(r);
+  EXPECT_EQ(Count(html, "<details class=\"case\""), 500u);
+  EXPECT_NE(html.find("the ladder shows the first 500 and the last 500"), std::string::npos);
+  EXPECT_NE(html.find("\"gap_after\":500"), std::string::npos);
+  EXPECT_NE(html.find("\"total\":2000"), std::string::npos);
+  // Packet 1000 is left out, packet 1501 is drawn.
+  size_t s = html.find("id=\"pk-0\">");
+  std::string data = html.substr(s, html.find("</script>", s) - s);
+  EXPECT_EQ(data.find("[1000,"), std::string::npos);
+  EXPECT_NE(data.find("[1501,"), std::string::npos);
+  // Bounded size: ~100 bytes per embedded packet.
+  EXPECT_LT(html.size(), 500u * 1000u * 110u) << html.size();
+}
+
+TEST(WriteHtmlTest, PcapLinkRelativeToReportDirectory) {
+  std::string tmpl = (fs::temp_directory_path() / "fl-html-XXXXXX").string();
+  ASSERT_NE(mkdtemp(tmpl.data()), nullptr);
+  fs::path dir(tmpl);
+  fs::create_directories(dir / "out" / "pcaps");
+  RunResult r = testing::SampleRun();
+  r.cases[0].pcap_path = (dir / "out" / "pcaps" / "a b#1.pcap").string();
+  std::string path = (dir / "out" / "report.html").string();
+  ASSERT_TRUE(WriteHtml(r, path).ok());
+  std::ifstream in(path);
+  std::string html((std::istreambuf_iterator<char>(in)), {});
+  EXPECT_NE(html.find("<a href=\"pcaps/a%20b%231.pcap\">pcap</a>"), std::string::npos);
+  EXPECT_FALSE(fs::exists(path + ".tmp"));
+  fs::remove_all(dir);
+}
+
+TEST(WriteHtmlTest, UnwritablePathIsAnError) {
+  Status st = WriteHtml(testing::SampleRun(), "/nonexistent-dir/x/report.html");
+  EXPECT_EQ(st.code(), StatusCode::kSystem);
+  EXPECT_NE(st.message().find("/nonexistent-dir/x/report.html"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace faultline

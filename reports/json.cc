@@ -1,0 +1,390 @@
+#include "reports/json.h"
+
+#include <fmt/format.h>
+
+#include <nlohmann/json.hpp>
+
+#include "reports/text_escape.h"
+#include "reports/write_file.h"
+
+namespace faultline {
+namespace {
+
+using json = nlohmann::ordered_json;
+
+constexpr const char* kFormat = "faultline-report";
+constexpr int kVersion = 1;
+
+std::string T(const std::string& s) { return SafeText(s, /*escape_controls=*/false); }
+
+json Loc(const SourceLoc& l) {
+  return json{{"file", T(l.file)}, {"line", l.line}, {"column", l.column}};
+}
+
+json StepJson(const StepRecord& s) {
+  json j{{"index", s.step_index}, {"loc", Loc(s.loc)}, {"description", T(s.description)},
+         {"host", T(s.host)},     {"ran", s.ran},      {"finished", s.finished},
+         {"ret", s.ret},          {"errno", s.err},    {"bytes", s.bytes}};
+  if (IsValidUtf8(s.data)) {
+    j["data"] = s.data;
+  } else {
+    j["data_base64"] = Base64Encode(s.data);
+  }
+  j["start_offset_ns"] = s.start_offset_ns;
+  j["took_ns"] = s.took_ns;
+  j["expected"] = T(s.expected);
+  j["actual"] = T(s.actual);
+  j["ok"] = s.ok;
+  j["failure"] = T(s.failure);
+  return j;
+}
+
+json PacketJson(const PacketRecord& p) {
+  return json{{"n", p.seq_no},
+              {"arrival_ns", p.arrival_ns},
+              {"release_ns", p.release_ns},
+              {"from", T(p.from)},
+              {"to", T(p.to)},
+              {"proto", T(p.proto)},
+              {"flags", T(p.flags)},
+              {"sport", p.sport},
+              {"dport", p.dport},
+              {"seq", p.seq},
+              {"ack", p.ack},
+              {"rel_seq", p.rel_seq},
+              {"rel_ack", p.rel_ack},
+              {"has_rel", p.has_rel},
+              {"payload_len", p.payload_len},
+              {"wire_len", p.wire_len},
+              {"fault", p.fault},
+              {"action", T(p.action)},
+              {"is_copy", p.is_copy}};
+}
+
+json CaseJson(const CaseResult& c) {
+  json tags = json::array();
+  for (const std::string& t : c.tags) tags.push_back(T(t));
+  json steps = json::array();
+  for (const StepRecord& s : c.steps) steps.push_back(StepJson(s));
+  json packets = json::array();
+  for (const PacketRecord& p : c.packets) packets.push_back(PacketJson(p));
+  return json{{"name", T(c.name)},
+              {"variant", T(c.variant)},
+              {"full_name", T(c.FullName())},
+              {"file", T(c.file)},
+              {"description", T(c.description)},
+              {"tags", std::move(tags)},
+              {"outcome", OutcomeName(c.outcome)},
+              {"message", T(c.message)},
+              {"message_loc", Loc(c.message_loc)},
+              {"start_unix_ms", c.start_unix_ms},
+              {"duration_ns", c.duration_ns},
+              {"seed", c.seed},
+              {"pcap_path", T(c.pcap_path)},
+              {"steps", std::move(steps)},
+              {"packets", std::move(packets)}};
+}
+
+json RunJson(const RunResult& r) {
+  json cases = json::array();
+  for (const CaseResult& c : r.cases) cases.push_back(CaseJson(c));
+  return json{{"format", kFormat},
+              {"version", kVersion},
+              {"start_unix_ms", r.start_unix_ms},
+              {"duration_ns", r.duration_ns},
+              {"kernel", T(r.kernel)},
+              {"command_line", T(r.command_line)},
+              {"counts",
+               {{"total", r.cases.size()},
+                {"pass", r.Count(Outcome::kPass)},
+                {"fail", r.Count(Outcome::kFail)},
+                {"error", r.Count(Outcome::kError)},
+                {"skip", r.Count(Outcome::kSkip)}}},
+              {"cases", std::move(cases)}};
+}
+
+std::string Dump(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
+
+bool IsArrayOfObjects(const json& j) { return j.is_array() && !j.empty() && j.front().is_object(); }
+
+// Layout: the run object and each case object one member per line, arrays
+// of objects one element per line, everything else on one line.
+void Emit(const json& j, int depth, std::string* out) {
+  const std::string pad(static_cast<size_t>(depth) + 1, ' ');
+  const std::string close_pad(static_cast<size_t>(depth), ' ');
+  const bool expand_object = j.is_object() && (depth == 0 || depth == 2);
+  if (expand_object) {
+    *out += "{\n";
+    size_t i = 0;
+    for (auto it = j.begin(); it != j.end(); ++it, ++i) {
+      *out += pad + Dump(json(it.key())) + ": ";
+      Emit(it.value(), depth + 1, out);
+      *out += i + 1 < j.size() ? ",\n" : "\n";
+    }
+    *out += close_pad + "}";
+  } else if (IsArrayOfObjects(j)) {
+    *out += "[\n";
+    for (size_t i = 0; i < j.size(); ++i) {
+      *out += pad;
+      Emit(j[i], depth + 1, out);
+      *out += i + 1 < j.size() ? ",\n" : "\n";
+    }
+    *out += close_pad + "]";
+  } else {
+    *out += Dump(j);
+  }
+}
+
+// ------------------------------------------------------------- parsing --
+
+// Reads members of one object, remembering the first problem with its JSON
+// pointer. Missing members keep their defaults.
+class Reader {
+ public:
+  Reader(const json& obj, std::string pointer, Status* status)
+      : obj_(obj), pointer_(std::move(pointer)), status_(status) {
+    if (!obj_.is_object()) Fail(pointer_, "an object");
+  }
+
+  template <typename T>
+  void Get(const char* key, T* out) {
+    const json* v = Find(key);
+    if (v == nullptr) return;
+    if constexpr (std::is_same_v<T, bool>) {
+      if (!v->is_boolean()) return Fail(Ptr(key), "a boolean");
+      *out = v->get<bool>();
+    } else if constexpr (std::is_integral_v<T>) {
+      if (!v->is_number_integer()) return Fail(Ptr(key), "an integer");
+      if constexpr (std::is_unsigned_v<T>) {
+        if (v->is_number_unsigned()) {
+          uint64_t u = v->get<uint64_t>();
+          if (u > std::numeric_limits<T>::max()) return Fail(Ptr(key), "an integer in range");
+          *out = static_cast<T>(u);
+        } else {
+          int64_t s = v->get<int64_t>();
+          if (s < 0 || static_cast<uint64_t>(s) > std::numeric_limits<T>::max()) {
+            return Fail(Ptr(key), "a non-negative integer in range");
+          }
+          *out = static_cast<T>(s);
+        }
+      } else {
+        if (v->is_number_unsigned() &&
+            v->get<uint64_t>() > static_cast<uint64_t>(std::numeric_limits<T>::max())) {
+          return Fail(Ptr(key), "an integer in range");
+        }
+        int64_t s = v->get<int64_t>();
+        if (s < std::numeric_limits<T>::min() || s > std::numeric_limits<T>::max()) {
+          return Fail(Ptr(key), "an integer in range");
+        }
+        *out = static_cast<T>(s);
+      }
+    } else {
+      static_assert(std::is_same_v<T, std::string>);
+      if (!v->is_string()) return Fail(Ptr(key), "a string");
+      *out = v->get<std::string>();
+    }
+  }
+
+  void GetStrings(const char* key, std::vector<std::string>* out) {
+    const json* v = Find(key);
+    if (v == nullptr) return;
+    if (!v->is_array()) return Fail(Ptr(key), "an array of strings");
+    for (size_t i = 0; i < v->size(); ++i) {
+      if (!(*v)[i].is_string()) return Fail(fmt::format("{}/{}", Ptr(key), i), "a string");
+      out->push_back((*v)[i].get<std::string>());
+    }
+  }
+
+  // The member if it is an array (nullptr, and a failure if it is not).
+  const json* Array(const char* key) {
+    const json* v = Find(key);
+    if (v != nullptr && !v->is_array()) {
+      Fail(Ptr(key), "an array");
+      return nullptr;
+    }
+    return v;
+  }
+  const json* Object(const char* key) {
+    const json* v = Find(key);
+    if (v != nullptr && !v->is_object()) {
+      Fail(Ptr(key), "an object");
+      return nullptr;
+    }
+    return v;
+  }
+
+  std::string Ptr(const char* key) const { return pointer_ + "/" + key; }
+  void Fail(const std::string& where, const std::string& what) {
+    if (status_->ok())
+      *status_ = Status::Invalid(
+          fmt::format("report JSON: {}: expected {}", where.empty() ? "/" : where, what));
+  }
+  bool ok() const { return status_->ok(); }
+
+ private:
+  const json* Find(const char* key) const {
+    if (!obj_.is_object()) return nullptr;
+    auto it = obj_.find(key);
+    return it == obj_.end() || it->is_null() ? nullptr : &*it;
+  }
+
+  const json& obj_;
+  std::string pointer_;
+  Status* status_;
+};
+
+void ReadLoc(Reader& parent, const char* key, SourceLoc* loc, Status* st) {
+  const json* j = parent.Object(key);
+  if (j == nullptr) return;
+  Reader r(*j, parent.Ptr(key), st);
+  r.Get("file", &loc->file);
+  r.Get("line", &loc->line);
+  r.Get("column", &loc->column);
+}
+
+StepRecord ReadStep(const json& j, const std::string& ptr, Status* st) {
+  StepRecord s;
+  Reader r(j, ptr, st);
+  r.Get("index", &s.step_index);
+  ReadLoc(r, "loc", &s.loc, st);
+  r.Get("description", &s.description);
+  r.Get("host", &s.host);
+  r.Get("ran", &s.ran);
+  r.Get("finished", &s.finished);
+  r.Get("ret", &s.ret);
+  r.Get("errno", &s.err);
+  r.Get("bytes", &s.bytes);
+  r.Get("data", &s.data);
+  std::string b64;
+  r.Get("data_base64", &b64);
+  if (!b64.empty()) {
+    std::optional<std::string> bytes = Base64Decode(b64);
+    if (!bytes)
+      r.Fail(r.Ptr("data_base64"), "base64 text");
+    else
+      s.data = *bytes;
+  }
+  r.Get("start_offset_ns", &s.start_offset_ns);
+  r.Get("took_ns", &s.took_ns);
+  r.Get("expected", &s.expected);
+  r.Get("actual", &s.actual);
+  r.Get("ok", &s.ok);
+  r.Get("failure", &s.failure);
+  return s;
+}
+
+PacketRecord ReadPacket(const json& j, const std::string& ptr, Status* st) {
+  PacketRecord p;
+  Reader r(j, ptr, st);
+  r.Get("n", &p.seq_no);
+  r.Get("arrival_ns", &p.arrival_ns);
+  r.Get("release_ns", &p.release_ns);
+  r.Get("from", &p.from);
+  r.Get("to", &p.to);
+  r.Get("proto", &p.proto);
+  r.Get("flags", &p.flags);
+  r.Get("sport", &p.sport);
+  r.Get("dport", &p.dport);
+  r.Get("seq", &p.seq);
+  r.Get("ack", &p.ack);
+  r.Get("rel_seq", &p.rel_seq);
+  r.Get("rel_ack", &p.rel_ack);
+  r.Get("has_rel", &p.has_rel);
+  r.Get("payload_len", &p.payload_len);
+  r.Get("wire_len", &p.wire_len);
+  r.Get("fault", &p.fault);
+  r.Get("action", &p.action);
+  r.Get("is_copy", &p.is_copy);
+  return p;
+}
+
+CaseResult ReadCase(const json& j, const std::string& ptr, Status* st) {
+  CaseResult c;
+  Reader r(j, ptr, st);
+  r.Get("name", &c.name);
+  r.Get("variant", &c.variant);
+  r.Get("file", &c.file);
+  r.Get("description", &c.description);
+  r.GetStrings("tags", &c.tags);
+  std::string outcome = "pass";
+  r.Get("outcome", &outcome);
+  if (outcome == "pass")
+    c.outcome = Outcome::kPass;
+  else if (outcome == "fail")
+    c.outcome = Outcome::kFail;
+  else if (outcome == "error")
+    c.outcome = Outcome::kError;
+  else if (outcome == "skip")
+    c.outcome = Outcome::kSkip;
+  else
+    r.Fail(r.Ptr("outcome"), "one of pass, fail, error, skip");
+  r.Get("message", &c.message);
+  ReadLoc(r, "message_loc", &c.message_loc, st);
+  r.Get("start_unix_ms", &c.start_unix_ms);
+  r.Get("duration_ns", &c.duration_ns);
+  r.Get("seed", &c.seed);
+  r.Get("pcap_path", &c.pcap_path);
+  if (const json* steps = r.Array("steps")) {
+    for (size_t i = 0; i < steps->size() && st->ok(); ++i) {
+      c.steps.push_back(ReadStep((*steps)[i], fmt::format("{}/{}", r.Ptr("steps"), i), st));
+    }
+  }
+  if (const json* packets = r.Array("packets")) {
+    c.packets.reserve(packets->size());
+    for (size_t i = 0; i < packets->size() && st->ok(); ++i) {
+      c.packets.push_back(ReadPacket((*packets)[i], fmt::format("{}/{}", r.Ptr("packets"), i), st));
+    }
+  }
+  return c;
+}
+
+}  // namespace
+
+std::string ReportJson(const RunResult& r) {
+  std::string out;
+  Emit(RunJson(r), 0, &out);
+  out += "\n";
+  return out;
+}
+
+Status WriteJson(const RunResult& r, const std::string& path) {
+  Status st = WriteWholeFile(path, ReportJson(r));
+  if (!st.ok()) return st.Prefixed("json report");
+  return st;
+}
+
+StatusOr<RunResult> ParseReportJson(const std::string& text) {
+  json doc = json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (doc.is_discarded()) return Status::Invalid("report JSON: not valid JSON");
+  Status st;
+  RunResult run;
+  Reader r(doc, "", &st);
+  if (!st.ok()) return st;
+  std::string format;
+  int version = 0;
+  r.Get("format", &format);
+  r.Get("version", &version);
+  if (!st.ok()) return st;
+  if (format != kFormat) {
+    return Status::Invalid(
+        fmt::format("report JSON: /format: expected \"{}\" vs actual \"{}\"", kFormat, format));
+  }
+  if (version != kVersion) {
+    return Status::Invalid(
+        fmt::format("report JSON: /version: expected {} vs actual {}", kVersion, version));
+  }
+  r.Get("start_unix_ms", &run.start_unix_ms);
+  r.Get("duration_ns", &run.duration_ns);
+  r.Get("kernel", &run.kernel);
+  r.Get("command_line", &run.command_line);
+  if (const json* cases = r.Array("cases")) {
+    run.cases.reserve(cases->size());
+    for (size_t i = 0; i < cases->size() && st.ok(); ++i) {
+      run.cases.push_back(ReadCase((*cases)[i], fmt::format("/cases/{}", i), &st));
+    }
+  }
+  if (!st.ok()) return st;
+  return run;
+}
+
+}  // namespace faultline

@@ -1,0 +1,145 @@
+#include "reports/json.h"
+
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "reports/test_results.h"
+
+namespace faultline {
+namespace {
+
+using nlohmann::json;
+
+TEST(ReportJsonTest, IsValidJsonWithSchemaFields) {
+  RunResult r = testing::SampleRun();
+  std::string text = ReportJson(r);
+  json j = json::parse(text);  // throws (fails the test) if invalid
+  EXPECT_EQ(j["format"], "faultline-report");
+  EXPECT_EQ(j["version"], 1);
+  EXPECT_EQ(j["kernel"], "6.1.0-test");
+  EXPECT_EQ(j["counts"]["total"], 4);
+  EXPECT_EQ(j["counts"]["fail"], 1);
+  ASSERT_EQ(j["cases"].size(), 4u);
+  const json& fail = j["cases"][1];
+  EXPECT_EQ(fail["full_name"], "syn <drop> & \"retry\" [ipv6]");
+  EXPECT_EQ(fail["outcome"], "fail");
+  EXPECT_EQ(fail["message_loc"]["line"], 12);
+  EXPECT_EQ(fail["packets"][0]["release_ns"], 0);
+  EXPECT_EQ(fail["packets"][0]["action"], "drop");
+  EXPECT_EQ(fail["packets"][3]["is_copy"], true);
+  // Step data with an invalid UTF-8 byte goes to data_base64.
+  EXPECT_FALSE(fail["steps"][1].contains("data"));
+  EXPECT_TRUE(fail["steps"][1].contains("data_base64"));
+  EXPECT_EQ(j["cases"][0]["steps"][0]["data"], "");
+}
+
+TEST(ReportJsonTest, OnePacketPerLine) {
+  RunResult r = testing::SampleRun();
+  std::string text = ReportJson(r);
+  size_t lines = 0;
+  for (char c : text) lines += c == '\n';
+  // Four cases x 15 members, 3+4 packets, 2+2+1 steps, run members: well
+  // under one line per scalar, well over one line per case.
+  EXPECT_GT(lines, 60u);
+  EXPECT_LT(lines, 120u);
+  EXPECT_NE(text.find("\n    {\"n\":1,\"arrival_ns\":10000000,\"release_ns\":0,"),
+            std::string::npos)
+      << text;
+}
+
+TEST(ReportJsonTest, RoundTripEqual) {
+  RunResult r = testing::SampleRun();
+  // Control characters and NUL in text fields, any bytes in data.
+  r.cases[0].name = std::string("n\0a\x1b\"\\/<>&\n\xc3\xa9", 13);
+  r.cases[0].steps[0].data = std::string("\0\x01\xfe\xff", 4);
+  r.cases[0].steps[1].data = "plain \xe2\x82\xac";
+  r.cases[0].seed = 18'446'744'073'709'551'615ull;
+  r.cases[0].packets[0].seq = 4'294'967'295u;
+  r.cases[0].packets[0].arrival_ns = -5;
+
+  StatusOr<RunResult> back = ParseReportJson(ReportJson(r));
+  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  // Every field is written, so equal documents mean equal results; spot-check
+  // the tricky fields directly too.
+  EXPECT_EQ(ReportJson(*back), ReportJson(r));
+  ASSERT_EQ(back->cases.size(), r.cases.size());
+  EXPECT_EQ(back->cases[0].name, r.cases[0].name);
+  EXPECT_EQ(back->cases[0].steps[0].data, r.cases[0].steps[0].data);
+  EXPECT_EQ(back->cases[0].steps[1].data, r.cases[0].steps[1].data);
+  EXPECT_EQ(back->cases[1].steps[1].data, r.cases[1].steps[1].data);
+  EXPECT_EQ(back->cases[0].seed, r.cases[0].seed);
+  EXPECT_EQ(back->cases[0].packets[0].seq, 4'294'967'295u);
+  EXPECT_EQ(back->cases[0].packets[0].arrival_ns, -5);
+  EXPECT_EQ(back->cases[1].outcome, Outcome::kFail);
+  EXPECT_EQ(back->cases[2].outcome, Outcome::kError);
+  EXPECT_EQ(back->cases[3].outcome, Outcome::kSkip);
+  EXPECT_EQ(back->cases[1].message_loc.column, 5);
+  EXPECT_EQ(back->cases[1].packets[3].is_copy, true);
+  EXPECT_EQ(back->kernel, r.kernel);
+  EXPECT_EQ(back->duration_ns, r.duration_ns);
+  EXPECT_EQ(back->cases[0].tags, r.cases[0].tags);
+}
+
+TEST(ReportJsonTest, InvalidUtf8InTextIsEscapedNotFatal) {
+  RunResult r;
+  CaseResult c;
+  c.name = "bad\xff";
+  r.cases.push_back(c);
+  std::string text = ReportJson(r);
+  json j = json::parse(text);
+  EXPECT_EQ(j["cases"][0]["name"], "bad\\xff");
+}
+
+TEST(ParseReportJsonTest, RejectsNonJsonAndWrongFormat) {
+  EXPECT_EQ(ParseReportJson("{").status().code(), StatusCode::kInvalidInput);
+  EXPECT_EQ(ParseReportJson("[]").status().code(), StatusCode::kInvalidInput);
+  StatusOr<RunResult> other = ParseReportJson(R"({"format":"other","version":1})");
+  ASSERT_FALSE(other.ok());
+  EXPECT_NE(other.status().message().find("/format"), std::string::npos);
+  StatusOr<RunResult> newer = ParseReportJson(R"({"format":"faultline-report","version":2})");
+  ASSERT_FALSE(newer.ok());
+  EXPECT_NE(newer.status().message().find("/version: expected 1 vs actual 2"), std::string::npos)
+      << newer.status().message();
+}
+
+TEST(ParseReportJsonTest, NamesTheOffendingMember) {
+  json j = json::parse(ReportJson(testing::SampleRun()));
+  j["cases"][1]["packets"][2]["sport"] = "eighty";
+  StatusOr<RunResult> r = ParseReportJson(j.dump());
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("/cases/1/packets/2/sport: expected an integer"),
+            std::string::npos)
+      << r.status().message();
+
+  j = json::parse(ReportJson(testing::SampleRun()));
+  j["cases"][0]["packets"][0]["sport"] = 70000;
+  r = ParseReportJson(j.dump());
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("/cases/0/packets/0/sport"), std::string::npos);
+
+  j = json::parse(ReportJson(testing::SampleRun()));
+  j["cases"][3]["outcome"] = "flaky";
+  r = ParseReportJson(j.dump());
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("/cases/3/outcome"), std::string::npos);
+
+  j = json::parse(ReportJson(testing::SampleRun()));
+  j["cases"][1]["steps"][1]["data_base64"] = "!!";
+  r = ParseReportJson(j.dump());
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("/cases/1/steps/1/data_base64"), std::string::npos);
+}
+
+TEST(ParseReportJsonTest, IgnoresUnknownMembersAndDefaultsMissingOnes) {
+  StatusOr<RunResult> r = ParseReportJson(
+      R"({"format":"faultline-report","version":1,"future":[1,2],
+          "cases":[{"name":"x","variant":"ipv4","extra":{}}]})");
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  ASSERT_EQ(r->cases.size(), 1u);
+  EXPECT_EQ(r->cases[0].FullName(), "x [ipv4]");
+  EXPECT_EQ(r->cases[0].outcome, Outcome::kPass);
+}
+
+}  // namespace
+}  // namespace faultline

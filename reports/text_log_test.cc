@@ -1,0 +1,40 @@
+#include "reports/text_log.h"
+
+#include <gtest/gtest.h>
+
+#include "reports/test_results.h"
+
+namespace faultline {
+namespace {
+
+TEST(QuotedBytesTest, EscapesNonPrintables) {
+  EXPECT_EQ(QuotedBytes(std::string("a\"\\\n\r\t\0\x7f\xff", 9)), R"("a\"\\\n\r\t\x00\x7f\xff")");
+}
+
+TEST(StepLogTextTest, NotRunAndHungSteps) {
+  CaseResult c;
+  StepRecord ran = testing::Step(1, "client", "client: recv c", true);
+  ran.finished = false;
+  StepRecord not_run = testing::Step(2, "server", "server: close s", true);
+  not_run.ran = false;
+  c.steps = {ran, not_run};
+  EXPECT_EQ(StepLogText(c),
+            "step 1 [client] client: recv c (cases/tcp/handshake.yaml:11:5) | at +1.000ms | "
+            "expected success | actual ret 0, took 250us | did not finish | ok\n"
+            "step 2 [server] server: close s (cases/tcp/handshake.yaml:12:5) | not run\n");
+}
+
+TEST(PacketLogTextTest, TimesRelativeToEarliestPacket) {
+  CaseResult c;
+  // The log is in arrival order, but the earliest time wins even if not first.
+  c.packets = {testing::Packet(1, 2'000'000, "client", "server", "S"),
+               testing::Packet(2, 1'500'000, "server", "client", "S.")};
+  EXPECT_EQ(FirstPacketNs(c), 1'500'000);
+  EXPECT_EQ(PacketLogText(c),
+            "#1 +0.500ms client > server tcp S seq 1 ack 1 len 0\n"
+            "#2 +0.000ms server > client tcp S. seq 2 ack 1 len 0\n");
+  EXPECT_EQ(FirstPacketNs(CaseResult{}), 0);
+}
+
+}  // namespace
+}  // namespace faultline

@@ -1,0 +1,123 @@
+// The faultline command line as a user runs it: exit statuses, output lines,
+// error messages. `run` needs root (it builds labs); validate and list do not.
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+namespace faultline {
+namespace {
+
+namespace fs = std::filesystem;
+using ::testing::EndsWith;
+using ::testing::HasSubstr;
+
+struct Output {
+  int status = -1;   // exit status, or -1 if it did not exit normally
+  std::string text;  // stdout and stderr together
+};
+
+Output RunFaultline(const std::string& args) {
+  std::string cmd = std::string(FAULTLINE_BIN) + " " + args + " 2>&1 </dev/null";
+  Output out;
+  FILE* p = popen(cmd.c_str(), "r");
+  if (p == nullptr) return out;
+  char buf[4096];
+  size_t n;
+  while ((n = fread(buf, 1, sizeof buf, p)) > 0) out.text.append(buf, n);
+  int st = pclose(p);
+  out.status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+  return out;
+}
+
+class CliTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() /
+           ("faultline-cli-test-" + std::to_string(getpid()) + "-" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  std::string Write(const std::string& name, const std::string& text) {
+    fs::path p = dir_ / name;
+    fs::create_directories(p.parent_path());
+    std::ofstream(p) << text;
+    return p.string();
+  }
+
+  fs::path dir_;
+};
+
+TEST_F(CliTest, ValidateReportsEachBadFileWithLocation) {
+  Write("good.yaml", "name: good\nsteps:\n  - server: listen 80\n");
+  std::string bad = Write("sub/bad.yaml", "name: bad\ntimeot: 1s\nsteps:\n  - server: listen 80\n");
+  Output o = RunFaultline("validate " + dir_.string());
+  EXPECT_EQ(o.status, 2);
+  EXPECT_THAT(o.text,
+              HasSubstr(bad + ":2:1: unknown key 'timeot' in case (did you mean 'timeout'?)"));
+  EXPECT_THAT(o.text, EndsWith("1 valid, 1 invalid\n"));
+}
+
+TEST_F(CliTest, ValidateAcceptsTheCaseLibrary) {
+  Output o = RunFaultline(std::string("validate ") + FAULTLINE_SOURCE_DIR + "/cases");
+  EXPECT_EQ(o.status, 0) << o.text;
+  EXPECT_THAT(o.text, HasSubstr(" valid, 0 invalid"));
+}
+
+TEST_F(CliTest, MissingPathIsAnError) {
+  Output o = RunFaultline("validate " + (dir_ / "nope").string());
+  EXPECT_EQ(o.status, 2);
+  EXPECT_THAT(o.text, HasSubstr("nope"));
+}
+
+TEST_F(CliTest, BadCommandLineExitsTwo) {
+  EXPECT_EQ(RunFaultline("frobnicate").status, 2);
+  EXPECT_EQ(RunFaultline("run").status, 2);
+  EXPECT_EQ(RunFaultline("run --jobs 0 x").status, 2);
+}
+
+TEST_F(CliTest, ListPrintsNameTagsAndDescription) {
+  Write("a.yaml",
+        "name: alpha\ntags: [x, y]\ndescription: the first one\n"
+        "steps:\n  - server: listen 80\n");
+  Output o = RunFaultline("list " + dir_.string());
+  EXPECT_EQ(o.status, 0) << o.text;
+  EXPECT_THAT(o.text, HasSubstr("alpha"));
+  EXPECT_THAT(o.text, HasSubstr("x,y"));
+  EXPECT_THAT(o.text, HasSubstr("the first one"));
+}
+
+TEST_F(CliTest, RunPassingAndFailingCases) {
+  if (geteuid() != 0) GTEST_SKIP() << "needs root to build network namespaces";
+  Write("pass.yaml",
+        "name: refused\nsteps:\n"
+        "  - client: {connect: \"server:9\", as: c, expect: {errno: ECONNREFUSED}}\n");
+  Output ok = RunFaultline("run --no-color --out " + (dir_ / "out1").string() + " " +
+                           (dir_ / "pass.yaml").string());
+  EXPECT_EQ(ok.status, 0) << ok.text;
+  EXPECT_THAT(ok.text, HasSubstr("refused [ipv4]"));
+  EXPECT_THAT(ok.text, HasSubstr("refused [ipv6]"));
+  EXPECT_THAT(ok.text, EndsWith("2 passed, 0 failed\n"));
+  EXPECT_TRUE(fs::exists(dir_ / "out1" / "junit.xml"));
+
+  std::string failing = Write("fail.yaml",
+                              "name: wrong\nfamily: ipv6\nsteps:\n"
+                              "  - client: {connect: \"server:9\", as: c, expect: {ret: 0}}\n");
+  Output bad = RunFaultline("run --no-color --out " + (dir_ / "out2").string() + " " + failing);
+  EXPECT_EQ(bad.status, 1) << bad.text;
+  EXPECT_THAT(bad.text, HasSubstr(failing + ":4:5: step 1 (client: connect to server:9 as c): "
+                                            "expected ret 0 vs actual ret -1 ECONNREFUSED"));
+  EXPECT_THAT(bad.text, EndsWith("0 passed, 1 failed\n"));
+}
+
+}  // namespace
+}  // namespace faultline
