@@ -287,11 +287,13 @@ int main(int argc, char** argv) {
 
   std::vector<int64_t> wire_err;
   std::vector<int64_t> err = DelayErrors(o.delays, &wire_err);
-  std::printf("delay 50 ms error at the wire (release - arrival - 50 ms, %zu samples): "
-              "p50 %.1f us  p99 %.1f us  max %.1f us\n",
-              wire_err.size(), Pct(wire_err, 50), Pct(wire_err, 99), Pct(wire_err, 100));
-  std::printf("delay 50 ms error end to end (receiver's clock, %zu samples): "
-              "p50 %.1f us  p99 %.1f us  max %.1f us\n",
-              err.size(), Pct(err, 50), Pct(err, 99), Pct(err, 100));
+  std::printf(
+      "delay 50 ms error at the wire (release - arrival - 50 ms, %zu samples): "
+      "p50 %.1f us  p99 %.1f us  max %.1f us\n",
+      wire_err.size(), Pct(wire_err, 50), Pct(wire_err, 99), Pct(wire_err, 100));
+  std::printf(
+      "delay 50 ms error end to end (receiver's clock, %zu samples): "
+      "p50 %.1f us  p99 %.1f us  max %.1f us\n",
+      err.size(), Pct(err, 50), Pct(err, 99), Pct(err, 100));
   return 0;
 }
