@@ -5,15 +5,21 @@
 //     forwards) and in the same kind of lab with a Wire with no faults. Both
 //     directions are queued, so the added round trip is two queue passes.
 //  2. bulk TCP throughput through the wire, as a ratio of the same lab
-//     without it.
+//     without it, measured --bulk-runs times (no-wire and wire alternating),
+//     for each lab offload setting asked for: offloads off (the lab's
+//     default: every queued packet is one segment) and offloads on
+//     (`offloads: true` on both hosts: TSO/GSO/GRO stay on, the queue gets
+//     GSO super-packets whole thanks to NFQA_CFG_F_GSO).
 //  3. delay error: a 50 ms delay on every client datagram; error = arrival -
 //     (send + 50 ms), measured in one process on CLOCK_MONOTONIC.
 //
 // Needs root. Usage: wire_bench [--rounds N] [--seconds S] [--delays N] [--mtu M]
+//                    [--bulk-runs N] [--offloads off|on|both] [--only bulk]
 // Results and how to read them: docs/performance.md ("Wire").
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -39,9 +45,13 @@ struct Options {
   double seconds = 3;
   int delays = 400;
   int mtu = 1500;
+  int bulk_runs = 3;
+  std::string offloads = "both";
+  std::string only;
 };
 
 int g_mtu = 1500;
+bool g_offloads = false;
 
 [[noreturn]] void Die(const std::string& what) {
   std::fprintf(stderr, "wire_bench: %s\n", what.c_str());
@@ -63,6 +73,7 @@ Bed MakeBed(bool with_wire, std::vector<Fault> faults = {}) {
     HostSpec h;
     h.name = n;
     h.mtu = g_mtu;
+    h.offloads = g_offloads;
     spec.hosts.push_back(h);
   }
   StatusOr<std::unique_ptr<Lab>> lab = Lab::Build(spec);
@@ -151,7 +162,18 @@ std::vector<int64_t> PingPong(Bed& bed, int rounds) {
 }
 
 // Bulk TCP for `seconds`; returns bytes per second measured at the receiver.
-double Bulk(Bed& bed, double seconds) {
+double CpuSeconds() {
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  return static_cast<double>(u.ru_utime.tv_sec + u.ru_stime.tv_sec) +
+         static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
+}
+
+// `cpu_ms_per_gb`: CPU time of this process (all threads: sender, receiver,
+// wire; user + system, which includes the softirq work done in their
+// system calls, not what ksoftirqd does) per GB moved. Less sensitive than
+// throughput to other load on a shared machine.
+double Bulk(Bed& bed, double seconds, double* cpu_ms_per_gb) {
   const LabHost& c = *bed.lab->host("client");
   const LabHost& s = *bed.lab->host("server");
   UniqueFd ls = SocketIn(s, SOCK_STREAM);
@@ -177,12 +199,14 @@ double Bulk(Bed& bed, double seconds) {
   UniqueFd cli = SocketIn(c, SOCK_STREAM);
   if (connect(cli.get(), reinterpret_cast<sockaddr*>(&sa), sizeof sa) != 0) Die("tcp connect");
   std::vector<char> chunk(1 << 16, 'x');
+  const double cpu0 = CpuSeconds();
   const int64_t end = MonotonicNs() + static_cast<int64_t>(seconds * 1e9);
   while (MonotonicNs() < end) {
     if (send(cli.get(), chunk.data(), chunk.size(), MSG_NOSIGNAL) <= 0) Die("tcp send");
   }
   shutdown(cli.get(), SHUT_WR);
   sink.join();
+  *cpu_ms_per_gb = bytes > 0 ? (CpuSeconds() - cpu0) * 1e3 / (static_cast<double>(bytes) / 1e9) : 0;
   return t_last > t_first
              ? static_cast<double>(bytes) / (static_cast<double>(t_last - t_first) / 1e9)
              : 0;
@@ -246,44 +270,93 @@ int main(int argc, char** argv) {
       o.delays = std::atoi(argv[i + 1]);
     else if (k == "--mtu")
       o.mtu = std::atoi(argv[i + 1]);
+    else if (k == "--bulk-runs")
+      o.bulk_runs = std::max(1, std::atoi(argv[i + 1]));
+    else if (k == "--offloads")
+      o.offloads = argv[i + 1];
+    else if (k == "--only")
+      o.only = argv[i + 1];
     else
       Die("unknown option " + k);
   }
   if (geteuid() != 0) Die("needs root (network namespaces)");
   g_mtu = o.mtu;
 
-  std::printf("wire_bench: %d round trips, %.1f s bulk, %d delayed datagrams, MTU %d\n", o.rounds,
-              o.seconds, o.delays, o.mtu);
-  std::vector<int64_t> base, wired;
-  {
-    Bed b = MakeBed(false);
-    base = PingPong(b, o.rounds);
+  if (o.offloads != "off" && o.offloads != "on" && o.offloads != "both") {
+    Die("--offloads must be off, on or both");
   }
-  {
-    Bed b = MakeBed(true);
-    wired = PingPong(b, o.rounds);
-    Check(b.wire->Stop(), "Wire::Stop");
-  }
-  std::printf("UDP round trip, no wire:   p50 %8.1f us  p99 %8.1f us\n", Pct(base, 50),
-              Pct(base, 99));
-  std::printf("UDP round trip, with wire: p50 %8.1f us  p99 %8.1f us\n", Pct(wired, 50),
-              Pct(wired, 99));
-  std::printf("added by the wire (2 queue passes): p50 %.1f us  p99 %.1f us\n",
-              Pct(wired, 50) - Pct(base, 50), Pct(wired, 99) - Pct(base, 99));
+  if (!o.only.empty() && o.only != "bulk") Die("--only must be bulk");
 
-  double bw_base, bw_wire;
-  {
-    Bed b = MakeBed(false);
-    bw_base = Bulk(b, o.seconds);
+  std::printf("wire_bench: %d round trips, %.1f s bulk x %d, %d delayed datagrams, MTU %d\n",
+              o.rounds, o.seconds, o.bulk_runs, o.delays, o.mtu);
+  if (o.only.empty()) {
+    std::vector<int64_t> base, wired;
+    {
+      Bed b = MakeBed(false);
+      base = PingPong(b, o.rounds);
+    }
+    {
+      Bed b = MakeBed(true);
+      wired = PingPong(b, o.rounds);
+      Check(b.wire->Stop(), "Wire::Stop");
+    }
+    std::printf("UDP round trip, no wire:   p50 %8.1f us  p99 %8.1f us\n", Pct(base, 50),
+                Pct(base, 99));
+    std::printf("UDP round trip, with wire: p50 %8.1f us  p99 %8.1f us\n", Pct(wired, 50),
+                Pct(wired, 99));
+    std::printf("added by the wire (2 queue passes): p50 %.1f us  p99 %.1f us\n",
+                Pct(wired, 50) - Pct(base, 50), Pct(wired, 99) - Pct(base, 99));
   }
-  {
-    Bed b = MakeBed(true);
-    bw_wire = Bulk(b, o.seconds);
-    Check(b.wire->Stop(), "Wire::Stop");
+
+  std::vector<bool> modes;
+  if (o.offloads != "on") modes.push_back(false);
+  if (o.offloads != "off") modes.push_back(true);
+  for (bool off_on : modes) {
+    g_offloads = off_on;
+    std::vector<double> ratios;
+    for (int run = 1; run <= o.bulk_runs; ++run) {
+      double bw_base, bw_wire, cpu_base, cpu_wire;
+      {
+        Bed b = MakeBed(false);
+        bw_base = Bulk(b, o.seconds, &cpu_base);
+      }
+      NfqStats qs;
+      size_t queued = 0, gso = 0, max_len = 0;
+      uint64_t queued_bytes = 0;
+      {
+        Bed b = MakeBed(true);
+        bw_wire = Bulk(b, o.seconds, &cpu_wire);
+        Check(b.wire->Stop(), "Wire::Stop");
+        qs = b.wire->queue_stats();
+        for (const PacketRecord& r : b.wire->Log()) {
+          ++queued;
+          queued_bytes += r.wire_len;
+          max_len = std::max<size_t>(max_len, r.wire_len);
+          if (r.wire_len > static_cast<uint32_t>(g_mtu)) ++gso;
+        }
+      }
+      ratios.push_back(bw_wire / bw_base);
+      std::printf(
+          "bulk TCP, offloads %-3s run %d: no wire %8.1f MB/s, with wire %8.1f MB/s = %3.0f%%"
+          "  (%zu packets queued, %zu above the MTU, mean %.0f B, max %zu B)\n",
+          off_on ? "on" : "off", run, bw_base / 1e6, bw_wire / 1e6, 100.0 * bw_wire / bw_base,
+          queued, gso,
+          queued ? static_cast<double>(queued_bytes) / static_cast<double>(queued) : 0.0, max_len);
+      std::printf(
+          "    CPU per GB: no wire %.0f ms, with wire %.0f ms; queue: %llu packets (%llu "
+          "flagged GSO), %llu verdict messages of which %llu batches\n",
+          cpu_base, cpu_wire, static_cast<unsigned long long>(qs.packets),
+          static_cast<unsigned long long>(qs.gso), static_cast<unsigned long long>(qs.verdict_msgs),
+          static_cast<unsigned long long>(qs.batches));
+      std::fflush(stdout);
+    }
+    std::sort(ratios.begin(), ratios.end());
+    std::printf("bulk TCP, offloads %s: with wire / no wire: median %.0f%%, range %.0f-%.0f%%\n",
+                off_on ? "on" : "off", 100 * ratios[ratios.size() / 2], 100 * ratios.front(),
+                100 * ratios.back());
   }
-  std::printf("bulk TCP, no wire:   %8.1f MB/s\n", bw_base / 1e6);
-  std::printf("bulk TCP, with wire: %8.1f MB/s  (%.0f%% of no wire)\n", bw_wire / 1e6,
-              100.0 * bw_wire / bw_base);
+  g_offloads = false;
+  if (!o.only.empty()) return 0;
 
   std::vector<int64_t> wire_err;
   std::vector<int64_t> err = DelayErrors(o.delays, &wire_err);

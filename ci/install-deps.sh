@@ -14,6 +14,10 @@ packages=(
   iptables iproute2
   # schema validation of the JUnit output in tests
   libxml2-utils
+  # the HTML report's browser test (headless) and docs/report.png
+  chromium
+  # libFuzzer targets (ci/fuzz.sh)
+  clang libclang-rt-14-dev
 )
 
 missing=()

@@ -6,7 +6,8 @@
 #    (build-asan/) and the normal tree (build/);
 # 3. runs one ctest over build/: unit tests, integration tests that build real
 #    labs, the case library through `faultline run`, and (as the test
-#    `sanitized_tests`) the sanitizer build's unit and integration tests.
+#    `sanitized_tests`) the sanitizer build's unit and integration tests, and
+#    (as `fuzz`) the libFuzzer targets of build-fuzz/ for 30 s each.
 # The last lines printed are ctest's summary; the exit status is ctest's.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -17,7 +18,11 @@ bash ci/install-deps.sh
 cmake -S . -B build-asan -DFAULTLINE_SANITIZE=ON -DFAULTLINE_BENCH=OFF -DCMAKE_BUILD_TYPE=Debug
 cmake --build build-asan -j"$jobs"
 
-cmake -S . -B build -DFAULTLINE_BENCH=ON -DFAULTLINE_ASAN_BUILD_DIR="$PWD/build-asan"
+# libFuzzer targets (clang, ASan + UBSan); ctest runs them for a bounded time.
+bash ci/fuzz.sh --build-only
+
+cmake -S . -B build -DFAULTLINE_BENCH=ON -DFAULTLINE_ASAN_BUILD_DIR="$PWD/build-asan" \
+  -DFAULTLINE_FUZZ_SECONDS=30
 cmake --build build -j"$jobs"
 
 cd build

@@ -149,6 +149,11 @@ void NfqSocket::Parse(const char* buf, int len, const PacketFn& fn) {
         static_cast<const nfqnl_msg_packet_hdr*>(mnl_attr_get_payload(attr[NFQA_PACKET_HDR]));
     const uint32_t id = ntohl(ph->packet_id);
     ++stats_.packets;
+    batcher_.Received(id);
+    if (attr[NFQA_SKB_INFO] != nullptr &&
+        (ntohl(mnl_attr_get_u32(attr[NFQA_SKB_INFO])) & NFQA_SKB_GSO) != 0) {
+      ++stats_.gso;
+    }
     std::span<const uint8_t> pkt;
     if (attr[NFQA_PAYLOAD] != nullptr) {
       pkt = {static_cast<const uint8_t*>(mnl_attr_get_payload(attr[NFQA_PAYLOAD])),
@@ -162,19 +167,42 @@ void NfqSocket::Parse(const char* buf, int len, const PacketFn& fn) {
 }
 
 Status NfqSocket::QueueVerdict(uint32_t id, int verdict, std::span<const uint8_t> replaced) {
+  msgs_.clear();
+  batcher_.Add(id, verdict == NF_ACCEPT && replaced.empty(), &msgs_);
+  for (const VerdictMsg& m : msgs_) FL_RETURN_IF_ERROR(Write(m, verdict, replaced));
+  return Status::Ok();
+}
+
+Status NfqSocket::Write(const VerdictMsg& m, int verdict, std::span<const uint8_t> replaced) {
+  if (m.kind != VerdictMsg::Kind::kOwn) {
+    verdict = NF_ACCEPT;
+    replaced = {};
+  }
   const size_t need = kVerdictOverhead + MNL_ALIGN(replaced.size());
-  if (tx_len_ + need > tx_.size()) FL_RETURN_IF_ERROR(Flush());
+  if (tx_len_ + need > tx_.size()) FL_RETURN_IF_ERROR(Send());
   if (need > tx_.size()) tx_.resize(need);
-  nlmsghdr* nlh = nfq_nlmsg_put(tx_.data() + tx_len_, NFQNL_MSG_VERDICT, queue_);
-  nfq_nlmsg_verdict_put(nlh, static_cast<int>(id), verdict);
+  const bool batch = m.kind == VerdictMsg::Kind::kBatchAccept;
+  nlmsghdr* nlh = nfq_nlmsg_put(tx_.data() + tx_len_,
+                                batch ? NFQNL_MSG_VERDICT_BATCH : NFQNL_MSG_VERDICT, queue_);
+  nfq_nlmsg_verdict_put(nlh, static_cast<int>(m.id), verdict);
   if (!replaced.empty()) {
     nfq_nlmsg_verdict_put_pkt(nlh, replaced.data(), static_cast<uint32_t>(replaced.size()));
   }
   tx_len_ += MNL_ALIGN(nlh->nlmsg_len);
+  ++stats_.verdict_msgs;
+  if (batch) ++stats_.batches;
   return Status::Ok();
 }
 
 Status NfqSocket::Flush() {
+  msgs_.clear();
+  batcher_.Close(&msgs_);
+  for (const VerdictMsg& m : msgs_) FL_RETURN_IF_ERROR(Write(m, NF_ACCEPT, {}));
+  stats_.unknown_verdicts = batcher_.unknown();
+  return Send();
+}
+
+Status NfqSocket::Send() {
   if (tx_len_ == 0) return Status::Ok();
   const size_t len = tx_len_;
   tx_len_ = 0;

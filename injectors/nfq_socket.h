@@ -3,11 +3,17 @@
 // namespace (queue numbers are per namespace).
 //
 // Copy mode NFQNL_COPY_PACKET (whole packets), NFQA_CFG_F_GSO (the kernel
-// does not segment for us; lab links have offloads off, so each packet is one
-// segment anyway), a large receive buffer (SO_RCVBUFFORCE) and a long queue.
-// Verdicts are batched: QueueVerdict appends a message to a send buffer and
-// Flush() sends them all with one sendto, in order (the kernel applies them
-// in order, so release order is preserved).
+// hands over GSO super-packets whole instead of segmenting them for the
+// queue: on links with offloads off each packet is one segment anyway; on a
+// host with `offloads: true` one queued packet can be up to 64 KB of
+// segments), no NFQA_CFG_F_FAIL_OPEN (a full queue drops, it never lets
+// packets bypass the faults), a large receive buffer (SO_RCVBUFFORCE) and a
+// long queue. Several messages are read per system call (recvmmsg).
+// Verdicts are batched twice: QueueVerdict only plans, runs of plain accepts
+// become one NFQNL_MSG_VERDICT_BATCH when that cannot cover a packet still
+// waiting (VerdictBatcher), and Flush() sends all planned messages with one
+// sendto, in order (the kernel applies them in order, so release order is
+// preserved).
 //
 // Threads: used by one thread (the wire thread) after Open.
 #pragma once
@@ -19,6 +25,7 @@
 #include <vector>
 
 #include "harness/common/status.h"
+#include "injectors/verdict_batch.h"
 
 struct mnl_socket;
 struct nlmsghdr;
@@ -26,11 +33,15 @@ struct nlmsghdr;
 namespace faultline {
 
 struct NfqStats {
-  uint64_t packets = 0;         // packet messages received
-  uint64_t enobufs = 0;         // recv() failures with ENOBUFS (messages lost)
-  uint64_t verdict_errors = 0;  // NLMSG_ERROR replies to verdicts
-  int last_verdict_error = 0;   // errno of the last one
-  uint64_t truncated = 0;       // packets whose payload was shorter than the packet
+  uint64_t packets = 0;           // packet messages received
+  uint64_t enobufs = 0;           // recv() failures with ENOBUFS (messages lost)
+  uint64_t verdict_errors = 0;    // NLMSG_ERROR replies to verdicts
+  int last_verdict_error = 0;     // errno of the last one
+  uint64_t truncated = 0;         // packets whose payload was shorter than the packet
+  uint64_t gso = 0;               // packets the kernel flagged as GSO super-packets
+  uint64_t verdict_msgs = 0;      // verdict messages sent (a batch counts once)
+  uint64_t batches = 0;           // of which NFQNL_MSG_VERDICT_BATCH
+  uint64_t unknown_verdicts = 0;  // verdicts for ids not waiting (caller bug)
 };
 
 class NfqSocket {
@@ -49,9 +60,12 @@ class NfqSocket {
   // packet. A packet message without payload is passed with an empty span.
   Status Drain(const PacketFn& fn);
 
-  // Appends a verdict (NF_ACCEPT / NF_DROP); `replaced`, if not empty, is the
-  // packet to deliver instead (mangling). Flushes first if the batch is full.
+  // Plans a verdict (NF_ACCEPT / NF_DROP) for a packet Drain delivered;
+  // `replaced`, if not empty, is the packet to deliver instead (mangling).
+  // Planned verdicts reach the kernel at Flush() at the latest (earlier when
+  // the send buffer fills), always in the order planned.
   Status QueueVerdict(uint32_t id, int verdict, std::span<const uint8_t> replaced = {});
+  // Sends every planned verdict.
   Status Flush();
 
   const NfqStats& stats() const { return stats_; }
@@ -60,6 +74,8 @@ class NfqSocket {
   NfqSocket() = default;
   Status Config(const std::function<void(::nlmsghdr*)>& fill, const char* what);
   void Parse(const char* buf, int len, const PacketFn& fn);
+  Status Write(const VerdictMsg& m, int verdict, std::span<const uint8_t> replaced);
+  Status Send();
 
   mnl_socket* nl_ = nullptr;
   unsigned portid_ = 0;
@@ -67,6 +83,8 @@ class NfqSocket {
   std::vector<char> rx_;
   std::vector<char> tx_;
   size_t tx_len_ = 0;
+  VerdictBatcher batcher_;
+  std::vector<VerdictMsg> msgs_;
   NfqStats stats_;
 };
 

@@ -78,7 +78,10 @@ void ParseV4(std::span<const uint8_t> b, PacketView& v) {
   }
   const uint8_t* p = b.data();
   const size_t ihl = static_cast<size_t>(p[0] & 0x0f) * 4;
-  const size_t total = Be16(p + 2);
+  size_t total = Be16(p + 2);
+  // A GSO super-packet larger than 64 KB ("BIG TCP") carries total length 0:
+  // its length is the buffer's. (0 is never valid otherwise: < ihl.)
+  if (total == 0 && b.size() > 0xffff) total = b.size();
   if (ihl < 20 || ihl > b.size()) {
     v.error = fmt::format("bad IPv4 header length {} ({} bytes)", ihl, b.size());
     return;
@@ -107,7 +110,10 @@ void ParseV6(std::span<const uint8_t> b, PacketView& v) {
     return;
   }
   const uint8_t* p = b.data();
-  const size_t total = 40 + static_cast<size_t>(Be16(p + 4));
+  size_t total = 40 + static_cast<size_t>(Be16(p + 4));
+  // Payload length 0 with more bytes than the header: a GSO super-packet
+  // larger than 64 KB ("BIG TCP"); its length is the buffer's.
+  if (total == 40 && b.size() > 40 + 0xffff) total = b.size();
   if (total > b.size()) {
     v.error = fmt::format("bad IPv6 payload length {} ({} bytes after the header)", total - 40,
                           b.size() - 40);

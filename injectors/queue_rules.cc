@@ -12,6 +12,7 @@
 
 #include <fmt/format.h>
 
+#include "harness/common/spawn.h"
 #include "harness/common/unique_fd.h"
 
 namespace faultline {
@@ -51,18 +52,19 @@ StatusOr<int> RunInNetns(int netns_fd, const std::string& binary,
   if (pipe2(out, O_CLOEXEC) != 0) return Status::FromErrno("pipe", errno);
   UniqueFd out_r(out[0]), out_w(out[1]);
 
-  const pid_t pid = fork();
-  if (pid < 0) return Status::FromErrno("fork", errno);
-  if (pid == 0) {
+  // clone(CLONE_VM | CLONE_VFORK), not fork(): no page-table copy of a big
+  // multi-threaded runner (harness/common/spawn.h).
+  const int in_fd = in_r.get(), out_fd = out_w.get();
+  auto child = [&] {
     // Child: async-signal-safe calls only.
     if (netns_fd >= 0 && setns(netns_fd, CLONE_NEWNET) != 0) _exit(126);
-    if (dup2(in_r.get(), 0) < 0 || dup2(out_w.get(), 1) < 0 || dup2(out_w.get(), 2) < 0) {
-      _exit(126);
-    }
+    if (dup2(in_fd, 0) < 0 || dup2(out_fd, 1) < 0 || dup2(out_fd, 2) < 0) _exit(126);
     close_range(3, ~0U, 0);
     execve(argv[0], argv.data(), envp);
     _exit(127);
-  }
+  };
+  const pid_t pid = SpawnChild(child);
+  if (pid < 0) return Status::FromErrno("clone", errno);
   in_r.reset();
   out_w.reset();
   // Feed stdin and collect output without deadlocking on either pipe

@@ -68,6 +68,7 @@ struct Wire::Impl {
   uint64_t steps_requested = 0, steps_done = 0;
   bool stop_requested = false;
   bool thread_done = false;
+  uint64_t activity = 0;  // rounds with packets or timers handled (WaitActivity)
 
   // Wire thread only (read by Stop after join).
   uint32_t last_id = 0;
@@ -76,6 +77,7 @@ struct Wire::Impl {
   Status first_error;
   bool stopped = false;
   Status stop_status;
+  NfqStats final_stats;  // copied by Stop before the socket closes
 
   void Note(const Status& st) {
     if (!st.ok() && first_error.ok()) first_error = st;
@@ -182,6 +184,11 @@ void Wire::Impl::Run() {
     Apply(fx);
     Note(nfq->Flush());
     if (!stop) ArmTimer();
+    if (fds[1].revents != 0 || fds[2].revents != 0) {
+      std::lock_guard<std::mutex> lock(mu);
+      ++activity;
+      cv.notify_all();
+    }
   }
   std::lock_guard<std::mutex> lock(mu);
   thread_done = true;
@@ -258,8 +265,13 @@ Status Wire::Stop() {
     problems.push_back(fmt::format("{} verdict(s) refused by the kernel (last: {})",
                                    s.verdict_errors, std::strerror(s.last_verdict_error)));
   }
+  if (s.unknown_verdicts > 0) {
+    problems.push_back(
+        fmt::format("{} verdict(s) for packets not waiting for one", s.unknown_verdicts));
+  }
   if (s.truncated > 0)
     problems.push_back(fmt::format("{} packet(s) truncated by the queue", s.truncated));
+  w.final_stats = s;
   w.nfq.reset();  // unbinds the queue
   if (!problems.empty()) {
     std::string msg = "wire:";
@@ -268,6 +280,19 @@ Status Wire::Stop() {
   }
   return w.stop_status;
 }
+
+uint64_t Wire::WaitActivity(uint64_t seen, int64_t deadline_ns) const {
+  Impl& w = *impl_;
+  std::unique_lock<std::mutex> lock(w.mu);
+  const int64_t left = deadline_ns - MonotonicNs();
+  if (left > 0 && w.activity == seen && !w.thread_done) {
+    w.cv.wait_for(lock, std::chrono::nanoseconds(left),
+                  [&] { return w.activity != seen || w.thread_done; });
+  }
+  return w.activity;
+}
+
+NfqStats Wire::queue_stats() const { return impl_->final_stats; }
 
 std::vector<PacketRecord> Wire::Log() const {
   std::lock_guard<std::mutex> lock(impl_->mu);

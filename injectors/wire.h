@@ -23,6 +23,7 @@
 #include "harness/common/status.h"
 #include "harness/model/case.h"
 #include "harness/model/result.h"
+#include "injectors/nfq_socket.h"
 
 namespace faultline {
 
@@ -54,8 +55,17 @@ class Wire {
   void SignalStep(const std::string& label);
   // Gives a verdict to everything still held and stops the thread. Idempotent.
   Status Stop();
+  // Activity: a counter bumped after every round in which the wire handled
+  // packets or timers (verdicts already given). Blocks until the counter is
+  // not `seen` or until `deadline_ns` (CLOCK_MONOTONIC), and returns it; the
+  // runner re-reads socket state on each change (event-based waits). Any
+  // thread; WaitActivity(0, 0) just reads the counter.
+  uint64_t WaitActivity(uint64_t seen, int64_t deadline_ns) const;
   // The packet log so far, in arrival order (copies follow their original).
   std::vector<PacketRecord> Log() const;
+  // The queue socket's counters (packets, GSO packets, verdict messages,
+  // batches, errors). Valid after Stop(); zeros before.
+  NfqStats queue_stats() const;
 
  private:
   struct Impl;

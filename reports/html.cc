@@ -85,24 +85,48 @@ std::vector<std::string> LadderHosts(const CaseResult& c) {
     add(p.from);
     add(p.to);
   }
+  for (const StateEvent& e : c.states) add(e.host);
   auto it = std::find(hosts.begin(), hosts.end(), "client");
   if (it != hosts.end()) std::rotate(hosts.begin(), it, it + 1);
   return hosts;
 }
 
-// Compact ladder data: {"hosts":[...], "total":N, "gap_after":K or -1,
-// "p":[[n, arrival, release or -1, from, to, proto, flags, seq, ack, len,
-//       fault, action, copy, rel], ...]} with times in ns since the first packet.
-json LadderJson(const CaseResult& c) {
+// The time origin of a case's ladder: the case start when known (so ladder
+// times and the step table's "at" column agree), else its first event.
+int64_t LadderOrigin(const CaseResult& c) {
+  int64_t first = c.packets.empty() ? INT64_MAX : FirstPacketNs(c);
+  for (const StateEvent& e : c.states) first = std::min(first, e.at_ns);
+  if (c.start_mono_ns > 0 && c.start_mono_ns <= first) return c.start_mono_ns;
+  return first == INT64_MAX ? 0 : first;
+}
+
+// "connect c to server:8080" from "client: connect c to server:8080".
+std::string StepText(const StepRecord& s) {
+  std::string prefix = s.host + ": ";
+  if (!s.host.empty() && s.description.rfind(prefix, 0) == 0) {
+    return s.description.substr(prefix.size());
+  }
+  return s.description;
+}
+
+// Compact ladder data, times in ns since LadderOrigin():
+//   {"hosts":[...], "total":N, "gap_after":K or -1, "faults":[Fault::Describe...],
+//    "p":[[n, arrival, release or -1, from, to, proto, flags, seq, ack, len,
+//          fault, action, copy, rel], ...],
+//    "st":[[t, host, socket, state], ...],     socket state changes
+//    "sp":[[t, host, text, ok], ...]}          steps that ran, at their start
+// With `cap` < the packet count only the first and last cap / 2 packets are
+// embedded and "gap_after" is cap / 2.
+json LadderJson(const CaseResult& c, size_t cap) {
   std::vector<std::string> hosts = LadderHosts(c);
   auto host_index = [&](const std::string& h) {
     std::string name = h.empty() ? "?" : h;
     return static_cast<int>(std::find(hosts.begin(), hosts.end(), name) - hosts.begin());
   };
-  const int64_t t0 = FirstPacketNs(c);
+  const int64_t t0 = LadderOrigin(c);
   const size_t n = c.packets.size();
-  const size_t half = kHtmlLadderMaxPackets / 2;
-  const bool capped = n > kHtmlLadderMaxPackets;
+  const size_t half = cap / 2;
+  const bool capped = n > cap;
   json pk = json::array();
   for (size_t i = 0; i < n; ++i) {
     if (capped && i >= half && i < n - half) continue;
@@ -113,12 +137,29 @@ json LadderJson(const CaseResult& c) {
          p.has_rel ? p.rel_seq : p.seq, p.has_rel ? p.rel_ack : p.ack, p.payload_len, p.fault,
          T(p.action), p.is_copy ? 1 : 0, p.has_rel ? 1 : 0}));
   }
+  json st = json::array();
+  for (const StateEvent& e : c.states) {
+    st.push_back(json::array({e.at_ns - t0, host_index(e.host), T(e.socket), T(e.state)}));
+  }
+  json sp = json::array();
+  if (c.start_mono_ns > 0) {
+    for (const StepRecord& s : c.steps) {
+      if (!s.ran || s.host.empty()) continue;
+      sp.push_back(json::array({c.start_mono_ns + s.start_offset_ns - t0, host_index(s.host),
+                                T(StepText(s)), s.ok ? 1 : 0}));
+    }
+  }
   json hs = json::array();
   for (const std::string& h : hosts) hs.push_back(T(h));
+  json faults = json::array();
+  for (const std::string& f : c.faults) faults.push_back(T(f));
   return json{{"hosts", std::move(hs)},
               {"total", n},
               {"gap_after", capped ? static_cast<int64_t>(half) : int64_t{-1}},
-              {"p", std::move(pk)}};
+              {"faults", std::move(faults)},
+              {"p", std::move(pk)},
+              {"st", std::move(st)},
+              {"sp", std::move(sp)}};
 }
 
 constexpr const char* kCss = R"CSS(
@@ -152,6 +193,10 @@ table.steps tr.notrun td{color:var(--muted)}
 .ladder{overflow:auto;max-height:80vh;border:1px solid var(--line);border-radius:6px;margin-top:6px}
 .ladder svg text{font:11px ui-monospace,Menlo,Consolas,monospace}
 .legend span{margin-right:14px}
+.lhead{position:sticky;top:0;background:#fffe;border-bottom:1px solid var(--line);z-index:1;width:max-content}
+.lhead svg text{font:12px system-ui,sans-serif}
+table.checks td.ok{color:var(--pass)}table.checks td.no{color:var(--fail);font-weight:600}
+.dump{white-space:pre;margin:2px 0 0;color:var(--muted)}
 )CSS";
 
 constexpr const char* kJs = R"JS(
@@ -171,48 +216,60 @@ function label(p){var s=p[5]==='tcp'?(p[6]+' seq '+p[7]+' ack '+p[8]+' len '+p[9
   if(/^(reorder|swap)/.test(p[11]))s='\u21c5 '+s;
   if(p[10])s+=' ['+p[11]+']';
   return s;}
-function tip(p,H){var s='#'+p[0]+' +'+ms(p[1])+' '+H[p[3]]+' > '+H[p[4]]+' '+p[5]+(p[5]==='tcp'?' '+p[6]+' seq '+p[7]+' ack '+p[8]+(p[13]?'':' (raw)'):'')+' len '+p[9];
-  if(p[10])s+='\nfault '+p[10]+': '+p[11];
+function tip(p,H,F){var s='#'+p[0]+' +'+ms(p[1])+' '+H[p[3]]+' > '+H[p[4]]+' '+p[5]+(p[5]==='tcp'?' '+p[6]+' seq '+p[7]+' ack '+p[8]+(p[13]?'':' (raw)'):'')+' len '+p[9];
+  if(p[10])s+='\nfault '+p[10]+(F[p[10]-1]?': '+F[p[10]-1]:'')+'\naction: '+p[11];
   if(p[2]<0)s+='\ndropped at the wire';
   else if(p[2]!==p[1])s+='\nheld '+ms(p[2]-p[1])+', released +'+ms(p[2]);
   if(p[12])s+='\ncopy made/injected by the wire';
   return s;}
+function stColor(n){
+  if(n==='ESTABLISHED')return '#dafbe1';
+  if(/^SYN/.test(n)||n==='LISTEN')return '#ddf4ff';
+  if(n==='TIME_WAIT')return '#fbefff';
+  if(n==='gone'||n==='CLOSE')return '#eaeef2';
+  return '#fff1e5';}
 function draw(box){
   if(box.getAttribute('data-done'))return;
   box.setAttribute('data-done','1');
   var holder=document.getElementById(box.getAttribute('data-pk'));
   var d=JSON.parse(holder.textContent);
-  if(!d.p.length){box.innerHTML='<p class="muted">No packets crossed the wire.</p>';return;}
-  var H=d.hosts,nh=H.length,nl=Math.ceil(nh/2),SP=300,M=110,RH=20,TOP=36;
-  var xs=[];for(var i=0;i<nh;i++)xs.push(M+SP*(i<nl?i:i+1));
-  var xw=M+SP*nl;
-  var ev=[],seg=[[],[]],gi=d.gap_after;
+  var ST=d.st||[],SP=d.sp||[],F=d.faults||[];
+  if(!d.p.length&&!ST.length){box.innerHTML='<p class="muted">No packets crossed the wire.</p>';return;}
+  var H=d.hosts,nh=H.length,nl=Math.ceil(nh/2),W=300,M=160,RH=20,TOP=8;
+  var xs=[];for(var i=0;i<nh;i++)xs.push(M+W*(i<nl?i:i+1));
+  var xw=M+W*nl;
+  var seg=[[],[]],gi=d.gap_after,split=(gi>=0&&gi<d.p.length)?d.p[gi][1]:Infinity;
   d.p.forEach(function(p,k){var s=(gi>=0&&k>=gi)?1:0;
-    seg[s].push({t:p[1],k:k,r:0});
-    if(p[2]>=0&&p[2]!==p[1])seg[s].push({t:p[2],k:k,r:1});});
-  function cmp(a,b){return a.t-b.t||a.k-b.k||a.r-b.r;}
+    seg[s].push({t:p[1],k:k,o:1});
+    if(p[2]>=0&&p[2]!==p[1])seg[s].push({t:p[2],k:k,o:2});});
+  SP.forEach(function(e,k){seg[e[0]>=split?1:0].push({t:e[0],c:k,o:0});});
+  ST.forEach(function(e,k){seg[e[0]>=split?1:0].push({t:e[0],s:k,o:3});});
+  function cmp(a,b){return a.t-b.t||a.o-b.o||((a.k||0)-(b.k||0));}
   seg[0].sort(cmp);seg[1].sort(cmp);
-  ev=seg[0];if(gi>=0){ev=ev.concat([{gap:1}],seg[1]);}
+  var ev=seg[0];if(gi>=0){ev=ev.concat([{gap:1}],seg[1]);}
   var ya={},yr={},out=[],row=0;
   ev.forEach(function(e){var y=TOP+RH*(++row);
     if(e.gap){out.push('<text x="'+(xw)+'" y="'+y+'" text-anchor="middle" fill="#656d76">\u2026 '+(d.total-d.p.length)+' packets not drawn (see report.json / pcap) \u2026</text>');return;}
-    var p=d.p[e.k];
     out.push('<text x="4" y="'+(y-4)+'" fill="#656d76">+'+esc(ms(e.t))+'</text>');
-    if(e.r)yr[e.k]=y;else ya[e.k]=y;});
+    if(e.c!==undefined){var c=SP[e.c],x=xs[c[1]],r=x<xw?1:-1;
+      out.push('<g class="lstep"><title>'+esc('step at +'+ms(c[0])+' on '+H[c[1]]+': '+c[2])+'</title><circle cx="'+x+'" cy="'+(y-8)+'" r="4" fill="'+(c[3]?'#57606a':'#cf222e')+'"/><text x="'+(x+8*r)+'" y="'+(y-4)+'" text-anchor="'+(r>0?'start':'end')+'" font-style="italic" fill="'+(c[3]?'#57606a':'#cf222e')+'">'+esc(c[2])+'</text></g>');return;}
+    if(e.s!==undefined){var q=ST[e.s],xq=xs[q[1]],w=7*q[3].length+10;
+      out.push('<g class="lstate"><title>'+esc(H[q[1]]+(q[2]?' socket '+q[2]:'')+': '+q[3]+' at +'+ms(q[0]))+'</title><rect x="'+(xq-w/2)+'" y="'+(y-17)+'" width="'+w+'" height="15" rx="7" fill="'+stColor(q[3])+'" stroke="#8c959f"/><text x="'+xq+'" y="'+(y-6)+'" text-anchor="middle">'+esc(q[3])+'</text></g>');return;}
+    if(e.o===2)yr[e.k]=y;else ya[e.k]=y;});
   var height=TOP+RH*(row+1);
-  var width=M+SP*(nh+1)-SP/2;
-  var g=[];
-  H.forEach(function(h,i){g.push('<line x1="'+xs[i]+'" y1="'+(TOP-8)+'" x2="'+xs[i]+'" y2="'+height+'" stroke="#8c959f"/>',
-    '<text x="'+xs[i]+'" y="18" text-anchor="middle" font-weight="bold">'+esc(h)+'</text>');});
-  g.push('<line x1="'+xw+'" y1="'+(TOP-8)+'" x2="'+xw+'" y2="'+height+'" stroke="#8c959f" stroke-dasharray="6 4" stroke-width="2"/>',
-    '<text x="'+xw+'" y="18" text-anchor="middle" font-weight="bold">wire</text>');
+  var width=M+W*(nh+1)-W/2;
+  var g=[],hd=[];
+  H.forEach(function(h,i){g.push('<line x1="'+xs[i]+'" y1="0" x2="'+xs[i]+'" y2="'+height+'" stroke="#8c959f"/>');
+    hd.push('<text x="'+xs[i]+'" y="18" text-anchor="middle" font-weight="bold">'+esc(h)+'</text>');});
+  g.push('<line x1="'+xw+'" y1="0" x2="'+xw+'" y2="'+height+'" stroke="#8c959f" stroke-dasharray="6 4" stroke-width="2"/>');
+  hd.push('<text x="'+xw+'" y="18" text-anchor="middle" font-weight="bold">wire</text>');
   var lanes=[];
   d.p.forEach(function(p,k){
     var c=color(p),y1=ya[k],x1=xs[p[3]],x2=xs[p[4]],dash=p[12]?' stroke-dasharray="4 3"':'';
     var y2=p[2]<0?y1:(p[2]===p[1]?y1:yr[k]),xh=xw;
     if(y2!==y1){var ln=0;while(ln<lanes.length&&lanes[ln]>=y1)ln++;lanes[ln]=y2;
       xh=xw+(ln%8)*7*(x2>=xw?1:-1);}
-    var q=['<g><title>'+esc(tip(p,H))+'</title>'];
+    var q=['<g class="pkt"><title>'+esc(tip(p,H,F))+'</title>'];
     q.push('<line x1="'+x1+'" y1="'+y1+'" x2="'+xw+'" y2="'+y1+'" stroke="'+c+'" stroke-width="1.5"'+dash+'/>');
     var lx=(x1+xw)/2;
     q.push('<text x="'+lx+'" y="'+(y1-4)+'" text-anchor="middle" fill="'+c+'">'+esc(label(p))+'</text>');
@@ -229,9 +286,12 @@ function draw(box){
       q.push('<path d="M'+x2+' '+y2+'L'+(x2-8*dir)+' '+(y2-4)+'L'+(x2-8*dir)+' '+(y2+4)+'Z" fill="'+c+'"/>');
     }
     q.push('</g>');g.push(q.join(''));});
-  box.innerHTML='<svg width="'+width+'" height="'+height+'" viewBox="0 0 '+width+' '+height+'">'+g.join('')+out.join('')+'</svg>';
+  box.innerHTML='<div class="lhead"><svg width="'+width+'" height="26">'+hd.join('')+'</svg></div>'+
+    '<svg class="lbody" width="'+width+'" height="'+height+'" viewBox="0 0 '+width+' '+height+'">'+g.join('')+out.join('')+'</svg>';
 }
 var boxes=[].slice.call(document.querySelectorAll('.ladder[data-pk]'));
+// The first few open (failing) cases are drawn at once; the rest on sight.
+[].slice.call(document.querySelectorAll('details.case[open] .ladder[data-pk]'),0,3).forEach(draw);
 if('IntersectionObserver' in window){
   var io=new IntersectionObserver(function(es){es.forEach(function(e){if(e.isIntersecting){io.unobserve(e.target);draw(e.target);}});},{rootMargin:'400px'});
   boxes.forEach(function(b){io.observe(b);});
@@ -253,6 +313,7 @@ document.querySelectorAll('.filters input,.filters select').forEach(function(i){
 document.getElementById('expand').addEventListener('click',function(){document.querySelectorAll('details.case:not([hidden])').forEach(function(d){d.open=true;});});
 document.getElementById('collapse').addEventListener('click',function(){document.querySelectorAll('details.case').forEach(function(d){d.open=false;});});
 apply();
+document.body.setAttribute('data-ready','1');
 })();
 )JS";
 
@@ -262,8 +323,8 @@ void StepTable(const CaseResult& c, std::string* out) {
     return;
   }
   *out +=
-      "<table class=\"steps\"><thead><tr><th>step</th><th>host</th><th>call</th><th>expected</th>"
-      "<th>actual</th><th>took</th></tr></thead><tbody>\n";
+      "<table class=\"steps\"><thead><tr><th>step</th><th>at</th><th>host</th><th>call</th>"
+      "<th>expected</th><th>actual</th><th>took</th></tr></thead><tbody>\n";
   for (const StepRecord& s : c.steps) {
     const char* cls = !s.ok ? " class=\"bad\"" : (!s.ran ? " class=\"notrun\"" : "");
     std::string actual;
@@ -277,15 +338,49 @@ void StepTable(const CaseResult& c, std::string* out) {
       if (!s.ok && !s.failure.empty()) actual += "<div><b>" + H(s.failure) + "</b></div>";
     }
     *out += fmt::format(
-        "<tr{}><td title=\"{}\">{}</td><td>{}</td><td class=\"mono\">{}</td><td>{}</td><td>{}</td>"
-        "<td>{}</td></tr>\n",
-        cls, H(s.loc.ToString()), s.step_index, H(s.host), H(s.description),
+        "<tr{}><td title=\"{}\">{}</td><td class=\"mono\">{}</td><td>{}</td><td class=\"mono\">{}"
+        "</td><td>{}</td><td>{}</td><td>{}</td></tr>\n",
+        cls, H(s.loc.ToString()), s.step_index, s.ran ? "+" + H(Ms(s.start_offset_ns)) : "",
+        H(s.host), H(s.description),
         s.expected.empty() ? "success" : H(s.expected), actual, s.ran ? H(Ms(s.took_ns)) : "");
   }
   *out += "</tbody></table>\n";
 }
 
+// `packets:` expectations: one row each, the failing ones with their dump.
+void PacketChecks(const CaseResult& c, std::string* out) {
+  if (c.packet_checks.empty()) return;
+  *out +=
+      "<table class=\"steps checks\"><thead><tr><th>packets</th><th>expectation</th><th>result</th>"
+      "</tr></thead><tbody>\n";
+  for (const PacketCheckRecord& k : c.packet_checks) {
+    std::string result = k.ok ? "ok" : H(k.failure);
+    if (!k.ok && !k.dump.empty()) {
+      std::string dump;
+      for (const std::string& line : k.dump) dump += (dump.empty() ? "" : "\n") + line;
+      result += "<div class=\"dump mono\">" + H(dump) + "</div>";
+    }
+    *out += fmt::format(
+        "<tr{}><td title=\"{}\">{}</td><td class=\"mono\">{}</td><td class=\"{}\">{}</td></tr>\n",
+        k.ok ? "" : " class=\"bad\"", H(k.loc.ToString()), k.index, H(k.description),
+        k.ok ? "ok" : "no", result);
+  }
+  *out += "</tbody></table>\n";
+}
+
+// The case's faults, numbered as the packet log and the ladder name them.
+void FaultList(const CaseResult& c, std::string* out) {
+  if (c.faults.empty()) return;
+  *out += "<div class=\"muted\">faults:";
+  for (size_t i = 0; i < c.faults.size(); ++i) {
+    *out += fmt::format(" <span class=\"mono\">{}: {}</span>{}", i + 1, H(c.faults[i]),
+                        i + 1 < c.faults.size() ? ";" : "");
+  }
+  *out += "</div>\n";
+}
+
 std::string PageHtml(const RunResult& r, const std::vector<std::string>& pcap_hrefs) {
+  const std::vector<size_t> caps = HtmlLadderCaps(r);
   const int pass = r.Count(Outcome::kPass), fail = r.Count(Outcome::kFail),
             error = r.Count(Outcome::kError), skip = r.Count(Outcome::kSkip);
   std::set<std::string> all_tags;
@@ -333,12 +428,12 @@ std::string PageHtml(const RunResult& r, const std::vector<std::string>& pcap_hr
   out += "<button id=\"collapse\" type=\"button\">collapse all</button>";
   out += "<span id=\"shown\" class=\"muted\"></span></div>\n";
   out +=
-      "<p class=\"legend muted\"><span>ladder: time runs down, one row per wire event</span>"
+      "<p class=\"legend muted\"><span>ladder: time since the case start runs down, one row per event</span>"
       "<span style=\"color:#cf222e\">&#x2715; dropped</span>"
       "<span style=\"color:#0969da\">&#x2503; held/delayed on the wire</span>"
       "<span style=\"color:#8250df\">- - copy / duplicate</span>"
       "<span style=\"color:#bc4c00\">&#x21c5; reordered</span>"
-      "<span>hover an arrow for details</span></p>\n";
+      "<span>&#x25cf; step &middot; pill: socket state</span><span>hover an arrow for details</span></p>\n";
 
   // Cases.
   for (size_t i = 0; i < r.cases.size(); ++i) {
@@ -371,17 +466,22 @@ std::string PageHtml(const RunResult& r, const std::vector<std::string>& pcap_hr
     }
     out += "</p>\n";
     StepTable(c, &out);
+    PacketChecks(c, &out);
+    FaultList(c, &out);
     out += fmt::format("<div class=\"muted\">packets: {}", c.packets.size());
-    if (c.packets.size() > kHtmlLadderMaxPackets) {
+    if (c.packets.size() > caps[i]) {
       out += fmt::format(
           " &mdash; the ladder shows the first {0} and the last {0}; report.json and the pcap "
           "have all of them",
-          kHtmlLadderMaxPackets / 2);
+          caps[i] / 2);
+    }
+    if (c.capture_dropped > 0) {
+      out += fmt::format(" &mdash; <b>the capture lost {} packets</b>", c.capture_dropped);
     }
     out += "</div>\n";
     out += fmt::format("<div class=\"ladder\" data-pk=\"pk-{0}\"></div>\n", i);
     out += fmt::format("<script type=\"application/json\" id=\"pk-{}\">{}</script>\n", i,
-                       ScriptJson(LadderJson(c)));
+                       ScriptJson(LadderJson(c, caps[i])));
     out += "</div></details>\n";
   }
   if (r.cases.empty()) out += "<p class=\"muted\">No cases ran.</p>\n";
@@ -390,6 +490,42 @@ std::string PageHtml(const RunResult& r, const std::vector<std::string>& pcap_hr
 }
 
 }  // namespace
+
+std::vector<size_t> HtmlLadderCaps(const RunResult& r) {
+  std::vector<size_t> caps(r.cases.size(), kHtmlLadderMaxPackets);
+  auto failing = [](const CaseResult& c) {
+    return c.outcome == Outcome::kFail || c.outcome == Outcome::kError;
+  };
+  size_t fixed = 0, wanted = 0;
+  for (const CaseResult& c : r.cases) {
+    size_t n = std::min(c.packets.size(), kHtmlLadderMaxPackets);
+    (failing(c) ? fixed : wanted) += n;
+  }
+  if (fixed + wanted <= kHtmlPacketBudget) return caps;
+  // Water-fill what is left of the budget over the other cases: the largest
+  // even cap in [kHtmlLadderMinPackets, kHtmlLadderMaxPackets] that fits.
+  const size_t left = kHtmlPacketBudget > fixed ? kHtmlPacketBudget - fixed : 0;
+  auto used = [&](size_t cap) {
+    size_t sum = 0;
+    for (const CaseResult& c : r.cases) {
+      if (!failing(c)) sum += std::min(c.packets.size(), cap);
+    }
+    return sum;
+  };
+  size_t lo = kHtmlLadderMinPackets, hi = kHtmlLadderMaxPackets;
+  while (lo < hi) {
+    size_t mid = (lo + hi + 1) / 2;
+    if (used(mid) <= left)
+      lo = mid;
+    else
+      hi = mid - 1;
+  }
+  lo &= ~size_t{1};
+  for (size_t i = 0; i < r.cases.size(); ++i) {
+    if (!failing(r.cases[i])) caps[i] = lo;
+  }
+  return caps;
+}
 
 std::string HtmlReport(const RunResult& r) {
   std::vector<std::string> hrefs;

@@ -7,32 +7,48 @@
 // embedded as compact JSON (a <script type="application/json"> element, not
 // the report.json form) and its ladder SVG is drawn by inline JS only when
 // the ladder scrolls into view, so a 500-case run with 2,000 packets per case
-// opens fast: nothing is drawn for cases nobody looks at.
+// opens fast: nothing is drawn for cases nobody looks at (but the ladders of
+// the first three open -- failing -- cases are drawn at load). When every
+// script has run, <body> carries data-ready="1" (the browser test checks it).
 //
 // Ladder: one vertical line per host (half left, half right) and the wire in
-// the middle; time runs downwards, one row per wire event (arrival or
-// release) in time order, with the time since the case's first packet on the
-// left. A packet is an arrow sender -> wire -> receiver labelled with flags,
+// the middle, host names in a header that stays visible while scrolling;
+// time runs downwards, one row per event in time order, with the time since
+// the case start on the left (the step table's "at" column uses the same
+// origin). Events: a packet's arrival at and release from the wire, a step
+// starting (a dot and the call on its host's line; red if it failed), and a
+// socket state change (CaseResult::states: a state pill on the host's line).
+// A packet is an arrow sender -> wire -> receiver labelled with flags,
 // relative seq/ack and length; a dropped one ends at the wire with a cross; a
 // delayed/held one has its hold drawn as a thick segment on the wire from
 // arrival to release; copies are dashed, reordered/swapped ones orange; the
-// <title> tooltip names the fault and action.
-// A case with more than kHtmlLadderMaxPackets packets has only the first and
-// the last kHtmlLadderMaxPackets / 2 embedded and drawn, with a note and a gap
-// row saying how many were left out (report.json and the pcap have them all).
-// So the page stays under ~100 bytes x 1,000 packets per case, and a ladder
-// under ~2,000 rows.
+// <title> tooltip names the fault (its number and Fault::Describe() text
+// from CaseResult::faults) and the action.
+// Size: see kHtmlLadderMaxPackets / kHtmlPacketBudget. Left-out packets are
+// replaced by a gap row saying how many (report.json and the pcap have them
+// all). At ~70 bytes per embedded packet the page stays under ~20 MB.
 #pragma once
 
 #include <cstddef>
 #include <string>
+#include <vector>
 
 #include "harness/common/status.h"
 #include "harness/model/result.h"
 
 namespace faultline {
 
-inline constexpr size_t kHtmlLadderMaxPackets = 1000;
+// Packets embedded and drawn per case at most (first and last half when a
+// case has more), and for the whole page: when the cases' packets (each
+// counted up to the per-case cap) exceed kHtmlPacketBudget, failing and
+// erroring cases keep kHtmlLadderMaxPackets and the others share the rest
+// equally, each keeping at least kHtmlLadderMinPackets.
+inline constexpr size_t kHtmlLadderMaxPackets = 2000;
+inline constexpr size_t kHtmlLadderMinPackets = 200;
+inline constexpr size_t kHtmlPacketBudget = 250'000;
+
+// The per-case caps described above, one per r.cases element (even numbers).
+std::vector<size_t> HtmlLadderCaps(const RunResult& r);
 
 // The whole page. pcap links are as given in CaseResult::pcap_path.
 std::string HtmlReport(const RunResult& r);

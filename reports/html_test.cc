@@ -60,7 +60,7 @@ TEST(HtmlReportTest, ContainsEveryCaseAndSummary) {
   }
   // One embedded packet data block per case; failing row highlighted.
   EXPECT_EQ(Count(html, "<script type=\"application/json\" id=\"pk-"), 4u);
-  EXPECT_EQ(Count(html, "<tr class=\"bad\">"), 1u);
+  EXPECT_EQ(Count(html, "<tr class=\"bad\">"), 2u);  // the failing step and packets: check
   EXPECT_EQ(Count(html, "<tr class=\"notrun\">"), 1u);
 }
 
@@ -93,46 +93,117 @@ TEST(HtmlReportTest, EscapesNamesDataAndScriptBreakouts) {
 TEST(HtmlReportTest, LadderDataRelativeTimesDropsAndHolds) {
   RunResult r = testing::SampleRun();
   std::string html = HtmlReport(r);
-  // Case 1: dropped packet (release -1), delayed one released 201ms after the
+  // Case 1: times from the case start (start_mono_ns 4ms; first packet at
+  // 10ms): dropped packet (release -1), delayed one released 201ms after the
   // first packet, a copy flagged 1. Hosts: client first.
   size_t start = html.find("id=\"pk-1\">");
   ASSERT_NE(start, std::string::npos);
   std::string data = html.substr(start, html.find("</script>", start) - start);
   EXPECT_NE(data.find("\"hosts\":[\"client\",\"server\"]"), std::string::npos) << data;
-  EXPECT_NE(data.find("[1,0,-1,0,1,\"tcp\",\"S\",1,1,0,1,\"drop\",0,1]"), std::string::npos)
+  EXPECT_NE(data.find("[1,6000000,-1,0,1,\"tcp\",\"S\",1,1,0,1,\"drop\",0,1]"), std::string::npos)
       << data;
-  EXPECT_NE(data.find("[2,1000000,201000000,0,1,\"tcp\",\"S\",2,1,0,2,\"delay 200ms\",0,1]"),
+  EXPECT_NE(data.find("[2,7000000,207000000,0,1,\"tcp\",\"S\",2,1,0,2,\"delay 200ms\",0,1]"),
             std::string::npos)
       << data;
-  EXPECT_NE(data.find("[4,202000000,202000000,1,0,\"tcp\",\"S.\",3,1,0,3,\"duplicate\",1,1]"),
+  EXPECT_NE(data.find("[4,208000000,208000000,1,0,\"tcp\",\"S.\",3,1,0,3,\"duplicate\",1,1]"),
             std::string::npos)
       << data;
   EXPECT_NE(data.find("\"gap_after\":-1"), std::string::npos);
+  // Fault descriptions for the tooltip, state changes, and steps at their
+  // start (2ms = start_offset_ns 2ms + start_mono_ns 4ms - origin 4ms).
+  EXPECT_NE(data.find("\"faults\":[\"drop client-\\u003eany tcp SYN nth 1\","), std::string::npos)
+      << data;
+  EXPECT_NE(data.find("\"st\":[[6000000,0,\"c\",\"SYN_SENT\"],[207500000,1,\"client/c\","
+                      "\"SYN_RECV\"]]"),
+            std::string::npos)
+      << data;
+  EXPECT_NE(data.find("[2000000,0,\"connect c to server:8080\",0]"), std::string::npos) << data;
+  // Step table "at" column, packet checks with the dump, numbered faults.
+  EXPECT_NE(html.find("<td class=\"mono\">+2.000ms</td>"), std::string::npos);
+  EXPECT_NE(html.find("expected count 2 vs actual 1<div class=\"dump mono\">+1.000ms client &gt; "
+                      "server S seq 0 ack 0 len 0</div>"),
+            std::string::npos);
+  EXPECT_NE(html.find("2: delay 200ms client-&gt;any tcp SYN nth 2"), std::string::npos);
 }
 
-TEST(HtmlReportTest, BigCaseIsCappedWithNote) {
-  RunResult r;
+TEST(HtmlReportTest, NoCaseStartMeansFirstEventOrigin) {
+  RunResult r = testing::SampleRun();
+  r.cases[1].start_mono_ns = 0;
+  std::string html = HtmlReport(r);
+  size_t start = html.find("id=\"pk-1\">");
+  std::string data = html.substr(start, html.find("</script>", start) - start);
+  EXPECT_NE(data.find("[1,0,-1,0,1,\"tcp\""), std::string::npos) << data;
+  EXPECT_NE(data.find("\"sp\":[]"), std::string::npos) << data;  // no origin for steps
+}
+
+CaseResult BigCase(int packets) {
   CaseResult c;
   c.name = "big";
   c.variant = "ipv4";
-  for (int i = 0; i < 2000; ++i) {
+  for (int i = 0; i < packets; ++i) {
     c.packets.push_back(testing::Packet(static_cast<uint64_t>(i + 1), 1'000'000 + i * 1000,
                                         i % 2 ? "server" : "client", i % 2 ? "client" : "server",
                                         "."));
   }
-  for (int k = 0; k < 500; ++k) r.cases.push_back(c);
+  return c;
+}
+
+std::string LadderData(const std::string& html, int i) {
+  size_t s = html.find("id=\"pk-" + std::to_string(i) + "\">");
+  return html.substr(s, html.find("</script>", s) - s);
+}
+
+TEST(HtmlReportTest, CaseOf2000PacketsIsDrawnWhole) {
+  RunResult r;
+  r.cases.push_back(BigCase(2000));
+  std::string html = HtmlReport(r);
+  std::string data = LadderData(html, 0);
+  EXPECT_NE(data.find("\"gap_after\":-1"), std::string::npos);
+  EXPECT_NE(data.find("[1000,"), std::string::npos);
+  EXPECT_NE(data.find("[2000,"), std::string::npos);
+  EXPECT_EQ(html.find("the ladder shows the first"), std::string::npos);
+}
+
+TEST(HtmlReportTest, CaseOverTheCapIsCappedWithNote) {
+  RunResult r;
+  r.cases.push_back(BigCase(3000));
+  std::string html = HtmlReport(r);
+  std::string data = LadderData(html, 0);
+  EXPECT_NE(html.find("the ladder shows the first 1000 and the last 1000"), std::string::npos);
+  EXPECT_NE(data.find("\"gap_after\":1000"), std::string::npos);
+  EXPECT_NE(data.find("\"total\":3000"), std::string::npos);
+  EXPECT_NE(data.find("[1000,"), std::string::npos);
+  EXPECT_EQ(data.find("[1001,"), std::string::npos);
+  EXPECT_EQ(data.find("[2000,"), std::string::npos);
+  EXPECT_NE(data.find("[2001,"), std::string::npos);
+}
+
+TEST(HtmlReportTest, BigRunSharesThePageBudgetFailingCasesFirst) {
+  RunResult r;
+  for (int k = 0; k < 500; ++k) r.cases.push_back(BigCase(2000));
+  r.cases[7].outcome = Outcome::kFail;
+  std::vector<size_t> caps = HtmlLadderCaps(r);
+  ASSERT_EQ(caps.size(), 500u);
+  EXPECT_EQ(caps[7], kHtmlLadderMaxPackets);
+  // (250,000 - 2,000) / 499 = 496.99 -> 496 each.
+  EXPECT_EQ(caps[0], 496u);
+  EXPECT_EQ(caps[499], 496u);
+
   std::string html = HtmlReport(r);
   EXPECT_EQ(Count(html, "<details class=\"case\""), 500u);
-  EXPECT_NE(html.find("the ladder shows the first 500 and the last 500"), std::string::npos);
-  EXPECT_NE(html.find("\"gap_after\":500"), std::string::npos);
-  EXPECT_NE(html.find("\"total\":2000"), std::string::npos);
-  // Packet 1000 is left out, packet 1501 is drawn.
-  size_t s = html.find("id=\"pk-0\">");
-  std::string data = html.substr(s, html.find("</script>", s) - s);
-  EXPECT_EQ(data.find("[1000,"), std::string::npos);
-  EXPECT_NE(data.find("[1501,"), std::string::npos);
-  // Bounded size: ~100 bytes per embedded packet.
-  EXPECT_LT(html.size(), 500u * 1000u * 110u) << html.size();
+  EXPECT_NE(html.find("the ladder shows the first 248 and the last 248"), std::string::npos);
+  EXPECT_NE(LadderData(html, 0).find("\"gap_after\":248"), std::string::npos);
+  EXPECT_NE(LadderData(html, 7).find("\"gap_after\":-1"), std::string::npos);
+  EXPECT_EQ(LadderData(html, 0).find("[1000,"), std::string::npos);
+  EXPECT_NE(LadderData(html, 0).find("[1753,"), std::string::npos);
+  // Bounded size: ~100 bytes per embedded packet at most.
+  EXPECT_LT(html.size(), kHtmlPacketBudget * 100u) << html.size();
+}
+
+TEST(HtmlReportTest, SmallRunsAreNeverCapped) {
+  RunResult r;
+  for (int k = 0; k < 100; ++k) r.cases.push_back(BigCase(1500));
+  for (size_t cap : HtmlLadderCaps(r)) EXPECT_EQ(cap, kHtmlLadderMaxPackets);
 }
 
 TEST(WriteHtmlTest, PcapLinkRelativeToReportDirectory) {

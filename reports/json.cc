@@ -61,27 +61,75 @@ json PacketJson(const PacketRecord& p) {
               {"is_copy", p.is_copy}};
 }
 
+json StateJson(const StateEvent& e) {
+  return json{
+      {"at_ns", e.at_ns}, {"host", T(e.host)}, {"socket", T(e.socket)}, {"state", T(e.state)}};
+}
+
+json PacketCheckJson(const PacketCheckRecord& k) {
+  json dump = json::array();
+  for (const std::string& line : k.dump) dump.push_back(T(line));
+  return json{{"index", k.index},         {"loc", Loc(k.loc)}, {"description", T(k.description)},
+              {"ok", k.ok},               {"failure", T(k.failure)},
+              {"dump", std::move(dump)}};
+}
+
+// Counter deltas and the environment (harness/model/observe_result.h).
+json CounterJson(const CounterDelta& d) {
+  return json{{"host", T(d.host)},        {"name", T(d.name)},         {"delta", d.delta},
+              {"checked", d.checked},     {"expected", T(d.expected)}, {"ok", d.ok}};
+}
+
+json EnvironmentJson(const Environment& e) {
+  json hosts = json::array();
+  for (const Environment::Host& h : e.hosts) {
+    json sys = json::array();
+    for (const auto& [k, v] : h.sysctls) sys.push_back(json{{"key", T(k)}, {"value", T(v)}});
+    hosts.push_back(json{{"name", T(h.name)}, {"sysctls", std::move(sys)}});
+  }
+  return json{{"kernel", T(e.kernel)},
+              {"congestion_available", T(e.congestion_available)},
+              {"hosts", std::move(hosts)}};
+}
+
+json Strings(const std::vector<std::string>& v) {
+  json a = json::array();
+  for (const std::string& s : v) a.push_back(T(s));
+  return a;
+}
+
 json CaseJson(const CaseResult& c) {
-  json tags = json::array();
-  for (const std::string& t : c.tags) tags.push_back(T(t));
   json steps = json::array();
   for (const StepRecord& s : c.steps) steps.push_back(StepJson(s));
   json packets = json::array();
   for (const PacketRecord& p : c.packets) packets.push_back(PacketJson(p));
+  json states = json::array();
+  for (const StateEvent& e : c.states) states.push_back(StateJson(e));
+  json checks = json::array();
+  for (const PacketCheckRecord& k : c.packet_checks) checks.push_back(PacketCheckJson(k));
+  json counters = json::array();
+  for (const CounterDelta& d : c.counters) counters.push_back(CounterJson(d));
   return json{{"name", T(c.name)},
               {"variant", T(c.variant)},
               {"full_name", T(c.FullName())},
               {"file", T(c.file)},
               {"description", T(c.description)},
-              {"tags", std::move(tags)},
+              {"tags", Strings(c.tags)},
               {"outcome", OutcomeName(c.outcome)},
               {"message", T(c.message)},
               {"message_loc", Loc(c.message_loc)},
               {"start_unix_ms", c.start_unix_ms},
               {"duration_ns", c.duration_ns},
               {"seed", c.seed},
+              {"start_mono_ns", c.start_mono_ns},
               {"pcap_path", T(c.pcap_path)},
+              {"capture_dropped", c.capture_dropped},
+              {"faults", Strings(c.faults)},
               {"steps", std::move(steps)},
+              {"packet_checks", std::move(checks)},
+              {"states", std::move(states)},
+              {"counters", std::move(counters)},
+              {"environment", EnvironmentJson(c.environment)},
               {"packets", std::move(packets)}};
 }
 
@@ -298,6 +346,60 @@ PacketRecord ReadPacket(const json& j, const std::string& ptr, Status* st) {
   return p;
 }
 
+StateEvent ReadState(const json& j, const std::string& ptr, Status* st) {
+  StateEvent e;
+  Reader r(j, ptr, st);
+  r.Get("at_ns", &e.at_ns);
+  r.Get("host", &e.host);
+  r.Get("socket", &e.socket);
+  r.Get("state", &e.state);
+  return e;
+}
+
+PacketCheckRecord ReadPacketCheck(const json& j, const std::string& ptr, Status* st) {
+  PacketCheckRecord k;
+  Reader r(j, ptr, st);
+  r.Get("index", &k.index);
+  ReadLoc(r, "loc", &k.loc, st);
+  r.Get("description", &k.description);
+  r.Get("ok", &k.ok);
+  r.Get("failure", &k.failure);
+  r.GetStrings("dump", &k.dump);
+  return k;
+}
+
+CounterDelta ReadCounter(const json& j, const std::string& ptr, Status* st) {
+  CounterDelta d;
+  Reader r(j, ptr, st);
+  r.Get("host", &d.host);
+  r.Get("name", &d.name);
+  r.Get("delta", &d.delta);
+  r.Get("checked", &d.checked);
+  r.Get("expected", &d.expected);
+  r.Get("ok", &d.ok);
+  return d;
+}
+
+std::pair<std::string, std::string> ReadSysctlPair(const json& j, const std::string& ptr,
+                                                   Status* st) {
+  std::pair<std::string, std::string> kv;
+  Reader r(j, ptr, st);
+  r.Get("key", &kv.first);
+  r.Get("value", &kv.second);
+  return kv;
+}
+
+// Reads the array member `key` of `r`, one element with `read`.
+template <typename T, typename F>
+void ReadArray(Reader& r, const char* key, std::vector<T>* out, Status* st, F read) {
+  const json* a = r.Array(key);
+  if (a == nullptr) return;
+  out->reserve(a->size());
+  for (size_t i = 0; i < a->size() && st->ok(); ++i) {
+    out->push_back(read((*a)[i], fmt::format("{}/{}", r.Ptr(key), i), st));
+  }
+}
+
 CaseResult ReadCase(const json& j, const std::string& ptr, Status* st) {
   CaseResult c;
   Reader r(j, ptr, st);
@@ -323,17 +425,27 @@ CaseResult ReadCase(const json& j, const std::string& ptr, Status* st) {
   r.Get("start_unix_ms", &c.start_unix_ms);
   r.Get("duration_ns", &c.duration_ns);
   r.Get("seed", &c.seed);
+  r.Get("start_mono_ns", &c.start_mono_ns);
   r.Get("pcap_path", &c.pcap_path);
-  if (const json* steps = r.Array("steps")) {
-    for (size_t i = 0; i < steps->size() && st->ok(); ++i) {
-      c.steps.push_back(ReadStep((*steps)[i], fmt::format("{}/{}", r.Ptr("steps"), i), st));
-    }
-  }
-  if (const json* packets = r.Array("packets")) {
-    c.packets.reserve(packets->size());
-    for (size_t i = 0; i < packets->size() && st->ok(); ++i) {
-      c.packets.push_back(ReadPacket((*packets)[i], fmt::format("{}/{}", r.Ptr("packets"), i), st));
-    }
+  r.Get("capture_dropped", &c.capture_dropped);
+  r.GetStrings("faults", &c.faults);
+  ReadArray(r, "steps", &c.steps, st, ReadStep);
+  ReadArray(r, "packet_checks", &c.packet_checks, st, ReadPacketCheck);
+  ReadArray(r, "states", &c.states, st, ReadState);
+  ReadArray(r, "packets", &c.packets, st, ReadPacket);
+  ReadArray(r, "counters", &c.counters, st, ReadCounter);
+  if (const json* env = r.Object("environment")) {
+    Reader er(*env, r.Ptr("environment"), st);
+    er.Get("kernel", &c.environment.kernel);
+    er.Get("congestion_available", &c.environment.congestion_available);
+    ReadArray(er, "hosts", &c.environment.hosts, st,
+              [](const json& hj, const std::string& hp, Status* hst) {
+                Environment::Host h;
+                Reader hr(hj, hp, hst);
+                hr.Get("name", &h.name);
+                ReadArray(hr, "sysctls", &h.sysctls, hst, ReadSysctlPair);
+                return h;
+              });
   }
   return c;
 }

@@ -39,10 +39,11 @@ TEST(ReportJsonTest, OnePacketPerLine) {
   std::string text = ReportJson(r);
   size_t lines = 0;
   for (char c : text) lines += c == '\n';
-  // Four cases x 15 members, 3+4 packets, 2+2+1 steps, run members: well
-  // under one line per scalar, well over one line per case.
-  EXPECT_GT(lines, 60u);
-  EXPECT_LT(lines, 120u);
+  // Four cases x 21 members, 3+4 packets, 2+2+1 steps, 3+2 states, 2 packet
+  // checks, run members: well under one line per scalar, well over one line
+  // per case.
+  EXPECT_GT(lines, 80u);
+  EXPECT_LT(lines, 160u);
   EXPECT_NE(text.find("\n    {\"n\":1,\"arrival_ns\":10000000,\"release_ns\":0,"),
             std::string::npos)
       << text;
@@ -76,6 +77,15 @@ TEST(ReportJsonTest, RoundTripEqual) {
   EXPECT_EQ(back->cases[3].outcome, Outcome::kSkip);
   EXPECT_EQ(back->cases[1].message_loc.column, 5);
   EXPECT_EQ(back->cases[1].packets[3].is_copy, true);
+  EXPECT_EQ(back->cases[1].faults, r.cases[1].faults);
+  ASSERT_EQ(back->cases[1].states.size(), 2u);
+  EXPECT_EQ(back->cases[1].states[1].state, "SYN_RECV");
+  EXPECT_EQ(back->cases[1].states[1].at_ns, 211'500'000);
+  ASSERT_EQ(back->cases[1].packet_checks.size(), 2u);
+  EXPECT_FALSE(back->cases[1].packet_checks[1].ok);
+  EXPECT_EQ(back->cases[1].packet_checks[1].dump, r.cases[1].packet_checks[1].dump);
+  EXPECT_EQ(back->cases[1].packet_checks[1].loc.line, 23);
+  EXPECT_EQ(back->cases[0].start_mono_ns, 4'000'000);
   EXPECT_EQ(back->kernel, r.kernel);
   EXPECT_EQ(back->duration_ns, r.duration_ns);
   EXPECT_EQ(back->cases[0].tags, r.cases[0].tags);

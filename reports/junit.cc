@@ -62,6 +62,19 @@ void AddProperty(pugi::xml_node props, const std::string& name, const std::strin
   p.append_attribute("value") = X(value).c_str();
 }
 
+// `packets:` expectations, one line each; failing ones followed by their dump.
+std::string PacketChecksText(const CaseResult& c) {
+  std::string out;
+  for (const PacketCheckRecord& k : c.packet_checks) {
+    out += fmt::format("packets {} {} ({}): {}\n", k.index, k.description, k.loc.ToString(),
+                       k.ok ? "ok" : "FAIL: " + k.failure);
+    if (!k.ok) {
+      for (const std::string& line : k.dump) out += "    " + line + "\n";
+    }
+  }
+  return out;
+}
+
 void AddCase(pugi::xml_node suite, const CaseResult& c) {
   pugi::xml_node tc = suite.append_child("testcase");
   tc.append_attribute("name") = X(c.FullName()).c_str();
@@ -69,6 +82,7 @@ void AddCase(pugi::xml_node suite, const CaseResult& c) {
   tc.append_attribute("time") = Seconds(c.duration_ns).c_str();
 
   const std::string steps = StepLogText(c);
+  const std::string checks = PacketChecksText(c);
   const char* tag = nullptr;
   const char* type = nullptr;
   switch (c.outcome) {
@@ -82,15 +96,29 @@ void AddCase(pugi::xml_node suite, const CaseResult& c) {
     n.append_attribute("message") = X(LocatedMessage(c)).c_str();
     if (type != nullptr) {
       n.append_attribute("type") = type;
-      n.text() = X(steps).c_str();
+      n.text() = X(checks.empty() ? steps : steps + checks).c_str();
     }
   }
 
   std::string out = fmt::format("file: {}\nseed: {}\n", c.file, c.seed);
   if (!c.description.empty()) out += "description: " + c.description + "\n";
   if (!c.pcap_path.empty()) out += "pcap: " + c.pcap_path + "\n";
+  if (!c.faults.empty()) {
+    out += "faults:\n";
+    for (size_t i = 0; i < c.faults.size(); ++i) out += fmt::format("  {}: {}\n", i + 1, c.faults[i]);
+  }
   out += "\nsteps:\n" + steps;
+  if (!checks.empty()) out += "\npacket expectations:\n" + checks;
+  if (!c.states.empty()) {
+    const int64_t t0 = FirstPacketNs(c);
+    out += "\nsocket states:\n";
+    for (const StateEvent& e : c.states) {
+      out += fmt::format("{:+.3f}ms {} {} {}\n", static_cast<double>(e.at_ns - t0) / 1e6, e.host,
+                         e.socket, e.state);
+    }
+  }
   out += fmt::format("\npackets ({}):\n", c.packets.size()) + PacketLogText(c);
+  if (c.capture_dropped > 0) out += fmt::format("capture lost {} packets\n", c.capture_dropped);
   tc.append_child("system-out").text() = X(out).c_str();
 }
 

@@ -63,9 +63,10 @@ class JunitTest : public ::testing::Test {
       if (InCi()) FAIL() << "xmllint is missing (install libxml2-utils); CI=true";
       GTEST_SKIP() << "xmllint is not installed";
     }
-    // The published schema lives beside the repository (../shared/schemas),
-    // not in it; a checkout without it cannot validate.
+    // The published schema is reports/testdata/junit-10.xsd (or
+    // -DFAULTLINE_JUNIT_XSD=PATH); without it nothing can be validated.
     if (!fs::exists(FAULTLINE_JUNIT_XSD)) {
+      if (InCi()) FAIL() << "no JUnit schema at " FAULTLINE_JUNIT_XSD "; CI=true";
       GTEST_SKIP() << "no JUnit schema at " FAULTLINE_JUNIT_XSD " (configure with "
                       "-DFAULTLINE_JUNIT_XSD=PATH)";
     }
@@ -172,6 +173,21 @@ TEST(JunitStructureTest, SuitesCasesAndOutcomes) {
   EXPECT_NE(fout.find("[fault 1: drop] | dropped"), std::string::npos) << fout;
   EXPECT_NE(fout.find("[fault 2: delay 200ms] | released +201.000ms"), std::string::npos) << fout;
   EXPECT_NE(fout.find("| copy"), std::string::npos) << fout;
+  EXPECT_NE(fout.find("faults:\n  1: drop client->any tcp SYN nth 1\n  2: delay 200ms"),
+            std::string::npos)
+      << fout;
+  EXPECT_NE(fout.find("packet expectations:\npackets 1 client > server tcp SYN, sent "
+                      "(cases/tcp/syn_drop.yaml:20:5): ok\n"),
+            std::string::npos)
+      << fout;
+  EXPECT_NE(fout.find("socket states:\n+0.000ms client c SYN_SENT\n+201.500ms server client/c "
+                      "SYN_RECV\n"),
+            std::string::npos)
+      << fout;
+  // The failure body ends with the failing packet check and its dump.
+  EXPECT_NE(body.find("FAIL: expected count 2 vs actual 1\n    +1.000ms client > server S"),
+            std::string::npos)
+      << body;
 
   pugi::xml_node skip = fail.next_sibling("testcase");
   EXPECT_STREQ(skip.child("skipped").attribute("message").value(),

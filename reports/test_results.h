@@ -72,6 +72,10 @@ inline RunResult SampleRun() {
                   Packet(2, 5'100'000, "server", "client", "S."),
                   Packet(3, 5'200'000, "client", "server", ".")};
   pass.pcap_path = "out/handshake-ipv4.pcap";
+  pass.start_mono_ns = 4'000'000;
+  pass.states = {{5'000'000, "client", "c", "SYN_SENT"},
+                 {5'150'000, "server", "client/c", "SYN_RECV"},
+                 {5'200'000, "client", "c", "ESTABLISHED"}};
   r.cases.push_back(pass);
 
   CaseResult fail = pass;
@@ -103,6 +107,22 @@ inline RunResult SampleRun() {
   copy.seq_no = 4;
   copy.is_copy = true;
   fail.packets = {drop, delay, dup, copy};
+  fail.faults = {"drop client->any tcp SYN nth 1", "delay 200ms client->any tcp SYN nth 2",
+                 "duplicate server->any tcp SYN-ACK <1>"};
+  fail.states = {{10'000'000, "client", "c", "SYN_SENT"},
+                 {211'500'000, "server", "client/c", "SYN_RECV"}};
+  PacketCheckRecord ok_check;
+  ok_check.index = 1;
+  ok_check.loc = {"cases/tcp/syn_drop.yaml", 20, 5};
+  ok_check.description = "client > server tcp SYN, sent";
+  PacketCheckRecord bad_check = ok_check;
+  bad_check.index = 2;
+  bad_check.loc.line = 23;
+  bad_check.description = "client > server tcp SYN, received";
+  bad_check.ok = false;
+  bad_check.failure = "expected count 2 vs actual 1";
+  bad_check.dump = {"+1.000ms client > server S seq 0 ack 0 len 0"};
+  fail.packet_checks = {ok_check, bad_check};
   fail.pcap_path = "";
   r.cases.push_back(fail);
 
@@ -115,6 +135,7 @@ inline RunResult SampleRun() {
   error.message_loc = {"cases/udp/echo.yaml", 1, 0};
   error.message = "cases/udp/echo.yaml:1: peer client exited\nwith status 1";
   error.packets.clear();
+  error.states.clear();
   error.steps = {Step(1, "client", "client: socket udp as u", true)};
   error.steps[0].ran = false;
   r.cases.push_back(error);
@@ -128,6 +149,7 @@ inline RunResult SampleRun() {
   skip.message_loc = {"cases/tcp/cubic.yaml", 1, 0};
   skip.message = "cases/tcp/cubic.yaml:1: congestion control cubic is not allowed here";
   skip.packets.clear();
+  skip.states.clear();
   skip.steps.clear();
   r.cases.push_back(skip);
   return r;

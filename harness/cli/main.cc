@@ -21,11 +21,15 @@
 #include "harness/common/status.h"
 #include "harness/loader/case_loader.h"
 #include "harness/peer/peer_main.h"
+#include "harness/runner/precedence.h"
+#include "harness/runner/progress.h"
 #include "harness/runner/runner.h"
+#include "harness/runner/selection.h"
 #include "reports/console.h"
 #include "reports/html.h"
 #include "reports/json.h"
 #include "reports/junit.h"
+#include "reports/merge.h"
 
 namespace faultline {
 namespace {
@@ -95,6 +99,13 @@ struct RunArgs {
   std::optional<uint64_t> seed;
   std::string family;
   bool no_color = false;
+  // Selection and repetition (harness/runner/selection.h, docs/cases.md).
+  std::vector<std::string> filters, tags;
+  std::string shard;
+  bool list = false;
+  int repeat = -1;  // -1: not given (1, or no bound with --until-fail)
+  bool until_fail = false;
+  bool keep = false;
 };
 
 int CmdRun(const RunArgs& a, const std::string& command_line) {
@@ -103,6 +114,54 @@ int CmdRun(const RunArgs& a, const std::string& command_line) {
   if (l.cases.empty()) {
     std::cerr << "faultline run: no valid case to run\n";
     return l.errors.empty() ? kExitFail : kExitUsage;
+  }
+
+  const int repeat = a.repeat >= 0 ? a.repeat : (a.until_fail ? 0 : 1);
+  if (repeat == 0 && !a.until_fail) {
+    std::cerr << "faultline run: --repeat 0 (no bound) needs --until-fail\n";
+    return kExitUsage;
+  }
+  // Selection, then precedence between the cases and the command line.
+  Selection sel;
+  sel.filters = a.filters;
+  for (const std::string& t : a.tags) {
+    for (size_t b = 0, e; b <= t.size(); b = e + 1) {  // --tag a,b == --tag a --tag b
+      e = std::min(t.find(',', b), t.size());
+      if (e > b) sel.tags.push_back(t.substr(b, e - b));
+    }
+  }
+  if (!a.shard.empty()) {
+    StatusOr<Shard> sh = ParseShard(a.shard);
+    if (!sh.ok()) {
+      std::cerr << "faultline run: " << sh.status().message() << "\n";
+      return kExitUsage;
+    }
+    sel.shard = sh.value();
+  }
+  std::optional<Family> only_family;
+  if (a.family == "ipv4") only_family = Family::kIPv4;
+  if (a.family == "ipv6") only_family = Family::kIPv6;
+  std::vector<Variant> variants = Select(ExpandVariants(l.cases, only_family), sel);
+  CommandLineValues cli;
+  cli.seed = a.seed;
+  cli.family = only_family;
+  for (const std::string& p : a.paths) {
+    std::error_code fec;
+    if (!std::filesystem::is_directory(p, fec))
+      cli.named_files.push_back(std::filesystem::path(p).lexically_normal().string());
+  }
+  if (Status st = CheckPrecedence(l.cases, variants, cli); !st.ok()) {
+    std::cerr << "faultline run: " << st.message() << "\n";
+    return kExitUsage;
+  }
+  if (a.list) {
+    for (const Variant& v : variants) std::cout << v.FullName() << "  " << v.c->loc.file << "\n";
+    std::cout << fmt::format("{} variants selected\n", variants.size());
+    return l.errors.empty() ? kExitPass : kExitUsage;
+  }
+  if (variants.empty() && sel.shard.count <= 1) {
+    std::cerr << "faultline run: no case variant matches the selection\n";
+    return kExitUsage;
   }
 
   std::error_code ec;
@@ -118,11 +177,14 @@ int CmdRun(const RunArgs& a, const std::string& command_line) {
   opts.case_options.faultline_bin = SelfExe();
   opts.case_options.out_dir = a.out_dir;
   opts.case_options.seed = a.seed;
-  if (a.family == "ipv4") opts.only_family = Family::kIPv4;
-  if (a.family == "ipv6") opts.only_family = Family::kIPv6;
-  opts.on_result = [color](const CaseResult& r) {
-    std::cout << ConsoleCaseLine(r, color) << std::flush;
-  };
+  opts.case_options.keep_failed = a.keep;
+  opts.only_family = only_family;
+  opts.repeat = repeat;
+  opts.until_fail = a.until_fail;
+  const size_t total = repeat > 0 ? variants.size() * static_cast<size_t>(repeat) : 0;
+  Progress progress(std::cout, isatty(STDOUT_FILENO) != 0, color, total);
+  opts.on_start = [&progress](const Variant&) { progress.Started(); };
+  opts.on_result = [&progress](const CaseResult& r) { progress.Finished(r); };
 
   RunResult run;
   run.kernel = KernelRelease();
@@ -131,9 +193,9 @@ int CmdRun(const RunArgs& a, const std::string& command_line) {
                           std::chrono::system_clock::now().time_since_epoch())
                           .count();
   int64_t t0 = MonotonicNs();
-  std::vector<Variant> variants = ExpandVariants(l.cases, opts.only_family);
   run.cases = RunVariants(variants, opts);
   run.duration_ns = MonotonicNs() - t0;
+  progress.Done();
 
   auto path_or = [&](const std::string& given, const char* name) {
     return given.empty() ? (std::filesystem::path(a.out_dir) / name).string() : given;
@@ -147,8 +209,53 @@ int CmdRun(const RunArgs& a, const std::string& command_line) {
       write_ok = false;
     }
   }
+  if (repeat != 1 || a.until_fail) std::cout << PassCounts(run.cases);
   std::cout << ConsoleSummary(run, color);
   if (!l.errors.empty()) return kExitUsage;
+  bool all_ok = run.Count(Outcome::kFail) == 0 && run.Count(Outcome::kError) == 0;
+  return all_ok && write_ok ? kExitPass : kExitFail;
+}
+
+// `faultline report merge`: one JUnit, HTML and JSON report from several
+// shards' report.json (reports/merge.h). Exit status as for run.
+struct MergeArgs {
+  std::vector<std::string> inputs;
+  std::string out_dir = "faultline-merged";
+  std::string junit, html, json;
+  bool no_color = false;
+};
+
+int CmdReportMerge(const MergeArgs& a) {
+  StatusOr<RunResult> merged = MergeShardFiles(a.inputs);
+  if (!merged.ok()) {
+    std::cerr << "faultline report merge: " << merged.status().message() << "\n";
+    return kExitUsage;
+  }
+  RunResult& run = merged.value();
+  auto path_or = [&](const std::string& given, const char* name) {
+    return given.empty() ? (std::filesystem::path(a.out_dir) / name).string() : given;
+  };
+  if (a.junit.empty() || a.html.empty() || a.json.empty()) {
+    std::error_code ec;
+    std::filesystem::create_directories(a.out_dir, ec);
+    if (ec) {
+      std::cerr << fmt::format("faultline report merge: cannot create {}: {}\n", a.out_dir,
+                               ec.message());
+      return kExitUsage;
+    }
+  }
+  bool write_ok = true;
+  for (const Status& st : {WriteJunit(run, path_or(a.junit, "junit.xml")),
+                           WriteHtml(run, path_or(a.html, "report.html")),
+                           WriteJson(run, path_or(a.json, "report.json"))}) {
+    if (!st.ok()) {
+      std::cerr << "faultline report merge: " << st.message() << "\n";
+      write_ok = false;
+    }
+  }
+  const bool color = !a.no_color && isatty(STDOUT_FILENO) && std::getenv("NO_COLOR") == nullptr;
+  std::cout << fmt::format("merged {} cases from {} shards\n", run.cases.size(), a.inputs.size());
+  std::cout << ConsoleSummary(run, color);
   bool all_ok = run.Count(Outcome::kFail) == 0 && run.Count(Outcome::kError) == 0;
   return all_ok && write_ok ? kExitPass : kExitFail;
 }
@@ -161,7 +268,7 @@ int Main(int argc, char** argv) {
   RunArgs run;
   CLI::App* run_cmd = app.add_subcommand("run", "run cases (files or directories)");
   run_cmd->add_option("paths", run.paths, "case files or directories")->required();
-  run_cmd->add_option("-j,--jobs", run.jobs, "labs at once (default: 4 per core, at most 16)")
+  run_cmd->add_option("-j,--jobs", run.jobs, "labs at once (default: 16 per core, at most 64)")
       ->check(CLI::Range(1, 256));
   run_cmd->add_option("--out", run.out_dir, "directory for reports and per-case artifacts");
   run_cmd->add_option("--junit", run.junit, "JUnit XML path (default OUT/junit.xml)");
@@ -171,6 +278,26 @@ int Main(int argc, char** argv) {
   run_cmd->add_option("--family", run.family, "run only one variant")
       ->check(CLI::IsMember({"ipv4", "ipv6"}));
   run_cmd->add_flag("--no-color", run.no_color, "plain output even on a terminal");
+  run_cmd->add_option("--filter", run.filters,
+                      "run only variants whose case name, 'NAME [VARIANT]' or file matches this "
+                      "glob (repeatable: any)")
+      ->expected(1)
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+  run_cmd->add_option("--tag", run.tags, "run only cases with this tag (repeatable or a,b: any)")
+      ->expected(1)
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+  run_cmd->add_option("--shard", run.shard,
+                      "K/N: run only shard K of N (stable assignment by variant name)");
+  run_cmd->add_flag("--list", run.list, "print the selected variants and exit");
+  run_cmd->add_option("--repeat", run.repeat,
+                      "run every variant N times, with per-case pass counts (default 1; with "
+                      "--until-fail: no bound)")
+      ->check(CLI::Range(0, 1000000));
+  run_cmd->add_flag("--until-fail", run.until_fail,
+                    "stop starting runs after the first failure (flake hunting)");
+  run_cmd->add_flag("--keep", run.keep,
+                    "keep a failing variant's namespaces under /run/netns and print how to "
+                    "enter them");
 
   std::vector<std::string> validate_paths;
   CLI::App* validate_cmd = app.add_subcommand("validate", "check case files without running them");
@@ -179,6 +306,18 @@ int Main(int argc, char** argv) {
   std::vector<std::string> list_paths;
   CLI::App* list_cmd = app.add_subcommand("list", "print the catalogue of cases");
   list_cmd->add_option("paths", list_paths, "case files or directories")->required();
+
+  MergeArgs merge;
+  CLI::App* report_cmd = app.add_subcommand("report", "work with written reports");
+  report_cmd->require_subcommand(1);
+  CLI::App* merge_cmd = report_cmd->add_subcommand(
+      "merge", "combine several shards' report.json into one JUnit, HTML and JSON report");
+  merge_cmd->add_option("inputs", merge.inputs, "report.json files of the shards")->required();
+  merge_cmd->add_option("--out", merge.out_dir, "directory for the merged reports");
+  merge_cmd->add_option("--junit", merge.junit, "JUnit XML path (default OUT/junit.xml)");
+  merge_cmd->add_option("--html", merge.html, "HTML report path (default OUT/report.html)");
+  merge_cmd->add_option("--json", merge.json, "JSON report path (default OUT/report.json)");
+  merge_cmd->add_flag("--no-color", merge.no_color, "plain output even on a terminal");
 
   try {
     app.parse(argc, argv);
@@ -192,6 +331,7 @@ int Main(int argc, char** argv) {
   if (*run_cmd) return CmdRun(run, command_line);
   if (*validate_cmd) return CmdValidate(validate_paths);
   if (*list_cmd) return CmdList(list_paths);
+  if (*merge_cmd) return CmdReportMerge(merge);
   return kExitUsage;
 }
 

@@ -12,7 +12,8 @@
 //      wire's addresses.
 //   3. Each host's own sysctls, inside its namespace (after eth0 exists, so
 //      net.ipv4.conf.eth0.* keys work).
-//   4. Offloads off on every link end (ioctl sockets; no namespace switch).
+//   4. Offloads off on every link end unless the host asks for them (ioctl
+//      sockets; no namespace switch).
 //   5. Per host, in one batch: lo up, eth0 up, addresses, neighbours, routes.
 //   6. Wait (poll, 5 s bound) until every link end reported IF_OPER_UP and
 //      every IPv6 address's local route is in (see below).
@@ -233,8 +234,9 @@ StatusOr<std::unique_ptr<Lab>> Lab::Build(const LabSpec& spec) {
     FL_RETURN_IF_ERROR(WithContext(hosts[i].label, st));
   }
 
-  // 4. Offloads.
+  // 4. Offloads (left as the kernel made them on a host with offloads: true).
   for (size_t i = 0; i < n; ++i) {
+    if (spec.hosts[i].offloads) continue;
     FL_RETURN_IF_ERROR(
         WithContext("wire", DisableOffloads(wire.ioctl_sock.get(), "w-" + spec.hosts[i].name)));
     FL_RETURN_IF_ERROR(

@@ -18,7 +18,8 @@
 // them (with their links) when the last fd closes — on destruction, or when
 // the process dies by any signal. The host's own namespace is never changed.
 // Offloads (TSO, GSO, GRO, tx checksum, scatter-gather) are off on every lab link so that each
-// packet the wire sees is one real segment with a real checksum. IPv6
+// packet the wire sees is one real segment with a real checksum, except on the link (both
+// ends) of a host with HostSpec::offloads, where the kernel's defaults stay. IPv6
 // addresses are added with IFA_F_NODAD. Both ends of each link get fixed
 // MACs and permanent neighbour entries for each other (no ARP/NDP between lab
 // addresses). Build() returns only once every link is operationally UP and

@@ -30,7 +30,7 @@ const BadCase kBadCases[] = {
     {"top_level_scalar", "hello\n",
      "a.yaml:1:1: a case must be a map with keys such as name: and steps:, not 'hello'"},
     {"two_documents", "name: a\nsteps: [{client: sleep 1s}]\n---\nname: b\n",
-     "a.yaml:4:1: a case file holds one YAML document; this is a second one"},
+     "a.yaml:3:1: a case file holds one YAML document; this is a second one"},
     {"unknown_top_key", "name: a\nsteps:\n  - client: sleep 1s\ntimeot: 3s\n",
      "a.yaml:4:1: unknown key 'timeot' in case (did you mean 'timeout'?)"},
     {"unknown_top_key_far", "name: a\nsteps:\n  - client: sleep 1s\nbanana: 3\n",

@@ -26,6 +26,9 @@ StatusOr<std::vector<Step>> ParseSteps(const Val& v, const CaseContext& cx);
 StatusOr<std::vector<Fault>> ParseFaults(const Val& v, const CaseContext& cx,
                                          const std::vector<Step>& steps);
 
+// A fault's `match:` map (also used by `packets:`); errors carry `s`'s prefix.
+Status ParseFaultMatch(const Val& v, const CaseContext& cx, const Scope& s, FaultMatch* m);
+
 // `expect:` of a step running `op`; `s` carries the "step N: " prefix.
 StatusOr<Expect> ParseExpect(const Val& v, Op op, const Scope& s);
 

@@ -47,10 +47,10 @@ class FaultParser {
  public:
   FaultParser(const CaseContext& cx, const std::vector<Step>& steps) : cx_(cx), steps_(steps) {}
   StatusOr<Fault> Parse(const Val& item, int index);
+  Status ParseMatch(const Val& v, const Scope& s, FaultMatch* m);
 
  private:
   StatusOr<std::string> ReadHost(const Entry& e, const Scope& s);
-  Status ParseMatch(const Val& v, const Scope& s, FaultMatch* m);
   Status ParseAction(const ActionInfo& a, const std::vector<Entry>& m, const SourceLoc& loc,
                      const Scope& s, FaultAction* out);
 
@@ -345,6 +345,11 @@ StatusOr<Fault> FaultParser::Parse(const Val& item, int index) {
 }
 
 }  // namespace
+
+Status ParseFaultMatch(const Val& v, const CaseContext& cx, const Scope& s, FaultMatch* m) {
+  static const std::vector<Step> kNoSteps;
+  return FaultParser(cx, kNoSteps).ParseMatch(v, s, m);
+}
 
 StatusOr<std::vector<Fault>> ParseFaults(const Val& v, const CaseContext& cx,
                                          const std::vector<Step>& steps) {

@@ -10,6 +10,7 @@
 #include "harness/loader/case_parts.h"
 #include "harness/loader/did_you_mean.h"
 #include "harness/loader/endpoint_parse.h"
+#include "harness/loader/observe_parser.h"
 
 namespace faultline {
 namespace {
@@ -823,6 +824,14 @@ StatusOr<Step> StepParser::Parse(const Val& item, int index) {
     }
     it->second.awaited_by = index;
     step.body = AwaitStep{id};
+  } else if (IsObserveStep(host->val)) {
+    // A runner-side observation (observe_parser.cc); it may name a closed socket.
+    KnownSocket known = [this](const std::string& h, const std::string& n) {
+      return live_[h].count(n) != 0 || closed_by_.count(h + "/" + n) != 0;
+    };
+    StatusOr<ObserveStep> o = ParseObserveStep(host->key, *host, cx_, known, s);
+    if (!o.ok()) return o.status();
+    step.body = std::move(o).value();
   } else {
     StatusOr<CallStep> cs = ParseCall(host->key, *host, item.loc, s);
     if (!cs.ok()) return cs.status();

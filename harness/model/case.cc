@@ -110,6 +110,7 @@ const char* ActionName(ActionKind k) {
 
 std::string Step::Describe() const {
   if (const auto* a = std::get_if<AwaitStep>(&body)) return fmt::format("await {}", a->id);
+  if (const auto* o = std::get_if<ObserveStep>(&body)) return DescribeObserve(*o);
   const auto& cs = std::get<CallStep>(body);
   const SocketCall& c = cs.call;
   std::string s = fmt::format("{}: {}", cs.host, OpName(c.op));

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "harness/common/duration.h"
+#include "harness/model/observe.h"
 #include "harness/model/source_loc.h"
 
 namespace faultline {
@@ -40,6 +41,11 @@ struct HostSpec {
   // per-network-namespace ones.
   std::vector<std::pair<std::string, std::string>> sysctls;
   int mtu = 1500;  // of the host's lab link (and the wire's end of it)
+  // Keep TSO/GSO/GRO, tx checksum and scatter-gather ON on both ends of this
+  // host's lab link (default off: every packet the wire sees is one segment).
+  // On: the wire sees GSO super-packets (up to 64 KB, checksum not computed)
+  // and bulk TCP through it is much faster. docs/cases.md "Offloads".
+  bool offloads = false;
 };
 
 // ------------------------------------------------------------ addresses --
@@ -155,7 +161,7 @@ struct Step {
   SourceLoc loc;
   int index = 0;       // 1-based position in `steps:`
   std::string label;   // optional `label:`; fault `hold ... until: {step: LABEL}`
-  std::variant<CallStep, AwaitStep> body;
+  std::variant<CallStep, AwaitStep, ObserveStep> body;  // ObserveStep: harness/model/observe.h
   // One line for logs: "client: connect c to server:8080".
   std::string Describe() const;
 };
@@ -227,6 +233,35 @@ struct Fault {
   std::string Describe() const;  // "drop client->any tcp SYN nth 1"
 };
 
+// ---------------------------------------------------------------- matrix --
+
+// One dimension of `matrix: {sysctl: ...}`: a sysctl of one host that takes
+// each listed value in turn. Variants are families x every dimension's values.
+struct MatrixSysctl {
+  SourceLoc loc;                    // of the key
+  std::string host;                 // a declared host
+  std::string key;                  // dotted, net.*
+  std::vector<std::string> values;  // at least one, distinct, in file order
+};
+
+// --------------------------------------------------------------- packets --
+
+// One `packets:` expectation, checked against the case's capture after the
+// last step (docs/cases.md, "Packets"). Either a match with count/gaps, or an
+// order of first occurrences. The matches use the fault vocabulary without
+// occurrence and probability keys.
+struct PacketExpect {
+  SourceLoc loc;
+  int index = 0;  // 1-based position in `packets:`
+  enum class At { kSent, kReceived };
+  At at = At::kSent;  // sent: seen on the sender's side of the wire; received: delivered
+  FaultMatch match;   // when order is empty
+  std::optional<IntRange> count;    // how many match; {0, 0}: none
+  std::vector<DurationRange> gaps;  // between consecutive matches, in order
+  std::vector<FaultMatch> order;    // first occurrences of each, in this order
+  std::string Describe() const;     // "client > server tcp SYN, sent"
+};
+
 // ------------------------------------------------------------------ case --
 
 struct Case {
@@ -240,6 +275,11 @@ struct Case {
   std::vector<HostSpec> hosts;   // default: client and server
   std::vector<Fault> faults;
   std::vector<Step> steps;
+  std::vector<CounterExpect> counters;     // `counters:` (harness/model/observe.h)
+  std::optional<Requirements> requirements;  // `requires:`
+  std::optional<ExpectedFailure> xfail;    // `xfail:`
+  std::vector<PacketExpect> packets;  // `packets:`; checked after the steps
+  std::vector<MatrixSysctl> matrix;  // `matrix: {sysctl: ...}`; empty: one variant per family
 
   const HostSpec* FindHost(const std::string& name) const;
 };

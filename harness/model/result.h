@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "harness/model/case.h"
+#include "harness/model/observe_result.h"
 
 namespace faultline {
 
@@ -54,6 +55,25 @@ struct StepRecord {
   std::string failure;     // why not, when !ok
 };
 
+// One `packets:` expectation checked against the capture.
+struct PacketCheckRecord {
+  int index = 0;  // PacketExpect::index
+  SourceLoc loc;
+  std::string description;  // PacketExpect::Describe()
+  bool ok = true;
+  std::string failure;            // "expected count 4 vs actual 3", when !ok
+  std::vector<std::string> dump;  // the relevant packets, one line each, when !ok
+};
+
+// A TCP state a socket was seen in (observation steps; reports draw it on
+// the host's line of the ladder). One record per change, in time order.
+struct StateEvent {
+  int64_t at_ns = 0;      // CLOCK_MONOTONIC, like PacketRecord::arrival_ns
+  std::string host;       // whose end of the connection
+  std::string socket;     // the case's name for it ("c", "client/c"); "" unknown
+  std::string state;      // "SYN_SENT", "ESTABLISHED", ..., "gone"
+};
+
 struct CaseResult {
   std::string name;           // Case::name
   std::string variant;        // "ipv4" / "ipv6"
@@ -71,6 +91,15 @@ struct CaseResult {
   std::vector<StepRecord> steps;
   std::vector<PacketRecord> packets;
   std::string pcap_path;      // "" if none was written
+  std::vector<PacketCheckRecord> packet_checks;  // one per `packets:` item, in order
+  uint64_t capture_dropped = 0;  // packets the capture lost (kernel ring full); 0 normally
+  // Fault::Describe() of the case's faults: faults[i] is PacketRecord::fault
+  // i + 1 (reports show it on hover).
+  std::vector<std::string> faults;
+  std::vector<StateEvent> states;  // socket state changes, in time order
+  std::vector<CounterDelta> counters;  // counter deltas (observe_result.h): checked + changed
+  Environment environment;             // kernel, sysctls per host, congestion controls
+  int64_t start_mono_ns = 0;  // CLOCK_MONOTONIC at the case start (origin of start_offset_ns)
   std::string FullName() const { return name + " [" + variant + "]"; }
 };
 

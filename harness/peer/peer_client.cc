@@ -18,6 +18,7 @@
 
 #include "harness/common/clock.h"
 #include "harness/common/errno_names.h"
+#include "harness/common/spawn.h"
 
 extern char** environ;
 
@@ -118,11 +119,13 @@ StatusOr<std::unique_ptr<PeerClient>> PeerClient::Spawn(const std::string& fault
   const char* bin = faultline_bin.c_str();
   const int theirs_fd = theirs.get();
 
-  const pid_t pid = fork();
-  if (pid < 0) return Status::FromErrno(where("fork"), errno);
-  if (pid == 0) {
+  // clone(CLONE_VM | CLONE_VFORK), not fork(): no page-table copy of a big
+  // multi-threaded runner (harness/common/spawn.h).
+  auto child = [&] {
     ChildExec(bin, argv.data(), envp, netns_fd, theirs_fd, pipe_wr_fd, &empty_mask);
-  }
+  };
+  const pid_t pid = SpawnChild(child);
+  if (pid < 0) return Status::FromErrno(where("clone"), errno);
   // Also from this side, so the group exists before anyone signals it. The
   // child may have exec'd already (EACCES): it did setpgid itself then.
   (void)setpgid(pid, pid);

@@ -9,10 +9,14 @@
 #include <fmt/format.h>
 
 #include "harness/common/clock.h"
+#include "harness/capture/case_capture.h"
 #include "harness/common/errno_names.h"
 #include "harness/lab/lab.h"
 #include "harness/peer/peer_client.h"
 #include "harness/runner/expect_check.h"
+#include "harness/runner/keep.h"
+#include "harness/runner/setup_gate.h"
+#include "harness/runner/observer.h"
 #include "harness/runner/request.h"
 #include "injectors/wire.h"
 
@@ -47,6 +51,7 @@ class Execution {
   }
 
   void Run();
+  const Lab* lab() const { return lab_.get(); }
 
  private:
   struct Pending {
@@ -60,10 +65,16 @@ class Execution {
   // Returns false when the case must stop here (result_ already says why).
   bool RunCall(const Step& step, const CallStep& call);
   bool RunAwait(const Step& step, const AwaitStep& await);
+  // An observation step (observer.h); false when the case stops.
+  bool RunObserve(const Step& step, const ObserveStep& o);
+  // Checks `counters:` at the end (fails the case if the steps passed).
+  void FinishObserve();
   // Waits for a call's reply and records it; false when the case stops.
   bool Finish(const Step& step, const CallStep& call, uint64_t request_id, size_t record);
   void FailStep(const Step& step, Outcome outcome, const std::string& what);
   void CheckLeftovers();
+  // Stops the capture and checks `packets:` (fails the case if the steps passed).
+  void FinishCapture();
   int64_t Deadline() const { return start_ns_ + case_.timeout.count(); }
 
   const Case& case_;
@@ -73,7 +84,9 @@ class Execution {
   int64_t start_ns_ = 0;
   uint64_t next_request_ = 1;
   std::unique_ptr<Lab> lab_;
+  std::unique_ptr<Capture> capture_;  // before the wire: sees the first SYN
   std::unique_ptr<Wire> wire_;
+  std::unique_ptr<Observer> observer_;  // observation steps, counters, environment
   std::map<std::string, std::unique_ptr<peer::PeerClient>> peers_;
   std::map<std::string, Pending> pending_;
   bool stopped_ = false;
@@ -85,6 +98,11 @@ Status Execution::Setup() {
   StatusOr<std::unique_ptr<Lab>> lab = Lab::Build(spec);
   if (!lab.ok()) return lab.status().Prefixed("building the lab");
   lab_ = std::move(lab).value();
+
+  StatusOr<std::unique_ptr<Capture>> cap =
+      StartCaseCapture(case_, *lab_, options_.out_dir, result_);
+  if (!cap.ok()) return cap.status();
+  capture_ = std::move(cap).value();
 
   WireConfig wc;
   wc.netns_fd = lab_->wire_netns();
@@ -103,6 +121,8 @@ Status Execution::Setup() {
     if (!p.ok()) return p.status().Prefixed(fmt::format("starting the peer of host '{}'", h.name));
     peers_[h.name] = std::move(p).value();
   }
+  observer_ = std::make_unique<Observer>(case_, family_, *lab_, wire_.get(), result_);
+  if (Status ost = observer_->Start(); !ost.ok()) return ost.Prefixed("observer");
   return Status::Ok();
 }
 
@@ -140,6 +160,7 @@ bool Execution::Finish(const Step& step, const CallStep& call, uint64_t request_
   rec.data.assign(r.data.begin(), r.data.end());
   rec.start_offset_ns = r.start_ns - start_ns_;
   rec.took_ns = r.end_ns - r.start_ns;
+  if (observer_) observer_->OnReply(call, r);
   if (!r.harness_error.empty()) {
     rec.ok = false;
     rec.failure = r.harness_error;
@@ -174,6 +195,7 @@ bool Execution::RunCall(const Step& step, const CallStep& call) {
     return false;
   }
   req->id = next_request_++;
+  if (observer_) observer_->OnRequest(call, *req);
   Status sent = peers_.at(call.host)->Send(req.value());
   if (!sent.ok()) {
     rec.ok = false;
@@ -229,17 +251,28 @@ void Execution::CheckLeftovers() {
 }
 
 void Execution::Run() {
+  // A setup slot first; the case's clock starts once it has one (setup_gate.h).
+  SetupGate::Hold gate(options_.setup_gate);
   start_ns_ = MonotonicNs();
+  result_->start_mono_ns = start_ns_;
   for (const Step& s : case_.steps) {
     StepRecord rec;
     rec.step_index = s.index;
     rec.loc = s.loc;
     rec.description = s.Describe();
     if (const auto* c = std::get_if<CallStep>(&s.body)) rec.host = c->host;
+    if (const auto* o = std::get_if<ObserveStep>(&s.body)) rec.host = o->host;
     result_->steps.push_back(std::move(rec));
   }
 
+  if (std::optional<std::string> unmet = UnmetRequirement(case_)) {  // `requires:` (observer.h)
+    result_->outcome = Outcome::kSkip;
+    result_->message_loc = case_.requirements->loc;
+    result_->message = fmt::format("{}: {}", case_.requirements->loc.ToString(), *unmet);
+    return;
+  }
   Status st = Setup();
+  gate.Release();
   if (!st.ok()) {
     result_->outcome = st.code() == StatusCode::kUnsupported ? Outcome::kSkip : Outcome::kError;
     result_->message = fmt::format("{}: {}", case_.loc.ToString(), st.message());
@@ -254,13 +287,71 @@ void Execution::Run() {
           using T = std::decay_t<decltype(body)>;
           if constexpr (std::is_same_v<T, CallStep>)
             return RunCall(s, body);
-          else
+          else if constexpr (std::is_same_v<T, AwaitStep>)
             return RunAwait(s, body);
+          else
+            return RunObserve(s, body);
         },
         s.body);
-    if (!go) return;
+    if (!go) break;
   }
-  CheckLeftovers();
+  if (!stopped_) CheckLeftovers();
+  FinishObserve();
+  FinishCapture();
+}
+
+bool Execution::RunObserve(const Step& step, const ObserveStep& o) {
+  StepRecord& rec = result_->steps[static_cast<size_t>(step.index - 1)];
+  rec.ran = true;
+  ObserveOutcome r = observer_->Run(o, Deadline());
+  rec.finished = true;
+  rec.start_offset_ns = r.start_ns - start_ns_;
+  rec.took_ns = r.took_ns;
+  rec.expected = r.expected;
+  rec.actual = r.actual;
+  rec.ok = r.ok;
+  rec.failure = r.failure;
+  if (!r.ok) FailStep(step, r.harness_error ? Outcome::kError : Outcome::kFail, r.failure);
+  return r.ok;
+}
+
+void Execution::FinishObserve() {
+  if (!observer_) return;
+  StatusOr<std::string> failed = observer_->FinishCounters();
+  if (stopped_) return;  // a step failed first: its message stands
+  if (!failed.ok()) {
+    stopped_ = true;
+    result_->outcome = Outcome::kError;
+    result_->message = failed.status().message();
+    result_->message_loc = case_.loc;
+  } else if (!failed->empty()) {
+    stopped_ = true;
+    result_->outcome = Outcome::kFail;
+    result_->message = *failed;
+    result_->message_loc = case_.loc;
+  }
+}
+
+void Execution::FinishCapture() {
+  if (!capture_) return;
+  StatusOr<std::string> failed = FinishCaseCapture(case_, *lab_, *capture_, start_ns_, result_);
+  if (stopped_) return;  // a step failed first: its message stands
+  if (!failed.ok()) {
+    stopped_ = true;
+    result_->outcome = Outcome::kError;
+    result_->message = fmt::format("{}: {}", case_.loc.ToString(), failed.status().message());
+    result_->message_loc = case_.loc;
+  } else if (!failed->empty()) {
+    stopped_ = true;
+    result_->outcome = Outcome::kFail;
+    result_->message = *failed;
+    for (const PacketCheckRecord& r : result_->packet_checks) {
+      if (!r.ok) {
+        result_->message_loc = r.loc;
+        break;
+      }
+    }
+  }
 }
 
 }  // namespace
@@ -268,18 +359,24 @@ void Execution::Run() {
 CaseResult RunCaseVariant(const Case& c, Family family, const CaseRunOptions& options) {
   CaseResult result;
   result.name = c.name;
-  result.variant = FamilyName(family);
+  result.variant = options.variant.empty() ? FamilyName(family) : options.variant;
   result.file = c.loc.file;
   result.description = c.description;
   result.tags = c.tags;
+  for (const Fault& f : c.faults) result.faults.push_back(f.Describe());
   result.start_unix_ms = UnixMs();
   result.seed = ChooseSeed(c, options);
   int64_t t0 = MonotonicNs();
   {
     Execution e(c, family, options, &result);
     e.Run();
+    if (options.keep_failed && e.lab() != nullptr &&
+        (result.outcome == Outcome::kFail || result.outcome == Outcome::kError)) {
+      KeepFailedLab(*e.lab(), &result);
+    }
   }
   result.duration_ns = MonotonicNs() - t0;
+  ApplyExpectedFailure(c, &result);  // `xfail:` (observer.h)
   return result;
 }
 

@@ -16,10 +16,22 @@
 
 namespace faultline {
 
+class SetupGate;
+
 struct CaseRunOptions {
   std::string faultline_bin;     // executable started as `faultline __peer` in each host
   std::string out_dir;           // per-case artifacts; "" for none
   std::optional<uint64_t> seed;  // overrides a case without its own seed
+  // The reported variant name (CaseResult::variant): "ipv4,somaxconn=4",
+  // "ipv6 #3"; "" means FamilyName(family). Also names per-variant artifacts.
+  std::string variant;
+  // --keep: when the variant fails or errors, name its namespaces under
+  // /run/netns (harness/runner/keep.h) and say how to enter them in the
+  // result's message. Never anything named otherwise.
+  bool keep_failed = false;
+  // At most this many labs set up at once (harness/runner/setup_gate.h);
+  // null: no limit. Not owned; outlives the call.
+  SetupGate* setup_gate = nullptr;
 };
 
 CaseResult RunCaseVariant(const Case& c, Family family, const CaseRunOptions& options);

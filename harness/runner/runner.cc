@@ -2,51 +2,137 @@
 
 #include <algorithm>
 #include <atomic>
+#include <map>
 #include <mutex>
 #include <thread>
 
+#include <fmt/format.h>
+
+#include "harness/runner/setup_gate.h"
+
 namespace faultline {
+namespace {
+
+std::string LastPart(const std::string& key) {
+  size_t dot = key.rfind('.');
+  return dot == std::string::npos ? key : key.substr(dot + 1);
+}
+
+}  // namespace
+
+int SetupSlots() {
+  unsigned n = std::thread::hardware_concurrency();
+  return static_cast<int>(n == 0 ? 1 : n);
+}
 
 int DefaultJobs() {
   unsigned n = std::thread::hardware_concurrency();
   if (n == 0) n = 1;
-  return static_cast<int>(std::min(4 * n, 16u));
+  return static_cast<int>(std::min(16 * n, 64u));
 }
 
 std::vector<Variant> ExpandVariants(const std::vector<Case>& cases,
                                     std::optional<Family> only_family) {
   std::vector<Variant> out;
   for (const Case& c : cases) {
+    // Short names of the dimensions; the host is added when two dimensions
+    // would read the same.
+    std::vector<std::string> labels;
+    for (const MatrixSysctl& d : c.matrix) {
+      int same = 0;
+      for (const MatrixSysctl& o : c.matrix) same += LastPart(o.key) == LastPart(d.key);
+      labels.push_back(same > 1 ? d.host + "." + LastPart(d.key) : LastPart(d.key));
+    }
     for (Family f : c.families) {
       if (only_family && *only_family != f) continue;
-      out.push_back({&c, f});
+      // Odometer over the dimensions' values, last dimension fastest.
+      std::vector<size_t> idx(c.matrix.size(), 0);
+      bool more = true;
+      while (more) {
+        Variant v;
+        v.c = &c;
+        v.family = f;
+        v.name = FamilyName(f);
+        for (size_t d = 0; d < c.matrix.size(); ++d) {
+          const MatrixSysctl& dim = c.matrix[d];
+          v.sysctls.push_back({dim.host, dim.key, dim.values[idx[d]]});
+          v.name += fmt::format(",{}={}", labels[d], dim.values[idx[d]]);
+        }
+        out.push_back(std::move(v));
+        more = false;
+        for (size_t d = c.matrix.size(); d-- > 0;) {
+          if (++idx[d] < c.matrix[d].values.size()) {
+            more = true;
+            break;
+          }
+          idx[d] = 0;
+        }
+      }
     }
   }
   return out;
 }
 
+Case VariantCase(const Variant& v) {
+  Case c = *v.c;
+  for (const VariantSysctl& s : v.sysctls) {
+    for (HostSpec& h : c.hosts) {
+      if (h.name == s.host) h.sysctls.emplace_back(s.key, s.value);
+    }
+  }
+  return c;
+}
+
 std::vector<CaseResult> RunVariants(const std::vector<Variant>& variants,
                                     const RunOptions& options) {
-  std::vector<CaseResult> results(variants.size());
+  const size_t n = variants.size();
+  const bool rounds_named = options.repeat > 1 || options.until_fail;
+  const size_t repeat = options.repeat > 0 ? static_cast<size_t>(options.repeat) : 0;
+  const size_t total = repeat == 0 ? SIZE_MAX : n * repeat;  // repeat 0: until a failure
+  std::map<size_t, CaseResult> done;
   std::atomic<size_t> next{0};
-  std::mutex report_mu;
+  std::atomic<bool> stop{false};
+  std::mutex mu;  // done, and the callbacks
+  SetupGate gate(SetupSlots());
   auto worker = [&] {
     for (;;) {
+      if (stop.load()) return;
       size_t i = next.fetch_add(1);
-      if (i >= variants.size()) return;
-      results[i] = RunCaseVariant(*variants[i].c, variants[i].family, options.case_options);
-      if (options.on_result) {
-        std::lock_guard<std::mutex> lock(report_mu);
-        options.on_result(results[i]);
+      if (i >= total || n == 0) return;
+      const Variant& v = variants[i % n];
+      const size_t round = i / n + 1;
+      if (options.on_start) {
+        std::lock_guard<std::mutex> lock(mu);
+        options.on_start(v);
       }
+      CaseRunOptions co = options.case_options;
+      if (co.setup_gate == nullptr) co.setup_gate = &gate;
+      co.variant = rounds_named ? fmt::format("{} #{}", v.name, round) : v.name;
+      CaseResult r;
+      if (v.sysctls.empty()) {
+        r = RunCaseVariant(*v.c, v.family, co);
+      } else {
+        Case vc = VariantCase(v);
+        r = RunCaseVariant(vc, v.family, co);
+      }
+      bool failed = r.outcome == Outcome::kFail || r.outcome == Outcome::kError;
+      if (failed && options.until_fail) stop.store(true);
+      std::lock_guard<std::mutex> lock(mu);
+      if (options.on_result) options.on_result(r);
+      done.emplace(i, std::move(r));
     }
   };
   int jobs = options.jobs > 0 ? options.jobs : DefaultJobs();
-  jobs = std::max(1, std::min<int>(jobs, static_cast<int>(variants.size())));
+  if (total != SIZE_MAX)
+    jobs = std::min<int>(jobs, static_cast<int>(std::min<size_t>(total, 1 << 20)));
+  jobs = std::max(1, jobs);
   std::vector<std::thread> threads;
   threads.reserve(static_cast<size_t>(jobs));
   for (int i = 0; i < jobs; ++i) threads.emplace_back(worker);
   for (std::thread& t : threads) t.join();
+  std::vector<CaseResult> results;
+  results.reserve(done.size());
+  for (auto& [i, r] : done) results.push_back(std::move(r));
   return results;
 }
 

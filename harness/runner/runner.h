@@ -1,8 +1,11 @@
-// The suite runner: expands cases into variants (one per family) and runs
-// them on a pool of worker threads, `jobs` labs at a time.
+// The suite runner: expands cases into variants (families x matrix values),
+// and runs them, possibly repeated, on a pool of worker threads, `jobs` labs
+// at a time.
 #pragma once
 
+#include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -13,28 +16,64 @@
 
 namespace faultline {
 
-struct RunOptions {
-  CaseRunOptions case_options;
-  int jobs = 0;                       // 0: DefaultJobs()
-  std::optional<Family> only_family;  // run only this variant
-  // Called once per finished variant, serialised (never concurrently), in
-  // completion order. Used for console progress.
-  std::function<void(const CaseResult&)> on_result;
+// One value of a `matrix: {sysctl: ...}` dimension, as run by a variant.
+struct VariantSysctl {
+  std::string host;
+  std::string key;
+  std::string value;
 };
 
-// Labs spend most of their time waiting on TCP timers, not on the CPU: a
-// few per core keep the machine busy without making timings noisy.
-int DefaultJobs();
-
+// One separately reported run of a case: a family and one value of every
+// matrix dimension. `c` points into the caller's cases and must outlive the
+// variant.
 struct Variant {
-  const Case* c;
-  Family family;
+  const Case* c = nullptr;
+  Family family = Family::kIPv4;
+  std::vector<VariantSysctl> sysctls;  // in matrix order; empty without a matrix
+  // The reported variant: "ipv4", or "ipv4,somaxconn=4" with a matrix
+  // (the sysctl's last dotted part; "server.somaxconn" if two dimensions
+  // share it). Never empty.
+  std::string name;
+  std::string FullName() const { return c->name + " [" + name + "]"; }
 };
+
+// Every variant of every case, in case order, then family order, then matrix
+// values in file order (the last dimension varying fastest). `only_family`
+// keeps only that family's variants.
 std::vector<Variant> ExpandVariants(const std::vector<Case>& cases,
                                     std::optional<Family> only_family);
 
-// Runs every variant; results come back in variant order (file order, then
-// ipv4 before ipv6), whatever the completion order.
+// The case a variant runs: a copy of *v.c with the variant's sysctls set on
+// their hosts (appended after the host's own sysctls).
+Case VariantCase(const Variant& v);
+
+struct RunOptions {
+  CaseRunOptions case_options;
+  int jobs = 0;                       // 0: DefaultJobs()
+  std::optional<Family> only_family;  // used by callers of ExpandVariants
+  // Rounds: every variant runs `repeat` times (round by round). With
+  // `until_fail`, no new run starts once one has failed or errored, and
+  // repeat == 0 means no bound on the rounds.
+  int repeat = 1;
+  bool until_fail = false;
+  // Called when a variant starts / finishes, serialised (never concurrently
+  // with each other), in start / completion order. For console progress.
+  std::function<void(const Variant&)> on_start;
+  std::function<void(const CaseResult&)> on_result;
+};
+
+// Labs spend most of their time waiting on TCP timers, not on the CPU; see
+// docs/design.md ("Runner") for how the default was chosen.
+int DefaultJobs();
+
+// How many labs RunVariants lets set up at once: one per core
+// (harness/runner/setup_gate.h).
+int SetupSlots();
+
+// Runs the variants; results come back in run order (round by round, each
+// round in variant order), whatever the completion order. With repeat > 1
+// or until_fail, each result's variant gets the round: "ipv4 #3". Runs that
+// never started (until_fail) have no result.
 std::vector<CaseResult> RunVariants(const std::vector<Variant>& variants,
                                     const RunOptions& options);
 

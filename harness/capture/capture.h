@@ -1,0 +1,82 @@
+// Capture: every packet that crosses a wire interface of one lab, for the
+// whole case, in memory and optionally as a pcap file (pcap_format.h).
+//
+// One AF_PACKET socket (SOCK_DGRAM, ETH_P_ALL) in the wire namespace sees
+// every interface there; each packet comes with the index of the wire
+// interface it crossed and whether it came in on it (sent by that side's
+// host: packet type HOST) or went out of it (delivered towards that host:
+// OUTGOING), which the file keeps in LINUX_SLL2 headers. Packets of other
+// interfaces (the wire's loopback) are ignored. A capture thread (nice -10)
+// reads batches with recvmmsg, kernel timestamps in ns (SO_TIMESTAMPNS).
+// Not libpcap's live capture: its mmap ring costs an RCU grace period to set
+// up and ~3 to tear down (docs/design.md, "Capture"); libpcap reads the files.
+//
+// Stop() drains every packet the kernel queued before the call, so a packet
+// sent before Stop() is in the result; packets after it are not.
+//
+// Threads: Start/Stop/WaitQuiet/accessors from one owner thread; the
+// capture thread is internal. Lifetime: the destructor stops the capture.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "harness/capture/pcap_format.h"
+#include "harness/common/duration.h"
+#include "harness/common/status.h"
+
+namespace faultline {
+
+struct CaptureConfig {
+  int netns_fd = -1;                 // the wire's network namespace (not owned)
+  std::vector<std::string> ifnames;  // wire interfaces to record ("w-client", ...)
+  int max_mtu = 1500;              // largest packet (lab MTU; 65535 with offloads): + 128 = snaplen
+  std::string path;                // pcap file to write; "" for none
+  bool keep = true;                // keep the packets in memory (packets()); else file only
+  size_t buffer_bytes = 4u << 20;  // socket receive buffer: what the thread may fall behind by
+};
+
+class Capture {
+ public:
+  // Opens the socket inside the namespace (every packet from then on is
+  // recorded), creates the file, starts the capture thread. Errors name
+  // what failed ("starting the capture: packet socket: EPERM ...").
+  static StatusOr<std::unique_ptr<Capture>> Start(const CaptureConfig& config);
+  ~Capture();
+  Capture(const Capture&) = delete;
+  Capture& operator=(const Capture&) = delete;
+
+  // Returns once no packet has been captured for `quiet`, or after `max`,
+  // whichever is first (for letting in-flight packets land before Stop).
+  void WaitQuiet(Duration quiet, Duration max);
+  // Drains, stops the thread, closes the file (the socket is closed in the
+  // background). Idempotent. Errors: a read error, or a write error on the
+  // file (the packets in memory are still complete then).
+  Status Stop();
+
+  // After Stop(): every packet of the recorded interfaces, in capture order
+  // (empty unless CaptureConfig::keep).
+  const std::vector<CapturedPacket>& packets() const { return packets_; }
+  // Packets the kernel could not queue (receive buffer full); 0 normally.
+  uint64_t dropped() const { return dropped_; }
+  // The ifindex of each recorded interface in the wire namespace.
+  const std::map<std::string, uint32_t>& ifindexes() const { return ifindex_; }
+  // CLOCK_REALTIME minus CLOCK_MONOTONIC at Start(), in ns: packet times
+  // (realtime, as in the file) minus this are on the runner's timeline.
+  int64_t realtime_offset_ns() const { return realtime_offset_ns_; }
+
+ private:
+  struct Impl;
+  explicit Capture(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+  std::vector<CapturedPacket> packets_;
+  uint64_t dropped_ = 0;
+  std::map<std::string, uint32_t> ifindex_;
+  int64_t realtime_offset_ns_ = 0;
+  bool stopped_ = false;
+};
+
+}  // namespace faultline

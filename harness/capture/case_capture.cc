@@ -1,0 +1,127 @@
+#include "harness/capture/case_capture.h"
+
+#include <algorithm>
+#include <chrono>
+#include <filesystem>
+#include <mutex>
+#include <set>
+
+#include <fmt/format.h>
+
+#include "harness/capture/packet_check.h"
+
+namespace faultline {
+namespace {
+
+std::string Sanitize(const std::string& s) {
+  std::string out = s;
+  for (char& ch : out) {
+    const bool ok = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+                    (ch >= '0' && ch <= '9') || ch == '.' || ch == '_' || ch == '-';
+    if (!ok) ch = '_';
+  }
+  return out.empty() ? "case" : out;
+}
+
+// The quiet time that ends a capture with `packets:`: in-flight packets
+// (an ACK for the last data, a FIN's ACK) land within it on a lab link.
+constexpr auto kQuiet = std::chrono::milliseconds(20);
+constexpr auto kMaxSettle = std::chrono::milliseconds(250);
+
+// The socket's receive buffer: what the capture thread may fall behind by.
+// It is a limit, not an allocation, but 64 labs at once should not each be
+// allowed hundreds of MB: it follows the bytes the case's own steps send,
+// 4 MB plus twice those bytes (each data packet is captured twice, sent and
+// delivered), at most 64 MB. Traffic the steps do not announce (ACKs, a
+// peer's automatic replies) is small next to that.
+size_t RecvBufferBytes(const Case& c) {
+  int64_t sent = 0;
+  for (const Step& st : c.steps) {
+    const auto* call = std::get_if<CallStep>(&st.body);
+    if (call == nullptr) continue;
+    switch (call->call.op) {
+      case Op::kSend:
+      case Op::kWrite:
+      case Op::kSendto:
+      case Op::kSendfile:
+        sent += call->call.data ? static_cast<int64_t>(call->call.data->size()) : call->call.size;
+        break;
+      default: break;
+    }
+  }
+  constexpr int64_t kMin = 4 << 20, kMax = 64 << 20;
+  return static_cast<size_t>(std::clamp<int64_t>(kMin + 2 * sent, kMin, kMax));
+}
+
+}  // namespace
+
+StatusOr<std::string> ReservePcapPath(const std::string& out_dir, const std::string& case_file,
+                                      const std::string& variant) {
+  namespace fs = std::filesystem;
+  static std::mutex mu;
+  static std::set<std::string> taken;
+  fs::path dir = fs::path(out_dir) / "pcap";
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  if (ec) return Status::System(fmt::format("creating {}: {}", dir.string(), ec.message()));
+  const std::string base = Sanitize(fs::path(case_file).stem().string()) + "-" + Sanitize(variant);
+  std::lock_guard<std::mutex> lock(mu);
+  for (int n = 1;; ++n) {
+    std::string name = n == 1 ? base : fmt::format("{}-{}", base, n);
+    std::string path = (dir / (name + ".pcap")).string();
+    if (taken.insert(path).second) return path;
+  }
+}
+
+StatusOr<std::unique_ptr<Capture>> StartCaseCapture(const Case& c, const Lab& lab,
+                                                    const std::string& out_dir,
+                                                    CaseResult* result) {
+  if (c.packets.empty() && out_dir.empty()) return std::unique_ptr<Capture>();
+  CaptureConfig cfg;
+  cfg.netns_fd = lab.wire_netns();
+  for (const LabHost& h : lab.hosts()) cfg.ifnames.push_back(h.wire_ifname);
+  for (const HostSpec& h : c.hosts) {
+    cfg.max_mtu = std::max(cfg.max_mtu, h.mtu);
+    if (h.offloads) cfg.max_mtu = 65535;  // GSO/GRO super-packets, up to 64 KB
+  }
+  cfg.buffer_bytes = RecvBufferBytes(c);
+  cfg.keep = !c.packets.empty();
+  if (!out_dir.empty()) {
+    StatusOr<std::string> path = ReservePcapPath(out_dir, c.loc.file, result->variant);
+    if (!path.ok()) return path.status();
+    cfg.path = *path;
+  }
+  StatusOr<std::unique_ptr<Capture>> cap = Capture::Start(cfg);
+  if (!cap.ok()) return cap.status();
+  result->pcap_path = cfg.path;
+  return cap;
+}
+
+StatusOr<std::string> FinishCaseCapture(const Case& c, const Lab& lab, Capture& capture,
+                                        int64_t start_ns, CaseResult* result) {
+  if (!c.packets.empty()) capture.WaitQuiet(kQuiet, kMaxSettle);
+  Status st = capture.Stop();
+  result->capture_dropped = capture.dropped();
+  if (!st.ok()) return st.Prefixed("capture");
+  if (c.packets.empty()) return std::string();
+  if (capture.dropped() > 0) {
+    return Status::Failed(
+        fmt::format("the capture lost {} packets (kernel buffer full): "
+                    "`packets:` cannot be checked",
+                    capture.dropped()));
+  }
+  CaptureContext cx;
+  cx.start_ns = start_ns + capture.realtime_offset_ns();
+  for (const LabHost& h : lab.hosts()) {
+    auto it = capture.ifindexes().find(h.wire_ifname);
+    cx.hosts.push_back(
+        {h.name, it == capture.ifindexes().end() ? 0u : it->second, h.addr4, h.addr6});
+  }
+  result->packet_checks = CheckPackets(c.packets, capture.packets(), cx);
+  for (const PacketCheckRecord& r : result->packet_checks) {
+    if (!r.ok) return PacketCheckMessage(r);
+  }
+  return std::string();
+}
+
+}  // namespace faultline

@@ -1,0 +1,40 @@
+// Glue between a case variant's lab and its capture: where the pcap file
+// goes, what to start, and how to check `packets:` at the end. Used by the
+// runner (harness/runner/case_runner.cc).
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "harness/capture/capture.h"
+#include "harness/common/status.h"
+#include "harness/lab/lab.h"
+#include "harness/model/case.h"
+#include "harness/model/result.h"
+
+namespace faultline {
+
+// "OUT/pcap/<case-file-stem>-<variant>.pcap", characters outside
+// [A-Za-z0-9._-] replaced by '_'. Unique within this process: a name
+// already handed out (two case files with one stem) gets "-2", "-3"... before
+// ".pcap". Creates OUT/pcap. Thread-safe.
+StatusOr<std::string> ReservePcapPath(const std::string& out_dir, const std::string& case_file,
+                                      const std::string& variant);
+
+// Starts capturing on every wire interface of `lab` (recording from the
+// moment it returns) when the case has `packets:` or `out_dir` is set (then
+// writing the pcap file and setting result->pcap_path); returns nullptr
+// when neither. Call before the wire starts.
+StatusOr<std::unique_ptr<Capture>> StartCaseCapture(const Case& c, const Lab& lab,
+                                                    const std::string& out_dir, CaseResult* result);
+
+// Lets packets in flight land (when there are `packets:`), stops the
+// capture and checks `packets:` into result->packet_checks. Returns the
+// message for the case's first failed check ("" if all held), or an error
+// (kSystem / kFailed) when the capture itself failed or lost packets while
+// the case had `packets:` expectations. `start_ns`: the case start on the
+// runner's clock (CLOCK_MONOTONIC).
+StatusOr<std::string> FinishCaseCapture(const Case& c, const Lab& lab, Capture& capture,
+                                        int64_t start_ns, CaseResult* result);
+
+}  // namespace faultline

@@ -1,0 +1,214 @@
+#include "harness/capture/packet_check.h"
+
+#include <algorithm>
+#include <limits>
+#include <optional>
+
+#include <fmt/format.h>
+
+#include "injectors/conn_track.h"
+#include "injectors/matcher.h"
+#include "injectors/packet_view.h"
+
+namespace faultline {
+namespace {
+
+constexpr size_t kMaxDump = 40;
+
+// A captured packet, decoded and placed on the timeline.
+struct Seen {
+  size_t no = 0;      // 1-based position in the capture
+  int64_t t_ns = 0;   // since the case start
+  bool sent = false;  // came in on the sender's interface (else: delivered)
+  std::string side;   // the host whose wire interface it crossed
+  PacketView view;
+  std::string from, to;
+  std::optional<uint32_t> rel_seq, rel_ack;
+};
+
+std::string Secs(int64_t ns) { return fmt::format("{:+.6f}s", static_cast<double>(ns) / 1e9); }
+
+std::string Line(const Seen& s) {
+  std::string what =
+      s.sent ? fmt::format("sent by {}", s.side) : fmt::format("delivered to {}", s.side);
+  std::string from = s.from.empty() ? s.view.src.ToString() : s.from;
+  std::string to = s.to.empty() ? s.view.dst.ToString() : s.to;
+  std::string l4;
+  if (s.view.is_tcp()) {
+    std::string seq = s.rel_seq ? std::to_string(*s.rel_seq) : fmt::format("{}(raw)", s.view.seq);
+    l4 = fmt::format("{} seq {}", s.view.FlagString(), seq);
+    if (s.view.has(kTcpAck)) {
+      l4 += " ack " + (s.rel_ack ? std::to_string(*s.rel_ack) : fmt::format("{}(raw)", s.view.ack));
+    }
+    l4 += fmt::format(" len {}", s.view.payload_len);
+  } else {
+    l4 = fmt::format("{} len {}", s.view.ProtoName(), s.view.payload_len);
+  }
+  return fmt::format("#{} {} {:<20} {} > {} {}", s.no, Secs(s.t_ns), what, from, to, l4);
+}
+
+std::string CountText(const IntRange& r) {
+  constexpr int64_t kMax = std::numeric_limits<int64_t>::max();
+  if (r.lo == 0 && r.hi == 0) return "0 (none)";
+  if (r.hi == kMax) return fmt::format(">= {}", r.lo);
+  if (r.lo == 0 && r.hi != 0) return fmt::format("<= {}", r.hi);
+  return r.ToString();
+}
+
+std::string HostOf(const IpAddr& a, const std::vector<std::pair<IpAddr, std::string>>& addrs) {
+  for (const auto& [ip, name] : addrs) {
+    if (ip == a) return name;
+  }
+  return "";
+}
+
+std::vector<Seen> Decode(const std::vector<CapturedPacket>& packets, const CaptureContext& cx) {
+  std::vector<std::pair<IpAddr, std::string>> addrs;
+  for (const CaptureHost& h : cx.hosts) {
+    for (const std::string& a : {h.addr4, h.addr6}) {
+      IpAddr ip;
+      if (!a.empty() && IpAddr::Parse(a, &ip)) addrs.emplace_back(ip, h.name);
+    }
+  }
+  ConnTable conns(0);
+  std::vector<Seen> out;
+  size_t no = 0;
+  for (const CapturedPacket& p : packets) {
+    ++no;
+    const CaptureHost* side = nullptr;
+    for (const CaptureHost& h : cx.hosts) {
+      if (h.ifindex == p.ifindex) side = &h;
+    }
+    if (side == nullptr) continue;
+    Seen s;
+    s.no = no;
+    s.t_ns = p.ts_ns - cx.start_ns;
+    s.sent = p.pkttype != kPacketOutgoing;
+    s.side = side->name;
+    s.view = ParsePacket(p.ip);
+    if (!s.view.ok) continue;
+    s.from = HostOf(s.view.src, addrs);
+    s.to = HostOf(s.view.dst, addrs);
+    ConnRef ref = conns.Observe(s.view);
+    if (ref.conn != nullptr && s.view.is_tcp()) {
+      s.rel_seq = ConnTable::RelSeq(ref, s.view);
+      s.rel_ack = ConnTable::RelAck(ref, s.view);
+      conns.Advance(ref, s.view);
+    }
+    out.push_back(std::move(s));
+  }
+  return out;
+}
+
+bool Matches(const FaultMatch& m, const Seen& s) {
+  PacketFacts f;
+  f.view = &s.view;
+  f.from = s.from;
+  f.to = s.to;
+  f.since_start_ns = s.t_ns;
+  f.rel_seq = s.rel_seq;
+  f.rel_ack = s.rel_ack;
+  return MatchPredicates(m, f);
+}
+
+// Every packet, on either side, that matches any of `ms`.
+std::vector<std::string> Dump(const std::vector<FaultMatch>& ms, const std::vector<Seen>& seen) {
+  std::vector<std::string> out;
+  size_t total = 0;
+  for (const Seen& s : seen) {
+    if (std::none_of(ms.begin(), ms.end(), [&](const FaultMatch& m) { return Matches(m, s); })) {
+      continue;
+    }
+    if (++total <= kMaxDump) out.push_back(Line(s));
+  }
+  if (total > kMaxDump) out.push_back(fmt::format("... {} more (see the pcap)", total - kMaxDump));
+  if (total == 0) out.push_back("(no packet on either side matches)");
+  return out;
+}
+
+void CheckMatch(const PacketExpect& x, const std::vector<Seen>& seen, PacketCheckRecord* r) {
+  const bool sent = x.at == PacketExpect::At::kSent;
+  std::vector<const Seen*> hits;
+  for (const Seen& s : seen) {
+    if (s.sent == sent && Matches(x.match, s)) hits.push_back(&s);
+  }
+  const int64_t n = static_cast<int64_t>(hits.size());
+  if (x.count && !x.count->Contains(n)) {
+    r->ok = false;
+    r->failure = fmt::format("expected count {} vs actual {}", CountText(*x.count), n);
+  } else if (!x.gaps.empty() && hits.size() < x.gaps.size() + 1) {
+    r->ok = false;
+    r->failure = fmt::format("expected {} gaps ({} packets) vs actual {} packet{}", x.gaps.size(),
+                             x.gaps.size() + 1, n, n == 1 ? "" : "s");
+  } else {
+    for (size_t i = 0; i < x.gaps.size(); ++i) {
+      const int64_t gap = hits[i + 1]->t_ns - hits[i]->t_ns;
+      if (!x.gaps[i].Contains(Duration(gap))) {
+        r->ok = false;
+        r->failure =
+            fmt::format("gap {} (between matches {} and {}) expected {} vs actual {}", i + 1, i + 1,
+                        i + 2, x.gaps[i].ToString(), FormatDuration(Duration(gap)));
+        break;
+      }
+    }
+  }
+  if (!r->ok) r->dump = Dump({x.match}, seen);
+}
+
+void CheckOrder(const PacketExpect& x, const std::vector<Seen>& seen, PacketCheckRecord* r) {
+  const bool sent = x.at == PacketExpect::At::kSent;
+  std::vector<const Seen*> first(x.order.size(), nullptr);
+  for (size_t i = 0; i < x.order.size(); ++i) {
+    for (const Seen& s : seen) {
+      if (s.sent == sent && Matches(x.order[i], s)) {
+        first[i] = &s;
+        break;
+      }
+    }
+    if (first[i] == nullptr) {
+      r->ok = false;
+      r->failure = fmt::format("order item {} never matched", i + 1);
+      break;
+    }
+    if (i > 0 && first[i]->no < first[i - 1]->no) {
+      r->ok = false;
+      r->failure = fmt::format(
+          "expected item {0} before item {1} vs actual item {1} first at "
+          "#{2} ({3}), item {0} first at #{4} ({5})",
+          i, i + 1, first[i]->no, Secs(first[i]->t_ns), first[i - 1]->no, Secs(first[i - 1]->t_ns));
+      break;
+    }
+  }
+  if (!r->ok) r->dump = Dump(x.order, seen);
+}
+
+}  // namespace
+
+std::vector<PacketCheckRecord> CheckPackets(const std::vector<PacketExpect>& expects,
+                                            const std::vector<CapturedPacket>& packets,
+                                            const CaptureContext& cx) {
+  std::vector<Seen> seen = Decode(packets, cx);
+  std::vector<PacketCheckRecord> out;
+  for (const PacketExpect& x : expects) {
+    PacketCheckRecord r;
+    r.index = x.index;
+    r.loc = x.loc;
+    r.description = x.Describe();
+    if (x.order.empty()) {
+      CheckMatch(x, seen, &r);
+    } else {
+      CheckOrder(x, seen, &r);
+    }
+    out.push_back(std::move(r));
+  }
+  return out;
+}
+
+std::string PacketCheckMessage(const PacketCheckRecord& r) {
+  std::string out =
+      fmt::format("{}: packets {} ({}): {}", r.loc.ToString(), r.index, r.description, r.failure);
+  for (const std::string& l : r.dump) out += "\n  " + l;
+  return out;
+}
+
+}  // namespace faultline

@@ -1,0 +1,45 @@
+// Checks a case's `packets:` expectations against its capture.
+//
+// Each captured packet is classified by the wire interface it crossed:
+// coming in on "w-H" means host H sent it ("sent"), going out of "w-H"
+// means the wire delivered it towards H ("received"). A dropped packet is
+// only "sent"; a packet the wire made (duplicate copy, injected RST) is
+// only "received". From/to are the hosts owning the source/destination
+// addresses, as for faults. Relative seq/ack come from the ISNs seen in the
+// capture's SYN/SYN-ACK (injectors/conn_track.h); matching reuses the
+// faults' predicates (injectors/matcher.h). Pure: no I/O.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "harness/capture/pcap_format.h"
+#include "harness/model/case.h"
+#include "harness/model/result.h"
+
+namespace faultline {
+
+struct CaptureHost {
+  std::string name;
+  uint32_t ifindex = 0;      // of its wire-side interface, in the wire netns
+  std::string addr4, addr6;  // its lab addresses ("" if none)
+};
+
+struct CaptureContext {
+  std::vector<CaptureHost> hosts;
+  int64_t start_ns = 0;  // the case start, on the packets' clock (ts_ns)
+};
+
+// One check per expectation, in order. A failed check has `failure`
+// ("expected count 4 vs actual 3") and `dump`: every packet that matches
+// the expectation's match(es) on either side, one line each (at most 40).
+std::vector<PacketCheckRecord> CheckPackets(const std::vector<PacketExpect>& expects,
+                                            const std::vector<CapturedPacket>& packets,
+                                            const CaptureContext& cx);
+
+// "t.yaml:12:5: packets 1 (client > any tcp SYN, sent): expected count 4 vs
+// actual 3" followed by the dump lines, indented: the case's message.
+std::string PacketCheckMessage(const PacketCheckRecord& r);
+
+}  // namespace faultline

@@ -1,0 +1,212 @@
+#include "harness/capture/packet_check.h"
+
+#include <limits>
+
+#include <gtest/gtest.h>
+
+#include "harness/capture/pcap_format.h"
+#include "injectors/packet_craft.h"
+#include "injectors/packet_view.h"
+
+namespace faultline {
+namespace {
+
+using namespace std::chrono_literals;
+
+constexpr uint32_t kIfClient = 101, kIfServer = 102;
+constexpr int64_t kStart = 1'700'000'000'000'000'000;  // case start, realtime ns
+
+std::vector<uint8_t> Tcp(bool from_client, uint8_t flags, uint32_t seq, uint32_t ack,
+                         const std::string& payload = "") {
+  SegmentSpec s;
+  IpAddr::Parse(from_client ? "198.18.1.2" : "198.18.2.2", &s.src);
+  IpAddr::Parse(from_client ? "198.18.2.2" : "198.18.1.2", &s.dst);
+  s.sport = from_client ? 40000 : 8080;
+  s.dport = from_client ? 8080 : 40000;
+  s.seq = seq;
+  s.ack = ack;
+  s.flags = flags;
+  s.payload = payload;
+  return BuildSegment(s);
+}
+
+// Golden capture: the client's first SYN is dropped, the retransmission
+// 1 s later completes the handshake, 5 bytes of data, both FINs.
+class PacketCheckTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    cx_.start_ns = kStart;
+    cx_.hosts = {{"client", kIfClient, "198.18.1.2", "2001:2:0:1::2"},
+                 {"server", kIfServer, "198.18.2.2", "2001:2:0:2::2"}};
+    // Sent on the sender's interface, and (unless dropped) delivered 50 us later.
+    auto both = [&](int64_t ms, bool from_client, std::vector<uint8_t> ip, bool dropped = false) {
+      CapturedPacket in;
+      in.ts_ns = kStart + ms * 1'000'000;
+      in.ifindex = from_client ? kIfClient : kIfServer;
+      in.pkttype = kPacketHost;
+      in.orig_len = static_cast<uint32_t>(ip.size());
+      in.ip = ip;
+      capture_.push_back(in);
+      if (dropped) return;
+      CapturedPacket out = in;
+      out.ts_ns += 50'000;
+      out.ifindex = from_client ? kIfServer : kIfClient;
+      out.pkttype = kPacketOutgoing;
+      capture_.push_back(out);
+    };
+    both(100, true, Tcp(true, kTcpSyn, 1000, 0), /*dropped=*/true);
+    both(1100, true, Tcp(true, kTcpSyn, 1000, 0));
+    both(1101, false, Tcp(false, kTcpSyn | kTcpAck, 5000, 1001));
+    both(1102, true, Tcp(true, kTcpAck, 1001, 5001));
+    both(1110, true, Tcp(true, kTcpPsh | kTcpAck, 1001, 5001, "hello"));
+    both(1111, false, Tcp(false, kTcpAck, 5001, 1006));
+    both(1120, true, Tcp(true, kTcpFin | kTcpAck, 1006, 5001));
+    both(1121, false, Tcp(false, kTcpFin | kTcpAck, 5001, 1007));
+    both(1122, true, Tcp(true, kTcpAck, 1007, 5002));
+    // Through the file format, as the runner's checks would read it back.
+    StatusOr<std::vector<CapturedPacket>> read = ParsePcap(EncodePcap(capture_));
+    ASSERT_TRUE(read.ok()) << read.status().message();
+    capture_ = std::move(read).value();
+  }
+
+  PacketExpect Expect(FaultMatch m, std::optional<IntRange> count,
+                      PacketExpect::At at = PacketExpect::At::kSent) {
+    PacketExpect x;
+    x.loc = SourceLoc{"t.yaml", 12, 5};
+    x.index = 1;
+    x.match = std::move(m);
+    x.count = count;
+    x.at = at;
+    return x;
+  }
+
+  PacketCheckRecord Check(const PacketExpect& x) {
+    std::vector<PacketCheckRecord> r = CheckPackets({x}, capture_, cx_);
+    EXPECT_EQ(r.size(), 1u);
+    return r.empty() ? PacketCheckRecord{} : r[0];
+  }
+
+  static FaultMatch Syn() {
+    FaultMatch m;
+    m.from = "client";
+    m.tcp = {TcpClass::kSyn};
+    return m;
+  }
+
+  CaptureContext cx_;
+  std::vector<CapturedPacket> capture_;
+};
+
+TEST_F(PacketCheckTest, SentVersusReceived) {
+  EXPECT_TRUE(Check(Expect(Syn(), IntRange{2, 2})).ok);
+  EXPECT_TRUE(Check(Expect(Syn(), IntRange{1, 1}, PacketExpect::At::kReceived)).ok);
+  FaultMatch synack;
+  synack.from = "server";
+  synack.to = "client";
+  synack.tcp = {TcpClass::kSynAck};
+  EXPECT_TRUE(Check(Expect(synack, IntRange{1, 1}, PacketExpect::At::kReceived)).ok);
+}
+
+TEST_F(PacketCheckTest, WrongCountExplainsItselfWithBothSides) {
+  PacketCheckRecord r = Check(Expect(Syn(), IntRange{4, 4}));
+  EXPECT_FALSE(r.ok);
+  EXPECT_EQ(r.failure, "expected count 4 vs actual 2");
+  ASSERT_EQ(r.dump.size(), 3u);
+  EXPECT_EQ(r.dump[0], "#1 +0.100000s sent by client       client > server S seq 0 len 0");
+  EXPECT_EQ(r.dump[1], "#2 +1.100000s sent by client       client > server S seq 0 len 0");
+  EXPECT_EQ(r.dump[2], "#3 +1.100050s delivered to server  client > server S seq 0 len 0");
+  EXPECT_EQ(PacketCheckMessage(r),
+            "t.yaml:12:5: packets 1 (client > any tcp SYN, sent): expected count 4 vs actual 2\n"
+            "  #1 +0.100000s sent by client       client > server S seq 0 len 0\n"
+            "  #2 +1.100000s sent by client       client > server S seq 0 len 0\n"
+            "  #3 +1.100050s delivered to server  client > server S seq 0 len 0");
+}
+
+TEST_F(PacketCheckTest, NoneMatch) {
+  FaultMatch rst;
+  rst.tcp = {TcpClass::kRst};
+  EXPECT_TRUE(Check(Expect(rst, IntRange{0, 0})).ok);
+  FaultMatch data;
+  data.from = "client";
+  data.tcp = {TcpClass::kData};
+  PacketCheckRecord r = Check(Expect(data, IntRange{0, 0}));
+  EXPECT_FALSE(r.ok);
+  EXPECT_EQ(r.failure, "expected count 0 (none) vs actual 1");
+  FaultMatch udp;
+  udp.proto = Proto::kUdp;
+  r = Check(Expect(udp, IntRange{1, std::numeric_limits<int64_t>::max()}));
+  EXPECT_EQ(r.failure, "expected count >= 1 vs actual 0");
+  EXPECT_EQ(r.dump, std::vector<std::string>{"(no packet on either side matches)"});
+}
+
+TEST_F(PacketCheckTest, Gaps) {
+  PacketExpect x = Expect(Syn(), std::nullopt);
+  x.gaps = {DurationRange{900ms, 1100ms}};
+  EXPECT_TRUE(Check(x).ok);
+  x.gaps = {DurationRange{1500ms, 3s}};
+  PacketCheckRecord r = Check(x);
+  EXPECT_FALSE(r.ok);
+  EXPECT_EQ(r.failure, "gap 1 (between matches 1 and 2) expected [1.5s, 3s] vs actual 1s");
+  x.gaps = {DurationRange{900ms, 1100ms}, DurationRange{1800ms, 3s}};
+  r = Check(x);
+  EXPECT_EQ(r.failure, "expected 2 gaps (3 packets) vs actual 2 packets");
+}
+
+TEST_F(PacketCheckTest, RelativeSeqAckLengthAndWindow) {
+  FaultMatch m;
+  m.from = "client";
+  m.seq = IntRange{1, 1};
+  m.length = IntRange{5, 5};
+  EXPECT_TRUE(Check(Expect(m, IntRange{1, 1})).ok);
+  FaultMatch ack;
+  ack.from = "server";
+  ack.tcp = {TcpClass::kAck};
+  ack.ack = IntRange{6, 6};  // acknowledges "hello"
+  EXPECT_TRUE(Check(Expect(ack, IntRange{1, 1}, PacketExpect::At::kReceived)).ok);
+  FaultMatch late;
+  late.window = DurationRange{1s, 2s};
+  late.from = "client";
+  EXPECT_TRUE(Check(Expect(late, IntRange{5, 5})).ok);
+}
+
+TEST_F(PacketCheckTest, Order) {
+  FaultMatch cfin, sfin;
+  cfin.from = "client";
+  cfin.tcp = {TcpClass::kFin};
+  sfin.from = "server";
+  sfin.tcp = {TcpClass::kFin};
+  PacketExpect x;
+  x.loc = SourceLoc{"t.yaml", 3, 5};
+  x.index = 2;
+  x.order = {cfin, sfin};
+  std::vector<PacketCheckRecord> r = CheckPackets({x}, capture_, cx_);
+  ASSERT_EQ(r.size(), 1u);
+  EXPECT_TRUE(r[0].ok) << r[0].failure;
+  x.order = {sfin, cfin};
+  r = CheckPackets({x}, capture_, cx_);
+  EXPECT_FALSE(r[0].ok);
+  EXPECT_EQ(r[0].failure,
+            "expected item 1 before item 2 vs actual item 2 first at #12 (+1.120000s), item 1 "
+            "first at #14 (+1.121000s)");
+  EXPECT_EQ(r[0].dump.size(), 4u);  // both FINs, both sides
+  FaultMatch rst;
+  rst.tcp = {TcpClass::kRst};
+  x.order = {cfin, rst};
+  r = CheckPackets({x}, capture_, cx_);
+  EXPECT_EQ(r[0].failure, "order item 2 never matched");
+}
+
+TEST_F(PacketCheckTest, OtherInterfacesAndGarbageAreIgnored) {
+  CapturedPacket lo;
+  lo.ifindex = 1;  // the wire's loopback
+  lo.ip = Tcp(true, kTcpSyn, 1, 0);
+  CapturedPacket junk;
+  junk.ifindex = kIfClient;
+  junk.ip = {0x45, 0};
+  capture_.push_back(lo);
+  capture_.push_back(junk);
+  EXPECT_TRUE(Check(Expect(Syn(), IntRange{2, 2})).ok);
+}
+
+}  // namespace
+}  // namespace faultline

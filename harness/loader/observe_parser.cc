@@ -1,0 +1,406 @@
+// Observation steps, counters:, requires: and xfail: (docs/cases.md, "Observations").
+#include "harness/loader/observe_parser.h"
+
+#include <algorithm>
+#include <cctype>
+#include <charconv>
+
+#include <fmt/format.h>
+
+#include "harness/loader/did_you_mean.h"
+
+namespace faultline {
+namespace {
+
+const std::vector<std::string> kObserveOps = {"state", "queue", "tcp_info"};
+const std::vector<std::string> kQueueFields = {"queued", "backlog"};
+// tcp_info fields; rto and rtt are durations (the kernel's microseconds).
+const std::vector<std::string> kTcpInfoFields = {
+    "retransmits", "total_retrans", "unacked", "lost",     "retrans",  "sacked", "probes",
+    "backoff",     "rto",           "rtt",     "snd_cwnd", "ssthresh", "recv_q", "send_q"};
+
+bool IsDurationField(const std::string& f) { return f == "rto" || f == "rtt"; }
+
+std::string Join(const std::vector<std::string>& v) {
+  std::string out;
+  for (const std::string& x : v) out += (out.empty() ? "" : ", ") + x;
+  return out;
+}
+
+// One number of a value expectation: an integer, or a duration in us.
+std::optional<int64_t> ParseNumber(std::string_view t, bool duration_us) {
+  if (duration_us) {
+    std::optional<Duration> d = ParseDuration(t);
+    if (!d) return std::nullopt;
+    return std::chrono::duration_cast<std::chrono::microseconds>(*d).count();
+  }
+  int64_t x = 0;
+  auto [p, ec] = std::from_chars(t.data(), t.data() + t.size(), x);
+  if (ec != std::errc() || p != t.data() + t.size() || t.empty()) return std::nullopt;
+  return x;
+}
+
+bool IsCounterName(const std::string& n) {
+  return !n.empty() && n.size() <= 64 &&
+         std::all_of(n.begin(), n.end(),
+                     [](char c) {
+                       return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                              (c >= '0' && c <= '9') || c == '_' || c == '.';
+                     }) &&
+         n.front() != '.' && n.back() != '.';
+}
+
+bool IsNetSysctl(const std::string& k) {
+  if (k.rfind("net.", 0) != 0 || k.back() == '.' || k.find("..") != std::string::npos) {
+    return false;
+  }
+  return std::all_of(k.begin(), k.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '.' || c == '-';
+  });
+}
+
+StatusOr<std::vector<std::string>> ReadNames(const Val& v, const std::string& what,
+                                             const Scope& s) {
+  std::vector<Val> items;
+  if (v.node.IsSequence()) {
+    StatusOr<std::vector<Val>> l = ReadList(v, what, s);
+    if (!l.ok()) return l.status();
+    items = *l;
+  } else {
+    items.push_back(v);
+  }
+  std::vector<std::string> out;
+  for (const Val& it : items) {
+    StatusOr<std::string> t = ReadString(it, what, s);
+    if (!t.ok()) return t.status();
+    out.push_back(*t);
+  }
+  return out;
+}
+
+}  // namespace
+
+bool IsKernelVersion(const std::string& v) {
+  int parts = 0;
+  size_t i = 0;
+  while (i < v.size()) {
+    size_t start = i;
+    while (i < v.size() && v[i] >= '0' && v[i] <= '9') ++i;
+    if (i == start || i - start > 6) return false;
+    ++parts;
+    if (i == v.size()) break;
+    if (v[i] != '.') return false;
+    ++i;
+    if (i == v.size()) return false;
+  }
+  return parts >= 1 && parts <= 3;
+}
+
+StatusOr<ValueExpect> ReadValueExpect(const Val& v, const std::string& what, const Scope& s,
+                                      bool duration_us) {
+  auto bad = [&] {
+    std::string form = duration_us ? "a duration, [lo, hi] durations or a comparison such as "
+                                     "\">= 200ms\""
+                                   : "an integer, [lo, hi] or a comparison such as \">= 1\"";
+    return s.Fail(v.loc, fmt::format("'{}' must be {}, not {}", what, form, Describe(v.node)));
+  };
+  ValueExpect x;
+  if (v.node.IsSequence()) {
+    if (v.node.size() != 2) return bad();
+    int64_t b[2];
+    for (size_t i = 0; i < 2; ++i) {
+      const YAML::Node& n = v.node[i];
+      if (!n.IsScalar()) return bad();
+      std::optional<int64_t> num = ParseNumber(n.Scalar(), duration_us);
+      if (!num) return bad();
+      b[i] = *num;
+    }
+    if (b[0] > b[1]) {
+      return s.Fail(v.loc, fmt::format("'{}' range [{}, {}] has its low end above its high end",
+                                       what, v.node[0].Scalar(), v.node[1].Scalar()));
+    }
+    x.lo = b[0];
+    x.hi = b[1];
+    x.text = fmt::format("[{}, {}]", v.node[0].Scalar(), v.node[1].Scalar());
+    return x;
+  }
+  if (!v.node.IsScalar()) return bad();
+  std::string t = v.node.Scalar();
+  if (!IsQuoted(v.node)) {
+    if (std::optional<int64_t> n = ParseNumber(t, duration_us)) {
+      x.lo = x.hi = *n;
+      x.text = t;
+      return x;
+    }
+  }
+  std::string op;
+  for (const char* o : {"<=", ">=", "==", "<", ">"}) {
+    if (t.rfind(o, 0) == 0) {
+      op = o;
+      break;
+    }
+  }
+  if (op.empty()) return bad();
+  std::string rest = t.substr(op.size());
+  while (!rest.empty() && rest.front() == ' ') rest.erase(rest.begin());
+  std::optional<int64_t> n = ParseNumber(rest, duration_us);
+  if (!n) return bad();
+  if (op == "<=") x.hi = *n;
+  if (op == ">=") x.lo = *n;
+  if (op == "==") x.lo = x.hi = *n;
+  if (op == "<") x.hi = *n - 1;
+  if (op == ">") x.lo = *n + 1;
+  x.text = op + " " + rest;
+  return x;
+}
+
+bool IsObserveStep(const Val& host_value) {
+  if (!host_value.node.IsMap()) return false;
+  for (const auto& kv : host_value.node) {
+    if (!kv.first.IsScalar()) continue;
+    const std::string& k = kv.first.Scalar();
+    if (std::find(kObserveOps.begin(), kObserveOps.end(), k) != kObserveOps.end()) return true;
+  }
+  return false;
+}
+
+StatusOr<ObserveStep> ParseObserveStep(const std::string& host, const Entry& he,
+                                       const CaseContext& cx, const KnownSocket& known,
+                                       const Scope& s) {
+  StatusOr<std::vector<Entry>> m = ReadMap(he.val, host, s);
+  if (!m.ok()) return m.status();
+  const Entry* op = nullptr;
+  for (const Entry& e : *m) {
+    if (std::find(kObserveOps.begin(), kObserveOps.end(), e.key) == kObserveOps.end()) continue;
+    if (op != nullptr) {
+      return s.Fail(e.key_loc,
+                    fmt::format("'{}' and '{}' cannot be combined in one step", op->key, e.key));
+    }
+    op = &e;
+  }
+  ObserveStep o;
+  o.host = host;
+  o.kind = op->key == "state"   ? ObserveKind::kState
+           : op->key == "queue" ? ObserveKind::kQueue
+                                : ObserveKind::kTcpInfo;
+  std::vector<std::string> allowed = {op->key, "within"};
+  allowed.push_back(o.kind == ObserveKind::kState ? "is" : "expect");
+  FL_RETURN_IF_ERROR(CheckKeys(*m, allowed, fmt::format(" for '{}'", op->key), s));
+
+  // The socket: NAME or PEER/NAME.
+  if (!op->val.node.IsScalar()) {
+    return s.Fail(op->val.loc, fmt::format("'{}' must name a socket (NAME, or HOST/NAME for this "
+                                           "host's end of HOST's socket NAME), not {}",
+                                           op->key, Describe(op->val.node)));
+  }
+  std::string target = op->val.node.Scalar();
+  std::string owner = host;
+  size_t slash = target.find('/');
+  if (slash != std::string::npos) {
+    owner = target.substr(0, slash);
+    target = target.substr(slash + 1);
+    if (std::find(cx.hosts.begin(), cx.hosts.end(), owner) == cx.hosts.end()) {
+      return s.Fail(op->val.loc, fmt::format("'{}' is not a declared host{}", owner,
+                                             DidYouMean(owner, cx.hosts)));
+    }
+    if (owner == host) {
+      return s.Fail(op->val.loc, fmt::format("'{}/{}' names a socket of this step's own host: "
+                                             "write '{}: {}'",
+                                             owner, target, op->key, target));
+    }
+    o.peer_host = owner;
+  }
+  if (!IsIdentifier(target)) {
+    return s.Fail(op->val.loc, fmt::format("{} is not a socket name (letters, digits and _, not "
+                                           "starting with a digit)",
+                                           Describe(op->val.node)));
+  }
+  if (!known(owner, target)) {
+    return s.Fail(op->val.loc, fmt::format("'{}' is not a socket created by an earlier step on "
+                                           "host '{}'",
+                                           target, owner));
+  }
+  o.fd = target;
+  if (o.kind == ObserveKind::kQueue && !o.peer_host.empty()) {
+    return s.Fail(op->val.loc, "'queue' takes a listening socket of this host, not HOST/NAME");
+  }
+
+  if (const Entry* w = FindKey(*m, "within")) {
+    StatusOr<Duration> d = ReadDuration(w->val, "within", s);
+    if (!d.ok()) return d.status();
+    if (*d <= Duration(0) || *d > std::chrono::minutes(10)) {
+      return s.Fail(w->val.loc, fmt::format("'within' must be longer than 0s and at most 10m, "
+                                            "not {}",
+                                            Describe(w->val.node)));
+    }
+    o.within = *d;
+  }
+
+  if (o.kind == ObserveKind::kState) {
+    const Entry* is = FindKey(*m, "is");
+    if (is == nullptr) return s.Fail(he.val.loc, "missing required key 'is' for 'state'");
+    std::vector<Val> items;
+    if (is->val.node.IsSequence()) {
+      StatusOr<std::vector<Val>> l = ReadList(is->val, "is", s);
+      if (!l.ok()) return l.status();
+      if (l->empty()) return s.Fail(is->val.loc, "'is' must name at least one state");
+      items = *l;
+    } else {
+      items.push_back(is->val);
+    }
+    const std::vector<std::string>& names = TcpStateNames();
+    for (const Val& it : items) {
+      std::string n = it.node.IsScalar() ? it.node.Scalar() : "";
+      if (std::find(names.begin(), names.end(), n) == names.end()) {
+        std::string upper = n;
+        for (char& c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+        std::string hint = DidYouMean(upper == "GONE" ? "gone" : upper, names);
+        if (std::find(names.begin(), names.end(), upper) != names.end()) {
+          hint = fmt::format(" (state names are upper case: {})", upper);
+        }
+        if (hint.empty()) hint = fmt::format(" (one of {})", Join(names));
+        return s.Fail(it.loc, fmt::format("unknown TCP state {}{}", Describe(it.node), hint));
+      }
+      if (std::find(o.states.begin(), o.states.end(), n) != o.states.end()) {
+        return s.Fail(it.loc, fmt::format("state '{}' is listed twice", n));
+      }
+      o.states.push_back(n);
+    }
+    return o;
+  }
+
+  const Entry* ex = FindKey(*m, "expect");
+  if (ex == nullptr) {
+    return s.Fail(he.val.loc, fmt::format("missing required key 'expect' for '{}'", op->key));
+  }
+  StatusOr<std::vector<Entry>> fm = ReadMap(ex->val, "expect", s);
+  if (!fm.ok()) return fm.status();
+  if (fm->empty()) {
+    return s.Fail(ex->val.loc,
+                  fmt::format("'expect' of '{}' must check at least one field", op->key));
+  }
+  const std::vector<std::string>& fields =
+      o.kind == ObserveKind::kQueue ? kQueueFields : kTcpInfoFields;
+  for (const Entry& f : *fm) {
+    if (std::find(fields.begin(), fields.end(), f.key) == fields.end()) {
+      std::string hint = DidYouMean(f.key, fields);
+      if (hint.empty()) hint = fmt::format(" (one of {})", Join(fields));
+      return s.Fail(f.key_loc, fmt::format("unknown {} field {}{}", op->key,
+                                           Describe(YAML::Node(f.key)), hint));
+    }
+    StatusOr<ValueExpect> x = ReadValueExpect(f.val, f.key, s, IsDurationField(f.key));
+    if (!x.ok()) return x.status();
+    o.fields.push_back(FieldExpect{f.key, *x});
+  }
+  return o;
+}
+
+StatusOr<std::vector<CounterExpect>> ParseCounters(const Val& v, const CaseContext& cx,
+                                                   const Scope& top) {
+  StatusOr<std::vector<Entry>> hm = ReadMap(v, "counters", top);
+  if (!hm.ok()) return hm.status();
+  Scope s{top.file, "counters: "};
+  std::vector<CounterExpect> out;
+  for (const Entry& h : *hm) {
+    if (std::find(cx.hosts.begin(), cx.hosts.end(), h.key) == cx.hosts.end()) {
+      return s.Fail(h.key_loc, fmt::format("'{}' is not a declared host{}", h.key,
+                                           DidYouMean(h.key, cx.hosts)));
+    }
+    StatusOr<std::vector<Entry>> cm = ReadMap(h.val, h.key, s);
+    if (!cm.ok()) return cm.status();
+    if (cm->empty()) {
+      return s.Fail(h.val.loc, fmt::format("'{}' must check at least one counter", h.key));
+    }
+    for (const Entry& c : *cm) {
+      if (!IsCounterName(c.key)) {
+        return s.Fail(c.key_loc, fmt::format("{} is not a counter name such as "
+                                             "ListenOverflows or Udp.InErrors",
+                                             Describe(YAML::Node(c.key))));
+      }
+      StatusOr<ValueExpect> x = ReadValueExpect(c.val, c.key, s);
+      if (!x.ok()) return x.status();
+      out.push_back(CounterExpect{c.key_loc, h.key, c.key, *x});
+    }
+  }
+  return out;
+}
+
+StatusOr<Requirements> ParseRequires(const Val& v, const Scope& top) {
+  StatusOr<std::vector<Entry>> m = ReadMap(v, "requires", top);
+  if (!m.ok()) return m.status();
+  Scope s{top.file, "requires: "};
+  FL_RETURN_IF_ERROR(CheckKeys(*m, {"kernel", "sysctl", "congestion", "reason"}, "", s));
+  Requirements r;
+  r.loc = v.loc;
+  for (const Entry& e : *m) {
+    if (e.key == "kernel") {
+      StatusOr<std::string> k = ReadString(e.val, "kernel", s);
+      if (!k.ok()) return k.status();
+      if (!IsKernelVersion(*k)) {
+        return s.Fail(e.val.loc, fmt::format("'kernel' must be a version such as \"5.15\", not "
+                                             "{}",
+                                             Describe(e.val.node)));
+      }
+      r.kernel = *k;
+    } else if (e.key == "sysctl") {
+      StatusOr<std::vector<std::string>> l = ReadNames(e.val, "sysctl", s);
+      if (!l.ok()) return l.status();
+      for (const std::string& k : *l) {
+        if (!IsNetSysctl(k)) {
+          return s.Fail(e.val.loc,
+                        fmt::format("sysctl {} must be a net.* key", Describe(YAML::Node(k))));
+        }
+      }
+      r.sysctls = *l;
+    } else if (e.key == "congestion") {
+      StatusOr<std::vector<std::string>> l = ReadNames(e.val, "congestion", s);
+      if (!l.ok()) return l.status();
+      for (const std::string& k : *l) {
+        if (!IsIdentifier(k)) {
+          return s.Fail(e.val.loc, fmt::format("congestion {} must be an algorithm "
+                                               "name such as bbr",
+                                               Describe(YAML::Node(k))));
+        }
+      }
+      r.congestion = *l;
+    } else if (e.key == "reason") {
+      StatusOr<std::string> t = ReadString(e.val, "reason", s);
+      if (!t.ok()) return t.status();
+      r.reason = *t;
+    }
+  }
+  if (r.empty()) {
+    return s.Fail(v.loc, "name at least one of kernel, sysctl, congestion");
+  }
+  return r;
+}
+
+StatusOr<ExpectedFailure> ParseXfail(const Val& v, const Scope& top) {
+  StatusOr<std::vector<Entry>> m = ReadMap(v, "xfail", top);
+  if (!m.ok()) return m.status();
+  Scope s{top.file, "xfail: "};
+  FL_RETURN_IF_ERROR(CheckKeys(*m, {"kernel_below", "reason"}, "", s));
+  ExpectedFailure x;
+  x.loc = v.loc;
+  const Entry* reason = FindKey(*m, "reason");
+  if (reason == nullptr) {
+    return s.Fail(v.loc, "missing required key 'reason' (say why the case fails)");
+  }
+  StatusOr<std::string> t = ReadString(reason->val, "reason", s);
+  if (!t.ok()) return t.status();
+  if (t->empty()) return s.Fail(reason->val.loc, "'reason' must not be empty");
+  x.reason = *t;
+  if (const Entry* k = FindKey(*m, "kernel_below")) {
+    StatusOr<std::string> kv = ReadString(k->val, "kernel_below", s);
+    if (!kv.ok()) return kv.status();
+    if (!IsKernelVersion(*kv)) {
+      return s.Fail(k->val.loc, fmt::format("'kernel_below' must be a version such as \"6.1\", "
+                                            "not {}",
+                                            Describe(k->val.node)));
+    }
+    x.kernel_below = *kv;
+  }
+  return x;
+}
+
+}  // namespace faultline

@@ -1,0 +1,106 @@
+// Observation parts of the case model: steps the RUNNER executes (socket
+// state, accept queue, TCP_INFO fields), kernel counter expectations, and a
+// case's requirements / expected failure. Plain data; see docs/cases.md,
+// "Observations".
+#pragma once
+
+#include <cstdint>
+#include <limits>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "harness/common/duration.h"
+#include "harness/model/source_loc.h"
+
+namespace faultline {
+
+// A numeric expectation: N | [lo, hi] | ">= N" | "<= N" | "> N" | "< N" |
+// "== N". Stored as an inclusive range; open ends are the int64 limits.
+// `text` is what the case wrote, normalised ("[1, 3]", ">= 1"), for messages.
+struct ValueExpect {
+  int64_t lo = std::numeric_limits<int64_t>::min();
+  int64_t hi = std::numeric_limits<int64_t>::max();
+  std::string text;
+  bool Contains(int64_t v) const { return v >= lo && v <= hi; }
+};
+
+// TCP state names as `is:` takes them, in kernel order (TCP_ESTABLISHED = 1
+// .. TCP_CLOSING = 11): ESTABLISHED, SYN_SENT, SYN_RECV, FIN_WAIT1, FIN_WAIT2,
+// TIME_WAIT, CLOSE, CLOSE_WAIT, LAST_ACK, LISTEN, CLOSING; then "gone" (no
+// such socket in the kernel any more).
+const std::vector<std::string>& TcpStateNames();
+// The name of kernel state `state` (TCP_NEW_SYN_RECV reads as SYN_RECV);
+// "UNKNOWN(n)" for others.
+std::string TcpStateName(int state);
+
+// One checked field of a queue:/tcp_info: observation, in file order.
+struct FieldExpect {
+  std::string name;  // "queued", "retransmits", "rto", ...
+  ValueExpect expect;
+};
+
+// What a runner-side observation step looks at.
+enum class ObserveKind {
+  kState,    // state: SOCK, is: NAME | [NAME...]
+  kQueue,    // queue: LISTENER, expect: {queued, backlog}
+  kTcpInfo,  // tcp_info: SOCK, expect: {retransmits, rto, ...}
+};
+const char* ObserveKindName(ObserveKind k);  // "state", "queue", "tcp_info"
+
+// A step such as `- server: {state: s, is: TIME_WAIT, within: 2s}`. The
+// runner (not the peer) runs it in the host's namespace through sock_diag.
+struct ObserveStep {
+  std::string host;  // the host whose socket is looked at
+  ObserveKind kind = ObserveKind::kState;
+  // The socket: `fd` names a socket of `host`; or, when `peer_host` is set
+  // (written "PEER/NAME"), `fd` names a socket of `peer_host` and the step
+  // looks at `host`'s end of that connection (e.g. a server's SYN_RECV or
+  // not yet accepted end, which has no fd).
+  std::string fd;
+  std::string peer_host;
+  // kState: any one of these TCP state names (TcpStateName), or "gone".
+  std::vector<std::string> states;
+  // kQueue / kTcpInfo: every one must hold.
+  std::vector<FieldExpect> fields;
+  // Unset: check once, now. Set: wait up to this long for the expectation
+  // to hold (re-checked on every packet the wire handles, and every 2 ms).
+  std::optional<Duration> within;
+  std::string Target() const;  // "s" or "client/c"
+};
+// "server: state s is TIME_WAIT within 2s" (Step::Describe of an observation).
+std::string DescribeObserve(const ObserveStep& o);
+
+// `counters: {HOST: {Name: EXPECT}}`: the delta of a kernel counter of
+// /proc/net/netstat, /proc/net/snmp or /proc/net/snmp6 in the host's
+// namespace, from the start of the case (after the lab was built) to its
+// end. Names as the kernel prints them; a name in both files (none today)
+// resolves to the first: netstat, then snmp, then snmp6.
+struct CounterExpect {
+  SourceLoc loc;  // of the counter's name
+  std::string host;
+  std::string name;
+  ValueExpect expect;
+};
+
+// `requires:` -- the case is skipped (with the reason) when not met.
+struct Requirements {
+  SourceLoc loc;
+  std::string kernel;                   // minimum release, "5.15"; "" none
+  std::vector<std::string> sysctls;     // net.* keys that must exist
+  std::vector<std::string> congestion;  // must be in tcp_available_congestion_control
+  std::string reason;
+  bool empty() const { return kernel.empty() && sysctls.empty() && congestion.empty(); }
+};
+
+// `xfail:` -- the case is expected to fail (on kernels below `kernel_below`
+// when set, else everywhere). A failure is then reported as a skip
+// "expected failure: REASON (...)"; a pass fails the case with "passed but
+// was expected to fail: REASON".
+struct ExpectedFailure {
+  SourceLoc loc;
+  std::string kernel_below;  // "" = on every kernel
+  std::string reason;
+};
+
+}  // namespace faultline

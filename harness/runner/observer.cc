@@ -1,0 +1,346 @@
+#include "harness/runner/observer.h"
+
+#include <sys/socket.h>
+#include <time.h>
+
+#include <algorithm>
+
+#include <fmt/format.h>
+
+#include "harness/common/clock.h"
+#include "harness/lab/sysctl.h"
+#include "harness/observe/environment.h"
+#include "harness/observe/wait_until.h"
+
+namespace faultline {
+namespace {
+
+constexpr int64_t kPollNs = 2'000'000;    // fallback re-read for timer-driven changes
+constexpr int64_t kFollowUpNs = 300'000;  // re-read soon after a packet: it lands later
+
+void SleepUntil(int64_t until) {
+  timespec ts{};
+  ts.tv_sec = until / 1'000'000'000;
+  ts.tv_nsec = until % 1'000'000'000;
+  while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, nullptr) == EINTR) {
+  }
+}
+
+// Wakes on every round of wire activity (a packet handled: a state may
+// change when it lands), re-reads shortly after it, and at most kPollNs
+// apart otherwise.
+class WireSource : public WaitSource {
+ public:
+  explicit WireSource(const Wire* wire) : wire_(wire) {
+    if (wire_) seen_ = wire_->WaitActivity(0, 0);
+  }
+  int64_t Now() override { return MonotonicNs(); }
+  void Wait(int64_t until) override {
+    if (!wire_) return SleepUntil(until);
+    if (follow_up_) until = std::min(until, Now() + kFollowUpNs);
+    uint64_t a = wire_->WaitActivity(seen_, until);
+    follow_up_ = a != seen_;
+    seen_ = a;
+    if (!follow_up_ && Now() < until) SleepUntil(until);  // the wire thread has ended
+  }
+
+ private:
+  const Wire* wire_;
+  uint64_t seen_ = 0;
+  bool follow_up_ = false;
+};
+
+std::string Join(const std::vector<std::string>& v, const char* sep) {
+  std::string out;
+  for (const std::string& s : v) out += (out.empty() ? "" : sep) + s;
+  return out;
+}
+
+bool IsDurationField(const std::string& f) { return f == "rto" || f == "rtt"; }
+
+// The value of a tcp_info: field; nullopt for an unknown name.
+std::optional<int64_t> FieldValue(const DiagSocket& s, const std::string& f) {
+  const tcp_info& i = s.info;
+  if (f == "retransmits") return i.tcpi_retransmits;
+  if (f == "total_retrans") return i.tcpi_total_retrans;
+  if (f == "unacked") return i.tcpi_unacked;
+  if (f == "lost") return i.tcpi_lost;
+  if (f == "retrans") return i.tcpi_retrans;
+  if (f == "sacked") return i.tcpi_sacked;
+  if (f == "probes") return i.tcpi_probes;
+  if (f == "backoff") return i.tcpi_backoff;
+  if (f == "rto") return i.tcpi_rto;
+  if (f == "rtt") return i.tcpi_rtt;
+  if (f == "snd_cwnd") return i.tcpi_snd_cwnd;
+  if (f == "ssthresh") return i.tcpi_snd_ssthresh;
+  if (f == "recv_q") return s.rqueue;
+  if (f == "send_q") return s.wqueue;
+  if (f == "queued") return s.rqueue;
+  if (f == "backlog") return s.wqueue;
+  return std::nullopt;
+}
+
+std::string FieldText(const std::string& f, int64_t v) {
+  if (IsDurationField(f)) return FormatDuration(std::chrono::microseconds(v));
+  return std::to_string(v);
+}
+
+}  // namespace
+
+Observer::Observer(const Case& c, Family family, const Lab& lab, const Wire* wire,
+                   CaseResult* result)
+    : case_(c), family_(family), lab_(lab), wire_(wire), result_(result) {}
+
+Status Observer::Start() {
+  Environment& env = result_->environment;
+  env.kernel = RunningKernel();
+  env.congestion_available = AvailableCongestion();
+  for (const LabHost& h : lab_.hosts()) {
+    HostState& hs = hosts_[h.name];
+    hs.netns = h.netns.get();
+    std::vector<std::string> keys;
+    if (const HostSpec* spec = case_.FindHost(h.name)) {
+      for (const auto& [k, v] : spec->sysctls) keys.push_back(k);
+    }
+    for (const std::string& k : InterestingSysctls()) {
+      if (std::find(keys.begin(), keys.end(), k) == keys.end()) keys.push_back(k);
+    }
+    StatusOr<std::vector<std::pair<std::string, std::string>>> sys =
+        ReadNetnsSysctls(hs.netns, keys);
+    if (!sys.ok()) return sys.status().Prefixed(fmt::format("host '{}': sysctls", h.name));
+    env.hosts.push_back(Environment::Host{h.name, std::move(sys).value()});
+    if (!case_.counters.empty()) {
+      StatusOr<Counters> c = ReadNetnsCounters(hs.netns);
+      if (!c.ok()) return c.status().Prefixed(fmt::format("host '{}': counters", h.name));
+      hs.start = std::move(c).value();
+    }
+  }
+  return Status::Ok();
+}
+
+std::optional<std::string> UnmetRequirement(const Case& c) {
+  if (!c.requirements) return std::nullopt;
+  auto exists = [](const std::string& key) { return ReadSysctl(key).ok(); };
+  return faultline::UnmetRequirement(*c.requirements, RunningKernel(), AvailableCongestion(),
+                                     exists);
+}
+
+void Observer::OnRequest(const CallStep& call, const peer::Request& req) {
+  const SocketCall& c = call.call;
+  if (c.op == Op::kSocket || (c.op == Op::kConnect && c.fd.empty())) {
+    tuples_.erase(call.host + "/" + c.as);
+  }
+  if (c.op == Op::kConnect) {
+    SockTuple& t = tuples_[call.host + "/" + (c.fd.empty() ? c.as : c.fd)];
+    t.raddr = req.addr;
+    t.rport = req.port;
+    t.listener = false;
+  }
+}
+
+void Observer::OnReply(const CallStep& call, const peer::Reply& r) {
+  const SocketCall& c = call.call;
+  std::string name;
+  switch (c.op) {
+    case Op::kListen:
+    case Op::kConnect:
+    case Op::kBind: name = c.fd.empty() ? c.as : c.fd; break;
+    case Op::kAccept: name = c.as; break;
+    case Op::kDup:
+      name = c.as;
+      if (auto it = tuples_.find(call.host + "/" + c.fd); it != tuples_.end()) {
+        tuples_[call.host + "/" + name] = it->second;
+      }
+      break;
+    default: return;
+  }
+  if (r.ret < 0 && c.op != Op::kConnect) return;
+  SockTuple& t = tuples_[call.host + "/" + name];
+  if (c.op == Op::kListen) t.listener = true;
+  if (r.local_port != 0) {
+    t.laddr = r.local_addr;
+    t.lport = r.local_port;
+  }
+  if (r.remote_port != 0) {
+    t.raddr = r.remote_addr;
+    t.rport = r.remote_port;
+  }
+}
+
+StatusOr<std::vector<DiagSocket>> Observer::Dump(const std::string& host) {
+  auto it = hosts_.find(host);
+  if (it == hosts_.end()) return Status::Invalid(fmt::format("no host '{}' in the lab", host));
+  HostState& hs = it->second;
+  if (!hs.diag) {
+    StatusOr<SockDiag> d = SockDiag::Open(hs.netns);
+    if (!d.ok()) return d.status();
+    hs.diag = std::move(d).value();
+  }
+  return hs.diag->DumpTcp(family_ == Family::kIPv4 ? AF_INET : AF_INET6);
+}
+
+std::vector<uint16_t> Observer::Claimed(const std::string& host, const std::string& except) const {
+  std::vector<uint16_t> out;
+  for (const auto& [key, t] : tuples_) {
+    if (key.rfind(host + "/", 0) == 0 && key != except && t.lport != 0 && !t.listener) {
+      out.push_back(t.lport);
+    }
+  }
+  return out;
+}
+
+ObserveOutcome Observer::Run(const ObserveStep& o, int64_t case_deadline) {
+  ObserveOutcome out;
+  out.start_ns = MonotonicNs();
+  const std::string owner = o.peer_host.empty() ? o.host : o.peer_host;
+  const std::string key = owner + "/" + o.fd;
+  const std::string target = o.Target();
+
+  // Expected text.
+  std::vector<std::string> parts;
+  if (o.kind == ObserveKind::kState) {
+    out.expected =
+        o.states.size() == 1 ? "state " + o.states[0] : "state one of " + Join(o.states, ", ");
+  } else {
+    for (const FieldExpect& f : o.fields) parts.push_back(f.name + " " + f.expect.text);
+    out.expected = Join(parts, ", ");
+  }
+  if (o.within) out.expected += " within " + FormatDuration(*o.within);
+
+  auto error = [&](const std::string& what) {
+    out.harness_error = true;
+    out.actual = "not observed";
+    out.failure = what;
+    out.took_ns = MonotonicNs() - out.start_ns;
+    return out;
+  };
+  auto it = tuples_.find(key);
+  if (it == tuples_.end() || !it->second.Known()) {
+    return error(
+        fmt::format("no address is known for socket '{}' on host '{}' (it has not "
+                    "listened, connected or been accepted)",
+                    o.fd, owner));
+  }
+  const SockTuple tuple = it->second;
+  const bool reverse = !o.peer_host.empty();
+  const std::vector<uint16_t> claimed = Claimed(owner, key);
+
+  auto probe = [&]() -> StatusOr<Probe> {
+    StatusOr<std::vector<DiagSocket>> dump = Dump(o.host);
+    if (!dump.ok()) return dump.status();
+    StatusOr<const DiagSocket*> found = FindSocket(*dump, tuple, reverse, claimed);
+    if (!found.ok()) return found.status();
+    const DiagSocket* s = *found;
+    Probe p;
+    std::string state = s ? TcpStateName(s->state) : "gone";
+    if (o.kind == ObserveKind::kState) {
+      p.value = state;
+      p.holds = std::find(o.states.begin(), o.states.end(), state) != o.states.end();
+      std::string& last = last_state_[o.host + "/" + target];
+      if (last != state) {
+        last = state;
+        result_->states.push_back(StateEvent{MonotonicNs(), o.host, target, state});
+      }
+      return p;
+    }
+    if (!s) {
+      p.value = "gone";
+      return p;
+    }
+    if (o.kind == ObserveKind::kTcpInfo && !s->has_info &&
+        std::any_of(o.fields.begin(), o.fields.end(), [](const FieldExpect& f) {
+          return f.name != "recv_q" && f.name != "send_q";
+        })) {
+      p.value = state + " (no tcp_info: the kernel keeps none for this state)";
+      return p;
+    }
+    if (o.kind == ObserveKind::kQueue && s->state != 10) {
+      p.value = state + " (not a listener)";
+      return p;
+    }
+    std::vector<std::string> vals;
+    p.holds = true;
+    for (const FieldExpect& f : o.fields) {
+      int64_t v = FieldValue(*s, f.name).value_or(0);
+      vals.push_back(f.name + " " + FieldText(f.name, v));
+      if (!f.expect.Contains(v)) p.holds = false;
+    }
+    p.value = Join(vals, ", ");
+    return p;
+  };
+
+  WireSource source(wire_);
+  int64_t limit = out.start_ns;
+  if (o.within) limit = std::min(out.start_ns + o.within->count(), case_deadline);
+  StatusOr<WaitResult> w = WaitUntil(probe, source, limit, kPollNs);
+  out.took_ns = MonotonicNs() - out.start_ns;
+  if (!w.ok()) return error(w.status().message());
+  out.ok = w->holds;
+  out.actual = w->last;
+  if (o.within && w->seen.size() > 1) out.actual += " (seen: " + JoinSeen(w->seen) + ")";
+  if (o.within) out.actual += ", after " + FormatDuration(std::chrono::nanoseconds(w->waited_ns));
+  if (!out.ok) {
+    std::string what =
+        o.kind == ObserveKind::kState ? "" : std::string(ObserveKindName(o.kind)) + " ";
+    out.failure = fmt::format("expected {}{} vs actual {}", what, out.expected, out.actual);
+  }
+  return out;
+}
+
+StatusOr<std::string> Observer::FinishCounters() {
+  if (case_.counters.empty()) return std::string();
+  std::map<std::string, Counters> end;
+  for (auto& [name, hs] : hosts_) {
+    StatusOr<Counters> c = ReadNetnsCounters(hs.netns);
+    if (!c.ok()) return c.status().Prefixed(fmt::format("host '{}': counters", name));
+    end[name] = std::move(c).value();
+  }
+  std::string failure;
+  std::map<std::string, size_t> checked;  // "host/qualified" -> index in result
+  for (const CounterExpect& x : case_.counters) {
+    const Counters& e = end[x.host];
+    StatusOr<std::string> q = ResolveCounter(e, x.name);
+    if (!q.ok()) {
+      return Status::Invalid(fmt::format("{}: counters: host '{}': {}", x.loc.ToString(), x.host,
+                                         q.status().message()));
+    }
+    const Counters& s = hosts_[x.host].start;
+    int64_t before = s.count(*q) ? s.at(*q) : 0;
+    int64_t delta = e.at(*q) - before;
+    CounterDelta d{x.host, *q, delta, true, x.expect.text, x.expect.Contains(delta)};
+    checked[x.host + "/" + *q] = result_->counters.size();
+    result_->counters.push_back(d);
+    if (!d.ok && failure.empty()) {
+      failure = fmt::format("{}: counters: {} {}: expected delta {} vs actual {} ({})",
+                            x.loc.ToString(), x.host, x.name, x.expect.text, delta, *q);
+    }
+  }
+  for (auto& [host, e] : end) {
+    const Counters& s = hosts_[host].start;
+    for (const auto& [name, v] : e) {
+      int64_t before = s.count(name) ? s.at(name) : 0;
+      if (v == before || checked.count(host + "/" + name)) continue;
+      result_->counters.push_back(CounterDelta{host, name, v - before, false, "", true});
+    }
+  }
+  return failure;
+}
+
+void ApplyExpectedFailure(const Case& c, CaseResult* result) {
+  if (!c.xfail) return;
+  std::string kernel =
+      result->environment.kernel.empty() ? RunningKernel() : result->environment.kernel;
+  if (!ExpectedFailureApplies(*c.xfail, kernel)) return;
+  if (result->outcome == Outcome::kFail) {
+    result->outcome = Outcome::kSkip;
+    result->message =
+        fmt::format("expected failure: {} (failed: {})", c.xfail->reason, result->message);
+  } else if (result->outcome == Outcome::kPass) {
+    result->outcome = Outcome::kFail;
+    result->message_loc = c.xfail->loc;
+    result->message = fmt::format("{}: passed but was expected to fail: {}",
+                                  c.xfail->loc.ToString(), c.xfail->reason);
+  }
+}
+
+}  // namespace faultline

@@ -1,0 +1,89 @@
+// Observer: the runner's side of observations for one case variant --
+// observation steps (state:, queue:, tcp_info: through sock_diag in the
+// host's namespace), kernel counter deltas (`counters:`), the environment
+// record, and `requires:`.
+//
+// It remembers, per host and socket name, the last known 4-tuple from the
+// peers' requests and replies (kept after close). Threads: the case's runner
+// thread only. Lifetime: `lab` and `wire` must outlive it; `wire` may be
+// null (then waits poll every 2 ms).
+#pragma once
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "harness/common/status.h"
+#include "harness/lab/lab.h"
+#include "harness/model/case.h"
+#include "harness/model/result.h"
+#include "harness/observe/proc_counters.h"
+#include "harness/observe/sock_diag.h"
+#include "harness/observe/socket_match.h"
+#include "harness/peer/protocol.h"
+#include "injectors/wire.h"
+
+namespace faultline {
+
+struct ObserveOutcome {
+  bool ok = false;
+  bool harness_error = false;  // the observation could not be made (not a mismatch)
+  std::string expected;        // "TIME_WAIT within 2s"
+  std::string actual;          // "FIN_WAIT2 (seen: ESTABLISHED, FIN_WAIT1, FIN_WAIT2)"
+  std::string failure;         // "expected state TIME_WAIT within 2s vs actual ..."
+  int64_t start_ns = 0, took_ns = 0;
+};
+
+class Observer {
+ public:
+  Observer(const Case& c, Family family, const Lab& lab, const Wire* wire, CaseResult* result);
+
+  // Opens sock_diag per host, snapshots the counters (when the case has
+  // `counters:`) and records the environment. Call after the lab is built,
+  // before the first step.
+  Status Start();
+
+  // Socket bookkeeping from the peers' traffic.
+  void OnRequest(const CallStep& call, const peer::Request& req);
+  void OnReply(const CallStep& call, const peer::Reply& reply);
+
+  // Runs an observation step; `case_deadline` bounds `within`.
+  ObserveOutcome Run(const ObserveStep& o, int64_t case_deadline);
+
+  // Reads the counters again and checks `counters:`; fills
+  // CaseResult::counters. Returns "" or the failure message
+  // (FILE:LINE:COL: ...); kInvalidInput for an unknown counter name.
+  StatusOr<std::string> FinishCounters();
+
+ private:
+  struct HostState {
+    int netns = -1;
+    std::optional<SockDiag> diag;
+    Counters start;
+  };
+  StatusOr<std::vector<DiagSocket>> Dump(const std::string& host);
+  std::vector<uint16_t> Claimed(const std::string& host, const std::string& except) const;
+
+  const Case& case_;
+  Family family_;
+  const Lab& lab_;
+  const Wire* wire_;
+  CaseResult* result_;
+  std::map<std::string, HostState> hosts_;
+  std::map<std::string, SockTuple> tuples_;        // "host/name"
+  std::map<std::string, std::string> last_state_;  // "host/target" -> last state recorded
+};
+
+// The skip message when the case's `requires:` is not met on this machine
+// (sysctls are looked up in the runner's own namespace, read-only, so the
+// check runs before the lab is built: a case may set a sysctl it requires).
+std::optional<std::string> UnmetRequirement(const Case& c);
+
+// `xfail:` after the run, when it applies on this kernel: a failure becomes
+// a skip "expected failure: REASON (failed: MESSAGE)"; a pass becomes a
+// failure "FILE:LINE:COL: passed but was expected to fail: REASON". Errors
+// and skips stay as they are.
+void ApplyExpectedFailure(const Case& c, CaseResult* result);
+
+}  // namespace faultline

@@ -1,0 +1,98 @@
+#include "reports/merge.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "reports/json.h"
+
+namespace faultline {
+
+StatusOr<ShardReport> LoadShard(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return Status::System(fmt::format("{}: cannot open for reading", path));
+  std::ostringstream text;
+  text << in.rdbuf();
+  if (in.bad()) return Status::System(fmt::format("{}: read error", path));
+  StatusOr<RunResult> run = ParseReportJson(text.str());
+  if (!run.ok()) return run.status().Prefixed(path);
+  return ShardReport{path, std::move(run).value()};
+}
+
+RunResult MergeRuns(const std::vector<ShardReport>& shards) {
+  RunResult out;
+  size_t total = 0;
+  for (const ShardReport& s : shards) total += s.run.cases.size();
+  out.cases.reserve(total);
+
+  int64_t first_start = 0, last_end = 0, longest = 0;
+  bool all_started = !shards.empty();
+  // Kernels in order of first appearance, with the (1-based) shards of each.
+  std::vector<std::pair<std::string, std::vector<size_t>>> kernels;
+  for (size_t i = 0; i < shards.size(); ++i) {
+    const RunResult& r = shards[i].run;
+    out.cases.insert(out.cases.end(), r.cases.begin(), r.cases.end());
+    longest = std::max(longest, r.duration_ns);
+    if (r.start_unix_ms > 0) {
+      if (first_start == 0 || r.start_unix_ms < first_start) first_start = r.start_unix_ms;
+      // End in ns since the epoch: ms * 1e6 fits int64 until the year 2262.
+      last_end = std::max(last_end, r.start_unix_ms * 1'000'000 + r.duration_ns);
+    } else {
+      all_started = false;
+    }
+    auto it = std::find_if(kernels.begin(), kernels.end(),
+                           [&](const auto& k) { return k.first == r.kernel; });
+    if (it == kernels.end()) {
+      kernels.push_back({r.kernel, {i + 1}});
+    } else {
+      it->second.push_back(i + 1);
+    }
+    out.command_line += fmt::format("{}shard {}: {}", i == 0 ? "" : "\n", i + 1, r.command_line);
+  }
+  out.start_unix_ms = first_start;
+  out.duration_ns = all_started ? last_end - first_start * 1'000'000 : longest;
+
+  if (kernels.size() == 1) {
+    out.kernel = kernels.front().first;
+  } else if (kernels.size() > 1) {
+    out.kernel = "mixed:";
+    for (size_t k = 0; k < kernels.size(); ++k) {
+      const auto& [name, ids] = kernels[k];
+      std::string list;
+      for (size_t id : ids) list += fmt::format("{}{}", list.empty() ? "" : ", ", id);
+      out.kernel += fmt::format("{} {} (shard{} {})", k == 0 ? "" : ",",
+                                name.empty() ? "unknown" : name, ids.size() == 1 ? "" : "s", list);
+    }
+  }
+  return out;
+}
+
+void RebasePcapPaths(ShardReport* shard) {
+  namespace fs = std::filesystem;
+  const fs::path pcap_dir = fs::path(shard->path).parent_path() / "pcap";
+  for (CaseResult& c : shard->run.cases) {
+    if (c.pcap_path.empty()) continue;
+    fs::path given(c.pcap_path);
+    std::error_code ec;
+    if (given.is_absolute() || fs::exists(given, ec)) continue;
+    fs::path candidate = pcap_dir / given.filename();
+    if (fs::is_regular_file(candidate, ec)) c.pcap_path = candidate.string();
+  }
+}
+
+StatusOr<RunResult> MergeShardFiles(const std::vector<std::string>& paths) {
+  std::vector<ShardReport> shards;
+  shards.reserve(paths.size());
+  for (const std::string& p : paths) {
+    StatusOr<ShardReport> s = LoadShard(p);
+    if (!s.ok()) return s.status();
+    shards.push_back(std::move(s).value());
+    RebasePcapPaths(&shards.back());
+  }
+  return MergeRuns(shards);
+}
+
+}  // namespace faultline

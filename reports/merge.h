@@ -1,0 +1,54 @@
+// Merging the results of several shards (`faultline run --shard K/N` on
+// several machines, or several runs) into one RunResult, from which one
+// JUnit, HTML and JSON report is written (`faultline report merge`).
+// Pure functions except LoadShard (reads a file) and RebasePcapPaths (looks
+// at the file system); all are thread-compatible.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "harness/common/status.h"
+#include "harness/model/result.h"
+
+namespace faultline {
+
+// One shard's report.json, parsed, with the path it was read from.
+struct ShardReport {
+  std::string path;
+  RunResult run;
+};
+
+// Reads and parses `path` (a report.json written by faultline run).
+// kSystem if it cannot be read, kInvalidInput if it is not a report; the
+// message starts with the path.
+StatusOr<ShardReport> LoadShard(const std::string& path);
+
+// The merged run:
+// - cases: every shard's cases, shard by shard in the given order, each
+//   shard's in its own order (nothing is deduplicated: a case that ran in
+//   two shards is reported twice);
+// - start_unix_ms: the earliest shard start (shards with 0 ignored);
+// - duration_ns: the wall-clock span from the earliest shard start to the
+//   latest shard end (start_unix_ms + duration), i.e. what the whole run took
+//   whether the shards ran side by side or one after another; when a start
+//   is unknown, the longest shard duration;
+// - kernel: the one kernel if all shards agree, else
+//   "mixed: K1 (shards 1, 3), K2 (shard 2)" in order of first appearance;
+// - command_line: one line per shard, "shard N: COMMAND LINE".
+// An empty `shards` gives an empty run.
+RunResult MergeRuns(const std::vector<ShardReport>& shards);
+
+// Makes the shard's relative pcap paths usable from here: a relative
+// CaseResult::pcap_path that does not exist as given, but whose file name
+// exists in "<directory of shard.path>/pcap/", is replaced by that path
+// (CI jobs download each shard's --out directory as a whole). Paths that
+// exist, absolute paths and pcaps found nowhere are left as they are.
+void RebasePcapPaths(ShardReport* shard);
+
+// LoadShard and RebasePcapPaths for each path, then MergeRuns: what
+// `faultline report merge` does. The first file that cannot be read or is no
+// report is the error (its message starts with the path).
+StatusOr<RunResult> MergeShardFiles(const std::vector<std::string>& paths);
+
+}  // namespace faultline

@@ -1,0 +1,157 @@
+#include "reports/merge.h"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "reports/json.h"
+#include "reports/test_results.h"
+
+namespace faultline {
+namespace {
+
+namespace fs = std::filesystem;
+
+class TempDir {
+ public:
+  TempDir() {
+    std::string tmpl = (fs::temp_directory_path() / "fl-merge-XXXXXX").string();
+    if (mkdtemp(tmpl.data()) != nullptr) path_ = tmpl;
+  }
+  ~TempDir() {
+    std::error_code ec;
+    if (!path_.empty()) fs::remove_all(path_, ec);
+  }
+  const fs::path& path() const { return path_; }
+
+ private:
+  fs::path path_;
+};
+
+void WriteText(const fs::path& p, const std::string& text) {
+  fs::create_directories(p.parent_path());
+  std::ofstream(p) << text;
+}
+
+// Two shards of the sample run: cases 0-1 and 2-3.
+std::vector<ShardReport> TwoShards() {
+  RunResult all = testing::SampleRun();
+  ShardReport a{"a/report.json", all}, b{"b/report.json", all};
+  a.run.cases.erase(a.run.cases.begin() + 2, a.run.cases.end());
+  b.run.cases.erase(b.run.cases.begin(), b.run.cases.begin() + 2);
+  a.run.command_line = "faultline run --shard 1/2 cases/";
+  b.run.command_line = "faultline run --shard 2/2 cases/";
+  a.run.start_unix_ms = 1'000'000;
+  a.run.duration_ns = 5'000'000'000;  // ends at 1,005,000 ms
+  b.run.start_unix_ms = 1'002'000;
+  b.run.duration_ns = 4'000'000'000;  // ends at 1,006,000 ms
+  return {a, b};
+}
+
+TEST(MergeRunsTest, ConcatenatesCasesInShardOrder) {
+  RunResult m = MergeRuns(TwoShards());
+  ASSERT_EQ(m.cases.size(), 4u);
+  RunResult all = testing::SampleRun();
+  for (size_t i = 0; i < 4; ++i) EXPECT_EQ(m.cases[i].FullName(), all.cases[i].FullName());
+  EXPECT_EQ(m.Count(Outcome::kPass), 1);
+  EXPECT_EQ(m.Count(Outcome::kFail), 1);
+  EXPECT_EQ(m.Count(Outcome::kError), 1);
+  EXPECT_EQ(m.Count(Outcome::kSkip), 1);
+  // Everything of a case survives, packets and states included.
+  RunResult one_merged, one_orig;
+  one_merged.cases = {m.cases[1]};
+  one_orig.cases = {all.cases[1]};
+  EXPECT_EQ(ReportJson(one_merged), ReportJson(one_orig));
+}
+
+TEST(MergeRunsTest, DurationIsTheWallClockSpan) {
+  RunResult m = MergeRuns(TwoShards());
+  EXPECT_EQ(m.start_unix_ms, 1'000'000);
+  EXPECT_EQ(m.duration_ns, 6'000'000'000);  // 1,000,000 ms .. 1,006,000 ms
+}
+
+TEST(MergeRunsTest, SequentialShardsSpanBoth) {
+  std::vector<ShardReport> s = TwoShards();
+  s[1].run.start_unix_ms = 1'010'000;
+  EXPECT_EQ(MergeRuns(s).duration_ns, 14'000'000'000);
+}
+
+TEST(MergeRunsTest, UnknownStartFallsBackToLongestShard) {
+  std::vector<ShardReport> s = TwoShards();
+  s[1].run.start_unix_ms = 0;
+  RunResult m = MergeRuns(s);
+  EXPECT_EQ(m.start_unix_ms, 1'000'000);
+  EXPECT_EQ(m.duration_ns, 5'000'000'000);
+}
+
+TEST(MergeRunsTest, SameKernelOnceMixedKernelsSaySo) {
+  std::vector<ShardReport> s = TwoShards();
+  EXPECT_EQ(MergeRuns(s).kernel, "6.1.0-test");
+  ShardReport c = s[0];
+  s[1].run.kernel = "6.6.0";
+  s.push_back(c);
+  EXPECT_EQ(MergeRuns(s).kernel, "mixed: 6.1.0-test (shards 1, 3), 6.6.0 (shard 2)");
+}
+
+TEST(MergeRunsTest, CommandLinesOnePerShard) {
+  EXPECT_EQ(MergeRuns(TwoShards()).command_line,
+            "shard 1: faultline run --shard 1/2 cases/\n"
+            "shard 2: faultline run --shard 2/2 cases/");
+}
+
+TEST(MergeRunsTest, NoShardsNoCases) {
+  RunResult m = MergeRuns({});
+  EXPECT_TRUE(m.cases.empty());
+  EXPECT_EQ(m.duration_ns, 0);
+  EXPECT_EQ(m.kernel, "");
+}
+
+TEST(LoadShardTest, ReadsWhatRunWrote) {
+  TempDir dir;
+  ASSERT_FALSE(dir.path().empty());
+  fs::path p = dir.path() / "report.json";
+  WriteText(p, ReportJson(testing::SampleRun()));
+  StatusOr<ShardReport> s = LoadShard(p.string());
+  ASSERT_TRUE(s.ok()) << s.status().ToString();
+  EXPECT_EQ(s->path, p.string());
+  EXPECT_EQ(ReportJson(s->run), ReportJson(testing::SampleRun()));
+}
+
+TEST(LoadShardTest, MissingFileAndBadJsonNameThePath) {
+  TempDir dir;
+  fs::path missing = dir.path() / "nope.json";
+  StatusOr<ShardReport> a = LoadShard(missing.string());
+  ASSERT_FALSE(a.ok());
+  EXPECT_EQ(a.status().code(), StatusCode::kSystem);
+  EXPECT_EQ(a.status().message(), missing.string() + ": cannot open for reading");
+
+  fs::path bad = dir.path() / "bad.json";
+  WriteText(bad, R"({"format": "faultline-report", "version": 1, "cases": [{"outcome": "maybe"}]})");
+  StatusOr<ShardReport> b = LoadShard(bad.string());
+  ASSERT_FALSE(b.ok());
+  EXPECT_EQ(b.status().code(), StatusCode::kInvalidInput);
+  EXPECT_EQ(b.status().message(), bad.string() +
+                                      ": report JSON: /cases/0/outcome: expected one of pass, "
+                                      "fail, error, skip");
+}
+
+TEST(RebasePcapPathsTest, FindsPcapsBesideTheShardReport) {
+  TempDir dir;
+  WriteText(dir.path() / "shard1" / "pcap" / "handshake-ipv4.pcap", "x");
+  ShardReport s{(dir.path() / "shard1" / "report.json").string(), testing::SampleRun()};
+  s.run.cases[0].pcap_path = "faultline-out/pcap/handshake-ipv4.pcap";  // as the shard wrote it
+  s.run.cases[1].pcap_path = "faultline-out/pcap/elsewhere.pcap";       // not downloaded
+  s.run.cases[2].pcap_path = "/abs/handshake-ipv4.pcap";                // absolute: kept
+  s.run.cases[3].pcap_path = "";                                        // none
+  RebasePcapPaths(&s);
+  EXPECT_EQ(s.run.cases[0].pcap_path,
+            (dir.path() / "shard1" / "pcap" / "handshake-ipv4.pcap").string());
+  EXPECT_EQ(s.run.cases[1].pcap_path, "faultline-out/pcap/elsewhere.pcap");
+  EXPECT_EQ(s.run.cases[2].pcap_path, "/abs/handshake-ipv4.pcap");
+  EXPECT_EQ(s.run.cases[3].pcap_path, "");
+}
+
+}  // namespace
+}  // namespace faultline

@@ -1,0 +1,202 @@
+// Observations end to end: socket states through sock_diag, accept queue,
+// tcp_info, counters, environment, requires and xfail. Needs root.
+#include <unistd.h>
+
+#include <string>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "harness/loader/case_loader.h"
+#include "harness/runner/case_runner.h"
+
+namespace faultline {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::StartsWith;
+
+class ObserveTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (geteuid() != 0) GTEST_SKIP() << "needs root to build network namespaces";
+    options_.faultline_bin = FAULTLINE_BIN;
+  }
+  CaseResult Run(const std::string& yaml, Family family = Family::kIPv4) {
+    StatusOr<Case> c = LoadCaseText(yaml, "t.yaml");
+    EXPECT_TRUE(c.ok()) << c.status().message();
+    if (!c.ok()) return {};
+    case_ = std::move(c).value();
+    return RunCaseVariant(case_, family, options_);
+  }
+  CaseRunOptions options_;
+  Case case_;
+};
+
+constexpr const char* kTimeWait = R"(name: tw
+steps:
+  - server: listen 8080
+  - client: {connect: "server:8080", as: c}
+  - server: {accept: ls, as: s}
+  - client: {state: c, is: ESTABLISHED}
+  - server: {state: client/c, is: ESTABLISHED}
+  - client: close c
+  - client: {state: c, is: [FIN_WAIT2, TIME_WAIT], within: 1s}
+  - server: {state: s, is: CLOSE_WAIT, within: 1s}
+  - server: close s
+  - client: {state: c, is: TIME_WAIT, within: 1s}
+  - server: {state: s, is: gone, within: 1s}
+)";
+
+TEST_F(ObserveTest, StatesOfAClosedConnectionOnBothFamilies) {
+  for (Family f : {Family::kIPv4, Family::kIPv6}) {
+    CaseResult r = Run(kTimeWait, f);
+    EXPECT_EQ(r.outcome, Outcome::kPass) << FamilyName(f) << ": " << r.message;
+    // State changes are recorded for the reports.
+    bool tw = false;
+    for (const StateEvent& e : r.states) tw |= e.host == "client" && e.state == "TIME_WAIT";
+    EXPECT_TRUE(tw);
+  }
+}
+
+TEST_F(ObserveTest, TimeoutReportsTheStatesSeen) {
+  CaseResult r = Run(R"(name: t
+steps:
+  - server: listen 8080
+  - client: {connect: "server:8080", as: c}
+  - server: {accept: ls, as: s}
+  - client: close c
+  - client: {state: c, is: TIME_WAIT, within: 300ms}
+)");
+  EXPECT_EQ(r.outcome, Outcome::kFail);
+  EXPECT_THAT(r.message, StartsWith("t.yaml:7:5: step 5 (client: state c is TIME_WAIT within "
+                                    "300ms): expected state TIME_WAIT within 300ms vs actual "
+                                    "FIN_WAIT2 (seen: "));
+  EXPECT_THAT(r.message, HasSubstr("after 30"));
+  ASSERT_EQ(r.steps.size(), 5u);
+  EXPECT_GE(r.steps[4].took_ns, 300'000'000);
+  EXPECT_LE(r.steps[4].took_ns, 600'000'000);
+}
+
+TEST_F(ObserveTest, QueueAndTcpInfoMismatchesSayExpectedVsActual) {
+  CaseResult r = Run(R"(name: t
+steps:
+  - server: {listen: 8080, backlog: 4}
+  - client: {connect: "server:8080", as: c}
+  - server: {queue: ls, expect: {queued: 1, backlog: 4}, within: 1s}
+  - client: {tcp_info: c, expect: {unacked: 0, retransmits: 0, rto: [200ms, 1s], recv_q: 0}}
+  - server: {queue: ls, expect: {queued: ">= 2"}}
+)");
+  EXPECT_EQ(r.outcome, Outcome::kFail);
+  EXPECT_EQ(r.message,
+            "t.yaml:7:5: step 5 (server: queue ls): expected queue queued >= 2 vs "
+            "actual queued 1");
+}
+
+TEST_F(ObserveTest, UnknownAddressIsAHarnessError) {
+  CaseResult r = Run(R"(name: t
+steps:
+  - client: {socket: tcp, as: c}
+  - client: {state: c, is: CLOSE}
+)");
+  EXPECT_EQ(r.outcome, Outcome::kError);
+  EXPECT_THAT(r.message, HasSubstr("no address is known for socket 'c' on host 'client'"));
+}
+
+TEST_F(ObserveTest, CountersDeltasAndEnvironment) {
+  CaseResult r = Run(R"(name: t
+hosts:
+  client:
+  server: {sysctl: {net.ipv4.tcp_fin_timeout: 7}}
+counters:
+  server: {PassiveOpens: 1, Tcp.ActiveOpens: 0}
+  client: {ActiveOpens: "== 1", ListenOverflows: 0}
+steps:
+  - server: listen 8080
+  - client: {connect: "server:8080", as: c}
+  - server: {accept: ls, as: s}
+)");
+  EXPECT_EQ(r.outcome, Outcome::kPass) << r.message;
+  int checked = 0;
+  for (const CounterDelta& d : r.counters) checked += d.checked ? 1 : 0;
+  EXPECT_EQ(checked, 4);
+  EXPECT_FALSE(r.environment.kernel.empty());
+  EXPECT_FALSE(r.environment.congestion_available.empty());
+  ASSERT_EQ(r.environment.hosts.size(), 2u);
+  const auto& sys = r.environment.hosts[1].sysctls;
+  ASSERT_FALSE(sys.empty());
+  EXPECT_EQ(sys.front(), (std::pair<std::string, std::string>{"net.ipv4.tcp_fin_timeout", "7"}));
+
+  r = Run(R"(name: t
+counters:
+  server: {ListenOverflow: 0}
+steps:
+  - server: listen 8080
+)");
+  EXPECT_EQ(r.outcome, Outcome::kError);
+  EXPECT_EQ(r.message,
+            "t.yaml:3:12: counters: host 'server': no counter 'ListenOverflow' in "
+            "/proc/net/netstat, snmp or snmp6 on this kernel (did you mean "
+            "'ListenOverflows'?)");
+  r = Run(R"(name: t
+counters:
+  server: {PassiveOpens: ">= 1"}
+steps:
+  - server: listen 8080
+)");
+  EXPECT_EQ(r.outcome, Outcome::kFail);
+  EXPECT_EQ(r.message,
+            "t.yaml:3:12: counters: server PassiveOpens: expected delta >= 1 vs "
+            "actual 0 (Tcp.PassiveOpens)");
+}
+
+TEST_F(ObserveTest, RequiresSkipsWithTheReason) {
+  CaseResult r = Run(R"(name: t
+requires: {kernel: "99.1", reason: "a feature of the future"}
+steps:
+  - server: listen 8080
+)");
+  EXPECT_EQ(r.outcome, Outcome::kSkip);
+  EXPECT_THAT(r.message, StartsWith("t.yaml:2:11: requires kernel >= 99.1 (running "));
+  EXPECT_THAT(r.message, HasSubstr("): a feature of the future"));
+  r = Run(R"(name: t
+requires: {sysctl: [net.ipv4.tcp_no_such_thing], congestion: [reno]}
+steps:
+  - server: listen 8080
+)");
+  EXPECT_EQ(r.outcome, Outcome::kSkip);
+  EXPECT_THAT(r.message, HasSubstr("requires sysctl net.ipv4.tcp_no_such_thing (missing on"));
+  r = Run(R"(name: t
+requires: {kernel: "3.0", sysctl: [net.ipv4.tcp_syn_retries]}
+steps:
+  - server: listen 8080
+)");
+  EXPECT_EQ(r.outcome, Outcome::kPass) << r.message;
+}
+
+TEST_F(ObserveTest, ExpectedFailure) {
+  CaseResult r = Run(R"(name: t
+xfail: {reason: "known kernel bug"}
+steps:
+  - server: listen 8080
+  - client: {connect: "server:8081", as: c}
+)");
+  EXPECT_EQ(r.outcome, Outcome::kSkip);
+  EXPECT_THAT(r.message, StartsWith("expected failure: known kernel bug (failed: t.yaml:5:5: "));
+  r = Run(R"(name: t
+xfail: {reason: "known kernel bug"}
+steps:
+  - server: listen 8080
+)");
+  EXPECT_EQ(r.outcome, Outcome::kFail);
+  EXPECT_EQ(r.message, "t.yaml:2:8: passed but was expected to fail: known kernel bug");
+  r = Run(R"(name: t
+xfail: {kernel_below: "3.0", reason: "fixed long ago"}
+steps:
+  - server: listen 8080
+)");
+  EXPECT_EQ(r.outcome, Outcome::kPass) << r.message;
+}
+
+}  // namespace
+}  // namespace faultline
