@@ -94,14 +94,13 @@ class BrowserTest : public ::testing::Test {
     static int n = 0;
     fs::path profile = dir_ / ("profile-" + std::to_string(++n));
     fs::path out = dir_ / ("out-" + std::to_string(n)), err = dir_ / ("err-" + std::to_string(n));
-    std::string cmd = "timeout -k 5 90 '" + chromium_ +
-                      "' --headless --no-sandbox --disable-gpu --disable-quic --no-first-run "
-                      "--disable-background-networking --disable-component-update "
-                      "--disable-sync --user-data-dir='" +
-                      profile.string() +
-                      "' --enable-logging=stderr --v=0 --virtual-time-budget=5000 " + mode +
-                      " 'file://" + page.string() + "' > '" + out.string() + "' 2> '" +
-                      err.string() + "'";
+    std::string cmd =
+        "timeout -k 5 90 '" + chromium_ +
+        "' --headless --no-sandbox --disable-gpu --disable-quic --no-first-run "
+        "--disable-background-networking --disable-component-update "
+        "--disable-sync --user-data-dir='" +
+        profile.string() + "' --enable-logging=stderr --v=0 --virtual-time-budget=5000 " + mode +
+        " 'file://" + page.string() + "' > '" + out.string() + "' 2> '" + err.string() + "'";
     BrowserRun r;
     int rc = std::system(cmd.c_str());
     r.status = WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
@@ -146,7 +145,8 @@ RunResult ReportRun() {
   c.steps[1].failure = "expected took [900ms, 1.1s] vs actual took 1.21s";
   c.steps[1].start_offset_ns = 2'000'000;
   c.steps[1].took_ns = 1'210'000'000;
-  for (int i = 2; i < 6; ++i) c.steps[static_cast<size_t>(i)].start_offset_ns = 1'215'000'000 + i * 3'000'000;
+  for (int i = 2; i < 6; ++i)
+    c.steps[static_cast<size_t>(i)].start_offset_ns = 1'215'000'000 + i * 3'000'000;
   c.steps[4].data = "hello";
   const int64_t t = 1'000'000'000;
   auto pk = [&](uint64_t n, int64_t at, const char* from, const char* to, const char* flags,

@@ -341,8 +341,8 @@ void StepTable(const CaseResult& c, std::string* out) {
         "<tr{}><td title=\"{}\">{}</td><td class=\"mono\">{}</td><td>{}</td><td class=\"mono\">{}"
         "</td><td>{}</td><td>{}</td><td>{}</td></tr>\n",
         cls, H(s.loc.ToString()), s.step_index, s.ran ? "+" + H(Ms(s.start_offset_ns)) : "",
-        H(s.host), H(s.description),
-        s.expected.empty() ? "success" : H(s.expected), actual, s.ran ? H(Ms(s.took_ns)) : "");
+        H(s.host), H(s.description), s.expected.empty() ? "success" : H(s.expected), actual,
+        s.ran ? H(Ms(s.took_ns)) : "");
   }
   *out += "</tbody></table>\n";
 }
@@ -428,12 +428,14 @@ std::string PageHtml(const RunResult& r, const std::vector<std::string>& pcap_hr
   out += "<button id=\"collapse\" type=\"button\">collapse all</button>";
   out += "<span id=\"shown\" class=\"muted\"></span></div>\n";
   out +=
-      "<p class=\"legend muted\"><span>ladder: time since the case start runs down, one row per event</span>"
+      "<p class=\"legend muted\"><span>ladder: time since the case start runs down, one row per "
+      "event</span>"
       "<span style=\"color:#cf222e\">&#x2715; dropped</span>"
       "<span style=\"color:#0969da\">&#x2503; held/delayed on the wire</span>"
       "<span style=\"color:#8250df\">- - copy / duplicate</span>"
       "<span style=\"color:#bc4c00\">&#x21c5; reordered</span>"
-      "<span>&#x25cf; step &middot; pill: socket state</span><span>hover an arrow for details</span></p>\n";
+      "<span>&#x25cf; step &middot; pill: socket state</span><span>hover an arrow for "
+      "details</span></p>\n";
 
   // Cases.
   for (size_t i = 0; i < r.cases.size(); ++i) {

@@ -197,7 +197,7 @@ TEST(HtmlReportTest, BigRunSharesThePageBudgetFailingCasesFirst) {
   EXPECT_EQ(LadderData(html, 0).find("[1000,"), std::string::npos);
   EXPECT_NE(LadderData(html, 0).find("[1753,"), std::string::npos);
   // Bounded size: ~100 bytes per embedded packet at most.
-  EXPECT_LT(html.size(), kHtmlPacketBudget * 100u) << html.size();
+  EXPECT_LT(html.size(), kHtmlPacketBudget * 100u) << html.size();  // < 25 MB
 }
 
 TEST(HtmlReportTest, SmallRunsAreNeverCapped) {

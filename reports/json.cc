@@ -69,15 +69,14 @@ json StateJson(const StateEvent& e) {
 json PacketCheckJson(const PacketCheckRecord& k) {
   json dump = json::array();
   for (const std::string& line : k.dump) dump.push_back(T(line));
-  return json{{"index", k.index},         {"loc", Loc(k.loc)}, {"description", T(k.description)},
-              {"ok", k.ok},               {"failure", T(k.failure)},
-              {"dump", std::move(dump)}};
+  return json{{"index", k.index}, {"loc", Loc(k.loc)},       {"description", T(k.description)},
+              {"ok", k.ok},       {"failure", T(k.failure)}, {"dump", std::move(dump)}};
 }
 
 // Counter deltas and the environment (harness/model/observe_result.h).
 json CounterJson(const CounterDelta& d) {
-  return json{{"host", T(d.host)},        {"name", T(d.name)},         {"delta", d.delta},
-              {"checked", d.checked},     {"expected", T(d.expected)}, {"ok", d.ok}};
+  return json{{"host", T(d.host)},    {"name", T(d.name)},         {"delta", d.delta},
+              {"checked", d.checked}, {"expected", T(d.expected)}, {"ok", d.ok}};
 }
 
 json EnvironmentJson(const Environment& e) {

@@ -105,7 +105,8 @@ void AddCase(pugi::xml_node suite, const CaseResult& c) {
   if (!c.pcap_path.empty()) out += "pcap: " + c.pcap_path + "\n";
   if (!c.faults.empty()) {
     out += "faults:\n";
-    for (size_t i = 0; i < c.faults.size(); ++i) out += fmt::format("  {}: {}\n", i + 1, c.faults[i]);
+    for (size_t i = 0; i < c.faults.size(); ++i)
+      out += fmt::format("  {}: {}\n", i + 1, c.faults[i]);
   }
   out += "\nsteps:\n" + steps;
   if (!checks.empty()) out += "\npacket expectations:\n" + checks;

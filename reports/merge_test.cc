@@ -128,7 +128,8 @@ TEST(LoadShardTest, MissingFileAndBadJsonNameThePath) {
   EXPECT_EQ(a.status().message(), missing.string() + ": cannot open for reading");
 
   fs::path bad = dir.path() / "bad.json";
-  WriteText(bad, R"({"format": "faultline-report", "version": 1, "cases": [{"outcome": "maybe"}]})");
+  WriteText(bad,
+            R"({"format": "faultline-report", "version": 1, "cases": [{"outcome": "maybe"}]})");
   StatusOr<ShardReport> b = LoadShard(bad.string());
   ASSERT_FALSE(b.ok());
   EXPECT_EQ(b.status().code(), StatusCode::kInvalidInput);

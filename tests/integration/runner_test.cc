@@ -9,6 +9,7 @@
 
 #include "harness/loader/case_loader.h"
 #include "harness/runner/case_runner.h"
+#include "tests/integration/case_fixture.h"
 #include "harness/runner/runner.h"
 
 namespace faultline {
@@ -17,24 +18,7 @@ namespace {
 using ::testing::HasSubstr;
 using ::testing::StartsWith;
 
-class RunnerTest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    if (geteuid() != 0) GTEST_SKIP() << "needs root to build network namespaces";
-    options_.faultline_bin = FAULTLINE_BIN;
-  }
-
-  CaseResult Run(const std::string& yaml, Family family = Family::kIPv4) {
-    StatusOr<Case> c = LoadCaseText(yaml, "t.yaml");
-    EXPECT_TRUE(c.ok()) << c.status().message();
-    if (!c.ok()) return {};
-    case_ = std::move(c).value();
-    return RunCaseVariant(case_, family, options_);
-  }
-
-  CaseRunOptions options_;
-  Case case_;
-};
+using RunnerTest = CaseFixture;
 
 constexpr const char* kEcho = R"(name: echo
 steps:
