@@ -34,9 +34,17 @@ namespace {
 
 namespace fs = std::filesystem;
 
+// The contents of a /proc file, or "" when it cannot be read: processes of
+// other tests come and go while /proc is scanned.
 std::string ReadFile(const fs::path& p) {
-  std::ifstream in(p);
-  return std::string(std::istreambuf_iterator<char>(in), {});
+  std::string out;
+  int fd = open(p.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return out;
+  char buf[4096];
+  ssize_t n;
+  while ((n = read(fd, buf, sizeof buf)) > 0) out.append(buf, static_cast<size_t>(n));
+  close(fd);
+  return out;
 }
 
 // Output of a shell command (host-namespace inspection tools).
@@ -69,7 +77,8 @@ HostState ReadHostState() {
 // Peers the runner started: its children running `__peer`.
 std::vector<pid_t> PeersOf(pid_t runner) {
   std::vector<pid_t> out;
-  for (const auto& e : fs::directory_iterator("/proc")) {
+  std::error_code dir_ec;
+  for (const auto& e : fs::directory_iterator("/proc", dir_ec)) {
     const std::string name = e.path().filename();
     if (name.find_first_not_of("0123456789") != std::string::npos) continue;
     std::string stat = ReadFile(e.path() / "stat");
@@ -97,7 +106,8 @@ std::set<ino_t> NetnsOf(const std::vector<pid_t>& pids) {
 // Every network namespace any process on the machine is in.
 std::set<ino_t> AllNetns() {
   std::vector<pid_t> pids;
-  for (const auto& e : fs::directory_iterator("/proc")) {
+  std::error_code dir_ec;
+  for (const auto& e : fs::directory_iterator("/proc", dir_ec)) {
     const std::string name = e.path().filename();
     if (name.find_first_not_of("0123456789") == std::string::npos) pids.push_back(std::stoi(name));
   }

@@ -212,6 +212,14 @@ std::string Dump(const std::vector<PacketRecord>& log) {
   return s;
 }
 
+// A match on TCP segments of one class sent by `from`.
+FaultMatch TcpFrom(const std::string& from, TcpClass c) {
+  FaultMatch m;
+  m.from = from;
+  m.tcp = {c};
+  return m;
+}
+
 class WireTest : public ::testing::TestWithParam<Family> {
  protected:
   void SetUp() override {
@@ -291,9 +299,7 @@ TEST_P(WireTest, UdpPassesAndIsLogged) {
 }
 
 TEST_P(WireTest, FirstSynDroppedDelaysConnectByTheInitialRto) {
-  FaultMatch m;
-  m.from = "client";
-  m.tcp = {TcpClass::kSyn};
+  FaultMatch m = TcpFrom("client", TcpClass::kSyn);
   m.nth = 1;
   Start({MakeFault(m, Act(ActionKind::kDrop))});
   UniqueFd ls = lab_.Listen(family());
@@ -312,9 +318,7 @@ TEST_P(WireTest, FirstSynDroppedDelaysConnectByTheInitialRto) {
 }
 
 TEST_P(WireTest, DelayedServerAcksShowInTiming) {
-  FaultMatch m;
-  m.from = "server";
-  m.tcp = {TcpClass::kAck};
+  FaultMatch m = TcpFrom("server", TcpClass::kAck);
   Start({MakeFault(m, Delay(milliseconds(200)))});
   UniqueFd ls = lab_.Listen(family());
   int64_t took;
@@ -355,9 +359,7 @@ TEST_P(WireTest, DelayedServerAcksShowInTiming) {
 }
 
 TEST_P(WireTest, DuplicateGivesNoDuplicateBytesAndLogsTheCopy) {
-  FaultMatch m;
-  m.from = "client";
-  m.tcp = {TcpClass::kData};
+  FaultMatch m = TcpFrom("client", TcpClass::kData);
   m.nth = 1;
   Start({MakeFault(m, Duplicate(2))});
   UniqueFd ls = lab_.Listen(family());
@@ -400,9 +402,7 @@ std::vector<PacketRecord> SendThree(WireLab& lab, Family f, std::string* got) {
 }
 
 TEST_P(WireTest, ReorderReleasesInOrderAndBytesStillArriveInOrder) {
-  FaultMatch m;
-  m.from = "client";
-  m.tcp = {TcpClass::kData};
+  FaultMatch m = TcpFrom("client", TcpClass::kData);
   m.first = 3;
   Start({MakeFault(m, Reorder(3, {3, 1, 2}))});
   std::string got;
@@ -420,9 +420,7 @@ TEST_P(WireTest, ReorderReleasesInOrderAndBytesStillArriveInOrder) {
 }
 
 TEST_P(WireTest, SwapReleasesAfterTheNextPacket) {
-  FaultMatch m;
-  m.from = "client";
-  m.tcp = {TcpClass::kData};
+  FaultMatch m = TcpFrom("client", TcpClass::kData);
   m.nth = 1;
   Start({MakeFault(m, Act(ActionKind::kSwap))});
   std::string got;
@@ -437,9 +435,7 @@ TEST_P(WireTest, SwapReleasesAfterTheNextPacket) {
 }
 
 TEST_P(WireTest, HoldUntilStepReleasesOnSignal) {
-  FaultMatch m;
-  m.from = "client";
-  m.tcp = {TcpClass::kData};
+  FaultMatch m = TcpFrom("client", TcpClass::kData);
   Start({MakeFault(m, HoldUntil("go"))});
   UniqueFd ls = lab_.Listen(family());
   int64_t took;
@@ -463,9 +459,7 @@ TEST_P(WireTest, HoldUntilStepReleasesOnSignal) {
 }
 
 TEST_P(WireTest, StopGivesAVerdictToEverythingHeld) {
-  FaultMatch m;
-  m.from = "client";
-  m.tcp = {TcpClass::kData};
+  FaultMatch m = TcpFrom("client", TcpClass::kData);
   FaultAction act = Act(ActionKind::kHold);
   act.hold_for = std::chrono::seconds(30);
   Start({MakeFault(m, act)});
@@ -495,9 +489,7 @@ TEST_P(WireTest, StopGivesAVerdictToEverythingHeld) {
 }
 
 TEST_P(WireTest, CorruptedSegmentIsDiscardedByTheReceiverAndRetransmitted) {
-  FaultMatch m;
-  m.from = "client";
-  m.tcp = {TcpClass::kData};
+  FaultMatch m = TcpFrom("client", TcpClass::kData);
   m.nth = 1;
   Start({MakeFault(m, Act(ActionKind::kCorrupt))});
   UniqueFd ls = lab_.Listen(family());
@@ -521,9 +513,7 @@ TEST_P(WireTest, CorruptedSegmentIsDiscardedByTheReceiverAndRetransmitted) {
 }
 
 TEST_P(WireTest, InjectedRstResetsTheClient) {
-  FaultMatch m;
-  m.from = "server";
-  m.tcp = {TcpClass::kData};
+  FaultMatch m = TcpFrom("server", TcpClass::kData);
   FaultAction act = Act(ActionKind::kInjectRst);
   act.toward = "client";
   Start({MakeFault(m, act)});
@@ -592,9 +582,7 @@ TEST(WireParallel, SixteenWiresAtOnce) {
       WireLab lab;
       Status st = lab.Build();
       if (!st.ok()) return "lab: " + st.ToString();
-      FaultMatch m;
-      m.from = "client";
-      m.tcp = {TcpClass::kData};
+      FaultMatch m = TcpFrom("client", TcpClass::kData);
       m.nth = 1;
       st = lab.StartWire({MakeFault(m, Duplicate(1))});
       if (!st.ok()) return "wire: " + st.ToString();
