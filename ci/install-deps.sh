@@ -14,6 +14,8 @@ packages=(
   iptables iproute2
   # schema validation of the JUnit output in tests
   libxml2-utils
+  # real programs of the case library's cases/apps/ and their tests
+  python3 curl socat bash
   # the HTML report's browser test (headless) and docs/report.png
   chromium
   # libFuzzer targets (ci/fuzz.sh)

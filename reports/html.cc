@@ -189,6 +189,7 @@ table.steps th{background:#f6f8fa}
 table.steps tr.bad td{background:#ffebe9}
 table.steps tr.notrun td{color:var(--muted)}
 .data{white-space:pre-wrap;word-break:break-all;color:var(--muted)}
+.proc pre.out{white-space:pre-wrap;word-break:break-all;max-height:20em;overflow:auto;background:#f6f8fa;border:1px solid var(--line);padding:4px 8px;margin:2px 0}
 .muted{color:var(--muted)}
 .ladder{overflow:auto;max-height:80vh;border:1px solid var(--line);border-radius:6px;margin-top:6px}
 .ladder svg text{font:11px ui-monospace,Menlo,Consolas,monospace}
@@ -336,6 +337,22 @@ void StepTable(const CaseResult& c, std::string* out) {
       if (!s.data.empty())
         actual += "<div class=\"data mono\">data " + H(QuotedBytes(s.data)) + "</div>";
       if (!s.ok && !s.failure.empty()) actual += "<div><b>" + H(s.failure) + "</b></div>";
+      if (s.IsCommand()) {
+        std::string argv;
+        for (const std::string& a : s.argv) argv += (argv.empty() ? "" : " ") + QuotedBytes(a);
+        actual += "<details class=\"proc\"><summary>command";
+        if (!s.command_end.empty()) actual += ": " + H(s.command_end);
+        actual += "</summary><div class=\"mono\">" + H(argv) + "</div>";
+        auto stream = [&actual](const char* name, const std::string& text, int64_t total) {
+          if (total == 0) return;
+          actual += fmt::format(
+              "<div>{} ({} bytes{})</div><pre class=\"out\">{}</pre>", name, total,
+              total > static_cast<int64_t>(text.size()) ? ", the first kept" : "", H(text));
+        };
+        stream("stdout", s.stdout_text, s.stdout_bytes);
+        stream("stderr", s.stderr_text, s.stderr_bytes);
+        actual += "</details>";
+      }
     }
     *out += fmt::format(
         "<tr{}><td title=\"{}\">{}</td><td class=\"mono\">{}</td><td>{}</td><td class=\"mono\">{}"

@@ -36,6 +36,13 @@ json StepJson(const StepRecord& s) {
   j["actual"] = T(s.actual);
   j["ok"] = s.ok;
   j["failure"] = T(s.failure);
+  if (s.IsCommand()) {
+    json argv = json::array();
+    for (const std::string& a : s.argv) argv.push_back(T(a));
+    j["command"] = json{{"argv", std::move(argv)},        {"end", T(s.command_end)},
+                        {"stdout", T(s.stdout_text)},     {"stderr", T(s.stderr_text)},
+                        {"stdout_bytes", s.stdout_bytes}, {"stderr_bytes", s.stderr_bytes}};
+  }
   return j;
 }
 
@@ -317,6 +324,15 @@ StepRecord ReadStep(const json& j, const std::string& ptr, Status* st) {
   r.Get("actual", &s.actual);
   r.Get("ok", &s.ok);
   r.Get("failure", &s.failure);
+  if (j.is_object() && j.contains("command")) {
+    Reader c(j["command"], ptr + "/command", st);
+    c.GetStrings("argv", &s.argv);
+    c.Get("end", &s.command_end);
+    c.Get("stdout", &s.stdout_text);
+    c.Get("stderr", &s.stderr_text);
+    c.Get("stdout_bytes", &s.stdout_bytes);
+    c.Get("stderr_bytes", &s.stderr_bytes);
+  }
   return s;
 }
 

@@ -50,6 +50,26 @@ std::string StepLogText(const CaseResult& c) {
     if (!s.finished) out += " | did not finish";
     out += s.ok ? " | ok" : " | FAIL: " + s.failure;
     out += "\n";
+    if (s.IsCommand()) {
+      out += "  argv:";
+      for (const std::string& a : s.argv) out += " " + QuotedBytes(a);
+      out += "\n";
+      if (!s.command_end.empty()) out += "  ended: " + s.command_end + "\n";
+      auto stream = [&out](const char* name, const std::string& text, int64_t total) {
+        if (total == 0) return;
+        out += fmt::format("  {} ({} bytes{}):\n", name, total,
+                           total > static_cast<int64_t>(text.size()) ? ", the first kept" : "");
+        size_t start = 0;
+        while (start < text.size()) {
+          size_t nl = text.find('\n', start);
+          if (nl == std::string::npos) nl = text.size();
+          out += "    | " + text.substr(start, nl - start) + "\n";
+          start = nl + 1;
+        }
+      };
+      stream("stdout", s.stdout_text, s.stdout_bytes);
+      stream("stderr", s.stderr_text, s.stderr_bytes);
+    }
   }
   return out;
 }

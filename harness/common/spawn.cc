@@ -29,7 +29,7 @@ int ChildMain(void* p) {
 
 }  // namespace
 
-pid_t SpawnChildRaw(void (*fn)(void*), void* arg) {
+pid_t SpawnChildRaw(void (*fn)(void*), void* arg, int clone_flags) {
   void* stack = mmap(nullptr, kChildStack, PROT_READ | PROT_WRITE,
                      MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
   if (stack == MAP_FAILED) return -1;
@@ -39,7 +39,7 @@ pid_t SpawnChildRaw(void (*fn)(void*), void* arg) {
   pthread_sigmask(SIG_SETMASK, &all, &t.mask);
   // The stack grows down on every architecture Linux runs faultline on.
   const pid_t pid = clone(ChildMain, static_cast<char*>(stack) + kChildStack,
-                          CLONE_VM | CLONE_VFORK | SIGCHLD, &t);
+                          CLONE_VM | CLONE_VFORK | SIGCHLD | clone_flags, &t);
   const int err = errno;
   pthread_sigmask(SIG_SETMASK, &t.mask, nullptr);
   // CLONE_VFORK: the child has exec'd or exited; its stack is free again.

@@ -28,12 +28,15 @@ namespace faultline {
 
 // Returns the child's pid, or -1 with errno set (clone or stack allocation
 // failed). The child's exit is reported by SIGCHLD / waitpid as for fork().
-pid_t SpawnChildRaw(void (*fn)(void*), void* arg);
+// `clone_flags` are added to clone's (e.g. CLONE_NEWPID: the child is the
+// first process of a new PID namespace, whose other processes the kernel
+// kills when it dies).
+pid_t SpawnChildRaw(void (*fn)(void*), void* arg, int clone_flags = 0);
 
 // `fn` is any callable `void()`; see the contract above.
 template <typename F>
-pid_t SpawnChild(F& fn) {
-  return SpawnChildRaw([](void* p) { (*static_cast<F*>(p))(); }, &fn);
+pid_t SpawnChild(F& fn, int clone_flags = 0) {
+  return SpawnChildRaw([](void* p) { (*static_cast<F*>(p))(); }, &fn, clone_flags);
 }
 
 }  // namespace faultline

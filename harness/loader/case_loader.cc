@@ -16,8 +16,8 @@
 #include "harness/loader/did_you_mean.h"
 #include "harness/loader/endpoint_parse.h"
 #include "harness/loader/matrix_parser.h"
-#include "harness/loader/offloads_check.h"
 #include "harness/loader/observe_parser.h"
+#include "harness/loader/offloads_check.h"
 #include "harness/loader/packets_parser.h"
 #include "harness/loader/yaml_value.h"
 
@@ -31,9 +31,9 @@ constexpr size_t kMaxFileBytes = 4 * 1024 * 1024;
 // lab's kLabMaxHosts; the loader does not depend on the lab module).
 constexpr size_t kMaxHosts = 250;
 
-const std::vector<std::string> kTopKeys = {"name", "description", "tags",   "family", "timeout",
-                                           "seed", "hosts",       "faults", "steps",  "matrix",
-                                           "packets", "counters", "requires", "xfail"};
+const std::vector<std::string> kTopKeys = {
+    "name",   "description", "tags",   "family",  "timeout",  "seed",     "hosts",
+    "faults", "steps",       "matrix", "packets", "counters", "requires", "xfail"};
 
 bool IsTag(const std::string& t) {
   return !t.empty() && std::all_of(t.begin(), t.end(), [](char c) {

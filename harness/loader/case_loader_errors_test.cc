@@ -141,7 +141,7 @@ const BadCase kBadCases[] = {
     {"no_op", "name: a\nsteps:\n  - client: {as: c}\n",
      "a.yaml:3:13: step 1: missing operation (one of socket, bind, listen, accept, connect, send, "
      "write, recv, read, sendto, recvfrom, shutdown, close, dup, setsockopt, getsockopt, nonblock, "
-     "poll, sleep, sendfile)"},
+     "poll, sleep, sendfile, run, stop)"},
     {"bad_shorthand", "name: a\nsteps:\n  - client: close\n",
      "a.yaml:3:13: step 1: a step written as a string must be \"OP ARG\" or \"OP ARG as NAME\", "
      "not 'close'"},

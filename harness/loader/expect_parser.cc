@@ -1,17 +1,83 @@
 // expect: of a step (see docs/cases.md, "Expectations").
+#include <string.h>
+
 #include <algorithm>
+#include <regex>
 
 #include <fmt/format.h>
 
 #include "harness/common/errno_names.h"
 #include "harness/loader/case_parts.h"
 #include "harness/loader/did_you_mean.h"
+#include "harness/loader/observe_parser.h"
 
 namespace faultline {
 namespace {
 
-const std::vector<std::string> kExpectKeys = {"ret",  "errno", "bytes",  "data",
-                                              "took", "value", "revents"};
+const std::vector<std::string> kExpectKeys = {"ret",    "errno",  "bytes",   "data",
+                                              "took",   "value",  "revents", "exit",
+                                              "signal", "stdout", "stderr"};
+// What a command step (run, stop) can expect.
+const std::vector<std::string> kCommandExpectKeys = {"exit", "signal", "stdout", "stderr", "took"};
+
+bool IsCommandOp(Op op) { return op == Op::kRun || op == Op::kStop; }
+
+// "SIGTERM", ... for every signal glibc names.
+const std::vector<std::string>& SignalNames() {
+  static const std::vector<std::string> names = [] {
+    std::vector<std::string> v;
+    for (int sig = 1; sig < 32; ++sig) {
+      if (const char* abbrev = sigabbrev_np(sig)) v.push_back(std::string("SIG") + abbrev);
+    }
+    return v;
+  }();
+  return names;
+}
+
+std::optional<int> SignalFromName(const std::string& name) {
+  for (int sig = 1; sig < 32; ++sig) {
+    const char* abbrev = sigabbrev_np(sig);
+    if (abbrev != nullptr && name == std::string("SIG") + abbrev) return sig;
+  }
+  return std::nullopt;
+}
+
+// stdout: TEXT | {equals: TEXT} | {contains: TEXT} | {matches: REGEX}
+StatusOr<TextExpect> ReadTextExpect(const Val& v, const std::string& what, const Scope& s) {
+  TextExpect t;
+  if (v.node.IsScalar()) {
+    t.text = v.node.Scalar();
+    return t;
+  }
+  if (!v.node.IsMap()) {
+    return s.Fail(v.loc, fmt::format("'{}' must be a string or a map {{contains: TEXT}} / "
+                                     "{{matches: REGEX}} / {{equals: TEXT}}, not {}",
+                                     what, Describe(v.node)));
+  }
+  StatusOr<std::vector<Entry>> m = ReadMap(v, what, s);
+  if (!m.ok()) return m.status();
+  FL_RETURN_IF_ERROR(CheckKeys(*m, {"equals", "contains", "matches"}, " in " + what, s));
+  if (m->size() != 1) {
+    return s.Fail(v.loc,
+                  fmt::format("'{}' takes exactly one of equals, contains or matches", what));
+  }
+  const Entry& e = m->front();
+  StatusOr<std::string> text = ReadString(e.val, e.key, s);
+  if (!text.ok()) return text.status();
+  t.text = *text;
+  t.kind = e.key == "equals"     ? TextExpect::Kind::kEquals
+           : e.key == "contains" ? TextExpect::Kind::kContains
+                                 : TextExpect::Kind::kMatches;
+  if (t.kind == TextExpect::Kind::kMatches) {
+    try {
+      std::regex re(t.text, std::regex::ECMAScript | std::regex::multiline);
+    } catch (const std::regex_error& err) {
+      return s.Fail(e.val.loc,
+                    fmt::format("'matches' is not a valid regular expression: {}", err.what()));
+    }
+  }
+  return t;
+}
 const std::vector<std::string> kRevents = {"in", "out", "pri", "err", "hup", "nval", "rdhup"};
 
 const std::vector<std::string>& ErrnoNames() {
@@ -116,7 +182,37 @@ StatusOr<Expect> ParseExpect(const Val& v, Op op, const Scope& s) {
   const Entry* errno_entry = nullptr;
   for (const Entry& e : *m) {
     const Val& val = e.val;
-    if (e.key == "ret") {
+    const bool command_key = std::find(kCommandExpectKeys.begin(), kCommandExpectKeys.end(),
+                                       e.key) != kCommandExpectKeys.end();
+    if (IsCommandOp(op) && !command_key) {
+      return s.Fail(e.key_loc, fmt::format("'{}' in expect does not apply to '{}' (a command "
+                                           "has exit, signal, stdout, stderr and took)",
+                                           e.key, OpName(op)));
+    }
+    if (!IsCommandOp(op) && command_key && e.key != "took") {
+      return s.Fail(e.key_loc, fmt::format("'{}' in expect does not apply to '{}' (only to run "
+                                           "and stop)",
+                                           e.key, OpName(op)));
+    }
+    if (e.key == "exit") {
+      StatusOr<ValueExpect> x_exit = ReadValueExpect(val, "exit", s);
+      if (!x_exit.ok()) return x_exit.status();
+      x.exit = *x_exit;
+    } else if (e.key == "signal") {
+      StatusOr<std::string> name = ReadString(val, "signal", s);
+      if (!name.ok()) return name.status();
+      std::optional<int> sig = SignalFromName(*name);
+      if (!sig) {
+        std::string hint = DidYouMean(*name, SignalNames());
+        if (hint.empty()) hint = " (a name such as SIGTERM or SIGKILL)";
+        return s.Fail(val.loc, fmt::format("unknown signal {}{}", Describe(val.node), hint));
+      }
+      x.signal = *sig;
+    } else if (e.key == "stdout" || e.key == "stderr") {
+      StatusOr<TextExpect> t = ReadTextExpect(val, e.key, s);
+      if (!t.ok()) return t.status();
+      (e.key == "stdout" ? x.out : x.err) = *t;
+    } else if (e.key == "ret") {
       if (val.node.IsScalar() && !IsQuoted(val.node) && val.node.Scalar() == "ok") {
         x.ret_kind = Expect::RetKind::kOk;
       } else if (val.node.IsScalar() && !IsQuoted(val.node) && val.node.Scalar() == "error") {
@@ -214,6 +310,11 @@ StatusOr<Expect> ParseExpect(const Val& v, Op op, const Scope& s) {
       }
       x.has_revents = true;
     }
+  }
+  if (x.exit && x.signal) {
+    return s.Fail(v.loc,
+                  "'exit' and 'signal' cannot both hold: a command either exits or is "
+                  "killed by a signal");
   }
   if (errno_entry != nullptr) {
     if (x.ret_kind == Expect::RetKind::kOk) {

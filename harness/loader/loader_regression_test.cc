@@ -41,7 +41,8 @@ TEST(LoaderRegressionTest, MalformedInputThatHungLoadAll) {
 }
 
 TEST(LoaderRegressionTest, SecondDocumentIsStillFound) {
-  StatusOr<Case> c = LoadCaseText("name: a\nsteps:\n  - server: listen 80\n---\nname: b\n", "two.yaml");
+  StatusOr<Case> c =
+      LoadCaseText("name: a\nsteps:\n  - server: listen 80\n---\nname: b\n", "two.yaml");
   ASSERT_FALSE(c.ok());
   EXPECT_EQ(c.status().message(),
             "two.yaml:4:1: a case file holds one YAML document; this is a second one");

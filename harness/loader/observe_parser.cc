@@ -154,6 +154,16 @@ StatusOr<ValueExpect> ReadValueExpect(const Val& v, const std::string& what, con
   return x;
 }
 
+StatusOr<Duration> ReadWithin(const Val& v, const Scope& s) {
+  StatusOr<Duration> d = ReadDuration(v, "within", s);
+  if (!d.ok()) return d.status();
+  if (*d <= Duration(0) || *d > std::chrono::minutes(10)) {
+    return s.Fail(v.loc, fmt::format("'within' must be longer than 0s and at most 10m, not {}",
+                                     Describe(v.node)));
+  }
+  return d;
+}
+
 bool IsObserveStep(const Val& host_value) {
   if (!host_value.node.IsMap()) return false;
   for (const auto& kv : host_value.node) {
@@ -187,52 +197,68 @@ StatusOr<ObserveStep> ParseObserveStep(const std::string& host, const Entry& he,
   allowed.push_back(o.kind == ObserveKind::kState ? "is" : "expect");
   FL_RETURN_IF_ERROR(CheckKeys(*m, allowed, fmt::format(" for '{}'", op->key), s));
 
-  // The socket: NAME or PEER/NAME.
-  if (!op->val.node.IsScalar()) {
+  // The socket: NAME, PEER/NAME, or {port | local_port | remote_port: N}.
+  if (op->val.node.IsMap()) {
+    StatusOr<std::vector<Entry>> pm = ReadMap(op->val, op->key, s);
+    if (!pm.ok()) return pm.status();
+    const std::vector<std::string> sides = {"port", "local_port", "remote_port"};
+    FL_RETURN_IF_ERROR(CheckKeys(*pm, sides, fmt::format(" in '{}'", op->key), s));
+    if (pm->size() != 1) {
+      return s.Fail(op->val.loc, fmt::format("'{}' selects sockets by exactly one of port, "
+                                             "local_port or remote_port",
+                                             op->key));
+    }
+    const Entry& pe = pm->front();
+    StatusOr<int64_t> port = ReadInt(pe.val, pe.key, s, 1, 65535);
+    if (!port.ok()) return port.status();
+    ObserveStep::PortSelector sel;
+    sel.port = static_cast<uint16_t>(*port);
+    sel.side = pe.key == "local_port"    ? ObserveStep::PortSelector::Side::kLocal
+               : pe.key == "remote_port" ? ObserveStep::PortSelector::Side::kRemote
+                                         : ObserveStep::PortSelector::Side::kAny;
+    o.port = sel;
+  } else if (!op->val.node.IsScalar()) {
     return s.Fail(op->val.loc, fmt::format("'{}' must name a socket (NAME, or HOST/NAME for this "
                                            "host's end of HOST's socket NAME), not {}",
                                            op->key, Describe(op->val.node)));
   }
-  std::string target = op->val.node.Scalar();
-  std::string owner = host;
-  size_t slash = target.find('/');
-  if (slash != std::string::npos) {
-    owner = target.substr(0, slash);
-    target = target.substr(slash + 1);
-    if (std::find(cx.hosts.begin(), cx.hosts.end(), owner) == cx.hosts.end()) {
-      return s.Fail(op->val.loc, fmt::format("'{}' is not a declared host{}", owner,
-                                             DidYouMean(owner, cx.hosts)));
+  if (!o.port) {
+    std::string target = op->val.node.Scalar();
+    std::string owner = host;
+    size_t slash = target.find('/');
+    if (slash != std::string::npos) {
+      owner = target.substr(0, slash);
+      target = target.substr(slash + 1);
+      if (std::find(cx.hosts.begin(), cx.hosts.end(), owner) == cx.hosts.end()) {
+        return s.Fail(op->val.loc, fmt::format("'{}' is not a declared host{}", owner,
+                                               DidYouMean(owner, cx.hosts)));
+      }
+      if (owner == host) {
+        return s.Fail(op->val.loc, fmt::format("'{}/{}' names a socket of this step's own host: "
+                                               "write '{}: {}'",
+                                               owner, target, op->key, target));
+      }
+      o.peer_host = owner;
     }
-    if (owner == host) {
-      return s.Fail(op->val.loc, fmt::format("'{}/{}' names a socket of this step's own host: "
-                                             "write '{}: {}'",
-                                             owner, target, op->key, target));
+    if (!IsIdentifier(target)) {
+      return s.Fail(op->val.loc, fmt::format("{} is not a socket name (letters, digits and _, not "
+                                             "starting with a digit)",
+                                             Describe(op->val.node)));
     }
-    o.peer_host = owner;
-  }
-  if (!IsIdentifier(target)) {
-    return s.Fail(op->val.loc, fmt::format("{} is not a socket name (letters, digits and _, not "
-                                           "starting with a digit)",
-                                           Describe(op->val.node)));
-  }
-  if (!known(owner, target)) {
-    return s.Fail(op->val.loc, fmt::format("'{}' is not a socket created by an earlier step on "
-                                           "host '{}'",
-                                           target, owner));
-  }
-  o.fd = target;
-  if (o.kind == ObserveKind::kQueue && !o.peer_host.empty()) {
-    return s.Fail(op->val.loc, "'queue' takes a listening socket of this host, not HOST/NAME");
+    if (!known(owner, target)) {
+      return s.Fail(op->val.loc, fmt::format("'{}' is not a socket created by an earlier step on "
+                                             "host '{}'",
+                                             target, owner));
+    }
+    o.fd = target;
+    if (o.kind == ObserveKind::kQueue && !o.peer_host.empty()) {
+      return s.Fail(op->val.loc, "'queue' takes a listening socket of this host, not HOST/NAME");
+    }
   }
 
   if (const Entry* w = FindKey(*m, "within")) {
-    StatusOr<Duration> d = ReadDuration(w->val, "within", s);
+    StatusOr<Duration> d = ReadWithin(w->val, s);
     if (!d.ok()) return d.status();
-    if (*d <= Duration(0) || *d > std::chrono::minutes(10)) {
-      return s.Fail(w->val.loc, fmt::format("'within' must be longer than 0s and at most 10m, "
-                                            "not {}",
-                                            Describe(w->val.node)));
-    }
     o.within = *d;
   }
 

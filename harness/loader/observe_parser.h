@@ -20,6 +20,9 @@ namespace faultline {
 StatusOr<ValueExpect> ReadValueExpect(const Val& v, const std::string& what, const Scope& s,
                                       bool duration_us = false);
 
+// `within:` of an observation or a `ready:`: a duration > 0s and <= 10m.
+StatusOr<Duration> ReadWithin(const Val& v, const Scope& s);
+
 // Whether the map of a host's step names an observation (state, queue,
 // tcp_info) rather than a socket call.
 bool IsObserveStep(const Val& host_value);

@@ -11,6 +11,7 @@
 #include "harness/loader/did_you_mean.h"
 #include "harness/loader/endpoint_parse.h"
 #include "harness/loader/observe_parser.h"
+#include "harness/model/lab_vars.h"
 
 namespace faultline {
 namespace {
@@ -45,6 +46,8 @@ const std::vector<OpInfo>& Ops() {
       {"poll", Op::kPoll, {"events", "timeout"}},
       {"sleep", Op::kSleep, {}},
       {"sendfile", Op::kSendfile, {"size"}},
+      {"run", Op::kRun, {"background", "ready", "stdin", "env"}},
+      {"stop", Op::kStop, {}},
   };
   return ops;
 }
@@ -137,6 +140,11 @@ class StepParser {
                    const Scope& s, SocketCall* c);
   Status ReadSockOpt(const std::vector<Entry>& m, const OpInfo& op, const SourceLoc& loc,
                      const Scope& s, SocketCall* c);
+  // run: argv, env, stdin, background, ready, as (docs/cases.md, "Commands").
+  Status ReadCommand(const std::string& host, const std::vector<Entry>& m, const Entry& ope,
+                     const Scope& s, SocketCall* c);
+  // stop: NAME, a background command of `host` still running.
+  Status ReadStop(const std::string& host, const Entry& ope, const Scope& s, SocketCall* c);
 
   const CaseContext& cx_;
   std::map<std::string, std::set<std::string>> live_;  // host -> open socket names
@@ -147,7 +155,46 @@ class StepParser {
   };
   std::map<std::string, AsyncId> async_;
   std::map<std::string, int> labels_;
+  // host -> background command name -> the step that started it (or that
+  // stopped/awaited it, in ended_).
+  std::map<std::string, std::map<std::string, int>> commands_;
+  std::map<std::string, std::string> command_ended_;  // "host/name" -> "stopped by step N"
+  std::map<std::string, int> stopped_;  // background command name -> the step that stopped it
+  int index_ = 0;                       // the step being parsed
 };
+
+// Checks the ${...} references of a command string against the case's hosts.
+Status CheckVars(const Val& v, const std::string& text, const CaseContext& cx, const Scope& s) {
+  VarLookup known = [&cx](const std::string& name) -> std::optional<std::string> {
+    if (name == "family" || name == "workdir") return std::string();
+    const size_t dot = name.rfind('.');
+    if (dot == std::string::npos) return std::nullopt;
+    const std::string host = name.substr(0, dot);
+    const auto& attrs = HostVarAttributes();
+    if (std::find(cx.hosts.begin(), cx.hosts.end(), host) == cx.hosts.end()) return std::nullopt;
+    if (std::find(attrs.begin(), attrs.end(), name.substr(dot + 1)) == attrs.end()) {
+      return std::nullopt;
+    }
+    return std::string();
+  };
+  StatusOr<std::string> r = ExpandVars(text, known);
+  if (r.ok()) return Status::Ok();
+  std::vector<std::string> names = {"family", "workdir"};
+  for (const std::string& h : cx.hosts) {
+    for (const std::string& a : HostVarAttributes()) names.push_back(h + "." + a);
+  }
+  std::string msg = r.status().message();
+  const std::string prefix = "unknown variable ${";
+  if (msg.rfind(prefix, 0) == 0) {
+    std::string name = msg.substr(prefix.size(), msg.size() - prefix.size() - 1);
+    std::string hint = DidYouMean(name, names);
+    if (hint.empty()) {
+      hint = fmt::format(" (HOST.addr, HOST.addr4, HOST.addr6, HOST.url_addr, family or workdir)");
+    }
+    msg += hint;
+  }
+  return s.Fail(v.loc, msg);
+}
 
 StatusOr<std::string> StepParser::UseFd(const std::string& host, const Entry& e, const Scope& s) {
   if (!e.val.node.IsScalar()) {
@@ -381,6 +428,135 @@ Status StepParser::ReadSockOpt(const std::vector<Entry>& m, const OpInfo& op, co
       return Status::Ok();
     }
   }
+}
+
+Status StepParser::ReadCommand(const std::string& host, const std::vector<Entry>& m,
+                               const Entry& ope, const Scope& s, SocketCall* c) {
+  Command& cmd = c->command;
+  if (!ope.val.node.IsSequence()) {
+    return s.Fail(ope.val.loc, fmt::format("'run' must be a list of strings such as [curl, -s, "
+                                           "URL] (there is no shell: write [sh, -c, \"...\"] for "
+                                           "one), not {}",
+                                           Describe(ope.val.node)));
+  }
+  StatusOr<std::vector<Val>> args = ReadList(ope.val, "run", s);
+  if (!args.ok()) return args.status();
+  if (args->empty()) return s.Fail(ope.val.loc, "'run' must name a program");
+  for (const Val& a : *args) {
+    if (!a.node.IsScalar()) {
+      return s.Fail(
+          a.loc, fmt::format("each argument of 'run' must be a string, not {}", Describe(a.node)));
+    }
+    FL_RETURN_IF_ERROR(CheckVars(a, a.node.Scalar(), cx_, s));
+    cmd.argv.push_back(a.node.Scalar());
+  }
+  if (cmd.argv[0].empty()) return s.Fail((*args)[0].loc, "the program of 'run' must not be empty");
+
+  if (const Entry* e = FindKey(m, "env")) {
+    StatusOr<std::vector<Entry>> vars = ReadMap(e->val, "env", s);
+    if (!vars.ok()) return vars.status();
+    for (const Entry& v : *vars) {
+      const bool name_ok = !v.key.empty() && !(v.key[0] >= '0' && v.key[0] <= '9') &&
+                           std::all_of(v.key.begin(), v.key.end(), [](char ch) {
+                             return ch == '_' || (ch >= 'a' && ch <= 'z') ||
+                                    (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9');
+                           });
+      if (!name_ok) {
+        return s.Fail(v.key_loc, fmt::format("{} is not an environment variable name (letters, "
+                                             "digits and _, not starting with a digit)",
+                                             Describe(YAML::Node(v.key))));
+      }
+      if (!v.val.node.IsScalar()) {
+        return s.Fail(v.val.loc, fmt::format("the value of environment variable '{}' must be a "
+                                             "string, not {}",
+                                             v.key, Describe(v.val.node)));
+      }
+      FL_RETURN_IF_ERROR(CheckVars(v.val, v.val.node.Scalar(), cx_, s));
+      cmd.env.emplace_back(v.key, v.val.node.Scalar());
+    }
+  }
+  if (const Entry* e = FindKey(m, "stdin")) {
+    StatusOr<std::string> t = ReadString(e->val, "stdin", s);
+    if (!t.ok()) return t.status();
+    FL_RETURN_IF_ERROR(CheckVars(e->val, *t, cx_, s));
+    cmd.stdin_data = *t;
+  }
+  const Entry* bg = FindKey(m, "background");
+  if (bg != nullptr) {
+    StatusOr<bool> b = ReadBool(bg->val, "background", s);
+    if (!b.ok()) return b.status();
+    cmd.background = *b;
+  }
+  if (const Entry* e = FindKey(m, "async"); e != nullptr && cmd.background) {
+    return s.Fail(e->key_loc,
+                  "'async' and 'background' cannot be combined: a background command "
+                  "already runs beside the later steps");
+  }
+  if (const Entry* e = FindKey(m, "ready")) {
+    if (!cmd.background) {
+      return s.Fail(e->key_loc,
+                    "'ready' applies only to a background command (add background: "
+                    "true)");
+    }
+    StatusOr<std::vector<Entry>> rm = ReadMap(e->val, "ready", s);
+    if (!rm.ok()) return rm.status();
+    FL_RETURN_IF_ERROR(CheckKeys(*rm, {"listening", "within"}, " in ready", s));
+    const Entry* l = FindKey(*rm, "listening");
+    if (l == nullptr) return s.Fail(e->val.loc, "missing required key 'listening' for 'ready'");
+    StatusOr<int64_t> port = ReadInt(l->val, "listening", s, 1, 65535);
+    if (!port.ok()) return port.status();
+    cmd.ready_port = static_cast<uint16_t>(*port);
+    if (const Entry* w = FindKey(*rm, "within")) {
+      StatusOr<Duration> d = ReadWithin(w->val, s);
+      if (!d.ok()) return d.status();
+      cmd.ready_within = *d;
+    }
+  }
+  const Entry* as = FindKey(m, "as");
+  if (as != nullptr) {
+    if (!as->val.node.IsScalar() || !IsIdentifier(as->val.node.Scalar())) {
+      return s.Fail(as->val.loc, fmt::format("'as' must be a name (letters, digits and _, not "
+                                             "starting with a digit), not {}",
+                                             Describe(as->val.node)));
+    }
+    c->as = as->val.node.Scalar();
+    auto running = commands_[host].find(c->as);
+    if (running != commands_[host].end()) {
+      return s.Fail(as->val.loc, fmt::format("'{}' is already a background command running on "
+                                             "host '{}' (started by step {})",
+                                             c->as, host, running->second));
+    }
+  } else if (cmd.background) {
+    return s.Fail(ope.key_loc, "a background command needs a name ('as') for 'stop' and 'await'");
+  }
+  return Status::Ok();
+}
+
+Status StepParser::ReadStop(const std::string& host, const Entry& ope, const Scope& s,
+                            SocketCall* c) {
+  if (!ope.val.node.IsScalar() || !IsIdentifier(ope.val.node.Scalar())) {
+    return s.Fail(ope.val.loc, fmt::format("'stop' must name a background command, not {}",
+                                           Describe(ope.val.node)));
+  }
+  std::string name = ope.val.node.Scalar();
+  auto& running = commands_[host];
+  if (running.count(name) == 0) {
+    auto ended = command_ended_.find(host + "/" + name);
+    if (ended != command_ended_.end()) {
+      return s.Fail(ope.val.loc,
+                    fmt::format("'{}' on host '{}' was already {}", name, host, ended->second));
+    }
+    std::vector<std::string> names;
+    for (const auto& [n, step] : running) names.push_back(n);
+    return s.Fail(ope.val.loc, fmt::format("'{}' is not a background command started by an "
+                                           "earlier step on host '{}'{}",
+                                           name, host, DidYouMean(name, names)));
+  }
+  c->fd = name;
+  running.erase(name);
+  command_ended_[host + "/" + name] = fmt::format("stopped by step {}", index_);
+  stopped_[name] = index_;
+  return Status::Ok();
 }
 
 StatusOr<CallStep> StepParser::ParseCall(const std::string& host, const Entry& he,
@@ -670,6 +846,9 @@ StatusOr<CallStep> StepParser::ParseCall(const std::string& host, const Entry& h
       c.timeout = *d;
       break;
     }
+    case Op::kRun: FL_RETURN_IF_ERROR(ReadCommand(host, m, ope, s, &c)); break;
+    case Op::kStop: FL_RETURN_IF_ERROR(ReadStop(host, ope, s, &c)); break;
+    case Op::kWaitCommand: break;  // never parsed (not in Ops())
     case Op::kSendfile: {
       FL_RETURN_IF_ERROR(fd());
       StatusOr<const Entry*> sz = need("size");
@@ -681,7 +860,9 @@ StatusOr<CallStep> StepParser::ParseCall(const std::string& host, const Entry& h
     }
   }
 
-  if (creates) {
+  if (op.op == Op::kRun) {
+    // `as` names the command (ReadCommand), not a socket.
+  } else if (creates) {
     if (as != nullptr) {
       StatusOr<std::string> n = NewFd(host, *as, s);
       if (!n.ok()) return n.status();
@@ -727,6 +908,8 @@ StatusOr<CallStep> StepParser::ParseCall(const std::string& host, const Entry& h
   if (const Entry* x = FindKey(m, "expect")) {
     StatusOr<Expect> e = ParseExpect(x->val, op.op, s);
     if (!e.ok()) return e.status();
+    if (e->out) FL_RETURN_IF_ERROR(CheckVars(x->val, e->out->text, cx_, s));
+    if (e->err) FL_RETURN_IF_ERROR(CheckVars(x->val, e->err->text, cx_, s));
     cs.expect = *e;
     cs.has_expect = true;
   }
@@ -735,6 +918,7 @@ StatusOr<CallStep> StepParser::ParseCall(const std::string& host, const Entry& h
 
 StatusOr<Step> StepParser::Parse(const Val& item, int index) {
   Scope s{cx_.file, fmt::format("step {}: ", index)};
+  index_ = index;
   Step step;
   step.index = index;
   step.loc = item.loc;
@@ -818,11 +1002,19 @@ StatusOr<Step> StepParser::Parse(const Val& item, int index) {
       return s.Fail(await->val.loc, fmt::format("'{}' is not the id of an earlier async step{}", id,
                                                 DidYouMean(id, pending)));
     }
+    if (auto st = stopped_.find(id); st != stopped_.end() && st->second > it->second.step) {
+      return s.Fail(await->val.loc,
+                    fmt::format("'{}' was already stopped by step {}", id, st->second));
+    }
     if (it->second.awaited_by != 0) {
       return s.Fail(await->val.loc,
                     fmt::format("'{}' was already awaited by step {}", id, it->second.awaited_by));
     }
     it->second.awaited_by = index;
+    for (auto& [h, running] : commands_) {
+      if (running.erase(id) != 0)
+        command_ended_[h + "/" + id] = fmt::format("awaited by step {}", index);
+    }
     step.body = AwaitStep{id};
   } else if (IsObserveStep(host->val)) {
     // A runner-side observation (observe_parser.cc); it may name a closed socket.
@@ -845,11 +1037,22 @@ StatusOr<Step> StepParser::Parse(const Val& item, int index) {
       async_[cs->id] = AsyncId{index, 0};
     }
     const SocketCall& c = cs->call;
+    if (c.op == Op::kRun && c.command.background) {
+      auto it = async_.find(c.as);
+      if (it != async_.end() && it->second.awaited_by == 0) {
+        return s.Fail(item.loc, fmt::format("'{}' is already the id of step {}, which is not "
+                                            "awaited yet",
+                                            c.as, it->second.step));
+      }
+      async_[c.as] = AsyncId{index, 0};
+      commands_[cs->host][c.as] = index;
+      command_ended_.erase(cs->host + "/" + c.as);
+    }
     if (c.op == Op::kClose) {
       live_[cs->host].erase(c.fd);
       closed_by_[cs->host + "/" + c.fd] = fmt::format("step {}", index);
     }
-    if (!c.as.empty()) {
+    if (!c.as.empty() && c.op != Op::kRun) {
       live_[cs->host].insert(c.as);
       closed_by_.erase(cs->host + "/" + c.as);
     }

@@ -30,7 +30,16 @@ std::string Endpoint::ToString() const {
 
 bool Expect::empty() const {
   return ret_kind == RetKind::kUnset && errnos.empty() && !bytes && !data && !took && !value &&
-         !has_revents;
+         !has_revents && !exit && !signal && !out && !err;
+}
+
+std::string TextExpect::ToString() const {
+  switch (kind) {
+    case Kind::kEquals: return fmt::format("\"{}\"", text);
+    case Kind::kContains: return fmt::format("contains \"{}\"", text);
+    case Kind::kMatches: return fmt::format("matches /{}/", text);
+  }
+  return "?";
 }
 
 const char* OpName(Op op) {
@@ -55,6 +64,9 @@ const char* OpName(Op op) {
     case Op::kPoll: return "poll";
     case Op::kSleep: return "sleep";
     case Op::kSendfile: return "sendfile";
+    case Op::kRun: return "run";
+    case Op::kStop: return "stop";
+    case Op::kWaitCommand: return "wait";
   }
   return "?";
 }
@@ -115,12 +127,23 @@ std::string Step::Describe() const {
   const SocketCall& c = cs.call;
   std::string s = fmt::format("{}: {}", cs.host, OpName(c.op));
   if (c.op == Op::kSleep) return s + " " + FormatDuration(c.timeout);
+  if (c.op == Op::kRun) {
+    for (const std::string& a : c.command.argv) {
+      s += a.find_first_of(" \t\"'") == std::string::npos ? " " + a : fmt::format(" '{}'", a);
+    }
+    if (!c.as.empty()) s += " as " + c.as;
+    if (c.command.background) s += " (background)";
+    return s;
+  }
   if (c.op == Op::kSocket) s += c.proto == SocketCall::Proto::kTcp ? " tcp" : " udp";
   if (!c.fd.empty()) s += " " + c.fd;
   if (c.endpoint) {
-    if (c.op == Op::kListen && c.fd.empty()) s += fmt::format(" {}", c.endpoint->port);
-    else if (c.op == Op::kBind) s += " " + c.endpoint->ToString();
-    else s += " to " + c.endpoint->ToString();
+    if (c.op == Op::kListen && c.fd.empty())
+      s += fmt::format(" {}", c.endpoint->port);
+    else if (c.op == Op::kBind)
+      s += " " + c.endpoint->ToString();
+    else
+      s += " to " + c.endpoint->ToString();
   }
   if (c.opt) s += std::string(" ") + SockOptName(*c.opt);
   if (!c.as.empty()) s += " as " + c.as;

@@ -63,20 +63,39 @@ struct Endpoint {
 
 // ---------------------------------------------------------- expectations --
 
+// What a command's output must be (`stdout:` / `stderr:` of a run step).
+// Text may hold ${...} lab variables (harness/model/lab_vars.h), expanded
+// by the runner before the check.
+struct TextExpect {
+  enum class Kind {
+    kEquals,    // the whole output, without its trailing newlines, is `text`
+    kContains,  // `text` occurs in the output
+    kMatches,   // the ECMAScript regular expression `text` matches part of it
+  };
+  Kind kind = Kind::kEquals;
+  std::string text;
+  std::string ToString() const;  // "\"200\"", "contains \"x\"", "matches /re/"
+};
+
 // What a step's call must have returned. An unset field is not checked.
 // A step with no `expect:` at all must succeed (ret >= 0).
 struct Expect {
   SourceLoc loc;
   enum class RetKind { kUnset, kValue, kOk, kError };
   RetKind ret_kind = RetKind::kUnset;
-  int64_t ret_value = 0;           // kValue
-  std::vector<int> errnos;         // any one of these (implies ret == -1)
-  std::optional<IntRange> bytes;   // bytes sent/received
-  std::optional<std::string> data; // exact bytes received
+  int64_t ret_value = 0;            // kValue
+  std::vector<int> errnos;          // any one of these (implies ret == -1)
+  std::optional<IntRange> bytes;    // bytes sent/received
+  std::optional<std::string> data;  // exact bytes received
   std::optional<DurationRange> took;
-  std::optional<int64_t> value;    // getsockopt result (SO_LINGER: l_linger)
+  std::optional<int64_t> value;      // getsockopt result (SO_LINGER: l_linger)
   std::vector<std::string> revents;  // poll: exact set, e.g. ["in", "hup"]
   bool has_revents = false;
+  // run / stop / await of a command (docs/cases.md, "Commands"):
+  std::optional<ValueExpect> exit;  // exit status; a command killed by a signal has none
+  std::optional<int> signal;        // killed by this signal (SIGTERM = 15, ...)
+  std::optional<TextExpect> out;    // `stdout:`
+  std::optional<TextExpect> err;    // `stderr:`
   bool empty() const;
 };
 
@@ -103,16 +122,48 @@ enum class Op {
   kPoll,        // poll: FD          events: [in, out], timeout: DURATION
   kSleep,       // sleep: DURATION  (not for synchronisation: for pacing)
   kSendfile,    // sendfile: FD      size
+  kRun,         // run: [ARGV...]    as, background, ready, stdin, env (a real program)
+  kStop,        // stop: NAME        (a background command: SIGTERM, then SIGKILL)
+  // Not a step of the case: the runner's join of a background command (for
+  // `await` and the end of the case). Never parsed; OpName "wait".
+  kWaitCommand,
 };
 const char* OpName(Op op);  // the YAML key: "connect", "setsockopt", ...
 
 // Socket options a case can name. Level and optname are derived from it.
 enum class SockOpt {
-  kSoReuseaddr, kSoReuseport, kSoLinger, kSoRcvbuf, kSoSndbuf, kSoKeepalive,
-  kSoError, kTcpNodelay, kTcpCork, kTcpUserTimeout, kTcpKeepidle,
-  kTcpKeepintvl, kTcpKeepcnt, kTcpMaxseg, kTcpCongestion,
+  kSoReuseaddr,
+  kSoReuseport,
+  kSoLinger,
+  kSoRcvbuf,
+  kSoSndbuf,
+  kSoKeepalive,
+  kSoError,
+  kTcpNodelay,
+  kTcpCork,
+  kTcpUserTimeout,
+  kTcpKeepidle,
+  kTcpKeepintvl,
+  kTcpKeepcnt,
+  kTcpMaxseg,
+  kTcpCongestion,
 };
 const char* SockOptName(SockOpt opt);  // "SO_REUSEADDR", ...
+
+// A real program that a `run` step starts in its host's namespace
+// (docs/cases.md, "Commands"). Strings may hold ${...} lab variables.
+struct Command {
+  std::vector<std::string> argv;  // at least one; argv[0] is looked up in PATH
+  std::vector<std::pair<std::string, std::string>> env;  // added to the environment, in order
+  std::optional<std::string> stdin_data;  // written to its stdin, then closed; unset: /dev/null
+  // Started and left running beside the later steps; ended at the end of
+  // the case (or by `stop`), joined by `await`.
+  bool background = false;
+  // Background only: the next step waits until a TCP socket of the host
+  // listens on this port (sock_diag), at most `ready_within`.
+  std::optional<uint16_t> ready_port;
+  Duration ready_within = std::chrono::seconds(10);
+};
 
 struct SocketCall {
   Op op = Op::kSocket;
@@ -130,26 +181,28 @@ struct SocketCall {
   // bytes of a fixed pattern); recv/read/recvfrom: size is the buffer size.
   std::optional<std::string> data;
   int64_t size = 0;
-  std::vector<std::string> flags;  // MSG_* names: MSG_PEEK, MSG_DONTWAIT, MSG_WAITALL, MSG_MORE
+  std::vector<std::string> flags;    // MSG_* names: MSG_PEEK, MSG_DONTWAIT, MSG_WAITALL, MSG_MORE
   std::optional<std::string> until;  // recv: read until this delimiter (or EOF / size)
 
   int how = 0;  // shutdown: SHUT_RD / SHUT_WR / SHUT_RDWR
 
   std::optional<SockOpt> opt;
-  int64_t opt_value = 0;                 // int options; SO_LINGER: l_linger
-  bool linger_on = false;                // SO_LINGER: l_onoff
-  std::string opt_text;                  // TCP_CONGESTION: algorithm name
+  int64_t opt_value = 0;   // int options; SO_LINGER: l_linger
+  bool linger_on = false;  // SO_LINGER: l_onoff
+  std::string opt_text;    // TCP_CONGESTION: algorithm name
 
   std::vector<std::string> events;  // poll: "in", "out", "pri", "rdhup"
   Duration timeout{0};              // poll timeout; sleep duration
+
+  Command command;  // run (`as` names it; stop: `fd` names it)
 };
 
 // A step of the timeline. Exactly one of the alternatives.
 struct CallStep {
   std::string host;  // which peer runs it
   SocketCall call;
-  bool async = false;   // start and go on; `await` joins it
-  std::string id;       // name for `await` (defaults to `as`)
+  bool async = false;  // start and go on; `await` joins it
+  std::string id;      // name for `await` (defaults to `as`)
   Expect expect;
   bool has_expect = false;
 };
@@ -159,8 +212,8 @@ struct AwaitStep {
 
 struct Step {
   SourceLoc loc;
-  int index = 0;       // 1-based position in `steps:`
-  std::string label;   // optional `label:`; fault `hold ... until: {step: LABEL}`
+  int index = 0;      // 1-based position in `steps:`
+  std::string label;  // optional `label:`; fault `hold ... until: {step: LABEL}`
   std::variant<CallStep, AwaitStep, ObserveStep> body;  // ObserveStep: harness/model/observe.h
   // One line for logs: "client: connect c to server:8080".
   std::string Describe() const;
@@ -182,16 +235,16 @@ struct FaultMatch {
   std::string from;  // host name the packet comes from; empty: any
   std::string to;    // host name the packet goes to; empty: any
   Proto proto = Proto::kAny;
-  std::vector<TcpClass> tcp;          // implies proto tcp
-  std::optional<IntRange> length;     // transport payload bytes
-  std::optional<IntRange> seq;        // relative to the sender's ISN
-  std::optional<IntRange> ack;        // relative to the receiver's ISN
+  std::vector<TcpClass> tcp;       // implies proto tcp
+  std::optional<IntRange> length;  // transport payload bytes
+  std::optional<IntRange> seq;     // relative to the sender's ISN
+  std::optional<IntRange> ack;     // relative to the receiver's ISN
   // Occurrence among the packets that match everything above, counted per
   // connection and direction (UDP: per 4-tuple and direction), 1-based.
-  std::optional<int64_t> nth;    // only the Nth
-  std::optional<int64_t> first;  // the first N
-  std::optional<int64_t> every;  // every Nth (N, 2N, ...)
-  std::optional<int64_t> after;  // every one after the Kth
+  std::optional<int64_t> nth;           // only the Nth
+  std::optional<int64_t> first;         // the first N
+  std::optional<int64_t> every;         // every Nth (N, 2N, ...)
+  std::optional<int64_t> after;         // every one after the Kth
   std::optional<DurationRange> window;  // time since the case started
   std::optional<double> probability;    // (0, 1]; drawn from the case seed
 };
@@ -211,17 +264,17 @@ const char* ActionName(ActionKind k);  // "drop", "delay", ...
 
 struct FaultAction {
   ActionKind kind = ActionKind::kDrop;
-  Duration delay{0};          // kDelay
-  int count = 0;              // kReorder: how many packets to hold
-  std::vector<int> order;     // kReorder: 1-based release order, a permutation
-  int copies = 1;             // kDuplicate
+  Duration delay{0};       // kDelay
+  int count = 0;           // kReorder: how many packets to hold
+  std::vector<int> order;  // kReorder: 1-based release order, a permutation
+  int copies = 1;          // kDuplicate
   // kHold: release (or drop) when the step with this label starts, or after
   // `hold_for` since the packet was held, whichever is set.
   std::string until_step;
   std::optional<Duration> hold_for;
   bool then_drop = false;
-  std::string toward;         // kInjectRst: host name
-  int rate = 0;               // kRateLimit
+  std::string toward;  // kInjectRst: host name
+  int rate = 0;        // kRateLimit
   Duration per{0};
 };
 
@@ -265,7 +318,7 @@ struct PacketExpect {
 // ------------------------------------------------------------------ case --
 
 struct Case {
-  SourceLoc loc;              // file, line 1
+  SourceLoc loc;  // file, line 1
   std::string name;
   std::string description;
   std::vector<std::string> tags;
@@ -275,10 +328,10 @@ struct Case {
   std::vector<HostSpec> hosts;   // default: client and server
   std::vector<Fault> faults;
   std::vector<Step> steps;
-  std::vector<CounterExpect> counters;     // `counters:` (harness/model/observe.h)
+  std::vector<CounterExpect> counters;       // `counters:` (harness/model/observe.h)
   std::optional<Requirements> requirements;  // `requires:`
-  std::optional<ExpectedFailure> xfail;    // `xfail:`
-  std::vector<PacketExpect> packets;  // `packets:`; checked after the steps
+  std::optional<ExpectedFailure> xfail;      // `xfail:`
+  std::vector<PacketExpect> packets;         // `packets:`; checked after the steps
   std::vector<MatrixSysctl> matrix;  // `matrix: {sysctl: ...}`; empty: one variant per family
 
   const HostSpec* FindHost(const std::string& name) const;

@@ -27,7 +27,15 @@ std::string TcpStateName(int state) {
   return fmt::format("UNKNOWN({})", state);
 }
 
-std::string ObserveStep::Target() const { return peer_host.empty() ? fd : peer_host + "/" + fd; }
+std::string ObserveStep::Target() const {
+  if (port) {
+    const char* side = port->side == PortSelector::Side::kLocal    ? "local "
+                       : port->side == PortSelector::Side::kRemote ? "remote "
+                                                                   : "";
+    return fmt::format("{}port {}", side, port->port);
+  }
+  return peer_host.empty() ? fd : peer_host + "/" + fd;
+}
 
 std::string DescribeObserve(const ObserveStep& o) {
   std::string s = fmt::format("{}: {} {}", o.host, ObserveKindName(o.kind), o.Target());

@@ -59,6 +59,18 @@ struct ObserveStep {
   // not yet accepted end, which has no fd).
   std::string fd;
   std::string peer_host;
+  // Instead of a name: the host's sockets with this port (written
+  // {port: N}, {local_port: N} or {remote_port: N}), e.g. a real program's
+  // connections. kState holds when ANY of them is in one of `states`
+  // ("gone": none exists); kQueue looks at the listener on the port;
+  // kTcpInfo needs exactly one connection. Both families are dumped (a
+  // program's IPv6 socket may carry IPv4-mapped traffic).
+  struct PortSelector {
+    enum class Side { kAny, kLocal, kRemote };
+    Side side = Side::kAny;
+    uint16_t port = 0;
+  };
+  std::optional<PortSelector> port;
   // kState: any one of these TCP state names (TcpStateName), or "gone".
   std::vector<std::string> states;
   // kQueue / kTcpInfo: every one must hold.
@@ -66,7 +78,7 @@ struct ObserveStep {
   // Unset: check once, now. Set: wait up to this long for the expectation
   // to hold (re-checked on every packet the wire handles, and every 2 ms).
   std::optional<Duration> within;
-  std::string Target() const;  // "s" or "client/c"
+  std::string Target() const;  // "s", "client/c", "port 8080", "local port 8080"
 };
 // "server: state s is TIME_WAIT within 2s" (Step::Describe of an observation).
 std::string DescribeObserve(const ObserveStep& o);

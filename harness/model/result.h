@@ -14,21 +14,21 @@ namespace faultline {
 
 // One line of the packet log: what crossed the wire and what was done to it.
 struct PacketRecord {
-  uint64_t seq_no = 0;       // 1-based arrival order at the wire
-  int64_t arrival_ns = 0;    // when the queue handed it to the wire
-  int64_t release_ns = 0;    // when it was released (== arrival for pass); 0 if dropped
-  std::string from, to;      // host names ("" if the address is not a lab host's)
-  std::string proto;         // "tcp", "udp", "icmp", "icmpv6", "other"
-  std::string flags;         // TCP, tcpdump style: "S", "S.", ".", "F.", "P.", "R", ...
+  uint64_t seq_no = 0;     // 1-based arrival order at the wire
+  int64_t arrival_ns = 0;  // when the queue handed it to the wire
+  int64_t release_ns = 0;  // when it was released (== arrival for pass); 0 if dropped
+  std::string from, to;    // host names ("" if the address is not a lab host's)
+  std::string proto;       // "tcp", "udp", "icmp", "icmpv6", "other"
+  std::string flags;       // TCP, tcpdump style: "S", "S.", ".", "F.", "P.", "R", ...
   uint16_t sport = 0, dport = 0;
   uint32_t seq = 0, ack = 0;          // raw
   uint32_t rel_seq = 0, rel_ack = 0;  // relative to each side's ISN (TCP)
   bool has_rel = false;               // ISNs known for this connection
   uint32_t payload_len = 0;
-  uint32_t wire_len = 0;  // IP packet length
-  int fault = 0;          // 1-based index of the fault that matched, 0 none
-  std::string action;     // "pass", "drop", "delay 200ms", "duplicate", "reorder 2/3", ...
-  bool is_copy = false;   // a copy the wire made (duplicate) or a packet it injected
+  uint32_t wire_len = 0;        // IP packet length
+  int fault = 0;                // 1-based index of the fault that matched, 0 none
+  std::string action;           // "pass", "drop", "delay 200ms", "duplicate", "reorder 2/3", ...
+  bool is_copy = false;         // a copy the wire made (duplicate) or a packet it injected
   std::string Summary() const;  // "client > server S. seq 0 ack 1 len 0"
 };
 
@@ -37,22 +37,31 @@ const char* OutcomeName(Outcome o);  // "pass", "fail", "error", "skip"
 
 // One executed (or attempted) step.
 struct StepRecord {
-  int step_index = 0;      // Step::index
+  int step_index = 0;  // Step::index
   SourceLoc loc;
-  std::string description; // Step::Describe()
+  std::string description;  // Step::Describe()
   std::string host;
-  bool ran = false;        // false: never started (an earlier step failed)
-  bool finished = false;   // false: still running at the end / hung
+  bool ran = false;       // false: never started (an earlier step failed)
+  bool finished = false;  // false: still running at the end / hung
   int64_t ret = 0;
   int err = 0;
   int64_t bytes = 0;
-  std::string data;        // received bytes (possibly truncated), for display
+  std::string data;  // received bytes (possibly truncated), for display
   int64_t start_offset_ns = 0;
   int64_t took_ns = 0;
-  std::string expected;    // "ret 0, took [900ms, 1.6s]", "" when default (success)
-  std::string actual;      // "ret -1 ECONNREFUSED, took 1.2ms"
-  bool ok = true;          // expectation held
-  std::string failure;     // why not, when !ok
+  std::string expected;  // "ret 0, took [900ms, 1.6s]", "" when default (success)
+  std::string actual;    // "ret -1 ECONNREFUSED, took 1.2ms"
+  bool ok = true;        // expectation held
+  std::string failure;   // why not, when !ok
+  // run steps: the command as run (argv after ${...} expansion), how it
+  // ended ("exit 0", "killed by SIGTERM (stopped)"), and its output (the
+  // first bytes; *_bytes count all of it). A background command's record is
+  // completed when it ends (await, stop, or the end of the case).
+  std::vector<std::string> argv;
+  std::string command_end;
+  std::string stdout_text, stderr_text;
+  int64_t stdout_bytes = 0, stderr_bytes = 0;
+  bool IsCommand() const { return !argv.empty(); }
 };
 
 // One `packets:` expectation checked against the capture.
@@ -68,16 +77,16 @@ struct PacketCheckRecord {
 // A TCP state a socket was seen in (observation steps; reports draw it on
 // the host's line of the ladder). One record per change, in time order.
 struct StateEvent {
-  int64_t at_ns = 0;      // CLOCK_MONOTONIC, like PacketRecord::arrival_ns
-  std::string host;       // whose end of the connection
-  std::string socket;     // the case's name for it ("c", "client/c"); "" unknown
-  std::string state;      // "SYN_SENT", "ESTABLISHED", ..., "gone"
+  int64_t at_ns = 0;   // CLOCK_MONOTONIC, like PacketRecord::arrival_ns
+  std::string host;    // whose end of the connection
+  std::string socket;  // the case's name for it ("c", "client/c"); "" unknown
+  std::string state;   // "SYN_SENT", "ESTABLISHED", ..., "gone"
 };
 
 struct CaseResult {
-  std::string name;           // Case::name
-  std::string variant;        // "ipv4" / "ipv6"
-  std::string file;           // case file path as given
+  std::string name;     // Case::name
+  std::string variant;  // "ipv4" / "ipv6"
+  std::string file;     // case file path as given
   std::string description;
   std::vector<std::string> tags;
   Outcome outcome = Outcome::kPass;
@@ -90,13 +99,13 @@ struct CaseResult {
   uint64_t seed = 0;
   std::vector<StepRecord> steps;
   std::vector<PacketRecord> packets;
-  std::string pcap_path;      // "" if none was written
+  std::string pcap_path;                         // "" if none was written
   std::vector<PacketCheckRecord> packet_checks;  // one per `packets:` item, in order
   uint64_t capture_dropped = 0;  // packets the capture lost (kernel ring full); 0 normally
   // Fault::Describe() of the case's faults: faults[i] is PacketRecord::fault
   // i + 1 (reports show it on hover).
   std::vector<std::string> faults;
-  std::vector<StateEvent> states;  // socket state changes, in time order
+  std::vector<StateEvent> states;      // socket state changes, in time order
   std::vector<CounterDelta> counters;  // counter deltas (observe_result.h): checked + changed
   Environment environment;             // kernel, sysctls per host, congestion controls
   int64_t start_mono_ns = 0;  // CLOCK_MONOTONIC at the case start (origin of start_offset_ns)
@@ -107,7 +116,7 @@ struct RunResult {
   std::vector<CaseResult> cases;
   int64_t start_unix_ms = 0;
   int64_t duration_ns = 0;
-  std::string kernel;        // uname -r
+  std::string kernel;  // uname -r
   std::string command_line;
   int Count(Outcome o) const;
 };

@@ -124,7 +124,14 @@ StatusOr<std::unique_ptr<PeerClient>> PeerClient::Spawn(const std::string& fault
   auto child = [&] {
     ChildExec(bin, argv.data(), envp, netns_fd, theirs_fd, pipe_wr_fd, &empty_mask);
   };
-  const pid_t pid = SpawnChild(child);
+  // A PID namespace of its own: the peer is its init, so every program a
+  // `run` step starts (and whatever those fork) is killed by the kernel when
+  // the peer dies, even by SIGKILL with the runner. Where the kernel refuses
+  // one, the peer still ends its commands on an orderly exit.
+  pid_t pid = SpawnChild(child, CLONE_NEWPID);
+  if (pid < 0 && (errno == EPERM || errno == EINVAL || errno == ENOSPC || errno == EUSERS)) {
+    pid = SpawnChild(child);
+  }
   if (pid < 0) return Status::FromErrno(where("clone"), errno);
   // Also from this side, so the group exists before anyone signals it. The
   // child may have exec'd already (EACCES): it did setpgid itself then.

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "harness/common/clock.h"
+#include "harness/peer/commands.h"
 #include "harness/peer/fd_table.h"
 #include "harness/peer/protocol.h"
 #include "harness/peer/socket_calls.h"
@@ -20,7 +21,7 @@ namespace {
 
 class Peer {
  public:
-  explicit Peer(int control_fd) : control_fd_(control_fd) {}
+  Peer(int control_fd, Commands* commands) : control_fd_(control_fd), commands_(commands) {}
 
   // Sends one reply datagram. Replies from concurrent calls never interleave:
   // each is one send() under the mutex. If the runner is gone the process
@@ -31,31 +32,37 @@ class Peer {
     for (;;) {
       if (send(control_fd_, msg.data(), msg.size(), MSG_NOSIGNAL) >= 0) return;
       if (errno == EINTR) continue;
-      _exit(0);
+      Exit();
     }
   }
 
   void Run(Request req) {
-    Reply reply = Execute(req, &fds_);
+    Reply reply;
+    switch (req.op) {
+      case Op::kRun: reply = commands_->Run(req); break;
+      case Op::kStop: reply = commands_->Stop(req); break;
+      case Op::kWaitCommand: reply = commands_->Wait(req); break;
+      default: reply = Execute(req, &fds_); break;
+    }
     Write(reply);
+  }
+
+  // The runner is gone or done: blocked calls die with us, and so do the
+  // commands (the kernel ends them when we are their PID namespace's init;
+  // KillAll covers a peer that is not).
+  [[noreturn]] void Exit() {
+    commands_->KillAll();
+    _exit(0);
   }
 
   FdTable* fds() { return &fds_; }
 
  private:
   int control_fd_;
+  Commands* commands_;
   std::mutex write_mu_;
   FdTable fds_;
 };
-
-Reply ErrorReply(uint64_t id, std::string msg) {
-  Reply r;
-  r.id = id;
-  r.ret = -1;
-  r.harness_error = std::move(msg);
-  r.start_ns = r.end_ns = MonotonicNs();
-  return r;
-}
 
 }  // namespace
 
@@ -64,13 +71,14 @@ int PeerMain(int control_fd) {
   signal(SIGPIPE, SIG_IGN);
   // Intentionally leaked: call threads are detached and may still run while
   // the process exits through _exit.
-  auto* peer = new Peer(control_fd);
+  Commands* commands = Commands::Start();  // before any other thread: blocks SIGCHLD
+  auto* peer = new Peer(control_fd, commands);
   std::vector<uint8_t> buf(kMaxMessageBytes + 1);
   for (;;) {
     const ssize_t n = recv(control_fd, buf.data(), buf.size(), MSG_TRUNC);
     if (n < 0 && errno == EINTR) continue;
-    // EOF or error: the runner is gone or done. Blocked calls die with us.
-    if (n <= 0) _exit(0);
+    // EOF or error: the runner is gone or done.
+    if (n <= 0) peer->Exit();
     if (static_cast<size_t>(n) > kMaxMessageBytes) {
       peer->Write(ErrorReply(0, "bad request: message larger than kMaxMessageBytes"));
       continue;

@@ -5,6 +5,8 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "harness/common/clock.h"
+
 namespace faultline::peer {
 namespace {
 
@@ -138,6 +140,16 @@ class Fields {
     const auto& b = v->get_binary();
     out->assign(b.begin(), b.end());
   }
+  void StrList(const char* key, std::vector<std::string>* out) {
+    const json* v = Find(key, false);
+    if (!v) return;
+    if (!v->is_array()) return Bad(key, "not a list");
+    out->clear();
+    for (const json& e : *v) {
+      if (!e.is_string()) return Bad(key, "not a list of strings");
+      out->push_back(e.get<std::string>());
+    }
+  }
   const Status& status() const { return status_; }
 
  private:
@@ -165,6 +177,15 @@ std::vector<uint8_t> ToCbor(const json& j) { return json::to_cbor(j); }
 
 }  // namespace
 
+Reply ErrorReply(uint64_t id, std::string msg) {
+  Reply r;
+  r.id = id;
+  r.ret = -1;
+  r.harness_error = std::move(msg);
+  r.start_ns = r.end_ns = MonotonicNs();
+  return r;
+}
+
 std::vector<uint8_t> Encode(const Request& r) {
   json j = json::object();
   j["id"] = r.id;
@@ -189,6 +210,13 @@ std::vector<uint8_t> Encode(const Request& r) {
   j["opt_text"] = r.opt_text;
   j["events"] = r.events;
   j["timeout_ns"] = r.timeout_ns;
+  if (!r.argv.empty()) {
+    j["argv"] = r.argv;
+    j["env"] = r.env;
+    j["cwd"] = r.cwd;
+    j["has_stdin"] = r.has_stdin;
+    j["background"] = r.background;
+  }
   return ToCbor(j);
 }
 
@@ -208,6 +236,17 @@ std::vector<uint8_t> Encode(const Reply& r) {
   j["remote_addr"] = r.remote_addr;
   j["remote_port"] = r.remote_port;
   j["harness_error"] = r.harness_error;
+  if (r.pid != 0) {
+    j["pid"] = r.pid;
+    j["exited"] = r.exited;
+    j["exit_code"] = r.exit_code;
+    j["term_signal"] = r.term_signal;
+    j["stopped"] = r.stopped;
+    j["out"] = Binary(r.out);
+    j["err_out"] = Binary(r.err_out);
+    j["out_bytes"] = r.out_bytes;
+    j["err_bytes"] = r.err_bytes;
+  }
   return ToCbor(j);
 }
 
@@ -239,8 +278,13 @@ StatusOr<Request> DecodeRequest(const uint8_t* p, size_t n) {
   f.Str("opt_text", &r.opt_text);
   f.Int("events", &r.events);
   f.Int("timeout_ns", &r.timeout_ns);
+  f.StrList("argv", &r.argv);
+  f.StrList("env", &r.env);
+  f.Str("cwd", &r.cwd);
+  f.Bool("has_stdin", &r.has_stdin);
+  f.Bool("background", &r.background);
   if (!f.status().ok()) return f.status();
-  if (op < static_cast<int>(Op::kSocket) || op > static_cast<int>(Op::kSendfile)) {
+  if (op < static_cast<int>(Op::kSocket) || op > static_cast<int>(Op::kWaitCommand)) {
     return Status::Invalid(fmt::format("malformed message: unknown op {}", op));
   }
   r.op = static_cast<Op>(op);
@@ -266,6 +310,15 @@ StatusOr<Reply> DecodeReply(const uint8_t* p, size_t n) {
   f.Str("remote_addr", &r.remote_addr);
   f.Int("remote_port", &r.remote_port);
   f.Str("harness_error", &r.harness_error);
+  f.Int("pid", &r.pid);
+  f.Bool("exited", &r.exited);
+  f.Int("exit_code", &r.exit_code);
+  f.Int("term_signal", &r.term_signal);
+  f.Bool("stopped", &r.stopped);
+  f.Bytes("out", &r.out);
+  f.Bytes("err_out", &r.err_out);
+  f.Int("out_bytes", &r.out_bytes);
+  f.Int("err_bytes", &r.err_bytes);
   if (!f.status().ok()) return f.status();
   return r;
 }

@@ -54,8 +54,23 @@ struct Request {
   bool linger_on = false;
   std::string opt_text;    // TCP_CONGESTION
   int events = 0;          // poll: POLL* bits
-  int64_t timeout_ns = 0;  // poll timeout; sleep duration
+  int64_t timeout_ns = 0;  // poll timeout; sleep duration; stop: grace before SIGKILL
+
+  // run: the program (argv[0] looked up in the PATH of `env`), its complete
+  // environment ("NAME=value"), working directory, and stdin (`data` when
+  // has_stdin, else /dev/null). `as` names it (the runner names unnamed
+  // ones). background: reply as soon as it started; else when it exited.
+  // stop / wait (Op::kWaitCommand): `fd` is the command's name.
+  std::vector<std::string> argv;
+  std::vector<std::string> env;
+  std::string cwd;
+  bool has_stdin = false;
+  bool background = false;
 };
+
+// Output of a command a reply carries at most, per stream (the first bytes;
+// out_bytes / err_bytes count everything).
+inline constexpr size_t kMaxCommandOutput = 48 * 1024;
 
 struct Reply {
   uint64_t id = 0;
@@ -79,7 +94,22 @@ struct Reply {
   // Set when the peer could not even attempt the call (unknown fd name, a
   // name already in use): a harness/case error, not a syscall result.
   std::string harness_error;
+
+  // run / stop / wait: the command. pid 0: no process was started (ret -1,
+  // err: why, e.g. ENOENT). start_ns / end_ns: from just before the spawn
+  // to when its exit was seen (background start: to the spawn).
+  int64_t pid = 0;
+  bool exited = false;                // it has ended (with exit_code, or by term_signal)
+  int exit_code = -1;                 // when it exited normally, else -1
+  int term_signal = 0;                // the signal that killed it, else 0
+  bool stopped = false;               // the peer signalled it (stop, or the end of the case)
+  std::vector<uint8_t> out, err_out;  // at most kMaxCommandOutput each
+  int64_t out_bytes = 0, err_bytes = 0;
 };
+
+// The reply to a request the peer could not attempt: ret -1 and
+// harness_error `msg`, timestamped now.
+Reply ErrorReply(uint64_t id, std::string msg);
 
 // Encoding. Decode returns kInvalidInput on malformed input (never throws,
 // never recurses on attacker-controlled nesting). Unknown keys are ignored and

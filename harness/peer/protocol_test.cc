@@ -46,6 +46,11 @@ Request FullRequest() {
   r.opt_text = "reno";
   r.events = 0x2001;
   r.timeout_ns = -1;
+  r.argv = {"curl", "-s", "http://[2001:2:0:2::2]:8080/", ""};
+  r.env = {"PATH=/usr/bin", "X="};
+  r.cwd = "/tmp/w";
+  r.has_stdin = true;
+  r.background = true;
   return r;
 }
 
@@ -65,6 +70,15 @@ Reply FullReply() {
   r.remote_addr = "198.18.2.2";
   r.remote_port = 8080;
   r.harness_error = "no socket named 'c' on this host";
+  r.pid = 4242;
+  r.exited = true;
+  r.exit_code = 28;
+  r.term_signal = 9;
+  r.stopped = true;
+  r.out = AllBytes();
+  r.err_out = {'e', 0, 'r'};
+  r.out_bytes = int64_t{1} << 33;
+  r.err_bytes = 3;
   return r;
 }
 
@@ -91,6 +105,11 @@ void ExpectSame(const Request& a, const Request& b) {
   EXPECT_EQ(a.opt_text, b.opt_text);
   EXPECT_EQ(a.events, b.events);
   EXPECT_EQ(a.timeout_ns, b.timeout_ns);
+  EXPECT_EQ(a.argv, b.argv);
+  EXPECT_EQ(a.env, b.env);
+  EXPECT_EQ(a.cwd, b.cwd);
+  EXPECT_EQ(a.has_stdin, b.has_stdin);
+  EXPECT_EQ(a.background, b.background);
 }
 
 void ExpectSame(const Reply& a, const Reply& b) {
@@ -108,6 +127,15 @@ void ExpectSame(const Reply& a, const Reply& b) {
   EXPECT_EQ(a.remote_addr, b.remote_addr);
   EXPECT_EQ(a.remote_port, b.remote_port);
   EXPECT_EQ(a.harness_error, b.harness_error);
+  EXPECT_EQ(a.pid, b.pid);
+  EXPECT_EQ(a.exited, b.exited);
+  EXPECT_EQ(a.exit_code, b.exit_code);
+  EXPECT_EQ(a.term_signal, b.term_signal);
+  EXPECT_EQ(a.stopped, b.stopped);
+  EXPECT_EQ(a.out, b.out);
+  EXPECT_EQ(a.err_out, b.err_out);
+  EXPECT_EQ(a.out_bytes, b.out_bytes);
+  EXPECT_EQ(a.err_bytes, b.err_bytes);
 }
 
 StatusOr<Request> Decode(const std::vector<uint8_t>& v) {
@@ -130,7 +158,7 @@ TEST(Protocol, DefaultRequestRoundTrips) {
 }
 
 TEST(Protocol, EveryOpRoundTrips) {
-  for (int op = static_cast<int>(Op::kSocket); op <= static_cast<int>(Op::kSendfile); ++op) {
+  for (int op = static_cast<int>(Op::kSocket); op <= static_cast<int>(Op::kWaitCommand); ++op) {
     Request r;
     r.id = static_cast<uint64_t>(op) + 1;
     r.op = static_cast<Op>(op);
@@ -148,6 +176,22 @@ TEST(Protocol, ReplyRoundTripsEveryField) {
   StatusOr<Reply> empty = DecodeR(Encode(Reply{}));
   ASSERT_TRUE(empty.ok());
   ExpectSame(Reply{}, *empty);
+}
+
+TEST(Protocol, LargestCommandOutputFitsAMessage) {
+  Reply r = FullReply();
+  r.data.clear();
+  r.out.assign(kMaxCommandOutput, 'o');
+  r.err_out.assign(kMaxCommandOutput, 'e');
+  EXPECT_LE(Encode(r).size(), kMaxMessageBytes);
+}
+
+TEST(Protocol, ArgvMustBeStrings) {
+  json j = {{"id", 1}, {"op", static_cast<int>(Op::kRun)}, {"argv", json::array({"a", 1})}};
+  std::vector<uint8_t> b = json::to_cbor(j);
+  StatusOr<Request> r = Decode(b);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().message(), "malformed message: field 'argv' not a list of strings");
 }
 
 TEST(Protocol, LargestDataFitsAMessage) {

@@ -1,8 +1,10 @@
 #include "harness/runner/expect_check.h"
 
 #include <poll.h>
+#include <string.h>
 
 #include <algorithm>
+#include <regex>
 
 #include <fmt/format.h>
 
@@ -178,6 +180,109 @@ CheckResult CheckReply(const CallStep& step, const peer::Reply& reply) {
     else if (reply.revents != want)
       fail(expected.back(), "revents " + ReventsNames(reply.revents));
   }
+  if (e.took) {
+    expected.push_back("took " + e.took->ToString());
+    if (!e.took->Contains(took)) fail(expected.back(), "took " + FormatDuration(took));
+  }
+  out.expected = Join(expected, ", ");
+  return out;
+}
+
+std::string CommandEnd(const peer::Reply& reply) {
+  if (reply.pid == 0) return fmt::format("could not start: {}", ErrnoName(reply.err));
+  if (!reply.exited) return "still running";
+  std::string s = reply.term_signal != 0
+                      ? fmt::format("killed by SIG{}", sigabbrev_np(reply.term_signal)
+                                                           ? sigabbrev_np(reply.term_signal)
+                                                           : std::to_string(reply.term_signal))
+                      : fmt::format("exit {}", reply.exit_code);
+  if (reply.stopped) s += " (stopped)";
+  return s;
+}
+
+namespace {
+
+std::string StripTrailingNewlines(std::string s) {
+  while (!s.empty() && (s.back() == '\n' || s.back() == '\r')) s.pop_back();
+  return s;
+}
+
+// Whether `text` meets `t` (already expanded).
+bool TextHolds(const TextExpect& t, const std::string& expanded, const std::string& text) {
+  switch (t.kind) {
+    case TextExpect::Kind::kEquals: return StripTrailingNewlines(text) == expanded;
+    case TextExpect::Kind::kContains: return text.find(expanded) != std::string::npos;
+    case TextExpect::Kind::kMatches:
+      try {
+        return std::regex_search(
+            text, std::regex(expanded, std::regex::ECMAScript | std::regex::multiline));
+      } catch (const std::regex_error&) {
+        return false;  // the loader checked the unexpanded pattern; an expansion broke it
+      }
+  }
+  return false;
+}
+
+}  // namespace
+
+CheckResult CheckCommand(const CallStep& step, const peer::Reply& reply, const VarLookup& vars,
+                         bool by_stop_step) {
+  CheckResult out;
+  const Expect& e = step.expect;
+  const Duration took(reply.end_ns - reply.start_ns);
+  const std::string end = CommandEnd(reply);
+  out.actual = fmt::format("{}, took {}", end, FormatDuration(took));
+  auto fail = [&](const std::string& expected_part, const std::string& actual_part) {
+    if (out.ok) {
+      out.ok = false;
+      out.failure = fmt::format("expected {} vs actual {}", expected_part, actual_part);
+    }
+  };
+  const bool started = reply.pid != 0;
+  if (!step.has_expect || e.empty()) {
+    if (by_stop_step || step.call.op == Op::kStop) {
+      out.expected = "stopped";
+      if (!started) fail("stopped", end);
+      return out;
+    }
+    out.expected = "exit 0";
+    if (!started || reply.term_signal != 0 || reply.exit_code != 0) fail("exit 0", end);
+    return out;
+  }
+  std::vector<std::string> expected;
+  if (e.exit) {
+    expected.push_back("exit " + e.exit->text);
+    if (!started || reply.term_signal != 0 || !e.exit->Contains(reply.exit_code)) {
+      fail(expected.back(), end);
+    }
+  }
+  if (e.signal) {
+    const char* abbrev = sigabbrev_np(*e.signal);
+    expected.push_back(fmt::format("killed by SIG{}", abbrev ? abbrev : "?"));
+    if (!started || reply.term_signal != *e.signal) fail(expected.back(), end);
+  }
+  auto text = [&](const std::optional<TextExpect>& t, const char* stream,
+                  const std::vector<uint8_t>& bytes, int64_t total) {
+    if (!t) return;
+    StatusOr<std::string> want = ExpandVars(t->text, vars);
+    TextExpect shown = *t;
+    if (want.ok()) shown.text = *want;
+    expected.push_back(fmt::format("{} {}", stream, shown.ToString()));
+    const std::string got(bytes.begin(), bytes.end());
+    std::string actual = fmt::format("{} {}", stream, QuoteBytes(got, 200));
+    if (total > static_cast<int64_t>(got.size())) {
+      actual += fmt::format(" (only the first {} of {} bytes kept)", got.size(), total);
+    }
+    if (!started) {
+      fail(expected.back(), end);
+    } else if (!want.ok()) {
+      fail(expected.back(), want.status().message());
+    } else if (!TextHolds(*t, *want, got)) {
+      fail(expected.back(), actual);
+    }
+  };
+  text(e.out, "stdout", reply.out, reply.out_bytes);
+  text(e.err, "stderr", reply.err_out, reply.err_bytes);
   if (e.took) {
     expected.push_back("took " + e.took->ToString());
     if (!e.took->Contains(took)) fail(expected.back(), "took " + FormatDuration(took));

@@ -4,6 +4,7 @@
 #include <string>
 
 #include "harness/model/case.h"
+#include "harness/model/lab_vars.h"
 #include "harness/peer/protocol.h"
 
 namespace faultline {
@@ -19,6 +20,17 @@ struct CheckResult {
 // field it sets must hold; `errno` implies ret == -1 and a set ret without
 // errno says nothing about errno.
 CheckResult CheckReply(const CallStep& step, const peer::Reply& reply);
+
+// A command's result (run, stop, await of a background command) against
+// its step's expectation; text expectations are expanded with `vars`
+// first. Without `expect:` a command must exit 0, except for `stop`,
+// which accepts any end. `stop` is the stop step when the command was
+// ended by one (then `step` is still the run step whose expectation holds).
+CheckResult CheckCommand(const CallStep& step, const peer::Reply& reply, const VarLookup& vars,
+                         bool by_stop_step = false);
+
+// "exit 0", "killed by SIGTERM", "could not start: ENOENT" -- for logs.
+std::string CommandEnd(const peer::Reply& reply);
 
 // Printable, quoted, truncated to `max` bytes: "\"ab\\n\\x00\"...".
 std::string QuoteBytes(const std::string& bytes, size_t max = 64);

@@ -1,5 +1,7 @@
 #include "harness/runner/expect_check.h"
 
+#include <signal.h>
+
 #include <cerrno>
 
 #include <gtest/gtest.h>
@@ -101,6 +103,88 @@ TEST(CheckReply, PollRevents) {
 TEST(QuoteBytes, EscapesAndTruncates) {
   EXPECT_EQ(QuoteBytes(std::string("a\0b\n\"", 5)), "\"a\\x00b\\n\\\"\"");
   EXPECT_EQ(QuoteBytes("abcdef", 3), "\"abc\"... (6 bytes)");
+}
+
+peer::Reply Exited(int code, int sig = 0, int64_t took_ns = 1'000'000'000) {
+  peer::Reply r = Reply(0, 0, took_ns);
+  r.pid = 77;
+  r.exited = true;
+  r.exit_code = sig != 0 ? -1 : code;
+  r.term_signal = sig;
+  return r;
+}
+
+VarLookup NoVars() {
+  return [](const std::string& n) -> std::optional<std::string> {
+    if (n == "server.addr") return std::string("198.18.2.2");
+    return std::nullopt;
+  };
+}
+
+TEST(CheckCommand, DefaultIsExitZero) {
+  CallStep s = Call(Op::kRun);
+  EXPECT_TRUE(CheckCommand(s, Exited(0), NoVars()).ok);
+  CheckResult bad = CheckCommand(s, Exited(2), NoVars());
+  EXPECT_EQ(bad.failure, "expected exit 0 vs actual exit 2");
+  EXPECT_EQ(bad.actual, "exit 2, took 1s");
+  CheckResult killed = CheckCommand(s, Exited(0, SIGSEGV), NoVars());
+  EXPECT_EQ(killed.failure, "expected exit 0 vs actual killed by SIGSEGV");
+  peer::Reply missing = Reply(-1, ENOENT);
+  EXPECT_EQ(CheckCommand(s, missing, NoVars()).failure,
+            "expected exit 0 vs actual could not start: ENOENT");
+}
+
+TEST(CheckCommand, StopAcceptsAnyEndByDefault) {
+  CallStep s = Call(Op::kStop);
+  peer::Reply r = Exited(0, SIGTERM);
+  r.stopped = true;
+  CheckResult c = CheckCommand(s, r, NoVars(), true);
+  EXPECT_TRUE(c.ok);
+  EXPECT_EQ(c.expected, "stopped");
+  EXPECT_EQ(c.actual, "killed by SIGTERM (stopped), took 1s");
+}
+
+TEST(CheckCommand, OutputExpectationsWithVariables) {
+  CallStep s = Call(Op::kRun);
+  s.has_expect = true;
+  s.expect.out = TextExpect{TextExpect::Kind::kContains, "${server.addr}"};
+  s.expect.err = TextExpect{TextExpect::Kind::kEquals, "warn"};
+  peer::Reply r = Exited(0);
+  std::string out = "connected to 198.18.2.2\n";
+  r.out.assign(out.begin(), out.end());
+  std::string err = "warn\n\n";
+  r.err_out.assign(err.begin(), err.end());
+  r.out_bytes = static_cast<int64_t>(out.size());
+  r.err_bytes = static_cast<int64_t>(err.size());
+  CheckResult c = CheckCommand(s, r, NoVars());
+  EXPECT_TRUE(c.ok) << c.failure;
+  EXPECT_EQ(c.expected, "stdout contains \"198.18.2.2\", stderr \"warn\"");
+
+  s.expect.out = TextExpect{TextExpect::Kind::kMatches, "^connected to [0-9.]+$"};
+  EXPECT_TRUE(CheckCommand(s, r, NoVars()).ok);
+  s.expect.out = TextExpect{TextExpect::Kind::kEquals, "connected"};
+  EXPECT_EQ(CheckCommand(s, r, NoVars()).failure,
+            "expected stdout \"connected\" vs actual stdout \"connected to 198.18.2.2\\n\"");
+  r.out_bytes = 100000;
+  EXPECT_EQ(CheckCommand(s, r, NoVars()).failure,
+            "expected stdout \"connected\" vs actual stdout \"connected to 198.18.2.2\\n\" (only "
+            "the first 24 of 100000 bytes kept)");
+}
+
+TEST(CheckCommand, ExitRangeSignalAndTook) {
+  CallStep s = Call(Op::kRun);
+  s.has_expect = true;
+  s.expect.exit = ValueExpect{1, 255, ">= 1"};
+  s.expect.took = DurationRange{std::chrono::milliseconds(900), std::chrono::milliseconds(1500)};
+  EXPECT_TRUE(CheckCommand(s, Exited(28), NoVars()).ok);
+  EXPECT_EQ(CheckCommand(s, Exited(0), NoVars()).failure, "expected exit >= 1 vs actual exit 0");
+  EXPECT_EQ(CheckCommand(s, Exited(28, 0, 2'000'000'000), NoVars()).failure,
+            "expected took [900ms, 1.5s] vs actual took 2s");
+  s.expect.exit.reset();
+  s.expect.signal = SIGKILL;
+  EXPECT_TRUE(CheckCommand(s, Exited(0, SIGKILL), NoVars()).ok);
+  EXPECT_EQ(CheckCommand(s, Exited(0), NoVars()).failure,
+            "expected killed by SIGKILL vs actual exit 0");
 }
 
 }  // namespace

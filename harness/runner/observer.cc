@@ -85,6 +85,20 @@ std::string FieldText(const std::string& f, int64_t v) {
   return std::to_string(v);
 }
 
+// The queue:/tcp_info: fields of `o` read off socket `s`.
+Probe FieldsProbe(const ObserveStep& o, const DiagSocket& s) {
+  Probe p;
+  std::vector<std::string> vals;
+  p.holds = true;
+  for (const FieldExpect& f : o.fields) {
+    int64_t v = FieldValue(s, f.name).value_or(0);
+    vals.push_back(f.name + " " + FieldText(f.name, v));
+    if (!f.expect.Contains(v)) p.holds = false;
+  }
+  p.value = Join(vals, ", ");
+  return p;
+}
+
 }  // namespace
 
 Observer::Observer(const Case& c, Family family, const Lab& lab, const Wire* wire,
@@ -179,6 +193,118 @@ StatusOr<std::vector<DiagSocket>> Observer::Dump(const std::string& host) {
   return hs.diag->DumpTcp(family_ == Family::kIPv4 ? AF_INET : AF_INET6);
 }
 
+StatusOr<std::vector<DiagSocket>> Observer::DumpBoth(const std::string& host) {
+  StatusOr<std::vector<DiagSocket>> all = Dump(host);
+  if (!all.ok()) return all.status();
+  HostState& hs = hosts_.at(host);
+  StatusOr<std::vector<DiagSocket>> other =
+      hs.diag->DumpTcp(family_ == Family::kIPv4 ? AF_INET6 : AF_INET);
+  if (!other.ok()) return other.status();
+  all->insert(all->end(), other->begin(), other->end());
+  return all;
+}
+
+namespace {
+
+bool PortMatches(const ObserveStep::PortSelector& sel, const DiagSocket& s) {
+  using Side = ObserveStep::PortSelector::Side;
+  const bool local = s.sport == sel.port;
+  const bool remote = s.state != 10 && s.dport == sel.port;  // a listener has no remote
+  switch (sel.side) {
+    case Side::kLocal: return local;
+    case Side::kRemote: return remote;
+    case Side::kAny: return local || remote;
+  }
+  return false;
+}
+
+}  // namespace
+
+StatusOr<Probe> Observer::ProbeByPort(const ObserveStep& o) {
+  StatusOr<std::vector<DiagSocket>> dump = DumpBoth(o.host);
+  if (!dump.ok()) return dump.status();
+  std::vector<const DiagSocket*> hits;
+  for (const DiagSocket& s : *dump) {
+    if (PortMatches(*o.port, s)) hits.push_back(&s);
+  }
+  Probe p;
+  if (o.kind == ObserveKind::kState) {
+    std::vector<std::string> states;
+    for (const DiagSocket* s : hits) {
+      std::string st = TcpStateName(s->state);
+      if (std::find(states.begin(), states.end(), st) == states.end()) states.push_back(st);
+    }
+    std::sort(states.begin(), states.end());
+    if (states.empty()) states.emplace_back("gone");
+    p.value = Join(states, ", ");
+    for (const std::string& st : states) {
+      if (std::find(o.states.begin(), o.states.end(), st) != o.states.end()) p.holds = true;
+    }
+    std::string& last = last_state_[o.host + "/" + o.Target()];
+    if (last != p.value) {
+      last = p.value;
+      result_->states.push_back(StateEvent{MonotonicNs(), o.host, o.Target(), p.value});
+    }
+    return p;
+  }
+  const DiagSocket* s = nullptr;
+  size_t candidates = 0;
+  for (const DiagSocket* h : hits) {
+    const bool listener = h->state == 10;
+    if (listener == (o.kind == ObserveKind::kQueue)) {
+      s = h;
+      ++candidates;
+    }
+  }
+  if (candidates == 0) {
+    p.value = o.kind == ObserveKind::kQueue ? "no listener" : "gone";
+    return p;
+  }
+  if (candidates > 1) {
+    p.value = fmt::format("{} sockets match {}", candidates, o.Target());
+    return p;
+  }
+  return FieldsProbe(o, *s);
+}
+
+ObserveOutcome Observer::WaitListening(const std::string& host, uint16_t port, int64_t limit,
+                                       const std::function<bool()>& exited) {
+  ObserveOutcome out;
+  out.start_ns = MonotonicNs();
+  out.expected = fmt::format("listening on port {}", port);
+  bool ended = false;
+  auto probe = [&]() -> StatusOr<Probe> {
+    StatusOr<std::vector<DiagSocket>> dump = DumpBoth(host);
+    if (!dump.ok()) return dump.status();
+    Probe p;
+    for (const DiagSocket& s : *dump) {
+      if (s.state == 10 && s.sport == port) p.holds = true;
+    }
+    p.value = p.holds ? "listening" : "not listening";
+    if (!p.holds && exited()) {
+      ended = true;
+      p.holds = true;  // ends the wait; not ready
+      p.value = "exited";
+    }
+    return p;
+  };
+  WireSource source(wire_);
+  StatusOr<WaitResult> w = WaitUntil(probe, source, limit, kPollNs);
+  out.took_ns = MonotonicNs() - out.start_ns;
+  if (!w.ok()) {
+    out.harness_error = true;
+    out.actual = "not observed";
+    out.failure = w.status().message();
+    return out;
+  }
+  out.ok = w->holds && !ended;
+  out.actual = ended ? "exited before it listened"
+                     : fmt::format("{} after {}", w->last,
+                                   FormatDuration(std::chrono::nanoseconds(w->waited_ns)));
+  if (!out.ok) out.failure = fmt::format("expected {} vs actual {}", out.expected, out.actual);
+  return out;
+}
+
 std::vector<uint16_t> Observer::Claimed(const std::string& host, const std::string& except) const {
   std::vector<uint16_t> out;
   for (const auto& [key, t] : tuples_) {
@@ -215,17 +341,18 @@ ObserveOutcome Observer::Run(const ObserveStep& o, int64_t case_deadline) {
     return out;
   };
   auto it = tuples_.find(key);
-  if (it == tuples_.end() || !it->second.Known()) {
+  if (!o.port && (it == tuples_.end() || !it->second.Known())) {
     return error(
         fmt::format("no address is known for socket '{}' on host '{}' (it has not "
                     "listened, connected or been accepted)",
                     o.fd, owner));
   }
-  const SockTuple tuple = it->second;
+  const SockTuple tuple = o.port ? SockTuple{} : it->second;
   const bool reverse = !o.peer_host.empty();
   const std::vector<uint16_t> claimed = Claimed(owner, key);
 
   auto probe = [&]() -> StatusOr<Probe> {
+    if (o.port) return ProbeByPort(o);
     StatusOr<std::vector<DiagSocket>> dump = Dump(o.host);
     if (!dump.ok()) return dump.status();
     StatusOr<const DiagSocket*> found = FindSocket(*dump, tuple, reverse, claimed);
@@ -258,15 +385,7 @@ ObserveOutcome Observer::Run(const ObserveStep& o, int64_t case_deadline) {
       p.value = state + " (not a listener)";
       return p;
     }
-    std::vector<std::string> vals;
-    p.holds = true;
-    for (const FieldExpect& f : o.fields) {
-      int64_t v = FieldValue(*s, f.name).value_or(0);
-      vals.push_back(f.name + " " + FieldText(f.name, v));
-      if (!f.expect.Contains(v)) p.holds = false;
-    }
-    p.value = Join(vals, ", ");
-    return p;
+    return FieldsProbe(o, *s);
   };
 
   WireSource source(wire_);

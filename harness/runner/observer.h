@@ -9,6 +9,7 @@
 // null (then waits poll every 2 ms).
 #pragma once
 
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -21,6 +22,7 @@
 #include "harness/observe/proc_counters.h"
 #include "harness/observe/sock_diag.h"
 #include "harness/observe/socket_match.h"
+#include "harness/observe/wait_until.h"
 #include "harness/peer/protocol.h"
 #include "injectors/wire.h"
 
@@ -51,6 +53,12 @@ class Observer {
   // Runs an observation step; `case_deadline` bounds `within`.
   ObserveOutcome Run(const ObserveStep& o, int64_t case_deadline);
 
+  // A background command's readiness (`ready: {listening: PORT}`): waits
+  // until a TCP socket of `host` listens on `port` (either family), until
+  // `limit` at the latest; stops early, not ok, once `exited()` is true.
+  ObserveOutcome WaitListening(const std::string& host, uint16_t port, int64_t limit,
+                               const std::function<bool()>& exited);
+
   // Reads the counters again and checks `counters:`; fills
   // CaseResult::counters. Returns "" or the failure message
   // (FILE:LINE:COL: ...); kInvalidInput for an unknown counter name.
@@ -63,6 +71,11 @@ class Observer {
     Counters start;
   };
   StatusOr<std::vector<DiagSocket>> Dump(const std::string& host);
+  // Both families: a program's sockets need not be of the variant's family
+  // (an IPv6 listener on :: takes IPv4 connections too).
+  StatusOr<std::vector<DiagSocket>> DumpBoth(const std::string& host);
+  // The probe of an observation that selects sockets by port.
+  StatusOr<Probe> ProbeByPort(const ObserveStep& o);
   std::vector<uint16_t> Claimed(const std::string& host, const std::string& except) const;
 
   const Case& case_;

@@ -5,6 +5,9 @@
 #include <poll.h>
 #include <sys/socket.h>
 
+#include <algorithm>
+#include <cctype>
+
 #include <fmt/format.h>
 
 namespace faultline {
@@ -98,6 +101,81 @@ StatusOr<peer::Request> BuildRequest(const CallStep& step, Family family,
   if (c.data) {
     r.data.assign(c.data->begin(), c.data->end());
     r.size = static_cast<int64_t>(c.data->size());
+  }
+  return r;
+}
+
+const std::vector<std::string> kInheritedVariables = {"PATH", "HOME",   "USER", "LOGNAME",
+                                                      "LANG", "LC_ALL", "TZ",   "SHELL"};
+
+std::vector<std::string> CommandVariables(const std::vector<HostAddrs>& hosts, Family family) {
+  std::vector<std::string> out = {fmt::format("FAULTLINE_FAMILY={}", FamilyName(family))};
+  for (const HostAddrs& h : hosts) {
+    std::string n = h.name;
+    for (char& c : n)
+      c = c == '-' ? '_' : static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    out.push_back(
+        fmt::format("FAULTLINE_{}_ADDR={}", n, family == Family::kIPv4 ? h.addr4 : h.addr6));
+    out.push_back(fmt::format("FAULTLINE_{}_ADDR4={}", n, h.addr4));
+    out.push_back(fmt::format("FAULTLINE_{}_ADDR6={}", n, h.addr6));
+  }
+  return out;
+}
+
+StatusOr<peer::Request> BuildCommandRequest(const CallStep& step, const std::string& name,
+                                            const CommandContext& cx) {
+  const SocketCall& c = step.call;
+  peer::Request r;
+  r.op = c.op;
+  if (c.op == Op::kStop) {
+    r.fd = c.fd;
+    return r;
+  }
+  r.as = name;
+  r.background = c.command.background;
+  r.cwd = cx.workdir;
+  for (const std::string& a : c.command.argv) {
+    StatusOr<std::string> x = ExpandVars(a, cx.vars);
+    if (!x.ok()) return x.status().Prefixed(fmt::format("argument \"{}\"", a));
+    r.argv.push_back(*x);
+  }
+  // Later entries win: runner's, then the lab's, then the case's own.
+  std::vector<std::pair<std::string, std::string>> env;
+  auto set = [&env](const std::string& k, const std::string& v) {
+    for (auto& [ek, ev] : env) {
+      if (ek == k) {
+        ev = v;
+        return;
+      }
+    }
+    env.emplace_back(k, v);
+  };
+  auto set_assignment = [&set](const std::string& kv) {
+    const size_t eq = kv.find('=');
+    if (eq != std::string::npos) set(kv.substr(0, eq), kv.substr(eq + 1));
+  };
+  for (const std::string& kv : cx.runner_env) {
+    const std::string key = kv.substr(0, kv.find('='));
+    const bool keep = std::find(kInheritedVariables.begin(), kInheritedVariables.end(), key) !=
+                          kInheritedVariables.end() ||
+                      key.rfind("LC_", 0) == 0;
+    if (keep) set_assignment(kv);
+  }
+  for (const std::string& kv : cx.lab_env) set_assignment(kv);
+  set("FAULTLINE_HOST", cx.host);
+  set("FAULTLINE_WORKDIR", cx.workdir);
+  set("TMPDIR", cx.workdir);
+  for (const auto& [k, v] : c.command.env) {
+    StatusOr<std::string> x = ExpandVars(v, cx.vars);
+    if (!x.ok()) return x.status().Prefixed(fmt::format("env {}", k));
+    set(k, *x);
+  }
+  for (const auto& [k, v] : env) r.env.push_back(k + "=" + v);
+  if (c.command.stdin_data) {
+    StatusOr<std::string> x = ExpandVars(*c.command.stdin_data, cx.vars);
+    if (!x.ok()) return x.status().Prefixed("stdin");
+    r.has_stdin = true;
+    r.data.assign(x->begin(), x->end());
   }
   return r;
 }

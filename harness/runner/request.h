@@ -9,6 +9,7 @@
 
 #include "harness/common/status.h"
 #include "harness/model/case.h"
+#include "harness/model/lab_vars.h"
 #include "harness/peer/protocol.h"
 
 namespace faultline {
@@ -20,5 +21,36 @@ using HostResolver = std::function<std::optional<std::string>(const std::string&
 // catches that first).
 StatusOr<peer::Request> BuildRequest(const CallStep& step, Family family,
                                      const HostResolver& resolve);
+
+// What a command of a variant runs with besides its step.
+struct CommandContext {
+  VarLookup vars;       // ${...} values of the variant
+  std::string workdir;  // working directory (also TMPDIR and ${workdir})
+  std::string host;     // the host it runs on (FAULTLINE_HOST)
+  // name=value of FAULTLINE_<HOST>_ADDR etc. (CommandVariables).
+  std::vector<std::string> lab_env;
+  // The runner's own environment ("NAME=value"), of which only
+  // kInheritedVariables pass.
+  std::vector<std::string> runner_env;
+};
+
+// The variables a command inherits from the runner: the rest (proxies
+// above all) would make a case behave differently from machine to machine.
+extern const std::vector<std::string> kInheritedVariables;  // PATH, HOME, USER, LANG, LC_*, TZ...
+
+// FAULTLINE_FAMILY, FAULTLINE_<HOST>_ADDR (the variant's family),
+// FAULTLINE_<HOST>_ADDR4 / _ADDR6 for every host (names upper-cased, '-'
+// as '_'), for a lab whose hosts have these addresses.
+struct HostAddrs {
+  std::string name, addr4, addr6;
+};
+std::vector<std::string> CommandVariables(const std::vector<HostAddrs>& hosts, Family family);
+
+// run / stop: the Request for `step` (argv, env and stdin expanded). `name`
+// is the command's name on its host (the step's `as`, or one the runner
+// chose). kInvalidInput for a ${...} that does not expand (the loader
+// normally catches that first).
+StatusOr<peer::Request> BuildCommandRequest(const CallStep& step, const std::string& name,
+                                            const CommandContext& cx);
 
 }  // namespace faultline
