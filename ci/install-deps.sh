@@ -14,6 +14,8 @@ packages=(
   iptables iproute2
   # schema validation of the JUnit output in tests
   libxml2-utils
+  # the case-file JSON Schema tests (tests/schema/check_schema.py)
+  python3-jsonschema python3-yaml
   # the HTML report's browser test (headless) and docs/report.png
   chromium
   # libFuzzer targets (ci/fuzz.sh)

@@ -6,6 +6,7 @@
 #include "harness/common/errno_names.h"
 #include "harness/loader/case_parts.h"
 #include "harness/loader/did_you_mean.h"
+#include "harness/loader/format_keys.h"
 
 namespace faultline {
 namespace {
@@ -54,6 +55,11 @@ StatusOr<IntRange> ReadIntRange(const Val& v, const std::string& what, const Sco
 }
 
 }  // namespace
+
+void AddExpectFormatKeys(FormatKeys* k) {
+  k->expect_keys = kExpectKeys;
+  k->revents = kRevents;
+}
 
 StatusOr<IntRange> ReadNonNegativeRange(const Val& v, const std::string& what, const Scope& s) {
   return ReadIntRange(v, what, s);

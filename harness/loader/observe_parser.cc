@@ -8,11 +8,21 @@
 #include <fmt/format.h>
 
 #include "harness/loader/did_you_mean.h"
+#include "harness/loader/format_keys.h"
 
 namespace faultline {
 namespace {
 
 const std::vector<std::string> kObserveOps = {"state", "queue", "tcp_info"};
+// The keys of an observation step besides its op: `state` takes `is`,
+// `queue` and `tcp_info` take `expect`.
+const std::vector<std::string>& ObserveKeys(const std::string& op) {
+  static const std::vector<std::string> state = {"within", "is"};
+  static const std::vector<std::string> other = {"within", "expect"};
+  return op == "state" ? state : other;
+}
+const std::vector<std::string> kRequiresKeys = {"kernel", "sysctl", "congestion", "reason"};
+const std::vector<std::string> kXfailKeys = {"kernel_below", "reason"};
 const std::vector<std::string> kQueueFields = {"queued", "backlog"};
 // tcp_info fields; rto and rtt are durations (the kernel's microseconds).
 const std::vector<std::string> kTcpInfoFields = {
@@ -79,6 +89,18 @@ StatusOr<std::vector<std::string>> ReadNames(const Val& v, const std::string& wh
 }
 
 }  // namespace
+
+void AddObserveFormatKeys(FormatKeys* k) {
+  k->observe_ops.clear();
+  for (const std::string& op : kObserveOps) {
+    k->observe_ops.push_back(NamedKeys{op, ObserveKeys(op)});
+  }
+  k->queue_fields = kQueueFields;
+  k->tcp_info_fields = kTcpInfoFields;
+  k->requires_keys = kRequiresKeys;
+  k->xfail_keys = kXfailKeys;
+  k->tcp_states = TcpStateNames();
+}
 
 bool IsKernelVersion(const std::string& v) {
   int parts = 0;
@@ -183,8 +205,9 @@ StatusOr<ObserveStep> ParseObserveStep(const std::string& host, const Entry& he,
   o.kind = op->key == "state"   ? ObserveKind::kState
            : op->key == "queue" ? ObserveKind::kQueue
                                 : ObserveKind::kTcpInfo;
-  std::vector<std::string> allowed = {op->key, "within"};
-  allowed.push_back(o.kind == ObserveKind::kState ? "is" : "expect");
+  std::vector<std::string> allowed = {op->key};
+  const std::vector<std::string>& keys = ObserveKeys(op->key);
+  allowed.insert(allowed.end(), keys.begin(), keys.end());
   FL_RETURN_IF_ERROR(CheckKeys(*m, allowed, fmt::format(" for '{}'", op->key), s));
 
   // The socket: NAME or PEER/NAME.
@@ -329,7 +352,7 @@ StatusOr<Requirements> ParseRequires(const Val& v, const Scope& top) {
   StatusOr<std::vector<Entry>> m = ReadMap(v, "requires", top);
   if (!m.ok()) return m.status();
   Scope s{top.file, "requires: "};
-  FL_RETURN_IF_ERROR(CheckKeys(*m, {"kernel", "sysctl", "congestion", "reason"}, "", s));
+  FL_RETURN_IF_ERROR(CheckKeys(*m, kRequiresKeys, "", s));
   Requirements r;
   r.loc = v.loc;
   for (const Entry& e : *m) {
@@ -379,7 +402,7 @@ StatusOr<ExpectedFailure> ParseXfail(const Val& v, const Scope& top) {
   StatusOr<std::vector<Entry>> m = ReadMap(v, "xfail", top);
   if (!m.ok()) return m.status();
   Scope s{top.file, "xfail: "};
-  FL_RETURN_IF_ERROR(CheckKeys(*m, {"kernel_below", "reason"}, "", s));
+  FL_RETURN_IF_ERROR(CheckKeys(*m, kXfailKeys, "", s));
   ExpectedFailure x;
   x.loc = v.loc;
   const Entry* reason = FindKey(*m, "reason");
