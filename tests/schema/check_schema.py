@@ -4,6 +4,9 @@
   check_schema.py cases SCHEMA CASES_DIR [DOCS_MD]
       every case file under CASES_DIR (and every complete case in the yaml
       blocks of DOCS_MD) validates against SCHEMA.
+  check_schema.py valid SCHEMA FAULTLINE DIR
+      every file in DIR is accepted by SCHEMA and by `FAULTLINE validate`
+      (files that use every form of the format, beyond what cases/ uses).
   check_schema.py invalid SCHEMA FAULTLINE DIR
       every file in DIR is rejected by SCHEMA at the place its
       "# schema-error-at:" line names, and by `FAULTLINE validate` (exit
@@ -136,6 +139,26 @@ def cmd_cases(schema_path, cases_dir, docs_md=None):
         else:
             r.ok()
     return r.finish("schema: valid cases")
+
+
+def cmd_valid(schema_path, faultline, directory):
+    _, v = validator(schema_path)
+    r = Report()
+    files = case_files(directory)
+    if not files:
+        r.fail(f"no files under {directory}")
+    for f in files:
+        with open(f, encoding="utf-8") as fh:
+            doc = load_yaml(fh.read())
+        errs = sorted(v.iter_errors(doc), key=lambda e: list(e.absolute_path))
+        p = subprocess.run([faultline, "validate", f], capture_output=True, text=True, check=False)
+        for e in errs[:5]:
+            r.fail(f"{f}: the schema rejects it: {where(e)}: {e.message}")
+        if p.returncode != 0:
+            r.fail(f"{f}: faultline validate exited {p.returncode}: {p.stderr.strip()}")
+        if not errs and p.returncode == 0:
+            r.ok()
+    return r.finish("schema: valid forms")
 
 
 def all_paths(errs):
@@ -373,6 +396,8 @@ def cmd_keys(schema_path, faultline):
 def main(argv):
     if len(argv) >= 4 and argv[1] == "cases":
         return cmd_cases(*argv[2:5])
+    if len(argv) == 5 and argv[1] == "valid":
+        return cmd_valid(argv[2], argv[3], argv[4])
     if len(argv) == 5 and argv[1] == "invalid":
         return cmd_invalid(argv[2], argv[3], argv[4])
     if len(argv) == 4 and argv[1] == "keys":
