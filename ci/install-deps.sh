@@ -16,6 +16,8 @@ packages=(
   libxml2-utils
   # real programs of the case library's cases/apps/ and their tests
   python3 curl socat bash
+  # the case-file JSON Schema tests (tests/schema/check_schema.py)
+  python3-jsonschema python3-yaml
   # the HTML report's browser test (headless) and docs/report.png
   chromium
   # libFuzzer targets (ci/fuzz.sh)

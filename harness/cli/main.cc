@@ -2,6 +2,8 @@
 //   faultline run PATH...        run cases, print one line each, write reports
 //   faultline validate PATH...   load cases and report every error
 //   faultline list PATH...       the catalogue: name, tags, description
+//   faultline __format-keys      (hidden) the loader's key tables as JSON, for
+//                                tests/schema/check_schema.py
 // Exit status: 0 everything passed (or was skipped), 1 a case failed or hit
 // a harness error, 2 bad command line or invalid case files.
 #include <sys/utsname.h>
@@ -16,10 +18,12 @@
 
 #include <fmt/format.h>
 #include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
 
 #include "harness/common/clock.h"
 #include "harness/common/status.h"
 #include "harness/loader/case_loader.h"
+#include "harness/loader/format_keys.h"
 #include "harness/peer/peer_main.h"
 #include "harness/runner/precedence.h"
 #include "harness/runner/progress.h"
@@ -89,6 +93,49 @@ int CmdList(const std::vector<std::string>& paths) {
     if (!c.description.empty()) std::cout << "  " << c.description << "\n";
   }
   return l.errors.empty() ? kExitPass : kExitUsage;
+}
+
+// The loader's tables (harness/loader/format_keys.h) as one JSON object, so
+// that a test can compare docs/schema.json with what the loader accepts.
+int CmdFormatKeys() {
+  FormatKeys k = LoaderFormatKeys();
+  auto named = [](const std::vector<NamedKeys>& v) {
+    nlohmann::ordered_json o = nlohmann::ordered_json::object();
+    for (const NamedKeys& n : v) o[n.name] = n.keys;
+    return o;
+  };
+  nlohmann::ordered_json j;
+  j["case"] = k.case_keys;
+  j["host"] = k.host_keys;
+  j["step"] = k.step_keys;
+  j["call_common"] = k.call_common_keys;
+  j["ops"] = named(k.ops);
+  j["expect"] = k.expect_keys;
+  j["so_linger"] = k.so_linger_keys;
+  j["ready"] = k.ready_keys;
+  j["output_expect"] = k.output_keys;
+  j["port_select"] = k.port_select_keys;
+  j["observe_ops"] = named(k.observe_ops);
+  j["queue_fields"] = k.queue_fields;
+  j["tcp_info_fields"] = k.tcp_info_fields;
+  j["fault"] = k.fault_keys;
+  j["match"] = k.match_keys;
+  j["actions"] = named(k.actions);
+  j["hold_until"] = k.hold_until_keys;
+  j["packets"] = k.packets_keys;
+  j["packets_no_match"] = k.packets_no_match_keys;
+  j["requires"] = k.requires_keys;
+  j["xfail"] = k.xfail_keys;
+  j["matrix"] = k.matrix_keys;
+  j["tcp_classes"] = k.tcp_classes;
+  j["socket_options"] = k.socket_options;
+  j["send_flags"] = k.send_flags;
+  j["recv_flags"] = k.recv_flags;
+  j["poll_events"] = k.poll_events;
+  j["revents"] = k.revents;
+  j["tcp_states"] = k.tcp_states;
+  std::cout << j.dump(2) << "\n";
+  return kExitPass;
 }
 
 struct RunArgs {
@@ -319,6 +366,11 @@ int Main(int argc, char** argv) {
   merge_cmd->add_option("--json", merge.json, "JSON report path (default OUT/report.json)");
   merge_cmd->add_flag("--no-color", merge.no_color, "plain output even on a terminal");
 
+  // Hidden (no group): for the schema drift test, not for users.
+  CLI::App* format_keys_cmd =
+      app.add_subcommand("__format-keys", "print the loader's key tables as JSON");
+  format_keys_cmd->group("");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -332,6 +384,7 @@ int Main(int argc, char** argv) {
   if (*validate_cmd) return CmdValidate(validate_paths);
   if (*list_cmd) return CmdList(list_paths);
   if (*merge_cmd) return CmdReportMerge(merge);
+  if (*format_keys_cmd) return CmdFormatKeys();
   return kExitUsage;
 }
 

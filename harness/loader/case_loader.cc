@@ -15,6 +15,7 @@
 #include "harness/loader/case_parts.h"
 #include "harness/loader/did_you_mean.h"
 #include "harness/loader/endpoint_parse.h"
+#include "harness/loader/format_keys.h"
 #include "harness/loader/matrix_parser.h"
 #include "harness/loader/observe_parser.h"
 #include "harness/loader/offloads_check.h"
@@ -31,9 +32,10 @@ constexpr size_t kMaxFileBytes = 4 * 1024 * 1024;
 // lab's kLabMaxHosts; the loader does not depend on the lab module).
 constexpr size_t kMaxHosts = 250;
 
-const std::vector<std::string> kTopKeys = {
-    "name",   "description", "tags",   "family",  "timeout",  "seed",     "hosts",
-    "faults", "steps",       "matrix", "packets", "counters", "requires", "xfail"};
+const std::vector<std::string> kTopKeys = {"name", "description", "tags",   "family", "timeout",
+                                           "seed", "hosts",       "faults", "steps",  "matrix",
+                                           "packets", "counters", "requires", "xfail"};
+const std::vector<std::string> kHostKeys = {"sysctl", "mtu", "offloads"};
 
 bool IsTag(const std::string& t) {
   return !t.empty() && std::all_of(t.begin(), t.end(), [](char c) {
@@ -104,7 +106,7 @@ StatusOr<HostSpec> ParseHost(const Entry& e, const std::vector<Family>& families
   }
   StatusOr<std::vector<Entry>> m = ReadMap(e.val, "", s);
   if (!m.ok()) return m.status();
-  FL_RETURN_IF_ERROR(CheckKeys(*m, {"sysctl", "mtu", "offloads"}, "", s));
+  FL_RETURN_IF_ERROR(CheckKeys(*m, kHostKeys, "", s));
   for (const Entry& k : *m) {
     if (k.key == "sysctl") {
       StatusOr<std::vector<Entry>> sm = ReadMap(k.val, "sysctl", s);
@@ -309,6 +311,11 @@ Status MarkError(const std::string& file, const YAML::Mark& mark, const std::str
 }
 
 }  // namespace
+
+void AddCaseFormatKeys(FormatKeys* k) {
+  k->case_keys = kTopKeys;
+  k->host_keys = kHostKeys;
+}
 
 StatusOr<Case> LoadCaseText(const std::string& text, const std::string& file) {
   try {

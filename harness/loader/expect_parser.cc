@@ -10,6 +10,7 @@
 #include "harness/loader/case_parts.h"
 #include "harness/loader/did_you_mean.h"
 #include "harness/loader/observe_parser.h"
+#include "harness/loader/format_keys.h"
 
 namespace faultline {
 namespace {
@@ -17,6 +18,8 @@ namespace {
 const std::vector<std::string> kExpectKeys = {"ret",    "errno",  "bytes",   "data",
                                               "took",   "value",  "revents", "exit",
                                               "signal", "stdout", "stderr"};
+// stdout: / stderr: {...}
+const std::vector<std::string> kOutputKeys = {"equals", "contains", "matches"};
 // What a command step (run, stop) can expect.
 const std::vector<std::string> kCommandExpectKeys = {"exit", "signal", "stdout", "stderr", "took"};
 
@@ -56,7 +59,7 @@ StatusOr<TextExpect> ReadTextExpect(const Val& v, const std::string& what, const
   }
   StatusOr<std::vector<Entry>> m = ReadMap(v, what, s);
   if (!m.ok()) return m.status();
-  FL_RETURN_IF_ERROR(CheckKeys(*m, {"equals", "contains", "matches"}, " in " + what, s));
+  FL_RETURN_IF_ERROR(CheckKeys(*m, kOutputKeys, " in " + what, s));
   if (m->size() != 1) {
     return s.Fail(v.loc,
                   fmt::format("'{}' takes exactly one of equals, contains or matches", what));
@@ -120,6 +123,12 @@ StatusOr<IntRange> ReadIntRange(const Val& v, const std::string& what, const Sco
 }
 
 }  // namespace
+
+void AddExpectFormatKeys(FormatKeys* k) {
+  k->expect_keys = kExpectKeys;
+  k->output_keys = kOutputKeys;
+  k->revents = kRevents;
+}
 
 StatusOr<IntRange> ReadNonNegativeRange(const Val& v, const std::string& what, const Scope& s) {
   return ReadIntRange(v, what, s);

@@ -6,12 +6,11 @@
 
 #include "harness/loader/case_parts.h"
 #include "harness/loader/did_you_mean.h"
+#include "harness/loader/format_keys.h"
 
 namespace faultline {
 namespace {
 
-const std::vector<std::string> kFaultKeys = {"match", "do",   "delay",  "count", "order", "copies",
-                                             "until", "then", "toward", "rate",  "per"};
 const std::vector<std::string> kMatchKeys = {"from",  "to",     "proto",      "tcp",   "length",
                                              "seq",   "ack",    "nth",        "first", "every",
                                              "after", "window", "probability"};
@@ -37,6 +36,22 @@ const std::vector<ActionInfo>& Actions() {
   };
   return a;
 }
+
+// The keys of a fault: match, do, and every action's params.
+const std::vector<std::string>& FaultKeys() {
+  static const std::vector<std::string> keys = [] {
+    std::vector<std::string> v = {"match", "do"};
+    for (const ActionInfo& a : Actions()) {
+      for (const std::string& p : a.params) {
+        if (std::find(v.begin(), v.end(), p) == v.end()) v.push_back(p);
+      }
+    }
+    return v;
+  }();
+  return keys;
+}
+
+const std::vector<std::string> kUntilKeys = {"step", "after"};
 
 const std::vector<std::pair<std::string, TcpClass>> kClasses = {
     {"SYN", TcpClass::kSyn},  {"SYN-ACK", TcpClass::kSynAck}, {"ACK", TcpClass::kAck},
@@ -243,7 +258,7 @@ Status FaultParser::ParseAction(const ActionInfo& a, const std::vector<Entry>& m
       }
       StatusOr<std::vector<Entry>> um = ReadMap(u.val, "until", s);
       if (!um.ok()) return um.status();
-      FL_RETURN_IF_ERROR(CheckKeys(*um, {"step", "after"}, " in until", s));
+      FL_RETURN_IF_ERROR(CheckKeys(*um, kUntilKeys, " in until", s));
       if (um->size() != 1) {
         return s.Fail(u.val.loc, um->empty() ? "'until' needs 'step' or 'after'"
                                              : "'step' and 'after' cannot be combined in 'until'");
@@ -313,7 +328,7 @@ StatusOr<Fault> FaultParser::Parse(const Val& item, int index) {
   }
   StatusOr<std::vector<Entry>> m = ReadMap(item, "", s);
   if (!m.ok()) return m.status();
-  FL_RETURN_IF_ERROR(CheckKeys(*m, kFaultKeys, "", s));
+  FL_RETURN_IF_ERROR(CheckKeys(*m, FaultKeys(), "", s));
   const Entry* match = FindKey(*m, "match");
   if (match == nullptr) return s.Fail(item.loc, "missing required key 'match' in fault");
   const Entry* act = FindKey(*m, "do");
@@ -345,6 +360,16 @@ StatusOr<Fault> FaultParser::Parse(const Val& item, int index) {
 }
 
 }  // namespace
+
+void AddFaultFormatKeys(FormatKeys* k) {
+  k->fault_keys = FaultKeys();
+  k->match_keys = kMatchKeys;
+  k->actions.clear();
+  for (const ActionInfo& a : Actions()) k->actions.push_back(NamedKeys{a.name, a.params});
+  k->hold_until_keys = kUntilKeys;
+  k->tcp_classes.clear();
+  for (const auto& [name, cls] : kClasses) k->tcp_classes.push_back(name);
+}
 
 Status ParseFaultMatch(const Val& v, const CaseContext& cx, const Scope& s, FaultMatch* m) {
   static const std::vector<Step> kNoSteps;

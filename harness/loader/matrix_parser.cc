@@ -6,9 +6,12 @@
 #include <fmt/format.h>
 
 #include "harness/loader/did_you_mean.h"
+#include "harness/loader/format_keys.h"
 
 namespace faultline {
 namespace {
+
+const std::vector<std::string> kMatrixKeys = {"family", "sysctl"};
 
 bool IsMatrixSysctlKey(const std::string& k) {
   if (k.rfind("net.", 0) != 0 || k.back() == '.' || k.find("..") != std::string::npos) {
@@ -99,11 +102,13 @@ Status ParseMatrixSysctl(const Val& v, const Scope& s, std::vector<MatrixSysctl>
 
 }  // namespace
 
+void AddMatrixFormatKeys(FormatKeys* k) { k->matrix_keys = kMatrixKeys; }
+
 Status ParseMatrix(const Val& v, bool has_family_key, const Scope& s, Case* c) {
   StatusOr<std::vector<Entry>> m = ReadMap(v, "matrix", s);
   if (!m.ok()) return m.status();
   if (m->empty()) return s.Fail(v.loc, "'matrix' must have family: or sysctl: (or both)");
-  FL_RETURN_IF_ERROR(CheckKeys(*m, {"family", "sysctl"}, " in matrix", s));
+  FL_RETURN_IF_ERROR(CheckKeys(*m, kMatrixKeys, " in matrix", s));
   if (const Entry* f = FindKey(*m, "family")) {
     if (has_family_key) {
       return s.Fail(f->key_loc,

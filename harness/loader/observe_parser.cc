@@ -8,12 +8,24 @@
 #include <fmt/format.h>
 
 #include "harness/loader/did_you_mean.h"
+#include "harness/loader/format_keys.h"
 
 namespace faultline {
 namespace {
 
 const std::vector<std::string> kObserveOps = {"state", "queue", "tcp_info"};
+// The keys of an observation step besides its op: `state` takes `is`,
+// `queue` and `tcp_info` take `expect`.
+const std::vector<std::string>& ObserveKeys(const std::string& op) {
+  static const std::vector<std::string> state = {"within", "is"};
+  static const std::vector<std::string> other = {"within", "expect"};
+  return op == "state" ? state : other;
+}
+const std::vector<std::string> kRequiresKeys = {"kernel", "sysctl", "congestion", "reason"};
+const std::vector<std::string> kXfailKeys = {"kernel_below", "reason"};
 const std::vector<std::string> kQueueFields = {"queued", "backlog"};
+// state/queue/tcp_info: {PORT-KEY: N}, a real program's sockets by port.
+const std::vector<std::string> kPortSelectKeys = {"port", "local_port", "remote_port"};
 // tcp_info fields; rto and rtt are durations (the kernel's microseconds).
 const std::vector<std::string> kTcpInfoFields = {
     "retransmits", "total_retrans", "unacked", "lost",     "retrans",  "sacked", "probes",
@@ -79,6 +91,19 @@ StatusOr<std::vector<std::string>> ReadNames(const Val& v, const std::string& wh
 }
 
 }  // namespace
+
+void AddObserveFormatKeys(FormatKeys* k) {
+  k->observe_ops.clear();
+  for (const std::string& op : kObserveOps) {
+    k->observe_ops.push_back(NamedKeys{op, ObserveKeys(op)});
+  }
+  k->queue_fields = kQueueFields;
+  k->port_select_keys = kPortSelectKeys;
+  k->tcp_info_fields = kTcpInfoFields;
+  k->requires_keys = kRequiresKeys;
+  k->xfail_keys = kXfailKeys;
+  k->tcp_states = TcpStateNames();
+}
 
 bool IsKernelVersion(const std::string& v) {
   int parts = 0;
@@ -193,16 +218,16 @@ StatusOr<ObserveStep> ParseObserveStep(const std::string& host, const Entry& he,
   o.kind = op->key == "state"   ? ObserveKind::kState
            : op->key == "queue" ? ObserveKind::kQueue
                                 : ObserveKind::kTcpInfo;
-  std::vector<std::string> allowed = {op->key, "within"};
-  allowed.push_back(o.kind == ObserveKind::kState ? "is" : "expect");
+  std::vector<std::string> allowed = {op->key};
+  const std::vector<std::string>& keys = ObserveKeys(op->key);
+  allowed.insert(allowed.end(), keys.begin(), keys.end());
   FL_RETURN_IF_ERROR(CheckKeys(*m, allowed, fmt::format(" for '{}'", op->key), s));
 
   // The socket: NAME, PEER/NAME, or {port | local_port | remote_port: N}.
   if (op->val.node.IsMap()) {
     StatusOr<std::vector<Entry>> pm = ReadMap(op->val, op->key, s);
     if (!pm.ok()) return pm.status();
-    const std::vector<std::string> sides = {"port", "local_port", "remote_port"};
-    FL_RETURN_IF_ERROR(CheckKeys(*pm, sides, fmt::format(" in '{}'", op->key), s));
+    FL_RETURN_IF_ERROR(CheckKeys(*pm, kPortSelectKeys, fmt::format(" in '{}'", op->key), s));
     if (pm->size() != 1) {
       return s.Fail(op->val.loc, fmt::format("'{}' selects sockets by exactly one of port, "
                                              "local_port or remote_port",
@@ -355,7 +380,7 @@ StatusOr<Requirements> ParseRequires(const Val& v, const Scope& top) {
   StatusOr<std::vector<Entry>> m = ReadMap(v, "requires", top);
   if (!m.ok()) return m.status();
   Scope s{top.file, "requires: "};
-  FL_RETURN_IF_ERROR(CheckKeys(*m, {"kernel", "sysctl", "congestion", "reason"}, "", s));
+  FL_RETURN_IF_ERROR(CheckKeys(*m, kRequiresKeys, "", s));
   Requirements r;
   r.loc = v.loc;
   for (const Entry& e : *m) {
@@ -405,7 +430,7 @@ StatusOr<ExpectedFailure> ParseXfail(const Val& v, const Scope& top) {
   StatusOr<std::vector<Entry>> m = ReadMap(v, "xfail", top);
   if (!m.ok()) return m.status();
   Scope s{top.file, "xfail: "};
-  FL_RETURN_IF_ERROR(CheckKeys(*m, {"kernel_below", "reason"}, "", s));
+  FL_RETURN_IF_ERROR(CheckKeys(*m, kXfailKeys, "", s));
   ExpectedFailure x;
   x.loc = v.loc;
   const Entry* reason = FindKey(*m, "reason");

@@ -6,6 +6,8 @@
 
 #include <fmt/format.h>
 
+#include "harness/loader/format_keys.h"
+
 namespace faultline {
 namespace {
 
@@ -142,6 +144,11 @@ StatusOr<PacketExpect> ParseItem(const Val& item, int index, const CaseContext& 
 }
 
 }  // namespace
+
+void AddPacketsFormatKeys(FormatKeys* k) {
+  k->packets_keys = kItemKeys;
+  k->packets_no_match_keys = kNoCaptureKeys;
+}
 
 StatusOr<std::vector<PacketExpect>> ParsePackets(const Val& v, const CaseContext& cx) {
   Scope top{cx.file, ""};

@@ -10,6 +10,7 @@
 #include "harness/loader/case_parts.h"
 #include "harness/loader/did_you_mean.h"
 #include "harness/loader/endpoint_parse.h"
+#include "harness/loader/format_keys.h"
 #include "harness/loader/observe_parser.h"
 #include "harness/model/lab_vars.h"
 
@@ -53,6 +54,10 @@ const std::vector<OpInfo>& Ops() {
 }
 
 const std::vector<std::string> kCommon = {"as", "async", "id", "expect"};
+const std::vector<std::string> kReadyKeys = {"listening", "within"};  // run: ready: {...}
+// The keys of a step besides its host.
+const std::vector<std::string> kStepKeys = {"await", "label"};
+const std::vector<std::string> kLingerKeys = {"onoff", "linger"};
 
 std::vector<std::string> OpNames() {
   std::vector<std::string> v;
@@ -364,7 +369,7 @@ Status StepParser::ReadSockOpt(const std::vector<Entry>& m, const OpInfo& op, co
                                          "linger: SECONDS}}, not {}",
                                          Describe(v.node)));
       }
-      FL_RETURN_IF_ERROR(CheckKeys(*lm, {"onoff", "linger"}, " in SO_LINGER value", s));
+      FL_RETURN_IF_ERROR(CheckKeys(*lm, kLingerKeys, " in SO_LINGER value", s));
       const Entry* onoff = FindKey(*lm, "onoff");
       const Entry* linger = FindKey(*lm, "linger");
       if (onoff == nullptr) return s.Fail(v.loc, "missing required key 'onoff' in SO_LINGER value");
@@ -500,7 +505,7 @@ Status StepParser::ReadCommand(const std::string& host, const std::vector<Entry>
     }
     StatusOr<std::vector<Entry>> rm = ReadMap(e->val, "ready", s);
     if (!rm.ok()) return rm.status();
-    FL_RETURN_IF_ERROR(CheckKeys(*rm, {"listening", "within"}, " in ready", s));
+    FL_RETURN_IF_ERROR(CheckKeys(*rm, kReadyKeys, " in ready", s));
     const Entry* l = FindKey(*rm, "listening");
     if (l == nullptr) return s.Fail(e->val.loc, "missing required key 'listening' for 'ready'");
     StatusOr<int64_t> port = ReadInt(l->val, "listening", s, 1, 65535);
@@ -934,8 +939,7 @@ StatusOr<Step> StepParser::Parse(const Val& item, int index) {
   const Entry* await = nullptr;
   const Entry* host = nullptr;
   std::vector<std::string> keys = cx_.hosts;
-  keys.push_back("await");
-  keys.push_back("label");
+  keys.insert(keys.end(), kStepKeys.begin(), kStepKeys.end());
   for (const Entry& e : *m) {
     if (e.key == "label") {
       label = &e;
@@ -1063,6 +1067,20 @@ StatusOr<Step> StepParser::Parse(const Val& item, int index) {
 }
 
 }  // namespace
+
+void AddStepFormatKeys(FormatKeys* k) {
+  k->step_keys = kStepKeys;
+  k->call_common_keys = kCommon;
+  k->ops.clear();
+  for (const OpInfo& o : Ops()) k->ops.push_back(NamedKeys{o.name, o.params});
+  k->so_linger_keys = kLingerKeys;
+  k->ready_keys = kReadyKeys;
+  k->socket_options.clear();
+  for (const OptInfo& o : kOpts) k->socket_options.push_back(o.name);
+  k->send_flags = kSendFlags;
+  k->recv_flags = kRecvFlags;
+  k->poll_events = kPollEvents;
+}
 
 StatusOr<std::vector<Step>> ParseSteps(const Val& v, const CaseContext& cx) {
   Scope top{cx.file, ""};

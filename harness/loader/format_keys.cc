@@ -1,0 +1,17 @@
+#include "harness/loader/format_keys.h"
+
+namespace faultline {
+
+FormatKeys LoaderFormatKeys() {
+  FormatKeys k;
+  AddCaseFormatKeys(&k);
+  AddStepFormatKeys(&k);
+  AddExpectFormatKeys(&k);
+  AddObserveFormatKeys(&k);
+  AddFaultFormatKeys(&k);
+  AddPacketsFormatKeys(&k);
+  AddMatrixFormatKeys(&k);
+  return k;
+}
+
+}  // namespace faultline
