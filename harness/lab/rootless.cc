@@ -82,7 +82,7 @@ Status Refused(const std::string& what, const Status& st) {
         "seccomp=unconfined, or run privileged)";
   }
   return Status::Unsupported(fmt::format(
-      "faultline runs rootless (uid {}) through a user namespace, and {}: {}.\nWhy:{}\nRun as "
+      "running rootless (as uid {}) needs a user namespace, and {}: {}.\nWhy:{}\nRun as "
       "root (sudo) instead, or ask an administrator to allow unprivileged user namespaces; "
       "faultline never changes these settings itself.",
       getuid(), what, st.message(), why));

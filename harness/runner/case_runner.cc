@@ -8,17 +8,17 @@
 
 #include <fmt/format.h>
 
-#include "harness/capture/case_capture.h"
 #include "harness/common/clock.h"
+#include "harness/capture/case_capture.h"
 #include "harness/common/errno_names.h"
 #include "harness/common/interrupt.h"
 #include "harness/lab/lab.h"
 #include "harness/peer/peer_client.h"
 #include "harness/runner/expect_check.h"
 #include "harness/runner/keep.h"
+#include "harness/runner/setup_gate.h"
 #include "harness/runner/observer.h"
 #include "harness/runner/request.h"
-#include "harness/runner/setup_gate.h"
 #include "injectors/wire.h"
 
 namespace faultline {

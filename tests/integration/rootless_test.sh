@@ -98,4 +98,18 @@ grep -q '^SKIP.*needs-root-sysctl' "$out/sysctl.log" || { echo "FAIL: not skippe
 grep -q 'net.core.rmem_max' "$out/sysctl/out/report.json" &&
   grep -q 'rootless run' "$out/sysctl/out/report.json" ||
   { echo "FAIL: the skip does not name the sysctl and the rootless run"; exit 1; }
-echo "PASS: rootless runs work as uid $nobody"
+# Where the kernel refuses: a user namespace of the test's own whose
+# user.max_user_namespaces is 0 (the host's setting is untouched). The run
+# must stop before any case, exit 1, and name the setting.
+echo "== as uid $nobody where user namespaces are refused"
+python3 "$(dirname "$0")/no_userns_helper.py" "$bin" run --no-color --out "$out/refused" \
+  "$src/cases/handshake" >"$out/refused.log" 2>&1
+cat "$out/refused.log"
+grep -q '^exit 1$' "$out/refused.log" || { echo "FAIL: expected exit 1"; exit 1; }
+grep -q 'user.max_user_namespaces = 0' "$out/refused.log" ||
+  { echo "FAIL: the refusal does not name user.max_user_namespaces"; exit 1; }
+if grep -q '^PASS\|^FAIL\|^ERROR' "$out/refused.log"; then
+  echo "FAIL: cases ran although the user namespace was refused"
+  exit 1
+fi
+echo "PASS: rootless runs work as uid $nobody, and a refusal is explained"
