@@ -47,8 +47,8 @@ std::vector<PacketRecord> FaultEngine::ReportedLog() const {
     r.arrival_ns = log_.empty() ? 0 : log_.back().arrival_ns;
     r.proto = "other";
     r.action = fmt::format(
-        "not logged: {} more packet(s) after the first {} (the packet log's bound; the pcap "
-        "has them all)",
+        "not logged: {} more packet(s) after the first {} (the packet log's bound; a pcap "
+        "file, when written, has every packet)",
         not_logged_, kMaxLogRecords);
     out.push_back(std::move(r));
   }
