@@ -108,18 +108,18 @@ class LimitsTest : public CaseFixture {
   double peak_growth_mb_ = 0;
 };
 
-// ~130,000 packets (two 64 MiB chunks, one segment each, plus ACKs): more
+// ~150,000 packets (three 64 MiB chunks: ~139,000 segments, plus ACKs): more
 // than the packet log keeps.
 TEST_F(LimitsTest, HundredThousandPacketsKeepTheLogBounded) {
   double quick_s = 0;
-  CaseResult r = RunWithNeighbour(TransferCase(2, "120s"), &quick_s);
+  CaseResult r = RunWithNeighbour(TransferCase(3, "120s"), &quick_s);
   ASSERT_EQ(r.outcome, Outcome::kPass) << r.message;
   ASSERT_EQ(r.packets.size(), FaultEngine::kMaxLogRecords + 1);
   EXPECT_NE(r.packets.back().action.find("not logged"), std::string::npos)
       << r.packets.back().action;
   const double took = static_cast<double>(r.duration_ns) / 1e9;
   std::printf(
-      "128 MiB, %s: %.1f s; slowest neighbour %.2f s; runner peak RSS growth %.0f MB\n",
+      "192 MiB, %s: %.1f s; slowest neighbour %.2f s; runner peak RSS growth %.0f MB\n",
       r.packets.back().action.c_str(), took, quick_s, peak_growth_mb_);
   EXPECT_LT(quick_s, 10.0) << "a neighbouring lab was starved";
   EXPECT_LT(peak_growth_mb_, 250.0);
