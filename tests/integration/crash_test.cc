@@ -343,6 +343,45 @@ TEST_P(CrashTest, KilledRunnerLeavesNothingBehind) {
   EXPECT_TRUE(junit_has_done0);
 }
 
+// A second SIGINT/SIGTERM ends the runner at once, killed by that signal,
+// without waiting for the teardown or the reports; the labs still go.
+TEST_P(CrashTest, SecondSignalExitsAtOnceAndLeavesNothingBehind) {
+  const int sig = std::get<0>(GetParam());
+  if (sig == SIGKILL) GTEST_SKIP() << "SIGKILL has no second time";
+  const HostState before = ReadHostState();
+  ASSERT_NO_FATAL_FAILURE(StartRunner(8, 4));
+  std::vector<pid_t> peers;
+  ASSERT_TRUE(
+      WaitFor([&] { return (peers = PeersOf(runner_)).size() >= 8; }, std::chrono::seconds(30)))
+      << "the runner did not start 4 labs; output:\n"
+      << ReadOutput();
+  const std::set<ino_t> lab_netns = NetnsOf(peers);
+  ASSERT_EQ(kill(runner_, sig), 0);
+  // The watcher thread has taken the first one once it says so.
+  ASSERT_TRUE(WaitFor([&] { return ReadOutput().find(" received: ") != std::string::npos; },
+                      std::chrono::seconds(10)))
+      << ReadOutput();
+  ASSERT_EQ(kill(runner_, sig), 0);
+  const int status = WaitRunner(std::chrono::seconds(15));
+  ASSERT_NE(status, -1) << "the runner did not exit within 15 s of the second signal";
+  // Killed by the signal; only if the teardown of four labs and the reports
+  // all finished before the second signal arrived is it the first's 128 + N.
+  EXPECT_TRUE((WIFSIGNALED(status) && WTERMSIG(status) == sig) ||
+              (WIFEXITED(status) && WEXITSTATUS(status) == 128 + sig))
+      << "status " << status;
+  RecordProperty("killed_by_second_signal", WIFSIGNALED(status) ? "yes" : "no");
+  for (pid_t p : peers) {
+    const int fd = static_cast<int>(syscall(SYS_pidfd_open, p, 0));
+    if (fd < 0) continue;  // already gone
+    pollfd pfd{fd, POLLIN, 0};
+    EXPECT_EQ(poll(&pfd, 1, 5000), 1) << "a peer outlived the runner by 5 s";
+    close(fd);
+  }
+  std::set<ino_t> now = AllNetns();
+  for (ino_t ns : lab_netns) EXPECT_EQ(now.count(ns), 0u) << "lab namespace still in use";
+  EXPECT_EQ(ReadHostState(), before);
+}
+
 INSTANTIATE_TEST_SUITE_P(Signals, CrashTest,
                          ::testing::Combine(::testing::Values(SIGKILL, SIGTERM, SIGINT),
                                             ::testing::Bool()),
