@@ -118,9 +118,8 @@ TEST_F(LimitsTest, HundredThousandPacketsKeepTheLogBounded) {
   EXPECT_NE(r.packets.back().action.find("not logged"), std::string::npos)
       << r.packets.back().action;
   const double took = static_cast<double>(r.duration_ns) / 1e9;
-  std::printf(
-      "192 MiB, %s: %.1f s; slowest neighbour %.2f s; runner peak RSS growth %.0f MB\n",
-      r.packets.back().action.c_str(), took, quick_s, peak_growth_mb_);
+  std::printf("192 MiB, %s: %.1f s; slowest neighbour %.2f s; runner peak RSS growth %.0f MB\n",
+              r.packets.back().action.c_str(), took, quick_s, peak_growth_mb_);
   EXPECT_LT(quick_s, 10.0) << "a neighbouring lab was starved";
   EXPECT_LT(peak_growth_mb_, 250.0);
 }
