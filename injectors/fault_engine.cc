@@ -29,10 +29,36 @@ const EngineHost* FaultEngine::FindHost(const std::string& name) const {
   return nullptr;
 }
 
+size_t FaultEngine::Append(PacketRecord r) {
+  if (log_.size() >= kMaxLogRecords) {
+    ++not_logged_;
+    scratch_ = std::move(r);
+    return kNotLogged;
+  }
+  log_.push_back(std::move(r));
+  return log_.size() - 1;
+}
+
+std::vector<PacketRecord> FaultEngine::ReportedLog() const {
+  std::vector<PacketRecord> out = log_;
+  if (not_logged_ > 0) {
+    PacketRecord r;
+    r.seq_no = log_.size() + not_logged_ + 1;
+    r.arrival_ns = log_.empty() ? 0 : log_.back().arrival_ns;
+    r.proto = "other";
+    r.action = fmt::format(
+        "not logged: {} more packet(s) after the first {} (the packet log's bound; a pcap "
+        "file, when written, has every packet)",
+        not_logged_, kMaxLogRecords);
+    out.push_back(std::move(r));
+  }
+  return out;
+}
+
 size_t FaultEngine::Record(const PacketView& v, const ConnRef& ref, int64_t now_ns,
                            size_t bytes_len) {
   PacketRecord r;
-  r.seq_no = log_.size() + 1;
+  r.seq_no = log_.size() + not_logged_ + 1;
   r.arrival_ns = now_ns;
   r.wire_len = v.ip_len != 0 ? v.ip_len : static_cast<uint32_t>(bytes_len);
   r.action = "pass";
@@ -63,13 +89,12 @@ size_t FaultEngine::Record(const PacketView& v, const ConnRef& ref, int64_t now_
     }
     r.action = "unparsed: " + v.error;
   }
-  log_.push_back(std::move(r));
-  return log_.size() - 1;
+  return Append(std::move(r));
 }
 
 void FaultEngine::Accept(uint32_t id, size_t record, int64_t now_ns, std::vector<Effect>* out,
                          std::vector<uint8_t> replaced) {
-  log_[record].release_ns = now_ns;
+  At(record).release_ns = now_ns;
   out->push_back(Effect{Effect::Kind::kAccept, id, std::move(replaced)});
 }
 
@@ -80,8 +105,8 @@ void FaultEngine::Drop(uint32_t id, std::vector<Effect>* out) {
 void FaultEngine::AddCopy(size_t original, std::vector<uint8_t> bytes, const std::string& action,
                           int64_t now_ns, std::vector<Effect>* out) {
   PacketView v = ParsePacket(bytes);
-  PacketRecord r = log_[original];
-  r.seq_no = log_.size() + 1;
+  PacketRecord r = At(original);
+  r.seq_no = log_.size() + not_logged_ + 1;
   r.arrival_ns = now_ns;
   r.release_ns = now_ns;
   r.is_copy = true;
@@ -100,7 +125,7 @@ void FaultEngine::AddCopy(size_t original, std::vector<uint8_t> bytes, const std
       r.has_rel = false;
     }
   }
-  log_.push_back(std::move(r));
+  Append(std::move(r));
   out->push_back(Effect{Effect::Kind::kInject, 0, std::move(bytes)});
 }
 
@@ -121,7 +146,7 @@ void FaultEngine::Release(uint64_t token, bool drop, int64_t now_ns, const std::
   if (it == held_.end()) return;  // already released (lazy timer cancel)
   Held h = std::move(it->second);
   held_.erase(it);
-  if (!note.empty()) log_[h.record].action += " (" + note + ")";
+  if (!note.empty()) At(h.record).action += " (" + note + ")";
   if (drop) {
     Drop(h.id, out);
   } else {
@@ -210,12 +235,12 @@ std::optional<std::vector<uint8_t>> FaultEngine::BuildRst(const PacketView& v, c
 
 void FaultEngine::OnLost(uint32_t id, int64_t now_ns) {
   PacketRecord r;
-  r.seq_no = log_.size() + 1;
+  r.seq_no = log_.size() + not_logged_ + 1;
   r.arrival_ns = now_ns;
   r.proto = "other";
   r.action =
       fmt::format("lost: queue id {} dropped by the kernel (queue socket full, ENOBUFS)", id);
-  log_.push_back(std::move(r));
+  Append(std::move(r));
 }
 
 void FaultEngine::OnPacket(uint32_t id, std::span<const uint8_t> bytes, int64_t now_ns,
@@ -230,8 +255,8 @@ void FaultEngine::OnPacket(uint32_t id, std::span<const uint8_t> bytes, int64_t 
 
   PacketFacts facts;
   facts.view = &v;
-  facts.from = log_[rec].from;
-  facts.to = log_[rec].to;
+  facts.from = At(rec).from;
+  facts.to = At(rec).to;
   facts.since_start_ns = now_ns - cfg_.case_start_ns;
   facts.rel_seq = ConnTable::RelSeq(ref, v);
   facts.rel_ack = ConnTable::RelAck(ref, v);
@@ -259,7 +284,7 @@ void FaultEngine::OnPacket(uint32_t id, std::span<const uint8_t> bytes, int64_t 
   auto swap_it = swaps_.find(swap_key);
   const bool swap_partner = swap_it != swaps_.end();
 
-  PacketRecord& r = log_[rec];
+  PacketRecord& r = At(rec);
   if (win < 0) {
     Accept(id, rec, now_ns, out);
   } else {

@@ -78,7 +78,16 @@ class FaultEngine {
 
   std::optional<int64_t> NextDeadline() const { return timers_.NextDeadline(); }
   size_t held() const { return held_.size(); }
+  // The packet log: the first kMaxLogRecords records (the memory a case's
+  // log takes is bounded: ~220 bytes a record, ~22 MB at most). Packets
+  // after that are handled exactly the same, only not recorded; they are
+  // counted in not_logged().
   const std::vector<PacketRecord>& log() const { return log_; }
+  uint64_t not_logged() const { return not_logged_; }
+  static constexpr size_t kMaxLogRecords = 100'000;
+  // The log as reported: log(), plus, when packets were not logged, one
+  // closing record (proto "other") whose action says how many.
+  std::vector<PacketRecord> ReportedLog() const;
 
  private:
   enum class Why { kDelay, kHold, kGroup, kSwap };
@@ -102,6 +111,12 @@ class FaultEngine {
     bool init = false;
   };
 
+  // The record at `index`, or a scratch record for packets past the log's
+  // bound (kNotLogged), so callers need no special case.
+  static constexpr size_t kNotLogged = static_cast<size_t>(-1);
+  PacketRecord& At(size_t index) { return index == kNotLogged ? scratch_ : log_[index]; }
+  // Appends within the bound; returns the index or kNotLogged.
+  size_t Append(PacketRecord r);
   std::string HostOf(const IpAddr& a) const;
   const EngineHost* FindHost(const std::string& name) const;
   size_t Record(const PacketView& v, const ConnRef& ref, int64_t now_ns, size_t bytes_len);
@@ -123,6 +138,8 @@ class FaultEngine {
   std::vector<SplitMix64> prng_;
   std::vector<Bucket> buckets_;
   std::vector<PacketRecord> log_;
+  PacketRecord scratch_;     // what At(kNotLogged) returns
+  uint64_t not_logged_ = 0;  // records past kMaxLogRecords
   TimerQueue timers_;
   uint64_t next_token_ = 1;
   std::map<uint64_t, Held> held_;

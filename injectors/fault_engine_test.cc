@@ -5,6 +5,8 @@
 
 #include <map>
 
+#include <fmt/format.h>
+
 #include "injectors/packet_craft.h"
 
 namespace faultline {
@@ -549,6 +551,44 @@ TEST_F(EngineTest, UdpOccurrenceIsPerFlowAndDirection) {
   EXPECT_EQ(Fate(Feed(udp(true, 2), 0)), "D4");
   EXPECT_EQ(Rec(1).proto, "udp");
   Stop(1);
+}
+
+}  // namespace
+}  // namespace faultline
+
+namespace faultline {
+namespace {
+
+// The log keeps its first kMaxLogRecords records and counts the rest;
+// packets past the bound still get exactly their verdicts and faults.
+TEST_F(EngineTest, LogIsBoundedAndSaysHowManyWereNotLogged) {
+  FaultAction delay = Act(ActionKind::kDelay);
+  delay.delay = milliseconds(5);
+  FaultAction dup = Act(ActionKind::kDuplicate);
+  dup.copies = 1;
+  // Each side sends half the segments: the faults hit only the last few,
+  // which arrive after the log is full.
+  const int64_t half = static_cast<int64_t>(FaultEngine::kMaxLogRecords / 2);
+  FaultMatch late_data = From("client", {TcpClass::kData});
+  late_data.after = half - 1;
+  FaultMatch server_data = From("server", {TcpClass::kData});
+  server_data.after = half - 1;
+  Configure({{late_data, delay}, {server_data, dup}});
+  Handshake();
+  const size_t extra = 10;
+  for (size_t i = 0; i < FaultEngine::kMaxLogRecords + extra; ++i) {
+    const bool client = i % 2 == 0;
+    Feed(Seg(client, kTcpAck | kTcpPsh, 1 + static_cast<uint32_t>(i / 2), 1, "x"),
+         static_cast<int64_t>(i));
+  }
+  Timer(1000 * kMs);  // releases the delayed ones
+  EXPECT_EQ(engine_->log().size(), FaultEngine::kMaxLogRecords);
+  EXPECT_GT(engine_->not_logged(), extra);  // plus the handshake and the copies
+  const std::vector<PacketRecord> reported = engine_->ReportedLog();
+  ASSERT_EQ(reported.size(), FaultEngine::kMaxLogRecords + 1);
+  EXPECT_THAT(reported.back().action,
+              HasSubstr(fmt::format("not logged: {} more packet(s)", engine_->not_logged())));
+  Stop(2000 * kMs);  // every packet had exactly one verdict
 }
 
 }  // namespace

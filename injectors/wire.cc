@@ -296,7 +296,7 @@ NfqStats Wire::queue_stats() const { return impl_->final_stats; }
 
 std::vector<PacketRecord> Wire::Log() const {
   std::lock_guard<std::mutex> lock(impl_->mu);
-  return impl_->engine.log();
+  return impl_->engine.ReportedLog();
 }
 
 }  // namespace faultline

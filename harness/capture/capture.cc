@@ -100,6 +100,7 @@ struct Capture::Impl {
   std::set<uint32_t> keep;  // ifindexes recorded
   bool keep_packets = true;
   std::vector<CapturedPacket> packets;
+  uint64_t not_kept = 0;     // past kMaxKeptPackets (the file still has them)
   std::vector<uint8_t> out;  // encoded records not yet written
   int write_errno = 0;
   int read_errno = 0;
@@ -126,7 +127,12 @@ struct Capture::Impl {
       AppendSll2Record(p, &out);
       if (out.size() >= (256u << 10)) Flush();
     }
-    if (keep_packets) packets.push_back(std::move(p));
+    if (keep_packets) {
+      if (packets.size() < Capture::kMaxKeptPackets)
+        packets.push_back(std::move(p));
+      else
+        ++not_kept;
+    }
   }
 
   void Flush() {
@@ -299,6 +305,7 @@ Status Capture::Stop() {
     }
   }
   packets_ = std::move(impl_->packets);
+  not_kept_ = impl_->not_kept;
   DeferClose(impl_->sock.release());
   return st;
 }

@@ -62,6 +62,11 @@ class Capture {
   const std::vector<CapturedPacket>& packets() const { return packets_; }
   // Packets the kernel could not queue (receive buffer full); 0 normally.
   uint64_t dropped() const { return dropped_; }
+  // With keep: memory holds at most kMaxKeptPackets packets (each up to
+  // the snaplen, ~1.6 KB at MTU 1500: ~80 MB at most); later ones are only
+  // written to the file and counted here.
+  static constexpr size_t kMaxKeptPackets = 50'000;
+  uint64_t not_kept() const { return not_kept_; }
   // The ifindex of each recorded interface in the wire namespace.
   const std::map<std::string, uint32_t>& ifindexes() const { return ifindex_; }
   // CLOCK_REALTIME minus CLOCK_MONOTONIC at Start(), in ns: packet times
@@ -74,6 +79,7 @@ class Capture {
   std::unique_ptr<Impl> impl_;
   std::vector<CapturedPacket> packets_;
   uint64_t dropped_ = 0;
+  uint64_t not_kept_ = 0;
   std::map<std::string, uint32_t> ifindex_;
   int64_t realtime_offset_ns_ = 0;
   bool stopped_ = false;

@@ -111,6 +111,12 @@ StatusOr<std::string> FinishCaseCapture(const Case& c, const Lab& lab, Capture& 
                     "`packets:` cannot be checked",
                     capture.dropped()));
   }
+  if (capture.not_kept() > 0) {
+    return Status::Failed(fmt::format(
+        "the case crossed the wire with {} packets, more than the {} a capture keeps in memory "
+        "for `packets:` (the pcap has them all): `packets:` cannot be checked",
+        capture.packets().size() + capture.not_kept(), Capture::kMaxKeptPackets));
+  }
   CaptureContext cx;
   cx.start_ns = start_ns + capture.realtime_offset_ns();
   for (const LabHost& h : lab.hosts()) {

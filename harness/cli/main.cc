@@ -5,15 +5,20 @@
 //   faultline __format-keys      (hidden) the loader's key tables as JSON, for
 //                                tests/schema/check_schema.py
 // Exit status: 0 everything passed (or was skipped), 1 a case failed or hit
-// a harness error, 2 bad command line or invalid case files.
+// a harness error, 2 bad command line or invalid case files; 128 + N after
+// signal N (SIGINT: 130, SIGTERM: 143) stopped a run.
+#include <fcntl.h>
+#include <sched.h>
 #include <sys/utsname.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <iostream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <fmt/format.h>
@@ -21,7 +26,10 @@
 #include <nlohmann/json.hpp>
 
 #include "harness/common/clock.h"
+#include "harness/common/interrupt.h"
 #include "harness/common/status.h"
+#include "harness/common/unique_fd.h"
+#include "harness/lab/rootless.h"
 #include "harness/loader/case_loader.h"
 #include "harness/loader/format_keys.h"
 #include "harness/peer/peer_main.h"
@@ -29,6 +37,7 @@
 #include "harness/runner/progress.h"
 #include "harness/runner/runner.h"
 #include "harness/runner/selection.h"
+#include "injectors/queue_rules.h"
 #include "reports/console.h"
 #include "reports/html.h"
 #include "reports/json.h"
@@ -52,6 +61,32 @@ std::string KernelRelease() {
   utsname u{};
   if (uname(&u) != 0) return "unknown";
   return u.release;
+}
+
+// Rootless (harness/lab/rootless.h): after entering the user namespace, one
+// throwaway namespace shows whether the wire's NFQUEUE rule can be
+// installed from it, so an unusable firewall tool is one clear message at
+// the start instead of every case skipped with it.
+Status CheckRootlessWire() {
+  UniqueFd ns;
+  int err = 0;
+  std::thread([&] {
+    if (unshare(CLONE_NEWNET) != 0) {
+      err = errno;
+      return;
+    }
+    ns.reset(open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC));
+    if (!ns) err = errno;
+  }).join();
+  if (!ns) return Status::FromErrno("making a test network namespace", err);
+  Status st = InstallQueueRules(ns.get(), 0);
+  if (st.ok()) return st;
+  return Status::Unsupported(fmt::format(
+      "running rootless (as {}), the wire's NFQUEUE rule cannot be installed from the user "
+      "namespace: {}\n(iptables-legacy needs /run/xtables.lock, which only root may create: "
+      "use iptables-nft, Debian's default; the xt_NFQUEUE and nf_tables modules must already "
+      "be loaded, since a user namespace cannot load modules) -- or run as root",
+      RootlessOuterIdentity(), st.message()));
 }
 
 struct Loaded {
@@ -211,6 +246,28 @@ int CmdRun(const RunArgs& a, const std::string& command_line) {
     return kExitUsage;
   }
 
+  // Not root: enter a user namespace that will own the labs, while the
+  // process still has one thread (harness/lab/rootless.h).
+  if (geteuid() != 0) {
+    if (a.keep) {
+      std::cerr << "faultline run: --keep names namespaces under /run/netns, which needs root; "
+                   "a rootless run cannot keep a lab\n";
+      return kExitUsage;
+    }
+    Status st = EnterRootlessUserNamespace();
+    if (st.ok()) st = CheckRootlessWire();
+    if (!st.ok()) {
+      std::cerr << "faultline run: " << st.message() << "\n";
+      return kExitFail;
+    }
+  }
+  // SIGINT/SIGTERM: stop starting cases, tear the running ones down, write
+  // the reports (harness/common/interrupt.h). Before any other thread exists.
+  if (Status st = StartSignalWatcher(); !st.ok()) {
+    std::cerr << "faultline run: " << st.message() << "\n";
+    return kExitFail;
+  }
+
   std::error_code ec;
   std::filesystem::create_directories(a.out_dir, ec);
   if (ec) {
@@ -258,6 +315,14 @@ int CmdRun(const RunArgs& a, const std::string& command_line) {
   }
   if (repeat != 1 || a.until_fail) std::cout << PassCounts(run.cases);
   std::cout << ConsoleSummary(run, color);
+  if (const int sig = InterruptSignal(); sig != 0) {
+    std::cout.flush();
+    std::cerr << fmt::format("faultline run: {}: {} variant runs reported", InterruptReason(),
+                             run.cases.size());
+    if (total > 0) std::cerr << fmt::format(" of {}; the others did not start", total);
+    std::cerr << "\n";
+    return 128 + sig;
+  }
   if (!l.errors.empty()) return kExitUsage;
   bool all_ok = run.Count(Outcome::kFail) == 0 && run.Count(Outcome::kError) == 0;
   return all_ok && write_ok ? kExitPass : kExitFail;

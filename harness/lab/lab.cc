@@ -49,6 +49,7 @@
 #include "harness/lab/ethtool.h"
 #include "harness/lab/lab.h"
 #include "harness/lab/netlink.h"
+#include "harness/lab/rootless.h"
 #include "harness/lab/sysctl.h"
 
 namespace faultline {
@@ -231,6 +232,14 @@ StatusOr<std::unique_ptr<Lab>> Lab::Build(const LabSpec& spec) {
       for (const auto& [key, value] : h.sysctls) FL_RETURN_IF_ERROR(WriteSysctl(key, value));
       return Status::Ok();
     });
+    if (!st.ok() && RunningRootless() &&
+        (st.code() == StatusCode::kUnsupported || st.code() == StatusCode::kInvalidInput)) {
+      // Some net.* sysctls are read-only or hidden in a namespace owned by a
+      // user namespace (harness/lab/rootless.h): the case is skipped, saying so.
+      st = Status::Unsupported(st.message() +
+                               " (rootless run: the kernel keeps this sysctl from a user "
+                               "namespace's root; run as root for this case)");
+    }
     FL_RETURN_IF_ERROR(WithContext(hosts[i].label, st));
   }
 

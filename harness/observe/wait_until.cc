@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "harness/common/interrupt.h"
+
 namespace faultline {
 
 StatusOr<WaitResult> WaitUntil(const std::function<StatusOr<Probe>()>& probe, WaitSource& source,
@@ -24,6 +26,9 @@ StatusOr<WaitResult> WaitUntil(const std::function<StatusOr<Probe>()>& probe, Wa
       return r;
     }
     if (now >= deadline) return r;
+    // A stop request (harness/common/interrupt.h) ends the wait: the case is
+    // torn down and reported as interrupted.
+    if (InterruptSignal() != 0) return Status::System(InterruptReason());
     source.Wait(std::min(deadline, now + poll_ns));
   }
 }

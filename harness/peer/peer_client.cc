@@ -18,6 +18,7 @@
 
 #include "harness/common/clock.h"
 #include "harness/common/errno_names.h"
+#include "harness/common/interrupt.h"
 #include "harness/common/spawn.h"
 
 extern char** environ;
@@ -220,13 +221,17 @@ Status PeerClient::Send(const Request& req) {
 Status PeerClient::ReadOne(int timeout_ms, bool* got) {
   if (got) *got = false;
   if (!dead_.ok()) return dead_;
-  pollfd p{control_.get(), POLLIN, 0};
-  const int pr = poll(&p, 1, timeout_ms);
+  // A stop request (SIGINT/SIGTERM, harness/common/interrupt.h) ends any wait.
+  pollfd p[2] = {{control_.get(), POLLIN, 0}, {InterruptFd(), POLLIN, 0}};
+  const int pr = poll(p, timeout_ms == 0 ? 1 : 2, timeout_ms);
   if (pr < 0) {
     if (errno == EINTR) return Status::Ok();
     return Status::FromErrno(fmt::format("poll on the control socket of peer '{}'", name_), errno);
   }
-  if (pr == 0) return Status::Ok();
+  if (p[0].revents == 0 && timeout_ms != 0 && InterruptSignal() != 0) {
+    return Status::System(InterruptReason());
+  }
+  if (pr == 0 || p[0].revents == 0) return Status::Ok();
   if (buf_.empty()) buf_.resize(kMaxMessageBytes + 1);
   const ssize_t n = recv(control_.get(), buf_.data(), buf_.size(), MSG_DONTWAIT | MSG_TRUNC);
   if (n < 0) {

@@ -12,6 +12,7 @@
 #include "harness/capture/case_capture.h"
 #include "harness/common/clock.h"
 #include "harness/common/errno_names.h"
+#include "harness/common/interrupt.h"
 #include "harness/lab/lab.h"
 #include "harness/peer/peer_client.h"
 #include "harness/runner/expect_check.h"
@@ -383,6 +384,13 @@ void Execution::Run() {
     result_->message = fmt::format("{}: {}", case_.requirements->loc.ToString(), *unmet);
     return;
   }
+  if (gate.interrupted() || InterruptSignal() != 0) {  // SIGINT/SIGTERM (interrupt.h)
+    result_->outcome = Outcome::kError;
+    result_->message =
+        fmt::format("{}: {} before its lab was set up", case_.loc.ToString(), InterruptReason());
+    result_->message_loc = case_.loc;
+    return;
+  }
   Status st = Setup();
   gate.Release();
   if (!st.ok()) {
@@ -393,6 +401,11 @@ void Execution::Run() {
   }
 
   for (const Step& s : case_.steps) {
+    if (InterruptSignal() != 0) {  // SIGINT/SIGTERM: name the step it stopped before
+      result_->steps[static_cast<size_t>(s.index - 1)].failure = InterruptReason();
+      FailStep(s, Outcome::kError, InterruptReason() + " before this step");
+      break;
+    }
     if (!s.label.empty()) wire_->SignalStep(s.label);
     bool go = std::visit(
         [&](const auto& body) {

@@ -8,6 +8,7 @@
 
 #include <fmt/format.h>
 
+#include "harness/common/interrupt.h"
 #include "harness/runner/setup_gate.h"
 
 namespace faultline {
@@ -96,7 +97,7 @@ std::vector<CaseResult> RunVariants(const std::vector<Variant>& variants,
   SetupGate gate(SetupSlots());
   auto worker = [&] {
     for (;;) {
-      if (stop.load()) return;
+      if (stop.load() || InterruptSignal() != 0) return;  // SIGINT/SIGTERM: no new case
       size_t i = next.fetch_add(1);
       if (i >= total || n == 0) return;
       const Variant& v = variants[i % n];

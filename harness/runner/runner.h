@@ -73,7 +73,9 @@ int SetupSlots();
 // Runs the variants; results come back in run order (round by round, each
 // round in variant order), whatever the completion order. With repeat > 1
 // or until_fail, each result's variant gets the round: "ipv4 #3". Runs that
-// never started (until_fail) have no result.
+// never started (until_fail, or after SIGINT/SIGTERM: harness/common/interrupt.h)
+// have no result; runs that a stop request cut short are kError results
+// whose message names the signal and the step.
 std::vector<CaseResult> RunVariants(const std::vector<Variant>& variants,
                                     const RunOptions& options);
 

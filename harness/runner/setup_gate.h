@@ -8,6 +8,10 @@
 // gate queues setups instead; a case's timeout starts once it has passed the
 // gate, so waiting never counts against it (docs/design.md, "Runner").
 //
+// A stop request (harness/common/interrupt.h) wakes every waiter: its Hold
+// then holds nothing and says so (interrupted()), so a queued case is
+// reported as interrupted instead of setting up a lab nobody wants.
+//
 // Threads: Hold may be used from any number of threads at once. The gate
 // must outlive every Hold.
 #pragma once
@@ -15,11 +19,19 @@
 #include <condition_variable>
 #include <mutex>
 
+#include "harness/common/interrupt.h"
+
 namespace faultline {
 
 class SetupGate {
  public:
-  explicit SetupGate(int slots) : free_(slots > 0 ? slots : 1) {}
+  explicit SetupGate(int slots) : free_(slots > 0 ? slots : 1) {
+    listener_ = AddInterruptListener([this] {
+      { std::lock_guard<std::mutex> lock(mu_); }  // a waiter is in wait() or sees the flag
+      cv_.notify_all();
+    });
+  }
+  ~SetupGate() { RemoveInterruptListener(listener_); }
   SetupGate(const SetupGate&) = delete;
   SetupGate& operator=(const SetupGate&) = delete;
 
@@ -28,7 +40,10 @@ class SetupGate {
   class Hold {
    public:
     explicit Hold(SetupGate* gate) : gate_(gate) {
-      if (gate_ != nullptr) gate_->Acquire();
+      if (gate_ != nullptr && !gate_->Acquire()) {
+        gate_ = nullptr;
+        interrupted_ = true;
+      }
     }
     ~Hold() { Release(); }
     Hold(const Hold&) = delete;
@@ -37,9 +52,12 @@ class SetupGate {
       if (gate_ != nullptr) gate_->ReleaseSlot();
       gate_ = nullptr;
     }
+    // True when a stop request ended the wait before a slot was free.
+    bool interrupted() const { return interrupted_; }
 
    private:
     SetupGate* gate_;
+    bool interrupted_ = false;
   };
 
   int free_slots() const {
@@ -48,10 +66,13 @@ class SetupGate {
   }
 
  private:
-  void Acquire() {
+  // False (no slot taken) when a stop was requested while waiting.
+  bool Acquire() {
     std::unique_lock<std::mutex> lock(mu_);
-    cv_.wait(lock, [this] { return free_ > 0; });
+    cv_.wait(lock, [this] { return free_ > 0 || InterruptSignal() != 0; });
+    if (free_ == 0) return false;
     --free_;
+    return true;
   }
   void ReleaseSlot() {
     {
@@ -64,6 +85,7 @@ class SetupGate {
   mutable std::mutex mu_;
   std::condition_variable cv_;
   int free_;
+  int listener_ = 0;
 };
 
 }  // namespace faultline
