@@ -8,16 +8,16 @@
 
 #include <fmt/format.h>
 
-#include "harness/common/clock.h"
 #include "harness/capture/case_capture.h"
+#include "harness/common/clock.h"
 #include "harness/common/errno_names.h"
 #include "harness/lab/lab.h"
 #include "harness/peer/peer_client.h"
 #include "harness/runner/expect_check.h"
 #include "harness/runner/keep.h"
-#include "harness/runner/setup_gate.h"
 #include "harness/runner/observer.h"
 #include "harness/runner/request.h"
+#include "harness/runner/setup_gate.h"
 #include "injectors/wire.h"
 
 namespace faultline {
@@ -99,6 +99,17 @@ Status Execution::Setup() {
   if (!lab.ok()) return lab.status().Prefixed("building the lab");
   lab_ = std::move(lab).value();
 
+  // The peers first: each one's exec, dynamic loading and start-up (~5-10
+  // ms of its own CPU) then runs while this thread starts the capture, the
+  // wire and the observer. A peer only acts on requests, and the first is
+  // sent after all of that.
+  for (const LabHost& h : lab_->hosts()) {
+    StatusOr<std::unique_ptr<peer::PeerClient>> p =
+        peer::PeerClient::Spawn(options_.faultline_bin, h.netns.get(), h.name);
+    if (!p.ok()) return p.status().Prefixed(fmt::format("starting the peer of host '{}'", h.name));
+    peers_[h.name] = std::move(p).value();
+  }
+
   StatusOr<std::unique_ptr<Capture>> cap =
       StartCaseCapture(case_, *lab_, options_.out_dir, result_);
   if (!cap.ok()) return cap.status();
@@ -115,12 +126,6 @@ Status Execution::Setup() {
   if (!wire.ok()) return wire.status().Prefixed("starting the wire");
   wire_ = std::move(wire).value();
 
-  for (const LabHost& h : lab_->hosts()) {
-    StatusOr<std::unique_ptr<peer::PeerClient>> p =
-        peer::PeerClient::Spawn(options_.faultline_bin, h.netns.get(), h.name);
-    if (!p.ok()) return p.status().Prefixed(fmt::format("starting the peer of host '{}'", h.name));
-    peers_[h.name] = std::move(p).value();
-  }
   observer_ = std::make_unique<Observer>(case_, family_, *lab_, wire_.get(), result_);
   if (Status ost = observer_->Start(); !ost.ok()) return ost.Prefixed("observer");
   return Status::Ok();

@@ -4,6 +4,7 @@
 // Needs root; the rules are only ever installed in lab namespaces.
 #include "injectors/queue_rules.h"
 
+#include <arpa/inet.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
