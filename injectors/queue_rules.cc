@@ -199,7 +199,7 @@ Status InstallQueueRulesNetlink(int netns_fd, uint16_t queue, const NftTarget& t
   // synchronous), so the answers are queued already; the poll bound is only
   // a guard. One answer per acked message: 0 or an errno; when the kernel
   // gives up early (ENOMEM, a malformed batch) it answers the batch header.
-  std::vector<int> answer(batch.acked.size(), 1);  // 1: no answer yet
+  std::vector<int> answer(batch.acked.size(), -1);  // -1: no answer yet; else errno
   size_t answered = 0;
   int first_err = 0;
   std::string first_what, first_ack;
@@ -236,7 +236,7 @@ Status InstallQueueRulesNetlink(int netns_fd, uint16_t queue, const NftTarget& t
         if (err != 0) note_error(err, "the batch", ExtAck(nlh));
         continue;
       }
-      if (answer[i] == 1) ++answered;
+      if (answer[i] == -1) ++answered;
       answer[i] = err;
       if (err != 0) note_error(err, batch.acked[i].what, ExtAck(nlh));
     }
