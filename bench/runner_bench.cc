@@ -1,7 +1,7 @@
 // runner_bench: what the runner adds to a case beyond the case's own
 // timeline, and the suite's wall time at several -j. Needs root.
 //
-//   runner_bench [--runs N] [--suite DIR] [--jobs 1,8,32,64]
+//   runner_bench [--runs N] [--out DIR] [--suite DIR] [--jobs 1,8,32,64]
 //
 // Part 1 (overhead): runs two small cases N times each, one at a time
 // (RunCaseVariant, ipv4), and reports per run
@@ -9,6 +9,10 @@
 // where duration is the whole RunCaseVariant call (setup gate, lab, wire,
 // capture, peers, steps, teardown, reports in memory) and timeline is from
 // the first step's start to the last step's end as the peers measured them.
+// Then the setup and teardown parts one by one, and the wire's rule install
+// by route (nf_tables netlink, iptables-restore). The rule route of the
+// overhead runs is the runner's (FAULTLINE_WIRE_RULES=iptables-restore in
+// the environment forces the old one, for a before/after comparison).
 // Part 2 (suite wall time, with --suite): runs `faultline run -j J DIR` for
 // each J and prints the wall time and the pass/fail line.
 #include <sys/socket.h>
@@ -26,6 +30,8 @@
 #include "harness/loader/case_loader.h"
 #include "harness/peer/peer_client.h"
 #include "harness/runner/case_runner.h"
+#include "harness/runner/observer.h"
+#include "injectors/queue_rules.h"
 #include "injectors/wire.h"
 
 namespace {
@@ -56,6 +62,8 @@ double Percentile(std::vector<double> v, double p) {
   return v[rank - 1];
 }
 
+std::string g_out_dir;  // --out: cases also capture and write their pcap there
+
 int Overhead(const char* yaml, int runs) {
   faultline::StatusOr<Case> c = faultline::LoadCaseText(yaml, "bench.yaml");
   if (!c.ok()) {
@@ -64,6 +72,7 @@ int Overhead(const char* yaml, int runs) {
   }
   faultline::CaseRunOptions o;
   o.faultline_bin = FAULTLINE_BIN;
+  o.out_dir = g_out_dir;
   std::vector<double> total, timeline, overhead;
   for (int i = 0; i < runs; ++i) {
     CaseResult r = faultline::RunCaseVariant(*c, faultline::Family::kIPv4, o);
@@ -90,20 +99,27 @@ int Overhead(const char* yaml, int runs) {
   return 0;
 }
 
-// Where the overhead goes: the setup parts of a case, timed one by one.
+// Where the overhead goes: the setup parts of a case, timed one by one, in
+// the order the runner does them (case_runner.cc, Execution::Setup), then
+// the teardown parts in the order of ~Execution.
 int Phases(int runs) {
-  std::vector<double> lab, wire, peers, first, teardown;
+  faultline::StatusOr<Case> c = faultline::LoadCaseText(kOneStep, "bench.yaml");
+  if (!c.ok()) return std::fprintf(stderr, "%s\n", c.status().message().c_str()), 1;
+  std::vector<double> lab, spawn, wire, observer, first, kill, wire_stop, lab_close, total;
   for (int i = 0; i < runs; ++i) {
     faultline::LabSpec spec;
-    for (const char* n : {"client", "server"}) {
-      faultline::HostSpec h;
-      h.name = n;
-      spec.hosts.push_back(h);
-    }
+    spec.hosts = c->hosts;
     int64_t t0 = faultline::MonotonicNs();
     auto l = faultline::Lab::Build(spec);
     if (!l.ok()) return std::fprintf(stderr, "%s\n", l.status().message().c_str()), 1;
     int64_t t1 = faultline::MonotonicNs();
+    std::vector<std::unique_ptr<faultline::peer::PeerClient>> ps;
+    for (const auto& h : (*l)->hosts()) {
+      auto p = faultline::peer::PeerClient::Spawn(FAULTLINE_BIN, h.netns.get(), h.name);
+      if (!p.ok()) return std::fprintf(stderr, "%s\n", p.status().message().c_str()), 1;
+      ps.push_back(std::move(p).value());
+    }
+    int64_t t2 = faultline::MonotonicNs();
     faultline::WireConfig wc;
     wc.netns_fd = (*l)->wire_netns();
     for (const auto& h : (*l)->hosts())
@@ -111,14 +127,12 @@ int Phases(int runs) {
     wc.case_start_ns = t1;
     auto w = faultline::Wire::Start(wc);
     if (!w.ok()) return std::fprintf(stderr, "%s\n", w.status().message().c_str()), 1;
-    int64_t t2 = faultline::MonotonicNs();
-    std::vector<std::unique_ptr<faultline::peer::PeerClient>> ps;
-    for (const auto& h : (*l)->hosts()) {
-      auto p = faultline::peer::PeerClient::Spawn(FAULTLINE_BIN, h.netns.get(), h.name);
-      if (!p.ok()) return std::fprintf(stderr, "%s\n", p.status().message().c_str()), 1;
-      ps.push_back(std::move(p).value());
-    }
     int64_t t3 = faultline::MonotonicNs();
+    CaseResult result;
+    faultline::Observer obs(*c, faultline::Family::kIPv4, **l, w->get(), &result);
+    if (auto st = obs.Start(); !st.ok())
+      return std::fprintf(stderr, "%s\n", st.message().c_str()), 1;
+    int64_t t4 = faultline::MonotonicNs();
     for (auto& p : ps) {  // first request: the peer is up and serving
       faultline::peer::Request req;
       req.id = 1;
@@ -129,29 +143,71 @@ int Phases(int runs) {
       if (!p->Send(req).ok()) return 1;
       if (!p->Wait(1, faultline::MonotonicNs() + 5'000'000'000).ok()) return 1;
     }
-    int64_t t4 = faultline::MonotonicNs();
+    int64_t t5 = faultline::MonotonicNs();
+    for (auto& p : ps) p->Kill();
     ps.clear();
+    int64_t t6 = faultline::MonotonicNs();
     (void)(*w)->Stop();
     w->reset();
+    int64_t t7 = faultline::MonotonicNs();
     l->reset();
-    int64_t t5 = faultline::MonotonicNs();
+    int64_t t8 = faultline::MonotonicNs();
     auto ms = [](int64_t a, int64_t b) { return static_cast<double>(b - a) / 1e6; };
     lab.push_back(ms(t0, t1));
-    wire.push_back(ms(t1, t2));
-    peers.push_back(ms(t2, t3));
-    first.push_back(ms(t3, t4));
-    teardown.push_back(ms(t4, t5));
+    spawn.push_back(ms(t1, t2));
+    wire.push_back(ms(t2, t3));
+    observer.push_back(ms(t3, t4));
+    first.push_back(ms(t4, t5));
+    kill.push_back(ms(t5, t6));
+    wire_stop.push_back(ms(t6, t7));
+    lab_close.push_back(ms(t7, t8));
+    total.push_back(ms(t0, t8));
   }
   std::printf("setup phases    %5d runs   median / p90 / max (ms)\n", runs);
   auto row = [](const char* n, const std::vector<double>& v) {
-    std::printf("  %-22s %8.2f %8.2f %8.2f\n", n, Percentile(v, 50), Percentile(v, 90),
+    std::printf("  %-34s %8.2f %8.2f %8.2f\n", n, Percentile(v, 50), Percentile(v, 90),
                 *std::max_element(v.begin(), v.end()));
   };
   row("lab build", lab);
-  row("wire start", wire);
-  row("2 peers spawn (exec)", peers);
-  row("2 peers first reply", first);
-  row("teardown", teardown);
+  row("2 peers spawn (until exec)", spawn);
+  row("wire start (queue bind, rules)", wire);
+  row("observer start (environment)", observer);
+  row("2 peers first reply (start-up left)", first);
+  row("teardown: kill + reap 2 peers", kill);
+  row("teardown: wire stop", wire_stop);
+  row("teardown: lab (close netns fds)", lab_close);
+  row("all of the above", total);
+  return 0;
+}
+
+// The wire's rule install alone, by route, each on a fresh lab's wire
+// namespace (alternating), with the queue bound as the wire does it.
+int Rules(int runs) {
+  std::vector<double> netlink, iptables;
+  for (int i = 0; i < 2 * runs; ++i) {
+    faultline::LabSpec spec;
+    for (const char* n : {"client", "server"}) {
+      faultline::HostSpec h;
+      h.name = n;
+      spec.hosts.push_back(h);
+    }
+    auto l = faultline::Lab::Build(spec);
+    if (!l.ok()) return std::fprintf(stderr, "%s\n", l.status().message().c_str()), 1;
+    const bool nl = i % 2 == 0;
+    int64_t t0 = faultline::MonotonicNs();
+    faultline::Status st = nl ? faultline::InstallQueueRulesNetlink((*l)->wire_netns(), 0)
+                              : faultline::InstallQueueRulesIptables((*l)->wire_netns(), 0);
+    int64_t t1 = faultline::MonotonicNs();
+    if (!st.ok()) return std::fprintf(stderr, "%s\n", st.ToString().c_str()), 1;
+    (nl ? netlink : iptables).push_back(static_cast<double>(t1 - t0) / 1e6);
+  }
+  std::printf("queue rules     %5d runs   median / p90 / max (ms)\n", runs);
+  auto row = [](const char* n, const std::vector<double>& v) {
+    std::printf("  %-34s %8.2f %8.2f %8.2f\n", n, Percentile(v, 50), Percentile(v, 90),
+                *std::max_element(v.begin(), v.end()));
+  };
+  row("nf_tables netlink (one batch)", netlink);
+  row("iptables-restore + ip6tables-", iptables);
   return 0;
 }
 
@@ -185,6 +241,8 @@ int main(int argc, char** argv) {
   for (int i = 1; i < argc; ++i) {
     if (i + 1 < argc && std::strcmp(argv[i], "--runs") == 0) {
       runs = std::atoi(argv[++i]);
+    } else if (i + 1 < argc && std::strcmp(argv[i], "--out") == 0) {
+      g_out_dir = argv[++i];
     } else if (i + 1 < argc && std::strcmp(argv[i], "--suite") == 0) {
       suite = argv[++i];
     } else if (i + 1 < argc && std::strcmp(argv[i], "--jobs") == 0) {
@@ -192,12 +250,13 @@ int main(int argc, char** argv) {
       for (char* t = std::strtok(argv[++i], ","); t; t = std::strtok(nullptr, ","))
         jobs.push_back(std::atoi(t));
     } else {
-      std::fprintf(stderr, "usage: runner_bench [--runs N] [--suite DIR] [--jobs 1,8,32,64]\n");
+      std::fprintf(stderr,
+                   "usage: runner_bench [--runs N] [--out DIR] [--suite DIR] [--jobs 1,8,32,64]\n");
       return 2;
     }
   }
-  if (runs > 0 &&
-      (Overhead(kOneStep, runs) != 0 || Overhead(kEcho, runs) != 0 || Phases(runs) != 0)) {
+  if (runs > 0 && (Overhead(kOneStep, runs) != 0 || Overhead(kEcho, runs) != 0 ||
+                   Phases(runs) != 0 || Rules(runs) != 0)) {
     return 1;
   }
   if (!suite.empty()) return Suite(suite, jobs);

@@ -10,7 +10,8 @@ packages=(
   libgtest-dev libgmock-dev libnetfilter-queue-dev libmnl-dev libyaml-cpp-dev libpcap-dev
   # preferred libraries
   libfmt-dev nlohmann-json3-dev libpugixml-dev libcli11-dev
-  # run time: iptables-restore inside the wire namespace, iproute2 for --keep
+  # run time: iptables-restore inside the wire namespace (only where the kernel
+  # refuses the nf_tables route, injectors/queue_rules.h), iproute2 for --keep
   iptables iproute2
   # schema validation of the JUnit output in tests
   libxml2-utils

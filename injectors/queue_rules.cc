@@ -1,6 +1,14 @@
 #include "injectors/queue_rules.h"
 
+#include <arpa/inet.h>
 #include <fcntl.h>
+#include <libmnl/libmnl.h>
+#include <linux/netfilter.h>
+#include <linux/netfilter/nf_tables.h>
+#include <linux/netfilter/nf_tables_compat.h>
+#include <linux/netfilter/nfnetlink.h>
+#include <linux/netfilter/x_tables.h>
+#include <linux/netfilter/xt_NFQUEUE.h>
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
@@ -9,13 +17,326 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <memory>
 
 #include <fmt/format.h>
 
+#include "harness/common/clock.h"
+#include "harness/common/errno_names.h"
 #include "harness/common/spawn.h"
 #include "harness/common/unique_fd.h"
+#include "harness/lab/lab.h"
 
 namespace faultline {
+
+const char* QueueRulesRouteName(QueueRulesRoute r) {
+  switch (r) {
+    case QueueRulesRoute::kNetlink: return "nf_tables netlink";
+    case QueueRulesRoute::kIptablesRestore: return "iptables-restore";
+  }
+  return "?";
+}
+
+// ------------------------------------------------------ route 1: netlink --
+
+namespace {
+
+constexpr char kTable[] = "filter";
+constexpr char kChain[] = "FORWARD";
+constexpr size_t kBatchBuf = 4096;  // the whole batch is ~600 bytes
+constexpr int kAckTimeoutMs = 5000;
+
+nlmsghdr* PutNfMsg(mnl_nlmsg_batch* b, uint16_t type, uint8_t family, uint16_t flags, uint32_t seq,
+                   uint16_t res_id) {
+  nlmsghdr* nlh = mnl_nlmsg_put_header(mnl_nlmsg_batch_current(b));
+  nlh->nlmsg_type = type;
+  nlh->nlmsg_flags = static_cast<uint16_t>(NLM_F_REQUEST | flags);
+  nlh->nlmsg_seq = seq;
+  auto* nfg = static_cast<nfgenmsg*>(mnl_nlmsg_put_extra_header(nlh, sizeof(nfgenmsg)));
+  nfg->nfgen_family = family;
+  nfg->version = NFNETLINK_V0;
+  nfg->res_id = htons(res_id);
+  return nlh;
+}
+
+uint16_t NftType(int msg) { return static_cast<uint16_t>((NFNL_SUBSYS_NFTABLES << 8) | msg); }
+
+}  // namespace
+
+NftBatch BuildNftQueueBatch(uint16_t queue, uint32_t first_seq, const NftTarget& target) {
+  NftBatch out;
+  std::vector<uint8_t> buf(kBatchBuf, 0);
+  mnl_nlmsg_batch* b = mnl_nlmsg_batch_start(buf.data(), buf.size());
+  uint32_t seq = first_seq;
+  PutNfMsg(b, NFNL_MSG_BATCH_BEGIN, AF_UNSPEC, 0, seq++, NFNL_SUBSYS_NFTABLES);
+  mnl_nlmsg_batch_next(b);
+  // The target's data: XT_ALIGN(sizeof info) bytes, as x_tables stores it.
+  xt_NFQ_info_v3 info{};
+  info.queuenum = queue;
+  info.queues_total = 1;
+  info.flags = 0;  // no NFQ_FLAG_BYPASS, no CPU fanout
+  uint8_t info_bytes[XT_ALIGN(sizeof(xt_NFQ_info_v3))] = {};
+  std::memcpy(info_bytes, &info, sizeof info);
+
+  for (const uint8_t family : {uint8_t{NFPROTO_IPV4}, uint8_t{NFPROTO_IPV6}}) {
+    const char* fam = family == NFPROTO_IPV4 ? "ip" : "ip6";
+    nlmsghdr* nlh =
+        PutNfMsg(b, NftType(NFT_MSG_NEWTABLE), family, NLM_F_CREATE | NLM_F_ACK, seq, 0);
+    mnl_attr_put_strz(nlh, NFTA_TABLE_NAME, kTable);
+    out.acked.push_back({seq++, fmt::format("{} table {}", fam, kTable)});
+    mnl_nlmsg_batch_next(b);
+
+    nlh = PutNfMsg(b, NftType(NFT_MSG_NEWCHAIN), family, NLM_F_CREATE | NLM_F_ACK, seq, 0);
+    mnl_attr_put_strz(nlh, NFTA_CHAIN_TABLE, kTable);
+    mnl_attr_put_strz(nlh, NFTA_CHAIN_NAME, kChain);
+    nlattr* hook = mnl_attr_nest_start(nlh, NFTA_CHAIN_HOOK);
+    mnl_attr_put_u32(nlh, NFTA_HOOK_HOOKNUM, htonl(NF_INET_FORWARD));
+    mnl_attr_put_u32(nlh, NFTA_HOOK_PRIORITY, htonl(0));  // NF_IP_PRI_FILTER
+    mnl_attr_nest_end(nlh, hook);
+    mnl_attr_put_u32(nlh, NFTA_CHAIN_POLICY, htonl(NF_ACCEPT));
+    mnl_attr_put_strz(nlh, NFTA_CHAIN_TYPE, "filter");
+    out.acked.push_back(
+        {seq++, fmt::format("{} chain {} {} (type filter hook forward priority 0 policy accept)",
+                            fam, kTable, kChain)});
+    mnl_nlmsg_batch_next(b);
+
+    nlh = PutNfMsg(b, NftType(NFT_MSG_NEWRULE), family, NLM_F_CREATE | NLM_F_APPEND | NLM_F_ACK,
+                   seq, 0);
+    mnl_attr_put_strz(nlh, NFTA_RULE_TABLE, kTable);
+    mnl_attr_put_strz(nlh, NFTA_RULE_CHAIN, kChain);
+    nlattr* exprs = mnl_attr_nest_start(nlh, NFTA_RULE_EXPRESSIONS);
+    nlattr* elem = mnl_attr_nest_start(nlh, NFTA_LIST_ELEM);
+    mnl_attr_put_strz(nlh, NFTA_EXPR_NAME, "target");
+    nlattr* data = mnl_attr_nest_start(nlh, NFTA_EXPR_DATA);
+    mnl_attr_put_strz(nlh, NFTA_TARGET_NAME, target.name.c_str());
+    mnl_attr_put_u32(nlh, NFTA_TARGET_REV, htonl(target.revision));
+    mnl_attr_put(nlh, NFTA_TARGET_INFO, sizeof info_bytes, info_bytes);
+    mnl_attr_nest_end(nlh, data);
+    mnl_attr_nest_end(nlh, elem);
+    mnl_attr_nest_end(nlh, exprs);
+    out.acked.push_back(
+        {seq++, fmt::format("{} rule in {} {}: -j {} (revision {}) --queue-num {}", fam, kTable,
+                            kChain, target.name, target.revision, queue)});
+    mnl_nlmsg_batch_next(b);
+  }
+  PutNfMsg(b, NFNL_MSG_BATCH_END, AF_UNSPEC, 0, seq++, NFNL_SUBSYS_NFTABLES);
+  mnl_nlmsg_batch_next(b);
+  const size_t len = mnl_nlmsg_batch_size(b);
+  mnl_nlmsg_batch_stop(b);
+  buf.resize(len);
+  out.bytes = std::move(buf);
+  return out;
+}
+
+bool IsMissingFeatureErrno(int err) {
+  switch (err) {
+    case ENOENT:           // no such expression type, x_tables target or chain type
+    case EOPNOTSUPP:       // no nf_tables subsystem in nfnetlink, or no such hook
+    case EAFNOSUPPORT:     // no nf_tables family (CONFIG_NF_TABLES_IPV6=n)
+    case EPROTONOSUPPORT:  // no NETLINK_NETFILTER
+      return true;
+    default: return false;
+  }
+}
+
+namespace {
+
+// The kernel's extended-ack text of an NLMSG_ERROR, or "".
+std::string ExtAck(const nlmsghdr* nlh) {
+  if (!(nlh->nlmsg_flags & NLM_F_ACK_TLVS)) return "";
+  const auto* err = static_cast<const nlmsgerr*>(mnl_nlmsg_get_payload(nlh));
+  size_t offset = sizeof(nlmsgerr);
+  if (!(nlh->nlmsg_flags & NLM_F_CAPPED)) offset += err->msg.nlmsg_len - sizeof(nlmsghdr);
+  const size_t payload = mnl_nlmsg_get_payload_len(nlh);
+  if (offset >= payload) return "";
+  std::string text;
+  mnl_attr_parse_payload(
+      static_cast<const char*>(mnl_nlmsg_get_payload(nlh)) + offset, payload - offset,
+      [](const nlattr* a, void* data) -> int {
+        if (mnl_attr_get_type(a) == NLMSGERR_ATTR_MSG && mnl_attr_validate(a, MNL_TYPE_STRING) == 0)
+          *static_cast<std::string*>(data) = mnl_attr_get_str(a);
+        return MNL_CB_OK;
+      },
+      &text);
+  return text;
+}
+
+struct MnlCloser {
+  void operator()(mnl_socket* s) const { mnl_socket_close(s); }
+};
+
+}  // namespace
+
+Status InstallQueueRulesNetlink(int netns_fd, uint16_t queue, const NftTarget& target) {
+  std::unique_ptr<mnl_socket, MnlCloser> nl;
+  Status st = InNetns(netns_fd, [&]() -> Status {
+    nl.reset(mnl_socket_open2(NETLINK_NETFILTER, SOCK_CLOEXEC));
+    if (!nl) {
+      const int err = errno;
+      Status s = Status::FromErrno("socket(NETLINK_NETFILTER)", err);
+      return IsMissingFeatureErrno(err) ? Status::Unsupported(s.message()) : s;
+    }
+    return Status::Ok();
+  });
+  if (!st.ok()) return st.Prefixed("nf_tables");
+  if (mnl_socket_bind(nl.get(), 0, MNL_SOCKET_AUTOPID) < 0)
+    return Status::FromErrno("nf_tables: bind netlink socket", errno);
+  const int fd = mnl_socket_get_fd(nl.get());
+  const int one = 1;
+  setsockopt(fd, SOL_NETLINK, NETLINK_EXT_ACK, &one, sizeof one);  // best effort
+  setsockopt(fd, SOL_NETLINK, NETLINK_CAP_ACK, &one, sizeof one);
+  const uint32_t portid = mnl_socket_get_portid(nl.get());
+
+  // Sequence numbers only need to be unique on this socket.
+  const NftBatch batch = BuildNftQueueBatch(queue, 1, target);
+  if (mnl_socket_sendto(nl.get(), batch.bytes.data(), batch.bytes.size()) < 0)
+    return Status::FromErrno("nf_tables: send batch", errno);
+
+  // The kernel handles the batch inside sendto (netlink to the kernel is
+  // synchronous), so the answers are queued already; the poll bound is only
+  // a guard. One answer per acked message: 0 or an errno; when the kernel
+  // gives up early (ENOMEM, a malformed batch) it answers the batch header.
+  std::vector<int> answer(batch.acked.size(), -1);  // -1: no answer yet; else errno
+  size_t answered = 0;
+  int first_err = 0;
+  std::string first_what, first_ack;
+  auto note_error = [&](int err, const std::string& what, const std::string& ext) {
+    if (first_err != 0) return;
+    first_err = err;
+    first_what = what;
+    first_ack = ext;
+  };
+  std::vector<char> rx(MNL_SOCKET_BUFFER_SIZE);
+  const int64_t deadline = MonotonicNs() + int64_t{kAckTimeoutMs} * 1'000'000;
+  while (answered < answer.size() && first_err == 0) {
+    ssize_t n = recv(fd, rx.data(), rx.size(), MSG_DONTWAIT);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && errno == EAGAIN) {
+      const int64_t left_ms = (deadline - MonotonicNs()) / 1'000'000;
+      if (left_ms <= 0) break;
+      pollfd p{fd, POLLIN, 0};
+      if (poll(&p, 1, static_cast<int>(left_ms)) < 0 && errno != EINTR)
+        return Status::FromErrno("nf_tables: poll", errno);
+      continue;
+    }
+    if (n < 0) return Status::FromErrno("nf_tables: receive answers", errno);
+    const nlmsghdr* nlh = reinterpret_cast<const nlmsghdr*>(rx.data());
+    for (int left = static_cast<int>(n); mnl_nlmsg_ok(nlh, left);
+         nlh = mnl_nlmsg_next(nlh, &left)) {
+      if (nlh->nlmsg_pid != portid && nlh->nlmsg_pid != 0) continue;
+      if (nlh->nlmsg_type != NLMSG_ERROR) continue;  // no other answers expected
+      const auto* e = static_cast<const nlmsgerr*>(mnl_nlmsg_get_payload(nlh));
+      const int err = -e->error;
+      size_t i = 0;
+      while (i < batch.acked.size() && batch.acked[i].seq != nlh->nlmsg_seq) ++i;
+      if (i == batch.acked.size()) {  // the batch header or trailer
+        if (err != 0) note_error(err, "the batch", ExtAck(nlh));
+        continue;
+      }
+      if (answer[i] == -1) ++answered;
+      answer[i] = err;
+      if (err != 0) note_error(err, batch.acked[i].what, ExtAck(nlh));
+    }
+  }
+  if (first_err != 0) {
+    std::string msg = fmt::format("nf_tables: the kernel refused {}: {} ({})", first_what,
+                                  std::strerror(first_err), ErrnoName(first_err));
+    if (!first_ack.empty()) msg += ": " + first_ack;
+    msg += "; nothing was installed (one transaction)";
+    return IsMissingFeatureErrno(first_err) ? Status::Unsupported(msg) : Status::System(msg);
+  }
+  if (answered < answer.size()) {
+    return Status::Timeout(fmt::format("nf_tables: {} of {} requests unanswered after {} ms",
+                                       answer.size() - answered, answer.size(), kAckTimeoutMs));
+  }
+  return Status::Ok();
+}
+
+// ------------------------------------------------------- route selection --
+
+QueueRulesInstaller::QueueRulesInstaller(RouteFn netlink, RouteFn iptables, bool force_iptables)
+    : netlink_(std::move(netlink)), iptables_(std::move(iptables)), use_netlink_(!force_iptables) {
+  if (!netlink_) {
+    netlink_ = [](int netns_fd, uint16_t queue) {
+      return InstallQueueRulesNetlink(netns_fd, queue);
+    };
+  }
+  if (!iptables_) {
+    iptables_ = [](int netns_fd, uint16_t queue) {
+      return InstallQueueRulesIptables(netns_fd, queue);
+    };
+  }
+  if (force_iptables) fallback_reason_ = "FAULTLINE_WIRE_RULES=iptables-restore";
+}
+
+Status QueueRulesInstaller::Install(int netns_fd, uint16_t queue, QueueRulesRoute* used) {
+  bool try_netlink;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    try_netlink = use_netlink_;
+  }
+  if (try_netlink) {
+    Status st = netlink_(netns_fd, queue);
+    if (st.ok()) {
+      if (used != nullptr) *used = QueueRulesRoute::kNetlink;
+      return st;
+    }
+    // Only a kernel that says it lacks something sends us to route 2; any
+    // other failure is reported (trying route 2 after a batch whose fate is
+    // unknown could leave the rule twice).
+    if (st.code() != StatusCode::kUnsupported) return st;
+    std::lock_guard<std::mutex> lock(mu_);
+    if (use_netlink_) {
+      use_netlink_ = false;
+      fallback_reason_ = st.message();
+    }
+  }
+  Status st = iptables_(netns_fd, queue);
+  if (!st.ok()) {
+    return Status(st.code(), fmt::format("{} (the nf_tables route was not usable either: {})",
+                                         st.message(), FallbackReason()));
+  }
+  if (used != nullptr) *used = QueueRulesRoute::kIptablesRestore;
+  return st;
+}
+
+std::string QueueRulesInstaller::FallbackReason() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return fallback_reason_;
+}
+
+QueueRulesInstaller& ProcessQueueRulesInstaller() {
+  static QueueRulesInstaller installer(nullptr, nullptr, [] {
+    const char* env = std::getenv("FAULTLINE_WIRE_RULES");
+    return env != nullptr && std::strcmp(env, "iptables-restore") == 0;
+  }());
+  return installer;
+}
+
+Status InstallQueueRules(int netns_fd, int queue) {
+  QueueRulesInstaller& inst = ProcessQueueRulesInstaller();
+  const bool had_reason = !inst.FallbackReason().empty();
+  Status st = inst.Install(netns_fd, static_cast<uint16_t>(queue));
+  if (!had_reason) {
+    static std::once_flag noted;
+    std::string reason = inst.FallbackReason();
+    if (!reason.empty()) {
+      std::call_once(noted, [&] {
+        std::fprintf(stderr,
+                     "faultline: note: the wire's NFQUEUE rules are installed with "
+                     "iptables-restore (two process starts per case, ~25 ms) because the "
+                     "nf_tables netlink route is not available: %s\n",
+                     reason.c_str());
+      });
+    }
+  }
+  return st;
+}
+
+// ---------------------------------------------- route 2: iptables-restore --
 
 std::string QueueRulesText(int queue) {
   return fmt::format(
@@ -109,7 +430,7 @@ StatusOr<int> RunInNetns(int netns_fd, const std::string& binary,
   return 128 + (WIFSIGNALED(wstatus) ? WTERMSIG(wstatus) : 0);
 }
 
-Status InstallQueueRules(int netns_fd, int queue) {
+Status InstallQueueRulesIptables(int netns_fd, int queue) {
   const std::string rules = QueueRulesText(queue);
   for (const char* family : {"iptables", "ip6tables"}) {
     std::string tried;

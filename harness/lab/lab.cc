@@ -3,10 +3,12 @@
 //
 // Order of work, chosen so that each namespace is entered once while it is
 // created and once more only for a host's own sysctls:
-//   1. For the wire and each host: unshare(CLONE_NEWNET), keep an fd to the
-//      new namespace, open its rtnetlink socket (subscribed to link events
-//      before any link exists, so no state change can be missed) and an
-//      ioctl socket, and write the lab's fixed sysctls. Then back home.
+//   1. For the wire and each host, from up to four short-lived threads
+//      (the calling thread never changes namespace): unshare(CLONE_NEWNET),
+//      keep an fd to the new namespace, open its rtnetlink socket
+//      (subscribed to link events before any link exists, so no state
+//      change can be missed) and an ioctl socket, and write the lab's fixed
+//      sysctls.
 //   2. From the wire's socket, in one batch: lo up, every veth pair (both
 //      ends placed by IFLA_NET_NS_FD; the wire's end created up), the
 //      wire's addresses.
@@ -40,9 +42,14 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <cstdlib>
 #include <optional>
+#include <span>
+#include <system_error>
+#include <thread>
 
 #include "harness/common/clock.h"
 #include "harness/lab/addr_plan.h"
@@ -99,8 +106,7 @@ Status WithContext(const std::string& label, Status st) {
 }
 
 // Runs with the calling thread inside the new namespace of `ctx`.
-template <size_t N>
-Status SetUpNamespace(NsCtx& ctx, const FixedSysctl (&sysctls)[N]) {
+Status SetUpNamespace(NsCtx& ctx, std::span<const FixedSysctl> sysctls) {
   ctx.ns.reset(::open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC));
   if (!ctx.ns) return Status::FromErrno("open /proc/thread-self/ns/net", errno);
   StatusOr<NlSocket> nl = NlSocket::Open(/*watch=*/true);
@@ -112,29 +118,55 @@ Status SetUpNamespace(NsCtx& ctx, const FixedSysctl (&sysctls)[N]) {
   return Status::Ok();
 }
 
-Status CreateNamespaces(NsCtx& wire, std::vector<NsCtx>& hosts) {
-  UniqueFd home(::open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC));
-  if (!home) return Status::FromErrno("open /proc/thread-self/ns/net", errno);
-  auto create = [](NsCtx& ctx, auto& sysctls) -> Status {
-    if (::unshare(CLONE_NEWNET) != 0) {
-      int err = errno;
-      Status st = Status::FromErrno("unshare(CLONE_NEWNET)", err);
-      if (err == EPERM) {
-        st = Status::Unsupported(st.message() +
-                                 ": creating a network namespace needs root or CAP_SYS_ADMIN");
-      }
-      return st.Prefixed(ctx.label);
+// Moves the calling thread into a new namespace and sets it up as `ctx`.
+Status CreateNamespace(NsCtx& ctx, std::span<const FixedSysctl> sysctls) {
+  if (::unshare(CLONE_NEWNET) != 0) {
+    int err = errno;
+    Status st = Status::FromErrno("unshare(CLONE_NEWNET)", err);
+    if (err == EPERM) {
+      st = Status::Unsupported(st.message() +
+                               ": creating a network namespace needs root or CAP_SYS_ADMIN");
     }
-    return WithContext(ctx.label, SetUpNamespace(ctx, sysctls));
-  };
-  Status st = create(wire, kWireSysctls);
-  for (size_t i = 0; st.ok() && i < hosts.size(); ++i) st = create(hosts[i], kHostSysctls);
-  if (::setns(home.get(), CLONE_NEWNET) != 0) {
-    // The thread would stay in a lab namespace: nothing it does afterwards
-    // could be trusted (same rule as InNetns).
-    std::abort();
+    return st.Prefixed(ctx.label);
   }
-  return st;
+  return WithContext(ctx.label, SetUpNamespace(ctx, sysctls));
+}
+
+// Threads that create a lab's namespaces, at most.
+constexpr size_t kCreateThreads = 4;
+
+// Creates the wire's and the hosts' namespaces from up to kCreateThreads
+// short-lived threads, so the calling thread never changes namespace. The
+// kernel builds namespaces in parallel (pernet_ops_rwsem is only
+// read-locked), and the parts that serialise (the RTNL lock for `lo`, which
+// the dismantling of earlier labs holds in long stretches) are then waited
+// for once per lab instead of once per namespace: measured on the busy
+// 2-core machine, 3 namespaces took a median 11-21 ms one after another and
+// 5-8 ms from 3 threads. A thread ends inside its last namespace; the
+// namespace lives on through ctx.ns and the sockets.
+Status CreateNamespaces(NsCtx& wire, std::vector<NsCtx>& hosts) {
+  std::vector<NsCtx*> all{&wire};
+  for (NsCtx& h : hosts) all.push_back(&h);
+  std::vector<Status> result(all.size());
+  std::atomic<size_t> next{0};
+  auto work = [&] {
+    for (size_t i = next++; i < all.size(); i = next++) {
+      result[i] =
+          i == 0 ? CreateNamespace(*all[i], kWireSysctls) : CreateNamespace(*all[i], kHostSysctls);
+    }
+  };
+  std::vector<std::thread> threads;
+  Status spawn;
+  try {
+    for (size_t t = 0; t < std::min(all.size(), kCreateThreads); ++t) threads.emplace_back(work);
+  } catch (const std::system_error& e) {
+    // The threads already started do all the work (or none exist: report).
+    if (threads.empty()) spawn = Status::System(fmt::format("creating a thread: {}", e.what()));
+  }
+  for (std::thread& t : threads) t.join();
+  FL_RETURN_IF_ERROR(spawn);
+  for (const Status& st : result) FL_RETURN_IF_ERROR(st);
+  return Status::Ok();
 }
 
 // Polls the namespaces' sockets until everything watched is ready.
