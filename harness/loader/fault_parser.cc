@@ -12,9 +12,9 @@ namespace {
 
 const std::vector<std::string> kFaultKeys = {"match", "do",   "delay",  "count", "order", "copies",
                                              "until", "then", "toward", "rate",  "per"};
-const std::vector<std::string> kMatchKeys = {"from",  "to",     "proto",      "tcp",   "length",
-                                             "seq",   "ack",    "nth",        "first", "every",
-                                             "after", "window", "probability"};
+const std::vector<std::string> kMatchKeys = {"from",  "to",    "proto",  "tcp",        "length",
+                                             "seq",   "ack",   "win",    "nth",        "first",
+                                             "every", "after", "window", "probability"};
 
 struct ActionInfo {
   const char* name;
@@ -137,6 +137,15 @@ Status FaultParser::ParseMatch(const Val& v, const Scope& s, FaultMatch* fm) {
       StatusOr<IntRange> r = ReadNonNegativeRange(e.val, e.key, s);
       if (!r.ok()) return r.status();
       (e.key == "length" ? fm->length : e.key == "seq" ? fm->seq : fm->ack) = *r;
+    } else if (e.key == "win") {
+      StatusOr<IntRange> r = ReadNonNegativeRange(e.val, "win", s);
+      if (!r.ok()) return r.status();
+      if (r->hi > 65535) {
+        return s.Fail(e.val.loc, fmt::format("'win' is the 16-bit TCP window field: values must "
+                                             "be 0..65535, not {}",
+                                             r->hi));
+      }
+      fm->win = *r;
     } else if (e.key == "nth" || e.key == "first" || e.key == "every" || e.key == "after") {
       if (occurrence != nullptr) {
         return s.Fail(e.key_loc,
@@ -150,6 +159,13 @@ Status FaultParser::ParseMatch(const Val& v, const Scope& s, FaultMatch* fm) {
       if (e.key == "every") fm->every = *n;
       if (e.key == "after") fm->after = *n;
     } else if (e.key == "window") {
+      if (LooksLikeInt(e.val.node) ||
+          (e.val.node.IsSequence() && e.val.node.size() == 2 && LooksLikeInt(e.val.node[0]))) {
+        return s.Fail(e.val.loc, fmt::format("'window' must be [lo, hi] durations (time since the "
+                                             "case started), not {}; the TCP window field is "
+                                             "'win'",
+                                             Describe(e.val.node)));
+      }
       StatusOr<DurationRange> r = ReadDurationRange(e.val, "window", s, false);
       if (!r.ok()) return r.status();
       fm->window = *r;
