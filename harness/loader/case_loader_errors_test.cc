@@ -472,6 +472,10 @@ const BadCase kBadCases[] = {
     {"fault_win_reversed",
      "name: a\nsteps:\n  - client: sleep 1s\nfaults:\n  - match: {win: [9, 1]}\n    do: drop\n",
      "a.yaml:5:18: fault 1: 'win' range [9, 1] has its low end above its high end"},
+    {"fault_win_with_udp",
+     "name: a\nsteps:\n  - client: sleep 1s\nfaults:\n  - match: {proto: udp, win: 0}\n    do: "
+     "drop\n",
+     "a.yaml:5:25: fault 1: 'win' (the TCP window field) cannot be combined with 'proto: udp'"},
     {"fault_window_given_bytes",
      "name: a\nsteps:\n  - client: sleep 1s\nfaults:\n  - match: {window: [0, 100]}\n    do: "
      "drop\n",

@@ -78,6 +78,7 @@ Status FaultParser::ParseMatch(const Val& v, const Scope& s, FaultMatch* fm) {
   const Entry* occurrence = nullptr;
   const Entry* proto = nullptr;
   const Entry* tcp = nullptr;
+  const Entry* win = nullptr;
   for (const Entry& e : *m) {
     if (e.key == "from" || e.key == "to") {
       StatusOr<std::string> h = ReadHost(e, s);
@@ -138,6 +139,7 @@ Status FaultParser::ParseMatch(const Val& v, const Scope& s, FaultMatch* fm) {
       if (!r.ok()) return r.status();
       (e.key == "length" ? fm->length : e.key == "seq" ? fm->seq : fm->ack) = *r;
     } else if (e.key == "win") {
+      win = &e;
       StatusOr<IntRange> r = ReadNonNegativeRange(e.val, "win", s);
       if (!r.ok()) return r.status();
       if (r->hi > 65535) {
@@ -189,6 +191,11 @@ Status FaultParser::ParseMatch(const Val& v, const Scope& s, FaultMatch* fm) {
                                               proto->val.node.Scalar()));
     }
     fm->proto = Proto::kTcp;
+  }
+  if (win != nullptr && proto != nullptr && fm->proto != Proto::kTcp) {
+    return s.Fail(win->key_loc, fmt::format("'win' (the TCP window field) cannot be combined with "
+                                            "'proto: {}'",
+                                            proto->val.node.Scalar()));
   }
   return Status::Ok();
 }
