@@ -43,6 +43,7 @@ bool MatchPredicates(const FaultMatch& m, const PacketFacts& f) {
   if (m.length && !m.length->Contains(v.payload_len)) return false;
   if (m.seq && !(f.rel_seq && m.seq->Contains(*f.rel_seq))) return false;
   if (m.ack && !(f.rel_ack && m.ack->Contains(*f.rel_ack))) return false;
+  if (m.win && !(v.is_tcp() && !v.is_fragment && m.win->Contains(v.window))) return false;
   if (m.window && !m.window->Contains(Duration(f.since_start_ns))) return false;
   return true;
 }

@@ -9,7 +9,7 @@ namespace {
 
 using std::chrono::milliseconds;
 
-std::vector<uint8_t> Tcp(uint8_t flags, const std::string& payload = "") {
+std::vector<uint8_t> Tcp(uint8_t flags, const std::string& payload = "", uint16_t window = 65535) {
   SegmentSpec s;
   IpAddr::Parse("198.18.1.2", &s.src);
   IpAddr::Parse("198.18.2.2", &s.dst);
@@ -17,6 +17,7 @@ std::vector<uint8_t> Tcp(uint8_t flags, const std::string& payload = "") {
   s.dport = 8080;
   s.flags = flags;
   s.payload = payload;
+  s.window = window;
   return BuildSegment(s);
 }
 
@@ -137,6 +138,25 @@ TEST_F(MatchTest, LengthSeqAckWindow) {
   EXPECT_FALSE(Match(m, Tcp(kTcpAck)));
   facts_.since_start_ns = 99'000'000;
   EXPECT_FALSE(Match(m, Tcp(kTcpAck)));
+}
+
+TEST_F(MatchTest, TcpWindowField) {
+  FaultMatch m;
+  m.win = IntRange{0, 0};  // a zero window
+  EXPECT_TRUE(Match(m, Tcp(kTcpAck, "", 0)));
+  EXPECT_FALSE(Match(m, Tcp(kTcpAck, "", 1)));
+  m.win = IntRange{1, 65535};  // any open window
+  EXPECT_TRUE(Match(m, Tcp(kTcpAck, "", 1)));
+  EXPECT_TRUE(Match(m, Tcp(kTcpAck, "", 65535)));
+  EXPECT_FALSE(Match(m, Tcp(kTcpAck, "", 0)));
+  m.win = IntRange{100, 200};  // inclusive at both ends
+  EXPECT_TRUE(Match(m, Tcp(kTcpAck, "", 100)));
+  EXPECT_TRUE(Match(m, Tcp(kTcpAck, "", 200)));
+  EXPECT_FALSE(Match(m, Tcp(kTcpAck, "", 99)));
+  EXPECT_FALSE(Match(m, Tcp(kTcpAck, "", 201)));
+  m.win = IntRange{0, 65535};  // every TCP segment, but nothing else
+  EXPECT_TRUE(Match(m, Tcp(kTcpSyn)));
+  EXPECT_FALSE(Match(m, Udp("x")));
 }
 
 TEST(MatchOccurrence, NthFirstEveryAfter) {

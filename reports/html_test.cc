@@ -64,6 +64,18 @@ TEST(HtmlReportTest, ContainsEveryCaseAndSummary) {
   EXPECT_EQ(Count(html, "<tr class=\"notrun\">"), 1u);
 }
 
+TEST(HtmlReportTest, ShowsEachCaseDescription) {
+  RunResult r = testing::SampleRun();
+  r.cases[0].description = "Linux retransmits the SYN after 1 s (RFC 6298).";
+  r.cases[1].description.clear();
+  std::string html = HtmlReport(r);
+  size_t at = html.find("<p>Linux retransmits the SYN after 1 s (RFC 6298).</p>");
+  ASSERT_NE(at, std::string::npos);
+  // In the first case's body, after its summary line and before the next case.
+  EXPECT_GT(at, html.find("id=\"case-0\""));
+  EXPECT_LT(at, html.find("id=\"case-1\""));
+}
+
 TEST(HtmlReportTest, EscapesNamesDataAndScriptBreakouts) {
   RunResult r = testing::SampleRun();
   r.cases[0].name = "<script>alert(1)</script>";

@@ -40,7 +40,7 @@ std::string Line(const Seen& s) {
     if (s.view.has(kTcpAck)) {
       l4 += " ack " + (s.rel_ack ? std::to_string(*s.rel_ack) : fmt::format("{}(raw)", s.view.ack));
     }
-    l4 += fmt::format(" len {}", s.view.payload_len);
+    l4 += fmt::format(" len {} win {}", s.view.payload_len, s.view.window);
   } else {
     l4 = fmt::format("{} len {}", s.view.ProtoName(), s.view.payload_len);
   }

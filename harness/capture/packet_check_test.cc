@@ -17,7 +17,7 @@ constexpr uint32_t kIfClient = 101, kIfServer = 102;
 constexpr int64_t kStart = 1'700'000'000'000'000'000;  // case start, realtime ns
 
 std::vector<uint8_t> Tcp(bool from_client, uint8_t flags, uint32_t seq, uint32_t ack,
-                         const std::string& payload = "") {
+                         const std::string& payload = "", uint16_t window = 64000) {
   SegmentSpec s;
   IpAddr::Parse(from_client ? "198.18.1.2" : "198.18.2.2", &s.src);
   IpAddr::Parse(from_client ? "198.18.2.2" : "198.18.1.2", &s.dst);
@@ -27,6 +27,7 @@ std::vector<uint8_t> Tcp(bool from_client, uint8_t flags, uint32_t seq, uint32_t
   s.ack = ack;
   s.flags = flags;
   s.payload = payload;
+  s.window = window;
   return BuildSegment(s);
 }
 
@@ -59,7 +60,7 @@ class PacketCheckTest : public ::testing::Test {
     both(1101, false, Tcp(false, kTcpSyn | kTcpAck, 5000, 1001));
     both(1102, true, Tcp(true, kTcpAck, 1001, 5001));
     both(1110, true, Tcp(true, kTcpPsh | kTcpAck, 1001, 5001, "hello"));
-    both(1111, false, Tcp(false, kTcpAck, 5001, 1006));
+    both(1111, false, Tcp(false, kTcpAck, 5001, 1006, "", /*window=*/0));
     both(1120, true, Tcp(true, kTcpFin | kTcpAck, 1006, 5001));
     both(1121, false, Tcp(false, kTcpFin | kTcpAck, 5001, 1007));
     both(1122, true, Tcp(true, kTcpAck, 1007, 5002));
@@ -112,14 +113,17 @@ TEST_F(PacketCheckTest, WrongCountExplainsItselfWithBothSides) {
   EXPECT_FALSE(r.ok);
   EXPECT_EQ(r.failure, "expected count 4 vs actual 2");
   ASSERT_EQ(r.dump.size(), 3u);
-  EXPECT_EQ(r.dump[0], "#1 +0.100000s sent by client       client > server S seq 0 len 0");
-  EXPECT_EQ(r.dump[1], "#2 +1.100000s sent by client       client > server S seq 0 len 0");
-  EXPECT_EQ(r.dump[2], "#3 +1.100050s delivered to server  client > server S seq 0 len 0");
+  EXPECT_EQ(r.dump[0],
+            "#1 +0.100000s sent by client       client > server S seq 0 len 0 win 64000");
+  EXPECT_EQ(r.dump[1],
+            "#2 +1.100000s sent by client       client > server S seq 0 len 0 win 64000");
+  EXPECT_EQ(r.dump[2],
+            "#3 +1.100050s delivered to server  client > server S seq 0 len 0 win 64000");
   EXPECT_EQ(PacketCheckMessage(r),
             "t.yaml:12:5: packets 1 (client > any tcp SYN, sent): expected count 4 vs actual 2\n"
-            "  #1 +0.100000s sent by client       client > server S seq 0 len 0\n"
-            "  #2 +1.100000s sent by client       client > server S seq 0 len 0\n"
-            "  #3 +1.100050s delivered to server  client > server S seq 0 len 0");
+            "  #1 +0.100000s sent by client       client > server S seq 0 len 0 win 64000\n"
+            "  #2 +1.100000s sent by client       client > server S seq 0 len 0 win 64000\n"
+            "  #3 +1.100050s delivered to server  client > server S seq 0 len 0 win 64000");
 }
 
 TEST_F(PacketCheckTest, NoneMatch) {
@@ -167,6 +171,23 @@ TEST_F(PacketCheckTest, RelativeSeqAckLengthAndWindow) {
   late.window = DurationRange{1s, 2s};
   late.from = "client";
   EXPECT_TRUE(Check(Expect(late, IntRange{5, 5})).ok);
+}
+
+TEST_F(PacketCheckTest, TcpWindowField) {
+  FaultMatch zero;
+  zero.win = IntRange{0, 0};  // only the server's ACK of "hello" closes the window
+  EXPECT_TRUE(Check(Expect(zero, IntRange{1, 1})).ok);
+  zero.from = "client";
+  EXPECT_TRUE(Check(Expect(zero, IntRange{0, 0})).ok);
+  FaultMatch open;
+  open.from = "server";
+  open.win = IntRange{1, 65535};
+  PacketCheckRecord r = Check(Expect(open, IntRange{3, 3}));
+  EXPECT_FALSE(r.ok);
+  EXPECT_EQ(r.failure, "expected count 3 vs actual 2");
+  ASSERT_EQ(r.dump.size(), 4u);
+  EXPECT_EQ(r.dump[0],
+            "#4 +1.101000s sent by server       server > client S. seq 0 ack 1 len 0 win 64000");
 }
 
 TEST_F(PacketCheckTest, Order) {

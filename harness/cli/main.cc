@@ -1,7 +1,7 @@
 // faultline: the command line. A thin layer over the libraries:
 //   faultline run PATH...        run cases, print one line each, write reports
 //   faultline validate PATH...   load cases and report every error
-//   faultline list PATH...       the catalogue: name, tags, description
+//   faultline list PATH...       the catalogue: name, file, tags, families, description
 //   faultline __format-keys      (hidden) the loader's key tables as JSON, for
 //                                tests/schema/check_schema.py
 // Exit status: 0 everything passed (or was skipped), 1 a case failed or hit
@@ -9,6 +9,7 @@
 // signal N (SIGINT: 130, SIGTERM: 143) stopped a run.
 #include <fcntl.h>
 #include <sched.h>
+#include <sys/ioctl.h>
 #include <sys/utsname.h>
 #include <unistd.h>
 
@@ -33,6 +34,7 @@
 #include "harness/loader/case_loader.h"
 #include "harness/loader/format_keys.h"
 #include "harness/peer/peer_main.h"
+#include "harness/runner/catalogue.h"
 #include "harness/runner/precedence.h"
 #include "harness/runner/progress.h"
 #include "harness/runner/runner.h"
@@ -118,15 +120,31 @@ int CmdValidate(const std::vector<std::string>& paths) {
   return l.errors.empty() ? kExitPass : kExitUsage;
 }
 
-int CmdList(const std::vector<std::string>& paths) {
-  Loaded l = LoadAll(paths);
-  for (const std::string& e : l.errors) std::cerr << e << "\n";
-  for (const Case& c : l.cases) {
-    std::string tags;
-    for (const std::string& t : c.tags) tags += (tags.empty() ? "" : ",") + t;
-    std::cout << fmt::format("{}\n  file: {}\n  tags: {}\n", c.name, c.loc.file, tags);
-    if (!c.description.empty()) std::cout << "  " << c.description << "\n";
+struct ListArgs {
+  std::vector<std::string> paths;
+  std::string format = "text";
+  int width = 0;  // 0: the terminal's, else $COLUMNS, else 80
+};
+
+// The width `list` wraps descriptions to.
+int ListWidth(int given) {
+  if (given > 0) return given;
+  winsize ws{};
+  if (isatty(STDOUT_FILENO) && ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0) {
+    return ws.ws_col;
   }
+  if (const char* cols = std::getenv("COLUMNS")) {
+    int n = std::atoi(cols);
+    if (n > 0) return n;
+  }
+  return 80;
+}
+
+int CmdList(const ListArgs& a) {
+  Loaded l = LoadAll(a.paths);
+  for (const std::string& e : l.errors) std::cerr << e << "\n";
+  std::cout << (a.format == "json" ? CatalogueJson(l.cases)
+                                   : CatalogueText(l.cases, ListWidth(a.width)));
   return l.errors.empty() ? kExitPass : kExitUsage;
 }
 
@@ -415,9 +433,17 @@ int Main(int argc, char** argv) {
   CLI::App* validate_cmd = app.add_subcommand("validate", "check case files without running them");
   validate_cmd->add_option("paths", validate_paths, "case files or directories")->required();
 
-  std::vector<std::string> list_paths;
-  CLI::App* list_cmd = app.add_subcommand("list", "print the catalogue of cases");
-  list_cmd->add_option("paths", list_paths, "case files or directories")->required();
+  ListArgs list;
+  CLI::App* list_cmd = app.add_subcommand(
+      "list", "print the catalogue of cases: name, file, tags, families, description");
+  list_cmd->add_option("paths", list.paths, "case files or directories")->required();
+  list_cmd->add_option("--format", list.format, "text (default) or json")
+      ->check(CLI::IsMember({"text", "json"}));
+  list_cmd
+      ->add_option("--width", list.width,
+                   "wrap descriptions to this many columns (default: the terminal's, "
+                   "$COLUMNS, or 80)")
+      ->check(CLI::Range(1, 1000));
 
   MergeArgs merge;
   CLI::App* report_cmd = app.add_subcommand("report", "work with written reports");
@@ -447,7 +473,7 @@ int Main(int argc, char** argv) {
   for (int i = 0; i < argc; ++i) command_line += (i ? " " : "") + std::string(argv[i]);
   if (*run_cmd) return CmdRun(run, command_line);
   if (*validate_cmd) return CmdValidate(validate_paths);
-  if (*list_cmd) return CmdList(list_paths);
+  if (*list_cmd) return CmdList(list);
   if (*merge_cmd) return CmdReportMerge(merge);
   if (*format_keys_cmd) return CmdFormatKeys();
   return kExitUsage;

@@ -462,6 +462,25 @@ const BadCase kBadCases[] = {
      "name: a\nsteps:\n  - client: sleep 1s\nfaults:\n  - match: {window: \"<= 1s\"}\n    do: "
      "drop\n",
      "a.yaml:5:21: fault 1: 'window' must be [lo, hi] durations, not '<= 1s'"},
+    {"fault_win_negative",
+     "name: a\nsteps:\n  - client: sleep 1s\nfaults:\n  - match: {win: -1}\n    do: drop\n",
+     "a.yaml:5:18: fault 1: 'win' must be a non-negative integer, not -1"},
+    {"fault_win_too_large",
+     "name: a\nsteps:\n  - client: sleep 1s\nfaults:\n  - match: {win: 65536}\n    do: drop\n",
+     "a.yaml:5:18: fault 1: 'win' is the 16-bit TCP window field: values must be 0..65535, not "
+     "65536"},
+    {"fault_win_reversed",
+     "name: a\nsteps:\n  - client: sleep 1s\nfaults:\n  - match: {win: [9, 1]}\n    do: drop\n",
+     "a.yaml:5:18: fault 1: 'win' range [9, 1] has its low end above its high end"},
+    {"fault_win_with_udp",
+     "name: a\nsteps:\n  - client: sleep 1s\nfaults:\n  - match: {proto: udp, win: 0}\n    do: "
+     "drop\n",
+     "a.yaml:5:25: fault 1: 'win' (the TCP window field) cannot be combined with 'proto: udp'"},
+    {"fault_window_given_bytes",
+     "name: a\nsteps:\n  - client: sleep 1s\nfaults:\n  - match: {window: [0, 100]}\n    do: "
+     "drop\n",
+     "a.yaml:5:21: fault 1: 'window' must be [lo, hi] durations (time since the case started), "
+     "not a list; the TCP window field is 'win'"},
     {"fault_probability_range",
      "name: a\nsteps:\n  - client: sleep 1s\nfaults:\n  - match: {probability: 0}\n    do: drop\n",
      "a.yaml:5:26: fault 1: 'probability' must be a number in (0, 1], not '0'"},

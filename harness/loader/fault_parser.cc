@@ -11,9 +11,9 @@
 namespace faultline {
 namespace {
 
-const std::vector<std::string> kMatchKeys = {"from",  "to",     "proto",      "tcp",   "length",
-                                             "seq",   "ack",    "nth",        "first", "every",
-                                             "after", "window", "probability"};
+const std::vector<std::string> kMatchKeys = {"from",  "to",    "proto",  "tcp",        "length",
+                                             "seq",   "ack",   "win",    "nth",        "first",
+                                             "every", "after", "window", "probability"};
 
 struct ActionInfo {
   const char* name;
@@ -93,6 +93,7 @@ Status FaultParser::ParseMatch(const Val& v, const Scope& s, FaultMatch* fm) {
   const Entry* occurrence = nullptr;
   const Entry* proto = nullptr;
   const Entry* tcp = nullptr;
+  const Entry* win = nullptr;
   for (const Entry& e : *m) {
     if (e.key == "from" || e.key == "to") {
       StatusOr<std::string> h = ReadHost(e, s);
@@ -152,6 +153,16 @@ Status FaultParser::ParseMatch(const Val& v, const Scope& s, FaultMatch* fm) {
       StatusOr<IntRange> r = ReadNonNegativeRange(e.val, e.key, s);
       if (!r.ok()) return r.status();
       (e.key == "length" ? fm->length : e.key == "seq" ? fm->seq : fm->ack) = *r;
+    } else if (e.key == "win") {
+      win = &e;
+      StatusOr<IntRange> r = ReadNonNegativeRange(e.val, "win", s);
+      if (!r.ok()) return r.status();
+      if (r->hi > 65535) {
+        return s.Fail(e.val.loc, fmt::format("'win' is the 16-bit TCP window field: values must "
+                                             "be 0..65535, not {}",
+                                             r->hi));
+      }
+      fm->win = *r;
     } else if (e.key == "nth" || e.key == "first" || e.key == "every" || e.key == "after") {
       if (occurrence != nullptr) {
         return s.Fail(e.key_loc,
@@ -165,6 +176,13 @@ Status FaultParser::ParseMatch(const Val& v, const Scope& s, FaultMatch* fm) {
       if (e.key == "every") fm->every = *n;
       if (e.key == "after") fm->after = *n;
     } else if (e.key == "window") {
+      if (LooksLikeInt(e.val.node) ||
+          (e.val.node.IsSequence() && e.val.node.size() == 2 && LooksLikeInt(e.val.node[0]))) {
+        return s.Fail(e.val.loc, fmt::format("'window' must be [lo, hi] durations (time since the "
+                                             "case started), not {}; the TCP window field is "
+                                             "'win'",
+                                             Describe(e.val.node)));
+      }
       StatusOr<DurationRange> r = ReadDurationRange(e.val, "window", s, false);
       if (!r.ok()) return r.status();
       fm->window = *r;
@@ -188,6 +206,11 @@ Status FaultParser::ParseMatch(const Val& v, const Scope& s, FaultMatch* fm) {
                                               proto->val.node.Scalar()));
     }
     fm->proto = Proto::kTcp;
+  }
+  if (win != nullptr && proto != nullptr && fm->proto != Proto::kTcp) {
+    return s.Fail(win->key_loc, fmt::format("'win' (the TCP window field) cannot be combined with "
+                                            "'proto: {}'",
+                                            proto->val.node.Scalar()));
   }
   return Status::Ok();
 }

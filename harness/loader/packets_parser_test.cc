@@ -59,6 +59,21 @@ TEST(PacketsParser, ParsesMatchCountGapsAtAndOrder) {
   EXPECT_EQ(c->packets[6].count->ToString(), "[0, 2]");
 }
 
+TEST(PacketsParser, ParsesTcpWindowField) {
+  std::string text = std::string(kHead) +
+                     "  - {match: {from: server, tcp: ACK, win: 0}, count: \">= 3\"}\n"
+                     "  - {match: {from: server, win: [1, 65535]}}\n";
+  StatusOr<Case> c = LoadCaseText(text, "a.yaml");
+  ASSERT_TRUE(c.ok()) << c.status().message();
+  ASSERT_EQ(c->packets.size(), 2u);
+  ASSERT_TRUE(c->packets[0].match.win);
+  EXPECT_EQ(c->packets[0].match.win->ToString(), "0");
+  EXPECT_EQ(c->packets[0].Describe(), "server > any tcp ACK win 0, sent");
+  EXPECT_EQ(c->packets[1].match.win->lo, 1);
+  EXPECT_EQ(c->packets[1].match.win->hi, 65535);
+  EXPECT_EQ(c->packets[1].Describe(), "server > any win [1, 65535], sent");
+}
+
 struct Bad {
   const char* name;
   const char* items;    // after "packets:\n" (line 4)
@@ -105,6 +120,14 @@ const Bad kBad[] = {
     {"match_bad_host", "  - {match: {from: clinet}}\n",
      "a.yaml:5:20: packets 1: 'clinet' in 'from' is not a declared host (did you mean "
      "'client'?)"},
+    {"win_too_large", "  - {match: {win: [0, 70000]}}\n",
+     "a.yaml:5:19: packets 1: 'win' is the 16-bit TCP window field: values must be 0..65535, "
+     "not 70000"},
+    {"win_duration", "  - {match: {win: 1s}}\n",
+     "a.yaml:5:19: packets 1: 'win' must be an integer or [lo, hi], not '1s'"},
+    {"window_given_bytes", "  - {match: {window: 0}}\n",
+     "a.yaml:5:22: packets 1: 'window' must be [lo, hi] durations (time since the case "
+     "started), not '0'; the TCP window field is 'win'"},
     {"match_unknown_key", "  - {match: {form: client}}\n",
      "a.yaml:5:14: packets 1: unknown key 'form' in match (did you mean 'from'?)"},
     {"match_not_map", "  - {match: SYN}\n",

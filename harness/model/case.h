@@ -235,10 +235,11 @@ struct FaultMatch {
   std::string from;  // host name the packet comes from; empty: any
   std::string to;    // host name the packet goes to; empty: any
   Proto proto = Proto::kAny;
-  std::vector<TcpClass> tcp;       // implies proto tcp
-  std::optional<IntRange> length;  // transport payload bytes
-  std::optional<IntRange> seq;     // relative to the sender's ISN
-  std::optional<IntRange> ack;     // relative to the receiver's ISN
+  std::vector<TcpClass> tcp;          // implies proto tcp
+  std::optional<IntRange> length;     // transport payload bytes
+  std::optional<IntRange> seq;        // relative to the sender's ISN
+  std::optional<IntRange> ack;        // relative to the receiver's ISN
+  std::optional<IntRange> win;        // TCP window field as sent (unscaled), 0..65535
   // Occurrence among the packets that match everything above, counted per
   // connection and direction (UDP: per 4-tuple and direction), 1-based.
   std::optional<int64_t> nth;           // only the Nth

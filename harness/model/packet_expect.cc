@@ -29,6 +29,7 @@ std::string DescribeMatch(const FaultMatch& m) {
   if (m.length) out += fmt::format(" length {}", m.length->ToString());
   if (m.seq) out += fmt::format(" seq {}", m.seq->ToString());
   if (m.ack) out += fmt::format(" ack {}", m.ack->ToString());
+  if (m.win) out += fmt::format(" win {}", m.win->ToString());
   if (m.window) out += fmt::format(" window {}", m.window->ToString());
   return out;
 }

@@ -91,9 +91,17 @@ TEST_F(CliTest, ListPrintsNameTagsAndDescription) {
         "steps:\n  - server: listen 80\n");
   Output o = RunFaultline("list " + dir_.string());
   EXPECT_EQ(o.status, 0) << o.text;
-  EXPECT_THAT(o.text, HasSubstr("alpha"));
-  EXPECT_THAT(o.text, HasSubstr("x,y"));
-  EXPECT_THAT(o.text, HasSubstr("the first one"));
+  EXPECT_EQ(o.text, "alpha\n  file:     " + (dir_ / "a.yaml").string() +
+                        "\n"
+                        "  tags:     x, y\n"
+                        "  families: ipv4, ipv6\n"
+                        "  the first one\n"
+                        "\n"
+                        "1 case (2 variants)\n");
+  Output j = RunFaultline("list --format json --width 50 " + dir_.string());
+  EXPECT_EQ(j.status, 0) << j.text;
+  EXPECT_THAT(j.text, HasSubstr("\"description\": \"the first one\""));
+  EXPECT_EQ(RunFaultline("list --format yaml " + dir_.string()).status, 2);
 }
 
 TEST_F(CliTest, RunPassingAndFailingCases) {
