@@ -76,6 +76,18 @@ TEST(HtmlReportTest, ShowsEachCaseDescription) {
   EXPECT_LT(at, html.find("id=\"case-1\""));
 }
 
+TEST(HtmlReportTest, ShowsACommandsOutputEscaped) {
+  RunResult r = testing::SampleRun();
+  r.cases[0].steps.push_back(testing::CommandStep(3));
+  std::string html = HtmlReport(r);
+  EXPECT_NE(html.find("<summary>command: exit 0</summary>"), std::string::npos);
+  EXPECT_NE(html.find("<div>stdout (100000 bytes, the first kept)</div><pre class=\"out\">"
+                      "&lt;html&gt;200 &amp; ok&lt;/html&gt;\nline 2\n</pre>"),
+            std::string::npos);
+  EXPECT_NE(html.find("&quot;http://198.18.2.2:8080/&quot;"), std::string::npos);
+  EXPECT_EQ(html.find("<html>200"), std::string::npos);
+}
+
 TEST(HtmlReportTest, EscapesNamesDataAndScriptBreakouts) {
   RunResult r = testing::SampleRun();
   r.cases[0].name = "<script>alert(1)</script>";

@@ -91,6 +91,23 @@ TEST(ReportJsonTest, RoundTripEqual) {
   EXPECT_EQ(back->cases[0].tags, r.cases[0].tags);
 }
 
+TEST(ReportJsonTest, CommandOutputRoundTrips) {
+  RunResult r = testing::SampleRun();
+  r.cases[0].steps.push_back(testing::CommandStep(3));
+  StatusOr<RunResult> back = ParseReportJson(ReportJson(r));
+  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  const StepRecord& s = back->cases[0].steps.back();
+  const StepRecord& want = r.cases[0].steps.back();
+  EXPECT_EQ(s.argv, want.argv);
+  EXPECT_EQ(s.command_end, "exit 0");
+  EXPECT_EQ(s.stdout_text, want.stdout_text);
+  EXPECT_EQ(s.stderr_text, want.stderr_text);
+  EXPECT_EQ(s.stdout_bytes, 100000);
+  // A socket step has no command member at all.
+  EXPECT_FALSE(back->cases[0].steps[0].IsCommand());
+  EXPECT_NE(ReportJson(r).find("\"command\""), std::string::npos);
+}
+
 TEST(ReportJsonTest, InvalidUtf8InTextIsEscapedNotFatal) {
   RunResult r;
   CaseResult c;

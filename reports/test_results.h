@@ -49,6 +49,18 @@ inline StepRecord Step(int index, const std::string& host, const std::string& de
 
 // Four cases, one per outcome, with packets dropped, delayed and duplicated,
 // and special characters in names and data.
+// A finished `run` step of a real program, with output on both streams.
+inline StepRecord CommandStep(int index) {
+  StepRecord s = Step(index, "client", "client: run curl -s http://${server.url_addr}:8080/", true);
+  s.argv = {"curl", "-s", "http://198.18.2.2:8080/"};
+  s.command_end = "exit 0";
+  s.stdout_text = "<html>200 & ok</html>\nline 2\n";
+  s.stderr_text = "warning: \x01\n";
+  s.stdout_bytes = 100000;  // only the first bytes kept
+  s.stderr_bytes = static_cast<int64_t>(s.stderr_text.size());
+  return s;
+}
+
 inline RunResult SampleRun() {
   RunResult r;
   r.start_unix_ms = 1'790'000'000'123;

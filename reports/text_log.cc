@@ -63,7 +63,15 @@ std::string StepLogText(const CaseResult& c) {
         while (start < text.size()) {
           size_t nl = text.find('\n', start);
           if (nl == std::string::npos) nl = text.size();
-          out += "    | " + text.substr(start, nl - start) + "\n";
+          out += "    | ";
+          for (char ch : text.substr(start, nl - start)) {
+            const auto u = static_cast<unsigned char>(ch);
+            if ((u < 0x20 && ch != '\t') || u == 0x7f)
+              out += fmt::format("\\x{:02x}", u);  // no control bytes in logs (or XML)
+            else
+              out += ch;
+          }
+          out += "\n";
           start = nl + 1;
         }
       };

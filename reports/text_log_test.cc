@@ -24,6 +24,22 @@ TEST(StepLogTextTest, NotRunAndHungSteps) {
             "step 2 [server] server: close s (cases/tcp/handshake.yaml:12:5) | not run\n");
 }
 
+TEST(StepLogTextTest, CommandArgvEndAndOutput) {
+  CaseResult c;
+  c.steps = {testing::CommandStep(1)};
+  EXPECT_EQ(StepLogText(c),
+            "step 1 [client] client: run curl -s http://${server.url_addr}:8080/ "
+            "(cases/tcp/handshake.yaml:11:5) | at +1.000ms | expected success | actual ret 0, "
+            "took 250us | ok\n"
+            "  argv: \"curl\" \"-s\" \"http://198.18.2.2:8080/\"\n"
+            "  ended: exit 0\n"
+            "  stdout (100000 bytes, the first kept):\n"
+            "    | <html>200 & ok</html>\n"
+            "    | line 2\n"
+            "  stderr (11 bytes):\n"
+            "    | warning: \\x01\n");
+}
+
 TEST(PacketLogTextTest, TimesRelativeToEarliestPacket) {
   CaseResult c;
   // The log is in arrival order, but the earliest time wins even if not first.

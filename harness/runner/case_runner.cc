@@ -116,9 +116,9 @@ class Execution {
   bool Finish(const Step& step, const CallStep& call, uint64_t request_id, size_t record);
   void FailStep(const Step& step, Outcome outcome, const std::string& what);
   // run / stop and the join of background commands.
-  bool RunCommand(const Step& step, const CallStep& call);
+  bool RunBackground(const Step& step, const CallStep& call);
   bool RunStop(const Step& step, const CallStep& call);
-  bool JoinBackground(const Step& step, const std::string& id);
+  bool JoinBackground(const std::string& id);
   // Sends a command request and waits for its reply until `deadline`.
   StatusOr<peer::Reply> Ask(const std::string& host, peer::Request req, int64_t deadline);
   // Copies a command's end and output into its run step's record.
@@ -295,7 +295,7 @@ bool Execution::RunCall(const Step& step, const CallStep& call) {
     return h->Address(f);
   };
   if (call.call.op == Op::kStop) return RunStop(step, call);
-  if (call.call.op == Op::kRun && call.call.command.background) return RunCommand(step, call);
+  if (call.call.op == Op::kRun && call.call.command.background) return RunBackground(step, call);
   StatusOr<peer::Request> req =
       call.call.op == Op::kRun ? CommandRequest(call, step) : BuildRequest(call, family_, resolve);
   if (!req.ok()) {
@@ -326,7 +326,7 @@ bool Execution::RunAwait(const Step& step, const AwaitStep& await) {
   StepRecord& rec = result_->steps[static_cast<size_t>(step.index - 1)];
   rec.ran = true;
   if (background_.count(await.id) != 0) {
-    const bool ok = JoinBackground(step, await.id);
+    const bool ok = JoinBackground(await.id);
     rec.finished = true;
     rec.ok = ok;
     rec.actual = ok ? "joined" : "the awaited command failed";
@@ -452,7 +452,7 @@ void Execution::RecordCommand(const Step& run_step, const peer::Reply& r) {
   }
 }
 
-bool Execution::RunCommand(const Step& step, const CallStep& call) {
+bool Execution::RunBackground(const Step& step, const CallStep& call) {
   // A background command: start it, arm its join, wait for `ready`.
   StepRecord& rec = result_->steps[static_cast<size_t>(step.index - 1)];
   auto harness_fail = [&](const std::string& what) {
@@ -562,8 +562,7 @@ bool Execution::RunStop(const Step& step, const CallStep& call) {
   return check.ok;
 }
 
-bool Execution::JoinBackground(const Step& step, const std::string& id) {
-  (void)step;
+bool Execution::JoinBackground(const std::string& id) {
   const Background bg = background_.at(id);
   background_.erase(id);
   const auto& run_call = std::get<CallStep>(bg.step->body);
