@@ -561,6 +561,7 @@ Status StepParser::ReadStop(const std::string& host, const Entry& ope, const Sco
   running.erase(name);
   command_ended_[host + "/" + name] = fmt::format("stopped by step {}", index_);
   stopped_[name] = index_;
+  if (auto a = async_.find(name); a != async_.end()) a->second.awaited_by = index_;  // ended
   return Status::Ok();
 }
 

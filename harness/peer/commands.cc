@@ -108,8 +108,12 @@ std::shared_ptr<Commands::Proc> Commands::Find(const std::string& name) {
 
 Reply Commands::Run(const Request& req) {
   if (req.argv.empty()) return ErrorReply(req.id, "run: no program given");
-  if (Find(req.as) != nullptr) {
-    return ErrorReply(req.id, fmt::format("a command named '{}' already ran on this host", req.as));
+  if (std::shared_ptr<Proc> old = Find(req.as); old != nullptr) {
+    std::lock_guard lock(mu_);
+    if (!old->finished) {  // a name is free again once its command has ended
+      return ErrorReply(req.id,
+                        fmt::format("a command named '{}' is still running on this host", req.as));
+    }
   }
   int out_pipe[2], err_pipe[2], in_pipe[2] = {-1, -1};
   if (pipe2(out_pipe, O_CLOEXEC) != 0) return ErrorReply(req.id, "run: pipe2 failed");

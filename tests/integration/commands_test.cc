@@ -117,6 +117,18 @@ steps:
   EXPECT_TRUE(ProcessesWith("7357.1").empty());
 }
 
+TEST_F(CommandsTest, ANameIsFreeAgainAfterStop) {
+  CaseResult r = Run(R"(name: again
+steps:
+  - server: {run: [sleep, "7357.6"], as: x, background: true}
+  - server: stop x
+  - server: {run: [sleep, "7357.6"], as: x, background: true}
+  - server: {stop: x, expect: {signal: SIGTERM}}
+)");
+  EXPECT_EQ(r.outcome, Outcome::kPass) << r.message;
+  EXPECT_TRUE(ProcessesWith("sleep 7357.6").empty());
+}
+
 TEST_F(CommandsTest, BackgroundThatFailsOnItsOwnFailsTheCase) {
   CaseResult r = Run(R"(name: crash
 steps:
