@@ -170,18 +170,13 @@ class StepParser {
 
 // Checks the ${...} references of a command string against the case's hosts.
 Status CheckVars(const Val& v, const std::string& text, const CaseContext& cx, const Scope& s) {
-  VarLookup known = [&cx](const std::string& name) -> std::optional<std::string> {
-    if (name == "family" || name == "workdir") return std::string();
-    const size_t dot = name.rfind('.');
-    if (dot == std::string::npos) return std::nullopt;
-    const std::string host = name.substr(0, dot);
-    const auto& attrs = HostVarAttributes();
+  // The runner's lookup, with a placeholder address for every declared host.
+  LabVarValues declared;
+  declared.address = [&cx](const std::string& host, bool) -> std::optional<std::string> {
     if (std::find(cx.hosts.begin(), cx.hosts.end(), host) == cx.hosts.end()) return std::nullopt;
-    if (std::find(attrs.begin(), attrs.end(), name.substr(dot + 1)) == attrs.end()) {
-      return std::nullopt;
-    }
     return std::string();
   };
+  const VarLookup known = LabVarLookup(declared);
   StatusOr<std::string> r = ExpandVars(text, known);
   if (r.ok()) return Status::Ok();
   std::vector<std::string> names = {"family", "workdir"};
@@ -461,12 +456,7 @@ Status StepParser::ReadCommand(const std::string& host, const std::vector<Entry>
     StatusOr<std::vector<Entry>> vars = ReadMap(e->val, "env", s);
     if (!vars.ok()) return vars.status();
     for (const Entry& v : *vars) {
-      const bool name_ok = !v.key.empty() && !(v.key[0] >= '0' && v.key[0] <= '9') &&
-                           std::all_of(v.key.begin(), v.key.end(), [](char ch) {
-                             return ch == '_' || (ch >= 'a' && ch <= 'z') ||
-                                    (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9');
-                           });
-      if (!name_ok) {
+      if (!IsIdentifier(v.key)) {  // what a shell accepts as a variable name
         return s.Fail(v.key_loc, fmt::format("{} is not an environment variable name (letters, "
                                              "digits and _, not starting with a digit)",
                                              Describe(YAML::Node(v.key))));
