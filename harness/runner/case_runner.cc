@@ -128,6 +128,8 @@ class Execution {
   void EndBackground();
   // The command request of a run/stop step (variables, environment, name).
   StatusOr<peer::Request> CommandRequest(const CallStep& call, const Step& step);
+  // The variant's ${...} values (after Setup).
+  VarLookup Vars() const { return VariantVars(*lab_, family_, workdir_ ? workdir_->path() : ""); }
   void CheckLeftovers();
   // Stops the capture and checks `packets:` (fails the case if the steps passed).
   void FinishCapture();
@@ -153,7 +155,7 @@ class Execution {
 StatusOr<peer::Request> Execution::CommandRequest(const CallStep& call, const Step& step) {
   CommandContext cx;
   cx.workdir = workdir_ ? workdir_->path() : "";
-  cx.vars = VariantVars(*lab_, family_, cx.workdir);
+  cx.vars = Vars();
   cx.host = call.host;
   std::vector<HostAddrs> hosts;
   for (const LabHost& h : lab_->hosts()) hosts.push_back({h.name, h.addr4, h.addr6});
@@ -272,9 +274,7 @@ bool Execution::Finish(const Step& step, const CallStep& call, uint64_t request_
   }
   if (IsCommandOp(call.call.op)) RecordCommand(step, r);
   CheckResult check =
-      IsCommandOp(call.call.op)
-          ? CheckCommand(call, r, VariantVars(*lab_, family_, workdir_ ? workdir_->path() : ""))
-          : CheckReply(call, r);
+      IsCommandOp(call.call.op) ? CheckCommand(call, r, Vars()) : CheckReply(call, r);
   rec.expected = check.expected;
   rec.actual = check.actual;
   rec.ok = check.ok;
@@ -470,7 +470,7 @@ bool Execution::RunBackground(const Step& step, const CallStep& call) {
   rec.start_offset_ns = started->start_ns - start_ns_;
   if (started->pid == 0) {  // it could not start: that is the command's result
     RecordCommand(step, *started);
-    CheckResult check = CheckCommand(call, *started, VariantVars(*lab_, family_, ""));
+    CheckResult check = CheckCommand(call, *started, Vars());
     rec.finished = true;
     rec.expected = check.expected;
     rec.actual = check.actual;
@@ -549,9 +549,8 @@ bool Execution::RunStop(const Step& step, const CallStep& call) {
   RecordCommand(*bg.step, *end);
   StepRecord& run_rec = result_->steps[static_cast<size_t>(bg.step->index - 1)];
   run_rec.actual = CommandEnd(*end);
-  CheckResult check =
-      CheckCommand(call, *end, VariantVars(*lab_, family_, workdir_ ? workdir_->path() : ""),
-                   /*by_stop_step=*/true);
+  CheckResult check = CheckCommand(call, *end, Vars(),
+                                   /*by_stop_step=*/true);
   rec.ran = rec.finished = true;
   rec.start_offset_ns = end->start_ns - start_ns_;
   rec.expected = check.expected;
