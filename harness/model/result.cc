@@ -1,5 +1,7 @@
 #include "harness/model/result.h"
 
+#include <iterator>
+
 #include <fmt/format.h>
 
 namespace faultline {
@@ -12,6 +14,22 @@ const char* OutcomeName(Outcome o) {
     case Outcome::kSkip: return "skip";
   }
   return "?";
+}
+
+namespace {
+constexpr const char* kFateNames[] = {"pass",    "drop",      "delay",   "hold",    "reorder",
+                                      "duplicate", "corrupt", "inject", "unparsed"};
+}  // namespace
+
+const char* PacketFateName(PacketFate f) {
+  const auto i = static_cast<size_t>(f);
+  return i < std::size(kFateNames) ? kFateNames[i] : "?";
+}
+
+std::optional<PacketFate> PacketFateFromName(std::string_view name) {
+  for (size_t i = 0; i < std::size(kFateNames); ++i)
+    if (name == kFateNames[i]) return static_cast<PacketFate>(i);
+  return std::nullopt;
 }
 
 int RunResult::Count(Outcome o) const {

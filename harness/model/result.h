@@ -4,7 +4,9 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "harness/model/case.h"
@@ -13,6 +15,23 @@
 namespace faultline {
 
 // One line of the packet log: what crossed the wire and what was done to it.
+// What the wire did with a packet (PacketRecord::fate). The reports colour
+// the ladder by it, never by the wording of PacketRecord::action.
+enum class PacketFate {
+  kPass,       // forwarded as it came (no fault, or a fault that let it pass)
+  kDrop,       // never forwarded (drop, rate-limit drop, held then dropped)
+  kDelay,      // forwarded late by a fixed or drawn delay
+  kHold,       // held until a step or for a time
+  kReorder,    // released in another order than it came (reorder, swap)
+  kDuplicate,  // forwarded, and copies of it made (the copies: is_copy)
+  kCorrupt,    // forwarded with a byte changed
+  kInject,     // a packet the wire made (inject-rst); is_copy is set too
+  kUnparsed,   // the wire could not parse it; forwarded unchanged
+};
+const char* PacketFateName(PacketFate f);  // "pass", "drop", "delay", ...
+// The fate named by PacketFateName; nullopt for any other text.
+std::optional<PacketFate> PacketFateFromName(std::string_view name);
+
 struct PacketRecord {
   uint64_t seq_no = 0;     // 1-based arrival order at the wire
   int64_t arrival_ns = 0;  // when the queue handed it to the wire
@@ -27,6 +46,7 @@ struct PacketRecord {
   uint32_t payload_len = 0;
   uint32_t wire_len = 0;        // IP packet length
   int fault = 0;                // 1-based index of the fault that matched, 0 none
+  PacketFate fate = PacketFate::kPass;  // what was done, as a kind (reports colour by it)
   std::string action;           // "pass", "drop", "delay 200ms", "duplicate", "reorder 2/3", ...
   bool is_copy = false;         // a copy the wire made (duplicate) or a packet it injected
   std::string Summary() const;  // "client > server S. seq 0 ack 1 len 0"
