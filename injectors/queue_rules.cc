@@ -29,6 +29,7 @@
 #include "harness/common/spawn.h"
 #include "harness/common/unique_fd.h"
 #include "harness/lab/lab.h"
+#include "harness/lab/nl_receive.h"
 
 namespace faultline {
 
@@ -144,33 +145,45 @@ bool IsMissingFeatureErrno(int err) {
 
 namespace {
 
-// The kernel's extended-ack text of an NLMSG_ERROR, or "".
-std::string ExtAck(const nlmsghdr* nlh) {
-  if (!(nlh->nlmsg_flags & NLM_F_ACK_TLVS)) return "";
-  const auto* err = static_cast<const nlmsgerr*>(mnl_nlmsg_get_payload(nlh));
-  size_t offset = sizeof(nlmsgerr);
-  if (!(nlh->nlmsg_flags & NLM_F_CAPPED)) offset += err->msg.nlmsg_len - sizeof(nlmsghdr);
-  const size_t payload = mnl_nlmsg_get_payload_len(nlh);
-  if (offset >= payload) return "";
-  std::string text;
-  mnl_attr_parse_payload(
-      static_cast<const char*>(mnl_nlmsg_get_payload(nlh)) + offset, payload - offset,
-      [](const nlattr* a, void* data) -> int {
-        if (mnl_attr_get_type(a) == NLMSGERR_ATTR_MSG && mnl_attr_validate(a, MNL_TYPE_STRING) == 0)
-          *static_cast<std::string*>(data) = mnl_attr_get_str(a);
-        return MNL_CB_OK;
-      },
-      &text);
-  return text;
-}
-
 struct MnlCloser {
   void operator()(mnl_socket* s) const { mnl_socket_close(s); }
 };
 
 }  // namespace
 
-Status InstallQueueRulesNetlink(int netns_fd, uint16_t queue, const NftTarget& target) {
+namespace {
+
+// The answers to an nf_tables batch: one per acked message (0 or an errno),
+// or, when the kernel gives up early (ENOMEM, a malformed batch), one to
+// the batch header.
+struct NftAnswers {
+  std::vector<int> answer;  // per acked message: -1 no answer yet; else errno
+  size_t answered = 0;
+  int first_err = 0;
+  std::string first_what, first_ack;
+
+  void Note(const NftBatch& batch, uint32_t portid, const nlmsghdr* nlh) {
+    if (nlh->nlmsg_pid != portid && nlh->nlmsg_pid != 0) return;
+    if (nlh->nlmsg_type != NLMSG_ERROR) return;  // no other answers expected
+    const int err = NlErrorCode(nlh);
+    size_t i = 0;
+    while (i < batch.acked.size() && batch.acked[i].seq != nlh->nlmsg_seq) ++i;
+    const bool header = i == batch.acked.size();  // the batch header or trailer
+    if (!header) {
+      if (answer[i] == -1) ++answered;
+      answer[i] = err;
+    }
+    if (err != 0 && first_err == 0) {
+      first_err = err;
+      first_what = header ? "the batch" : batch.acked[i].what;
+      first_ack = NlExtAckMessage(nlh);
+    }
+  }
+  bool done() const { return answered == answer.size() || first_err != 0; }
+};
+
+// Opens a NETLINK_NETFILTER socket in the namespace, bound, with extended acks.
+StatusOr<std::unique_ptr<mnl_socket, MnlCloser>> OpenNfNetlink(int netns_fd) {
   std::unique_ptr<mnl_socket, MnlCloser> nl;
   Status st = InNetns(netns_fd, [&]() -> Status {
     nl.reset(mnl_socket_open2(NETLINK_NETFILTER, SOCK_CLOEXEC));
@@ -188,69 +201,47 @@ Status InstallQueueRulesNetlink(int netns_fd, uint16_t queue, const NftTarget& t
   const int one = 1;
   setsockopt(fd, SOL_NETLINK, NETLINK_EXT_ACK, &one, sizeof one);  // best effort
   setsockopt(fd, SOL_NETLINK, NETLINK_CAP_ACK, &one, sizeof one);
-  const uint32_t portid = mnl_socket_get_portid(nl.get());
+  return nl;
+}
+
+}  // namespace
+
+Status InstallQueueRulesNetlink(int netns_fd, uint16_t queue, const NftTarget& target,
+                                const Clock& clock) {
+  StatusOr<std::unique_ptr<mnl_socket, MnlCloser>> nl = OpenNfNetlink(netns_fd);
+  if (!nl.ok()) return nl.status();
+  const uint32_t portid = mnl_socket_get_portid(nl->get());
 
   // Sequence numbers only need to be unique on this socket.
   const NftBatch batch = BuildNftQueueBatch(queue, 1, target);
-  if (mnl_socket_sendto(nl.get(), batch.bytes.data(), batch.bytes.size()) < 0)
+  if (mnl_socket_sendto(nl->get(), batch.bytes.data(), batch.bytes.size()) < 0)
     return Status::FromErrno("nf_tables: send batch", errno);
 
   // The kernel handles the batch inside sendto (netlink to the kernel is
-  // synchronous), so the answers are queued already; the poll bound is only
-  // a guard. One answer per acked message: 0 or an errno; when the kernel
-  // gives up early (ENOMEM, a malformed batch) it answers the batch header.
-  std::vector<int> answer(batch.acked.size(), -1);  // -1: no answer yet; else errno
-  size_t answered = 0;
-  int first_err = 0;
-  std::string first_what, first_ack;
-  auto note_error = [&](int err, const std::string& what, const std::string& ext) {
-    if (first_err != 0) return;
-    first_err = err;
-    first_what = what;
-    first_ack = ext;
-  };
+  // synchronous), so the answers are queued already; the deadline is only
+  // a guard.
+  NftAnswers a;
+  a.answer.assign(batch.acked.size(), -1);
+  NlReceiver r;
+  r.done = [&a] { return a.done(); };
+  r.message = [&](const nlmsghdr* nlh) { a.Note(batch, portid, nlh); };
   std::vector<char> rx(MNL_SOCKET_BUFFER_SIZE);
-  const int64_t deadline = MonotonicNs() + int64_t{kAckTimeoutMs} * 1'000'000;
-  while (answered < answer.size() && first_err == 0) {
-    ssize_t n = recv(fd, rx.data(), rx.size(), MSG_DONTWAIT);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0 && errno == EAGAIN) {
-      const int64_t left_ms = (deadline - MonotonicNs()) / 1'000'000;
-      if (left_ms <= 0) break;
-      pollfd p{fd, POLLIN, 0};
-      if (poll(&p, 1, static_cast<int>(left_ms)) < 0 && errno != EINTR)
-        return Status::FromErrno("nf_tables: poll", errno);
-      continue;
-    }
-    if (n < 0) return Status::FromErrno("nf_tables: receive answers", errno);
-    const nlmsghdr* nlh = reinterpret_cast<const nlmsghdr*>(rx.data());
-    for (int left = static_cast<int>(n); mnl_nlmsg_ok(nlh, left);
-         nlh = mnl_nlmsg_next(nlh, &left)) {
-      if (nlh->nlmsg_pid != portid && nlh->nlmsg_pid != 0) continue;
-      if (nlh->nlmsg_type != NLMSG_ERROR) continue;  // no other answers expected
-      const auto* e = static_cast<const nlmsgerr*>(mnl_nlmsg_get_payload(nlh));
-      const int err = -e->error;
-      size_t i = 0;
-      while (i < batch.acked.size() && batch.acked[i].seq != nlh->nlmsg_seq) ++i;
-      if (i == batch.acked.size()) {  // the batch header or trailer
-        if (err != 0) note_error(err, "the batch", ExtAck(nlh));
-        continue;
-      }
-      if (answer[i] == -1) ++answered;
-      answer[i] = err;
-      if (err != 0) note_error(err, batch.acked[i].what, ExtAck(nlh));
-    }
-  }
-  if (first_err != 0) {
-    std::string msg = fmt::format("nf_tables: the kernel refused {}: {} ({})", first_what,
-                                  std::strerror(first_err), ErrnoName(first_err));
-    if (!first_ack.empty()) msg += ": " + first_ack;
+  bool overrun = false;
+  const Status st =
+      NlReceiveUntil(mnl_socket_get_fd(nl->get()), rx,
+                     clock.NowNs() + int64_t{kAckTimeoutMs} * 1'000'000, clock, r, &overrun);
+  if (!st.ok() && st.code() != StatusCode::kTimeout) return st.Prefixed("nf_tables");
+  if (a.first_err != 0) {
+    std::string msg = fmt::format("nf_tables: the kernel refused {}: {} ({})", a.first_what,
+                                  std::strerror(a.first_err), ErrnoName(a.first_err));
+    if (!a.first_ack.empty()) msg += ": " + a.first_ack;
     msg += "; nothing was installed (one transaction)";
-    return IsMissingFeatureErrno(first_err) ? Status::Unsupported(msg) : Status::System(msg);
+    return IsMissingFeatureErrno(a.first_err) ? Status::Unsupported(msg) : Status::System(msg);
   }
-  if (answered < answer.size()) {
+  if (a.answered < a.answer.size()) {
     return Status::Timeout(fmt::format("nf_tables: {} of {} requests unanswered after {} ms",
-                                       answer.size() - answered, answer.size(), kAckTimeoutMs));
+                                       a.answer.size() - a.answered, a.answer.size(),
+                                       kAckTimeoutMs));
   }
   return Status::Ok();
 }

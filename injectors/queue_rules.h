@@ -34,6 +34,7 @@
 #include <string>
 #include <vector>
 
+#include "harness/common/clock.h"
 #include "harness/common/status.h"
 
 namespace faultline {
@@ -70,7 +71,8 @@ bool IsMissingFeatureErrno(int err);
 // nothing was installed: the batch is one transaction), other codes for
 // other failures. Messages name the request the kernel refused and its
 // extended-ack text.
-Status InstallQueueRulesNetlink(int netns_fd, uint16_t queue, const NftTarget& target = {});
+Status InstallQueueRulesNetlink(int netns_fd, uint16_t queue, const NftTarget& target = {},
+                                const Clock& clock = RealClock());
 
 // Route 2. kUnsupported (with each binary tried and its output) if no
 // restore binary exists or none accepts the rules (e.g. no NFQUEUE target).

@@ -95,7 +95,8 @@ constexpr FixedSysctl kHostSysctls[] = {
 
 // One namespace under construction.
 struct NsCtx {
-  std::string label;  // "wire" or "host 'client'": the prefix of every error
+  const Clock* clock = nullptr;  // deadlines of its netlink socket
+  std::string label;             // "wire" or "host 'client'": the prefix of every error
   UniqueFd ns;
   std::optional<NlSocket> nl;
   UniqueFd ioctl_sock;  // AF_INET datagram socket for SIOCETHTOOL
@@ -109,7 +110,7 @@ Status WithContext(const std::string& label, Status st) {
 Status SetUpNamespace(NsCtx& ctx, std::span<const FixedSysctl> sysctls) {
   ctx.ns.reset(::open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC));
   if (!ctx.ns) return Status::FromErrno("open /proc/thread-self/ns/net", errno);
-  StatusOr<NlSocket> nl = NlSocket::Open(/*watch=*/true);
+  StatusOr<NlSocket> nl = NlSocket::Open(/*watch=*/true, *ctx.clock);
   if (!nl.ok()) return nl.status();
   ctx.nl.emplace(std::move(nl).value());
   ctx.ioctl_sock.reset(::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0));
@@ -170,8 +171,8 @@ Status CreateNamespaces(NsCtx& wire, std::vector<NsCtx>& hosts) {
 }
 
 // Polls the namespaces' sockets until everything watched is ready.
-Status WaitReady(std::vector<NsCtx*>& all, int timeout_ms) {
-  const int64_t deadline = MonotonicNs() + int64_t{timeout_ms} * 1'000'000;
+Status WaitReady(std::vector<NsCtx*>& all, int timeout_ms, const Clock& clock) {
+  const int64_t deadline = clock.NowNs() + int64_t{timeout_ms} * 1'000'000;
   for (;;) {
     std::vector<pollfd> fds;
     std::vector<NsCtx*> waiting;
@@ -183,7 +184,7 @@ Status WaitReady(std::vector<NsCtx*>& all, int timeout_ms) {
       }
     }
     if (waiting.empty()) return Status::Ok();
-    int64_t left_ms = (deadline - MonotonicNs() + 999'999) / 1'000'000;
+    int64_t left_ms = (deadline - clock.NowNs() + 999'999) / 1'000'000;
     if (left_ms <= 0) {
       std::string names;
       for (NsCtx* c : waiting) {
@@ -198,17 +199,101 @@ Status WaitReady(std::vector<NsCtx*>& all, int timeout_ms) {
   }
 }
 
+// The wire's side of host i's link: the veth pair (created in place in both
+// namespaces), the wire's addresses and its neighbour entries for the host.
+// Registers what must become ready on both ends.
+void AddWireSide(NlBatch& wb, NsCtx& wire, NsCtx& host, const HostSpec& h, const LinkAddresses& a,
+                 int index) {
+  const int windex = WireIfindex(index);
+  const std::string wname = "w-" + h.name;
+  wire.nl->WatchLink(windex, "wire: " + wname + " operationally UP");
+  host.nl->WatchLink(kHostIfindex, host.label + ": eth0 operationally UP");
+  if (!a.gw6.empty()) {
+    wire.nl->WatchLocal6(a.gw6, "wire: " + a.gw6 + " usable");
+    host.nl->WatchLocal6(a.addr6, host.label + ": " + a.addr6 + " usable");
+  }
+  VethSpec v;
+  v.name = wname;
+  v.ifindex = windex;
+  v.netns_fd = wire.ns.get();
+  v.peer_name = "eth0";
+  v.peer_ifindex = kHostIfindex;
+  v.peer_netns_fd = host.ns.get();
+  v.mac = a.gw_mac;
+  v.peer_mac = a.mac;
+  v.mtu = h.mtu;
+  AddVeth(wb, v,
+          fmt::format("{}: create veth pair {} (wire) <-> eth0 (host), mtu {}", host.label, wname,
+                      h.mtu));
+  AddAddress(wb, windex, a.gw4, a.prefix4, /*nodad=*/false,
+             fmt::format("wire: add address {}/{} on {}", a.gw4, a.prefix4, wname));
+  AddNeighbor(wb, windex, a.addr4, a.mac,
+              fmt::format("wire: add neighbour {} on {}", a.addr4, wname));
+  if (!a.gw6.empty()) {
+    AddAddress(wb, windex, a.gw6, a.prefix6, /*nodad=*/true,
+               fmt::format("wire: add address {}/{} on {}", a.gw6, a.prefix6, wname));
+    AddNeighbor(wb, windex, a.addr6, a.mac,
+                fmt::format("wire: add neighbour {} on {}", a.addr6, wname));
+  }
+}
+
+// The host's own sysctls, in the order the case gave them.
+Status ApplyHostSysctls(const HostSpec& h, NsCtx& host) {
+  if (h.sysctls.empty()) return Status::Ok();
+  Status st = InNetns(host.ns.get(), [&h]() -> Status {
+    for (const auto& [key, value] : h.sysctls) FL_RETURN_IF_ERROR(WriteSysctl(key, value));
+    return Status::Ok();
+  });
+  if (!st.ok() && RunningRootless() &&
+      (st.code() == StatusCode::kUnsupported || st.code() == StatusCode::kInvalidInput)) {
+    // Some net.* sysctls are read-only or hidden in a namespace owned by a
+    // user namespace (harness/lab/rootless.h): the case is skipped, saying so.
+    st = Status::Unsupported(st.message() +
+                             " (rootless run: the kernel keeps this sysctl from a user "
+                             "namespace's root; run as root for this case)");
+  }
+  return WithContext(host.label, st);
+}
+
+// The host's side: lo and eth0 up, its addresses, the neighbour entry for
+// the wire, and routes to the lab's ranges only (no default route).
+Status ConfigureHost(NsCtx& host, const LinkAddresses& a) {
+  const std::string& label = host.label;
+  NlBatch hb;
+  AddLinkUp(hb, kLoIfindex, label + ": set lo up");
+  AddLinkUp(hb, kHostIfindex, label + ": set eth0 up");
+  AddAddress(hb, kHostIfindex, a.addr4, a.prefix4, /*nodad=*/false,
+             fmt::format("{}: add address {}/{} on eth0", label, a.addr4, a.prefix4));
+  AddNeighbor(hb, kHostIfindex, a.gw4, a.gw_mac,
+              fmt::format("{}: add neighbour {} on eth0", label, a.gw4));
+  if (!a.addr6.empty()) {
+    AddAddress(hb, kHostIfindex, a.addr6, a.prefix6, /*nodad=*/true,
+               fmt::format("{}: add address {}/{} on eth0", label, a.addr6, a.prefix6));
+    AddNeighbor(hb, kHostIfindex, a.gw6, a.gw_mac,
+                fmt::format("{}: add neighbour {} on eth0", label, a.gw6));
+  }
+  AddRoute(hb, "198.18.0.0", 15, a.gw4, kHostIfindex,
+           fmt::format("{}: add route 198.18.0.0/15 via {} dev eth0", label, a.gw4));
+  if (!a.gw6.empty()) {
+    AddRoute(hb, "2001:2::", 48, a.gw6, kHostIfindex,
+             fmt::format("{}: add route 2001:2::/48 via {} dev eth0", label, a.gw6));
+  }
+  return host.nl->Run(hb);
+}
+
 }  // namespace
 
-StatusOr<std::unique_ptr<Lab>> Lab::Build(const LabSpec& spec) {
+StatusOr<std::unique_ptr<Lab>> Lab::Build(const LabSpec& spec, const Clock& clock) {
   FL_RETURN_IF_ERROR(ValidateLabSpec(spec));
   const size_t n = spec.hosts.size();
 
   NsCtx wire;
+  wire.clock = &clock;
   wire.label = "wire";
   std::vector<NsCtx> hosts(n);
   std::vector<LinkAddresses> plan(n);
   for (size_t i = 0; i < n; ++i) {
+    hosts[i].clock = &clock;
     hosts[i].label = fmt::format("host '{}'", spec.hosts[i].name);
     plan[i] = PlanAddresses(static_cast<int>(i + 1), spec.hosts[i].mtu >= kLabIPv6MinMtu);
   }
@@ -219,61 +304,12 @@ StatusOr<std::unique_ptr<Lab>> Lab::Build(const LabSpec& spec) {
   // 2. Links and the wire's side.
   NlBatch wb;
   AddLinkUp(wb, kLoIfindex, "wire: set lo up");
-  for (size_t i = 0; i < n; ++i) {
-    const HostSpec& h = spec.hosts[i];
-    const LinkAddresses& a = plan[i];
-    const int windex = WireIfindex(static_cast<int>(i + 1));
-    const std::string wname = "w-" + h.name;
-    wire.nl->WatchLink(windex, "wire: " + wname + " operationally UP");
-    hosts[i].nl->WatchLink(kHostIfindex, hosts[i].label + ": eth0 operationally UP");
-    if (!a.gw6.empty()) {
-      wire.nl->WatchLocal6(a.gw6, "wire: " + a.gw6 + " usable");
-      hosts[i].nl->WatchLocal6(a.addr6, hosts[i].label + ": " + a.addr6 + " usable");
-    }
-    VethSpec v;
-    v.name = wname;
-    v.ifindex = windex;
-    v.netns_fd = wire.ns.get();
-    v.peer_name = "eth0";
-    v.peer_ifindex = kHostIfindex;
-    v.peer_netns_fd = hosts[i].ns.get();
-    v.mac = a.gw_mac;
-    v.peer_mac = a.mac;
-    v.mtu = h.mtu;
-    AddVeth(wb, v,
-            fmt::format("{}: create veth pair {} (wire) <-> eth0 (host), mtu {}", hosts[i].label,
-                        wname, h.mtu));
-    AddAddress(wb, windex, a.gw4, a.prefix4, /*nodad=*/false,
-               fmt::format("wire: add address {}/{} on {}", a.gw4, a.prefix4, wname));
-    AddNeighbor(wb, windex, a.addr4, a.mac,
-                fmt::format("wire: add neighbour {} on {}", a.addr4, wname));
-    if (!a.gw6.empty()) {
-      AddAddress(wb, windex, a.gw6, a.prefix6, /*nodad=*/true,
-                 fmt::format("wire: add address {}/{} on {}", a.gw6, a.prefix6, wname));
-      AddNeighbor(wb, windex, a.addr6, a.mac,
-                  fmt::format("wire: add neighbour {} on {}", a.addr6, wname));
-    }
-  }
+  for (size_t i = 0; i < n; ++i)
+    AddWireSide(wb, wire, hosts[i], spec.hosts[i], plan[i], static_cast<int>(i + 1));
   FL_RETURN_IF_ERROR(wire.nl->Run(wb));
 
-  // 3. The hosts' own sysctls, in the order the case gave them.
-  for (size_t i = 0; i < n; ++i) {
-    const HostSpec& h = spec.hosts[i];
-    if (h.sysctls.empty()) continue;
-    Status st = InNetns(hosts[i].ns.get(), [&h]() -> Status {
-      for (const auto& [key, value] : h.sysctls) FL_RETURN_IF_ERROR(WriteSysctl(key, value));
-      return Status::Ok();
-    });
-    if (!st.ok() && RunningRootless() &&
-        (st.code() == StatusCode::kUnsupported || st.code() == StatusCode::kInvalidInput)) {
-      // Some net.* sysctls are read-only or hidden in a namespace owned by a
-      // user namespace (harness/lab/rootless.h): the case is skipped, saying so.
-      st = Status::Unsupported(st.message() +
-                               " (rootless run: the kernel keeps this sysctl from a user "
-                               "namespace's root; run as root for this case)");
-    }
-    FL_RETURN_IF_ERROR(WithContext(hosts[i].label, st));
-  }
+  // 3. The hosts' own sysctls.
+  for (size_t i = 0; i < n; ++i) FL_RETURN_IF_ERROR(ApplyHostSysctls(spec.hosts[i], hosts[i]));
 
   // 4. Offloads (left as the kernel made them on a host with offloads: true).
   for (size_t i = 0; i < n; ++i) {
@@ -284,37 +320,13 @@ StatusOr<std::unique_ptr<Lab>> Lab::Build(const LabSpec& spec) {
         WithContext(hosts[i].label, DisableOffloads(hosts[i].ioctl_sock.get(), "eth0")));
   }
 
-  // 5. The hosts' addresses and routes. No default route: only the lab's
-  // ranges are routed, via the wire.
-  for (size_t i = 0; i < n; ++i) {
-    const LinkAddresses& a = plan[i];
-    const std::string& label = hosts[i].label;
-    NlBatch hb;
-    AddLinkUp(hb, kLoIfindex, label + ": set lo up");
-    AddLinkUp(hb, kHostIfindex, label + ": set eth0 up");
-    AddAddress(hb, kHostIfindex, a.addr4, a.prefix4, /*nodad=*/false,
-               fmt::format("{}: add address {}/{} on eth0", label, a.addr4, a.prefix4));
-    AddNeighbor(hb, kHostIfindex, a.gw4, a.gw_mac,
-                fmt::format("{}: add neighbour {} on eth0", label, a.gw4));
-    if (!a.addr6.empty()) {
-      AddAddress(hb, kHostIfindex, a.addr6, a.prefix6, /*nodad=*/true,
-                 fmt::format("{}: add address {}/{} on eth0", label, a.addr6, a.prefix6));
-      AddNeighbor(hb, kHostIfindex, a.gw6, a.gw_mac,
-                  fmt::format("{}: add neighbour {} on eth0", label, a.gw6));
-    }
-    AddRoute(hb, "198.18.0.0", 15, a.gw4, kHostIfindex,
-             fmt::format("{}: add route 198.18.0.0/15 via {} dev eth0", label, a.gw4));
-    if (!a.gw6.empty()) {
-      AddRoute(hb, "2001:2::", 48, a.gw6, kHostIfindex,
-               fmt::format("{}: add route 2001:2::/48 via {} dev eth0", label, a.gw6));
-    }
-    FL_RETURN_IF_ERROR(hosts[i].nl->Run(hb));
-  }
+  // 5. The hosts' addresses and routes.
+  for (size_t i = 0; i < n; ++i) FL_RETURN_IF_ERROR(ConfigureHost(hosts[i], plan[i]));
 
   // 6. Every link end operationally UP, every IPv6 address usable.
   std::vector<NsCtx*> all{&wire};
   for (NsCtx& h : hosts) all.push_back(&h);
-  FL_RETURN_IF_ERROR(WaitReady(all, kReadyTimeoutMs));
+  FL_RETURN_IF_ERROR(WaitReady(all, kReadyTimeoutMs, clock));
 
   std::unique_ptr<Lab> lab(new Lab);
   lab->wire_netns_ = std::move(wire.ns);

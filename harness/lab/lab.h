@@ -36,6 +36,7 @@
 #include <string>
 #include <vector>
 
+#include "harness/common/clock.h"
 #include "harness/common/status.h"
 #include "harness/common/unique_fd.h"
 #include "harness/model/case.h"
@@ -64,8 +65,10 @@ class Lab {
   // EPERM/EACCES/EINVAL, or ENOENT for the value (e.g. a congestion control
   // not allowed in child namespaces, or not built), is kUnsupported; a bad
   // LabSpec (names, mtu outside [576, 65535]) is kInvalidInput; links not
-  // ready within 5 s is kTimeout naming them.
-  static StatusOr<std::unique_ptr<Lab>> Build(const LabSpec& spec);
+  // ready within 5 s is kTimeout naming them. Deadlines are read through
+  // `clock` (not owned; used only during the call).
+  static StatusOr<std::unique_ptr<Lab>> Build(const LabSpec& spec,
+                                              const Clock& clock = RealClock());
   ~Lab();
 
   const std::vector<LabHost>& hosts() const { return hosts_; }

@@ -16,6 +16,7 @@
 
 #include "harness/common/clock.h"
 #include "harness/common/errno_names.h"
+#include "harness/lab/nl_receive.h"
 
 namespace faultline {
 
@@ -58,33 +59,11 @@ constexpr size_t kChunk = 32;
 // link events of every wire end while the hosts are configured).
 constexpr int kSocketRcvBuf = 4 << 20;
 
-// The kernel's extended-ack text (NLMSGERR_ATTR_MSG), or "".
-std::string ExtAckMessage(const nlmsghdr* nlh) {
-  if (!(nlh->nlmsg_flags & NLM_F_ACK_TLVS)) return "";
-  const auto* err = static_cast<const nlmsgerr*>(mnl_nlmsg_get_payload(nlh));
-  size_t offset = sizeof(nlmsgerr);
-  if (!(nlh->nlmsg_flags & NLM_F_CAPPED)) offset += err->msg.nlmsg_len - sizeof(nlmsghdr);
-  size_t payload = mnl_nlmsg_get_payload_len(nlh);
-  if (offset >= payload) return "";
-  std::string text;
-  const char* base = static_cast<const char*>(mnl_nlmsg_get_payload(nlh)) + offset;
-  mnl_attr_parse_payload(
-      base, payload - offset,
-      [](const nlattr* a, void* data) -> int {
-        if (mnl_attr_get_type(a) == NLMSGERR_ATTR_MSG &&
-            mnl_attr_validate(a, MNL_TYPE_NUL_STRING) >= 0) {
-          *static_cast<std::string*>(data) = mnl_attr_get_str(a);
-        }
-        return MNL_CB_OK;
-      },
-      &text);
-  return text;
-}
-
 }  // namespace
 
-StatusOr<NlSocket> NlSocket::Open(bool watch) {
+StatusOr<NlSocket> NlSocket::Open(bool watch, const Clock& clock) {
   NlSocket s;
+  s.clock_ = &clock;
   s.sock_.reset(mnl_socket_open2(NETLINK_ROUTE, SOCK_CLOEXEC));
   if (!s.sock_) return Status::FromErrno("open NETLINK_ROUTE socket", errno);
   int one = 1;
@@ -185,6 +164,15 @@ void NlSocket::Observe(const nlmsghdr* nlh) {
   }
 }
 
+// One request of a batch being run, by sequence number.
+struct NlSocket::Pending {
+  const std::string* what;
+  bool dump;
+  int err = 0;
+  std::string ext;  // the kernel's extended-ack text of a refusal
+  bool done = false;
+};
+
 Status NlSocket::Run(NlBatch& batch, int timeout_ms) {
   if (!batch.overflow_.empty()) {
     return Status::System(batch.overflow_ +
@@ -192,13 +180,6 @@ Status NlSocket::Run(NlBatch& batch, int timeout_ms) {
   }
   if (batch.entries_.empty()) return Status::Ok();
   // Sequence numbers: this socket's counter, one per message.
-  struct Pending {
-    const std::string* what;
-    bool dump;
-    int err = 0;
-    std::string ext;
-    bool done = false;
-  };
   std::map<uint32_t, Pending> pending;
   for (NlBatch::Entry& e : batch.entries_) {
     auto* nlh = reinterpret_cast<nlmsghdr*>(batch.buf_.data() + e.offset);
@@ -211,79 +192,11 @@ Status NlSocket::Run(NlBatch& batch, int timeout_ms) {
   // notifications it causes are all queued on this socket when sendmsg()
   // returns, and must fit its receive buffer (an ack that does not fit is
   // dropped by the kernel).
-  const int64_t deadline = MonotonicNs() + int64_t{timeout_ms} * 1'000'000;
+  const int64_t deadline = clock_->NowNs() + int64_t{timeout_ms} * 1'000'000;
   const size_t count = batch.entries_.size();
-  for (size_t first = 0; first < count;) {
-    const size_t last = std::min(first + kChunk, count);
-    const size_t begin = batch.entries_[first].offset;
-    const size_t end = last < count ? batch.entries_[last].offset : batch.used_;
-    bool has_dump = false;
-    for (size_t i = first; i < last; ++i) has_dump = has_dump || batch.entries_[i].dump;
-    if (mnl_socket_sendto(sock_.get(), batch.buf_.data() + begin, end - begin) < 0) {
-      return Status::FromErrno(fmt::format("netlink send of {} requests, the first: {}",
-                                           last - first, batch.entries_[first].what),
-                               errno);
-    }
-    size_t outstanding = last - first;
-    bool overrun = false;
-    while (outstanding > 0) {
-      ssize_t n = ::recv(fd(), rbuf_.data(), rbuf_.size(), MSG_DONTWAIT);
-      if (n < 0) {
-        if (errno == EINTR) continue;
-        if (errno == ENOBUFS) {  // the kernel dropped messages for this socket
-          overrun = true;
-          lost_events_ = true;
-          continue;
-        }
-        if (errno != EAGAIN) return Status::FromErrno("netlink receive", errno);
-        const std::string* unanswered = nullptr;
-        for (auto& [seq, p] : pending) {
-          if (!p.done) {
-            unanswered = p.what;
-            break;
-          }
-        }
-        if (overrun && !has_dump) {
-          // Nothing more can come: the missing acks were dropped.
-          return Status::System(fmt::format(
-              "{}: acknowledgement lost to a netlink receive buffer overrun", *unanswered));
-        }
-        int64_t left_ms = (deadline - MonotonicNs() + 999'999) / 1'000'000;
-        pollfd pfd{fd(), POLLIN, 0};
-        int pr = left_ms > 0 ? ::poll(&pfd, 1, static_cast<int>(left_ms)) : 0;
-        if (pr < 0 && errno != EINTR) return Status::FromErrno("netlink poll", errno);
-        if (pr == 0) {
-          return Status::Timeout(
-              fmt::format("{}: no answer from the kernel within {} ms", *unanswered, timeout_ms));
-        }
-        continue;
-      }
-      int len = static_cast<int>(n);
-      for (const nlmsghdr* nlh = reinterpret_cast<const nlmsghdr*>(rbuf_.data());
-           mnl_nlmsg_ok(nlh, len); nlh = mnl_nlmsg_next(nlh, &len)) {
-        auto it = nlh->nlmsg_seq != 0 && nlh->nlmsg_pid == portid_ ? pending.find(nlh->nlmsg_seq)
-                                                                   : pending.end();
-        if (it == pending.end()) {  // a notification, or a stale answer
-          Observe(nlh);
-          continue;
-        }
-        Pending& p = it->second;
-        if (p.done) continue;
-        if (nlh->nlmsg_type == NLMSG_ERROR) {
-          const auto* e = static_cast<const nlmsgerr*>(mnl_nlmsg_get_payload(nlh));
-          p.err = -e->error;
-          if (p.err != 0) p.ext = ExtAckMessage(nlh);
-          p.done = true;
-          --outstanding;
-        } else if (nlh->nlmsg_type == NLMSG_DONE) {
-          p.done = true;
-          --outstanding;
-        } else {
-          Observe(nlh);  // a dump's part
-        }
-      }
-    }
-    first = last;
+  for (size_t first = 0; first < count; first = std::min(first + kChunk, count)) {
+    FL_RETURN_IF_ERROR(
+        RunChunk(batch, first, std::min(first + kChunk, count), pending, deadline, timeout_ms));
   }
   // The first refused message in batch order explains the rest.
   for (auto& [seq, p] : pending) {
@@ -294,6 +207,61 @@ Status NlSocket::Run(NlBatch& batch, int timeout_ms) {
   }
   if (lost_events_) return Resync();
   return Status::Ok();
+}
+
+Status NlSocket::RunChunk(NlBatch& batch, size_t first, size_t last,
+                          std::map<uint32_t, Pending>& pending, int64_t deadline, int timeout_ms) {
+  const size_t begin = batch.entries_[first].offset;
+  const size_t end = last < batch.entries_.size() ? batch.entries_[last].offset : batch.used_;
+  bool has_dump = false;
+  for (size_t i = first; i < last; ++i) has_dump = has_dump || batch.entries_[i].dump;
+  if (mnl_socket_sendto(sock_.get(), batch.buf_.data() + begin, end - begin) < 0) {
+    return Status::FromErrno(fmt::format("netlink send of {} requests, the first: {}", last - first,
+                                         batch.entries_[first].what),
+                             errno);
+  }
+  size_t outstanding = last - first;
+  bool overrun = false;
+  auto unanswered = [&pending]() -> const std::string& {
+    for (auto& [seq, p] : pending) {
+      if (!p.done) return *p.what;
+    }
+    return *pending.begin()->second.what;
+  };
+  NlReceiver r;
+  r.done = [&] { return outstanding == 0; };
+  r.idle = [&]() -> Status {
+    if (overrun && !has_dump) {  // nothing more can come: the missing acks were dropped
+      return Status::System(fmt::format(
+          "{}: acknowledgement lost to a netlink receive buffer overrun", unanswered()));
+    }
+    return Status::Ok();
+  };
+  r.message = [&](const nlmsghdr* nlh) {
+    auto it = nlh->nlmsg_seq != 0 && nlh->nlmsg_pid == portid_ ? pending.find(nlh->nlmsg_seq)
+                                                               : pending.end();
+    if (it == pending.end() || it->second.done) {  // a notification, or a stale answer
+      if (it == pending.end()) Observe(nlh);
+      return;
+    }
+    Pending& p = it->second;
+    if (nlh->nlmsg_type == NLMSG_ERROR) {
+      p.err = NlErrorCode(nlh);
+      if (p.err != 0) p.ext = NlExtAckMessage(nlh);
+    } else if (nlh->nlmsg_type != NLMSG_DONE) {
+      Observe(nlh);  // a dump's part
+      return;
+    }
+    p.done = true;
+    --outstanding;
+  };
+  Status st = NlReceiveUntil(fd(), rbuf_, deadline, *clock_, r, &overrun);
+  if (overrun) lost_events_ = true;
+  if (st.code() == StatusCode::kTimeout) {
+    return Status::Timeout(
+        fmt::format("{}: no answer from the kernel within {} ms", unanswered(), timeout_ms));
+  }
+  return st;
 }
 
 Status NlSocket::Resync() {
@@ -312,23 +280,15 @@ Status NlSocket::Resync() {
 }
 
 Status NlSocket::Drain() {
-  for (;;) {
-    ssize_t n = ::recv(fd(), rbuf_.data(), rbuf_.size(), MSG_DONTWAIT);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      if (errno == EAGAIN) break;
-      if (errno == ENOBUFS) {
-        lost_events_ = true;
-        continue;
-      }
-      return Status::FromErrno("netlink receive", errno);
-    }
-    int len = static_cast<int>(n);
-    for (const nlmsghdr* nlh = reinterpret_cast<const nlmsghdr*>(rbuf_.data());
-         mnl_nlmsg_ok(nlh, len); nlh = mnl_nlmsg_next(nlh, &len)) {
-      Observe(nlh);
-    }
-  }
+  bool empty = false;
+  NlReceiver r;
+  r.done = [&empty] { return empty; };
+  r.idle = [&empty] {
+    empty = true;  // everything queued has been read
+    return Status::Ok();
+  };
+  r.message = [this](const nlmsghdr* nlh) { Observe(nlh); };
+  FL_RETURN_IF_ERROR(NlReceiveUntil(fd(), rbuf_, clock_->NowNs(), *clock_, r, &lost_events_));
   if (lost_events_) return Resync();
   return Status::Ok();
 }

@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "harness/common/clock.h"
 #include "harness/common/status.h"
 
 namespace faultline {
@@ -61,7 +62,8 @@ class NlSocket {
   // Opens a NETLINK_ROUTE socket in the calling thread's network namespace,
   // with extended acks on; when watch, subscribed to RTNLGRP_LINK and
   // RTNLGRP_IPV6_ROUTE for the readiness tracking below.
-  static StatusOr<NlSocket> Open(bool watch);
+  // Deadlines are read through `clock` (not owned; outlives the socket).
+  static StatusOr<NlSocket> Open(bool watch, const Clock& clock = RealClock());
 
   NlSocket(NlSocket&&) noexcept;
   NlSocket& operator=(NlSocket&&) noexcept;
@@ -92,7 +94,12 @@ class NlSocket {
   Status Drain();
 
  private:
+  struct Pending;
   NlSocket() = default;
+  // Sends entries [first, last) of the batch and reads until each is
+  // answered (acks into `pending`), feeding notifications to Observe.
+  Status RunChunk(NlBatch& batch, size_t first, size_t last, std::map<uint32_t, Pending>& pending,
+                  int64_t deadline, int timeout_ms);
   void Observe(const nlmsghdr* nlh);
   Status Resync();
 
@@ -100,6 +107,7 @@ class NlSocket {
     void operator()(mnl_socket* s) const { mnl_socket_close(s); }
   };
   std::unique_ptr<mnl_socket, MnlClose> sock_;
+  const Clock* clock_ = nullptr;
   uint32_t portid_ = 0;
   uint32_t seq_ = 0;
   bool lost_events_ = false;
