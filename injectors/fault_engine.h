@@ -119,6 +119,9 @@ class FaultEngine {
   size_t Append(PacketRecord r);
   std::string HostOf(const IpAddr& a) const;
   const EngineHost* FindHost(const std::string& name) const;
+  // Appends the record of an arriving packet: its header fields from the
+  // view, action "pass" (or "unparsed: ..."). The only place a record is
+  // filled from a packet (copies: AddCopy).
   size_t Record(const PacketView& v, const ConnRef& ref, int64_t now_ns, size_t bytes_len);
   uint64_t Hold(uint32_t id, std::span<const uint8_t> bytes, size_t record, Why why);
   void Release(uint64_t token, bool drop, int64_t now_ns, const std::string& note,
@@ -128,7 +131,32 @@ class FaultEngine {
               std::vector<uint8_t> replaced = {});
   void Drop(uint32_t id, std::vector<Effect>* out);
   void AddCopy(size_t original, std::vector<uint8_t> bytes, const std::string& action,
-               int64_t now_ns, std::vector<Effect>* out);
+               PacketFate fate, int64_t now_ns, std::vector<Effect>* out);
+  // One packet on its way through OnPacket (a view of the caller's data).
+  struct Arrival {
+    uint32_t id;
+    std::span<const uint8_t> bytes;
+    const PacketView& view;
+    const ConnRef& ref;
+    size_t rec;  // its record (At)
+    int64_t now_ns;
+    bool swap_partner;  // a swapped packet of its connection and direction waits for it
+  };
+  // The first fault that takes this packet (counting it for every fault
+  // whose predicates hold), or -1.
+  int PickFault(const PacketView& v, const ConnRef& ref, size_t rec, int64_t now_ns);
+  // What fault `win` does to the packet: one function per action kind. Each
+  // sets the record's action text and fate, and gives (or schedules) the
+  // packet's one verdict.
+  void ApplyFault(int win, const Arrival& a, std::vector<Effect>* out);
+  void DoDelay(const FaultAction& act, const Arrival& a);
+  void DoReorder(int win, const FaultAction& act, const Arrival& a, std::vector<Effect>* out);
+  void DoSwap(const Arrival& a, std::vector<Effect>* out);
+  void DoDuplicate(const FaultAction& act, const Arrival& a, std::vector<Effect>* out);
+  void DoHold(const FaultAction& act, const Arrival& a, std::vector<Effect>* out);
+  void DoCorrupt(const Arrival& a, std::vector<Effect>* out);
+  void DoInjectRst(const FaultAction& act, const Arrival& a, std::vector<Effect>* out);
+  void DoRateLimit(int win, const Arrival& a, std::vector<Effect>* out);
   std::optional<std::vector<uint8_t>> BuildRst(const PacketView& v, const ConnRef& ref,
                                                const std::string& toward) const;
   bool RateAllows(int f, int64_t now_ns);
