@@ -3,9 +3,11 @@
 // The engine is fed the queue's packets (id + bytes + arrival time), timer
 // ticks, step signals and the stop, and answers with Effects the caller must
 // carry out in the order given: a verdict (accept, possibly with replaced
-// bytes, or drop) for a queued packet id, or a packet to inject. It owns the
-// packet log. It never touches a socket or a clock, so every fault can be
-// tested on golden bytes with made-up times.
+// bytes, or drop) for a queued packet id, or a packet to inject (the Wire
+// turns them into PacketQueue::SetVerdict / Send calls). It owns the
+// packet log; every record carries its PacketFate (pass, drop, delay, hold,
+// reorder, duplicate, corrupt, inject, unparsed) beside the action text. It never touches a socket
+// or a clock, so every fault can be tested on golden bytes with made-up times.
 //
 // Contract: every id passed to OnPacket gets exactly one kAccept or
 // kDrop effect, either in the same call or from a later OnTimer / OnStep /
