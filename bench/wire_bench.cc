@@ -320,7 +320,7 @@ int main(int argc, char** argv) {
         Bed b = MakeBed(false);
         bw_base = Bulk(b, o.seconds, &cpu_base);
       }
-      NfqStats qs;
+      QueueStats qs;
       size_t queued = 0, gso = 0, max_len = 0;
       uint64_t queued_bytes = 0;
       {

@@ -103,9 +103,10 @@ void FaultEngine::Drop(uint32_t id, std::vector<Effect>* out) {
 }
 
 void FaultEngine::AddCopy(size_t original, std::vector<uint8_t> bytes, const std::string& action,
-                          int64_t now_ns, std::vector<Effect>* out) {
+                          PacketFate fate, int64_t now_ns, std::vector<Effect>* out) {
   PacketView v = ParsePacket(bytes);
   PacketRecord r = At(original);
+  r.fate = fate;
   r.seq_no = log_.size() + not_logged_ + 1;
   r.arrival_ns = now_ns;
   r.release_ns = now_ns;
@@ -148,6 +149,7 @@ void FaultEngine::Release(uint64_t token, bool drop, int64_t now_ns, const std::
   held_.erase(it);
   if (!note.empty()) At(h.record).action += " (" + note + ")";
   if (drop) {
+    At(h.record).fate = PacketFate::kDrop;
     Drop(h.id, out);
   } else {
     Accept(h.id, h.record, now_ns, out);
@@ -238,6 +240,7 @@ void FaultEngine::OnLost(uint32_t id, int64_t now_ns) {
   r.seq_no = log_.size() + not_logged_ + 1;
   r.arrival_ns = now_ns;
   r.proto = "other";
+  r.fate = PacketFate::kDrop;
   r.action =
       fmt::format("lost: queue id {} dropped by the kernel (queue socket full, ENOBUFS)", id);
   Append(std::move(r));
@@ -249,10 +252,32 @@ void FaultEngine::OnPacket(uint32_t id, std::span<const uint8_t> bytes, int64_t 
   const ConnRef ref = conns_.Observe(v);
   const size_t rec = Record(v, ref, now_ns, bytes.size());
   if (!v.ok) {
+    At(rec).fate = PacketFate::kUnparsed;
     Accept(id, rec, now_ns, out);
     return;
   }
+  const int win = PickFault(v, ref, rec, now_ns);
+  conns_.Advance(ref, v);
 
+  // A swapped packet waiting for this one (same connection and direction).
+  const auto swap_key = std::make_pair(ref.conn->id, ref.dir);
+  auto swap_it = swaps_.find(swap_key);
+  const Arrival a{id, bytes, v, ref, rec, now_ns, swap_it != swaps_.end()};
+  if (win < 0) {
+    Accept(id, rec, now_ns, out);
+  } else {
+    ApplyFault(win, a, out);
+  }
+  // The packet after a swapped one has had its verdict: release the held one.
+  if (a.swap_partner) {
+    auto [token, timer] = swap_it->second;
+    swaps_.erase(swap_it);
+    swap_timers_.erase(timer);
+    Release(token, false, now_ns, "", out);
+  }
+}
+
+int FaultEngine::PickFault(const PacketView& v, const ConnRef& ref, size_t rec, int64_t now_ns) {
   PacketFacts facts;
   facts.view = &v;
   facts.from = At(rec).from;
@@ -270,135 +295,152 @@ void FaultEngine::OnPacket(uint32_t id, std::span<const uint8_t> bytes, int64_t 
       count[i] = ++ref.conn->counters[ref.dir][i];
     }
   }
-  int win = -1;
-  for (size_t i = 0; i < nf && win < 0; ++i) {
+  for (size_t i = 0; i < nf; ++i) {
     const FaultMatch& m = cfg_.faults[i].match;
     if (count[i] == 0 || !MatchOccurrence(m, count[i])) continue;
     if (m.probability && !(prng_[i].NextUnit() < *m.probability)) continue;
-    win = static_cast<int>(i);
+    return static_cast<int>(i);
   }
-  conns_.Advance(ref, v);
+  return -1;
+}
 
-  // A swapped packet waiting for this one (same connection and direction).
-  const auto swap_key = std::make_pair(ref.conn->id, ref.dir);
-  auto swap_it = swaps_.find(swap_key);
-  const bool swap_partner = swap_it != swaps_.end();
+void FaultEngine::ApplyFault(int win, const Arrival& a, std::vector<Effect>* out) {
+  const Fault& f = cfg_.faults[static_cast<size_t>(win)];
+  PacketRecord& r = At(a.rec);
+  r.fault = f.index;
+  r.action = ActionName(f.action.kind);
+  switch (f.action.kind) {
+    case ActionKind::kDrop:
+      r.fate = PacketFate::kDrop;
+      Drop(a.id, out);
+      break;
+    case ActionKind::kDelay: DoDelay(f.action, a); break;
+    case ActionKind::kReorder: DoReorder(win, f.action, a, out); break;
+    case ActionKind::kSwap: DoSwap(a, out); break;
+    case ActionKind::kDuplicate: DoDuplicate(f.action, a, out); break;
+    case ActionKind::kHold: DoHold(f.action, a, out); break;
+    case ActionKind::kCorrupt: DoCorrupt(a, out); break;
+    case ActionKind::kInjectRst: DoInjectRst(f.action, a, out); break;
+    case ActionKind::kRateLimit: DoRateLimit(win, a, out); break;
+  }
+}
 
-  PacketRecord& r = At(rec);
-  if (win < 0) {
-    Accept(id, rec, now_ns, out);
-  } else {
-    const Fault& f = cfg_.faults[static_cast<size_t>(win)];
-    const FaultAction& a = f.action;
-    r.fault = f.index;
-    r.action = ActionName(a.kind);
-    switch (a.kind) {
-      case ActionKind::kDrop: Drop(id, out); break;
-      case ActionKind::kDelay: {
-        r.action = "delay " + FormatDuration(a.delay);
-        const uint64_t t = Hold(id, bytes, rec, Why::kDelay);
-        timers_.Add(now_ns + a.delay.count(), t);
-        break;
-      }
-      case ActionKind::kReorder: {
-        const GroupKey key{win, ref.conn->id, ref.dir};
-        Group& g = groups_[key];
-        if (g.tokens.empty()) {
-          g.timer = next_token_++;
-          group_timers_[g.timer] = key;
-          timers_.Add(now_ns + cfg_.group_timeout.count(), g.timer);
-        }
-        g.tokens.push_back(Hold(id, bytes, rec, Why::kGroup));
-        r.action = fmt::format("reorder {}/{}", g.tokens.size(), a.count);
-        if (static_cast<int>(g.tokens.size()) >= a.count) ReleaseGroup(key, now_ns, false, out);
-        break;
-      }
-      case ActionKind::kSwap:
-        if (swap_partner) {
-          r.action = "swap partner";
-          Accept(id, rec, now_ns, out);
-        } else {
-          const uint64_t t = Hold(id, bytes, rec, Why::kSwap);
-          const uint64_t timer = next_token_++;
-          swaps_[swap_key] = {t, timer};
-          swap_timers_[timer] = swap_key;
-          timers_.Add(now_ns + cfg_.group_timeout.count(), timer);
-        }
-        break;
-      case ActionKind::kDuplicate: {
-        r.action = fmt::format("duplicate x{}", a.copies);
-        Accept(id, rec, now_ns, out);
-        for (int c = 1; c <= a.copies; ++c) {
-          AddCopy(rec, std::vector<uint8_t>(bytes.begin(), bytes.end()),
-                  fmt::format("copy {}/{}", c, a.copies), now_ns, out);
-        }
-        break;
-      }
-      case ActionKind::kHold: {
-        if (!a.until_step.empty()) {
-          r.action = "hold until step " + a.until_step + (a.then_drop ? ", then drop" : "");
-          if (steps_seen_.count(a.until_step) != 0) {
-            r.action += " (step already started)";
-            if (a.then_drop)
-              Drop(id, out);
-            else
-              Accept(id, rec, now_ns, out);
-            break;
-          }
-          const uint64_t t = Hold(id, bytes, rec, Why::kHold);
-          held_[t].label = a.until_step;
-          held_[t].then_drop = a.then_drop;
-        } else {
-          const Duration d = a.hold_for.value_or(Duration(0));
-          r.action = "hold for " + FormatDuration(d) + (a.then_drop ? ", then drop" : "");
-          const uint64_t t = Hold(id, bytes, rec, Why::kHold);
-          held_[t].then_drop = a.then_drop;
-          timers_.Add(now_ns + d.count(), t);
-        }
-        break;
-      }
-      case ActionKind::kCorrupt: {
-        std::vector<uint8_t> copy(bytes.begin(), bytes.end());
-        const long off = CorruptPacket(copy);
-        if (off < 0) {
-          r.action = "corrupt (nothing to corrupt: passed)";
-          Accept(id, rec, now_ns, out);
-        } else {
-          r.action = fmt::format("corrupt byte {}", off);
-          Accept(id, rec, now_ns, out, std::move(copy));
-        }
-        break;
-      }
-      case ActionKind::kInjectRst: {
-        auto rst = BuildRst(v, ref, a.toward);
-        if (!rst) {
-          r.action = fmt::format("inject-rst ({} is not in this TCP connection: passed)", a.toward);
-          Accept(id, rec, now_ns, out);
-        } else {
-          r.action = "inject-rst toward " + a.toward;
-          Drop(id, out);
-          AddCopy(rec, std::move(*rst), "injected RST", now_ns, out);
-        }
-        break;
-      }
-      case ActionKind::kRateLimit:
-        if (RateAllows(win, now_ns)) {
-          r.action = "rate-limit pass";
-          Accept(id, rec, now_ns, out);
-        } else {
-          r.action = "rate-limit drop";
-          Drop(id, out);
-        }
-        break;
+void FaultEngine::DoDelay(const FaultAction& act, const Arrival& a) {
+  PacketRecord& r = At(a.rec);
+  r.action = "delay " + FormatDuration(act.delay);
+  r.fate = PacketFate::kDelay;
+  const uint64_t t = Hold(a.id, a.bytes, a.rec, Why::kDelay);
+  timers_.Add(a.now_ns + act.delay.count(), t);
+}
+
+void FaultEngine::DoReorder(int win, const FaultAction& act, const Arrival& a,
+                            std::vector<Effect>* out) {
+  const GroupKey key{win, a.ref.conn->id, a.ref.dir};
+  Group& g = groups_[key];
+  if (g.tokens.empty()) {
+    g.timer = next_token_++;
+    group_timers_[g.timer] = key;
+    timers_.Add(a.now_ns + cfg_.group_timeout.count(), g.timer);
+  }
+  g.tokens.push_back(Hold(a.id, a.bytes, a.rec, Why::kGroup));
+  PacketRecord& r = At(a.rec);
+  r.action = fmt::format("reorder {}/{}", g.tokens.size(), act.count);
+  r.fate = PacketFate::kReorder;
+  if (static_cast<int>(g.tokens.size()) >= act.count) ReleaseGroup(key, a.now_ns, false, out);
+}
+
+void FaultEngine::DoSwap(const Arrival& a, std::vector<Effect>* out) {
+  PacketRecord& r = At(a.rec);
+  r.fate = PacketFate::kReorder;
+  if (a.swap_partner) {
+    r.action = "swap partner";
+    Accept(a.id, a.rec, a.now_ns, out);
+    return;
+  }
+  const auto swap_key = std::make_pair(a.ref.conn->id, a.ref.dir);
+  const uint64_t t = Hold(a.id, a.bytes, a.rec, Why::kSwap);
+  const uint64_t timer = next_token_++;
+  swaps_[swap_key] = {t, timer};
+  swap_timers_[timer] = swap_key;
+  timers_.Add(a.now_ns + cfg_.group_timeout.count(), timer);
+}
+
+void FaultEngine::DoDuplicate(const FaultAction& act, const Arrival& a, std::vector<Effect>* out) {
+  PacketRecord& r = At(a.rec);
+  r.action = fmt::format("duplicate x{}", act.copies);
+  r.fate = PacketFate::kDuplicate;
+  Accept(a.id, a.rec, a.now_ns, out);
+  for (int c = 1; c <= act.copies; ++c) {
+    AddCopy(a.rec, std::vector<uint8_t>(a.bytes.begin(), a.bytes.end()),
+            fmt::format("copy {}/{}", c, act.copies), PacketFate::kDuplicate, a.now_ns, out);
+  }
+}
+
+void FaultEngine::DoHold(const FaultAction& act, const Arrival& a, std::vector<Effect>* out) {
+  PacketRecord& r = At(a.rec);
+  r.fate = PacketFate::kHold;
+  const std::string then = act.then_drop ? ", then drop" : "";
+  if (act.until_step.empty()) {
+    const Duration d = act.hold_for.value_or(Duration(0));
+    r.action = "hold for " + FormatDuration(d) + then;
+    const uint64_t t = Hold(a.id, a.bytes, a.rec, Why::kHold);
+    held_[t].then_drop = act.then_drop;
+    timers_.Add(a.now_ns + d.count(), t);
+    return;
+  }
+  r.action = "hold until step " + act.until_step + then;
+  if (steps_seen_.count(act.until_step) != 0) {
+    r.action += " (step already started)";
+    if (act.then_drop) {
+      r.fate = PacketFate::kDrop;
+      Drop(a.id, out);
+    } else {
+      Accept(a.id, a.rec, a.now_ns, out);
     }
+    return;
   }
+  const uint64_t t = Hold(a.id, a.bytes, a.rec, Why::kHold);
+  held_[t].label = act.until_step;
+  held_[t].then_drop = act.then_drop;
+}
 
-  // The packet after a swapped one has had its verdict: release the held one.
-  if (swap_partner) {
-    auto [token, timer] = swap_it->second;
-    swaps_.erase(swap_it);
-    swap_timers_.erase(timer);
-    Release(token, false, now_ns, "", out);
+void FaultEngine::DoCorrupt(const Arrival& a, std::vector<Effect>* out) {
+  PacketRecord& r = At(a.rec);
+  std::vector<uint8_t> copy(a.bytes.begin(), a.bytes.end());
+  const long off = CorruptPacket(copy);
+  if (off < 0) {
+    r.action = "corrupt (nothing to corrupt: passed)";
+    Accept(a.id, a.rec, a.now_ns, out);
+    return;
+  }
+  r.action = fmt::format("corrupt byte {}", off);
+  r.fate = PacketFate::kCorrupt;
+  Accept(a.id, a.rec, a.now_ns, out, std::move(copy));
+}
+
+void FaultEngine::DoInjectRst(const FaultAction& act, const Arrival& a, std::vector<Effect>* out) {
+  PacketRecord& r = At(a.rec);
+  auto rst = BuildRst(a.view, a.ref, act.toward);
+  if (!rst) {
+    r.action = fmt::format("inject-rst ({} is not in this TCP connection: passed)", act.toward);
+    Accept(a.id, a.rec, a.now_ns, out);
+    return;
+  }
+  r.action = "inject-rst toward " + act.toward;
+  r.fate = PacketFate::kDrop;
+  Drop(a.id, out);
+  AddCopy(a.rec, std::move(*rst), "injected RST", PacketFate::kInject, a.now_ns, out);
+}
+
+void FaultEngine::DoRateLimit(int win, const Arrival& a, std::vector<Effect>* out) {
+  PacketRecord& r = At(a.rec);
+  if (RateAllows(win, a.now_ns)) {
+    r.action = "rate-limit pass";
+    Accept(a.id, a.rec, a.now_ns, out);
+  } else {
+    r.action = "rate-limit drop";
+    r.fate = PacketFate::kDrop;
+    Drop(a.id, out);
   }
 }
 

@@ -3,9 +3,11 @@
 // The engine is fed the queue's packets (id + bytes + arrival time), timer
 // ticks, step signals and the stop, and answers with Effects the caller must
 // carry out in the order given: a verdict (accept, possibly with replaced
-// bytes, or drop) for a queued packet id, or a packet to inject. It owns the
-// packet log. It never touches a socket or a clock, so every fault can be
-// tested on golden bytes with made-up times.
+// bytes, or drop) for a queued packet id, or a packet to inject (the Wire
+// turns them into PacketQueue::SetVerdict / Send calls). It owns the
+// packet log; every record carries its PacketFate (pass, drop, delay, hold,
+// reorder, duplicate, corrupt, inject, unparsed) beside the action text. It never touches a socket
+// or a clock, so every fault can be tested on golden bytes with made-up times.
 //
 // Contract: every id passed to OnPacket gets exactly one kAccept or
 // kDrop effect, either in the same call or from a later OnTimer / OnStep /
@@ -119,6 +121,9 @@ class FaultEngine {
   size_t Append(PacketRecord r);
   std::string HostOf(const IpAddr& a) const;
   const EngineHost* FindHost(const std::string& name) const;
+  // Appends the record of an arriving packet: its header fields from the
+  // view, action "pass" (or "unparsed: ..."). The only place a record is
+  // filled from a packet (copies: AddCopy).
   size_t Record(const PacketView& v, const ConnRef& ref, int64_t now_ns, size_t bytes_len);
   uint64_t Hold(uint32_t id, std::span<const uint8_t> bytes, size_t record, Why why);
   void Release(uint64_t token, bool drop, int64_t now_ns, const std::string& note,
@@ -128,7 +133,32 @@ class FaultEngine {
               std::vector<uint8_t> replaced = {});
   void Drop(uint32_t id, std::vector<Effect>* out);
   void AddCopy(size_t original, std::vector<uint8_t> bytes, const std::string& action,
-               int64_t now_ns, std::vector<Effect>* out);
+               PacketFate fate, int64_t now_ns, std::vector<Effect>* out);
+  // One packet on its way through OnPacket (a view of the caller's data).
+  struct Arrival {
+    uint32_t id;
+    std::span<const uint8_t> bytes;
+    const PacketView& view;
+    const ConnRef& ref;
+    size_t rec;  // its record (At)
+    int64_t now_ns;
+    bool swap_partner;  // a swapped packet of its connection and direction waits for it
+  };
+  // The first fault that takes this packet (counting it for every fault
+  // whose predicates hold), or -1.
+  int PickFault(const PacketView& v, const ConnRef& ref, size_t rec, int64_t now_ns);
+  // What fault `win` does to the packet: one function per action kind. Each
+  // sets the record's action text and fate, and gives (or schedules) the
+  // packet's one verdict.
+  void ApplyFault(int win, const Arrival& a, std::vector<Effect>* out);
+  void DoDelay(const FaultAction& act, const Arrival& a);
+  void DoReorder(int win, const FaultAction& act, const Arrival& a, std::vector<Effect>* out);
+  void DoSwap(const Arrival& a, std::vector<Effect>* out);
+  void DoDuplicate(const FaultAction& act, const Arrival& a, std::vector<Effect>* out);
+  void DoHold(const FaultAction& act, const Arrival& a, std::vector<Effect>* out);
+  void DoCorrupt(const Arrival& a, std::vector<Effect>* out);
+  void DoInjectRst(const FaultAction& act, const Arrival& a, std::vector<Effect>* out);
+  void DoRateLimit(int win, const Arrival& a, std::vector<Effect>* out);
   std::optional<std::vector<uint8_t>> BuildRst(const PacketView& v, const ConnRef& ref,
                                                const std::string& toward) const;
   bool RateAllows(int f, int64_t now_ns);

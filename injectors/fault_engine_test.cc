@@ -593,3 +593,77 @@ TEST_F(EngineTest, LogIsBoundedAndSaysHowManyWereNotLogged) {
 
 }  // namespace
 }  // namespace faultline
+
+namespace faultline {
+namespace {
+
+// PacketRecord::fate on the record paths the wire tests do not cover (the
+// reports colour the ladder by it, never by the action text).
+TEST_F(EngineTest, FateOfEveryRecordPath) {
+  FaultAction rate = Act(ActionKind::kRateLimit);
+  rate.rate = 1;
+  rate.per = std::chrono::seconds(1);
+  FaultMatch udp;
+  udp.proto = Proto::kUdp;
+  FaultAction hold = Act(ActionKind::kHold);
+  hold.until_step = "go";
+  hold.then_drop = true;
+  FaultAction rst = Act(ActionKind::kInjectRst);
+  rst.toward = "nobody";
+  FaultMatch first = From("client", {TcpClass::kData});
+  first.nth = 1;
+  FaultMatch second = From("client", {TcpClass::kData});
+  second.nth = 2;
+  FaultMatch third = From("client", {TcpClass::kData});
+  third.nth = 3;
+  FaultMatch fourth = From("client", {TcpClass::kData});
+  fourth.nth = 4;
+  FaultMatch fifth = From("client", {TcpClass::kData});
+  fifth.nth = 5;
+  FaultAction delay = Act(ActionKind::kDelay);
+  delay.delay = std::chrono::seconds(5);
+  Configure({{udp, rate},
+             {first, Act(ActionKind::kSwap)},
+             {second, hold},
+             {third, rst},
+             {fourth, delay},
+             {From("server", {TcpClass::kData}), Act(ActionKind::kCorrupt)},
+             {fifth, hold}});
+  Handshake();
+  EXPECT_EQ(Rec(1).fate, PacketFate::kPass);
+  Feed(Seg(true, kTcpAck, 1, 1, "a"), 1);  // 4: swapped (held)
+  Feed(Seg(true, kTcpAck, 2, 1, "b"), 2);  // 5: the swap's partner, then held until "go"
+  EXPECT_EQ(Rec(4).fate, PacketFate::kReorder);
+  EXPECT_EQ(Rec(5).action, "hold until step go, then drop");
+  EXPECT_EQ(Rec(5).fate, PacketFate::kHold);
+  Step("go", 3);  // 5 dropped at the step
+  EXPECT_EQ(Rec(5).fate, PacketFate::kDrop);
+  Feed(Seg(true, kTcpAck, 3, 1, "c"), 4);  // 6: inject-rst toward no host: passed
+  EXPECT_EQ(Rec(6).fate, PacketFate::kPass);
+  Feed(Seg(true, kTcpAck, 4, 1, "d"), 5);  // 7: delayed, then dropped at stop
+  EXPECT_EQ(Rec(7).fate, PacketFate::kDelay);
+  Feed(Seg(false, kTcpAck, 1, 1, "z"), 6);  // 8: corrupted
+  EXPECT_EQ(Rec(8).fate, PacketFate::kCorrupt);
+  Feed(Seg(true, kTcpAck, 5, 1, "e"), 7);  // 9: hold until a started step, then drop
+  EXPECT_THAT(Rec(9).action, HasSubstr("step already started"));
+  EXPECT_EQ(Rec(9).fate, PacketFate::kDrop);
+  SegmentSpec u;
+  u.src = Addr("198.18.1.2");
+  u.dst = Addr("198.18.2.2");
+  u.proto = 17;
+  u.sport = 5000;
+  u.dport = 53;
+  Feed(BuildSegment(u), 8);  // 10: rate-limit pass
+  Feed(BuildSegment(u), 9);  // 11: rate-limit drop
+  EXPECT_EQ(Rec(10).action, "rate-limit pass");
+  EXPECT_EQ(Rec(10).fate, PacketFate::kPass);
+  EXPECT_EQ(Rec(11).fate, PacketFate::kDrop);
+  engine_->OnLost(99, 10);  // 12
+  EXPECT_EQ(Rec(12).fate, PacketFate::kDrop);
+  Stop(11);
+  EXPECT_EQ(Rec(7).fate, PacketFate::kDrop);
+  EXPECT_THAT(Rec(7).action, HasSubstr("dropped at stop"));
+}
+
+}  // namespace
+}  // namespace faultline

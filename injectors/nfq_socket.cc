@@ -150,10 +150,9 @@ void NfqSocket::Parse(const char* buf, int len, const PacketFn& fn) {
     const uint32_t id = ntohl(ph->packet_id);
     ++stats_.packets;
     batcher_.Received(id);
-    if (attr[NFQA_SKB_INFO] != nullptr &&
-        (ntohl(mnl_attr_get_u32(attr[NFQA_SKB_INFO])) & NFQA_SKB_GSO) != 0) {
-      ++stats_.gso;
-    }
+    const bool gso = attr[NFQA_SKB_INFO] != nullptr &&
+                     (ntohl(mnl_attr_get_u32(attr[NFQA_SKB_INFO])) & NFQA_SKB_GSO) != 0;
+    if (gso) ++stats_.gso;
     std::span<const uint8_t> pkt;
     if (attr[NFQA_PAYLOAD] != nullptr) {
       pkt = {static_cast<const uint8_t*>(mnl_attr_get_payload(attr[NFQA_PAYLOAD])),
@@ -162,7 +161,7 @@ void NfqSocket::Parse(const char* buf, int len, const PacketFn& fn) {
     if (attr[NFQA_CAP_LEN] != nullptr && ntohl(mnl_attr_get_u32(attr[NFQA_CAP_LEN])) > pkt.size()) {
       ++stats_.truncated;
     }
-    fn(id, pkt);
+    fn(id, pkt, gso);
   }
 }
 

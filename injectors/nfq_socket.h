@@ -15,6 +15,8 @@
 // sendto, in order (the kernel applies them in order, so release order is
 // preserved).
 //
+// The wire uses it through PacketQueue (OpenNfqPacketQueue, packet_queue.h).
+//
 // Threads: used by one thread (the wire thread) after Open.
 #pragma once
 
@@ -25,6 +27,7 @@
 #include <vector>
 
 #include "harness/common/status.h"
+#include "injectors/packet_queue.h"
 #include "injectors/verdict_batch.h"
 
 struct mnl_socket;
@@ -32,17 +35,9 @@ struct nlmsghdr;
 
 namespace faultline {
 
-struct NfqStats {
-  uint64_t packets = 0;           // packet messages received
-  uint64_t enobufs = 0;           // recv() failures with ENOBUFS (messages lost)
-  uint64_t verdict_errors = 0;    // NLMSG_ERROR replies to verdicts
-  int last_verdict_error = 0;     // errno of the last one
-  uint64_t truncated = 0;         // packets whose payload was shorter than the packet
-  uint64_t gso = 0;               // packets the kernel flagged as GSO super-packets
-  uint64_t verdict_msgs = 0;      // verdict messages sent (a batch counts once)
-  uint64_t batches = 0;           // of which NFQNL_MSG_VERDICT_BATCH
-  uint64_t unknown_verdicts = 0;  // verdicts for ids not waiting (caller bug)
-};
+// The socket fills the queue counters of QueueStats (all but sent and
+// send_errors, which are the raw sender's).
+using NfqStats = QueueStats;
 
 class NfqSocket {
  public:
@@ -55,9 +50,10 @@ class NfqSocket {
 
   int fd() const;
 
-  using PacketFn = std::function<void(uint32_t id, std::span<const uint8_t> packet)>;
+  using PacketFn = std::function<void(uint32_t id, std::span<const uint8_t> packet, bool gso)>;
   // Reads every message ready now without blocking and calls `fn` for each
-  // packet. A packet message without payload is passed with an empty span.
+  // packet (`gso`: the kernel flagged it a GSO super-packet). A packet
+  // message without payload is passed with an empty span.
   Status Drain(const PacketFn& fn);
 
   // Plans a verdict (NF_ACCEPT / NF_DROP) for a packet Drain delivered;

@@ -1,9 +1,10 @@
-// TimerQueue: deadlines (CLOCK_MONOTONIC ns) for held packets, earliest
+// TimerQueue: deadlines (ns on the wire's Clock) for held packets, earliest
 // first; ties fire in the order they were added. Cancelling is lazy: the
 // owner ignores tokens it no longer holds when they pop.
 //
-// The wire thread arms one timerfd at NextDeadline() and calls PopDue when it
-// fires, so any number of delayed packets costs one fd and O(log n) each.
+// The wire thread arms one timerfd for NextDeadline() (through the engine)
+// and pops what is due when it fires, so any number of delayed packets
+// costs one fd and O(log n) each.
 // Not thread-safe.
 #pragma once
 

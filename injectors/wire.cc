@@ -1,6 +1,5 @@
 #include "injectors/wire.h"
 
-#include <linux/netfilter.h>
 #include <poll.h>
 #include <sys/eventfd.h>
 #include <sys/prctl.h>
@@ -10,23 +9,18 @@
 
 #include <cerrno>
 #include <condition_variable>
+#include <cstring>
 #include <mutex>
 #include <thread>
 
 #include <fmt/format.h>
 
-#include "harness/common/clock.h"
 #include "harness/common/unique_fd.h"
 #include "injectors/fault_engine.h"
-#include "injectors/nfq_socket.h"
-#include "injectors/queue_rules.h"
-#include "injectors/raw_sender.h"
 
 namespace faultline {
 namespace {
 
-constexpr uint16_t kQueue = 0;
-constexpr uint32_t kQueueMaxLen = 16384;
 constexpr auto kSignalBound = std::chrono::seconds(1);
 constexpr int kWireNice = -10;
 
@@ -51,13 +45,19 @@ StatusOr<EngineConfig> MakeEngineConfig(const WireConfig& c) {
   return e;
 }
 
+void WakeUp(int event_fd) {
+  const uint64_t one = 1;
+  (void)!write(event_fd, &one, sizeof one);
+}
+
 }  // namespace
 
 struct Wire::Impl {
-  explicit Impl(EngineConfig ec) : engine(std::move(ec)) {}
+  Impl(EngineConfig ec, const Clock& c, std::shared_ptr<PacketQueue> q)
+      : clock(c), queue(std::move(q)), engine(std::move(ec)) {}
 
-  std::unique_ptr<NfqSocket> nfq;
-  std::optional<RawSender> raw;
+  const Clock& clock;
+  std::shared_ptr<PacketQueue> queue;  // reset by Stop (after the thread ended)
   UniqueFd timer_fd, event_fd;
   std::thread thread;
 
@@ -65,7 +65,9 @@ struct Wire::Impl {
   std::condition_variable cv;
   FaultEngine engine;
   std::vector<std::string> pending_steps;
-  uint64_t steps_requested = 0, steps_done = 0;
+  // Requests from the controlling thread (SignalStep, CheckTimers, Stop):
+  // made, and handled by the wire thread (verdicts flushed).
+  uint64_t requests = 0, requests_done = 0;
   bool stop_requested = false;
   bool thread_done = false;
   uint64_t activity = 0;  // rounds with packets or timers handled (WaitActivity)
@@ -73,51 +75,55 @@ struct Wire::Impl {
   // Wire thread only (read by Stop after join).
   uint32_t last_id = 0;
   uint64_t lost = 0;
-  uint64_t raw_errors = 0;
   Status first_error;
   bool stopped = false;
   Status stop_status;
-  NfqStats final_stats;  // copied by Stop before the socket closes
+  QueueStats final_stats;  // copied by Stop before the queue is let go
 
   void Note(const Status& st) {
     if (!st.ok() && first_error.ok()) first_error = st;
   }
-  void Apply(std::vector<Effect>& effects) {
-    for (Effect& e : effects) {
-      switch (e.kind) {
-        case Effect::Kind::kAccept: Note(nfq->QueueVerdict(e.id, NF_ACCEPT, e.bytes)); break;
-        case Effect::Kind::kDrop: Note(nfq->QueueVerdict(e.id, NF_DROP)); break;
-        case Effect::Kind::kInject: {
-          Note(nfq->Flush());  // the copy follows its original
-          Status st = raw->Send(e.bytes);
-          if (!st.ok()) {
-            ++raw_errors;
-            Note(st);
-          }
-          break;
-        }
-      }
-    }
-    effects.clear();
-  }
-  void OnPacket(uint32_t id, std::span<const uint8_t> pkt, std::vector<Effect>& fx) {
-    const int64_t now = MonotonicNs();
-    std::lock_guard<std::mutex> lock(mu);
-    // Queue ids are consecutive from 1 (we bind before any rule exists): a
-    // gap is packets whose messages the kernel could not deliver (ENOBUFS);
-    // the kernel dropped those itself.
-    if (id > last_id + 1 && id - last_id < 1'000'000) {
-      for (uint32_t lost_id = last_id + 1; lost_id < id; ++lost_id) {
-        engine.OnLost(lost_id, now);
-        ++lost;
-      }
-    }
-    if (id > last_id) last_id = id;
-    engine.OnPacket(id, pkt, now, &fx);
-  }
+  void Apply(std::vector<Effect>& effects);
+  void OnPacket(const QueuedPacket& p, std::vector<Effect>& fx);
+  bool OnRequests(std::vector<Effect>& fx);
+  void Round(bool packets, bool timer, bool stop, std::vector<Effect>& fx);
   void Run();
   void ArmTimer();
+  void Request(const std::string* label);
+  Status Problems(const QueueStats& s) const;
 };
+
+void Wire::Impl::Apply(std::vector<Effect>& effects) {
+  for (Effect& e : effects) {
+    switch (e.kind) {
+      case Effect::Kind::kAccept:
+        Note(queue->SetVerdict(e.id, PacketVerdict::kAccept, e.bytes));
+        break;
+      case Effect::Kind::kDrop: Note(queue->SetVerdict(e.id, PacketVerdict::kDrop)); break;
+      case Effect::Kind::kInject:
+        Note(queue->Flush());  // the copy follows its original
+        Note(queue->Send(e.bytes));
+        break;
+    }
+  }
+  effects.clear();
+}
+
+void Wire::Impl::OnPacket(const QueuedPacket& p, std::vector<Effect>& fx) {
+  const int64_t now = clock.NowNs();
+  std::lock_guard<std::mutex> lock(mu);
+  // Queue ids are consecutive from 1 (the queue is bound before any packet
+  // is steered to it): a gap is packets whose messages the kernel could not
+  // deliver (ENOBUFS); the kernel dropped those itself.
+  if (p.id > last_id + 1 && p.id - last_id < 1'000'000) {
+    for (uint32_t lost_id = last_id + 1; lost_id < p.id; ++lost_id) {
+      engine.OnLost(lost_id, now);
+      ++lost;
+    }
+  }
+  if (p.id > last_id) last_id = p.id;
+  engine.OnPacket(p.id, p.bytes, now, &fx);
+}
 
 void Wire::Impl::ArmTimer() {
   std::optional<int64_t> next;
@@ -126,14 +132,73 @@ void Wire::Impl::ArmTimer() {
     next = engine.NextDeadline();
   }
   itimerspec its{};
+  int flags = 0;
   if (next) {
-    const int64_t at = std::max<int64_t>(*next, 1);
+    // The deadline is on `clock`. RealClock is CLOCK_MONOTONIC, the
+    // timerfd's own clock: arm at the deadline itself (no drift between
+    // reading the clock and arming). Another clock moves only when told:
+    // arm for the time left, which only wakes us; OnTimer reads the clock.
+    int64_t at = *next;
+    if (&clock == &RealClock()) {
+      flags = TFD_TIMER_ABSTIME;
+    } else {
+      at -= clock.NowNs();
+    }
+    at = std::max<int64_t>(at, 1);
     its.it_value.tv_sec = at / 1'000'000'000;
     its.it_value.tv_nsec = at % 1'000'000'000;
   }
-  Note(timerfd_settime(timer_fd.get(), TFD_TIMER_ABSTIME, &its, nullptr) == 0
+  Note(timerfd_settime(timer_fd.get(), flags, &its, nullptr) == 0
            ? Status::Ok()
            : Status::FromErrno("wire: timerfd_settime", errno));
+}
+
+// The controlling thread asked for something (the event fd): start steps,
+// release what is due, note a stop. Returns whether to stop.
+bool Wire::Impl::OnRequests(std::vector<Effect>& fx) {
+  uint64_t v;
+  (void)!read(event_fd.get(), &v, sizeof v);
+  std::unique_lock<std::mutex> lock(mu);
+  std::vector<std::string> steps = std::move(pending_steps);
+  pending_steps.clear();
+  const uint64_t handled = requests;
+  for (const std::string& label : steps) engine.OnStep(label, clock.NowNs(), &fx);
+  engine.OnTimer(clock.NowNs(), &fx);
+  const bool stop = stop_requested;
+  lock.unlock();
+  Apply(fx);
+  Note(queue->Flush());
+  lock.lock();
+  requests_done = std::max(requests_done, handled);
+  cv.notify_all();
+  return stop;
+}
+
+// One round after poll: packets, timers, the stop; verdicts flushed.
+void Wire::Impl::Round(bool packets, bool timer, bool stop, std::vector<Effect>& fx) {
+  if (packets || stop) {
+    Note(queue->ReceiveBatch([&](const QueuedPacket& p) {
+      OnPacket(p, fx);
+      Apply(fx);
+    }));
+  }
+  if (timer) {
+    uint64_t v;
+    (void)!read(timer_fd.get(), &v, sizeof v);
+  }
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    engine.OnTimer(clock.NowNs(), &fx);
+    if (stop) engine.OnStop(clock.NowNs(), &fx);
+  }
+  Apply(fx);
+  Note(queue->Flush());
+  if (!stop) ArmTimer();
+  if (packets || timer) {
+    std::lock_guard<std::mutex> lock(mu);
+    ++activity;
+    cv.notify_all();
+  }
 }
 
 void Wire::Impl::Run() {
@@ -144,122 +209,41 @@ void Wire::Impl::Run() {
   prctl(PR_SET_TIMERSLACK, 1UL, 0UL, 0UL, 0UL);
   (void)setpriority(PRIO_PROCESS, static_cast<id_t>(gettid()), kWireNice);
   std::vector<Effect> fx;
-  auto on_packet = [&](uint32_t id, std::span<const uint8_t> pkt) {
-    OnPacket(id, pkt, fx);
-    Apply(fx);
-  };
   bool stop = false;
   while (!stop) {
     pollfd fds[3] = {
-        {event_fd.get(), POLLIN, 0}, {nfq->fd(), POLLIN, 0}, {timer_fd.get(), POLLIN, 0}};
+        {event_fd.get(), POLLIN, 0}, {queue->fd(), POLLIN, 0}, {timer_fd.get(), POLLIN, 0}};
     if (poll(fds, 3, -1) < 0) {
       if (errno != EINTR) Note(Status::FromErrno("wire: poll", errno));
       continue;
     }
-    if (fds[0].revents != 0) {
-      uint64_t v;
-      (void)!read(event_fd.get(), &v, sizeof v);
-      std::unique_lock<std::mutex> lock(mu);
-      std::vector<std::string> steps = std::move(pending_steps);
-      pending_steps.clear();
-      for (const std::string& label : steps) engine.OnStep(label, MonotonicNs(), &fx);
-      stop = stop_requested;
-      lock.unlock();
-      Apply(fx);
-      Note(nfq->Flush());
-      lock.lock();
-      steps_done += steps.size();
-      cv.notify_all();
-    }
-    if (fds[1].revents != 0 || stop) Note(nfq->Drain(on_packet));
-    if (fds[2].revents != 0) {
-      uint64_t v;
-      (void)!read(timer_fd.get(), &v, sizeof v);
-    }
-    {
-      std::lock_guard<std::mutex> lock(mu);
-      engine.OnTimer(MonotonicNs(), &fx);
-      if (stop) engine.OnStop(MonotonicNs(), &fx);
-    }
-    Apply(fx);
-    Note(nfq->Flush());
-    if (!stop) ArmTimer();
-    if (fds[1].revents != 0 || fds[2].revents != 0) {
-      std::lock_guard<std::mutex> lock(mu);
-      ++activity;
-      cv.notify_all();
-    }
+    if (fds[0].revents != 0) stop = OnRequests(fx);
+    Round(fds[1].revents != 0, fds[2].revents != 0, stop, fx);
   }
   std::lock_guard<std::mutex> lock(mu);
   thread_done = true;
   cv.notify_all();
 }
 
-Wire::Wire(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
-
-Wire::~Wire() { (void)Stop(); }
-
-StatusOr<std::unique_ptr<Wire>> Wire::Start(const WireConfig& config) {
-  if (config.netns_fd < 0) return Status::Invalid("wire: no wire namespace fd");
-  StatusOr<EngineConfig> ec = MakeEngineConfig(config);
-  if (!ec.ok()) return ec.status();
-  auto impl = std::make_unique<Impl>(std::move(*ec));
-  // Bind the queue before the rule exists: a queued packet with no listener
-  // would be dropped silently.
-  StatusOr<std::unique_ptr<NfqSocket>> nfq = NfqSocket::Open(config.netns_fd, kQueue, kQueueMaxLen);
-  if (!nfq.ok()) return nfq.status().Prefixed("wire");
-  impl->nfq = std::move(*nfq);
-  StatusOr<RawSender> raw = RawSender::Open(config.netns_fd);
-  if (!raw.ok()) return raw.status().Prefixed("wire");
-  impl->raw.emplace(std::move(*raw));
-  impl->timer_fd.reset(timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK));
-  if (!impl->timer_fd) return Status::FromErrno("wire: timerfd_create", errno);
-  impl->event_fd.reset(eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
-  if (!impl->event_fd) return Status::FromErrno("wire: eventfd", errno);
-
-  Impl* p = impl.get();
-  impl->thread = std::thread([p] { p->Run(); });
-  std::unique_ptr<Wire> wire(new Wire(std::move(impl)));
-  Status st = InstallQueueRules(config.netns_fd, kQueue);
-  if (!st.ok()) {
-    (void)wire->Stop();
-    return st.Prefixed("wire");
-  }
-  return wire;
+void Wire::Impl::Request(const std::string* label) {
+  std::unique_lock<std::mutex> lock(mu);
+  if (stop_requested || thread_done) return;
+  if (label != nullptr) pending_steps.push_back(*label);
+  const uint64_t target = ++requests;
+  WakeUp(event_fd.get());
+  // Wait (bounded) until the wire thread has released what the request
+  // frees, so the step's own traffic comes after it.
+  cv.wait_for(lock, kSignalBound, [&] { return requests_done >= target || thread_done; });
 }
 
-void Wire::SignalStep(const std::string& label) {
-  Impl& w = *impl_;
-  std::unique_lock<std::mutex> lock(w.mu);
-  if (w.stop_requested || w.thread_done) return;
-  w.pending_steps.push_back(label);
-  const uint64_t target = ++w.steps_requested;
-  const uint64_t one = 1;
-  (void)!write(w.event_fd.get(), &one, sizeof one);
-  // Wait (bounded) until the wire thread has released what the step frees,
-  // so the step's own traffic comes after it.
-  w.cv.wait_for(lock, kSignalBound, [&] { return w.steps_done >= target || w.thread_done; });
-}
-
-Status Wire::Stop() {
-  Impl& w = *impl_;
-  if (w.stopped) return w.stop_status;
-  w.stopped = true;
-  {
-    std::lock_guard<std::mutex> lock(w.mu);
-    w.stop_requested = true;
-  }
-  const uint64_t one = 1;
-  (void)!write(w.event_fd.get(), &one, sizeof one);
-  if (w.thread.joinable()) w.thread.join();
-  const NfqStats& s = w.nfq->stats();
+Status Wire::Impl::Problems(const QueueStats& s) const {
   std::vector<std::string> problems;
-  if (!w.first_error.ok()) problems.push_back(w.first_error.message());
-  if (s.enobufs > 0 || w.lost > 0) {
+  if (!first_error.ok()) problems.push_back(first_error.message());
+  if (s.enobufs > 0 || lost > 0) {
     problems.push_back(fmt::format(
         "{} queue receive(s) failed with ENOBUFS; {} packet(s) were dropped by the kernel "
         "unseen (the packet log marks them 'lost')",
-        s.enobufs, w.lost));
+        s.enobufs, lost));
   }
   if (s.verdict_errors > 0) {
     problems.push_back(fmt::format("{} verdict(s) refused by the kernel (last: {})",
@@ -271,20 +255,68 @@ Status Wire::Stop() {
   }
   if (s.truncated > 0)
     problems.push_back(fmt::format("{} packet(s) truncated by the queue", s.truncated));
-  w.final_stats = s;
-  w.nfq.reset();  // unbinds the queue
-  if (!problems.empty()) {
-    std::string msg = "wire:";
-    for (size_t i = 0; i < problems.size(); ++i) msg += (i ? "; " : " ") + problems[i];
-    w.stop_status = Status::System(msg);
+  if (problems.empty()) return Status::Ok();
+  std::string msg = "wire:";
+  for (size_t i = 0; i < problems.size(); ++i) msg += (i ? "; " : " ") + problems[i];
+  return Status::System(msg);
+}
+
+Wire::Wire(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+Wire::~Wire() { (void)Stop(); }
+
+StatusOr<std::unique_ptr<Wire>> Wire::Start(const WireConfig& config) {
+  if (!config.queue && config.netns_fd < 0) return Status::Invalid("wire: no wire namespace fd");
+  StatusOr<EngineConfig> ec = MakeEngineConfig(config);
+  if (!ec.ok()) return ec.status();
+  std::shared_ptr<PacketQueue> queue = config.queue;
+  if (!queue) {
+    StatusOr<std::unique_ptr<PacketQueue>> q = OpenNfqPacketQueue(config.netns_fd);
+    if (!q.ok()) return q.status().Prefixed("wire");
+    queue = std::move(q).value();
   }
+  auto impl = std::make_unique<Impl>(std::move(*ec), *config.clock, std::move(queue));
+  impl->timer_fd.reset(timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK));
+  if (!impl->timer_fd) return Status::FromErrno("wire: timerfd_create", errno);
+  impl->event_fd.reset(eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
+  if (!impl->event_fd) return Status::FromErrno("wire: eventfd", errno);
+
+  Impl* p = impl.get();
+  impl->thread = std::thread([p] { p->Run(); });
+  std::unique_ptr<Wire> wire(new Wire(std::move(impl)));
+  // Only now may packets come (the NFQUEUE queue installs its rules).
+  Status st = p->queue->Attach();
+  if (!st.ok()) {
+    (void)wire->Stop();
+    return st.Prefixed("wire");
+  }
+  return wire;
+}
+
+void Wire::SignalStep(const std::string& label) { impl_->Request(&label); }
+
+void Wire::CheckTimers() { impl_->Request(nullptr); }
+
+Status Wire::Stop() {
+  Impl& w = *impl_;
+  if (w.stopped) return w.stop_status;
+  w.stopped = true;
+  {
+    std::lock_guard<std::mutex> lock(w.mu);
+    w.stop_requested = true;
+  }
+  WakeUp(w.event_fd.get());
+  if (w.thread.joinable()) w.thread.join();
+  w.final_stats = w.queue->stats();
+  w.stop_status = w.Problems(w.final_stats);
+  w.queue.reset();  // the NFQUEUE queue unbinds
   return w.stop_status;
 }
 
 uint64_t Wire::WaitActivity(uint64_t seen, int64_t deadline_ns) const {
   Impl& w = *impl_;
   std::unique_lock<std::mutex> lock(w.mu);
-  const int64_t left = deadline_ns - MonotonicNs();
+  const int64_t left = deadline_ns - w.clock.NowNs();
   if (left > 0 && w.activity == seen && !w.thread_done) {
     w.cv.wait_for(lock, std::chrono::nanoseconds(left),
                   [&] { return w.activity != seen || w.thread_done; });
@@ -292,7 +324,7 @@ uint64_t Wire::WaitActivity(uint64_t seen, int64_t deadline_ns) const {
   return w.activity;
 }
 
-NfqStats Wire::queue_stats() const { return impl_->final_stats; }
+QueueStats Wire::queue_stats() const { return impl_->final_stats; }
 
 std::vector<PacketRecord> Wire::Log() const {
   std::lock_guard<std::mutex> lock(impl_->mu);

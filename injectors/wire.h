@@ -1,18 +1,30 @@
 // Wire: the fault injector of one lab, living in the lab's wire namespace.
 //
-// Start() installs, inside the wire namespace only, iptables/ip6tables rules
-// (one atomic iptables-restore per family, run in that namespace) that send
-// every forwarded packet to NFQUEUE 0 of that namespace, binds the queue with
-// libnetfilter_queue and starts one thread that gives every packet exactly
-// one verdict — on every path, including errors and Stop() — after applying
-// the case's faults. Timers for delayed/held packets run on the same thread
-// (timerfd), so a delayed packet never blocks others.
+// Start() opens the wire's packet queue (PacketQueue, packet_queue.h; by
+// default NFQUEUE 0 of the wire namespace, bound first, then the rules that
+// send every forwarded packet to it are installed over nf_tables netlink,
+// with iptables-restore in that namespace as the fallback:
+// injectors/queue_rules.h) and starts one thread that gives every packet
+// exactly one verdict — on every path, including errors and Stop() — after
+// applying the case's faults (FaultEngine). Timers for delayed/held packets
+// run on the same thread (one timerfd), so a delayed packet never blocks
+// others.
 //
-// Threads: Start/SignalStep/Stop/TakeLog may be called from one controlling
-// thread (the case's runner thread); the wire thread is internal.
+// Time: the wire reads WireConfig::clock (arrival and release stamps, when
+// a delay is due, WaitActivity's deadline). With RealClock() (the product)
+// that is CLOCK_MONOTONIC, the timerfd's clock, so the timer is armed at
+// the deadline itself. Any other clock (a test's FakeClock) only moves when
+// told: the timerfd is then armed relative ("in deadline - now") and merely
+// wakes the thread, which releases what the clock says is due; a test that
+// moved the clock calls CheckTimers() instead of waiting.
+//
+// Threads: Start/SignalStep/CheckTimers/Stop may be called from one
+// controlling thread (the case's runner thread); WaitActivity, Log and
+// queue_stats from any thread; the wire thread is internal.
 // Lifetime: Stop() (or destruction) releases the verdicts of everything still
-// held (held packets are dropped at stop: the case is over) and joins the
-// thread. The namespace's rules die with the namespace.
+// held (held packets are dropped at stop: the case is over), joins the
+// thread and lets go of the queue (the NFQUEUE one unbinds). The namespace's
+// rules die with the namespace.
 #pragma once
 
 #include <cstdint>
@@ -20,31 +32,38 @@
 #include <string>
 #include <vector>
 
+#include "harness/common/clock.h"
 #include "harness/common/status.h"
 #include "harness/model/case.h"
 #include "harness/model/result.h"
-#include "injectors/nfq_socket.h"
+#include "injectors/packet_queue.h"
 
 namespace faultline {
 
 struct WireLink {
-  std::string host;         // lab host name
-  std::string wire_ifname;  // the wire's interface toward that host
-  std::string addr4, addr6; // the host's addresses (to tell direction)
+  std::string host;          // lab host name
+  std::string wire_ifname;   // the wire's interface toward that host
+  std::string addr4, addr6;  // the host's addresses (to tell direction)
 };
 
 struct WireConfig {
-  int netns_fd = -1;             // the wire namespace
+  int netns_fd = -1;  // the wire namespace
   std::vector<WireLink> links;
-  std::vector<Fault> faults;     // in case order; the first match wins
-  uint64_t seed = 0;             // for probability matches
-  int64_t case_start_ns = 0;     // CLOCK_MONOTONIC; time windows count from here
+  std::vector<Fault> faults;          // in case order; the first match wins
+  uint64_t seed = 0;                  // for probability matches
+  int64_t case_start_ns = 0;          // on `clock`; time windows count from here
+  const Clock* clock = &RealClock();  // REQUIRES: outlives the Wire
+  // The packet queue; null (the product): NFQUEUE in `netns_fd`
+  // (OpenNfqPacketQueue). Tests hand in a FakePacketQueue and keep their
+  // own reference to inspect it after Stop(); `netns_fd` is then unused.
+  std::shared_ptr<PacketQueue> queue;
 };
 
 class Wire {
  public:
-  // kUnsupported if the kernel lacks NFQUEUE or iptables is missing, with
-  // what was tried; kSystem for other failures.
+  // kUnsupported if the kernel lacks NFQUEUE or neither nf_tables nor
+  // iptables can install the rules, with what was tried; kSystem for other
+  // failures; kInvalidInput for a bad config (no namespace, bad address).
   static StatusOr<std::unique_ptr<Wire>> Start(const WireConfig& config);
   ~Wire();
   Wire(const Wire&) = delete;
@@ -53,19 +72,23 @@ class Wire {
   // Tells the wire that the step with this label is starting: packets held
   // `until: {step: LABEL}` are released (or dropped) now.
   void SignalStep(const std::string& label);
+  // Makes the wire thread release what is due on its clock now, and waits
+  // (bounded, 1 s) until it has. Only needed with a clock that is not
+  // RealClock() (see "Time" above); harmless otherwise.
+  void CheckTimers();
   // Gives a verdict to everything still held and stops the thread. Idempotent.
   Status Stop();
   // Activity: a counter bumped after every round in which the wire handled
   // packets or timers (verdicts already given). Blocks until the counter is
-  // not `seen` or until `deadline_ns` (CLOCK_MONOTONIC), and returns it; the
+  // not `seen` or until `deadline_ns` (on the wire's clock), and returns it; the
   // runner re-reads socket state on each change (event-based waits). Any
   // thread; WaitActivity(0, 0) just reads the counter.
   uint64_t WaitActivity(uint64_t seen, int64_t deadline_ns) const;
   // The packet log so far, in arrival order (copies follow their original).
   std::vector<PacketRecord> Log() const;
-  // The queue socket's counters (packets, GSO packets, verdict messages,
-  // batches, errors). Valid after Stop(); zeros before.
-  NfqStats queue_stats() const;
+  // The queue's counters (packets, GSO packets, verdict messages, batches,
+  // sent packets, errors). Valid after Stop(); zeros before.
+  QueueStats queue_stats() const;
 
  private:
   struct Impl;

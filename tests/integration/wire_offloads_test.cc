@@ -228,7 +228,7 @@ TEST_P(WireOffloadsTest, BulkThroughADropArrivesIntact) {
     }
   }
   EXPECT_EQ(drops, 1u);
-  const NfqStats qs = wire_->queue_stats();
+  const QueueStats qs = wire_->queue_stats();
   EXPECT_EQ(qs.packets, wire_->Log().size());
   EXPECT_EQ(qs.enobufs, 0u);
   EXPECT_EQ(qs.verdict_errors, 0u);
@@ -262,7 +262,7 @@ TEST_P(WireOffloadsTest, BatchesNeverCoverHeldPackets) {
   EXPECT_EQ(bad, -1) << "first wrong byte at offset " << bad;
   Status st = wire_->Stop();
   EXPECT_TRUE(st.ok()) << st.ToString();
-  const NfqStats qs = wire_->queue_stats();
+  const QueueStats qs = wire_->queue_stats();
   EXPECT_EQ(qs.verdict_errors, 0u);
   EXPECT_EQ(qs.unknown_verdicts, 0u);
   uint64_t client_payload = 0;
