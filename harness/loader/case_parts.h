@@ -32,12 +32,7 @@ Status ParseFaultMatch(const Val& v, const CaseContext& cx, const Scope& s, Faul
 // `expect:` of a step running `op`; `s` carries the "step N: " prefix.
 StatusOr<Expect> ParseExpect(const Val& v, Op op, const Scope& s);
 
-// int | [lo, hi] with 0 <= lo <= hi.
-StatusOr<IntRange> ReadNonNegativeRange(const Val& v, const std::string& what, const Scope& s);
-
-// [lo, hi] durations with lo <= hi; with `allow_bound` also "<= D", ">= D",
-// "< D", "> D".
-StatusOr<DurationRange> ReadDurationRange(const Val& v, const std::string& what, const Scope& s,
-                                          bool allow_bound);
+// Ranges and bounds (bytes, took, length, seq, ack, win, window, count,
+// gaps, values): harness/loader/range_parser.h.
 
 }  // namespace faultline

@@ -9,15 +9,13 @@
 #include "harness/common/errno_names.h"
 #include "harness/loader/case_parts.h"
 #include "harness/loader/did_you_mean.h"
-#include "harness/loader/observe_parser.h"
 #include "harness/loader/format_keys.h"
+#include "harness/loader/observe_parser.h"
+#include "harness/loader/range_parser.h"
 
 namespace faultline {
 namespace {
 
-const std::vector<std::string> kExpectKeys = {"ret",    "errno",  "bytes",   "data",
-                                              "took",   "value",  "revents", "exit",
-                                              "signal", "stdout", "stderr"};
 // stdout: / stderr: {...}
 const std::vector<std::string> kOutputKeys = {"equals", "contains", "matches"};
 // What a command step (run, stop) can expect.
@@ -97,89 +95,211 @@ const std::vector<std::string>& ErrnoNames() {
 
 bool Reads(Op op) { return op == Op::kRecv || op == Op::kRead || op == Op::kRecvfrom; }
 
-StatusOr<IntRange> ReadIntRange(const Val& v, const std::string& what, const Scope& s) {
-  if (v.node.IsSequence()) {
-    if (v.node.size() != 2) {
-      return s.Fail(v.loc, fmt::format("'{}' must be an integer or [lo, hi], not a list of {}",
-                                       what, v.node.size()));
-    }
-    StatusOr<int64_t> lo = ReadInt(Child(v.node[0], v.loc, s), what, s, 0);
-    if (!lo.ok()) return lo.status();
-    StatusOr<int64_t> hi = ReadInt(Child(v.node[1], v.loc, s), what, s, 0);
-    if (!hi.ok()) return hi.status();
-    if (*lo > *hi) {
-      return s.Fail(v.loc, fmt::format("'{}' range [{}, {}] has its low end above its high end",
-                                       what, *lo, *hi));
-    }
-    return IntRange{*lo, *hi};
+// A key that applies to one operation only: "'KEY' in expect does not
+// apply to 'OP' (only to ONLY)".
+Status OnlyFor(const Entry& e, Op op, bool applies, const char* only, const Scope& s) {
+  if (applies) return Status::Ok();
+  return s.Fail(e.key_loc, fmt::format("'{}' in expect does not apply to '{}' (only to {})", e.key,
+                                       OpName(op), only));
+}
+
+Status ReadExit(const Entry& e, Op, const Scope& s, Expect* x) {
+  StatusOr<ValueExpect> exit = ReadValueExpect(e.val, "exit", s);
+  if (!exit.ok()) return exit.status();
+  x->exit = *exit;
+  return Status::Ok();
+}
+
+Status ReadSignal(const Entry& e, Op, const Scope& s, Expect* x) {
+  StatusOr<std::string> name = ReadString(e.val, "signal", s);
+  if (!name.ok()) return name.status();
+  std::optional<int> sig = SignalFromName(*name);
+  if (!sig) {
+    std::string hint = DidYouMean(*name, SignalNames());
+    if (hint.empty()) hint = " (a name such as SIGTERM or SIGKILL)";
+    return s.Fail(e.val.loc, fmt::format("unknown signal {}{}", Describe(e.val.node), hint));
   }
-  if (!LooksLikeInt(v.node)) {
-    return s.Fail(
-        v.loc, fmt::format("'{}' must be an integer or [lo, hi], not {}", what, Describe(v.node)));
+  x->signal = *sig;
+  return Status::Ok();
+}
+
+Status ReadOutput(const Entry& e, Op, const Scope& s, Expect* x) {
+  StatusOr<TextExpect> t = ReadTextExpect(e.val, e.key, s);
+  if (!t.ok()) return t.status();
+  (e.key == "stdout" ? x->out : x->err) = *t;
+  return Status::Ok();
+}
+
+Status ReadRet(const Entry& e, Op, const Scope& s, Expect* x) {
+  const YAML::Node& n = e.val.node;
+  const bool word = n.IsScalar() && !IsQuoted(n);
+  if (word && n.Scalar() == "ok") {
+    x->ret_kind = Expect::RetKind::kOk;
+  } else if (word && n.Scalar() == "error") {
+    x->ret_kind = Expect::RetKind::kError;
+  } else if (LooksLikeInt(n)) {
+    StatusOr<int64_t> r = ReadInt(e.val, "ret", s);
+    if (!r.ok()) return r.status();
+    x->ret_kind = Expect::RetKind::kValue;
+    x->ret_value = *r;
+  } else {
+    return s.Fail(e.val.loc,
+                  fmt::format("'ret' must be an integer, ok or error, not {}", Describe(n)));
   }
-  StatusOr<int64_t> x = ReadInt(v, what, s, 0);
-  if (!x.ok()) return x.status();
-  return IntRange{*x, *x};
+  return Status::Ok();
+}
+
+Status ReadErrno(const Entry& e, Op, const Scope& s, Expect* x) {
+  std::vector<Val> names;
+  if (e.val.node.IsSequence()) {
+    StatusOr<std::vector<Val>> l = ReadList(e.val, "errno", s);
+    if (!l.ok()) return l.status();
+    if (l->empty()) return s.Fail(e.val.loc, "'errno' must name at least one error");
+    names = *l;
+  } else if (e.val.node.IsScalar()) {
+    names.push_back(e.val);
+  } else {
+    return s.Fail(e.val.loc, fmt::format("'errno' must be an error name such as ECONNREFUSED or "
+                                         "a list of them, not {}",
+                                         Describe(e.val.node)));
+  }
+  for (const Val& n : names) {
+    StatusOr<std::string> name = ReadString(n, "errno", s);
+    if (!name.ok()) return name.status();
+    std::optional<int> num = ErrnoFromName(*name);
+    if (!num) {
+      return s.Fail(n.loc, fmt::format("unknown errno {}{}", Describe(n.node),
+                                       DidYouMean(*name, ErrnoNames())));
+    }
+    x->errnos.push_back(*num);
+  }
+  return Status::Ok();
+}
+
+Status ReadBytes(const Entry& e, Op, const Scope& s, Expect* x) {
+  StatusOr<IntRange> r = ReadIntRange(e.val, "bytes", s, NonNegativeIntSpec());
+  if (!r.ok()) return r.status();
+  x->bytes = *r;
+  return Status::Ok();
+}
+
+Status ReadData(const Entry& e, Op op, const Scope& s, Expect* x) {
+  FL_RETURN_IF_ERROR(OnlyFor(e, op, Reads(op), "recv, read and recvfrom", s));
+  StatusOr<std::string> d = ReadString(e.val, "data", s);
+  if (!d.ok()) return d.status();
+  x->data = *d;
+  return Status::Ok();
+}
+
+Status ReadTook(const Entry& e, Op, const Scope& s, Expect* x) {
+  StatusOr<DurationRange> r = ReadDurationRange(e.val, "took", s, DurationBoundSpec());
+  if (!r.ok()) return r.status();
+  x->took = *r;
+  return Status::Ok();
+}
+
+Status ReadValue(const Entry& e, Op op, const Scope& s, Expect* x) {
+  FL_RETURN_IF_ERROR(OnlyFor(e, op, op == Op::kGetsockopt, "getsockopt", s));
+  if (LooksLikeBool(e.val.node)) {
+    StatusOr<bool> b = ReadBool(e.val, "value", s);
+    if (!b.ok()) return b.status();
+    x->value = *b ? 1 : 0;
+    return Status::Ok();
+  }
+  if (!LooksLikeInt(e.val.node)) {
+    return s.Fail(e.val.loc, fmt::format("'value' must be an integer or true/false, not {}",
+                                         Describe(e.val.node)));
+  }
+  StatusOr<int64_t> n = ReadInt(e.val, "value", s);
+  if (!n.ok()) return n.status();
+  x->value = *n;
+  return Status::Ok();
+}
+
+Status ReadRevents(const Entry& e, Op op, const Scope& s, Expect* x) {
+  FL_RETURN_IF_ERROR(OnlyFor(e, op, op == Op::kPoll, "poll", s));
+  StatusOr<std::vector<Val>> l = ReadList(e.val, "revents", s);
+  if (!l.ok()) return l.status();
+  for (const Val& n : *l) {
+    StatusOr<std::string> name = ReadString(n, "revents", s);
+    if (!name.ok()) return name.status();
+    if (std::find(kRevents.begin(), kRevents.end(), *name) == kRevents.end()) {
+      std::string hint = DidYouMean(*name, kRevents);
+      if (hint.empty()) hint = " (one of in, out, pri, err, hup, nval, rdhup)";
+      return s.Fail(n.loc, fmt::format("unknown poll event {}{}", Describe(n.node), hint));
+    }
+    if (std::find(x->revents.begin(), x->revents.end(), *name) != x->revents.end()) {
+      return s.Fail(n.loc, fmt::format("poll event '{}' is listed twice", *name));
+    }
+    x->revents.push_back(*name);
+  }
+  x->has_revents = true;
+  return Status::Ok();
+}
+
+// The keys of expect:, in the order the format lists them, each with its reader.
+struct ExpectKey {
+  const char* name;
+  Status (*read)(const Entry& e, Op op, const Scope& s, Expect* x);
+};
+const ExpectKey kExpectTable[] = {
+    {"ret", ReadRet},       {"errno", ReadErrno},   {"bytes", ReadBytes},     {"data", ReadData},
+    {"took", ReadTook},     {"value", ReadValue},   {"revents", ReadRevents}, {"exit", ReadExit},
+    {"signal", ReadSignal}, {"stdout", ReadOutput}, {"stderr", ReadOutput},
+};
+
+const std::vector<std::string>& ExpectKeys() {
+  static const std::vector<std::string> keys = [] {
+    std::vector<std::string> v;
+    for (const ExpectKey& k : kExpectTable) v.push_back(k.name);
+    return v;
+  }();
+  return keys;
+}
+
+// Command steps (run, stop) take the command keys only; socket calls take
+// every key but those (took is both).
+Status CheckCommandKey(const Entry& e, Op op, const Scope& s) {
+  const bool command_key = std::find(kCommandExpectKeys.begin(), kCommandExpectKeys.end(), e.key) !=
+                           kCommandExpectKeys.end();
+  if (IsCommandOp(op) && !command_key) {
+    return s.Fail(e.key_loc, fmt::format("'{}' in expect does not apply to '{}' (a command "
+                                         "has exit, signal, stdout, stderr and took)",
+                                         e.key, OpName(op)));
+  }
+  if (!IsCommandOp(op) && command_key && e.key != "took") {
+    return OnlyFor(e, op, false, "run and stop", s);
+  }
+  return Status::Ok();
+}
+
+// What single keys cannot see: exit with signal, errno with a success ret.
+Status CheckCombinations(const Val& v, const Expect& x, const Entry* errno_entry, const Scope& s) {
+  if (x.exit && x.signal) {
+    return s.Fail(v.loc,
+                  "'exit' and 'signal' cannot both hold: a command either exits or is "
+                  "killed by a signal");
+  }
+  if (errno_entry == nullptr) return Status::Ok();
+  if (x.ret_kind == Expect::RetKind::kOk) {
+    return s.Fail(errno_entry->key_loc,
+                  "'errno' cannot be combined with 'ret: ok' (an errno means the call failed)");
+  }
+  if (x.ret_kind == Expect::RetKind::kValue && x.ret_value >= 0) {
+    return s.Fail(errno_entry->key_loc,
+                  fmt::format("'errno' cannot be combined with 'ret: {}' (an errno means the "
+                              "call failed)",
+                              x.ret_value));
+  }
+  return Status::Ok();
 }
 
 }  // namespace
 
 void AddExpectFormatKeys(FormatKeys* k) {
-  k->expect_keys = kExpectKeys;
+  k->expect_keys = ExpectKeys();
   k->output_keys = kOutputKeys;
   k->revents = kRevents;
-}
-
-StatusOr<IntRange> ReadNonNegativeRange(const Val& v, const std::string& what, const Scope& s) {
-  return ReadIntRange(v, what, s);
-}
-
-StatusOr<DurationRange> ReadDurationRange(const Val& v, const std::string& what, const Scope& s,
-                                          bool allow_bound) {
-  auto bad = [&] {
-    std::string also = allow_bound ? " or a bound such as \"<= 50ms\"" : "";
-    return s.Fail(v.loc, fmt::format("'{}' must be [lo, hi] durations{}, not {}", what, also,
-                                     Describe(v.node)));
-  };
-  DurationRange r;
-  if (v.node.IsSequence()) {
-    if (v.node.size() != 2) return bad();
-    StatusOr<Duration> lo = ReadDuration(Child(v.node[0], v.loc, s), what, s);
-    if (!lo.ok()) return lo.status();
-    StatusOr<Duration> hi = ReadDuration(Child(v.node[1], v.loc, s), what, s);
-    if (!hi.ok()) return hi.status();
-    if (*lo > *hi) {
-      return s.Fail(v.loc, fmt::format("'{}' range [{}, {}] has its low end above its high end",
-                                       what, FormatDuration(*lo), FormatDuration(*hi)));
-    }
-    r.lo = *lo;
-    r.hi = *hi;
-    return r;
-  }
-  if (!allow_bound || !v.node.IsScalar()) return bad();
-  std::string t = v.node.Scalar();
-  std::string op;
-  for (const char* o : {"<=", ">=", "<", ">"}) {
-    if (t.rfind(o, 0) == 0) {
-      op = o;
-      break;
-    }
-  }
-  if (op.empty()) return bad();
-  std::string rest = t.substr(op.size());
-  while (!rest.empty() && rest.front() == ' ') rest.erase(rest.begin());
-  std::optional<Duration> d = ParseDuration(rest);
-  if (!d) return bad();
-  if (op == "<=") r.hi = *d;
-  if (op == ">=") r.lo = *d;
-  if (op == "<") {
-    if (*d <= Duration(0)) {
-      return s.Fail(v.loc, fmt::format("'{}' bound {} can never hold", what, Describe(v.node)));
-    }
-    r.hi = *d - Duration(1);
-  }
-  if (op == ">") r.lo = *d + Duration(1);
-  return r;
 }
 
 StatusOr<Expect> ParseExpect(const Val& v, Op op, const Scope& s) {
@@ -187,156 +307,14 @@ StatusOr<Expect> ParseExpect(const Val& v, Op op, const Scope& s) {
   x.loc = v.loc;
   StatusOr<std::vector<Entry>> m = ReadMap(v, "expect", s);
   if (!m.ok()) return m.status();
-  FL_RETURN_IF_ERROR(CheckKeys(*m, kExpectKeys, " in expect", s));
-  const Entry* errno_entry = nullptr;
+  FL_RETURN_IF_ERROR(CheckKeys(*m, ExpectKeys(), " in expect", s));
   for (const Entry& e : *m) {
-    const Val& val = e.val;
-    const bool command_key = std::find(kCommandExpectKeys.begin(), kCommandExpectKeys.end(),
-                                       e.key) != kCommandExpectKeys.end();
-    if (IsCommandOp(op) && !command_key) {
-      return s.Fail(e.key_loc, fmt::format("'{}' in expect does not apply to '{}' (a command "
-                                           "has exit, signal, stdout, stderr and took)",
-                                           e.key, OpName(op)));
-    }
-    if (!IsCommandOp(op) && command_key && e.key != "took") {
-      return s.Fail(e.key_loc, fmt::format("'{}' in expect does not apply to '{}' (only to run "
-                                           "and stop)",
-                                           e.key, OpName(op)));
-    }
-    if (e.key == "exit") {
-      StatusOr<ValueExpect> x_exit = ReadValueExpect(val, "exit", s);
-      if (!x_exit.ok()) return x_exit.status();
-      x.exit = *x_exit;
-    } else if (e.key == "signal") {
-      StatusOr<std::string> name = ReadString(val, "signal", s);
-      if (!name.ok()) return name.status();
-      std::optional<int> sig = SignalFromName(*name);
-      if (!sig) {
-        std::string hint = DidYouMean(*name, SignalNames());
-        if (hint.empty()) hint = " (a name such as SIGTERM or SIGKILL)";
-        return s.Fail(val.loc, fmt::format("unknown signal {}{}", Describe(val.node), hint));
-      }
-      x.signal = *sig;
-    } else if (e.key == "stdout" || e.key == "stderr") {
-      StatusOr<TextExpect> t = ReadTextExpect(val, e.key, s);
-      if (!t.ok()) return t.status();
-      (e.key == "stdout" ? x.out : x.err) = *t;
-    } else if (e.key == "ret") {
-      if (val.node.IsScalar() && !IsQuoted(val.node) && val.node.Scalar() == "ok") {
-        x.ret_kind = Expect::RetKind::kOk;
-      } else if (val.node.IsScalar() && !IsQuoted(val.node) && val.node.Scalar() == "error") {
-        x.ret_kind = Expect::RetKind::kError;
-      } else if (LooksLikeInt(val.node)) {
-        StatusOr<int64_t> r = ReadInt(val, "ret", s);
-        if (!r.ok()) return r.status();
-        x.ret_kind = Expect::RetKind::kValue;
-        x.ret_value = *r;
-      } else {
-        return s.Fail(val.loc, fmt::format("'ret' must be an integer, ok or error, not {}",
-                                           Describe(val.node)));
-      }
-    } else if (e.key == "errno") {
-      errno_entry = &e;
-      std::vector<Val> names;
-      if (val.node.IsSequence()) {
-        StatusOr<std::vector<Val>> l = ReadList(val, "errno", s);
-        if (!l.ok()) return l.status();
-        if (l->empty()) return s.Fail(val.loc, "'errno' must name at least one error");
-        names = *l;
-      } else if (val.node.IsScalar()) {
-        names.push_back(val);
-      } else {
-        return s.Fail(val.loc, fmt::format("'errno' must be an error name such as ECONNREFUSED or "
-                                           "a list of them, not {}",
-                                           Describe(val.node)));
-      }
-      for (const Val& n : names) {
-        StatusOr<std::string> name = ReadString(n, "errno", s);
-        if (!name.ok()) return name.status();
-        std::optional<int> num = ErrnoFromName(*name);
-        if (!num) {
-          return s.Fail(n.loc, fmt::format("unknown errno {}{}", Describe(n.node),
-                                           DidYouMean(*name, ErrnoNames())));
-        }
-        x.errnos.push_back(*num);
-      }
-    } else if (e.key == "bytes") {
-      StatusOr<IntRange> r = ReadIntRange(val, "bytes", s);
-      if (!r.ok()) return r.status();
-      x.bytes = *r;
-    } else if (e.key == "data") {
-      if (!Reads(op)) {
-        return s.Fail(e.key_loc, fmt::format("'data' in expect does not apply to '{}' (only to "
-                                             "recv, read and recvfrom)",
-                                             OpName(op)));
-      }
-      StatusOr<std::string> d = ReadString(val, "data", s);
-      if (!d.ok()) return d.status();
-      x.data = *d;
-    } else if (e.key == "took") {
-      StatusOr<DurationRange> r = ReadDurationRange(val, "took", s, true);
-      if (!r.ok()) return r.status();
-      x.took = *r;
-    } else if (e.key == "value") {
-      if (op != Op::kGetsockopt) {
-        return s.Fail(e.key_loc, fmt::format("'value' in expect does not apply to '{}' (only to "
-                                             "getsockopt)",
-                                             OpName(op)));
-      }
-      if (LooksLikeBool(val.node)) {
-        StatusOr<bool> b = ReadBool(val, "value", s);
-        if (!b.ok()) return b.status();
-        x.value = *b ? 1 : 0;
-      } else {
-        if (!LooksLikeInt(val.node)) {
-          return s.Fail(val.loc, fmt::format("'value' must be an integer or true/false, not {}",
-                                             Describe(val.node)));
-        }
-        StatusOr<int64_t> n = ReadInt(val, "value", s);
-        if (!n.ok()) return n.status();
-        x.value = *n;
-      }
-    } else if (e.key == "revents") {
-      if (op != Op::kPoll) {
-        return s.Fail(e.key_loc, fmt::format("'revents' in expect does not apply to '{}' (only to "
-                                             "poll)",
-                                             OpName(op)));
-      }
-      StatusOr<std::vector<Val>> l = ReadList(val, "revents", s);
-      if (!l.ok()) return l.status();
-      for (const Val& n : *l) {
-        StatusOr<std::string> name = ReadString(n, "revents", s);
-        if (!name.ok()) return name.status();
-        if (std::find(kRevents.begin(), kRevents.end(), *name) == kRevents.end()) {
-          std::string hint = DidYouMean(*name, kRevents);
-          if (hint.empty()) hint = " (one of in, out, pri, err, hup, nval, rdhup)";
-          return s.Fail(n.loc, fmt::format("unknown poll event {}{}", Describe(n.node), hint));
-        }
-        if (std::find(x.revents.begin(), x.revents.end(), *name) != x.revents.end()) {
-          return s.Fail(n.loc, fmt::format("poll event '{}' is listed twice", *name));
-        }
-        x.revents.push_back(*name);
-      }
-      x.has_revents = true;
+    FL_RETURN_IF_ERROR(CheckCommandKey(e, op, s));
+    for (const ExpectKey& k : kExpectTable) {
+      if (e.key == k.name) FL_RETURN_IF_ERROR(k.read(e, op, s, &x));
     }
   }
-  if (x.exit && x.signal) {
-    return s.Fail(v.loc,
-                  "'exit' and 'signal' cannot both hold: a command either exits or is "
-                  "killed by a signal");
-  }
-  if (errno_entry != nullptr) {
-    if (x.ret_kind == Expect::RetKind::kOk) {
-      return s.Fail(errno_entry->key_loc,
-                    "'errno' cannot be combined with 'ret: ok' (an errno means the call failed)");
-    }
-    if (x.ret_kind == Expect::RetKind::kValue && x.ret_value >= 0) {
-      return s.Fail(errno_entry->key_loc,
-                    fmt::format("'errno' cannot be combined with 'ret: {}' (an errno means the "
-                                "call failed)",
-                                x.ret_value));
-    }
-  }
+  FL_RETURN_IF_ERROR(CheckCombinations(v, x, FindKey(*m, "errno"), s));
   return x;
 }
 

@@ -3,12 +3,12 @@
 
 #include <algorithm>
 #include <cctype>
-#include <charconv>
 
 #include <fmt/format.h>
 
 #include "harness/loader/did_you_mean.h"
 #include "harness/loader/format_keys.h"
+#include "harness/loader/range_parser.h"
 
 namespace faultline {
 namespace {
@@ -37,19 +37,6 @@ std::string Join(const std::vector<std::string>& v) {
   std::string out;
   for (const std::string& x : v) out += (out.empty() ? "" : ", ") + x;
   return out;
-}
-
-// One number of a value expectation: an integer, or a duration in us.
-std::optional<int64_t> ParseNumber(std::string_view t, bool duration_us) {
-  if (duration_us) {
-    std::optional<Duration> d = ParseDuration(t);
-    if (!d) return std::nullopt;
-    return std::chrono::duration_cast<std::chrono::microseconds>(*d).count();
-  }
-  int64_t x = 0;
-  auto [p, ec] = std::from_chars(t.data(), t.data() + t.size(), x);
-  if (ec != std::errc() || p != t.data() + t.size() || t.empty()) return std::nullopt;
-  return x;
 }
 
 bool IsCounterName(const std::string& n) {
@@ -123,59 +110,12 @@ bool IsKernelVersion(const std::string& v) {
 
 StatusOr<ValueExpect> ReadValueExpect(const Val& v, const std::string& what, const Scope& s,
                                       bool duration_us) {
-  auto bad = [&] {
-    std::string form = duration_us ? "a duration, [lo, hi] durations or a comparison such as "
-                                     "\">= 200ms\""
-                                   : "an integer, [lo, hi] or a comparison such as \">= 1\"";
-    return s.Fail(v.loc, fmt::format("'{}' must be {}, not {}", what, form, Describe(v.node)));
-  };
+  StatusOr<ParsedRange> r = ReadRange(v, what, s, duration_us ? MicrosValueSpec() : ValueSpec());
+  if (!r.ok()) return r.status();
   ValueExpect x;
-  if (v.node.IsSequence()) {
-    if (v.node.size() != 2) return bad();
-    int64_t b[2];
-    for (size_t i = 0; i < 2; ++i) {
-      const YAML::Node& n = v.node[i];
-      if (!n.IsScalar()) return bad();
-      std::optional<int64_t> num = ParseNumber(n.Scalar(), duration_us);
-      if (!num) return bad();
-      b[i] = *num;
-    }
-    if (b[0] > b[1]) {
-      return s.Fail(v.loc, fmt::format("'{}' range [{}, {}] has its low end above its high end",
-                                       what, v.node[0].Scalar(), v.node[1].Scalar()));
-    }
-    x.lo = b[0];
-    x.hi = b[1];
-    x.text = fmt::format("[{}, {}]", v.node[0].Scalar(), v.node[1].Scalar());
-    return x;
-  }
-  if (!v.node.IsScalar()) return bad();
-  std::string t = v.node.Scalar();
-  if (!IsQuoted(v.node)) {
-    if (std::optional<int64_t> n = ParseNumber(t, duration_us)) {
-      x.lo = x.hi = *n;
-      x.text = t;
-      return x;
-    }
-  }
-  std::string op;
-  for (const char* o : {"<=", ">=", "==", "<", ">"}) {
-    if (t.rfind(o, 0) == 0) {
-      op = o;
-      break;
-    }
-  }
-  if (op.empty()) return bad();
-  std::string rest = t.substr(op.size());
-  while (!rest.empty() && rest.front() == ' ') rest.erase(rest.begin());
-  std::optional<int64_t> n = ParseNumber(rest, duration_us);
-  if (!n) return bad();
-  if (op == "<=") x.hi = *n;
-  if (op == ">=") x.lo = *n;
-  if (op == "==") x.lo = x.hi = *n;
-  if (op == "<") x.hi = *n - 1;
-  if (op == ">") x.lo = *n + 1;
-  x.text = op + " " + rest;
+  x.lo = r->lo;
+  x.hi = r->hi;
+  x.text = r->text;
   return x;
 }
 
@@ -199,13 +139,12 @@ bool IsObserveStep(const Val& host_value) {
   return false;
 }
 
-StatusOr<ObserveStep> ParseObserveStep(const std::string& host, const Entry& he,
-                                       const CaseContext& cx, const KnownSocket& known,
-                                       const Scope& s) {
-  StatusOr<std::vector<Entry>> m = ReadMap(he.val, host, s);
-  if (!m.ok()) return m.status();
+namespace {
+
+// The observation op of a step's map (IsObserveStep held: there is one).
+StatusOr<const Entry*> FindObserveOp(const std::vector<Entry>& m, const Scope& s) {
   const Entry* op = nullptr;
-  for (const Entry& e : *m) {
+  for (const Entry& e : m) {
     if (std::find(kObserveOps.begin(), kObserveOps.end(), e.key) == kObserveOps.end()) continue;
     if (op != nullptr) {
       return s.Fail(e.key_loc,
@@ -213,135 +152,176 @@ StatusOr<ObserveStep> ParseObserveStep(const std::string& host, const Entry& he,
     }
     op = &e;
   }
-  ObserveStep o;
-  o.host = host;
-  o.kind = op->key == "state"   ? ObserveKind::kState
-           : op->key == "queue" ? ObserveKind::kQueue
-                                : ObserveKind::kTcpInfo;
-  std::vector<std::string> allowed = {op->key};
-  const std::vector<std::string>& keys = ObserveKeys(op->key);
-  allowed.insert(allowed.end(), keys.begin(), keys.end());
-  FL_RETURN_IF_ERROR(CheckKeys(*m, allowed, fmt::format(" for '{}'", op->key), s));
+  return op;
+}
 
-  // The socket: NAME, PEER/NAME, or {port | local_port | remote_port: N}.
-  if (op->val.node.IsMap()) {
-    StatusOr<std::vector<Entry>> pm = ReadMap(op->val, op->key, s);
-    if (!pm.ok()) return pm.status();
-    FL_RETURN_IF_ERROR(CheckKeys(*pm, kPortSelectKeys, fmt::format(" in '{}'", op->key), s));
-    if (pm->size() != 1) {
-      return s.Fail(op->val.loc, fmt::format("'{}' selects sockets by exactly one of port, "
-                                             "local_port or remote_port",
-                                             op->key));
-    }
-    const Entry& pe = pm->front();
-    StatusOr<int64_t> port = ReadInt(pe.val, pe.key, s, 1, 65535);
-    if (!port.ok()) return port.status();
-    ObserveStep::PortSelector sel;
-    sel.port = static_cast<uint16_t>(*port);
-    sel.side = pe.key == "local_port"    ? ObserveStep::PortSelector::Side::kLocal
-               : pe.key == "remote_port" ? ObserveStep::PortSelector::Side::kRemote
-                                         : ObserveStep::PortSelector::Side::kAny;
-    o.port = sel;
-  } else if (!op->val.node.IsScalar()) {
-    return s.Fail(op->val.loc, fmt::format("'{}' must name a socket (NAME, or HOST/NAME for this "
-                                           "host's end of HOST's socket NAME), not {}",
-                                           op->key, Describe(op->val.node)));
+// OP: {port | local_port | remote_port: N}: a real program's sockets by port.
+Status ReadPortSelector(const Entry& op, const Scope& s, ObserveStep* o) {
+  StatusOr<std::vector<Entry>> pm = ReadMap(op.val, op.key, s);
+  if (!pm.ok()) return pm.status();
+  FL_RETURN_IF_ERROR(CheckKeys(*pm, kPortSelectKeys, fmt::format(" in '{}'", op.key), s));
+  if (pm->size() != 1) {
+    return s.Fail(op.val.loc, fmt::format("'{}' selects sockets by exactly one of port, "
+                                          "local_port or remote_port",
+                                          op.key));
   }
-  if (!o.port) {
-    std::string target = op->val.node.Scalar();
-    std::string owner = host;
-    size_t slash = target.find('/');
-    if (slash != std::string::npos) {
-      owner = target.substr(0, slash);
-      target = target.substr(slash + 1);
-      if (std::find(cx.hosts.begin(), cx.hosts.end(), owner) == cx.hosts.end()) {
-        return s.Fail(op->val.loc, fmt::format("'{}' is not a declared host{}", owner,
-                                               DidYouMean(owner, cx.hosts)));
-      }
-      if (owner == host) {
-        return s.Fail(op->val.loc, fmt::format("'{}/{}' names a socket of this step's own host: "
-                                               "write '{}: {}'",
-                                               owner, target, op->key, target));
-      }
-      o.peer_host = owner;
-    }
-    if (!IsIdentifier(target)) {
-      return s.Fail(op->val.loc, fmt::format("{} is not a socket name (letters, digits and _, not "
-                                             "starting with a digit)",
-                                             Describe(op->val.node)));
-    }
-    if (!known(owner, target)) {
-      return s.Fail(op->val.loc, fmt::format("'{}' is not a socket created by an earlier step on "
-                                             "host '{}'",
-                                             target, owner));
-    }
-    o.fd = target;
-    if (o.kind == ObserveKind::kQueue && !o.peer_host.empty()) {
-      return s.Fail(op->val.loc, "'queue' takes a listening socket of this host, not HOST/NAME");
-    }
-  }
+  const Entry& pe = pm->front();
+  StatusOr<int64_t> port = ReadInt(pe.val, pe.key, s, 1, 65535);
+  if (!port.ok()) return port.status();
+  ObserveStep::PortSelector sel;
+  sel.port = static_cast<uint16_t>(*port);
+  sel.side = pe.key == "local_port"    ? ObserveStep::PortSelector::Side::kLocal
+             : pe.key == "remote_port" ? ObserveStep::PortSelector::Side::kRemote
+                                       : ObserveStep::PortSelector::Side::kAny;
+  o->port = sel;
+  return Status::Ok();
+}
 
-  if (const Entry* w = FindKey(*m, "within")) {
-    StatusOr<Duration> d = ReadWithin(w->val, s);
-    if (!d.ok()) return d.status();
-    o.within = *d;
-  }
-
-  if (o.kind == ObserveKind::kState) {
-    const Entry* is = FindKey(*m, "is");
-    if (is == nullptr) return s.Fail(he.val.loc, "missing required key 'is' for 'state'");
-    std::vector<Val> items;
-    if (is->val.node.IsSequence()) {
-      StatusOr<std::vector<Val>> l = ReadList(is->val, "is", s);
-      if (!l.ok()) return l.status();
-      if (l->empty()) return s.Fail(is->val.loc, "'is' must name at least one state");
-      items = *l;
-    } else {
-      items.push_back(is->val);
+// OP: NAME | PEER/NAME: a socket an earlier step created.
+Status ReadSocketName(const std::string& host, const Entry& op, const CaseContext& cx,
+                      const KnownSocket& known, const Scope& s, ObserveStep* o) {
+  std::string target = op.val.node.Scalar();
+  std::string owner = host;
+  size_t slash = target.find('/');
+  if (slash != std::string::npos) {
+    owner = target.substr(0, slash);
+    target = target.substr(slash + 1);
+    if (std::find(cx.hosts.begin(), cx.hosts.end(), owner) == cx.hosts.end()) {
+      return s.Fail(op.val.loc, fmt::format("'{}' is not a declared host{}", owner,
+                                            DidYouMean(owner, cx.hosts)));
     }
-    const std::vector<std::string>& names = TcpStateNames();
-    for (const Val& it : items) {
-      std::string n = it.node.IsScalar() ? it.node.Scalar() : "";
-      if (std::find(names.begin(), names.end(), n) == names.end()) {
-        std::string upper = n;
-        for (char& c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-        std::string hint = DidYouMean(upper == "GONE" ? "gone" : upper, names);
-        if (std::find(names.begin(), names.end(), upper) != names.end()) {
-          hint = fmt::format(" (state names are upper case: {})", upper);
-        }
-        if (hint.empty()) hint = fmt::format(" (one of {})", Join(names));
-        return s.Fail(it.loc, fmt::format("unknown TCP state {}{}", Describe(it.node), hint));
-      }
-      if (std::find(o.states.begin(), o.states.end(), n) != o.states.end()) {
-        return s.Fail(it.loc, fmt::format("state '{}' is listed twice", n));
-      }
-      o.states.push_back(n);
+    if (owner == host) {
+      return s.Fail(op.val.loc, fmt::format("'{}/{}' names a socket of this step's own host: "
+                                            "write '{}: {}'",
+                                            owner, target, op.key, target));
     }
-    return o;
+    o->peer_host = owner;
   }
+  if (!IsIdentifier(target)) {
+    return s.Fail(op.val.loc, fmt::format("{} is not a socket name (letters, digits and _, not "
+                                          "starting with a digit)",
+                                          Describe(op.val.node)));
+  }
+  if (!known(owner, target)) {
+    return s.Fail(op.val.loc, fmt::format("'{}' is not a socket created by an earlier step on "
+                                          "host '{}'",
+                                          target, owner));
+  }
+  o->fd = target;
+  if (o->kind == ObserveKind::kQueue && !o->peer_host.empty()) {
+    return s.Fail(op.val.loc, "'queue' takes a listening socket of this host, not HOST/NAME");
+  }
+  return Status::Ok();
+}
 
-  const Entry* ex = FindKey(*m, "expect");
+// The socket: NAME, PEER/NAME, or {port | local_port | remote_port: N}.
+Status ReadObservedSocket(const std::string& host, const Entry& op, const CaseContext& cx,
+                          const KnownSocket& known, const Scope& s, ObserveStep* o) {
+  if (op.val.node.IsMap()) return ReadPortSelector(op, s, o);
+  if (!op.val.node.IsScalar()) {
+    return s.Fail(op.val.loc, fmt::format("'{}' must name a socket (NAME, or HOST/NAME for this "
+                                          "host's end of HOST's socket NAME), not {}",
+                                          op.key, Describe(op.val.node)));
+  }
+  return ReadSocketName(host, op, cx, known, s, o);
+}
+
+// One name of `is:`; the hint for a wrong one.
+Status ReadState(const Val& it, const Scope& s, ObserveStep* o) {
+  const std::vector<std::string>& names = TcpStateNames();
+  std::string n = it.node.IsScalar() ? it.node.Scalar() : "";
+  if (std::find(names.begin(), names.end(), n) == names.end()) {
+    std::string upper = n;
+    for (char& c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    std::string hint = DidYouMean(upper == "GONE" ? "gone" : upper, names);
+    if (std::find(names.begin(), names.end(), upper) != names.end()) {
+      hint = fmt::format(" (state names are upper case: {})", upper);
+    }
+    if (hint.empty()) hint = fmt::format(" (one of {})", Join(names));
+    return s.Fail(it.loc, fmt::format("unknown TCP state {}{}", Describe(it.node), hint));
+  }
+  if (std::find(o->states.begin(), o->states.end(), n) != o->states.end()) {
+    return s.Fail(it.loc, fmt::format("state '{}' is listed twice", n));
+  }
+  o->states.push_back(n);
+  return Status::Ok();
+}
+
+// state: ..., is: NAME | [NAME...]
+Status ReadStates(const Entry& he, const std::vector<Entry>& m, const Scope& s, ObserveStep* o) {
+  const Entry* is = FindKey(m, "is");
+  if (is == nullptr) return s.Fail(he.val.loc, "missing required key 'is' for 'state'");
+  std::vector<Val> items;
+  if (is->val.node.IsSequence()) {
+    StatusOr<std::vector<Val>> l = ReadList(is->val, "is", s);
+    if (!l.ok()) return l.status();
+    if (l->empty()) return s.Fail(is->val.loc, "'is' must name at least one state");
+    items = *l;
+  } else {
+    items.push_back(is->val);
+  }
+  for (const Val& it : items) FL_RETURN_IF_ERROR(ReadState(it, s, o));
+  return Status::Ok();
+}
+
+// queue:/tcp_info: ..., expect: {FIELD: VALUE, ...}
+Status ReadFields(const Entry& he, const std::vector<Entry>& m, const Entry& op, const Scope& s,
+                  ObserveStep* o) {
+  const Entry* ex = FindKey(m, "expect");
   if (ex == nullptr) {
-    return s.Fail(he.val.loc, fmt::format("missing required key 'expect' for '{}'", op->key));
+    return s.Fail(he.val.loc, fmt::format("missing required key 'expect' for '{}'", op.key));
   }
   StatusOr<std::vector<Entry>> fm = ReadMap(ex->val, "expect", s);
   if (!fm.ok()) return fm.status();
   if (fm->empty()) {
     return s.Fail(ex->val.loc,
-                  fmt::format("'expect' of '{}' must check at least one field", op->key));
+                  fmt::format("'expect' of '{}' must check at least one field", op.key));
   }
   const std::vector<std::string>& fields =
-      o.kind == ObserveKind::kQueue ? kQueueFields : kTcpInfoFields;
+      o->kind == ObserveKind::kQueue ? kQueueFields : kTcpInfoFields;
   for (const Entry& f : *fm) {
     if (std::find(fields.begin(), fields.end(), f.key) == fields.end()) {
       std::string hint = DidYouMean(f.key, fields);
       if (hint.empty()) hint = fmt::format(" (one of {})", Join(fields));
-      return s.Fail(f.key_loc, fmt::format("unknown {} field {}{}", op->key,
+      return s.Fail(f.key_loc, fmt::format("unknown {} field {}{}", op.key,
                                            Describe(YAML::Node(f.key)), hint));
     }
     StatusOr<ValueExpect> x = ReadValueExpect(f.val, f.key, s, IsDurationField(f.key));
     if (!x.ok()) return x.status();
-    o.fields.push_back(FieldExpect{f.key, *x});
+    o->fields.push_back(FieldExpect{f.key, *x});
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+StatusOr<ObserveStep> ParseObserveStep(const std::string& host, const Entry& he,
+                                       const CaseContext& cx, const KnownSocket& known,
+                                       const Scope& s) {
+  StatusOr<std::vector<Entry>> m = ReadMap(he.val, host, s);
+  if (!m.ok()) return m.status();
+  StatusOr<const Entry*> found = FindObserveOp(*m, s);
+  if (!found.ok()) return found.status();
+  const Entry& op = **found;
+  ObserveStep o;
+  o.host = host;
+  o.kind = op.key == "state"   ? ObserveKind::kState
+           : op.key == "queue" ? ObserveKind::kQueue
+                               : ObserveKind::kTcpInfo;
+  std::vector<std::string> allowed = {op.key};
+  const std::vector<std::string>& keys = ObserveKeys(op.key);
+  allowed.insert(allowed.end(), keys.begin(), keys.end());
+  FL_RETURN_IF_ERROR(CheckKeys(*m, allowed, fmt::format(" for '{}'", op.key), s));
+  FL_RETURN_IF_ERROR(ReadObservedSocket(host, op, cx, known, s, &o));
+  if (const Entry* w = FindKey(*m, "within")) {
+    StatusOr<Duration> d = ReadWithin(w->val, s);
+    if (!d.ok()) return d.status();
+    o.within = *d;
+  }
+  if (o.kind == ObserveKind::kState) {
+    FL_RETURN_IF_ERROR(ReadStates(he, *m, s, &o));
+  } else {
+    FL_RETURN_IF_ERROR(ReadFields(he, *m, op, s, &o));
   }
   return o;
 }

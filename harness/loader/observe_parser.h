@@ -14,9 +14,9 @@
 
 namespace faultline {
 
-// N | [lo, hi] | ">= N" / "<= N" / "> N" / "< N" / "== N". With
-// `duration_us` the numbers are durations ("200ms") and the range is in
-// microseconds (tcp_info rto/rtt).
+// N | [lo, hi] | ">= N" / "<= N" / "> N" / "< N" / "== N" (ValueSpec in
+// range_parser.h). With `duration_us` the numbers are durations ("200ms")
+// and the range is in microseconds (tcp_info rto/rtt; MicrosValueSpec).
 StatusOr<ValueExpect> ReadValueExpect(const Val& v, const std::string& what, const Scope& s,
                                       bool duration_us = false);
 

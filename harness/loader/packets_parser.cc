@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include "harness/loader/format_keys.h"
+#include "harness/loader/range_parser.h"
 
 namespace faultline {
 namespace {
@@ -15,40 +16,6 @@ const std::vector<std::string> kItemKeys = {"match", "at", "count", "gaps", "ord
 // Fault match keys that make no sense on a capture: occurrence selects
 // packets for an action, and probability draws from the wire's PRNG.
 const std::vector<std::string> kNoCaptureKeys = {"nth", "first", "every", "after", "probability"};
-
-// count: N | [lo, hi] | ">= N" | "<= N" | "> N" | "< N".
-StatusOr<IntRange> ReadCount(const Val& v, const Scope& s) {
-  if (v.node.IsScalar() && !LooksLikeInt(v.node)) {
-    std::string t = v.node.Scalar();
-    auto bad = [&] {
-      return s.Fail(v.loc, fmt::format("'count' must be an integer, [lo, hi] or a bound such as "
-                                       "\">= 1\", not {}",
-                                       Describe(v.node)));
-    };
-    std::string op;
-    for (const char* o : {"<=", ">=", "<", ">"}) {
-      if (t.rfind(o, 0) == 0) {
-        op = o;
-        break;
-      }
-    }
-    if (op.empty()) return bad();
-    std::string num = t.substr(op.size());
-    num.erase(0, num.find_first_not_of(' '));
-    if (num.empty() || num.size() > 9 ||
-        !std::all_of(num.begin(), num.end(), [](char c) { return c >= '0' && c <= '9'; })) {
-      return bad();
-    }
-    int64_t n = std::stoll(num);
-    constexpr int64_t kMax = std::numeric_limits<int64_t>::max();
-    if (op == ">=") return IntRange{n, kMax};
-    if (op == ">") return IntRange{n + 1, kMax};
-    if (op == "<=") return IntRange{0, n};
-    if (n == 0) return s.Fail(v.loc, "'count' \"< 0\" can never hold");
-    return IntRange{0, n - 1};
-  }
-  return ReadNonNegativeRange(v, "count", s);
-}
 
 Status ParseCaptureMatch(const Val& v, const CaseContext& cx, const Scope& s, FaultMatch* m) {
   if (v.node.IsMap()) {
@@ -119,7 +86,7 @@ StatusOr<PacketExpect> ParseItem(const Val& item, int index, const CaseContext& 
     }
   }
   if (const Entry* e = FindKey(*m, "count")) {
-    StatusOr<IntRange> r = ReadCount(e->val, s);
+    StatusOr<IntRange> r = ReadIntRange(e->val, "count", s, CountSpec());
     if (!r.ok()) return r.status();
     p.count = *r;
   }
@@ -128,7 +95,7 @@ StatusOr<PacketExpect> ParseItem(const Val& item, int index, const CaseContext& 
     if (!l.ok()) return l.status();
     if (l->empty()) return s.Fail(e->val.loc, "'gaps' must list at least one range");
     for (const Val& g : *l) {
-      StatusOr<DurationRange> r = ReadDurationRange(g, "gaps", s, true);
+      StatusOr<DurationRange> r = ReadDurationRange(g, "gaps", s, DurationBoundSpec());
       if (!r.ok()) return r.status();
       p.gaps.push_back(*r);
     }
