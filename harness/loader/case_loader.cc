@@ -32,9 +32,9 @@ constexpr size_t kMaxFileBytes = 4 * 1024 * 1024;
 // lab's kLabMaxHosts; the loader does not depend on the lab module).
 constexpr size_t kMaxHosts = 250;
 
-const std::vector<std::string> kTopKeys = {"name", "description", "tags",   "family", "timeout",
-                                           "seed", "hosts",       "faults", "steps",  "matrix",
-                                           "packets", "counters", "requires", "xfail"};
+const std::vector<std::string> kTopKeys = {
+    "name",   "description", "tags",   "family",  "timeout",  "seed",     "hosts",
+    "faults", "steps",       "matrix", "packets", "counters", "requires", "xfail"};
 const std::vector<std::string> kHostKeys = {"sysctl", "mtu", "offloads"};
 
 bool IsTag(const std::string& t) {
@@ -143,6 +143,144 @@ StatusOr<HostSpec> ParseHost(const Entry& e, const std::vector<Family>& families
   return h;
 }
 
+StatusOr<std::string> ReadName(const Entry& e, const Scope& top) {
+  StatusOr<std::string> name = ReadString(e.val, "name", top);
+  if (!name.ok()) return name.status();
+  if (name->empty()) return top.Fail(e.val.loc, "'name' must not be empty");
+  if (std::any_of(name->begin(), name->end(),
+                  [](char ch) { return static_cast<unsigned char>(ch) < 0x20; })) {
+    return top.Fail(e.val.loc, "'name' must be one line of printable text");
+  }
+  return name;
+}
+
+StatusOr<std::vector<std::string>> ParseTags(const Val& v, const Scope& top) {
+  StatusOr<std::vector<Val>> l = ReadList(v, "tags", top);
+  if (!l.ok()) return l.status();
+  std::vector<std::string> tags;
+  for (const Val& t : *l) {
+    StatusOr<std::string> tag = ReadString(t, "tags", top);
+    if (!tag.ok()) return tag.status();
+    if (!IsTag(*tag)) {
+      return top.Fail(t.loc,
+                      fmt::format("tag {} must contain only a-z, 0-9 and '-'", Describe(t.node)));
+    }
+    tags.push_back(*tag);
+  }
+  return tags;
+}
+
+StatusOr<Duration> ParseTimeout(const Val& v, const Scope& top) {
+  StatusOr<Duration> d = ReadDuration(v, "timeout", top);
+  if (!d.ok()) return d.status();
+  if (*d <= Duration(0) || *d > std::chrono::minutes(10)) {
+    return top.Fail(v.loc, fmt::format("'timeout' must be longer than 0s and at most 10m, "
+                                       "not {}",
+                                       Describe(v.node)));
+  }
+  return d;
+}
+
+// hosts: (or the default client and server at `c->loc`).
+Status ParseHosts(const Entry* e, const Scope& top, Case* c) {
+  if (e == nullptr) {
+    for (const char* n : {"client", "server"}) {
+      HostSpec h;
+      h.name = n;
+      h.loc = c->loc;
+      c->hosts.push_back(h);
+    }
+    return Status::Ok();
+  }
+  StatusOr<std::vector<Entry>> hm = ReadMap(e->val, "hosts", top);
+  if (!hm.ok()) return hm.status();
+  if (hm->empty()) return top.Fail(e->val.loc, "'hosts' must declare at least one host");
+  if (hm->size() > kMaxHosts) {
+    return top.Fail(e->val.loc, fmt::format("'hosts' declares {} hosts; a lab has at most {}",
+                                            hm->size(), kMaxHosts));
+  }
+  for (const Entry& he : *hm) {
+    StatusOr<HostSpec> h = ParseHost(he, c->families, top);
+    if (!h.ok()) return h.status();
+    c->hosts.push_back(std::move(h).value());
+  }
+  return Status::Ok();
+}
+
+// The keys up to hosts: (what steps and faults need to know), in this order.
+Status ParseCaseHead(const std::vector<Entry>& m, const Scope& top, Case* c) {
+  const Entry* e = FindKey(m, "name");
+  StatusOr<std::string> name = ReadName(*e, top);
+  if (!name.ok()) return name.status();
+  c->name = *name;
+  if ((e = FindKey(m, "description"))) {
+    StatusOr<std::string> d = ReadString(e->val, "description", top);
+    if (!d.ok()) return d.status();
+    c->description = *d;
+  }
+  if ((e = FindKey(m, "tags"))) {
+    StatusOr<std::vector<std::string>> tags = ParseTags(e->val, top);
+    if (!tags.ok()) return tags.status();
+    c->tags = std::move(tags).value();
+  }
+  if ((e = FindKey(m, "family"))) {
+    StatusOr<std::vector<Family>> f = ParseFamily(e->val, top);
+    if (!f.ok()) return f.status();
+    c->families = *f;
+  }
+  if ((e = FindKey(m, "matrix"))) {
+    FL_RETURN_IF_ERROR(ParseMatrix(e->val, FindKey(m, "family") != nullptr, top, c));
+  }
+  if ((e = FindKey(m, "timeout"))) {
+    StatusOr<Duration> d = ParseTimeout(e->val, top);
+    if (!d.ok()) return d.status();
+    c->timeout = *d;
+  }
+  if ((e = FindKey(m, "seed"))) {
+    StatusOr<int64_t> seed = ReadInt(e->val, "seed", top, 0);
+    if (!seed.ok()) return seed.status();
+    c->seed = static_cast<uint64_t>(*seed);
+  }
+  FL_RETURN_IF_ERROR(ParseHosts(FindKey(m, "hosts"), top, c));
+  return CheckMatrixHosts(*c, top);
+}
+
+// steps:, faults:, packets:, counters:, requires:, xfail:, in this order.
+Status ParseCaseBody(const std::vector<Entry>& m, const CaseContext& cx, const Scope& top,
+                     Case* c) {
+  const Entry* e = FindKey(m, "steps");
+  StatusOr<std::vector<Step>> steps = ParseSteps(e->val, cx);
+  if (!steps.ok()) return steps.status();
+  c->steps = std::move(steps).value();
+  if ((e = FindKey(m, "faults"))) {
+    StatusOr<std::vector<Fault>> faults = ParseFaults(e->val, cx, c->steps);
+    if (!faults.ok()) return faults.status();
+    c->faults = std::move(faults).value();
+    FL_RETURN_IF_ERROR(CheckOffloadFaults(*c, cx.file));
+  }
+  if ((e = FindKey(m, "packets"))) {
+    StatusOr<std::vector<PacketExpect>> packets = ParsePackets(e->val, cx);
+    if (!packets.ok()) return packets.status();
+    c->packets = std::move(packets).value();
+  }
+  if ((e = FindKey(m, "counters"))) {  // observe_parser.cc
+    StatusOr<std::vector<CounterExpect>> counters = ParseCounters(e->val, cx, top);
+    if (!counters.ok()) return counters.status();
+    c->counters = std::move(counters).value();
+  }
+  if ((e = FindKey(m, "requires"))) {
+    StatusOr<Requirements> r = ParseRequires(e->val, top);
+    if (!r.ok()) return r.status();
+    c->requirements = std::move(r).value();
+  }
+  if ((e = FindKey(m, "xfail"))) {
+    StatusOr<ExpectedFailure> x = ParseXfail(e->val, top);
+    if (!x.ok()) return x.status();
+    c->xfail = std::move(x).value();
+  }
+  return Status::Ok();
+}
+
 StatusOr<Case> ParseCase(const YAML::Node& root, const std::string& file) {
   Scope top{file, ""};
   Case c;
@@ -161,117 +299,12 @@ StatusOr<Case> ParseCase(const YAML::Node& root, const std::string& file) {
       return top.Fail(rv.loc, fmt::format("missing required key '{}' in case", req));
     }
   }
-
-  const Entry* e = FindKey(*m, "name");
-  StatusOr<std::string> name = ReadString(e->val, "name", top);
-  if (!name.ok()) return name.status();
-  if (name->empty()) return top.Fail(e->val.loc, "'name' must not be empty");
-  if (std::any_of(name->begin(), name->end(),
-                  [](char ch) { return static_cast<unsigned char>(ch) < 0x20; })) {
-    return top.Fail(e->val.loc, "'name' must be one line of printable text");
-  }
-  c.name = *name;
-
-  if ((e = FindKey(*m, "description"))) {
-    StatusOr<std::string> d = ReadString(e->val, "description", top);
-    if (!d.ok()) return d.status();
-    c.description = *d;
-  }
-  if ((e = FindKey(*m, "tags"))) {
-    StatusOr<std::vector<Val>> l = ReadList(e->val, "tags", top);
-    if (!l.ok()) return l.status();
-    for (const Val& t : *l) {
-      StatusOr<std::string> tag = ReadString(t, "tags", top);
-      if (!tag.ok()) return tag.status();
-      if (!IsTag(*tag)) {
-        return top.Fail(t.loc,
-                        fmt::format("tag {} must contain only a-z, 0-9 and '-'", Describe(t.node)));
-      }
-      c.tags.push_back(*tag);
-    }
-  }
-  if ((e = FindKey(*m, "family"))) {
-    StatusOr<std::vector<Family>> f = ParseFamily(e->val, top);
-    if (!f.ok()) return f.status();
-    c.families = *f;
-  }
-  if ((e = FindKey(*m, "matrix"))) {
-    FL_RETURN_IF_ERROR(ParseMatrix(e->val, FindKey(*m, "family") != nullptr, top, &c));
-  }
-  if ((e = FindKey(*m, "timeout"))) {
-    StatusOr<Duration> d = ReadDuration(e->val, "timeout", top);
-    if (!d.ok()) return d.status();
-    if (*d <= Duration(0) || *d > std::chrono::minutes(10)) {
-      return top.Fail(e->val.loc, fmt::format("'timeout' must be longer than 0s and at most 10m, "
-                                              "not {}",
-                                              Describe(e->val.node)));
-    }
-    c.timeout = *d;
-  }
-  if ((e = FindKey(*m, "seed"))) {
-    StatusOr<int64_t> seed = ReadInt(e->val, "seed", top, 0);
-    if (!seed.ok()) return seed.status();
-    c.seed = static_cast<uint64_t>(*seed);
-  }
-  if ((e = FindKey(*m, "hosts"))) {
-    StatusOr<std::vector<Entry>> hm = ReadMap(e->val, "hosts", top);
-    if (!hm.ok()) return hm.status();
-    if (hm->empty()) return top.Fail(e->val.loc, "'hosts' must declare at least one host");
-    if (hm->size() > kMaxHosts) {
-      return top.Fail(e->val.loc, fmt::format("'hosts' declares {} hosts; a lab has at most {}",
-                                              hm->size(), kMaxHosts));
-    }
-    for (const Entry& he : *hm) {
-      StatusOr<HostSpec> h = ParseHost(he, c.families, top);
-      if (!h.ok()) return h.status();
-      c.hosts.push_back(std::move(h).value());
-    }
-  } else {
-    for (const char* n : {"client", "server"}) {
-      HostSpec h;
-      h.name = n;
-      h.loc = c.loc;
-      c.hosts.push_back(h);
-    }
-  }
-
-  FL_RETURN_IF_ERROR(CheckMatrixHosts(c, top));
-
+  FL_RETURN_IF_ERROR(ParseCaseHead(*m, top, &c));
   CaseContext cx;
   cx.file = file;
   cx.families = c.families;
   for (const HostSpec& h : c.hosts) cx.hosts.push_back(h.name);
-
-  e = FindKey(*m, "steps");
-  StatusOr<std::vector<Step>> steps = ParseSteps(e->val, cx);
-  if (!steps.ok()) return steps.status();
-  c.steps = std::move(steps).value();
-  if ((e = FindKey(*m, "faults"))) {
-    StatusOr<std::vector<Fault>> faults = ParseFaults(e->val, cx, c.steps);
-    if (!faults.ok()) return faults.status();
-    c.faults = std::move(faults).value();
-    FL_RETURN_IF_ERROR(CheckOffloadFaults(c, file));
-  }
-  if ((e = FindKey(*m, "packets"))) {
-    StatusOr<std::vector<PacketExpect>> packets = ParsePackets(e->val, cx);
-    if (!packets.ok()) return packets.status();
-    c.packets = std::move(packets).value();
-  }
-  if ((e = FindKey(*m, "counters"))) {  // observe_parser.cc
-    StatusOr<std::vector<CounterExpect>> counters = ParseCounters(e->val, cx, top);
-    if (!counters.ok()) return counters.status();
-    c.counters = std::move(counters).value();
-  }
-  if ((e = FindKey(*m, "requires"))) {
-    StatusOr<Requirements> r = ParseRequires(e->val, top);
-    if (!r.ok()) return r.status();
-    c.requirements = std::move(r).value();
-  }
-  if ((e = FindKey(*m, "xfail"))) {
-    StatusOr<ExpectedFailure> x = ParseXfail(e->val, top);
-    if (!x.ok()) return x.status();
-    c.xfail = std::move(x).value();
-  }
+  FL_RETURN_IF_ERROR(ParseCaseBody(*m, cx, top, &c));
   return c;
 }
 

@@ -1,4 +1,6 @@
 // steps: of a case (see docs/cases.md, "Steps").
+#include "harness/loader/step_parser.h"
+
 #include <sys/socket.h>
 
 #include <algorithm>
@@ -19,65 +21,11 @@ namespace {
 
 constexpr int64_t kMiB = 1024 * 1024;
 
-struct OpInfo {
-  const char* name;
-  Op op;
-  std::vector<std::string> params;  // besides the common ones
-};
-
-const std::vector<OpInfo>& Ops() {
-  static const std::vector<OpInfo> ops = {
-      {"socket", Op::kSocket, {"nonblock"}},
-      {"bind", Op::kBind, {"addr"}},
-      {"listen", Op::kListen, {"backlog"}},
-      {"accept", Op::kAccept, {}},
-      {"connect", Op::kConnect, {"to", "nonblock"}},
-      {"send", Op::kSend, {"data", "size", "flags"}},
-      {"write", Op::kWrite, {"data", "size"}},
-      {"recv", Op::kRecv, {"size", "flags", "until"}},
-      {"read", Op::kRead, {"size"}},
-      {"sendto", Op::kSendto, {"to", "data", "size"}},
-      {"recvfrom", Op::kRecvfrom, {"size"}},
-      {"shutdown", Op::kShutdown, {"how"}},
-      {"close", Op::kClose, {}},
-      {"dup", Op::kDup, {}},
-      {"setsockopt", Op::kSetsockopt, {"opt", "value"}},
-      {"getsockopt", Op::kGetsockopt, {"opt"}},
-      {"nonblock", Op::kNonblock, {"value"}},
-      {"poll", Op::kPoll, {"events", "timeout"}},
-      {"sleep", Op::kSleep, {}},
-      {"sendfile", Op::kSendfile, {"size"}},
-      {"run", Op::kRun, {"background", "ready", "stdin", "env"}},
-      {"stop", Op::kStop, {}},
-  };
-  return ops;
-}
-
 const std::vector<std::string> kCommon = {"as", "async", "id", "expect"};
 const std::vector<std::string> kReadyKeys = {"listening", "within"};  // run: ready: {...}
 // The keys of a step besides its host.
 const std::vector<std::string> kStepKeys = {"await", "label"};
 const std::vector<std::string> kLingerKeys = {"onoff", "linger"};
-
-std::vector<std::string> OpNames() {
-  std::vector<std::string> v;
-  for (const OpInfo& o : Ops()) v.push_back(o.name);
-  return v;
-}
-
-const OpInfo* FindOp(std::string_view name) {
-  for (const OpInfo& o : Ops()) {
-    if (name == o.name) return &o;
-  }
-  return nullptr;
-}
-
-bool IsAnyParam(const std::string& key) {
-  for (const OpInfo& o : Ops()) {
-    if (std::find(o.params.begin(), o.params.end(), key) != o.params.end()) return true;
-  }
-  return false;
-}
 
 struct OptInfo {
   const char* name;
@@ -124,32 +72,81 @@ std::vector<std::pair<std::string, size_t>> Words(const std::string& t) {
   return out;
 }
 
+std::vector<std::string> OpNames() {
+  std::vector<std::string> v;
+  for (const OpSpec& o : StepOps()) v.push_back(o.name);
+  return v;
+}
+
+const OpSpec* FindOp(std::string_view name) {
+  for (const OpSpec& o : StepOps()) {
+    if (name == o.name) return &o;
+  }
+  return nullptr;
+}
+
+bool HasKey(const OpSpec& o, const std::string& key) {
+  return std::any_of(o.keys.begin(), o.keys.end(), [&](const OpKey& k) { return key == k.name; });
+}
+
+bool IsAnyParam(const std::string& key) {
+  return std::any_of(StepOps().begin(), StepOps().end(),
+                     [&](const OpSpec& o) { return HasKey(o, key); });
+}
+
+bool IsCommon(const std::string& key) {
+  return std::find(kCommon.begin(), kCommon.end(), key) != kCommon.end();
+}
+
 class StepParser {
  public:
   explicit StepParser(const CaseContext& cx) : cx_(cx) {}
 
   StatusOr<Step> Parse(const Val& item, int index);
 
- private:
-  StatusOr<CallStep> ParseCall(const std::string& host, const Entry& he, const SourceLoc& step_loc,
-                               const Scope& s);
-  StatusOr<std::vector<Entry>> Shorthand(const Entry& he, const Scope& s);
+  // For the operations' parse functions (OpCall).
+  const CaseContext& cx() const { return cx_; }
+  bool IsLive(const std::string& host, const std::string& name) {
+    return live_[host].count(name) != 0;
+  }
   // The socket name an op is applied to; it must be live on `host`.
   StatusOr<std::string> UseFd(const std::string& host, const Entry& e, const Scope& s);
   // A new socket name (`as`); it must not be live on `host`.
   StatusOr<std::string> NewFd(const std::string& host, const Entry& e, const Scope& s);
   StatusOr<Endpoint> ReadEndpoint(const Entry& e, const Scope& s);
-  Status ReadPayload(const std::vector<Entry>& m, const OpInfo& op, const SourceLoc& loc,
-                     const Scope& s, SocketCall* c);
-  Status ReadFlags(const Entry& e, const std::vector<std::string>& valid, const OpInfo& op,
-                   const Scope& s, SocketCall* c);
-  Status ReadSockOpt(const std::vector<Entry>& m, const OpInfo& op, const SourceLoc& loc,
-                     const Scope& s, SocketCall* c);
   // run: argv, env, stdin, background, ready, as (docs/cases.md, "Commands").
-  Status ReadCommand(const std::string& host, const std::vector<Entry>& m, const Entry& ope,
-                     const Scope& s, SocketCall* c);
+  Status ReadCommand(OpCall& x);
   // stop: NAME, a background command of `host` still running.
-  Status ReadStop(const std::string& host, const Entry& ope, const Scope& s, SocketCall* c);
+  Status ReadStop(OpCall& x);
+
+ private:
+  // The keys of a step: at most one host or await, and a label.
+  struct StepKeys {
+    const Entry* label = nullptr;
+    const Entry* await = nullptr;
+    const Entry* host = nullptr;
+  };
+  Status SortStepKeys(const std::vector<Entry>& m, const Scope& s, StepKeys* k);
+  StatusOr<std::string> ReadLabel(const Entry& label, const Scope& s);
+  StatusOr<AwaitStep> ParseAwait(const Entry& await, const Scope& s);
+  StatusOr<CallStep> ParseCall(const std::string& host, const Entry& he, const Scope& s);
+  // The socket names, async ids and commands a parsed call starts or ends.
+  Status RecordCall(const CallStep& cs, const SourceLoc& step_loc, const Scope& s);
+  // The call's map, from either form of the step.
+  StatusOr<std::vector<Entry>> OpMap(const std::string& host, const Entry& he, const Scope& s);
+  StatusOr<std::vector<Entry>> Shorthand(const Entry& he, const Scope& s);
+  // The one key of `m` that names an operation.
+  StatusOr<const Entry*> FindOperation(const std::vector<Entry>& m, const SourceLoc& map_loc,
+                                       const Scope& s);
+  Status CheckOpKeys(const std::string& host, const std::vector<Entry>& m, const Entry& ope,
+                     const OpSpec& op, const Scope& s);
+  // as (per what the operation creates), async, id and expect.
+  Status ReadAs(OpCall& x);
+  Status ReadAsyncAndExpect(OpCall& x, CallStep* cs);
+  Status ReadArgv(const Entry& ope, const Scope& s, Command* cmd);
+  Status ReadEnv(const Entry& e, const Scope& s, Command* cmd);
+  Status ReadReady(const Entry& e, const Scope& s, Command* cmd);
+  Status ReadCommandName(OpCall& x);
 
   const CaseContext& cx_;
   std::map<std::string, std::set<std::string>> live_;  // host -> open socket names
@@ -195,6 +192,489 @@ Status CheckVars(const Val& v, const std::string& text, const CaseContext& cx, c
   }
   return s.Fail(v.loc, msg);
 }
+
+}  // namespace
+
+// One call step being parsed: what its operation's parse function reads and
+// fills in.
+struct OpCall {
+  StepParser& p;
+  const std::string& host;
+  const std::vector<Entry>& m;  // the call's keys
+  const Entry& ope;             // the operation's own key
+  const SourceLoc& map_loc;
+  const Scope& s;
+  const OpSpec& op;
+  SocketCall& c;
+  const Entry* as;           // the `as` key, if any
+  bool creates = false;      // the step creates the socket named by `as`
+  bool as_required = false;  // ... and `as` has no default
+
+  // A required key of the operation (OpKey::required).
+  StatusOr<const Entry*> Need(const char* key) const {
+    const Entry* e = FindKey(m, key);
+    if (e == nullptr) {
+      return s.Fail(map_loc, fmt::format("missing required key '{}' for '{}'", key, op.name));
+    }
+    return e;
+  }
+  // The operation's argument is a live socket: c.fd.
+  Status Fd() {
+    StatusOr<std::string> f = p.UseFd(host, ope, s);
+    if (!f.ok()) return f.status();
+    c.fd = *f;
+    return Status::Ok();
+  }
+  // The required endpoint `key` (addr, to): c.endpoint.
+  Status NeedEndpoint(const char* key) {
+    StatusOr<const Entry*> e = Need(key);
+    if (!e.ok()) return e.status();
+    StatusOr<Endpoint> ep = p.ReadEndpoint(**e, s);
+    if (!ep.ok()) return ep.status();
+    c.endpoint = *ep;
+    return Status::Ok();
+  }
+  // size: 1..hi, 65536 when absent.
+  Status ReadSize(int64_t hi) {
+    const Entry* e = FindKey(m, "size");
+    c.size = 65536;
+    if (e == nullptr) return Status::Ok();
+    StatusOr<int64_t> n = ReadInt(e->val, "size", s, 1, hi);
+    if (!n.ok()) return n.status();
+    c.size = *n;
+    return Status::Ok();
+  }
+  Status ReadNonblock() {
+    if (const Entry* e = FindKey(m, "nonblock")) {
+      StatusOr<bool> b = ReadBool(e->val, "nonblock", s);
+      if (!b.ok()) return b.status();
+      c.nonblock = *b;
+    }
+    return Status::Ok();
+  }
+};
+
+namespace {
+
+Status ReadFlags(OpCall& x, const Entry& e, const std::vector<std::string>& valid) {
+  const Scope& s = x.s;
+  StatusOr<std::vector<Val>> l = ReadList(e.val, "flags", s);
+  if (!l.ok()) return l.status();
+  std::vector<std::string> all = kSendFlags;
+  for (const std::string& f : kRecvFlags) {
+    if (std::find(all.begin(), all.end(), f) == all.end()) all.push_back(f);
+  }
+  for (const Val& v : *l) {
+    StatusOr<std::string> f = ReadString(v, "flags", s);
+    if (!f.ok()) return f.status();
+    if (std::find(valid.begin(), valid.end(), *f) == valid.end()) {
+      if (std::find(all.begin(), all.end(), *f) != all.end()) {
+        return s.Fail(v.loc, fmt::format("flag '{}' does not apply to '{}' (it takes {})", *f,
+                                         x.op.name, Join(valid)));
+      }
+      return s.Fail(v.loc, fmt::format("unknown flag {} for '{}'{}", Describe(v.node), x.op.name,
+                                       DidYouMean(*f, valid)));
+    }
+    x.c.flags.push_back(*f);
+  }
+  return Status::Ok();
+}
+
+// data: or size: (exactly one).
+Status ReadPayload(OpCall& x) {
+  const Scope& s = x.s;
+  const Entry* data = FindKey(x.m, "data");
+  const Entry* size = FindKey(x.m, "size");
+  if (data != nullptr && size != nullptr) {
+    const Entry* later =
+        data->key_loc.line > size->key_loc.line || (data->key_loc.line == size->key_loc.line &&
+                                                    data->key_loc.column > size->key_loc.column)
+            ? data
+            : size;
+    return s.Fail(later->key_loc, "'data' and 'size' cannot be combined");
+  }
+  if (data == nullptr && size == nullptr) {
+    return s.Fail(x.map_loc, fmt::format("'{}' needs 'data' or 'size'", x.op.name));
+  }
+  if (data != nullptr) {
+    StatusOr<std::string> d = ReadString(data->val, "data", s);
+    if (!d.ok()) return d.status();
+    x.c.data = *d;
+    x.c.size = static_cast<int64_t>(d->size());
+  } else {
+    StatusOr<int64_t> n = ReadInt(size->val, "size", s, 1, 64 * kMiB);
+    if (!n.ok()) return n.status();
+    x.c.size = *n;
+  }
+  return Status::Ok();
+}
+
+// setsockopt SO_LINGER value: {onoff: BOOL, linger: SECONDS}.
+Status ReadLinger(const Val& v, const Scope& s, SocketCall* c) {
+  StatusOr<std::vector<Entry>> lm = ReadMap(v, "value", s);
+  if (!lm.ok()) {
+    return s.Fail(v.loc, fmt::format("'value' of SO_LINGER must be a map {{onoff: BOOL, "
+                                     "linger: SECONDS}}, not {}",
+                                     Describe(v.node)));
+  }
+  FL_RETURN_IF_ERROR(CheckKeys(*lm, kLingerKeys, " in SO_LINGER value", s));
+  const Entry* onoff = FindKey(*lm, "onoff");
+  const Entry* linger = FindKey(*lm, "linger");
+  if (onoff == nullptr) return s.Fail(v.loc, "missing required key 'onoff' in SO_LINGER value");
+  if (linger == nullptr) {
+    return s.Fail(v.loc, "missing required key 'linger' in SO_LINGER value");
+  }
+  StatusOr<bool> on = ReadBool(onoff->val, "onoff", s);
+  if (!on.ok()) return on.status();
+  StatusOr<int64_t> secs = ReadInt(linger->val, "linger", s, 0, 2147483647);
+  if (!secs.ok()) return secs.status();
+  c->linger_on = *on;
+  c->opt_value = *secs;
+  return Status::Ok();
+}
+
+Status ReadCongestion(const Val& v, const Scope& s, SocketCall* c) {
+  if (!v.node.IsScalar() || v.node.Scalar().empty() || v.node.Scalar().size() > 15 ||
+      !IsIdentifier(v.node.Scalar())) {
+    return s.Fail(v.loc, fmt::format("'value' of TCP_CONGESTION must be an algorithm name "
+                                     "such as reno, not {}",
+                                     Describe(v.node)));
+  }
+  c->opt_text = v.node.Scalar();
+  return Status::Ok();
+}
+
+// TCP_USER_TIMEOUT: integer milliseconds or a duration of whole milliseconds.
+Status ReadUserTimeout(const Val& v, const Scope& s, SocketCall* c) {
+  if (LooksLikeInt(v.node)) {
+    StatusOr<int64_t> ms = ReadInt(v, "value", s, 0, 2147483647);
+    if (!ms.ok()) return ms.status();
+    c->opt_value = *ms;
+    return Status::Ok();
+  }
+  if (!v.node.IsScalar() || !ParseDuration(v.node.Scalar())) {
+    return s.Fail(v.loc, fmt::format("'value' of TCP_USER_TIMEOUT must be a duration such as "
+                                     "5s or an integer of milliseconds, not {}",
+                                     Describe(v.node)));
+  }
+  Duration d = *ParseDuration(v.node.Scalar());
+  if (d % std::chrono::milliseconds(1) != Duration(0) ||
+      d > std::chrono::milliseconds(2147483647)) {
+    return s.Fail(v.loc, fmt::format("'value' of TCP_USER_TIMEOUT must be whole milliseconds "
+                                     "(at most 2147483647ms), not {}",
+                                     Describe(v.node)));
+  }
+  c->opt_value = std::chrono::duration_cast<std::chrono::milliseconds>(d).count();
+  return Status::Ok();
+}
+
+// Every other option: an int, or true/false for 1/0.
+Status ReadIntOption(const Val& v, const Scope& s, SocketCall* c) {
+  if (LooksLikeBool(v.node)) {
+    StatusOr<bool> b = ReadBool(v, "value", s);
+    if (!b.ok()) return b.status();
+    c->opt_value = *b ? 1 : 0;
+    return Status::Ok();
+  }
+  if (!LooksLikeInt(v.node)) {
+    return s.Fail(v.loc, fmt::format("'value' of {} must be an integer or true/false, not {}",
+                                     SockOptName(*c->opt), Describe(v.node)));
+  }
+  StatusOr<int64_t> n = ReadInt(v, "value", s, -2147483648LL, 2147483647);
+  if (!n.ok()) return n.status();
+  c->opt_value = *n;
+  return Status::Ok();
+}
+
+// opt: (both), value: (setsockopt).
+Status ReadSockOpt(OpCall& x) {
+  const Scope& s = x.s;
+  StatusOr<const Entry*> opt = x.Need("opt");
+  if (!opt.ok()) return opt.status();
+  const Val& ov = (*opt)->val;
+  StatusOr<std::string> name = ReadString(ov, "opt", s);
+  if (!name.ok()) return name.status();
+  std::vector<std::string> names;
+  for (const OptInfo& o : kOpts) {
+    names.push_back(o.name);
+    if (*name == o.name) x.c.opt = o.opt;
+  }
+  if (!x.c.opt) {
+    return s.Fail(ov.loc, fmt::format("unknown socket option {}{}", Describe(ov.node),
+                                      DidYouMean(*name, names)));
+  }
+  if (x.op.op == Op::kGetsockopt) {
+    if (*x.c.opt == SockOpt::kTcpCongestion) {
+      return s.Fail(ov.loc, "getsockopt of TCP_CONGESTION is not supported");
+    }
+    return Status::Ok();
+  }
+  if (*x.c.opt == SockOpt::kSoError) {
+    return s.Fail(ov.loc, "SO_ERROR can only be read (use getsockopt)");
+  }
+  StatusOr<const Entry*> value = x.Need("value");
+  if (!value.ok()) return value.status();
+  const Val& v = (*value)->val;
+  switch (*x.c.opt) {
+    case SockOpt::kSoLinger: return ReadLinger(v, s, &x.c);
+    case SockOpt::kTcpCongestion: return ReadCongestion(v, s, &x.c);
+    case SockOpt::kTcpUserTimeout: return ReadUserTimeout(v, s, &x.c);
+    default: return ReadIntOption(v, s, &x.c);
+  }
+}
+
+// ---- One parse function per operation (the `parse` of its StepOps() entry).
+
+Status ParseSocket(OpCall& x) {
+  const YAML::Node& n = x.ope.val.node;
+  if (!n.IsScalar() || IsQuoted(n) || (n.Scalar() != "tcp" && n.Scalar() != "udp")) {
+    return x.s.Fail(x.ope.val.loc, fmt::format("'socket' must be tcp or udp, not {}", Describe(n)));
+  }
+  x.c.proto = n.Scalar() == "tcp" ? SocketCall::Proto::kTcp : SocketCall::Proto::kUdp;
+  FL_RETURN_IF_ERROR(x.ReadNonblock());
+  x.creates = x.as_required = true;
+  return Status::Ok();
+}
+
+Status ParseBind(OpCall& x) {
+  FL_RETURN_IF_ERROR(x.Fd());
+  return x.NeedEndpoint("addr");
+}
+
+// listen: SOCKET, or listen: PORT (socket + bind any:PORT + listen, as ls).
+Status ParseListen(OpCall& x) {
+  if (LooksLikeInt(x.ope.val.node)) {
+    StatusOr<int64_t> port = ReadInt(x.ope.val, "listen", x.s, 0, 65535);
+    if (!port.ok()) return port.status();
+    Endpoint ep;
+    ep.kind = Endpoint::Kind::kAny;
+    ep.port = static_cast<uint16_t>(*port);
+    x.c.endpoint = ep;
+    x.creates = true;
+    if (x.as == nullptr) x.c.as = "ls";
+  } else {
+    if (!x.ope.val.node.IsScalar()) {
+      return x.s.Fail(x.ope.val.loc, fmt::format("'listen' must be a socket name or a port "
+                                                 "number, not {}",
+                                                 Describe(x.ope.val.node)));
+    }
+    FL_RETURN_IF_ERROR(x.Fd());
+  }
+  if (const Entry* b = FindKey(x.m, "backlog")) {
+    StatusOr<int64_t> n = ReadInt(b->val, "backlog", x.s, 0, 65535);
+    if (!n.ok()) return n.status();
+    x.c.backlog = static_cast<int>(*n);
+  }
+  return Status::Ok();
+}
+
+// accept and dup: a socket in, a new socket (as) out.
+Status ParseNewFromFd(OpCall& x) {
+  FL_RETURN_IF_ERROR(x.Fd());
+  x.creates = x.as_required = true;
+  return Status::Ok();
+}
+
+// connect: ENDPOINT (a new TCP socket, as) or connect: SOCKET, to: ENDPOINT.
+Status ParseConnect(OpCall& x) {
+  const YAML::Node& n = x.ope.val.node;
+  if (n.IsScalar() && n.Scalar().find(':') != std::string::npos) {
+    StatusOr<Endpoint> ep = x.p.ReadEndpoint(x.ope, x.s);
+    if (!ep.ok()) return ep.status();
+    x.c.endpoint = *ep;
+    if (const Entry* to = FindKey(x.m, "to")) {
+      return x.s.Fail(to->key_loc,
+                      "'to' does not apply to 'connect' with an address (write "
+                      "connect: SOCKET, to: ADDRESS, or connect: ADDRESS, as: NAME)");
+    }
+    FL_RETURN_IF_ERROR(x.ReadNonblock());
+    x.creates = x.as_required = true;
+    return Status::Ok();
+  }
+  const std::vector<std::string>& hosts = x.p.cx().hosts;
+  if (n.IsScalar() && std::find(hosts.begin(), hosts.end(), n.Scalar()) != hosts.end() &&
+      !x.p.IsLive(x.host, n.Scalar())) {
+    return x.s.Fail(x.ope.val.loc, fmt::format("'{0}' is a host, not a socket: an address needs "
+                                               "a port, as in connect: \"{0}:8080\"",
+                                               n.Scalar()));
+  }
+  FL_RETURN_IF_ERROR(x.Fd());
+  if (const Entry* nb = FindKey(x.m, "nonblock")) {
+    return x.s.Fail(nb->key_loc,
+                    "'nonblock' does not apply to 'connect' on an existing socket "
+                    "(set it on the socket step, or use a nonblock step)");
+  }
+  return x.NeedEndpoint("to");
+}
+
+// send, write, sendto.
+Status ParseSend(OpCall& x) {
+  FL_RETURN_IF_ERROR(x.Fd());
+  if (x.op.op == Op::kSendto) FL_RETURN_IF_ERROR(x.NeedEndpoint("to"));
+  FL_RETURN_IF_ERROR(ReadPayload(x));
+  if (const Entry* f = FindKey(x.m, "flags")) FL_RETURN_IF_ERROR(ReadFlags(x, *f, kSendFlags));
+  return Status::Ok();
+}
+
+// recv, read, recvfrom.
+Status ParseRecv(OpCall& x) {
+  FL_RETURN_IF_ERROR(x.Fd());
+  FL_RETURN_IF_ERROR(x.ReadSize(16 * kMiB));
+  if (const Entry* f = FindKey(x.m, "flags")) FL_RETURN_IF_ERROR(ReadFlags(x, *f, kRecvFlags));
+  if (const Entry* u = FindKey(x.m, "until")) {
+    StatusOr<std::string> t = ReadString(u->val, "until", x.s);
+    if (!t.ok()) return t.status();
+    if (t->empty()) return x.s.Fail(u->val.loc, "'until' must not be empty");
+    x.c.until = *t;
+  }
+  return Status::Ok();
+}
+
+Status ParseShutdown(OpCall& x) {
+  FL_RETURN_IF_ERROR(x.Fd());
+  StatusOr<const Entry*> h = x.Need("how");
+  if (!h.ok()) return h.status();
+  const YAML::Node& n = (*h)->val.node;
+  std::string t = n.IsScalar() ? n.Scalar() : "";
+  if (t == "rd") {
+    x.c.how = SHUT_RD;
+  } else if (t == "wr") {
+    x.c.how = SHUT_WR;
+  } else if (t == "rdwr") {
+    x.c.how = SHUT_RDWR;
+  } else {
+    return x.s.Fail((*h)->val.loc,
+                    fmt::format("'how' must be rd, wr or rdwr, not {}", Describe(n)));
+  }
+  return Status::Ok();
+}
+
+Status ParseClose(OpCall& x) { return x.Fd(); }
+
+// setsockopt and getsockopt.
+Status ParseSockOpt(OpCall& x) {
+  FL_RETURN_IF_ERROR(x.Fd());
+  return ReadSockOpt(x);
+}
+
+Status ParseNonblock(OpCall& x) {
+  FL_RETURN_IF_ERROR(x.Fd());
+  x.c.nonblock = true;
+  if (const Entry* v = FindKey(x.m, "value")) {
+    StatusOr<bool> b = ReadBool(v->val, "value", x.s);
+    if (!b.ok()) return b.status();
+    x.c.nonblock = *b;
+  }
+  return Status::Ok();
+}
+
+Status ParsePoll(OpCall& x) {
+  const Scope& s = x.s;
+  FL_RETURN_IF_ERROR(x.Fd());
+  StatusOr<const Entry*> ev = x.Need("events");
+  if (!ev.ok()) return ev.status();
+  StatusOr<std::vector<Val>> l = ReadList((*ev)->val, "events", s);
+  if (!l.ok()) return l.status();
+  if (l->empty()) return s.Fail((*ev)->val.loc, "'events' must list at least one event");
+  for (const Val& v : *l) {
+    StatusOr<std::string> name = ReadString(v, "events", s);
+    if (!name.ok()) return name.status();
+    if (std::find(kPollEvents.begin(), kPollEvents.end(), *name) == kPollEvents.end()) {
+      std::string hint = DidYouMean(*name, kPollEvents);
+      if (hint.empty()) hint = " (one of in, out, pri, rdhup)";
+      return s.Fail(v.loc, fmt::format("unknown poll event {}{}", Describe(v.node), hint));
+    }
+    if (std::find(x.c.events.begin(), x.c.events.end(), *name) != x.c.events.end()) {
+      return s.Fail(v.loc, fmt::format("poll event '{}' is listed twice", *name));
+    }
+    x.c.events.push_back(*name);
+  }
+  StatusOr<const Entry*> to = x.Need("timeout");
+  if (!to.ok()) return to.status();
+  StatusOr<Duration> d = ReadDuration((*to)->val, "timeout", s);
+  if (!d.ok()) return d.status();
+  x.c.timeout = *d;
+  return Status::Ok();
+}
+
+Status ParseSleep(OpCall& x) {
+  StatusOr<Duration> d = ReadDuration(x.ope.val, "sleep", x.s);
+  if (!d.ok()) return d.status();
+  if (*d <= Duration(0)) return x.s.Fail(x.ope.val.loc, "'sleep' must be longer than 0s");
+  x.c.timeout = *d;
+  return Status::Ok();
+}
+
+Status ParseSendfile(OpCall& x) {
+  FL_RETURN_IF_ERROR(x.Fd());
+  StatusOr<const Entry*> sz = x.Need("size");
+  if (!sz.ok()) return sz.status();
+  StatusOr<int64_t> n = ReadInt((*sz)->val, "size", x.s, 1, 64 * kMiB);
+  if (!n.ok()) return n.status();
+  x.c.size = *n;
+  return Status::Ok();
+}
+
+Status ParseRun(OpCall& x) { return x.p.ReadCommand(x); }
+Status ParseStop(OpCall& x) { return x.p.ReadStop(x); }
+
+}  // namespace
+
+// The operations (step_parser.h), one entry each.
+const std::vector<OpSpec>& StepOps() {
+  using K = KeyType;
+  static const std::vector<OpSpec> ops = {
+      {"socket", Op::kSocket, {{"nonblock", K::kBool, false}}, ParseSocket},
+      {"bind", Op::kBind, {{"addr", K::kEndpoint, true}}, ParseBind},
+      {"listen", Op::kListen, {{"backlog", K::kInt, false}}, ParseListen},
+      {"accept", Op::kAccept, {}, ParseNewFromFd},
+      // `to` only with connect: SOCKET; `nonblock` only with connect: ENDPOINT.
+      {"connect",
+       Op::kConnect,
+       {{"to", K::kEndpoint, false}, {"nonblock", K::kBool, false}},
+       ParseConnect},
+      {"send",
+       Op::kSend,
+       {{"data", K::kText, false}, {"size", K::kInt, false}, {"flags", K::kList, false}},
+       ParseSend},
+      {"write", Op::kWrite, {{"data", K::kText, false}, {"size", K::kInt, false}}, ParseSend},
+      {"recv",
+       Op::kRecv,
+       {{"size", K::kInt, false}, {"flags", K::kList, false}, {"until", K::kText, false}},
+       ParseRecv},
+      {"read", Op::kRead, {{"size", K::kInt, false}}, ParseRecv},
+      {"sendto",
+       Op::kSendto,
+       {{"to", K::kEndpoint, true}, {"data", K::kText, false}, {"size", K::kInt, false}},
+       ParseSend},
+      {"recvfrom", Op::kRecvfrom, {{"size", K::kInt, false}}, ParseRecv},
+      {"shutdown", Op::kShutdown, {{"how", K::kWord, true}}, ParseShutdown},
+      {"close", Op::kClose, {}, ParseClose},
+      {"dup", Op::kDup, {}, ParseNewFromFd},
+      {"setsockopt",
+       Op::kSetsockopt,
+       {{"opt", K::kWord, true}, {"value", K::kAny, true}},
+       ParseSockOpt},
+      {"getsockopt", Op::kGetsockopt, {{"opt", K::kWord, true}}, ParseSockOpt},
+      {"nonblock", Op::kNonblock, {{"value", K::kBool, false}}, ParseNonblock},
+      {"poll", Op::kPoll, {{"events", K::kList, true}, {"timeout", K::kDuration, true}}, ParsePoll},
+      {"sleep", Op::kSleep, {}, ParseSleep},
+      {"sendfile", Op::kSendfile, {{"size", K::kInt, true}}, ParseSendfile},
+      {"run",
+       Op::kRun,
+       {{"background", K::kBool, false},
+        {"ready", K::kMap, false},
+        {"stdin", K::kText, false},
+        {"env", K::kMap, false}},
+       ParseRun},
+      {"stop", Op::kStop, {}, ParseStop},
+  };
+  return ops;
+}
+
+const std::vector<std::string>& CallCommonKeys() { return kCommon; }
+
+namespace {
 
 StatusOr<std::string> StepParser::UseFd(const std::string& host, const Entry& e, const Scope& s) {
   if (!e.val.node.IsScalar()) {
@@ -273,166 +753,7 @@ StatusOr<std::vector<Entry>> StepParser::Shorthand(const Entry& he, const Scope&
   return out;
 }
 
-Status StepParser::ReadFlags(const Entry& e, const std::vector<std::string>& valid,
-                             const OpInfo& op, const Scope& s, SocketCall* c) {
-  StatusOr<std::vector<Val>> l = ReadList(e.val, "flags", s);
-  if (!l.ok()) return l.status();
-  std::vector<std::string> all = kSendFlags;
-  for (const std::string& f : kRecvFlags) {
-    if (std::find(all.begin(), all.end(), f) == all.end()) all.push_back(f);
-  }
-  for (const Val& v : *l) {
-    StatusOr<std::string> f = ReadString(v, "flags", s);
-    if (!f.ok()) return f.status();
-    if (std::find(valid.begin(), valid.end(), *f) == valid.end()) {
-      if (std::find(all.begin(), all.end(), *f) != all.end()) {
-        return s.Fail(v.loc, fmt::format("flag '{}' does not apply to '{}' (it takes {})", *f,
-                                         op.name, Join(valid)));
-      }
-      return s.Fail(v.loc, fmt::format("unknown flag {} for '{}'{}", Describe(v.node), op.name,
-                                       DidYouMean(*f, valid)));
-    }
-    c->flags.push_back(*f);
-  }
-  return Status::Ok();
-}
-
-Status StepParser::ReadPayload(const std::vector<Entry>& m, const OpInfo& op, const SourceLoc& loc,
-                               const Scope& s, SocketCall* c) {
-  const Entry* data = FindKey(m, "data");
-  const Entry* size = FindKey(m, "size");
-  if (data != nullptr && size != nullptr) {
-    const Entry* later =
-        data->key_loc.line > size->key_loc.line || (data->key_loc.line == size->key_loc.line &&
-                                                    data->key_loc.column > size->key_loc.column)
-            ? data
-            : size;
-    return s.Fail(later->key_loc, "'data' and 'size' cannot be combined");
-  }
-  if (data == nullptr && size == nullptr) {
-    return s.Fail(loc, fmt::format("'{}' needs 'data' or 'size'", op.name));
-  }
-  if (data != nullptr) {
-    StatusOr<std::string> d = ReadString(data->val, "data", s);
-    if (!d.ok()) return d.status();
-    c->data = *d;
-    c->size = static_cast<int64_t>(d->size());
-  } else {
-    StatusOr<int64_t> n = ReadInt(size->val, "size", s, 1, 64 * kMiB);
-    if (!n.ok()) return n.status();
-    c->size = *n;
-  }
-  return Status::Ok();
-}
-
-Status StepParser::ReadSockOpt(const std::vector<Entry>& m, const OpInfo& op, const SourceLoc& loc,
-                               const Scope& s, SocketCall* c) {
-  const Entry* opt = FindKey(m, "opt");
-  if (opt == nullptr) {
-    return s.Fail(loc, fmt::format("missing required key 'opt' for '{}'", op.name));
-  }
-  StatusOr<std::string> name = ReadString(opt->val, "opt", s);
-  if (!name.ok()) return name.status();
-  std::vector<std::string> names;
-  for (const OptInfo& o : kOpts) {
-    names.push_back(o.name);
-    if (*name == o.name) c->opt = o.opt;
-  }
-  if (!c->opt) {
-    return s.Fail(opt->val.loc, fmt::format("unknown socket option {}{}", Describe(opt->val.node),
-                                            DidYouMean(*name, names)));
-  }
-  if (op.op == Op::kGetsockopt) {
-    if (*c->opt == SockOpt::kTcpCongestion) {
-      return s.Fail(opt->val.loc, "getsockopt of TCP_CONGESTION is not supported");
-    }
-    return Status::Ok();
-  }
-  if (*c->opt == SockOpt::kSoError) {
-    return s.Fail(opt->val.loc, "SO_ERROR can only be read (use getsockopt)");
-  }
-  const Entry* value = FindKey(m, "value");
-  if (value == nullptr) {
-    return s.Fail(loc, "missing required key 'value' for 'setsockopt'");
-  }
-  const Val& v = value->val;
-  switch (*c->opt) {
-    case SockOpt::kSoLinger: {
-      StatusOr<std::vector<Entry>> lm = ReadMap(v, "value", s);
-      if (!lm.ok()) {
-        return s.Fail(v.loc, fmt::format("'value' of SO_LINGER must be a map {{onoff: BOOL, "
-                                         "linger: SECONDS}}, not {}",
-                                         Describe(v.node)));
-      }
-      FL_RETURN_IF_ERROR(CheckKeys(*lm, kLingerKeys, " in SO_LINGER value", s));
-      const Entry* onoff = FindKey(*lm, "onoff");
-      const Entry* linger = FindKey(*lm, "linger");
-      if (onoff == nullptr) return s.Fail(v.loc, "missing required key 'onoff' in SO_LINGER value");
-      if (linger == nullptr) {
-        return s.Fail(v.loc, "missing required key 'linger' in SO_LINGER value");
-      }
-      StatusOr<bool> on = ReadBool(onoff->val, "onoff", s);
-      if (!on.ok()) return on.status();
-      StatusOr<int64_t> secs = ReadInt(linger->val, "linger", s, 0, 2147483647);
-      if (!secs.ok()) return secs.status();
-      c->linger_on = *on;
-      c->opt_value = *secs;
-      return Status::Ok();
-    }
-    case SockOpt::kTcpCongestion: {
-      if (!v.node.IsScalar() || v.node.Scalar().empty() || v.node.Scalar().size() > 15 ||
-          !IsIdentifier(v.node.Scalar())) {
-        return s.Fail(v.loc, fmt::format("'value' of TCP_CONGESTION must be an algorithm name "
-                                         "such as reno, not {}",
-                                         Describe(v.node)));
-      }
-      c->opt_text = v.node.Scalar();
-      return Status::Ok();
-    }
-    case SockOpt::kTcpUserTimeout: {
-      if (LooksLikeInt(v.node)) {
-        StatusOr<int64_t> ms = ReadInt(v, "value", s, 0, 2147483647);
-        if (!ms.ok()) return ms.status();
-        c->opt_value = *ms;
-        return Status::Ok();
-      }
-      if (!v.node.IsScalar() || !ParseDuration(v.node.Scalar())) {
-        return s.Fail(v.loc, fmt::format("'value' of TCP_USER_TIMEOUT must be a duration such as "
-                                         "5s or an integer of milliseconds, not {}",
-                                         Describe(v.node)));
-      }
-      Duration d = *ParseDuration(v.node.Scalar());
-      if (d % std::chrono::milliseconds(1) != Duration(0) ||
-          d > std::chrono::milliseconds(2147483647)) {
-        return s.Fail(v.loc, fmt::format("'value' of TCP_USER_TIMEOUT must be whole milliseconds "
-                                         "(at most 2147483647ms), not {}",
-                                         Describe(v.node)));
-      }
-      c->opt_value = std::chrono::duration_cast<std::chrono::milliseconds>(d).count();
-      return Status::Ok();
-    }
-    default: {
-      if (LooksLikeBool(v.node)) {
-        StatusOr<bool> b = ReadBool(v, "value", s);
-        if (!b.ok()) return b.status();
-        c->opt_value = *b ? 1 : 0;
-        return Status::Ok();
-      }
-      if (!LooksLikeInt(v.node)) {
-        return s.Fail(v.loc, fmt::format("'value' of {} must be an integer or true/false, not {}",
-                                         SockOptName(*c->opt), Describe(v.node)));
-      }
-      StatusOr<int64_t> n = ReadInt(v, "value", s, -2147483648LL, 2147483647);
-      if (!n.ok()) return n.status();
-      c->opt_value = *n;
-      return Status::Ok();
-    }
-  }
-}
-
-Status StepParser::ReadCommand(const std::string& host, const std::vector<Entry>& m,
-                               const Entry& ope, const Scope& s, SocketCall* c) {
-  Command& cmd = c->command;
+Status StepParser::ReadArgv(const Entry& ope, const Scope& s, Command* cmd) {
   if (!ope.val.node.IsSequence()) {
     return s.Fail(ope.val.loc, fmt::format("'run' must be a list of strings such as [curl, -s, "
                                            "URL] (there is no shell: write [sh, -c, \"...\"] for "
@@ -448,87 +769,112 @@ Status StepParser::ReadCommand(const std::string& host, const std::vector<Entry>
           a.loc, fmt::format("each argument of 'run' must be a string, not {}", Describe(a.node)));
     }
     FL_RETURN_IF_ERROR(CheckVars(a, a.node.Scalar(), cx_, s));
-    cmd.argv.push_back(a.node.Scalar());
+    cmd->argv.push_back(a.node.Scalar());
   }
-  if (cmd.argv[0].empty()) return s.Fail((*args)[0].loc, "the program of 'run' must not be empty");
+  if (cmd->argv[0].empty()) {
+    return s.Fail((*args)[0].loc, "the program of 'run' must not be empty");
+  }
+  return Status::Ok();
+}
 
-  if (const Entry* e = FindKey(m, "env")) {
-    StatusOr<std::vector<Entry>> vars = ReadMap(e->val, "env", s);
-    if (!vars.ok()) return vars.status();
-    for (const Entry& v : *vars) {
-      if (!IsIdentifier(v.key)) {  // what a shell accepts as a variable name
-        return s.Fail(v.key_loc, fmt::format("{} is not an environment variable name (letters, "
-                                             "digits and _, not starting with a digit)",
-                                             Describe(YAML::Node(v.key))));
-      }
-      if (!v.val.node.IsScalar()) {
-        return s.Fail(v.val.loc, fmt::format("the value of environment variable '{}' must be a "
-                                             "string, not {}",
-                                             v.key, Describe(v.val.node)));
-      }
-      FL_RETURN_IF_ERROR(CheckVars(v.val, v.val.node.Scalar(), cx_, s));
-      cmd.env.emplace_back(v.key, v.val.node.Scalar());
+Status StepParser::ReadEnv(const Entry& e, const Scope& s, Command* cmd) {
+  StatusOr<std::vector<Entry>> vars = ReadMap(e.val, "env", s);
+  if (!vars.ok()) return vars.status();
+  for (const Entry& v : *vars) {
+    if (!IsIdentifier(v.key)) {  // what a shell accepts as a variable name
+      return s.Fail(v.key_loc, fmt::format("{} is not an environment variable name (letters, "
+                                           "digits and _, not starting with a digit)",
+                                           Describe(YAML::Node(v.key))));
     }
+    if (!v.val.node.IsScalar()) {
+      return s.Fail(v.val.loc, fmt::format("the value of environment variable '{}' must be a "
+                                           "string, not {}",
+                                           v.key, Describe(v.val.node)));
+    }
+    FL_RETURN_IF_ERROR(CheckVars(v.val, v.val.node.Scalar(), cx_, s));
+    cmd->env.emplace_back(v.key, v.val.node.Scalar());
   }
-  if (const Entry* e = FindKey(m, "stdin")) {
+  return Status::Ok();
+}
+
+Status StepParser::ReadReady(const Entry& e, const Scope& s, Command* cmd) {
+  if (!cmd->background) {
+    return s.Fail(e.key_loc,
+                  "'ready' applies only to a background command (add background: "
+                  "true)");
+  }
+  StatusOr<std::vector<Entry>> rm = ReadMap(e.val, "ready", s);
+  if (!rm.ok()) return rm.status();
+  FL_RETURN_IF_ERROR(CheckKeys(*rm, kReadyKeys, " in ready", s));
+  const Entry* l = FindKey(*rm, "listening");
+  if (l == nullptr) return s.Fail(e.val.loc, "missing required key 'listening' for 'ready'");
+  StatusOr<int64_t> port = ReadInt(l->val, "listening", s, 1, 65535);
+  if (!port.ok()) return port.status();
+  cmd->ready_port = static_cast<uint16_t>(*port);
+  if (const Entry* w = FindKey(*rm, "within")) {
+    StatusOr<Duration> d = ReadWithin(w->val, s);
+    if (!d.ok()) return d.status();
+    cmd->ready_within = *d;
+  }
+  return Status::Ok();
+}
+
+// A command's `as` names the command (for stop and await), not a socket.
+Status StepParser::ReadCommandName(OpCall& x) {
+  const Scope& s = x.s;
+  const Entry* as = x.as;
+  if (as == nullptr) {
+    if (x.c.command.background) {
+      return s.Fail(x.ope.key_loc,
+                    "a background command needs a name ('as') for 'stop' and 'await'");
+    }
+    return Status::Ok();
+  }
+  if (!as->val.node.IsScalar() || !IsIdentifier(as->val.node.Scalar())) {
+    return s.Fail(as->val.loc, fmt::format("'as' must be a name (letters, digits and _, not "
+                                           "starting with a digit), not {}",
+                                           Describe(as->val.node)));
+  }
+  x.c.as = as->val.node.Scalar();
+  auto running = commands_[x.host].find(x.c.as);
+  if (running != commands_[x.host].end()) {
+    return s.Fail(as->val.loc, fmt::format("'{}' is already a background command running on "
+                                           "host '{}' (started by step {})",
+                                           x.c.as, x.host, running->second));
+  }
+  return Status::Ok();
+}
+
+Status StepParser::ReadCommand(OpCall& x) {
+  const Scope& s = x.s;
+  Command& cmd = x.c.command;
+  FL_RETURN_IF_ERROR(ReadArgv(x.ope, s, &cmd));
+  if (const Entry* e = FindKey(x.m, "env")) FL_RETURN_IF_ERROR(ReadEnv(*e, s, &cmd));
+  if (const Entry* e = FindKey(x.m, "stdin")) {
     StatusOr<std::string> t = ReadString(e->val, "stdin", s);
     if (!t.ok()) return t.status();
     FL_RETURN_IF_ERROR(CheckVars(e->val, *t, cx_, s));
     cmd.stdin_data = *t;
   }
-  const Entry* bg = FindKey(m, "background");
-  if (bg != nullptr) {
+  if (const Entry* bg = FindKey(x.m, "background")) {
     StatusOr<bool> b = ReadBool(bg->val, "background", s);
     if (!b.ok()) return b.status();
     cmd.background = *b;
   }
-  if (const Entry* e = FindKey(m, "async"); e != nullptr && cmd.background) {
+  if (const Entry* e = FindKey(x.m, "async"); e != nullptr && cmd.background) {
     return s.Fail(e->key_loc,
                   "'async' and 'background' cannot be combined: a background command "
                   "already runs beside the later steps");
   }
-  if (const Entry* e = FindKey(m, "ready")) {
-    if (!cmd.background) {
-      return s.Fail(e->key_loc,
-                    "'ready' applies only to a background command (add background: "
-                    "true)");
-    }
-    StatusOr<std::vector<Entry>> rm = ReadMap(e->val, "ready", s);
-    if (!rm.ok()) return rm.status();
-    FL_RETURN_IF_ERROR(CheckKeys(*rm, kReadyKeys, " in ready", s));
-    const Entry* l = FindKey(*rm, "listening");
-    if (l == nullptr) return s.Fail(e->val.loc, "missing required key 'listening' for 'ready'");
-    StatusOr<int64_t> port = ReadInt(l->val, "listening", s, 1, 65535);
-    if (!port.ok()) return port.status();
-    cmd.ready_port = static_cast<uint16_t>(*port);
-    if (const Entry* w = FindKey(*rm, "within")) {
-      StatusOr<Duration> d = ReadWithin(w->val, s);
-      if (!d.ok()) return d.status();
-      cmd.ready_within = *d;
-    }
-  }
-  const Entry* as = FindKey(m, "as");
-  if (as != nullptr) {
-    if (!as->val.node.IsScalar() || !IsIdentifier(as->val.node.Scalar())) {
-      return s.Fail(as->val.loc, fmt::format("'as' must be a name (letters, digits and _, not "
-                                             "starting with a digit), not {}",
-                                             Describe(as->val.node)));
-    }
-    c->as = as->val.node.Scalar();
-    auto running = commands_[host].find(c->as);
-    if (running != commands_[host].end()) {
-      return s.Fail(as->val.loc, fmt::format("'{}' is already a background command running on "
-                                             "host '{}' (started by step {})",
-                                             c->as, host, running->second));
-    }
-  } else if (cmd.background) {
-    return s.Fail(ope.key_loc, "a background command needs a name ('as') for 'stop' and 'await'");
-  }
-  return Status::Ok();
+  if (const Entry* e = FindKey(x.m, "ready")) FL_RETURN_IF_ERROR(ReadReady(*e, s, &cmd));
+  return ReadCommandName(x);
 }
 
-Status StepParser::ReadStop(const std::string& host, const Entry& ope, const Scope& s,
-                            SocketCall* c) {
+Status StepParser::ReadStop(OpCall& x) {
+  const std::string& host = x.host;
+  const Entry& ope = x.ope;
+  const Scope& s = x.s;
+  SocketCall* c = &x.c;
   if (!ope.val.node.IsScalar() || !IsIdentifier(ope.val.node.Scalar())) {
     return s.Fail(ope.val.loc, fmt::format("'stop' must name a background command, not {}",
                                            Describe(ope.val.node)));
@@ -555,27 +901,19 @@ Status StepParser::ReadStop(const std::string& host, const Entry& ope, const Sco
   return Status::Ok();
 }
 
-StatusOr<CallStep> StepParser::ParseCall(const std::string& host, const Entry& he,
-                                         const SourceLoc& step_loc, const Scope& s) {
-  (void)step_loc;
-  std::vector<Entry> m;
-  SourceLoc map_loc = he.val.loc;
-  if (he.val.node.IsScalar()) {
-    StatusOr<std::vector<Entry>> sh = Shorthand(he, s);
-    if (!sh.ok()) return sh.status();
-    m = std::move(sh).value();
-  } else if (he.val.node.IsMap()) {
-    StatusOr<std::vector<Entry>> rm = ReadMap(he.val, host, s);
-    if (!rm.ok()) return rm.status();
-    m = std::move(rm).value();
-  } else {
-    return s.Fail(he.val.loc, fmt::format("the value of '{}' must be a map {{OP: ARG, ...}} or a "
-                                          "string \"OP ARG [as NAME]\", not {}",
-                                          host, Describe(he.val.node)));
-  }
+StatusOr<std::vector<Entry>> StepParser::OpMap(const std::string& host, const Entry& he,
+                                               const Scope& s) {
+  if (he.val.node.IsScalar()) return Shorthand(he, s);
+  if (he.val.node.IsMap()) return ReadMap(he.val, host, s);
+  return s.Fail(he.val.loc, fmt::format("the value of '{}' must be a map {{OP: ARG, ...}} or a "
+                                        "string \"OP ARG [as NAME]\", not {}",
+                                        host, Describe(he.val.node)));
+}
 
-  // Find the operation: exactly one key naming an op. `nonblock` is both an
-  // op and a param of socket/connect: with another op present it is a param.
+StatusOr<const Entry*> StepParser::FindOperation(const std::vector<Entry>& m,
+                                                 const SourceLoc& map_loc, const Scope& s) {
+  // Exactly one key naming an op. `nonblock` is both an op and a param of
+  // socket/connect: with another op present it is a param.
   std::vector<const Entry*> ops;
   for (const Entry& e : m) {
     if (FindOp(e.key) != nullptr) ops.push_back(&e);
@@ -587,7 +925,7 @@ StatusOr<CallStep> StepParser::ParseCall(const std::string& host, const Entry& h
   }
   if (ops.empty()) {
     for (const Entry& e : m) {
-      if (std::find(kCommon.begin(), kCommon.end(), e.key) == kCommon.end() && !IsAnyParam(e.key)) {
+      if (!IsCommon(e.key) && !IsAnyParam(e.key)) {
         return s.Fail(e.key_loc, fmt::format("unknown operation {}{}", Describe(YAML::Node(e.key)),
                                              DidYouMean(e.key, OpNames())));
       }
@@ -598,9 +936,14 @@ StatusOr<CallStep> StepParser::ParseCall(const std::string& host, const Entry& h
     return s.Fail(ops[1]->key_loc, fmt::format("'{}' and '{}' cannot be combined in one step",
                                                ops[0]->key, ops[1]->key));
   }
-  const Entry& ope = *ops[0];
-  const OpInfo& op = *FindOp(ope.key);
-  std::vector<std::string> allowed = op.params;
+  return ops[0];
+}
+
+// Every key of the call is the operation's, one of its keys or a common one.
+Status StepParser::CheckOpKeys(const std::string& host, const std::vector<Entry>& m,
+                               const Entry& ope, const OpSpec& op, const Scope& s) {
+  std::vector<std::string> allowed;
+  for (const OpKey& k : op.keys) allowed.push_back(k.name);
   allowed.insert(allowed.end(), kCommon.begin(), kCommon.end());
   for (const Entry& e : m) {
     if (&e == &ope) continue;
@@ -616,276 +959,62 @@ StatusOr<CallStep> StepParser::ParseCall(const std::string& host, const Entry& h
     return s.Fail(e.key_loc, fmt::format("unknown key {} for '{}'{}", Describe(YAML::Node(e.key)),
                                          op.name, DidYouMean(e.key, allowed)));
   }
+  return Status::Ok();
+}
+
+StatusOr<CallStep> StepParser::ParseCall(const std::string& host, const Entry& he, const Scope& s) {
+  StatusOr<std::vector<Entry>> m = OpMap(host, he, s);
+  if (!m.ok()) return m.status();
+  StatusOr<const Entry*> ope = FindOperation(*m, he.val.loc, s);
+  if (!ope.ok()) return ope.status();
+  const OpSpec& op = *FindOp((*ope)->key);
+  FL_RETURN_IF_ERROR(CheckOpKeys(host, *m, **ope, op, s));
 
   CallStep cs;
   cs.host = host;
-  SocketCall& c = cs.call;
-  c.op = op.op;
-  const Entry* as = FindKey(m, "as");
-  bool creates = false;      // the step creates the socket named by `as`
-  bool as_required = false;  // ... and `as` has no default
-  auto need = [&](const char* key) -> StatusOr<const Entry*> {
-    const Entry* e = FindKey(m, key);
-    if (e == nullptr) {
-      return s.Fail(map_loc, fmt::format("missing required key '{}' for '{}'", key, op.name));
-    }
-    return e;
-  };
-  auto fd = [&]() -> Status {
-    StatusOr<std::string> f = UseFd(host, ope, s);
-    if (!f.ok()) return f.status();
-    c.fd = *f;
-    return Status::Ok();
-  };
-  auto read_size = [&](int64_t hi) -> Status {
-    const Entry* e = FindKey(m, "size");
-    c.size = 65536;
-    if (e == nullptr) return Status::Ok();
-    StatusOr<int64_t> n = ReadInt(e->val, "size", s, 1, hi);
-    if (!n.ok()) return n.status();
-    c.size = *n;
-    return Status::Ok();
-  };
-  auto read_nonblock = [&]() -> Status {
-    if (const Entry* e = FindKey(m, "nonblock")) {
-      StatusOr<bool> b = ReadBool(e->val, "nonblock", s);
-      if (!b.ok()) return b.status();
-      c.nonblock = *b;
-    }
-    return Status::Ok();
-  };
+  cs.call.op = op.op;
+  OpCall x{*this, host, *m, **ope, he.val.loc, s, op, cs.call, FindKey(*m, "as")};
+  FL_RETURN_IF_ERROR(op.parse(x));
+  FL_RETURN_IF_ERROR(ReadAs(x));
+  FL_RETURN_IF_ERROR(ReadAsyncAndExpect(x, &cs));
+  return cs;
+}
 
-  switch (op.op) {
-    case Op::kSocket: {
-      if (!ope.val.node.IsScalar() || IsQuoted(ope.val.node) ||
-          (ope.val.node.Scalar() != "tcp" && ope.val.node.Scalar() != "udp")) {
-        return s.Fail(ope.val.loc,
-                      fmt::format("'socket' must be tcp or udp, not {}", Describe(ope.val.node)));
-      }
-      c.proto = ope.val.node.Scalar() == "tcp" ? SocketCall::Proto::kTcp : SocketCall::Proto::kUdp;
-      FL_RETURN_IF_ERROR(read_nonblock());
-      creates = as_required = true;
-      break;
-    }
-    case Op::kBind: {
-      FL_RETURN_IF_ERROR(fd());
-      StatusOr<const Entry*> a = need("addr");
-      if (!a.ok()) return a.status();
-      StatusOr<Endpoint> ep = ReadEndpoint(**a, s);
-      if (!ep.ok()) return ep.status();
-      c.endpoint = *ep;
-      break;
-    }
-    case Op::kListen: {
-      if (LooksLikeInt(ope.val.node)) {
-        StatusOr<int64_t> port = ReadInt(ope.val, "listen", s, 0, 65535);
-        if (!port.ok()) return port.status();
-        Endpoint ep;
-        ep.kind = Endpoint::Kind::kAny;
-        ep.port = static_cast<uint16_t>(*port);
-        c.endpoint = ep;
-        creates = true;
-        if (as == nullptr) c.as = "ls";
-      } else {
-        if (!ope.val.node.IsScalar()) {
-          return s.Fail(ope.val.loc, fmt::format("'listen' must be a socket name or a port "
-                                                 "number, not {}",
-                                                 Describe(ope.val.node)));
-        }
-        FL_RETURN_IF_ERROR(fd());
-      }
-      if (const Entry* b = FindKey(m, "backlog")) {
-        StatusOr<int64_t> n = ReadInt(b->val, "backlog", s, 0, 65535);
-        if (!n.ok()) return n.status();
-        c.backlog = static_cast<int>(*n);
-      }
-      break;
-    }
-    case Op::kAccept:
-    case Op::kDup:
-      FL_RETURN_IF_ERROR(fd());
-      creates = as_required = true;
-      break;
-    case Op::kConnect: {
-      if (ope.val.node.IsScalar() && ope.val.node.Scalar().find(':') != std::string::npos) {
-        StatusOr<Endpoint> ep = ReadEndpoint(ope, s);
-        if (!ep.ok()) return ep.status();
-        c.endpoint = *ep;
-        if (const Entry* to = FindKey(m, "to")) {
-          return s.Fail(to->key_loc,
-                        "'to' does not apply to 'connect' with an address (write "
-                        "connect: SOCKET, to: ADDRESS, or connect: ADDRESS, as: NAME)");
-        }
-        FL_RETURN_IF_ERROR(read_nonblock());
-        creates = as_required = true;
-      } else {
-        if (ope.val.node.IsScalar() &&
-            std::find(cx_.hosts.begin(), cx_.hosts.end(), ope.val.node.Scalar()) !=
-                cx_.hosts.end() &&
-            live_[host].count(ope.val.node.Scalar()) == 0) {
-          return s.Fail(ope.val.loc, fmt::format("'{0}' is a host, not a socket: an address needs "
-                                                 "a port, as in connect: \"{0}:8080\"",
-                                                 ope.val.node.Scalar()));
-        }
-        FL_RETURN_IF_ERROR(fd());
-        if (const Entry* nb = FindKey(m, "nonblock")) {
-          return s.Fail(nb->key_loc,
-                        "'nonblock' does not apply to 'connect' on an existing socket "
-                        "(set it on the socket step, or use a nonblock step)");
-        }
-        StatusOr<const Entry*> to = need("to");
-        if (!to.ok()) return to.status();
-        StatusOr<Endpoint> ep = ReadEndpoint(**to, s);
-        if (!ep.ok()) return ep.status();
-        c.endpoint = *ep;
-      }
-      break;
-    }
-    case Op::kSend:
-    case Op::kWrite:
-    case Op::kSendto: {
-      FL_RETURN_IF_ERROR(fd());
-      if (op.op == Op::kSendto) {
-        StatusOr<const Entry*> to = need("to");
-        if (!to.ok()) return to.status();
-        StatusOr<Endpoint> ep = ReadEndpoint(**to, s);
-        if (!ep.ok()) return ep.status();
-        c.endpoint = *ep;
-      }
-      FL_RETURN_IF_ERROR(ReadPayload(m, op, map_loc, s, &c));
-      if (const Entry* f = FindKey(m, "flags")) {
-        FL_RETURN_IF_ERROR(ReadFlags(*f, kSendFlags, op, s, &c));
-      }
-      break;
-    }
-    case Op::kRecv:
-    case Op::kRead:
-    case Op::kRecvfrom: {
-      FL_RETURN_IF_ERROR(fd());
-      FL_RETURN_IF_ERROR(read_size(16 * kMiB));
-      if (const Entry* f = FindKey(m, "flags")) {
-        FL_RETURN_IF_ERROR(ReadFlags(*f, kRecvFlags, op, s, &c));
-      }
-      if (const Entry* u = FindKey(m, "until")) {
-        StatusOr<std::string> t = ReadString(u->val, "until", s);
-        if (!t.ok()) return t.status();
-        if (t->empty()) return s.Fail(u->val.loc, "'until' must not be empty");
-        c.until = *t;
-      }
-      break;
-    }
-    case Op::kShutdown: {
-      FL_RETURN_IF_ERROR(fd());
-      StatusOr<const Entry*> h = need("how");
-      if (!h.ok()) return h.status();
-      const YAML::Node& n = (*h)->val.node;
-      std::string t = n.IsScalar() ? n.Scalar() : "";
-      if (t == "rd")
-        c.how = SHUT_RD;
-      else if (t == "wr")
-        c.how = SHUT_WR;
-      else if (t == "rdwr")
-        c.how = SHUT_RDWR;
-      else {
-        return s.Fail((*h)->val.loc,
-                      fmt::format("'how' must be rd, wr or rdwr, not {}", Describe(n)));
-      }
-      break;
-    }
-    case Op::kClose: FL_RETURN_IF_ERROR(fd()); break;
-    case Op::kSetsockopt:
-    case Op::kGetsockopt:
-      FL_RETURN_IF_ERROR(fd());
-      FL_RETURN_IF_ERROR(ReadSockOpt(m, op, map_loc, s, &c));
-      break;
-    case Op::kNonblock: {
-      FL_RETURN_IF_ERROR(fd());
-      c.nonblock = true;
-      if (const Entry* v = FindKey(m, "value")) {
-        StatusOr<bool> b = ReadBool(v->val, "value", s);
-        if (!b.ok()) return b.status();
-        c.nonblock = *b;
-      }
-      break;
-    }
-    case Op::kPoll: {
-      FL_RETURN_IF_ERROR(fd());
-      StatusOr<const Entry*> ev = need("events");
-      if (!ev.ok()) return ev.status();
-      StatusOr<std::vector<Val>> l = ReadList((*ev)->val, "events", s);
-      if (!l.ok()) return l.status();
-      if (l->empty()) return s.Fail((*ev)->val.loc, "'events' must list at least one event");
-      for (const Val& v : *l) {
-        StatusOr<std::string> name = ReadString(v, "events", s);
-        if (!name.ok()) return name.status();
-        if (std::find(kPollEvents.begin(), kPollEvents.end(), *name) == kPollEvents.end()) {
-          std::string hint = DidYouMean(*name, kPollEvents);
-          if (hint.empty()) hint = " (one of in, out, pri, rdhup)";
-          return s.Fail(v.loc, fmt::format("unknown poll event {}{}", Describe(v.node), hint));
-        }
-        if (std::find(c.events.begin(), c.events.end(), *name) != c.events.end()) {
-          return s.Fail(v.loc, fmt::format("poll event '{}' is listed twice", *name));
-        }
-        c.events.push_back(*name);
-      }
-      StatusOr<const Entry*> to = need("timeout");
-      if (!to.ok()) return to.status();
-      StatusOr<Duration> d = ReadDuration((*to)->val, "timeout", s);
-      if (!d.ok()) return d.status();
-      c.timeout = *d;
-      break;
-    }
-    case Op::kSleep: {
-      StatusOr<Duration> d = ReadDuration(ope.val, "sleep", s);
-      if (!d.ok()) return d.status();
-      if (*d <= Duration(0)) return s.Fail(ope.val.loc, "'sleep' must be longer than 0s");
-      c.timeout = *d;
-      break;
-    }
-    case Op::kRun: FL_RETURN_IF_ERROR(ReadCommand(host, m, ope, s, &c)); break;
-    case Op::kStop: FL_RETURN_IF_ERROR(ReadStop(host, ope, s, &c)); break;
-    case Op::kWaitCommand: break;  // never parsed (not in Ops())
-    case Op::kSendfile: {
-      FL_RETURN_IF_ERROR(fd());
-      StatusOr<const Entry*> sz = need("size");
-      if (!sz.ok()) return sz.status();
-      StatusOr<int64_t> n = ReadInt((*sz)->val, "size", s, 1, 64 * kMiB);
+Status StepParser::ReadAs(OpCall& x) {
+  const Scope& s = x.s;
+  if (x.op.op == Op::kRun) return Status::Ok();  // `as` names the command (ReadCommand)
+  if (x.creates) {
+    if (x.as != nullptr) {
+      StatusOr<std::string> n = NewFd(x.host, *x.as, s);
       if (!n.ok()) return n.status();
-      c.size = *n;
-      break;
+      x.c.as = *n;
+    } else if (x.as_required) {
+      return s.Fail(x.map_loc, fmt::format("missing required key 'as' for '{}' (the name of the "
+                                           "new socket)",
+                                           x.op.name));
+    } else if (IsLive(x.host, x.c.as)) {
+      return s.Fail(x.ope.key_loc, fmt::format("'{}' is already an open socket on host '{}' "
+                                               "(close it first or name this one with 'as')",
+                                               x.c.as, x.host));
     }
+  } else if (x.as != nullptr) {
+    return s.Fail(x.as->key_loc, fmt::format("'as' does not apply to '{}' here: it names a socket "
+                                             "that a step creates (use 'id' to name an async "
+                                             "step)",
+                                             x.op.name));
   }
+  return Status::Ok();
+}
 
-  if (op.op == Op::kRun) {
-    // `as` names the command (ReadCommand), not a socket.
-  } else if (creates) {
-    if (as != nullptr) {
-      StatusOr<std::string> n = NewFd(host, *as, s);
-      if (!n.ok()) return n.status();
-      c.as = *n;
-    } else if (as_required) {
-      return s.Fail(map_loc, fmt::format("missing required key 'as' for '{}' (the name of the new "
-                                         "socket)",
-                                         op.name));
-    } else if (live_[host].count(c.as) != 0) {
-      return s.Fail(ope.key_loc, fmt::format("'{}' is already an open socket on host '{}' (close "
-                                             "it first or name this one with 'as')",
-                                             c.as, host));
-    }
-  } else if (as != nullptr) {
-    return s.Fail(as->key_loc, fmt::format("'as' does not apply to '{}' here: it names a socket "
-                                           "that a step creates (use 'id' to name an async step)",
-                                           op.name));
-  }
-
-  if (const Entry* a = FindKey(m, "async")) {
+Status StepParser::ReadAsyncAndExpect(OpCall& x, CallStep* cs) {
+  const Scope& s = x.s;
+  if (const Entry* a = FindKey(x.m, "async")) {
     StatusOr<bool> b = ReadBool(a->val, "async", s);
     if (!b.ok()) return b.status();
-    cs.async = *b;
+    cs->async = *b;
   }
-  const Entry* id = FindKey(m, "id");
-  if (id != nullptr) {
-    if (!cs.async) {
+  if (const Entry* id = FindKey(x.m, "id")) {
+    if (!cs->async) {
       return s.Fail(id->key_loc, "'id' applies only to an async step (add async: true)");
     }
     if (!id->val.node.IsScalar() || !IsIdentifier(id->val.node.Scalar())) {
@@ -893,23 +1022,143 @@ StatusOr<CallStep> StepParser::ParseCall(const std::string& host, const Entry& h
                                              "starting with a digit), not {}",
                                              Describe(id->val.node)));
     }
-    cs.id = id->val.node.Scalar();
+    cs->id = id->val.node.Scalar();
   }
-  if (cs.async && cs.id.empty()) {
-    if (c.as.empty()) {
-      return s.Fail(map_loc, "an async step needs an 'id' (or an 'as') for 'await' to name it");
+  if (cs->async && cs->id.empty()) {
+    if (x.c.as.empty()) {
+      return s.Fail(x.map_loc, "an async step needs an 'id' (or an 'as') for 'await' to name it");
     }
-    cs.id = c.as;
+    cs->id = x.c.as;
   }
-  if (const Entry* x = FindKey(m, "expect")) {
-    StatusOr<Expect> e = ParseExpect(x->val, op.op, s);
-    if (!e.ok()) return e.status();
-    if (e->out) FL_RETURN_IF_ERROR(CheckVars(x->val, e->out->text, cx_, s));
-    if (e->err) FL_RETURN_IF_ERROR(CheckVars(x->val, e->err->text, cx_, s));
-    cs.expect = *e;
-    cs.has_expect = true;
+  if (const Entry* e = FindKey(x.m, "expect")) {
+    StatusOr<Expect> ex = ParseExpect(e->val, x.op.op, s);
+    if (!ex.ok()) return ex.status();
+    if (ex->out) FL_RETURN_IF_ERROR(CheckVars(e->val, ex->out->text, cx_, s));
+    if (ex->err) FL_RETURN_IF_ERROR(CheckVars(e->val, ex->err->text, cx_, s));
+    cs->expect = *ex;
+    cs->has_expect = true;
   }
-  return cs;
+  return Status::Ok();
+}
+
+Status StepParser::SortStepKeys(const std::vector<Entry>& m, const Scope& s, StepKeys* k) {
+  std::vector<std::string> keys = cx_.hosts;
+  keys.insert(keys.end(), kStepKeys.begin(), kStepKeys.end());
+  for (const Entry& e : m) {
+    if (e.key == "label") {
+      k->label = &e;
+      continue;
+    }
+    bool is_host = std::find(cx_.hosts.begin(), cx_.hosts.end(), e.key) != cx_.hosts.end();
+    bool misplaced = FindOp(e.key) != nullptr || IsAnyParam(e.key) || IsCommon(e.key);
+    if (e.key == "expect" && !is_host) {
+      return s.Fail(e.key_loc, fmt::format("'expect' must go inside a host's map, as in - {}: "
+                                           "{{recv: s, expect: ...}} (for an async call: on the "
+                                           "async step, not on its await)",
+                                           cx_.hosts.front()));
+    }
+    if (e.key != "await" && !is_host && misplaced) {
+      return s.Fail(e.key_loc, fmt::format("'{0}' must go inside a host's map, as in - {1}: {{..., "
+                                           "{0}: ...}}",
+                                           e.key, cx_.hosts.front()));
+    }
+    if (e.key != "await" && !is_host) {
+      return s.Fail(e.key_loc, fmt::format("{} is not a declared host{}",
+                                           Describe(YAML::Node(e.key)), DidYouMean(e.key, keys)));
+    }
+    if (k->host != nullptr || k->await != nullptr) {
+      const Entry* first = k->host != nullptr ? k->host : k->await;
+      if (e.key == "await" || first->key == "await") {
+        return s.Fail(e.key_loc, "a step has either a host or 'await', not both");
+      }
+      return s.Fail(e.key_loc, fmt::format("a step runs on one host: '{}' and '{}' cannot be "
+                                           "combined",
+                                           first->key, e.key));
+    }
+    (e.key == "await" ? k->await : k->host) = &e;
+  }
+  return Status::Ok();
+}
+
+StatusOr<std::string> StepParser::ReadLabel(const Entry& label, const Scope& s) {
+  if (!label.val.node.IsScalar() || !IsIdentifier(label.val.node.Scalar())) {
+    return s.Fail(label.val.loc, fmt::format("'label' must be a name (letters, digits and _, "
+                                             "not starting with a digit), not {}",
+                                             Describe(label.val.node)));
+  }
+  std::string name = label.val.node.Scalar();
+  auto prev = labels_.find(name);
+  if (prev != labels_.end()) {
+    return s.Fail(label.val.loc,
+                  fmt::format("label '{}' is already used by step {}", name, prev->second));
+  }
+  return name;
+}
+
+StatusOr<AwaitStep> StepParser::ParseAwait(const Entry& await, const Scope& s) {
+  const YAML::Node& n = await.val.node;
+  if (!n.IsScalar() || !IsIdentifier(n.Scalar())) {
+    return s.Fail(await.val.loc,
+                  fmt::format("'await' must be the id of an async step, not {}", Describe(n)));
+  }
+  std::string id = n.Scalar();
+  auto it = async_.find(id);
+  if (it == async_.end()) {
+    std::vector<std::string> pending;
+    for (const auto& [k, a] : async_) {
+      if (a.awaited_by == 0) pending.push_back(k);
+    }
+    return s.Fail(await.val.loc, fmt::format("'{}' is not the id of an earlier async step{}", id,
+                                             DidYouMean(id, pending)));
+  }
+  if (auto st = stopped_.find(id); st != stopped_.end() && st->second > it->second.step) {
+    return s.Fail(await.val.loc,
+                  fmt::format("'{}' was already stopped by step {}", id, st->second));
+  }
+  if (it->second.awaited_by != 0) {
+    return s.Fail(await.val.loc,
+                  fmt::format("'{}' was already awaited by step {}", id, it->second.awaited_by));
+  }
+  it->second.awaited_by = index_;
+  for (auto& [h, running] : commands_) {
+    if (running.erase(id) != 0) {
+      command_ended_[h + "/" + id] = fmt::format("awaited by step {}", index_);
+    }
+  }
+  return AwaitStep{id};
+}
+
+Status StepParser::RecordCall(const CallStep& cs, const SourceLoc& step_loc, const Scope& s) {
+  if (cs.async) {
+    auto it = async_.find(cs.id);
+    if (it != async_.end() && it->second.awaited_by == 0) {
+      return s.Fail(step_loc, fmt::format("async id '{}' is already used by step {}, which is "
+                                          "not awaited yet",
+                                          cs.id, it->second.step));
+    }
+    async_[cs.id] = AsyncId{index_, 0};
+  }
+  const SocketCall& c = cs.call;
+  if (c.op == Op::kRun && c.command.background) {
+    auto it = async_.find(c.as);
+    if (it != async_.end() && it->second.awaited_by == 0) {
+      return s.Fail(step_loc, fmt::format("'{}' is already the id of step {}, which is not "
+                                          "awaited yet",
+                                          c.as, it->second.step));
+    }
+    async_[c.as] = AsyncId{index_, 0};
+    commands_[cs.host][c.as] = index_;
+    command_ended_.erase(cs.host + "/" + c.as);
+  }
+  if (c.op == Op::kClose) {
+    live_[cs.host].erase(c.fd);
+    closed_by_[cs.host + "/" + c.fd] = fmt::format("step {}", index_);
+  }
+  if (!c.as.empty() && c.op != Op::kRun) {
+    live_[cs.host].insert(c.as);
+    closed_by_.erase(cs.host + "/" + c.as);
+  }
+  return Status::Ok();
 }
 
 StatusOr<Step> StepParser::Parse(const Val& item, int index) {
@@ -926,131 +1175,32 @@ StatusOr<Step> StepParser::Parse(const Val& item, int index) {
   }
   StatusOr<std::vector<Entry>> m = ReadMap(item, "", s);
   if (!m.ok()) return m.status();
-  const Entry* label = nullptr;
-  const Entry* await = nullptr;
-  const Entry* host = nullptr;
-  std::vector<std::string> keys = cx_.hosts;
-  keys.insert(keys.end(), kStepKeys.begin(), kStepKeys.end());
-  for (const Entry& e : *m) {
-    if (e.key == "label") {
-      label = &e;
-      continue;
-    }
-    bool is_host = std::find(cx_.hosts.begin(), cx_.hosts.end(), e.key) != cx_.hosts.end();
-    bool misplaced = FindOp(e.key) != nullptr || IsAnyParam(e.key) ||
-                     std::find(kCommon.begin(), kCommon.end(), e.key) != kCommon.end();
-    if (e.key == "expect" && !is_host) {
-      return s.Fail(e.key_loc, fmt::format("'expect' must go inside a host's map, as in - {}: "
-                                           "{{recv: s, expect: ...}} (for an async call: on the "
-                                           "async step, not on its await)",
-                                           cx_.hosts.front()));
-    }
-    if (e.key != "await" && !is_host && misplaced) {
-      return s.Fail(e.key_loc, fmt::format("'{0}' must go inside a host's map, as in - {1}: {{..., "
-                                           "{0}: ...}}",
-                                           e.key, cx_.hosts.front()));
-    }
-    if (e.key != "await" && !is_host) {
-      return s.Fail(e.key_loc, fmt::format("{} is not a declared host{}",
-                                           Describe(YAML::Node(e.key)), DidYouMean(e.key, keys)));
-    }
-    if (host != nullptr || await != nullptr) {
-      const Entry* first = host != nullptr ? host : await;
-      if (e.key == "await" || first->key == "await") {
-        return s.Fail(e.key_loc, "a step has either a host or 'await', not both");
-      }
-      return s.Fail(e.key_loc, fmt::format("a step runs on one host: '{}' and '{}' cannot be "
-                                           "combined",
-                                           first->key, e.key));
-    }
-    (e.key == "await" ? await : host) = &e;
-  }
-  if (host == nullptr && await == nullptr) {
+  StepKeys k;
+  FL_RETURN_IF_ERROR(SortStepKeys(*m, s, &k));
+  if (k.host == nullptr && k.await == nullptr) {
     return s.Fail(item.loc, fmt::format("missing a host ({}) or 'await'", Join(cx_.hosts)));
   }
-  if (label != nullptr) {
-    if (!label->val.node.IsScalar() || !IsIdentifier(label->val.node.Scalar())) {
-      return s.Fail(label->val.loc, fmt::format("'label' must be a name (letters, digits and _, "
-                                                "not starting with a digit), not {}",
-                                                Describe(label->val.node)));
-    }
-    step.label = label->val.node.Scalar();
-    auto prev = labels_.find(step.label);
-    if (prev != labels_.end()) {
-      return s.Fail(label->val.loc,
-                    fmt::format("label '{}' is already used by step {}", step.label, prev->second));
-    }
+  if (k.label != nullptr) {
+    StatusOr<std::string> label = ReadLabel(*k.label, s);
+    if (!label.ok()) return label.status();
+    step.label = *label;
   }
-  if (await != nullptr) {
-    const YAML::Node& n = await->val.node;
-    if (!n.IsScalar() || !IsIdentifier(n.Scalar())) {
-      return s.Fail(await->val.loc,
-                    fmt::format("'await' must be the id of an async step, not {}", Describe(n)));
-    }
-    std::string id = n.Scalar();
-    auto it = async_.find(id);
-    if (it == async_.end()) {
-      std::vector<std::string> pending;
-      for (const auto& [k, a] : async_) {
-        if (a.awaited_by == 0) pending.push_back(k);
-      }
-      return s.Fail(await->val.loc, fmt::format("'{}' is not the id of an earlier async step{}", id,
-                                                DidYouMean(id, pending)));
-    }
-    if (auto st = stopped_.find(id); st != stopped_.end() && st->second > it->second.step) {
-      return s.Fail(await->val.loc,
-                    fmt::format("'{}' was already stopped by step {}", id, st->second));
-    }
-    if (it->second.awaited_by != 0) {
-      return s.Fail(await->val.loc,
-                    fmt::format("'{}' was already awaited by step {}", id, it->second.awaited_by));
-    }
-    it->second.awaited_by = index;
-    for (auto& [h, running] : commands_) {
-      if (running.erase(id) != 0)
-        command_ended_[h + "/" + id] = fmt::format("awaited by step {}", index);
-    }
-    step.body = AwaitStep{id};
-  } else if (IsObserveStep(host->val)) {
+  if (k.await != nullptr) {
+    StatusOr<AwaitStep> a = ParseAwait(*k.await, s);
+    if (!a.ok()) return a.status();
+    step.body = std::move(a).value();
+  } else if (IsObserveStep(k.host->val)) {
     // A runner-side observation (observe_parser.cc); it may name a closed socket.
     KnownSocket known = [this](const std::string& h, const std::string& n) {
       return live_[h].count(n) != 0 || closed_by_.count(h + "/" + n) != 0;
     };
-    StatusOr<ObserveStep> o = ParseObserveStep(host->key, *host, cx_, known, s);
+    StatusOr<ObserveStep> o = ParseObserveStep(k.host->key, *k.host, cx_, known, s);
     if (!o.ok()) return o.status();
     step.body = std::move(o).value();
   } else {
-    StatusOr<CallStep> cs = ParseCall(host->key, *host, item.loc, s);
+    StatusOr<CallStep> cs = ParseCall(k.host->key, *k.host, s);
     if (!cs.ok()) return cs.status();
-    if (cs->async) {
-      auto it = async_.find(cs->id);
-      if (it != async_.end() && it->second.awaited_by == 0) {
-        return s.Fail(item.loc, fmt::format("async id '{}' is already used by step {}, which is "
-                                            "not awaited yet",
-                                            cs->id, it->second.step));
-      }
-      async_[cs->id] = AsyncId{index, 0};
-    }
-    const SocketCall& c = cs->call;
-    if (c.op == Op::kRun && c.command.background) {
-      auto it = async_.find(c.as);
-      if (it != async_.end() && it->second.awaited_by == 0) {
-        return s.Fail(item.loc, fmt::format("'{}' is already the id of step {}, which is not "
-                                            "awaited yet",
-                                            c.as, it->second.step));
-      }
-      async_[c.as] = AsyncId{index, 0};
-      commands_[cs->host][c.as] = index;
-      command_ended_.erase(cs->host + "/" + c.as);
-    }
-    if (c.op == Op::kClose) {
-      live_[cs->host].erase(c.fd);
-      closed_by_[cs->host + "/" + c.fd] = fmt::format("step {}", index);
-    }
-    if (!c.as.empty() && c.op != Op::kRun) {
-      live_[cs->host].insert(c.as);
-      closed_by_.erase(cs->host + "/" + c.as);
-    }
+    FL_RETURN_IF_ERROR(RecordCall(*cs, item.loc, s));
     step.body = std::move(cs).value();
   }
   if (!step.label.empty()) labels_[step.label] = index;
@@ -1063,7 +1213,11 @@ void AddStepFormatKeys(FormatKeys* k) {
   k->step_keys = kStepKeys;
   k->call_common_keys = kCommon;
   k->ops.clear();
-  for (const OpInfo& o : Ops()) k->ops.push_back(NamedKeys{o.name, o.params});
+  for (const OpSpec& o : StepOps()) {
+    NamedKeys n{o.name, {}};
+    for (const OpKey& key : o.keys) n.keys.push_back(key.name);
+    k->ops.push_back(std::move(n));
+  }
   k->so_linger_keys = kLingerKeys;
   k->ready_keys = kReadyKeys;
   k->socket_options.clear();
