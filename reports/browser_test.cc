@@ -17,6 +17,9 @@
 #include <iterator>
 #include <regex>
 #include <sstream>
+#include <string>
+#include <utility>
+#include <vector>
 
 #include "reports/html.h"
 #include "reports/test_results.h"
@@ -160,13 +163,16 @@ RunResult ReportRun() {
   PacketRecord syn1 = pk(1, 2'100'000, "client", "server", "S", 0, 0, 0);
   syn1.release_ns = 0;
   syn1.fault = 1;
+  syn1.fate = PacketFate::kDrop;
   syn1.action = "drop";
   PacketRecord data_s = pk(6, 1'221'000'000, "server", "client", "P.", 1, 6, 3);
   data_s.release_ns = data_s.arrival_ns + 40'000'000;
   data_s.fault = 2;
+  data_s.fate = PacketFate::kDelay;
   data_s.action = "delay 40ms";
   PacketRecord dup = pk(4, 1'218'000'000, "client", "server", "P.", 1, 1, 5);
   dup.fault = 3;
+  dup.fate = PacketFate::kDuplicate;
   dup.action = "duplicate";
   PacketRecord copy = dup;
   copy.seq_no = 5;
@@ -221,11 +227,73 @@ TEST_F(BrowserTest, ReportLoadsWithoutScriptErrorsAndShowsTheCases) {
   EXPECT_NE(b.dom.find(">wire</text>"), std::string::npos);
   EXPECT_NE(b.dom.find("fault 1: drop client-&gt;any tcp SYN nth 1"), std::string::npos);
   EXPECT_NE(b.dom.find("dropped at the wire"), std::string::npos);
+  EXPECT_NE(b.dom.find("data-fate=\"drop\""), std::string::npos);
+  EXPECT_NE(b.dom.find("data-fate=\"duplicate\""), std::string::npos);
   EXPECT_NE(b.dom.find(">FIN_WAIT2</text>"), std::string::npos);
   EXPECT_NE(b.dom.find(">connect c to server:8080</text>"), std::string::npos);
   EXPECT_NE(b.dom.find("released after 40.000ms"), std::string::npos);
   // The failing step row is highlighted.
   EXPECT_NE(b.dom.find("<tr class=\"bad\">"), std::string::npos);
+}
+
+// (fate, stroke colour) of every drawn packet arrow, in drawing order.
+std::vector<std::pair<std::string, std::string>> ArrowColours(const std::string& dom) {
+  std::vector<std::pair<std::string, std::string>> out;
+  const std::string arrow = "<g class=\"pkt fate-", stroke_attr = "stroke=\"";
+  for (size_t p = dom.find(arrow); p != std::string::npos; p = dom.find(arrow, p + 1)) {
+    size_t f = p + arrow.size();
+    std::string fate = dom.substr(f, dom.find('"', f) - f);
+    // The script's own source has the same text with an expression here.
+    if (fate.empty() || fate.find_first_not_of("abcdefghijklmnopqrstuvwxyz") != std::string::npos)
+      continue;
+    size_t s = dom.find(stroke_attr, f);
+    if (s == std::string::npos) break;
+    s += stroke_attr.size();
+    out.emplace_back(fate, dom.substr(s, dom.find('"', s) - s));
+  }
+  return out;
+}
+
+// The ladder colours an arrow by the packet's fate: a different wording of
+// the action (or an action that reads like another fate) changes nothing.
+TEST_F(BrowserTest, ArrowColourFollowsTheFateNotTheActionText) {
+  RunResult run;
+  run.kernel = "6.1.0-test";
+  CaseResult c = testing::SampleRun().cases[1];  // failing: its ladder is drawn at once
+  c.packets.clear();
+  const int64_t t = c.start_mono_ns + 1'000'000;
+  auto pk = [&](uint64_t n, PacketFate fate, int fault, const char* action) {
+    PacketRecord p =
+        testing::Packet(n, t + static_cast<int64_t>(n) * 1'000'000, "client", "server", "S");
+    p.fate = fate;
+    p.fault = fault;
+    p.action = action;
+    if (fate == PacketFate::kDelay) p.release_ns = p.arrival_ns + 500'000;
+    return p;
+  };
+  c.packets = {pk(1, PacketFate::kDelay, 2, "delay 200ms"),
+               pk(2, PacketFate::kDelay, 2, "slowed down by a wording change"),
+               pk(3, PacketFate::kPass, 0, "reorder 2/3"), pk(4, PacketFate::kPass, 0, "pass")};
+  run.cases.push_back(c);
+  fs::path page = dir_ / "fate.html";
+  ASSERT_TRUE(WriteHtml(run, page.string()).ok());
+  BrowserRun b = Load(page, "--dump-dom");
+  ASSERT_EQ(b.status, 0) << b.log;
+  EXPECT_EQ(ConsoleErrors(b.log), std::vector<std::string>{}) << b.log;
+  std::vector<std::pair<std::string, std::string>> arrows = ArrowColours(b.dom);
+  ASSERT_EQ(arrows.size(), 4u) << b.dom.substr(0, 3000);
+  EXPECT_EQ(arrows[0], (std::pair<std::string, std::string>{"delay", "#0969da"}));
+  EXPECT_EQ(arrows[1], arrows[0]);
+  EXPECT_EQ(arrows[2], (std::pair<std::string, std::string>{"pass", "#57606a"}));
+  EXPECT_EQ(arrows[3], arrows[2]);
+  // The reorder mark is the fate's too: the pass packet whose action reads
+  // "reorder 2/3" is labelled without it.
+  EXPECT_NE(b.dom.find(">S seq 3 ack 1 len 0</text>"), std::string::npos);
+  // The tooltip carries the summary line as PacketRecord::Summary() gives it.
+  std::string summary = c.packets[1].Summary();
+  std::string escaped;
+  for (char ch : summary) escaped += ch == '>' ? std::string("&gt;") : std::string(1, ch);
+  EXPECT_NE(b.dom.find(escaped), std::string::npos) << escaped;
 }
 
 // The checks above can fail: a page whose script throws is caught both by

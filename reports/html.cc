@@ -112,7 +112,10 @@ std::string StepText(const StepRecord& s) {
 // Compact ladder data, times in ns since LadderOrigin():
 //   {"hosts":[...], "total":N, "gap_after":K or -1, "faults":[Fault::Describe...],
 //    "p":[[n, arrival, release or -1, from, to, proto, flags, seq, ack, len,
-//          fault, action, copy, rel], ...],
+//          fault, action, copy, rel, fate, summary], ...],
+//         fate: PacketFateName (the script colours and marks by it, never
+//         by the action's wording); summary: PacketRecord::Summary(), the
+//         tooltip's packet line as is
 //    "st":[[t, host, socket, state], ...],     socket state changes
 //    "sp":[[t, host, text, ok], ...]}          steps that ran, at their start
 // With `cap` < the packet count only the first and last cap / 2 packets are
@@ -131,11 +134,12 @@ json LadderJson(const CaseResult& c, size_t cap) {
   for (size_t i = 0; i < n; ++i) {
     if (capped && i >= half && i < n - half) continue;
     const PacketRecord& p = c.packets[i];
-    pk.push_back(json::array(
-        {p.seq_no, p.arrival_ns - t0, p.release_ns == 0 ? int64_t{-1} : p.release_ns - t0,
-         host_index(p.from), host_index(p.to), T(p.proto), T(p.flags),
-         p.has_rel ? p.rel_seq : p.seq, p.has_rel ? p.rel_ack : p.ack, p.payload_len, p.fault,
-         T(p.action), p.is_copy ? 1 : 0, p.has_rel ? 1 : 0}));
+    pk.push_back(json::array({p.seq_no, p.arrival_ns - t0,
+                              p.release_ns == 0 ? int64_t{-1} : p.release_ns - t0,
+                              host_index(p.from), host_index(p.to), T(p.proto), T(p.flags),
+                              p.has_rel ? p.rel_seq : p.seq, p.has_rel ? p.rel_ack : p.ack,
+                              p.payload_len, p.fault, T(p.action), p.is_copy ? 1 : 0,
+                              p.has_rel ? 1 : 0, PacketFateName(p.fate), T(p.Summary())}));
   }
   json st = json::array();
   for (const StateEvent& e : c.states) {
@@ -205,20 +209,22 @@ constexpr const char* kJs = R"JS(
 'use strict';
 function esc(s){return String(s).replace(/[&<>"']/g,function(c){return {'&':'&amp;','<':'&lt;','>':'&gt;','"':'&quot;',"'":'&#39;'}[c];});}
 function ms(ns){return (ns/1e6).toFixed(3)+'ms';}
-function color(p){var a=p[11];
-  if(p[2]<0)return '#cf222e';
-  if(/^(reorder|swap)/.test(a))return '#bc4c00';
-  if(/^(delay|hold)/.test(a))return '#0969da';
-  if(/^duplicate/.test(a)||p[12])return '#8250df';
+// Colour and marks come from the fate (p[14]), never from the action's text.
+function color(p){var f=p[14];
+  if(f==='drop')return '#cf222e';
+  if(f==='reorder')return '#bc4c00';
+  if(f==='delay'||f==='hold')return '#0969da';
+  if(f==='duplicate'||f==='inject'||p[12])return '#8250df';
   if(p[10])return '#1f6feb';
   return '#57606a';}
 function label(p){var s=p[5]==='tcp'?(p[6]+' seq '+p[7]+' ack '+p[8]+' len '+p[9]):(p[5]+' len '+p[9]);
   if(p[12])s+=' (copy)';
-  if(/^(reorder|swap)/.test(p[11]))s='\u21c5 '+s;
+  if(p[14]==='reorder')s='\u21c5 '+s;
   if(p[10])s+=' ['+p[11]+']';
   return s;}
-function tip(p,H,F){var s='#'+p[0]+' +'+ms(p[1])+' '+H[p[3]]+' > '+H[p[4]]+' '+p[5]+(p[5]==='tcp'?' '+p[6]+' seq '+p[7]+' ack '+p[8]+(p[13]?'':' (raw)'):'')+' len '+p[9];
+function tip(p,H,F){var s='#'+p[0]+' +'+ms(p[1])+'\n'+p[15];
   if(p[10])s+='\nfault '+p[10]+(F[p[10]-1]?': '+F[p[10]-1]:'')+'\naction: '+p[11];
+  s+='\nfate: '+p[14];
   if(p[2]<0)s+='\ndropped at the wire';
   else if(p[2]!==p[1])s+='\nheld '+ms(p[2]-p[1])+', released +'+ms(p[2]);
   if(p[12])s+='\ncopy made/injected by the wire';
@@ -270,7 +276,7 @@ function draw(box){
     var y2=p[2]<0?y1:(p[2]===p[1]?y1:yr[k]),xh=xw;
     if(y2!==y1){var ln=0;while(ln<lanes.length&&lanes[ln]>=y1)ln++;lanes[ln]=y2;
       xh=xw+(ln%8)*7*(x2>=xw?1:-1);}
-    var q=['<g class="pkt"><title>'+esc(tip(p,H,F))+'</title>'];
+    var q=['<g class="pkt fate-'+esc(p[14])+'" data-fate="'+esc(p[14])+'"><title>'+esc(tip(p,H,F))+'</title>'];
     q.push('<line x1="'+x1+'" y1="'+y1+'" x2="'+xw+'" y2="'+y1+'" stroke="'+c+'" stroke-width="1.5"'+dash+'/>');
     var lx=(x1+xw)/2;
     q.push('<text x="'+lx+'" y="'+(y1-4)+'" text-anchor="middle" fill="'+c+'">'+esc(label(p))+'</text>');

@@ -6,6 +6,8 @@
 #include <filesystem>
 #include <fstream>
 
+#include <nlohmann/json.hpp>
+
 #include "reports/test_results.h"
 
 namespace faultline {
@@ -124,12 +126,16 @@ TEST(HtmlReportTest, LadderDataRelativeTimesDropsAndHolds) {
   ASSERT_NE(start, std::string::npos);
   std::string data = html.substr(start, html.find("</script>", start) - start);
   EXPECT_NE(data.find("\"hosts\":[\"client\",\"server\"]"), std::string::npos) << data;
-  EXPECT_NE(data.find("[1,6000000,-1,0,1,\"tcp\",\"S\",1,1,0,1,\"drop\",0,1]"), std::string::npos)
-      << data;
-  EXPECT_NE(data.find("[2,7000000,207000000,0,1,\"tcp\",\"S\",2,1,0,2,\"delay 200ms\",0,1]"),
+  // ..., action, copy, rel, fate, then the summary line (checked below).
+  EXPECT_NE(data.find("[1,6000000,-1,0,1,\"tcp\",\"S\",1,1,0,1,\"drop\",0,1,\"drop\","),
             std::string::npos)
       << data;
-  EXPECT_NE(data.find("[4,208000000,208000000,1,0,\"tcp\",\"S.\",3,1,0,3,\"duplicate\",1,1]"),
+  EXPECT_NE(data.find("[2,7000000,207000000,0,1,\"tcp\",\"S\",2,1,0,2,\"delay 200ms\",0,1,"
+                      "\"delay\","),
+            std::string::npos)
+      << data;
+  EXPECT_NE(data.find("[4,208000000,208000000,1,0,\"tcp\",\"S.\",3,1,0,3,\"duplicate\",1,1,"
+                      "\"duplicate\","),
             std::string::npos)
       << data;
   EXPECT_NE(data.find("\"gap_after\":-1"), std::string::npos);
@@ -148,6 +154,49 @@ TEST(HtmlReportTest, LadderDataRelativeTimesDropsAndHolds) {
                       "server S seq 0 ack 0 len 0</div>"),
             std::string::npos);
   EXPECT_NE(html.find("2: delay 200ms client-&gt;any tcp SYN nth 2"), std::string::npos);
+}
+
+// The ladder's data as the page script receives it.
+nlohmann::json LadderPackets(const std::string& html, int i) {
+  const std::string open = "id=\"pk-" + std::to_string(i) + "\">";
+  size_t start = html.find(open);
+  if (start == std::string::npos) return nullptr;
+  start += open.size();
+  nlohmann::json d =
+      nlohmann::json::parse(html.substr(start, html.find("</script>", start) - start), nullptr,
+                            /*allow_exceptions=*/false);
+  return d.is_discarded() ? nlohmann::json() : d["p"];
+}
+
+TEST(HtmlReportTest, LadderCarriesFateAndSummaryAsTheyAre) {
+  RunResult r = testing::SampleRun();
+  nlohmann::json p = LadderPackets(HtmlReport(r), 1);
+  ASSERT_TRUE(p.is_array());
+  ASSERT_EQ(p.size(), r.cases[1].packets.size());
+  for (size_t k = 0; k < p.size(); ++k) {
+    const PacketRecord& want = r.cases[1].packets[k];
+    EXPECT_EQ(p[k][14], PacketFateName(want.fate)) << k;
+    EXPECT_EQ(p[k][15], want.Summary()) << k;  // whatever Summary() says
+  }
+}
+
+// The script colours by the fate alone: a different wording of the action
+// changes only the action member of the data, never the fate it reads.
+TEST(HtmlReportTest, ActionWordingDoesNotReachTheFate) {
+  RunResult a = testing::SampleRun();
+  RunResult b = a;
+  for (PacketRecord& pk : b.cases[1].packets) pk.action = "reorder 2/3 (was: " + pk.action + ")";
+  nlohmann::json pa = LadderPackets(HtmlReport(a), 1), pb = LadderPackets(HtmlReport(b), 1);
+  ASSERT_TRUE(pa.is_array());
+  ASSERT_EQ(pa.size(), pb.size());
+  for (size_t k = 0; k < pa.size(); ++k) {
+    EXPECT_NE(pa[k][11], pb[k][11]);
+    EXPECT_EQ(pa[k][14], pb[k][14]) << k;
+  }
+  // And the script has no regular expression over the action (p[11]).
+  const std::string html = HtmlReport(a);
+  EXPECT_EQ(html.find(".test(a)"), std::string::npos);
+  EXPECT_EQ(html.find(".test(p[11])"), std::string::npos);
 }
 
 TEST(HtmlReportTest, NoCaseStartMeansFirstEventOrigin) {
@@ -220,8 +269,9 @@ TEST(HtmlReportTest, BigRunSharesThePageBudgetFailingCasesFirst) {
   EXPECT_NE(LadderData(html, 7).find("\"gap_after\":-1"), std::string::npos);
   EXPECT_EQ(LadderData(html, 0).find("[1000,"), std::string::npos);
   EXPECT_NE(LadderData(html, 0).find("[1753,"), std::string::npos);
-  // Bounded size: ~100 bytes per embedded packet at most.
-  EXPECT_LT(html.size(), kHtmlPacketBudget * 100u) << html.size();  // < 25 MB
+  // Bounded size: ~120 bytes per embedded packet at most (the fate and the
+  // Summary() line for the tooltip take ~25 of them).
+  EXPECT_LT(html.size(), kHtmlPacketBudget * 120u) << html.size();  // < 30 MB
 }
 
 TEST(HtmlReportTest, SmallRunsAreNeverCapped) {

@@ -1,7 +1,9 @@
 #include "reports/json.h"
 
-#include <fmt/format.h>
+#include <optional>
+#include <string>
 
+#include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include "reports/text_escape.h"
@@ -64,6 +66,7 @@ json PacketJson(const PacketRecord& p) {
               {"payload_len", p.payload_len},
               {"wire_len", p.wire_len},
               {"fault", p.fault},
+              {"fate", PacketFateName(p.fate)},
               {"action", T(p.action)},
               {"is_copy", p.is_copy}};
 }
@@ -267,6 +270,7 @@ class Reader {
     return v;
   }
 
+  bool Has(const char* key) const { return Find(key) != nullptr; }
   std::string Ptr(const char* key) const { return pointer_ + "/" + key; }
   void Fail(const std::string& where, const std::string& what) {
     if (status_->ok())
@@ -336,6 +340,23 @@ StepRecord ReadStep(const json& j, const std::string& ptr, Status* st) {
   return s;
 }
 
+// "fate": a PacketFateName. Absent (reports written before it): kPass.
+void ReadFate(Reader& r, PacketFate* fate) {
+  if (!r.Has("fate")) return;
+  std::string name;
+  r.Get("fate", &name);
+  if (!r.ok()) return;
+  if (std::optional<PacketFate> f = PacketFateFromName(name)) {
+    *fate = *f;
+    return;
+  }
+  std::string names;
+  for (int i = 0; i <= static_cast<int>(PacketFate::kUnparsed); ++i) {
+    names += std::string(i ? ", " : "") + PacketFateName(static_cast<PacketFate>(i));
+  }
+  r.Fail(r.Ptr("fate"), fmt::format("one of {} (not \"{}\")", names, name));
+}
+
 PacketRecord ReadPacket(const json& j, const std::string& ptr, Status* st) {
   PacketRecord p;
   Reader r(j, ptr, st);
@@ -356,6 +377,7 @@ PacketRecord ReadPacket(const json& j, const std::string& ptr, Status* st) {
   r.Get("payload_len", &p.payload_len);
   r.Get("wire_len", &p.wire_len);
   r.Get("fault", &p.fault);
+  ReadFate(r, &p.fate);
   r.Get("action", &p.action);
   r.Get("is_copy", &p.is_copy);
   return p;

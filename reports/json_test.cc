@@ -27,6 +27,10 @@ TEST(ReportJsonTest, IsValidJsonWithSchemaFields) {
   EXPECT_EQ(fail["message_loc"]["line"], 12);
   EXPECT_EQ(fail["packets"][0]["release_ns"], 0);
   EXPECT_EQ(fail["packets"][0]["action"], "drop");
+  EXPECT_EQ(fail["packets"][0]["fate"], "drop");
+  EXPECT_EQ(fail["packets"][1]["fate"], "delay");
+  EXPECT_EQ(fail["packets"][3]["fate"], "duplicate");
+  EXPECT_EQ(j["cases"][0]["packets"][0]["fate"], "pass");
   EXPECT_EQ(fail["packets"][3]["is_copy"], true);
   // Step data with an invalid UTF-8 byte goes to data_base64.
   EXPECT_FALSE(fail["steps"][1].contains("data"));
@@ -77,6 +81,8 @@ TEST(ReportJsonTest, RoundTripEqual) {
   EXPECT_EQ(back->cases[3].outcome, Outcome::kSkip);
   EXPECT_EQ(back->cases[1].message_loc.column, 5);
   EXPECT_EQ(back->cases[1].packets[3].is_copy, true);
+  EXPECT_EQ(back->cases[1].packets[0].fate, PacketFate::kDrop);
+  EXPECT_EQ(back->cases[1].packets[1].fate, PacketFate::kDelay);
   EXPECT_EQ(back->cases[1].faults, r.cases[1].faults);
   ASSERT_EQ(back->cases[1].states.size(), 2u);
   EXPECT_EQ(back->cases[1].states[1].state, "SYN_RECV");
@@ -156,6 +162,52 @@ TEST(ParseReportJsonTest, NamesTheOffendingMember) {
   r = ParseReportJson(j.dump());
   ASSERT_FALSE(r.ok());
   EXPECT_NE(r.status().message().find("/cases/1/steps/1/data_base64"), std::string::npos);
+}
+
+TEST(ParseReportJsonTest, EveryFateRoundTrips) {
+  RunResult r = testing::SampleRun();
+  std::vector<PacketFate> fates = {
+      PacketFate::kPass,    PacketFate::kDrop,    PacketFate::kDelay,
+      PacketFate::kHold,    PacketFate::kReorder, PacketFate::kDuplicate,
+      PacketFate::kCorrupt, PacketFate::kInject,  PacketFate::kUnparsed};
+  PacketRecord p = r.cases[0].packets[0];
+  r.cases[0].packets.clear();
+  for (PacketFate f : fates) {
+    p.fate = f;
+    r.cases[0].packets.push_back(p);
+  }
+  StatusOr<RunResult> back = ParseReportJson(ReportJson(r));
+  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  ASSERT_EQ(back->cases[0].packets.size(), fates.size());
+  for (size_t i = 0; i < fates.size(); ++i) {
+    EXPECT_EQ(back->cases[0].packets[i].fate, fates[i]) << PacketFateName(fates[i]);
+  }
+}
+
+TEST(ParseReportJsonTest, UnknownFateIsAClearError) {
+  json j = json::parse(ReportJson(testing::SampleRun()));
+  j["cases"][1]["packets"][0]["fate"] = "dropped";
+  StatusOr<RunResult> r = ParseReportJson(j.dump());
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), StatusCode::kInvalidInput);
+  EXPECT_EQ(r.status().message(),
+            "report JSON: /cases/1/packets/0/fate: expected one of pass, drop, delay, hold, "
+            "reorder, duplicate, corrupt, inject, unparsed (not \"dropped\")");
+  j["cases"][1]["packets"][0]["fate"] = "";
+  EXPECT_FALSE(ParseReportJson(j.dump()).ok());
+  j["cases"][1]["packets"][0]["fate"] = 1;
+  r = ParseReportJson(j.dump());
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().message(), "report JSON: /cases/1/packets/0/fate: expected a string");
+}
+
+TEST(ParseReportJsonTest, MissingFateIsPass) {
+  json j = json::parse(ReportJson(testing::SampleRun()));
+  j["cases"][1]["packets"][0].erase("fate");
+  StatusOr<RunResult> r = ParseReportJson(j.dump());
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->cases[1].packets[0].fate, PacketFate::kPass);
+  EXPECT_EQ(r->cases[1].packets[1].fate, PacketFate::kDelay);
 }
 
 TEST(ParseReportJsonTest, IgnoresUnknownMembersAndDefaultsMissingOnes) {

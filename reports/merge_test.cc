@@ -117,6 +117,26 @@ TEST(LoadShardTest, ReadsWhatRunWrote) {
   ASSERT_TRUE(s.ok()) << s.status().ToString();
   EXPECT_EQ(s->path, p.string());
   EXPECT_EQ(ReportJson(s->run), ReportJson(testing::SampleRun()));
+  // The wire's fates survive the trip through report.json (the merged
+  // ladder colours by them).
+  ASSERT_EQ(s->run.cases[1].packets.size(), 4u);
+  EXPECT_EQ(s->run.cases[1].packets[0].fate, PacketFate::kDrop);
+  EXPECT_EQ(s->run.cases[1].packets[1].fate, PacketFate::kDelay);
+  EXPECT_EQ(s->run.cases[1].packets[2].fate, PacketFate::kDuplicate);
+}
+
+TEST(LoadShardTest, UnknownFateNamesThePathAndTheMember) {
+  TempDir dir;
+  fs::path bad = dir.path() / "bad.json";
+  WriteText(bad, R"({"format": "faultline-report", "version": 1,
+                     "cases": [{"packets": [{"n": 1, "fate": "vanished"}]}]})");
+  StatusOr<ShardReport> s = LoadShard(bad.string());
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.status().code(), StatusCode::kInvalidInput);
+  EXPECT_EQ(s.status().message(),
+            bad.string() +
+                ": report JSON: /cases/0/packets/0/fate: expected one of pass, drop, delay, hold, "
+                "reorder, duplicate, corrupt, inject, unparsed (not \"vanished\")");
 }
 
 TEST(LoadShardTest, MissingFileAndBadJsonNameThePath) {

@@ -107,13 +107,16 @@ inline RunResult SampleRun() {
   PacketRecord drop = Packet(1, 10'000'000, "client", "server", "S");
   drop.release_ns = 0;
   drop.fault = 1;
+  drop.fate = PacketFate::kDrop;
   drop.action = "drop";
   PacketRecord delay = Packet(2, 11'000'000, "client", "server", "S");
   delay.release_ns = 211'000'000;
   delay.fault = 2;
+  delay.fate = PacketFate::kDelay;
   delay.action = "delay 200ms";
   PacketRecord dup = Packet(3, 212'000'000, "server", "client", "S.");
   dup.fault = 3;
+  dup.fate = PacketFate::kDuplicate;
   dup.action = "duplicate";
   PacketRecord copy = dup;
   copy.seq_no = 4;

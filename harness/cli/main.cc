@@ -7,44 +7,33 @@
 // Exit status: 0 everything passed (or was skipped), 1 a case failed or hit
 // a harness error, 2 bad command line or invalid case files; 128 + N after
 // signal N (SIGINT: 130, SIGTERM: 143) stopped a run.
-#include <fcntl.h>
-#include <sched.h>
 #include <sys/ioctl.h>
 #include <sys/utsname.h>
 #include <unistd.h>
 
-#include <cerrno>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <iostream>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include <fmt/format.h>
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
-#include "harness/common/clock.h"
 #include "harness/common/interrupt.h"
 #include "harness/common/status.h"
-#include "harness/common/unique_fd.h"
-#include "harness/lab/rootless.h"
-#include "harness/loader/case_loader.h"
 #include "harness/loader/format_keys.h"
 #include "harness/peer/peer_main.h"
 #include "harness/runner/catalogue.h"
-#include "harness/runner/precedence.h"
+#include "harness/runner/preflight.h"
 #include "harness/runner/progress.h"
 #include "harness/runner/runner.h"
-#include "harness/runner/selection.h"
-#include "injectors/queue_rules.h"
+#include "harness/runner/suite.h"
 #include "reports/console.h"
-#include "reports/html.h"
-#include "reports/json.h"
-#include "reports/junit.h"
 #include "reports/merge.h"
+#include "reports/report_files.h"
 
 namespace faultline {
 namespace {
@@ -65,57 +54,31 @@ std::string KernelRelease() {
   return u.release;
 }
 
-// Rootless (harness/lab/rootless.h): after entering the user namespace, one
-// throwaway namespace shows whether the wire's NFQUEUE rule can be
-// installed from it, so an unusable firewall tool is one clear message at
-// the start instead of every case skipped with it.
-Status CheckRootlessWire() {
-  UniqueFd ns;
-  int err = 0;
-  std::thread([&] {
-    if (unshare(CLONE_NEWNET) != 0) {
-      err = errno;
-      return;
-    }
-    ns.reset(open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC));
-    if (!ns) err = errno;
-  }).join();
-  if (!ns) return Status::FromErrno("making a test network namespace", err);
-  Status st = InstallQueueRules(ns.get(), 0);
-  if (st.ok()) return st;
-  return Status::Unsupported(fmt::format(
-      "running rootless (as {}), the wire's NFQUEUE rule cannot be installed from the user "
-      "namespace: {}\n(iptables-legacy needs /run/xtables.lock, which only root may create: "
-      "use iptables-nft, Debian's default; the xt_NFQUEUE and nf_tables modules must already "
-      "be loaded, since a user namespace cannot load modules) -- or run as root",
-      RootlessOuterIdentity(), st.message()));
+// Every case file's messages on stderr, one per invalid file.
+LoadedCases LoadAll(const std::vector<std::string>& paths) {
+  LoadedCases l = LoadCases(paths);
+  for (const std::string& e : l.errors) std::cerr << e << "\n";
+  return l;
 }
 
-struct Loaded {
-  std::vector<Case> cases;
-  std::vector<std::string> errors;  // one message per file that failed
-};
+bool UseColor(bool no_color) {
+  return !no_color && isatty(STDOUT_FILENO) && std::getenv("NO_COLOR") == nullptr;
+}
 
-Loaded LoadAll(const std::vector<std::string>& paths) {
-  Loaded out;
-  StatusOr<std::vector<std::string>> files = FindCaseFiles(paths);
-  if (!files.ok()) {
-    out.errors.push_back(files.status().message());
-    return out;
+// Writes the reports; false (after printing why, after `who: `) when any
+// could not be written.
+bool WriteAll(const RunResult& run, const std::string& out_dir, const ReportPaths& given,
+              const char* who) {
+  bool ok = true;
+  for (const Status& st : WriteReports(run, ResolveReportPaths(out_dir, given))) {
+    std::cerr << who << ": " << st.message() << "\n";
+    ok = false;
   }
-  for (const std::string& f : files.value()) {
-    StatusOr<Case> c = LoadCaseFile(f);
-    if (c.ok())
-      out.cases.push_back(std::move(c).value());
-    else
-      out.errors.push_back(c.status().message());
-  }
-  return out;
+  return ok;
 }
 
 int CmdValidate(const std::vector<std::string>& paths) {
-  Loaded l = LoadAll(paths);
-  for (const std::string& e : l.errors) std::cerr << e << "\n";
+  LoadedCases l = LoadAll(paths);
   std::cout << fmt::format("{} valid, {} invalid\n", l.cases.size(), l.errors.size());
   return l.errors.empty() ? kExitPass : kExitUsage;
 }
@@ -141,8 +104,7 @@ int ListWidth(int given) {
 }
 
 int CmdList(const ListArgs& a) {
-  Loaded l = LoadAll(a.paths);
-  for (const std::string& e : l.errors) std::cerr << e << "\n";
+  LoadedCases l = LoadAll(a.paths);
   std::cout << (a.format == "json" ? CatalogueJson(l.cases)
                                    : CatalogueText(l.cases, ListWidth(a.width)));
   return l.errors.empty() ? kExitPass : kExitUsage;
@@ -195,11 +157,11 @@ struct RunArgs {
   std::vector<std::string> paths;
   int jobs = 0;
   std::string out_dir = "faultline-out";
-  std::string junit, html, json;
+  ReportPaths reports;
   std::optional<uint64_t> seed;
   std::string family;
   bool no_color = false;
-  // Selection and repetition (harness/runner/selection.h, docs/cases.md).
+  // Selection and repetition (harness/runner/suite.h, docs/cases.md).
   std::vector<std::string> filters, tags;
   std::string shard;
   bool list = false;
@@ -208,76 +170,34 @@ struct RunArgs {
   bool keep = false;
 };
 
-int CmdRun(const RunArgs& a, const std::string& command_line) {
-  Loaded l = LoadAll(a.paths);
-  for (const std::string& e : l.errors) std::cerr << e << "\n";
-  if (l.cases.empty()) {
-    std::cerr << "faultline run: no valid case to run\n";
-    return l.errors.empty() ? kExitFail : kExitUsage;
-  }
+SuiteRequest MakeSuiteRequest(const RunArgs& a) {
+  SuiteRequest r;
+  r.paths = a.paths;
+  r.filters = a.filters;
+  r.tags = a.tags;
+  r.shard = a.shard;
+  if (a.family == "ipv4") r.family = Family::kIPv4;
+  if (a.family == "ipv6") r.family = Family::kIPv6;
+  r.seed = a.seed;
+  r.repeat = a.repeat;
+  r.until_fail = a.until_fail;
+  return r;
+}
 
-  const int repeat = a.repeat >= 0 ? a.repeat : (a.until_fail ? 0 : 1);
-  if (repeat == 0 && !a.until_fail) {
-    std::cerr << "faultline run: --repeat 0 (no bound) needs --until-fail\n";
+// What must happen before the first lab: rootless entry (while the process
+// still has one thread), the signal watcher, the output directory. -1 when
+// all went well, else the exit status.
+int PrepareRun(const RunArgs& a) {
+  if (geteuid() != 0 && a.keep) {
+    std::cerr << "faultline run: --keep names namespaces under /run/netns, which needs root; "
+                 "a rootless run cannot keep a lab\n";
     return kExitUsage;
   }
-  // Selection, then precedence between the cases and the command line.
-  Selection sel;
-  sel.filters = a.filters;
-  for (const std::string& t : a.tags) {
-    for (size_t b = 0, e; b <= t.size(); b = e + 1) {  // --tag a,b == --tag a --tag b
-      e = std::min(t.find(',', b), t.size());
-      if (e > b) sel.tags.push_back(t.substr(b, e - b));
-    }
-  }
-  if (!a.shard.empty()) {
-    StatusOr<Shard> sh = ParseShard(a.shard);
-    if (!sh.ok()) {
-      std::cerr << "faultline run: " << sh.status().message() << "\n";
-      return kExitUsage;
-    }
-    sel.shard = sh.value();
-  }
-  std::optional<Family> only_family;
-  if (a.family == "ipv4") only_family = Family::kIPv4;
-  if (a.family == "ipv6") only_family = Family::kIPv6;
-  std::vector<Variant> variants = Select(ExpandVariants(l.cases, only_family), sel);
-  CommandLineValues cli;
-  cli.seed = a.seed;
-  cli.family = only_family;
-  for (const std::string& p : a.paths) {
-    std::error_code fec;
-    if (!std::filesystem::is_directory(p, fec))
-      cli.named_files.push_back(std::filesystem::path(p).lexically_normal().string());
-  }
-  if (Status st = CheckPrecedence(l.cases, variants, cli); !st.ok()) {
+  // Not root: enter a user namespace that will own the labs
+  // (harness/runner/preflight.h).
+  if (Status st = RootlessPreflight(); !st.ok()) {
     std::cerr << "faultline run: " << st.message() << "\n";
-    return kExitUsage;
-  }
-  if (a.list) {
-    for (const Variant& v : variants) std::cout << v.FullName() << "  " << v.c->loc.file << "\n";
-    std::cout << fmt::format("{} variants selected\n", variants.size());
-    return l.errors.empty() ? kExitPass : kExitUsage;
-  }
-  if (variants.empty() && sel.shard.count <= 1) {
-    std::cerr << "faultline run: no case variant matches the selection\n";
-    return kExitUsage;
-  }
-
-  // Not root: enter a user namespace that will own the labs, while the
-  // process still has one thread (harness/lab/rootless.h).
-  if (geteuid() != 0) {
-    if (a.keep) {
-      std::cerr << "faultline run: --keep names namespaces under /run/netns, which needs root; "
-                   "a rootless run cannot keep a lab\n";
-      return kExitUsage;
-    }
-    Status st = EnterRootlessUserNamespace();
-    if (st.ok()) st = CheckRootlessWire();
-    if (!st.ok()) {
-      std::cerr << "faultline run: " << st.message() << "\n";
-      return kExitFail;
-    }
+    return kExitFail;
   }
   // SIGINT/SIGTERM: stop starting cases, tear the running ones down, write
   // the reports (harness/common/interrupt.h). Before any other thread exists.
@@ -285,65 +205,80 @@ int CmdRun(const RunArgs& a, const std::string& command_line) {
     std::cerr << "faultline run: " << st.message() << "\n";
     return kExitFail;
   }
-
   std::error_code ec;
   std::filesystem::create_directories(a.out_dir, ec);
   if (ec) {
     std::cerr << fmt::format("faultline run: cannot create {}: {}\n", a.out_dir, ec.message());
     return kExitUsage;
   }
+  return -1;
+}
 
-  const bool color = !a.no_color && isatty(STDOUT_FILENO) && std::getenv("NO_COLOR") == nullptr;
+RunOptions MakeRunOptions(const RunArgs& a, const SuiteRequest& req, const SuitePlan& plan) {
   RunOptions opts;
   opts.jobs = a.jobs;
   opts.case_options.faultline_bin = SelfExe();
   opts.case_options.out_dir = a.out_dir;
   opts.case_options.seed = a.seed;
   opts.case_options.keep_failed = a.keep;
-  opts.only_family = only_family;
-  opts.repeat = repeat;
+  opts.only_family = req.family;
+  opts.repeat = plan.repeat;
   opts.until_fail = a.until_fail;
-  const size_t total = repeat > 0 ? variants.size() * static_cast<size_t>(repeat) : 0;
-  Progress progress(std::cout, isatty(STDOUT_FILENO) != 0, color, total);
+  return opts;
+}
+
+// Runs the planned variants with console progress, writes the reports,
+// prints the summary; the exit status.
+int RunPlanned(const RunArgs& a, const SuiteRequest& req, const SuitePlan& plan, bool invalid_files,
+               const std::string& command_line) {
+  const bool color = UseColor(a.no_color);
+  const size_t total = plan.TotalRuns();
+  Progress progress(std::cout, isatty(STDOUT_FILENO) != 0, total,
+                    [color](const CaseResult& r) { return ConsoleCaseLine(r, color); });
+  RunOptions opts = MakeRunOptions(a, req, plan);
   opts.on_start = [&progress](const Variant&) { progress.Started(); };
   opts.on_result = [&progress](const CaseResult& r) { progress.Finished(r); };
-
-  RunResult run;
-  run.kernel = KernelRelease();
-  run.command_line = command_line;
-  run.start_unix_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                          std::chrono::system_clock::now().time_since_epoch())
-                          .count();
-  int64_t t0 = MonotonicNs();
-  run.cases = RunVariants(variants, opts);
-  run.duration_ns = MonotonicNs() - t0;
+  RunResult run = RunSuite(plan.variants, opts, KernelRelease(), command_line);
   progress.Done();
 
-  auto path_or = [&](const std::string& given, const char* name) {
-    return given.empty() ? (std::filesystem::path(a.out_dir) / name).string() : given;
-  };
-  bool write_ok = true;
-  for (const Status& st : {WriteJunit(run, path_or(a.junit, "junit.xml")),
-                           WriteHtml(run, path_or(a.html, "report.html")),
-                           WriteJson(run, path_or(a.json, "report.json"))}) {
-    if (!st.ok()) {
-      std::cerr << "faultline run: " << st.message() << "\n";
-      write_ok = false;
-    }
-  }
-  if (repeat != 1 || a.until_fail) std::cout << PassCounts(run.cases);
+  const bool written = WriteAll(run, a.out_dir, a.reports, "faultline run");
+  if (plan.repeat != 1 || a.until_fail) std::cout << PassCounts(run.cases);
   std::cout << ConsoleSummary(run, color);
-  if (const int sig = InterruptSignal(); sig != 0) {
+  const int sig = InterruptSignal();
+  if (sig != 0) {
     std::cout.flush();
     std::cerr << fmt::format("faultline run: {}: {} variant runs reported", InterruptReason(),
                              run.cases.size());
     if (total > 0) std::cerr << fmt::format(" of {}; the others did not start", total);
     std::cerr << "\n";
-    return 128 + sig;
   }
-  if (!l.errors.empty()) return kExitUsage;
-  bool all_ok = run.Count(Outcome::kFail) == 0 && run.Count(Outcome::kError) == 0;
-  return all_ok && write_ok ? kExitPass : kExitFail;
+  return SuiteExitStatus(run, invalid_files, written, sig);
+}
+
+int CmdRun(const RunArgs& a, const std::string& command_line) {
+  LoadedCases l = LoadAll(a.paths);
+  if (l.cases.empty()) {
+    std::cerr << "faultline run: no valid case to run\n";
+    return l.errors.empty() ? kExitFail : kExitUsage;
+  }
+  const SuiteRequest req = MakeSuiteRequest(a);
+  StatusOr<SuitePlan> plan = PlanSuite(l.cases, req);
+  if (!plan.ok()) {
+    std::cerr << "faultline run: " << plan.status().message() << "\n";
+    return kExitUsage;
+  }
+  if (a.list) {
+    for (const Variant& v : plan->variants)
+      std::cout << v.FullName() << "  " << v.c->loc.file << "\n";
+    std::cout << fmt::format("{} variants selected\n", plan->variants.size());
+    return l.errors.empty() ? kExitPass : kExitUsage;
+  }
+  if (plan->variants.empty() && plan->selection.shard.count <= 1) {
+    std::cerr << "faultline run: no case variant matches the selection\n";
+    return kExitUsage;
+  }
+  if (int rc = PrepareRun(a); rc >= 0) return rc;
+  return RunPlanned(a, req, plan.value(), !l.errors.empty(), command_line);
 }
 
 // `faultline report merge`: one JUnit, HTML and JSON report from several
@@ -351,7 +286,7 @@ int CmdRun(const RunArgs& a, const std::string& command_line) {
 struct MergeArgs {
   std::vector<std::string> inputs;
   std::string out_dir = "faultline-merged";
-  std::string junit, html, json;
+  ReportPaths reports;
   bool no_color = false;
 };
 
@@ -362,10 +297,7 @@ int CmdReportMerge(const MergeArgs& a) {
     return kExitUsage;
   }
   RunResult& run = merged.value();
-  auto path_or = [&](const std::string& given, const char* name) {
-    return given.empty() ? (std::filesystem::path(a.out_dir) / name).string() : given;
-  };
-  if (a.junit.empty() || a.html.empty() || a.json.empty()) {
+  if (a.reports.UsesOutDir()) {
     std::error_code ec;
     std::filesystem::create_directories(a.out_dir, ec);
     if (ec) {
@@ -374,43 +306,30 @@ int CmdReportMerge(const MergeArgs& a) {
       return kExitUsage;
     }
   }
-  bool write_ok = true;
-  for (const Status& st : {WriteJunit(run, path_or(a.junit, "junit.xml")),
-                           WriteHtml(run, path_or(a.html, "report.html")),
-                           WriteJson(run, path_or(a.json, "report.json"))}) {
-    if (!st.ok()) {
-      std::cerr << "faultline report merge: " << st.message() << "\n";
-      write_ok = false;
-    }
-  }
-  const bool color = !a.no_color && isatty(STDOUT_FILENO) && std::getenv("NO_COLOR") == nullptr;
+  const bool written = WriteAll(run, a.out_dir, a.reports, "faultline report merge");
   std::cout << fmt::format("merged {} cases from {} shards\n", run.cases.size(), a.inputs.size());
-  std::cout << ConsoleSummary(run, color);
+  std::cout << ConsoleSummary(run, UseColor(a.no_color));
   bool all_ok = run.Count(Outcome::kFail) == 0 && run.Count(Outcome::kError) == 0;
-  return all_ok && write_ok ? kExitPass : kExitFail;
+  return all_ok && written ? kExitPass : kExitFail;
 }
 
-int Main(int argc, char** argv) {
-  CLI::App app{"faultline: network conformance and fault-injection harness"};
-  app.require_subcommand(1);
-  app.set_version_flag("--version", "faultline 0.1.0");
-
-  RunArgs run;
+CLI::App* AddRunCommand(CLI::App& app, RunArgs& run) {
   CLI::App* run_cmd = app.add_subcommand("run", "run cases (files or directories)");
   run_cmd->add_option("paths", run.paths, "case files or directories")->required();
   run_cmd->add_option("-j,--jobs", run.jobs, "labs at once (default: 16 per core, at most 64)")
       ->check(CLI::Range(1, 256));
   run_cmd->add_option("--out", run.out_dir, "directory for reports and per-case artifacts");
-  run_cmd->add_option("--junit", run.junit, "JUnit XML path (default OUT/junit.xml)");
-  run_cmd->add_option("--html", run.html, "HTML report path (default OUT/report.html)");
-  run_cmd->add_option("--json", run.json, "JSON report path (default OUT/report.json)");
+  run_cmd->add_option("--junit", run.reports.junit, "JUnit XML path (default OUT/junit.xml)");
+  run_cmd->add_option("--html", run.reports.html, "HTML report path (default OUT/report.html)");
+  run_cmd->add_option("--json", run.reports.json, "JSON report path (default OUT/report.json)");
   run_cmd->add_option("--seed", run.seed, "seed for probabilistic faults of cases without one");
   run_cmd->add_option("--family", run.family, "run only one variant")
       ->check(CLI::IsMember({"ipv4", "ipv6"}));
   run_cmd->add_flag("--no-color", run.no_color, "plain output even on a terminal");
-  run_cmd->add_option("--filter", run.filters,
-                      "run only variants whose case name, 'NAME [VARIANT]' or file matches this "
-                      "glob (repeatable: any)")
+  run_cmd
+      ->add_option("--filter", run.filters,
+                   "run only variants whose case name, 'NAME [VARIANT]' or file matches this "
+                   "glob (repeatable: any)")
       ->expected(1)
       ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
   run_cmd->add_option("--tag", run.tags, "run only cases with this tag (repeatable or a,b: any)")
@@ -419,21 +338,20 @@ int Main(int argc, char** argv) {
   run_cmd->add_option("--shard", run.shard,
                       "K/N: run only shard K of N (stable assignment by variant name)");
   run_cmd->add_flag("--list", run.list, "print the selected variants and exit");
-  run_cmd->add_option("--repeat", run.repeat,
-                      "run every variant N times, with per-case pass counts (default 1; with "
-                      "--until-fail: no bound)")
+  run_cmd
+      ->add_option("--repeat", run.repeat,
+                   "run every variant N times, with per-case pass counts (default 1; with "
+                   "--until-fail: no bound)")
       ->check(CLI::Range(0, 1000000));
   run_cmd->add_flag("--until-fail", run.until_fail,
                     "stop starting runs after the first failure (flake hunting)");
   run_cmd->add_flag("--keep", run.keep,
                     "keep a failing variant's namespaces under /run/netns and print how to "
                     "enter them");
+  return run_cmd;
+}
 
-  std::vector<std::string> validate_paths;
-  CLI::App* validate_cmd = app.add_subcommand("validate", "check case files without running them");
-  validate_cmd->add_option("paths", validate_paths, "case files or directories")->required();
-
-  ListArgs list;
+CLI::App* AddListCommand(CLI::App& app, ListArgs& list) {
   CLI::App* list_cmd = app.add_subcommand(
       "list", "print the catalogue of cases: name, file, tags, families, description");
   list_cmd->add_option("paths", list.paths, "case files or directories")->required();
@@ -444,19 +362,38 @@ int Main(int argc, char** argv) {
                    "wrap descriptions to this many columns (default: the terminal's, "
                    "$COLUMNS, or 80)")
       ->check(CLI::Range(1, 1000));
+  return list_cmd;
+}
 
-  MergeArgs merge;
+// `report merge` (the `report` group is added here too).
+CLI::App* AddMergeCommand(CLI::App& app, MergeArgs& merge) {
   CLI::App* report_cmd = app.add_subcommand("report", "work with written reports");
   report_cmd->require_subcommand(1);
   CLI::App* merge_cmd = report_cmd->add_subcommand(
       "merge", "combine several shards' report.json into one JUnit, HTML and JSON report");
   merge_cmd->add_option("inputs", merge.inputs, "report.json files of the shards")->required();
   merge_cmd->add_option("--out", merge.out_dir, "directory for the merged reports");
-  merge_cmd->add_option("--junit", merge.junit, "JUnit XML path (default OUT/junit.xml)");
-  merge_cmd->add_option("--html", merge.html, "HTML report path (default OUT/report.html)");
-  merge_cmd->add_option("--json", merge.json, "JSON report path (default OUT/report.json)");
+  merge_cmd->add_option("--junit", merge.reports.junit, "JUnit XML path (default OUT/junit.xml)");
+  merge_cmd->add_option("--html", merge.reports.html, "HTML report path (default OUT/report.html)");
+  merge_cmd->add_option("--json", merge.reports.json, "JSON report path (default OUT/report.json)");
   merge_cmd->add_flag("--no-color", merge.no_color, "plain output even on a terminal");
+  return merge_cmd;
+}
 
+int Main(int argc, char** argv) {
+  CLI::App app{"faultline: network conformance and fault-injection harness"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", "faultline 0.1.0");
+
+  RunArgs run;
+  CLI::App* run_cmd = AddRunCommand(app, run);
+  std::vector<std::string> validate_paths;
+  CLI::App* validate_cmd = app.add_subcommand("validate", "check case files without running them");
+  validate_cmd->add_option("paths", validate_paths, "case files or directories")->required();
+  ListArgs list;
+  CLI::App* list_cmd = AddListCommand(app, list);
+  MergeArgs merge;
+  CLI::App* merge_cmd = AddMergeCommand(app, merge);
   // Hidden (no group): for the schema drift test, not for users.
   CLI::App* format_keys_cmd =
       app.add_subcommand("__format-keys", "print the loader's key tables as JSON");

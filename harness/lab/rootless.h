@@ -16,7 +16,8 @@
 //   - some net.* sysctls are read-only or absent in a namespace owned by a
 //     user namespace other than the initial one (harness/lab/lab.cc turns
 //     that into a skip of the case that sets one, naming the sysctl);
-//   - iptables-legacy wants /run/xtables.lock (see the CLI's preflight).
+//   - iptables-legacy wants /run/xtables.lock (harness/runner/preflight.h
+//     probes for it before the first lab).
 #pragma once
 
 #include <string>

@@ -2,19 +2,23 @@
 
 #include <algorithm>
 #include <map>
+#include <utility>
 
 #include <fmt/format.h>
 
-#include "harness/common/clock.h"
-#include "reports/console.h"
-
 namespace faultline {
 
-Progress::Progress(std::ostream& out, bool live, bool color, size_t total)
-    : out_(out), live_(live), color_(color), total_(total), start_ns_(MonotonicNs()) {}
+Progress::Progress(std::ostream& out, bool live, size_t total, CaseLineFormat line,
+                   const Clock& clock)
+    : out_(out),
+      live_(live),
+      total_(total),
+      line_(std::move(line)),
+      clock_(clock),
+      start_ns_(clock.NowNs()) {}
 
 std::string Progress::StatusText() const {
-  int64_t s = (MonotonicNs() - start_ns_) / 1000000000;
+  int64_t s = (clock_.NowNs() - start_ns_) / 1000000000;
   std::string done =
       total_ ? fmt::format("{:>{}}/{}", finished_, std::to_string(total_).size(), total_)
              : fmt::format("{}", finished_);
@@ -37,7 +41,7 @@ void Progress::Finished(const CaseResult& r) {
   ++finished_;
   if (r.outcome == Outcome::kFail || r.outcome == Outcome::kError) ++failed_;
   if (drawn_) out_ << "\r\033[K";
-  out_ << ConsoleCaseLine(r, color_);
+  out_ << line_(r);
   drawn_ = false;
   Draw();
   if (!live_) out_ << std::flush;

@@ -18,9 +18,14 @@ CaseResult Result(const std::string& name, const std::string& variant, Outcome o
   return r;
 }
 
+// The CLI formats lines with reports/console; the runner only prints them.
+std::string Line(const CaseResult& r) {
+  return std::string(OutcomeName(r.outcome)) + "  " + r.FullName() + "\n";
+}
+
 TEST(Progress, PlainWhenNotATerminal) {
   std::ostringstream out;
-  Progress p(out, /*live=*/false, /*color=*/false, 2);
+  Progress p(out, /*live=*/false, 2, Line);
   p.Started();
   p.Started();
   p.Finished(Result("a", "ipv4", Outcome::kPass));
@@ -29,13 +34,14 @@ TEST(Progress, PlainWhenNotATerminal) {
   const std::string s = out.str();
   EXPECT_EQ(s.find('\r'), std::string::npos);
   EXPECT_EQ(s.find('\033'), std::string::npos);
-  EXPECT_NE(s.find("a [ipv4]\n"), std::string::npos);
+  EXPECT_NE(s.find("pass  a [ipv4]\n"), std::string::npos);
   EXPECT_NE(s.find("b [ipv4]\n"), std::string::npos);
 }
 
 TEST(Progress, LiveLineIsRedrawnAndErased) {
   std::ostringstream out;
-  Progress p(out, /*live=*/true, /*color=*/false, 10);
+  FakeClock clock;
+  Progress p(out, /*live=*/true, 10, Line, clock);
   p.Started();
   p.Started();
   EXPECT_EQ(p.StatusText().substr(0, 28), "[ 0/10]  2 running  0 failed");
@@ -52,9 +58,32 @@ TEST(Progress, LiveLineIsRedrawnAndErased) {
 
 TEST(Progress, UnboundedTotal) {
   std::ostringstream out;
-  Progress p(out, true, false, 0);
+  FakeClock clock;
+  Progress p(out, true, 0, Line, clock);
   p.Started();
-  EXPECT_EQ(p.StatusText().substr(0, 25), "[0]  1 running  0 failed ");
+  EXPECT_EQ(p.StatusText(), "[0]  1 running  0 failed  0:00");
+}
+
+TEST(Progress, ElapsedTimeComesFromTheClock) {
+  std::ostringstream out;
+  FakeClock clock;
+  Progress p(out, true, 3, Line, clock);
+  p.Started();
+  clock.Advance(59'999'000'000);
+  EXPECT_EQ(p.StatusText(), "[0/3]  1 running  0 failed  0:59");
+  clock.Advance(65'000'000'000);
+  EXPECT_EQ(p.StatusText(), "[0/3]  1 running  0 failed  2:04");
+}
+
+TEST(Progress, PrintsTheCallersLineForEachResult) {
+  std::ostringstream out;
+  FakeClock clock;
+  Progress p(
+      out, /*live=*/false, 1, [](const CaseResult& r) { return "<" + r.name + ">\n"; }, clock);
+  p.Started();
+  p.Finished(Result("a", "ipv4", Outcome::kPass));
+  p.Done();
+  EXPECT_EQ(out.str(), "<a>\n");
 }
 
 TEST(PassCounts, WorstFirstWithFirstFailure) {

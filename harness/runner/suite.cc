@@ -1,0 +1,102 @@
+#include "harness/runner/suite.h"
+
+#include <algorithm>
+#include <filesystem>
+#include <utility>
+
+#include "harness/loader/case_loader.h"
+#include "harness/runner/precedence.h"
+
+namespace faultline {
+namespace {
+
+// --tag a,b is --tag a --tag b.
+std::vector<std::string> SplitTags(const std::vector<std::string>& given) {
+  std::vector<std::string> out;
+  for (const std::string& t : given) {
+    for (size_t b = 0, e; b <= t.size(); b = e + 1) {
+      e = std::min(t.find(',', b), t.size());
+      if (e > b) out.push_back(t.substr(b, e - b));
+    }
+  }
+  return out;
+}
+
+// The paths given as files, normalised like Case::loc.file.
+std::vector<std::string> NamedFiles(const std::vector<std::string>& paths) {
+  std::vector<std::string> out;
+  for (const std::string& p : paths) {
+    std::error_code ec;
+    if (!std::filesystem::is_directory(p, ec))
+      out.push_back(std::filesystem::path(p).lexically_normal().string());
+  }
+  return out;
+}
+
+}  // namespace
+
+LoadedCases LoadCases(const std::vector<std::string>& paths) {
+  LoadedCases out;
+  StatusOr<std::vector<std::string>> files = FindCaseFiles(paths);
+  if (!files.ok()) {
+    out.errors.push_back(files.status().message());
+    return out;
+  }
+  for (const std::string& f : files.value()) {
+    StatusOr<Case> c = LoadCaseFile(f);
+    if (c.ok())
+      out.cases.push_back(std::move(c).value());
+    else
+      out.errors.push_back(c.status().message());
+  }
+  return out;
+}
+
+size_t SuitePlan::TotalRuns() const {
+  return repeat > 0 ? variants.size() * static_cast<size_t>(repeat) : 0;
+}
+
+StatusOr<SuitePlan> PlanSuite(const std::vector<Case>& cases, const SuiteRequest& request) {
+  SuitePlan plan;
+  plan.repeat = request.repeat >= 0 ? request.repeat : (request.until_fail ? 0 : 1);
+  if (plan.repeat == 0 && !request.until_fail) {
+    return Status::Invalid("--repeat 0 (no bound) needs --until-fail");
+  }
+  plan.selection.filters = request.filters;
+  plan.selection.tags = SplitTags(request.tags);
+  if (!request.shard.empty()) {
+    StatusOr<Shard> sh = ParseShard(request.shard);
+    if (!sh.ok()) return Status::Invalid(sh.status().message());
+    plan.selection.shard = sh.value();
+  }
+  plan.variants = Select(ExpandVariants(cases, request.family), plan.selection);
+  CommandLineValues cli;
+  cli.seed = request.seed;
+  cli.family = request.family;
+  cli.named_files = NamedFiles(request.paths);
+  if (Status st = CheckPrecedence(cases, plan.variants, cli); !st.ok()) {
+    return Status::Invalid(st.message());
+  }
+  return plan;
+}
+
+RunResult RunSuite(const std::vector<Variant>& variants, const RunOptions& options,
+                   std::string kernel, std::string command_line, const Clock& clock) {
+  RunResult run;
+  run.kernel = std::move(kernel);
+  run.command_line = std::move(command_line);
+  run.start_unix_ms = clock.UnixMs();
+  const int64_t t0 = clock.NowNs();
+  run.cases = RunVariants(variants, options);
+  run.duration_ns = clock.NowNs() - t0;
+  return run;
+}
+
+int SuiteExitStatus(const RunResult& run, bool invalid_files, bool reports_written, int signal) {
+  if (signal != 0) return 128 + signal;
+  if (invalid_files) return 2;
+  const bool all_ok = run.Count(Outcome::kFail) == 0 && run.Count(Outcome::kError) == 0;
+  return all_ok && reports_written ? 0 : 1;
+}
+
+}  // namespace faultline

@@ -1,0 +1,141 @@
+#include "harness/runner/suite.h"
+
+#include <gtest/gtest.h>
+
+namespace faultline {
+namespace {
+
+Case MakeCase(const std::string& name, std::vector<std::string> tags) {
+  Case c;
+  c.name = name;
+  c.loc = SourceLoc{"cases/" + name + ".yaml", 1, 1};
+  c.tags = std::move(tags);
+  return c;
+}
+
+std::vector<std::string> Names(const std::vector<Variant>& v) {
+  std::vector<std::string> out;
+  for (const Variant& x : v) out.push_back(x.FullName());
+  return out;
+}
+
+TEST(PlanSuite, EveryVariantByDefaultOnce) {
+  std::vector<Case> cases = {MakeCase("a", {}), MakeCase("b", {})};
+  StatusOr<SuitePlan> p = PlanSuite(cases, SuiteRequest{});
+  ASSERT_TRUE(p.ok()) << p.status().message();
+  EXPECT_EQ(Names(p->variants),
+            (std::vector<std::string>{"a [ipv4]", "a [ipv6]", "b [ipv4]", "b [ipv6]"}));
+  EXPECT_EQ(p->repeat, 1);
+  EXPECT_EQ(p->TotalRuns(), 4u);
+}
+
+TEST(PlanSuite, TagsSplitAtCommasAndFamily) {
+  std::vector<Case> cases = {MakeCase("a", {"x"}), MakeCase("b", {"y"}), MakeCase("c", {"z"})};
+  SuiteRequest r;
+  r.tags = {"x,z", ""};
+  r.family = Family::kIPv6;
+  StatusOr<SuitePlan> p = PlanSuite(cases, r);
+  ASSERT_TRUE(p.ok()) << p.status().message();
+  EXPECT_EQ(p->selection.tags, (std::vector<std::string>{"x", "z"}));
+  EXPECT_EQ(Names(p->variants), (std::vector<std::string>{"a [ipv6]", "c [ipv6]"}));
+}
+
+TEST(PlanSuite, RepeatAndUntilFail) {
+  std::vector<Case> cases = {MakeCase("a", {})};
+  SuiteRequest r;
+  r.repeat = 3;
+  StatusOr<SuitePlan> p = PlanSuite(cases, r);
+  ASSERT_TRUE(p.ok());
+  EXPECT_EQ(p->TotalRuns(), 6u);
+  r.repeat = -1;
+  r.until_fail = true;
+  p = PlanSuite(cases, r);
+  ASSERT_TRUE(p.ok());
+  EXPECT_EQ(p->repeat, 0);
+  EXPECT_EQ(p->TotalRuns(), 0u);  // unbounded
+}
+
+TEST(PlanSuite, RepeatZeroNeedsUntilFail) {
+  std::vector<Case> cases = {MakeCase("a", {})};
+  SuiteRequest r;
+  r.repeat = 0;
+  StatusOr<SuitePlan> p = PlanSuite(cases, r);
+  ASSERT_FALSE(p.ok());
+  EXPECT_EQ(p.status().code(), StatusCode::kInvalidInput);
+  EXPECT_EQ(p.status().message(), "--repeat 0 (no bound) needs --until-fail");
+}
+
+TEST(PlanSuite, BadShardIsTheShardParsersMessage) {
+  std::vector<Case> cases = {MakeCase("a", {})};
+  SuiteRequest r;
+  r.shard = "5/4";
+  StatusOr<SuitePlan> p = PlanSuite(cases, r);
+  ASSERT_FALSE(p.ok());
+  EXPECT_EQ(p.status().message(), "--shard 5/4: K must be in 1..N and N in 1..10000");
+  r.shard = "2/4";
+  p = PlanSuite(cases, r);
+  ASSERT_TRUE(p.ok());
+  EXPECT_EQ(p->selection.shard.index, 2);
+  EXPECT_EQ(p->selection.shard.count, 4);
+}
+
+TEST(PlanSuite, PathsGivenAsFilesTakePartInPrecedence) {
+  std::vector<Case> cases = {MakeCase("a", {})};
+  cases[0].families = {Family::kIPv4};
+  SuiteRequest r;
+  r.family = Family::kIPv6;
+  r.paths = {"cases/./a.yaml"};  // normalised like Case::loc.file
+  StatusOr<SuitePlan> p = PlanSuite(cases, r);
+  ASSERT_FALSE(p.ok());
+  EXPECT_EQ(p.status().code(), StatusCode::kInvalidInput);
+  EXPECT_EQ(p.status().message().rfind("--family ipv6 conflicts with cases/a.yaml: case 'a' runs "
+                                       "only on ipv4",
+                                       0),
+            0u)
+      << p.status().message();
+}
+
+TEST(PlanSuite, SeedConflictOnlyForSelectedCases) {
+  std::vector<Case> cases = {MakeCase("seeded", {"s"}), MakeCase("free", {"f"})};
+  cases[0].seed = 42;
+  SuiteRequest r;
+  r.seed = 7;
+  EXPECT_FALSE(PlanSuite(cases, r).ok());
+  r.tags = {"f"};
+  StatusOr<SuitePlan> p = PlanSuite(cases, r);
+  ASSERT_TRUE(p.ok()) << p.status().message();
+  EXPECT_EQ(Names(p->variants), (std::vector<std::string>{"free [ipv4]", "free [ipv6]"}));
+}
+
+TEST(RunSuite, TimesTheRunWithTheGivenClock) {
+  FakeClock clock(5'000'000'000, 1'700'000'000'000);
+  RunOptions opts;
+  RunResult run = RunSuite({}, opts, "6.1.0-test", "faultline run cases/", clock);
+  EXPECT_EQ(run.kernel, "6.1.0-test");
+  EXPECT_EQ(run.command_line, "faultline run cases/");
+  EXPECT_EQ(run.start_unix_ms, 1'700'000'000'000);
+  EXPECT_EQ(run.duration_ns, 0);
+  EXPECT_TRUE(run.cases.empty());
+}
+
+TEST(SuiteExitStatus, Precedence) {
+  RunResult pass;
+  pass.cases.resize(2);
+  RunResult fail = pass;
+  fail.cases[1].outcome = Outcome::kFail;
+  RunResult error = pass;
+  error.cases[0].outcome = Outcome::kError;
+  RunResult skip = pass;
+  skip.cases[0].outcome = Outcome::kSkip;
+  EXPECT_EQ(SuiteExitStatus(pass, false, true, 0), 0);
+  EXPECT_EQ(SuiteExitStatus(skip, false, true, 0), 0);
+  EXPECT_EQ(SuiteExitStatus(fail, false, true, 0), 1);
+  EXPECT_EQ(SuiteExitStatus(error, false, true, 0), 1);
+  EXPECT_EQ(SuiteExitStatus(pass, false, false, 0), 1);   // a report not written
+  EXPECT_EQ(SuiteExitStatus(fail, true, true, 0), 2);     // invalid case files
+  EXPECT_EQ(SuiteExitStatus(fail, true, false, 2), 130);  // SIGINT first
+  EXPECT_EQ(SuiteExitStatus(pass, false, true, 15), 143);
+}
+
+}  // namespace
+}  // namespace faultline
