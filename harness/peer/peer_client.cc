@@ -90,7 +90,8 @@ int AboveThree(UniqueFd* fd) {
 }  // namespace
 
 StatusOr<std::unique_ptr<PeerClient>> PeerClient::Spawn(const std::string& faultline_bin,
-                                                        int netns_fd, const std::string& name, const Clock& clock) {
+                                                        int netns_fd, const std::string& name,
+                                                        const Clock& clock) {
   auto where = [&](const std::string& what) {
     return fmt::format("starting peer '{}' ({}): {}", name, faultline_bin, what);
   };

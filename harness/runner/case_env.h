@@ -67,8 +67,7 @@ class CaseEnv {
   // Talking to the peer of `host` (harness/peer/peer_client.h): ids are
   // unique per peer; Wait returns kTimeout at `deadline_ns` on clock().
   virtual Status Send(const std::string& host, const peer::Request& req) = 0;
-  virtual StatusOr<peer::Reply> Wait(const std::string& host, uint64_t id,
-                                     int64_t deadline_ns) = 0;
+  virtual StatusOr<peer::Reply> Wait(const std::string& host, uint64_t id, int64_t deadline_ns) = 0;
   virtual bool HasReply(const std::string& host, uint64_t id) = 0;
 
   // The wire: the step label a `wire:` fault may wait for.

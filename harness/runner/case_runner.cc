@@ -204,9 +204,9 @@ bool Execution::Finish(const Step& step, const CallStep& call, uint64_t request_
   env_.OnReply(call, r);
   if (std::optional<Verdict> error = PeerError(r)) return Record(step, rec, *error);
   if (IsCommandOp(call.call.op)) RecordCommand(step, r);
-  return Record(step, rec,
-                IsCommandOp(call.call.op) ? CheckCommand(call, r, env_.Vars())
-                                          : CheckReply(call, r));
+  return Record(
+      step, rec,
+      IsCommandOp(call.call.op) ? CheckCommand(call, r, env_.Vars()) : CheckReply(call, r));
 }
 
 bool Execution::RunCall(const Step& step, const CallStep& call) {
@@ -214,8 +214,8 @@ bool Execution::RunCall(const Step& step, const CallStep& call) {
   rec.ran = true;
   if (call.call.op == Op::kStop) return RunStop(step, call);
   if (call.call.op == Op::kRun && call.call.command.background) return RunBackground(step, call);
-  const std::vector<HostAddrs> hosts = call.call.op == Op::kRun ? std::vector<HostAddrs>{}
-                                                                 : env_.Hosts();
+  const std::vector<HostAddrs> hosts =
+      call.call.op == Op::kRun ? std::vector<HostAddrs>{} : env_.Hosts();
   auto resolve = [&hosts](const std::string& host, Family f) -> std::optional<std::string> {
     for (const HostAddrs& h : hosts) {
       if (h.name == host) return f == Family::kIPv4 ? h.addr4 : h.addr6;
@@ -250,7 +250,8 @@ bool Execution::RunAwait(const Step& step, const AwaitStep& await) {
   }
   auto it = pending_.find(await.id);
   if (it == pending_.end()) {
-    return Record(step, rec, Verdict::Error(fmt::format("no async step '{}' is running", await.id)));
+    return Record(step, rec,
+                  Verdict::Error(fmt::format("no async step '{}' is running", await.id)));
   }
   Pending p = it->second;
   pending_.erase(it);
@@ -397,10 +398,10 @@ bool Execution::RunBackground(const Step& step, const CallStep& call) {
     RecordCommand(step, *started);
     Verdict check = CheckCommand(call, *started, env_.Vars());
     rec.finished = true;
-    return Record(step, rec,
-                  Verdict::Fail(check.expected, check.actual,
-                                fmt::format("could not start {}: {}", rec.argv[0],
-                                            ErrnoName(started->err))));
+    return Record(
+        step, rec,
+        Verdict::Fail(check.expected, check.actual,
+                      fmt::format("could not start {}: {}", rec.argv[0], ErrnoName(started->err))));
   }
   peer::Request wait;
   wait.op = Op::kWaitCommand;
@@ -451,9 +452,9 @@ bool Execution::RunStop(const Step& step, const CallStep& call) {
   StepRecord& rec = RecordOf(step);
   auto it = background_.find(call.call.fd);
   if (it == background_.end()) {
-    return Record(step, rec,
-                  Verdict::Error(
-                      fmt::format("no background command '{}' is running", call.call.fd)));
+    return Record(
+        step, rec,
+        Verdict::Error(fmt::format("no background command '{}' is running", call.call.fd)));
   }
   const Background bg = it->second;
   background_.erase(it);
@@ -519,7 +520,8 @@ void Execution::FinishObserve() {
 
 void Execution::FinishCapture() {
   const Verdict v = env_.FinishCapture(start_ns_);
-  if (v.error()) return FailCase(v, case_.loc, fmt::format("{}: {}", case_.loc.ToString(), v.message));
+  if (v.error())
+    return FailCase(v, case_.loc, fmt::format("{}: {}", case_.loc.ToString(), v.message));
   SourceLoc loc = case_.loc;
   for (const PacketCheckRecord& r : result_->packet_checks) {
     if (!r.ok) {
@@ -547,7 +549,8 @@ CaseResult RunCaseVariant(const Case& c, Family family, const CaseRunOptions& op
   const int64_t t0 = clock.NowNs();
   Execution e(c, family, options, env, &result);
   e.Run();
-  if (result.outcome == Outcome::kFail || result.outcome == Outcome::kError) env.KeepFailed(&result);
+  if (result.outcome == Outcome::kFail || result.outcome == Outcome::kError)
+    env.KeepFailed(&result);
   env.Teardown();
   result.duration_ns = clock.NowNs() - t0;
   ApplyExpectedFailure(c, &result);  // `xfail:` (observer.h)

@@ -349,9 +349,8 @@ StatusOr<Probe> Observer::ProbeStep(const ObserveStep& o, const SockTuple& tuple
     return p;
   }
   if (o.kind == ObserveKind::kTcpInfo && !s->has_info &&
-      std::any_of(o.fields.begin(), o.fields.end(), [](const FieldExpect& f) {
-        return f.name != "recv_q" && f.name != "send_q";
-      })) {
+      std::any_of(o.fields.begin(), o.fields.end(),
+                  [](const FieldExpect& f) { return f.name != "recv_q" && f.name != "send_q"; })) {
     p.value = state + " (no tcp_info: the kernel keeps none for this state)";
     return p;
   }
@@ -430,7 +429,8 @@ Verdict Observer::FinishCounters() {
   for (auto& [name, hs] : hosts_) {
     StatusOr<Counters> c = ReadNetnsCounters(hs.netns);
     if (!c.ok())
-      return Verdict::Error(c.status().Prefixed(fmt::format("host '{}': counters", name)).message());
+      return Verdict::Error(
+          c.status().Prefixed(fmt::format("host '{}': counters", name)).message());
     end[name] = std::move(c).value();
   }
   std::string failure;
