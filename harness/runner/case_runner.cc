@@ -9,9 +9,8 @@
 
 #include "harness/common/errno_names.h"
 #include "harness/runner/case_env.h"
+#include "harness/runner/case_requirements.h"
 #include "harness/runner/expect_check.h"
-#include "harness/runner/lab_env.h"
-#include "harness/runner/observer.h"
 #include "harness/runner/request.h"
 #include "harness/runner/setup_gate.h"
 
@@ -75,7 +74,7 @@ class Execution {
   // Returns false when the case must stop here (result_ already says why).
   bool RunCall(const Step& step, const CallStep& call);
   bool RunAwait(const Step& step, const AwaitStep& await);
-  // An observation step (observer.h); false when the case stops.
+  // An observation step (case_requirements.h); false when the case stops.
   bool RunObserve(const Step& step, const ObserveStep& o);
   // Checks `counters:` at the end (fails the case if the steps passed).
   void FinishObserve();
@@ -291,7 +290,8 @@ bool Execution::Prepare(const SetupGate::Hold& gate) {
     if (const auto* o = std::get_if<ObserveStep>(&s.body)) rec.host = o->host;
     result_->steps.push_back(std::move(rec));
   }
-  if (std::optional<std::string> unmet = env_.UnmetRequirement()) {  // `requires:` (observer.h)
+  if (std::optional<std::string> unmet =
+          env_.UnmetRequirement()) {  // `requires:` (case_requirements.h)
     result_->outcome = Outcome::kSkip;
     result_->message_loc = case_.requirements->loc;
     result_->message = fmt::format("{}: {}", case_.requirements->loc.ToString(), *unmet);
@@ -553,13 +553,8 @@ CaseResult RunCaseVariant(const Case& c, Family family, const CaseRunOptions& op
     env.KeepFailed(&result);
   env.Teardown();
   result.duration_ns = clock.NowNs() - t0;
-  ApplyExpectedFailure(c, &result);  // `xfail:` (observer.h)
+  ApplyExpectedFailure(c, &result);  // `xfail:` (case_requirements.h)
   return result;
-}
-
-CaseResult RunCaseVariant(const Case& c, Family family, const CaseRunOptions& options) {
-  LabEnv env(c, family, options);
-  return RunCaseVariant(c, family, options, env);
 }
 
 }  // namespace faultline

@@ -35,7 +35,7 @@ struct CaseRunOptions {
   SetupGate* setup_gate = nullptr;
 };
 
-// In a lab of its own (LabEnv, harness/runner/lab_env.h).
+// In a lab of its own (LabEnv, harness/runner/lab_env.h; defined in lab_env.cc).
 CaseResult RunCaseVariant(const Case& c, Family family, const CaseRunOptions& options);
 
 // The same with the world outside the step loop given (case_env.h): `env`

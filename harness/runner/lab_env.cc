@@ -169,4 +169,9 @@ Verdict LabEnv::FinishCapture(int64_t start_ns) {
   return FinishCaseCapture(case_, *lab_, *capture_, start_ns, result_);
 }
 
+CaseResult RunCaseVariant(const Case& c, Family family, const CaseRunOptions& options) {
+  LabEnv env(c, family, options);
+  return RunCaseVariant(c, family, options, env);
+}
+
 }  // namespace faultline

@@ -26,6 +26,7 @@
 #include "harness/observe/socket_match.h"
 #include "harness/observe/wait_until.h"
 #include "harness/peer/protocol.h"
+#include "harness/runner/case_requirements.h"
 #include "harness/runner/observation.h"
 
 namespace faultline {
@@ -96,16 +97,5 @@ class Observer {
   std::map<std::string, SockTuple> tuples_;        // "host/name"
   std::map<std::string, std::string> last_state_;  // "host/target" -> last state recorded
 };
-
-// The skip message when the case's `requires:` is not met on this machine
-// (sysctls are looked up in the runner's own namespace, read-only, so the
-// check runs before the lab is built: a case may set a sysctl it requires).
-std::optional<std::string> UnmetRequirement(const Case& c);
-
-// `xfail:` after the run, when it applies on this kernel: a failure becomes
-// a skip "expected failure: REASON (failed: MESSAGE)"; a pass becomes a
-// failure "FILE:LINE:COL: passed but was expected to fail: REASON". Errors
-// and skips stay as they are.
-void ApplyExpectedFailure(const Case& c, CaseResult* result);
 
 }  // namespace faultline
