@@ -129,7 +129,11 @@ int Phases(int runs) {
     if (!w.ok()) return std::fprintf(stderr, "%s\n", w.status().message().c_str()), 1;
     int64_t t3 = faultline::MonotonicNs();
     CaseResult result;
-    faultline::Observer obs(*c, faultline::Family::kIPv4, **l, w->get(), &result);
+    const faultline::Wire* live = w->get();
+    faultline::Observer obs(
+        *c, faultline::Family::kIPv4, **l,
+        [live](uint64_t seen, int64_t deadline) { return live->WaitActivity(seen, deadline); },
+        &result);
     if (auto st = obs.Start(); !st.ok())
       return std::fprintf(stderr, "%s\n", st.message().c_str()), 1;
     int64_t t4 = faultline::MonotonicNs();

@@ -98,21 +98,21 @@ StatusOr<std::unique_ptr<Capture>> StartCaseCapture(const Case& c, const Lab& la
   return cap;
 }
 
-StatusOr<std::string> FinishCaseCapture(const Case& c, const Lab& lab, Capture& capture,
-                                        int64_t start_ns, CaseResult* result) {
+Verdict FinishCaseCapture(const Case& c, const Lab& lab, Capture& capture, int64_t start_ns,
+                          CaseResult* result) {
   if (!c.packets.empty()) capture.WaitQuiet(kQuiet, kMaxSettle);
   Status st = capture.Stop();
   result->capture_dropped = capture.dropped();
-  if (!st.ok()) return st.Prefixed("capture");
-  if (c.packets.empty()) return std::string();
+  if (!st.ok()) return Verdict::Error(st.Prefixed("capture").message());
+  if (c.packets.empty()) return Verdict::Pass("", "");
   if (capture.dropped() > 0) {
-    return Status::Failed(
+    return Verdict::Error(
         fmt::format("the capture lost {} packets (kernel buffer full): "
                     "`packets:` cannot be checked",
                     capture.dropped()));
   }
   if (capture.not_kept() > 0) {
-    return Status::Failed(fmt::format(
+    return Verdict::Error(fmt::format(
         "the case crossed the wire with {} packets, more than the {} a capture keeps in memory "
         "for `packets:` (the pcap has them all): `packets:` cannot be checked",
         capture.packets().size() + capture.not_kept(), Capture::kMaxKeptPackets));
@@ -126,9 +126,9 @@ StatusOr<std::string> FinishCaseCapture(const Case& c, const Lab& lab, Capture& 
   }
   result->packet_checks = CheckPackets(c.packets, capture.packets(), cx);
   for (const PacketCheckRecord& r : result->packet_checks) {
-    if (!r.ok) return PacketCheckMessage(r);
+    if (!r.ok) return Verdict::Fail("", "", PacketCheckMessage(r));
   }
-  return std::string();
+  return Verdict::Pass("", "");
 }
 
 }  // namespace faultline

@@ -8,6 +8,7 @@
 
 #include "harness/capture/capture.h"
 #include "harness/common/status.h"
+#include "harness/common/verdict.h"
 #include "harness/lab/lab.h"
 #include "harness/model/case.h"
 #include "harness/model/result.h"
@@ -29,12 +30,13 @@ StatusOr<std::unique_ptr<Capture>> StartCaseCapture(const Case& c, const Lab& la
                                                     const std::string& out_dir, CaseResult* result);
 
 // Lets packets in flight land (when there are `packets:`), stops the
-// capture and checks `packets:` into result->packet_checks. Returns the
-// message for the case's first failed check ("" if all held), or an error
-// (kSystem / kFailed) when the capture itself failed or lost packets while
-// the case had `packets:` expectations. `start_ns`: the case start on the
-// runner's clock (CLOCK_MONOTONIC).
-StatusOr<std::string> FinishCaseCapture(const Case& c, const Lab& lab, Capture& capture,
-                                        int64_t start_ns, CaseResult* result);
+// capture and checks `packets:` into result->packet_checks. A pass when all
+// held (or there are none); a fail whose message is the case's first failed
+// check; an error (its message without the case's location) when the
+// capture itself failed or lost packets while the case had `packets:`
+// expectations. `start_ns`: the case start on the runner's clock
+// (CLOCK_MONOTONIC).
+Verdict FinishCaseCapture(const Case& c, const Lab& lab, Capture& capture, int64_t start_ns,
+                          CaseResult* result);
 
 }  // namespace faultline

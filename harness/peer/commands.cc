@@ -58,6 +58,30 @@ class SpawnSetup {
   posix_spawnattr_t attr_;
 };
 
+// The child's stdio (stdin from `in_fd`, or /dev/null without one), working
+// directory, signal mask and dispositions, and process group.
+void PrepareSpawn(const Request& req, int in_fd, int out_fd, int err_fd, SpawnSetup* setup) {
+  posix_spawn_file_actions_t* fa = setup->actions();
+  if (req.has_stdin) {
+    posix_spawn_file_actions_adddup2(fa, in_fd, 0);
+  } else {
+    posix_spawn_file_actions_addopen(fa, 0, "/dev/null", O_RDONLY, 0);
+  }
+  posix_spawn_file_actions_adddup2(fa, out_fd, 1);
+  posix_spawn_file_actions_adddup2(fa, err_fd, 2);
+  posix_spawn_file_actions_addclosefrom_np(fa, 3);
+  if (!req.cwd.empty()) posix_spawn_file_actions_addchdir_np(fa, req.cwd.c_str());
+  posix_spawnattr_t* attr = setup->attr();
+  sigset_t none, all;
+  sigemptyset(&none);
+  sigfillset(&all);
+  posix_spawnattr_setsigmask(attr, &none);
+  posix_spawnattr_setsigdefault(attr, &all);  // SIGPIPE is ignored in the peer, not in them
+  posix_spawnattr_setpgroup(attr, 0);
+  posix_spawnattr_setflags(attr,
+                           POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETPGROUP);
+}
+
 }  // namespace
 
 Commands* Commands::Start() {
@@ -130,25 +154,9 @@ Reply Commands::Run(const Request& req) {
   p->exit_event = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 
   SpawnSetup setup;
+  PrepareSpawn(req, in_pipe[0], out_pipe[1], err_pipe[1], &setup);
   posix_spawn_file_actions_t* fa = setup.actions();
-  if (req.has_stdin) {
-    posix_spawn_file_actions_adddup2(fa, in_pipe[0], 0);
-  } else {
-    posix_spawn_file_actions_addopen(fa, 0, "/dev/null", O_RDONLY, 0);
-  }
-  posix_spawn_file_actions_adddup2(fa, out_pipe[1], 1);
-  posix_spawn_file_actions_adddup2(fa, err_pipe[1], 2);
-  posix_spawn_file_actions_addclosefrom_np(fa, 3);
-  if (!req.cwd.empty()) posix_spawn_file_actions_addchdir_np(fa, req.cwd.c_str());
   posix_spawnattr_t* attr = setup.attr();
-  sigset_t none, all;
-  sigemptyset(&none);
-  sigfillset(&all);
-  posix_spawnattr_setsigmask(attr, &none);
-  posix_spawnattr_setsigdefault(attr, &all);  // SIGPIPE is ignored in the peer, not in them
-  posix_spawnattr_setpgroup(attr, 0);
-  posix_spawnattr_setflags(attr,
-                           POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETPGROUP);
 
   std::vector<char*> argv, envp;
   std::vector<std::string> args = req.argv, env = req.env;

@@ -90,7 +90,8 @@ int AboveThree(UniqueFd* fd) {
 }  // namespace
 
 StatusOr<std::unique_ptr<PeerClient>> PeerClient::Spawn(const std::string& faultline_bin,
-                                                        int netns_fd, const std::string& name) {
+                                                        int netns_fd, const std::string& name,
+                                                        const Clock& clock) {
   auto where = [&](const std::string& what) {
     return fmt::format("starting peer '{}' ({}): {}", name, faultline_bin, what);
   };
@@ -140,7 +141,7 @@ StatusOr<std::unique_ptr<PeerClient>> PeerClient::Spawn(const std::string& fault
   theirs.reset();
   pipe_wr.reset();
 
-  std::unique_ptr<PeerClient> client(new PeerClient(pid, std::move(mine), name));
+  std::unique_ptr<PeerClient> client(new PeerClient(pid, std::move(mine), name, clock));
   ChildError e{};
   ssize_t n;
   do {
@@ -268,7 +269,7 @@ StatusOr<Reply> PeerClient::Wait(uint64_t id, int64_t deadline_ns) {
       return r;
     }
     if (!dead_.ok()) return dead_;
-    const int64_t now = MonotonicNs();
+    const int64_t now = clock_.NowNs();
     if (now >= deadline_ns) {
       return Status::Timeout(
           fmt::format("no reply from peer '{}' to request {} by the deadline", name_, id));

@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "harness/common/clock.h"
 #include "harness/common/status.h"
 #include "harness/common/unique_fd.h"
 #include "harness/peer/protocol.h"
@@ -22,9 +23,11 @@ class PeerClient {
  public:
   // Starts `faultline_bin __peer --control-fd 3 --name NAME` with its network
   // namespace set to `netns_fd` (setns in the child before exec) and the
-  // control socket on fd 3, in a process group of its own.
+  // control socket on fd 3, in a process group of its own. Wait deadlines
+  // are read on `clock`, which must outlive the client.
   static StatusOr<std::unique_ptr<PeerClient>> Spawn(const std::string& faultline_bin, int netns_fd,
-                                                     const std::string& name);
+                                                     const std::string& name,
+                                                     const Clock& clock = RealClock());
   ~PeerClient();
   PeerClient(const PeerClient&) = delete;
   PeerClient& operator=(const PeerClient&) = delete;
@@ -34,7 +37,7 @@ class PeerClient {
   // kInvalidInput if the encoded request exceeds kMaxMessageBytes; kSystem
   // "peer 'NAME' (pid N) exited: ..." if the peer is dead.
   Status Send(const Request& req);
-  // Waits for the reply to `id` until `deadline_ns` (CLOCK_MONOTONIC).
+  // Waits for the reply to `id` until `deadline_ns` (on the client's clock).
   // Replies to other ids that arrive meanwhile are kept for later Wait calls;
   // a returned reply is handed over (a second Wait for it times out).
   // kTimeout if the deadline passes; kSystem if the peer died ("peer 'client'
@@ -51,8 +54,8 @@ class PeerClient {
   const std::string& name() const { return name_; }
 
  private:
-  PeerClient(pid_t pid, UniqueFd control, std::string name)
-      : pid_(pid), control_(std::move(control)), name_(std::move(name)) {}
+  PeerClient(pid_t pid, UniqueFd control, std::string name, const Clock& clock)
+      : pid_(pid), control_(std::move(control)), name_(std::move(name)), clock_(clock) {}
   // Reads at most one reply into done_, waiting up to timeout_ms (0: no
   // wait). Sets *got when one was read.
   Status ReadOne(int timeout_ms, bool* got = nullptr);
@@ -64,6 +67,7 @@ class PeerClient {
   Status dead_;  // not ok once the peer is known dead
   UniqueFd control_;
   std::string name_;
+  const Clock& clock_;
   std::map<uint64_t, Reply> done_;
   std::vector<uint8_t> buf_;
 };

@@ -1,38 +1,23 @@
 #include "harness/runner/case_runner.h"
 
-#include <chrono>
-#include <filesystem>
 #include <map>
-#include <memory>
+#include <optional>
 #include <random>
 #include <vector>
 
 #include <fmt/format.h>
 
-#include "harness/capture/case_capture.h"
-#include "harness/common/clock.h"
 #include "harness/common/errno_names.h"
-#include "harness/common/interrupt.h"
-#include "harness/lab/lab.h"
-#include "harness/peer/peer_client.h"
+#include "harness/runner/case_env.h"
+#include "harness/runner/case_requirements.h"
 #include "harness/runner/expect_check.h"
-#include "harness/runner/keep.h"
-#include "harness/runner/observer.h"
 #include "harness/runner/request.h"
 #include "harness/runner/setup_gate.h"
-#include "harness/runner/workdir.h"
-#include "injectors/wire.h"
 
 extern char** environ;
 
 namespace faultline {
 namespace {
-
-int64_t UnixMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 uint64_t ChooseSeed(const Case& c, const CaseRunOptions& o) {
   if (c.seed) return *c.seed;
@@ -49,45 +34,24 @@ constexpr int64_t kCollectNs = 4'000'000'000;
 
 bool IsCommandOp(Op op) { return op == Op::kRun || op == Op::kStop || op == Op::kWaitCommand; }
 
-bool HasCommands(const Case& c) {
-  for (const Step& st : c.steps) {
-    const auto* call = std::get_if<CallStep>(&st.body);
-    if (call != nullptr && call->call.op == Op::kRun) return true;
-  }
-  return false;
+Outcome OutcomeOf(const Verdict& v) { return v.error() ? Outcome::kError : Outcome::kFail; }
+
+// The one place where a peer's harness_error (it could not carry out the
+// request: no such socket, a name in use) becomes a verdict.
+std::optional<Verdict> PeerError(const peer::Reply& r) {
+  if (r.harness_error.empty()) return std::nullopt;
+  return Verdict::Error(r.harness_error);
 }
 
-// The ${...} values of a variant (harness/model/lab_vars.h).
-VarLookup VariantVars(const Lab& lab, Family family, const std::string& workdir) {
-  LabVarValues values;
-  values.ipv6 = family == Family::kIPv6;
-  values.workdir = workdir;
-  const Lab* l = &lab;
-  values.address = [l](const std::string& host, bool six) -> std::optional<std::string> {
-    const LabHost* h = l->host(host);
-    if (h == nullptr) return std::nullopt;
-    return six ? h->addr6 : h->addr4;
-  };
-  return LabVarLookup(values);
-}
-
-// Everything one running variant owns. Member order is teardown order in
-// reverse: peers die first, then the wire stops, then the lab goes.
+// The step loop of one running variant. Everything outside it -- the lab,
+// the peers, the wire, observations, the capture, the clock -- is `env`
+// (case_env.h).
 class Execution {
  public:
-  Execution(const Case& c, Family f, const CaseRunOptions& o, CaseResult* result)
-      : case_(c), family_(f), options_(o), result_(result) {}
-  ~Execution() {
-    for (auto& [name, peer] : peers_) peer->Kill();
-    if (wire_) {
-      (void)wire_->Stop();
-      result_->packets = wire_->Log();
-    }
-  }
+  Execution(const Case& c, Family f, const CaseRunOptions& o, CaseEnv& env, CaseResult* result)
+      : case_(c), family_(f), options_(o), env_(env), clock_(env.clock()), result_(result) {}
 
   void Run();
-  const Lab* lab() const { return lab_.get(); }
-  Workdir* workdir() const { return workdir_.get(); }
 
  private:
   struct Pending {
@@ -103,24 +67,39 @@ class Execution {
     uint64_t wait_id = 0;  // the Op::kWaitCommand sent when it started: replies at its exit
   };
 
-  Status Setup();
+  // The step records, the `requires:` skip and the setup; false when the
+  // case ends before its first step (result_ already says why).
+  bool Prepare(const SetupGate::Hold& gate);
   // Runs one call step to its reply (or, if async, only sends it).
   // Returns false when the case must stop here (result_ already says why).
   bool RunCall(const Step& step, const CallStep& call);
   bool RunAwait(const Step& step, const AwaitStep& await);
-  // An observation step (observer.h); false when the case stops.
+  // An observation step (case_requirements.h); false when the case stops.
   bool RunObserve(const Step& step, const ObserveStep& o);
   // Checks `counters:` at the end (fails the case if the steps passed).
   void FinishObserve();
   // Waits for a call's reply and records it; false when the case stops.
   bool Finish(const Step& step, const CallStep& call, uint64_t request_id, size_t record);
+  // A call that got no reply by the case's deadline (or whose peer failed).
+  void FinishWithoutReply(const Step& step, const CallStep& call, const Status& why,
+                          StepRecord& rec);
+  // Copies `v` into `rec`; fails the step unless it passed. Returns v.ok().
+  bool Record(const Step& step, StepRecord& rec, const Verdict& v);
   void FailStep(const Step& step, Outcome outcome, const std::string& what);
+  // Fails the case after its steps (counters, packets) unless a step did.
+  void FailCase(const Verdict& v, const SourceLoc& loc, const std::string& message);
   // run / stop and the join of background commands.
   bool RunBackground(const Step& step, const CallStep& call);
+  // A started background command's `ready:`; false (the step failed) when
+  // it is not ready in time.
+  bool WaitReady(const Step& step, const CallStep& call, const std::string& name, uint64_t wait_id);
   bool RunStop(const Step& step, const CallStep& call);
   bool JoinBackground(const std::string& id);
   // Sends a command request and waits for its reply until `deadline`.
   StatusOr<peer::Reply> Ask(const std::string& host, peer::Request req, int64_t deadline);
+  // Stops command `name` on `host` within `grace_ns`, waiting until `deadline`.
+  StatusOr<peer::Reply> StopCommand(const std::string& host, const std::string& name,
+                                    int64_t grace_ns, int64_t deadline);
   // Copies a command's end and output into its run step's record.
   void RecordCommand(const Step& run_step, const peer::Reply& r);
   // The end of the case: background commands that exited on their own are
@@ -128,25 +107,22 @@ class Execution {
   void EndBackground();
   // The command request of a run/stop step (variables, environment, name).
   StatusOr<peer::Request> CommandRequest(const CallStep& call, const Step& step);
-  // The variant's ${...} values (after Setup).
-  VarLookup Vars() const { return VariantVars(*lab_, family_, workdir_ ? workdir_->path() : ""); }
   void CheckLeftovers();
   // Stops the capture and checks `packets:` (fails the case if the steps passed).
   void FinishCapture();
   int64_t Deadline() const { return start_ns_ + case_.timeout.count(); }
+  StepRecord& RecordOf(const Step& step) {
+    return result_->steps[static_cast<size_t>(step.index - 1)];
+  }
 
   const Case& case_;
   Family family_;
   const CaseRunOptions& options_;
+  CaseEnv& env_;
+  const Clock& clock_;
   CaseResult* result_;
   int64_t start_ns_ = 0;
   uint64_t next_request_ = 1;
-  std::unique_ptr<Workdir> workdir_;  // cases with run steps; removed after the peers died
-  std::unique_ptr<Lab> lab_;
-  std::unique_ptr<Capture> capture_;  // before the wire: sees the first SYN
-  std::unique_ptr<Wire> wire_;
-  std::unique_ptr<Observer> observer_;  // observation steps, counters, environment
-  std::map<std::string, std::unique_ptr<peer::PeerClient>> peers_;
   std::map<std::string, Pending> pending_;
   std::map<std::string, Background> background_;  // by name (the run step's `as`)
   bool stopped_ = false;
@@ -154,65 +130,13 @@ class Execution {
 
 StatusOr<peer::Request> Execution::CommandRequest(const CallStep& call, const Step& step) {
   CommandContext cx;
-  cx.workdir = workdir_ ? workdir_->path() : "";
-  cx.vars = Vars();
+  cx.workdir = env_.Workdir();
+  cx.vars = env_.Vars();
   cx.host = call.host;
-  std::vector<HostAddrs> hosts;
-  for (const LabHost& h : lab_->hosts()) hosts.push_back({h.name, h.addr4, h.addr6});
-  cx.lab_env = CommandVariables(hosts, family_);
+  cx.lab_env = CommandVariables(env_.Hosts(), family_);
   for (char** e = environ; e != nullptr && *e != nullptr; ++e) cx.runner_env.emplace_back(*e);
   const std::string name = call.call.as.empty() ? fmt::format("#{}", step.index) : call.call.as;
   return BuildCommandRequest(call, name, cx);
-}
-
-Status Execution::Setup() {
-  LabSpec spec;
-  spec.hosts = case_.hosts;
-  StatusOr<std::unique_ptr<Lab>> lab = Lab::Build(spec);
-  if (!lab.ok()) return lab.status().Prefixed("building the lab");
-  lab_ = std::move(lab).value();
-
-  // The peers first: each one's exec, dynamic loading and start-up (~5-10
-  // ms of its own CPU) then runs while this thread starts the capture, the
-  // wire and the observer. A peer only acts on requests, and the first is
-  // sent after all of that.
-  for (const LabHost& h : lab_->hosts()) {
-    StatusOr<std::unique_ptr<peer::PeerClient>> p =
-        peer::PeerClient::Spawn(options_.faultline_bin, h.netns.get(), h.name);
-    if (!p.ok()) return p.status().Prefixed(fmt::format("starting the peer of host '{}'", h.name));
-    peers_[h.name] = std::move(p).value();
-  }
-
-  StatusOr<std::unique_ptr<Capture>> cap =
-      StartCaseCapture(case_, *lab_, options_.out_dir, result_);
-  if (!cap.ok()) return cap.status();
-  capture_ = std::move(cap).value();
-
-  WireConfig wc;
-  wc.netns_fd = lab_->wire_netns();
-  for (const LabHost& h : lab_->hosts())
-    wc.links.push_back({h.name, h.wire_ifname, h.addr4, h.addr6});
-  wc.faults = case_.faults;
-  wc.seed = result_->seed;
-  wc.case_start_ns = start_ns_;
-  StatusOr<std::unique_ptr<Wire>> wire = Wire::Start(wc);
-  if (!wire.ok()) return wire.status().Prefixed("starting the wire");
-  wire_ = std::move(wire).value();
-
-  if (HasCommands(case_)) {
-    std::string path;
-    if (!result_->pcap_path.empty()) {
-      namespace fs = std::filesystem;
-      const fs::path pcap(result_->pcap_path);
-      path = (pcap.parent_path().parent_path() / "work" / pcap.stem()).string();
-    }
-    StatusOr<std::unique_ptr<Workdir>> w = Workdir::Create(path);
-    if (!w.ok()) return w.status();
-    workdir_ = std::move(w).value();
-  }
-  observer_ = std::make_unique<Observer>(case_, family_, *lab_, wire_.get(), result_);
-  if (Status ost = observer_->Start(); !ost.ok()) return ost.Prefixed("observer");
-  return Status::Ok();
 }
 
 void Execution::FailStep(const Step& step, Outcome outcome, const std::string& what) {
@@ -224,37 +148,48 @@ void Execution::FailStep(const Step& step, Outcome outcome, const std::string& w
       fmt::format("{}: step {} ({}): {}", step.loc.ToString(), step.index, step.Describe(), what);
 }
 
+bool Execution::Record(const Step& step, StepRecord& rec, const Verdict& v) {
+  rec.expected = v.expected;
+  rec.actual = v.actual;
+  rec.ok = v.ok();
+  rec.failure = v.message;
+  if (!v.ok()) FailStep(step, OutcomeOf(v), v.message);
+  return v.ok();
+}
+
+void Execution::FinishWithoutReply(const Step& step, const CallStep& call, const Status& why,
+                                   StepRecord& rec) {
+  rec.finished = false;
+  rec.ok = false;
+  if (why.code() != StatusCode::kTimeout) {
+    rec.failure = why.message();
+    FailStep(step, Outcome::kError, rec.failure);
+    return;
+  }
+  rec.failure =
+      fmt::format("did not finish within the case timeout of {}", FormatDuration(case_.timeout));
+  if (call.call.op == Op::kRun) {
+    // Stop it to show what it printed (bounded: a little past the timeout).
+    const std::string name = call.call.as.empty() ? fmt::format("#{}", step.index) : call.call.as;
+    StatusOr<peer::Reply> end =
+        StopCommand(call.host, name, kStopGraceNs / 4, clock_.NowNs() + kCollectNs);
+    if (end.ok()) {
+      RecordCommand(step, *end);
+      rec.finished = false;
+      if (!rec.stdout_text.empty())
+        rec.failure += "; stdout so far: " + QuoteBytes(rec.stdout_text, 400);
+      if (!rec.stderr_text.empty())
+        rec.failure += "; stderr so far: " + QuoteBytes(rec.stderr_text, 400);
+    }
+  }
+  FailStep(step, Outcome::kFail, rec.failure);
+}
+
 bool Execution::Finish(const Step& step, const CallStep& call, uint64_t request_id, size_t record) {
-  peer::PeerClient& peer = *peers_.at(call.host);
-  StatusOr<peer::Reply> reply = peer.Wait(request_id, Deadline());
+  StatusOr<peer::Reply> reply = env_.Wait(call.host, request_id, Deadline());
   StepRecord& rec = result_->steps[record];
   if (!reply.ok()) {
-    rec.finished = false;
-    rec.ok = false;
-    if (reply.status().code() == StatusCode::kTimeout) {
-      rec.failure = fmt::format("did not finish within the case timeout of {}",
-                                FormatDuration(case_.timeout));
-      if (call.call.op == Op::kRun) {
-        // Stop it to show what it printed (bounded: a little past the timeout).
-        peer::Request stop;
-        stop.op = Op::kStop;
-        stop.fd = call.call.as.empty() ? fmt::format("#{}", step.index) : call.call.as;
-        stop.timeout_ns = kStopGraceNs / 4;
-        StatusOr<peer::Reply> end = Ask(call.host, stop, MonotonicNs() + kCollectNs);
-        if (end.ok()) {
-          RecordCommand(step, *end);
-          rec.finished = false;
-          if (!rec.stdout_text.empty())
-            rec.failure += "; stdout so far: " + QuoteBytes(rec.stdout_text, 400);
-          if (!rec.stderr_text.empty())
-            rec.failure += "; stderr so far: " + QuoteBytes(rec.stderr_text, 400);
-        }
-      }
-      FailStep(step, Outcome::kFail, rec.failure);
-    } else {
-      rec.failure = reply.status().message();
-      FailStep(step, Outcome::kError, rec.failure);
-    }
+    FinishWithoutReply(step, call, reply.status(), rec);
     return false;
   }
   const peer::Reply& r = reply.value();
@@ -265,55 +200,35 @@ bool Execution::Finish(const Step& step, const CallStep& call, uint64_t request_
   rec.data.assign(r.data.begin(), r.data.end());
   rec.start_offset_ns = r.start_ns - start_ns_;
   rec.took_ns = r.end_ns - r.start_ns;
-  if (observer_) observer_->OnReply(call, r);
-  if (!r.harness_error.empty()) {
-    rec.ok = false;
-    rec.failure = r.harness_error;
-    FailStep(step, Outcome::kError, r.harness_error);
-    return false;
-  }
+  env_.OnReply(call, r);
+  if (std::optional<Verdict> error = PeerError(r)) return Record(step, rec, *error);
   if (IsCommandOp(call.call.op)) RecordCommand(step, r);
-  CheckResult check =
-      IsCommandOp(call.call.op) ? CheckCommand(call, r, Vars()) : CheckReply(call, r);
-  rec.expected = check.expected;
-  rec.actual = check.actual;
-  rec.ok = check.ok;
-  rec.failure = check.failure;
-  if (!check.ok) {
-    FailStep(step, Outcome::kFail, check.failure);
-    return false;
-  }
-  return true;
+  return Record(
+      step, rec,
+      IsCommandOp(call.call.op) ? CheckCommand(call, r, env_.Vars()) : CheckReply(call, r));
 }
 
 bool Execution::RunCall(const Step& step, const CallStep& call) {
-  StepRecord& rec = result_->steps[static_cast<size_t>(step.index - 1)];
+  StepRecord& rec = RecordOf(step);
   rec.ran = true;
-  auto resolve = [this](const std::string& host, Family f) -> std::optional<std::string> {
-    const LabHost* h = lab_->host(host);
-    if (!h) return std::nullopt;
-    return h->Address(f);
-  };
   if (call.call.op == Op::kStop) return RunStop(step, call);
   if (call.call.op == Op::kRun && call.call.command.background) return RunBackground(step, call);
+  const std::vector<HostAddrs> hosts =
+      call.call.op == Op::kRun ? std::vector<HostAddrs>{} : env_.Hosts();
+  auto resolve = [&hosts](const std::string& host, Family f) -> std::optional<std::string> {
+    for (const HostAddrs& h : hosts) {
+      if (h.name == host) return f == Family::kIPv4 ? h.addr4 : h.addr6;
+    }
+    return std::nullopt;
+  };
   StatusOr<peer::Request> req =
       call.call.op == Op::kRun ? CommandRequest(call, step) : BuildRequest(call, family_, resolve);
-  if (!req.ok()) {
-    rec.ok = false;
-    rec.failure = req.status().message();
-    FailStep(step, Outcome::kError, rec.failure);
-    return false;
-  }
+  if (!req.ok()) return Record(step, rec, Verdict::Error(req.status().message()));
   if (call.call.op == Op::kRun) rec.argv = req->argv;
   req->id = next_request_++;
-  if (observer_) observer_->OnRequest(call, *req);
-  Status sent = peers_.at(call.host)->Send(req.value());
-  if (!sent.ok()) {
-    rec.ok = false;
-    rec.failure = sent.message();
-    FailStep(step, Outcome::kError, rec.failure);
-    return false;
-  }
+  env_.OnRequest(call, *req);
+  Status sent = env_.Send(call.host, req.value());
+  if (!sent.ok()) return Record(step, rec, Verdict::Error(sent.message()));
   if (call.async) {
     std::string id = call.id.empty() ? call.call.as : call.id;
     pending_[id] = Pending{&step, req->id, static_cast<size_t>(step.index - 1)};
@@ -323,7 +238,7 @@ bool Execution::RunCall(const Step& step, const CallStep& call) {
 }
 
 bool Execution::RunAwait(const Step& step, const AwaitStep& await) {
-  StepRecord& rec = result_->steps[static_cast<size_t>(step.index - 1)];
+  StepRecord& rec = RecordOf(step);
   rec.ran = true;
   if (background_.count(await.id) != 0) {
     const bool ok = JoinBackground(await.id);
@@ -334,10 +249,8 @@ bool Execution::RunAwait(const Step& step, const AwaitStep& await) {
   }
   auto it = pending_.find(await.id);
   if (it == pending_.end()) {
-    rec.ok = false;
-    rec.failure = fmt::format("no async step '{}' is running", await.id);
-    FailStep(step, Outcome::kError, rec.failure);
-    return false;
+    return Record(step, rec,
+                  Verdict::Error(fmt::format("no async step '{}' is running", await.id)));
   }
   Pending p = it->second;
   pending_.erase(it);
@@ -354,8 +267,7 @@ void Execution::CheckLeftovers() {
   // a mistake in the case (it would hide a hang).
   for (auto& [id, p] : pending_) {
     const auto& call = std::get<CallStep>(p.step->body);
-    peer::PeerClient& peer = *peers_.at(call.host);
-    if (peer.HasReply(p.request_id)) {
+    if (env_.HasReply(call.host, p.request_id)) {
       if (!Finish(*p.step, call, p.request_id, p.record)) return;
       continue;
     }
@@ -368,11 +280,7 @@ void Execution::CheckLeftovers() {
   }
 }
 
-void Execution::Run() {
-  // A setup slot first; the case's clock starts once it has one (setup_gate.h).
-  SetupGate::Hold gate(options_.setup_gate);
-  start_ns_ = MonotonicNs();
-  result_->start_mono_ns = start_ns_;
+bool Execution::Prepare(const SetupGate::Hold& gate) {
   for (const Step& s : case_.steps) {
     StepRecord rec;
     rec.step_index = s.index;
@@ -382,36 +290,49 @@ void Execution::Run() {
     if (const auto* o = std::get_if<ObserveStep>(&s.body)) rec.host = o->host;
     result_->steps.push_back(std::move(rec));
   }
-
-  if (std::optional<std::string> unmet = UnmetRequirement(case_)) {  // `requires:` (observer.h)
+  if (std::optional<std::string> unmet =
+          env_.UnmetRequirement()) {  // `requires:` (case_requirements.h)
     result_->outcome = Outcome::kSkip;
     result_->message_loc = case_.requirements->loc;
     result_->message = fmt::format("{}: {}", case_.requirements->loc.ToString(), *unmet);
-    return;
+    return false;
   }
-  if (gate.interrupted() || InterruptSignal() != 0) {  // SIGINT/SIGTERM (interrupt.h)
+  const std::string interrupted = env_.InterruptReason();
+  if (gate.interrupted() || !interrupted.empty()) {  // SIGINT/SIGTERM (interrupt.h)
+    const std::string reason = interrupted.empty() ? InterruptReason() : interrupted;
     result_->outcome = Outcome::kError;
     result_->message =
-        fmt::format("{}: {} before its lab was set up", case_.loc.ToString(), InterruptReason());
+        fmt::format("{}: {} before its lab was set up", case_.loc.ToString(), reason);
     result_->message_loc = case_.loc;
-    return;
+    return false;
   }
-  Status st = Setup();
-  gate.Release();
+  Status st = env_.Setup(start_ns_, result_);
   if (!st.ok()) {
     result_->outcome = st.code() == StatusCode::kUnsupported ? Outcome::kSkip : Outcome::kError;
     result_->message = fmt::format("{}: {}", case_.loc.ToString(), st.message());
     result_->message_loc = case_.loc;
-    return;
+    return false;
   }
+  return true;
+}
+
+void Execution::Run() {
+  // A setup slot first; the case's clock starts once it has one (setup_gate.h).
+  SetupGate::Hold gate(options_.setup_gate);
+  start_ns_ = clock_.NowNs();
+  result_->start_mono_ns = start_ns_;
+  const bool ready = Prepare(gate);
+  gate.Release();
+  if (!ready) return;
 
   for (const Step& s : case_.steps) {
-    if (InterruptSignal() != 0) {  // SIGINT/SIGTERM: name the step it stopped before
-      result_->steps[static_cast<size_t>(s.index - 1)].failure = InterruptReason();
-      FailStep(s, Outcome::kError, InterruptReason() + " before this step");
+    if (std::string reason = env_.InterruptReason(); !reason.empty()) {
+      // SIGINT/SIGTERM: name the step it stopped before
+      RecordOf(s).failure = reason;
+      FailStep(s, Outcome::kError, reason + " before this step");
       break;
     }
-    if (!s.label.empty()) wire_->SignalStep(s.label);
+    if (!s.label.empty()) env_.SignalStep(s.label);
     bool go = std::visit(
         [&](const auto& body) {
           using T = std::decay_t<decltype(body)>;
@@ -432,14 +353,22 @@ void Execution::Run() {
 }
 
 StatusOr<peer::Reply> Execution::Ask(const std::string& host, peer::Request req, int64_t deadline) {
-  peer::PeerClient& peer = *peers_.at(host);
   req.id = next_request_++;
-  FL_RETURN_IF_ERROR(peer.Send(req));
-  return peer.Wait(req.id, deadline);
+  FL_RETURN_IF_ERROR(env_.Send(host, req));
+  return env_.Wait(host, req.id, deadline);
+}
+
+StatusOr<peer::Reply> Execution::StopCommand(const std::string& host, const std::string& name,
+                                             int64_t grace_ns, int64_t deadline) {
+  peer::Request stop;
+  stop.op = Op::kStop;
+  stop.fd = name;
+  stop.timeout_ns = grace_ns;
+  return Ask(host, stop, deadline);
 }
 
 void Execution::RecordCommand(const Step& run_step, const peer::Reply& r) {
-  StepRecord& rec = result_->steps[static_cast<size_t>(run_step.index - 1)];
+  StepRecord& rec = RecordOf(run_step);
   rec.command_end = CommandEnd(r);
   if (r.pid == 0) return;
   rec.stdout_text.assign(r.out.begin(), r.out.end());
@@ -454,61 +383,57 @@ void Execution::RecordCommand(const Step& run_step, const peer::Reply& r) {
 
 bool Execution::RunBackground(const Step& step, const CallStep& call) {
   // A background command: start it, arm its join, wait for `ready`.
-  StepRecord& rec = result_->steps[static_cast<size_t>(step.index - 1)];
+  StepRecord& rec = RecordOf(step);
   auto harness_fail = [&](const std::string& what) {
-    rec.ok = false;
-    rec.failure = what;
-    FailStep(step, Outcome::kError, what);
-    return false;
+    return Record(step, rec, Verdict::Error(what));
   };
   StatusOr<peer::Request> req = CommandRequest(call, step);
   if (!req.ok()) return harness_fail(req.status().message());
   rec.argv = req->argv;
   StatusOr<peer::Reply> started = Ask(call.host, *req, Deadline());
   if (!started.ok()) return harness_fail(started.status().message());
-  if (!started->harness_error.empty()) return harness_fail(started->harness_error);
+  if (std::optional<Verdict> error = PeerError(*started)) return Record(step, rec, *error);
   rec.start_offset_ns = started->start_ns - start_ns_;
   if (started->pid == 0) {  // it could not start: that is the command's result
     RecordCommand(step, *started);
-    CheckResult check = CheckCommand(call, *started, Vars());
+    Verdict check = CheckCommand(call, *started, env_.Vars());
     rec.finished = true;
-    rec.expected = check.expected;
-    rec.actual = check.actual;
-    rec.ok = false;
-    rec.failure = fmt::format("could not start {}: {}", rec.argv[0], ErrnoName(started->err));
-    FailStep(step, Outcome::kFail, rec.failure);
-    return false;
+    return Record(
+        step, rec,
+        Verdict::Fail(check.expected, check.actual,
+                      fmt::format("could not start {}: {}", rec.argv[0], ErrnoName(started->err))));
   }
-  peer::PeerClient& peer = *peers_.at(call.host);
   peer::Request wait;
   wait.op = Op::kWaitCommand;
   wait.fd = req->as;
   wait.id = next_request_++;
-  if (Status sent = peer.Send(wait); !sent.ok()) return harness_fail(sent.message());
+  if (Status sent = env_.Send(call.host, wait); !sent.ok()) return harness_fail(sent.message());
   background_[call.call.as] = Background{&step, call.host, wait.id};
   rec.actual = fmt::format("started, pid {}", started->pid);
   if (!call.call.command.ready_port) return true;
+  return WaitReady(step, call, req->as, wait.id);
+}
 
+bool Execution::WaitReady(const Step& step, const CallStep& call, const std::string& name,
+                          uint64_t wait_id) {
+  StepRecord& rec = RecordOf(step);
   const uint16_t port = *call.call.command.ready_port;
   const int64_t limit =
-      std::min(MonotonicNs() + call.call.command.ready_within.count(), Deadline());
-  ObserveOutcome ready = observer_->WaitListening(
-      call.host, port, limit, [&peer, id = wait.id] { return peer.HasReply(id); });
-  rec.expected = "ready: " + ready.expected;
-  if (ready.ok) {
-    rec.actual += ", " + ready.actual;
+      std::min(clock_.NowNs() + call.call.command.ready_within.count(), Deadline());
+  ObserveOutcome ready = env_.WaitListening(
+      call.host, port, limit, [this, &call, wait_id] { return env_.HasReply(call.host, wait_id); });
+  const Verdict& v = ready.verdict;
+  rec.expected = "ready: " + v.expected;
+  if (v.ok()) {
+    rec.actual += ", " + v.actual;
     return true;
   }
   // Not ready: say why, with what it printed.
-  std::string why = ready.harness_error
-                        ? ready.failure
-                        : fmt::format("not listening on port {} within {}", port,
-                                      FormatDuration(call.call.command.ready_within));
-  peer::Request stop;
-  stop.op = Op::kStop;
-  stop.fd = req->as;
-  stop.timeout_ns = kStopGraceNs / 4;
-  StatusOr<peer::Reply> end = Ask(call.host, stop, MonotonicNs() + kCollectNs);
+  std::string why = v.error() ? v.message
+                              : fmt::format("not listening on port {} within {}", port,
+                                            FormatDuration(call.call.command.ready_within));
+  StatusOr<peer::Reply> end =
+      StopCommand(call.host, name, kStopGraceNs / 4, clock_.NowNs() + kCollectNs);
   background_.erase(call.call.as);
   if (end.ok()) {
     RecordCommand(step, *end);
@@ -518,47 +443,30 @@ bool Execution::RunBackground(const Step& step, const CallStep& call) {
   }
   rec.ok = false;
   rec.failure = why;
-  rec.actual = ready.actual;
-  FailStep(step, ready.harness_error ? Outcome::kError : Outcome::kFail, why);
+  rec.actual = v.actual;
+  FailStep(step, OutcomeOf(v), why);
   return false;
 }
 
 bool Execution::RunStop(const Step& step, const CallStep& call) {
-  StepRecord& rec = result_->steps[static_cast<size_t>(step.index - 1)];
+  StepRecord& rec = RecordOf(step);
   auto it = background_.find(call.call.fd);
   if (it == background_.end()) {
-    rec.ok = false;
-    rec.failure = fmt::format("no background command '{}' is running", call.call.fd);
-    FailStep(step, Outcome::kError, rec.failure);
-    return false;
+    return Record(
+        step, rec,
+        Verdict::Error(fmt::format("no background command '{}' is running", call.call.fd)));
   }
   const Background bg = it->second;
   background_.erase(it);
-  peer::Request stop;
-  stop.op = Op::kStop;
-  stop.fd = call.call.fd;
-  stop.timeout_ns = kStopGraceNs;
-  StatusOr<peer::Reply> end = Ask(bg.host, stop, Deadline());
-  if (!end.ok() || !end->harness_error.empty()) {
-    rec.ok = false;
-    rec.failure = end.ok() ? end->harness_error : end.status().message();
-    FailStep(step, Outcome::kError, rec.failure);
-    return false;
-  }
-  (void)peers_.at(bg.host)->Wait(bg.wait_id, Deadline());  // its join has its answer too now
+  StatusOr<peer::Reply> end = StopCommand(bg.host, call.call.fd, kStopGraceNs, Deadline());
+  if (!end.ok()) return Record(step, rec, Verdict::Error(end.status().message()));
+  if (std::optional<Verdict> error = PeerError(*end)) return Record(step, rec, *error);
+  (void)env_.Wait(bg.host, bg.wait_id, Deadline());  // its join has its answer too now
   RecordCommand(*bg.step, *end);
-  StepRecord& run_rec = result_->steps[static_cast<size_t>(bg.step->index - 1)];
-  run_rec.actual = CommandEnd(*end);
-  CheckResult check = CheckCommand(call, *end, Vars(),
-                                   /*by_stop_step=*/true);
+  RecordOf(*bg.step).actual = CommandEnd(*end);
   rec.ran = rec.finished = true;
   rec.start_offset_ns = end->start_ns - start_ns_;
-  rec.expected = check.expected;
-  rec.actual = check.actual;
-  rec.ok = check.ok;
-  rec.failure = check.failure;
-  if (!check.ok) FailStep(step, Outcome::kFail, check.failure);
-  return check.ok;
+  return Record(step, rec, CheckCommand(call, *end, env_.Vars(), /*by_stop_step=*/true));
 }
 
 bool Execution::JoinBackground(const std::string& id) {
@@ -570,85 +478,64 @@ bool Execution::JoinBackground(const std::string& id) {
 
 void Execution::EndBackground() {
   for (auto& [name, bg] : background_) {
-    peer::PeerClient& peer = *peers_.at(bg.host);
     const auto& run_call = std::get<CallStep>(bg.step->body);
-    if (peer.HasReply(bg.wait_id)) {
+    if (env_.HasReply(bg.host, bg.wait_id)) {
       // It ended on its own during the case: that end must be what the
       // run step expects (exit 0 by default).
       (void)Finish(*bg.step, run_call, bg.wait_id, static_cast<size_t>(bg.step->index - 1));
       continue;
     }
-    peer::Request stop;
-    stop.op = Op::kStop;
-    stop.fd = name;
-    stop.timeout_ns = kStopGraceNs;
-    StatusOr<peer::Reply> end = Ask(bg.host, stop, MonotonicNs() + kStopGraceNs + kCollectNs);
-    if (end.ok() && end->harness_error.empty()) {
+    StatusOr<peer::Reply> end =
+        StopCommand(bg.host, name, kStopGraceNs, clock_.NowNs() + kStopGraceNs + kCollectNs);
+    if (end.ok() && !PeerError(*end)) {
       RecordCommand(*bg.step, *end);
-      StepRecord& rec = result_->steps[static_cast<size_t>(bg.step->index - 1)];
-      rec.actual = CommandEnd(*end) + " at the end of the case";
+      RecordOf(*bg.step).actual = CommandEnd(*end) + " at the end of the case";
     }
   }
   background_.clear();
 }
 
 bool Execution::RunObserve(const Step& step, const ObserveStep& o) {
-  StepRecord& rec = result_->steps[static_cast<size_t>(step.index - 1)];
+  StepRecord& rec = RecordOf(step);
   rec.ran = true;
-  ObserveOutcome r = observer_->Run(o, Deadline());
+  ObserveOutcome r = env_.Observe(o, Deadline());
   rec.finished = true;
   rec.start_offset_ns = r.start_ns - start_ns_;
   rec.took_ns = r.took_ns;
-  rec.expected = r.expected;
-  rec.actual = r.actual;
-  rec.ok = r.ok;
-  rec.failure = r.failure;
-  if (!r.ok) FailStep(step, r.harness_error ? Outcome::kError : Outcome::kFail, r.failure);
-  return r.ok;
+  return Record(step, rec, r.verdict);
+}
+
+void Execution::FailCase(const Verdict& v, const SourceLoc& loc, const std::string& message) {
+  if (stopped_ || v.ok()) return;  // a step failed first: its message stands
+  stopped_ = true;
+  result_->outcome = OutcomeOf(v);
+  result_->message = message;
+  result_->message_loc = loc;
 }
 
 void Execution::FinishObserve() {
-  if (!observer_) return;
-  StatusOr<std::string> failed = observer_->FinishCounters();
-  if (stopped_) return;  // a step failed first: its message stands
-  if (!failed.ok()) {
-    stopped_ = true;
-    result_->outcome = Outcome::kError;
-    result_->message = failed.status().message();
-    result_->message_loc = case_.loc;
-  } else if (!failed->empty()) {
-    stopped_ = true;
-    result_->outcome = Outcome::kFail;
-    result_->message = *failed;
-    result_->message_loc = case_.loc;
-  }
+  const Verdict v = env_.FinishCounters();
+  FailCase(v, case_.loc, v.message);
 }
 
 void Execution::FinishCapture() {
-  if (!capture_) return;
-  StatusOr<std::string> failed = FinishCaseCapture(case_, *lab_, *capture_, start_ns_, result_);
-  if (stopped_) return;  // a step failed first: its message stands
-  if (!failed.ok()) {
-    stopped_ = true;
-    result_->outcome = Outcome::kError;
-    result_->message = fmt::format("{}: {}", case_.loc.ToString(), failed.status().message());
-    result_->message_loc = case_.loc;
-  } else if (!failed->empty()) {
-    stopped_ = true;
-    result_->outcome = Outcome::kFail;
-    result_->message = *failed;
-    for (const PacketCheckRecord& r : result_->packet_checks) {
-      if (!r.ok) {
-        result_->message_loc = r.loc;
-        break;
-      }
+  const Verdict v = env_.FinishCapture(start_ns_);
+  if (v.error())
+    return FailCase(v, case_.loc, fmt::format("{}: {}", case_.loc.ToString(), v.message));
+  SourceLoc loc = case_.loc;
+  for (const PacketCheckRecord& r : result_->packet_checks) {
+    if (!r.ok) {
+      loc = r.loc;
+      break;
     }
   }
+  FailCase(v, loc, v.message);
 }
 
 }  // namespace
 
-CaseResult RunCaseVariant(const Case& c, Family family, const CaseRunOptions& options) {
+CaseResult RunCaseVariant(const Case& c, Family family, const CaseRunOptions& options,
+                          CaseEnv& env) {
   CaseResult result;
   result.name = c.name;
   result.variant = options.variant.empty() ? FamilyName(family) : options.variant;
@@ -656,21 +543,17 @@ CaseResult RunCaseVariant(const Case& c, Family family, const CaseRunOptions& op
   result.description = c.description;
   result.tags = c.tags;
   for (const Fault& f : c.faults) result.faults.push_back(f.Describe());
-  result.start_unix_ms = UnixMs();
+  const Clock& clock = env.clock();
+  result.start_unix_ms = clock.UnixMs();
   result.seed = ChooseSeed(c, options);
-  int64_t t0 = MonotonicNs();
-  {
-    Execution e(c, family, options, &result);
-    e.Run();
-    const bool failed = result.outcome == Outcome::kFail || result.outcome == Outcome::kError;
-    if (failed && e.workdir() != nullptr && !options.out_dir.empty()) e.workdir()->Keep();
-    if (options.keep_failed && e.lab() != nullptr &&
-        (result.outcome == Outcome::kFail || result.outcome == Outcome::kError)) {
-      KeepFailedLab(*e.lab(), &result);
-    }
-  }
-  result.duration_ns = MonotonicNs() - t0;
-  ApplyExpectedFailure(c, &result);  // `xfail:` (observer.h)
+  const int64_t t0 = clock.NowNs();
+  Execution e(c, family, options, env, &result);
+  e.Run();
+  if (result.outcome == Outcome::kFail || result.outcome == Outcome::kError)
+    env.KeepFailed(&result);
+  env.Teardown();
+  result.duration_ns = clock.NowNs() - t0;
+  ApplyExpectedFailure(c, &result);  // `xfail:` (case_requirements.h)
   return result;
 }
 

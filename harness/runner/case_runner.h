@@ -16,6 +16,7 @@
 
 namespace faultline {
 
+class CaseEnv;
 class SetupGate;
 
 struct CaseRunOptions {
@@ -34,6 +35,13 @@ struct CaseRunOptions {
   SetupGate* setup_gate = nullptr;
 };
 
+// In a lab of its own (LabEnv, harness/runner/lab_env.h; defined in lab_env.cc).
 CaseResult RunCaseVariant(const Case& c, Family family, const CaseRunOptions& options);
+
+// The same with the world outside the step loop given (case_env.h): `env`
+// is set up, used and torn down by the call, and its clock times the case.
+// Tests pass a FakeCaseEnv (fake_case_env.h).
+CaseResult RunCaseVariant(const Case& c, Family family, const CaseRunOptions& options,
+                          CaseEnv& env);
 
 }  // namespace faultline

@@ -92,80 +92,83 @@ std::string ReventsNames(int revents) {
   return names.empty() ? "none" : Join(names, ",");
 }
 
-CheckResult CheckReply(const CallStep& step, const peer::Reply& reply) {
-  CheckResult out;
-  const Expect& e = step.expect;
-  const Op op = step.call.op;
-  const Duration took(reply.end_ns - reply.start_ns);
-  const std::string received(reply.data.begin(), reply.data.end());
+namespace {
 
-  // The actual side: what the call did, in the terms the expectation uses.
+// The first mismatch of a check: "expected X vs actual Y".
+struct Mismatch {
+  std::string first;
+  void Note(const std::string& expected_part, const std::string& actual_part) {
+    if (first.empty()) first = fmt::format("expected {} vs actual {}", expected_part, actual_part);
+  }
+};
+
+// What the call did, in the terms the expectation uses.
+std::string ReplyActual(const CallStep& step, const peer::Reply& reply, const std::string& received,
+                        Duration took) {
+  const Op op = step.call.op;
   std::vector<std::string> actual{RetText(reply)};
   if (MovesBytes(op) && reply.ret >= 0) actual.push_back(fmt::format("bytes {}", reply.bytes));
-  if (Receives(op) && reply.ret > 0 && (e.data || !step.has_expect)) {
+  if (Receives(op) && reply.ret > 0 && (step.expect.data || !step.has_expect)) {
     actual.push_back("data " + QuoteBytes(received));
   }
   if (op == Op::kGetsockopt && reply.ret == 0)
     actual.push_back(fmt::format("value {}", reply.value));
   if (op == Op::kPoll && reply.ret >= 0) actual.push_back("revents " + ReventsNames(reply.revents));
   actual.push_back("took " + FormatDuration(took));
-  out.actual = Join(actual, ", ");
+  return Join(actual, ", ");
+}
 
-  auto fail = [&](const std::string& expected_part, const std::string& actual_part) {
-    if (out.ok) {
-      out.ok = false;
-      out.failure = fmt::format("expected {} vs actual {}", expected_part, actual_part);
-    }
-  };
-
-  if (!step.has_expect || e.empty()) {
-    out.expected = "success";
-    if (reply.ret < 0) fail("success", RetText(reply));
-    return out;
-  }
-
-  std::vector<std::string> expected;
+// ret: and errno: of `e`.
+void CheckRet(const Expect& e, const peer::Reply& reply, std::vector<std::string>* expected,
+              Mismatch* m) {
   switch (e.ret_kind) {
     case Expect::RetKind::kUnset: break;
     case Expect::RetKind::kValue:
-      expected.push_back(fmt::format("ret {}", e.ret_value));
-      if (reply.ret != e.ret_value) fail(expected.back(), RetText(reply));
+      expected->push_back(fmt::format("ret {}", e.ret_value));
+      if (reply.ret != e.ret_value) m->Note(expected->back(), RetText(reply));
       break;
     case Expect::RetKind::kOk:
-      expected.emplace_back("ret ok");
-      if (reply.ret < 0) fail("ret ok (>= 0)", RetText(reply));
+      expected->emplace_back("ret ok");
+      if (reply.ret < 0) m->Note("ret ok (>= 0)", RetText(reply));
       break;
     case Expect::RetKind::kError:
-      expected.emplace_back("ret error");
-      if (reply.ret >= 0) fail("ret error (-1)", RetText(reply));
+      expected->emplace_back("ret error");
+      if (reply.ret >= 0) m->Note("ret error (-1)", RetText(reply));
       break;
   }
   if (!e.errnos.empty()) {
-    expected.push_back("errno " + ErrnoList(e.errnos));
+    expected->push_back("errno " + ErrnoList(e.errnos));
     bool hit =
         reply.ret == -1 && std::find(e.errnos.begin(), e.errnos.end(), reply.err) != e.errnos.end();
-    if (!hit) fail(expected.back(), RetText(reply));
+    if (!hit) m->Note(expected->back(), RetText(reply));
   }
+}
+
+// A field that only a successful call has: `expected` is its text, `holds`
+// whether it matched, `actual` its actual text.
+void CheckField(const peer::Reply& reply, std::string expected_part, bool holds,
+                const std::string& actual_part, std::vector<std::string>* expected, Mismatch* m) {
+  expected->push_back(std::move(expected_part));
+  if (reply.ret < 0)
+    m->Note(expected->back(), RetText(reply));
+  else if (!holds)
+    m->Note(expected->back(), actual_part);
+}
+
+// bytes:, data:, value:, revents: of `e`.
+void CheckValues(const Expect& e, const peer::Reply& reply, const std::string& received,
+                 std::vector<std::string>* expected, Mismatch* m) {
   if (e.bytes) {
-    expected.push_back("bytes " + e.bytes->ToString());
-    if (reply.ret < 0)
-      fail(expected.back(), RetText(reply));
-    else if (!e.bytes->Contains(reply.bytes))
-      fail(expected.back(), fmt::format("bytes {}", reply.bytes));
+    CheckField(reply, "bytes " + e.bytes->ToString(), e.bytes->Contains(reply.bytes),
+               fmt::format("bytes {}", reply.bytes), expected, m);
   }
   if (e.data) {
-    expected.push_back("data " + QuoteBytes(*e.data));
-    if (reply.ret < 0)
-      fail(expected.back(), RetText(reply));
-    else if (received != *e.data)
-      fail(expected.back(), "data " + QuoteBytes(received));
+    CheckField(reply, "data " + QuoteBytes(*e.data), received == *e.data,
+               "data " + QuoteBytes(received), expected, m);
   }
   if (e.value) {
-    expected.push_back(fmt::format("value {}", *e.value));
-    if (reply.ret < 0)
-      fail(expected.back(), RetText(reply));
-    else if (reply.value != *e.value)
-      fail(expected.back(), fmt::format("value {}", reply.value));
+    CheckField(reply, fmt::format("value {}", *e.value), reply.value == *e.value,
+               fmt::format("value {}", reply.value), expected, m);
   }
   if (e.has_revents) {
     int want = 0;
@@ -174,18 +177,36 @@ CheckResult CheckReply(const CallStep& step, const peer::Reply& reply) {
         if (name == ev.name) want |= ev.bit;
       }
     }
-    expected.push_back("revents " + ReventsNames(want));
-    if (reply.ret < 0)
-      fail(expected.back(), RetText(reply));
-    else if (reply.revents != want)
-      fail(expected.back(), "revents " + ReventsNames(reply.revents));
+    CheckField(reply, "revents " + ReventsNames(want), reply.revents == want,
+               "revents " + ReventsNames(reply.revents), expected, m);
   }
+}
+
+Verdict MakeVerdict(std::string expected, std::string actual, const Mismatch& m) {
+  if (m.first.empty()) return Verdict::Pass(std::move(expected), std::move(actual));
+  return Verdict::Fail(std::move(expected), std::move(actual), m.first);
+}
+
+}  // namespace
+
+Verdict CheckReply(const CallStep& step, const peer::Reply& reply) {
+  const Expect& e = step.expect;
+  const Duration took(reply.end_ns - reply.start_ns);
+  const std::string received(reply.data.begin(), reply.data.end());
+  std::string actual = ReplyActual(step, reply, received, took);
+  Mismatch m;
+  if (!step.has_expect || e.empty()) {
+    if (reply.ret < 0) m.Note("success", RetText(reply));
+    return MakeVerdict("success", std::move(actual), m);
+  }
+  std::vector<std::string> expected;
+  CheckRet(e, reply, &expected, &m);
+  CheckValues(e, reply, received, &expected, &m);
   if (e.took) {
     expected.push_back("took " + e.took->ToString());
-    if (!e.took->Contains(took)) fail(expected.back(), "took " + FormatDuration(took));
+    if (!e.took->Contains(took)) m.Note(expected.back(), "took " + FormatDuration(took));
   }
-  out.expected = Join(expected, ", ");
-  return out;
+  return MakeVerdict(Join(expected, ", "), std::move(actual), m);
 }
 
 std::string CommandEnd(const peer::Reply& reply) {
@@ -225,29 +246,24 @@ bool TextHolds(const TextExpect& t, const std::string& expanded, const std::stri
 
 }  // namespace
 
-CheckResult CheckCommand(const CallStep& step, const peer::Reply& reply, const VarLookup& vars,
-                         bool by_stop_step) {
-  CheckResult out;
+Verdict CheckCommand(const CallStep& step, const peer::Reply& reply, const VarLookup& vars,
+                     bool by_stop_step) {
   const Expect& e = step.expect;
   const Duration took(reply.end_ns - reply.start_ns);
   const std::string end = CommandEnd(reply);
-  out.actual = fmt::format("{}, took {}", end, FormatDuration(took));
+  std::string actual_text = fmt::format("{}, took {}", end, FormatDuration(took));
+  Mismatch m;
   auto fail = [&](const std::string& expected_part, const std::string& actual_part) {
-    if (out.ok) {
-      out.ok = false;
-      out.failure = fmt::format("expected {} vs actual {}", expected_part, actual_part);
-    }
+    m.Note(expected_part, actual_part);
   };
   const bool started = reply.pid != 0;
   if (!step.has_expect || e.empty()) {
     if (by_stop_step || step.call.op == Op::kStop) {
-      out.expected = "stopped";
       if (!started) fail("stopped", end);
-      return out;
+      return MakeVerdict("stopped", std::move(actual_text), m);
     }
-    out.expected = "exit 0";
     if (!started || reply.term_signal != 0 || reply.exit_code != 0) fail("exit 0", end);
-    return out;
+    return MakeVerdict("exit 0", std::move(actual_text), m);
   }
   std::vector<std::string> expected;
   if (e.exit) {
@@ -287,8 +303,7 @@ CheckResult CheckCommand(const CallStep& step, const peer::Reply& reply, const V
     expected.push_back("took " + e.took->ToString());
     if (!e.took->Contains(took)) fail(expected.back(), "took " + FormatDuration(took));
   }
-  out.expected = Join(expected, ", ");
-  return out;
+  return MakeVerdict(Join(expected, ", "), std::move(actual_text), m);
 }
 
 }  // namespace faultline

@@ -27,26 +27,26 @@ peer::Reply Reply(int64_t ret, int err = 0, int64_t took_ns = 1'200'000) {
 
 TEST(CheckReply, DefaultIsSuccess) {
   CallStep s = Call(Op::kClose);
-  CheckResult ok = CheckReply(s, Reply(0));
-  EXPECT_TRUE(ok.ok);
+  Verdict ok = CheckReply(s, Reply(0));
+  EXPECT_TRUE(ok.ok());
   EXPECT_EQ(ok.expected, "success");
   EXPECT_EQ(ok.actual, "ret 0, took 1.2ms");
 
-  CheckResult bad = CheckReply(s, Reply(-1, EBADF));
-  EXPECT_FALSE(bad.ok);
-  EXPECT_EQ(bad.failure, "expected success vs actual ret -1 EBADF");
+  Verdict bad = CheckReply(s, Reply(-1, EBADF));
+  EXPECT_FALSE(bad.ok());
+  EXPECT_EQ(bad.message, "expected success vs actual ret -1 EBADF");
 }
 
 TEST(CheckReply, ErrnoAnyOf) {
   CallStep s = Call(Op::kWrite);
   s.has_expect = true;
   s.expect.errnos = {EPIPE, ECONNRESET};
-  EXPECT_TRUE(CheckReply(s, Reply(-1, ECONNRESET)).ok);
-  CheckResult r = CheckReply(s, Reply(5));
-  EXPECT_FALSE(r.ok);
-  EXPECT_EQ(r.failure, "expected errno EPIPE or ECONNRESET vs actual ret 5");
-  CheckResult r2 = CheckReply(s, Reply(-1, EAGAIN));
-  EXPECT_EQ(r2.failure, "expected errno EPIPE or ECONNRESET vs actual ret -1 EAGAIN");
+  EXPECT_TRUE(CheckReply(s, Reply(-1, ECONNRESET)).ok());
+  Verdict r = CheckReply(s, Reply(5));
+  EXPECT_FALSE(r.ok());
+  EXPECT_EQ(r.message, "expected errno EPIPE or ECONNRESET vs actual ret 5");
+  Verdict r2 = CheckReply(s, Reply(-1, EAGAIN));
+  EXPECT_EQ(r2.message, "expected errno EPIPE or ECONNRESET vs actual ret -1 EAGAIN");
 }
 
 TEST(CheckReply, TookRange) {
@@ -55,11 +55,11 @@ TEST(CheckReply, TookRange) {
   s.expect.ret_kind = Expect::RetKind::kValue;
   s.expect.ret_value = 0;
   s.expect.took = DurationRange{std::chrono::milliseconds(900), std::chrono::milliseconds(1600)};
-  EXPECT_TRUE(CheckReply(s, Reply(0, 0, 1'010'000'000)).ok);
-  CheckResult r = CheckReply(s, Reply(0, 0, 3'000'000));
-  EXPECT_FALSE(r.ok);
+  EXPECT_TRUE(CheckReply(s, Reply(0, 0, 1'010'000'000)).ok());
+  Verdict r = CheckReply(s, Reply(0, 0, 3'000'000));
+  EXPECT_FALSE(r.ok());
   EXPECT_EQ(r.expected, "ret 0, took [900ms, 1.6s]");
-  EXPECT_EQ(r.failure, "expected took [900ms, 1.6s] vs actual took 3ms");
+  EXPECT_EQ(r.message, "expected took [900ms, 1.6s] vs actual took 3ms");
 }
 
 TEST(CheckReply, DataAndBytes) {
@@ -71,22 +71,22 @@ TEST(CheckReply, DataAndBytes) {
   r.bytes = 3;
   std::string got = "hel";
   r.data.assign(got.begin(), got.end());
-  CheckResult c = CheckReply(s, r);
-  EXPECT_FALSE(c.ok);
-  EXPECT_EQ(c.failure, "expected bytes 6 vs actual bytes 3");
+  Verdict c = CheckReply(s, r);
+  EXPECT_FALSE(c.ok());
+  EXPECT_EQ(c.message, "expected bytes 6 vs actual bytes 3");
   EXPECT_EQ(c.actual, "ret 3, bytes 3, data \"hel\", took 1.2ms");
   s.expect.bytes.reset();
-  EXPECT_EQ(CheckReply(s, r).failure, "expected data \"hello\\n\" vs actual data \"hel\"");
+  EXPECT_EQ(CheckReply(s, r).message, "expected data \"hello\\n\" vs actual data \"hel\"");
 }
 
 TEST(CheckReply, RetKinds) {
   CallStep s = Call(Op::kConnect);
   s.has_expect = true;
   s.expect.ret_kind = Expect::RetKind::kError;
-  EXPECT_TRUE(CheckReply(s, Reply(-1, ECONNREFUSED)).ok);
-  EXPECT_EQ(CheckReply(s, Reply(0)).failure, "expected ret error (-1) vs actual ret 0");
+  EXPECT_TRUE(CheckReply(s, Reply(-1, ECONNREFUSED)).ok());
+  EXPECT_EQ(CheckReply(s, Reply(0)).message, "expected ret error (-1) vs actual ret 0");
   s.expect.ret_kind = Expect::RetKind::kOk;
-  EXPECT_EQ(CheckReply(s, Reply(-1, ETIMEDOUT)).failure,
+  EXPECT_EQ(CheckReply(s, Reply(-1, ETIMEDOUT)).message,
             "expected ret ok (>= 0) vs actual ret -1 ETIMEDOUT");
 }
 
@@ -97,7 +97,7 @@ TEST(CheckReply, PollRevents) {
   s.expect.revents = {"out"};
   peer::Reply r = Reply(1);
   r.revents = 0x004 | 0x010;  // POLLOUT | POLLHUP
-  EXPECT_EQ(CheckReply(s, r).failure, "expected revents out vs actual revents out,hup");
+  EXPECT_EQ(CheckReply(s, r).message, "expected revents out vs actual revents out,hup");
 }
 
 TEST(QuoteBytes, EscapesAndTruncates) {
@@ -123,14 +123,14 @@ VarLookup NoVars() {
 
 TEST(CheckCommand, DefaultIsExitZero) {
   CallStep s = Call(Op::kRun);
-  EXPECT_TRUE(CheckCommand(s, Exited(0), NoVars()).ok);
-  CheckResult bad = CheckCommand(s, Exited(2), NoVars());
-  EXPECT_EQ(bad.failure, "expected exit 0 vs actual exit 2");
+  EXPECT_TRUE(CheckCommand(s, Exited(0), NoVars()).ok());
+  Verdict bad = CheckCommand(s, Exited(2), NoVars());
+  EXPECT_EQ(bad.message, "expected exit 0 vs actual exit 2");
   EXPECT_EQ(bad.actual, "exit 2, took 1s");
-  CheckResult killed = CheckCommand(s, Exited(0, SIGSEGV), NoVars());
-  EXPECT_EQ(killed.failure, "expected exit 0 vs actual killed by SIGSEGV");
+  Verdict killed = CheckCommand(s, Exited(0, SIGSEGV), NoVars());
+  EXPECT_EQ(killed.message, "expected exit 0 vs actual killed by SIGSEGV");
   peer::Reply missing = Reply(-1, ENOENT);
-  EXPECT_EQ(CheckCommand(s, missing, NoVars()).failure,
+  EXPECT_EQ(CheckCommand(s, missing, NoVars()).message,
             "expected exit 0 vs actual could not start: ENOENT");
 }
 
@@ -138,8 +138,8 @@ TEST(CheckCommand, StopAcceptsAnyEndByDefault) {
   CallStep s = Call(Op::kStop);
   peer::Reply r = Exited(0, SIGTERM);
   r.stopped = true;
-  CheckResult c = CheckCommand(s, r, NoVars(), true);
-  EXPECT_TRUE(c.ok);
+  Verdict c = CheckCommand(s, r, NoVars(), true);
+  EXPECT_TRUE(c.ok());
   EXPECT_EQ(c.expected, "stopped");
   EXPECT_EQ(c.actual, "killed by SIGTERM (stopped), took 1s");
 }
@@ -156,17 +156,17 @@ TEST(CheckCommand, OutputExpectationsWithVariables) {
   r.err_out.assign(err.begin(), err.end());
   r.out_bytes = static_cast<int64_t>(out.size());
   r.err_bytes = static_cast<int64_t>(err.size());
-  CheckResult c = CheckCommand(s, r, NoVars());
-  EXPECT_TRUE(c.ok) << c.failure;
+  Verdict c = CheckCommand(s, r, NoVars());
+  EXPECT_TRUE(c.ok()) << c.message;
   EXPECT_EQ(c.expected, "stdout contains \"198.18.2.2\", stderr \"warn\"");
 
   s.expect.out = TextExpect{TextExpect::Kind::kMatches, "^connected to [0-9.]+$"};
-  EXPECT_TRUE(CheckCommand(s, r, NoVars()).ok);
+  EXPECT_TRUE(CheckCommand(s, r, NoVars()).ok());
   s.expect.out = TextExpect{TextExpect::Kind::kEquals, "connected"};
-  EXPECT_EQ(CheckCommand(s, r, NoVars()).failure,
+  EXPECT_EQ(CheckCommand(s, r, NoVars()).message,
             "expected stdout \"connected\" vs actual stdout \"connected to 198.18.2.2\\n\"");
   r.out_bytes = 100000;
-  EXPECT_EQ(CheckCommand(s, r, NoVars()).failure,
+  EXPECT_EQ(CheckCommand(s, r, NoVars()).message,
             "expected stdout \"connected\" vs actual stdout \"connected to 198.18.2.2\\n\" (only "
             "the first 24 of 100000 bytes kept)");
 }
@@ -176,14 +176,14 @@ TEST(CheckCommand, ExitRangeSignalAndTook) {
   s.has_expect = true;
   s.expect.exit = ValueExpect{1, 255, ">= 1"};
   s.expect.took = DurationRange{std::chrono::milliseconds(900), std::chrono::milliseconds(1500)};
-  EXPECT_TRUE(CheckCommand(s, Exited(28), NoVars()).ok);
-  EXPECT_EQ(CheckCommand(s, Exited(0), NoVars()).failure, "expected exit >= 1 vs actual exit 0");
-  EXPECT_EQ(CheckCommand(s, Exited(28, 0, 2'000'000'000), NoVars()).failure,
+  EXPECT_TRUE(CheckCommand(s, Exited(28), NoVars()).ok());
+  EXPECT_EQ(CheckCommand(s, Exited(0), NoVars()).message, "expected exit >= 1 vs actual exit 0");
+  EXPECT_EQ(CheckCommand(s, Exited(28, 0, 2'000'000'000), NoVars()).message,
             "expected took [900ms, 1.5s] vs actual took 2s");
   s.expect.exit.reset();
   s.expect.signal = SIGKILL;
-  EXPECT_TRUE(CheckCommand(s, Exited(0, SIGKILL), NoVars()).ok);
-  EXPECT_EQ(CheckCommand(s, Exited(0), NoVars()).failure,
+  EXPECT_TRUE(CheckCommand(s, Exited(0, SIGKILL), NoVars()).ok());
+  EXPECT_EQ(CheckCommand(s, Exited(0), NoVars()).message,
             "expected killed by SIGKILL vs actual exit 0");
 }
 

@@ -31,21 +31,23 @@ void SleepUntil(int64_t until) {
 // apart otherwise.
 class WireSource : public WaitSource {
  public:
-  explicit WireSource(const Wire* wire) : wire_(wire) {
-    if (wire_) seen_ = wire_->WaitActivity(0, 0);
+  WireSource(const ActivitySource& activity, const Clock& clock)
+      : activity_(activity), clock_(clock) {
+    if (activity_) seen_ = activity_(0, 0);
   }
-  int64_t Now() override { return MonotonicNs(); }
+  int64_t Now() override { return clock_.NowNs(); }
   void Wait(int64_t until) override {
-    if (!wire_) return SleepUntil(until);
+    if (!activity_) return SleepUntil(until);
     if (follow_up_) until = std::min(until, Now() + kFollowUpNs);
-    uint64_t a = wire_->WaitActivity(seen_, until);
+    uint64_t a = activity_(seen_, until);
     follow_up_ = a != seen_;
     seen_ = a;
     if (!follow_up_ && Now() < until) SleepUntil(until);  // the wire thread has ended
   }
 
  private:
-  const Wire* wire_;
+  const ActivitySource& activity_;
+  const Clock& clock_;
   uint64_t seen_ = 0;
   bool follow_up_ = false;
 };
@@ -101,9 +103,22 @@ Probe FieldsProbe(const ObserveStep& o, const DiagSocket& s) {
 
 }  // namespace
 
-Observer::Observer(const Case& c, Family family, const Lab& lab, const Wire* wire,
-                   CaseResult* result)
-    : case_(c), family_(family), lab_(lab), wire_(wire), result_(result) {}
+Observer::Observer(const Case& c, Family family, const Lab& lab, ActivitySource activity,
+                   CaseResult* result, const Clock& clock)
+    : case_(c),
+      family_(family),
+      lab_(lab),
+      activity_(std::move(activity)),
+      clock_(clock),
+      result_(result) {}
+
+void Observer::NoteState(const std::string& host, const std::string& target,
+                         const std::string& state) {
+  std::string& last = last_state_[host + "/" + target];
+  if (last == state) return;
+  last = state;
+  result_->states.push_back(StateEvent{clock_.NowNs(), host, target, state});
+}
 
 Status Observer::Start() {
   Environment& env = result_->environment;
@@ -240,11 +255,7 @@ StatusOr<Probe> Observer::ProbeByPort(const ObserveStep& o) {
     for (const std::string& st : states) {
       if (std::find(o.states.begin(), o.states.end(), st) != o.states.end()) p.holds = true;
     }
-    std::string& last = last_state_[o.host + "/" + o.Target()];
-    if (last != p.value) {
-      last = p.value;
-      result_->states.push_back(StateEvent{MonotonicNs(), o.host, o.Target(), p.value});
-    }
+    NoteState(o.host, o.Target(), p.value);
     return p;
   }
   const DiagSocket* s = nullptr;
@@ -270,8 +281,8 @@ StatusOr<Probe> Observer::ProbeByPort(const ObserveStep& o) {
 ObserveOutcome Observer::WaitListening(const std::string& host, uint16_t port, int64_t limit,
                                        const std::function<bool()>& exited) {
   ObserveOutcome out;
-  out.start_ns = MonotonicNs();
-  out.expected = fmt::format("listening on port {}", port);
+  out.start_ns = clock_.NowNs();
+  const std::string expected = fmt::format("listening on port {}", port);
   bool ended = false;
   auto probe = [&]() -> StatusOr<Probe> {
     StatusOr<std::vector<DiagSocket>> dump = DumpBoth(host);
@@ -288,20 +299,22 @@ ObserveOutcome Observer::WaitListening(const std::string& host, uint16_t port, i
     }
     return p;
   };
-  WireSource source(wire_);
+  WireSource source(activity_, clock_);
   StatusOr<WaitResult> w = WaitUntil(probe, source, limit, kPollNs);
-  out.took_ns = MonotonicNs() - out.start_ns;
+  out.took_ns = clock_.NowNs() - out.start_ns;
   if (!w.ok()) {
-    out.harness_error = true;
-    out.actual = "not observed";
-    out.failure = w.status().message();
+    out.verdict = Verdict::Error(w.status().message(), expected, "not observed");
     return out;
   }
-  out.ok = w->holds && !ended;
-  out.actual = ended ? "exited before it listened"
-                     : fmt::format("{} after {}", w->last,
-                                   FormatDuration(std::chrono::nanoseconds(w->waited_ns)));
-  if (!out.ok) out.failure = fmt::format("expected {} vs actual {}", out.expected, out.actual);
+  std::string actual = ended ? "exited before it listened"
+                             : fmt::format("{} after {}", w->last,
+                                           FormatDuration(std::chrono::nanoseconds(w->waited_ns)));
+  if (w->holds && !ended) {
+    out.verdict = Verdict::Pass(expected, std::move(actual));
+  } else {
+    std::string message = fmt::format("expected {} vs actual {}", expected, actual);
+    out.verdict = Verdict::Fail(expected, std::move(actual), std::move(message));
+  }
   return out;
 }
 
@@ -315,29 +328,67 @@ std::vector<uint16_t> Observer::Claimed(const std::string& host, const std::stri
   return out;
 }
 
-ObserveOutcome Observer::Run(const ObserveStep& o, int64_t case_deadline) {
-  ObserveOutcome out;
-  out.start_ns = MonotonicNs();
-  const std::string owner = o.peer_host.empty() ? o.host : o.peer_host;
-  const std::string key = owner + "/" + o.fd;
-  const std::string target = o.Target();
-
-  // Expected text.
-  std::vector<std::string> parts;
+StatusOr<Probe> Observer::ProbeStep(const ObserveStep& o, const SockTuple& tuple, bool reverse,
+                                    const std::vector<uint16_t>& claimed) {
+  if (o.port) return ProbeByPort(o);
+  StatusOr<std::vector<DiagSocket>> dump = Dump(o.host);
+  if (!dump.ok()) return dump.status();
+  StatusOr<const DiagSocket*> found = FindSocket(*dump, tuple, reverse, claimed);
+  if (!found.ok()) return found.status();
+  const DiagSocket* s = *found;
+  Probe p;
+  std::string state = s ? TcpStateName(s->state) : "gone";
   if (o.kind == ObserveKind::kState) {
-    out.expected =
+    p.value = state;
+    p.holds = std::find(o.states.begin(), o.states.end(), state) != o.states.end();
+    NoteState(o.host, o.Target(), state);
+    return p;
+  }
+  if (!s) {
+    p.value = "gone";
+    return p;
+  }
+  if (o.kind == ObserveKind::kTcpInfo && !s->has_info &&
+      std::any_of(o.fields.begin(), o.fields.end(),
+                  [](const FieldExpect& f) { return f.name != "recv_q" && f.name != "send_q"; })) {
+    p.value = state + " (no tcp_info: the kernel keeps none for this state)";
+    return p;
+  }
+  if (o.kind == ObserveKind::kQueue && s->state != 10) {
+    p.value = state + " (not a listener)";
+    return p;
+  }
+  return FieldsProbe(o, *s);
+}
+
+namespace {
+
+// "state TIME_WAIT within 2s", "retransmits >= 1".
+std::string ObserveExpected(const ObserveStep& o) {
+  std::string expected;
+  if (o.kind == ObserveKind::kState) {
+    expected =
         o.states.size() == 1 ? "state " + o.states[0] : "state one of " + Join(o.states, ", ");
   } else {
+    std::vector<std::string> parts;
     for (const FieldExpect& f : o.fields) parts.push_back(f.name + " " + f.expect.text);
-    out.expected = Join(parts, ", ");
+    expected = Join(parts, ", ");
   }
-  if (o.within) out.expected += " within " + FormatDuration(*o.within);
+  if (o.within) expected += " within " + FormatDuration(*o.within);
+  return expected;
+}
 
+}  // namespace
+
+ObserveOutcome Observer::Run(const ObserveStep& o, int64_t case_deadline) {
+  ObserveOutcome out;
+  out.start_ns = clock_.NowNs();
+  const std::string owner = o.peer_host.empty() ? o.host : o.peer_host;
+  const std::string key = owner + "/" + o.fd;
+  const std::string expected = ObserveExpected(o);
   auto error = [&](const std::string& what) {
-    out.harness_error = true;
-    out.actual = "not observed";
-    out.failure = what;
-    out.took_ns = MonotonicNs() - out.start_ns;
+    out.verdict = Verdict::Error(what, expected, "not observed");
+    out.took_ns = clock_.NowNs() - out.start_ns;
     return out;
   };
   auto it = tuples_.find(key);
@@ -350,68 +401,36 @@ ObserveOutcome Observer::Run(const ObserveStep& o, int64_t case_deadline) {
   const SockTuple tuple = o.port ? SockTuple{} : it->second;
   const bool reverse = !o.peer_host.empty();
   const std::vector<uint16_t> claimed = Claimed(owner, key);
+  auto probe = [&]() { return ProbeStep(o, tuple, reverse, claimed); };
 
-  auto probe = [&]() -> StatusOr<Probe> {
-    if (o.port) return ProbeByPort(o);
-    StatusOr<std::vector<DiagSocket>> dump = Dump(o.host);
-    if (!dump.ok()) return dump.status();
-    StatusOr<const DiagSocket*> found = FindSocket(*dump, tuple, reverse, claimed);
-    if (!found.ok()) return found.status();
-    const DiagSocket* s = *found;
-    Probe p;
-    std::string state = s ? TcpStateName(s->state) : "gone";
-    if (o.kind == ObserveKind::kState) {
-      p.value = state;
-      p.holds = std::find(o.states.begin(), o.states.end(), state) != o.states.end();
-      std::string& last = last_state_[o.host + "/" + target];
-      if (last != state) {
-        last = state;
-        result_->states.push_back(StateEvent{MonotonicNs(), o.host, target, state});
-      }
-      return p;
-    }
-    if (!s) {
-      p.value = "gone";
-      return p;
-    }
-    if (o.kind == ObserveKind::kTcpInfo && !s->has_info &&
-        std::any_of(o.fields.begin(), o.fields.end(), [](const FieldExpect& f) {
-          return f.name != "recv_q" && f.name != "send_q";
-        })) {
-      p.value = state + " (no tcp_info: the kernel keeps none for this state)";
-      return p;
-    }
-    if (o.kind == ObserveKind::kQueue && s->state != 10) {
-      p.value = state + " (not a listener)";
-      return p;
-    }
-    return FieldsProbe(o, *s);
-  };
-
-  WireSource source(wire_);
+  WireSource source(activity_, clock_);
   int64_t limit = out.start_ns;
   if (o.within) limit = std::min(out.start_ns + o.within->count(), case_deadline);
   StatusOr<WaitResult> w = WaitUntil(probe, source, limit, kPollNs);
-  out.took_ns = MonotonicNs() - out.start_ns;
+  out.took_ns = clock_.NowNs() - out.start_ns;
   if (!w.ok()) return error(w.status().message());
-  out.ok = w->holds;
-  out.actual = w->last;
-  if (o.within && w->seen.size() > 1) out.actual += " (seen: " + JoinSeen(w->seen) + ")";
-  if (o.within) out.actual += ", after " + FormatDuration(std::chrono::nanoseconds(w->waited_ns));
-  if (!out.ok) {
-    std::string what =
-        o.kind == ObserveKind::kState ? "" : std::string(ObserveKindName(o.kind)) + " ";
-    out.failure = fmt::format("expected {}{} vs actual {}", what, out.expected, out.actual);
+  std::string actual = w->last;
+  if (o.within && w->seen.size() > 1) actual += " (seen: " + JoinSeen(w->seen) + ")";
+  if (o.within) actual += ", after " + FormatDuration(std::chrono::nanoseconds(w->waited_ns));
+  if (w->holds) {
+    out.verdict = Verdict::Pass(expected, std::move(actual));
+    return out;
   }
+  std::string what =
+      o.kind == ObserveKind::kState ? "" : std::string(ObserveKindName(o.kind)) + " ";
+  std::string message = fmt::format("expected {}{} vs actual {}", what, expected, actual);
+  out.verdict = Verdict::Fail(expected, std::move(actual), std::move(message));
   return out;
 }
 
-StatusOr<std::string> Observer::FinishCounters() {
-  if (case_.counters.empty()) return std::string();
+Verdict Observer::FinishCounters() {
+  if (case_.counters.empty()) return Verdict::Pass("", "");
   std::map<std::string, Counters> end;
   for (auto& [name, hs] : hosts_) {
     StatusOr<Counters> c = ReadNetnsCounters(hs.netns);
-    if (!c.ok()) return c.status().Prefixed(fmt::format("host '{}': counters", name));
+    if (!c.ok())
+      return Verdict::Error(
+          c.status().Prefixed(fmt::format("host '{}': counters", name)).message());
     end[name] = std::move(c).value();
   }
   std::string failure;
@@ -420,8 +439,8 @@ StatusOr<std::string> Observer::FinishCounters() {
     const Counters& e = end[x.host];
     StatusOr<std::string> q = ResolveCounter(e, x.name);
     if (!q.ok()) {
-      return Status::Invalid(fmt::format("{}: counters: host '{}': {}", x.loc.ToString(), x.host,
-                                         q.status().message()));
+      return Verdict::Error(fmt::format("{}: counters: host '{}': {}", x.loc.ToString(), x.host,
+                                        q.status().message()));
     }
     const Counters& s = hosts_[x.host].start;
     int64_t before = s.count(*q) ? s.at(*q) : 0;
@@ -442,7 +461,8 @@ StatusOr<std::string> Observer::FinishCounters() {
       result_->counters.push_back(CounterDelta{host, name, v - before, false, "", true});
     }
   }
-  return failure;
+  if (failure.empty()) return Verdict::Pass("", "");
+  return Verdict::Fail("", "", failure);
 }
 
 void ApplyExpectedFailure(const Case& c, CaseResult* result) {

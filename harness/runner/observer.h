@@ -5,8 +5,8 @@
 //
 // It remembers, per host and socket name, the last known 4-tuple from the
 // peers' requests and replies (kept after close). Threads: the case's runner
-// thread only. Lifetime: `lab` and `wire` must outlive it; `wire` may be
-// null (then waits poll every 2 ms).
+// thread only. Lifetime: `lab`, `clock` and whatever `activity` refers to
+// must outlive it; `activity` may be empty (then waits poll every 2 ms).
 #pragma once
 
 #include <functional>
@@ -15,7 +15,9 @@
 #include <string>
 #include <vector>
 
+#include "harness/common/clock.h"
 #include "harness/common/status.h"
+#include "harness/common/verdict.h"
 #include "harness/lab/lab.h"
 #include "harness/model/case.h"
 #include "harness/model/result.h"
@@ -24,22 +26,21 @@
 #include "harness/observe/socket_match.h"
 #include "harness/observe/wait_until.h"
 #include "harness/peer/protocol.h"
-#include "injectors/wire.h"
+#include "harness/runner/case_requirements.h"
+#include "harness/runner/observation.h"
 
 namespace faultline {
 
-struct ObserveOutcome {
-  bool ok = false;
-  bool harness_error = false;  // the observation could not be made (not a mismatch)
-  std::string expected;        // "TIME_WAIT within 2s"
-  std::string actual;          // "FIN_WAIT2 (seen: ESTABLISHED, FIN_WAIT1, FIN_WAIT2)"
-  std::string failure;         // "expected state TIME_WAIT within 2s vs actual ..."
-  int64_t start_ns = 0, took_ns = 0;
-};
+// The wire's activity (injectors/wire.h, Wire::WaitActivity): the number of
+// rounds with packets or timers the wire has handled, after waiting until
+// it differs from `seen` or `deadline_ns` (on the observer's clock) passes;
+// (0, 0) just reads it. An observation re-reads the sockets when it moves.
+using ActivitySource = std::function<uint64_t(uint64_t seen, int64_t deadline_ns)>;
 
 class Observer {
  public:
-  Observer(const Case& c, Family family, const Lab& lab, const Wire* wire, CaseResult* result);
+  Observer(const Case& c, Family family, const Lab& lab, ActivitySource activity,
+           CaseResult* result, const Clock& clock = RealClock());
 
   // Opens sock_diag per host, snapshots the counters (when the case has
   // `counters:`) and records the environment. Call after the lab is built,
@@ -50,7 +51,9 @@ class Observer {
   void OnRequest(const CallStep& call, const peer::Request& req);
   void OnReply(const CallStep& call, const peer::Reply& reply);
 
-  // Runs an observation step; `case_deadline` bounds `within`.
+  // Runs an observation step; `case_deadline` bounds `within`. The
+  // verdict's failure message: "expected state TIME_WAIT within 2s vs
+  // actual ..."; an error when the sockets could not be read.
   ObserveOutcome Run(const ObserveStep& o, int64_t case_deadline);
 
   // A background command's readiness (`ready: {listening: PORT}`): waits
@@ -60,9 +63,10 @@ class Observer {
                                const std::function<bool()>& exited);
 
   // Reads the counters again and checks `counters:`; fills
-  // CaseResult::counters. Returns "" or the failure message
-  // (FILE:LINE:COL: ...); kInvalidInput for an unknown counter name.
-  StatusOr<std::string> FinishCounters();
+  // CaseResult::counters. A fail's message is the first mismatch
+  // (FILE:LINE:COL: counters: ...); an error when the counters could not be
+  // read or a counter name is unknown.
+  Verdict FinishCounters();
 
  private:
   struct HostState {
@@ -77,26 +81,21 @@ class Observer {
   // The probe of an observation that selects sockets by port.
   StatusOr<Probe> ProbeByPort(const ObserveStep& o);
   std::vector<uint16_t> Claimed(const std::string& host, const std::string& except) const;
+  // One look at the sockets for observation step `o` (Run's probe).
+  StatusOr<Probe> ProbeStep(const ObserveStep& o, const SockTuple& tuple, bool reverse,
+                            const std::vector<uint16_t>& claimed);
+  // Records a socket's state when it changed since the last look.
+  void NoteState(const std::string& host, const std::string& target, const std::string& state);
 
   const Case& case_;
   Family family_;
   const Lab& lab_;
-  const Wire* wire_;
+  ActivitySource activity_;
+  const Clock& clock_;
   CaseResult* result_;
   std::map<std::string, HostState> hosts_;
   std::map<std::string, SockTuple> tuples_;        // "host/name"
   std::map<std::string, std::string> last_state_;  // "host/target" -> last state recorded
 };
-
-// The skip message when the case's `requires:` is not met on this machine
-// (sysctls are looked up in the runner's own namespace, read-only, so the
-// check runs before the lab is built: a case may set a sysctl it requires).
-std::optional<std::string> UnmetRequirement(const Case& c);
-
-// `xfail:` after the run, when it applies on this kernel: a failure becomes
-// a skip "expected failure: REASON (failed: MESSAGE)"; a pass becomes a
-// failure "FILE:LINE:COL: passed but was expected to fail: REASON". Errors
-// and skips stay as they are.
-void ApplyExpectedFailure(const Case& c, CaseResult* result);
 
 }  // namespace faultline

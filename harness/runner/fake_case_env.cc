@@ -1,0 +1,149 @@
+#include "harness/runner/fake_case_env.h"
+
+#include <signal.h>
+
+#include <fmt/format.h>
+
+namespace faultline {
+
+FakeCaseEnv::FakeCaseEnv()
+    : hosts_{{"client", "10.0.1.1", "fd00:1::1"}, {"server", "10.0.2.1", "fd00:2::1"}} {}
+
+void FakeCaseEnv::Script(const std::string& host, Op op, peer::Reply reply, int64_t after_ns) {
+  script_[{host, op}].push_back(Answer{std::move(reply), after_ns});
+}
+
+void FakeCaseEnv::ScriptError(const std::string& host, Op op, Status error, int64_t after_ns) {
+  script_[{host, op}].push_back(Answer{std::move(error), after_ns});
+}
+
+void FakeCaseEnv::ScriptObservation(Verdict v, int64_t took_ns) {
+  observations_script_.push_back(Timed{std::move(v), took_ns});
+}
+
+void FakeCaseEnv::ScriptReady(Verdict v, int64_t took_ns) {
+  ready_script_.push_back(Timed{std::move(v), took_ns});
+}
+
+void FakeCaseEnv::SetCapture(Verdict v, std::vector<PacketCheckRecord> checks) {
+  capture_ = std::move(v);
+  packet_checks_ = std::move(checks);
+}
+
+std::string FakeCaseEnv::InterruptReason() const {
+  return clock_.NowNs() >= interrupt_at_ ? "interrupted by SIGINT" : "";
+}
+
+Status FakeCaseEnv::Setup(int64_t, CaseResult* result) {
+  ++setups_;
+  result_ = result;
+  return setup_;
+}
+
+VarLookup FakeCaseEnv::Vars() const {
+  LabVarValues values;
+  values.workdir = Workdir();
+  std::vector<HostAddrs> hosts = hosts_;
+  values.address = [hosts](const std::string& host, bool six) -> std::optional<std::string> {
+    for (const HostAddrs& h : hosts) {
+      if (h.name == host) return six ? h.addr6 : h.addr4;
+    }
+    return std::nullopt;
+  };
+  return LabVarLookup(values);
+}
+
+peer::Reply FakeCaseEnv::Default(const peer::Request& req) {
+  peer::Reply r;
+  switch (req.op) {
+    case Op::kRun:
+      r.pid = kPid;
+      r.exited = !req.background;
+      break;
+    case Op::kWaitCommand:
+      r.pid = kPid;
+      r.exited = true;
+      break;
+    case Op::kStop:
+      r.pid = kPid;
+      r.exited = true;
+      r.stopped = true;
+      r.term_signal = SIGTERM;
+      break;
+    default: break;
+  }
+  return r;
+}
+
+Status FakeCaseEnv::Send(const std::string& host, const peer::Request& req) {
+  const int64_t now = clock_.NowNs();
+  sent_.push_back(Sent{host, req, now});
+  Answer a{Default(req), 0};
+  auto it = script_.find({host, req.op});
+  if (it != script_.end() && !it->second.empty()) {
+    a = std::move(it->second.front());
+    it->second.pop_front();
+  } else if (req.op == Op::kWaitCommand) {
+    a.after_ns = kNever;  // an unscripted background command runs until stopped
+  }
+  const int64_t arrives = a.after_ns == kNever ? kNever : now + a.after_ns;
+  if (a.reply.ok()) {
+    a.reply->id = req.id;
+    if (a.reply->start_ns == 0 && a.reply->end_ns == 0) {
+      a.reply->start_ns = now;
+      a.reply->end_ns = arrives == kNever ? now : arrives;
+    }
+  }
+  in_flight_.insert_or_assign({host, req.id}, InFlight{std::move(a.reply), arrives});
+  return Status::Ok();
+}
+
+StatusOr<peer::Reply> FakeCaseEnv::Wait(const std::string& host, uint64_t id, int64_t deadline_ns) {
+  auto it = in_flight_.find({host, id});
+  if (it == in_flight_.end() || it->second.arrives_ns > deadline_ns) {
+    clock_.Set(std::max(clock_.NowNs(), deadline_ns));
+    return Status::Timeout(
+        fmt::format("no reply from peer '{}' to request {} by the deadline", host, id));
+  }
+  clock_.Set(std::max(clock_.NowNs(), it->second.arrives_ns));
+  StatusOr<peer::Reply> r = std::move(it->second.reply);
+  in_flight_.erase(it);
+  return r;
+}
+
+bool FakeCaseEnv::HasReply(const std::string& host, uint64_t id) {
+  auto it = in_flight_.find({host, id});
+  return it != in_flight_.end() && it->second.arrives_ns <= clock_.NowNs();
+}
+
+ObserveOutcome FakeCaseEnv::Take(std::deque<Timed>& queue, const char* what) {
+  ObserveOutcome out;
+  out.start_ns = clock_.NowNs();
+  if (queue.empty()) {
+    out.verdict = Verdict::Error(fmt::format("FakeCaseEnv: no {} scripted", what));
+    return out;
+  }
+  Timed t = std::move(queue.front());
+  queue.pop_front();
+  clock_.Advance(t.took_ns);
+  out.took_ns = t.took_ns;
+  out.verdict = std::move(t.verdict);
+  return out;
+}
+
+ObserveOutcome FakeCaseEnv::Observe(const ObserveStep&, int64_t) {
+  ++observations_;
+  return Take(observations_script_, "observation");
+}
+
+ObserveOutcome FakeCaseEnv::WaitListening(const std::string&, uint16_t, int64_t,
+                                          const std::function<bool()>&) {
+  return Take(ready_script_, "readiness");
+}
+
+Verdict FakeCaseEnv::FinishCapture(int64_t) {
+  if (result_ != nullptr) result_->packet_checks = packet_checks_;
+  return capture_;
+}
+
+}  // namespace faultline

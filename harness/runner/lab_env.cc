@@ -1,0 +1,177 @@
+#include "harness/runner/lab_env.h"
+
+#include <filesystem>
+
+#include <fmt/format.h>
+
+#include "harness/capture/case_capture.h"
+#include "harness/common/interrupt.h"
+#include "harness/runner/keep.h"
+
+namespace faultline {
+namespace {
+
+bool HasCommands(const Case& c) {
+  for (const Step& st : c.steps) {
+    const auto* call = std::get_if<CallStep>(&st.body);
+    if (call != nullptr && call->call.op == Op::kRun) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+LabEnv::LabEnv(const Case& c, Family family, const CaseRunOptions& options, const Clock& clock)
+    : case_(c), family_(family), options_(options), clock_(clock) {}
+
+LabEnv::~LabEnv() { Teardown(); }
+
+std::string LabEnv::InterruptReason() const { return faultline::InterruptReason(); }
+
+std::optional<std::string> LabEnv::UnmetRequirement() { return faultline::UnmetRequirement(case_); }
+
+Status LabEnv::Setup(int64_t start_ns, CaseResult* result) {
+  result_ = result;
+  LabSpec spec;
+  spec.hosts = case_.hosts;
+  StatusOr<std::unique_ptr<Lab>> lab = Lab::Build(spec);
+  if (!lab.ok()) return lab.status().Prefixed("building the lab");
+  lab_ = std::move(lab).value();
+
+  // The peers first: each one's exec, dynamic loading and start-up (~5-10
+  // ms of its own CPU) then runs while this thread starts the capture, the
+  // wire and the observer. A peer only acts on requests, and the first is
+  // sent after all of that.
+  for (const LabHost& h : lab_->hosts()) {
+    StatusOr<std::unique_ptr<peer::PeerClient>> p =
+        peer::PeerClient::Spawn(options_.faultline_bin, h.netns.get(), h.name, clock_);
+    if (!p.ok()) return p.status().Prefixed(fmt::format("starting the peer of host '{}'", h.name));
+    peers_[h.name] = std::move(p).value();
+  }
+
+  StatusOr<std::unique_ptr<Capture>> cap =
+      StartCaseCapture(case_, *lab_, options_.out_dir, result_);
+  if (!cap.ok()) return cap.status();
+  capture_ = std::move(cap).value();
+
+  WireConfig wc;
+  wc.netns_fd = lab_->wire_netns();
+  for (const LabHost& h : lab_->hosts())
+    wc.links.push_back({h.name, h.wire_ifname, h.addr4, h.addr6});
+  wc.faults = case_.faults;
+  wc.seed = result_->seed;
+  wc.case_start_ns = start_ns;
+  StatusOr<std::unique_ptr<Wire>> wire = Wire::Start(wc);
+  if (!wire.ok()) return wire.status().Prefixed("starting the wire");
+  wire_ = std::move(wire).value();
+
+  if (HasCommands(case_)) {
+    std::string path;
+    if (!result_->pcap_path.empty()) {
+      namespace fs = std::filesystem;
+      const fs::path pcap(result_->pcap_path);
+      path = (pcap.parent_path().parent_path() / "work" / pcap.stem()).string();
+    }
+    StatusOr<std::unique_ptr<faultline::Workdir>> w = faultline::Workdir::Create(path);
+    if (!w.ok()) return w.status();
+    workdir_ = std::move(w).value();
+  }
+  const Wire* w = wire_.get();
+  ActivitySource activity = [w](uint64_t seen, int64_t deadline_ns) {
+    return w->WaitActivity(seen, deadline_ns);
+  };
+  observer_ = std::make_unique<Observer>(case_, family_, *lab_, activity, result_, clock_);
+  if (Status ost = observer_->Start(); !ost.ok()) return ost.Prefixed("observer");
+  return Status::Ok();
+}
+
+void LabEnv::KeepFailed(CaseResult* result) {
+  if (workdir_ != nullptr && !options_.out_dir.empty()) workdir_->Keep();
+  if (options_.keep_failed && lab_ != nullptr) KeepFailedLab(*lab_, result);
+}
+
+void LabEnv::Teardown() {
+  if (torn_down_) return;
+  torn_down_ = true;
+  for (auto& [name, peer] : peers_) peer->Kill();
+  if (wire_) {
+    (void)wire_->Stop();
+    if (result_ != nullptr) result_->packets = wire_->Log();
+  }
+  // Now, not at destruction: the lab's removal is part of the variant's time.
+  peers_.clear();
+  observer_.reset();
+  wire_.reset();
+  capture_.reset();
+  lab_.reset();
+  workdir_.reset();
+}
+
+std::vector<HostAddrs> LabEnv::Hosts() const {
+  std::vector<HostAddrs> hosts;
+  for (const LabHost& h : lab_->hosts()) hosts.push_back({h.name, h.addr4, h.addr6});
+  return hosts;
+}
+
+VarLookup LabEnv::Vars() const {
+  LabVarValues values;
+  values.ipv6 = family_ == Family::kIPv6;
+  values.workdir = Workdir();
+  const Lab* l = lab_.get();
+  values.address = [l](const std::string& host, bool six) -> std::optional<std::string> {
+    const LabHost* h = l->host(host);
+    if (h == nullptr) return std::nullopt;
+    return six ? h->addr6 : h->addr4;
+  };
+  return LabVarLookup(values);
+}
+
+std::string LabEnv::Workdir() const { return workdir_ ? workdir_->path() : ""; }
+
+Status LabEnv::Send(const std::string& host, const peer::Request& req) {
+  return peers_.at(host)->Send(req);
+}
+
+StatusOr<peer::Reply> LabEnv::Wait(const std::string& host, uint64_t id, int64_t deadline_ns) {
+  return peers_.at(host)->Wait(id, deadline_ns);
+}
+
+bool LabEnv::HasReply(const std::string& host, uint64_t id) {
+  return peers_.at(host)->HasReply(id);
+}
+
+void LabEnv::SignalStep(const std::string& label) { wire_->SignalStep(label); }
+
+void LabEnv::OnRequest(const CallStep& call, const peer::Request& req) {
+  if (observer_) observer_->OnRequest(call, req);
+}
+
+void LabEnv::OnReply(const CallStep& call, const peer::Reply& reply) {
+  if (observer_) observer_->OnReply(call, reply);
+}
+
+ObserveOutcome LabEnv::Observe(const ObserveStep& o, int64_t case_deadline) {
+  return observer_->Run(o, case_deadline);
+}
+
+ObserveOutcome LabEnv::WaitListening(const std::string& host, uint16_t port, int64_t limit,
+                                     const std::function<bool()>& exited) {
+  return observer_->WaitListening(host, port, limit, exited);
+}
+
+Verdict LabEnv::FinishCounters() {
+  if (!observer_) return Verdict::Pass("", "");
+  return observer_->FinishCounters();
+}
+
+Verdict LabEnv::FinishCapture(int64_t start_ns) {
+  if (!capture_) return Verdict::Pass("", "");
+  return FinishCaseCapture(case_, *lab_, *capture_, start_ns, result_);
+}
+
+CaseResult RunCaseVariant(const Case& c, Family family, const CaseRunOptions& options) {
+  LabEnv env(c, family, options);
+  return RunCaseVariant(c, family, options, env);
+}
+
+}  // namespace faultline
