@@ -9,7 +9,7 @@
 // and counting the rest, so a chatty program never blocks) and notices the
 // exit; one reaper thread waits for every child, including orphans that
 // reparent to the peer (the peer is the init of its PID namespace, see
-// peer_client.cc, or a child subreaper where the kernel refused one).
+// peer_client.cc; a child subreaper if it is ever started otherwise).
 //
 // Threads: every method may be called from any thread. Lifetime: one per
 // peer process, never destroyed (the peer _exits); KillAll() on the way out.

@@ -20,6 +20,7 @@
 #include "harness/common/errno_names.h"
 #include "harness/common/interrupt.h"
 #include "harness/common/spawn.h"
+#include "harness/peer/confine.h"
 
 extern char** environ;
 
@@ -37,11 +38,20 @@ constexpr int kControlBuffer = 512 * 1024;
 
 // What the child reports through the exec pipe when a stage fails.
 struct ChildError {
-  int stage;  // index into kStages
+  int stage;  // index into kStages, or kConfineStage + a step of ConfineMounts
   int err;
 };
 constexpr const char* kStages[] = {
     "setns", "dup2 of the control socket", "open /dev/null", "dup2 of stdin", "setpgid", "execve"};
+constexpr int kStageCount = sizeof kStages / sizeof kStages[0];
+constexpr int kConfineStage = 100;
+
+std::string StageName(int stage) {
+  if (stage >= kConfineStage && stage < kConfineStage + kConfineStepCount) {
+    return fmt::format("confining it to its lab: {}", kConfineSteps[stage - kConfineStage]);
+  }
+  return kStages[stage >= 0 && stage < kStageCount ? stage : kStageCount - 1];
+}
 
 [[noreturn]] void ChildFail(int pipe_fd, int stage) {
   ChildError e{stage, errno};
@@ -54,6 +64,10 @@ constexpr const char* kStages[] = {
 [[noreturn]] void ChildExec(const char* bin, char* const* argv, char* const* envp, int netns_fd,
                             int control_fd, int pipe_fd, const sigset_t* empty_mask) {
   if (setns(netns_fd, CLONE_NEWNET) != 0) ChildFail(pipe_fd, 0);
+  // Its own /proc, /sys and /run/netns (confine.h); after setns, so that
+  // /sys is the lab host's.
+  const int failed = ConfineMounts();
+  if (failed >= 0) ChildFail(pipe_fd, kConfineStage + failed);
   if (control_fd == 3) {
     if (fcntl(3, F_SETFD, 0) != 0) ChildFail(pipe_fd, 1);
   } else if (dup2(control_fd, 3) != 3) {
@@ -128,13 +142,17 @@ StatusOr<std::unique_ptr<PeerClient>> PeerClient::Spawn(const std::string& fault
   };
   // A PID namespace of its own: the peer is its init, so every program a
   // `run` step starts (and whatever those fork) is killed by the kernel when
-  // the peer dies, even by SIGKILL with the runner. Where the kernel refuses
-  // one, the peer still ends its commands on an orderly exit.
-  pid_t pid = SpawnChild(child, CLONE_NEWPID);
-  if (pid < 0 && (errno == EPERM || errno == EINVAL || errno == ENOSPC || errno == EUSERS)) {
-    pid = SpawnChild(child);
+  // the peer dies, even by SIGKILL with the runner. A mount namespace of its
+  // own, for its own /proc, /sys and /run/netns (confine.h). Both or no
+  // peer: where the kernel refuses either, a command would see the machine's
+  // processes and namespaces, so there is no unconfined fallback.
+  const pid_t pid = SpawnChild(child, CLONE_NEWPID | CLONE_NEWNS);
+  if (pid < 0) {
+    return Status::FromErrno(
+        where("clone with a PID and a mount namespace of its own (CLONE_NEWPID | CLONE_NEWNS), "
+              "which confine it to its lab"),
+        errno);
   }
-  if (pid < 0) return Status::FromErrno(where("clone"), errno);
   // Also from this side, so the group exists before anyone signals it. The
   // child may have exec'd already (EACCES): it did setpgid itself then.
   (void)setpgid(pid, pid);
@@ -149,8 +167,7 @@ StatusOr<std::unique_ptr<PeerClient>> PeerClient::Spawn(const std::string& fault
   } while (n < 0 && errno == EINTR);
   if (n == static_cast<ssize_t>(sizeof e)) {
     client->Kill();  // reaps the child, which has exited already
-    const int stage = e.stage >= 0 && e.stage < 6 ? e.stage : 5;
-    return Status::FromErrno(where(kStages[stage]), e.err);
+    return Status::FromErrno(where(StageName(e.stage)), e.err);
   }
   // EOF: execve succeeded (the pipe closed on exec).
   return client;

@@ -37,6 +37,7 @@ cases=(
   "$src/cases/backlog"
   "$src/cases/faults/first-syn-dropped.yaml"
   "$src/cases/faults/data-reordered.yaml"
+  "$src/cases/isolation"
 )
 
 # nobody must be able to run the binary and read the cases: a build tree or
