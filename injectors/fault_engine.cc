@@ -2,8 +2,8 @@
 
 #include <fmt/format.h>
 
-#include "injectors/matcher.h"
-#include "injectors/packet_craft.h"
+#include "harness/packet/matcher.h"
+#include "harness/packet/packet_craft.h"
 
 namespace faultline {
 

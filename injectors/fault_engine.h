@@ -28,8 +28,8 @@
 #include "harness/common/duration.h"
 #include "harness/model/case.h"
 #include "harness/model/result.h"
-#include "injectors/conn_track.h"
-#include "injectors/packet_view.h"
+#include "harness/packet/conn_track.h"
+#include "harness/packet/packet_view.h"
 #include "injectors/prng.h"
 #include "injectors/timer_queue.h"
 

@@ -7,7 +7,7 @@
 
 #include <fmt/format.h>
 
-#include "injectors/packet_craft.h"
+#include "harness/packet/packet_craft.h"
 
 namespace faultline {
 namespace {

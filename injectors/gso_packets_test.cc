@@ -6,8 +6,8 @@
 #include <gtest/gtest.h>
 
 #include "injectors/fault_engine.h"
-#include "injectors/packet_craft.h"
-#include "injectors/packet_view.h"
+#include "harness/packet/packet_craft.h"
+#include "harness/packet/packet_view.h"
 
 namespace faultline {
 namespace {

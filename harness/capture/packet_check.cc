@@ -6,9 +6,9 @@
 
 #include <fmt/format.h>
 
-#include "injectors/conn_track.h"
-#include "injectors/matcher.h"
-#include "injectors/packet_view.h"
+#include "harness/packet/conn_track.h"
+#include "harness/packet/matcher.h"
+#include "harness/packet/packet_view.h"
 
 namespace faultline {
 namespace {

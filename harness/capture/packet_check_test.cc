@@ -5,8 +5,8 @@
 #include <gtest/gtest.h>
 
 #include "harness/capture/pcap_format.h"
-#include "injectors/packet_craft.h"
-#include "injectors/packet_view.h"
+#include "harness/packet/packet_craft.h"
+#include "harness/packet/packet_view.h"
 
 namespace faultline {
 namespace {

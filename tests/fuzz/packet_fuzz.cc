@@ -5,7 +5,7 @@
 #include <cstdlib>
 #include <span>
 
-#include "injectors/packet_view.h"
+#include "harness/packet/packet_view.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   faultline::PacketView v = faultline::ParsePacket(std::span<const uint8_t>(data, size));

@@ -15,7 +15,7 @@
 #include "harness/capture/pcap_format.h"
 #include "harness/loader/case_loader.h"
 #include "harness/runner/case_runner.h"
-#include "injectors/packet_view.h"
+#include "harness/packet/packet_view.h"
 
 namespace faultline {
 namespace {

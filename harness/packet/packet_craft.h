@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "injectors/packet_view.h"
+#include "harness/packet/packet_view.h"
 
 namespace faultline {
 

@@ -1,4 +1,4 @@
-#include "injectors/packet_view.h"
+#include "harness/packet/packet_view.h"
 
 #include <arpa/inet.h>
 

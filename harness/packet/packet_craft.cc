@@ -1,4 +1,4 @@
-#include "injectors/packet_craft.h"
+#include "harness/packet/packet_craft.h"
 
 #include <algorithm>
 
