@@ -119,7 +119,8 @@ class FaultEngine {
   size_t Append(PacketRecord r);
   std::string HostOf(const IpAddr& a) const;
   const EngineHost* FindHost(const std::string& name) const;
-  size_t Record(const PacketView& v, const ConnRef& ref, int64_t now_ns, size_t bytes_len);
+  size_t Record(const PacketView& v, const ConnRef& ref, int64_t now_ns,
+                std::span<const uint8_t> bytes);
   uint64_t Hold(uint32_t id, std::span<const uint8_t> bytes, size_t record, Why why);
   void Release(uint64_t token, bool drop, int64_t now_ns, const std::string& note,
                std::vector<Effect>* out);

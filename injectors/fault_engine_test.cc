@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 
 #include "harness/packet/packet_craft.h"
+#include "harness/packet/packet_dump.h"
 
 namespace faultline {
 namespace {
@@ -162,7 +163,7 @@ TEST_F(EngineTest, NoFaultsPassesAndLogsEverything) {
   EXPECT_EQ(data.seq, kCisn + 1);
   EXPECT_EQ(data.payload_len, 5u);
   EXPECT_EQ(data.wire_len, 20u + 20u + 5u);
-  EXPECT_EQ(data.Summary(), "client > server tcp P. seq 1 ack 1 len 5");
+  EXPECT_EQ(PacketRecordLine(data), "client > server tcp P. seq 1 ack 1 len 5");
   Stop(30);
 }
 

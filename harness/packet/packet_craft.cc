@@ -5,6 +5,10 @@
 namespace faultline {
 namespace {
 
+constexpr size_t kMaxTcpOptions = 40;
+constexpr size_t kIcmp4MaxPacket = 576;   // RFC 1812 4.3.2.3
+constexpr size_t kIcmp6MaxPacket = 1280;  // RFC 4443 2.4(c), the IPv6 minimum MTU
+
 void Put16(uint8_t* p, uint16_t v) {
   p[0] = static_cast<uint8_t>(v >> 8);
   p[1] = static_cast<uint8_t>(v);
@@ -16,59 +20,52 @@ void Put32(uint8_t* p, uint32_t v) {
   p[3] = static_cast<uint8_t>(v);
 }
 
-uint32_t SumWords(std::span<const uint8_t> d, uint32_t sum) {
-  size_t i = 0;
-  for (; i + 1 < d.size(); i += 2) sum += static_cast<uint32_t>(d[i] << 8 | d[i + 1]);
-  if (i < d.size()) sum += static_cast<uint32_t>(d[i] << 8);
-  return sum;
+size_t IpHeaderSize(const IpAddr& a) { return a.v6 ? 40 : 20; }
+
+// Writes the IP header for `l4len` bytes of protocol `proto` at the start of
+// `b` (sized for it); the IPv4 header checksum is filled in.
+void PutIpHeader(std::vector<uint8_t>& b, const IpAddr& src, const IpAddr& dst, uint8_t proto,
+                 size_t l4len, const IpFields& f) {
+  uint8_t* ip = b.data();
+  const uint8_t tos = static_cast<uint8_t>(f.dscp << 2 | (f.ecn & 0x03));
+  if (src.v6) {
+    Put32(ip, 6u << 28 | static_cast<uint32_t>(tos) << 20 | (f.flow_label & 0xfffff));
+    Put16(ip + 4, static_cast<uint16_t>(l4len));
+    ip[6] = proto;
+    ip[7] = f.ttl;
+    std::copy(src.bytes.begin(), src.bytes.end(), ip + 8);
+    std::copy(dst.bytes.begin(), dst.bytes.end(), ip + 24);
+    return;
+  }
+  ip[0] = 0x45;
+  ip[1] = tos;
+  Put16(ip + 2, static_cast<uint16_t>(20 + l4len));
+  Put16(ip + 4, f.ip_id);
+  Put16(ip + 6, f.df ? 0x4000 : 0);
+  ip[8] = f.ttl;
+  ip[9] = proto;
+  std::copy(src.bytes.begin(), src.bytes.begin() + 4, ip + 12);
+  std::copy(dst.bytes.begin(), dst.bytes.begin() + 4, ip + 16);
+  Put16(ip + 10, InetChecksum({ip, 20}));
 }
 
-// The pseudo-header sum for a transport segment of `len` bytes.
-uint32_t PseudoSum(const IpAddr& src, const IpAddr& dst, uint8_t proto, uint32_t len) {
-  const size_t n = src.v6 ? 16 : 4;
-  uint32_t sum = SumWords({src.bytes.data(), n}, 0);
-  sum = SumWords({dst.bytes.data(), n}, sum);
-  sum += proto;
-  sum += len >> 16;
-  sum += len & 0xffff;
-  return sum;
+std::vector<uint8_t> OptionBytes(const SegmentSpec& s) {
+  std::vector<uint8_t> opts = s.options.empty() ? s.tcp_options : SerializeTcpOptions(s.options);
+  while (opts.size() % 4 != 0) opts.push_back(0);  // EOL padding
+  if (opts.size() > kMaxTcpOptions) opts.resize(kMaxTcpOptions);
+  return opts;
 }
 
 }  // namespace
 
-uint16_t InetChecksum(std::span<const uint8_t> data, uint32_t initial) {
-  uint64_t sum = SumWords(data, 0) + static_cast<uint64_t>(initial);
-  while (sum >> 16) sum = (sum & 0xffff) + (sum >> 16);
-  return static_cast<uint16_t>(~sum & 0xffff);
-}
-
 std::vector<uint8_t> BuildSegment(const SegmentSpec& s) {
-  const bool v6 = s.src.v6;
-  const size_t iph = v6 ? 40 : 20;
-  std::vector<uint8_t> opts = s.tcp_options;
-  while (opts.size() % 4 != 0) opts.push_back(0);  // EOL padding
+  const size_t iph = IpHeaderSize(s.src);
+  const std::vector<uint8_t> opts = s.proto == 6 ? OptionBytes(s) : std::vector<uint8_t>{};
   const size_t l4h = s.proto == 6 ? 20 + opts.size() : 8;
   const size_t l4len = l4h + s.payload.size();
   std::vector<uint8_t> b(iph + l4len, 0);
-  uint8_t* ip = b.data();
-  if (v6) {
-    ip[0] = 0x60;
-    Put16(ip + 4, static_cast<uint16_t>(l4len));
-    ip[6] = s.proto;
-    ip[7] = s.ttl;
-    std::copy(s.src.bytes.begin(), s.src.bytes.end(), ip + 8);
-    std::copy(s.dst.bytes.begin(), s.dst.bytes.end(), ip + 24);
-  } else {
-    ip[0] = 0x45;
-    Put16(ip + 2, static_cast<uint16_t>(b.size()));
-    Put16(ip + 6, 0x4000);  // DF
-    ip[8] = s.ttl;
-    ip[9] = s.proto;
-    std::copy(s.src.bytes.begin(), s.src.bytes.begin() + 4, ip + 12);
-    std::copy(s.dst.bytes.begin(), s.dst.bytes.begin() + 4, ip + 16);
-    Put16(ip + 10, InetChecksum({ip, 20}));
-  }
-  uint8_t* l4 = ip + iph;
+  PutIpHeader(b, s.src, s.dst, s.proto, l4len, s.ip);
+  uint8_t* l4 = b.data() + iph;
   Put16(l4, s.sport);
   Put16(l4 + 2, s.dport);
   if (s.proto == 6) {
@@ -86,22 +83,24 @@ std::vector<uint8_t> BuildSegment(const SegmentSpec& s) {
   return b;
 }
 
-bool FixChecksums(std::span<uint8_t> bytes) {
-  PacketView v = ParsePacket(bytes);
-  if (!v.ok || v.is_fragment || !(v.is_tcp() || v.is_udp())) return false;
-  uint8_t* l4 = bytes.data() + v.l4_offset;
-  const uint32_t l4len = v.ip_len - static_cast<uint32_t>(v.l4_offset);
-  const size_t csum_off = v.is_tcp() ? 16 : 6;
-  Put16(l4 + csum_off, 0);
-  uint16_t c = InetChecksum({l4, l4len}, PseudoSum(v.src, v.dst, v.l4_proto, l4len));
-  if (v.is_udp() && c == 0) c = 0xffff;
-  Put16(l4 + csum_off, c);
-  if (!v.v6) {
-    Put16(bytes.data() + 10, 0);
-    const size_t ihl = static_cast<size_t>(bytes[0] & 0x0f) * 4;
-    Put16(bytes.data() + 10, InetChecksum({bytes.data(), ihl}));
-  }
-  return true;
+std::vector<uint8_t> BuildIcmpError(const IcmpErrorSpec& s) {
+  const size_t iph = IpHeaderSize(s.src);
+  const size_t limit = s.src.v6 ? kIcmp6MaxPacket : kIcmp4MaxPacket;
+  const size_t quote = std::min(s.quoted.size(), limit - iph - 8);
+  const size_t l4len = 8 + quote;
+  std::vector<uint8_t> b(iph + l4len, 0);
+  const uint8_t proto = s.src.v6 ? 58 : 1;
+  PutIpHeader(b, s.src, s.dst, proto, l4len, s.ip);
+  uint8_t* l4 = b.data() + iph;
+  l4[0] = s.type;
+  l4[1] = s.code;
+  if (!s.src.v6 && s.type == 3 && s.code == 4) Put16(l4 + 6, static_cast<uint16_t>(s.mtu));
+  if (s.src.v6 && s.type == 2) Put32(l4 + 4, s.mtu);
+  if (s.src.v6 && s.type == 4) Put32(l4 + 4, s.pointer);
+  if (!s.src.v6 && s.type == 12) l4[4] = static_cast<uint8_t>(s.pointer);
+  std::copy(s.quoted.begin(), s.quoted.begin() + static_cast<long>(quote), l4 + 8);
+  FixChecksums(b);
+  return b;
 }
 
 long CorruptPacket(std::span<uint8_t> bytes) {

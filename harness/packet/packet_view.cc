@@ -2,6 +2,8 @@
 
 #include <arpa/inet.h>
 
+#include <algorithm>
+
 #include <fmt/format.h>
 
 namespace faultline {
@@ -13,9 +15,86 @@ uint32_t Be32(const uint8_t* p) {
          static_cast<uint32_t>(p[2]) << 8 | p[3];
 }
 
+void ParseTcp(const uint8_t* p, size_t off, size_t avail, bool quoted, PacketView& v) {
+  if (avail < 20 && !(quoted && avail >= 8)) {
+    v.error = fmt::format("truncated TCP header ({} of 20 bytes)", avail);
+    return;
+  }
+  v.sport = Be16(p);
+  v.dport = Be16(p + 2);
+  v.seq = Be32(p + 4);
+  if (avail < 20) {  // a quote: as many fixed fields as there are
+    if (avail >= 12) v.ack = Be32(p + 8);
+    if (avail >= 14) v.tcp_flags = p[13];
+    if (avail >= 16) v.window = Be16(p + 14);
+    v.truncated = true;
+    v.payload_offset = off + avail;
+    v.ok = true;
+    return;
+  }
+  const size_t doff = static_cast<size_t>(p[12] >> 4) * 4;
+  if (doff < 20 || (doff > avail && !quoted)) {
+    v.sport = v.dport = 0;
+    v.seq = 0;
+    v.error = fmt::format("bad TCP data offset {} ({} bytes available)", doff, avail);
+    return;
+  }
+  v.ack = Be32(p + 8);
+  v.tcp_flags = p[13];
+  v.window = Be16(p + 14);
+  v.truncated = v.truncated || doff > avail;
+  const size_t hdr = std::min(doff, avail);
+  v.tcp_options_offset = off + 20;
+  v.tcp_options_len = static_cast<uint32_t>(hdr - 20);
+  v.payload_offset = off + hdr;
+  v.payload_len = static_cast<uint32_t>(avail - hdr);
+  v.ok = true;
+}
+
+void ParseUdp(const uint8_t* p, size_t off, size_t avail, bool quoted, PacketView& v) {
+  if (avail < 8) {
+    v.error = fmt::format("truncated UDP header ({} of 8 bytes)", avail);
+    return;
+  }
+  size_t ulen = Be16(p + 4);
+  if (ulen < 8 || (ulen > avail && !quoted)) {
+    v.error = fmt::format("bad UDP length {} ({} bytes available)", ulen, avail);
+    return;
+  }
+  if (ulen > avail) {
+    v.truncated = true;
+    ulen = avail;
+  }
+  v.sport = Be16(p);
+  v.dport = Be16(p + 2);
+  v.payload_offset = off + 8;
+  v.payload_len = static_cast<uint32_t>(ulen - 8);
+  v.ok = true;
+}
+
+void ParseIcmp(const uint8_t* p, size_t off, size_t avail, PacketView& v) {
+  if (avail < 4) {
+    v.error = fmt::format("truncated ICMP header ({} of 4 bytes)", avail);
+    return;
+  }
+  v.icmp_type = p[0];
+  v.icmp_code = p[1];
+  v.payload_offset = off + 4;
+  v.payload_len = static_cast<uint32_t>(avail - 4);
+  v.ok = true;
+  if (avail < 8) return;
+  if (v.l4_proto == 1 && v.icmp_type == 3 && v.icmp_code == 4) v.icmp_mtu = Be16(p + 6);
+  if (v.l4_proto == 58 && v.icmp_type == 2) v.icmp_mtu = Be32(p + 4);
+  if (v.IsIcmpError()) {
+    v.quote_offset = off + 8;
+    v.quote_len = static_cast<uint32_t>(avail - 8);
+  }
+}
+
 // Parses the transport header at v.l4_offset; `end` is the end of the IP
-// packet (min of the header's length and the bytes we have).
-void ParseTransport(std::span<const uint8_t> b, size_t end, PacketView& v) {
+// packet (min of the header's length and the bytes we have). `quoted`: the
+// packet is an ICMP error's quote, cut short by design.
+void ParseTransport(std::span<const uint8_t> b, size_t end, bool quoted, PacketView& v) {
   const size_t off = v.l4_offset;
   const size_t avail = end > off ? end - off : 0;
   const uint8_t* p = b.data() + off;
@@ -26,52 +105,19 @@ void ParseTransport(std::span<const uint8_t> b, size_t end, PacketView& v) {
     return;
   }
   if (v.is_tcp()) {
-    if (avail < 20) {
-      v.error = fmt::format("truncated TCP header ({} of 20 bytes)", avail);
-      return;
-    }
-    const size_t doff = static_cast<size_t>(p[12] >> 4) * 4;
-    if (doff < 20 || doff > avail) {
-      v.error = fmt::format("bad TCP data offset {} ({} bytes available)", doff, avail);
-      return;
-    }
-    v.sport = Be16(p);
-    v.dport = Be16(p + 2);
-    v.seq = Be32(p + 4);
-    v.ack = Be32(p + 8);
-    v.tcp_flags = p[13];
-    v.window = Be16(p + 14);
-    v.payload_offset = off + doff;
-    v.payload_len = static_cast<uint32_t>(avail - doff);
+    ParseTcp(p, off, avail, quoted, v);
   } else if (v.is_udp()) {
-    if (avail < 8) {
-      v.error = fmt::format("truncated UDP header ({} of 8 bytes)", avail);
-      return;
-    }
-    const size_t ulen = Be16(p + 4);
-    if (ulen < 8 || ulen > avail) {
-      v.error = fmt::format("bad UDP length {} ({} bytes available)", ulen, avail);
-      return;
-    }
-    v.sport = Be16(p);
-    v.dport = Be16(p + 2);
-    v.payload_offset = off + 8;
-    v.payload_len = static_cast<uint32_t>(ulen - 8);
+    ParseUdp(p, off, avail, quoted, v);
   } else if (v.is_icmp()) {
-    if (avail < 4) {
-      v.error = fmt::format("truncated ICMP header ({} of 4 bytes)", avail);
-      return;
-    }
-    v.payload_offset = off + 4;
-    v.payload_len = static_cast<uint32_t>(avail - 4);
+    ParseIcmp(p, off, avail, v);
   } else {
     v.payload_offset = off;
     v.payload_len = static_cast<uint32_t>(avail);
+    v.ok = true;
   }
-  v.ok = true;
 }
 
-void ParseV4(std::span<const uint8_t> b, PacketView& v) {
+void ParseV4(std::span<const uint8_t> b, bool quoted, PacketView& v) {
   if (b.size() < 20) {
     v.error = fmt::format("truncated IPv4 header ({} of 20 bytes)", b.size());
     return;
@@ -86,6 +132,10 @@ void ParseV4(std::span<const uint8_t> b, PacketView& v) {
     v.error = fmt::format("bad IPv4 header length {} ({} bytes)", ihl, b.size());
     return;
   }
+  if (quoted && total > b.size()) {
+    v.truncated = true;
+    total = b.size();
+  }
   if (total < ihl || total > b.size()) {
     v.error = fmt::format("bad IPv4 total length {} (header {}, {} bytes)", total, ihl, b.size());
     return;
@@ -94,9 +144,14 @@ void ParseV4(std::span<const uint8_t> b, PacketView& v) {
   std::copy(p + 12, p + 16, v.src.bytes.begin());
   std::copy(p + 16, p + 20, v.dst.bytes.begin());
   v.l4_proto = p[9];
+  v.dscp = p[1] >> 2;
+  v.ecn = p[1] & 0x03;
+  v.ip_id = Be16(p + 4);
+  v.df = (p[6] & 0x40) != 0;
+  v.ttl = p[8];
   v.is_fragment = (Be16(p + 6) & 0x1fff) != 0;
   v.l4_offset = ihl;
-  ParseTransport(b, total, v);
+  ParseTransport(b, total, quoted, v);
 }
 
 bool IsV6ExtHeader(uint8_t nh) {
@@ -104,7 +159,7 @@ bool IsV6ExtHeader(uint8_t nh) {
   return nh == 0 || nh == 43 || nh == 60 || nh == 135 || nh == 139 || nh == 140;
 }
 
-void ParseV6(std::span<const uint8_t> b, PacketView& v) {
+void ParseV6(std::span<const uint8_t> b, bool quoted, PacketView& v) {
   if (b.size() < 40) {
     v.error = fmt::format("truncated IPv6 header ({} of 40 bytes)", b.size());
     return;
@@ -114,6 +169,10 @@ void ParseV6(std::span<const uint8_t> b, PacketView& v) {
   // Payload length 0 with more bytes than the header: a GSO super-packet
   // larger than 64 KB ("BIG TCP"); its length is the buffer's.
   if (total == 40 && b.size() > 40 + 0xffff) total = b.size();
+  if (quoted && total > b.size()) {
+    v.truncated = true;
+    total = b.size();
+  }
   if (total > b.size()) {
     v.error = fmt::format("bad IPv6 payload length {} ({} bytes after the header)", total - 40,
                           b.size() - 40);
@@ -122,6 +181,11 @@ void ParseV6(std::span<const uint8_t> b, PacketView& v) {
   v.v6 = true;
   v.src.v6 = v.dst.v6 = true;
   v.ip_len = static_cast<uint32_t>(total);
+  const uint32_t vtf = Be32(p);  // version, traffic class, flow label
+  v.dscp = static_cast<uint8_t>((vtf >> 22) & 0x3f);
+  v.ecn = static_cast<uint8_t>((vtf >> 20) & 0x03);
+  v.flow_label = vtf & 0xfffff;
+  v.ttl = p[7];
   std::copy(p + 8, p + 24, v.src.bytes.begin());
   std::copy(p + 24, p + 40, v.dst.bytes.begin());
   uint8_t nh = p[6];
@@ -155,7 +219,33 @@ void ParseV6(std::span<const uint8_t> b, PacketView& v) {
   }
   v.l4_proto = nh;
   v.l4_offset = off;
-  ParseTransport(b, total, v);
+  ParseTransport(b, total, quoted, v);
+}
+
+// Parses the packet starting at `base` of `all`; offsets in the view index
+// into `all`.
+PacketView ParseAt(std::span<const uint8_t> all, size_t base, bool quoted) {
+  PacketView v;
+  std::span<const uint8_t> bytes = all.subspan(base);
+  if (bytes.empty()) {
+    v.error = "empty packet";
+    return v;
+  }
+  const int version = bytes[0] >> 4;
+  if (version == 4) {
+    ParseV4(bytes, quoted, v);
+  } else if (version == 6) {
+    ParseV6(bytes, quoted, v);
+  } else {
+    v.error = fmt::format("unknown IP version {}", version);
+  }
+  if (base != 0) {
+    v.l4_offset += base;
+    v.payload_offset += base;
+    if (v.tcp_options_len != 0) v.tcp_options_offset += base;
+    if (v.quote_len != 0) v.quote_offset += base;
+  }
+  return v;
 }
 
 }  // namespace
@@ -205,21 +295,30 @@ std::string PacketView::FlagString() const {
   return s;
 }
 
-PacketView ParsePacket(std::span<const uint8_t> bytes) {
-  PacketView v;
-  if (bytes.empty()) {
-    v.error = "empty packet";
-    return v;
+bool PacketView::IsIcmpError() const {
+  if (l4_proto == 1) {
+    return icmp_type == 3 || icmp_type == 4 || icmp_type == 5 || icmp_type == 11 || icmp_type == 12;
   }
-  const int version = bytes[0] >> 4;
-  if (version == 4) {
-    ParseV4(bytes, v);
-  } else if (version == 6) {
-    ParseV6(bytes, v);
-  } else {
-    v.error = fmt::format("unknown IP version {}", version);
+  return l4_proto == 58 && icmp_type >= 1 && icmp_type <= 4;
+}
+
+TcpOptionList PacketView::TcpOptions(std::span<const uint8_t> bytes) const {
+  if (!is_tcp() || tcp_options_len == 0 || tcp_options_offset + tcp_options_len > bytes.size()) {
+    return {};
   }
-  return v;
+  return ParseTcpOptions(TcpOptionBytes(bytes));
+}
+
+PacketView ParsePacket(std::span<const uint8_t> bytes) { return ParseAt(bytes, 0, false); }
+
+PacketView ParseIcmpQuote(std::span<const uint8_t> bytes, const PacketView& v) {
+  if (!v.ok || !v.IsIcmpError() || v.quote_len == 0 ||
+      v.quote_offset + v.quote_len > bytes.size()) {
+    PacketView q;
+    q.error = "no quoted packet";
+    return q;
+  }
+  return ParseAt(bytes.subspan(0, v.quote_offset + v.quote_len), v.quote_offset, true);
 }
 
 }  // namespace faultline
