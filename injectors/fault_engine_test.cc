@@ -163,7 +163,8 @@ TEST_F(EngineTest, NoFaultsPassesAndLogsEverything) {
   EXPECT_EQ(data.seq, kCisn + 1);
   EXPECT_EQ(data.payload_len, 5u);
   EXPECT_EQ(data.wire_len, 20u + 20u + 5u);
-  EXPECT_EQ(PacketRecordLine(data), "client > server tcp P. seq 1 ack 1 len 5");
+  EXPECT_EQ(PacketRecordLine(data),
+            "client:40000 > server:8080 tcp P. seq 1 ack 1 win 65535 len 5");
   Stop(30);
 }
 
