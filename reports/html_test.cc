@@ -144,8 +144,9 @@ TEST(HtmlReportTest, LadderDataRelativeTimesDropsAndHolds) {
   EXPECT_NE(data.find("[2000000,0,\"connect c to server:8080\",0]"), std::string::npos) << data;
   // Step table "at" column, packet checks with the dump, numbered faults.
   EXPECT_NE(html.find("<td class=\"mono\">+2.000ms</td>"), std::string::npos);
-  EXPECT_NE(html.find("expected count 2 vs actual 1<div class=\"dump mono\">+1.000ms client &gt; "
-                      "server S seq 0 ack 0 len 0</div>"),
+  EXPECT_NE(html.find("expected count 2 vs actual 1<div class=\"dump mono\">#2 +1.000000s "
+                      "delivered to server  client:40000 &gt; server:8080 tcp S seq 0 win 64240 "
+                      "len 0</div>"),
             std::string::npos);
   EXPECT_NE(html.find("2: delay 200ms client-&gt;any tcp SYN nth 2"), std::string::npos);
 }
