@@ -5,9 +5,9 @@
 // length of 0. The parser and the engine must take them as one packet.
 #include <gtest/gtest.h>
 
-#include "injectors/fault_engine.h"
 #include "harness/packet/packet_craft.h"
 #include "harness/packet/packet_view.h"
+#include "injectors/fault_engine.h"
 
 namespace faultline {
 namespace {

@@ -3,10 +3,13 @@
 namespace faultline {
 namespace {
 
-uint32_t SumWords(std::span<const uint8_t> d, uint32_t sum) {
+// 64 bits: a GSO super-packet of up to 512 KB holds more 16-bit words than a
+// 32-bit sum can add without overflowing. An odd last byte is the high byte
+// of a word padded with zero (RFC 1071).
+uint64_t SumWords(std::span<const uint8_t> d, uint64_t sum) {
   size_t i = 0;
-  for (; i + 1 < d.size(); i += 2) sum += static_cast<uint32_t>(d[i] << 8 | d[i + 1]);
-  if (i < d.size()) sum += static_cast<uint32_t>(d[i] << 8);
+  for (; i + 1 < d.size(); i += 2) sum += static_cast<uint64_t>(d[i] << 8 | d[i + 1]);
+  if (i < d.size()) sum += static_cast<uint64_t>(d[i] << 8);
   return sum;
 }
 
@@ -35,19 +38,19 @@ uint32_t StartSum(const PacketView& v, uint32_t l4len) {
 }  // namespace
 
 uint16_t InetChecksum(std::span<const uint8_t> data, uint32_t initial) {
-  uint64_t sum = SumWords(data, 0) + static_cast<uint64_t>(initial);
+  uint64_t sum = SumWords(data, initial);
   while (sum >> 16) sum = (sum & 0xffff) + (sum >> 16);
   return static_cast<uint16_t>(~sum & 0xffff);
 }
 
 uint32_t PseudoHeaderSum(const IpAddr& src, const IpAddr& dst, uint8_t proto, uint32_t len) {
   const size_t n = src.v6 ? 16 : 4;
-  uint32_t sum = SumWords({src.bytes.data(), n}, 0);
+  uint64_t sum = SumWords({src.bytes.data(), n}, 0);
   sum = SumWords({dst.bytes.data(), n}, sum);
   sum += proto;
   sum += len >> 16;
   sum += len & 0xffff;
-  return sum;
+  return static_cast<uint32_t>(sum);  // at most 18 words: no overflow
 }
 
 bool FixChecksums(std::span<uint8_t> bytes) {

@@ -40,7 +40,8 @@ struct SegmentSpec {
 };
 
 // A complete IPv4 or IPv6 packet with valid IP (v4), TCP/UDP checksums.
-// REQUIRES: options fit 40 bytes (longer ones are cut at 40).
+// Options over 40 bytes are cut at 40 (the most a data offset can say), even
+// inside an option: the receiver then sees a malformed list.
 std::vector<uint8_t> BuildSegment(const SegmentSpec& spec);
 
 struct IcmpErrorSpec {

@@ -81,7 +81,7 @@ std::string IcmpText(bool v6, uint8_t type, uint8_t code, uint32_t mtu) {
 }
 
 std::string FormatPacketLine(const PacketLine& l) {
-  const bool tcp = l.proto == "tcp", udp = l.proto == "udp";
+  const bool tcp = l.proto == "tcp" && !l.fragment, udp = l.proto == "udp" && !l.fragment;
   const bool ports = tcp || udp;
   std::string s = fmt::format("{} > {} {}", HostPort(l.from, l.sport, ports),
                               HostPort(l.to, l.dport, ports), l.proto);
@@ -91,6 +91,8 @@ std::string FormatPacketLine(const PacketLine& l) {
     s += fmt::format(" win {}", l.window);
     const std::string opts = FormatTcpOptions(l.tcp_options);
     if (!opts.empty()) s += " " + opts;
+  } else if (l.fragment) {
+    s += " frag";
   } else if (l.proto == "icmp" || l.proto == "icmpv6") {
     s += " " + IcmpText(l.proto == "icmpv6", l.icmp_type, l.icmp_code, l.icmp_mtu);
     if (!l.quote.empty()) s += fmt::format(" for {}", l.quote);
@@ -112,7 +114,8 @@ std::string DumpPacket(std::span<const uint8_t> bytes, const PacketView& v, cons
   PacketLine l;
   l.from = from;
   l.to = to;
-  l.proto = v.is_fragment && (v.is_tcp() || v.is_udp()) ? "other" : v.ProtoName();
+  l.proto = v.ProtoName();
+  l.fragment = v.is_fragment;
   l.sport = v.sport;
   l.dport = v.dport;
   l.flags = flags;
@@ -153,6 +156,10 @@ std::string PacketRecordLine(const PacketRecord& r) {
   l.seq = r.has_rel ? r.rel_seq : r.seq;
   l.ack = r.has_rel ? r.rel_ack : r.ack;
   l.show_ack = r.flags.find('.') != std::string::npos;
+  // A record keeps no fragment bit: a fragment is the TCP record without
+  // flags (a segment has at least "none") or the UDP one without ports.
+  l.fragment =
+      (r.proto == "tcp" && r.flags.empty()) || (r.proto == "udp" && r.sport == 0 && r.dport == 0);
   l.window = r.window;
   l.tcp_options = std::span<const uint8_t>(r.tcp_options.data(), r.tcp_options_len);
   l.icmp_type = r.icmp_type;

@@ -1,17 +1,24 @@
 // The one text form of a packet, wherever one is shown (the packet log, the
 // `packets:` check dumps, the peers' reply checks), tcpdump/packetdrill
-// style:
+// style, one packet per line:
 //
-//   client:40000 > server:8080 tcp S. seq 0 ack 1 win 64240 <mss 1460,sackOK,TS val 12 ecr
-//   0,nop,wscale 7> len 0 client:5000 > server:9000 udp len 3 198.18.2.1 > client icmp unreachable
-//   frag-needed mtu 1400 for client:40000 > server:8080 tcp seq 1 len 576 client > server tcp . seq
-//   1 ack 1 win 502 len 5 [fault 2: delay 200ms]
+// clang-format off
+//   client:40000 > server:8080 tcp S. seq 0 ack 1 win 64240 <mss 1460,sackOK,TS val 12 ecr 0,nop,wscale 7> len 0
+//   client:5000 > server:9000 udp len 3
+//   198.18.2.1 > client icmp unreachable frag-needed mtu 1400 for client:40000 > server:8080 tcp seq 1 len 552
+//   client:40000 > server:8080 tcp P. seq 1 ack 1 win 502 len 5 [fault 2: delay 200ms]
+//   client > server tcp frag len 1480
+// clang-format on
 //
 // Hosts by name when known, else by address; seq/ack relative to the ISNs
 // when known, else raw; `ack` only with the ACK flag; TCP options only when
-// there are some; the fault suffix only for a packet a fault matched.
+// there are some; `len` is the transport payload (ICMP: after type, code and
+// checksum); a non-first fragment has no ports ("frag"); the fault suffix
+// only for a packet a fault matched.
 // Both a PacketView (with its bytes) and a PacketRecord fill a PacketLine, so
-// the two cannot drift apart.
+// the two cannot drift apart. What a record does not keep, its line cannot
+// show: an ICMP error's quoted packet ("for ..."), and why a packet did not
+// parse (a record says "other").
 #pragma once
 
 #include <cstdint>
@@ -40,6 +47,7 @@ struct PacketLine {
   uint8_t icmp_type = 0, icmp_code = 0;
   uint32_t icmp_mtu = 0;
   std::string_view quote;  // an ICMP error's quoted packet, as a line ("" none)
+  bool fragment = false;   // a non-first fragment: no transport header
   uint32_t len = 0;        // payload length
   int fault = 0;           // 1-based; 0: no suffix
   std::string_view action;

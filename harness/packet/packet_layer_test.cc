@@ -63,6 +63,29 @@ TEST(TcpOptions, CookieAndUnknownKindsKeepTheirBytes) {
   EXPECT_EQ(got.options[1], s.options[1]);
 }
 
+TEST(TcpOptions, AListOver40BytesIsCutAt40) {
+  SegmentSpec s = Tcp(false);
+  s.options.assign(11, TcpOption::Mss(1460));  // 44 bytes
+  EXPECT_EQ(SerializeTcpOptions(s.options).size(), 44u);
+  std::vector<uint8_t> b = BuildSegment(s);
+  ASSERT_EQ(b.size(), 20u + 60u);
+  PacketView v = ParsePacket(b);
+  ASSERT_TRUE(v.ok) << v.error;
+  EXPECT_EQ(v.tcp_options_len, 40u);
+  TcpOptionList got = v.TcpOptions(b);
+  EXPECT_TRUE(got.ok()) << got.error;
+  EXPECT_EQ(got.options, std::vector<TcpOption>(10, TcpOption::Mss(1460)));
+  EXPECT_TRUE(VerifyChecksums(b).ok());
+
+  // Cut inside an option: the receiver sees the list as malformed there.
+  s.options.assign(9, TcpOption::Mss(1460));
+  s.options.push_back(TcpOption::Timestamp(1, 2));  // 36 + 10 bytes
+  b = BuildSegment(s);
+  got = ParsePacket(b).TcpOptions(b);
+  EXPECT_EQ(got.error, "TCP option 8 at offset 36: length 10 (4 bytes left)");
+  EXPECT_EQ(got.options.size(), 9u);
+}
+
 struct Malformed {
   std::vector<uint8_t> bytes;
   size_t parsed;  // options before the fault
@@ -214,6 +237,13 @@ TEST(IcmpQuote, TruncatedQuotesAreToleratedOrRefused) {
   }
 }
 
+TEST(Checksum, SumsOfSuperPacketsDoNotOverflow) {
+  // 150000 words of 0xffff: a one's-complement sum of 0xffff (-0), so the
+  // checksum is 0. A 32-bit running sum would wrap and get it wrong.
+  EXPECT_EQ(InetChecksum(std::vector<uint8_t>(300000, 0xff)), 0x0000);
+  EXPECT_EQ(InetChecksum(std::vector<uint8_t>(300001, 0xff)), 0x00ff);  // odd: ff00 last
+}
+
 TEST(Verify, DetectsACorruptedByte) {
   std::vector<uint8_t> b = golden::kV4Syn;
   EXPECT_TRUE(VerifyChecksums(b).ok());
@@ -229,6 +259,13 @@ std::string NameOf(const IpAddr& a) {
   if (s == "198.18.1.2" || s == "2001:2:0:1::2") return "client";
   if (s == "198.18.2.2" || s == "2001:2:0:2::2") return "server";
   return "";
+}
+
+// golden::kV4Syn as a non-first fragment (offset 16 * 8): no TCP header.
+std::vector<uint8_t> Fragment() {
+  std::vector<uint8_t> b = golden::kV4Syn;
+  b[7] = 0x10;
+  return b;
 }
 
 struct DumpCase {
@@ -279,6 +316,7 @@ TEST(Dump, EveryFormWordForWord) {
        "server:8080 tcp seq 1 len 552"},
       {golden::kV6HbhUdp, named, "client:5000 > server:9000 udp len 3"},
       {{0x45, 0, 0, 99}, {}, "0.0.0.0 > 0.0.0.0 unparsed: truncated IPv4 header (4 of 20 bytes)"},
+      {Fragment(), named, "client > server tcp frag len 40"},
   };
   for (const DumpCase& c : cases) {
     EXPECT_EQ(DumpPacket(c.bytes, ParsePacket(c.bytes), c.cx), c.text);
@@ -318,6 +356,14 @@ TEST(Dump, RecordLineIsTheViewLine) {
   EXPECT_EQ(PacketRecordLine(r),
             "198.18.1.2:40000 > 198.18.2.2:8080 tcp P. seq 1001 ack 5001 win 502 "
             "<nop,nop,TS val 5 ecr 6> len 5 [fault 1: drop]");
+  PacketRecord frag;
+  frag.from = "client";
+  frag.to = "server";
+  frag.proto = "tcp";  // flags "": the wire's record of a fragment
+  frag.payload_len = 40;
+  EXPECT_EQ(PacketRecordLine(frag),
+            DumpPacket(Fragment(), ParsePacket(Fragment()),
+                       {.name = NameOf, .rel_seq = {}, .rel_ack = {}, .fault = 0, .action = ""}));
   r.from = "client";
   r.has_rel = true;
   r.rel_seq = 1;

@@ -242,8 +242,8 @@ PacketView ParseAt(std::span<const uint8_t> all, size_t base, bool quoted) {
   if (base != 0) {
     v.l4_offset += base;
     v.payload_offset += base;
-    if (v.tcp_options_len != 0) v.tcp_options_offset += base;
-    if (v.quote_len != 0) v.quote_offset += base;
+    v.tcp_options_offset += base;
+    v.quote_offset += base;
   }
   return v;
 }

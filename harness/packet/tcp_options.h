@@ -73,8 +73,8 @@ struct TcpOptionList {
 TcpOptionList ParseTcpOptions(std::span<const uint8_t> bytes);
 
 // The options in order, padded with zero bytes (EOL) to a multiple of 4.
-// REQUIRES: the result fits a TCP header (40 bytes); longer lists are
-// serialised anyway and the builder refuses them.
+// Longer lists than a TCP header holds (40 bytes) are serialised whole;
+// BuildSegment cuts them at 40 bytes (a data offset cannot say more).
 std::vector<uint8_t> SerializeTcpOptions(const std::vector<TcpOption>& options);
 
 // "<mss 1460,nop,wscale 7>"; a malformed list ends with ",[bad opt]" (or is
