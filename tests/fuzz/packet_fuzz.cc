@@ -2,9 +2,11 @@
 // the wire. They must never read outside the buffer (ASan) and a view must be
 // self-consistent whenever it says ok: the IP/transport view, the TCP option
 // list, an ICMP error's (truncated) quote, the verifier and the dump.
+#include <algorithm>
 #include <cstdint>
 #include <cstdlib>
 #include <span>
+#include <vector>
 
 #include "harness/packet/checksum.h"
 #include "harness/packet/packet_dump.h"
@@ -35,6 +37,14 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (v.ok) {
     faultline::TcpOptionList opts = v.TcpOptions(bytes);
     if (!opts.ok() && opts.error.empty()) std::abort();
+    // What parsed serialises back to bytes that parse to the same options
+    // (then at most the EOL padding added).
+    const std::vector<uint8_t> again = faultline::SerializeTcpOptions(opts.options);
+    const faultline::TcpOptionList back = faultline::ParseTcpOptions(again);
+    if (!back.ok() || back.options.size() < opts.options.size() ||
+        !std::equal(opts.options.begin(), opts.options.end(), back.options.begin())) {
+      std::abort();
+    }
     faultline::PacketView q = faultline::ParseIcmpQuote(bytes, v);
     CheckView(q, size);
     (void)faultline::VerifyChecksums(bytes);
