@@ -2,8 +2,9 @@
 
 #include <fmt/format.h>
 
-#include "injectors/matcher.h"
-#include "injectors/packet_craft.h"
+#include "harness/packet/matcher.h"
+#include "harness/packet/packet_craft.h"
+#include "harness/packet/packet_dump.h"
 
 namespace faultline {
 
@@ -56,11 +57,11 @@ std::vector<PacketRecord> FaultEngine::ReportedLog() const {
 }
 
 size_t FaultEngine::Record(const PacketView& v, const ConnRef& ref, int64_t now_ns,
-                           size_t bytes_len) {
+                           std::span<const uint8_t> bytes) {
   PacketRecord r;
   r.seq_no = log_.size() + not_logged_ + 1;
   r.arrival_ns = now_ns;
-  r.wire_len = v.ip_len != 0 ? v.ip_len : static_cast<uint32_t>(bytes_len);
+  r.wire_len = v.ip_len != 0 ? v.ip_len : static_cast<uint32_t>(bytes.size());
   r.action = "pass";
   if (v.ok) {
     r.from = HostOf(v.src);
@@ -72,6 +73,7 @@ size_t FaultEngine::Record(const PacketView& v, const ConnRef& ref, int64_t now_
     r.seq = v.seq;
     r.ack = v.ack;
     r.payload_len = v.payload_len;
+    FillRecordHeaders(bytes, v, &r);
     if (auto rs = ConnTable::RelSeq(ref, v)) {
       r.has_rel = true;
       r.rel_seq = *rs;
@@ -120,6 +122,7 @@ void FaultEngine::AddCopy(size_t original, std::vector<uint8_t> bytes, const std
     r.dport = v.dport;
     r.payload_len = v.payload_len;
     r.wire_len = v.ip_len;
+    FillRecordHeaders(bytes, v, &r);
     if (r.seq != v.seq || r.ack != v.ack) {  // a crafted packet: raw numbers unless known
       r.seq = v.seq;
       r.ack = v.ack;
@@ -250,7 +253,7 @@ void FaultEngine::OnPacket(uint32_t id, std::span<const uint8_t> bytes, int64_t 
                            std::vector<Effect>* out) {
   const PacketView v = ParsePacket(bytes);
   const ConnRef ref = conns_.Observe(v);
-  const size_t rec = Record(v, ref, now_ns, bytes.size());
+  const size_t rec = Record(v, ref, now_ns, bytes);
   if (!v.ok) {
     At(rec).fate = PacketFate::kUnparsed;
     Accept(id, rec, now_ns, out);

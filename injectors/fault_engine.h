@@ -30,8 +30,8 @@
 #include "harness/common/duration.h"
 #include "harness/model/case.h"
 #include "harness/model/result.h"
-#include "injectors/conn_track.h"
-#include "injectors/packet_view.h"
+#include "harness/packet/conn_track.h"
+#include "harness/packet/packet_view.h"
 #include "injectors/prng.h"
 #include "injectors/timer_queue.h"
 
@@ -124,7 +124,8 @@ class FaultEngine {
   // Appends the record of an arriving packet: its header fields from the
   // view, action "pass" (or "unparsed: ..."). The only place a record is
   // filled from a packet (copies: AddCopy).
-  size_t Record(const PacketView& v, const ConnRef& ref, int64_t now_ns, size_t bytes_len);
+  size_t Record(const PacketView& v, const ConnRef& ref, int64_t now_ns,
+                std::span<const uint8_t> bytes);
   uint64_t Hold(uint32_t id, std::span<const uint8_t> bytes, size_t record, Why why);
   void Release(uint64_t token, bool drop, int64_t now_ns, const std::string& note,
                std::vector<Effect>* out);

@@ -7,7 +7,8 @@
 
 #include <fmt/format.h>
 
-#include "injectors/packet_craft.h"
+#include "harness/packet/packet_craft.h"
+#include "harness/packet/packet_dump.h"
 
 namespace faultline {
 namespace {
@@ -162,7 +163,8 @@ TEST_F(EngineTest, NoFaultsPassesAndLogsEverything) {
   EXPECT_EQ(data.seq, kCisn + 1);
   EXPECT_EQ(data.payload_len, 5u);
   EXPECT_EQ(data.wire_len, 20u + 20u + 5u);
-  EXPECT_EQ(data.Summary(), "client > server tcp P. seq 1 ack 1 len 5");
+  EXPECT_EQ(PacketRecordLine(data),
+            "client:40000 > server:8080 tcp P. seq 1 ack 1 win 65535 len 5");
   Stop(30);
 }
 
@@ -341,6 +343,32 @@ TEST_F(EngineTest, SwapWithNoNextPacketIsReleasedAfterTheBound) {
   EXPECT_EQ(Fate(r), "A6");
   EXPECT_EQ(Rec(6).action, "swap partner");
   Stop(400 * kMs);
+}
+
+// The wire's records carry the window and the option bytes, so the log line
+// shows them, for the original and for the copies the wire makes.
+TEST_F(EngineTest, LogLinesShowWindowOptionsAndTheFault) {
+  v6_ = true;
+  Configure({{From("client", {TcpClass::kSyn}), Act(ActionKind::kDuplicate)}});
+  SegmentSpec s;
+  s.src = Addr("2001:2:0:1::2");
+  s.dst = Addr("2001:2:0:2::2");
+  s.sport = 40000;
+  s.dport = 8080;
+  s.seq = kCisn;
+  s.flags = kTcpSyn;
+  s.window = 64800;
+  s.options = {TcpOption::Mss(1440), TcpOption::SackPermitted(), TcpOption::Timestamp(7, 0),
+               TcpOption::Nop(), TcpOption::WindowScale(7)};
+  Feed(BuildSegment(s), 1);
+  ASSERT_EQ(engine_->log().size(), 2u);
+  EXPECT_EQ(PacketRecordLine(Rec(1)),
+            "client:40000 > server:8080 tcp S seq 0 win 64800 <mss 1440,sackOK,TS val 7 ecr "
+            "0,nop,wscale 7> len 0 [fault 1: duplicate x1]");
+  EXPECT_EQ(PacketRecordLine(Rec(2)),
+            "client:40000 > server:8080 tcp S seq 0 win 64800 <mss 1440,sackOK,TS val 7 ecr "
+            "0,nop,wscale 7> len 0 [fault 1: copy 1/1]");
+  Stop(2);
 }
 
 TEST_F(EngineTest, DuplicateInjectsCopiesAfterTheOriginal) {

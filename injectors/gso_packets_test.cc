@@ -5,9 +5,9 @@
 // length of 0. The parser and the engine must take them as one packet.
 #include <gtest/gtest.h>
 
+#include "harness/packet/packet_craft.h"
+#include "harness/packet/packet_view.h"
 #include "injectors/fault_engine.h"
-#include "injectors/packet_craft.h"
-#include "injectors/packet_view.h"
 
 namespace faultline {
 namespace {

@@ -22,6 +22,8 @@
 #include <vector>
 
 #include "reports/html.h"
+
+#include "harness/packet/packet_dump.h"
 #include "reports/test_results.h"
 
 namespace faultline {
@@ -289,8 +291,9 @@ TEST_F(BrowserTest, ArrowColourFollowsTheFateNotTheActionText) {
   // The reorder mark is the fate's too: the pass packet whose action reads
   // "reorder 2/3" is labelled without it.
   EXPECT_NE(b.dom.find(">S seq 3 ack 1 len 0</text>"), std::string::npos);
-  // The tooltip carries the summary line as PacketRecord::Summary() gives it.
-  std::string summary = c.packets[1].Summary();
+  // The tooltip carries the summary line as PacketRecordLine() (harness/packet/packet_dump.h) gives
+  // it.
+  std::string summary = PacketRecordLine(c.packets[1]);
   std::string escaped;
   for (char ch : summary) escaped += ch == '>' ? std::string("&gt;") : std::string(1, ch);
   EXPECT_NE(b.dom.find(escaped), std::string::npos) << escaped;

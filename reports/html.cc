@@ -10,6 +10,7 @@
 #include <set>
 #include <vector>
 
+#include "harness/packet/packet_dump.h"
 #include "reports/console.h"
 #include "reports/text_escape.h"
 #include "reports/text_log.h"
@@ -114,7 +115,7 @@ std::string StepText(const StepRecord& s) {
 //    "p":[[n, arrival, release or -1, from, to, proto, flags, seq, ack, len,
 //          fault, action, copy, rel, fate, summary], ...],
 //         fate: PacketFateName (the script colours and marks by it, never
-//         by the action's wording); summary: PacketRecord::Summary(), the
+//         by the action's wording); summary: PacketRecordLine() (harness/packet), the
 //         tooltip's packet line as is
 //    "st":[[t, host, socket, state], ...],     socket state changes
 //    "sp":[[t, host, text, ok], ...]}          steps that ran, at their start
@@ -139,7 +140,7 @@ json LadderJson(const CaseResult& c, size_t cap) {
                               host_index(p.from), host_index(p.to), T(p.proto), T(p.flags),
                               p.has_rel ? p.rel_seq : p.seq, p.has_rel ? p.rel_ack : p.ack,
                               p.payload_len, p.fault, T(p.action), p.is_copy ? 1 : 0,
-                              p.has_rel ? 1 : 0, PacketFateName(p.fate), T(p.Summary())}));
+                              p.has_rel ? 1 : 0, PacketFateName(p.fate), T(PacketRecordLine(p))}));
   }
   json st = json::array();
   for (const StateEvent& e : c.states) {

@@ -8,6 +8,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "harness/packet/packet_dump.h"
 #include "reports/test_results.h"
 
 namespace faultline {
@@ -150,8 +151,9 @@ TEST(HtmlReportTest, LadderDataRelativeTimesDropsAndHolds) {
   EXPECT_NE(data.find("[2000000,0,\"connect c to server:8080\",0]"), std::string::npos) << data;
   // Step table "at" column, packet checks with the dump, numbered faults.
   EXPECT_NE(html.find("<td class=\"mono\">+2.000ms</td>"), std::string::npos);
-  EXPECT_NE(html.find("expected count 2 vs actual 1<div class=\"dump mono\">+1.000ms client &gt; "
-                      "server S seq 0 ack 0 len 0</div>"),
+  EXPECT_NE(html.find("expected count 2 vs actual 1<div class=\"dump mono\">#2 +1.000000s "
+                      "delivered to server  client:40000 &gt; server:8080 tcp S seq 0 win 64240 "
+                      "len 0</div>"),
             std::string::npos);
   EXPECT_NE(html.find("2: delay 200ms client-&gt;any tcp SYN nth 2"), std::string::npos);
 }
@@ -176,7 +178,7 @@ TEST(HtmlReportTest, LadderCarriesFateAndSummaryAsTheyAre) {
   for (size_t k = 0; k < p.size(); ++k) {
     const PacketRecord& want = r.cases[1].packets[k];
     EXPECT_EQ(p[k][14], PacketFateName(want.fate)) << k;
-    EXPECT_EQ(p[k][15], want.Summary()) << k;  // whatever Summary() says
+    EXPECT_EQ(p[k][15], PacketRecordLine(want)) << k;  // whatever the one dump line says
   }
 }
 
@@ -270,7 +272,7 @@ TEST(HtmlReportTest, BigRunSharesThePageBudgetFailingCasesFirst) {
   EXPECT_EQ(LadderData(html, 0).find("[1000,"), std::string::npos);
   EXPECT_NE(LadderData(html, 0).find("[1753,"), std::string::npos);
   // Bounded size: ~120 bytes per embedded packet at most (the fate and the
-  // Summary() line for the tooltip take ~25 of them).
+  // packet line for the tooltip take ~25 of them).
   EXPECT_LT(html.size(), kHtmlPacketBudget * 120u) << html.size();  // < 30 MB
 }
 

@@ -1,11 +1,13 @@
 #include "reports/json.h"
 
+#include <array>
 #include <optional>
 #include <string>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "harness/packet/packet_view.h"
 #include "reports/text_escape.h"
 #include "reports/write_file.h"
 
@@ -48,6 +50,21 @@ json StepJson(const StepRecord& s) {
   return j;
 }
 
+// The record's addresses as text ("" when it has none).
+std::string AddrText(const PacketRecord& p, const std::array<uint8_t, 16>& a) {
+  if (!p.has_addrs) return "";
+  IpAddr ip;
+  ip.v6 = p.v6;
+  ip.bytes = a;
+  return ip.ToString();
+}
+
+std::string OptionsHex(const PacketRecord& p) {
+  std::string s;
+  for (size_t i = 0; i < p.tcp_options_len; ++i) s += fmt::format("{:02x}", p.tcp_options[i]);
+  return s;
+}
+
 json PacketJson(const PacketRecord& p) {
   return json{{"n", p.seq_no},
               {"arrival_ns", p.arrival_ns},
@@ -63,6 +80,13 @@ json PacketJson(const PacketRecord& p) {
               {"rel_seq", p.rel_seq},
               {"rel_ack", p.rel_ack},
               {"has_rel", p.has_rel},
+              {"window", p.window},
+              {"tcp_options", OptionsHex(p)},
+              {"icmp_type", p.icmp_type},
+              {"icmp_code", p.icmp_code},
+              {"icmp_mtu", p.icmp_mtu},
+              {"src", AddrText(p, p.src_addr)},
+              {"dst", AddrText(p, p.dst_addr)},
               {"payload_len", p.payload_len},
               {"wire_len", p.wire_len},
               {"fault", p.fault},
@@ -357,6 +381,46 @@ void ReadFate(Reader& r, PacketFate* fate) {
   r.Fail(r.Ptr("fate"), fmt::format("one of {} (not \"{}\")", names, name));
 }
 
+// "020405b4" into the record's option bytes; false if not hex pairs or over
+// 40 bytes.
+bool ReadOptionsHex(const std::string& hex, PacketRecord* p) {
+  if (hex.size() % 2 != 0 || hex.size() / 2 > p->tcp_options.size()) return false;
+  auto nibble = [](char c) -> int {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    return -1;
+  };
+  for (size_t i = 0; i < hex.size(); i += 2) {
+    const int hi = nibble(hex[i]), lo = nibble(hex[i + 1]);
+    if (hi < 0 || lo < 0) return false;
+    p->tcp_options[i / 2] = static_cast<uint8_t>(hi << 4 | lo);
+  }
+  p->tcp_options_len = static_cast<uint8_t>(hex.size() / 2);
+  return true;
+}
+
+// The header fields the packet log line shows beyond the basic ones (absent
+// from reports written before they were recorded: left at their defaults).
+void ReadPacketHeaders(Reader& r, PacketRecord* p) {
+  r.Get("window", &p->window);
+  std::string hex, src, dst;
+  r.Get("tcp_options", &hex);
+  if (!ReadOptionsHex(hex, p)) r.Fail(r.Ptr("tcp_options"), "hex option bytes (at most 40)");
+  r.Get("icmp_type", &p->icmp_type);
+  r.Get("icmp_code", &p->icmp_code);
+  r.Get("icmp_mtu", &p->icmp_mtu);
+  r.Get("src", &src);
+  r.Get("dst", &dst);
+  if (src.empty() && dst.empty()) return;
+  IpAddr s, d;
+  if (!IpAddr::Parse(src, &s)) return r.Fail(r.Ptr("src"), "an IP address");
+  if (!IpAddr::Parse(dst, &d) || d.v6 != s.v6) return r.Fail(r.Ptr("dst"), "an IP address");
+  p->has_addrs = true;
+  p->v6 = s.v6;
+  p->src_addr = s.bytes;
+  p->dst_addr = d.bytes;
+}
+
 PacketRecord ReadPacket(const json& j, const std::string& ptr, Status* st) {
   PacketRecord p;
   Reader r(j, ptr, st);
@@ -374,6 +438,7 @@ PacketRecord ReadPacket(const json& j, const std::string& ptr, Status* st) {
   r.Get("rel_seq", &p.rel_seq);
   r.Get("rel_ack", &p.rel_ack);
   r.Get("has_rel", &p.has_rel);
+  ReadPacketHeaders(r, &p);
   r.Get("payload_len", &p.payload_len);
   r.Get("wire_len", &p.wire_len);
   r.Get("fault", &p.fault);

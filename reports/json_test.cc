@@ -2,9 +2,14 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <iterator>
+
 #include <nlohmann/json.hpp>
 
+#include "harness/packet/packet_dump.h"
 #include "reports/test_results.h"
+#include "reports/text_log.h"
 
 namespace faultline {
 namespace {
@@ -95,6 +100,60 @@ TEST(ReportJsonTest, RoundTripEqual) {
   EXPECT_EQ(back->kernel, r.kernel);
   EXPECT_EQ(back->duration_ns, r.duration_ns);
   EXPECT_EQ(back->cases[0].tags, r.cases[0].tags);
+}
+
+// The members the packet log line shows beyond the basic ones: a merged
+// report (`faultline report merge`) prints the same lines as the run did.
+TEST(ReportJsonTest, PacketHeadersRoundTripAndKeepTheLogLine) {
+  RunResult r = testing::SampleRun();
+  PacketRecord& p = r.cases[0].packets[0];
+  p.to = "";  // not a lab host: the line shows the address
+  IpAddr src, dst;
+  ASSERT_TRUE(IpAddr::Parse("2001:2:0:1::2", &src));
+  ASSERT_TRUE(IpAddr::Parse("2001:db8::9", &dst));
+  p.has_addrs = true;
+  p.v6 = true;
+  p.src_addr = src.bytes;
+  p.dst_addr = dst.bytes;
+  p.window = 502;
+  const uint8_t opts[] = {2, 4, 0x05, 0xb4, 1, 3, 3, 7};
+  std::copy(std::begin(opts), std::end(opts), p.tcp_options.begin());
+  p.tcp_options_len = sizeof opts;
+  PacketRecord& icmp = r.cases[0].packets[1];
+  icmp.proto = "icmpv6";
+  icmp.icmp_type = 2;
+  icmp.icmp_mtu = 1280;
+
+  const std::string text = ReportJson(r);
+  EXPECT_NE(text.find("\"window\":502,\"tcp_options\":\"020405b401030307\",\"icmp_type\":0,"
+                      "\"icmp_code\":0,\"icmp_mtu\":0,\"src\":\"2001:2:0:1::2\","
+                      "\"dst\":\"2001:db8::9\""),
+            std::string::npos)
+      << text;
+  StatusOr<RunResult> back = ParseReportJson(text);
+  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  EXPECT_EQ(ReportJson(*back), text);
+  EXPECT_EQ(PacketLogText(back->cases[0]), PacketLogText(r.cases[0]));
+  EXPECT_EQ(PacketRecordLine(back->cases[0].packets[0]),
+            "client:40000 > 2001:db8::9:8080 tcp S seq 1 win 502 <mss 1460,nop,wscale 7> len 0");
+  EXPECT_EQ(PacketRecordLine(back->cases[0].packets[1]),
+            "server > client icmpv6 packet-too-big mtu 1280 len 0");
+
+  json j = json::parse(text);
+  j["cases"][0]["packets"][0]["tcp_options"] = "0204zz";
+  StatusOr<RunResult> bad = ParseReportJson(j.dump());
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find(
+                "/cases/0/packets/0/tcp_options: expected hex option bytes (at most 40)"),
+            std::string::npos)
+      << bad.status().message();
+  j["cases"][0]["packets"][0]["tcp_options"] = "";
+  j["cases"][0]["packets"][0]["dst"] = "nowhere";
+  bad = ParseReportJson(j.dump());
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("/cases/0/packets/0/dst: expected an IP address"),
+            std::string::npos)
+      << bad.status().message();
 }
 
 TEST(ReportJsonTest, CommandOutputRoundTrips) {

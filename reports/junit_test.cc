@@ -154,7 +154,8 @@ TEST(JunitStructureTest, SuitesCasesAndOutcomes) {
   std::string out = pass.child("system-out").text().get();
   EXPECT_NE(out.find("file: cases/tcp/handshake.yaml\n"), std::string::npos) << out;
   EXPECT_NE(out.find("step 2 [client] client: connect c to server:8080"), std::string::npos) << out;
-  EXPECT_NE(out.find("#2 +0.100ms server > client tcp S. seq 2 ack 1 len 0"), std::string::npos)
+  EXPECT_NE(out.find("#2 +0.100ms server:8080 > client:40000 tcp S. seq 2 ack 1 win 64240 len 0\n"),
+            std::string::npos)
       << out;
 
   pugi::xml_node fail = pass.next_sibling("testcase");
@@ -185,7 +186,8 @@ TEST(JunitStructureTest, SuitesCasesAndOutcomes) {
             std::string::npos)
       << fout;
   // The failure body ends with the failing packet check and its dump.
-  EXPECT_NE(body.find("FAIL: expected count 2 vs actual 1\n    +1.000ms client > server S"),
+  EXPECT_NE(body.find("FAIL: expected count 2 vs actual 1\n    #2 +1.000000s delivered to server  "
+                      "client:40000 > server:8080 tcp S seq 0 win 64240 len 0"),
             std::string::npos)
       << body;
 

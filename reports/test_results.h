@@ -24,6 +24,7 @@ inline PacketRecord Packet(uint64_t n, int64_t arrival_ns, const std::string& fr
   p.rel_seq = static_cast<uint32_t>(n);
   p.rel_ack = 1;
   p.has_rel = true;
+  p.window = 64240;
   p.wire_len = 60;
   p.action = "pass";
   return p;
@@ -136,7 +137,8 @@ inline RunResult SampleRun() {
   bad_check.description = "client > server tcp SYN, received";
   bad_check.ok = false;
   bad_check.failure = "expected count 2 vs actual 1";
-  bad_check.dump = {"+1.000ms client > server S seq 0 ack 0 len 0"};
+  bad_check.dump = {
+      "#2 +1.000000s delivered to server  client:40000 > server:8080 tcp S seq 0 win 64240 len 0"};
   fail.packet_checks = {ok_check, bad_check};
   fail.pcap_path = "";
   r.cases.push_back(fail);

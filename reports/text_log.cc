@@ -4,6 +4,8 @@
 
 #include <algorithm>
 
+#include "harness/packet/packet_dump.h"
+
 namespace faultline {
 
 int64_t FirstPacketNs(const CaseResult& c) {
@@ -87,7 +89,7 @@ std::string PacketLogText(const CaseResult& c) {
   std::string out;
   for (const PacketRecord& p : c.packets) {
     out += fmt::format("#{} +{:.3f}ms {}", p.seq_no, static_cast<double>(p.arrival_ns - t0) / 1e6,
-                       p.Summary());
+                       PacketRecordLine(p));
     if (p.is_copy) out += " | copy";
     if (p.release_ns == 0) {
       out += " | dropped";

@@ -47,8 +47,8 @@ TEST(PacketLogTextTest, TimesRelativeToEarliestPacket) {
                testing::Packet(2, 1'500'000, "server", "client", "S.")};
   EXPECT_EQ(FirstPacketNs(c), 1'500'000);
   EXPECT_EQ(PacketLogText(c),
-            "#1 +0.500ms client > server tcp S seq 1 ack 1 len 0\n"
-            "#2 +0.000ms server > client tcp S. seq 2 ack 1 len 0\n");
+            "#1 +0.500ms client:40000 > server:8080 tcp S seq 1 win 64240 len 0\n"
+            "#2 +0.000ms server:8080 > client:40000 tcp S. seq 2 ack 1 win 64240 len 0\n");
   EXPECT_EQ(FirstPacketNs(CaseResult{}), 0);
 }
 

@@ -6,9 +6,10 @@
 
 #include <fmt/format.h>
 
-#include "injectors/conn_track.h"
-#include "injectors/matcher.h"
-#include "injectors/packet_view.h"
+#include "harness/packet/conn_track.h"
+#include "harness/packet/matcher.h"
+#include "harness/packet/packet_dump.h"
+#include "harness/packet/packet_view.h"
 
 namespace faultline {
 namespace {
@@ -17,10 +18,11 @@ constexpr size_t kMaxDump = 40;
 
 // A captured packet, decoded and placed on the timeline.
 struct Seen {
-  size_t no = 0;      // 1-based position in the capture
-  int64_t t_ns = 0;   // since the case start
-  bool sent = false;  // came in on the sender's interface (else: delivered)
-  std::string side;   // the host whose wire interface it crossed
+  size_t no = 0;                   // 1-based position in the capture
+  int64_t t_ns = 0;                // since the case start
+  bool sent = false;               // came in on the sender's interface (else: delivered)
+  std::string side;                // the host whose wire interface it crossed
+  std::span<const uint8_t> bytes;  // the capture's, alive for the check
   PacketView view;
   std::string from, to;
   std::optional<uint32_t> rel_seq, rel_ack;
@@ -31,20 +33,14 @@ std::string Secs(int64_t ns) { return fmt::format("{:+.6f}s", static_cast<double
 std::string Line(const Seen& s) {
   std::string what =
       s.sent ? fmt::format("sent by {}", s.side) : fmt::format("delivered to {}", s.side);
-  std::string from = s.from.empty() ? s.view.src.ToString() : s.from;
-  std::string to = s.to.empty() ? s.view.dst.ToString() : s.to;
-  std::string l4;
-  if (s.view.is_tcp()) {
-    std::string seq = s.rel_seq ? std::to_string(*s.rel_seq) : fmt::format("{}(raw)", s.view.seq);
-    l4 = fmt::format("{} seq {}", s.view.FlagString(), seq);
-    if (s.view.has(kTcpAck)) {
-      l4 += " ack " + (s.rel_ack ? std::to_string(*s.rel_ack) : fmt::format("{}(raw)", s.view.ack));
-    }
-    l4 += fmt::format(" len {} win {}", s.view.payload_len, s.view.window);
-  } else {
-    l4 = fmt::format("{} len {}", s.view.ProtoName(), s.view.payload_len);
-  }
-  return fmt::format("#{} {} {:<20} {} > {} {}", s.no, Secs(s.t_ns), what, from, to, l4);
+  DumpContext cx;
+  cx.name = [&s](const IpAddr& a) {
+    if (a == s.view.src) return s.from;
+    return a == s.view.dst ? s.to : std::string();
+  };
+  cx.rel_seq = s.rel_seq;
+  cx.rel_ack = s.rel_ack;
+  return fmt::format("#{} {} {:<20} {}", s.no, Secs(s.t_ns), what, DumpPacket(s.bytes, s.view, cx));
 }
 
 std::string CountText(const IntRange& r) {
@@ -85,6 +81,7 @@ std::vector<Seen> Decode(const std::vector<CapturedPacket>& packets, const Captu
     s.t_ns = p.ts_ns - cx.start_ns;
     s.sent = p.pkttype != kPacketOutgoing;
     s.side = side->name;
+    s.bytes = p.ip;
     s.view = ParsePacket(p.ip);
     if (!s.view.ok) continue;
     s.from = HostOf(s.view.src, addrs);

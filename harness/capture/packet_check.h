@@ -6,8 +6,8 @@
 // only "sent"; a packet the wire made (duplicate copy, injected RST) is
 // only "received". From/to are the hosts owning the source/destination
 // addresses, as for faults. Relative seq/ack come from the ISNs seen in the
-// capture's SYN/SYN-ACK (injectors/conn_track.h); matching reuses the
-// faults' predicates (injectors/matcher.h). Pure: no I/O.
+// capture's SYN/SYN-ACK (harness/packet/conn_track.h); matching reuses the
+// faults' predicates (harness/packet/matcher.h). Pure: no I/O.
 #pragma once
 
 #include <cstdint>

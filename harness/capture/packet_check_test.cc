@@ -5,8 +5,8 @@
 #include <gtest/gtest.h>
 
 #include "harness/capture/pcap_format.h"
-#include "injectors/packet_craft.h"
-#include "injectors/packet_view.h"
+#include "harness/packet/packet_craft.h"
+#include "harness/packet/packet_view.h"
 
 namespace faultline {
 namespace {
@@ -113,17 +113,23 @@ TEST_F(PacketCheckTest, WrongCountExplainsItselfWithBothSides) {
   EXPECT_FALSE(r.ok);
   EXPECT_EQ(r.failure, "expected count 4 vs actual 2");
   ASSERT_EQ(r.dump.size(), 3u);
-  EXPECT_EQ(r.dump[0],
-            "#1 +0.100000s sent by client       client > server S seq 0 len 0 win 64000");
-  EXPECT_EQ(r.dump[1],
-            "#2 +1.100000s sent by client       client > server S seq 0 len 0 win 64000");
-  EXPECT_EQ(r.dump[2],
-            "#3 +1.100050s delivered to server  client > server S seq 0 len 0 win 64000");
+  EXPECT_EQ(
+      r.dump[0],
+      "#1 +0.100000s sent by client       client:40000 > server:8080 tcp S seq 0 win 64000 len 0");
+  EXPECT_EQ(
+      r.dump[1],
+      "#2 +1.100000s sent by client       client:40000 > server:8080 tcp S seq 0 win 64000 len 0");
+  EXPECT_EQ(
+      r.dump[2],
+      "#3 +1.100050s delivered to server  client:40000 > server:8080 tcp S seq 0 win 64000 len 0");
   EXPECT_EQ(PacketCheckMessage(r),
             "t.yaml:12:5: packets 1 (client > any tcp SYN, sent): expected count 4 vs actual 2\n"
-            "  #1 +0.100000s sent by client       client > server S seq 0 len 0 win 64000\n"
-            "  #2 +1.100000s sent by client       client > server S seq 0 len 0 win 64000\n"
-            "  #3 +1.100050s delivered to server  client > server S seq 0 len 0 win 64000");
+            "  #1 +0.100000s sent by client       client:40000 > server:8080 tcp S seq 0 win 64000 "
+            "len 0\n"
+            "  #2 +1.100000s sent by client       client:40000 > server:8080 tcp S seq 0 win 64000 "
+            "len 0\n"
+            "  #3 +1.100050s delivered to server  client:40000 > server:8080 tcp S seq 0 win 64000 "
+            "len 0");
 }
 
 TEST_F(PacketCheckTest, NoneMatch) {
@@ -187,7 +193,8 @@ TEST_F(PacketCheckTest, TcpWindowField) {
   EXPECT_EQ(r.failure, "expected count 3 vs actual 2");
   ASSERT_EQ(r.dump.size(), 4u);
   EXPECT_EQ(r.dump[0],
-            "#4 +1.101000s sent by server       server > client S. seq 0 ack 1 len 0 win 64000");
+            "#4 +1.101000s sent by server       server:8080 > client:40000 tcp S. seq 0 ack 1 win "
+            "64000 len 0");
 }
 
 TEST_F(PacketCheckTest, Order) {

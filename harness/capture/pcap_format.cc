@@ -45,6 +45,35 @@ uint16_t ProtocolOfIp(std::span<const uint8_t> ip) {
   return 0;
 }
 
+// The link-layer header of record `n` (at byte `off`, `incl` bytes at `d`):
+// fills the packet's protocol, ifindex and pkttype and says how long it is.
+Status ParseLinkHeader(uint32_t linktype, const uint8_t* d, uint32_t incl, int n, size_t off,
+                       CapturedPacket* p, size_t* hdr) {
+  if (linktype == kLinktypeLinuxSll2) {
+    *hdr = kSll2HeaderLen;
+    if (incl < *hdr) {
+      return Status::Invalid(
+          fmt::format("corrupt pcap file: record {} at byte {} is shorter "
+                      "({} bytes) than its SLL2 header",
+                      n, off, incl));
+    }
+    p->protocol = Be16(d);
+    p->ifindex = Be32(d + 4);
+    p->pkttype = d[10];
+  } else if (linktype == kLinktypeLinuxSll) {
+    *hdr = 16;
+    if (incl < *hdr) {
+      return Status::Invalid(
+          fmt::format("corrupt pcap file: record {} at byte {} is shorter "
+                      "({} bytes) than its SLL header",
+                      n, off, incl));
+    }
+    p->pkttype = static_cast<uint8_t>(Be16(d));
+    p->protocol = Be16(d + 14);
+  }
+  return Status::Ok();
+}
+
 }  // namespace
 
 StatusOr<std::vector<CapturedPacket>> ParsePcap(std::span<const uint8_t> b) {
@@ -104,28 +133,7 @@ StatusOr<std::vector<CapturedPacket>> ParsePcap(std::span<const uint8_t> b) {
     CapturedPacket p;
     p.ts_ns = int64_t{sec} * 1000000000 + int64_t{frac} * (nanos ? 1 : 1000);
     size_t hdr = 0;
-    if (linktype == kLinktypeLinuxSll2) {
-      hdr = kSll2HeaderLen;
-      if (incl < hdr) {
-        return Status::Invalid(
-            fmt::format("corrupt pcap file: record {} at byte {} is shorter "
-                        "({} bytes) than its SLL2 header",
-                        n, off, incl));
-      }
-      p.protocol = Be16(d);
-      p.ifindex = Be32(d + 4);
-      p.pkttype = d[10];
-    } else if (linktype == kLinktypeLinuxSll) {
-      hdr = 16;
-      if (incl < hdr) {
-        return Status::Invalid(
-            fmt::format("corrupt pcap file: record {} at byte {} is shorter "
-                        "({} bytes) than its SLL header",
-                        n, off, incl));
-      }
-      p.pkttype = static_cast<uint8_t>(Be16(d));
-      p.protocol = Be16(d + 14);
-    }
+    if (Status st = ParseLinkHeader(linktype, d, incl, n, off, &p, &hdr); !st.ok()) return st;
     p.ip.assign(d + hdr, d + incl);
     p.orig_len = orig >= hdr ? static_cast<uint32_t>(orig - hdr) : 0;
     if (p.protocol == 0) p.protocol = ProtocolOfIp(p.ip);

@@ -2,8 +2,6 @@
 
 #include <iterator>
 
-#include <fmt/format.h>
-
 namespace faultline {
 
 const char* OutcomeName(Outcome o) {
@@ -17,7 +15,7 @@ const char* OutcomeName(Outcome o) {
 }
 
 namespace {
-constexpr const char* kFateNames[] = {"pass",    "drop",      "delay",   "hold",    "reorder",
+constexpr const char* kFateNames[] = {"pass",      "drop",    "delay",  "hold",    "reorder",
                                       "duplicate", "corrupt", "inject", "unparsed"};
 }  // namespace
 
@@ -36,18 +34,6 @@ int RunResult::Count(Outcome o) const {
   int n = 0;
   for (const CaseResult& c : cases) n += c.outcome == o ? 1 : 0;
   return n;
-}
-
-std::string PacketRecord::Summary() const {
-  std::string s = fmt::format("{} > {} {}", from.empty() ? "?" : from, to.empty() ? "?" : to, proto);
-  if (proto == "tcp") {
-    s += " " + flags;
-    if (has_rel) s += fmt::format(" seq {} ack {}", rel_seq, rel_ack);
-    else s += fmt::format(" seq {} ack {}", seq, ack);
-  }
-  s += fmt::format(" len {}", payload_len);
-  if (fault != 0) s += fmt::format(" [fault {}: {}]", fault, action);
-  return s;
 }
 
 }  // namespace faultline

@@ -3,6 +3,7 @@
 // a field says otherwise; `*_offset_ns` fields count from the case start.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -40,16 +41,29 @@ struct PacketRecord {
   std::string proto;       // "tcp", "udp", "icmp", "icmpv6", "other"
   std::string flags;       // TCP, tcpdump style: "S", "S.", ".", "F.", "P.", "R", ...
   uint16_t sport = 0, dport = 0;
-  uint32_t seq = 0, ack = 0;          // raw
+  uint32_t seq = 0, ack = 0;  // raw
+  uint16_t window = 0;        // TCP, as on the wire (unscaled)
+  // TCP option bytes as on the wire (the log line decodes them); a fixed
+  // array, so that the wire's records allocate nothing for them.
+  std::array<uint8_t, 40> tcp_options{};
+  uint8_t tcp_options_len = 0;
+  uint8_t icmp_type = 0, icmp_code = 0;  // ICMP / ICMPv6
+  uint32_t icmp_mtu = 0;                 // frag-needed / packet-too-big MTU
+  // The addresses (network order; IPv4 in the first 4 bytes), for the line
+  // of a packet whose address is not a lab host's; has_addrs: filled in.
+  std::array<uint8_t, 16> src_addr{}, dst_addr{};
+  bool v6 = false;
+  bool has_addrs = false;
   uint32_t rel_seq = 0, rel_ack = 0;  // relative to each side's ISN (TCP)
   bool has_rel = false;               // ISNs known for this connection
   uint32_t payload_len = 0;
-  uint32_t wire_len = 0;        // IP packet length
-  int fault = 0;                // 1-based index of the fault that matched, 0 none
+  uint32_t wire_len = 0;                // IP packet length
+  int fault = 0;                        // 1-based index of the fault that matched, 0 none
   PacketFate fate = PacketFate::kPass;  // what was done, as a kind (reports colour by it)
-  std::string action;           // "pass", "drop", "delay 200ms", "duplicate", "reorder 2/3", ...
-  bool is_copy = false;         // a copy the wire made (duplicate) or a packet it injected
-  std::string Summary() const;  // "client > server S. seq 0 ack 1 len 0"
+  std::string action;    // "pass", "drop", "delay 200ms", "duplicate", "reorder 2/3", ...
+  bool is_copy = false;  // a copy the wire made (duplicate) or a packet it injected
+  // Its line in the packet log: PacketRecordLine() in
+  // harness/packet/packet_dump.h (the one packet text format).
 };
 
 enum class Outcome { kPass, kFail, kError, kSkip };

@@ -23,6 +23,7 @@
 #include "harness/common/unique_fd.h"
 #include "harness/lab/ethtool.h"
 #include "harness/lab/lab.h"
+#include "harness/packet/packet_dump.h"
 #include "injectors/wire.h"
 
 namespace faultline {
@@ -166,7 +167,7 @@ class WireOffloadsTest : public ::testing::TestWithParam<Param> {
     ASSERT_FALSE(log.empty());
     int64_t last_arrival = 0;
     for (const PacketRecord& r : log) {
-      SCOPED_TRACE(r.Summary() + " action " + r.action);
+      SCOPED_TRACE(PacketRecordLine(r) + " action " + r.action);
       EXPECT_EQ(r.action.rfind("unparsed", 0), std::string::npos);
       EXPECT_EQ(r.action.rfind("lost", 0), std::string::npos);
       EXPECT_TRUE((r.from == "client" && r.to == "server") ||

@@ -23,6 +23,7 @@
 #include "harness/common/clock.h"
 #include "harness/common/unique_fd.h"
 #include "harness/lab/lab.h"
+#include "harness/packet/packet_dump.h"
 
 namespace faultline {
 namespace {
@@ -207,7 +208,7 @@ std::string Dump(const std::vector<PacketRecord>& log) {
   for (const PacketRecord& r : log) {
     s += std::to_string(r.seq_no) + " +" + std::to_string(r.arrival_ns / 1000) + "us rel+" +
          std::to_string(r.release_ns ? (r.release_ns - r.arrival_ns) / 1000 : -1) + "us " +
-         r.Summary() + (r.is_copy ? " COPY" : "") + " action=" + r.action + "\n";
+         PacketRecordLine(r) + (r.is_copy ? " COPY" : "") + " action=" + r.action + "\n";
   }
   return s;
 }

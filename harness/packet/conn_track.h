@@ -19,7 +19,7 @@
 #include <tuple>
 #include <vector>
 
-#include "injectors/packet_view.h"
+#include "harness/packet/packet_view.h"
 
 namespace faultline {
 

@@ -1,6 +1,6 @@
-#include "injectors/packet_view.h"
+#include "harness/packet/packet_view.h"
 
-#include "injectors/golden_packets_test.h"
+#include "harness/packet/golden_packets_test.h"
 
 #include <gtest/gtest.h>
 

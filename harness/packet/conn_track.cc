@@ -1,4 +1,4 @@
-#include "injectors/conn_track.h"
+#include "harness/packet/conn_track.h"
 
 namespace faultline {
 

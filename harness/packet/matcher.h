@@ -15,7 +15,7 @@
 #include <string>
 
 #include "harness/model/case.h"
-#include "injectors/packet_view.h"
+#include "harness/packet/packet_view.h"
 
 namespace faultline {
 

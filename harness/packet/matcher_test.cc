@@ -1,8 +1,8 @@
-#include "injectors/matcher.h"
+#include "harness/packet/matcher.h"
 
 #include <gtest/gtest.h>
 
-#include "injectors/packet_craft.h"
+#include "harness/packet/packet_craft.h"
 
 namespace faultline {
 namespace {

@@ -1,6 +1,6 @@
-#include "injectors/packet_craft.h"
+#include "harness/packet/packet_craft.h"
 
-#include "injectors/golden_packets_test.h"
+#include "harness/packet/golden_packets_test.h"
 
 #include <gtest/gtest.h>
 

@@ -1,8 +1,8 @@
-#include "injectors/conn_track.h"
+#include "harness/packet/conn_track.h"
 
 #include <gtest/gtest.h>
 
-#include "injectors/packet_craft.h"
+#include "harness/packet/packet_craft.h"
 
 namespace faultline {
 namespace {

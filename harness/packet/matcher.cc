@@ -1,4 +1,4 @@
-#include "injectors/matcher.h"
+#include "harness/packet/matcher.h"
 
 namespace faultline {
 
