@@ -8,9 +8,9 @@
 
 #include <chrono>
 
+#include "harness/packet/packet_craft.h"
+#include "harness/packet/packet_view.h"
 #include "injectors/fake_packet_queue.h"
-#include "injectors/packet_craft.h"
-#include "injectors/packet_view.h"
 
 namespace faultline {
 namespace {
