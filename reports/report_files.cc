@@ -31,12 +31,11 @@ Status CheckOutDir(const std::string& out_dir) {
   }
   for (const char* sub : {"pcap", "work"}) {
     const std::string shown = (std::filesystem::path(out_dir) / sub).string();
-    struct stat st{};
+    struct stat st {};
     if (fstatat(dir->get(), sub, &st, AT_SYMLINK_NOFOLLOW) != 0) continue;  // made when needed
     if (S_ISLNK(st.st_mode)) {
-      return Status::Invalid(
-          fmt::format("--out {}: {} is a symbolic link; refusing to write through it", out_dir,
-                      shown));
+      return Status::Invalid(fmt::format(
+          "--out {}: {} is a symbolic link; refusing to write through it", out_dir, shown));
     }
     if (!S_ISDIR(st.st_mode)) {
       return Status::Invalid(fmt::format("--out {}: {} is not a directory ({})", out_dir, shown,
@@ -69,8 +68,7 @@ ReportPaths ResolveReportPaths(const std::string& out_dir, const ReportPaths& gi
                      path_or(given.json, "report.json")};
 }
 
-Status CheckOutputPaths(const std::string& out_dir, const ReportPaths& given,
-                        bool out_dir_always) {
+Status CheckOutputPaths(const std::string& out_dir, const ReportPaths& given, bool out_dir_always) {
   if (out_dir_always || given.UsesOutDir()) FL_RETURN_IF_ERROR(CheckOutDir(out_dir));
   const ReportPaths all = ResolveReportPaths(out_dir, given);
   const std::pair<const char*, const std::string*> named[] = {

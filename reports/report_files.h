@@ -34,8 +34,7 @@ ReportPaths ResolveReportPaths(const std::string& out_dir, const ReportPaths& gi
 // not a regular file (character device); refusing to replace it",
 // "--out o: a symbolic link; refusing to write through it". kInvalidInput
 // for what the user named wrongly, kSystem when a system call failed.
-Status CheckOutputPaths(const std::string& out_dir, const ReportPaths& given,
-                        bool out_dir_always);
+Status CheckOutputPaths(const std::string& out_dir, const ReportPaths& given, bool out_dir_always);
 
 // Writes JUnit, HTML and JSON (in that order; a failure does not stop the
 // others). Every failure, in that order; empty when all were written.

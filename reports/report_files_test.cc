@@ -118,15 +118,15 @@ TEST_F(ReportFilesTest, CheckRefusesADeviceAsJunitAndNamesTheOption) {
             "--junit /dev/full: not a regular file (character device); refusing to replace it");
   given.junit = P("nodir/junit.xml");
   EXPECT_THAT(CheckOutputPaths(P("out"), given, true).message(),
-              HasSubstr("--junit " + P("nodir/junit.xml") + ": opening directory " +
-                        P("nodir") + ": No such file or directory"));
+              HasSubstr("--junit " + P("nodir/junit.xml") + ": opening directory " + P("nodir") +
+                        ": No such file or directory"));
 }
 
 TEST_F(ReportFilesTest, CheckRefusesAnExistingDefaultReportThatIsNotAFile) {
   ASSERT_EQ(mkfifo(P("out/report.html").c_str(), 0600), 0);
-  EXPECT_EQ(CheckOutputPaths(P("out"), ReportPaths{}, true).message(),
-            "--out " + P("out/report.html") +
-                ": not a regular file (FIFO); refusing to replace it");
+  EXPECT_EQ(
+      CheckOutputPaths(P("out"), ReportPaths{}, true).message(),
+      "--out " + P("out/report.html") + ": not a regular file (FIFO); refusing to replace it");
 }
 
 TEST_F(ReportFilesTest, MergeWithExplicitPathsDoesNotNeedTheOutputDirectory) {

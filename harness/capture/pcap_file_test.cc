@@ -77,8 +77,7 @@ TEST_F(PcapFileTest, PreviousRunsPcapIsReplaced) {
     StatusOr<UniqueFd> fd = CreatePcapFile(P("p.pcap"));
     ASSERT_TRUE(fd.ok()) << fd.status().message();
     std::vector<uint8_t> header = EncodePcapHeader();
-    ASSERT_EQ(write(fd->get(), header.data(), header.size()),
-              static_cast<ssize_t>(header.size()));
+    ASSERT_EQ(write(fd->get(), header.data(), header.size()), static_cast<ssize_t>(header.size()));
   }
   StatusOr<std::vector<CapturedPacket>> packets = ReadPcapFile(P("p.pcap"));
   ASSERT_TRUE(packets.ok()) << packets.status().message();

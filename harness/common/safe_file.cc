@@ -25,20 +25,17 @@ std::string Join(const std::string& dir, const std::string& name) {
 // Why `name` in `dirfd` cannot be opened as a directory (after ELOOP or
 // ENOTDIR): names what is there.
 Status NotADirectory(int dirfd, const std::string& name, const std::string& shown, int err) {
-  struct stat st{};
+  struct stat st {};
   if (fstatat(dirfd, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
     return Status::FromErrno(fmt::format("opening directory {}", shown), err);
   }
   if (S_ISLNK(st.st_mode)) {
-    return Status::Invalid(
-        fmt::format("{}: a symbolic link; refusing to write through it", shown));
+    return Status::Invalid(fmt::format("{}: a symbolic link; refusing to write through it", shown));
   }
-  return Status::Invalid(
-      fmt::format("{}: not a directory ({})", shown, FileKindName(st.st_mode)));
+  return Status::Invalid(fmt::format("{}: not a directory ({})", shown, FileKindName(st.st_mode)));
 }
 
-StatusOr<UniqueFd> OpenExistingDirAt(int dirfd, const std::string& name,
-                                     const std::string& shown) {
+StatusOr<UniqueFd> OpenExistingDirAt(int dirfd, const std::string& name, const std::string& shown) {
   UniqueFd fd(openat(dirfd, name.c_str(), kDirFlags));
   if (fd.valid()) return fd;
   const int err = errno;
@@ -68,15 +65,15 @@ StatusOr<UniqueFd> CreateTemp(int dirfd, const std::string& name, const std::str
   static std::atomic<uint64_t> counter{0};
   for (int attempt = 0; attempt < 100; ++attempt) {
     *tmp_name = fmt::format(".{}.{}-{}.tmp", name, getpid(), counter.fetch_add(1));
-    int fd = openat(dirfd, tmp_name->c_str(),
-                    O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+    int fd = openat(dirfd, tmp_name->c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+                    0644);
     if (fd >= 0) return UniqueFd(fd);
     if (errno != EEXIST) {
-      return Status::FromErrno(fmt::format("cannot create a temporary file for {}", shown),
-                               errno);
+      return Status::FromErrno(fmt::format("cannot create a temporary file for {}", shown), errno);
     }
   }
-  return Status::System(fmt::format("cannot create a temporary file for {}: 100 names taken", shown));
+  return Status::System(
+      fmt::format("cannot create a temporary file for {}: 100 names taken", shown));
 }
 
 }  // namespace
@@ -136,7 +133,7 @@ StatusOr<UniqueFd> OpenSubdirNoFollow(int dirfd, const std::string& name,
 }
 
 Status CheckReplaceable(int dirfd, const std::string& name, const std::string& shown) {
-  struct stat st{};
+  struct stat st {};
   if (fstatat(dirfd, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
     if (errno == ENOENT) return Status::Ok();
     return Status::FromErrno(fmt::format("cannot write {}", shown), errno);

@@ -83,7 +83,8 @@ TEST_F(SafeFileTest, SymlinkedDirectoryIsRefused) {
   fs::create_directory_symlink(dir_ / "elsewhere", P("link"));
   Status st = ReplaceFile(P("link/r.xml"), "x");
   EXPECT_FALSE(st.ok());
-  EXPECT_THAT(st.message(), HasSubstr(P("link") + ": a symbolic link; refusing to write through it"));
+  EXPECT_THAT(st.message(),
+              HasSubstr(P("link") + ": a symbolic link; refusing to write through it"));
   EXPECT_FALSE(fs::exists(dir_ / "elsewhere" / "r.xml"));
 }
 

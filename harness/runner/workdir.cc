@@ -31,12 +31,13 @@ StatusOr<std::unique_ptr<Workdir>> Workdir::Create(const std::string& path) {
   if (!parent.ok()) return parent.status().Prefixed("work directory");
   // A previous run's: emptied (removed) when it is a directory, refused when
   // it is anything else (a symbolic link is not ours to replace).
-  struct stat st{};
+  struct stat st {};
   if (fstatat(parent->get(), parts->name.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0) {
     if (!S_ISDIR(st.st_mode)) {
-      return Status::Invalid(fmt::format("work directory {}: not a directory ({}); refusing to "
-                                         "replace it",
-                                         path, FileKindName(st.st_mode)));
+      return Status::Invalid(
+          fmt::format("work directory {}: not a directory ({}); refusing to "
+                      "replace it",
+                      path, FileKindName(st.st_mode)));
     }
     Status rm = RemoveTreeAt(parent->get(), parts->name, path);
     if (!rm.ok()) return rm.Prefixed("emptying the work directory");

@@ -57,8 +57,8 @@ TEST_F(WorkdirTest, SymlinkedWorkDirectoryIsRefused) {
   fs::create_directory_symlink(dir_ / "elsewhere", P("out/work"));
   StatusOr<std::unique_ptr<Workdir>> w = Workdir::Create(P("out/work/a-ipv4"));
   ASSERT_FALSE(w.ok());
-  EXPECT_EQ(w.status().message(), "work directory: " + P("out/work") +
-                                      ": a symbolic link; refusing to write through it");
+  EXPECT_EQ(w.status().message(),
+            "work directory: " + P("out/work") + ": a symbolic link; refusing to write through it");
   EXPECT_FALSE(fs::exists(dir_ / "elsewhere" / "a-ipv4"));
 }
 
@@ -67,9 +67,8 @@ TEST_F(WorkdirTest, SymlinkAtTheVariantsNameIsRefused) {
   fs::create_directory_symlink(dir_ / "elsewhere", P("out/work/a-ipv4"));
   StatusOr<std::unique_ptr<Workdir>> w = Workdir::Create(P("out/work/a-ipv4"));
   ASSERT_FALSE(w.ok());
-  EXPECT_EQ(w.status().message(),
-            "work directory " + P("out/work/a-ipv4") +
-                ": not a directory (symbolic link); refusing to replace it");
+  EXPECT_EQ(w.status().message(), "work directory " + P("out/work/a-ipv4") +
+                                      ": not a directory (symbolic link); refusing to replace it");
   EXPECT_TRUE(fs::is_symlink(P("out/work/a-ipv4")));
   EXPECT_TRUE(fs::exists(dir_ / "elsewhere" / "precious"));
 }
