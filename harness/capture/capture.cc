@@ -250,11 +250,14 @@ StatusOr<std::unique_ptr<Capture>> Capture::Start(const CaptureConfig& config) {
   if (impl->wake.get() < 0) return Status::FromErrno("starting the capture: eventfd", errno);
   if (!config.path.empty()) {
     impl->path = config.path;
-    impl->file = fopen(config.path.c_str(), "wbe");
+    StatusOr<UniqueFd> fd = CreatePcapFile(config.path);
+    if (!fd.ok()) return fd.status().Prefixed("starting the capture");
+    impl->file = fdopen(fd->get(), "wb");
     if (impl->file == nullptr) {
       return Status::FromErrno(fmt::format("starting the capture: creating {}", config.path),
                                errno);
     }
+    (void)fd->release();  // the FILE owns it now
     impl->out = EncodePcapHeader(impl->snaplen);
   }
   std::unique_ptr<Capture> c(new Capture(std::move(impl)));

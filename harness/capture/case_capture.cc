@@ -9,6 +9,7 @@
 #include <fmt/format.h>
 
 #include "harness/capture/packet_check.h"
+#include "harness/common/safe_file.h"
 
 namespace faultline {
 namespace {
@@ -62,9 +63,10 @@ StatusOr<std::string> ReservePcapPath(const std::string& out_dir, const std::str
   static std::mutex mu;
   static std::set<std::string> taken;
   fs::path dir = fs::path(out_dir) / "pcap";
-  std::error_code ec;
-  fs::create_directories(dir, ec);
-  if (ec) return Status::System(fmt::format("creating {}: {}", dir.string(), ec.message()));
+  // Made (or found) without following a symbolic link at OUT or OUT/pcap:
+  // a pcap never lands where a link points.
+  StatusOr<UniqueFd> dirfd = OpenDirNoFollow(dir.string(), true);
+  if (!dirfd.ok()) return dirfd.status().Prefixed("pcap directory");
   const std::string base = Sanitize(fs::path(case_file).stem().string()) + "-" + Sanitize(variant);
   std::lock_guard<std::mutex> lock(mu);
   for (int n = 1;; ++n) {

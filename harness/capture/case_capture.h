@@ -18,7 +18,9 @@ namespace faultline {
 // "OUT/pcap/<case-file-stem>-<variant>.pcap", characters outside
 // [A-Za-z0-9._-] replaced by '_'. Unique within this process: a name
 // already handed out (two case files with one stem) gets "-2", "-3"... before
-// ".pcap". Creates OUT/pcap. Thread-safe.
+// ".pcap". Creates OUT/pcap (and OUT); a symbolic link at either is
+// refused ("pcap directory: OUT/pcap: a symbolic link; refusing to write
+// through it"). Thread-safe.
 StatusOr<std::string> ReservePcapPath(const std::string& out_dir, const std::string& case_file,
                                       const std::string& variant);
 

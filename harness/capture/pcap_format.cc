@@ -6,6 +6,8 @@
 
 #include <fmt/format.h>
 
+#include "harness/common/safe_file.h"
+
 namespace faultline {
 namespace {
 
@@ -153,6 +155,8 @@ StatusOr<std::vector<CapturedPacket>> ReadPcapFile(const std::string& path) {
   if (!r.ok()) return Status::Invalid(fmt::format("{}: {}", path, r.status().message()));
   return r;
 }
+
+StatusOr<UniqueFd> CreatePcapFile(const std::string& path) { return CreateFileExclusive(path); }
 
 std::vector<uint8_t> EncodePcapHeader(uint32_t snaplen) {
   std::vector<uint8_t> out;

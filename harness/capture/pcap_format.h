@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "harness/common/status.h"
+#include "harness/common/unique_fd.h"
 
 namespace faultline {
 
@@ -45,6 +46,13 @@ struct CapturedPacket {
 StatusOr<std::vector<CapturedPacket>> ParsePcap(std::span<const uint8_t> bytes);
 // Reads and parses `path`; errors start with the path.
 StatusOr<std::vector<CapturedPacket>> ReadPcapFile(const std::string& path);
+
+// Creates the pcap file `path` for writing, exclusively and never through a
+// symbolic link (harness/common/safe_file.h): in its existing directory,
+// itself not a symbolic link; a previous regular file there is replaced,
+// anything else (a symbolic link, a FIFO, a device, a directory) refused
+// with an error naming the path and what is there.
+StatusOr<UniqueFd> CreatePcapFile(const std::string& path);
 
 // Encodes SLL2 records (little-endian, nanosecond magic).
 std::vector<uint8_t> EncodePcapHeader(uint32_t snaplen = 65535);

@@ -205,10 +205,9 @@ int PrepareRun(const RunArgs& a) {
     std::cerr << "faultline run: " << st.message() << "\n";
     return kExitFail;
   }
-  std::error_code ec;
-  std::filesystem::create_directories(a.out_dir, ec);
-  if (ec) {
-    std::cerr << fmt::format("faultline run: cannot create {}: {}\n", a.out_dir, ec.message());
+  // Once, before any case: OUT and the report paths (reports/report_files.h).
+  if (Status st = CheckOutputPaths(a.out_dir, a.reports, true); !st.ok()) {
+    std::cerr << "faultline run: " << st.message() << "\n";
     return kExitUsage;
   }
   return -1;
@@ -297,14 +296,9 @@ int CmdReportMerge(const MergeArgs& a) {
     return kExitUsage;
   }
   RunResult& run = merged.value();
-  if (a.reports.UsesOutDir()) {
-    std::error_code ec;
-    std::filesystem::create_directories(a.out_dir, ec);
-    if (ec) {
-      std::cerr << fmt::format("faultline report merge: cannot create {}: {}\n", a.out_dir,
-                               ec.message());
-      return kExitUsage;
-    }
+  if (Status st = CheckOutputPaths(a.out_dir, a.reports, false); !st.ok()) {
+    std::cerr << "faultline report merge: " << st.message() << "\n";
+    return kExitUsage;
   }
   const bool written = WriteAll(run, a.out_dir, a.reports, "faultline report merge");
   std::cout << fmt::format("merged {} cases from {} shards\n", run.cases.size(), a.inputs.size());

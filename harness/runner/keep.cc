@@ -47,7 +47,7 @@ Status BindNetns(int netns_fd, const std::string& name) {
     return Status::FromErrno(fmt::format("creating {}", kNetnsDir), errno);
   }
   const std::string path = PathOf(name);
-  int fd = open(path.c_str(), O_RDONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0);
+  int fd = open(path.c_str(), O_RDONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0);
   if (fd < 0) {
     if (errno == EEXIST) {
       return Status::System(

@@ -1,37 +1,58 @@
 #include "harness/runner/workdir.h"
 
+#include <fcntl.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 
 #include <cerrno>
-#include <filesystem>
-#include <system_error>
 
 #include <fmt/format.h>
 
-namespace faultline {
+#include "harness/common/safe_file.h"
 
+namespace faultline {
 StatusOr<std::unique_ptr<Workdir>> Workdir::Create(const std::string& path) {
-  namespace fs = std::filesystem;
-  std::error_code ec;
   if (path.empty()) {
     const char* tmp = getenv("TMPDIR");
-    std::string templ = fmt::format("{}/faultline-work-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+    const std::string parent = tmp && *tmp ? tmp : "/tmp";
+    std::string templ = fmt::format("{}/faultline-work-XXXXXX", parent);
     if (mkdtemp(templ.data()) == nullptr) {
       return Status::FromErrno(fmt::format("creating a work directory {}", templ), errno);
     }
-    return std::unique_ptr<Workdir>(new Workdir(templ));
+    // mkdtemp made it exclusively; the parent ($TMPDIR) is the user's choice.
+    UniqueFd pfd(open(parent.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (!pfd.valid()) return Status::FromErrno(fmt::format("opening {}", parent), errno);
+    std::string name = templ.substr(templ.rfind('/') + 1);
+    return std::unique_ptr<Workdir>(new Workdir(templ, std::move(pfd), std::move(name)));
   }
-  fs::remove_all(path, ec);  // a previous run's; remove_all does not follow links
-  if (ec) return Status::System(fmt::format("emptying work directory {}: {}", path, ec.message()));
-  fs::create_directories(path, ec);
-  if (ec) return Status::System(fmt::format("creating work directory {}: {}", path, ec.message()));
-  return std::unique_ptr<Workdir>(new Workdir(path));
+  StatusOr<PathParts> parts = SplitFilePath(path);
+  if (!parts.ok()) return parts.status().Prefixed("work directory");
+  StatusOr<UniqueFd> parent = OpenDirNoFollow(parts->dir, true);
+  if (!parent.ok()) return parent.status().Prefixed("work directory");
+  // A previous run's: emptied (removed) when it is a directory, refused when
+  // it is anything else (a symbolic link is not ours to replace).
+  struct stat st {};
+  if (fstatat(parent->get(), parts->name.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0) {
+    if (!S_ISDIR(st.st_mode)) {
+      return Status::Invalid(
+          fmt::format("work directory {}: not a directory ({}); refusing to "
+                      "replace it",
+                      path, FileKindName(st.st_mode)));
+    }
+    Status rm = RemoveTreeAt(parent->get(), parts->name, path);
+    if (!rm.ok()) return rm.Prefixed("emptying the work directory");
+  }
+  if (mkdirat(parent->get(), parts->name.c_str(), 0755) != 0) {
+    return Status::FromErrno(fmt::format("creating work directory {}", path), errno);
+  }
+  return std::unique_ptr<Workdir>(
+      new Workdir(path, std::move(parent).value(), std::move(parts->name)));
 }
 
 Workdir::~Workdir() {
   if (keep_) return;
-  std::error_code ec;
-  std::filesystem::remove_all(path_, ec);  // best effort: nothing to report to at teardown
+  // Best effort: nothing to report to at teardown.
+  (void)RemoveTreeAt(parent_.get(), name_, path_);
 }
 
 }  // namespace faultline

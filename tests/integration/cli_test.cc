@@ -17,6 +17,7 @@ namespace {
 namespace fs = std::filesystem;
 using ::testing::EndsWith;
 using ::testing::HasSubstr;
+using ::testing::Not;
 
 struct Output {
   int status = -1;   // exit status, or -1 if it did not exit normally
@@ -125,6 +126,59 @@ TEST_F(CliTest, RunPassingAndFailingCases) {
   EXPECT_THAT(bad.text, HasSubstr(failing + ":4:5: step 1 (client: connect to server:9 as c): "
                                             "expected ret 0 vs actual ret -1 ECONNREFUSED"));
   EXPECT_THAT(bad.text, EndsWith("0 passed, 1 failed\n"));
+}
+
+// Issue 17, finding 2: the output location is checked once, before any case
+// starts: one message and exit 2, nothing written through a link or over a
+// device.
+TEST_F(CliTest, BadOutputLocationIsOneErrorBeforeAnyCase) {
+  if (geteuid() != 0) GTEST_SKIP() << "needs root to reach the run's start";
+  for (const char* n : {"a", "b", "c"}) {
+    Write(std::string(n) + ".yaml",
+          std::string("name: ") + n +
+              "\nsteps:\n  - client: {connect: \"server:9\", as: c, expect: {errno: "
+              "ECONNREFUSED}}\n");
+  }
+  const std::string cases = (dir_ / "a.yaml").string() + " " + (dir_ / "b.yaml").string() + " " +
+                            (dir_ / "c.yaml").string();
+  auto count = [](const std::string& text, const std::string& what) {
+    size_t n = 0;
+    for (size_t at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) ++n;
+    return n;
+  };
+  fs::create_directories(dir_ / "elsewhere");
+  fs::create_directory_symlink(dir_ / "elsewhere", dir_ / "link");
+  const std::string link = (dir_ / "link").string();
+  Output o = RunFaultline("run --no-color --out " + link + " " + cases);
+  EXPECT_EQ(o.status, 2) << o.text;
+  EXPECT_EQ(o.text,
+            "faultline run: --out " + link + ": a symbolic link; refusing to write through it\n");
+  EXPECT_TRUE(fs::is_empty(dir_ / "elsewhere"));
+
+  fs::create_directories(dir_ / "out");
+  fs::create_directory_symlink(dir_ / "elsewhere", dir_ / "out" / "pcap");
+  o = RunFaultline("run --no-color --out " + (dir_ / "out").string() + " " + cases);
+  EXPECT_EQ(o.status, 2) << o.text;
+  EXPECT_EQ(count(o.text, "faultline run:"), 1u) << o.text;
+  EXPECT_THAT(o.text, HasSubstr((dir_ / "out" / "pcap").string() +
+                                " is a symbolic link; refusing to write through it"));
+  EXPECT_TRUE(fs::is_empty(dir_ / "elsewhere"));
+
+  o = RunFaultline("run --no-color --junit /dev/full --out " + (dir_ / "out2").string() + " " +
+                   cases);
+  EXPECT_EQ(o.status, 2) << o.text;
+  EXPECT_EQ(o.text,
+            "faultline run: --junit /dev/full: not a regular file (character device); refusing "
+            "to replace it\n");
+  EXPECT_TRUE(fs::is_character_file("/dev/full"));
+
+  Write("file", "x");
+  const std::string under_file = (dir_ / "file" / "out").string();
+  o = RunFaultline("run --no-color --out " + under_file + " " + cases);
+  EXPECT_EQ(o.status, 2) << o.text;
+  EXPECT_EQ(count(o.text, "faultline run:"), 1u) << o.text;
+  EXPECT_THAT(o.text, HasSubstr("--out " + under_file + ": "));
+  EXPECT_THAT(o.text, Not(HasSubstr("PASS")));
 }
 
 }  // namespace
