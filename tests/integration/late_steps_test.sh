@@ -26,6 +26,7 @@ faults/server-acks-delayed.yaml|  - server: {recv: s, size: 1, expect: {data: "b
 options/tcp-cork.yaml|  - server: {recv: s, size: 11, flags: [MSG_WAITALL], expect: {data: "hello world", took: "<= 1.5s"}}|client|0.15
 faults/client-fin-dropped.yaml|  - server: {recv: s, size: 64, expect: {ret: 0, took: "<= 1.5s"}}|client|0.15
 loss/data-segment-retransmitted.yaml|  - server: {recv: s, size: 64, expect: {data: "lost once", took: "<= 1.5s"}}|client|0.15
+loss/fast-retransmit.yaml|  - server: {recv: s, size: 7000, flags: [MSG_WAITALL], expect: {bytes: 7000}}|client|0.3
 PLAN
 )
 
