@@ -27,6 +27,8 @@ options/tcp-cork.yaml|  - server: {recv: s, size: 11, flags: [MSG_WAITALL], expe
 faults/client-fin-dropped.yaml|  - server: {recv: s, size: 64, expect: {ret: 0, took: "<= 1.5s"}}|client|0.15
 loss/data-segment-retransmitted.yaml|  - server: {recv: s, size: 64, expect: {data: "lost once", took: "<= 1.5s"}}|client|0.15
 loss/fast-retransmit.yaml|  - server: {recv: s, size: 7000, flags: [MSG_WAITALL], expect: {bytes: 7000}}|client|0.3
+states/syn-recv.yaml|  - server: {state: client/c, is: SYN_RECV}|client|1.5
+states/abort-on-overflow.yaml|  - client: {connect: "server:8080", as: c2}|client|1.5
 PLAN
 )
 
