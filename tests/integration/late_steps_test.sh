@@ -29,6 +29,7 @@ loss/data-segment-retransmitted.yaml|  - server: {recv: s, size: 64, expect: {da
 loss/fast-retransmit.yaml|  - server: {recv: s, size: 7000, flags: [MSG_WAITALL], expect: {bytes: 7000}}|client|0.3
 states/syn-recv.yaml|  - server: {state: client/c, is: SYN_RECV}|client|1.5
 states/abort-on-overflow.yaml|  - client: {connect: "server:8080", as: c2}|client|1.5
+apps/socat-half-close.yaml|  - server: {state: {local_port: 8080}, is: LAST_ACK, within: 5s}|client|1
 PLAN
 )
 
