@@ -30,6 +30,7 @@ loss/fast-retransmit.yaml|  - server: {recv: s, size: 7000, flags: [MSG_WAITALL]
 states/syn-recv.yaml|  - server: {state: client/c, is: SYN_RECV}|client|1.5
 states/abort-on-overflow.yaml|  - client: {connect: "server:8080", as: c2}|client|1.5
 apps/socat-half-close.yaml|  - server: {state: {local_port: 8080}, is: LAST_ACK, within: 5s}|client|1
+handshake/simultaneous-open.yaml|  - server: {connect: s, to: "client:5001", async: true, id: sc, expect: {ret: 0}}|server|0.5
 PLAN
 )
 
