@@ -28,13 +28,14 @@ for round in $(seq 1 "$rounds"); do
     log="$work/$run$round.log"
     rc=$rc_a
     [ "$run" = b ] && rc=$rc_b
-    # The per-case lines (FAIL/ERROR and the indented message under it),
-    # as printed while the run went on.
+    # The per-case lines as printed while the run went on (FAIL/ERROR, the
+    # duration, the case; the message indented under it), not their repeat
+    # in the summary.
     if [ "$rc" != 0 ] || grep -qE '^(FAIL|ERROR) ' "$log"; then
       failed=1
       echo "round $round, run $run failed (exit $rc):"
-      awk '/^(FAIL|ERROR) / {p = 1; print; next} p && /^    / {print; next} {p = 0}' "$log" |
-        sed 's/^/  /'
+      awk '/^(FAIL|ERROR) +[0-9.]+[mun]?s / {p = 1; print; next} p && /^    / {print; next} {p = 0}' \
+        "$log" | sed 's/^/  /'
       [ "$rc" != 0 ] && ! grep -qE '^(FAIL|ERROR) ' "$log" && tail -n 20 "$log" | sed 's/^/  /'
     fi
   done
