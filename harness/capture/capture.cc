@@ -105,6 +105,7 @@ struct Capture::Impl {
   int write_errno = 0;
   int read_errno = 0;
   std::atomic<int64_t> last_packet_ns{0};  // monotonic, of the last recorded packet
+  const Clock* clock = nullptr;            // CaptureConfig::clock
   std::thread thread;
 
   ~Impl() {
@@ -122,7 +123,7 @@ struct Capture::Impl {
     p.ts_ns = ts_ns;
     p.orig_len = len;
     p.ip.assign(data, data + caplen);
-    last_packet_ns.store(MonotonicNs(), std::memory_order_relaxed);
+    last_packet_ns.store(clock->NowNs(), std::memory_order_relaxed);
     if (file) {
       AppendSll2Record(p, &out);
       if (out.size() >= (256u << 10)) Flush();
@@ -220,6 +221,7 @@ StatusOr<std::unique_ptr<Capture>> Capture::Start(const CaptureConfig& config) {
   auto impl = std::make_unique<Impl>();
   impl->snaplen = static_cast<uint32_t>(std::max(config.max_mtu, 1500) + 128);
   impl->keep_packets = config.keep;
+  impl->clock = config.clock;
   std::map<std::string, uint32_t> ifindex;
   // The packet socket belongs to the namespace of the thread that creates it.
   Status st = InNetns(config.netns_fd, [&]() -> Status {
@@ -262,18 +264,20 @@ StatusOr<std::unique_ptr<Capture>> Capture::Start(const CaptureConfig& config) {
   }
   std::unique_ptr<Capture> c(new Capture(std::move(impl)));
   c->ifindex_ = std::move(ifindex);
+  // The kernel's clocks, not config.clock: this converts kernel timestamps.
   c->realtime_offset_ns_ = RealtimeNs() - MonotonicNs();
   Impl* raw = c->impl_.get();
-  raw->last_packet_ns.store(MonotonicNs());
+  raw->last_packet_ns.store(raw->clock->NowNs());
   raw->thread = std::thread([raw] { raw->Loop(); });
   return c;
 }
 
 void Capture::WaitQuiet(Duration quiet, Duration max) {
   if (stopped_) return;
-  const int64_t deadline = MonotonicNs() + max.count();
+  const Clock& clock = *impl_->clock;
+  const int64_t deadline = clock.NowNs() + max.count();
   for (;;) {
-    const int64_t now = MonotonicNs();
+    const int64_t now = clock.NowNs();
     const int64_t quiet_until =
         impl_->last_packet_ns.load(std::memory_order_relaxed) + quiet.count();
     if (now >= quiet_until || now >= deadline) return;

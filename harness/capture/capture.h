@@ -25,6 +25,7 @@
 #include <vector>
 
 #include "harness/capture/pcap_format.h"
+#include "harness/common/clock.h"
 #include "harness/common/duration.h"
 #include "harness/common/status.h"
 
@@ -37,6 +38,10 @@ struct CaptureConfig {
   std::string path;                // pcap file to write; "" for none
   bool keep = true;                // keep the packets in memory (packets()); else file only
   size_t buffer_bytes = 4u << 20;  // socket receive buffer: what the thread may fall behind by
+  // When the last packet came and how long WaitQuiet waits (not owned). The
+  // packets' own timestamps are the kernel's (AF_PACKET), converted to
+  // CLOCK_MONOTONIC with the kernel's clocks whatever this is.
+  const Clock* clock = &RealClock();
 };
 
 class Capture {
