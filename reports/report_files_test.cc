@@ -15,6 +15,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "harness/common/scratch_dir_test.h"
+
 #include "reports/junit.h"
 #include "reports/test_results.h"
 #include "reports/write_file.h"
@@ -25,26 +27,14 @@ namespace {
 namespace fs = std::filesystem;
 using ::testing::HasSubstr;
 
-std::string Slurp(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  return std::string((std::istreambuf_iterator<char>(in)), {});
-}
+using testing::Slurp;
 
-class ReportFilesTest : public ::testing::Test {
+class ReportFilesTest : public testing::ScratchDirTest {
  protected:
   void SetUp() override {
-    std::string tmpl = (fs::temp_directory_path() / "fl-reports-XXXXXX").string();
-    ASSERT_NE(mkdtemp(tmpl.data()), nullptr);
-    dir_ = tmpl;
-    fs::create_directories(dir_ / "out");
-    fs::create_directories(dir_ / "elsewhere");
-    std::ofstream(dir_ / "elsewhere" / "precious") << "precious";
+    ScratchDirTest::SetUp();
+    std::filesystem::create_directories(dir_ / "out");
   }
-  void TearDown() override { fs::remove_all(dir_); }
-  std::string P(const std::string& rel) const { return (dir_ / rel).string(); }
-  std::string Precious() const { return Slurp(dir_ / "elsewhere" / "precious"); }
-
-  fs::path dir_;
 };
 
 TEST_F(ReportFilesTest, SymlinkAtTheTemporaryNameIsNotFollowed) {

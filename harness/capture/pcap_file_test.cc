@@ -13,6 +13,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "harness/common/scratch_dir_test.h"
+
 #include "harness/capture/case_capture.h"
 #include "harness/capture/pcap_format.h"
 
@@ -22,19 +24,7 @@ namespace {
 namespace fs = std::filesystem;
 using ::testing::HasSubstr;
 
-class PcapFileTest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    std::string tmpl = (fs::temp_directory_path() / "fl-pcapfile-XXXXXX").string();
-    ASSERT_NE(mkdtemp(tmpl.data()), nullptr);
-    dir_ = tmpl;
-    fs::create_directories(dir_ / "elsewhere");
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-  std::string P(const std::string& rel) const { return (dir_ / rel).string(); }
-
-  fs::path dir_;
-};
+class PcapFileTest : public testing::ScratchDirTest {};
 
 TEST_F(PcapFileTest, SymlinkedPcapDirectoryIsRefused) {
   fs::create_directories(P("out"));

@@ -13,32 +13,17 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "harness/common/scratch_dir_test.h"
+
 namespace faultline {
 namespace {
 
 namespace fs = std::filesystem;
 using ::testing::HasSubstr;
 
-std::string Slurp(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  return std::string((std::istreambuf_iterator<char>(in)), {});
-}
+using testing::Slurp;
 
-class SafeFileTest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    std::string tmpl = (fs::temp_directory_path() / "fl-safe-XXXXXX").string();
-    ASSERT_NE(mkdtemp(tmpl.data()), nullptr);
-    dir_ = tmpl;
-    fs::create_directories(dir_ / "elsewhere");
-    std::ofstream(dir_ / "elsewhere" / "precious") << "precious";
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-  std::string P(const std::string& rel) const { return (dir_ / rel).string(); }
-  std::string Precious() const { return Slurp(dir_ / "elsewhere" / "precious"); }
-
-  fs::path dir_;
-};
+class SafeFileTest : public testing::ScratchDirTest {};
 
 TEST_F(SafeFileTest, ReplacesARegularFileWholeAndLeavesNoTemporary) {
   std::ofstream(P("r.xml")) << "old content";

@@ -11,26 +11,15 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "harness/common/scratch_dir_test.h"
+
 namespace faultline {
 namespace {
 
 namespace fs = std::filesystem;
 using ::testing::HasSubstr;
 
-class WorkdirTest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    std::string tmpl = (fs::temp_directory_path() / "fl-workdir-XXXXXX").string();
-    ASSERT_NE(mkdtemp(tmpl.data()), nullptr);
-    dir_ = tmpl;
-    fs::create_directories(dir_ / "elsewhere");
-    std::ofstream(dir_ / "elsewhere" / "precious") << "precious";
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-  std::string P(const std::string& rel) const { return (dir_ / rel).string(); }
-
-  fs::path dir_;
-};
+class WorkdirTest : public testing::ScratchDirTest {};
 
 TEST_F(WorkdirTest, CreatedUnderOutAndRemovedAfter) {
   {
