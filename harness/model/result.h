@@ -44,8 +44,8 @@ struct PacketRecord {
   uint32_t rel_seq = 0, rel_ack = 0;  // relative to each side's ISN (TCP)
   bool has_rel = false;               // ISNs known for this connection
   uint32_t payload_len = 0;
-  uint32_t wire_len = 0;        // IP packet length
-  int fault = 0;                // 1-based index of the fault that matched, 0 none
+  uint32_t wire_len = 0;                // IP packet length
+  int fault = 0;                        // 1-based index of the fault that matched, 0 none
   PacketFate fate = PacketFate::kPass;  // what was done, as a kind (reports colour by it)
   std::string action;           // "pass", "drop", "delay 200ms", "duplicate", "reorder 2/3", ...
   bool is_copy = false;         // a copy the wire made (duplicate) or a packet it injected
@@ -129,7 +129,11 @@ struct CaseResult {
   std::vector<CounterDelta> counters;  // counter deltas (observe_result.h): checked + changed
   Environment environment;             // kernel, sysctls per host, congestion controls
   int64_t start_mono_ns = 0;  // CLOCK_MONOTONIC at the case start (origin of start_offset_ns)
-  std::string FullName() const { return name + " [" + variant + "]"; }
+  // The case file did not load: outcome kError, name and file the path as
+  // found, no variant, message the loader's "FILE:LINE:COL: ...", nothing ran.
+  bool invalid_file = false;
+  // "NAME [VARIANT]", or NAME alone when there is no variant (invalid_file).
+  std::string FullName() const { return variant.empty() ? name : name + " [" + variant + "]"; }
 };
 
 struct RunResult {
