@@ -8,6 +8,7 @@ packages=(
   build-essential cmake pkg-config git
   # required libraries
   libgtest-dev libgmock-dev libnetfilter-queue-dev libmnl-dev libyaml-cpp-dev libpcap-dev
+  libre2-dev
   # preferred libraries
   libfmt-dev nlohmann-json3-dev libpugixml-dev libcli11-dev
   # run time: iptables-restore inside the wire namespace (only where the kernel

@@ -484,6 +484,11 @@ std::string PageHtml(const RunResult& r, const std::vector<std::string>& pcap_hr
       out += fmt::format("<div class=\"msg mono{}\">{}</div>\n",
                          c.outcome == Outcome::kSkip ? " skip" : "", H(c.message));
     }
+    if (c.invalid_file) {  // nothing ran: no steps, packets or ladder
+      out += "<p class=\"muted\">invalid case file: it did not load, nothing ran</p>\n";
+      out += "</div></details>\n";
+      continue;
+    }
     out += fmt::format("<p class=\"muted\">seed {}", c.seed);
     std::string started_case = UtcTime(c.start_unix_ms);
     if (!started_case.empty()) out += " &middot; started " + H(started_case);

@@ -67,6 +67,24 @@ TEST(HtmlReportTest, ContainsEveryCaseAndSummary) {
   EXPECT_EQ(Count(html, "<tr class=\"notrun\">"), 1u);
 }
 
+TEST(HtmlReportTest, InvalidCaseFileIsAnErrorRow) {
+  RunResult r = testing::SampleRun();
+  r.cases.insert(r.cases.begin(), testing::InvalidFile());
+  std::string html = HtmlReport(r);
+  EXPECT_EQ(Count(html, "<details class=\"case\""), 5u);
+  EXPECT_NE(html.find("<details class=\"case\" id=\"case-0\" data-outcome=\"error\" "
+                      "data-tags=\"[]\" data-name=\"cases/tcp/bad &lt;x&gt;.yaml\" open>"),
+            std::string::npos)
+      << html.substr(0, 4000);
+  EXPECT_NE(html.find("<div class=\"msg mono\">cases/tcp/bad &lt;x&gt;.yaml:2:1: unknown key "
+                      "&#39;timeot&#39; in case (did you mean &#39;timeout&#39;?)</div>\n<p "
+                      "class=\"muted\">invalid case file: it did not load, nothing ran</p>"),
+            std::string::npos);
+  // No ladder for it: the four cases that ran have theirs.
+  EXPECT_EQ(Count(html, "<script type=\"application/json\" id=\"pk-"), 4u);
+  EXPECT_EQ(Count(html, "id=\"pk-0\""), 0u);
+}
+
 TEST(HtmlReportTest, ShowsEachCaseDescription) {
   RunResult r = testing::SampleRun();
   r.cases[0].description = "Linux retransmits the SYN after 1 s (RFC 6298).";

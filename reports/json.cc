@@ -149,6 +149,7 @@ json CaseJson(const CaseResult& c) {
               {"description", T(c.description)},
               {"tags", Strings(c.tags)},
               {"outcome", OutcomeName(c.outcome)},
+              {"invalid_file", c.invalid_file},
               {"message", T(c.message)},
               {"message_loc", Loc(c.message_loc)},
               {"start_unix_ms", c.start_unix_ms},
@@ -522,6 +523,7 @@ CaseResult ReadCase(const json& j, const std::string& ptr, Status* st) {
     c.outcome = Outcome::kSkip;
   else
     r.Fail(r.Ptr("outcome"), "one of pass, fail, error, skip");
+  r.Get("invalid_file", &c.invalid_file);
   r.Get("message", &c.message);
   ReadLoc(r, "message_loc", &c.message_loc, st);
   r.Get("start_unix_ms", &c.start_unix_ms);

@@ -43,6 +43,27 @@ TEST(ReportJsonTest, IsValidJsonWithSchemaFields) {
   EXPECT_EQ(j["cases"][0]["steps"][0]["data"], "");
 }
 
+TEST(ReportJsonTest, InvalidCaseFileIsAnEntry) {
+  RunResult r = testing::SampleRun();
+  r.cases.insert(r.cases.begin(), testing::InvalidFile());
+  json j = json::parse(ReportJson(r));
+  EXPECT_EQ(j["counts"]["error"], 2);
+  const json& bad = j["cases"][0];
+  EXPECT_EQ(bad["invalid_file"], true);
+  EXPECT_EQ(bad["outcome"], "error");
+  EXPECT_EQ(bad["name"], "cases/tcp/bad <x>.yaml");
+  EXPECT_EQ(bad["full_name"], "cases/tcp/bad <x>.yaml");
+  EXPECT_EQ(bad["variant"], "");
+  EXPECT_EQ(bad["message"],
+            "cases/tcp/bad <x>.yaml:2:1: unknown key 'timeot' in case (did you mean 'timeout'?)");
+  EXPECT_EQ(j["cases"][1]["invalid_file"], false);
+  StatusOr<RunResult> back = ParseReportJson(ReportJson(r));
+  ASSERT_TRUE(back.ok()) << back.status().message();
+  EXPECT_TRUE(back->cases[0].invalid_file);
+  EXPECT_FALSE(back->cases[1].invalid_file);
+  EXPECT_EQ(ReportJson(*back), ReportJson(r));
+}
+
 TEST(ReportJsonTest, OnePacketPerLine) {
   RunResult r = testing::SampleRun();
   std::string text = ReportJson(r);

@@ -75,11 +75,21 @@ std::string PacketChecksText(const CaseResult& c) {
   return out;
 }
 
+// A case file that did not load: an error testcase named after the file.
+void AddInvalidFile(pugi::xml_node tc, const CaseResult& c) {
+  pugi::xml_node n = tc.append_child("error");
+  n.append_attribute("message") = X(c.message).c_str();
+  n.append_attribute("type") = "invalid case file";
+  n.text() = X(c.message + "\n").c_str();
+  tc.append_child("system-out").text() = X(fmt::format("file: {}\n", c.file)).c_str();
+}
+
 void AddCase(pugi::xml_node suite, const CaseResult& c) {
   pugi::xml_node tc = suite.append_child("testcase");
   tc.append_attribute("name") = X(c.FullName()).c_str();
   tc.append_attribute("classname") = X(ClassName(c)).c_str();
   tc.append_attribute("time") = Seconds(c.duration_ns).c_str();
+  if (c.invalid_file) return AddInvalidFile(tc, c);
 
   const std::string steps = StepLogText(c);
   const std::string checks = PacketChecksText(c);

@@ -111,6 +111,40 @@ TEST_F(JunitTest, ControlBytesAndMarkupInDataStillValidate) {
   EXPECT_EQ(Xmllint(path, &output), 0) << output;
 }
 
+// Issue 17, finding 6: an invalid case file is an error testcase (the run
+// exits 2; the JUnit must not say all passed).
+TEST_F(JunitTest, InvalidCaseFileValidates) {
+  RunResult r = testing::SampleRun();
+  r.cases.insert(r.cases.begin(), testing::InvalidFile());
+  std::string path = dir_.path() + "/invalid.xml";
+  ASSERT_TRUE(WriteJunit(r, path).ok());
+  std::string output;
+  EXPECT_EQ(Xmllint(path, &output), 0) << output;
+}
+
+TEST(JunitStructureTest, InvalidCaseFileIsAnErrorTestcase) {
+  RunResult r;
+  r.cases.push_back(testing::InvalidFile());
+  pugi::xml_document doc;
+  std::string xml = JunitXml(r);
+  ASSERT_TRUE(doc.load_string(xml.c_str())) << xml;
+  pugi::xml_node root = doc.child("testsuites");
+  EXPECT_STREQ(root.attribute("tests").value(), "1");
+  EXPECT_STREQ(root.attribute("errors").value(), "1");
+  pugi::xml_node suite = root.child("testsuite");
+  EXPECT_STREQ(suite.attribute("name").value(), "cases/tcp");
+  EXPECT_STREQ(suite.attribute("errors").value(), "1");
+  pugi::xml_node tc = suite.child("testcase");
+  EXPECT_STREQ(tc.attribute("name").value(), "cases/tcp/bad <x>.yaml");
+  EXPECT_STREQ(tc.attribute("classname").value(), "tcp.bad <x>");
+  pugi::xml_node err = tc.child("error");
+  ASSERT_TRUE(err) << xml;
+  EXPECT_STREQ(err.attribute("message").value(),
+               "cases/tcp/bad <x>.yaml:2:1: unknown key 'timeot' in case (did you mean "
+               "'timeout'?)");
+  EXPECT_STREQ(err.attribute("type").value(), "invalid case file");
+}
+
 TEST(JunitStructureTest, SuitesCasesAndOutcomes) {
   RunResult r = testing::SampleRun();
   std::string xml = JunitXml(r);

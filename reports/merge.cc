@@ -1,23 +1,75 @@
 #include "reports/merge.h"
 
-#include <fmt/format.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 
+#include <fmt/format.h>
+
+#include "harness/common/unique_fd.h"
 #include "reports/json.h"
 
 namespace faultline {
 
-StatusOr<ShardReport> LoadShard(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return Status::System(fmt::format("{}: cannot open for reading", path));
-  std::ostringstream text;
-  text << in.rdbuf();
-  if (in.bad()) return Status::System(fmt::format("{}: read error", path));
-  StatusOr<RunResult> run = ParseReportJson(text.str());
+namespace {
+
+const char* FileKind(mode_t mode) {
+  if (S_ISDIR(mode)) return "a directory";
+  if (S_ISFIFO(mode)) return "a FIFO";
+  if (S_ISCHR(mode)) return "a character device";
+  if (S_ISBLK(mode)) return "a block device";
+  if (S_ISSOCK(mode)) return "a socket";
+  return "not a regular file";
+}
+
+Status NotRegular(const std::string& path, mode_t mode) {
+  return Status::Invalid(
+      fmt::format("{}: is {}; a report.json must be a regular file", path, FileKind(mode)));
+}
+
+Status TooLarge(const std::string& path, uint64_t max_bytes) {
+  return Status::Invalid(
+      fmt::format("{}: larger than {} bytes, the limit for a report.json", path, max_bytes));
+}
+
+// The whole file, if it is a regular file of at most `max_bytes`; never
+// reads more than that.
+StatusOr<std::string> ReadBounded(const std::string& path, uint64_t max_bytes) {
+  struct stat st {};
+  if (stat(path.c_str(), &st) != 0) {
+    if (errno == ELOOP) {
+      return Status::Invalid(path + ": too many levels of symbolic links (a symlink loop?)");
+    }
+    return Status::System(path + ": cannot open for reading");
+  }
+  if (!S_ISREG(st.st_mode)) return NotRegular(path, st.st_mode);
+  if (static_cast<uint64_t>(st.st_size) > max_bytes) return TooLarge(path, max_bytes);
+  UniqueFd fd(open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK));
+  if (!fd) return Status::System(path + ": cannot open for reading");
+  if (fstat(fd.get(), &st) != 0 || !S_ISREG(st.st_mode)) return NotRegular(path, st.st_mode);
+  std::string text;
+  char buf[65536];
+  for (;;) {
+    ssize_t n = read(fd.get(), buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return Status::System(path + ": read error");
+    if (n == 0) break;
+    if (text.size() + static_cast<size_t>(n) > max_bytes) return TooLarge(path, max_bytes);
+    text.append(buf, static_cast<size_t>(n));
+  }
+  return text;
+}
+
+}  // namespace
+
+StatusOr<ShardReport> LoadShard(const std::string& path, uint64_t max_bytes) {
+  StatusOr<std::string> text = ReadBounded(path, max_bytes);
+  if (!text.ok()) return text.status();
+  StatusOr<RunResult> run = ParseReportJson(text.value());
   if (!run.ok()) return run.status().Prefixed(path);
   return ShardReport{path, std::move(run).value()};
 }

@@ -5,6 +5,7 @@
 // at the file system); all are thread-compatible.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -19,10 +20,14 @@ struct ShardReport {
   RunResult run;
 };
 
+// The largest report.json `report merge` reads.
+inline constexpr uint64_t kMaxShardReportBytes = 256ull << 20;
+
 // Reads and parses `path` (a report.json written by faultline run).
-// kSystem if it cannot be read, kInvalidInput if it is not a report; the
-// message starts with the path.
-StatusOr<ShardReport> LoadShard(const std::string& path);
+// kSystem if it cannot be read, kInvalidInput if it is not a report, is not
+// a regular file (a FIFO or device is never opened) or is larger than
+// `max_bytes` (it is read only that far); the message starts with the path.
+StatusOr<ShardReport> LoadShard(const std::string& path, uint64_t max_bytes = kMaxShardReportBytes);
 
 // The merged run:
 // - cases: every shard's cases, shard by shard in the given order, each

@@ -1,6 +1,7 @@
 #include "reports/merge.h"
 
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -156,6 +157,60 @@ TEST(LoadShardTest, MissingFileAndBadJsonNameThePath) {
   EXPECT_EQ(b.status().message(), bad.string() +
                                       ": report JSON: /cases/0/outcome: expected one of pass, "
                                       "fail, error, skip");
+}
+
+// Issue 17, finding 5: `report merge /dev/zero` read 4.2 GB before failing;
+// a FIFO would block. Neither is opened now; a file is read up to the bound.
+TEST(LoadShardTest, OnlyRegularFilesUpToTheBound) {
+  StatusOr<ShardReport> z = LoadShard("/dev/zero");
+  ASSERT_FALSE(z.ok());
+  EXPECT_EQ(z.status().code(), StatusCode::kInvalidInput);
+  EXPECT_EQ(z.status().message(),
+            "/dev/zero: is a character device; a report.json must be a regular file");
+
+  TempDir dir;
+  fs::path fifo = dir.path() / "fifo.json";
+  ASSERT_EQ(mkfifo(fifo.c_str(), 0600), 0);
+  StatusOr<ShardReport> f = LoadShard(fifo.string());
+  ASSERT_FALSE(f.ok());
+  EXPECT_EQ(f.status().message(),
+            fifo.string() + ": is a FIFO; a report.json must be a regular file");
+  StatusOr<ShardReport> d = LoadShard(dir.path().string());
+  ASSERT_FALSE(d.ok());
+  EXPECT_EQ(d.status().message(),
+            dir.path().string() + ": is a directory; a report.json must be a regular file");
+
+  fs::path p = dir.path() / "report.json";
+  std::string json = ReportJson(testing::SampleRun());
+  WriteText(p, json);
+  StatusOr<ShardReport> small = LoadShard(p.string(), json.size() - 1);
+  ASSERT_FALSE(small.ok());
+  EXPECT_EQ(small.status().message(), p.string() + ": larger than " +
+                                          std::to_string(json.size() - 1) +
+                                          " bytes, the limit for a report.json");
+  EXPECT_TRUE(LoadShard(p.string(), json.size()).ok());
+  EXPECT_EQ(kMaxShardReportBytes, 256u << 20);
+
+  fs::path loop = dir.path() / "loop.json";
+  fs::create_symlink(loop, loop);
+  StatusOr<ShardReport> l = LoadShard(loop.string());
+  ASSERT_FALSE(l.ok());
+  EXPECT_EQ(l.status().message(),
+            loop.string() + ": too many levels of symbolic links (a symlink loop?)");
+}
+
+TEST(LoadShardTest, KeepsInvalidCaseFiles) {
+  TempDir dir;
+  fs::path p = dir.path() / "report.json";
+  RunResult r = testing::SampleRun();
+  r.cases.insert(r.cases.begin(), testing::InvalidFile());
+  WriteText(p, ReportJson(r));
+  StatusOr<RunResult> m = MergeShardFiles({p.string()});
+  ASSERT_TRUE(m.ok()) << m.status().message();
+  ASSERT_EQ(m->cases.size(), 5u);
+  EXPECT_TRUE(m->cases[0].invalid_file);
+  EXPECT_EQ(m->cases[0].message, testing::InvalidFile().message);
+  EXPECT_EQ(m->Count(Outcome::kError), 2);
 }
 
 TEST(RebasePcapPathsTest, FindsPcapsBesideTheShardReport) {

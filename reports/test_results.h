@@ -172,4 +172,16 @@ inline RunResult SampleRun() {
   return r;
 }
 
+// A case file that did not load, as `faultline run` reports it.
+inline CaseResult InvalidFile() {
+  CaseResult c;
+  c.name = "cases/tcp/bad <x>.yaml";
+  c.file = c.name;
+  c.outcome = Outcome::kError;
+  c.invalid_file = true;
+  c.start_unix_ms = 1'790'000'000'123;
+  c.message = "cases/tcp/bad <x>.yaml:2:1: unknown key 'timeot' in case (did you mean 'timeout'?)";
+  return c;
+}
+
 }  // namespace faultline::testing

@@ -11,6 +11,8 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cstdint>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
@@ -226,10 +228,41 @@ RunOptions MakeRunOptions(const RunArgs& a, const SuiteRequest& req, const Suite
   return opts;
 }
 
+// What the reports show: every case file that did not load as an error
+// testcase (issue 17: a CI dashboard must not stay green), before the cases
+// that ran; in shard 1 only, so that merged shards name each file once.
+RunResult WithInvalidFiles(const RunResult& run, const LoadedCases& loaded, const Shard& shard) {
+  if (loaded.errors.empty() || shard.index != 1) return run;
+  RunResult out = run;
+  std::vector<CaseResult> invalid = InvalidFileResults(loaded, run.start_unix_ms);
+  out.cases.insert(out.cases.begin(), invalid.begin(), invalid.end());
+  return out;
+}
+
+// No case file loaded: the reports hold only the invalid files (exit 2).
+int ReportOnlyInvalid(const RunArgs& a, const LoadedCases& loaded,
+                      const std::string& command_line) {
+  if (a.reports.UsesOutDir()) {
+    std::error_code ec;
+    std::filesystem::create_directories(a.out_dir, ec);
+    if (ec) {
+      std::cerr << fmt::format("faultline run: cannot create {}: {}\n", a.out_dir, ec.message());
+      return kExitUsage;
+    }
+  }
+  RunResult run;
+  run.kernel = KernelRelease();
+  run.command_line = command_line;
+  run.start_unix_ms = RealClock().UnixMs();
+  run.cases = InvalidFileResults(loaded, run.start_unix_ms);
+  WriteAll(run, a.out_dir, a.reports, "faultline run");
+  return kExitUsage;
+}
+
 // Runs the planned variants with console progress, writes the reports,
 // prints the summary; the exit status.
-int RunPlanned(const RunArgs& a, const SuiteRequest& req, const SuitePlan& plan, bool invalid_files,
-               const std::string& command_line) {
+int RunPlanned(const RunArgs& a, const SuiteRequest& req, const SuitePlan& plan,
+               const LoadedCases& loaded, const std::string& command_line) {
   const bool color = UseColor(a.no_color);
   const size_t total = plan.TotalRuns();
   Progress progress(std::cout, isatty(STDOUT_FILENO) != 0, total,
@@ -240,7 +273,8 @@ int RunPlanned(const RunArgs& a, const SuiteRequest& req, const SuitePlan& plan,
   RunResult run = RunSuite(plan.variants, opts, KernelRelease(), command_line);
   progress.Done();
 
-  const bool written = WriteAll(run, a.out_dir, a.reports, "faultline run");
+  const bool written = WriteAll(WithInvalidFiles(run, loaded, plan.selection.shard), a.out_dir,
+                                a.reports, "faultline run");
   if (plan.repeat != 1 || a.until_fail) std::cout << PassCounts(run.cases);
   std::cout << ConsoleSummary(run, color);
   const int sig = InterruptSignal();
@@ -251,13 +285,14 @@ int RunPlanned(const RunArgs& a, const SuiteRequest& req, const SuitePlan& plan,
     if (total > 0) std::cerr << fmt::format(" of {}; the others did not start", total);
     std::cerr << "\n";
   }
-  return SuiteExitStatus(run, invalid_files, written, sig);
+  return SuiteExitStatus(run, !loaded.errors.empty(), written, sig);
 }
 
 int CmdRun(const RunArgs& a, const std::string& command_line) {
   LoadedCases l = LoadAll(a.paths);
   if (l.cases.empty()) {
     std::cerr << "faultline run: no valid case to run\n";
+    if (!l.errors.empty() && !a.list) return ReportOnlyInvalid(a, l, command_line);
     return l.errors.empty() ? kExitFail : kExitUsage;
   }
   const SuiteRequest req = MakeSuiteRequest(a);
@@ -277,7 +312,7 @@ int CmdRun(const RunArgs& a, const std::string& command_line) {
     return kExitUsage;
   }
   if (int rc = PrepareRun(a); rc >= 0) return rc;
-  return RunPlanned(a, req, plan.value(), !l.errors.empty(), command_line);
+  return RunPlanned(a, req, plan.value(), l, command_line);
 }
 
 // `faultline report merge`: one JUnit, HTML and JSON report from several
@@ -307,6 +342,20 @@ int CmdReportMerge(const MergeArgs& a) {
   return all_ok && written ? kExitPass : kExitFail;
 }
 
+// --seed: a decimal integer in [0, 2^63), as a case's seed: (CLI11 alone
+// would wrap -1 to 2^64 - 1).
+CLI::Validator SeedValidator() {
+  return CLI::Validator(
+      [](std::string& v) -> std::string {
+        const bool digits =
+            !v.empty() && v.size() <= 19 &&
+            std::all_of(v.begin(), v.end(), [](char c) { return c >= '0' && c <= '9'; });
+        if (digits && std::stoull(v) <= static_cast<uint64_t>(INT64_MAX)) return "";
+        return fmt::format("'{}' is not a seed: a non-negative integer below 2^63 is needed", v);
+      },
+      "UINT < 2^63");
+}
+
 CLI::App* AddRunCommand(CLI::App& app, RunArgs& run) {
   CLI::App* run_cmd = app.add_subcommand("run", "run cases (files or directories)");
   run_cmd->add_option("paths", run.paths, "case files or directories")->required();
@@ -316,7 +365,8 @@ CLI::App* AddRunCommand(CLI::App& app, RunArgs& run) {
   run_cmd->add_option("--junit", run.reports.junit, "JUnit XML path (default OUT/junit.xml)");
   run_cmd->add_option("--html", run.reports.html, "HTML report path (default OUT/report.html)");
   run_cmd->add_option("--json", run.reports.json, "JSON report path (default OUT/report.json)");
-  run_cmd->add_option("--seed", run.seed, "seed for probabilistic faults of cases without one");
+  run_cmd->add_option("--seed", run.seed, "seed for probabilistic faults of cases without one")
+      ->check(SeedValidator());
   run_cmd->add_option("--family", run.family, "run only one variant")
       ->check(CLI::IsMember({"ipv4", "ipv6"}));
   run_cmd->add_flag("--no-color", run.no_color, "plain output even on a terminal");

@@ -1,8 +1,14 @@
 #include "harness/loader/case_loader.h"
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cctype>
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
-#include <fstream>
 #include <optional>
 #include <set>
 #include <sstream>
@@ -12,6 +18,7 @@
 #include <yaml-cpp/eventhandler.h>
 #include <yaml-cpp/yaml.h>
 
+#include "harness/common/unique_fd.h"
 #include "harness/loader/case_parts.h"
 #include "harness/loader/did_you_mean.h"
 #include "harness/loader/endpoint_parse.h"
@@ -27,7 +34,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-constexpr size_t kMaxFileBytes = 4 * 1024 * 1024;
 // The address plan gives host i the subnet 198.18.i.0/24, i in 1..250 (the
 // lab's kLabMaxHosts; the loader does not depend on the lab module).
 constexpr size_t kMaxHosts = 250;
@@ -343,6 +349,39 @@ Status MarkError(const std::string& file, const YAML::Mark& mark, const std::str
   return Status::Invalid(fmt::format("{}: {}", loc.ToString(), text));
 }
 
+// What is at `path` when it is not a regular file, for messages.
+const char* FileKind(mode_t mode) {
+  if (S_ISFIFO(mode)) return "a FIFO";
+  if (S_ISCHR(mode)) return "a character device";
+  if (S_ISBLK(mode)) return "a block device";
+  if (S_ISSOCK(mode)) return "a socket";
+  if (S_ISDIR(mode)) return "a directory";
+  return "not a regular file";
+}
+
+std::string NotRegular(const std::string& path, mode_t mode) {
+  return fmt::format("{}: is {}; a case file must be a regular file", path, FileKind(mode));
+}
+
+// stat failed: "no such file or directory", "too many levels of symbolic
+// links (a symlink loop?)", ...
+std::string PathError(const std::string& path, int err) {
+  if (err == ENOENT) return fmt::format("{}: no such file or directory", path);
+  if (err == ELOOP) {
+    return fmt::format("{}: too many levels of symbolic links (a symlink loop?)", path);
+  }
+  std::string why = std::strerror(err);
+  if (!why.empty()) why[0] = static_cast<char>(std::tolower(static_cast<unsigned char>(why[0])));
+  return fmt::format("{}: {}", path, why);
+}
+
+Status TooLarge(const std::string& path) {
+  return Status::Invalid(
+      fmt::format("{}:1:1: the file is larger than {} bytes ({} MiB), the "
+                  "limit for a case file",
+                  path, kMaxCaseFileBytes, kMaxCaseFileBytes >> 20));
+}
+
 }  // namespace
 
 void AddCaseFormatKeys(FormatKeys* k) {
@@ -393,37 +432,50 @@ StatusOr<Case> LoadCaseText(const std::string& text, const std::string& file) {
 }
 
 StatusOr<Case> LoadCaseFile(const std::string& path) {
-  std::error_code ec;
-  if (fs::is_directory(path, ec)) {
+  struct stat st {};
+  if (stat(path.c_str(), &st) != 0) {
+    if (errno == ENOENT) return Status::Invalid(fmt::format("{}: cannot open the file", path));
+    return Status::Invalid(PathError(path, errno));
+  }
+  if (S_ISDIR(st.st_mode)) {
     return Status::Invalid(fmt::format("{}: is a directory, not a case file", path));
   }
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return Status::Invalid(fmt::format("{}: cannot open the file", path));
+  if (!S_ISREG(st.st_mode)) return Status::Invalid(NotRegular(path, st.st_mode));
+  if (static_cast<uint64_t>(st.st_size) > kMaxCaseFileBytes) return TooLarge(path);
+  // O_NONBLOCK: should the file have been replaced by a FIFO since stat,
+  // open does not wait for a writer (and fstat below refuses it).
+  UniqueFd fd(open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK));
+  if (!fd)
+    return Status::Invalid(fmt::format("{}: cannot open the file: {}", path, std::strerror(errno)));
+  if (fstat(fd.get(), &st) != 0 || !S_ISREG(st.st_mode)) {
+    return Status::Invalid(NotRegular(path, st.st_mode));
+  }
   std::string text;
   char buf[65536];
-  while (in.read(buf, sizeof buf) || in.gcount() > 0) {
-    text.append(buf, static_cast<size_t>(in.gcount()));
-    if (text.size() > kMaxFileBytes) {
-      return Status::Invalid(fmt::format("{}: the file is larger than {} bytes: not a case file",
-                                         path, kMaxFileBytes));
-    }
+  for (;;) {
+    ssize_t n = read(fd.get(), buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0)
+      return Status::Invalid(
+          fmt::format("{}: cannot read the file: {}", path, std::strerror(errno)));
+    if (n == 0) break;
+    text.append(buf, static_cast<size_t>(n));
+    if (text.size() > kMaxCaseFileBytes) return TooLarge(path);  // grew while read
   }
-  if (in.bad()) return Status::Invalid(fmt::format("{}: cannot read the file", path));
   return LoadCaseText(text, path);
 }
 
 StatusOr<std::vector<std::string>> FindCaseFiles(const std::vector<std::string>& paths) {
   std::set<std::string> out;
   for (const std::string& p : paths) {
-    std::error_code ec;
-    fs::file_status st = fs::status(p, ec);
-    if (ec || !fs::exists(st)) {
-      return Status::Invalid(fmt::format("{}: no such file or directory", p));
-    }
-    if (!fs::is_directory(st)) {
+    struct stat st {};
+    if (stat(p.c_str(), &st) != 0) return Status::Invalid(PathError(p, errno));
+    if (!S_ISDIR(st.st_mode)) {
+      if (!S_ISREG(st.st_mode)) return Status::Invalid(NotRegular(p, st.st_mode));
       out.insert(fs::path(p).lexically_normal().string());
       continue;
     }
+    std::error_code ec;
     fs::recursive_directory_iterator it(p, fs::directory_options::none, ec);
     if (ec)
       return Status::Invalid(fmt::format("{}: cannot list the directory: {}", p, ec.message()));

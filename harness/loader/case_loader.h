@@ -8,6 +8,7 @@
 // any input.
 #pragma once
 
+#include <cstddef>
 #include <string>
 #include <vector>
 
@@ -16,15 +17,25 @@
 
 namespace faultline {
 
+// Bounds of one case file (docs/cases.md, "Case files"): its size, and the
+// steps it lists.
+inline constexpr size_t kMaxCaseFileBytes = 4 * 1024 * 1024;
+inline constexpr size_t kMaxCaseSteps = 10000;
+
 // Parses one case from `text`; `file` is the name used in locations.
 StatusOr<Case> LoadCaseText(const std::string& text, const std::string& file);
 
-// Reads and parses a case file.
+// Reads and parses a case file. Only a regular file (or a symlink to one) is
+// opened: a FIFO, device or socket is an error without being opened (never
+// blocks), so is a symlink loop; a file over kMaxCaseFileBytes is refused
+// before it is read.
 StatusOr<Case> LoadCaseFile(const std::string& path);
 
 // Expands paths (files, and directories searched recursively for *.yaml and
 // *.yml) into a sorted, de-duplicated list of case files. A path that does
-// not exist is an error; a directory with no cases is not.
+// not exist, that is a symlink loop, or that is neither a regular file nor a
+// directory is an error; a directory with no cases is not (in directories,
+// only regular files are taken).
 StatusOr<std::vector<std::string>> FindCaseFiles(const std::vector<std::string>& paths);
 
 }  // namespace faultline

@@ -145,8 +145,20 @@ const BadCommand kBad[] = {
      "  - client: {run: [x], expect: {stdout: {contains: a, matches: b}}}\n",
      "a.yaml:3:41: step 1: 'stdout' takes exactly one of equals, contains or matches"},
     {"expect_stdout_bad_regex", "  - client: {run: [x], expect: {stdout: {matches: \"(\"}}}\n",
-     "a.yaml:3:51: step 1: 'matches' is not a valid regular expression: Mismatched '(' and ')' in "
-     "regular expression"},
+     "a.yaml:3:51: step 1: 'matches' is not a valid regular expression (RE2 syntax): missing ): "
+     "("},
+    // RE2 has no backreferences and no lookaround: load errors, not run-time surprises.
+    {"expect_stdout_backreference",
+     "  - client: {run: [x], expect: {stdout: {matches: \"(a)\\\\1\"}}}\n",
+     "a.yaml:3:51: step 1: 'matches' is not a valid regular expression (RE2 syntax): invalid "
+     "escape sequence: \\1"},
+    {"expect_stderr_lookahead", "  - client: {run: [x], expect: {stderr: {matches: \"a(?=b)\"}}}\n",
+     "a.yaml:3:51: step 1: 'matches' is not a valid regular expression (RE2 syntax): invalid "
+     "perl operator: (?="},
+    {"expect_stdout_too_large",
+     "  - client: {run: [x], expect: {stdout: {matches: \"((a{100}){100}){100}\"}}}\n",
+     "a.yaml:3:51: step 1: 'matches' is not a valid regular expression (RE2 syntax): invalid "
+     "repetition size: {100}"},
     {"expect_stdout_unknown_var", "  - client: {run: [x], expect: {stdout: \"${client.addr7}\"}}\n",
      "a.yaml:3:32: step 1: unknown variable ${client.addr7} (did you mean 'client.addr'?)"},
     {"state_port_two", "  - client: {state: {port: 1, local_port: 2}, is: LISTEN}\n",

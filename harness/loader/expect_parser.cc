@@ -2,11 +2,11 @@
 #include <string.h>
 
 #include <algorithm>
-#include <regex>
 
 #include <fmt/format.h>
 
 #include "harness/common/errno_names.h"
+#include "harness/common/text_pattern.h"
 #include "harness/loader/case_parts.h"
 #include "harness/loader/did_you_mean.h"
 #include "harness/loader/format_keys.h"
@@ -70,11 +70,10 @@ StatusOr<TextExpect> ReadTextExpect(const Val& v, const std::string& what, const
            : e.key == "contains" ? TextExpect::Kind::kContains
                                  : TextExpect::Kind::kMatches;
   if (t.kind == TextExpect::Kind::kMatches) {
-    try {
-      std::regex re(t.text, std::regex::ECMAScript | std::regex::multiline);
-    } catch (const std::regex_error& err) {
-      return s.Fail(e.val.loc,
-                    fmt::format("'matches' is not a valid regular expression: {}", err.what()));
+    if (Status st = CheckPattern(t.text); !st.ok()) {
+      return s.Fail(e.val.loc, fmt::format("'matches' is not a valid regular expression (RE2 "
+                                           "syntax): {}",
+                                           st.message()));
     }
   }
   return t;

@@ -1,5 +1,6 @@
 // FindCaseFiles and LoadCaseFile on a real temporary directory tree.
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -99,7 +100,69 @@ TEST_F(FindCaseFilesTest, LoadCaseFileErrors) {
   std::string big = Write("big.yaml", std::string(5 * 1024 * 1024, '#'));
   c = LoadCaseFile(big);
   ASSERT_FALSE(c.ok());
-  EXPECT_THAT(c.status().message(), HasSubstr("is larger than"));
+  EXPECT_EQ(c.status().message(), big +
+                                      ":1:1: the file is larger than 4194304 bytes (4 MiB), the "
+                                      "limit for a case file");
+}
+
+// Issue 17, finding 5: a FIFO on the command line hung the run forever (it
+// was opened for reading); these return at once, without opening it.
+TEST_F(FindCaseFilesTest, FifoIsRefusedWithoutOpening) {
+  std::string fifo = root_ + "/pipe.yaml";
+  ASSERT_EQ(mkfifo(fifo.c_str(), 0600), 0);
+  StatusOr<Case> c = LoadCaseFile(fifo);
+  ASSERT_FALSE(c.ok());
+  EXPECT_EQ(c.status().message(), fifo + ": is a FIFO; a case file must be a regular file");
+  StatusOr<std::vector<std::string>> f = FindCaseFiles({fifo});
+  ASSERT_FALSE(f.ok());
+  EXPECT_EQ(f.status().message(), fifo + ": is a FIFO; a case file must be a regular file");
+  // Inside a directory, what is not a regular file is not a case.
+  std::string a = Write("a.yaml");
+  f = FindCaseFiles({root_});
+  ASSERT_TRUE(f.ok()) << f.status().message();
+  EXPECT_THAT(*f, ElementsAre(a));
+}
+
+TEST_F(FindCaseFilesTest, DeviceIsRefused) {
+  StatusOr<std::vector<std::string>> f = FindCaseFiles({"/dev/null"});
+  ASSERT_FALSE(f.ok());
+  EXPECT_EQ(f.status().message(),
+            "/dev/null: is a character device; a case file must be a regular file");
+  StatusOr<Case> c = LoadCaseFile("/dev/zero");
+  ASSERT_FALSE(c.ok());
+  EXPECT_EQ(c.status().message(),
+            "/dev/zero: is a character device; a case file must be a regular file");
+}
+
+TEST_F(FindCaseFilesTest, SymlinkLoopIsNamedAsSuch) {
+  std::string a = root_ + "/a.yaml", b = root_ + "/b.yaml";
+  fs::create_symlink(b, a);
+  fs::create_symlink(a, b);
+  StatusOr<std::vector<std::string>> f = FindCaseFiles({a});
+  ASSERT_FALSE(f.ok());
+  EXPECT_EQ(f.status().message(), a + ": too many levels of symbolic links (a symlink loop?)");
+  StatusOr<Case> c = LoadCaseFile(a);
+  ASSERT_FALSE(c.ok());
+  EXPECT_EQ(c.status().message(), a + ": too many levels of symbolic links (a symlink loop?)");
+  // A symlink to a case file is that case file.
+  std::string real = Write("real.yaml", "name: r\nsteps:\n  - client: sleep 1s\n");
+  fs::create_symlink(real, root_ + "/link.yaml");
+  EXPECT_TRUE(LoadCaseFile(root_ + "/link.yaml").ok());
+}
+
+TEST_F(FindCaseFilesTest, StepCountIsBounded) {
+  std::string text = "name: many\nsteps:\n";
+  for (int i = 0; i < 10001; ++i) text += "  - client: sleep 1ms\n";
+  std::string p = Write("many.yaml", text);
+  StatusOr<Case> c = LoadCaseFile(p);
+  ASSERT_FALSE(c.ok());
+  EXPECT_EQ(c.status().message(), p + ":3:3: 'steps' lists 10001 steps; a case has at most 10000");
+  // 10000 is allowed.
+  text.resize(text.size() - std::string("  - client: sleep 1ms\n").size());
+  p = Write("max.yaml", text);
+  c = LoadCaseFile(p);
+  ASSERT_TRUE(c.ok()) << c.status().message();
+  EXPECT_EQ(c->steps.size(), 10000u);
 }
 
 // The case library that ships with faultline must load.

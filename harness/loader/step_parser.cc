@@ -9,6 +9,7 @@
 
 #include <fmt/format.h>
 
+#include "harness/loader/case_loader.h"
 #include "harness/loader/case_parts.h"
 #include "harness/loader/did_you_mean.h"
 #include "harness/loader/endpoint_parse.h"
@@ -1232,6 +1233,10 @@ StatusOr<std::vector<Step>> ParseSteps(const Val& v, const CaseContext& cx) {
   StatusOr<std::vector<Val>> items = ReadList(v, "steps", top);
   if (!items.ok()) return items.status();
   if (items->empty()) return top.Fail(v.loc, "'steps' must list at least one step");
+  if (items->size() > kMaxCaseSteps) {
+    return top.Fail(v.loc, fmt::format("'steps' lists {} steps; a case has at most {}",
+                                       items->size(), kMaxCaseSteps));
+  }
   StepParser p(cx);
   std::vector<Step> steps;
   int index = 0;

@@ -143,7 +143,11 @@ struct CaseResult {
   std::vector<CounterDelta> counters;  // counter deltas (observe_result.h): checked + changed
   Environment environment;             // kernel, sysctls per host, congestion controls
   int64_t start_mono_ns = 0;  // CLOCK_MONOTONIC at the case start (origin of start_offset_ns)
-  std::string FullName() const { return name + " [" + variant + "]"; }
+  // The case file did not load: outcome kError, name and file the path as
+  // found, no variant, message the loader's "FILE:LINE:COL: ...", nothing ran.
+  bool invalid_file = false;
+  // "NAME [VARIANT]", or NAME alone when there is no variant (invalid_file).
+  std::string FullName() const { return variant.empty() ? name : name + " [" + variant + "]"; }
 };
 
 struct RunResult {

@@ -3,6 +3,8 @@
 #include <signal.h>
 
 #include <cerrno>
+#include <chrono>
+#include <string>
 
 #include <gtest/gtest.h>
 
@@ -169,6 +171,28 @@ TEST(CheckCommand, OutputExpectationsWithVariables) {
   EXPECT_EQ(CheckCommand(s, r, NoVars()).message,
             "expected stdout \"connected\" vs actual stdout \"connected to 198.18.2.2\\n\" (only "
             "the first 24 of 100000 bytes kept)");
+}
+
+// Issue 17, finding 1: about 30 KB of output against 'status.*ok' ended the
+// runner with SIGSEGV (the ECMAScript engine of libstdc++); ^(a+)+$ ran for minutes.
+TEST(CheckCommand, MatchesIsLinearOnLongOutput) {
+  CallStep s = Call(Op::kRun);
+  s.has_expect = true;
+  s.expect.out = TextExpect{TextExpect::Kind::kMatches, "status.*ok"};
+  peer::Reply r = Exited(0);
+  std::string out(30 * 1024, 'x');
+  out += "status: ok\n";
+  r.out.assign(out.begin(), out.end());
+  r.out_bytes = static_cast<int64_t>(out.size());
+  EXPECT_TRUE(CheckCommand(s, r, NoVars()).ok());
+
+  const auto t0 = std::chrono::steady_clock::now();
+  s.expect.out = TextExpect{TextExpect::Kind::kMatches, "^(a+)+$"};
+  out = std::string(41, 'a') + "!";
+  r.out.assign(out.begin(), out.end());
+  r.out_bytes = static_cast<int64_t>(out.size());
+  EXPECT_FALSE(CheckCommand(s, r, NoVars()).ok());
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(2));
 }
 
 TEST(CheckCommand, ExitRangeSignalAndTook) {

@@ -40,14 +40,40 @@ LoadedCases LoadCases(const std::vector<std::string>& paths) {
   StatusOr<std::vector<std::string>> files = FindCaseFiles(paths);
   if (!files.ok()) {
     out.errors.push_back(files.status().message());
+    // The path at fault: the first that does not expand on its own.
+    std::string at_fault = paths.empty() ? "" : paths.front();
+    for (const std::string& p : paths) {
+      if (!FindCaseFiles({p}).ok()) {
+        at_fault = p;
+        break;
+      }
+    }
+    out.error_files.push_back(at_fault);
     return out;
   }
   for (const std::string& f : files.value()) {
     StatusOr<Case> c = LoadCaseFile(f);
-    if (c.ok())
+    if (c.ok()) {
       out.cases.push_back(std::move(c).value());
-    else
+    } else {
       out.errors.push_back(c.status().message());
+      out.error_files.push_back(f);
+    }
+  }
+  return out;
+}
+
+std::vector<CaseResult> InvalidFileResults(const LoadedCases& loaded, int64_t start_unix_ms) {
+  std::vector<CaseResult> out;
+  for (size_t i = 0; i < loaded.errors.size(); ++i) {
+    CaseResult r;
+    r.file = i < loaded.error_files.size() ? loaded.error_files[i] : "";
+    r.name = r.file;
+    r.outcome = Outcome::kError;
+    r.message = loaded.errors[i];
+    r.start_unix_ms = start_unix_ms;
+    r.invalid_file = true;
+    out.push_back(std::move(r));
   }
   return out;
 }

@@ -23,10 +23,17 @@ namespace faultline {
 struct LoadedCases {
   std::vector<Case> cases;          // the files that loaded, in file order
   std::vector<std::string> errors;  // one message per file that did not
+  // errors[i] is about error_files[i]: the file (or the path given, when it
+  // could not be expanded into files).
+  std::vector<std::string> error_files;
 };
 
 // Every case file under `paths` (files or directories, FindCaseFiles).
 LoadedCases LoadCases(const std::vector<std::string>& paths);
+
+// One result per file that did not load, for the reports: outcome kError,
+// name and file the path, message the loader's, started at `start_unix_ms`.
+std::vector<CaseResult> InvalidFileResults(const LoadedCases& loaded, int64_t start_unix_ms);
 
 // What the command line asks for (docs/cases.md, "Selecting and repeating").
 struct SuiteRequest {

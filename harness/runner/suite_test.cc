@@ -1,5 +1,10 @@
 #include "harness/runner/suite.h"
 
+#include <stdlib.h>
+
+#include <filesystem>
+#include <fstream>
+
 #include <gtest/gtest.h>
 
 namespace faultline {
@@ -116,6 +121,34 @@ TEST(RunSuite, TimesTheRunWithTheGivenClock) {
   EXPECT_EQ(run.start_unix_ms, 1'700'000'000'000);
   EXPECT_EQ(run.duration_ns, 0);
   EXPECT_TRUE(run.cases.empty());
+}
+
+// Issue 17, finding 6: every file that did not load becomes an error
+// result for the reports, named after the file.
+TEST(LoadCases, InvalidFilesBecomeErrorResults) {
+  namespace fs = std::filesystem;
+  std::string dir = (fs::temp_directory_path() / "faultline-suite-XXXXXX").string();
+  ASSERT_NE(mkdtemp(dir.data()), nullptr);
+  std::ofstream(dir + "/good.yaml") << "name: good\nsteps:\n  - client: sleep 1ms\n";
+  std::ofstream(dir + "/bad.yaml") << "name: bad\ntimeot: 1s\nsteps:\n  - client: sleep 1ms\n";
+  LoadedCases l = LoadCases({dir});
+  ASSERT_EQ(l.cases.size(), 1u);
+  ASSERT_EQ(l.errors.size(), 1u);
+  EXPECT_EQ(l.error_files, std::vector<std::string>{dir + "/bad.yaml"});
+  std::vector<CaseResult> r = InvalidFileResults(l, 1234);
+  ASSERT_EQ(r.size(), 1u);
+  EXPECT_TRUE(r[0].invalid_file);
+  EXPECT_EQ(r[0].outcome, Outcome::kError);
+  EXPECT_EQ(r[0].name, dir + "/bad.yaml");
+  EXPECT_EQ(r[0].file, dir + "/bad.yaml");
+  EXPECT_EQ(r[0].FullName(), dir + "/bad.yaml");
+  EXPECT_EQ(r[0].start_unix_ms, 1234);
+  EXPECT_EQ(r[0].message,
+            dir + "/bad.yaml:2:1: unknown key 'timeot' in case (did you mean 'timeout'?)");
+  // A path that cannot be expanded is named as the file at fault.
+  l = LoadCases({dir, dir + "/nope"});
+  EXPECT_EQ(l.error_files, std::vector<std::string>{dir + "/nope"});
+  fs::remove_all(dir);
 }
 
 TEST(SuiteExitStatus, Precedence) {

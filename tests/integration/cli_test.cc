@@ -1,5 +1,6 @@
 // The faultline command line as a user runs it: exit statuses, output lines,
 // error messages. `run` needs root (it builds labs); validate and list do not.
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -35,6 +36,26 @@ Output RunFaultline(const std::string& args) {
   int st = pclose(p);
   out.status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
   return out;
+}
+
+// As RunFaultline, but ended after 20 s (status 124) should it hang.
+Output RunFaultlineBounded(const std::string& args) {
+  std::string cmd =
+      "timeout -s KILL 20 " + std::string(FAULTLINE_BIN) + " " + args + " 2>&1 </dev/null";
+  Output out;
+  FILE* p = popen(cmd.c_str(), "r");
+  if (p == nullptr) return out;
+  char buf[4096];
+  size_t n;
+  while ((n = fread(buf, 1, sizeof buf, p)) > 0) out.text.append(buf, n);
+  int st = pclose(p);
+  out.status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+  return out;
+}
+
+std::string ReadAll(const fs::path& p) {
+  std::ifstream in(p);
+  return std::string(std::istreambuf_iterator<char>(in), {});
 }
 
 class CliTest : public ::testing::Test {
@@ -84,6 +105,67 @@ TEST_F(CliTest, BadCommandLineExitsTwo) {
   EXPECT_EQ(RunFaultline("frobnicate").status, 2);
   EXPECT_EQ(RunFaultline("run").status, 2);
   EXPECT_EQ(RunFaultline("run --jobs 0 x").status, 2);
+}
+
+// Issue 17, finding 5: --seed -1 became 18446744073709551615.
+TEST_F(CliTest, SeedIsRangeChecked) {
+  std::string c = Write("a.yaml", "name: a\nsteps:\n  - server: listen 80\n");
+  for (const char* bad : {"-1", "abc", "9223372036854775808", "1e3", "\"\""}) {
+    Output o = RunFaultline(std::string("run --list --seed ") + bad + " " + c);
+    EXPECT_EQ(o.status, 2) << bad << ": " << o.text;
+    EXPECT_THAT(o.text, HasSubstr("is not a seed: a non-negative integer below 2^63 is needed"))
+        << bad;
+  }
+  Output ok = RunFaultline("run --list --seed 9223372036854775807 " + c);
+  EXPECT_EQ(ok.status, 0) << ok.text;
+}
+
+// A FIFO was opened for reading and the run hung; `timeout` bounds the wait
+// (124 if it still hangs).
+TEST_F(CliTest, FifoAndSymlinkLoopAreClearErrors) {
+  std::string fifo = (dir_ / "pipe.yaml").string();
+  ASSERT_EQ(mkfifo(fifo.c_str(), 0600), 0);
+  Output o = RunFaultlineBounded("validate " + fifo);
+  EXPECT_EQ(o.status, 2) << o.text;
+  EXPECT_THAT(o.text, HasSubstr(fifo + ": is a FIFO; a case file must be a regular file"));
+  Output t = RunFaultlineBounded("run --out " + (dir_ / "out").string() + " " + fifo);
+  EXPECT_EQ(t.status, 2) << t.text;
+
+  fs::create_symlink(dir_ / "b.yaml", dir_ / "a.yaml");
+  fs::create_symlink(dir_ / "a.yaml", dir_ / "b.yaml");
+  Output l = RunFaultline("validate " + (dir_ / "a.yaml").string());
+  EXPECT_EQ(l.status, 2);
+  EXPECT_THAT(l.text, HasSubstr((dir_ / "a.yaml").string() +
+                                ": too many levels of symbolic links (a symlink loop?)"));
+}
+
+TEST_F(CliTest, ReportMergeRefusesDevicesAndFifos) {
+  Output z = RunFaultlineBounded("report merge --out " + (dir_ / "m").string() + " /dev/zero");
+  EXPECT_EQ(z.status, 2) << z.text;
+  EXPECT_THAT(z.text, HasSubstr("faultline report merge: /dev/zero: is a character device; a "
+                                "report.json must be a regular file"));
+  std::string fifo = (dir_ / "r.json").string();
+  ASSERT_EQ(mkfifo(fifo.c_str(), 0600), 0);
+  Output f = RunFaultlineBounded("report merge --out " + (dir_ / "m").string() + " " + fifo);
+  EXPECT_EQ(f.status, 2) << f.text;
+  EXPECT_THAT(f.text, HasSubstr(fifo + ": is a FIFO; a report.json must be a regular file"));
+}
+
+// Issue 17, finding 6: no valid case at all still leaves reports that say so.
+TEST_F(CliTest, RunWithOnlyInvalidFilesReportsThem) {
+  std::string bad = Write("sub/bad.yaml", "name: bad\ntimeot: 1s\nsteps:\n  - server: listen 80\n");
+  fs::path out = dir_ / "out";
+  Output o = RunFaultline("run --no-color --out " + out.string() + " " + bad);
+  EXPECT_EQ(o.status, 2) << o.text;
+  std::string junit = ReadAll(out / "junit.xml");
+  EXPECT_THAT(junit, HasSubstr("tests=\"1\""));
+  EXPECT_THAT(junit, HasSubstr("errors=\"1\""));
+  EXPECT_THAT(junit, HasSubstr("<testcase name=\"" + bad + "\" classname=\"sub.bad\""));
+  EXPECT_THAT(junit, HasSubstr("<error message=\"" + bad +
+                               ":2:1: unknown key 'timeot' in case (did you mean "
+                               "'timeout'?)\" type=\"invalid case file\""));
+  EXPECT_THAT(ReadAll(out / "report.json"), HasSubstr("\"invalid_file\": true"));
+  EXPECT_THAT(ReadAll(out / "report.html"), HasSubstr("invalid case file: it did not load"));
 }
 
 TEST_F(CliTest, ListPrintsNameTagsAndDescription) {
@@ -179,6 +261,34 @@ TEST_F(CliTest, BadOutputLocationIsOneErrorBeforeAnyCase) {
   EXPECT_EQ(count(o.text, "faultline run:"), 1u) << o.text;
   EXPECT_THAT(o.text, HasSubstr("--out " + under_file + ": "));
   EXPECT_THAT(o.text, Not(HasSubstr("PASS")));
+}
+
+// Issue 17, finding 6: the run exits 2 for an invalid file and every report
+// says so (JUnit said 1 test, 0 failures).
+TEST_F(CliTest, InvalidFileIsInEveryReport) {
+  if (geteuid() != 0) GTEST_SKIP() << "needs root to build network namespaces";
+  Write("cases/good.yaml",
+        "name: refused\nfamily: ipv4\nsteps:\n"
+        "  - client: {connect: \"server:9\", as: c, expect: {errno: ECONNREFUSED}}\n");
+  std::string bad = Write("cases/bad.yaml", "name: bad\nsteps:\n  - client: slep 1s\n");
+  fs::path out = dir_ / "out";
+  Output o = RunFaultline("run --no-color --out " + out.string() + " " + (dir_ / "cases").string());
+  EXPECT_EQ(o.status, 2) << o.text;
+  EXPECT_THAT(o.text, HasSubstr("refused [ipv4]"));
+  const std::string msg = bad +
+                          ":3:13: step 1: unknown operation 'slep' (did you mean "
+                          "'sleep'?)";
+  std::string junit = ReadAll(out / "junit.xml");
+  EXPECT_THAT(junit, HasSubstr("tests=\"2\" failures=\"0\" errors=\"1\">"));
+  EXPECT_THAT(junit, HasSubstr("<testcase name=\"" + bad + "\" classname=\"cases.bad\""));
+  EXPECT_THAT(junit, HasSubstr("<error message=\"" + msg + "\" type=\"invalid case file\""));
+  std::string html = ReadAll(out / "report.html");
+  EXPECT_THAT(html, HasSubstr("data-outcome=\"error\" data-tags=\"[]\" data-name=\"" + bad));
+  EXPECT_THAT(html, HasSubstr("invalid case file: it did not load, nothing ran"));
+  std::string json = ReadAll(out / "report.json");
+  EXPECT_THAT(json, HasSubstr("\"invalid_file\": true"));
+  EXPECT_THAT(json, HasSubstr("\"outcome\": \"error\""));
+  EXPECT_THAT(json, HasSubstr("\"error\":1"));
 }
 
 }  // namespace
