@@ -133,11 +133,10 @@ void FaultEngine::AddCopy(size_t original, std::vector<uint8_t> bytes, const std
   out->push_back(Effect{Effect::Kind::kInject, 0, std::move(bytes)});
 }
 
-uint64_t FaultEngine::Hold(uint32_t id, std::span<const uint8_t> bytes, size_t record, Why why) {
+uint64_t FaultEngine::Hold(uint32_t id, size_t record, Why why) {
   const uint64_t token = next_token_++;
   Held h;
   h.id = id;
-  h.bytes.assign(bytes.begin(), bytes.end());
   h.record = record;
   h.why = why;
   held_.emplace(token, std::move(h));
@@ -332,7 +331,7 @@ void FaultEngine::DoDelay(const FaultAction& act, const Arrival& a) {
   PacketRecord& r = At(a.rec);
   r.action = "delay " + FormatDuration(act.delay);
   r.fate = PacketFate::kDelay;
-  const uint64_t t = Hold(a.id, a.bytes, a.rec, Why::kDelay);
+  const uint64_t t = Hold(a.id, a.rec, Why::kDelay);
   timers_.Add(a.now_ns + act.delay.count(), t);
 }
 
@@ -345,7 +344,7 @@ void FaultEngine::DoReorder(int win, const FaultAction& act, const Arrival& a,
     group_timers_[g.timer] = key;
     timers_.Add(a.now_ns + cfg_.group_timeout.count(), g.timer);
   }
-  g.tokens.push_back(Hold(a.id, a.bytes, a.rec, Why::kGroup));
+  g.tokens.push_back(Hold(a.id, a.rec, Why::kGroup));
   PacketRecord& r = At(a.rec);
   r.action = fmt::format("reorder {}/{}", g.tokens.size(), act.count);
   r.fate = PacketFate::kReorder;
@@ -361,7 +360,7 @@ void FaultEngine::DoSwap(const Arrival& a, std::vector<Effect>* out) {
     return;
   }
   const auto swap_key = std::make_pair(a.ref.conn->id, a.ref.dir);
-  const uint64_t t = Hold(a.id, a.bytes, a.rec, Why::kSwap);
+  const uint64_t t = Hold(a.id, a.rec, Why::kSwap);
   const uint64_t timer = next_token_++;
   swaps_[swap_key] = {t, timer};
   swap_timers_[timer] = swap_key;
@@ -386,7 +385,7 @@ void FaultEngine::DoHold(const FaultAction& act, const Arrival& a, std::vector<E
   if (act.until_step.empty()) {
     const Duration d = act.hold_for.value_or(Duration(0));
     r.action = "hold for " + FormatDuration(d) + then;
-    const uint64_t t = Hold(a.id, a.bytes, a.rec, Why::kHold);
+    const uint64_t t = Hold(a.id, a.rec, Why::kHold);
     held_[t].then_drop = act.then_drop;
     timers_.Add(a.now_ns + d.count(), t);
     return;
@@ -398,11 +397,12 @@ void FaultEngine::DoHold(const FaultAction& act, const Arrival& a, std::vector<E
       r.fate = PacketFate::kDrop;
       Drop(a.id, out);
     } else {
+      r.fate = PacketFate::kPass;  // never held: it went on at once
       Accept(a.id, a.rec, a.now_ns, out);
     }
     return;
   }
-  const uint64_t t = Hold(a.id, a.bytes, a.rec, Why::kHold);
+  const uint64_t t = Hold(a.id, a.rec, Why::kHold);
   held_[t].label = act.until_step;
   held_[t].then_drop = act.then_drop;
 }

@@ -63,7 +63,8 @@ class FaultEngine {
  public:
   explicit FaultEngine(EngineConfig config);
 
-  // A packet from the queue. `bytes` is copied when the packet is held.
+  // A packet from the queue. `bytes` is read during the call only (a held
+  // packet stays in the kernel's queue; its verdict releases it).
   void OnPacket(uint32_t id, std::span<const uint8_t> bytes, int64_t now_ns,
                 std::vector<Effect>* out);
   // A queue id that never reached us: the kernel could not deliver its message
@@ -81,7 +82,7 @@ class FaultEngine {
   std::optional<int64_t> NextDeadline() const { return timers_.NextDeadline(); }
   size_t held() const { return held_.size(); }
   // The packet log: the first kMaxLogRecords records (the memory a case's
-  // log takes is bounded: ~220 bytes a record, ~22 MB at most). Packets
+  // log takes is bounded: ~330 bytes a record, ~33 MB at most). Packets
   // after that are handled exactly the same, only not recorded; they are
   // counted in not_logged().
   const std::vector<PacketRecord>& log() const { return log_; }
@@ -95,8 +96,7 @@ class FaultEngine {
   enum class Why { kDelay, kHold, kGroup, kSwap };
   struct Held {
     uint32_t id = 0;
-    std::vector<uint8_t> bytes;  // copy of the packet, for the record and future use
-    size_t record = 0;           // index in log_
+    size_t record = 0;  // index in log_
     Why why = Why::kDelay;
     std::string label;  // kHold until a step
     bool then_drop = false;
@@ -126,7 +126,7 @@ class FaultEngine {
   // filled from a packet (copies: AddCopy).
   size_t Record(const PacketView& v, const ConnRef& ref, int64_t now_ns,
                 std::span<const uint8_t> bytes);
-  uint64_t Hold(uint32_t id, std::span<const uint8_t> bytes, size_t record, Why why);
+  uint64_t Hold(uint32_t id, size_t record, Why why);
   void Release(uint64_t token, bool drop, int64_t now_ns, const std::string& note,
                std::vector<Effect>* out);
   void ReleaseGroup(const GroupKey& key, int64_t now_ns, bool timeout, std::vector<Effect>* out);

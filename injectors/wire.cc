@@ -214,8 +214,13 @@ void Wire::Impl::Run() {
     pollfd fds[3] = {
         {event_fd.get(), POLLIN, 0}, {queue->fd(), POLLIN, 0}, {timer_fd.get(), POLLIN, 0}};
     if (poll(fds, 3, -1) < 0) {
-      if (errno != EINTR) Note(Status::FromErrno("wire: poll", errno));
-      continue;
+      if (errno == EINTR) continue;
+      // A lasting poll failure would spin and never see the stop request:
+      // give everything still held its verdict now and end the thread.
+      Note(Status::FromErrno("wire: poll", errno));
+      stop = true;
+      Round(false, false, stop, fx);
+      break;
     }
     if (fds[0].revents != 0) stop = OnRequests(fx);
     Round(fds[1].revents != 0, fds[2].revents != 0, stop, fx);

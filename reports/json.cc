@@ -80,6 +80,7 @@ json PacketJson(const PacketRecord& p) {
               {"rel_seq", p.rel_seq},
               {"rel_ack", p.rel_ack},
               {"has_rel", p.has_rel},
+              {"fragment", p.fragment},
               {"window", p.window},
               {"tcp_options", OptionsHex(p)},
               {"icmp_type", p.icmp_type},
@@ -403,6 +404,7 @@ bool ReadOptionsHex(const std::string& hex, PacketRecord* p) {
 // The header fields the packet log line shows beyond the basic ones (absent
 // from reports written before they were recorded: left at their defaults).
 void ReadPacketHeaders(Reader& r, PacketRecord* p) {
+  r.Get("fragment", &p->fragment);
   r.Get("window", &p->window);
   std::string hex, src, dst;
   r.Get("tcp_options", &hex);

@@ -256,8 +256,9 @@ StatusOr<std::unique_ptr<Capture>> Capture::Start(const CaptureConfig& config) {
     if (!fd.ok()) return fd.status().Prefixed("starting the capture");
     impl->file = fdopen(fd->get(), "wb");
     if (impl->file == nullptr) {
-      return Status::FromErrno(fmt::format("starting the capture: creating {}", config.path),
-                               errno);
+      const int err = errno;
+      unlink(config.path.c_str());  // the empty file just created
+      return Status::FromErrno(fmt::format("starting the capture: creating {}", config.path), err);
     }
     (void)fd->release();  // the FILE owns it now
     impl->out = EncodePcapHeader(impl->snaplen);

@@ -218,8 +218,13 @@ Status RemoveTreeDepth(int dirfd, const std::string& name, const std::string& sh
   if (!sub.ok()) return sub.status().Prefixed("removing");
   std::vector<std::string> names;
   {
-    DIR* d = fdopendir(fcntl(sub->get(), F_DUPFD_CLOEXEC, 0));
-    if (d == nullptr) return Status::FromErrno(fmt::format("reading {}", shown), errno);
+    const int dup = fcntl(sub->get(), F_DUPFD_CLOEXEC, 0);
+    DIR* d = dup < 0 ? nullptr : fdopendir(dup);
+    if (d == nullptr) {
+      const int err = errno;
+      if (dup >= 0) close(dup);  // fdopendir did not take it
+      return Status::FromErrno(fmt::format("reading {}", shown), err);
+    }
     while (dirent* e = readdir(d)) {
       const std::string n = e->d_name;
       if (n != "." && n != "..") names.push_back(n);

@@ -9,6 +9,7 @@
 #include <fstream>
 #include <iterator>
 #include <string>
+#include <vector>
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -40,6 +41,25 @@ TEST_F(SafeFileTest, SymlinkAtTheOldTemporaryNameIsNotFollowed) {
   EXPECT_EQ(Slurp(P("r.xml")), "report");
   EXPECT_EQ(Precious(), "precious");
   EXPECT_TRUE(fs::is_symlink(P("r.xml.tmp")));  // not ours: left alone
+}
+
+// Links planted at every temporary name the writer may pick
+// (".NAME.PID-N.tmp", N counting up from 0 in this process): none is
+// followed; each is skipped, and after 100 the write gives up.
+TEST_F(SafeFileTest, SymlinksAtTheTemporaryNamesAreNeverFollowed) {
+  std::vector<std::string> links;
+  for (int n = 0; n < 1000; ++n) {
+    links.push_back(P(".r.xml." + std::to_string(getpid()) + "-" + std::to_string(n) + ".tmp"));
+    fs::create_symlink(dir_ / "elsewhere" / "precious", links.back());
+  }
+  Status st = ReplaceFile(P("r.xml"), "report");
+  EXPECT_EQ(st.message(), "cannot create a temporary file for " + P("r.xml") + ": 100 names taken");
+  EXPECT_EQ(Precious(), "precious");
+  EXPECT_FALSE(fs::exists(P("r.xml")));
+  for (const std::string& l : links) ASSERT_TRUE(fs::is_symlink(l)) << l;
+  for (const std::string& l : links) fs::remove(l);
+  ASSERT_TRUE(ReplaceFile(P("r.xml"), "report").ok());
+  EXPECT_EQ(Slurp(P("r.xml")), "report");
 }
 
 TEST_F(SafeFileTest, SymlinkAtTheFinalNameIsRefusedNotWrittenThrough) {

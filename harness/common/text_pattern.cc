@@ -29,6 +29,8 @@ Status CheckPattern(const std::string& pattern) {
   return Status::Invalid(plain.ok() ? Compile(pattern)->error() : plain.error());
 }
 
+std::string QuoteForPattern(const std::string& literal) { return RE2::QuoteMeta(literal); }
+
 bool PatternFound(const std::string& pattern, const std::string& text) {
   std::unique_ptr<RE2> re = Compile(pattern);
   return re->ok() && RE2::PartialMatch(text, *re);

@@ -23,4 +23,9 @@ Status CheckPattern(const std::string& pattern);
 // CheckPattern; an invalid one is found nowhere).
 bool PatternFound(const std::string& pattern, const std::string& text);
 
+// `literal` with every character that means something in a pattern escaped,
+// so that it matches itself: for ${...} values put into a pattern (the dots
+// of 198.18.1.2 must not match any character).
+std::string QuoteForPattern(const std::string& literal);
+
 }  // namespace faultline

@@ -136,7 +136,8 @@ const BadCase kBad[] = {
     {"rto_int",
      "name: a\nsteps:\n  - server: listen 8080\n  - client: {connect: \"server:8080\", as: c}\n  - "
      "client: {tcp_info: c, expect: {rto: 200}}\n",
-     "a.yaml:5:41: step 3: 'rto' must be a duration, [lo, hi] durations or a comparison such as "
+     "a.yaml:5:41: step 3: 'rto' must be a duration in whole microseconds, [lo, hi] of them or a "
+     "comparison such as "
      "\">= 200ms\", not '200'"},
     {"rto_bad_range",
      "name: a\nsteps:\n  - server: listen 8080\n  - client: {connect: \"server:8080\", as: c}\n  - "

@@ -53,6 +53,9 @@ std::optional<int64_t> ParseDurationIn(RangeUnit unit, std::string_view t) {
   std::optional<Duration> d = ParseDuration(t);
   if (!d) return std::nullopt;
   if (unit == RangeUnit::kMicros) {
+    // The kernel counts these in microseconds: a finer value could not be
+    // compared exactly (and "< 1500ns" must not become "<= 0us").
+    if (d->count() % 1000 != 0) return std::nullopt;
     return std::chrono::duration_cast<std::chrono::microseconds>(*d).count();
   }
   return d->count();
@@ -216,9 +219,9 @@ const RangeSpec& ValueSpec() {
 }
 
 const RangeSpec& MicrosValueSpec() {
-  static const RangeSpec spec =
-      MakeSpec(RangeUnit::kMicros, true, true, 0,
-               "a duration, [lo, hi] durations or a comparison such as \">= 200ms\"");
+  static const RangeSpec spec = MakeSpec(
+      RangeUnit::kMicros, true, true, 0,
+      "a duration in whole microseconds, [lo, hi] of them or a comparison such as \">= 200ms\"");
   return spec;
 }
 

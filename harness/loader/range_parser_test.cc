@@ -176,11 +176,16 @@ const Bad kBad[] = {
      "a.yaml:1:4: step 1: 'k' range [3, 1] has its low end above its high end"},
     // rto/rtt.
     {"micros_no_unit", Spec::kMicros, "200",
-     "a.yaml:1:4: step 1: 'k' must be a duration, [lo, hi] durations or a comparison such as "
+     "a.yaml:1:4: step 1: 'k' must be a duration in whole microseconds, [lo, hi] of them or a "
+     "comparison such as "
      "\">= 200ms\", not '200'"},
     {"micros_quoted", Spec::kMicros, "\"200ms\"",
-     "a.yaml:1:4: step 1: 'k' must be a duration, [lo, hi] durations or a comparison such as "
+     "a.yaml:1:4: step 1: 'k' must be a duration in whole microseconds, [lo, hi] of them or a "
+     "comparison such as "
      "\">= 200ms\", not '200ms'"},
+    {"micros_sub_microsecond", Spec::kMicros, "\"< 1500ns\"",
+     "a.yaml:1:4: step 1: 'k' must be a duration in whole microseconds, [lo, hi] of them or a "
+     "comparison such as \">= 200ms\", not '< 1500ns'"},
     {"micros_lt_zero", Spec::kMicros, "\"< 0us\"",
      "a.yaml:1:4: step 1: 'k' \"< 0us\" can never hold"},
     {"micros_pair_reversed", Spec::kMicros, "[1s, 200ms]",

@@ -54,6 +54,7 @@ struct PacketRecord {
   std::array<uint8_t, 16> src_addr{}, dst_addr{};
   bool v6 = false;
   bool has_addrs = false;
+  bool fragment = false;  // a non-first IP fragment (no transport header)
   uint32_t rel_seq = 0, rel_ack = 0;  // relative to each side's ISN (TCP)
   bool has_rel = false;               // ISNs known for this connection
   uint32_t payload_len = 0;

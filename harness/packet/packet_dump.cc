@@ -119,9 +119,12 @@ std::string DumpPacket(std::span<const uint8_t> bytes, const PacketView& v, cons
   l.sport = v.sport;
   l.dport = v.dport;
   l.flags = flags;
-  l.seq = cx.rel_seq.value_or(v.seq);
-  l.ack = cx.rel_ack.value_or(v.ack);
   l.show_ack = v.has(kTcpAck);
+  // Relative numbers only when every number shown is known relatively (half
+  // known: both raw), the rule the wire's records follow too.
+  const bool relative = cx.rel_seq && (cx.rel_ack || !l.show_ack);
+  l.seq = relative ? *cx.rel_seq : v.seq;
+  l.ack = relative && cx.rel_ack ? *cx.rel_ack : v.ack;
   l.window = v.window;
   if (v.tcp_options_offset + v.tcp_options_len <= bytes.size()) {
     l.tcp_options = v.TcpOptionBytes(bytes);
@@ -156,10 +159,7 @@ std::string PacketRecordLine(const PacketRecord& r) {
   l.seq = r.has_rel ? r.rel_seq : r.seq;
   l.ack = r.has_rel ? r.rel_ack : r.ack;
   l.show_ack = r.flags.find('.') != std::string::npos;
-  // A record keeps no fragment bit: a fragment is the TCP record without
-  // flags (a segment has at least "none") or the UDP one without ports.
-  l.fragment =
-      (r.proto == "tcp" && r.flags.empty()) || (r.proto == "udp" && r.sport == 0 && r.dport == 0);
+  l.fragment = r.fragment;
   l.window = r.window;
   l.tcp_options = std::span<const uint8_t>(r.tcp_options.data(), r.tcp_options_len);
   l.icmp_type = r.icmp_type;
@@ -174,6 +174,7 @@ std::string PacketRecordLine(const PacketRecord& r) {
 void FillRecordHeaders(std::span<const uint8_t> bytes, const PacketView& v, PacketRecord* r) {
   r->v6 = v.v6;
   r->has_addrs = true;
+  r->fragment = v.is_fragment;
   r->src_addr = v.src.bytes;
   r->dst_addr = v.dst.bytes;
   r->window = v.window;

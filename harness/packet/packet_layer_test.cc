@@ -298,6 +298,8 @@ TEST(Dump, EveryFormWordForWord) {
   DumpContext rel = named;
   rel.rel_seq = 0;
   rel.rel_ack = 1;
+  DumpContext half = named;  // the ack is not known relatively: both raw
+  half.rel_seq = 0;
   DumpContext fault = named;
   fault.fault = 2;
   fault.action = "delay 200ms";
@@ -305,6 +307,9 @@ TEST(Dump, EveryFormWordForWord) {
       {BuildSegment(syn), rel,
        "client:40000 > server:8080 tcp S. seq 0 ack 1 win 64240 <mss 1460,sackOK,TS val 12 ecr "
        "0,nop,wscale 7> len 0"},
+      {BuildSegment(syn), half,
+       "client:40000 > server:8080 tcp S. seq 100 ack 200 win 64240 <mss 1460,sackOK,TS val 12 "
+       "ecr 0,nop,wscale 7> len 0"},
       {BuildSegment(syn),
        {},
        "198.18.1.2:40000 > 198.18.2.2:8080 tcp S. seq 100 ack 200 win 64240 <mss 1460,sackOK,TS "
@@ -356,11 +361,16 @@ TEST(Dump, RecordLineIsTheViewLine) {
   EXPECT_EQ(PacketRecordLine(r),
             "198.18.1.2:40000 > 198.18.2.2:8080 tcp P. seq 1001 ack 5001 win 502 "
             "<nop,nop,TS val 5 ecr 6> len 5 [fault 1: drop]");
+  // A fragment's record, filled from its view as the wire does.
+  const std::vector<uint8_t> fb = Fragment();
+  const PacketView fv = ParsePacket(fb);
   PacketRecord frag;
   frag.from = "client";
   frag.to = "server";
-  frag.proto = "tcp";  // flags "": the wire's record of a fragment
-  frag.payload_len = 40;
+  frag.proto = fv.ProtoName();
+  frag.payload_len = fv.payload_len;
+  FillRecordHeaders(fb, fv, &frag);
+  EXPECT_TRUE(frag.fragment);
   EXPECT_EQ(PacketRecordLine(frag),
             DumpPacket(Fragment(), ParsePacket(Fragment()),
                        {.name = NameOf, .rel_seq = {}, .rel_ack = {}, .fault = 0, .action = ""}));

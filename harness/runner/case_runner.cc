@@ -149,8 +149,10 @@ void Execution::FailStep(const Step& step, Outcome outcome, const std::string& w
 }
 
 bool Execution::Record(const Step& step, StepRecord& rec, const Verdict& v) {
-  rec.expected = v.expected;
-  rec.actual = v.actual;
+  // A harness error without its own expected/actual keeps what the step
+  // already said ("ready: ...", "started, pid N").
+  if (!v.error() || !v.expected.empty()) rec.expected = v.expected;
+  if (!v.error() || !v.actual.empty()) rec.actual = v.actual;
   rec.ok = v.ok();
   rec.failure = v.message;
   if (!v.ok()) FailStep(step, OutcomeOf(v), v.message);

@@ -277,7 +277,14 @@ Verdict CheckCommand(const CallStep& step, const peer::Reply& reply, const VarLo
   auto text = [&](const std::optional<TextExpect>& t, const char* stream,
                   const std::vector<uint8_t>& bytes, int64_t total) {
     if (!t) return;
-    StatusOr<std::string> want = ExpandVars(t->text, vars);
+    // In a pattern the values of ${...} stand for themselves.
+    const VarLookup quoted = [&vars](const std::string& name) -> std::optional<std::string> {
+      std::optional<std::string> v = vars(name);
+      if (v) *v = QuoteForPattern(*v);
+      return v;
+    };
+    StatusOr<std::string> want =
+        ExpandVars(t->text, t->kind == TextExpect::Kind::kMatches ? quoted : vars);
     TextExpect shown = *t;
     if (want.ok()) shown.text = *want;
     expected.push_back(fmt::format("{} {}", stream, shown.ToString()));

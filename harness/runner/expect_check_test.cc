@@ -195,6 +195,27 @@ TEST(CheckCommand, MatchesIsLinearOnLongOutput) {
   EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(2));
 }
 
+// ${...} values in a pattern stand for themselves: the dots of an address
+// match dots only.
+TEST(CheckCommand, VariablesInAPatternAreLiteral) {
+  CallStep s = Call(Op::kRun);
+  s.has_expect = true;
+  s.expect.out = TextExpect{TextExpect::Kind::kMatches, "^connected to ${server.addr}$"};
+  const VarLookup vars = [](const std::string& name) -> std::optional<std::string> {
+    if (name == "server.addr") return "198.18.2.2";
+    return std::nullopt;
+  };
+  peer::Reply r = Exited(0);
+  auto out = [&r](const std::string& text) {
+    r.out.assign(text.begin(), text.end());
+    r.out_bytes = static_cast<int64_t>(text.size());
+  };
+  out("hello\nconnected to 198.18.2.2\n");
+  EXPECT_TRUE(CheckCommand(s, r, vars).ok());
+  out("connected to 198x18x2x2\n");
+  EXPECT_FALSE(CheckCommand(s, r, vars).ok());
+}
+
 TEST(CheckCommand, ExitRangeSignalAndTook) {
   CallStep s = Call(Op::kRun);
   s.has_expect = true;

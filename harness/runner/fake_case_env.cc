@@ -94,6 +94,17 @@ Status FakeCaseEnv::Send(const std::string& host, const peer::Request& req) {
       a.reply->end_ns = arrives == kNever ? now : arrives;
     }
   }
+  if (req.op == Op::kWaitCommand) joins_[{host, req.fd}] = req.id;
+  if (req.op == Op::kStop && a.reply.ok()) {
+    // The stopped command's join answers when the stop does, with its end.
+    auto j = joins_.find({host, req.fd});
+    auto w = j == joins_.end() ? in_flight_.end() : in_flight_.find({host, j->second});
+    if (w != in_flight_.end() && w->second.arrives_ns > arrives) {
+      peer::Reply end = *a.reply;
+      end.id = j->second;
+      w->second = InFlight{std::move(end), arrives};
+    }
+  }
   in_flight_.insert_or_assign({host, req.id}, InFlight{std::move(a.reply), arrives});
   return Status::Ok();
 }

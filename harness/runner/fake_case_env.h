@@ -110,6 +110,9 @@ class FakeCaseEnv : public CaseEnv {
   std::vector<HostAddrs> hosts_;
   std::map<std::pair<std::string, Op>, std::deque<Answer>> script_;
   std::map<std::pair<std::string, uint64_t>, InFlight> in_flight_;
+  // The join (Op::kWaitCommand) of each background command, by host and
+  // name: a stop of the command answers it too, as a real peer does.
+  std::map<std::pair<std::string, std::string>, uint64_t> joins_;
   std::deque<Timed> observations_script_, ready_script_;
   Status setup_;
   std::optional<std::string> unmet_;

@@ -293,6 +293,7 @@ TEST(StepLoopTest, StopOfARunningCommandEscalatesWithinTheGrace) {
 steps:
   - server: {run: [sleep, "100"], as: nap, background: true}
   - server: {stop: nap}
+  - client: {socket: tcp, as: s}
 )");
   FakeCaseEnv env;
   env.Script("server", Op::kRun, Started());
@@ -309,6 +310,9 @@ steps:
   EXPECT_EQ(r.steps[0].actual, "killed by SIGKILL (stopped)");
   EXPECT_EQ(r.steps[1].expected, "stopped");
   EXPECT_EQ(r.steps[1].actual, "killed by SIGKILL (stopped), took 2s");
+  // The stop answered the command's join too: the next step starts when the
+  // stop returned, not at the case's deadline.
+  EXPECT_EQ(r.steps[2].start_offset_ns, 2 * kSec);
 }
 
 TEST(StepLoopTest, StopOfAnUnknownName) {

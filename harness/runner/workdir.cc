@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <cerrno>
 
@@ -21,7 +22,11 @@ StatusOr<std::unique_ptr<Workdir>> Workdir::Create(const std::string& path) {
     }
     // mkdtemp made it exclusively; the parent ($TMPDIR) is the user's choice.
     UniqueFd pfd(open(parent.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-    if (!pfd.valid()) return Status::FromErrno(fmt::format("opening {}", parent), errno);
+    if (!pfd.valid()) {
+      const int err = errno;
+      rmdir(templ.c_str());  // still empty: ours to remove
+      return Status::FromErrno(fmt::format("opening {}", parent), err);
+    }
     std::string name = templ.substr(templ.rfind('/') + 1);
     return std::unique_ptr<Workdir>(new Workdir(templ, std::move(pfd), std::move(name)));
   }
