@@ -1,5 +1,7 @@
 #include "harness/packet/checksum.h"
 
+#include "harness/packet/byte_order.h"
+
 namespace faultline {
 namespace {
 
@@ -11,11 +13,6 @@ uint64_t SumWords(std::span<const uint8_t> d, uint64_t sum) {
   for (; i + 1 < d.size(); i += 2) sum += static_cast<uint64_t>(d[i] << 8 | d[i + 1]);
   if (i < d.size()) sum += static_cast<uint64_t>(d[i] << 8);
   return sum;
-}
-
-void Put16(uint8_t* p, uint16_t v) {
-  p[0] = static_cast<uint8_t>(v >> 8);
-  p[1] = static_cast<uint8_t>(v);
 }
 
 // Where the transport checksum sits in its header; 0 for none we compute.

@@ -2,23 +2,14 @@
 
 #include <algorithm>
 
+#include "harness/packet/byte_order.h"
+
 namespace faultline {
 namespace {
 
 constexpr size_t kMaxTcpOptions = 40;
 constexpr size_t kIcmp4MaxPacket = 576;   // RFC 1812 4.3.2.3
 constexpr size_t kIcmp6MaxPacket = 1280;  // RFC 4443 2.4(c), the IPv6 minimum MTU
-
-void Put16(uint8_t* p, uint16_t v) {
-  p[0] = static_cast<uint8_t>(v >> 8);
-  p[1] = static_cast<uint8_t>(v);
-}
-void Put32(uint8_t* p, uint32_t v) {
-  p[0] = static_cast<uint8_t>(v >> 24);
-  p[1] = static_cast<uint8_t>(v >> 16);
-  p[2] = static_cast<uint8_t>(v >> 8);
-  p[3] = static_cast<uint8_t>(v);
-}
 
 size_t IpHeaderSize(const IpAddr& a) { return a.v6 ? 40 : 20; }
 

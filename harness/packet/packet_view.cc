@@ -6,14 +6,10 @@
 
 #include <fmt/format.h>
 
+#include "harness/packet/byte_order.h"
+
 namespace faultline {
 namespace {
-
-uint16_t Be16(const uint8_t* p) { return static_cast<uint16_t>(p[0] << 8 | p[1]); }
-uint32_t Be32(const uint8_t* p) {
-  return static_cast<uint32_t>(p[0]) << 24 | static_cast<uint32_t>(p[1]) << 16 |
-         static_cast<uint32_t>(p[2]) << 8 | p[3];
-}
 
 void ParseTcp(const uint8_t* p, size_t off, size_t avail, bool quoted, PacketView& v) {
   if (avail < 20 && !(quoted && avail >= 8)) {
