@@ -377,7 +377,7 @@ void ReadFate(Reader& r, PacketFate* fate) {
     return;
   }
   std::string names;
-  for (int i = 0; i <= static_cast<int>(PacketFate::kUnparsed); ++i) {
+  for (int i = 0; i <= static_cast<int>(PacketFate::kScripted); ++i) {
     names += std::string(i ? ", " : "") + PacketFateName(static_cast<PacketFate>(i));
   }
   r.Fail(r.Ptr("fate"), fmt::format("one of {} (not \"{}\")", names, name));

@@ -272,7 +272,7 @@ TEST(ParseReportJsonTest, UnknownFateIsAClearError) {
   EXPECT_EQ(r.status().code(), StatusCode::kInvalidInput);
   EXPECT_EQ(r.status().message(),
             "report JSON: /cases/1/packets/0/fate: expected one of pass, drop, delay, hold, "
-            "reorder, duplicate, corrupt, inject, unparsed (not \"dropped\")");
+            "reorder, duplicate, corrupt, inject, unparsed, scripted (not \"dropped\")");
   j["cases"][1]["packets"][0]["fate"] = "";
   EXPECT_FALSE(ParseReportJson(j.dump()).ok());
   j["cases"][1]["packets"][0]["fate"] = 1;

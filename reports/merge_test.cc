@@ -137,7 +137,7 @@ TEST(LoadShardTest, UnknownFateNamesThePathAndTheMember) {
   EXPECT_EQ(s.status().message(),
             bad.string() +
                 ": report JSON: /cases/0/packets/0/fate: expected one of pass, drop, delay, hold, "
-                "reorder, duplicate, corrupt, inject, unparsed (not \"vanished\")");
+                "reorder, duplicate, corrupt, inject, unparsed, scripted (not \"vanished\")");
 }
 
 TEST(LoadShardTest, MissingFileAndBadJsonNameThePath) {

@@ -123,6 +123,14 @@ const char* ActionName(ActionKind k) {
 std::string Step::Describe() const {
   if (const auto* a = std::get_if<AwaitStep>(&body)) return fmt::format("await {}", a->id);
   if (const auto* o = std::get_if<ObserveStep>(&body)) return DescribeObserve(*o);
+  if (const auto* p = std::get_if<PacketStep>(&body)) {
+    // "peer: send tcp S seq 0 win 65535" / "peer: expect tcp S. ack 1"
+    return fmt::format("{}: {} {}", p->host, p->dir == PacketStep::Dir::kSend ? "send" : "expect",
+                       p->packet.ToString());
+  }
+  if (const auto* w = std::get_if<WireSendStep>(&body)) {
+    return fmt::format("wire: send {} as {} to {}", w->packet.ToString(), w->from, w->toward);
+  }
   const auto& cs = std::get<CallStep>(body);
   const SocketCall& c = cs.call;
   std::string s = fmt::format("{}: {}", cs.host, OpName(c.op));
@@ -176,4 +184,10 @@ const HostSpec* Case::FindHost(const std::string& name) const {
   return nullptr;
 }
 
+// TODO(issue 15, loader helper): the real texts.
+std::string OptionSpec::ToString() const { return fmt::format("opt-{}", kind); }
+bool PacketFields::empty() const { return !flags && !seq && !ack && !raw_seq && !raw_ack && !win && !length && !data && !options && !ttl && !dscp && !ecn && !df && !ip_id && !icmp && proto == L4::kAny; }
+std::string PacketFields::ToString() const { return "packet"; }
+
 }  // namespace faultline
+

@@ -31,6 +31,66 @@ struct IntRange {
   std::string ToString() const;  // "5" or "[1, 100]"
 };
 
+// ------------------------------------------------------ packet vocabulary --
+
+// One TCP option as a case writes it (`options:` of a packet): for a crafted
+// packet the values sent; for an expected packet the values it must carry
+// (an unset value is not checked). Kinds follow harness/packet/tcp_options.h.
+struct OptionSpec {
+  SourceLoc loc;
+  uint8_t kind = 1;  // 0 eol, 1 nop, 2 mss, 3 wscale, 4 sackOK, 5 sack, 8 ts, 34 tfo, else raw
+  std::optional<int64_t> value;  // mss, wscale
+  // sack: blocks [left, right) as (left, right) pairs, relative to the ISN of
+  // the side whose data they acknowledge (the packet's receiver).
+  std::vector<std::pair<int64_t, int64_t>> sack;
+  // ts: `val` and `ecr`. The scripted host's own values are absolute; the
+  // stack's TS val is relative to the first TS val it sent on the connection.
+  // Crafted `ecr: echo` (ts_ecr_echo) sends the stack's last TS val.
+  std::optional<IntRange> ts_val, ts_ecr;
+  bool ts_ecr_echo = false;
+  std::optional<std::string> bytes;  // tfo cookie / unknown kind's value bytes (raw); tfo "" = request
+  std::string ToString() const;      // "mss 1460", "sackOK", "TS val 100 ecr echo", "opt-253 0a0b"
+};
+
+// ICMP / ICMPv6 fields of a packet (`icmp:`). A crafted ICMP error quotes
+// the last packet the stack sent on the step's connection.
+struct IcmpSpec {
+  SourceLoc loc;
+  std::string type;  // "unreachable", "packet-too-big", "time-exceeded", "parameter-problem", "echo-request", "echo-reply"
+  std::optional<int64_t> code;  // numeric code; names map to it at load (frag-needed = 4, port = 3, ...)
+  std::optional<int64_t> mtu;   // frag-needed / packet-too-big
+};
+
+// The one packet vocabulary (docs/cases.md, "The packet vocabulary"):
+// header fields a packet has (crafted: `send:`) or must have (expected:
+// `expect:`, `ignore:`, and, through FaultMatch::fields, fault matches and
+// `packets:` checks). A field left unset is not checked; a crafted packet
+// gets a default for it (harness/packet/script_packet.h says which).
+// Ranges are single values {v, v} in crafted packets (the loader says so).
+struct PacketFields {
+  SourceLoc loc;
+  enum class L4 { kAny, kTcp, kUdp, kIcmp } proto = L4::kAny;  // `proto:`; tcp when TCP keys are used
+  std::optional<uint8_t> flags;     // exact TCP flag byte, from "S.", "F.", "R", "SEW", ".", ...
+  std::optional<IntRange> seq;      // relative to the sender's ISN
+  std::optional<IntRange> ack;      // relative to the receiver's ISN
+  std::optional<IntRange> raw_seq;  // absolute (`raw-seq:`)
+  std::optional<IntRange> raw_ack;  // absolute (`raw-ack:`)
+  std::optional<IntRange> win;      // as on the wire (unscaled)
+  std::optional<IntRange> length;   // transport payload bytes
+  std::optional<std::string> data;  // exact payload bytes
+  std::optional<std::vector<OptionSpec>> options;  // in order; [] = no options
+  std::optional<IntRange> ttl;                     // TTL / hop limit
+  std::optional<IntRange> dscp;                    // 0..63
+  std::optional<IntRange> ecn;                     // 0..3 (not-ect, ect1, ect0, ce)
+  std::optional<bool> df;                          // IPv4
+  std::optional<IntRange> ip_id;                   // IPv4
+  std::optional<IcmpSpec> icmp;
+  bool empty() const;
+  // The fields as a packet line would show them, for `expected ...`:
+  // "tcp S. seq 0 ack 1 win 65535 <mss 1460,sackOK> len 0".
+  std::string ToString() const;
+};
+
 // ---------------------------------------------------------------- hosts --
 
 struct HostSpec {
@@ -46,6 +106,18 @@ struct HostSpec {
   // On: the wire sees GSO super-packets (up to 64 KB, checksum not computed)
   // and bulk TCP through it is much faster. docs/cases.md "Offloads".
   bool offloads = false;
+  // A scripted host (docs/cases.md, "Scripted hosts"): it has an address in
+  // the lab like any host, but no stack and no peer. Every packet another
+  // host sends to it is taken off the wire (never forwarded) and checked
+  // against the case's next `expect:` packet step of this host; its own
+  // packets are the case's `send:` packet steps, crafted and sent by the
+  // wire toward the real host. Its steps are PacketSteps only.
+  bool scripted = false;
+  // Scripted hosts: packets the case does not care about (`ignore:`), e.g.
+  // pure window updates. A packet toward this host that matches any of them
+  // is taken off the wire, logged as ignored and never checked. Any other
+  // packet that no `expect:` consumed fails the case.
+  std::vector<PacketFields> ignore;
 };
 
 // ------------------------------------------------------------ addresses --
@@ -197,6 +269,49 @@ struct SocketCall {
   Command command;  // run (`as` names it; stop: `fd` names it)
 };
 
+// A packet step of a scripted host: the case sends a packet (`send:`) or
+// expects the next packet the stack sends to this host (`expect:`).
+struct PacketStep {
+  std::string host;  // the scripted host
+  enum class Dir { kSend, kExpect } dir = Dir::kSend;
+  PacketFields packet;
+  // The connection (`conn:`); "" is the host's default connection. Its first
+  // step says where it goes: send: `to:` (ENDPOINT of a real host) and
+  // `port:` (this host's port, default 40000); expect: `port:` (the port the
+  // stack connects to on this host) and optionally `from:` (the real host).
+  std::string conn;
+  std::optional<Endpoint> to;
+  std::optional<uint16_t> port;
+  std::string from;
+  // The scripted host's ISN on this connection (`isn:`, absolute; first step
+  // of a connection only; default 0): what relative seq 0 is for its packets.
+  std::optional<uint32_t> isn;
+  // Timing. send: sent `after` (one value) past the anchor event; expect:
+  // arrives `after` past it: a single value V means [V - tolerance,
+  // V + tolerance] (lower bound at least 0), a range is used as it is.
+  // Unset: send at once / expect at any time before the case's deadline.
+  // The anchor is the previous step's event, or the step labelled `since`.
+  std::optional<DurationRange> after;
+  bool after_is_range = false;        // `after` was written as a range
+  std::string since;                  // a step label
+  std::optional<Duration> tolerance;  // overrides Case::tolerance
+};
+
+// A `wire:` step (docs/cases.md, "Crafted packets in live connections"):
+// the wire crafts a packet that claims to come from one real host and sends
+// it to another, inside their latest TCP connection the wire has seen
+// (optionally the one on `port:` of `toward`). seq/ack are relative to the
+// ISNs the wire learned; `seq-next:` / `ack-next:` are offsets from the next
+// sequence number the claimed sender / the receiver would send (0: exactly
+// in order; negative: old data; large: beyond the window).
+struct WireSendStep {
+  std::string from;    // the host the packet claims to come from
+  std::string toward;  // the host it is sent to
+  std::optional<uint16_t> port;  // of `toward`, to pick the connection
+  PacketFields packet;
+  std::optional<int64_t> seq_next, ack_next;
+};
+
 // A step of the timeline. Exactly one of the alternatives.
 struct CallStep {
   std::string host;  // which peer runs it
@@ -214,7 +329,7 @@ struct Step {
   SourceLoc loc;
   int index = 0;      // 1-based position in `steps:`
   std::string label;  // optional `label:`; fault `hold ... until: {step: LABEL}`
-  std::variant<CallStep, AwaitStep, ObserveStep> body;  // ObserveStep: harness/model/observe.h
+  std::variant<CallStep, AwaitStep, ObserveStep, PacketStep, WireSendStep> body;  // ObserveStep: harness/model/observe.h
   // One line for logs: "client: connect c to server:8080".
   std::string Describe() const;
 };
@@ -248,6 +363,10 @@ struct FaultMatch {
   std::optional<int64_t> after;         // every one after the Kth
   std::optional<DurationRange> window;  // time since the case started
   std::optional<double> probability;    // (0, 1]; drawn from the case seed
+  // The rest of the packet vocabulary (flags, raw seq/ack, options, IP and
+  // ICMP fields, data); its seq/ack/win/length stay unset here (the fields
+  // above say them).
+  PacketFields fields;
 };
 
 enum class ActionKind {
@@ -334,6 +453,9 @@ struct Case {
   std::optional<ExpectedFailure> xfail;      // `xfail:`
   std::vector<PacketExpect> packets;         // `packets:`; checked after the steps
   std::vector<MatrixSysctl> matrix;  // `matrix: {sysctl: ...}`; empty: one variant per family
+  // Scripted hosts: how far a packet expected `after: V` may be from V
+  // (`tolerance:`; a step's own `tolerance:` overrides it).
+  Duration tolerance = std::chrono::milliseconds(50);
 
   const HostSpec* FindHost(const std::string& name) const;
 };

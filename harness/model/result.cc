@@ -16,7 +16,7 @@ const char* OutcomeName(Outcome o) {
 
 namespace {
 constexpr const char* kFateNames[] = {"pass",      "drop",    "delay",  "hold",    "reorder",
-                                      "duplicate", "corrupt", "inject", "unparsed"};
+                                      "duplicate", "corrupt", "inject", "unparsed", "scripted"};
 }  // namespace
 
 const char* PacketFateName(PacketFate f) {

@@ -28,6 +28,11 @@ enum class PacketFate {
   kCorrupt,    // forwarded with a byte changed
   kInject,     // a packet the wire made (inject-rst); is_copy is set too
   kUnparsed,   // the wire could not parse it; forwarded unchanged
+  // A scripted host's packet (HostSpec::scripted): one the case crafted
+  // and the wire sent, or one toward the scripted host that the wire took
+  // off (never forwarded) for the case to check; action "scripted send",
+  // "scripted take" or "scripted ignore".
+  kScripted,
 };
 const char* PacketFateName(PacketFate f);  // "pass", "drop", "delay", ...
 // The fate named by PacketFateName; nullopt for any other text.

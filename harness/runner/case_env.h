@@ -32,6 +32,14 @@
 
 namespace faultline {
 
+// A packet a scripted host got (or, from InjectInto, the packet sent).
+struct TakenPacket {
+  std::vector<uint8_t> bytes;  // from the IP header
+  int64_t at_ns = 0;           // when the wire took (sent) it, on clock()
+  uint64_t seq_no = 0;         // its PacketRecord::seq_no in the wire's log
+  std::string line;            // InjectInto: its packet line
+};
+
 class CaseEnv {
  public:
   virtual ~CaseEnv() = default;
@@ -83,6 +91,22 @@ class CaseEnv {
   // Fills result->counters; the message of a failure or error is complete
   // (FILE:LINE:COL: ...).
   virtual Verdict FinishCounters() = 0;
+  // Scripted hosts (HostSpec::scripted; harness/packet/script_packet.h).
+  // Sends a crafted packet (a whole IP packet from a scripted host's
+  // address) into the lab through the wire; returns when it left, on
+  // clock(). The wire logs it with PacketFate::kScripted.
+  virtual StatusOr<int64_t> SendPacket(const std::string& host, std::vector<uint8_t> bytes) = 0;
+  // The next packet toward scripted host `host` that no `ignore:` of it
+  // matched, in arrival order, as the wire took it off; kTimeout at
+  // `deadline_ns` (clock()) when none came.
+  virtual StatusOr<TakenPacket> NextPacket(const std::string& host, int64_t deadline_ns) = 0;
+  // A `wire:` step: the wire crafts the packet into the latest live TCP
+  // connection between step.from and step.toward (seq/ack from what it
+  // tracked) and sends it. Returns the packet's line (the one dump format)
+  // and when it left. kInvalidInput / kNotFound (no such connection yet)
+  // with the reason in the case's words.
+  virtual StatusOr<TakenPacket> InjectInto(const WireSendStep& step) = 0;
+
   // Stops the capture and checks `packets:` into result->packet_checks; an
   // error's message lacks the case's location (the caller adds it).
   virtual Verdict FinishCapture(int64_t start_ns) = 0;

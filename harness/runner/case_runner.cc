@@ -342,8 +342,13 @@ void Execution::Run() {
             return RunCall(s, body);
           else if constexpr (std::is_same_v<T, AwaitStep>)
             return RunAwait(s, body);
-          else
+          else if constexpr (std::is_same_v<T, ObserveStep>)
             return RunObserve(s, body);
+          else {
+            // TODO(issue 15, runner helper): packet and wire steps.
+            FailStep(s, Outcome::kError, "packet steps are not built yet");
+            return false;
+          }
         },
         s.body);
     if (!go) break;

@@ -88,6 +88,16 @@ class FakeCaseEnv : public CaseEnv {
                                const std::function<bool()>& exited) override;
   Verdict FinishCounters() override { return counters_; }
   Verdict FinishCapture(int64_t start_ns) override;
+  // TODO(issue 15, runner helper): scripted hosts.
+  StatusOr<int64_t> SendPacket(const std::string&, std::vector<uint8_t>) override {
+    return Status(StatusCode::kUnsupported, "scripted hosts are not built yet");
+  }
+  StatusOr<TakenPacket> NextPacket(const std::string&, int64_t) override {
+    return Status(StatusCode::kUnsupported, "scripted hosts are not built yet");
+  }
+  StatusOr<TakenPacket> InjectInto(const WireSendStep&) override {
+    return Status(StatusCode::kUnsupported, "wire steps are not built yet");
+  }
 
  private:
   struct Answer {

@@ -54,6 +54,16 @@ class LabEnv : public CaseEnv {
                                const std::function<bool()>& exited) override;
   Verdict FinishCounters() override;
   Verdict FinishCapture(int64_t start_ns) override;
+  // TODO(issue 15, runner helper): scripted hosts.
+  StatusOr<int64_t> SendPacket(const std::string&, std::vector<uint8_t>) override {
+    return Status(StatusCode::kUnsupported, "scripted hosts are not built yet");
+  }
+  StatusOr<TakenPacket> NextPacket(const std::string&, int64_t) override {
+    return Status(StatusCode::kUnsupported, "scripted hosts are not built yet");
+  }
+  StatusOr<TakenPacket> InjectInto(const WireSendStep&) override {
+    return Status(StatusCode::kUnsupported, "wire steps are not built yet");
+  }
 
  private:
   const Case& case_;
