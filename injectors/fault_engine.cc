@@ -258,7 +258,7 @@ void FaultEngine::OnPacket(uint32_t id, std::span<const uint8_t> bytes, int64_t 
     Accept(id, rec, now_ns, out);
     return;
   }
-  const int win = PickFault(v, ref, rec, now_ns);
+  const int win = PickFault(v, bytes, ref, rec, now_ns);
   conns_.Advance(ref, v);
 
   // A swapped packet waiting for this one (same connection and direction).
@@ -279,9 +279,11 @@ void FaultEngine::OnPacket(uint32_t id, std::span<const uint8_t> bytes, int64_t 
   }
 }
 
-int FaultEngine::PickFault(const PacketView& v, const ConnRef& ref, size_t rec, int64_t now_ns) {
+int FaultEngine::PickFault(const PacketView& v, std::span<const uint8_t> bytes, const ConnRef& ref,
+                           size_t rec, int64_t now_ns) {
   PacketFacts facts;
   facts.view = &v;
+  facts.bytes = bytes;
   facts.from = At(rec).from;
   facts.to = At(rec).to;
   facts.since_start_ns = now_ns - cfg_.case_start_ns;

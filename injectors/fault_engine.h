@@ -147,7 +147,8 @@ class FaultEngine {
   };
   // The first fault that takes this packet (counting it for every fault
   // whose predicates hold), or -1.
-  int PickFault(const PacketView& v, const ConnRef& ref, size_t rec, int64_t now_ns);
+  int PickFault(const PacketView& v, std::span<const uint8_t> bytes, const ConnRef& ref, size_t rec,
+                int64_t now_ns);
   // What fault `win` does to the packet: one function per action kind. Each
   // sets the record's action text and fate, and gives (or schedules) the
   // packet's one verdict.

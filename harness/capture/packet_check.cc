@@ -105,6 +105,7 @@ bool Matches(const FaultMatch& m, const Seen& s) {
   f.since_start_ns = s.t_ns;
   f.rel_seq = s.rel_seq;
   f.rel_ack = s.rel_ack;
+  f.bytes = s.bytes;
   return MatchPredicates(m, f);
 }
 

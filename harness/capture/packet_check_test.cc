@@ -236,5 +236,17 @@ TEST_F(PacketCheckTest, OtherInterfacesAndGarbageAreIgnored) {
   EXPECT_TRUE(Check(Expect(Syn(), IntRange{2, 2})).ok);
 }
 
+TEST_F(PacketCheckTest, VocabularyFieldsSeeTheCapturedBytes) {
+  FaultMatch m;
+  m.fields.data = "hello";
+  EXPECT_TRUE(Check(Expect(m, IntRange{1, 1})).ok);
+  m.fields.data = "hellO";
+  EXPECT_TRUE(Check(Expect(m, IntRange{0, 0})).ok);
+  FaultMatch fin;
+  fin.fields.flags = kTcpFin | kTcpAck;
+  fin.from = "server";
+  EXPECT_TRUE(Check(Expect(fin, IntRange{1, 1}, PacketExpect::At::kReceived)).ok);
+}
+
 }  // namespace
 }  // namespace faultline

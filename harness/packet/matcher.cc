@@ -1,5 +1,7 @@
 #include "harness/packet/matcher.h"
 
+#include "harness/packet/script_packet.h"
+
 namespace faultline {
 
 bool TcpClassHolds(TcpClass c, const PacketView& v) {
@@ -45,6 +47,7 @@ bool MatchPredicates(const FaultMatch& m, const PacketFacts& f) {
   if (m.ack && !(f.rel_ack && m.ack->Contains(*f.rel_ack))) return false;
   if (m.win && !(v.is_tcp() && !v.is_fragment && m.win->Contains(v.window))) return false;
   if (m.window && !m.window->Contains(Duration(f.since_start_ns))) return false;
+  if (!m.fields.empty() && !FieldsHold(m.fields, v, f.bytes, f.rel_seq, f.rel_ack)) return false;
   return true;
 }
 

@@ -2,7 +2,8 @@
 //
 // Evaluation is split in the order the semantics need (docs/faults.md):
 //  1. MatchPredicates: direction, protocol, TCP classes, payload length,
-//     relative seq/ack, time window. Pure.
+//     relative seq/ack, time window, the vocabulary's fields (FieldsHold).
+//     Pure.
 //  2. the caller counts the packet for the fault (per connection+direction)
 //     when the predicates hold, then
 //  3. MatchOccurrence: nth / first / every / after against that count, and
@@ -12,6 +13,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
 
 #include "harness/model/case.h"
@@ -26,6 +28,10 @@ struct PacketFacts {
   int64_t since_start_ns = 0;       // arrival time minus case start
   std::optional<uint32_t> rel_seq;  // ConnTable::RelSeq
   std::optional<uint32_t> rel_ack;  // ConnTable::RelAck
+  // The packet's bytes (`view` was parsed from them): the vocabulary's
+  // fields (FaultMatch::fields: options, data) read them. Empty: such a
+  // field does not hold.
+  std::span<const uint8_t> bytes;
 };
 
 // Whether `c` holds for a TCP packet (see TcpClass in harness/model/case.h).

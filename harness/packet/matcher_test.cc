@@ -71,7 +71,7 @@ class MatchTest : public ::testing::Test {
     return MatchPredicates(m, facts_);
   }
   PacketView view_;
-  PacketFacts facts_{nullptr, "client", "server", 500'000'000, 1, 1};
+  PacketFacts facts_{nullptr, "client", "server", 500'000'000, 1, 1, {}};
 };
 
 TEST_F(MatchTest, EmptyMatchMatchesEveryParsedPacket) {
@@ -183,6 +183,32 @@ TEST(MatchOccurrence, NthFirstEveryAfter) {
   EXPECT_TRUE(MatchOccurrence(m, 3));
   m.after = 0;
   EXPECT_TRUE(MatchOccurrence(m, 1));
+}
+
+TEST_F(MatchTest, VocabularyFieldsNeedTheBytes) {
+  FaultMatch m;
+  m.fields.flags = kTcpPsh | kTcpAck;
+  m.fields.data = "hello";
+  const std::vector<uint8_t> b = Tcp(kTcpPsh | kTcpAck, "hello");
+  facts_.bytes = b;
+  EXPECT_TRUE(Match(m, b));
+  m.fields.data = "hellO";
+  EXPECT_FALSE(Match(m, b));
+  m.fields.data.reset();
+  m.fields.flags = kTcpAck;  // the exact set: P. is not .
+  EXPECT_FALSE(Match(m, b));
+  m.fields.flags.reset();
+  m.fields.ttl = IntRange{64, 64};
+  EXPECT_TRUE(Match(m, b));
+  m.fields.ttl = IntRange{1, 63};
+  EXPECT_FALSE(Match(m, b));
+  m.fields.ttl.reset();
+  m.fields.options = std::vector<OptionSpec>{};  // no options
+  EXPECT_TRUE(Match(m, b));
+  facts_.bytes = {};  // not given: a field reading the bytes does not hold
+  m.fields.options.reset();
+  m.fields.data = "hello";
+  EXPECT_FALSE(Match(m, b));
 }
 
 }  // namespace
