@@ -7,6 +7,7 @@
 
 #include "harness/loader/did_you_mean.h"
 #include "harness/loader/endpoint_parse.h"
+#include "harness/loader/format_keys.h"
 #include "harness/loader/packet_fields_parser.h"
 #include "harness/loader/range_parser.h"
 
@@ -40,6 +41,13 @@ StatusOr<Duration> ReadPositive(const Val& v, const std::string& what, const Sco
 
 const std::vector<std::string>& PacketStepKeys() { return kPacketStepKeys; }
 const std::vector<std::string>& WireStepKeys() { return kWireKeys; }
+
+void AddPacketFormatKeys(FormatKeys* k) {
+  k->packet_keys = PacketKeys();
+  k->icmp_keys = IcmpKeys();
+  k->packet_step_keys = kPacketStepKeys;
+  k->wire_step_keys = kWireKeys;
+}
 
 bool IsScripted(const CaseContext& cx, const std::string& host) {
   return std::find(cx.scripted.begin(), cx.scripted.end(), host) != cx.scripted.end();
