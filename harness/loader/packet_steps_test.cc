@@ -149,3 +149,41 @@ TEST(PacketSteps, Errors) {
 
 }  // namespace
 }  // namespace faultline
+
+namespace faultline {
+namespace {
+
+TEST(PacketSteps, SpecExampleLoads) {
+  const std::string yaml =
+      "name: a\ntolerance: 20ms\nhosts:\n  server:\n  client:\n  peer:\n    scripted: true\n"
+      "    ignore:\n      - {flags: ., length: 0, win: [1, 65535]}\nsteps:\n"
+      "  - server: listen 8080\n"
+      "  - peer: {send: {flags: S, seq: 0, win: 65535, options: [{mss: 1460}, sackOK, {ts: [100, "
+      "0]}, nop, {wscale: 7}]}, to: \"server:8080\", port: 40000}\n"
+      "  - label: synack\n"
+      "    peer: {expect: {flags: S., seq: 0, ack: 1, options: [{mss: 1460}, sackOK, {ts: {val: 0, "
+      "ecr: 100}}, nop, {wscale: 7}]}, after: 0ms}\n"
+      "  - peer: {send: {flags: ., seq: 1, ack: 1, options: [nop, nop, {ts: [110, echo]}]}, since: "
+      "synack, after: 5ms}\n"
+      "  - wire: {send: {flags: R}, from: server, toward: client, seq-next: -1}\n";
+  StatusOr<Case> c = LoadCaseText(yaml, "a.yaml");
+  ASSERT_TRUE(c.ok()) << c.status().message();
+  EXPECT_EQ(c->tolerance, std::chrono::milliseconds(20));
+  ASSERT_TRUE(c->hosts[2].scripted);
+  ASSERT_EQ(c->hosts[2].ignore.size(), 1u);
+  EXPECT_EQ(c->hosts[2].ignore[0].ToString(), "tcp . win [1, 65535] len 0");
+  EXPECT_EQ(c->steps[1].Describe(),
+            "peer: send tcp S seq 0 win 65535 <mss 1460,sackOK,TS val 100 ecr 0,nop,wscale 7>");
+  EXPECT_EQ(c->steps[2].Describe(),
+            "peer: expect tcp S. seq 0 ack 1 <mss 1460,sackOK,TS val 0 ecr 100,nop,wscale 7>");
+  EXPECT_EQ(c->steps[3].Describe(), "peer: send tcp . seq 1 ack 1 <nop,nop,TS val 110 ecr echo>");
+  const auto& p = std::get<PacketStep>(c->steps[3].body);
+  EXPECT_EQ(p.since, "synack");
+  EXPECT_EQ(p.after->lo, std::chrono::milliseconds(5));
+  const auto& w = std::get<WireSendStep>(c->steps[4].body);
+  EXPECT_EQ(*w.seq_next, -1);
+  EXPECT_EQ(c->steps[4].Describe(), "wire: send tcp R as server to client");
+}
+
+}  // namespace
+}  // namespace faultline
