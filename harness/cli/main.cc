@@ -144,6 +144,10 @@ int CmdFormatKeys() {
   j["requires"] = k.requires_keys;
   j["xfail"] = k.xfail_keys;
   j["matrix"] = k.matrix_keys;
+  j["packet"] = k.packet_keys;
+  j["icmp"] = k.icmp_keys;
+  j["packet_step"] = k.packet_step_keys;
+  j["wire_step"] = k.wire_step_keys;
   j["tcp_classes"] = k.tcp_classes;
   j["socket_options"] = k.socket_options;
   j["send_flags"] = k.send_flags;

@@ -26,6 +26,7 @@
 #include "harness/loader/matrix_parser.h"
 #include "harness/loader/observe_parser.h"
 #include "harness/loader/offloads_check.h"
+#include "harness/loader/packet_fields_parser.h"
 #include "harness/loader/packets_parser.h"
 #include "harness/loader/yaml_value.h"
 
@@ -39,9 +40,9 @@ namespace fs = std::filesystem;
 constexpr size_t kMaxHosts = 250;
 
 const std::vector<std::string> kTopKeys = {
-    "name",   "description", "tags",   "family",  "timeout",  "seed",     "hosts",
-    "faults", "steps",       "matrix", "packets", "counters", "requires", "xfail"};
-const std::vector<std::string> kHostKeys = {"sysctl", "mtu", "offloads"};
+    "name",  "description", "tags",    "family",   "timeout",  "seed",  "hosts",    "faults",
+    "steps", "matrix",      "packets", "counters", "requires", "xfail", "tolerance"};
+const std::vector<std::string> kHostKeys = {"sysctl", "mtu", "offloads", "scripted", "ignore"};
 
 bool IsTag(const std::string& t) {
   return !t.empty() && std::all_of(t.begin(), t.end(), [](char c) {
@@ -86,6 +87,34 @@ StatusOr<std::vector<Family>> ParseFamily(const Val& v, const Scope& s) {
     out.push_back(f);
   }
   return out;
+}
+
+// A scripted host's keys: ignore: (only there); no sysctl: or offloads:.
+Status ParseScripted(const std::vector<Entry>& m, const Scope& s, HostSpec* h) {
+  for (const Entry& k : m) {
+    if (h->scripted && (k.key == "sysctl" || k.key == "offloads")) {
+      return s.Fail(k.key_loc, fmt::format("'{}' does not apply to a scripted host (it has no "
+                                           "stack that would use it)",
+                                           k.key));
+    }
+    if (k.key != "ignore") continue;
+    if (!h->scripted) {
+      return s.Fail(k.key_loc, "'ignore' applies only to a scripted host (add scripted: true)");
+    }
+    StatusOr<std::vector<Val>> items = ReadList(k.val, "ignore", s);
+    if (!items.ok()) return items.status();
+    for (const Val& it : *items) {
+      StatusOr<PacketFields> f = ParsePacketFields(it, PacketUse::kExpected, "ignore", s);
+      if (!f.ok()) return f.status();
+      if (f->empty()) {
+        return s.Fail(it.loc,
+                      "an 'ignore' item must say which packets (an empty one would "
+                      "ignore every packet)");
+      }
+      h->ignore.push_back(std::move(f).value());
+    }
+  }
+  return Status::Ok();
 }
 
 StatusOr<HostSpec> ParseHost(const Entry& e, const std::vector<Family>& families,
@@ -144,8 +173,13 @@ StatusOr<HostSpec> ParseHost(const Entry& e, const std::vector<Family>& families
       StatusOr<bool> on = ReadBool(k.val, "offloads", s);
       if (!on.ok()) return on.status();
       h.offloads = *on;
+    } else if (k.key == "scripted") {
+      StatusOr<bool> on = ReadBool(k.val, "scripted", s);
+      if (!on.ok()) return on.status();
+      h.scripted = *on;
     }
   }
+  FL_RETURN_IF_ERROR(ParseScripted(*m, s, &h));
   return h;
 }
 
@@ -247,6 +281,15 @@ Status ParseCaseHead(const std::vector<Entry>& m, const Scope& top, Case* c) {
     if (!seed.ok()) return seed.status();
     c->seed = static_cast<uint64_t>(*seed);
   }
+  if ((e = FindKey(m, "tolerance"))) {
+    StatusOr<Duration> d = ReadDuration(e->val, "tolerance", top);
+    if (!d.ok()) return d.status();
+    if (*d <= Duration(0)) {
+      return top.Fail(e->val.loc, fmt::format("'tolerance' must be longer than 0s, not {}",
+                                              Describe(e->val.node)));
+    }
+    c->tolerance = *d;
+  }
   FL_RETURN_IF_ERROR(ParseHosts(FindKey(m, "hosts"), top, c));
   return CheckMatrixHosts(*c, top);
 }
@@ -309,7 +352,10 @@ StatusOr<Case> ParseCase(const YAML::Node& root, const std::string& file) {
   CaseContext cx;
   cx.file = file;
   cx.families = c.families;
-  for (const HostSpec& h : c.hosts) cx.hosts.push_back(h.name);
+  for (const HostSpec& h : c.hosts) {
+    cx.hosts.push_back(h.name);
+    if (h.scripted) cx.scripted.push_back(h.name);
+  }
   FL_RETURN_IF_ERROR(ParseCaseBody(*m, cx, top, &c));
   return c;
 }

@@ -16,6 +16,7 @@ struct CaseContext {
   std::string file;
   std::vector<std::string> hosts;  // declared host names, in file order
   std::vector<Family> families;
+  std::vector<std::string> scripted;  // the scripted hosts (hosts: NAME: {scripted: true})
 };
 
 // `steps:` (a non-empty list). Checks socket names per host, async ids and

@@ -7,6 +7,7 @@
 #include "harness/loader/case_parts.h"
 #include "harness/loader/did_you_mean.h"
 #include "harness/loader/format_keys.h"
+#include "harness/loader/packet_fields_parser.h"
 #include "harness/loader/range_parser.h"
 
 namespace faultline {
@@ -195,13 +196,54 @@ const MatchKey kMatchTable[] = {
     {"window", ReadTimeWindow},  {"probability", ReadProbability},
 };
 
+// The packet vocabulary's keys (packet_fields_parser.h) beyond the table
+// above: into FaultMatch::fields. TS/SACK values there are raw.
+bool IsFieldsKey(const std::string& key) {
+  const std::vector<std::string>& f = PacketMatchKeys();
+  return std::find(f.begin(), f.end(), key) != f.end();
+}
+
 const std::vector<std::string>& MatchKeys() {
   static const std::vector<std::string> keys = [] {
     std::vector<std::string> v;
     for (const MatchKey& k : kMatchTable) v.push_back(k.name);
+    for (const std::string& k : PacketMatchKeys()) v.push_back(k);
     return v;
   }();
   return keys;
+}
+
+// The vocabulary keys of a match: read, then checked together (seq with
+// raw-seq, a TCP key with proto udp, ...). `proto` is the match's own.
+Status ReadMatchFields(const std::vector<Entry>& m, const Scope& s, FaultMatch* fm) {
+  std::vector<Entry> fields;
+  for (const Entry& e : m) {
+    if (!IsFieldsKey(e.key)) continue;
+    FL_RETURN_IF_ERROR(ReadPacketField(e, PacketUse::kExpected, s, &fm->fields));
+    fields.push_back(e);
+  }
+  if (fields.empty()) return Status::Ok();
+  for (const char* k : {"seq", "ack"}) {
+    const Entry* raw = FindKey(m, std::string("raw-") + k);
+    if (raw != nullptr && FindKey(m, k) != nullptr) {
+      return s.Fail(raw->key_loc, fmt::format("'{0}' and 'raw-{0}' cannot be combined ({0} is "
+                                              "relative to the ISN, raw-{0} absolute)",
+                                              k));
+    }
+  }
+  FL_RETURN_IF_ERROR(CheckPacketFields(fields, PacketUse::kExpected, s, &fm->fields));
+  using L4 = PacketFields::L4;
+  const Entry* proto = FindKey(m, "proto");
+  Proto want = fm->fields.proto == L4::kTcp    ? Proto::kTcp
+               : fm->fields.proto == L4::kIcmp ? Proto::kIcmp
+                                               : Proto::kAny;
+  if (want != Proto::kAny && proto != nullptr && fm->proto != want) {
+    return s.Fail(fields.front().key_loc,
+                  fmt::format("'{}' cannot be combined with 'proto: {}'", fields.front().key,
+                              proto->val.node.Scalar()));
+  }
+  if (want != Proto::kAny) fm->proto = want;
+  return Status::Ok();
 }
 
 // What single keys cannot see: from == to, tcp or win with another proto.
@@ -418,7 +460,8 @@ Status FaultParser::ParseMatch(const Val& v, const Scope& s, FaultMatch* fm) {
       if (e.key == k.name) FL_RETURN_IF_ERROR(k.read(e, r));
     }
   }
-  return CheckMatchCombinations(*m, s, fm);
+  FL_RETURN_IF_ERROR(CheckMatchCombinations(*m, s, fm));
+  return ReadMatchFields(*m, s, fm);
 }
 
 Status FaultParser::ParseAction(const ActionInfo& a, const std::vector<Entry>& m,

@@ -11,6 +11,7 @@ FormatKeys LoaderFormatKeys() {
   AddFaultFormatKeys(&k);
   AddPacketsFormatKeys(&k);
   AddMatrixFormatKeys(&k);
+  AddPacketFormatKeys(&k);
   return k;
 }
 

@@ -48,6 +48,12 @@ struct FormatKeys {
   std::vector<std::string> xfail_keys;             // xfail: {...}
   std::vector<std::string> matrix_keys;            // matrix: {...}
 
+  // The packet vocabulary (packet_fields_parser.h) and scripted hosts.
+  std::vector<std::string> packet_keys;       // a PACKET map (send:, expect:, ignore: items)
+  std::vector<std::string> icmp_keys;         // a PACKET's icmp: {...}
+  std::vector<std::string> packet_step_keys;  // a scripted host's step: {send|expect, ...}
+  std::vector<std::string> wire_step_keys;    // wire: {...}
+
   // Value tables.
   std::vector<std::string> tcp_classes;     // match: tcp:
   std::vector<std::string> socket_options;  // setsockopt/getsockopt opt:
@@ -69,5 +75,6 @@ void AddObserveFormatKeys(FormatKeys* k);  // observe_parser.cc
 void AddFaultFormatKeys(FormatKeys* k);    // fault_parser.cc
 void AddPacketsFormatKeys(FormatKeys* k);  // packets_parser.cc
 void AddMatrixFormatKeys(FormatKeys* k);   // matrix_parser.cc
+void AddPacketFormatKeys(FormatKeys* k);   // packet_fields_parser.cc, packet_step_parser.cc
 
 }  // namespace faultline

@@ -15,6 +15,7 @@
 #include "harness/loader/endpoint_parse.h"
 #include "harness/loader/format_keys.h"
 #include "harness/loader/observe_parser.h"
+#include "harness/loader/packet_step_parser.h"
 #include "harness/model/lab_vars.h"
 
 namespace faultline {
@@ -25,7 +26,7 @@ constexpr int64_t kMiB = 1024 * 1024;
 const std::vector<std::string> kCommon = {"as", "async", "id", "expect"};
 const std::vector<std::string> kReadyKeys = {"listening", "within"};  // run: ready: {...}
 // The keys of a step besides its host.
-const std::vector<std::string> kStepKeys = {"await", "label"};
+const std::vector<std::string> kStepKeys = {"await", "label", "wire"};
 const std::vector<std::string> kLingerKeys = {"onoff", "linger"};
 
 struct OptInfo {
@@ -101,7 +102,7 @@ bool IsCommon(const std::string& key) {
 
 class StepParser {
  public:
-  explicit StepParser(const CaseContext& cx) : cx_(cx) {}
+  explicit StepParser(const CaseContext& cx) : cx_(cx), packets_(cx) {}
 
   StatusOr<Step> Parse(const Val& item, int index);
 
@@ -126,6 +127,7 @@ class StepParser {
     const Entry* label = nullptr;
     const Entry* await = nullptr;
     const Entry* host = nullptr;
+    const Entry* wire = nullptr;  // a `wire:` step (packet_step_parser.h)
   };
   Status SortStepKeys(const std::vector<Entry>& m, const Scope& s, StepKeys* k);
   StatusOr<std::string> ReadLabel(const Entry& label, const Scope& s);
@@ -149,7 +151,13 @@ class StepParser {
   Status ReadReady(const Entry& e, const Scope& s, Command* cmd);
   Status ReadCommandName(OpCall& x);
 
+  // A scripted host's step must be a packet step; a real host's must not.
+  Status CheckScriptedStep(const Entry& he, const Scope& s);
+  bool IsPacketStepOnRealHost(const Entry& he, const Scope& s);
+  Status PacketStepOnRealHost(const Entry& he, const Scope& s);
+
   const CaseContext& cx_;
+  PacketStepParser packets_;
   std::map<std::string, std::set<std::string>> live_;  // host -> open socket names
   std::map<std::string, std::string> closed_by_;       // "host/name" -> "step N"
   struct AsyncId {
@@ -1050,6 +1058,14 @@ Status StepParser::SortStepKeys(const std::vector<Entry>& m, const Scope& s, Ste
       k->label = &e;
       continue;
     }
+    if (e.key == "wire") {
+      if (k->host != nullptr || k->await != nullptr || k->wire != nullptr) {
+        return s.Fail(e.key_loc, "a 'wire' step has no host and no 'await'");
+      }
+      k->wire = &e;
+      continue;
+    }
+    if (k->wire != nullptr) return s.Fail(e.key_loc, "a 'wire' step has no host and no 'await'");
     bool is_host = std::find(cx_.hosts.begin(), cx_.hosts.end(), e.key) != cx_.hosts.end();
     bool misplaced = FindOp(e.key) != nullptr || IsAnyParam(e.key) || IsCommon(e.key);
     if (e.key == "expect" && !is_host) {
@@ -1079,6 +1095,40 @@ Status StepParser::SortStepKeys(const std::vector<Entry>& m, const Scope& s, Ste
     (e.key == "await" ? k->await : k->host) = &e;
   }
   return Status::Ok();
+}
+
+Status StepParser::CheckScriptedStep(const Entry& he, const Scope& s) {
+  bool packet =
+      he.val.node.IsMap() && (he.val.node["send"].IsDefined() || he.val.node["expect"].IsDefined());
+  if (packet && he.val.node["send"].IsDefined() && !he.val.node["send"].IsMap()) packet = false;
+  if (packet) return Status::Ok();
+  return s.Fail(he.val.loc, fmt::format("host '{}' is scripted: its steps are packets (send: / "
+                                        "expect:), not socket calls",
+                                        he.key));
+}
+
+// `send: {...}` (a packet, not a socket name), or `expect:` with no operation.
+bool StepParser::IsPacketStepOnRealHost(const Entry& he, const Scope&) {
+  const YAML::Node& n = he.val.node;
+  if (!n.IsMap()) return false;
+  if (n["send"].IsDefined() && n["send"].IsMap()) return true;
+  if (!n["expect"].IsDefined()) return false;
+  for (const auto& kv : n) {
+    if (kv.first.IsScalar() && FindOp(kv.first.Scalar()) != nullptr) return false;
+  }
+  return n["expect"].IsMap() && !IsObserveStep(he.val);
+}
+
+Status StepParser::PacketStepOnRealHost(const Entry& he, const Scope& s) {
+  const char* key = he.val.node["send"].IsDefined() ? "send" : "expect";
+  SourceLoc at = he.val.loc;
+  StatusOr<std::vector<Entry>> m = ReadMap(he.val, he.key, s);
+  if (m.ok()) {
+    if (const Entry* e = FindKey(*m, key)) at = e->key_loc;
+  }
+  return s.Fail(at, fmt::format("'{}:' with a packet needs a scripted host; '{}' is not scripted "
+                                "(hosts: scripted: true)",
+                                key, he.key));
 }
 
 StatusOr<std::string> StepParser::ReadLabel(const Entry& label, const Scope& s) {
@@ -1178,7 +1228,7 @@ StatusOr<Step> StepParser::Parse(const Val& item, int index) {
   if (!m.ok()) return m.status();
   StepKeys k;
   FL_RETURN_IF_ERROR(SortStepKeys(*m, s, &k));
-  if (k.host == nullptr && k.await == nullptr) {
+  if (k.host == nullptr && k.await == nullptr && k.wire == nullptr) {
     return s.Fail(item.loc, fmt::format("missing a host ({}) or 'await'", Join(cx_.hosts)));
   }
   if (k.label != nullptr) {
@@ -1186,10 +1236,21 @@ StatusOr<Step> StepParser::Parse(const Val& item, int index) {
     if (!label.ok()) return label.status();
     step.label = *label;
   }
-  if (k.await != nullptr) {
+  if (k.wire != nullptr) {
+    StatusOr<WireSendStep> w = packets_.ParseWire(*k.wire, s);
+    if (!w.ok()) return w.status();
+    step.body = std::move(w).value();
+  } else if (k.host != nullptr && IsScripted(cx_, k.host->key)) {
+    FL_RETURN_IF_ERROR(CheckScriptedStep(*k.host, s));
+    StatusOr<PacketStep> p = packets_.ParsePacket(*k.host, index, labels_, s);
+    if (!p.ok()) return p.status();
+    step.body = std::move(p).value();
+  } else if (k.await != nullptr) {
     StatusOr<AwaitStep> a = ParseAwait(*k.await, s);
     if (!a.ok()) return a.status();
     step.body = std::move(a).value();
+  } else if (IsPacketStepOnRealHost(*k.host, s)) {
+    return PacketStepOnRealHost(*k.host, s);
   } else if (IsObserveStep(k.host->val)) {
     // A runner-side observation (observe_parser.cc); it may name a closed socket.
     KnownSocket known = [this](const std::string& h, const std::string& n) {

@@ -1,5 +1,8 @@
 #include "harness/model/case.h"
 
+#include <cstdint>
+#include <limits>
+
 #include <fmt/format.h>
 
 namespace faultline {
@@ -184,10 +187,118 @@ const HostSpec* Case::FindHost(const std::string& name) const {
   return nullptr;
 }
 
-// TODO(issue 15, loader helper): the real texts.
-std::string OptionSpec::ToString() const { return fmt::format("opt-{}", kind); }
-bool PacketFields::empty() const { return !flags && !seq && !ack && !raw_seq && !raw_ack && !win && !length && !data && !options && !ttl && !dscp && !ecn && !df && !ip_id && !icmp && proto == L4::kAny; }
-std::string PacketFields::ToString() const { return "packet"; }
+namespace {
+
+std::string Hex(const std::string& bytes) {
+  std::string s;
+  for (char c : bytes) s += fmt::format("{:02x}", static_cast<unsigned char>(c));
+  return s;
+}
+
+// A range as the range grammar writes it: "5", "[1, 100]", ">= 1".
+std::string RangeText(const IntRange& r) {
+  if (r.hi == std::numeric_limits<int64_t>::max() && r.lo != r.hi) {
+    return fmt::format(">= {}", r.lo);
+  }
+  return r.ToString();
+}
+
+std::string FlagText(uint8_t f) {
+  // The packet line's order (harness/packet/packet_view.cc FlagString).
+  static const std::pair<uint8_t, char> kOrder[] = {{0x02, 'S'}, {0x01, 'F'}, {0x08, 'P'},
+                                                    {0x04, 'R'}, {0x20, 'U'}, {0x40, 'E'},
+                                                    {0x80, 'W'}, {0x10, '.'}};
+  std::string s;
+  for (const auto& [bit, letter] : kOrder) {
+    if (f & bit) s += letter;
+  }
+  return s.empty() ? "none" : s;
+}
+
+const char* EcnName(int64_t v) {
+  static const char* const kNames[] = {"not-ect", "ect1", "ect0", "ce"};
+  return v >= 0 && v <= 3 ? kNames[v] : "?";
+}
+
+// The IP and ICMP fields of a packet line: " ttl 64 dscp 0 ecn ce df id 5".
+std::string IpText(const PacketFields& p) {
+  std::string s;
+  if (p.ttl) s += " ttl " + RangeText(*p.ttl);
+  if (p.dscp) s += " dscp " + RangeText(*p.dscp);
+  if (p.ecn) s += " ecn " + (p.ecn->lo == p.ecn->hi ? EcnName(p.ecn->lo) : RangeText(*p.ecn));
+  if (p.df) s += *p.df ? " df" : " no-df";
+  if (p.ip_id) s += " id " + RangeText(*p.ip_id);
+  if (p.icmp) {
+    s += " icmp " + p.icmp->type;
+    if (p.icmp->code) s += fmt::format(" code {}", *p.icmp->code);
+    if (p.icmp->mtu) s += fmt::format(" mtu {}", *p.icmp->mtu);
+  }
+  return s;
+}
+
+}  // namespace
+
+std::string OptionSpec::ToString() const {
+  switch (kind) {
+    case 0: return "eol";
+    case 1: return "nop";
+    case 2: return value ? fmt::format("mss {}", *value) : "mss";
+    case 3: return value ? fmt::format("wscale {}", *value) : "wscale";
+    case 4: return "sackOK";
+    case 5: {
+      std::string s = fmt::format("sack {} ", sack.size());
+      for (const auto& [l, r] : sack) s += fmt::format("{{{}:{}}}", l, r);
+      return s;
+    }
+    case 8: {
+      std::string s = "TS";
+      if (ts_val) s += " val " + RangeText(*ts_val);
+      if (ts_ecr_echo) s += " ecr echo";
+      if (ts_ecr) s += " ecr " + RangeText(*ts_ecr);
+      return s;
+    }
+    case 34:
+      if (!bytes) return "tfo";
+      return bytes->empty() ? "tfo cookiereq" : "tfo cookie " + Hex(*bytes);
+    default:
+      return bytes && !bytes->empty() ? fmt::format("opt-{} {}", kind, Hex(*bytes))
+                                      : fmt::format("opt-{}", kind);
+  }
+}
+
+bool PacketFields::empty() const {
+  return !flags && !seq && !ack && !raw_seq && !raw_ack && !win && !length && !data && !options &&
+         !ttl && !dscp && !ecn && !df && !ip_id && !icmp && proto == L4::kAny;
+}
+
+std::string PacketFields::ToString() const {
+  std::string s;
+  switch (proto) {
+    case L4::kAny: s = "packet"; break;
+    case L4::kTcp: s = "tcp"; break;
+    case L4::kUdp: s = "udp"; break;
+    case L4::kIcmp: s = "icmp"; break;
+  }
+  if (proto == L4::kIcmp && icmp) s.clear();
+  if (flags) s += " " + FlagText(*flags);
+  if (seq) s += " seq " + RangeText(*seq);
+  if (raw_seq) s += " raw-seq " + RangeText(*raw_seq);
+  if (ack) s += " ack " + RangeText(*ack);
+  if (raw_ack) s += " raw-ack " + RangeText(*raw_ack);
+  if (win) s += " win " + RangeText(*win);
+  if (options) {
+    std::string o;
+    for (const OptionSpec& op : *options) o += (o.empty() ? "" : ",") + op.ToString();
+    s += " <" + o + ">";
+  }
+  if (data) {
+    s += " \"" + *data + "\"";
+  } else if (length) {
+    s += " len " + RangeText(*length);
+  }
+  s += IpText(*this);
+  if (!s.empty() && s[0] == ' ') s.erase(0, 1);
+  return s;
+}
 
 }  // namespace faultline
-

@@ -344,6 +344,15 @@ class KeyCheck:
         self.same("matrix keys (definitions/matrix)", self.table("matrix"),
                   props(self.defn("matrix")))
 
+        self.same("packet keys (definitions/packet)", self.table("packet"),
+                  props(self.defn("packet")))
+        self.same("icmp keys (definitions/packet icmp)", self.table("icmp"),
+                  props(self.defn("packet")["properties"]["icmp"]))
+        self.same("packet step keys (definitions/packetStep)", self.table("packet_step"),
+                  props(self.defn("packetStep")))
+        self.same("wire step keys (definitions/wireStep)", self.table("wire_step"),
+                  props(self.defn("wireStep")))
+
         for table, name in [("tcp_classes", "tcpClass"), ("socket_options", "socketOption"),
                             ("send_flags", "sendFlag"), ("recv_flags", "recvFlag"),
                             ("poll_events", "pollEvent"), ("revents", "revent"),
