@@ -97,11 +97,11 @@ size_t FaultEngine::Record(const PacketView& v, const ConnRef& ref, int64_t now_
 void FaultEngine::Accept(uint32_t id, size_t record, int64_t now_ns, std::vector<Effect>* out,
                          std::vector<uint8_t> replaced) {
   At(record).release_ns = now_ns;
-  out->push_back(Effect{Effect::Kind::kAccept, id, std::move(replaced)});
+  out->push_back(Effect{Effect::Kind::kAccept, id, std::move(replaced), "", 0, 0});
 }
 
 void FaultEngine::Drop(uint32_t id, std::vector<Effect>* out) {
-  out->push_back(Effect{Effect::Kind::kDrop, id, {}});
+  out->push_back(Effect{Effect::Kind::kDrop, id, {}, "", 0, 0});
 }
 
 void FaultEngine::AddCopy(size_t original, std::vector<uint8_t> bytes, const std::string& action,
@@ -130,7 +130,7 @@ void FaultEngine::AddCopy(size_t original, std::vector<uint8_t> bytes, const std
     }
   }
   Append(std::move(r));
-  out->push_back(Effect{Effect::Kind::kInject, 0, std::move(bytes)});
+  out->push_back(Effect{Effect::Kind::kInject, 0, std::move(bytes), "", 0, 0});
 }
 
 uint64_t FaultEngine::Hold(uint32_t id, size_t record, Why why) {
@@ -258,6 +258,8 @@ void FaultEngine::OnPacket(uint32_t id, std::span<const uint8_t> bytes, int64_t 
     Accept(id, rec, now_ns, out);
     return;
   }
+  if (v.is_tcp() && tcp_seen_.insert(ref.conn).second) tcp_conns_.push_back(ref.conn);
+  if (TakeScripted(id, v, ref, rec, bytes, now_ns, out)) return;
   const int win = PickFault(v, bytes, ref, rec, now_ns);
   conns_.Advance(ref, v);
 

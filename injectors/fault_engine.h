@@ -28,6 +28,7 @@
 #include <vector>
 
 #include "harness/common/duration.h"
+#include "harness/common/status.h"
 #include "harness/model/case.h"
 #include "harness/model/result.h"
 #include "harness/packet/conn_track.h"
@@ -42,8 +43,15 @@ struct EngineHost {
   IpAddr addr4, addr6;
 };
 
+// A scripted host (HostSpec::scripted): packets toward it are taken off.
+struct EngineScripted {
+  std::string name;
+  std::vector<PacketFields> ignore;  // `ignore:`: taken off, logged, never checked
+};
+
 struct EngineConfig {
   std::vector<EngineHost> hosts;
+  std::vector<EngineScripted> scripted;
   std::vector<Fault> faults;  // case order; first match wins
   uint64_t seed = 0;
   int64_t case_start_ns = 0;
@@ -53,10 +61,22 @@ struct EngineConfig {
 };
 
 struct Effect {
-  enum class Kind { kAccept, kDrop, kInject };
+  // kTake: a packet toward a scripted host, for its inbox (its kDrop verdict
+  // is a separate effect).
+  enum class Kind { kAccept, kDrop, kInject, kTake };
   Kind kind = Kind::kAccept;
-  uint32_t id = 0;             // kAccept / kDrop: the queued packet
-  std::vector<uint8_t> bytes;  // kAccept: replacement packet if not empty; kInject: the packet
+  uint32_t id = 0;  // kAccept / kDrop: the queued packet
+  std::vector<uint8_t>
+      bytes;            // kAccept: replacement packet if not empty; kInject/kTake: the packet
+  std::string host;     // kTake: the scripted host
+  uint64_t seq_no = 0;  // kTake: its record's seq_no
+  int64_t at_ns = 0;    // kTake: when it arrived
+};
+
+// A packet crafted by InjectInto: its record's seq_no and packet line.
+struct Crafted {
+  uint64_t seq_no = 0;
+  std::string line;
 };
 
 class FaultEngine {
@@ -78,6 +98,15 @@ class FaultEngine {
   void OnStep(const std::string& label, int64_t now_ns, std::vector<Effect>* out);
   // The case is over: everything held is dropped.
   void OnStop(int64_t now_ns, std::vector<Effect>* out);
+  // A scripted host's crafted packet (Wire::Inject): logged with fate
+  // kScripted, action "scripted send", tracked, sent (kInject); no fault
+  // applies. Returns its record's seq_no.
+  uint64_t OnScriptedSend(std::vector<uint8_t> bytes, int64_t now_ns, std::vector<Effect>* out);
+  // A `wire:` step: crafts step.packet into the latest TCP connection
+  // between step.from and step.toward (on step.port of toward when set);
+  // logged with fate kInject, action "inject (wire step)", sent (kInject).
+  // kNotFound when the wire has seen no such connection.
+  StatusOr<Crafted> InjectInto(const WireSendStep& step, int64_t now_ns, std::vector<Effect>* out);
 
   std::optional<int64_t> NextDeadline() const { return timers_.NextDeadline(); }
   size_t held() const { return held_.size(); }
@@ -164,6 +193,13 @@ class FaultEngine {
   std::optional<std::vector<uint8_t>> BuildRst(const PacketView& v, const ConnRef& ref,
                                                const std::string& toward) const;
   bool RateAllows(int f, int64_t now_ns);
+  // A packet toward a scripted host: taken off (true) or not scripted.
+  bool TakeScripted(uint32_t id, const PacketView& v, const ConnRef& ref, size_t rec,
+                    std::span<const uint8_t> bytes, int64_t now_ns, std::vector<Effect>* out);
+  const EngineScripted* ScriptedOf(const std::string& host) const;
+  // The latest TCP connection between two hosts (optionally on `port` of
+  // `toward`); its side index of `from` in *from_side.
+  Conn* LatestConn(const WireSendStep& step, int* from_side) const;
 
   EngineConfig cfg_;
   ConnTable conns_;
@@ -181,6 +217,8 @@ class FaultEngine {
   std::map<std::pair<uint64_t, int>, std::pair<uint64_t, uint64_t>> swaps_;
   std::map<uint64_t, std::pair<uint64_t, int>> swap_timers_;
   std::set<std::string> steps_seen_;
+  std::vector<Conn*> tcp_conns_;  // every TCP connection seen (InjectInto)
+  std::set<Conn*> tcp_seen_;
 };
 
 }  // namespace faultline

@@ -10,6 +10,9 @@
 #include <cerrno>
 #include <condition_variable>
 #include <cstring>
+#include <deque>
+#include <functional>
+#include <map>
 #include <mutex>
 #include <thread>
 
@@ -39,6 +42,7 @@ StatusOr<EngineConfig> MakeEngineConfig(const WireConfig& c) {
     }
     e.hosts.push_back(std::move(h));
   }
+  for (const WireScripted& s : c.scripted) e.scripted.push_back({s.host, s.ignore});
   e.faults = c.faults;
   e.seed = c.seed;
   e.case_start_ns = c.case_start_ns;
@@ -65,6 +69,9 @@ struct Wire::Impl {
   std::condition_variable cv;
   FaultEngine engine;
   std::vector<std::string> pending_steps;
+  // Work for the wire thread (Inject, InjectInto), run under `mu`.
+  std::vector<std::function<void(std::vector<Effect>&)>> jobs;
+  std::map<std::string, std::deque<WirePacket>> inbox;  // scripted hosts
   // Requests from the controlling thread (SignalStep, CheckTimers, Stop):
   // made, and handled by the wire thread (verdicts flushed).
   uint64_t requests = 0, requests_done = 0;
@@ -89,7 +96,8 @@ struct Wire::Impl {
   void Round(bool packets, bool timer, bool stop, std::vector<Effect>& fx);
   void Run();
   void ArmTimer();
-  void Request(const std::string* label);
+  // Returns false when the wire thread has ended (or did not answer in time).
+  bool Request(const std::string* label, std::function<void(std::vector<Effect>&)> job = nullptr);
   Status Problems(const QueueStats& s) const;
 };
 
@@ -104,6 +112,12 @@ void Wire::Impl::Apply(std::vector<Effect>& effects) {
         Note(queue->Flush());  // the copy follows its original
         Note(queue->Send(e.bytes));
         break;
+      case Effect::Kind::kTake: {
+        std::lock_guard<std::mutex> lock(mu);
+        inbox[e.host].push_back(WirePacket{std::move(e.bytes), e.at_ns, e.seq_no, ""});
+        cv.notify_all();
+        break;
+      }
     }
   }
   effects.clear();
@@ -161,7 +175,10 @@ bool Wire::Impl::OnRequests(std::vector<Effect>& fx) {
   std::unique_lock<std::mutex> lock(mu);
   std::vector<std::string> steps = std::move(pending_steps);
   pending_steps.clear();
+  auto todo = std::move(jobs);
+  jobs.clear();
   const uint64_t handled = requests;
+  for (auto& job : todo) job(fx);
   for (const std::string& label : steps) engine.OnStep(label, clock.NowNs(), &fx);
   engine.OnTimer(clock.NowNs(), &fx);
   const bool stop = stop_requested;
@@ -230,15 +247,17 @@ void Wire::Impl::Run() {
   cv.notify_all();
 }
 
-void Wire::Impl::Request(const std::string* label) {
+bool Wire::Impl::Request(const std::string* label, std::function<void(std::vector<Effect>&)> job) {
   std::unique_lock<std::mutex> lock(mu);
-  if (stop_requested || thread_done) return;
+  if (stop_requested || thread_done) return false;
   if (label != nullptr) pending_steps.push_back(*label);
+  if (job) jobs.push_back(std::move(job));
   const uint64_t target = ++requests;
   WakeUp(event_fd.get());
   // Wait (bounded) until the wire thread has released what the request
   // frees, so the step's own traffic comes after it.
-  cv.wait_for(lock, kSignalBound, [&] { return requests_done >= target || thread_done; });
+  return cv.wait_for(lock, kSignalBound, [&] { return requests_done >= target || thread_done; }) &&
+         requests_done >= target;
 }
 
 Status Wire::Impl::Problems(const QueueStats& s) const {
@@ -298,9 +317,9 @@ StatusOr<std::unique_ptr<Wire>> Wire::Start(const WireConfig& config) {
   return wire;
 }
 
-void Wire::SignalStep(const std::string& label) { impl_->Request(&label); }
+void Wire::SignalStep(const std::string& label) { (void)impl_->Request(&label); }
 
-void Wire::CheckTimers() { impl_->Request(nullptr); }
+void Wire::CheckTimers() { (void)impl_->Request(nullptr); }
 
 Status Wire::Stop() {
   Impl& w = *impl_;
@@ -327,6 +346,50 @@ uint64_t Wire::WaitActivity(uint64_t seen, int64_t deadline_ns) const {
                   [&] { return w.activity != seen || w.thread_done; });
   }
   return w.activity;
+}
+
+StatusOr<WirePacket> Wire::Take(const std::string& host, int64_t deadline_ns) {
+  Impl& w = *impl_;
+  std::unique_lock<std::mutex> lock(w.mu);
+  auto ready = [&] { return !w.inbox[host].empty() || w.thread_done; };
+  while (!ready()) {
+    const int64_t left = deadline_ns - w.clock.NowNs();
+    if (left <= 0) break;
+    w.cv.wait_for(lock, std::chrono::nanoseconds(left), ready);
+  }
+  std::deque<WirePacket>& q = w.inbox[host];
+  if (q.empty()) return Status::Timeout(fmt::format("no packet toward {}", host));
+  WirePacket p = std::move(q.front());
+  q.pop_front();
+  return p;
+}
+
+StatusOr<WirePacket> Wire::Inject(std::vector<uint8_t> bytes) {
+  Impl& w = *impl_;
+  WirePacket out;
+  auto job = [&w, &out, b = std::move(bytes)](std::vector<Effect>& fx) mutable {
+    out.at_ns = w.clock.NowNs();
+    out.bytes = b;
+    out.seq_no = w.engine.OnScriptedSend(std::move(b), out.at_ns, &fx);
+  };
+  if (!w.Request(nullptr, std::move(job))) return Status::System("wire: not running (inject)");
+  return out;
+}
+
+StatusOr<WirePacket> Wire::InjectInto(const WireSendStep& step) {
+  Impl& w = *impl_;
+  StatusOr<Crafted> crafted = Status::System("wire: not running (wire step)");
+  WirePacket out;
+  auto job = [&](std::vector<Effect>& fx) {
+    out.at_ns = w.clock.NowNs();
+    crafted = w.engine.InjectInto(step, out.at_ns, &fx);
+    if (crafted.ok() && !fx.empty()) out.bytes = fx.back().bytes;
+  };
+  if (!w.Request(nullptr, job)) return Status::System("wire: not running (wire step)");
+  if (!crafted.ok()) return crafted.status();
+  out.seq_no = crafted->seq_no;
+  out.line = crafted->line;
+  return out;
 }
 
 QueueStats Wire::queue_stats() const { return impl_->final_stats; }

@@ -46,9 +46,28 @@ struct WireLink {
   std::string addr4, addr6;  // the host's addresses (to tell direction)
 };
 
+// A scripted host (HostSpec::scripted): its addresses are in `links`.
+struct WireScripted {
+  std::string host;
+  std::vector<PacketFields> ignore;  // `ignore:`
+};
+
+// A packet a scripted host was sent (Take), or one the wire sent (Inject,
+// InjectInto).
+struct WirePacket {
+  std::vector<uint8_t> bytes;  // from the IP header
+  int64_t at_ns = 0;           // on the wire's clock
+  uint64_t seq_no = 0;         // its PacketRecord::seq_no
+  std::string line;            // InjectInto: its packet line
+};
+
 struct WireConfig {
   int netns_fd = -1;  // the wire namespace
   std::vector<WireLink> links;
+  // Packets toward these are taken off (never forwarded, no fault applies):
+  // fate kScripted, action "scripted take" (into the host's inbox, Take) or
+  // "scripted ignore" (an `ignore:` entry holds).
+  std::vector<WireScripted> scripted;
   std::vector<Fault> faults;          // in case order; the first match wins
   uint64_t seed = 0;                  // for probability matches
   int64_t case_start_ns = 0;          // on `clock`; time windows count from here
@@ -86,6 +105,14 @@ class Wire {
   uint64_t WaitActivity(uint64_t seen, int64_t deadline_ns) const;
   // The packet log so far, in arrival order (copies follow their original).
   std::vector<PacketRecord> Log() const;
+  // Scripted hosts. Any thread. The next packet taken off toward `host`
+  // (arrival order); kTimeout when none by `deadline_ns` (wire's clock).
+  StatusOr<WirePacket> Take(const std::string& host, int64_t deadline_ns);
+  // Sends a crafted packet from the wire thread (fate kScripted, action
+  // "scripted send"); returns when it was handed to the queue, with its stamp.
+  StatusOr<WirePacket> Inject(std::vector<uint8_t> bytes);
+  // A `wire:` step (FaultEngine::InjectInto), on the wire thread.
+  StatusOr<WirePacket> InjectInto(const WireSendStep& step);
   // The queue's counters (packets, GSO packets, verdict messages, batches,
   // sent packets, errors). Valid after Stop(); zeros before.
   QueueStats queue_stats() const;

@@ -212,6 +212,7 @@ function esc(s){return String(s).replace(/[&<>"']/g,function(c){return {'&':'&am
 function ms(ns){return (ns/1e6).toFixed(3)+'ms';}
 // Colour and marks come from the fate (p[14]), never from the action's text.
 function color(p){var f=p[14];
+  if(f==='scripted')return '#1a7f37';
   if(f==='drop')return '#cf222e';
   if(f==='reorder')return '#bc4c00';
   if(f==='delay'||f==='hold')return '#0969da';
@@ -221,6 +222,7 @@ function color(p){var f=p[14];
 function label(p){var s=p[5]==='tcp'?(p[6]+' seq '+p[7]+' ack '+p[8]+' len '+p[9]):(p[5]+' len '+p[9]);
   if(p[12])s+=' (copy)';
   if(p[14]==='reorder')s='\u21c5 '+s;
+  if(p[14]==='scripted')s='\u270e '+s;
   if(p[10])s+=' ['+p[11]+']';
   return s;}
 function tip(p,H,F){var s='#'+p[0]+' +'+ms(p[1])+'\n'+p[15];

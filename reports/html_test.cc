@@ -324,3 +324,15 @@ TEST(WriteHtmlTest, UnwritablePathIsAnError) {
 
 }  // namespace
 }  // namespace faultline
+
+namespace faultline {
+namespace {
+
+TEST(HtmlReportTest, ScriptedFateHasItsOwnColourAndMarker) {
+  std::string html = HtmlReport(testing::SampleRun());
+  EXPECT_NE(html.find("if(f==='scripted')return '#1a7f37';"), std::string::npos);
+  EXPECT_NE(html.find("if(p[14]==='scripted')s='\\u270e '+s;"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace faultline

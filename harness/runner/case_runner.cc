@@ -11,6 +11,7 @@
 #include "harness/runner/case_env.h"
 #include "harness/runner/case_requirements.h"
 #include "harness/runner/expect_check.h"
+#include "harness/runner/packet_steps.h"
 #include "harness/runner/request.h"
 #include "harness/runner/setup_gate.h"
 
@@ -49,7 +50,13 @@ std::optional<Verdict> PeerError(const peer::Reply& r) {
 class Execution {
  public:
   Execution(const Case& c, Family f, const CaseRunOptions& o, CaseEnv& env, CaseResult* result)
-      : case_(c), family_(f), options_(o), env_(env), clock_(env.clock()), result_(result) {}
+      : case_(c),
+        family_(f),
+        options_(o),
+        env_(env),
+        clock_(env.clock()),
+        result_(result),
+        packets_(c, f, env) {}
 
   void Run();
 
@@ -76,6 +83,11 @@ class Execution {
   bool RunAwait(const Step& step, const AwaitStep& await);
   // An observation step (case_requirements.h); false when the case stops.
   bool RunObserve(const Step& step, const ObserveStep& o);
+  // Packet steps of scripted hosts and `wire:` steps (packet_steps.h).
+  bool RunPacket(const Step& step, const PacketStep& p);
+  bool RunWire(const Step& step, const WireSendStep& w);
+  // A packet still waiting for a scripted host after the last step.
+  void CheckScriptedLeftovers();
   // Checks `counters:` at the end (fails the case if the steps passed).
   void FinishObserve();
   // Waits for a call's reply and records it; false when the case stops.
@@ -126,7 +138,49 @@ class Execution {
   std::map<std::string, Pending> pending_;
   std::map<std::string, Background> background_;  // by name (the run step's `as`)
   bool stopped_ = false;
+  PacketSteps packets_;
+  // Each step's event time (packet steps' anchors), by step index - 1.
+  std::vector<std::optional<int64_t>> events_;
 };
+
+bool Execution::RunPacket(const Step& step, const PacketStep& p) {
+  StepRecord& rec = RecordOf(step);
+  rec.ran = true;
+  int anchor_step = step.index - 1;
+  if (!p.since.empty()) {
+    for (const Step& s : case_.steps) {
+      if (s.label == p.since && s.index < step.index) anchor_step = s.index;
+    }
+  }
+  const int64_t anchor =
+      anchor_step == 0 ? start_ns_
+                       : events_[static_cast<size_t>(anchor_step - 1)].value_or(clock_.NowNs());
+  int64_t event = clock_.NowNs();
+  Verdict v = packets_.Run(p, anchor, anchor_step, Deadline(), rec, &event);
+  events_[static_cast<size_t>(step.index - 1)] = event;
+  rec.start_offset_ns = event - start_ns_;
+  return Record(step, rec, v);
+}
+
+bool Execution::RunWire(const Step& step, const WireSendStep& w) {
+  StepRecord& rec = RecordOf(step);
+  rec.ran = true;
+  int64_t event = clock_.NowNs();
+  Verdict v = packets_.RunWire(w, rec, &event);
+  events_[static_cast<size_t>(step.index - 1)] = event;
+  rec.start_offset_ns = event - start_ns_;
+  return Record(step, rec, v);
+}
+
+void Execution::CheckScriptedLeftovers() {
+  if (stopped_) return;
+  std::optional<std::string> left = packets_.Leftover();
+  if (!left) return;
+  stopped_ = true;
+  result_->outcome = Outcome::kFail;
+  result_->message_loc = case_.loc;
+  result_->message = fmt::format("{}: unexpected packet {}", case_.loc.ToString(), *left);
+}
 
 StatusOr<peer::Request> Execution::CommandRequest(const CallStep& call, const Step& step) {
   CommandContext cx;
@@ -202,6 +256,7 @@ bool Execution::Finish(const Step& step, const CallStep& call, uint64_t request_
   rec.data.assign(r.data.begin(), r.data.end());
   rec.start_offset_ns = r.start_ns - start_ns_;
   rec.took_ns = r.end_ns - r.start_ns;
+  events_[static_cast<size_t>(step.index - 1)] = r.end_ns;
   env_.OnReply(call, r);
   if (std::optional<Verdict> error = PeerError(r)) return Record(step, rec, *error);
   if (IsCommandOp(call.call.op)) RecordCommand(step, r);
@@ -283,6 +338,7 @@ void Execution::CheckLeftovers() {
 }
 
 bool Execution::Prepare(const SetupGate::Hold& gate) {
+  events_.assign(case_.steps.size(), std::nullopt);
   for (const Step& s : case_.steps) {
     StepRecord rec;
     rec.step_index = s.index;
@@ -290,6 +346,8 @@ bool Execution::Prepare(const SetupGate::Hold& gate) {
     rec.description = s.Describe();
     if (const auto* c = std::get_if<CallStep>(&s.body)) rec.host = c->host;
     if (const auto* o = std::get_if<ObserveStep>(&s.body)) rec.host = o->host;
+    if (const auto* p = std::get_if<PacketStep>(&s.body)) rec.host = p->host;
+    if (std::holds_alternative<WireSendStep>(s.body)) rec.host = "wire";
     result_->steps.push_back(std::move(rec));
   }
   if (std::optional<std::string> unmet =
@@ -344,16 +402,18 @@ void Execution::Run() {
             return RunAwait(s, body);
           else if constexpr (std::is_same_v<T, ObserveStep>)
             return RunObserve(s, body);
-          else {
-            // TODO(issue 15, runner helper): packet and wire steps.
-            FailStep(s, Outcome::kError, "packet steps are not built yet");
-            return false;
-          }
+          else if constexpr (std::is_same_v<T, PacketStep>)
+            return RunPacket(s, body);
+          else
+            return RunWire(s, body);
         },
         s.body);
+    auto& event = events_[static_cast<size_t>(s.index - 1)];
+    if (!event) event = clock_.NowNs();
     if (!go) break;
   }
   if (!stopped_) CheckLeftovers();
+  CheckScriptedLeftovers();
   FinishObserve();
   FinishCapture();
   EndBackground();

@@ -157,4 +157,46 @@ Verdict FakeCaseEnv::FinishCapture(int64_t) {
   return capture_;
 }
 
+void FakeCaseEnv::ScriptPacket(const std::string& host, std::vector<uint8_t> bytes,
+                               int64_t after_ns) {
+  packets_.push_back(Scripted{host, std::move(bytes), after_ns, std::nullopt});
+}
+
+void FakeCaseEnv::Anchor(const std::string& host) {
+  for (Scripted& p : packets_) {
+    if (host.empty() || p.host == host) {
+      if (!p.arrives_ns) p.arrives_ns = clock_.NowNs() + p.after_ns;
+    }
+  }
+}
+
+StatusOr<int64_t> FakeCaseEnv::SendPacket(const std::string& host, std::vector<uint8_t> bytes) {
+  sent_packets_.push_back(SentPacket{host, std::move(bytes), clock_.NowNs()});
+  ++packet_seq_;
+  Anchor(host);
+  return clock_.NowNs();
+}
+
+StatusOr<TakenPacket> FakeCaseEnv::NextPacket(const std::string& host, int64_t deadline_ns) {
+  Anchor(host);
+  for (auto it = packets_.begin(); it != packets_.end(); ++it) {
+    if (it->host != host) continue;
+    if (*it->arrives_ns > deadline_ns) break;
+    clock_.Set(std::max(clock_.NowNs(), *it->arrives_ns));
+    TakenPacket p{std::move(it->bytes), clock_.NowNs(), ++packet_seq_, ""};
+    packets_.erase(it);
+    return p;
+  }
+  clock_.Set(std::max(clock_.NowNs(), deadline_ns));
+  return Status::Timeout(fmt::format("no packet toward {}", host));
+}
+
+StatusOr<TakenPacket> FakeCaseEnv::InjectInto(const WireSendStep& step) {
+  wire_steps_.push_back(step);
+  if (!inject_into_.ok()) return inject_into_.status();
+  TakenPacket p = inject_into_.value();
+  p.at_ns = clock_.NowNs();
+  return p;
+}
+
 }  // namespace faultline

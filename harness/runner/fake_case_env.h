@@ -88,16 +88,30 @@ class FakeCaseEnv : public CaseEnv {
                                const std::function<bool()>& exited) override;
   Verdict FinishCounters() override { return counters_; }
   Verdict FinishCapture(int64_t start_ns) override;
-  // TODO(issue 15, runner helper): scripted hosts.
-  StatusOr<int64_t> SendPacket(const std::string&, std::vector<uint8_t>) override {
-    return Status(StatusCode::kUnsupported, "scripted hosts are not built yet");
-  }
-  StatusOr<TakenPacket> NextPacket(const std::string&, int64_t) override {
-    return Status(StatusCode::kUnsupported, "scripted hosts are not built yet");
-  }
-  StatusOr<TakenPacket> InjectInto(const WireSendStep&) override {
-    return Status(StatusCode::kUnsupported, "wire steps are not built yet");
-  }
+  // Scripted hosts. SendPacket records the packet at the clock's time.
+  // NextPacket returns the host's next scripted packet (ScriptPacket) when
+  // it arrives by the deadline (the clock is set to its arrival), else
+  // kTimeout with the clock at the deadline.
+  StatusOr<int64_t> SendPacket(const std::string& host, std::vector<uint8_t> bytes) override;
+  StatusOr<TakenPacket> NextPacket(const std::string& host, int64_t deadline_ns) override;
+  StatusOr<TakenPacket> InjectInto(const WireSendStep& step) override;
+
+  // A host more (a scripted one, say "peer" 10.0.3.1, fd00:3::1).
+  void AddHost(HostAddrs h) { hosts_.push_back(std::move(h)); }
+  // A packet toward scripted host `host` arriving `after_ns` after the
+  // last packet the script sent before it is due (SendPacket), or after
+  // the first NextPacket that looks for it when none was sent since.
+  void ScriptPacket(const std::string& host, std::vector<uint8_t> bytes, int64_t after_ns = 0);
+  // What the step loop sent: SendPacket's packets, InjectInto's steps.
+  struct SentPacket {
+    std::string host;
+    std::vector<uint8_t> bytes;
+    int64_t at_ns = 0;
+  };
+  const std::vector<SentPacket>& sent_packets() const { return sent_packets_; }
+  const std::vector<WireSendStep>& wire_steps() const { return wire_steps_; }
+  // InjectInto's answer (default: sent, line "crafted").
+  void SetInjectInto(StatusOr<TakenPacket> r) { inject_into_ = std::move(r); }
 
  private:
   struct Answer {
@@ -135,6 +149,18 @@ class FakeCaseEnv : public CaseEnv {
   std::vector<std::string> labels_;
   int setups_ = 0, teardowns_ = 0, observations_ = 0;
   bool kept_ = false;
+  struct Scripted {
+    std::string host;
+    std::vector<uint8_t> bytes;
+    int64_t after_ns = 0;
+    std::optional<int64_t> arrives_ns;  // set once anchored
+  };
+  void Anchor(const std::string& host);
+  std::deque<Scripted> packets_;
+  std::vector<SentPacket> sent_packets_;
+  std::vector<WireSendStep> wire_steps_;
+  StatusOr<TakenPacket> inject_into_ = TakenPacket{{}, 0, 0, "crafted"};
+  uint64_t packet_seq_ = 0;
 };
 
 }  // namespace faultline

@@ -58,6 +58,9 @@ Status LabEnv::Setup(int64_t start_ns, CaseResult* result) {
   wc.netns_fd = lab_->wire_netns();
   for (const LabHost& h : lab_->hosts())
     wc.links.push_back({h.name, h.wire_ifname, h.addr4, h.addr6});
+  for (const HostSpec& h : case_.hosts) {
+    if (h.scripted) wc.scripted.push_back({h.name, h.ignore});
+  }
   wc.faults = case_.faults;
   wc.seed = result_->seed;
   wc.case_start_ns = start_ns;
@@ -172,6 +175,24 @@ Verdict LabEnv::FinishCapture(int64_t start_ns) {
 CaseResult RunCaseVariant(const Case& c, Family family, const CaseRunOptions& options) {
   LabEnv env(c, family, options);
   return RunCaseVariant(c, family, options, env);
+}
+
+StatusOr<int64_t> LabEnv::SendPacket(const std::string&, std::vector<uint8_t> bytes) {
+  StatusOr<WirePacket> p = wire_->Inject(std::move(bytes));
+  if (!p.ok()) return p.status();
+  return p->at_ns;
+}
+
+StatusOr<TakenPacket> LabEnv::NextPacket(const std::string& host, int64_t deadline_ns) {
+  StatusOr<WirePacket> p = wire_->Take(host, deadline_ns);
+  if (!p.ok()) return p.status();
+  return TakenPacket{std::move(p->bytes), p->at_ns, p->seq_no, std::move(p->line)};
+}
+
+StatusOr<TakenPacket> LabEnv::InjectInto(const WireSendStep& step) {
+  StatusOr<WirePacket> p = wire_->InjectInto(step);
+  if (!p.ok()) return p.status();
+  return TakenPacket{std::move(p->bytes), p->at_ns, p->seq_no, std::move(p->line)};
 }
 
 }  // namespace faultline

@@ -54,16 +54,10 @@ class LabEnv : public CaseEnv {
                                const std::function<bool()>& exited) override;
   Verdict FinishCounters() override;
   Verdict FinishCapture(int64_t start_ns) override;
-  // TODO(issue 15, runner helper): scripted hosts.
-  StatusOr<int64_t> SendPacket(const std::string&, std::vector<uint8_t>) override {
-    return Status(StatusCode::kUnsupported, "scripted hosts are not built yet");
-  }
-  StatusOr<TakenPacket> NextPacket(const std::string&, int64_t) override {
-    return Status(StatusCode::kUnsupported, "scripted hosts are not built yet");
-  }
-  StatusOr<TakenPacket> InjectInto(const WireSendStep&) override {
-    return Status(StatusCode::kUnsupported, "wire steps are not built yet");
-  }
+  // Scripted hosts and `wire:` steps: the wire (Wire::Inject/Take/InjectInto).
+  StatusOr<int64_t> SendPacket(const std::string& host, std::vector<uint8_t> bytes) override;
+  StatusOr<TakenPacket> NextPacket(const std::string& host, int64_t deadline_ns) override;
+  StatusOr<TakenPacket> InjectInto(const WireSendStep& step) override;
 
  private:
   const Case& case_;

@@ -1,0 +1,257 @@
+// Packet steps of scripted hosts and `wire:` steps in the step loop, on a
+// FakeCaseEnv (scripted packets, FakeClock). Cases are built in C++.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <fmt/format.h>
+
+#include "harness/packet/packet_craft.h"
+#include "harness/packet/packet_view.h"
+#include "harness/packet/script_packet.h"
+#include "harness/runner/case_runner.h"
+#include "harness/runner/fake_case_env.h"
+
+namespace faultline {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::StartsWith;
+
+constexpr int64_t kMs = 1'000'000;
+constexpr uint32_t kServerIsn = 7000;
+
+IpAddr Addr(const char* s) {
+  IpAddr a;
+  EXPECT_TRUE(IpAddr::Parse(s, &a));
+  return a;
+}
+
+// A packet from server:8080 to peer:40000 (the peer's ISN is 0).
+std::vector<uint8_t> FromServer(uint8_t flags, uint32_t rel_seq, uint32_t ack,
+                                const std::string& data = "") {
+  SegmentSpec s;
+  s.src = Addr("10.0.2.1");
+  s.dst = Addr("10.0.3.1");
+  s.sport = 8080;
+  s.dport = 40000;
+  s.seq = kServerIsn + rel_seq;
+  s.ack = ack;
+  s.flags = flags;
+  s.payload = data;
+  return BuildSegment(s);
+}
+
+PacketFields Flags(uint8_t flags) {
+  PacketFields f;
+  f.proto = PacketFields::L4::kTcp;
+  f.flags = flags;
+  return f;
+}
+
+class PacketStepLoopTest : public ::testing::Test {
+ protected:
+  PacketStepLoopTest() {
+    c_.name = "t";
+    c_.loc = {"t.yaml", 1, 1};
+    c_.hosts.resize(3);
+    c_.hosts[0].name = "client";
+    c_.hosts[1].name = "server";
+    c_.hosts[2].name = "peer";
+    c_.hosts[2].scripted = true;
+    env_.AddHost({"peer", "10.0.3.1", "fd00:3::1"});
+  }
+  Step& Add(PacketStep::Dir dir, PacketFields f, std::optional<int64_t> after_ms = std::nullopt) {
+    PacketStep p;
+    p.host = "peer";
+    p.dir = dir;
+    p.packet = std::move(f);
+    if (c_.steps.empty()) {
+      p.to = Endpoint{Endpoint::Kind::kHost, "server", "", 8080};
+    }
+    if (after_ms) p.after = DurationRange{Duration(*after_ms * kMs), Duration(*after_ms * kMs)};
+    return AddStep(p);
+  }
+  template <typename T>
+  Step& AddStep(T body) {
+    Step s;
+    s.index = static_cast<int>(c_.steps.size()) + 1;
+    s.loc = {"t.yaml", s.index + 2, 5};
+    s.body = std::move(body);
+    c_.steps.push_back(std::move(s));
+    return c_.steps.back();
+  }
+  CaseResult Run() {
+    CaseRunOptions o;
+    o.seed = 1;
+    return RunCaseVariant(c_, Family::kIPv4, o, env_);
+  }
+  std::string Prefix(int index) const {
+    const Step& s = c_.steps[static_cast<size_t>(index - 1)];
+    return fmt::format("t.yaml:{}:5: step {} ({}): ", index + 2, index, s.Describe());
+  }
+
+  Case c_;
+  FakeCaseEnv env_;
+};
+
+TEST_F(PacketStepLoopTest, HandshakeExchangePasses) {
+  Add(PacketStep::Dir::kSend, Flags(kTcpSyn));
+  Add(PacketStep::Dir::kExpect, Flags(kTcpSyn | kTcpAck), 0);
+  env_.ScriptPacket("peer", FromServer(kTcpSyn | kTcpAck, 0, 1), 10 * kMs);
+  CaseResult r = Run();
+  EXPECT_EQ(r.outcome, Outcome::kPass) << r.message;
+  ASSERT_EQ(env_.sent_packets().size(), 1u);
+  const PacketView syn = ParsePacket(env_.sent_packets()[0].bytes);
+  ASSERT_TRUE(syn.ok);
+  EXPECT_EQ(syn.tcp_flags, kTcpSyn);
+  EXPECT_EQ(syn.seq, 0u);
+  EXPECT_EQ(syn.sport, 40000);
+  EXPECT_EQ(syn.dport, 8080);
+  EXPECT_EQ(syn.src, Addr("10.0.3.1"));
+  EXPECT_EQ(syn.dst, Addr("10.0.2.1"));
+  ASSERT_EQ(r.steps.size(), 2u);
+  EXPECT_EQ(r.steps[1].host, "peer");
+  EXPECT_TRUE(r.steps[1].ok);
+  EXPECT_THAT(r.steps[1].actual, HasSubstr(" at +10ms"));
+  EXPECT_EQ(r.steps[1].expected, Flags(kTcpSyn | kTcpAck).ToString() + " within [0s, 50ms]");
+  EXPECT_EQ(r.steps[1].start_offset_ns, 10 * kMs);
+}
+
+TEST_F(PacketStepLoopTest, MismatchSaysExpectedVersusActual) {
+  Add(PacketStep::Dir::kSend, Flags(kTcpSyn));
+  Add(PacketStep::Dir::kExpect, Flags(kTcpSyn | kTcpAck));
+  const std::vector<uint8_t> rst = FromServer(kTcpRst | kTcpAck, 0, 1);
+  env_.ScriptPacket("peer", rst, 10 * kMs);
+  CaseResult r = Run();
+  EXPECT_EQ(r.outcome, Outcome::kFail);
+  // The engine's words after the step's prefix.
+  ScriptConn conn;
+  conn.local_host = "peer";
+  conn.remote_host = "server";
+  conn.local = Addr("10.0.3.1");
+  conn.remote = Addr("10.0.2.1");
+  conn.local_port = 40000;
+  conn.remote_port = 8080;
+  conn.local_nxt = 1;
+  const Verdict v = CheckScripted(Flags(kTcpSyn | kTcpAck), rst, conn);
+  EXPECT_EQ(r.message, Prefix(2) + v.message);
+}
+
+TEST_F(PacketStepLoopTest, NothingWithinTheWindowTimesOut) {
+  Add(PacketStep::Dir::kSend, Flags(kTcpSyn));
+  Add(PacketStep::Dir::kExpect, Flags(kTcpSyn | kTcpAck), 200);
+  CaseResult r = Run();
+  EXPECT_EQ(r.outcome, Outcome::kFail);
+  EXPECT_EQ(r.message, Prefix(2) + "expected " + Flags(kTcpSyn | kTcpAck).ToString() +
+                           " within [150ms, 250ms] after step 1; none came");
+}
+
+TEST_F(PacketStepLoopTest, EarlyPacketFailsTheWindow) {
+  Add(PacketStep::Dir::kSend, Flags(kTcpSyn));
+  Add(PacketStep::Dir::kExpect, Flags(kTcpSyn | kTcpAck), 200);
+  env_.ScriptPacket("peer", FromServer(kTcpSyn | kTcpAck, 0, 1), 100 * kMs);
+  CaseResult r = Run();
+  EXPECT_EQ(r.outcome, Outcome::kFail);
+  EXPECT_EQ(r.message, Prefix(2) + "packet at +100ms after step 1, expected [150ms, 250ms]");
+}
+
+TEST_F(PacketStepLoopTest, LatePacketIsNotWaitedFor) {
+  Add(PacketStep::Dir::kSend, Flags(kTcpSyn));
+  Add(PacketStep::Dir::kExpect, Flags(kTcpSyn | kTcpAck), 200);
+  env_.ScriptPacket("peer", FromServer(kTcpSyn | kTcpAck, 0, 1), 300 * kMs);
+  CaseResult r = Run();
+  EXPECT_EQ(r.outcome, Outcome::kFail);
+  EXPECT_THAT(r.message, HasSubstr("within [150ms, 250ms] after step 1; none came"));
+}
+
+TEST_F(PacketStepLoopTest, SendWaitsUntilDueAndAPacketBeforeItIsUnexpected) {
+  Add(PacketStep::Dir::kSend, Flags(kTcpSyn));
+  Add(PacketStep::Dir::kSend, Flags(kTcpAck), 100);
+  env_.ScriptPacket("peer", FromServer(kTcpSyn | kTcpAck, 0, 1), 10 * kMs);
+  CaseResult r = Run();
+  EXPECT_EQ(r.outcome, Outcome::kFail);
+  EXPECT_THAT(r.message, StartsWith(Prefix(2) + "unexpected packet: "));
+  EXPECT_EQ(env_.sent_packets().size(), 1u);
+}
+
+TEST_F(PacketStepLoopTest, SendGoesOutWhenDue) {
+  Add(PacketStep::Dir::kSend, Flags(kTcpSyn));
+  Add(PacketStep::Dir::kExpect, Flags(kTcpSyn | kTcpAck));
+  Add(PacketStep::Dir::kSend, Flags(kTcpAck), 100);
+  env_.ScriptPacket("peer", FromServer(kTcpSyn | kTcpAck, 0, 1), 10 * kMs);
+  CaseResult r = Run();
+  EXPECT_EQ(r.outcome, Outcome::kPass) << r.message;
+  ASSERT_EQ(env_.sent_packets().size(), 2u);
+  EXPECT_EQ(env_.sent_packets()[1].at_ns - env_.sent_packets()[0].at_ns, 110 * kMs);
+  const PacketView ack = ParsePacket(env_.sent_packets()[1].bytes);
+  EXPECT_EQ(ack.seq, 1u);
+  EXPECT_EQ(ack.ack, kServerIsn + 1);
+}
+
+TEST_F(PacketStepLoopTest, PacketLeftAfterTheLastStepFailsTheCase) {
+  Add(PacketStep::Dir::kSend, Flags(kTcpSyn));
+  Add(PacketStep::Dir::kExpect, Flags(kTcpSyn | kTcpAck));
+  env_.ScriptPacket("peer", FromServer(kTcpSyn | kTcpAck, 0, 1), 10 * kMs);
+  env_.ScriptPacket("peer", FromServer(kTcpSyn | kTcpAck, 0, 1), 10 * kMs);
+  CaseResult r = Run();
+  EXPECT_EQ(r.outcome, Outcome::kFail);
+  EXPECT_THAT(r.message,
+              StartsWith("t.yaml:1:1: unexpected packet toward peer after the last step: "));
+}
+
+TEST_F(PacketStepLoopTest, SinceAnchorsAtTheLabelledStep) {
+  Add(PacketStep::Dir::kSend, Flags(kTcpSyn)).label = "syn";
+  Add(PacketStep::Dir::kExpect, Flags(kTcpSyn | kTcpAck));
+  Step& third = Add(PacketStep::Dir::kExpect, Flags(kTcpAck), 60);
+  std::get<PacketStep>(third.body).tolerance = Duration(10 * kMs);
+  std::get<PacketStep>(third.body).since = "syn";
+  env_.ScriptPacket("peer", FromServer(kTcpSyn | kTcpAck, 0, 1), 30 * kMs);
+  env_.ScriptPacket("peer", FromServer(kTcpAck, 1, 1), 60 * kMs);
+  CaseResult r = Run();
+  EXPECT_EQ(r.outcome, Outcome::kPass) << r.message;
+  EXPECT_THAT(r.steps[2].actual, HasSubstr(" at +60ms"));
+}
+
+TEST_F(PacketStepLoopTest, WithoutSinceTheAnchorIsThePreviousStep) {
+  Add(PacketStep::Dir::kSend, Flags(kTcpSyn)).label = "syn";
+  Add(PacketStep::Dir::kExpect, Flags(kTcpSyn | kTcpAck));
+  Step& third = Add(PacketStep::Dir::kExpect, Flags(kTcpAck), 60);
+  std::get<PacketStep>(third.body).tolerance = Duration(10 * kMs);
+  env_.ScriptPacket("peer", FromServer(kTcpSyn | kTcpAck, 0, 1), 30 * kMs);
+  env_.ScriptPacket("peer", FromServer(kTcpAck, 1, 1), 60 * kMs);
+  CaseResult r = Run();
+  EXPECT_EQ(r.outcome, Outcome::kFail);
+  EXPECT_EQ(r.message, Prefix(3) + "packet at +30ms after step 2, expected [50ms, 70ms]");
+}
+
+TEST_F(PacketStepLoopTest, WireStepGoesToTheWire) {
+  WireSendStep w;
+  w.from = "client";
+  w.toward = "server";
+  w.packet = Flags(kTcpRst);
+  w.seq_next = 0;
+  AddStep(w);
+  CaseResult r = Run();
+  EXPECT_EQ(r.outcome, Outcome::kPass) << r.message;
+  ASSERT_EQ(env_.wire_steps().size(), 1u);
+  EXPECT_EQ(env_.wire_steps()[0].toward, "server");
+  EXPECT_EQ(r.steps[0].actual, "crafted");
+  EXPECT_EQ(r.steps[0].host, "wire");
+}
+
+TEST_F(PacketStepLoopTest, WireStepWithoutAConnectionIsAnError) {
+  WireSendStep w;
+  w.from = "client";
+  w.toward = "server";
+  w.packet = Flags(kTcpRst);
+  AddStep(w);
+  env_.SetInjectInto(
+      Status::Invalid("no TCP connection between client and server seen on the wire yet"));
+  CaseResult r = Run();
+  EXPECT_EQ(r.outcome, Outcome::kError);
+  EXPECT_EQ(r.message,
+            Prefix(1) + "no TCP connection between client and server seen on the wire yet");
+}
+
+}  // namespace
+}  // namespace faultline

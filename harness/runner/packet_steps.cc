@@ -1,0 +1,146 @@
+#include "harness/runner/packet_steps.h"
+
+#include <fmt/format.h>
+
+#include "harness/runner/request.h"
+
+namespace faultline {
+namespace {
+
+constexpr uint16_t kDefaultPort = 40000;
+
+std::string Offset(int64_t ns) { return FormatDuration(Duration(ns)); }
+
+// The window of an expect step past its anchor, or nullopt (any time).
+std::optional<DurationRange> WindowOf(const PacketStep& p, Duration case_tolerance) {
+  if (!p.after) return std::nullopt;
+  if (p.after_is_range) return *p.after;
+  const Duration v = p.after->lo;
+  const Duration tol = p.tolerance.value_or(case_tolerance);
+  return DurationRange{std::max(Duration(0), v - tol), v + tol};
+}
+
+}  // namespace
+
+std::string PacketSteps::AddrOf(const std::string& host) const {
+  for (const HostAddrs& h : env_.Hosts()) {
+    if (h.name == host) return family_ == Family::kIPv4 ? h.addr4 : h.addr6;
+  }
+  return "";
+}
+
+StatusOr<ScriptConn*> PacketSteps::ConnOf(const PacketStep& p) {
+  auto key = std::make_pair(p.host, p.conn);
+  if (auto it = conns_.find(key); it != conns_.end()) return &it->second;
+  ScriptConn c;
+  c.name = p.conn;
+  c.local_host = p.host;
+  if (!IpAddr::Parse(AddrOf(p.host), &c.local)) {
+    return Status::Invalid(fmt::format("host '{}' has no address in this family", p.host));
+  }
+  if (p.dir == PacketStep::Dir::kSend) {
+    if (!p.to || p.to->kind != Endpoint::Kind::kHost) {
+      return Status::Invalid(fmt::format(
+          "conn '{}' is not open: its first step must be a send with `to: HOST:PORT` or an "
+          "expect with `port:`",
+          p.conn));
+    }
+    c.remote_host = p.to->host;
+    c.remote_port = p.to->port;
+    if (!IpAddr::Parse(AddrOf(c.remote_host), &c.remote)) {
+      return Status::Invalid(fmt::format("'to': no host '{}' in this lab", c.remote_host));
+    }
+  } else {
+    c.remote_host = p.from;
+    if (!p.from.empty()) (void)IpAddr::Parse(AddrOf(p.from), &c.remote);
+  }
+  c.local_port = p.port.value_or(kDefaultPort);
+  c.local_isn = p.isn.value_or(0);
+  c.local_nxt = c.local_isn;
+  return &conns_.emplace(key, std::move(c)).first->second;
+}
+
+Verdict PacketSteps::Send(const PacketStep& p, ScriptConn& c, int64_t due_ns, StepRecord& rec,
+                          int64_t* event_ns) {
+  // Wait until due; a packet before then is one the script did not expect.
+  StatusOr<TakenPacket> early = env_.NextPacket(p.host, due_ns);
+  if (early.ok()) {
+    const std::string line = ScriptedLine(early->bytes, c);
+    return Verdict::Fail("no packet before this send", line, "unexpected packet: " + line);
+  }
+  if (early.status().code() != StatusCode::kTimeout)
+    return Verdict::Error(early.status().message());
+  StatusOr<std::vector<uint8_t>> bytes = BuildScripted(p.packet, c);
+  if (!bytes.ok()) return Verdict::Error(bytes.status().message());
+  const std::string line = ScriptedLine(*bytes, c);
+  StatusOr<int64_t> at = env_.SendPacket(p.host, *bytes);
+  if (!at.ok()) return Verdict::Error(at.status().message());
+  *event_ns = *at;
+  rec.finished = true;
+  return Verdict::Pass(p.packet.ToString(), line);
+}
+
+Verdict PacketSteps::Expect(const PacketStep& p, ScriptConn& c, int64_t anchor_ns, int anchor_step,
+                            int64_t deadline_ns, StepRecord& rec, int64_t* event_ns) {
+  const std::optional<DurationRange> window = WindowOf(p, case_.tolerance);
+  const int64_t until =
+      window ? std::min(deadline_ns, anchor_ns + window->hi.count()) : deadline_ns;
+  const std::string range =
+      window ? fmt::format("[{}, {}]", Offset(window->lo.count()), Offset(window->hi.count())) : "";
+  const std::string expected = p.packet.ToString() + (window ? " within " + range : "");
+  StatusOr<TakenPacket> got = env_.NextPacket(p.host, until);
+  if (!got.ok()) {
+    if (got.status().code() != StatusCode::kTimeout) return Verdict::Error(got.status().message());
+    const std::string within = window ? fmt::format("within {} after step {}", range, anchor_step)
+                                      : "before the case's deadline";
+    return Verdict::Fail(expected, "none",
+                         fmt::format("expected {} {}; none came", p.packet.ToString(), within));
+  }
+  *event_ns = got->at_ns;
+  rec.finished = true;
+  const int64_t offset = got->at_ns - anchor_ns;
+  Verdict v = CheckScripted(p.packet, got->bytes, c);
+  const std::string actual = ScriptedLine(got->bytes, c) + " at +" + Offset(offset);
+  if (!v.ok()) return Verdict::Fail(expected, actual, v.message);
+  if (window && !window->Contains(Duration(offset))) {
+    return Verdict::Fail(expected, actual,
+                         fmt::format("packet at +{} after step {}, expected {}", Offset(offset),
+                                     anchor_step, range));
+  }
+  return Verdict::Pass(expected, actual);
+}
+
+Verdict PacketSteps::Run(const PacketStep& p, int64_t anchor_ns, int anchor_step,
+                         int64_t deadline_ns, StepRecord& rec, int64_t* event_ns) {
+  StatusOr<ScriptConn*> c = ConnOf(p);
+  if (!c.ok()) return Verdict::Error(c.status().message());
+  if (p.dir == PacketStep::Dir::kExpect) {
+    return Expect(p, **c, anchor_ns, anchor_step, deadline_ns, rec, event_ns);
+  }
+  const int64_t due = p.after ? anchor_ns + p.after->lo.count() : env_.clock().NowNs();
+  return Send(p, **c, std::min(due, deadline_ns), rec, event_ns);
+}
+
+Verdict PacketSteps::RunWire(const WireSendStep& w, StepRecord& rec, int64_t* event_ns) {
+  StatusOr<TakenPacket> sent = env_.InjectInto(w);
+  if (!sent.ok()) return Verdict::Error(sent.status().message());
+  *event_ns = sent->at_ns;
+  rec.finished = true;
+  return Verdict::Pass(w.packet.ToString(), sent->line);
+}
+
+std::optional<std::string> PacketSteps::Leftover() {
+  for (const HostSpec& h : case_.hosts) {
+    if (!h.scripted) continue;
+    StatusOr<TakenPacket> p = env_.NextPacket(h.name, env_.clock().NowNs());
+    if (!p.ok()) continue;
+    ScriptConn any;
+    for (const auto& [key, c] : conns_) {
+      if (key.first == h.name) any = c;
+    }
+    return fmt::format("toward {} after the last step: {}", h.name, ScriptedLine(p->bytes, any));
+  }
+  return std::nullopt;
+}
+
+}  // namespace faultline

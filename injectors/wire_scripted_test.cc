@@ -1,0 +1,202 @@
+// The wire's part for scripted hosts and `wire:` steps, through a
+// FakePacketQueue and a FakeClock: no root, no sleeps (bounded waits).
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <chrono>
+
+#include "harness/packet/packet_craft.h"
+#include "harness/packet/packet_view.h"
+#include "injectors/fake_packet_queue.h"
+#include "injectors/wire.h"
+
+namespace faultline {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::IsEmpty;
+
+constexpr auto kBound = std::chrono::milliseconds(5000);
+constexpr uint32_t kCisn = 1000, kSisn = 5000;
+
+IpAddr Addr(const char* s) {
+  IpAddr a;
+  EXPECT_TRUE(IpAddr::Parse(s, &a));
+  return a;
+}
+
+class WireScriptedTest : public ::testing::Test {
+ protected:
+  // `server` is scripted unless `real`.
+  void Start(bool real, std::vector<PacketFields> ignore = {}, std::vector<Fault> faults = {}) {
+    for (size_t i = 0; i < faults.size(); ++i) faults[i].index = static_cast<int>(i) + 1;
+    WireConfig c;
+    c.links.push_back({"client", "w0", "198.18.1.2", "2001:2:0:1::2"});
+    c.links.push_back({"server", "w1", "198.18.2.2", "2001:2:0:2::2"});
+    if (!real) c.scripted.push_back({"server", std::move(ignore)});
+    c.faults = std::move(faults);
+    c.clock = &clock_;
+    c.queue = queue_;
+    StatusOr<std::unique_ptr<Wire>> w = Wire::Start(c);
+    ASSERT_TRUE(w.ok()) << w.status().ToString();
+    wire_ = std::move(w).value();
+  }
+  void TearDown() override {
+    if (wire_) {
+      EXPECT_TRUE(wire_->Stop().ok());
+    }
+    EXPECT_THAT(queue_->errors(), IsEmpty());
+    EXPECT_THAT(queue_->Unanswered(), IsEmpty());  // exactly one verdict each
+  }
+  static std::vector<uint8_t> Seg(bool from_client, uint8_t flags, uint32_t rel_seq,
+                                  uint32_t rel_ack, const std::string& payload = "") {
+    SegmentSpec s;
+    s.src = Addr(from_client ? "198.18.1.2" : "198.18.2.2");
+    s.dst = Addr(from_client ? "198.18.2.2" : "198.18.1.2");
+    s.sport = from_client ? 40000 : 8080;
+    s.dport = from_client ? 8080 : 40000;
+    s.seq = (from_client ? kCisn : kSisn) + rel_seq;
+    s.ack = (flags & kTcpAck) ? (from_client ? kSisn : kCisn) + rel_ack : 0;
+    s.flags = flags;
+    s.payload = payload;
+    return BuildSegment(s);
+  }
+  PacketRecord Rec(size_t seq_no) const { return wire_->Log().at(seq_no - 1); }
+  // The packet sent by InjectInto after a client/server handshake.
+  PacketView Crafted(const WireSendStep& step) {
+    queue_->Push(Seg(true, kTcpSyn, 0, 0));
+    queue_->Push(Seg(false, kTcpSyn | kTcpAck, 0, 1));
+    EXPECT_TRUE(queue_->WaitForVerdict(queue_->Push(Seg(true, kTcpAck, 1, 1)), kBound));
+    StatusOr<WirePacket> p = wire_->InjectInto(step);
+    EXPECT_TRUE(p.ok()) << p.status().ToString();
+    EXPECT_TRUE(queue_->WaitForEvents(4, kBound));
+    const auto events = queue_->events();
+    EXPECT_EQ(events.back().kind, FakePacketQueue::Event::Kind::kSend);
+    EXPECT_EQ(Rec(4).fate, PacketFate::kInject);
+    EXPECT_EQ(Rec(4).action, "inject (wire step)");
+    EXPECT_EQ(p.ok() ? p->seq_no : 0, 4u);
+    bytes_ = events.back().bytes;
+    return ParsePacket(bytes_);
+  }
+
+  FakeClock clock_;
+  std::shared_ptr<FakePacketQueue> queue_ = std::make_shared<FakePacketQueue>();
+  std::unique_ptr<Wire> wire_;
+  std::vector<uint8_t> bytes_;
+};
+
+TEST_F(WireScriptedTest, PacketTowardAScriptedHostIsTakenOffIntoItsInbox) {
+  Start(false);
+  const std::vector<uint8_t> syn = Seg(true, kTcpSyn, 0, 0);
+  const uint32_t id = queue_->Push(syn);
+  StatusOr<WirePacket> p = wire_->Take("server", clock_.NowNs() + 5'000'000'000);
+  ASSERT_TRUE(p.ok()) << p.status().ToString();
+  EXPECT_EQ(p->bytes, syn);
+  EXPECT_EQ(p->seq_no, 1u);
+  EXPECT_EQ(p->at_ns, clock_.NowNs());
+  ASSERT_TRUE(queue_->WaitForVerdict(id, kBound));
+  EXPECT_THAT(queue_->Trace(), ElementsAre("D1"));  // never forwarded
+  EXPECT_EQ(Rec(1).fate, PacketFate::kScripted);
+  EXPECT_EQ(Rec(1).action, "scripted take");
+  EXPECT_EQ(Rec(1).to, "server");
+}
+
+TEST_F(WireScriptedTest, TakeTimesOutAtItsDeadlineWhenNothingCame) {
+  Start(false);
+  StatusOr<WirePacket> p = wire_->Take("server", clock_.NowNs());
+  ASSERT_FALSE(p.ok());
+  EXPECT_EQ(p.status().code(), StatusCode::kTimeout);
+}
+
+TEST_F(WireScriptedTest, IgnoredPacketsAreTakenOffButNotQueuedForTheCase) {
+  PacketFields pure_ack;
+  pure_ack.flags = kTcpAck;
+  pure_ack.length = IntRange{0, 0};
+  Start(false, {pure_ack});
+  queue_->Push(Seg(true, kTcpAck, 1, 1));
+  const uint32_t data = queue_->Push(Seg(true, kTcpAck | kTcpPsh, 1, 1, "hi"));
+  ASSERT_TRUE(queue_->WaitForVerdict(data, kBound));
+  EXPECT_THAT(queue_->Trace(), ElementsAre("D1", "D2"));
+  EXPECT_EQ(Rec(1).action, "scripted ignore");
+  EXPECT_EQ(Rec(1).fate, PacketFate::kScripted);
+  StatusOr<WirePacket> p = wire_->Take("server", clock_.NowNs() + 5'000'000'000);
+  ASSERT_TRUE(p.ok());
+  EXPECT_EQ(p->seq_no, 2u);  // the ignored one never reaches the inbox
+  EXPECT_FALSE(wire_->Take("server", clock_.NowNs()).ok());
+}
+
+TEST_F(WireScriptedTest, NoFaultAppliesToAScriptedHostsPackets) {
+  Fault drop;
+  drop.match.from = "client";
+  drop.action.kind = ActionKind::kDelay;
+  drop.action.delay = std::chrono::milliseconds(50);
+  Start(false, {}, {drop});
+  queue_->Push(Seg(true, kTcpSyn, 0, 0));
+  ASSERT_TRUE(wire_->Take("server", clock_.NowNs() + 5'000'000'000).ok());
+  EXPECT_EQ(Rec(1).fault, 0);
+  EXPECT_EQ(Rec(1).action, "scripted take");
+}
+
+TEST_F(WireScriptedTest, InjectSendsInOrderAndLogsAScriptedSend) {
+  Start(false);
+  const uint32_t id = queue_->Push(Seg(true, kTcpSyn, 0, 0));
+  ASSERT_TRUE(queue_->WaitForVerdict(id, kBound));
+  const std::vector<uint8_t> synack = Seg(false, kTcpSyn | kTcpAck, 0, 1);
+  clock_.Advance(3'000'000);
+  StatusOr<WirePacket> sent = wire_->Inject(synack);
+  ASSERT_TRUE(sent.ok()) << sent.status().ToString();
+  EXPECT_EQ(sent->seq_no, 2u);
+  EXPECT_EQ(sent->at_ns, clock_.NowNs());
+  ASSERT_TRUE(queue_->WaitForEvents(2, kBound));
+  EXPECT_THAT(queue_->Trace(), ElementsAre("D1", "S"));
+  EXPECT_EQ(queue_->events()[1].bytes, synack);
+  EXPECT_EQ(Rec(2).fate, PacketFate::kScripted);
+  EXPECT_EQ(Rec(2).action, "scripted send");
+  EXPECT_EQ(Rec(2).from, "server");
+  EXPECT_EQ(Rec(2).flags, "S.");
+}
+
+TEST_F(WireScriptedTest, InjectIntoRstTakesTheSendersNextSeq) {
+  Start(true);
+  WireSendStep step;
+  step.from = "client";
+  step.toward = "server";
+  step.packet.flags = kTcpRst;
+  const PacketView v = Crafted(step);
+  ASSERT_TRUE(v.ok);
+  EXPECT_EQ(v.tcp_flags, kTcpRst);
+  EXPECT_EQ(v.seq, kCisn + 1);
+  EXPECT_EQ(v.ack, 0u);
+  EXPECT_EQ(v.sport, 40000);
+  EXPECT_EQ(v.dport, 8080);
+}
+
+TEST_F(WireScriptedTest, InjectIntoOffsetsSeqAndAckFromTheNextNumbers) {
+  Start(true);
+  WireSendStep step;
+  step.from = "client";
+  step.toward = "server";
+  step.packet.flags = kTcpAck | kTcpPsh;
+  step.packet.data = "old";
+  step.seq_next = -100;
+  step.ack_next = 7;
+  const PacketView v = Crafted(step);
+  ASSERT_TRUE(v.ok);
+  EXPECT_EQ(v.seq, kCisn + 1 - 100);
+  EXPECT_EQ(v.ack, kSisn + 1 + 7);
+  EXPECT_EQ(v.payload_len, 3u);
+}
+
+TEST_F(WireScriptedTest, InjectIntoWithoutAConnectionSaysSo) {
+  Start(true);
+  WireSendStep step;
+  step.from = "client";
+  step.toward = "server";
+  StatusOr<WirePacket> p = wire_->InjectInto(step);
+  ASSERT_FALSE(p.ok());
+  EXPECT_EQ(p.status().message(),
+            "no TCP connection between client and server seen on the wire yet");
+}
+
+}  // namespace
+}  // namespace faultline
