@@ -138,9 +138,8 @@ def yaml_case(n, block, wscale):
         "tolerance: 50ms",
         "timeout: 2m",
         "hosts:",
-        "  - name: server",
-        "  - name: peer",
-        "    scripted: true",
+        "  server: {}",
+        "  peer: {scripted: true}",
         "steps:",
         "  - server: listen %d" % PORT,
     ]
@@ -167,7 +166,7 @@ def yaml_case(n, block, wscale):
             extra = ', to: "server:%d", port: %d' % (PORT, PEER_PORT) if flags == "S" else ""
             out.append("  - peer: {send: %s%s}" % (body, extra))
         else:
-            out.append("  - peer: {expect: %s, after: 0}" % body)
+            out.append("  - peer: {expect: %s, after: 0ms}" % body)
     return "\n".join(out) + "\n"
 
 
