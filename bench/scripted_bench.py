@@ -52,14 +52,20 @@ def count_events(pkt_path):
     return packets, calls
 
 
+CASE_TIME = re.compile(r"^PASS\s+([0-9.]+)(us|ms|s)\s", re.M)
+UNIT = {"us": 1e-6, "ms": 1e-3, "s": 1.0}
+
+
 def run_timed(argv, log):
+    """(wall seconds, the case's own time from faultline's PASS line or None)."""
     t0 = time.perf_counter()
     p = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     dt = time.perf_counter() - t0
     if p.returncode != 0:
         log.append("%s exited %d:\n%s" % (" ".join(argv), p.returncode, p.stdout[-3000:]))
-        return None
-    return dt
+        return None, None
+    m = CASE_TIME.search(p.stdout)
+    return dt, (float(m.group(1)) * UNIT[m.group(2)] if m else None)
 
 
 def packetdrill_argv(pd, pkt, tolerance_us):
@@ -119,7 +125,8 @@ def exchange_dir(a, tmp):
 
 def measure(a, src, tmp):
     """Runs the rounds; returns ({(tool, variant): [seconds]}, failure log)."""
-    times = {(t, v): [] for t in ("packetdrill", "faultline") for v in ("long", "short")}
+    times = {(t, v): [] for t in ("packetdrill", "faultline", "faultline case")
+             for v in ("long", "short")}
     log = []
     out_root = a.keep or os.path.join(tmp, "out")
     for r in range(a.rounds):
@@ -133,10 +140,12 @@ def measure(a, src, tmp):
                 else:
                     out = os.path.join(out_root, "%s-%d" % (stem, r))
                     argv = faultline_argv(a.faultline, os.path.join(src, stem + ".yaml"), out)
-                dt = run_timed(argv, log)
+                dt, case_time = run_timed(argv, log)
                 if dt is None:
                     return times, log
                 times[(tool, variant)].append(dt)
+                if tool == "faultline" and case_time is not None:
+                    times[("faultline case", variant)].append(case_time)
         print("round %d/%d done" % (r + 1, a.rounds), file=sys.stderr)
     return times, log
 
@@ -152,24 +161,29 @@ def report(times, src):
     except OSError:
         pass
     cost = {}
-    for tool in ("packetdrill", "faultline"):
+    for tool in ("packetdrill", "faultline", "faultline case"):
         if not times[(tool, "long")]:
-            print("%-22s not measured" % tool)
+            if tool != "faultline case":
+                print("%-22s not measured" % tool)
             continue
         for variant in ("long", "short"):
             print(summary("%s %s" % (tool, variant), times[(tool, variant)]))
         med, low = per_event(times[(tool, "long")], times[(tool, "short")], events)
         cost[tool] = med
         print("%-22s per event %.1f us (medians), %.1f us (minima)" % (tool, med, low))
-    if len(cost) < 2:
+    if "faultline case" in cost:
+        print("(faultline case: the case's own time from its PASS line, without start-up, "
+              "lab teardown and reports)")
+    if "packetdrill" not in cost or "faultline" not in cost:
         return
     for variant in ("long", "short"):
         r = statistics.median(times[("faultline", variant)]) / statistics.median(
             times[("packetdrill", variant)])
         print("ratio faultline/packetdrill, %s wall time (medians): %.2f" % (variant, r))
     if cost["packetdrill"] > 0:
-        print("ratio faultline/packetdrill, per event (medians): %.1f"
-              % (cost["faultline"] / cost["packetdrill"]))
+        print("ratio faultline/packetdrill, per event (medians): %.1f (case time only: %.1f)"
+              % (cost["faultline"] / cost["packetdrill"],
+                 cost.get("faultline case", 0.0) / cost["packetdrill"]))
 
 
 def main():
