@@ -84,7 +84,7 @@ def fmt_ms(v):
 
 
 def summary(name, xs):
-    return "%-22s min %s  median %s  max %s ms  (n=%d)" % (
+    return "%-26s min %s  median %s  max %s ms  (n=%d)" % (
         name, fmt_ms(min(xs)), fmt_ms(statistics.median(xs)), fmt_ms(max(xs)), len(xs))
 
 
@@ -125,8 +125,8 @@ def exchange_dir(a, tmp):
 
 def measure(a, src, tmp):
     """Runs the rounds; returns ({(tool, variant): [seconds]}, failure log)."""
-    times = {(t, v): [] for t in ("packetdrill", "faultline", "faultline case")
-             for v in ("long", "short")}
+    times = {(t, v): [] for t in ("packetdrill", "faultline", "faultline case",
+                                  "faultline validate") for v in ("long", "short")}
     log = []
     out_root = a.keep or os.path.join(tmp, "out")
     for r in range(a.rounds):
@@ -146,6 +146,11 @@ def measure(a, src, tmp):
                 times[(tool, variant)].append(dt)
                 if tool == "faultline" and case_time is not None:
                     times[("faultline case", variant)].append(case_time)
+                if tool == "faultline":  # the loader alone: `faultline validate`
+                    dt, _ = run_timed([a.faultline, "validate", argv[-1]], log)
+                    if dt is None:
+                        return times, log
+                    times[("faultline validate", variant)].append(dt)
         print("round %d/%d done" % (r + 1, a.rounds), file=sys.stderr)
     return times, log
 
@@ -161,19 +166,19 @@ def report(times, src):
     except OSError:
         pass
     cost = {}
-    for tool in ("packetdrill", "faultline", "faultline case"):
+    for tool in ("packetdrill", "faultline", "faultline case", "faultline validate"):
         if not times[(tool, "long")]:
-            if tool != "faultline case":
-                print("%-22s not measured" % tool)
+            if tool == "packetdrill" or tool == "faultline":
+                print("%-26s not measured" % tool)
             continue
         for variant in ("long", "short"):
             print(summary("%s %s" % (tool, variant), times[(tool, variant)]))
         med, low = per_event(times[(tool, "long")], times[(tool, "short")], events)
         cost[tool] = med
-        print("%-22s per event %.1f us (medians), %.1f us (minima)" % (tool, med, low))
+        print("%-26s per event %.1f us (medians), %.1f us (minima)" % (tool, med, low))
     if "faultline case" in cost:
         print("(faultline case: the case's own time from its PASS line, without start-up, "
-              "lab teardown and reports)")
+              "loading, lab teardown and reports; faultline validate: loading the file alone)")
     if "packetdrill" not in cost or "faultline" not in cost:
         return
     for variant in ("long", "short"):
