@@ -195,8 +195,9 @@ def main():
     a = parse_args()
     pd_ok = os.path.isfile(a.packetdrill) and os.access(a.packetdrill, os.X_OK)
     if not pd_ok and a.only != "faultline":
-        print("packetdrill not found at %s: skipping the comparison (build it outside the "
-              "repository, see docs/performance.md)" % a.packetdrill)
+        where = ("not found at %s" % a.packetdrill) if a.packetdrill else "not given (--packetdrill PATH)"
+        print("packetdrill %s: skipping the comparison (build it outside the repository, see "
+              "docs/performance.md)" % where)
         return 0
     fl_ok = os.path.isfile(a.faultline) and os.access(a.faultline, os.X_OK)
     if not fl_ok and a.only != "packetdrill":
