@@ -69,6 +69,15 @@ const char* OpName(Op op) {
     case Op::kSendfile: return "sendfile";
     case Op::kRun: return "run";
     case Op::kStop: return "stop";
+    case Op::kSendmsg: return "sendmsg";
+    case Op::kRecvmsg: return "recvmsg";
+    case Op::kWritev: return "writev";
+    case Op::kReadv: return "readv";
+    case Op::kFcntl: return "fcntl";
+    case Op::kIoctl: return "ioctl";
+    case Op::kEpollCreate: return "epoll_create";
+    case Op::kEpollCtl: return "epoll_ctl";
+    case Op::kEpollWait: return "epoll_wait";
     case Op::kWaitCommand: return "wait";
   }
   return "?";
@@ -91,6 +100,14 @@ const char* SockOptName(SockOpt opt) {
     case SockOpt::kTcpKeepcnt: return "TCP_KEEPCNT";
     case SockOpt::kTcpMaxseg: return "TCP_MAXSEG";
     case SockOpt::kTcpCongestion: return "TCP_CONGESTION";
+    case SockOpt::kTcpNotsentLowat: return "TCP_NOTSENT_LOWAT";
+    case SockOpt::kTcpSyncnt: return "TCP_SYNCNT";
+    case SockOpt::kTcpInq: return "TCP_INQ";
+    case SockOpt::kTcpFastopen: return "TCP_FASTOPEN";
+    case SockOpt::kTcpFastopenConnect: return "TCP_FASTOPEN_CONNECT";
+    case SockOpt::kIpTos: return "IP_TOS";
+    case SockOpt::kSoSndtimeo: return "SO_SNDTIMEO";
+    case SockOpt::kSoRcvtimeo: return "SO_RCVTIMEO";
   }
   return "?";
 }

@@ -163,6 +163,9 @@ struct Expect {
   std::optional<int64_t> value;      // getsockopt result (SO_LINGER: l_linger)
   std::vector<std::string> revents;  // poll: exact set, e.g. ["in", "hup"]
   bool has_revents = false;
+  // epoll_wait: the ready list, exactly, in order: {fd name, event set}.
+  std::vector<std::pair<std::string, std::vector<std::string>>> epoll;
+  bool has_epoll = false;
   // run / stop / await of a command (docs/cases.md, "Commands"):
   std::optional<ValueExpect> exit;  // exit status; a command killed by a signal has none
   std::optional<int> signal;        // killed by this signal (SIGTERM = 15, ...)
@@ -196,6 +199,16 @@ enum class Op {
   kSendfile,    // sendfile: FD      size
   kRun,         // run: [ARGV...]    as, background, ready, stdin, env (a real program)
   kStop,        // stop: NAME        (a background command: SIGTERM, then SIGKILL)
+  // Issue 16 (packetdrill's system calls; also for YAML cases):
+  kSendmsg,     // sendmsg: FD       data | size, flags, to (UDP)   (no ancillary data)
+  kRecvmsg,     // recvmsg: FD       size, flags
+  kWritev,      // writev: FD        iov: [N, ...] (sizes of pattern bytes) | data
+  kReadv,       // readv: FD         iov: [N, ...]
+  kFcntl,       // fcntl: FD         cmd: getfl | setfl, flags: [nonblock, ...]  (getfl: expect value)
+  kIoctl,       // ioctl: FD         request: SIOCINQ | SIOCOUTQ | FIONREAD  (expect value)
+  kEpollCreate, // epoll_create      as: NAME
+  kEpollCtl,    // epoll_ctl: EPFD   op: add | mod | del, target: FD, events: [in, out, et, ...]
+  kEpollWait,   // epoll_wait: EPFD  max: N, timeout: DURATION  (expect: {ret, epoll: [{fd, events}]})
   // Not a step of the case: the runner's join of a background command (for
   // `await` and the end of the case). Never parsed; OpName "wait".
   kWaitCommand,
@@ -219,6 +232,15 @@ enum class SockOpt {
   kTcpKeepcnt,
   kTcpMaxseg,
   kTcpCongestion,
+  // Issue 16:
+  kTcpNotsentLowat,
+  kTcpSyncnt,
+  kTcpInq,
+  kTcpFastopen,
+  kTcpFastopenConnect,
+  kIpTos,  // IPv4 IP_TOS / IPv6 IPV6_TCLASS by the socket's family
+  kSoSndtimeo,  // value in microseconds (struct timeval)
+  kSoRcvtimeo,
 };
 const char* SockOptName(SockOpt opt);  // "SO_REUSEADDR", ...
 
@@ -267,6 +289,16 @@ struct SocketCall {
   Duration timeout{0};              // poll timeout; sleep duration
 
   Command command;  // run (`as` names it; stop: `fd` names it)
+
+  // Issue 16: writev/readv sizes; fcntl command; ioctl request;
+  // epoll_ctl op and target; epoll_wait max events.
+  std::vector<int64_t> iov;
+  std::string fcntl_cmd;                // "getfl" | "setfl"
+  std::vector<std::string> fcntl_flags;  // setfl: "nonblock" (others kept as read)
+  std::string ioctl_request;            // "SIOCINQ" | "SIOCOUTQ" | "FIONREAD"
+  std::string epoll_op;                 // "add" | "mod" | "del"
+  std::string epoll_target;             // the fd name epoll_ctl adds/changes/removes
+  int epoll_max = 1;                    // epoll_wait maxevents
 };
 
 // A packet step of a scripted host: the case sends a packet (`send:`) or

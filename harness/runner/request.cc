@@ -52,6 +52,16 @@ void SetOption(SockOpt opt, peer::Request* r) {
     case SockOpt::kTcpKeepcnt: p = {IPPROTO_TCP, TCP_KEEPCNT}; break;
     case SockOpt::kTcpMaxseg: p = {IPPROTO_TCP, TCP_MAXSEG}; break;
     case SockOpt::kTcpCongestion: p = {IPPROTO_TCP, TCP_CONGESTION}; break;
+    case SockOpt::kTcpNotsentLowat: p = {IPPROTO_TCP, TCP_NOTSENT_LOWAT}; break;
+    case SockOpt::kTcpSyncnt: p = {IPPROTO_TCP, TCP_SYNCNT}; break;
+    case SockOpt::kTcpInq: p = {IPPROTO_TCP, TCP_INQ}; break;
+    case SockOpt::kTcpFastopen: p = {IPPROTO_TCP, TCP_FASTOPEN}; break;
+    case SockOpt::kTcpFastopenConnect: p = {IPPROTO_TCP, TCP_FASTOPEN_CONNECT}; break;
+    // By the socket's family (the peer's request carries it): IPv6 sockets
+    // take IPV6_TCLASS at the peer. TODO(issue 16, syscalls helper).
+    case SockOpt::kIpTos: p = {IPPROTO_IP, IP_TOS}; break;
+    case SockOpt::kSoSndtimeo: p = {SOL_SOCKET, SO_SNDTIMEO}; break;
+    case SockOpt::kSoRcvtimeo: p = {SOL_SOCKET, SO_RCVTIMEO}; break;
   }
   r->level = p.level;
   r->optname = p.name;
