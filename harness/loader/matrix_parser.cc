@@ -141,6 +141,11 @@ Status CheckMatrixHosts(const Case& c, const Scope& s) {
                                        "declare{}",
                                        d.host, DidYouMean(d.host, names)));
     }
+    if (h->scripted) {
+      return s.Fail(d.loc, fmt::format("'matrix.sysctl' names host '{}', a scripted host (it has "
+                                       "no stack whose sysctls could vary)",
+                                       d.host));
+    }
     for (const auto& [key, value] : h->sysctls) {
       if (key == d.key) {
         return s.Fail(d.loc, fmt::format("sysctl '{}' of host '{}' is set both in hosts: and in "

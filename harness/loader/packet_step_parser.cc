@@ -165,6 +165,15 @@ Status PacketStepParser::ReadTiming(const std::vector<Entry>& m,
     }
   }
   if (const Entry* t = FindKey(m, "tolerance")) {
+    if (p->dir == PacketStep::Dir::kSend) {
+      return s.Fail(t->key_loc,
+                    "'tolerance' applies to an expect's 'after'; a send goes out at its 'after'");
+    }
+    if (!p->after) {
+      return s.Fail(t->key_loc,
+                    "'tolerance' only applies with a single 'after' value; this step has no "
+                    "'after' (it is checked in order only, up to the case's timeout)");
+    }
     if (p->after_is_range) {
       return s.Fail(t->key_loc,
                     "'tolerance' does not apply to a range 'after' (the range is "

@@ -111,6 +111,30 @@ TEST(PacketSteps, Errors) {
       {"tolerance_zero",
        Scripted(kOpen + "  - peer: {expect: {flags: S.}, after: 1ms, tolerance: 0s}\n"),
        "a.yaml:8:56: step 3: 'tolerance' must be longer than 0s, not '0s'"},
+      {"tolerance_without_after",
+       Scripted(kOpen + "  - peer: {expect: {flags: S.}, tolerance: 10ms}\n"),
+       "a.yaml:8:33: step 3: 'tolerance' only applies with a single 'after' value; this step has "
+       "no 'after' (it is checked in order only, up to the case's timeout)"},
+      {"tolerance_on_send",
+       Scripted(kOpen + "  - peer: {send: {flags: .}, after: 1ms, tolerance: 1ms}\n"),
+       "a.yaml:8:42: step 3: 'tolerance' applies to an expect's 'after'; a send goes out at its "
+       "'after'"},
+      {"matrix_sysctl_scripted",
+       "matrix:\n  sysctl:\n    peer: {net.ipv4.tcp_sack: [0, 1]}\n" + Scripted(kOpen),
+       "a.yaml:3:12: 'matrix.sysctl' names host 'peer', a scripted host (it has no stack whose "
+       "sysctls could vary)"},
+      {"counters_scripted", Scripted(kOpen) + "counters:\n  peer: {ListenOverflows: 0}\n",
+       "a.yaml:9:3: counters: 'peer' is a scripted host: it has no stack, so no counters to check"},
+      {"observe_on_scripted", Scripted(kOpen + "  - peer: {tcp_info: s, expect: {rto: 1s}}\n"),
+       "a.yaml:8:11: step 3: host 'peer' is scripted: it has no sockets to observe (state, queue "
+       "and tcp_info need a real host)"},
+      {"state_on_scripted", Scripted(kOpen + "  - peer: {state: s, is: ESTABLISHED}\n"),
+       "a.yaml:8:11: step 3: host 'peer' is scripted: it has no sockets to observe (state, queue "
+       "and tcp_info need a real host)"},
+      {"observe_scripted_socket",
+       Scripted(kOpen + "  - server: {state: peer/s, is: ESTABLISHED}\n"),
+       "a.yaml:8:21: step 3: 'peer' is a scripted host: it has no sockets to observe (its side is "
+       "the case's packets)"},
       {"case_tolerance_zero", "tolerance: 0s\n" + Scripted(kOpen),
        "a.yaml:1:12: 'tolerance' must be longer than 0s, not '0s'"},
       {"sysctl_on_scripted", Scripted(kOpen, ", sysctl: {net.ipv4.tcp_sack: 0}"),

@@ -1098,6 +1098,11 @@ Status StepParser::SortStepKeys(const std::vector<Entry>& m, const Scope& s, Ste
 }
 
 Status StepParser::CheckScriptedStep(const Entry& he, const Scope& s) {
+  if (IsObserveStep(he.val)) {
+    return s.Fail(he.val.loc, fmt::format("host '{}' is scripted: it has no sockets to observe "
+                                          "(state, queue and tcp_info need a real host)",
+                                          he.key));
+  }
   bool packet =
       he.val.node.IsMap() && (he.val.node["send"].IsDefined() || he.val.node["expect"].IsDefined());
   if (packet && he.val.node["send"].IsDefined() && !he.val.node["send"].IsMap()) packet = false;
