@@ -189,8 +189,8 @@ StatusOr<TakenPacket> LabEnv::NextPacket(const std::string& host, int64_t deadli
   return TakenPacket{std::move(p->bytes), p->at_ns, p->seq_no, std::move(p->line)};
 }
 
-StatusOr<TakenPacket> LabEnv::InjectInto(const WireSendStep& step) {
-  StatusOr<WirePacket> p = wire_->InjectInto(step);
+StatusOr<TakenPacket> LabEnv::InjectInto(const WireSendStep& step, int step_index) {
+  StatusOr<WirePacket> p = wire_->InjectInto(step, step_index);
   if (!p.ok()) return p.status();
   return TakenPacket{std::move(p->bytes), p->at_ns, p->seq_no, std::move(p->line)};
 }

@@ -279,6 +279,7 @@ TEST_F(PacketStepLoopTest, WireStepGoesToTheWire) {
   EXPECT_EQ(r.outcome, Outcome::kPass) << r.message;
   ASSERT_EQ(env_.wire_steps().size(), 1u);
   EXPECT_EQ(env_.wire_steps()[0].toward, "server");
+  EXPECT_THAT(env_.wire_step_indices(), ::testing::ElementsAre(1));
   EXPECT_EQ(r.steps[0].actual, "crafted");
   EXPECT_EQ(r.steps[0].host, "wire");
 }

@@ -127,8 +127,9 @@ Verdict PacketSteps::Run(const PacketStep& p, int64_t anchor_ns, int anchor_step
   return Send(p, **c, std::min(due, deadline_ns), rec, event_ns);
 }
 
-Verdict PacketSteps::RunWire(const WireSendStep& w, StepRecord& rec, int64_t* event_ns) {
-  StatusOr<TakenPacket> sent = env_.InjectInto(w);
+Verdict PacketSteps::RunWire(const WireSendStep& w, int step_index, StepRecord& rec,
+                             int64_t* event_ns) {
+  StatusOr<TakenPacket> sent = env_.InjectInto(w, step_index);
   if (!sent.ok()) return Verdict::Error(sent.status().message());
   *event_ns = sent->at_ns;
   rec.finished = true;
