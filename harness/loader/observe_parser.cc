@@ -190,6 +190,10 @@ Status ReadSocketName(const std::string& host, const Entry& op, const CaseContex
       return s.Fail(op.val.loc, fmt::format("'{}' is not a declared host{}", owner,
                                             DidYouMean(owner, cx.hosts)));
     }
+    if (std::find(cx.scripted.begin(), cx.scripted.end(), owner) != cx.scripted.end()) {
+      return s.Fail(op.val.loc,
+                    fmt::format("host '{}' is scripted: it has no sockets to observe", owner));
+    }
     if (owner == host) {
       return s.Fail(op.val.loc, fmt::format("'{}/{}' names a socket of this step's own host: "
                                             "write '{}: {}'",
@@ -336,6 +340,10 @@ StatusOr<std::vector<CounterExpect>> ParseCounters(const Val& v, const CaseConte
     if (std::find(cx.hosts.begin(), cx.hosts.end(), h.key) == cx.hosts.end()) {
       return s.Fail(h.key_loc, fmt::format("'{}' is not a declared host{}", h.key,
                                            DidYouMean(h.key, cx.hosts)));
+    }
+    if (std::find(cx.scripted.begin(), cx.scripted.end(), h.key) != cx.scripted.end()) {
+      return s.Fail(h.key_loc,
+                    fmt::format("host '{}' is scripted: it has no sockets to observe", h.key));
     }
     StatusOr<std::vector<Entry>> cm = ReadMap(h.val, h.key, s);
     if (!cm.ok()) return cm.status();

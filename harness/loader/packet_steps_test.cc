@@ -34,6 +34,11 @@ TEST(PacketSteps, Errors) {
       {"socket_call_on_scripted", Scripted("  - peer: listen 80\n"),
        "a.yaml:6:11: step 1: host 'peer' is scripted: its steps are packets (send: / expect:), not "
        "socket calls"},
+      {"observe_scripted_host", Scripted(kOpen + "  - server: {state: peer/c, is: ESTABLISHED}\n"),
+       "a.yaml:8:21: step 3: host 'peer' is scripted: it has no sockets to observe"},
+      {"counters_of_scripted_host",
+       Scripted("  - server: listen 8080\n") + "counters:\n  peer: {RetransSegs: 0}\n",
+       "a.yaml:8:3: counters: host 'peer' is scripted: it has no sockets to observe"},
       {"packet_on_real_host", Scripted("  - server: {send: {flags: S}}\n"),
        "a.yaml:6:14: step 1: 'send:' with a packet needs a scripted host; 'server' is not scripted "
        "(hosts: scripted: true)"},
