@@ -87,7 +87,11 @@ Status FakePacketQueue::Flush() {
 }
 
 Status FakePacketQueue::Send(std::span<const uint8_t> packet) {
-  std::lock_guard<std::mutex> lock(mu_);
+  std::unique_lock<std::mutex> lock(mu_);
+  ++sends_started_;
+  cv_.notify_all();
+  // Bounded: a test that forgot to release does not hang the wire thread.
+  cv_.wait_for(lock, std::chrono::seconds(10), [&] { return !sends_held_; });
   Event e;
   e.kind = Event::Kind::kSend;
   e.bytes.assign(packet.begin(), packet.end());
@@ -95,6 +99,17 @@ Status FakePacketQueue::Send(std::span<const uint8_t> packet) {
   ++stats_.sent;
   cv_.notify_all();
   return Status::Ok();
+}
+
+void FakePacketQueue::HoldSends(bool held) {
+  std::lock_guard<std::mutex> lock(mu_);
+  sends_held_ = held;
+  cv_.notify_all();
+}
+
+bool FakePacketQueue::WaitForSendsStarted(int n, std::chrono::milliseconds bound) const {
+  std::unique_lock<std::mutex> lock(mu_);
+  return cv_.wait_for(lock, bound, [&] { return sends_started_ >= n; });
 }
 
 QueueStats FakePacketQueue::stats() const {

@@ -60,6 +60,11 @@ class FakePacketQueue : public PacketQueue {
   // Verdicts planned but not flushed yet.
   size_t unflushed() const;
   int attach_calls() const;
+  // While held, Send blocks (the wire thread with it) until HoldSends(false)
+  // (or 10 s pass): a wire thread that is late to answer.
+  void HoldSends(bool held);
+  // Waits until Send has been entered `n` times in all or `bound` passes.
+  bool WaitForSendsStarted(int n, std::chrono::milliseconds bound) const;
 
   // PacketQueue.
   int fd() const override { return event_fd_.get(); }
@@ -90,6 +95,8 @@ class FakePacketQueue : public PacketQueue {
   std::vector<Event> events_;
   std::vector<std::string> errors_;
   int attach_calls_ = 0;
+  bool sends_held_ = false;
+  int sends_started_ = 0;
   QueueStats stats_;
 };
 

@@ -104,9 +104,11 @@ class FaultEngine {
   uint64_t OnScriptedSend(std::vector<uint8_t> bytes, int64_t now_ns, std::vector<Effect>* out);
   // A `wire:` step: crafts step.packet into the latest TCP connection
   // between step.from and step.toward (on step.port of toward when set);
-  // logged with fate kInject, action "inject (wire step)", sent (kInject).
+  // logged with fate kInject, action "inject (step N)" (N: `step_index`, the
+  // case's step), sent (kInject).
   // kNotFound when the wire has seen no such connection.
-  StatusOr<Crafted> InjectInto(const WireSendStep& step, int64_t now_ns, std::vector<Effect>* out);
+  StatusOr<Crafted> InjectInto(const WireSendStep& step, int step_index, int64_t now_ns,
+                               std::vector<Effect>* out);
 
   std::optional<int64_t> NextDeadline() const { return timers_.NextDeadline(); }
   size_t held() const { return held_.size(); }

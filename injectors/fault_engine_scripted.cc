@@ -114,7 +114,7 @@ void WireSeqAck(const WireSendStep& step, const Conn& c, int s, SegmentSpec* spe
 
 }  // namespace
 
-StatusOr<Crafted> FaultEngine::InjectInto(const WireSendStep& step, int64_t now_ns,
+StatusOr<Crafted> FaultEngine::InjectInto(const WireSendStep& step, int step_index, int64_t now_ns,
                                           std::vector<Effect>* out) {
   int s = 0;
   const Conn* c = LatestConn(step, &s);
@@ -143,7 +143,7 @@ StatusOr<Crafted> FaultEngine::InjectInto(const WireSendStep& step, int64_t now_
   const size_t rec = Record(v, ref, now_ns, bytes);
   PacketRecord& r = At(rec);
   r.fate = PacketFate::kInject;
-  r.action = "inject (wire step)";
+  r.action = fmt::format("inject (step {})", step_index);
   r.release_ns = now_ns;
   Crafted crafted{r.seq_no, PacketRecordLine(r)};
   out->push_back(Effect{Effect::Kind::kInject, 0, std::move(bytes), "", 0, 0});

@@ -24,7 +24,6 @@
 namespace faultline {
 namespace {
 
-constexpr auto kSignalBound = std::chrono::seconds(1);
 constexpr int kWireNice = -10;
 
 StatusOr<EngineConfig> MakeEngineConfig(const WireConfig& c) {
@@ -57,11 +56,13 @@ void WakeUp(int event_fd) {
 }  // namespace
 
 struct Wire::Impl {
-  Impl(EngineConfig ec, const Clock& c, std::shared_ptr<PacketQueue> q)
-      : clock(c), queue(std::move(q)), engine(std::move(ec)) {}
+  Impl(EngineConfig ec, const Clock& c, std::shared_ptr<PacketQueue> q,
+       std::chrono::milliseconds bound)
+      : clock(c), queue(std::move(q)), request_bound(bound), engine(std::move(ec)) {}
 
   const Clock& clock;
-  std::shared_ptr<PacketQueue> queue;  // reset by Stop (after the thread ended)
+  std::shared_ptr<PacketQueue> queue;       // reset by Stop (after the thread ended)
+  std::chrono::milliseconds request_bound;  // WireConfig::request_bound
   UniqueFd timer_fd, event_fd;
   std::thread thread;
 
@@ -96,8 +97,12 @@ struct Wire::Impl {
   void Round(bool packets, bool timer, bool stop, std::vector<Effect>& fx);
   void Run();
   void ArmTimer();
-  // Returns false when the wire thread has ended (or did not answer in time).
-  bool Request(const std::string* label, std::function<void(std::vector<Effect>&)> job = nullptr);
+  // kDone; kStopped when the wire thread has ended; kLate when it did not
+  // answer within `request_bound` (then *abandoned, if given, is set under
+  // `mu`: a job not run yet sees it and does nothing).
+  enum class Answer { kDone, kStopped, kLate };
+  Answer Request(const std::string* label, std::function<void(std::vector<Effect>&)> job = nullptr,
+                 bool* abandoned = nullptr);
   Status Problems(const QueueStats& s) const;
 };
 
@@ -247,17 +252,21 @@ void Wire::Impl::Run() {
   cv.notify_all();
 }
 
-bool Wire::Impl::Request(const std::string* label, std::function<void(std::vector<Effect>&)> job) {
+Wire::Impl::Answer Wire::Impl::Request(const std::string* label,
+                                       std::function<void(std::vector<Effect>&)> job,
+                                       bool* abandoned) {
   std::unique_lock<std::mutex> lock(mu);
-  if (stop_requested || thread_done) return false;
+  if (stop_requested || thread_done) return Answer::kStopped;
   if (label != nullptr) pending_steps.push_back(*label);
   if (job) jobs.push_back(std::move(job));
   const uint64_t target = ++requests;
   WakeUp(event_fd.get());
   // Wait (bounded) until the wire thread has released what the request
   // frees, so the step's own traffic comes after it.
-  return cv.wait_for(lock, kSignalBound, [&] { return requests_done >= target || thread_done; }) &&
-         requests_done >= target;
+  cv.wait_for(lock, request_bound, [&] { return requests_done >= target || thread_done; });
+  if (requests_done >= target) return Answer::kDone;
+  if (abandoned != nullptr) *abandoned = true;
+  return thread_done ? Answer::kStopped : Answer::kLate;
 }
 
 Status Wire::Impl::Problems(const QueueStats& s) const {
@@ -299,7 +308,8 @@ StatusOr<std::unique_ptr<Wire>> Wire::Start(const WireConfig& config) {
     if (!q.ok()) return q.status().Prefixed("wire");
     queue = std::move(q).value();
   }
-  auto impl = std::make_unique<Impl>(std::move(*ec), *config.clock, std::move(queue));
+  auto impl =
+      std::make_unique<Impl>(std::move(*ec), *config.clock, std::move(queue), config.request_bound);
   impl->timer_fd.reset(timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK));
   if (!impl->timer_fd) return Status::FromErrno("wire: timerfd_create", errno);
   impl->event_fd.reset(eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
@@ -364,31 +374,63 @@ StatusOr<WirePacket> Wire::Take(const std::string& host, int64_t deadline_ns) {
   return p;
 }
 
-StatusOr<WirePacket> Wire::Inject(std::vector<uint8_t> bytes) {
-  Impl& w = *impl_;
+namespace {
+
+// What an Inject/InjectInto job hands back. Owned by the caller and the job
+// together: a caller that gave up after the request bound leaves nothing on
+// its stack for the wire thread to write into, and marks it abandoned (under
+// the wire's mutex) so that a job not run yet sends nothing.
+struct InjectJob {
+  bool abandoned = false;  // guarded by Impl::mu
   WirePacket out;
-  auto job = [&w, &out, b = std::move(bytes)](std::vector<Effect>& fx) mutable {
-    out.at_ns = w.clock.NowNs();
-    out.bytes = b;
-    out.seq_no = w.engine.OnScriptedSend(std::move(b), out.at_ns, &fx);
-  };
-  if (!w.Request(nullptr, std::move(job))) return Status::System("wire: not running (inject)");
-  return out;
+  StatusOr<Crafted> crafted = Status::System("wire: not running (wire step)");
+};
+
+Status NotAnswered(const char* what, std::chrono::milliseconds bound) {
+  return Status::Timeout(fmt::format(
+      "wire: the wire thread did not handle the {} within {}ms (nothing more is sent for it)", what,
+      bound.count()));
 }
 
-StatusOr<WirePacket> Wire::InjectInto(const WireSendStep& step) {
+}  // namespace
+
+StatusOr<WirePacket> Wire::Inject(std::vector<uint8_t> bytes) {
   Impl& w = *impl_;
-  StatusOr<Crafted> crafted = Status::System("wire: not running (wire step)");
-  WirePacket out;
-  auto job = [&](std::vector<Effect>& fx) {
-    out.at_ns = w.clock.NowNs();
-    crafted = w.engine.InjectInto(step, out.at_ns, &fx);
-    if (crafted.ok() && !fx.empty()) out.bytes = fx.back().bytes;
+  auto shared = std::make_shared<InjectJob>();
+  auto job = [&w, shared, b = std::move(bytes)](std::vector<Effect>& fx) mutable {
+    if (shared->abandoned) return;
+    shared->out.at_ns = w.clock.NowNs();
+    shared->out.bytes = b;
+    shared->out.seq_no = w.engine.OnScriptedSend(std::move(b), shared->out.at_ns, &fx);
   };
-  if (!w.Request(nullptr, job)) return Status::System("wire: not running (wire step)");
-  if (!crafted.ok()) return crafted.status();
-  out.seq_no = crafted->seq_no;
-  out.line = crafted->line;
+  switch (w.Request(nullptr, std::move(job), &shared->abandoned)) {
+    case Impl::Answer::kDone: break;
+    case Impl::Answer::kStopped: return Status::System("wire: not running (inject)");
+    case Impl::Answer::kLate: return NotAnswered("inject", w.request_bound);
+  }
+  std::lock_guard<std::mutex> lock(w.mu);
+  return shared->out;
+}
+
+StatusOr<WirePacket> Wire::InjectInto(const WireSendStep& step, int step_index) {
+  Impl& w = *impl_;
+  auto shared = std::make_shared<InjectJob>();
+  auto job = [&w, shared, step, step_index](std::vector<Effect>& fx) {
+    if (shared->abandoned) return;
+    shared->out.at_ns = w.clock.NowNs();
+    shared->crafted = w.engine.InjectInto(step, step_index, shared->out.at_ns, &fx);
+    if (shared->crafted.ok() && !fx.empty()) shared->out.bytes = fx.back().bytes;
+  };
+  switch (w.Request(nullptr, std::move(job), &shared->abandoned)) {
+    case Impl::Answer::kDone: break;
+    case Impl::Answer::kStopped: return Status::System("wire: not running (wire step)");
+    case Impl::Answer::kLate: return NotAnswered("wire step", w.request_bound);
+  }
+  std::lock_guard<std::mutex> lock(w.mu);
+  if (!shared->crafted.ok()) return shared->crafted.status();
+  WirePacket out = shared->out;
+  out.seq_no = shared->crafted->seq_no;
+  out.line = shared->crafted->line;
   return out;
 }
 

@@ -27,6 +27,7 @@
 // rules die with the namespace.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -72,6 +73,9 @@ struct WireConfig {
   uint64_t seed = 0;                  // for probability matches
   int64_t case_start_ns = 0;          // on `clock`; time windows count from here
   const Clock* clock = &RealClock();  // REQUIRES: outlives the Wire
+  // How long a request to the wire thread (SignalStep, CheckTimers, Inject,
+  // InjectInto) is waited for. Tests of a late wire thread make it short.
+  std::chrono::milliseconds request_bound{1000};
   // The packet queue; null (the product): NFQUEUE in `netns_fd`
   // (OpenNfqPacketQueue). Tests hand in a FakePacketQueue and keep their
   // own reference to inspect it after Stop(); `netns_fd` is then unused.
@@ -110,9 +114,14 @@ class Wire {
   StatusOr<WirePacket> Take(const std::string& host, int64_t deadline_ns);
   // Sends a crafted packet from the wire thread (fate kScripted, action
   // "scripted send"); returns when it was handed to the queue, with its stamp.
+  // kTimeout when the wire thread did not get to it within
+  // WireConfig::request_bound: the caller may go; the job shares nothing
+  // with its stack, and is not sent if it had not run yet.
   StatusOr<WirePacket> Inject(std::vector<uint8_t> bytes);
-  // A `wire:` step (FaultEngine::InjectInto), on the wire thread.
-  StatusOr<WirePacket> InjectInto(const WireSendStep& step);
+  // A `wire:` step (FaultEngine::InjectInto), on the wire thread; the
+  // packet's action names the case's step (`step_index`, 1-based):
+  // "inject (step 3)". Bounded like Inject.
+  StatusOr<WirePacket> InjectInto(const WireSendStep& step, int step_index);
   // The queue's counters (packets, GSO packets, verdict messages, batches,
   // sent packets, errors). Valid after Stop(); zeros before.
   QueueStats queue_stats() const;

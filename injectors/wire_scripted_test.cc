@@ -37,6 +37,7 @@ class WireScriptedTest : public ::testing::Test {
     c.faults = std::move(faults);
     c.clock = &clock_;
     c.queue = queue_;
+    c.request_bound = request_bound_;
     StatusOr<std::unique_ptr<Wire>> w = Wire::Start(c);
     ASSERT_TRUE(w.ok()) << w.status().ToString();
     wire_ = std::move(w).value();
@@ -67,19 +68,20 @@ class WireScriptedTest : public ::testing::Test {
     queue_->Push(Seg(true, kTcpSyn, 0, 0));
     queue_->Push(Seg(false, kTcpSyn | kTcpAck, 0, 1));
     EXPECT_TRUE(queue_->WaitForVerdict(queue_->Push(Seg(true, kTcpAck, 1, 1)), kBound));
-    StatusOr<WirePacket> p = wire_->InjectInto(step);
+    StatusOr<WirePacket> p = wire_->InjectInto(step, 7);
     EXPECT_TRUE(p.ok()) << p.status().ToString();
     EXPECT_TRUE(queue_->WaitForEvents(4, kBound));
     const auto events = queue_->events();
     EXPECT_EQ(events.back().kind, FakePacketQueue::Event::Kind::kSend);
     EXPECT_EQ(Rec(4).fate, PacketFate::kInject);
-    EXPECT_EQ(Rec(4).action, "inject (wire step)");
+    EXPECT_EQ(Rec(4).action, "inject (step 7)");
     EXPECT_EQ(p.ok() ? p->seq_no : 0, 4u);
     bytes_ = events.back().bytes;
     return ParsePacket(bytes_);
   }
 
   FakeClock clock_;
+  std::chrono::milliseconds request_bound_{1000};
   std::shared_ptr<FakePacketQueue> queue_ = std::make_shared<FakePacketQueue>();
   std::unique_ptr<Wire> wire_;
   std::vector<uint8_t> bytes_;
@@ -187,12 +189,43 @@ TEST_F(WireScriptedTest, InjectIntoOffsetsSeqAndAckFromTheNextNumbers) {
   EXPECT_EQ(v.payload_len, 3u);
 }
 
+// The wire thread is stuck in a send past the request bound: each caller
+// gives up with kTimeout and returns (its stack frame is gone); the job it
+// queued must neither write into that frame nor send when it runs later.
+TEST_F(WireScriptedTest, InjectCallerThatGaveUpLeavesNothingForTheWireThread) {
+  request_bound_ = std::chrono::milliseconds(50);
+  Start(true);
+  queue_->HoldSends(true);
+  StatusOr<WirePacket> first = wire_->Inject(Seg(true, kTcpSyn, 0, 0));
+  ASSERT_FALSE(first.ok());
+  EXPECT_EQ(first.status().code(), StatusCode::kTimeout);
+  EXPECT_EQ(first.status().message(),
+            "wire: the wire thread did not handle the inject within 50ms (nothing more is sent "
+            "for it)");
+  ASSERT_TRUE(queue_->WaitForSendsStarted(1, kBound));  // the wire thread is in Send
+  StatusOr<WirePacket> second = wire_->Inject(Seg(true, kTcpRst, 1, 0));
+  ASSERT_FALSE(second.ok());
+  EXPECT_EQ(second.status().code(), StatusCode::kTimeout);
+  WireSendStep step;
+  step.from = "client";
+  step.toward = "server";
+  StatusOr<WirePacket> third = wire_->InjectInto(step, 3);
+  ASSERT_FALSE(third.ok());
+  EXPECT_EQ(third.status().code(), StatusCode::kTimeout);
+  queue_->HoldSends(false);
+  wire_->CheckTimers();  // the wire thread ran (and skipped) the late jobs
+  ASSERT_TRUE(wire_->Stop().ok());
+  EXPECT_THAT(queue_->Trace(), ElementsAre("S"));  // the first one only
+  ASSERT_EQ(wire_->Log().size(), 1u);
+  EXPECT_EQ(Rec(1).action, "scripted send");
+}
+
 TEST_F(WireScriptedTest, InjectIntoWithoutAConnectionSaysSo) {
   Start(true);
   WireSendStep step;
   step.from = "client";
   step.toward = "server";
-  StatusOr<WirePacket> p = wire_->InjectInto(step);
+  StatusOr<WirePacket> p = wire_->InjectInto(step, 1);
   ASSERT_FALSE(p.ok());
   EXPECT_EQ(p.status().message(),
             "no TCP connection between client and server seen on the wire yet");

@@ -92,6 +92,21 @@ std::vector<std::string> LadderHosts(const CaseResult& c) {
   return hosts;
 }
 
+// Whether `host` is a scripted host (HostSpec::scripted): the environment
+// says so, or the wire's log does (it took packets off toward it, or sent
+// packets the case crafted from it; fate "scripted").
+bool IsScriptedHost(const CaseResult& c, const std::string& host) {
+  for (const Environment::Host& h : c.environment.hosts) {
+    if (h.name == host && h.scripted) return true;
+  }
+  for (const PacketRecord& p : c.packets) {
+    if (p.fate != PacketFate::kScripted) continue;
+    const bool sent = p.action == "scripted send";
+    if ((sent ? p.from : p.to) == host) return true;
+  }
+  return false;
+}
+
 // The time origin of a case's ladder: the case start when known (so ladder
 // times and the step table's "at" column agree), else its first event.
 int64_t LadderOrigin(const CaseResult& c) {
@@ -111,7 +126,8 @@ std::string StepText(const StepRecord& s) {
 }
 
 // Compact ladder data, times in ns since LadderOrigin():
-//   {"hosts":[...], "total":N, "gap_after":K or -1, "faults":[Fault::Describe...],
+//   {"hosts":[...], "total":N,    column titles: "peer (scripted)" for a scripted host
+//   "gap_after":K or -1, "faults":[Fault::Describe...],
 //    "p":[[n, arrival, release or -1, from, to, proto, flags, seq, ack, len,
 //          fault, action, copy, rel, fate, summary], ...],
 //         fate: PacketFateName (the script colours and marks by it, never
@@ -155,7 +171,7 @@ json LadderJson(const CaseResult& c, size_t cap) {
     }
   }
   json hs = json::array();
-  for (const std::string& h : hosts) hs.push_back(T(h));
+  for (const std::string& h : hosts) hs.push_back(T(IsScriptedHost(c, h) ? h + " (scripted)" : h));
   json faults = json::array();
   for (const std::string& f : c.faults) faults.push_back(T(f));
   return json{{"hosts", std::move(hs)},

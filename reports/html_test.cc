@@ -328,6 +328,32 @@ TEST(WriteHtmlTest, UnwritablePathIsAnError) {
 namespace faultline {
 namespace {
 
+// The ladder's column of a scripted host is titled "peer (scripted)": known
+// from the environment, or from the wire's log when there is none (a packet
+// taken off toward it, or one the case sent from it).
+TEST(HtmlReportTest, ScriptedHostsColumnSaysSo) {
+  RunResult r = testing::SampleRun();
+  CaseResult& c = r.cases[1];
+  c.packets.clear();
+  c.packets.push_back(testing::Packet(1, 10'000'000, "peer", "server", "S"));
+  c.packets.back().fate = PacketFate::kScripted;
+  c.packets.back().action = "scripted send";
+  c.packets.push_back(testing::Packet(2, 11'000'000, "server", "peer", "S."));
+  c.packets.back().fate = PacketFate::kScripted;
+  c.packets.back().action = "scripted take";
+  const std::string from_log = LadderData(HtmlReport(r), 1);
+  EXPECT_NE(from_log.find("\"peer (scripted)\""), std::string::npos) << from_log;
+  EXPECT_EQ(from_log.find("\"server (scripted)\""), std::string::npos) << from_log;
+  // Only the take: still the scripted host's column.
+  c.packets.erase(c.packets.begin());
+  EXPECT_NE(LadderData(HtmlReport(r), 1).find("\"peer (scripted)\""), std::string::npos);
+  // No packets toward it at all: the environment says so.
+  c.packets.clear();
+  c.environment.hosts.push_back(Environment::Host{"peer", {}, true});
+  c.steps.push_back(testing::Step(9, "peer", "peer: send tcp S", true));
+  EXPECT_NE(LadderData(HtmlReport(r), 1).find("\"peer (scripted)\""), std::string::npos);
+}
+
 TEST(HtmlReportTest, ScriptedFateHasItsOwnColourAndMarker) {
   std::string html = HtmlReport(testing::SampleRun());
   EXPECT_NE(html.find("if(f==='scripted')return '#1a7f37';"), std::string::npos);

@@ -119,7 +119,9 @@ json EnvironmentJson(const Environment& e) {
   for (const Environment::Host& h : e.hosts) {
     json sys = json::array();
     for (const auto& [k, v] : h.sysctls) sys.push_back(json{{"key", T(k)}, {"value", T(v)}});
-    hosts.push_back(json{{"name", T(h.name)}, {"sysctls", std::move(sys)}});
+    json host{{"name", T(h.name)}, {"sysctls", std::move(sys)}};
+    if (h.scripted) host["scripted"] = true;
+    hosts.push_back(std::move(host));
   }
   return json{{"kernel", T(e.kernel)},
               {"congestion_available", T(e.congestion_available)},
@@ -550,6 +552,7 @@ CaseResult ReadCase(const json& j, const std::string& ptr, Status* st) {
                 Reader hr(hj, hp, hst);
                 hr.Get("name", &h.name);
                 ReadArray(hr, "sysctls", &h.sysctls, hst, ReadSysctlPair);
+                hr.Get("scripted", &h.scripted);
                 return h;
               });
   }

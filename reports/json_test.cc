@@ -123,6 +123,28 @@ TEST(ReportJsonTest, RoundTripEqual) {
   EXPECT_EQ(back->cases[0].tags, r.cases[0].tags);
 }
 
+// A scripted host is named as such in the environment's host list (it has
+// no sysctls: no stack the case uses); a real host carries no such member.
+TEST(ReportJsonTest, ScriptedHostIsMarkedInTheEnvironment) {
+  RunResult r = testing::SampleRun();
+  Environment::Host server;
+  server.name = "server";
+  server.sysctls.emplace_back("net.ipv4.tcp_sack", "1");
+  r.cases[0].environment.hosts.push_back(server);
+  r.cases[0].environment.hosts.push_back(Environment::Host{"peer", {}, true});
+  const std::string text = ReportJson(r);
+  json doc = json::parse(text);
+  json hosts = doc["cases"][0]["environment"]["hosts"];
+  ASSERT_EQ(hosts.size(), 2u) << hosts.dump();
+  EXPECT_FALSE(hosts[0].contains("scripted")) << hosts.dump();
+  EXPECT_EQ(hosts[1], json::parse(R"({"name":"peer","sysctls":[],"scripted":true})"));
+  StatusOr<RunResult> back = ParseReportJson(text);
+  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  ASSERT_EQ(back->cases[0].environment.hosts.size(), 2u);
+  EXPECT_FALSE(back->cases[0].environment.hosts[0].scripted);
+  EXPECT_TRUE(back->cases[0].environment.hosts[1].scripted);
+}
+
 // The members the packet log line shows beyond the basic ones: a merged
 // report (`faultline report merge`) prints the same lines as the run did.
 TEST(ReportJsonTest, PacketHeadersRoundTripAndKeepTheLogLine) {

@@ -320,7 +320,9 @@ struct PacketStep {
   std::optional<uint32_t> isn;
   // Timing. send: sent `after` (one value) past the anchor event; expect:
   // arrives `after` past it: a single value V means [V - tolerance,
-  // V + tolerance] (lower bound at least 0), a range is used as it is.
+  // V + tolerance] (not clamped at 0: a packet a call causes, the FIN after
+  // `close`, can reach the wire before the call's return stamp, so a
+  // negative offset is allowed), a range is used as it is.
   // Unset: send at once / expect at any time before the case's deadline.
   // The anchor is the previous step's event, or the step labelled `since`.
   std::optional<DurationRange> after;

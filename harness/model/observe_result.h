@@ -26,6 +26,8 @@ struct Environment {
   struct Host {
     std::string name;
     std::vector<std::pair<std::string, std::string>> sysctls;  // key -> value, as read in its netns
+    // HostSpec::scripted: no stack the case uses, so no sysctls are read.
+    bool scripted = false;
   };
   std::vector<Host> hosts;
 };

@@ -104,8 +104,9 @@ class CaseEnv {
   // connection between step.from and step.toward (seq/ack from what it
   // tracked) and sends it. Returns the packet's line (the one dump format)
   // and when it left. kInvalidInput / kNotFound (no such connection yet)
-  // with the reason in the case's words.
-  virtual StatusOr<TakenPacket> InjectInto(const WireSendStep& step) = 0;
+  // with the reason in the case's words. `step_index` (the case's step,
+  // 1-based) names the packet in the wire's log: "inject (step 3)".
+  virtual StatusOr<TakenPacket> InjectInto(const WireSendStep& step, int step_index) = 0;
 
   // Stops the capture and checks `packets:` into result->packet_checks; an
   // error's message lacks the case's location (the caller adds it).

@@ -166,7 +166,7 @@ bool Execution::RunWire(const Step& step, const WireSendStep& w) {
   StepRecord& rec = RecordOf(step);
   rec.ran = true;
   int64_t event = clock_.NowNs();
-  Verdict v = packets_.RunWire(w, rec, &event);
+  Verdict v = packets_.RunWire(w, step.index, rec, &event);
   events_[static_cast<size_t>(step.index - 1)] = event;
   rec.start_offset_ns = event - start_ns_;
   return Record(step, rec, v);

@@ -191,8 +191,9 @@ StatusOr<TakenPacket> FakeCaseEnv::NextPacket(const std::string& host, int64_t d
   return Status::Timeout(fmt::format("no packet toward {}", host));
 }
 
-StatusOr<TakenPacket> FakeCaseEnv::InjectInto(const WireSendStep& step) {
+StatusOr<TakenPacket> FakeCaseEnv::InjectInto(const WireSendStep& step, int step_index) {
   wire_steps_.push_back(step);
+  wire_step_indices_.push_back(step_index);
   if (!inject_into_.ok()) return inject_into_.status();
   TakenPacket p = inject_into_.value();
   p.at_ns = clock_.NowNs();

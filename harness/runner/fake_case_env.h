@@ -94,7 +94,7 @@ class FakeCaseEnv : public CaseEnv {
   // kTimeout with the clock at the deadline.
   StatusOr<int64_t> SendPacket(const std::string& host, std::vector<uint8_t> bytes) override;
   StatusOr<TakenPacket> NextPacket(const std::string& host, int64_t deadline_ns) override;
-  StatusOr<TakenPacket> InjectInto(const WireSendStep& step) override;
+  StatusOr<TakenPacket> InjectInto(const WireSendStep& step, int step_index) override;
 
   // A host more (a scripted one, say "peer" 10.0.3.1, fd00:3::1).
   void AddHost(HostAddrs h) { hosts_.push_back(std::move(h)); }
@@ -110,6 +110,8 @@ class FakeCaseEnv : public CaseEnv {
   };
   const std::vector<SentPacket>& sent_packets() const { return sent_packets_; }
   const std::vector<WireSendStep>& wire_steps() const { return wire_steps_; }
+  // The case's step index each InjectInto was given, in order.
+  const std::vector<int>& wire_step_indices() const { return wire_step_indices_; }
   // InjectInto's answer (default: sent, line "crafted").
   void SetInjectInto(StatusOr<TakenPacket> r) { inject_into_ = std::move(r); }
 
@@ -159,6 +161,7 @@ class FakeCaseEnv : public CaseEnv {
   std::deque<Scripted> packets_;
   std::vector<SentPacket> sent_packets_;
   std::vector<WireSendStep> wire_steps_;
+  std::vector<int> wire_step_indices_;
   StatusOr<TakenPacket> inject_into_ = TakenPacket{{}, 0, 0, "crafted"};
   uint64_t packet_seq_ = 0;
 };

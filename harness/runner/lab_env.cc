@@ -41,8 +41,10 @@ Status LabEnv::Setup(int64_t start_ns, CaseResult* result) {
   // The peers first: each one's exec, dynamic loading and start-up (~5-10
   // ms of its own CPU) then runs while this thread starts the capture, the
   // wire and the observer. A peer only acts on requests, and the first is
-  // sent after all of that.
+  // sent after all of that. A scripted host gets none: it has a namespace,
+  // a link and addresses, but nothing runs in it (the case is its stack).
   for (const LabHost& h : lab_->hosts()) {
+    if (const HostSpec* spec = case_.FindHost(h.name); spec != nullptr && spec->scripted) continue;
     StatusOr<std::unique_ptr<peer::PeerClient>> p =
         peer::PeerClient::Spawn(options_.faultline_bin, h.netns.get(), h.name, clock_);
     if (!p.ok()) return p.status().Prefixed(fmt::format("starting the peer of host '{}'", h.name));
@@ -131,17 +133,35 @@ VarLookup LabEnv::Vars() const {
 
 std::string LabEnv::Workdir() const { return workdir_ ? workdir_->path() : ""; }
 
+StatusOr<peer::PeerClient*> LabEnv::PeerOf(const std::string& host) const {
+  auto it = peers_.find(host);
+  if (it != peers_.end()) return it->second.get();
+  const HostSpec* spec = case_.FindHost(host);
+  if (spec != nullptr && spec->scripted) {
+    return Status::Invalid(
+        fmt::format("host '{}' is scripted: it has no peer process (its steps are packets)", host));
+  }
+  return Status::Invalid(fmt::format("host '{}' has no peer process", host));
+}
+
 Status LabEnv::Send(const std::string& host, const peer::Request& req) {
-  return peers_.at(host)->Send(req);
+  StatusOr<peer::PeerClient*> p = PeerOf(host);
+  if (!p.ok()) return p.status();
+  return (*p)->Send(req);
 }
 
 StatusOr<peer::Reply> LabEnv::Wait(const std::string& host, uint64_t id, int64_t deadline_ns) {
-  return peers_.at(host)->Wait(id, deadline_ns);
+  StatusOr<peer::PeerClient*> p = PeerOf(host);
+  if (!p.ok()) return p.status();
+  return (*p)->Wait(id, deadline_ns);
 }
 
 bool LabEnv::HasReply(const std::string& host, uint64_t id) {
-  return peers_.at(host)->HasReply(id);
+  StatusOr<peer::PeerClient*> p = PeerOf(host);
+  return p.ok() && (*p)->HasReply(id);
 }
+
+bool LabEnv::HasPeer(const std::string& host) const { return peers_.count(host) != 0; }
 
 void LabEnv::SignalStep(const std::string& label) { wire_->SignalStep(label); }
 
@@ -189,8 +209,8 @@ StatusOr<TakenPacket> LabEnv::NextPacket(const std::string& host, int64_t deadli
   return TakenPacket{std::move(p->bytes), p->at_ns, p->seq_no, std::move(p->line)};
 }
 
-StatusOr<TakenPacket> LabEnv::InjectInto(const WireSendStep& step) {
-  StatusOr<WirePacket> p = wire_->InjectInto(step);
+StatusOr<TakenPacket> LabEnv::InjectInto(const WireSendStep& step, int step_index) {
+  StatusOr<WirePacket> p = wire_->InjectInto(step, step_index);
   if (!p.ok()) return p.status();
   return TakenPacket{std::move(p->bytes), p->at_ns, p->seq_no, std::move(p->line)};
 }

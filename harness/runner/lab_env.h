@@ -1,6 +1,6 @@
 // LabEnv: the real case environment (case_env.h) -- a lab of network
-// namespaces, one peer process per host, the capture, the wire (NFQUEUE)
-// and the observer (sock_diag, counters). Needs root.
+// namespaces, one peer process per real host (none for a scripted host), the capture, the wire
+// (NFQUEUE) and the observer (sock_diag, counters). Needs root.
 //
 // Teardown order (Teardown, then the destructor): the peers die first, then
 // the wire stops (its packet log goes into the result), then the observer,
@@ -57,9 +57,14 @@ class LabEnv : public CaseEnv {
   // Scripted hosts and `wire:` steps: the wire (Wire::Inject/Take/InjectInto).
   StatusOr<int64_t> SendPacket(const std::string& host, std::vector<uint8_t> bytes) override;
   StatusOr<TakenPacket> NextPacket(const std::string& host, int64_t deadline_ns) override;
-  StatusOr<TakenPacket> InjectInto(const WireSendStep& step) override;
+  StatusOr<TakenPacket> InjectInto(const WireSendStep& step, int step_index) override;
+
+  // Whether `host` has a peer process (after Setup): every real host does,
+  // a scripted host never (Send/Wait on it: kInvalidInput).
+  bool HasPeer(const std::string& host) const;
 
  private:
+  StatusOr<peer::PeerClient*> PeerOf(const std::string& host) const;
   const Case& case_;
   Family family_;
   const CaseRunOptions& options_;

@@ -125,10 +125,17 @@ Status Observer::Start() {
   env.kernel = RunningKernel();
   env.congestion_available = AvailableCongestion();
   for (const LabHost& h : lab_.hosts()) {
+    const HostSpec* spec = case_.FindHost(h.name);
+    // A scripted host has no stack the case uses: no sysctls to report, no
+    // counters (the loader refuses them), no sockets to observe.
+    if (spec != nullptr && spec->scripted) {
+      env.hosts.push_back(Environment::Host{h.name, {}, true});
+      continue;
+    }
     HostState& hs = hosts_[h.name];
     hs.netns = h.netns.get();
     std::vector<std::string> keys;
-    if (const HostSpec* spec = case_.FindHost(h.name)) {
+    if (spec != nullptr) {
       for (const auto& [k, v] : spec->sysctls) keys.push_back(k);
     }
     for (const std::string& k : InterestingSysctls()) {
@@ -137,7 +144,7 @@ Status Observer::Start() {
     StatusOr<std::vector<std::pair<std::string, std::string>>> sys =
         ReadNetnsSysctls(hs.netns, keys);
     if (!sys.ok()) return sys.status().Prefixed(fmt::format("host '{}': sysctls", h.name));
-    env.hosts.push_back(Environment::Host{h.name, std::move(sys).value()});
+    env.hosts.push_back(Environment::Host{h.name, std::move(sys).value(), false});
     if (!case_.counters.empty()) {
       StatusOr<Counters> c = ReadNetnsCounters(hs.netns);
       if (!c.ok()) return c.status().Prefixed(fmt::format("host '{}': counters", h.name));

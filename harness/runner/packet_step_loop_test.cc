@@ -113,7 +113,7 @@ TEST_F(PacketStepLoopTest, HandshakeExchangePasses) {
   EXPECT_EQ(r.steps[1].host, "peer");
   EXPECT_TRUE(r.steps[1].ok);
   EXPECT_THAT(r.steps[1].actual, HasSubstr(" at +10ms"));
-  EXPECT_EQ(r.steps[1].expected, Flags(kTcpSyn | kTcpAck).ToString() + " within [0s, 50ms]");
+  EXPECT_EQ(r.steps[1].expected, Flags(kTcpSyn | kTcpAck).ToString() + " within [-50ms, 50ms]");
   EXPECT_EQ(r.steps[1].start_offset_ns, 10 * kMs);
 }
 
@@ -135,6 +135,50 @@ TEST_F(PacketStepLoopTest, MismatchSaysExpectedVersusActual) {
   conn.local_nxt = 1;
   const Verdict v = CheckScripted(Flags(kTcpSyn | kTcpAck), rst, conn);
   EXPECT_EQ(r.message, Prefix(2) + v.message);
+}
+
+// The FIN a `close` causes can reach the wire before the call's return
+// stamp (the anchor of the next step): `after: 0` allows a negative offset.
+TEST_F(PacketStepLoopTest, PacketBeforeTheAnchorCallsReturnIsInsideTheWindow) {
+  Add(PacketStep::Dir::kSend, Flags(kTcpSyn));
+  Add(PacketStep::Dir::kExpect, Flags(kTcpSyn | kTcpAck));
+  CallStep call;
+  call.host = "server";
+  call.call.op = Op::kListen;
+  AddStep(call);
+  Add(PacketStep::Dir::kExpect, Flags(kTcpFin | kTcpAck), 0);
+  env_.ScriptPacket("peer", FromServer(kTcpSyn | kTcpAck, 0, 1), 10 * kMs);
+  env_.ScriptPacket("peer", FromServer(kTcpFin | kTcpAck, 1, 1), 10 * kMs);
+  const int64_t t0 = env_.fake_clock().NowNs();
+  peer::Reply ret;
+  ret.start_ns = t0 + 10 * kMs;
+  ret.end_ns = t0 + 10 * kMs + 22'000;  // returns 22us after the FIN left
+  env_.Script("server", Op::kListen, ret);
+  CaseResult r = Run();
+  EXPECT_EQ(r.outcome, Outcome::kPass) << r.message;
+  ASSERT_EQ(r.steps.size(), 4u);
+  EXPECT_THAT(r.steps[3].actual, HasSubstr(" at -22us"));
+  EXPECT_EQ(r.steps[3].expected, Flags(kTcpFin | kTcpAck).ToString() + " within [-50ms, 50ms]");
+}
+
+TEST_F(PacketStepLoopTest, PacketTooLongBeforeTheAnchorFailsWithANegativeOffset) {
+  Add(PacketStep::Dir::kSend, Flags(kTcpSyn));
+  Add(PacketStep::Dir::kExpect, Flags(kTcpSyn | kTcpAck));
+  CallStep call;
+  call.host = "server";
+  call.call.op = Op::kListen;
+  AddStep(call);
+  Add(PacketStep::Dir::kExpect, Flags(kTcpFin | kTcpAck), 0);
+  env_.ScriptPacket("peer", FromServer(kTcpSyn | kTcpAck, 0, 1), 10 * kMs);
+  env_.ScriptPacket("peer", FromServer(kTcpFin | kTcpAck, 1, 1), 10 * kMs);
+  const int64_t t0 = env_.fake_clock().NowNs();
+  peer::Reply ret;
+  ret.start_ns = t0 + 10 * kMs;
+  ret.end_ns = t0 + 100 * kMs;
+  env_.Script("server", Op::kListen, ret);
+  CaseResult r = Run();
+  EXPECT_EQ(r.outcome, Outcome::kFail);
+  EXPECT_EQ(r.message, Prefix(4) + "packet at -90ms after step 3, expected [-50ms, 50ms]");
 }
 
 TEST_F(PacketStepLoopTest, NothingWithinTheWindowTimesOut) {
@@ -235,6 +279,7 @@ TEST_F(PacketStepLoopTest, WireStepGoesToTheWire) {
   EXPECT_EQ(r.outcome, Outcome::kPass) << r.message;
   ASSERT_EQ(env_.wire_steps().size(), 1u);
   EXPECT_EQ(env_.wire_steps()[0].toward, "server");
+  EXPECT_THAT(env_.wire_step_indices(), ::testing::ElementsAre(1));
   EXPECT_EQ(r.steps[0].actual, "crafted");
   EXPECT_EQ(r.steps[0].host, "wire");
 }

@@ -11,13 +11,19 @@ constexpr uint16_t kDefaultPort = 40000;
 
 std::string Offset(int64_t ns) { return FormatDuration(Duration(ns)); }
 
+// A signed offset from the anchor: "+12ms", "-22us", "+0s".
+std::string SignedOffset(int64_t ns) { return (ns < 0 ? "" : "+") + Offset(ns); }
+
 // The window of an expect step past its anchor, or nullopt (any time).
+// `after: V` gives [V - tolerance, V + tolerance] with no clamp at 0: a
+// packet a call causes (the FIN after `close`) can reach the wire before
+// the call's return stamp, the anchor, so a negative offset is allowed.
 std::optional<DurationRange> WindowOf(const PacketStep& p, Duration case_tolerance) {
   if (!p.after) return std::nullopt;
   if (p.after_is_range) return *p.after;
   const Duration v = p.after->lo;
   const Duration tol = p.tolerance.value_or(case_tolerance);
-  return DurationRange{std::max(Duration(0), v - tol), v + tol};
+  return DurationRange{v - tol, v + tol};
 }
 
 }  // namespace
@@ -100,12 +106,12 @@ Verdict PacketSteps::Expect(const PacketStep& p, ScriptConn& c, int64_t anchor_n
   rec.finished = true;
   const int64_t offset = got->at_ns - anchor_ns;
   Verdict v = CheckScripted(p.packet, got->bytes, c);
-  const std::string actual = ScriptedLine(got->bytes, c) + " at +" + Offset(offset);
+  const std::string actual = ScriptedLine(got->bytes, c) + " at " + SignedOffset(offset);
   if (!v.ok()) return Verdict::Fail(expected, actual, v.message);
   if (window && !window->Contains(Duration(offset))) {
     return Verdict::Fail(expected, actual,
-                         fmt::format("packet at +{} after step {}, expected {}", Offset(offset),
-                                     anchor_step, range));
+                         fmt::format("packet at {} after step {}, expected {}",
+                                     SignedOffset(offset), anchor_step, range));
   }
   return Verdict::Pass(expected, actual);
 }
@@ -121,8 +127,9 @@ Verdict PacketSteps::Run(const PacketStep& p, int64_t anchor_ns, int anchor_step
   return Send(p, **c, std::min(due, deadline_ns), rec, event_ns);
 }
 
-Verdict PacketSteps::RunWire(const WireSendStep& w, StepRecord& rec, int64_t* event_ns) {
-  StatusOr<TakenPacket> sent = env_.InjectInto(w);
+Verdict PacketSteps::RunWire(const WireSendStep& w, int step_index, StepRecord& rec,
+                             int64_t* event_ns) {
+  StatusOr<TakenPacket> sent = env_.InjectInto(w, step_index);
   if (!sent.ok()) return Verdict::Error(sent.status().message());
   *event_ns = sent->at_ns;
   rec.finished = true;

@@ -33,8 +33,8 @@ class PacketSteps {
   // the failure's text without the step prefix.
   Verdict Run(const PacketStep& p, int64_t anchor_ns, int anchor_step, int64_t deadline_ns,
               StepRecord& rec, int64_t* event_ns);
-  // A `wire:` step.
-  Verdict RunWire(const WireSendStep& w, StepRecord& rec, int64_t* event_ns);
+  // A `wire:` step, the case's step `step_index` (1-based).
+  Verdict RunWire(const WireSendStep& w, int step_index, StepRecord& rec, int64_t* event_ns);
   // After the last step: the line of a packet still waiting for a scripted
   // host ("toward peer ...: <line>"), if any.
   std::optional<std::string> Leftover();
