@@ -29,6 +29,17 @@ const std::vector<std::string> kMatchKeys = {
     "flags", "raw-seq", "raw-ack", "data", "options", "ttl", "dscp", "ecn", "df", "ip-id", "icmp"};
 const std::vector<std::string> kOptionNames = {"nop",  "eol", "sackOK", "mss", "wscale",
                                                "sack", "ts",  "tfo",    "kind"};
+// Option kinds with a typed form (RFC 9293, 7323, 2018, 7413).
+const std::vector<std::pair<int64_t, std::string>> kTypedKinds = {{0, "eol"},
+                                                                  {1, "nop"},
+                                                                  {2, "{mss: N}"},
+                                                                  {3, "{wscale: N}"},
+                                                                  {4, "sackOK"},
+                                                                  {5, "{sack: [[LEFT, RIGHT]]}"},
+                                                                  {8, "{ts: [VAL, ECR]}"},
+                                                                  {34, "{tfo: HEX}"}};
+// A TCP header holds at most 40 bytes of options (data offset 15 words).
+constexpr size_t kMaxOptionBytes = 40;
 const std::vector<std::string> kIcmpKeys = {"type", "code", "mtu"};
 const std::vector<std::string> kIcmpTypes = {"unreachable",       "packet-too-big", "time-exceeded",
                                              "parameter-problem", "echo-request",   "echo-reply"};
@@ -199,6 +210,14 @@ Status ReadSack(const Val& v, const std::string& at, PacketUse use, const Scope&
     if (!l.ok()) return l.status();
     StatusOr<int64_t> r = ReadInt(Child(b.node[1], b.loc, s), at + ": sack right", s, 0, kMax32);
     if (!r.ok()) return r.status();
+    // In sequence space: right must come after left (mod 2^32).
+    const uint32_t span = static_cast<uint32_t>(*r) - static_cast<uint32_t>(*l);
+    if (span == 0 || span >= 0x80000000u) {
+      return s.Fail(b.loc, fmt::format("{}: sack block {}: left {} is not before right {} (a block "
+                                       "is [LEFT, RIGHT): LEFT the first byte, RIGHT the one after "
+                                       "the last)",
+                                       at, i + 1, *l, *r));
+    }
     o->sack.emplace_back(*l, *r);
   }
   (void)use;
@@ -218,6 +237,12 @@ Status ReadRawOption(const std::vector<Entry>& m, const Val& v, const std::strin
   if (k == nullptr) return s.Fail(v.loc, fmt::format("{}: 'data' needs 'kind: N'", at));
   StatusOr<int64_t> n = ReadInt(k->val, at + ": kind", s, 0, 255);
   if (!n.ok()) return n.status();
+  for (const auto& [kind, form] : kTypedKinds) {
+    if (kind != *n) continue;
+    return s.Fail(k->val.loc, fmt::format("{}: kind {} has a typed form: use {} ({{kind: N, data: "
+                                          "HEX}} is for kinds without one)",
+                                          at, *n, form));
+  }
   o->kind = static_cast<uint8_t>(*n);
   if (const Entry* d = FindKey(m, "data")) {
     StatusOr<std::string> bytes = ReadHex(d->val, at + ": data", s);
@@ -297,6 +322,24 @@ StatusOr<OptionSpec> ReadOption(const Val& v, size_t index, PacketUse use, const
   return o;
 }
 
+// The encoded length of `opts` (as packet_craft.cc lays them out).
+size_t OptionBytes(const std::vector<OptionSpec>& opts) {
+  size_t n = 0;
+  for (const OptionSpec& o : opts) {
+    switch (o.kind) {
+      case 0:
+      case 1: n += 1; break;
+      case 2: n += 4; break;
+      case 3: n += 3; break;
+      case 4: n += 2; break;
+      case 5: n += 2 + 8 * o.sack.size(); break;
+      case 8: n += 10; break;
+      default: n += 2 + (o.bytes ? o.bytes->size() : 0); break;
+    }
+  }
+  return n;
+}
+
 Status ReadOptions(const Entry& e, PacketUse use, const Scope& s, PacketFields* f) {
   StatusOr<std::vector<Val>> items = ReadList(e.val, "options", s);
   if (!items.ok()) return items.status();
@@ -305,6 +348,11 @@ Status ReadOptions(const Entry& e, PacketUse use, const Scope& s, PacketFields* 
     StatusOr<OptionSpec> o = ReadOption((*items)[i], i, use, s);
     if (!o.ok()) return o.status();
     out.push_back(std::move(o).value());
+  }
+  const size_t bytes = OptionBytes(out);
+  if (bytes > kMaxOptionBytes) {
+    return s.Fail(e.val.loc, fmt::format("options: {} bytes, a TCP header holds at most {}", bytes,
+                                         kMaxOptionBytes));
   }
   f->options = std::move(out);
   return Status::Ok();
@@ -362,6 +410,11 @@ Status ReadIcmp(const Entry& e, const Scope& s, PacketFields* f) {
   if (const Entry* c = FindKey(*m, "code")) {
     StatusOr<int64_t> code = ReadNamed(c->val, "icmp code", kIcmpCodes, 255, s);
     if (!code.ok()) return code.status();
+    if (!LooksLikeInt(c->val.node) && type != "unreachable") {
+      return s.Fail(c->val.loc, fmt::format("icmp code: '{}' names an unreachable code; with type "
+                                            "{} write the code as a number",
+                                            c->val.node.Scalar(), type));
+    }
     ic.code = *code;
   }
   if (const Entry* mtu = FindKey(*m, "mtu")) {

@@ -37,6 +37,19 @@ StatusOr<Duration> ReadPositive(const Val& v, const std::string& what, const Sco
   return d;
 }
 
+// Unreachable protocol has no ICMPv6 code (RFC 4443); a case whose only
+// family is ipv6 says so at load (with both families: at run time).
+Status CheckIcmpFamily(const PacketFields& f, const std::vector<Family>& families, const Scope& s) {
+  if (!f.icmp || f.icmp->type != "unreachable" || f.icmp->code != 2) return Status::Ok();
+  if (families.empty() ||
+      std::any_of(families.begin(), families.end(), [](Family x) { return x != Family::kIPv6; })) {
+    return Status::Ok();
+  }
+  return s.Fail(f.icmp->loc,
+                "icmp: unreachable code protocol (2) has no ICMPv6 form (RFC 4443: an "
+                "unrecognised next header is parameter-problem code 1); this case is ipv6 only");
+}
+
 }  // namespace
 
 const std::vector<std::string>& PacketStepKeys() { return kPacketStepKeys; }
@@ -99,6 +112,12 @@ Status PacketStepParser::ReadOpening(const std::vector<Entry>& m, const Entry& h
     if (!ep.ok() || ep->kind != Endpoint::Kind::kHost) {
       return s.Fail(to->val.loc, fmt::format("'to' must name a real host and its port such as "
                                              "server:8080, not {}",
+                                             Describe(to->val.node)));
+    }
+    if (ep->port == 0) {
+      return s.Fail(to->val.loc, fmt::format("'to' must name a real host and its port such as "
+                                             "server:8080; port 0 is no port a connection can go "
+                                             "to, not {}",
                                              Describe(to->val.node)));
     }
     if (IsScripted(cx_, ep->host)) {
@@ -215,10 +234,16 @@ StatusOr<PacketStep> PacketStepParser::ParsePacket(const Entry& he, int index,
   }
   p.dir = send != nullptr ? PacketStep::Dir::kSend : PacketStep::Dir::kExpect;
   const Entry& pe = send != nullptr ? *send : *expect;
+  if (expect != nullptr && pe.val.node.IsMap() && pe.val.node.size() == 0) {
+    return s.Fail(pe.val.loc,
+                  "expect: {} matches any packet; name at least one field (flags: "
+                  "...), or proto: tcp for any TCP packet");
+  }
   StatusOr<PacketFields> f = ParsePacketFields(
       pe.val, send != nullptr ? PacketUse::kCrafted : PacketUse::kExpected, pe.key, s);
   if (!f.ok()) return f.status();
   p.packet = std::move(f).value();
+  FL_RETURN_IF_ERROR(CheckIcmpFamily(p.packet, cx_.families, s));
   if (const Entry* c = FindKey(*m, "conn")) {
     if (!c->val.node.IsScalar() || !IsIdentifier(c->val.node.Scalar())) {
       return s.Fail(c->val.loc, fmt::format("'conn' must be a name (letters, digits and _, not "

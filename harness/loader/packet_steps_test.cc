@@ -177,6 +177,58 @@ TEST(PacketSteps, Errors) {
 namespace faultline {
 namespace {
 
+// The loader's review fixes: mistakes it used to accept silently.
+TEST(PacketSteps, ErrorsItUsedToAccept) {
+  const std::string ten_ts = "{ts: [1, 0]}, {ts: [1, 0]}, {ts: [1, 0]}, {ts: [1, 0]}, nop, nop";
+  const Bad cases[] = {
+      {"options_over_40",
+       Scripted(kOpen + "  - peer: {send: {options: [" + ten_ts + ", nop, nop]}}\n"),
+       "a.yaml:8:28: step 3: options: 44 bytes, a TCP header holds at most 40"},
+      {"options_over_40_expected",
+       Scripted(kOpen + "  - peer: {expect: {options: [{sack: [[1, 2], [3, 4], [5, 6], [7, 8]]}, "
+                        "{mss: 1}, {wscale: 1}]}}\n"),
+       "a.yaml:8:30: step 3: options: 41 bytes, a TCP header holds at most 40"},
+      {"kind_with_typed_form",
+       Scripted(kOpen + "  - peer: {send: {options: [{kind: 2, data: \"05b4\"}]}}\n"),
+       "a.yaml:8:36: step 3: options[0]: kind 2 has a typed form: use {mss: N} ({kind: N, data: "
+       "HEX} is for kinds without one)"},
+      {"kind_ts", Scripted(kOpen + "  - peer: {expect: {options: [{kind: 8}]}}\n"),
+       "a.yaml:8:38: step 3: options[0]: kind 8 has a typed form: use {ts: [VAL, ECR]} ({kind: N, "
+       "data: HEX} is for kinds without one)"},
+      {"sack_left_after_right",
+       Scripted(kOpen + "  - peer: {send: {options: [{sack: [[1, 100], [300, 200]]}]}}\n"),
+       "a.yaml:8:47: step 3: options[0]: sack block 2: left 300 is not before right 200 (a block "
+       "is [LEFT, RIGHT): LEFT the first byte, RIGHT the one after the last)"},
+      {"sack_empty_block", Scripted(kOpen + "  - peer: {expect: {options: [{sack: [[5, 5]]}]}}\n"),
+       "a.yaml:8:39: step 3: options[0]: sack block 1: left 5 is not before right 5 (a block is "
+       "[LEFT, RIGHT): LEFT the first byte, RIGHT the one after the last)"},
+      {"to_port_0", Scripted("  - peer: {send: {flags: S}, to: \"server:0\"}\n"),
+       "a.yaml:6:34: step 1: 'to' must name a real host and its port such as server:8080; port 0 "
+       "is no port a connection can go to, not 'server:0'"},
+      {"expect_empty", Scripted(kOpen + "  - peer: {expect: {}}\n"),
+       "a.yaml:8:20: step 3: expect: {} matches any packet; name at least one field (flags: ...), "
+       "or proto: tcp for any TCP packet"},
+      {"icmp_code_name_on_other_type",
+       Scripted(kOpen + "  - peer: {send: {icmp: {type: time-exceeded, code: port}}}\n"),
+       "a.yaml:8:53: step 3: icmp code: 'port' names an unreachable code; with type time-exceeded "
+       "write the code as a number"},
+      {"icmp_protocol_ipv6_only",
+       "family: ipv6\n" +
+           Scripted(kOpen + "  - peer: {send: {icmp: {type: unreachable, code: protocol}}}\n"),
+       "a.yaml:9:25: step 3: icmp: unreachable code protocol (2) has no ICMPv6 form (RFC 4443: an "
+       "unrecognised next header is parameter-problem code 1); this case is ipv6 only"},
+  };
+  for (const Bad& b : cases) {
+    EXPECT_EQ(Err(b.yaml), b.message) << b.name;
+  }
+  // Still fine: protocol with IPv4 in the case, a kind without a typed form,
+  // proto: tcp as "any TCP packet".
+  EXPECT_EQ(Err(Scripted(kOpen + "  - peer: {send: {icmp: {type: unreachable, code: protocol}}}\n"
+                                 "  - peer: {expect: {options: [{kind: 253, data: \"beef\"}]}}\n"
+                                 "  - peer: {expect: {proto: tcp}}\n")),
+            "");
+}
+
 TEST(PacketSteps, SpecExampleLoads) {
   const std::string yaml =
       "name: a\ntolerance: 20ms\nhosts:\n  server:\n  client:\n  peer:\n    scripted: true\n"

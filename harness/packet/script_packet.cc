@@ -17,8 +17,20 @@ namespace {
 
 // ------------------------------------------------------------- building --
 
+// A host's name for `a` as the script knows it ("" when none).
+std::string NameOf(const IpAddr& a, const ScriptConn& c) {
+  if (a == c.local && !c.local_host.empty()) return c.local_host;
+  if (a == c.remote && !c.remote_host.empty()) return c.remote_host;
+  auto it = c.host_names.find(a);
+  return it == c.host_names.end() ? std::string() : it->second;
+}
+
+bool RemoteKnown(const ScriptConn& c) { return c.remote != IpAddr{.v6 = c.remote.v6}; }
+
 std::string RemoteName(const ScriptConn& c) {
-  return c.remote_host.empty() ? c.remote.ToString() : c.remote_host;
+  if (!c.remote_host.empty()) return c.remote_host;
+  const std::string n = NameOf(c.remote, c);
+  return n.empty() ? c.remote.ToString() : n;
 }
 
 Status NotKnown(const char* field, const ScriptConn& c, const char* raw_key) {
@@ -170,32 +182,42 @@ StatusOr<SegmentSpec> CraftTcp(const PacketFields& f, const ScriptConn& c) {
   return s;
 }
 
-// ICMP type and code numbers of `spec` in the family `v6`. packet-too-big in
-// IPv4 is unreachable frag-needed; unreachable frag-needed in IPv6 is
-// packet-too-big (one case, both families).
-std::pair<uint8_t, uint8_t> IcmpNumbers(const IcmpSpec& spec, bool v6) {
+constexpr int64_t kCodeProtocol = 2;  // IPv4 unreachable "protocol"
+
+// ICMP type and code numbers of `spec` in the family `v6` (RFC 792, 1191,
+// 4443). packet-too-big in IPv4 is unreachable frag-needed; unreachable
+// frag-needed in IPv6 is packet-too-big (one case, both families). Codes
+// are IPv4 numbers (as the loader maps names) translated to ICMPv6's
+// destination-unreachable codes; protocol (2) has none: kInvalidInput.
+StatusOr<std::pair<uint8_t, uint8_t>> IcmpNumbers(const IcmpSpec& spec, bool v6) {
+  using P = std::pair<uint8_t, uint8_t>;
   const int64_t code = spec.code.value_or(0);
   const std::string& t = spec.type;
-  if (t == "echo-request") return {v6 ? 128 : 8, 0};
-  if (t == "echo-reply") return {v6 ? 129 : 0, 0};
-  if (t == "time-exceeded") return {v6 ? 3 : 11, static_cast<uint8_t>(code)};
-  if (t == "parameter-problem") return {v6 ? 4 : 12, static_cast<uint8_t>(code)};
+  if (t == "echo-request") return P{v6 ? 128 : 8, 0};
+  if (t == "echo-reply") return P{v6 ? 129 : 0, 0};
+  if (t == "time-exceeded") return P{v6 ? 3 : 11, static_cast<uint8_t>(code)};
+  if (t == "parameter-problem") return P{v6 ? 4 : 12, static_cast<uint8_t>(code)};
   const bool too_big = t == "packet-too-big" || (t == "unreachable" && code == 4);
-  if (too_big) return v6 ? std::pair<uint8_t, uint8_t>{2, 0} : std::pair<uint8_t, uint8_t>{3, 4};
-  if (!v6) return {3, static_cast<uint8_t>(code)};
-  // IPv4 code numbers (as the loader maps names) to ICMPv6 unreachable codes.
+  if (too_big) return v6 ? P{2, 0} : P{3, 4};
+  if (!v6) return P{3, static_cast<uint8_t>(code)};
   switch (code) {
-    case 0: return {1, 0};   // net: no route
-    case 1: return {1, 3};   // host: address unreachable
-    case 3: return {1, 4};   // port
-    case 13: return {1, 1};  // admin: administratively prohibited
-    default: return {1, static_cast<uint8_t>(code)};
+    case 0: return P{1, 0};   // net: no route to destination
+    case 1: return P{1, 3};   // host: address unreachable
+    case 3: return P{1, 4};   // port unreachable
+    case 13: return P{1, 1};  // admin: administratively prohibited
+    case kCodeProtocol:
+      return Status::Invalid(
+          "icmp: unreachable code protocol (2) has no ICMPv6 form (RFC 4443: an unrecognised "
+          "next header is parameter-problem code 1); this variant is ipv6 (families: [ipv4])");
+    default: return P{1, static_cast<uint8_t>(code)};
   }
 }
 
 StatusOr<std::vector<uint8_t>> CraftIcmp(const PacketFields& f, const ScriptConn& c,
                                          const IpFields& ip) {
-  const auto [type, code] = IcmpNumbers(*f.icmp, c.local.v6);
+  StatusOr<std::pair<uint8_t, uint8_t>> numbers = IcmpNumbers(*f.icmp, c.local.v6);
+  if (!numbers.ok()) return numbers.status();
+  const auto [type, code] = *numbers;
   IcmpErrorSpec e;
   e.src = c.local;
   e.dst = c.remote;
@@ -421,8 +443,10 @@ std::optional<Mismatch> IpMiss(const PacketFields& f, const PacketView& v) {
 }
 
 std::optional<Mismatch> IcmpMiss(const IcmpSpec& want, const PacketView& v) {
-  const auto [type, code] = IcmpNumbers(want, v.v6);
   const std::string actual = IcmpText(v.v6, v.icmp_type, v.icmp_code, v.icmp_mtu);
+  StatusOr<std::pair<uint8_t, uint8_t>> numbers = IcmpNumbers(want, v.v6);
+  if (!numbers.ok()) return Mismatch{"icmp", "unreachable protocol (no ICMPv6 code)", actual};
+  const auto [type, code] = *numbers;
   const bool too_big = (v.v6 && type == 2) || (!v.v6 && type == 3 && code == 4);
   std::string expected = want.type;
   if (want.code && !too_big) expected += fmt::format(" code {}", *want.code);
@@ -449,13 +473,57 @@ std::optional<Mismatch> FirstMismatch(const PacketFields& f, const PacketView& v
   return std::nullopt;
 }
 
+// "name:port" of one end as the script knows it ("*" for unknown parts).
+std::string EndText(const IpAddr& a, bool addr_known, uint16_t port, const ScriptConn& c) {
+  std::string host = "*";
+  if (addr_known) {
+    host = NameOf(a, c);
+    if (host.empty()) host = a.v6 ? "[" + a.ToString() + "]" : a.ToString();
+  }
+  return port == 0 ? host + ":*" : fmt::format("{}:{}", host, port);
+}
+
+// Whether the packet belongs to c's connection, as far as c knows it: to
+// c.local:c.local_port, from c.remote:c.remote_port once those are known.
+// Ports only for TCP and UDP (an ICMP error: addresses only).
+std::optional<Mismatch> ConnectionMiss(const PacketView& v, const ScriptConn& c) {
+  const bool ports = (v.is_tcp() || v.is_udp()) && !v.is_fragment;
+  const bool remote_known = RemoteKnown(c);
+  bool ok = v.dst == c.local && (!remote_known || v.src == c.remote);
+  if (ports) {
+    ok = ok && v.dport == c.local_port && (c.remote_port == 0 || v.sport == c.remote_port);
+  }
+  if (ok) return std::nullopt;
+  const std::string expected = EndText(c.remote, remote_known, ports ? c.remote_port : 0, c) +
+                               " > " + EndText(c.local, true, ports ? c.local_port : 0, c);
+  const std::string actual = EndText(v.src, true, ports ? v.sport : 0, c) + " > " +
+                             EndText(v.dst, true, ports ? v.dport : 0, c);
+  return Mismatch{"connection", expected, actual};
+}
+
+// The stack's window scale, learned from its SYN; applies to its later
+// segments when both SYNs carried one (RFC 7323 2.2).
+void LearnWindow(const PacketView& v, const std::vector<TcpOption>& opts, ScriptConn& c) {
+  if (v.has(kTcpSyn)) {
+    for (const TcpOption& o : opts) {
+      if (o.kind == kTcpOptWindowScale) c.remote_wscale = std::min<int>(o.wscale, 14);
+    }
+  }
+  if (!v.has(kTcpAck)) return;
+  const int shift =
+      !v.has(kTcpSyn) && c.local_wscale_sent && c.remote_wscale >= 0 ? c.remote_wscale : 0;
+  c.remote_window_known = true;
+  c.remote_window_edge = v.ack + (static_cast<uint32_t>(v.window) << shift);
+}
+
 // What a packet of the stack teaches the script's connection.
 void Learn(const PacketView& v, std::span<const uint8_t> bytes, ScriptConn& c) {
   c.last_remote_packet.assign(bytes.begin(), bytes.end());
   if (!v.is_tcp() && !v.is_udp()) return;
   if (v.is_fragment) return;
   if (c.remote_port == 0) c.remote_port = v.sport;
-  if (c.remote == IpAddr{.v6 = c.remote.v6}) c.remote = v.src;
+  if (!RemoteKnown(c)) c.remote = v.src;
+  if (c.remote_host.empty()) c.remote_host = NameOf(c.remote, c);
   if (!v.is_tcp()) return;
   const uint32_t end = v.seq + v.payload_len + (v.has(kTcpSyn) ? 1 : 0) + (v.has(kTcpFin) ? 1 : 0);
   if (v.has(kTcpSyn)) {
@@ -466,12 +534,39 @@ void Learn(const PacketView& v, std::span<const uint8_t> bytes, ScriptConn& c) {
     c.remote_nxt = end;
   }
   if (v.tcp_options_offset + v.tcp_options_len > bytes.size()) return;
-  for (const TcpOption& o : v.TcpOptions(bytes).options) {
+  const std::vector<TcpOption> opts = v.TcpOptions(bytes).options;
+  LearnWindow(v, opts, c);
+  for (const TcpOption& o : opts) {
     if (o.kind != kTcpOptTimestamp) continue;
     if (!c.remote_ts_known) c.remote_first_ts = o.ts_val;
     c.remote_ts_known = true;
     c.remote_last_ts = o.ts_val;
   }
+}
+
+// Moves c.local_nxt past a segment the script sends (ScriptConn::local_nxt).
+void AdvanceLocal(const SegmentSpec& s, const std::vector<OptionSpec>* opts, ScriptConn& c) {
+  const bool syn = (s.flags & kTcpSyn) != 0;
+  const uint32_t end = s.seq + static_cast<uint32_t>(s.payload.size()) + (syn ? 1 : 0) +
+                       ((s.flags & kTcpFin) ? 1 : 0);
+  if (syn) {
+    if (c.local_syn_sent) return;  // a SYN on an open connection is a probe
+    c.local_syn_sent = true;
+    c.local_wscale_sent =
+        opts != nullptr && std::any_of(opts->begin(), opts->end(), [](const OptionSpec& o) {
+          return o.kind == kTcpOptWindowScale;
+        });
+    c.local_nxt = end;
+    return;
+  }
+  if ((s.flags & kTcpRst) != 0 || !SeqAfter(end, c.local_nxt)) return;
+  const uint32_t ahead = s.seq - c.local_nxt;
+  if (ahead >= 0x80000000u) return;  // an old (or overlapping) seq
+  if (ahead > 0 && !(c.remote_window_known && !SeqAfter(s.seq, c.remote_window_edge) &&
+                     s.seq != c.remote_window_edge)) {
+    return;  // a forward send beyond the stack's window (or no window known)
+  }
+  c.local_nxt = end;
 }
 
 }  // namespace
@@ -496,25 +591,26 @@ StatusOr<std::vector<uint8_t>> BuildScripted(const PacketFields& f, ScriptConn& 
   s.dport = c.remote_port;
   s.payload = std::move(*payload);
   s.ip = *ip;
-  if (s.proto == 6) {
-    const uint32_t end = s.seq + static_cast<uint32_t>(s.payload.size()) +
-                         ((s.flags & kTcpSyn) ? 1 : 0) + ((s.flags & kTcpFin) ? 1 : 0);
-    if ((s.flags & kTcpSyn) != 0 || SeqAfter(end, c.local_nxt)) c.local_nxt = end;
-  }
+  if (s.proto == 6) AdvanceLocal(s, f.options ? &*f.options : nullptr, c);
   return BuildSegment(s);
 }
 
 Verdict CheckScripted(const PacketFields& f, std::span<const uint8_t> bytes, ScriptConn& c) {
   const PacketView v = ParsePacket(bytes);
-  if (v.ok) Learn(v, bytes, c);
+  if (f.icmp) {
+    StatusOr<std::pair<uint8_t, uint8_t>> numbers = IcmpNumbers(*f.icmp, c.local.v6);
+    if (!numbers.ok()) return Verdict::Error(numbers.status().message());
+  }
+  std::optional<Mismatch> m;
+  if (v.ok) m = ConnectionMiss(v, c);
+  if (v.ok && !m) Learn(v, bytes, c);
   const std::string expected = f.ToString();
   const std::string actual = ScriptedLine(bytes, c);
-  std::optional<Mismatch> m;
   const ChecksumCheck sums = VerifyChecksums(bytes);
-  if (v.ok && sums.checked && !sums.ok()) {
+  if (!m && v.ok && sums.checked && !sums.ok()) {
     m = Mismatch{"checksum", "",
                  sums.ip_ok ? fmt::format("bad {} checksum", v.ProtoName()) : "bad ip checksum"};
-  } else {
+  } else if (!m) {
     Bases b;
     if (c.remote_isn_known && v.is_tcp()) b.rel_seq = v.seq - c.remote_isn;
     if (v.is_tcp()) b.rel_ack = v.ack - c.local_isn;
@@ -541,10 +637,7 @@ bool FieldsHold(const PacketFields& f, const PacketView& v, std::span<const uint
 std::string ScriptedLine(std::span<const uint8_t> bytes, const ScriptConn& c) {
   const PacketView v = ParsePacket(bytes);
   DumpContext cx;
-  cx.name = [&c](const IpAddr& a) {
-    if (a == c.local) return c.local_host;
-    return a == c.remote ? c.remote_host : std::string();
-  };
+  cx.name = [&c](const IpAddr& a) { return NameOf(a, c); };
   if (v.ok && v.is_tcp() && !v.is_fragment) {
     if (v.src == c.local) {
       cx.rel_seq = v.seq - c.local_isn;

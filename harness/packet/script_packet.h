@@ -10,6 +10,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <span>
 #include <string>
@@ -35,11 +36,27 @@ struct ScriptConn {
   bool remote_ts_known = false;
   uint32_t remote_first_ts = 0;  // the stack's first TS val (relative TS val 0)
   uint32_t remote_last_ts = 0;   // the stack's latest TS val (crafted `ecr: echo`)
-  uint32_t local_nxt = 0;   // absolute: local_isn + what the script sent (SYN/FIN count 1)
-  uint32_t remote_nxt = 0;  // absolute: the highest seq + length the stack sent (valid once remote_isn_known)
+  // absolute: the default seq of the next send. A send moves it to its end
+  // (seq + length, SYN and FIN count one) only when it is in order or a
+  // forward send: its seq at or after local_nxt and, when after it, inside
+  // the stack's last advertised receive window (ack + scaled win; unknown
+  // window: in order only). An explicit old seq, one beyond the window, a
+  // RST and a SYN other than the connection's opening SYN leave it.
+  uint32_t local_nxt = 0;
+  bool local_syn_sent = false;     // the script sent its opening SYN (or SYN-ACK)
+  bool local_wscale_sent = false;  // the script's SYN carried a window scale
+  int remote_wscale = -1;          // the stack's SYN's window scale (-1: none)
+  bool remote_window_known = false;
+  uint32_t remote_window_edge = 0;  // absolute: the stack's ack + scaled win
+  uint32_t remote_nxt =
+      0;  // absolute: the highest seq + length the stack sent (valid once remote_isn_known)
   // The stack's latest packet on this connection, from its IP header (the
   // quote of a crafted ICMP error; empty until one came).
   std::vector<uint8_t> last_remote_packet;
+  // Every lab host's name by address (filled by the runner): failure lines
+  // name a host by name even when the step gave none (an expect without
+  // `from:`). local_host / remote_host win for their own addresses.
+  std::map<IpAddr, std::string> host_names;
 };
 
 // Builds the packet of a `send:` step from `c.local` to `c.remote`
@@ -53,14 +70,21 @@ struct ScriptConn {
 // c.last_remote_packet (kInvalidInput if there is none yet).
 // kInvalidInput when a relative value needs what is not known yet, in the
 // case's words: "ack is relative to the ISN of server, which no packet of
-// server has shown yet (write raw-ack: N)". Advances c.local_nxt past what
-// it built (SYN and FIN count one).
+// server has shown yet (write raw-ack: N)". Moves c.local_nxt as
+// ScriptConn::local_nxt says. ICMP types and codes per family (RFC 792,
+// 1191, 4443); unreachable code protocol (2) in IPv6 is kInvalidInput:
+// ICMPv6 has no such destination-unreachable code.
 StatusOr<std::vector<uint8_t>> BuildScripted(const PacketFields& f, ScriptConn& c);
 
 // Checks a packet the stack sent to the scripted host against an `expect:`
-// step. Learns into `c` first (remote port on the first packet of a
-// connection the stack opens, its ISN from SYN/SYN-ACK, TS vals, the last
-// packet), then compares every set field. Pass, or Fail whose message is
+// step. First the connection: the packet must go to c.local:c.local_port
+// and come from c.remote:c.remote_port, each as far as known (the stack's
+// address and port are learned from the first packet of a connection the
+// stack opens): otherwise "(connection: expected server:8080 > peer:7000 vs
+// actual server:8080 > peer:7001)" (unknown parts "*"). Only a packet of the
+// connection teaches `c` (remote port and address, its ISN from
+// SYN/SYN-ACK, TS vals, window, the last packet); then every set field is
+// compared. Pass, or Fail whose message is
 // `expected <fields> vs actual <packet line>` followed by the first field
 // that differs: "(ack: expected 1 vs actual 1001)". Both lines use the
 // one dump format (packet_dump.h) with seq/ack relative to the ISNs.

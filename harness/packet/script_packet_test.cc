@@ -522,5 +522,170 @@ TEST(FieldsHold, RawTimestampsAndRelativeSeqFromTheCaller) {
   EXPECT_TRUE(FieldsHold(ttl, v, {}, std::nullopt, std::nullopt));
 }
 
+// Review fix: an expect checks the connection's addresses and ports, and
+// only a packet of the connection teaches it.
+TEST(CheckScripted, TheConnectionsAddressesAndPortsAreChecked) {
+  ScriptConn c = Conn();
+  c.local_port = 7000;  // an expect opened the connection with `port: 7000`
+  c.remote_port = 0;    // the stack's port: learned from its first packet
+  const std::vector<uint8_t> syn = FromStack(c, kTcpSyn, 5000, 0);  // to peer:40000
+  PacketFields f;
+  f.flags = kTcpSyn;
+  const Verdict v = CheckScripted(f, syn, c);
+  ASSERT_TRUE(v.failed());
+  EXPECT_NE(v.message.find("(connection: expected server:* > peer:7000 vs actual server:8080 > "
+                           "peer:40000)"),
+            std::string::npos)
+      << v.message;
+  EXPECT_EQ(c.remote_port, 0);  // nothing learned from another connection's packet
+  EXPECT_FALSE(c.remote_isn_known);
+  EXPECT_TRUE(c.last_remote_packet.empty());
+  // Another connection of the same host (the stack's port 8081): one inbox,
+  // but its packet neither satisfies nor teaches this one.
+  ScriptConn other = Established();
+  other.remote_port = 8081;
+  const uint32_t nxt = other.remote_nxt;
+  const std::vector<uint8_t> data = FromStack(other, kTcpPsh | kTcpAck, 5001, 1001, {}, "hello");
+  const Verdict w = CheckScripted(PacketFields{}, data, other);
+  ASSERT_TRUE(w.failed());
+  EXPECT_NE(w.message.find("(connection: expected server:8081 > peer:40000 vs actual "
+                           "server:8080 > peer:40000)"),
+            std::string::npos)
+      << w.message;
+  EXPECT_EQ(other.remote_nxt, nxt);
+  // From another address than the connection's.
+  ScriptConn far = Established();
+  far.remote = Addr("198.18.3.2");
+  far.remote_host = "client";
+  const Verdict x = CheckScripted(PacketFields{}, data, far);
+  ASSERT_TRUE(x.failed());
+  EXPECT_NE(x.message.find("(connection: expected client:8080 > peer:40000 vs actual "
+                           "198.18.2.2:8080 > peer:40000)"),
+            std::string::npos)
+      << x.message;
+}
+
+// Review fix: the default seq does not jump after an out-of-window send, an
+// old one, a RST or a SYN on the open connection.
+TEST(BuildScripted, LocalNxtMovesOnlyForInOrderAndForwardInWindowSends) {
+  ScriptConn c = Established();  // the stack's SYN-ACK: ack 1001 win 64240
+  ASSERT_EQ(c.local_nxt, 1001u);
+  PacketFields far;
+  far.flags = kTcpPsh | kTcpAck;
+  far.seq = R(50000000);
+  far.data = "far";
+  ASSERT_TRUE(BuildScripted(far, c).ok());
+  EXPECT_EQ(c.local_nxt, 1001u);
+  PacketFields next;  // default seq
+  next.flags = kTcpPsh | kTcpAck;
+  next.data = "near";
+  StatusOr<std::vector<uint8_t>> b = BuildScripted(next, c);
+  ASSERT_TRUE(b.ok());
+  EXPECT_EQ(ParsePacket(*b).seq, 1001u);
+  EXPECT_EQ(c.local_nxt, 1005u);
+  PacketFields syn;  // a SYN on the established connection (RFC 5961 4)
+  syn.flags = kTcpSyn;
+  syn.seq = R(500);
+  ASSERT_TRUE(BuildScripted(syn, c).ok());
+  EXPECT_EQ(c.local_nxt, 1005u);
+  PacketFields rst;
+  rst.flags = kTcpRst;
+  rst.seq = R(100);
+  ASSERT_TRUE(BuildScripted(rst, c).ok());
+  EXPECT_EQ(c.local_nxt, 1005u);
+  PacketFields hole;  // a forward send inside the window (out of order)
+  hole.flags = kTcpPsh | kTcpAck;
+  hole.seq = R(1004 + 10);
+  hole.data = "later";
+  ASSERT_TRUE(BuildScripted(hole, c).ok());
+  EXPECT_EQ(c.local_nxt, 1000u + 1014 + 5);
+}
+
+TEST(BuildScripted, TheOpeningSynSetsLocalNxtAndALaterSynDoesNot) {
+  ScriptConn c = Conn();
+  PacketFields syn;
+  syn.flags = kTcpSyn;
+  syn.seq = R(10);
+  ASSERT_TRUE(BuildScripted(syn, c).ok());
+  EXPECT_EQ(c.local_nxt, 1011u);
+  ASSERT_TRUE(BuildScripted(syn, c).ok());  // the same SYN again
+  EXPECT_EQ(c.local_nxt, 1011u);
+  syn.seq = R(0);
+  ASSERT_TRUE(BuildScripted(syn, c).ok());
+  EXPECT_EQ(c.local_nxt, 1011u);
+}
+
+TEST(CheckScripted, TheWindowScaleAppliesAfterBothSynsCarriedOne) {
+  ScriptConn c = Conn();
+  PacketFields syn;
+  syn.flags = kTcpSyn;
+  syn.options = {Val(kTcpOptWindowScale, 7)};
+  ASSERT_TRUE(BuildScripted(syn, c).ok());
+  std::vector<uint8_t> synack =
+      FromStack(c, kTcpSyn | kTcpAck, 5000, 1001, {TcpOption::WindowScale(2)});
+  ASSERT_TRUE(CheckScripted(PacketFields{}, synack, c).ok());
+  EXPECT_EQ(c.remote_window_edge, 1001u + 64240);  // a SYN's window is unscaled
+  const std::vector<uint8_t> ack = FromStack(c, kTcpAck, 5001, 1001);
+  ASSERT_TRUE(CheckScripted(PacketFields{}, ack, c).ok());
+  EXPECT_EQ(c.remote_window_edge, 1001u + 64240 * 4);
+}
+
+// Review fix: ICMP names per family (RFC 792, 4443).
+TEST(BuildScripted, IcmpCodesPerFamily) {
+  struct Row {
+    int64_t code;
+    bool v6;
+    int type, want;
+  };
+  const Row rows[] = {{0, false, 3, 0}, {1, false, 3, 1},   {2, false, 3, 2},
+                      {3, false, 3, 3}, {13, false, 3, 13}, {0, true, 1, 0},
+                      {1, true, 1, 3},  {3, true, 1, 4},    {13, true, 1, 1}};
+  for (const Row& r : rows) {
+    ScriptConn c = Conn(r.v6);
+    c.last_remote_packet = FromStack(c, kTcpAck, 5001, 1001);
+    PacketFields f;
+    f.icmp = IcmpSpec{};
+    f.icmp->type = "unreachable";
+    f.icmp->code = r.code;
+    StatusOr<std::vector<uint8_t>> b = BuildScripted(f, c);
+    ASSERT_TRUE(b.ok()) << b.status().ToString();
+    const PacketView v = ParsePacket(*b);
+    EXPECT_EQ(v.icmp_type, r.type) << r.code << (r.v6 ? " v6" : " v4");
+    EXPECT_EQ(v.icmp_code, r.want) << r.code << (r.v6 ? " v6" : " v4");
+  }
+  ScriptConn c = Conn(true);
+  c.last_remote_packet = FromStack(c, kTcpAck, 5001, 1001);
+  PacketFields f;
+  f.icmp = IcmpSpec{};
+  f.icmp->type = "unreachable";
+  f.icmp->code = 2;  // protocol
+  const std::string want =
+      "icmp: unreachable code protocol (2) has no ICMPv6 form (RFC 4443: an unrecognised next "
+      "header is parameter-problem code 1); this variant is ipv6 (families: [ipv4])";
+  EXPECT_EQ(BuildScripted(f, c).status().message(), want);
+  const Verdict v = CheckScripted(f, c.last_remote_packet, c);
+  EXPECT_TRUE(v.error());
+  EXPECT_EQ(v.message, want);
+}
+
+// Review fix: without `from:`, failure lines name the stack's host by name.
+TEST(ScriptedLine, HostsByNameWhenTheStepGaveNone) {
+  ScriptConn c = Conn();
+  c.remote_host.clear();
+  c.remote = IpAddr{};
+  c.remote_port = 0;
+  c.host_names[Addr("198.18.2.2")] = "server";
+  c.host_names[Addr("198.18.1.2")] = "peer";
+  ScriptConn stack = Conn();
+  const std::vector<uint8_t> syn = FromStack(stack, kTcpSyn, 5000, 0);
+  PacketFields f;
+  f.flags = kTcpSyn | kTcpAck;
+  const Verdict v = CheckScripted(f, syn, c);
+  ASSERT_TRUE(v.failed());
+  EXPECT_EQ(v.actual, "server:8080 > peer:40000 tcp S seq 0 win 64240 len 0");
+  EXPECT_EQ(c.remote_host, "server");
+  EXPECT_EQ(ScriptedLine(syn, c), v.actual);
+}
+
 }  // namespace
 }  // namespace faultline
