@@ -198,22 +198,22 @@ TEST(StepOps, Issue16CallsFillTheModel) {
                        "  - client: {setsockopt: c, opt: SO_SNDTIMEO, value: 1500ms}\n",
                    "a.yaml");
   ASSERT_TRUE(c.ok()) << c.status().message();
-  const auto& ctl = std::get<CallStep>(c->steps[6].body).call;
+  const auto& ctl = std::get<CallStep>(c->steps[5].body).call;
   EXPECT_EQ(ctl.epoll_op, "add");
   EXPECT_EQ(ctl.epoll_target, "c");
   EXPECT_EQ(ctl.events, (std::vector<std::string>{"in", "et"}));
-  const CallStep& wait = std::get<CallStep>(c->steps[7].body);
+  const CallStep& wait = std::get<CallStep>(c->steps[6].body);
   EXPECT_EQ(wait.call.epoll_max, 4);
   EXPECT_TRUE(wait.expect.has_epoll);
   ASSERT_EQ(wait.expect.epoll.size(), 1u);
   EXPECT_EQ(wait.expect.epoll[0].first, "c");
   EXPECT_EQ(wait.expect.epoll[0].second, (std::vector<std::string>{"in", "rdhup"}));
-  const auto& wv = std::get<CallStep>(c->steps[8].body).call;
+  const auto& wv = std::get<CallStep>(c->steps[7].body).call;
   EXPECT_EQ(wv.iov, (std::vector<int64_t>{2, 0, 3}));
   EXPECT_EQ(wv.size, 5);
-  EXPECT_EQ(std::get<CallStep>(c->steps[9].body).call.fcntl_flags,
+  EXPECT_EQ(std::get<CallStep>(c->steps[8].body).call.fcntl_flags,
             std::vector<std::string>{"nonblock"});
-  EXPECT_EQ(std::get<CallStep>(c->steps[10].body).call.opt_value, 1'500'000);
+  EXPECT_EQ(std::get<CallStep>(c->steps[9].body).call.opt_value, 1'500'000);
 }
 
 }  // namespace
