@@ -141,7 +141,8 @@ const BadCase kBadCases[] = {
     {"no_op", "name: a\nsteps:\n  - client: {as: c}\n",
      "a.yaml:3:13: step 1: missing operation (one of socket, bind, listen, accept, connect, send, "
      "write, recv, read, sendto, recvfrom, shutdown, close, dup, setsockopt, getsockopt, nonblock, "
-     "poll, sleep, sendfile, run, stop)"},
+     "poll, sleep, sendfile, run, stop, sendmsg, recvmsg, writev, readv, fcntl, ioctl, "
+     "epoll_create, epoll_ctl, epoll_wait)"},
     {"bad_shorthand", "name: a\nsteps:\n  - client: close\n",
      "a.yaml:3:13: step 1: a step written as a string must be \"OP ARG\" or \"OP ARG as NAME\", "
      "not 'close'"},
@@ -396,8 +397,84 @@ const BadCase kBadCases[] = {
     {"expect_data_on_send",
      "name: a\nsteps:\n  - client: {connect: \"server:80\", as: c}\n  - client: {send: c, data: x, "
      "expect: {data: x}}\n",
-     "a.yaml:4:41: step 2: 'data' in expect does not apply to 'send' (only to recv, read and "
-     "recvfrom)"},
+     "a.yaml:4:41: step 2: 'data' in expect does not apply to 'send' (only to recv, read, "
+     "recvfrom, recvmsg and readv)"},
+    // Issue 16: packetdrill's other system calls.
+    {"epoll_ctl_bad_event",
+     "name: a\nsteps:\n  - client: {connect: \"server:80\", as: c}\n"
+     "  - client: {epoll_create: 1, as: ep}\n"
+     "  - client: {epoll_ctl: ep, op: add, target: c, events: [in, edge]}\n",
+     "a.yaml:5:62: step 3: unknown epoll event 'edge' (one of in, out, pri, rdhup, err, hup, et, "
+     "oneshot)"},
+    {"epoll_ctl_del_with_events",
+     "name: a\nsteps:\n  - client: {connect: \"server:80\", as: c}\n"
+     "  - client: {epoll_create: 1, as: ep}\n"
+     "  - client: {epoll_ctl: ep, op: del, target: c, events: [in]}\n",
+     "a.yaml:5:49: step 3: 'events' does not apply to epoll_ctl op: del"},
+    {"epoll_ctl_bad_op",
+     "name: a\nsteps:\n  - client: {connect: \"server:80\", as: c}\n"
+     "  - client: {epoll_create: 1, as: ep}\n"
+     "  - client: {epoll_ctl: ep, op: ad, target: c, events: [in]}\n",
+     "a.yaml:5:33: step 3: 'op' must be one of add, mod, del, not 'ad' (did you mean 'add'?)"},
+    {"epoll_ctl_unknown_target",
+     "name: a\nsteps:\n  - client: {epoll_create: 1, as: ep}\n"
+     "  - client: {epoll_ctl: ep, op: add, target: c, events: [in]}\n",
+     "a.yaml:4:46: step 2: 'c' is not a socket defined by an earlier step on host 'client' (did "
+     "you mean 'ep'?)"},
+    {"epoll_create_needs_as", "name: a\nsteps:\n  - client: {epoll_create: 1}\n",
+     "a.yaml:3:13: step 1: missing required key 'as' for 'epoll_create' (the name of the new "
+     "socket)"},
+    {"expect_epoll_on_poll",
+     "name: a\nsteps:\n  - client: {connect: \"server:80\", as: c}\n"
+     "  - client: {poll: c, events: [in], timeout: 1s, expect: {epoll: []}}\n",
+     "a.yaml:4:59: step 2: 'epoll' in expect does not apply to 'poll' (only to epoll_wait)"},
+    {"expect_epoll_bad_event",
+     "name: a\nsteps:\n  - client: {epoll_create: 1, as: ep}\n"
+     "  - client: {epoll_wait: ep, timeout: 1s, expect: {epoll: [{fd: c, events: [et]}]}}\n",
+     "a.yaml:4:77: step 2: epoll event 'et' is a request flag of epoll_ctl, never in the ready "
+     "list (one of in, out, pri, err, hup, rdhup)"},
+    {"expect_epoll_item_keys",
+     "name: a\nsteps:\n  - client: {epoll_create: 1, as: ep}\n"
+     "  - client: {epoll_wait: ep, timeout: 1s, expect: {epoll: [{fd: c}]}}\n",
+     "a.yaml:4:60: step 2: missing required key 'events' in an epoll entry"},
+    {"writev_iov_vs_data",
+     "name: a\nsteps:\n  - client: {connect: \"server:80\", as: c}\n"
+     "  - client: {writev: c, iov: [1, 2], data: abcd}\n",
+     "a.yaml:4:30: step 2: the 'iov' sizes add up to 3 but 'data' has 4 bytes"},
+    {"writev_needs_iov_or_data",
+     "name: a\nsteps:\n  - client: {connect: \"server:80\", as: c}\n  - client: {writev: c}\n",
+     "a.yaml:4:13: step 2: 'writev' needs 'iov' or 'data'"},
+    {"readv_empty_iov",
+     "name: a\nsteps:\n  - client: {connect: \"server:80\", as: c}\n"
+     "  - client: {readv: c, iov: []}\n",
+     "a.yaml:4:29: step 2: 'iov' must list 1 to 1024 buffer sizes, not 0"},
+    {"fcntl_setfl_needs_flags",
+     "name: a\nsteps:\n  - client: {connect: \"server:80\", as: c}\n"
+     "  - client: {fcntl: c, cmd: setfl}\n",
+     "a.yaml:4:13: step 2: missing required key 'flags' for fcntl cmd: setfl ([nonblock] or [])"},
+    {"fcntl_getfl_with_flags",
+     "name: a\nsteps:\n  - client: {connect: \"server:80\", as: c}\n"
+     "  - client: {fcntl: c, cmd: getfl, flags: [nonblock]}\n",
+     "a.yaml:4:36: step 2: 'flags' applies only to fcntl cmd: setfl"},
+    {"fcntl_bad_flag",
+     "name: a\nsteps:\n  - client: {connect: \"server:80\", as: c}\n"
+     "  - client: {fcntl: c, cmd: setfl, flags: [append]}\n",
+     "a.yaml:4:44: step 2: unknown fcntl flag 'append' (one of nonblock)"},
+    {"ioctl_bad_request",
+     "name: a\nsteps:\n  - client: {connect: \"server:80\", as: c}\n"
+     "  - client: {ioctl: c, request: SIOCINQQ}\n",
+     "a.yaml:4:33: step 2: 'request' must be one of SIOCINQ, SIOCOUTQ, SIOCOUTQNSD, FIONREAD, not "
+     "'SIOCINQQ' (did you mean 'SIOCINQ'?)"},
+    {"expect_value_on_send",
+     "name: a\nsteps:\n  - client: {connect: \"server:80\", as: c}\n"
+     "  - client: {send: c, data: x, expect: {value: 1}}\n",
+     "a.yaml:4:41: step 2: 'value' in expect does not apply to 'send' (only to getsockopt, fcntl "
+     "and ioctl)"},
+    {"rcvtimeo_not_a_duration",
+     "name: a\nsteps:\n  - client: {connect: \"server:80\", as: c}\n"
+     "  - client: {setsockopt: c, opt: SO_RCVTIMEO, value: soon}\n",
+     "a.yaml:4:54: step 2: 'value' of SO_RCVTIMEO must be a duration such as 250ms or an integer "
+     "of microseconds, not 'soon'"},
     {"expect_revents_on_recv",
      "name: a\nsteps:\n  - client: {connect: \"server:80\", as: c}\n  - client: {recv: c, expect: "
      "{revents: [in]}}\n",

@@ -92,7 +92,14 @@ const std::vector<std::string>& ErrnoNames() {
   return names;
 }
 
-bool Reads(Op op) { return op == Op::kRecv || op == Op::kRead || op == Op::kRecvfrom; }
+bool Reads(Op op) {
+  return op == Op::kRecv || op == Op::kRead || op == Op::kRecvfrom || op == Op::kRecvmsg ||
+         op == Op::kReadv;
+}
+
+// The events epoll_wait can report (et and oneshot are only requested).
+const std::vector<std::string> kEpollReady = {"in", "out", "pri", "err", "hup", "rdhup"};
+const std::vector<std::string> kEpollItemKeys = {"fd", "events"};
 
 // A key that applies to one operation only: "'KEY' in expect does not
 // apply to 'OP' (only to ONLY)".
@@ -183,7 +190,7 @@ Status ReadBytes(const Entry& e, Op, const Scope& s, Expect* x) {
 }
 
 Status ReadData(const Entry& e, Op op, const Scope& s, Expect* x) {
-  FL_RETURN_IF_ERROR(OnlyFor(e, op, Reads(op), "recv, read and recvfrom", s));
+  FL_RETURN_IF_ERROR(OnlyFor(e, op, Reads(op), "recv, read, recvfrom, recvmsg and readv", s));
   StatusOr<std::string> d = ReadString(e.val, "data", s);
   if (!d.ok()) return d.status();
   x->data = *d;
@@ -198,7 +205,8 @@ Status ReadTook(const Entry& e, Op, const Scope& s, Expect* x) {
 }
 
 Status ReadValue(const Entry& e, Op op, const Scope& s, Expect* x) {
-  FL_RETURN_IF_ERROR(OnlyFor(e, op, op == Op::kGetsockopt, "getsockopt", s));
+  const bool has_value = op == Op::kGetsockopt || op == Op::kFcntl || op == Op::kIoctl;
+  FL_RETURN_IF_ERROR(OnlyFor(e, op, has_value, "getsockopt, fcntl and ioctl", s));
   if (LooksLikeBool(e.val.node)) {
     StatusOr<bool> b = ReadBool(e.val, "value", s);
     if (!b.ok()) return b.status();
@@ -236,6 +244,54 @@ Status ReadRevents(const Entry& e, Op op, const Scope& s, Expect* x) {
   return Status::Ok();
 }
 
+// One {fd: NAME, events: [...]} of epoll:.
+Status ReadEpollItem(const Val& item, const Scope& s, Expect* x) {
+  StatusOr<std::vector<Entry>> m = ReadMap(item, "epoll", s);
+  if (!m.ok()) return m.status();
+  FL_RETURN_IF_ERROR(CheckKeys(*m, kEpollItemKeys, " in an epoll entry", s));
+  const Entry* fd = FindKey(*m, "fd");
+  const Entry* events = FindKey(*m, "events");
+  if (fd == nullptr) return s.Fail(item.loc, "missing required key 'fd' in an epoll entry");
+  if (events == nullptr) return s.Fail(item.loc, "missing required key 'events' in an epoll entry");
+  if (!fd->val.node.IsScalar() || !IsIdentifier(fd->val.node.Scalar())) {
+    return s.Fail(fd->val.loc,
+                  fmt::format("'fd' must name a socket, not {}", Describe(fd->val.node)));
+  }
+  StatusOr<std::vector<Val>> l = ReadList(events->val, "events", s);
+  if (!l.ok()) return l.status();
+  std::vector<std::string> names;
+  for (const Val& n : *l) {
+    StatusOr<std::string> name = ReadString(n, "events", s);
+    if (!name.ok()) return name.status();
+    if (*name == "et" || *name == "oneshot") {
+      return s.Fail(n.loc, fmt::format("epoll event '{}' is a request flag of epoll_ctl, never in "
+                                       "the ready list (one of in, out, pri, err, hup, rdhup)",
+                                       *name));
+    }
+    if (std::find(kEpollReady.begin(), kEpollReady.end(), *name) == kEpollReady.end()) {
+      std::string hint = DidYouMean(*name, kEpollReady);
+      if (hint.empty()) hint = " (one of in, out, pri, err, hup, rdhup)";
+      return s.Fail(n.loc, fmt::format("unknown epoll event {}{}", Describe(n.node), hint));
+    }
+    if (std::find(names.begin(), names.end(), *name) != names.end()) {
+      return s.Fail(n.loc, fmt::format("epoll event '{}' is listed twice", *name));
+    }
+    names.push_back(*name);
+  }
+  x->epoll.emplace_back(fd->val.node.Scalar(), std::move(names));
+  return Status::Ok();
+}
+
+// epoll: [{fd: NAME, events: [in, ...]}, ...], the ready list in order.
+Status ReadEpoll(const Entry& e, Op op, const Scope& s, Expect* x) {
+  FL_RETURN_IF_ERROR(OnlyFor(e, op, op == Op::kEpollWait, "epoll_wait", s));
+  StatusOr<std::vector<Val>> l = ReadList(e.val, "epoll", s);
+  if (!l.ok()) return l.status();
+  for (const Val& item : *l) FL_RETURN_IF_ERROR(ReadEpollItem(item, s, x));
+  x->has_epoll = true;
+  return Status::Ok();
+}
+
 // The keys of expect:, in the order the format lists them, each with its reader.
 struct ExpectKey {
   const char* name;
@@ -244,7 +300,7 @@ struct ExpectKey {
 const ExpectKey kExpectTable[] = {
     {"ret", ReadRet},       {"errno", ReadErrno},   {"bytes", ReadBytes},     {"data", ReadData},
     {"took", ReadTook},     {"value", ReadValue},   {"revents", ReadRevents}, {"exit", ReadExit},
-    {"signal", ReadSignal}, {"stdout", ReadOutput}, {"stderr", ReadOutput},
+    {"signal", ReadSignal}, {"stdout", ReadOutput}, {"stderr", ReadOutput},   {"epoll", ReadEpoll},
 };
 
 const std::vector<std::string>& ExpectKeys() {

@@ -49,11 +49,26 @@ const std::vector<OptInfo> kOpts = {
     {"TCP_KEEPCNT", SockOpt::kTcpKeepcnt},
     {"TCP_MAXSEG", SockOpt::kTcpMaxseg},
     {"TCP_CONGESTION", SockOpt::kTcpCongestion},
+    {"TCP_NOTSENT_LOWAT", SockOpt::kTcpNotsentLowat},
+    {"TCP_SYNCNT", SockOpt::kTcpSyncnt},
+    {"TCP_INQ", SockOpt::kTcpInq},
+    {"TCP_FASTOPEN", SockOpt::kTcpFastopen},
+    {"TCP_FASTOPEN_CONNECT", SockOpt::kTcpFastopenConnect},
+    {"IP_TOS", SockOpt::kIpTos},
+    {"SO_SNDTIMEO", SockOpt::kSoSndtimeo},
+    {"SO_RCVTIMEO", SockOpt::kSoRcvtimeo},
 };
 
 const std::vector<std::string> kSendFlags = {"MSG_DONTWAIT", "MSG_MORE", "MSG_NOSIGNAL", "MSG_OOB"};
 const std::vector<std::string> kRecvFlags = {"MSG_PEEK", "MSG_DONTWAIT", "MSG_WAITALL"};
 const std::vector<std::string> kPollEvents = {"in", "out", "pri", "rdhup"};
+// Issue 16: epoll_ctl events, fcntl commands and flags, ioctl requests, epoll_ctl ops.
+const std::vector<std::string> kEpollEvents = {"in",  "out", "pri", "rdhup",
+                                               "err", "hup", "et",  "oneshot"};
+const std::vector<std::string> kFcntlCmds = {"getfl", "setfl"};
+const std::vector<std::string> kFcntlFlags = {"nonblock"};
+const std::vector<std::string> kIoctlRequests = {"SIOCINQ", "SIOCOUTQ", "SIOCOUTQNSD", "FIONREAD"};
+const std::vector<std::string> kEpollOps = {"add", "mod", "del"};
 
 std::string Join(const std::vector<std::string>& v) {
   std::string out;
@@ -377,6 +392,26 @@ Status ReadUserTimeout(const Val& v, const Scope& s, SocketCall* c) {
   return Status::Ok();
 }
 
+// SO_SNDTIMEO / SO_RCVTIMEO: integer microseconds or a duration of whole
+// microseconds (0: no timeout).
+Status ReadTimevalOption(const Val& v, const Scope& s, SocketCall* c) {
+  const int64_t max_us = int64_t{2147483647} * 1'000'000;
+  if (LooksLikeInt(v.node)) {
+    StatusOr<int64_t> us = ReadInt(v, "value", s, 0, max_us);
+    if (!us.ok()) return us.status();
+    c->opt_value = *us;
+    return Status::Ok();
+  }
+  std::optional<Duration> d = v.node.IsScalar() ? ParseDuration(v.node.Scalar()) : std::nullopt;
+  if (!d || *d % std::chrono::microseconds(1) != Duration(0) || *d < Duration(0)) {
+    return s.Fail(v.loc, fmt::format("'value' of {} must be a duration such as 250ms or an "
+                                     "integer of microseconds, not {}",
+                                     SockOptName(*c->opt), Describe(v.node)));
+  }
+  c->opt_value = std::chrono::duration_cast<std::chrono::microseconds>(*d).count();
+  return Status::Ok();
+}
+
 // Every other option: an int, or true/false for 1/0.
 Status ReadIntOption(const Val& v, const Scope& s, SocketCall* c) {
   if (LooksLikeBool(v.node)) {
@@ -428,6 +463,8 @@ Status ReadSockOpt(OpCall& x) {
     case SockOpt::kSoLinger: return ReadLinger(v, s, &x.c);
     case SockOpt::kTcpCongestion: return ReadCongestion(v, s, &x.c);
     case SockOpt::kTcpUserTimeout: return ReadUserTimeout(v, s, &x.c);
+    case SockOpt::kSoSndtimeo:
+    case SockOpt::kSoRcvtimeo: return ReadTimevalOption(v, s, &x.c);
     default: return ReadIntOption(v, s, &x.c);
   }
 }
@@ -624,6 +661,202 @@ Status ParseSendfile(OpCall& x) {
   return Status::Ok();
 }
 
+// A word of `valid`, for the key `key`: "'KEY' must be one of A, B, not X".
+StatusOr<std::string> ReadWord(const Val& v, const char* key, const std::vector<std::string>& valid,
+                               const Scope& s) {
+  if (v.node.IsScalar() && std::find(valid.begin(), valid.end(), v.node.Scalar()) != valid.end()) {
+    return v.node.Scalar();
+  }
+  std::string hint = v.node.IsScalar() ? DidYouMean(v.node.Scalar(), valid) : "";
+  return s.Fail(v.loc, fmt::format("'{}' must be one of {}, not {}{}", key, Join(valid),
+                                   Describe(v.node), hint));
+}
+
+// A list of distinct words of `valid` (events:, flags:), at least `min_items`.
+StatusOr<std::vector<std::string>> ReadWords(const Entry& e, const std::vector<std::string>& valid,
+                                             const char* what, size_t min_items, const Scope& s) {
+  StatusOr<std::vector<Val>> l = ReadList(e.val, e.key, s);
+  if (!l.ok()) return l.status();
+  if (l->size() < min_items) {
+    return s.Fail(e.val.loc, fmt::format("'{}' must list at least one {}", e.key, what));
+  }
+  std::vector<std::string> out;
+  for (const Val& v : *l) {
+    StatusOr<std::string> name = ReadString(v, e.key, s);
+    if (!name.ok()) return name.status();
+    if (std::find(valid.begin(), valid.end(), *name) == valid.end()) {
+      std::string hint = DidYouMean(*name, valid);
+      if (hint.empty()) hint = fmt::format(" (one of {})", Join(valid));
+      return s.Fail(v.loc, fmt::format("unknown {} {}{}", what, Describe(v.node), hint));
+    }
+    if (std::find(out.begin(), out.end(), *name) != out.end()) {
+      return s.Fail(v.loc, fmt::format("{} '{}' is listed twice", what, *name));
+    }
+    out.push_back(*name);
+  }
+  return out;
+}
+
+// iov: [N, ...], sizes 0..16 MiB, at least one, at most 1024.
+StatusOr<std::vector<int64_t>> ReadIov(const Entry& e, const Scope& s) {
+  StatusOr<std::vector<Val>> l = ReadList(e.val, "iov", s);
+  if (!l.ok()) return l.status();
+  if (l->empty() || l->size() > 1024) {
+    return s.Fail(e.val.loc,
+                  fmt::format("'iov' must list 1 to 1024 buffer sizes, not {}", l->size()));
+  }
+  std::vector<int64_t> out;
+  for (const Val& v : *l) {
+    StatusOr<int64_t> n = ReadInt(v, "iov", s, 0, 16 * kMiB);
+    if (!n.ok()) return n.status();
+    out.push_back(*n);
+  }
+  return out;
+}
+
+// sendmsg: like send, with an optional `to` (UDP).
+Status ParseSendmsg(OpCall& x) {
+  FL_RETURN_IF_ERROR(x.Fd());
+  if (FindKey(x.m, "to") != nullptr) FL_RETURN_IF_ERROR(x.NeedEndpoint("to"));
+  FL_RETURN_IF_ERROR(ReadPayload(x));
+  if (const Entry* f = FindKey(x.m, "flags")) FL_RETURN_IF_ERROR(ReadFlags(x, *f, kSendFlags));
+  return Status::Ok();
+}
+
+// writev: iov sizes of pattern bytes, or data (split by iov when given).
+Status ParseWritev(OpCall& x) {
+  FL_RETURN_IF_ERROR(x.Fd());
+  const Entry* iov = FindKey(x.m, "iov");
+  const Entry* data = FindKey(x.m, "data");
+  if (iov == nullptr && data == nullptr) {
+    return x.s.Fail(x.map_loc, "'writev' needs 'iov' or 'data'");
+  }
+  if (iov != nullptr) {
+    StatusOr<std::vector<int64_t>> sizes = ReadIov(*iov, x.s);
+    if (!sizes.ok()) return sizes.status();
+    x.c.iov = *sizes;
+    for (int64_t n : x.c.iov) x.c.size += n;
+  }
+  if (data != nullptr) {
+    StatusOr<std::string> d = ReadString(data->val, "data", x.s);
+    if (!d.ok()) return d.status();
+    if (iov != nullptr && x.c.size != static_cast<int64_t>(d->size())) {
+      return x.s.Fail(iov->val.loc, fmt::format("the 'iov' sizes add up to {} but 'data' has {} "
+                                                "bytes",
+                                                x.c.size, d->size()));
+    }
+    x.c.data = *d;
+    x.c.size = static_cast<int64_t>(d->size());
+  }
+  if (x.c.size > 64 * kMiB) {
+    return x.s.Fail(iov->val.loc,
+                    fmt::format("the 'iov' sizes add up to {}, more than 64 MiB", x.c.size));
+  }
+  return Status::Ok();
+}
+
+Status ParseReadv(OpCall& x) {
+  FL_RETURN_IF_ERROR(x.Fd());
+  StatusOr<const Entry*> iov = x.Need("iov");
+  if (!iov.ok()) return iov.status();
+  StatusOr<std::vector<int64_t>> sizes = ReadIov(**iov, x.s);
+  if (!sizes.ok()) return sizes.status();
+  x.c.iov = *sizes;
+  for (int64_t n : x.c.iov) x.c.size += n;
+  if (x.c.size > 16 * kMiB) {
+    return x.s.Fail((*iov)->val.loc,
+                    fmt::format("the 'iov' sizes add up to {}, more than 16 MiB", x.c.size));
+  }
+  return Status::Ok();
+}
+
+// fcntl: cmd getfl (expect value) or setfl with flags [nonblock] or [].
+Status ParseFcntl(OpCall& x) {
+  FL_RETURN_IF_ERROR(x.Fd());
+  StatusOr<const Entry*> cmd = x.Need("cmd");
+  if (!cmd.ok()) return cmd.status();
+  StatusOr<std::string> c = ReadWord((*cmd)->val, "cmd", kFcntlCmds, x.s);
+  if (!c.ok()) return c.status();
+  x.c.fcntl_cmd = *c;
+  const Entry* flags = FindKey(x.m, "flags");
+  if (*c == "getfl") {
+    if (flags != nullptr) {
+      return x.s.Fail(flags->key_loc, "'flags' applies only to fcntl cmd: setfl");
+    }
+    return Status::Ok();
+  }
+  if (flags == nullptr) {
+    return x.s.Fail(x.map_loc,
+                    "missing required key 'flags' for fcntl cmd: setfl ([nonblock] "
+                    "or [])");
+  }
+  StatusOr<std::vector<std::string>> f = ReadWords(*flags, kFcntlFlags, "fcntl flag", 0, x.s);
+  if (!f.ok()) return f.status();
+  x.c.fcntl_flags = *f;
+  return Status::Ok();
+}
+
+Status ParseIoctl(OpCall& x) {
+  FL_RETURN_IF_ERROR(x.Fd());
+  StatusOr<const Entry*> req = x.Need("request");
+  if (!req.ok()) return req.status();
+  StatusOr<std::string> r = ReadWord((*req)->val, "request", kIoctlRequests, x.s);
+  if (!r.ok()) return r.status();
+  x.c.ioctl_request = *r;
+  return Status::Ok();
+}
+
+// epoll_create: SIZE (0: epoll_create1), as: NAME.
+Status ParseEpollCreate(OpCall& x) {
+  StatusOr<int64_t> n = ReadInt(x.ope.val, "epoll_create", x.s, 0, 2147483647);
+  if (!n.ok()) return n.status();
+  x.c.size = *n;
+  x.creates = x.as_required = true;
+  return Status::Ok();
+}
+
+Status ParseEpollCtl(OpCall& x) {
+  FL_RETURN_IF_ERROR(x.Fd());
+  StatusOr<const Entry*> op = x.Need("op");
+  if (!op.ok()) return op.status();
+  StatusOr<std::string> o = ReadWord((*op)->val, "op", kEpollOps, x.s);
+  if (!o.ok()) return o.status();
+  x.c.epoll_op = *o;
+  StatusOr<const Entry*> target = x.Need("target");
+  if (!target.ok()) return target.status();
+  StatusOr<std::string> t = x.p.UseFd(x.host, **target, x.s);
+  if (!t.ok()) return t.status();
+  x.c.epoll_target = *t;
+  const Entry* ev = FindKey(x.m, "events");
+  if (*o == "del") {
+    if (ev != nullptr) return x.s.Fail(ev->key_loc, "'events' does not apply to epoll_ctl op: del");
+    return Status::Ok();
+  }
+  if (ev == nullptr) {
+    return x.s.Fail(x.map_loc,
+                    fmt::format("missing required key 'events' for epoll_ctl op: {}", *o));
+  }
+  StatusOr<std::vector<std::string>> e = ReadWords(*ev, kEpollEvents, "epoll event", 1, x.s);
+  if (!e.ok()) return e.status();
+  x.c.events = *e;
+  return Status::Ok();
+}
+
+Status ParseEpollWait(OpCall& x) {
+  FL_RETURN_IF_ERROR(x.Fd());
+  if (const Entry* m = FindKey(x.m, "max")) {
+    StatusOr<int64_t> n = ReadInt(m->val, "max", x.s, 1, 1024);
+    if (!n.ok()) return n.status();
+    x.c.epoll_max = static_cast<int>(*n);
+  }
+  StatusOr<const Entry*> to = x.Need("timeout");
+  if (!to.ok()) return to.status();
+  StatusOr<Duration> d = ReadDuration((*to)->val, "timeout", x.s);
+  if (!d.ok()) return d.status();
+  x.c.timeout = *d;
+  return Status::Ok();
+}
+
 Status ParseRun(OpCall& x) { return x.p.ReadCommand(x); }
 Status ParseStop(OpCall& x) { return x.p.ReadStop(x); }
 
@@ -677,6 +910,28 @@ const std::vector<OpSpec>& StepOps() {
         {"env", K::kMap, false}},
        ParseRun},
       {"stop", Op::kStop, {}, ParseStop},
+      // Issue 16: packetdrill's other system calls.
+      {"sendmsg",
+       Op::kSendmsg,
+       {{"to", K::kEndpoint, false},
+        {"data", K::kText, false},
+        {"size", K::kInt, false},
+        {"flags", K::kList, false}},
+       ParseSendmsg},
+      {"recvmsg", Op::kRecvmsg, {{"size", K::kInt, false}, {"flags", K::kList, false}}, ParseRecv},
+      {"writev", Op::kWritev, {{"iov", K::kList, false}, {"data", K::kText, false}}, ParseWritev},
+      {"readv", Op::kReadv, {{"iov", K::kList, true}}, ParseReadv},
+      {"fcntl", Op::kFcntl, {{"cmd", K::kWord, true}, {"flags", K::kList, false}}, ParseFcntl},
+      {"ioctl", Op::kIoctl, {{"request", K::kWord, true}}, ParseIoctl},
+      {"epoll_create", Op::kEpollCreate, {}, ParseEpollCreate},
+      {"epoll_ctl",
+       Op::kEpollCtl,
+       {{"op", K::kWord, true}, {"target", K::kWord, true}, {"events", K::kList, false}},
+       ParseEpollCtl},
+      {"epoll_wait",
+       Op::kEpollWait,
+       {{"max", K::kInt, false}, {"timeout", K::kDuration, true}},
+       ParseEpollWait},
   };
   return ops;
 }

@@ -19,15 +19,17 @@ namespace faultline {
 namespace {
 
 // Steps before the one under test: a listening server (ls), a connected
-// client socket (c), a UDP socket (u) and a background command (bg).
+// client socket (c), a UDP socket (u), a background command (bg) and an
+// epoll instance (ep).
 const std::string kPrefix =
     "name: a\n"
     "steps:\n"
     "  - server: listen 8080\n"
     "  - client: connect server:8080 as c\n"
     "  - client: {socket: udp, as: u}\n"
-    "  - client: {run: [sleep, \"5\"], background: true, as: bg}\n";
-constexpr int kStepUnderTest = 5;
+    "  - client: {run: [sleep, \"5\"], background: true, as: bg}\n"
+    "  - client: {epoll_create: 1, as: ep}\n";
+constexpr int kStepUnderTest = 6;
 
 // A minimal valid step of an operation: its host, its argument and its
 // keys (every required one, and data for the sends).
@@ -61,6 +63,15 @@ const std::map<std::string, Example>& Examples() {
       {"sendfile", {"client", "c", {{"size", "10"}}}},
       {"run", {"client", "[\"true\"]", {}}},
       {"stop", {"client", "bg", {}}},
+      {"sendmsg", {"client", "c", {{"data", "x"}}}},
+      {"recvmsg", {"client", "c", {}}},
+      {"writev", {"client", "c", {{"iov", "[1, 2]"}}}},
+      {"readv", {"client", "c", {{"iov", "[1, 2]"}}}},
+      {"fcntl", {"client", "c", {{"cmd", "getfl"}}}},
+      {"ioctl", {"client", "c", {{"request", "SIOCINQ"}}}},
+      {"epoll_create", {"client", "0", {{"as", "ep2"}}}},
+      {"epoll_ctl", {"client", "ep", {{"op", "add"}, {"target", "c"}, {"events", "[in]"}}}},
+      {"epoll_wait", {"client", "ep", {{"timeout", "1s"}}}},
   };
   return examples;
 }
@@ -173,6 +184,36 @@ TEST(StepOps, AKeyOfAnotherOperationDoesNotApply) {
   // `backlog` is listen's only.
   std::string e = Err(CaseWith("close", Examples().at("close"), {{"backlog", "5"}}));
   EXPECT_TRUE(Has(e, "'backlog' does not apply to 'close'")) << e;
+}
+
+TEST(StepOps, Issue16CallsFillTheModel) {
+  StatusOr<Case> c =
+      LoadCaseText(kPrefix +
+                       "  - client: {epoll_ctl: ep, op: add, target: c, events: "
+                       "[in, et]}\n"
+                       "  - client: {epoll_wait: ep, max: 4, timeout: 100ms, expect: "
+                       "{ret: 1, epoll: [{fd: c, events: [in, rdhup]}]}}\n"
+                       "  - client: {writev: c, iov: [2, 0, 3]}\n"
+                       "  - client: {fcntl: c, cmd: setfl, flags: [nonblock]}\n"
+                       "  - client: {setsockopt: c, opt: SO_SNDTIMEO, value: 1500ms}\n",
+                   "a.yaml");
+  ASSERT_TRUE(c.ok()) << c.status().message();
+  const auto& ctl = std::get<CallStep>(c->steps[5].body).call;
+  EXPECT_EQ(ctl.epoll_op, "add");
+  EXPECT_EQ(ctl.epoll_target, "c");
+  EXPECT_EQ(ctl.events, (std::vector<std::string>{"in", "et"}));
+  const CallStep& wait = std::get<CallStep>(c->steps[6].body);
+  EXPECT_EQ(wait.call.epoll_max, 4);
+  EXPECT_TRUE(wait.expect.has_epoll);
+  ASSERT_EQ(wait.expect.epoll.size(), 1u);
+  EXPECT_EQ(wait.expect.epoll[0].first, "c");
+  EXPECT_EQ(wait.expect.epoll[0].second, (std::vector<std::string>{"in", "rdhup"}));
+  const auto& wv = std::get<CallStep>(c->steps[7].body).call;
+  EXPECT_EQ(wv.iov, (std::vector<int64_t>{2, 0, 3}));
+  EXPECT_EQ(wv.size, 5);
+  EXPECT_EQ(std::get<CallStep>(c->steps[8].body).call.fcntl_flags,
+            std::vector<std::string>{"nonblock"});
+  EXPECT_EQ(std::get<CallStep>(c->steps[9].body).call.opt_value, 1'500'000);
 }
 
 }  // namespace

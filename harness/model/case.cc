@@ -33,7 +33,7 @@ std::string Endpoint::ToString() const {
 
 bool Expect::empty() const {
   return ret_kind == RetKind::kUnset && errnos.empty() && !bytes && !data && !took && !value &&
-         !has_revents && !exit && !signal && !out && !err;
+         !has_revents && !has_epoll && !exit && !signal && !out && !err;
 }
 
 std::string TextExpect::ToString() const {

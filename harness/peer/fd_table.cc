@@ -43,4 +43,12 @@ StatusOr<int> FdTable::Take(const std::string& name) {
   return fd;
 }
 
+std::string FdTable::NameOf(int fd) const {
+  std::lock_guard lock(mu_);
+  for (const auto& [name, f] : fds_) {
+    if (f == fd && fd >= 0) return name;
+  }
+  return "";
+}
+
 }  // namespace faultline::peer

@@ -29,6 +29,8 @@ class FdTable {
   StatusOr<int> Lookup(const std::string& name) const;
   // Lookup and remove the name.
   StatusOr<int> Take(const std::string& name);
+  // The name `fd` is filled under, or "" (epoll_wait's ready list).
+  std::string NameOf(int fd) const;
 
  private:
   static Status Unknown(const std::string& name);

@@ -46,5 +46,16 @@ TEST(FdTable, ReleaseDropsOnlyUnfilledReservations) {
   EXPECT_TRUE(t.Lookup("a").ok());
 }
 
+TEST(FdTable, NameOfFindsFilledNamesOnly) {
+  FdTable t;
+  ASSERT_TRUE(t.Reserve("a").ok());
+  EXPECT_EQ(t.NameOf(-1), "");  // reserved, not filled
+  t.Fill("a", 7);
+  EXPECT_EQ(t.NameOf(7), "a");
+  EXPECT_EQ(t.NameOf(8), "");
+  ASSERT_TRUE(t.Take("a").ok());
+  EXPECT_EQ(t.NameOf(7), "");
+}
+
 }  // namespace
 }  // namespace faultline::peer

@@ -150,6 +150,24 @@ class Fields {
       out->push_back(e.get<std::string>());
     }
   }
+  template <typename T>
+  void IntList(const char* key, std::vector<T>* out) {
+    const json* v = Find(key, false);
+    if (!v) return;
+    if (!v->is_array()) return Bad(key, "not a list");
+    out->clear();
+    for (const json& e : *v) {
+      T x{};
+      if (e.is_number_unsigned() && std::in_range<T>(e.get<uint64_t>())) {
+        x = static_cast<T>(e.get<uint64_t>());
+      } else if (e.is_number_integer() && std::in_range<T>(e.get<int64_t>())) {
+        x = static_cast<T>(e.get<int64_t>());
+      } else {
+        return Bad(key, "not a list of integers in range");
+      }
+      out->push_back(x);
+    }
+  }
   const Status& status() const { return status_; }
 
  private:
@@ -217,6 +235,13 @@ std::vector<uint8_t> Encode(const Request& r) {
     j["has_stdin"] = r.has_stdin;
     j["background"] = r.background;
   }
+  if (!r.iov.empty()) j["iov"] = r.iov;
+  if (r.fcntl_cmd != 0) j["fcntl_cmd"] = r.fcntl_cmd;
+  if (r.ioctl_request != 0) j["ioctl_request"] = r.ioctl_request;
+  if (r.epoll_op != 0) j["epoll_op"] = r.epoll_op;
+  if (!r.target.empty()) j["target"] = r.target;
+  if (r.epoll_events != 0) j["epoll_events"] = r.epoll_events;
+  if (r.epoll_max != 1) j["epoll_max"] = r.epoll_max;
   return ToCbor(j);
 }
 
@@ -236,6 +261,11 @@ std::vector<uint8_t> Encode(const Reply& r) {
   j["remote_addr"] = r.remote_addr;
   j["remote_port"] = r.remote_port;
   j["harness_error"] = r.harness_error;
+  if (r.msg_flags != 0) j["msg_flags"] = r.msg_flags;
+  if (!r.epoll_fds.empty()) {
+    j["epoll_fds"] = r.epoll_fds;
+    j["epoll_events"] = r.epoll_events;
+  }
   if (r.pid != 0) {
     j["pid"] = r.pid;
     j["exited"] = r.exited;
@@ -283,6 +313,13 @@ StatusOr<Request> DecodeRequest(const uint8_t* p, size_t n) {
   f.Str("cwd", &r.cwd);
   f.Bool("has_stdin", &r.has_stdin);
   f.Bool("background", &r.background);
+  f.IntList("iov", &r.iov);
+  f.Int("fcntl_cmd", &r.fcntl_cmd);
+  f.Int("ioctl_request", &r.ioctl_request);
+  f.Int("epoll_op", &r.epoll_op);
+  f.Str("target", &r.target);
+  f.Int("epoll_events", &r.epoll_events);
+  f.Int("epoll_max", &r.epoll_max);
   if (!f.status().ok()) return f.status();
   if (op < static_cast<int>(Op::kSocket) || op > static_cast<int>(Op::kWaitCommand)) {
     return Status::Invalid(fmt::format("malformed message: unknown op {}", op));
@@ -319,7 +356,13 @@ StatusOr<Reply> DecodeReply(const uint8_t* p, size_t n) {
   f.Bytes("err_out", &r.err_out);
   f.Int("out_bytes", &r.out_bytes);
   f.Int("err_bytes", &r.err_bytes);
+  f.Int("msg_flags", &r.msg_flags);
+  f.StrList("epoll_fds", &r.epoll_fds);
+  f.IntList("epoll_events", &r.epoll_events);
   if (!f.status().ok()) return f.status();
+  if (r.epoll_fds.size() != r.epoll_events.size()) {
+    return Status::Invalid("malformed message: field 'epoll_events' does not match 'epoll_fds'");
+  }
   return r;
 }
 

@@ -66,6 +66,16 @@ struct Request {
   std::string cwd;
   bool has_stdin = false;
   bool background = false;
+
+  // Issue 16 (packetdrill's system calls). writev/readv: the buffer sizes
+  // (writev sends data, or pattern bytes, split in these sizes).
+  std::vector<int64_t> iov;
+  int fcntl_cmd = 0;          // F_GETFL / F_SETFL (setfl: O_NONBLOCK from `nonblock`)
+  int ioctl_request = 0;      // SIOCINQ / SIOCOUTQ / FIONREAD
+  int epoll_op = 0;           // EPOLL_CTL_ADD / _MOD / _DEL
+  std::string target;         // epoll_ctl: the fd name added, changed or removed
+  uint32_t epoll_events = 0;  // epoll_ctl: EPOLL* bits
+  int epoll_max = 1;          // epoll_wait maxevents (timeout: timeout_ns, < 0 forever)
 };
 
 // Output of a command a reply carries at most, per stream (the first bytes;
@@ -84,6 +94,12 @@ struct Reply {
   int64_t end_ns = 0;    // CLOCK_MONOTONIC just after it returned
   int64_t value = 0;     // getsockopt: the value (SO_LINGER: l_linger)
   int revents = 0;       // poll
+  int msg_flags = 0;     // recvmsg: msghdr.msg_flags (MSG_TRUNC, ...)
+  // epoll_wait: the ready list in the kernel's order, as fd names (the
+  // name the fd had when it was added; "" if it has none any more) and
+  // their EPOLL* event bits.
+  std::vector<std::string> epoll_fds;
+  std::vector<uint32_t> epoll_events;
   // For fds the call created or connected (accept, connect, recvfrom...):
   // numeric local and remote address, so the runner can find the socket
   // in sock_diag and name it in logs. Empty when not applicable.

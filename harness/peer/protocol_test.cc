@@ -51,6 +51,13 @@ Request FullRequest() {
   r.cwd = "/tmp/w";
   r.has_stdin = true;
   r.background = true;
+  r.iov = {1, 0, int64_t{1} << 40};
+  r.fcntl_cmd = 4;
+  r.ioctl_request = 0x541B;
+  r.epoll_op = 3;
+  r.target = "s";
+  r.epoll_events = 0x80000001u;
+  r.epoll_max = 64;
   return r;
 }
 
@@ -79,6 +86,9 @@ Reply FullReply() {
   r.err_out = {'e', 0, 'r'};
   r.out_bytes = int64_t{1} << 33;
   r.err_bytes = 3;
+  r.msg_flags = 0x20;
+  r.epoll_fds = {"s", "ls"};
+  r.epoll_events = {0x80000001u, 4};
   return r;
 }
 
@@ -110,6 +120,13 @@ void ExpectSame(const Request& a, const Request& b) {
   EXPECT_EQ(a.cwd, b.cwd);
   EXPECT_EQ(a.has_stdin, b.has_stdin);
   EXPECT_EQ(a.background, b.background);
+  EXPECT_EQ(a.iov, b.iov);
+  EXPECT_EQ(a.fcntl_cmd, b.fcntl_cmd);
+  EXPECT_EQ(a.ioctl_request, b.ioctl_request);
+  EXPECT_EQ(a.epoll_op, b.epoll_op);
+  EXPECT_EQ(a.target, b.target);
+  EXPECT_EQ(a.epoll_events, b.epoll_events);
+  EXPECT_EQ(a.epoll_max, b.epoll_max);
 }
 
 void ExpectSame(const Reply& a, const Reply& b) {
@@ -136,6 +153,9 @@ void ExpectSame(const Reply& a, const Reply& b) {
   EXPECT_EQ(a.err_out, b.err_out);
   EXPECT_EQ(a.out_bytes, b.out_bytes);
   EXPECT_EQ(a.err_bytes, b.err_bytes);
+  EXPECT_EQ(a.msg_flags, b.msg_flags);
+  EXPECT_EQ(a.epoll_fds, b.epoll_fds);
+  EXPECT_EQ(a.epoll_events, b.epoll_events);
 }
 
 StatusOr<Request> Decode(const std::vector<uint8_t>& v) {
@@ -309,6 +329,20 @@ TEST(Protocol, RandomAndMutatedInputNeverCrashes) {
   }
   // Some mutations only touch payload bytes and still decode.
   EXPECT_GT(decoded, 0);
+}
+
+TEST(Protocol, EpollReadyListMustPairUp) {
+  json j = {{"id", 1}, {"epoll_fds", json::array({"a", "b"})}, {"epoll_events", json::array({1})}};
+  std::vector<uint8_t> b = json::to_cbor(j);
+  StatusOr<Reply> r = DecodeR(b);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().message(),
+            "malformed message: field 'epoll_events' does not match 'epoll_fds'");
+  json k = {{"id", 1}, {"iov", json::array({1, "x"})}, {"op", 0}};
+  std::vector<uint8_t> c = json::to_cbor(k);
+  StatusOr<Request> q = Decode(c);
+  ASSERT_FALSE(q.ok());
+  EXPECT_EQ(q.status().message(), "malformed message: field 'iov' not a list of integers in range");
 }
 
 }  // namespace

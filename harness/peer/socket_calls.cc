@@ -1,12 +1,16 @@
 #include "harness/peer/socket_calls.h"
 
 #include <fcntl.h>
+#include <linux/sockios.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
+#include <sys/epoll.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/sendfile.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -291,7 +295,32 @@ void DoRecv(const Request& req, int fd, Reply* r) {
   KeepData(buf, n, r);
 }
 
-void DoSetsockopt(const Request& req, int fd, Reply* r) {
+bool IsTimeval(const Request& req) {
+  return req.level == SOL_SOCKET && (req.optname == SO_SNDTIMEO || req.optname == SO_RCVTIMEO);
+}
+
+// IP_TOS on an IPv6 socket is IPV6_TCLASS: the same byte, the socket's family.
+Request ByFamily(const Request& req, int fd) {
+  Request out = req;
+  if (req.level == IPPROTO_IP && req.optname == IP_TOS && Domain(fd, req.family) == AF_INET6) {
+    out.level = IPPROTO_IPV6;
+    out.optname = IPV6_TCLASS;
+  }
+  return out;
+}
+
+void DoSetsockopt(const Request& in, int fd, Reply* r) {
+  const Request req = ByFamily(in, fd);
+  if (IsTimeval(req)) {  // value: microseconds
+    if (req.opt_value < 0) {
+      return Fail(r, Status::Invalid(fmt::format("timeout {}us is negative", req.opt_value)));
+    }
+    timeval tv{};
+    tv.tv_sec = req.opt_value / 1'000'000;
+    tv.tv_usec = req.opt_value % 1'000'000;
+    Timed(r, [&] { return setsockopt(fd, SOL_SOCKET, req.optname, &tv, sizeof tv); });
+    return;
+  }
   if (req.level == SOL_SOCKET && req.optname == SO_LINGER) {
     linger l{};
     l.l_onoff = req.linger_on ? 1 : 0;
@@ -317,7 +346,16 @@ void DoSetsockopt(const Request& req, int fd, Reply* r) {
 
 // getsockopt: Reply.value holds the int value (SO_LINGER: l_linger when on,
 // -1 when off); TCP_CONGESTION puts the algorithm's name in Reply.data.
-void DoGetsockopt(const Request& req, int fd, Reply* r) {
+void DoGetsockopt(const Request& in, int fd, Reply* r) {
+  const Request req = ByFamily(in, fd);
+  if (IsTimeval(req)) {
+    timeval tv{};
+    socklen_t len = sizeof tv;
+    if (Timed(r, [&] { return getsockopt(fd, SOL_SOCKET, req.optname, &tv, &len); }) == 0) {
+      r->value = int64_t{tv.tv_sec} * 1'000'000 + tv.tv_usec;
+    }
+    return;
+  }
   if (req.level == SOL_SOCKET && req.optname == SO_LINGER) {
     linger l{};
     socklen_t len = sizeof l;
@@ -352,12 +390,14 @@ void DoNonblock(const Request& req, int fd, Reply* r) {
   Timed(r, [&] { return fcntl(fd, F_SETFL, want); });
 }
 
+int TimeoutMs(int64_t timeout_ns) {
+  if (timeout_ns < 0) return -1;
+  const int64_t up = (timeout_ns + 999'999) / 1'000'000;
+  return static_cast<int>(std::min<int64_t>(up, INT_MAX));
+}
+
 void DoPoll(const Request& req, int fd, Reply* r) {
-  int ms = -1;
-  if (req.timeout_ns >= 0) {
-    const int64_t up = (req.timeout_ns + 999'999) / 1'000'000;
-    ms = static_cast<int>(std::min<int64_t>(up, INT_MAX));
-  }
+  const int ms = TimeoutMs(req.timeout_ns);
   pollfd p{fd, static_cast<short>(req.events), 0};
   if (Timed(r, [&] { return poll(&p, 1, ms); }) >= 0) r->revents = p.revents;
 }
@@ -408,6 +448,186 @@ void DoSendfile(const Request& req, int fd, Reply* r) {
   r->bytes = std::max<int64_t>(n, 0);
 }
 
+void DoDup(const Request& req, int fd, FdTable* fds, Reply* r) {
+  StatusOr<std::string> name = NewName(req);
+  if (!name.ok()) return Fail(r, name.status());
+  if (Status s = fds->Reserve(*name); !s.ok()) return Fail(r, s);
+  const int nfd = static_cast<int>(Timed(r, [&] { return fcntl(fd, F_DUPFD_CLOEXEC, 0); }));
+  if (nfd < 0) return fds->Release(*name);
+  fds->Fill(*name, nfd);
+  FillAddrs(nfd, r);
+}
+
+// sendmsg / writev: the payload split into the request's iov sizes (one
+// buffer when it gives none).
+StatusOr<std::vector<iovec>> SplitIov(const Request& req, const std::string& p) {
+  std::vector<iovec> iov;
+  if (req.iov.empty()) {
+    iov.push_back(iovec{const_cast<char*>(p.data()), p.size()});
+    return iov;
+  }
+  if (req.iov.size() > IOV_MAX) {
+    return Status::Invalid(fmt::format("{} iov entries; at most {}", req.iov.size(), IOV_MAX));
+  }
+  size_t at = 0;
+  for (int64_t n : req.iov) {
+    if (n < 0 || static_cast<size_t>(n) > p.size() - at) {
+      return Status::Invalid(
+          fmt::format("iov sizes add up to more than the {} bytes to send", p.size()));
+    }
+    iov.push_back(iovec{const_cast<char*>(p.data()) + at, static_cast<size_t>(n)});
+    at += static_cast<size_t>(n);
+  }
+  return iov;
+}
+
+// The bytes a writev/sendmsg sends: data, or the sum of iov sizes (else size) pattern bytes.
+StatusOr<std::string> VectorPayload(const Request& req) {
+  if (!req.data.empty() || req.iov.empty()) return Payload(req);
+  int64_t total = 0;
+  for (int64_t n : req.iov) {
+    if (n < 0 || n > kMaxCallBytes) FL_RETURN_IF_ERROR(CheckSize(n));
+    total += n;
+  }
+  FL_RETURN_IF_ERROR(CheckSize(total));
+  return PatternBytes(total);
+}
+
+// writev and sendmsg (no ancillary data; sendmsg to an address for UDP).
+void DoSendVector(const Request& req, int fd, Reply* r) {
+  StatusOr<std::string> payload = VectorPayload(req);
+  if (!payload.ok()) return Fail(r, payload.status());
+  StatusOr<std::vector<iovec>> iov = SplitIov(req, *payload);
+  if (!iov.ok()) return Fail(r, iov.status());
+  int64_t n = 0;
+  if (req.op == Op::kWritev) {
+    n = Timed(r, [&] { return writev(fd, iov->data(), static_cast<int>(iov->size())); });
+  } else {
+    SockAddr sa;
+    if (!req.addr.empty() || req.port != 0) {
+      StatusOr<SockAddr> to = MakeSockAddr(req.addr, req.port, Domain(fd, req.family));
+      if (!to.ok()) return Fail(r, to.status());
+      sa = *to;
+    }
+    msghdr m{};
+    m.msg_name = sa.len ? const_cast<sockaddr*>(sa.get()) : nullptr;
+    m.msg_namelen = sa.len;
+    m.msg_iov = iov->data();
+    m.msg_iovlen = iov->size();
+    n = Timed(r, [&] { return sendmsg(fd, &m, req.flags); });
+    FillLocal(fd, r);
+  }
+  r->bytes = std::max<int64_t>(n, 0);
+}
+
+// readv and recvmsg: buffers of the iov sizes (recvmsg without iov: one of
+// `size`); the bytes received are kept in order.
+void DoRecvVector(const Request& req, int fd, Reply* r) {
+  std::vector<int64_t> sizes = req.iov;
+  if (sizes.empty()) sizes.push_back(req.size);
+  if (sizes.size() > IOV_MAX) {
+    return Fail(r,
+                Status::Invalid(fmt::format("{} iov entries; at most {}", sizes.size(), IOV_MAX)));
+  }
+  int64_t total = 0;
+  for (int64_t n : sizes) {
+    if (Status s = CheckSize(n); !s.ok()) return Fail(r, s);
+    total += n;
+  }
+  if (Status s = CheckSize(total); !s.ok()) return Fail(r, s);
+  std::vector<uint8_t> buf(static_cast<size_t>(total));
+  std::vector<iovec> iov;
+  size_t at = 0;
+  for (int64_t n : sizes) {
+    iov.push_back(iovec{buf.data() + at, static_cast<size_t>(n)});
+    at += static_cast<size_t>(n);
+  }
+  int64_t n = 0;
+  if (req.op == Op::kReadv) {
+    n = Timed(r, [&] { return readv(fd, iov.data(), static_cast<int>(iov.size())); });
+  } else {
+    sockaddr_storage ss{};
+    msghdr m{};
+    m.msg_name = &ss;
+    m.msg_namelen = sizeof ss;
+    m.msg_iov = iov.data();
+    m.msg_iovlen = iov.size();
+    n = Timed(r, [&] { return recvmsg(fd, &m, req.flags); });
+    FillLocal(fd, r);
+    if (n >= 0) {
+      r->msg_flags = m.msg_flags;
+      FormatSockAddr(reinterpret_cast<sockaddr*>(&ss), m.msg_namelen, &r->remote_addr,
+                     &r->remote_port);
+    }
+  }
+  KeepData(buf, n, r);
+}
+
+// fcntl F_GETFL (value: the flags) / F_SETFL (O_NONBLOCK from `nonblock`,
+// the other flags as F_GETFL reads them).
+void DoFcntl(const Request& req, int fd, Reply* r) {
+  if (req.fcntl_cmd == F_GETFL) {
+    if (Timed(r, [&] { return fcntl(fd, F_GETFL); }) >= 0) r->value = r->ret;
+    return;
+  }
+  if (req.fcntl_cmd != F_SETFL) {
+    return Fail(r, Status::Invalid(fmt::format("fcntl command {} is not supported (F_GETFL, "
+                                               "F_SETFL)",
+                                               req.fcntl_cmd)));
+  }
+  DoNonblock(req, fd, r);
+}
+
+// ioctl requests that read one int.
+void DoIoctl(const Request& req, int fd, Reply* r) {
+  const unsigned long request = static_cast<unsigned long>(req.ioctl_request);
+  if (request != SIOCINQ && request != SIOCOUTQ && request != FIONREAD && request != SIOCOUTQNSD) {
+    return Fail(r, Status::Invalid(fmt::format("ioctl request {:#x} is not supported (SIOCINQ, "
+                                               "SIOCOUTQ, SIOCOUTQNSD, FIONREAD)",
+                                               request)));
+  }
+  int v = 0;
+  if (Timed(r, [&] { return ioctl(fd, request, &v); }) >= 0) r->value = v;
+}
+
+void DoEpollCreate(const Request& req, FdTable* fds, Reply* r) {
+  StatusOr<std::string> name = NewName(req);
+  if (!name.ok()) return Fail(r, name.status());
+  if (Status s = fds->Reserve(*name); !s.ok()) return Fail(r, s);
+  const int size = static_cast<int>(std::clamp<int64_t>(req.size, INT_MIN, INT_MAX));
+  const int fd = static_cast<int>(Timed(r, [&]() -> int64_t {
+    if (req.size == 0) return epoll_create1(EPOLL_CLOEXEC);
+    const int e = epoll_create(size);  // packetdrill's epoll_create(N)
+    if (e >= 0) (void)fcntl(e, F_SETFD, FD_CLOEXEC);
+    return e;
+  }));
+  if (fd < 0) return fds->Release(*name);
+  fds->Fill(*name, fd);
+}
+
+void DoEpollCtl(const Request& req, int epfd, FdTable* fds, Reply* r) {
+  StatusOr<int> target = fds->Lookup(req.target);
+  if (!target.ok()) return Fail(r, target.status());
+  epoll_event ev{};
+  ev.events = req.epoll_events;
+  ev.data.fd = *target;
+  epoll_event* arg = req.epoll_op == EPOLL_CTL_DEL ? nullptr : &ev;
+  Timed(r, [&] { return epoll_ctl(epfd, req.epoll_op, *target, arg); });
+}
+
+void DoEpollWait(const Request& req, int epfd, FdTable* fds, Reply* r) {
+  if (req.epoll_max < 1 || req.epoll_max > 1024) {
+    return Fail(r, Status::Invalid(fmt::format("max {} is outside [1, 1024]", req.epoll_max)));
+  }
+  std::vector<epoll_event> evs(static_cast<size_t>(req.epoll_max));
+  const int64_t n = Timed(
+      r, [&] { return epoll_wait(epfd, evs.data(), req.epoll_max, TimeoutMs(req.timeout_ns)); });
+  for (int64_t i = 0; i < n; ++i) {
+    r->epoll_fds.push_back(fds->NameOf(evs[static_cast<size_t>(i)].data.fd));
+    r->epoll_events.push_back(evs[static_cast<size_t>(i)].events);
+  }
+}
+
 }  // namespace
 
 Reply Execute(const Request& req, FdTable* fds) {
@@ -415,6 +635,7 @@ Reply Execute(const Request& req, FdTable* fds) {
   r.id = req.id;
   switch (req.op) {
     case Op::kSocket: DoSocket(req, fds, &r); return r;
+    case Op::kEpollCreate: DoEpollCreate(req, fds, &r); return r;
     case Op::kSleep: DoSleep(req, &r); return r;
     case Op::kConnect: DoConnect(req, fds, &r); return r;
     case Op::kListen:
@@ -456,30 +677,20 @@ Reply Execute(const Request& req, FdTable* fds) {
     case Op::kRead:
     case Op::kRecvfrom: DoRecv(req, fd, &r); break;
     case Op::kShutdown: Timed(&r, [&] { return shutdown(fd, req.how); }); break;
-    case Op::kDup: {
-      StatusOr<std::string> name = NewName(req);
-      if (!name.ok()) {
-        Fail(&r, name.status());
-        break;
-      }
-      if (Status s = fds->Reserve(*name); !s.ok()) {
-        Fail(&r, s);
-        break;
-      }
-      const int nfd = static_cast<int>(Timed(&r, [&] { return fcntl(fd, F_DUPFD_CLOEXEC, 0); }));
-      if (nfd < 0) {
-        fds->Release(*name);
-      } else {
-        fds->Fill(*name, nfd);
-        FillAddrs(nfd, &r);
-      }
-      break;
-    }
+    case Op::kDup: DoDup(req, fd, fds, &r); break;
     case Op::kSetsockopt: DoSetsockopt(req, fd, &r); break;
     case Op::kGetsockopt: DoGetsockopt(req, fd, &r); break;
     case Op::kNonblock: DoNonblock(req, fd, &r); break;
     case Op::kPoll: DoPoll(req, fd, &r); break;
     case Op::kSendfile: DoSendfile(req, fd, &r); break;
+    case Op::kSendmsg:
+    case Op::kWritev: DoSendVector(req, fd, &r); break;
+    case Op::kRecvmsg:
+    case Op::kReadv: DoRecvVector(req, fd, &r); break;
+    case Op::kFcntl: DoFcntl(req, fd, &r); break;
+    case Op::kIoctl: DoIoctl(req, fd, &r); break;
+    case Op::kEpollCtl: DoEpollCtl(req, fd, fds, &r); break;
+    case Op::kEpollWait: DoEpollWait(req, fd, fds, &r); break;
     default:
       Fail(&r, Status::Invalid(fmt::format("op {} is not supported", OpName(req.op))));
       break;

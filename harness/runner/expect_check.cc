@@ -2,6 +2,7 @@
 
 #include <poll.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include <algorithm>
 
@@ -9,6 +10,7 @@
 
 #include "harness/common/errno_names.h"
 #include "harness/common/text_pattern.h"
+#include "harness/runner/request.h"
 
 namespace faultline {
 namespace {
@@ -29,12 +31,52 @@ bool MovesBytes(Op op) {
     case Op::kRead:
     case Op::kSendto:
     case Op::kRecvfrom:
-    case Op::kSendfile: return true;
+    case Op::kSendfile:
+    case Op::kSendmsg:
+    case Op::kRecvmsg:
+    case Op::kWritev:
+    case Op::kReadv: return true;
     default: return false;
   }
 }
 
-bool Receives(Op op) { return op == Op::kRecv || op == Op::kRead || op == Op::kRecvfrom; }
+bool Receives(Op op) {
+  return op == Op::kRecv || op == Op::kRead || op == Op::kRecvfrom || op == Op::kRecvmsg ||
+         op == Op::kReadv;
+}
+
+// Calls whose reply carries a value (getsockopt, fcntl getfl, ioctl).
+bool HasValue(const SocketCall& c) {
+  return c.op == Op::kGetsockopt || c.op == Op::kIoctl ||
+         (c.op == Op::kFcntl && c.fcntl_cmd != "setfl");
+}
+
+std::string EpollNames(uint32_t events) {
+  std::vector<std::string> names;
+  for (const std::string& n : kEpollEventNames) {
+    if (events & EpollEventBit(n)) names.push_back(n);
+  }
+  std::string s;
+  for (const std::string& n : names) s += (s.empty() ? "" : ",") + n;
+  return s.empty() ? "none" : s;
+}
+
+std::string MsgFlagNames(int flags) {
+  std::vector<std::pair<int, const char*>> known = {{MSG_TRUNC, "MSG_TRUNC"},
+                                                    {MSG_CTRUNC, "MSG_CTRUNC"},
+                                                    {MSG_EOR, "MSG_EOR"},
+                                                    {MSG_OOB, "MSG_OOB"},
+                                                    {MSG_ERRQUEUE, "MSG_ERRQUEUE"}};
+  std::string s;
+  for (const auto& [bit, name] : known) {
+    if (flags & bit) {
+      s += (s.empty() ? "" : "|") + std::string(name);
+      flags &= ~bit;
+    }
+  }
+  if (flags != 0) s += fmt::format("{}{:#x}", s.empty() ? "" : "|", flags);
+  return s;
+}
 
 std::string RetText(const peer::Reply& r) {
   if (r.ret == -1) return fmt::format("ret -1 {}", ErrnoName(r.err));
@@ -84,6 +126,16 @@ std::string QuoteBytes(const std::string& bytes, size_t max) {
   return s;
 }
 
+std::string EpollReadyList(const std::vector<std::string>& fds,
+                           const std::vector<uint32_t>& events) {
+  std::string s = "[";
+  for (size_t i = 0; i < fds.size() && i < events.size(); ++i) {
+    if (i) s += ", ";
+    s += fmt::format("{} {}", fds[i].empty() ? "?" : fds[i], EpollNames(events[i]));
+  }
+  return s + "]";
+}
+
 std::string ReventsNames(int revents) {
   std::vector<std::string> names;
   for (const EventName& e : kEvents) {
@@ -111,8 +163,13 @@ std::string ReplyActual(const CallStep& step, const peer::Reply& reply, const st
   if (Receives(op) && reply.ret > 0 && (step.expect.data || !step.has_expect)) {
     actual.push_back("data " + QuoteBytes(received));
   }
-  if (op == Op::kGetsockopt && reply.ret == 0)
-    actual.push_back(fmt::format("value {}", reply.value));
+  if (HasValue(step.call) && reply.ret >= 0) actual.push_back(fmt::format("value {}", reply.value));
+  if (op == Op::kRecvmsg && reply.ret >= 0 && reply.msg_flags != 0) {
+    actual.push_back("msg_flags " + MsgFlagNames(reply.msg_flags));
+  }
+  if (op == Op::kEpollWait && reply.ret >= 0) {
+    actual.push_back("epoll " + EpollReadyList(reply.epoll_fds, reply.epoll_events));
+  }
   if (op == Op::kPoll && reply.ret >= 0) actual.push_back("revents " + ReventsNames(reply.revents));
   actual.push_back("took " + FormatDuration(took));
   return Join(actual, ", ");
@@ -169,6 +226,19 @@ void CheckValues(const Expect& e, const peer::Reply& reply, const std::string& r
   if (e.value) {
     CheckField(reply, fmt::format("value {}", *e.value), reply.value == *e.value,
                fmt::format("value {}", reply.value), expected, m);
+  }
+  if (e.has_epoll) {
+    std::vector<std::string> fds;
+    std::vector<uint32_t> events;
+    for (const auto& [fd, names] : e.epoll) {
+      fds.push_back(fd);
+      uint32_t bits = 0;
+      for (const std::string& n : names) bits |= EpollEventBit(n);
+      events.push_back(bits);
+    }
+    const bool holds = fds == reply.epoll_fds && events == reply.epoll_events;
+    CheckField(reply, "epoll " + EpollReadyList(fds, events), holds,
+               "epoll " + EpollReadyList(reply.epoll_fds, reply.epoll_events), expected, m);
   }
   if (e.has_revents) {
     int want = 0;

@@ -1,6 +1,8 @@
 #include "harness/runner/expect_check.h"
 
 #include <signal.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
 
 #include <cerrno>
 #include <chrono>
@@ -230,6 +232,64 @@ TEST(CheckCommand, ExitRangeSignalAndTook) {
   EXPECT_TRUE(CheckCommand(s, Exited(0, SIGKILL), NoVars()).ok());
   EXPECT_EQ(CheckCommand(s, Exited(0), NoVars()).message,
             "expected killed by SIGKILL vs actual exit 0");
+}
+
+TEST(CheckReply, EpollReadyListExactlyInOrder) {
+  CallStep s = Call(Op::kEpollWait);
+  s.has_expect = true;
+  s.expect.ret_kind = Expect::RetKind::kValue;
+  s.expect.ret_value = 1;
+  s.expect.has_epoll = true;
+  s.expect.epoll = {{"s", {"in"}}};
+  peer::Reply r = Reply(1);
+  r.epoll_fds = {"s"};
+  r.epoll_events = {EPOLLIN};
+  Verdict ok = CheckReply(s, r);
+  EXPECT_TRUE(ok.ok()) << ok.message;
+  EXPECT_EQ(ok.expected, "ret 1, epoll [s in]");
+  EXPECT_EQ(ok.actual, "ret 1, epoll [s in], took 1.2ms");
+
+  r.epoll_events = {EPOLLIN | EPOLLRDHUP};
+  Verdict more = CheckReply(s, r);
+  EXPECT_FALSE(more.ok());
+  EXPECT_EQ(more.message, "expected epoll [s in] vs actual epoll [s in,rdhup]");
+
+  s.expect.ret_kind = Expect::RetKind::kUnset;
+  s.expect.epoll = {};
+  peer::Reply none = Reply(0);
+  EXPECT_TRUE(CheckReply(s, none).ok());
+  EXPECT_EQ(CheckReply(s, r).message, "expected epoll [] vs actual epoll [s in,rdhup]");
+}
+
+TEST(CheckReply, ExpectWithOnlyEpollIsNotEmpty) {
+  Expect e;
+  e.has_epoll = true;
+  EXPECT_FALSE(e.empty());
+}
+
+TEST(CheckReply, ValueOfFcntlAndIoctlAndMsgFlagsOfRecvmsg) {
+  CallStep s = Call(Op::kIoctl);
+  s.has_expect = true;
+  s.expect.value = 5;
+  peer::Reply r = Reply(0);
+  r.value = 3;
+  Verdict v = CheckReply(s, r);
+  EXPECT_EQ(v.message, "expected value 5 vs actual value 3");
+  EXPECT_EQ(v.actual, "ret 0, value 3, took 1.2ms");
+
+  CallStep f = Call(Op::kFcntl);
+  f.call.fcntl_cmd = "getfl";
+  r = Reply(2050);
+  r.value = 2050;
+  EXPECT_EQ(CheckReply(f, r).actual, "ret 2050, value 2050, took 1.2ms");
+
+  CallStep m = Call(Op::kRecvmsg);
+  peer::Reply got = Reply(2);
+  got.bytes = 2;
+  got.data = {'h', 'e'};
+  got.msg_flags = MSG_TRUNC;
+  EXPECT_EQ(CheckReply(m, got).actual,
+            "ret 2, bytes 2, data \"he\", msg_flags MSG_TRUNC, took 1.2ms");
 }
 
 }  // namespace

@@ -1,8 +1,12 @@
 #include "harness/runner/request.h"
 
+#include <fcntl.h>
+#include <linux/sockios.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
+#include <sys/epoll.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 
 #include <algorithm>
@@ -31,6 +35,54 @@ int PollEvent(const std::string& name) {
   return 0;
 }
 
+}  // namespace
+
+uint32_t EpollEventBit(const std::string& name) {
+  if (name == "in") return EPOLLIN;
+  if (name == "out") return EPOLLOUT;
+  if (name == "pri") return EPOLLPRI;
+  if (name == "rdhup") return EPOLLRDHUP;
+  if (name == "err") return EPOLLERR;
+  if (name == "hup") return EPOLLHUP;
+  if (name == "et") return EPOLLET;
+  if (name == "oneshot") return EPOLLONESHOT;
+  return 0;
+}
+
+namespace {
+
+int IoctlRequest(const std::string& name) {
+  if (name == "SIOCINQ") return SIOCINQ;
+  if (name == "SIOCOUTQ") return SIOCOUTQ;
+  if (name == "SIOCOUTQNSD") return SIOCOUTQNSD;
+  if (name == "FIONREAD") return FIONREAD;
+  return 0;
+}
+
+int EpollOp(const std::string& name) {
+  if (name == "add") return EPOLL_CTL_ADD;
+  if (name == "mod") return EPOLL_CTL_MOD;
+  if (name == "del") return EPOLL_CTL_DEL;
+  return 0;
+}
+
+// fcntl, ioctl and epoll fields (issue 16).
+void SetSyscallFields(const SocketCall& c, peer::Request* r) {
+  r->iov = c.iov;
+  if (c.op == Op::kFcntl) {
+    r->fcntl_cmd = c.fcntl_cmd == "setfl" ? F_SETFL : F_GETFL;
+    r->nonblock =
+        std::find(c.fcntl_flags.begin(), c.fcntl_flags.end(), "nonblock") != c.fcntl_flags.end();
+  }
+  if (c.op == Op::kIoctl) r->ioctl_request = IoctlRequest(c.ioctl_request);
+  if (c.op == Op::kEpollCtl) {
+    r->epoll_op = EpollOp(c.epoll_op);
+    r->target = c.epoll_target;
+    for (const std::string& e : c.events) r->epoll_events |= EpollEventBit(e);
+  }
+  r->epoll_max = c.epoll_max;
+}
+
 void SetOption(SockOpt opt, peer::Request* r) {
   struct Pair {
     int level, name;
@@ -57,8 +109,8 @@ void SetOption(SockOpt opt, peer::Request* r) {
     case SockOpt::kTcpInq: p = {IPPROTO_TCP, TCP_INQ}; break;
     case SockOpt::kTcpFastopen: p = {IPPROTO_TCP, TCP_FASTOPEN}; break;
     case SockOpt::kTcpFastopenConnect: p = {IPPROTO_TCP, TCP_FASTOPEN_CONNECT}; break;
-    // By the socket's family (the peer's request carries it): IPv6 sockets
-    // take IPV6_TCLASS at the peer. TODO(issue 16, syscalls helper).
+    // The peer sets IPV6_TCLASS instead on an IPv6 socket (by the socket's
+    // own family, which may differ from the case's for a literal address).
     case SockOpt::kIpTos: p = {IPPROTO_IP, IP_TOS}; break;
     case SockOpt::kSoSndtimeo: p = {SOL_SOCKET, SO_SNDTIMEO}; break;
     case SockOpt::kSoRcvtimeo: p = {SOL_SOCKET, SO_RCVTIMEO}; break;
@@ -88,8 +140,11 @@ StatusOr<peer::Request> BuildRequest(const CallStep& step, Family family,
   r.timeout_ns = c.timeout.count();
   if (c.until) r.until = *c.until;
   for (const std::string& f : c.flags) r.flags |= MsgFlag(f);
-  for (const std::string& e : c.events) r.events |= PollEvent(e);
+  if (c.op == Op::kPoll) {
+    for (const std::string& e : c.events) r.events |= PollEvent(e);
+  }
   if (c.opt) SetOption(*c.opt, &r);
+  SetSyscallFields(c, &r);
 
   if (c.endpoint) {
     const Endpoint& ep = *c.endpoint;

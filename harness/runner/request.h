@@ -22,6 +22,12 @@ using HostResolver = std::function<std::optional<std::string>(const std::string&
 StatusOr<peer::Request> BuildRequest(const CallStep& step, Family family,
                                      const HostResolver& resolve);
 
+// epoll event names (in, out, pri, rdhup, err, hup, et, oneshot) -> EPOLL*
+// bit; 0 for another name.
+uint32_t EpollEventBit(const std::string& name);
+inline const std::vector<std::string> kEpollEventNames = {"in",  "pri",   "out", "err",
+                                                          "hup", "rdhup", "et",  "oneshot"};
+
 // What a command of a variant runs with besides its step.
 struct CommandContext {
   VarLookup vars;       // ${...} values of the variant

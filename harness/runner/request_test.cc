@@ -1,8 +1,12 @@
 #include "harness/runner/request.h"
 
+#include <fcntl.h>
+#include <linux/sockios.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
+#include <sys/epoll.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 
 #include <gtest/gtest.h>
@@ -92,6 +96,67 @@ TEST(PatternBytes, Repeats) {
   EXPECT_EQ(PatternBytes(3), "abc");
   EXPECT_EQ(PatternBytes(38).substr(34), "89ab");
   EXPECT_EQ(PatternBytes(0), "");
+}
+
+TEST(BuildRequest, SyscallFieldsOfIssue16) {
+  CallStep s;
+  s.host = "client";
+  s.call.op = Op::kEpollCtl;
+  s.call.fd = "ep";
+  s.call.epoll_op = "mod";
+  s.call.epoll_target = "c";
+  s.call.events = {"in", "rdhup", "et", "oneshot"};
+  auto ctl = BuildRequest(s, Family::kIPv4, Resolve);
+  ASSERT_TRUE(ctl.ok());
+  EXPECT_EQ(ctl->epoll_op, EPOLL_CTL_MOD);
+  EXPECT_EQ(ctl->target, "c");
+  EXPECT_EQ(ctl->epoll_events, uint32_t{EPOLLIN | EPOLLRDHUP | EPOLLET | EPOLLONESHOT});
+  EXPECT_EQ(ctl->events, 0);  // not poll's
+
+  s.call = SocketCall{};
+  s.call.op = Op::kFcntl;
+  s.call.fd = "c";
+  s.call.fcntl_cmd = "setfl";
+  s.call.fcntl_flags = {"nonblock"};
+  auto setfl = BuildRequest(s, Family::kIPv4, Resolve);
+  ASSERT_TRUE(setfl.ok());
+  EXPECT_EQ(setfl->fcntl_cmd, F_SETFL);
+  EXPECT_TRUE(setfl->nonblock);
+  s.call.fcntl_cmd = "getfl";
+  s.call.fcntl_flags.clear();
+  EXPECT_EQ(BuildRequest(s, Family::kIPv4, Resolve)->fcntl_cmd, F_GETFL);
+
+  s.call = SocketCall{};
+  s.call.op = Op::kIoctl;
+  s.call.ioctl_request = "SIOCOUTQ";
+  EXPECT_EQ(BuildRequest(s, Family::kIPv6, Resolve)->ioctl_request, SIOCOUTQ);
+  s.call.ioctl_request = "FIONREAD";
+  EXPECT_EQ(BuildRequest(s, Family::kIPv6, Resolve)->ioctl_request, FIONREAD);
+
+  s.call = SocketCall{};
+  s.call.op = Op::kWritev;
+  s.call.iov = {10, 20};
+  s.call.size = 30;
+  auto wv = BuildRequest(s, Family::kIPv4, Resolve);
+  EXPECT_EQ(wv->iov, (std::vector<int64_t>{10, 20}));
+  EXPECT_TRUE(wv->data.empty());
+
+  s.call = SocketCall{};
+  s.call.op = Op::kEpollWait;
+  s.call.epoll_max = 8;
+  s.call.timeout = std::chrono::milliseconds(100);
+  auto w = BuildRequest(s, Family::kIPv4, Resolve);
+  EXPECT_EQ(w->epoll_max, 8);
+  EXPECT_EQ(w->timeout_ns, 100'000'000);
+
+  s.call = SocketCall{};
+  s.call.op = Op::kSetsockopt;
+  s.call.opt = SockOpt::kSoRcvtimeo;
+  s.call.opt_value = 250000;
+  auto o = BuildRequest(s, Family::kIPv6, Resolve);
+  EXPECT_EQ(o->level, SOL_SOCKET);
+  EXPECT_EQ(o->optname, SO_RCVTIMEO);
+  EXPECT_EQ(o->opt_value, 250000);
 }
 
 }  // namespace

@@ -1,0 +1,221 @@
+// The issue-16 calls of the peer (writev/readv, sendmsg/recvmsg, fcntl,
+// ioctl, epoll, timeval and per-family options) on local socket pairs and
+// unconnected sockets: no network traffic, no privileges.
+#include "harness/peer/socket_calls.h"
+
+#include <fcntl.h>
+#include <linux/sockios.h>
+#include <netinet/in.h>
+#include <sys/epoll.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <gtest/gtest.h>
+
+#include "harness/common/pattern.h"
+
+namespace faultline::peer {
+namespace {
+
+class SocketCallsTest : public ::testing::Test {
+ protected:
+  void Pair(int type) {
+    int sv[2];
+    ASSERT_EQ(socketpair(AF_UNIX, type | SOCK_CLOEXEC, 0, sv), 0);
+    ASSERT_TRUE(fds_.Reserve("a").ok());
+    ASSERT_TRUE(fds_.Reserve("b").ok());
+    fds_.Fill("a", sv[0]);
+    fds_.Fill("b", sv[1]);
+  }
+  void TearDown() override {
+    for (const char* n : {"a", "b", "ep", "s"}) {
+      if (StatusOr<int> fd = fds_.Take(n); fd.ok()) close(*fd);
+    }
+  }
+  Reply Run(Request r) {
+    r.id = ++id_;
+    return Execute(r, &fds_);
+  }
+  static std::string Data(const Reply& r) { return std::string(r.data.begin(), r.data.end()); }
+
+  FdTable fds_;
+  uint64_t id_ = 0;
+};
+
+TEST_F(SocketCallsTest, WritevSendsPatternBytesInIovSizesAndReadvFillsEach) {
+  Pair(SOCK_STREAM);
+  Request w;
+  w.op = Op::kWritev;
+  w.fd = "a";
+  w.iov = {3, 0, 5};
+  Reply wr = Run(w);
+  ASSERT_EQ(wr.harness_error, "");
+  EXPECT_EQ(wr.ret, 8);
+  EXPECT_EQ(wr.bytes, 8);
+  Request rd;
+  rd.op = Op::kReadv;
+  rd.fd = "b";
+  rd.iov = {4, 10};
+  Reply rr = Run(rd);
+  EXPECT_EQ(rr.ret, 8);
+  EXPECT_EQ(rr.bytes, 8);
+  EXPECT_EQ(Data(rr), PatternBytes(8));
+}
+
+TEST_F(SocketCallsTest, WritevSplitsDataAndRefusesIovLongerThanIt) {
+  Pair(SOCK_STREAM);
+  Request w;
+  w.op = Op::kWritev;
+  w.fd = "a";
+  w.data = {'a', 'b', 'c'};
+  w.iov = {1, 1, 1};
+  EXPECT_EQ(Run(w).ret, 3);
+  w.iov = {2, 2};
+  Reply bad = Run(w);
+  EXPECT_EQ(bad.ret, -1);
+  EXPECT_EQ(bad.harness_error, "iov sizes add up to more than the 3 bytes to send");
+}
+
+TEST_F(SocketCallsTest, RecvmsgReportsMsgTrunc) {
+  Pair(SOCK_DGRAM);
+  Request s;
+  s.op = Op::kSendmsg;
+  s.fd = "a";
+  s.data = {'h', 'e', 'l', 'l', 'o'};
+  Reply sr = Run(s);
+  EXPECT_EQ(sr.ret, 5);
+  EXPECT_EQ(sr.bytes, 5);
+  Request r;
+  r.op = Op::kRecvmsg;
+  r.fd = "b";
+  r.size = 2;
+  Reply rr = Run(r);
+  EXPECT_EQ(rr.ret, 2);
+  EXPECT_EQ(Data(rr), "he");
+  EXPECT_EQ(rr.msg_flags & MSG_TRUNC, MSG_TRUNC);
+}
+
+TEST_F(SocketCallsTest, FcntlGetflAndSetflNonblock) {
+  Pair(SOCK_STREAM);
+  Request g;
+  g.op = Op::kFcntl;
+  g.fd = "a";
+  g.fcntl_cmd = F_GETFL;
+  Reply before = Run(g);
+  EXPECT_EQ(before.value & O_NONBLOCK, 0);
+  EXPECT_EQ(before.value & O_ACCMODE, O_RDWR);
+  Request set = g;
+  set.fcntl_cmd = F_SETFL;
+  set.nonblock = true;
+  EXPECT_EQ(Run(set).ret, 0);
+  EXPECT_EQ(Run(g).value, before.value | O_NONBLOCK);
+  set.nonblock = false;
+  EXPECT_EQ(Run(set).ret, 0);
+  EXPECT_EQ(Run(g).value, before.value);
+  Request other = g;
+  other.fcntl_cmd = F_GETFD;
+  EXPECT_EQ(Run(other).harness_error, "fcntl command 1 is not supported (F_GETFL, F_SETFL)");
+}
+
+TEST_F(SocketCallsTest, IoctlReadsQueuedBytes) {
+  Pair(SOCK_STREAM);
+  Request w;
+  w.op = Op::kWrite;
+  w.fd = "a";
+  w.size = 7;
+  ASSERT_EQ(Run(w).ret, 7);
+  Request q;
+  q.op = Op::kIoctl;
+  q.fd = "b";
+  for (int req : {SIOCINQ, FIONREAD}) {
+    q.ioctl_request = req;
+    Reply r = Run(q);
+    EXPECT_EQ(r.ret, 0);
+    EXPECT_EQ(r.value, 7);
+  }
+  q.ioctl_request = 0x8912;  // SIOCGIFCONF: not an int-reading request
+  EXPECT_EQ(Run(q).harness_error,
+            "ioctl request 0x8912 is not supported (SIOCINQ, SIOCOUTQ, SIOCOUTQNSD, FIONREAD)");
+}
+
+TEST_F(SocketCallsTest, EpollReadyListNamesTheFds) {
+  Pair(SOCK_STREAM);
+  Request c;
+  c.op = Op::kEpollCreate;
+  c.as = "ep";
+  ASSERT_GE(Run(c).ret, 0);
+  Request add;
+  add.op = Op::kEpollCtl;
+  add.fd = "ep";
+  add.epoll_op = EPOLL_CTL_ADD;
+  add.target = "b";
+  add.epoll_events = EPOLLIN | EPOLLET;
+  ASSERT_EQ(Run(add).ret, 0);
+  Request wait;
+  wait.op = Op::kEpollWait;
+  wait.fd = "ep";
+  wait.epoll_max = 4;
+  wait.timeout_ns = 0;
+  EXPECT_EQ(Run(wait).ret, 0);
+  Request w;
+  w.op = Op::kWrite;
+  w.fd = "a";
+  w.size = 1;
+  ASSERT_EQ(Run(w).ret, 1);
+  wait.timeout_ns = 5'000'000'000;
+  Reply r = Run(wait);
+  EXPECT_EQ(r.ret, 1);
+  EXPECT_EQ(r.epoll_fds, std::vector<std::string>{"b"});
+  EXPECT_EQ(r.epoll_events, std::vector<uint32_t>{EPOLLIN});
+  Request del = add;
+  del.epoll_op = EPOLL_CTL_DEL;
+  EXPECT_EQ(Run(del).ret, 0);
+  Request again = del;
+  Reply gone = Run(again);
+  EXPECT_EQ(gone.ret, -1);
+  EXPECT_EQ(gone.err, ENOENT);
+  add.target = "nosuch";
+  EXPECT_EQ(Run(add).harness_error, "no socket named 'nosuch' on this host");
+}
+
+TEST_F(SocketCallsTest, TimeoutOptionsAreMicroseconds) {
+  Pair(SOCK_STREAM);
+  Request s;
+  s.op = Op::kSetsockopt;
+  s.fd = "a";
+  s.level = SOL_SOCKET;
+  s.optname = SO_RCVTIMEO;
+  s.opt_value = 1'500'000;
+  EXPECT_EQ(Run(s).ret, 0);
+  Request g = s;
+  g.op = Op::kGetsockopt;
+  Reply r = Run(g);
+  EXPECT_EQ(r.ret, 0);
+  EXPECT_EQ(r.value, 1'500'000);
+}
+
+TEST_F(SocketCallsTest, IpTosOnAnIpv6SocketIsTheTrafficClass) {
+  Request sock;
+  sock.op = Op::kSocket;
+  sock.as = "s";
+  sock.family = AF_INET6;
+  ASSERT_GE(Run(sock).ret, 0);
+  Request s;
+  s.op = Op::kSetsockopt;
+  s.fd = "s";
+  s.level = IPPROTO_IP;
+  s.optname = IP_TOS;
+  s.opt_value = 0x28;
+  EXPECT_EQ(Run(s).ret, 0);
+  int tclass = 0;
+  socklen_t len = sizeof tclass;
+  ASSERT_EQ(getsockopt(*fds_.Lookup("s"), IPPROTO_IPV6, IPV6_TCLASS, &tclass, &len), 0);
+  EXPECT_EQ(tclass, 0x28);
+  Request g = s;
+  g.op = Op::kGetsockopt;
+  EXPECT_EQ(Run(g).value, 0x28);
+}
+
+}  // namespace
+}  // namespace faultline::peer
