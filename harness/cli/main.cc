@@ -99,6 +99,7 @@ void AddPktOptions(CLI::App* cmd, PktArgs& a) {
   cmd->add_option("-D,--define", a.defines,
                   "NAME=VALUE for packetdrill scripts (.pkt), as packetdrill's -D (repeatable)")
       ->expected(1)
+      ->allow_extra_args(false)  // one value each: the paths after it stay paths
       ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll)
       ->check(DefineValidator());
   cmd->add_option("--ip-version", a.ip_version,
@@ -437,9 +438,11 @@ CLI::App* AddRunCommand(CLI::App& app, RunArgs& run) {
                    "run only variants whose case name, 'NAME [VARIANT]' or file matches this "
                    "glob (repeatable: any)")
       ->expected(1)
+      ->allow_extra_args(false)  // one value each: the paths after it stay paths
       ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
   run_cmd->add_option("--tag", run.tags, "run only cases with this tag (repeatable or a,b: any)")
       ->expected(1)
+      ->allow_extra_args(false)  // one value each: the paths after it stay paths
       ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
   run_cmd->add_option("--shard", run.shard,
                       "K/N: run only shard K of N (stable assignment by variant name)");

@@ -332,6 +332,26 @@ TEST_F(CliTest, PacketdrillOptionsAreCheckedAndTaken) {
   EXPECT_THAT(o.text, HasSubstr(bad + ":"));
 }
 
+// Each of -D, --filter and --tag takes one value: the paths after it are
+// paths (CLI11 gave a vector option every following argument: `--filter zzz
+// a.yaml a.yaml` ran a.yaml, the first path taken as a filter).
+TEST_F(CliTest, RepeatableOptionsTakeOneValueEach) {
+  std::string a = Write("a.yaml", "name: a\nsteps:\n  - server: listen 80\n");
+  std::string b = Write("b.yaml", "name: b\nsteps:\n  - server: listen 80\n");
+  Output o = RunFaultline("validate -D A=1 " + a + " " + b);
+  EXPECT_EQ(o.status, 0) << o.text;
+  EXPECT_THAT(o.text, EndsWith("2 valid, 0 invalid\n"));
+  o = RunFaultline("run --list -D A=1 " + a + " " + b);
+  EXPECT_EQ(o.status, 0) << o.text;
+  EXPECT_THAT(o.text, EndsWith("4 variants selected\n"));
+  o = RunFaultline("run --list --filter zzz " + a + " " + b);
+  EXPECT_EQ(o.status, 0) << o.text;
+  EXPECT_THAT(o.text, EndsWith("0 variants selected\n"));
+  o = RunFaultline("run --list --tag zzz " + a + " " + b);
+  EXPECT_EQ(o.status, 0) << o.text;
+  EXPECT_THAT(o.text, EndsWith("0 variants selected\n"));
+}
+
 // A run with a script that does not load: exit 2, and an error testcase in
 // every report, named after the script, as for an invalid YAML file.
 TEST_F(CliTest, RunReportsAnInvalidScriptInEveryReport) {
