@@ -179,7 +179,7 @@ def faultline_verdicts(report, root, scripts_by_abs):
         if c.get("outcome") == "pass":
             e["passes"] += 1
         elif not e["message"]:
-            e["message"] = first_line(c.get("message", ""))
+            e["message"] = first_line(c.get("message", "").replace(root + "/", ""))
     for e in out.values():
         outcomes = set(e.pop("outcomes"))
         if outcomes == {"pass"}:
