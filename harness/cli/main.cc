@@ -1,5 +1,6 @@
 // faultline: the command line. A thin layer over the libraries:
-//   faultline run PATH...        run cases, print one line each, write reports
+//   faultline run PATH...        run cases (YAML and packetdrill .pkt), print one
+//                                line each, write reports
 //   faultline validate PATH...   load cases and report every error
 //   faultline list PATH...       the catalogue: name, file, tags, families, description
 //   faultline __format-keys      (hidden) the loader's key tables as JSON, for
@@ -12,6 +13,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
@@ -28,6 +30,7 @@
 #include "harness/common/status.h"
 #include "harness/loader/format_keys.h"
 #include "harness/peer/peer_main.h"
+#include "harness/pktdrill/pkt_loader.h"
 #include "harness/runner/catalogue.h"
 #include "harness/runner/preflight.h"
 #include "harness/runner/progress.h"
@@ -56,9 +59,58 @@ std::string KernelRelease() {
   return u.release;
 }
 
+// The options for packetdrill scripts (.pkt files; docs/packetdrill.md),
+// taken by run, validate and list alike.
+struct PktArgs {
+  std::vector<std::string> defines;  // NAME=VALUE
+  std::string ip_version;
+};
+
+PktRunOptions MakePktOptions(const PktArgs& a) {
+  PktRunOptions o;
+  for (const std::string& d : a.defines) {
+    size_t eq = d.find('=');
+    o.defines.emplace_back(d.substr(0, eq), d.substr(eq + 1));
+  }
+  o.ip_version = a.ip_version;
+  return o;
+}
+
+// -D NAME=VALUE: NAME as a packetdrill variable ([A-Za-z_][A-Za-z0-9_]*).
+CLI::Validator DefineValidator() {
+  return CLI::Validator(
+      [](std::string& v) -> std::string {
+        size_t eq = v.find('=');
+        std::string name = v.substr(0, eq);
+        auto word = [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; };
+        const bool ok = eq != std::string::npos && !name.empty() &&
+                        std::isdigit(static_cast<unsigned char>(name[0])) == 0 &&
+                        std::all_of(name.begin(), name.end(), word);
+        if (ok) return "";
+        return fmt::format(
+            "'{}' is not a definition: NAME=VALUE is needed (NAME: letters, "
+            "digits and '_', not starting with a digit)",
+            v);
+      },
+      "NAME=VALUE");
+}
+
+void AddPktOptions(CLI::App* cmd, PktArgs& a) {
+  cmd->add_option("-D,--define", a.defines,
+                  "NAME=VALUE for packetdrill scripts (.pkt), as packetdrill's -D (repeatable)")
+      ->expected(1)
+      ->allow_extra_args(false)  // one value each: the paths after it stay paths
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll)
+      ->check(DefineValidator());
+  cmd->add_option("--ip-version", a.ip_version,
+                  "address family of packetdrill scripts (.pkt), overriding their "
+                  "--ip_version: ipv4, ipv6 or ipv4-mapped-ipv6")
+      ->check(CLI::IsMember({"ipv4", "ipv6", "ipv4-mapped-ipv6"}));
+}
+
 // Every case file's messages on stderr, one per invalid file.
-LoadedCases LoadAll(const std::vector<std::string>& paths) {
-  LoadedCases l = LoadCases(paths);
+LoadedCases LoadAll(const std::vector<std::string>& paths, const PktArgs& pkt) {
+  LoadedCases l = LoadCases(paths, MakePktOptions(pkt));
   for (const std::string& e : l.errors) std::cerr << e << "\n";
   return l;
 }
@@ -79,8 +131,13 @@ bool WriteAll(const RunResult& run, const std::string& out_dir, const ReportPath
   return ok;
 }
 
-int CmdValidate(const std::vector<std::string>& paths) {
-  LoadedCases l = LoadAll(paths);
+struct ValidateArgs {
+  std::vector<std::string> paths;
+  PktArgs pkt;
+};
+
+int CmdValidate(const ValidateArgs& a) {
+  LoadedCases l = LoadAll(a.paths, a.pkt);
   std::cout << fmt::format("{} valid, {} invalid\n", l.cases.size(), l.errors.size());
   return l.errors.empty() ? kExitPass : kExitUsage;
 }
@@ -89,6 +146,7 @@ struct ListArgs {
   std::vector<std::string> paths;
   std::string format = "text";
   int width = 0;  // 0: the terminal's, else $COLUMNS, else 80
+  PktArgs pkt;
 };
 
 // The width `list` wraps descriptions to.
@@ -106,7 +164,7 @@ int ListWidth(int given) {
 }
 
 int CmdList(const ListArgs& a) {
-  LoadedCases l = LoadAll(a.paths);
+  LoadedCases l = LoadAll(a.paths, a.pkt);
   std::cout << (a.format == "json" ? CatalogueJson(l.cases)
                                    : CatalogueText(l.cases, ListWidth(a.width)));
   return l.errors.empty() ? kExitPass : kExitUsage;
@@ -174,6 +232,7 @@ struct RunArgs {
   int repeat = -1;  // -1: not given (1, or no bound with --until-fail)
   bool until_fail = false;
   bool keep = false;
+  PktArgs pkt;
 };
 
 SuiteRequest MakeSuiteRequest(const RunArgs& a) {
@@ -293,7 +352,7 @@ int RunPlanned(const RunArgs& a, const SuiteRequest& req, const SuitePlan& plan,
 }
 
 int CmdRun(const RunArgs& a, const std::string& command_line) {
-  LoadedCases l = LoadAll(a.paths);
+  LoadedCases l = LoadAll(a.paths, a.pkt);
   if (l.cases.empty()) {
     std::cerr << "faultline run: no valid case to run\n";
     if (!l.errors.empty() && !a.list) return ReportOnlyInvalid(a, l, command_line);
@@ -379,9 +438,11 @@ CLI::App* AddRunCommand(CLI::App& app, RunArgs& run) {
                    "run only variants whose case name, 'NAME [VARIANT]' or file matches this "
                    "glob (repeatable: any)")
       ->expected(1)
+      ->allow_extra_args(false)  // one value each: the paths after it stay paths
       ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
   run_cmd->add_option("--tag", run.tags, "run only cases with this tag (repeatable or a,b: any)")
       ->expected(1)
+      ->allow_extra_args(false)  // one value each: the paths after it stay paths
       ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
   run_cmd->add_option("--shard", run.shard,
                       "K/N: run only shard K of N (stable assignment by variant name)");
@@ -396,6 +457,7 @@ CLI::App* AddRunCommand(CLI::App& app, RunArgs& run) {
   run_cmd->add_flag("--keep", run.keep,
                     "keep a failing variant's namespaces under /run/netns and print how to "
                     "enter them");
+  AddPktOptions(run_cmd, run.pkt);
   return run_cmd;
 }
 
@@ -410,6 +472,7 @@ CLI::App* AddListCommand(CLI::App& app, ListArgs& list) {
                    "wrap descriptions to this many columns (default: the terminal's, "
                    "$COLUMNS, or 80)")
       ->check(CLI::Range(1, 1000));
+  AddPktOptions(list_cmd, list.pkt);
   return list_cmd;
 }
 
@@ -435,9 +498,10 @@ int Main(int argc, char** argv) {
 
   RunArgs run;
   CLI::App* run_cmd = AddRunCommand(app, run);
-  std::vector<std::string> validate_paths;
+  ValidateArgs validate;
   CLI::App* validate_cmd = app.add_subcommand("validate", "check case files without running them");
-  validate_cmd->add_option("paths", validate_paths, "case files or directories")->required();
+  validate_cmd->add_option("paths", validate.paths, "case files or directories")->required();
+  AddPktOptions(validate_cmd, validate.pkt);
   ListArgs list;
   CLI::App* list_cmd = AddListCommand(app, list);
   MergeArgs merge;
@@ -457,7 +521,7 @@ int Main(int argc, char** argv) {
   std::string command_line;
   for (int i = 0; i < argc; ++i) command_line += (i ? " " : "") + std::string(argv[i]);
   if (*run_cmd) return CmdRun(run, command_line);
-  if (*validate_cmd) return CmdValidate(validate_paths);
+  if (*validate_cmd) return CmdValidate(validate);
   if (*list_cmd) return CmdList(list);
   if (*merge_cmd) return CmdReportMerge(merge);
   if (*format_keys_cmd) return CmdFormatKeys();

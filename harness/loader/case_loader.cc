@@ -477,7 +477,9 @@ StatusOr<Case> LoadCaseText(const std::string& text, const std::string& file) {
   }
 }
 
-StatusOr<Case> LoadCaseFile(const std::string& path) {
+bool IsPacketdrillPath(const std::string& path) { return fs::path(path).extension() == ".pkt"; }
+
+StatusOr<Case> LoadCaseFile(const std::string& path, const PktRunOptions& pkt) {
   struct stat st {};
   if (stat(path.c_str(), &st) != 0) {
     if (errno == ENOENT) return Status::Invalid(fmt::format("{}: cannot open the file", path));
@@ -508,6 +510,7 @@ StatusOr<Case> LoadCaseFile(const std::string& path) {
     text.append(buf, static_cast<size_t>(n));
     if (text.size() > kMaxCaseFileBytes) return TooLarge(path);  // grew while read
   }
+  if (IsPacketdrillPath(path)) return LoadPacketdrillText(text, path, pkt);
   return LoadCaseText(text, path);
 }
 
@@ -529,7 +532,7 @@ StatusOr<std::vector<std::string>> FindCaseFiles(const std::vector<std::string>&
       if (ec) break;
       const fs::path& f = it->path();
       std::string ext = f.extension().string();
-      if (ext != ".yaml" && ext != ".yml") continue;
+      if (ext != ".yaml" && ext != ".yml" && ext != ".pkt") continue;
       std::error_code fec;
       if (!fs::is_regular_file(f, fec)) continue;
       out.insert(f.lexically_normal().string());

@@ -14,6 +14,7 @@
 
 #include "harness/common/status.h"
 #include "harness/model/case.h"
+#include "harness/pktdrill/pkt_loader.h"
 
 namespace faultline {
 
@@ -28,11 +29,16 @@ StatusOr<Case> LoadCaseText(const std::string& text, const std::string& file);
 // Reads and parses a case file. Only a regular file (or a symlink to one) is
 // opened: a FIFO, device or socket is an error without being opened (never
 // blocks), so is a symlink loop; a file over kMaxCaseFileBytes is refused
-// before it is read.
-StatusOr<Case> LoadCaseFile(const std::string& path);
+// before it is read. A file whose name ends in .pkt is a packetdrill script
+// (docs/packetdrill.md): its text goes to LoadPacketdrillText with `pkt`;
+// any other name is YAML.
+StatusOr<Case> LoadCaseFile(const std::string& path, const PktRunOptions& pkt = {});
 
-// Expands paths (files, and directories searched recursively for *.yaml and
-// *.yml) into a sorted, de-duplicated list of case files. A path that does
+// True when `path` names a packetdrill script (ends in .pkt).
+bool IsPacketdrillPath(const std::string& path);
+
+// Expands paths (files, and directories searched recursively for *.yaml,
+// *.yml and *.pkt) into a sorted, de-duplicated list of case files. A path that does
 // not exist, that is a symlink loop, or that is neither a regular file nor a
 // directory is an error; a directory with no cases is not (in directories,
 // only regular files are taken).

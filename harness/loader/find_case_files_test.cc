@@ -60,6 +60,58 @@ TEST_F(FindCaseFilesTest, ExplicitFilesAndDuplicates) {
   EXPECT_THAT(*f, ElementsAre(a, t));  // explicit files are taken whatever their name
 }
 
+// Issue 16: packetdrill scripts are case files too, found beside YAML ones.
+TEST_F(FindCaseFilesTest, FindsPacketdrillScriptsBesideYaml) {
+  std::string y = Write("mixed/a.yaml");
+  std::string p = Write("mixed/b.pkt", "0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n");
+  std::string q = Write("mixed/tcp/sub/c.pkt", "0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n");
+  Write("mixed/in_netns.sh", "#!/bin/sh\n");
+  Write("mixed/defaults.sh", "#!/bin/sh\n");
+  Write("mixed/b.pkt.orig");
+  Write("mixed/pkt");  // no extension
+  StatusOr<std::vector<std::string>> f = FindCaseFiles({root_ + "/mixed"});
+  ASSERT_TRUE(f.ok()) << f.status().message();
+  EXPECT_THAT(*f, ElementsAre(y, p, q));
+  // Named on the command line, and twice: once.
+  f = FindCaseFiles({p, root_ + "/mixed/./b.pkt"});
+  ASSERT_TRUE(f.ok()) << f.status().message();
+  EXPECT_THAT(*f, ElementsAre(p));
+  EXPECT_TRUE(IsPacketdrillPath(p));
+  EXPECT_TRUE(IsPacketdrillPath("x/y.pkt"));
+  EXPECT_FALSE(IsPacketdrillPath(y));
+  EXPECT_FALSE(IsPacketdrillPath("x/pkt"));
+  EXPECT_FALSE(IsPacketdrillPath("x/y.pkt.orig"));
+}
+
+// A .pkt file goes to the packetdrill loader, never to the YAML one: a file
+// that is a valid YAML case but not packetdrill does not load as a case, and
+// its error names the file (the message is the packetdrill loader's).
+TEST_F(FindCaseFilesTest, LoadCaseFileDispatchesPktToPacketdrill) {
+  const std::string yaml_case = "name: x\nsteps:\n  - client: sleep 1s\n";
+  std::string as_yaml = Write("x.yaml", yaml_case);
+  ASSERT_TRUE(LoadCaseFile(as_yaml).ok());
+  std::string as_pkt = Write("x.pkt", yaml_case);
+  StatusOr<Case> c = LoadCaseFile(as_pkt);
+  ASSERT_FALSE(c.ok());
+  EXPECT_EQ(c.status().message().rfind(as_pkt + ":", 0), 0u) << c.status().message();
+  PktRunOptions opts;
+  opts.defines = {{"FOO", "1"}};
+  opts.ip_version = "ipv6";
+  StatusOr<Case> d = LoadCaseFile(as_pkt, opts);
+  ASSERT_FALSE(d.ok());
+  EXPECT_EQ(d.status().message().rfind(as_pkt + ":", 0), 0u) << d.status().message();
+  // The file checks come first, as for YAML.
+  c = LoadCaseFile(root_ + "/missing.pkt");
+  ASSERT_FALSE(c.ok());
+  EXPECT_EQ(c.status().message(), root_ + "/missing.pkt: cannot open the file");
+  std::string big = Write("big.pkt", std::string(5 * 1024 * 1024, '/'));
+  c = LoadCaseFile(big);
+  ASSERT_FALSE(c.ok());
+  EXPECT_EQ(c.status().message(), big +
+                                      ":1:1: the file is larger than 4194304 bytes (4 MiB), the "
+                                      "limit for a case file");
+}
+
 TEST_F(FindCaseFilesTest, EmptyDirectoryIsNotAnError) {
   StatusOr<std::vector<std::string>> f = FindCaseFiles({root_});
   ASSERT_TRUE(f.ok()) << f.status().message();

@@ -35,7 +35,7 @@ std::vector<std::string> NamedFiles(const std::vector<std::string>& paths) {
 
 }  // namespace
 
-LoadedCases LoadCases(const std::vector<std::string>& paths) {
+LoadedCases LoadCases(const std::vector<std::string>& paths, const PktRunOptions& pkt) {
   LoadedCases out;
   StatusOr<std::vector<std::string>> files = FindCaseFiles(paths);
   if (!files.ok()) {
@@ -52,7 +52,7 @@ LoadedCases LoadCases(const std::vector<std::string>& paths) {
     return out;
   }
   for (const std::string& f : files.value()) {
-    StatusOr<Case> c = LoadCaseFile(f);
+    StatusOr<Case> c = LoadCaseFile(f, pkt);
     if (c.ok()) {
       out.cases.push_back(std::move(c).value());
     } else {

@@ -15,6 +15,7 @@
 #include "harness/common/status.h"
 #include "harness/model/case.h"
 #include "harness/model/result.h"
+#include "harness/pktdrill/pkt_loader.h"
 #include "harness/runner/runner.h"
 #include "harness/runner/selection.h"
 
@@ -28,8 +29,10 @@ struct LoadedCases {
   std::vector<std::string> error_files;
 };
 
-// Every case file under `paths` (files or directories, FindCaseFiles).
-LoadedCases LoadCases(const std::vector<std::string>& paths);
+// Every case file under `paths` (files or directories, FindCaseFiles); .pkt
+// scripts among them are loaded with `pkt` (the command line's -D and
+// --ip-version).
+LoadedCases LoadCases(const std::vector<std::string>& paths, const PktRunOptions& pkt = {});
 
 // One result per file that did not load, for the reports: outcome kError,
 // name and file the path, message the loader's, started at `start_unix_ms`.

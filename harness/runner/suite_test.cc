@@ -151,6 +151,40 @@ TEST(LoadCases, InvalidFilesBecomeErrorResults) {
   fs::remove_all(dir);
 }
 
+// Issue 16: a directory holding YAML cases and packetdrill scripts loads
+// both kinds in one list; a script that does not load is an error result
+// like an invalid YAML file, and the loaded cases are planned as any.
+TEST(LoadCases, YamlAndPacketdrillScriptsMix) {
+  namespace fs = std::filesystem;
+  std::string dir = (fs::temp_directory_path() / "faultline-suite-XXXXXX").string();
+  ASSERT_NE(mkdtemp(dir.data()), nullptr);
+  fs::create_directories(dir + "/tcp");
+  std::ofstream(dir + "/good.yaml") << "name: good\nsteps:\n  - client: sleep 1ms\n";
+  std::ofstream(dir + "/tcp/broken.pkt") << "this is not packetdrill\n";
+  PktRunOptions pkt;
+  pkt.defines = {{"A", "1"}};
+  pkt.ip_version = "ipv4";
+  LoadedCases l = LoadCases({dir}, pkt);
+  ASSERT_EQ(l.cases.size(), 1u);
+  EXPECT_EQ(l.cases[0].name, "good");
+  ASSERT_EQ(l.errors.size(), 1u);
+  EXPECT_EQ(l.error_files, std::vector<std::string>{dir + "/tcp/broken.pkt"});
+  EXPECT_EQ(l.errors[0].rfind(dir + "/tcp/broken.pkt:", 0), 0u) << l.errors[0];
+  std::vector<CaseResult> r = InvalidFileResults(l, 1);
+  ASSERT_EQ(r.size(), 1u);
+  EXPECT_TRUE(r[0].invalid_file);
+  EXPECT_EQ(r[0].outcome, Outcome::kError);
+  EXPECT_EQ(r[0].FullName(), dir + "/tcp/broken.pkt");
+  // A file filter that names the script's directory selects none of the
+  // YAML case's variants.
+  SuiteRequest req;
+  req.filters = {dir + "/tcp/*"};
+  StatusOr<SuitePlan> p = PlanSuite(l.cases, req);
+  ASSERT_TRUE(p.ok()) << p.status().message();
+  EXPECT_TRUE(p->variants.empty());
+  fs::remove_all(dir);
+}
+
 TEST(SuiteExitStatus, Precedence) {
   RunResult pass;
   pass.cases.resize(2);

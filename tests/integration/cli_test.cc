@@ -291,5 +291,102 @@ TEST_F(CliTest, InvalidFileIsInEveryReport) {
   EXPECT_THAT(json, HasSubstr("\"error\":1"));
 }
 
+// Issue 16: packetdrill scripts (.pkt) are case files. A script that does not
+// load is reported like an invalid YAML file, with its location; these hold
+// whatever the packetdrill loader's exact wording.
+TEST_F(CliTest, ValidateTakesPacketdrillScriptsBesideYaml) {
+  Write("suite/good.yaml", "name: good\nsteps:\n  - server: listen 80\n");
+  std::string bad = Write("suite/tcp/broken.pkt", "this is not packetdrill\n");
+  Output o = RunFaultline("validate " + (dir_ / "suite").string());
+  EXPECT_EQ(o.status, 2) << o.text;
+  EXPECT_THAT(o.text, HasSubstr(bad + ":"));
+  EXPECT_THAT(o.text, EndsWith("1 valid, 1 invalid\n"));
+  // Named as a file, too.
+  o = RunFaultline("validate " + bad);
+  EXPECT_EQ(o.status, 2) << o.text;
+  EXPECT_THAT(o.text, HasSubstr(bad + ":"));
+  EXPECT_THAT(o.text, EndsWith("0 valid, 1 invalid\n"));
+}
+
+TEST_F(CliTest, PacketdrillOptionsAreCheckedAndTaken) {
+  std::string good = Write("good.yaml", "name: good\nsteps:\n  - server: listen 80\n");
+  for (const char* cmd : {"validate", "list", "run --list"}) {
+    Output o = RunFaultline(std::string(cmd) +
+                            " -D A=1 -DB=x=y --define C= --ip-version ipv4-mapped-ipv6 " + good);
+    EXPECT_EQ(o.status, 0) << cmd << ": " << o.text;
+  }
+  for (const char* bad : {"A", "=1", "1A=2", "A-B=1"}) {
+    Output o = RunFaultline(std::string("validate -D ") + bad + " " + good);
+    EXPECT_EQ(o.status, 2) << bad << ": " << o.text;
+    EXPECT_THAT(o.text, HasSubstr(std::string("--define: '") + bad +
+                                  "' is not a definition: NAME=VALUE is needed (NAME: letters, "
+                                  "digits and '_', not starting with a digit)"));
+  }
+  Output o = RunFaultline("validate --ip-version ipv5 " + good);
+  EXPECT_EQ(o.status, 2) << o.text;
+  EXPECT_THAT(o.text, HasSubstr("--ip-version: ipv5 not in {ipv4,ipv6,ipv4-mapped-ipv6}"));
+  // The options reach the script's loader; a broken script stays broken.
+  std::string bad = Write("broken.pkt", "this is not packetdrill\n");
+  o = RunFaultline("validate -D A=1 --ip-version ipv6 " + bad);
+  EXPECT_EQ(o.status, 2) << o.text;
+  EXPECT_THAT(o.text, HasSubstr(bad + ":"));
+}
+
+// Each of -D, --filter and --tag takes one value: the paths after it are
+// paths (CLI11 gave a vector option every following argument: `--filter zzz
+// a.yaml a.yaml` ran a.yaml, the first path taken as a filter).
+TEST_F(CliTest, RepeatableOptionsTakeOneValueEach) {
+  std::string a = Write("a.yaml", "name: a\nsteps:\n  - server: listen 80\n");
+  std::string b = Write("b.yaml", "name: b\nsteps:\n  - server: listen 80\n");
+  Output o = RunFaultline("validate -D A=1 " + a + " " + b);
+  EXPECT_EQ(o.status, 0) << o.text;
+  EXPECT_THAT(o.text, EndsWith("2 valid, 0 invalid\n"));
+  o = RunFaultline("run --list -D A=1 " + a + " " + b);
+  EXPECT_EQ(o.status, 0) << o.text;
+  EXPECT_THAT(o.text, EndsWith("4 variants selected\n"));
+  o = RunFaultline("run --list --filter zzz " + a + " " + b);
+  EXPECT_EQ(o.status, 0) << o.text;
+  EXPECT_THAT(o.text, EndsWith("0 variants selected\n"));
+  o = RunFaultline("run --list --tag zzz " + a + " " + b);
+  EXPECT_EQ(o.status, 0) << o.text;
+  EXPECT_THAT(o.text, EndsWith("0 variants selected\n"));
+}
+
+// A run with a script that does not load: exit 2, and an error testcase in
+// every report, named after the script, as for an invalid YAML file.
+TEST_F(CliTest, RunReportsAnInvalidScriptInEveryReport) {
+  std::string bad = Write("tcp/broken.pkt", "this is not packetdrill\n");
+  fs::path out = dir_ / "out";
+  Output o = RunFaultline("run --no-color --out " + out.string() + " " + bad);
+  EXPECT_EQ(o.status, 2) << o.text;
+  EXPECT_THAT(o.text, HasSubstr(bad + ":"));
+  std::string junit = ReadAll(out / "junit.xml");
+  EXPECT_THAT(junit, HasSubstr("tests=\"1\""));
+  EXPECT_THAT(junit, HasSubstr("errors=\"1\""));
+  EXPECT_THAT(junit, HasSubstr("<testcase name=\"" + bad + "\" classname=\"tcp.broken\""));
+  EXPECT_THAT(junit, HasSubstr("<error message=\"" + bad + ":"));
+  EXPECT_THAT(junit, HasSubstr("type=\"invalid case file\""));
+  EXPECT_THAT(ReadAll(out / "report.json"), HasSubstr("\"invalid_file\": true"));
+  EXPECT_THAT(ReadAll(out / "report.html"), HasSubstr("invalid case file: it did not load"));
+}
+
+// Both kinds in one run: the YAML case runs, the script that does not load
+// is an error testcase beside it.
+TEST_F(CliTest, RunMixesYamlCasesAndScripts) {
+  if (geteuid() != 0) GTEST_SKIP() << "needs root to build network namespaces";
+  Write("suite/good.yaml",
+        "name: refused\nfamily: ipv4\nsteps:\n"
+        "  - client: {connect: \"server:9\", as: c, expect: {errno: ECONNREFUSED}}\n");
+  std::string bad = Write("suite/broken.pkt", "this is not packetdrill\n");
+  fs::path out = dir_ / "out";
+  Output o =
+      RunFaultline("run --no-color -D X=1 --out " + out.string() + " " + (dir_ / "suite").string());
+  EXPECT_EQ(o.status, 2) << o.text;
+  EXPECT_THAT(o.text, HasSubstr("refused [ipv4]"));
+  std::string junit = ReadAll(out / "junit.xml");
+  EXPECT_THAT(junit, HasSubstr("tests=\"2\" failures=\"0\" errors=\"1\">"));
+  EXPECT_THAT(junit, HasSubstr("<testcase name=\"" + bad + "\""));
+}
+
 }  // namespace
 }  // namespace faultline
