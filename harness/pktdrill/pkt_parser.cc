@@ -248,8 +248,8 @@ class Parser {
     }
     while (Peek().type != Tok::kEnd) {
       if (Peek().type == Tok::kOption) {
-        return Error(Peek(),
-                     "header options (--" + Peek().text + ") must come before the first event");
+        return Error(Peek(), "header options (--" + Peek().text.substr(0, Peek().text.find('=')) +
+                                 ") must come before the first event");
       }
       Event e;
       Status st = ParseEvent(&e);
@@ -666,7 +666,11 @@ class Parser {
     Status st;
     if (IsPunct("(")) {
       Next();
-      if (!(st = Int(&count, "a count in name(N)")).ok()) return st;
+      if (Peek().type == Tok::kEllipsis) {
+        Next();
+      } else if (!(st = Int(&count, "a count in name(N)")).ok()) {
+        return st;
+      }
       if (!(st = Expect(")", "after the count")).ok()) return st;
     }
     if (!(st = Expect("=", "after the field name '" + name + "'")).ok()) return st;

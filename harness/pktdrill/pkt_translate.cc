@@ -225,9 +225,12 @@ void Translator::Push(const SourceLoc& loc, decltype(Step::body) body) {
 void Translator::FlushAwaits(const Event& e) {
   if (pending_.empty()) return;
   const int64_t at = AbsoluteTime(e);
-  while (!pending_.empty() && pending_.front().end_usecs <= at &&
-         !(e.time.kind == Time::Kind::kRelative && e.time.usecs == 0 &&
-           pending_.front().end_usecs == at)) {
+  // An inbound packet at the call's return time is what unblocks it: it
+  // comes first; any other event at that time comes after the return.
+  const auto* p = std::get_if<Packet>(&e.body);
+  const bool unblocks = p && p->inbound;
+  while (!pending_.empty() &&
+         (pending_.front().end_usecs < at || (pending_.front().end_usecs == at && !unblocks))) {
     EmitAwait();
   }
 }
