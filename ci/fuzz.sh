@@ -18,13 +18,14 @@ jobs=$(nproc 2>/dev/null || echo 2)
 if [ "$mode" != run ]; then
   CC=clang CXX=clang++ cmake -S . -B build-fuzz -DFAULTLINE_FUZZ=ON -DFAULTLINE_TESTS=OFF \
     -DFAULTLINE_BENCH=OFF -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-  cmake --build build-fuzz -j"$jobs" --target loader_fuzz packet_fuzz
+  cmake --build build-fuzz -j"$jobs" --target loader_fuzz packet_fuzz pkt_fuzz
 fi
 [ "$mode" = build ] && exit 0
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-mkdir -p "$work/loader" "$work/packet"
+mkdir -p "$work/loader" "$work/packet" "$work/pkt"
+cp tests/pktdrill/*.pkt "$work/pkt/"
 find cases -name '*.yaml' -exec cp {} "$work/loader/" \;
 
 # Packet seeds: IPv4 TCP SYN with options, IPv6 TCP data, IPv4 UDP, ICMP echo.
@@ -35,7 +36,7 @@ p v4-udp '\x45\x00\x00\x1f\x00\x02\x00\x00\x40\x11\x00\x00\xc6\x12\x01\x02\xc6\x
 p v4-icmp '\x45\x00\x00\x1c\x00\x03\x00\x00\x40\x01\x00\x00\xc6\x12\x02\x01\xc6\x12\x01\x02\x03\x03\x00\x00\x00\x00\x00\x00'
 
 status=0
-for t in loader packet; do
+for t in loader packet pkt; do
   echo "fuzz: ${t}_fuzz for ${seconds}s"
   if ! ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
       "build-fuzz/tests/fuzz/${t}_fuzz" -max_total_time="$seconds" -timeout=5 -rss_limit_mb=2048 \

@@ -102,7 +102,12 @@ struct Requirements {
   std::vector<std::string> sysctls;     // net.* keys that must exist
   std::vector<std::string> congestion;  // must be in tcp_available_congestion_control
   std::string reason;
-  bool empty() const { return kernel.empty() && sysctls.empty() && congestion.empty(); }
+  // Set by translations (packetdrill's %{ }% blocks): the case cannot run
+  // here at all; the skip message names the construct.
+  std::string unsupported;
+  bool empty() const {
+    return kernel.empty() && sysctls.empty() && congestion.empty() && unsupported.empty();
+  }
 };
 
 // `xfail:` -- the case is expected to fail (on kernels below `kernel_below`

@@ -110,6 +110,7 @@ std::string AvailableCongestion() {
 std::optional<std::string> UnmetRequirement(
     const Requirements& req, const std::string& kernel, const std::string& congestion_available,
     const std::function<bool(const std::string&)>& sysctl_exists) {
+  if (!req.unsupported.empty()) return req.unsupported;
   std::string why = req.reason.empty() ? "" : ": " + req.reason;
   if (!req.kernel.empty() && CompareKernelVersions(kernel, req.kernel) < 0) {
     return fmt::format("requires kernel >= {} (running {}){}", req.kernel, kernel, why);

@@ -1,0 +1,809 @@
+#include "harness/pktdrill/pkt_translate.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cctype>
+#include <chrono>
+#include <map>
+#include <utility>
+
+#include "harness/common/errno_names.h"
+
+namespace faultline::pkt {
+namespace {
+
+using std::chrono::microseconds;
+
+constexpr const char* kHost = "host";
+constexpr const char* kRemote = "remote";
+
+Status ErrorAt(const SourceLoc& loc, const std::string& msg) {
+  return Status::Invalid(fmt::format("{}: {}", loc.ToString(), msg));
+}
+
+std::string FdName(int64_t fd) { return fmt::format("fd{}", fd); }
+
+std::string Lower(std::string s) {
+  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
+// The names of a symbol or A|B|C expression.
+std::vector<std::string> Symbols(const Expr& e) {
+  if (e.kind == Expr::Kind::kSymbol) return {e.text};
+  std::vector<std::string> out;
+  if (e.kind == Expr::Kind::kOr) {
+    for (const Expr& x : e.elems) {
+      if (x.kind == Expr::Kind::kSymbol) out.push_back(x.text);
+    }
+  }
+  return out;
+}
+
+bool HasSymbol(const Expr& e, const std::string& name) {
+  const std::vector<std::string> s = Symbols(e);
+  return std::find(s.begin(), s.end(), name) != s.end();
+}
+
+// An int, or [int] (packetdrill's way of passing an int by pointer).
+std::optional<int64_t> IntOf(const Expr& e) {
+  if (e.kind == Expr::Kind::kInt) return e.num;
+  if (e.kind == Expr::Kind::kList && e.elems.size() == 1 && e.elems[0].kind == Expr::Kind::kInt) {
+    return e.elems[0].num;
+  }
+  return std::nullopt;
+}
+
+struct Settings {
+  uint16_t bind_port = 8080;
+  uint16_t connect_port = 8080;
+  int64_t tolerance_usecs = 4000;
+  int64_t ts_tick_usecs = 0;
+  std::vector<Family> families = {Family::kIPv4, Family::kIPv6};
+  int mtu = 1500;
+};
+
+class Translator {
+ public:
+  Translator(const Script& s, const PktRunOptions& o) : script_(s), options_(o) {}
+
+  StatusOr<Case> Run() {
+    Status st = Header();
+    if (!st.ok()) return st;
+    InitCase();
+    for (const Event& e : script_.events) {
+      FlushAwaits(e);
+      st = Translate(e);
+      if (!st.ok()) return st;
+    }
+    while (!pending_.empty()) EmitAwait();
+    if (c_.steps.empty()) {
+      return ErrorAt(SourceLoc{script_.file, 1, 1}, "script has no events");
+    }
+    for (size_t i = 0; i < c_.steps.size(); ++i) c_.steps[i].index = static_cast<int>(i + 1);
+    const int64_t secs = last_usecs_ / 1000000 + 20;
+    c_.timeout = std::chrono::seconds(std::max<int64_t>(20, secs));
+    return std::move(c_);
+  }
+
+ private:
+  struct Pending {
+    std::string id;
+    int64_t end_usecs = 0;
+    SourceLoc loc;
+  };
+
+  Status Header();
+  Status HeaderOption(const pkt::HeaderOption& o);
+  void InitCase();
+  Status Translate(const Event& e);
+  int64_t AbsoluteTime(const Event& e) const;
+  void FlushAwaits(const Event& e);
+  void EmitAwait();
+  void Push(const SourceLoc& loc, decltype(Step::body) body);
+  void Pace(const SourceLoc& loc, int64_t at);
+  Status PacketStepOf(const Event& e, const Packet& p, int64_t at);
+  Status Fields(const Packet& p, PacketFields* f);
+  Status Option(const TcpOption& o, bool inbound, OptionSpec* spec);
+  void Connection(const Packet& p, PacketStep* step);
+  Status CallOf(const Event& e, const Syscall& sc, int64_t at);
+  Status ShellOf(const Event& e, const Shell& sh, int64_t at);
+
+  const Script& script_;
+  const PktRunOptions& options_;
+  Settings set_;
+  Case c_;
+  int64_t prev_usecs_ = 0;  // the script time of the previous step (the anchor)
+  int64_t last_usecs_ = 0;  // the previous event's start time (relative times' base)
+  std::vector<Pending> pending_;
+  int conns_ = 0;
+  bool conn_open_ = false;
+  std::optional<int64_t> first_ts_val_;
+  int async_ = 0;
+};
+
+Status Translator::Header() {
+  for (const pkt::HeaderOption& o : script_.options) {
+    Status st = HeaderOption(o);
+    if (!st.ok()) return st;
+  }
+  const std::string& v = options_.ip_version;
+  if (v == "ipv4") set_.families = {Family::kIPv4};
+  if (v == "ipv6") set_.families = {Family::kIPv6};
+  if (v == "ipv4-mapped-ipv6") {
+    return ErrorAt(SourceLoc{script_.file, 0, 0},
+                   "--ip_version ipv4-mapped-ipv6 is not supported (ipv4 or ipv6)");
+  }
+  return Status::Ok();
+}
+
+Status Translator::HeaderOption(const pkt::HeaderOption& o) {
+  auto number = [&](int64_t lo, int64_t hi, int64_t* out) -> Status {
+    char* end = nullptr;
+    const long long v = std::strtoll(o.value.c_str(), &end, 10);
+    if (o.value.empty() || *end != '\0' || v < lo || v > hi) {
+      return ErrorAt(o.loc,
+                     fmt::format("--{}={}: expected an integer {}..{}", o.name, o.value, lo, hi));
+    }
+    *out = v;
+    return Status::Ok();
+  };
+  int64_t n = 0;
+  Status st = Status::Ok();
+  if (o.name == "tolerance_usecs") return number(1, 60000000, &set_.tolerance_usecs);
+  if (o.name == "tcp_ts_tick_usecs") return number(0, 1000000, &set_.ts_tick_usecs);
+  if (o.name == "bind_port" || o.name == "connect_port") {
+    if (!(st = number(1, 65535, &n)).ok()) return st;
+    (o.name == "bind_port" ? set_.bind_port : set_.connect_port) = static_cast<uint16_t>(n);
+    return st;
+  }
+  if (o.name == "mtu") {
+    if (!(st = number(1280, 65535, &n)).ok()) return st;
+    set_.mtu = static_cast<int>(n);
+    return st;
+  }
+  if (o.name == "ip_version") {
+    if (o.value == "ipv4") set_.families = {Family::kIPv4};
+    if (o.value == "ipv6") set_.families = {Family::kIPv6};
+    if (o.value == "ipv4" || o.value == "ipv6") return st;
+    return ErrorAt(o.loc, fmt::format("--ip_version={} is not supported (ipv4 or ipv6)", o.value));
+  }
+  // Addresses come from the lab; faultline's wire sees whole segments
+  // (offloads on), which is what --strict_segments asks; ecr mapping is
+  // always the stack's latest TS val.
+  if (o.name == "local_ip" || o.name == "remote_ip") {
+    if (o.value.find(':') != std::string::npos)
+      set_.families = {Family::kIPv6};
+    else
+      set_.families = {Family::kIPv4};
+    return st;
+  }
+  if (o.name == "strict_segments" || o.name == "tcp_ts_ecr_scaled") return st;
+  return ErrorAt(o.loc, fmt::format("header option --{} is not supported by faultline", o.name));
+}
+
+void Translator::InitCase() {
+  c_.loc = SourceLoc{script_.file, 1, 0};
+  std::string base = script_.file.substr(script_.file.find_last_of('/') + 1);
+  if (base.size() > 4 && base.substr(base.size() - 4) == ".pkt") base.resize(base.size() - 4);
+  c_.name = base;
+  c_.description = fmt::format("packetdrill script {}", script_.file);
+  c_.tags = {"packetdrill"};
+  c_.families = set_.families;
+  c_.tolerance = microseconds(set_.tolerance_usecs);
+  HostSpec h;
+  h.name = kHost;
+  h.loc = c_.loc;
+  h.offloads = true;
+  h.mtu = set_.mtu;
+  HostSpec r;
+  r.name = kRemote;
+  r.loc = c_.loc;
+  r.scripted = true;
+  r.mtu = set_.mtu;
+  c_.hosts = {h, r};
+}
+
+int64_t Translator::AbsoluteTime(const Event& e) const {
+  switch (e.time.kind) {
+    case Time::Kind::kAbsolute: return e.time.usecs;
+    case Time::Kind::kRelative: return last_usecs_ + e.time.usecs;
+    case Time::Kind::kAny: return last_usecs_;
+  }
+  return last_usecs_;
+}
+
+void Translator::Push(const SourceLoc& loc, decltype(Step::body) body) {
+  Step s;
+  s.loc = loc;
+  s.body = std::move(body);
+  c_.steps.push_back(std::move(s));
+}
+
+// Awaits of blocking calls that returned before this event.
+void Translator::FlushAwaits(const Event& e) {
+  if (pending_.empty()) return;
+  const int64_t at = AbsoluteTime(e);
+  // An inbound packet at the call's return time is what unblocks it: it
+  // comes first; any other event at that time comes after the return.
+  const auto* p = std::get_if<Packet>(&e.body);
+  const bool unblocks = p && p->inbound;
+  while (!pending_.empty() &&
+         (pending_.front().end_usecs < at || (pending_.front().end_usecs == at && !unblocks))) {
+    EmitAwait();
+  }
+}
+
+void Translator::EmitAwait() {
+  Pending p = pending_.front();
+  pending_.erase(pending_.begin());
+  Push(p.loc, AwaitStep{p.id});
+  prev_usecs_ = p.end_usecs;
+}
+
+// A `sleep` up to the script time `at` when it is later than the anchor.
+void Translator::Pace(const SourceLoc& loc, int64_t at) {
+  if (at <= prev_usecs_) return;
+  CallStep s;
+  s.host = kHost;
+  s.call.op = Op::kSleep;
+  s.call.timeout = microseconds(at - prev_usecs_);
+  Push(loc, std::move(s));
+}
+
+Status Translator::Translate(const Event& e) {
+  const int64_t at = AbsoluteTime(e);
+  Status st = Status::Ok();
+  if (const auto* p = std::get_if<Packet>(&e.body)) {
+    st = PacketStepOf(e, *p, at);
+  } else if (const auto* sc = std::get_if<Syscall>(&e.body)) {
+    st = CallOf(e, *sc, at);
+  } else if (const auto* sh = std::get_if<Shell>(&e.body)) {
+    st = ShellOf(e, *sh, at);
+  } else if (!c_.requirements) {  // %{ }%: the case is skipped, naming it
+    Requirements r;
+    r.loc = e.loc;
+    r.unsupported = "%{ }% block (Python assertions on tcpi_* fields) is not supported: skipped";
+    c_.requirements = std::move(r);
+  }
+  if (e.time.kind != Time::Kind::kAny) last_usecs_ = at;
+  if (!std::holds_alternative<Code>(e.body) && e.time.kind != Time::Kind::kAny) prev_usecs_ = at;
+  return st;
+}
+
+uint8_t FlagByte(const std::string& flags) {
+  uint8_t b = 0;
+  for (char c : flags) {
+    switch (c) {
+      case 'F': b |= 0x01; break;
+      case 'S': b |= 0x02; break;
+      case 'R': b |= 0x04; break;
+      case 'P': b |= 0x08; break;
+      case '.': b |= 0x10; break;
+      case 'U': b |= 0x20; break;
+      case 'E': b |= 0x40; break;
+      case 'W': b |= 0x80; break;
+      default: break;
+    }
+  }
+  return b;
+}
+
+std::optional<std::string> HexBytes(const std::string& hex) {
+  if (hex.size() % 2 != 0) return std::nullopt;
+  std::string out;
+  for (size_t i = 0; i < hex.size(); i += 2) {
+    if (!std::isxdigit(static_cast<unsigned char>(hex[i])) ||
+        !std::isxdigit(static_cast<unsigned char>(hex[i + 1]))) {
+      return std::nullopt;
+    }
+    out += static_cast<char>(std::stoi(hex.substr(i, 2), nullptr, 16));
+  }
+  return out;
+}
+
+Status Translator::Option(const TcpOption& o, bool inbound, OptionSpec* spec) {
+  spec->loc = o.loc;
+  static const std::map<std::string, uint8_t> kKinds = {{"eol", 0},    {"nop", 1},    {"mss", 2},
+                                                        {"wscale", 3}, {"sackOK", 4}, {"sack", 5},
+                                                        {"TS", 8},     {"FO", 34}};
+  spec->kind = kKinds.at(o.name);
+  if (o.name == "mss" || o.name == "wscale") spec->value = o.value;
+  if (o.name == "sack") spec->sack = o.sack;
+  if (o.name == "FO") {
+    std::optional<std::string> bytes = HexBytes(o.cookie);
+    if (!bytes) return ErrorAt(o.loc, fmt::format("FO cookie '{}' is not hex bytes", o.cookie));
+    spec->bytes = *bytes;
+  }
+  if (o.name != "TS") return Status::Ok();
+  if (inbound) {
+    spec->ts_val = IntRange{o.ts_val, o.ts_val};
+    if (o.ts_ecr == 0) spec->ts_ecr = IntRange{0, 0};
+    spec->ts_ecr_echo = o.ts_ecr != 0;
+    return Status::Ok();
+  }
+  if (!first_ts_val_) first_ts_val_ = o.ts_val;
+  if (set_.ts_tick_usecs > 0) {
+    const int64_t rel = o.ts_val - *first_ts_val_;
+    const int64_t slack = set_.tolerance_usecs / set_.ts_tick_usecs;
+    spec->ts_val = IntRange{std::max<int64_t>(0, rel - slack), rel + slack};
+  }
+  return Status::Ok();
+}
+
+Status Translator::Fields(const Packet& p, PacketFields* f) {
+  static const std::map<std::string, IntRange> kEcn = {
+      {"noecn", {0, 0}}, {"ect1", {1, 1}}, {"ect0", {2, 2}}, {"ce", {3, 3}}, {"ect01", {1, 2}}};
+  if (!p.ecn.empty()) f->ecn = kEcn.at(p.ecn);
+  if (p.proto == Packet::Proto::kUdp) {
+    f->proto = PacketFields::L4::kUdp;
+    f->length = IntRange{p.len, p.len};
+    return Status::Ok();
+  }
+  if (p.proto == Packet::Proto::kIcmp) return Status::Ok();  // PacketStepOf fills it
+  f->proto = PacketFields::L4::kTcp;
+  f->flags = FlagByte(p.flags);
+  f->seq = IntRange{p.seq_start, p.seq_start};
+  f->length = IntRange{p.len, p.len};
+  if (p.ack) f->ack = IntRange{*p.ack, *p.ack};
+  if (p.win) f->win = IntRange{*p.win, *p.win};
+  if (p.urg && *p.urg != 0) {
+    return ErrorAt(f->loc, "an urgent pointer (urg N) is not supported");
+  }
+  if (p.options_any) return Status::Ok();
+  f->options.emplace();
+  for (const TcpOption& o : p.options.value_or(std::vector<TcpOption>{})) {
+    OptionSpec spec;
+    Status st = Option(o, p.inbound, &spec);
+    if (!st.ok()) return st;
+    f->options->push_back(std::move(spec));
+  }
+  return Status::Ok();
+}
+
+// ICMP names as packetdrill writes them -> the model's type and code.
+Status IcmpOf(const Packet& p, const SourceLoc& loc, PacketFields* f) {
+  static const std::map<std::string, std::string> kTypes = {
+      {"unreachable", "unreachable"},       {"time_exceeded", "time-exceeded"},
+      {"packet_too_big", "packet-too-big"}, {"parameter_problem", "parameter-problem"},
+      {"echo_request", "echo-request"},     {"echo_reply", "echo-reply"}};
+  static const std::map<std::string, int64_t> kCodes = {{"net_unreachable", 0},
+                                                        {"host_unreachable", 1},
+                                                        {"protocol_unreachable", 2},
+                                                        {"port_unreachable", 3},
+                                                        {"frag_needed", 4},
+                                                        {"source_route_failed", 5},
+                                                        {"net_unknown", 6},
+                                                        {"host_unknown", 7},
+                                                        {"source_host_isolated", 8},
+                                                        {"net_prohibited", 9},
+                                                        {"host_prohibited", 10},
+                                                        {"net_unreachable_for_tos", 11},
+                                                        {"host_unreachable_for_tos", 12},
+                                                        {"packet_filtered", 13}};
+  auto t = kTypes.find(p.icmp_type);
+  if (t == kTypes.end()) {
+    return ErrorAt(loc, fmt::format("ICMP type '{}' is not supported", p.icmp_type));
+  }
+  f->proto = PacketFields::L4::kIcmp;
+  IcmpSpec icmp;
+  icmp.loc = loc;
+  icmp.type = t->second;
+  if (!p.icmp_code.empty()) {
+    auto c = kCodes.find(p.icmp_code);
+    if (c == kCodes.end()) {
+      return ErrorAt(loc, fmt::format("ICMP code '{}' is not supported", p.icmp_code));
+    }
+    icmp.code = c->second;
+  }
+  icmp.mtu = p.icmp_mtu;
+  f->icmp = icmp;
+  return Status::Ok();
+}
+
+// The first packet of a connection says where it goes; an inbound SYN or
+// an outbound SYN later in the script opens a new connection.
+void Translator::Connection(const Packet& p, PacketStep* step) {
+  const bool syn = p.proto == Packet::Proto::kTcp && p.flags.find('S') != std::string::npos &&
+                   p.flags.find('.') == std::string::npos;
+  if (conn_open_ && !syn) {
+    step->conn = conns_ > 1 ? fmt::format("c{}", conns_) : "";
+    return;
+  }
+  ++conns_;
+  conn_open_ = true;
+  step->conn = conns_ > 1 ? fmt::format("c{}", conns_) : "";
+  if (p.inbound) {
+    step->to = Endpoint{Endpoint::Kind::kHost, kHost, "", set_.bind_port};
+  } else {
+    step->port = set_.connect_port;
+    step->from = kHost;
+  }
+}
+
+Status Translator::PacketStepOf(const Event& e, const Packet& p, int64_t at) {
+  PacketStep s;
+  s.host = kRemote;
+  s.dir = p.inbound ? PacketStep::Dir::kSend : PacketStep::Dir::kExpect;
+  s.packet.loc = e.loc;
+  Status st = p.proto == Packet::Proto::kIcmp ? IcmpOf(p, e.loc, &s.packet) : Fields(p, &s.packet);
+  if (!st.ok()) return st;
+  Connection(p, &s);
+  const int64_t delta = std::max<int64_t>(0, at - prev_usecs_);
+  if (e.time.range_end_usecs) {
+    const int64_t end = e.time.kind == Time::Kind::kRelative ? last_usecs_ + *e.time.range_end_usecs
+                                                             : *e.time.range_end_usecs;
+    s.after =
+        DurationRange{microseconds(delta), microseconds(std::max<int64_t>(0, end - prev_usecs_))};
+    s.after_is_range = true;
+  } else if (e.time.kind != Time::Kind::kAny) {
+    s.after = DurationRange{microseconds(delta), microseconds(delta)};
+  }
+  Push(e.loc, std::move(s));
+  return Status::Ok();
+}
+
+Status Translator::ShellOf(const Event& e, const Shell& sh, int64_t at) {
+  Pace(e.loc, at);
+  CallStep s;
+  s.host = kHost;
+  s.call.op = Op::kRun;
+  s.call.command.argv = {"sh", "-c", sh.command};
+  s.call.command.env = options_.defines;
+  Push(e.loc, std::move(s));
+  return Status::Ok();
+}
+
+// The fd argument N of a call as the fd's name.
+Status FdArg(const Syscall& sc, size_t i, std::string* out) {
+  if (i >= sc.args.size() || sc.args[i].kind != Expr::Kind::kInt) {
+    return ErrorAt(sc.name_loc,
+                   fmt::format("{}: argument {} must be an fd number", sc.name, i + 1));
+  }
+  *out = FdName(sc.args[i].num);
+  return Status::Ok();
+}
+
+Status Unsupported(const Syscall& sc, const Expr& arg, const std::string& what) {
+  return ErrorAt(arg.loc,
+                 fmt::format("{}: {} '{}' is not supported", sc.name, what, arg.ToString()));
+}
+
+std::optional<int64_t> SizeArg(const Syscall& sc, size_t i) {
+  return i < sc.args.size() ? IntOf(sc.args[i]) : std::nullopt;
+}
+
+// MSG_* flags of send/recv.
+std::vector<std::string> MsgFlags(const Expr& e) {
+  std::vector<std::string> out;
+  for (const std::string& s : Symbols(e)) out.push_back(s);
+  return out;
+}
+
+const std::map<std::string, SockOpt>& SockOpts() {
+  static const std::map<std::string, SockOpt> k = {
+      {"SO_REUSEADDR", SockOpt::kSoReuseaddr},
+      {"SO_REUSEPORT", SockOpt::kSoReuseport},
+      {"SO_LINGER", SockOpt::kSoLinger},
+      {"SO_RCVBUF", SockOpt::kSoRcvbuf},
+      {"SO_SNDBUF", SockOpt::kSoSndbuf},
+      {"SO_KEEPALIVE", SockOpt::kSoKeepalive},
+      {"SO_ERROR", SockOpt::kSoError},
+      {"TCP_NODELAY", SockOpt::kTcpNodelay},
+      {"TCP_CORK", SockOpt::kTcpCork},
+      {"TCP_USER_TIMEOUT", SockOpt::kTcpUserTimeout},
+      {"TCP_KEEPIDLE", SockOpt::kTcpKeepidle},
+      {"TCP_KEEPINTVL", SockOpt::kTcpKeepintvl},
+      {"TCP_KEEPCNT", SockOpt::kTcpKeepcnt},
+      {"TCP_MAXSEG", SockOpt::kTcpMaxseg},
+      {"TCP_CONGESTION", SockOpt::kTcpCongestion},
+      {"TCP_NOTSENT_LOWAT", SockOpt::kTcpNotsentLowat},
+      {"TCP_SYNCNT", SockOpt::kTcpSyncnt},
+      {"TCP_INQ", SockOpt::kTcpInq},
+      {"TCP_FASTOPEN", SockOpt::kTcpFastopen},
+      {"TCP_FASTOPEN_CONNECT", SockOpt::kTcpFastopenConnect},
+      {"IP_TOS", SockOpt::kIpTos},
+      {"IPV6_TCLASS", SockOpt::kIpTos},
+      {"SO_SNDTIMEO", SockOpt::kSoSndtimeo},
+      {"SO_RCVTIMEO", SockOpt::kSoRcvtimeo}};
+  return k;
+}
+
+// setsockopt/getsockopt(fd, level, NAME, value, len).
+Status SockoptArgs(const Syscall& sc, SocketCall* c, Expect* x, bool* has_x) {
+  if (sc.args.size() < 4 || sc.args[2].kind != Expr::Kind::kSymbol) {
+    return ErrorAt(sc.name_loc, sc.name + ": expected (fd, level, NAME, value, len)");
+  }
+  auto it = SockOpts().find(sc.args[2].text);
+  if (it == SockOpts().end()) return Unsupported(sc, sc.args[2], "socket option");
+  c->opt = it->second;
+  const Expr& v = sc.args[3];
+  std::optional<int64_t> n = IntOf(v);
+  if (v.kind == Expr::Kind::kStruct && v.Field("onoff") && v.Field("linger")) {
+    c->linger_on = IntOf(*v.Field("onoff")).value_or(0) != 0;
+    n = IntOf(*v.Field("linger"));
+  } else if (v.kind == Expr::Kind::kStruct && v.Field("tv_sec") && v.Field("tv_usec")) {
+    n = IntOf(*v.Field("tv_sec")).value_or(0) * 1000000 + IntOf(*v.Field("tv_usec")).value_or(0);
+  } else if (v.kind == Expr::Kind::kString) {
+    c->opt_text = v.text;
+    n = 0;
+  }
+  if (!n && v.kind != Expr::Kind::kEllipsis) return Unsupported(sc, v, "option value");
+  if (sc.name == "setsockopt") {
+    c->opt_value = n.value_or(0);
+  } else if (n) {
+    x->value = *n;
+    *has_x = true;
+  }
+  return Status::Ok();
+}
+
+// poll([{fd=N, events=POLLIN, revents=POLLIN}], 1, TIMEOUT_MS).
+Status PollArgs(const Syscall& sc, SocketCall* c, Expect* x, bool* has_x) {
+  if (sc.args.size() != 3 || sc.args[0].kind != Expr::Kind::kList || sc.args[0].elems.size() != 1 ||
+      sc.args[0].elems[0].kind != Expr::Kind::kStruct) {
+    return ErrorAt(sc.name_loc,
+                   "poll: only one pollfd ([{fd=N, events=..., revents=...}], 1, T) is supported");
+  }
+  const Expr& pfd = sc.args[0].elems[0];
+  const Expr* fd = pfd.Field("fd");
+  if (!fd || fd->kind != Expr::Kind::kInt) return ErrorAt(pfd.loc, "poll: pollfd needs fd=N");
+  c->fd = FdName(fd->num);
+  auto names = [](const Expr* e) {
+    std::vector<std::string> out;
+    if (!e) return out;
+    for (const std::string& s : Symbols(*e))
+      out.push_back(Lower(s.substr(s.find("POLL") == 0 ? 4 : 0)));
+    return out;
+  };
+  c->events = names(pfd.Field("events"));
+  if (pfd.Field("revents")) {
+    x->revents = names(pfd.Field("revents"));
+    x->has_revents = true;
+    *has_x = true;
+  }
+  c->timeout = std::chrono::milliseconds(std::max<int64_t>(0, IntOf(sc.args[2]).value_or(0)));
+  return Status::Ok();
+}
+
+// The iov_len sizes of an iovec list.
+Status IovSizes(const Syscall& sc, const Expr& list, std::vector<int64_t>* out) {
+  if (list.kind == Expr::Kind::kEllipsis) return Status::Ok();
+  if (list.kind != Expr::Kind::kList) return Unsupported(sc, list, "iovec");
+  for (const Expr& e : list.elems) {
+    const Expr* len = e.kind == Expr::Kind::kStruct ? e.Field("iov_len") : nullptr;
+    if (!len || !IntOf(*len)) return Unsupported(sc, e, "iovec");
+    out->push_back(*IntOf(*len));
+  }
+  return Status::Ok();
+}
+
+// sendmsg/recvmsg(fd, {msg_iov(N)=[...], ...}, FLAGS).
+Status MsgArgs(const Syscall& sc, SocketCall* c) {
+  if (sc.args.size() != 3) return ErrorAt(sc.name_loc, sc.name + ": expected (fd, msghdr, flags)");
+  const Expr& m = sc.args[1];
+  if (m.kind != Expr::Kind::kStruct || !m.Field("msg_iov")) {
+    return Unsupported(sc, m, "msghdr");
+  }
+  for (const auto& [k, v] : m.fields) {
+    if (k == "msg_control" && v.kind != Expr::Kind::kEllipsis && !(IntOf(v) && *IntOf(v) == 0)) {
+      return ErrorAt(v.loc, sc.name + ": ancillary data (msg_control) is not supported");
+    }
+  }
+  std::vector<int64_t> sizes;
+  Status st = IovSizes(sc, *m.Field("msg_iov"), &sizes);
+  if (!st.ok()) return st;
+  for (int64_t n : sizes) c->size += n;
+  c->flags = MsgFlags(sc.args[2]);
+  return Status::Ok();
+}
+
+std::vector<std::string> EpollEvents(const Expr* e) {
+  std::vector<std::string> out;
+  if (!e) return out;
+  for (const std::string& s : Symbols(*e))
+    out.push_back(Lower(s.substr(s.find("EPOLL") == 0 ? 5 : 0)));
+  return out;
+}
+
+// fcntl, ioctl, epoll_ctl, epoll_wait; accept and close need nothing more.
+Status MoreCallArgs(const Syscall& sc, SocketCall* c, Expect* x, bool* has_x) {
+  if (c->op == Op::kFcntl) {
+    if (sc.args.size() < 2)
+      return ErrorAt(sc.name_loc, "fcntl: expected (fd, F_GETFL | F_SETFL, ...)");
+    if (HasSymbol(sc.args[1], "F_GETFL")) {
+      c->fcntl_cmd = "getfl";
+      return Status::Ok();
+    }
+    if (!HasSymbol(sc.args[1], "F_SETFL") || sc.args.size() != 3)
+      return Unsupported(sc, sc.args[1], "command");
+    c->fcntl_cmd = "setfl";
+    for (const std::string& s : Symbols(sc.args[2]))
+      c->fcntl_flags.push_back(Lower(s.substr(s.find("O_") == 0 ? 2 : 0)));
+    return Status::Ok();
+  }
+  if (c->op == Op::kIoctl) {
+    if (sc.args.size() != 3 || sc.args[1].kind != Expr::Kind::kSymbol)
+      return ErrorAt(sc.name_loc, "ioctl: expected (fd, REQUEST, [value])");
+    const std::string& r = sc.args[1].text;
+    if (r != "SIOCINQ" && r != "SIOCOUTQ" && r != "FIONREAD")
+      return Unsupported(sc, sc.args[1], "request");
+    c->ioctl_request = r;
+    if (std::optional<int64_t> v = IntOf(sc.args[2])) {
+      x->value = *v;
+      *has_x = true;
+    }
+    return Status::Ok();
+  }
+  if (c->op == Op::kEpollCtl) {
+    if (sc.args.size() != 4)
+      return ErrorAt(sc.name_loc, "epoll_ctl: expected (epfd, op, fd, {events=..., fd=...})");
+    const std::vector<std::string> op = Symbols(sc.args[1]);
+    c->epoll_op = op.empty() ? "" : Lower(op[0].substr(op[0].find("EPOLL_CTL_") == 0 ? 10 : 0));
+    Status st = FdArg(sc, 2, &c->epoll_target);
+    if (!st.ok()) return st;
+    c->events = EpollEvents(sc.args[3].Field("events"));
+    return Status::Ok();
+  }
+  if (c->op == Op::kEpollWait) {
+    if (sc.args.size() != 4)
+      return ErrorAt(sc.name_loc, "epoll_wait: expected (epfd, events, maxevents, timeout)");
+    c->epoll_max = static_cast<int>(IntOf(sc.args[2]).value_or(1));
+    c->timeout = std::chrono::milliseconds(std::max<int64_t>(0, IntOf(sc.args[3]).value_or(0)));
+    const Expr& ev = sc.args[1];
+    std::vector<const Expr*> items;
+    if (ev.kind == Expr::Kind::kStruct) items.push_back(&ev);
+    if (ev.kind == Expr::Kind::kList)
+      for (const Expr& e : ev.elems) items.push_back(&e);
+    for (const Expr* e : items) {
+      const Expr* fd = e->Field("fd");
+      if (!fd || fd->kind != Expr::Kind::kInt) continue;
+      x->epoll.emplace_back(FdName(fd->num), EpollEvents(e->Field("events")));
+      x->has_epoll = true;
+      *has_x = true;
+    }
+    return Status::Ok();
+  }
+  return Status::Ok();
+}
+
+// The arguments of one call into `c` (and expected values into `x`).
+Status CallArgs(const Syscall& sc, const Settings& set, SocketCall* c, Expect* x, bool* has_x) {
+  static const std::map<std::string, Op> kOps = {{"socket", Op::kSocket},
+                                                 {"bind", Op::kBind},
+                                                 {"listen", Op::kListen},
+                                                 {"accept", Op::kAccept},
+                                                 {"connect", Op::kConnect},
+                                                 {"write", Op::kWrite},
+                                                 {"read", Op::kRead},
+                                                 {"send", Op::kSend},
+                                                 {"recv", Op::kRecv},
+                                                 {"sendto", Op::kSendto},
+                                                 {"recvfrom", Op::kRecvfrom},
+                                                 {"setsockopt", Op::kSetsockopt},
+                                                 {"getsockopt", Op::kGetsockopt},
+                                                 {"poll", Op::kPoll},
+                                                 {"shutdown", Op::kShutdown},
+                                                 {"close", Op::kClose},
+                                                 {"sendfile", Op::kSendfile},
+                                                 {"sendmsg", Op::kSendmsg},
+                                                 {"recvmsg", Op::kRecvmsg},
+                                                 {"writev", Op::kWritev},
+                                                 {"readv", Op::kReadv},
+                                                 {"fcntl", Op::kFcntl},
+                                                 {"ioctl", Op::kIoctl},
+                                                 {"epoll_create", Op::kEpollCreate},
+                                                 {"epoll_ctl", Op::kEpollCtl},
+                                                 {"epoll_wait", Op::kEpollWait}};
+  auto op = kOps.find(sc.name);
+  if (op == kOps.end()) {
+    return ErrorAt(sc.name_loc, fmt::format("system call '{}' is not supported", sc.name));
+  }
+  c->op = op->second;
+  if (c->op == Op::kSocket) {
+    if (sc.args.size() != 3)
+      return ErrorAt(sc.name_loc, "socket: expected (domain, type, protocol)");
+    c->proto =
+        HasSymbol(sc.args[1], "SOCK_DGRAM") ? SocketCall::Proto::kUdp : SocketCall::Proto::kTcp;
+    c->nonblock = HasSymbol(sc.args[1], "SOCK_NONBLOCK");
+    return Status::Ok();
+  }
+  if (c->op == Op::kEpollCreate) return Status::Ok();
+  if (c->op != Op::kPoll) {
+    Status st = FdArg(sc, 0, &c->fd);
+    if (!st.ok()) return st;
+  }
+  switch (c->op) {
+    case Op::kBind:
+      c->endpoint = Endpoint{Endpoint::Kind::kAny, "", "", set.bind_port};
+      return Status::Ok();
+    case Op::kListen:
+      c->backlog = static_cast<int>(SizeArg(sc, 1).value_or(128));
+      return Status::Ok();
+    case Op::kConnect:
+      c->endpoint = Endpoint{Endpoint::Kind::kHost, kRemote, "", set.connect_port};
+      return Status::Ok();
+    case Op::kWrite:
+    case Op::kRead:
+    case Op::kSend:
+    case Op::kRecv:
+    case Op::kSendto:
+    case Op::kRecvfrom:
+      c->size = SizeArg(sc, 2).value_or(0);
+      if (sc.args.size() > 3 && c->op != Op::kWrite && c->op != Op::kRead)
+        c->flags = MsgFlags(sc.args[3]);
+      if (c->op == Op::kSendto)
+        c->endpoint = Endpoint{Endpoint::Kind::kHost, kRemote, "", set.connect_port};
+      return Status::Ok();
+    case Op::kSendfile: c->size = SizeArg(sc, 3).value_or(0); return Status::Ok();
+    case Op::kSetsockopt:
+    case Op::kGetsockopt: return SockoptArgs(sc, c, x, has_x);
+    case Op::kPoll: return PollArgs(sc, c, x, has_x);
+    case Op::kShutdown:
+      c->how = HasSymbol(sc.args.size() > 1 ? sc.args[1] : Expr{}, "SHUT_RD")   ? 0
+               : HasSymbol(sc.args.size() > 1 ? sc.args[1] : Expr{}, "SHUT_WR") ? 1
+                                                                                : 2;
+      return Status::Ok();
+    case Op::kSendmsg:
+    case Op::kRecvmsg: return MsgArgs(sc, c);
+    case Op::kWritev:
+    case Op::kReadv:
+      if (sc.args.size() < 2) return ErrorAt(sc.name_loc, sc.name + ": expected (fd, iov, iovcnt)");
+      return IovSizes(sc, sc.args[1], &c->iov);
+    default: return MoreCallArgs(sc, c, x, has_x);
+  }
+}
+
+Status Translator::CallOf(const Event& e, const Syscall& sc, int64_t at) {
+  Pace(e.loc, at);
+  CallStep s;
+  s.host = kHost;
+  s.expect.loc = sc.result.loc;
+  Status st = CallArgs(sc, set_, &s.call, &s.expect, &s.has_expect);
+  if (!st.ok()) return st;
+  const bool creates =
+      s.call.op == Op::kSocket || s.call.op == Op::kAccept || s.call.op == Op::kEpollCreate;
+  const Expr& r = sc.result;
+  if (!sc.errno_name.empty()) {
+    std::optional<int> err = ErrnoFromName(sc.errno_name);
+    if (!err) return ErrorAt(r.loc, fmt::format("{}: unknown errno {}", sc.name, sc.errno_name));
+    s.expect.errnos = {*err};
+    s.expect.ret_kind = Expect::RetKind::kError;
+    s.has_expect = true;
+    if (creates) s.call.as = fmt::format("fd_{}_failed", c_.steps.size() + 1);
+  } else if (r.kind == Expr::Kind::kInt && creates) {
+    s.call.as = FdName(r.num);
+  } else if (r.kind == Expr::Kind::kInt &&
+             !(s.call.op == Op::kFcntl && s.call.fcntl_cmd == "getfl")) {
+    s.expect.ret_kind = Expect::RetKind::kValue;
+    s.expect.ret_value = r.num;
+    s.has_expect = true;
+  } else if (r.kind != Expr::Kind::kEllipsis && r.kind != Expr::Kind::kInt) {
+    return Unsupported(sc, r, "result");
+  }
+  if (e.time.blocking_end_usecs) {
+    const int64_t end = e.time.kind == Time::Kind::kRelative
+                            ? last_usecs_ + *e.time.blocking_end_usecs
+                            : *e.time.blocking_end_usecs;
+    const int64_t d = end - at;
+    s.async = true;
+    s.id = fmt::format("call{}", ++async_);
+    s.expect.took = DurationRange{microseconds(std::max<int64_t>(0, d - set_.tolerance_usecs)),
+                                  microseconds(d + set_.tolerance_usecs)};
+    s.has_expect = true;
+    pending_.push_back(Pending{s.id, end, e.loc});
+    std::sort(pending_.begin(), pending_.end(),
+              [](const Pending& a, const Pending& b) { return a.end_usecs < b.end_usecs; });
+  }
+  Push(e.loc, std::move(s));
+  return Status::Ok();
+}
+
+}  // namespace
+
+StatusOr<Case> TranslateScript(const Script& script, const PktRunOptions& options) {
+  return Translator(script, options).Run();
+}
+
+}  // namespace faultline::pkt

@@ -1,0 +1,79 @@
+#include "harness/pktdrill/pkt_translate.h"
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <string>
+#include <vector>
+
+#include "harness/pktdrill/pkt_loader.h"
+
+namespace faultline {
+namespace {
+
+std::vector<std::string> Lines(const Case& c) {
+  std::vector<std::string> out;
+  for (const Step& s : c.steps) out.push_back(s.Describe());
+  return out;
+}
+
+TEST(PktTranslate, OwnScriptsLoad) {
+  for (const char* f : {"passive-open-data.pkt", "active-open-options.pkt", "syscalls-misc.pkt"}) {
+    StatusOr<Case> c = LoadPacketdrillFile(std::string(FAULTLINE_PKT_DIR) + "/" + f);
+    ASSERT_TRUE(c.ok()) << c.status().message();
+    EXPECT_EQ(c->hosts.size(), 2u);
+    EXPECT_TRUE(c->hosts[0].offloads);
+    EXPECT_TRUE(c->hosts[1].scripted);
+  }
+}
+
+TEST(PktTranslate, StepsTimingAndSkip) {
+  StatusOr<Case> c =
+      LoadPacketdrillFile(std::string(FAULTLINE_PKT_DIR) + "/active-open-options.pkt");
+  ASSERT_TRUE(c.ok()) << c.status().message();
+  const std::vector<std::string> l = Lines(*c);
+  EXPECT_EQ(c->families, std::vector<Family>{Family::kIPv4});
+  EXPECT_EQ(c->tolerance, std::chrono::milliseconds(4));
+  EXPECT_EQ(l[1], "host: connect fd3 to remote:8080");
+  EXPECT_EQ(l[3],
+            "remote: send tcp S. seq 0 ack 1 win 65535 <mss 1460,sackOK,TS val 700 ecr "
+            "echo,nop,wscale 6> len 0");
+  EXPECT_EQ(l[8],
+            "remote: send tcp P. seq 1 ack 1 win 257 <nop,nop,TS val 710 ecr echo> len 1000 "
+            "ecn ect0");
+  EXPECT_EQ(l[12], "host: read fd3 (async)");
+  EXPECT_EQ(l[13], "remote: send tcp . seq 1 ack 1 win 257 <> len 0");
+  EXPECT_EQ(l[14], "await call1");
+  const auto& syn_ack = std::get<PacketStep>(c->steps[3].body);
+  EXPECT_EQ(syn_ack.after->lo, std::chrono::milliseconds(50));
+  const auto& read = std::get<CallStep>(c->steps[12].body);
+  EXPECT_EQ(read.expect.took->ToString(), "[96ms, 104ms]");
+  EXPECT_FALSE(c->requirements.has_value());
+
+  c = LoadPacketdrillFile(std::string(FAULTLINE_PKT_DIR) + "/syscalls-misc.pkt");
+  ASSERT_TRUE(c.ok()) << c.status().message();
+  ASSERT_TRUE(c->requirements.has_value());
+  EXPECT_EQ(c->requirements->loc.ToString(),
+            std::string(FAULTLINE_PKT_DIR) + "/syscalls-misc.pkt:22:1");
+  EXPECT_EQ(c->requirements->unsupported,
+            "%{ }% block (Python assertions on tcpi_* fields) is not supported: skipped");
+  EXPECT_EQ(c->families.size(), 2u);
+}
+
+TEST(PktTranslate, ExactErrors) {
+  auto err = [](const std::string& text) {
+    StatusOr<Case> c = LoadPacketdrillText(text, "t.pkt");
+    return c.ok() ? std::string("ok") : c.status().message();
+  };
+  EXPECT_EQ(err("0 pipe([3, 4]) = 0\n"), "t.pkt:1:3: system call 'pipe' is not supported");
+  EXPECT_EQ(err("0 getsockopt(3, SOL_TCP, TCP_INFO, ..., ...) = 0\n"),
+            "t.pkt:1:26: getsockopt: socket option 'TCP_INFO' is not supported");
+  EXPECT_EQ(err("--speed=10\n0 close(3) = 0\n"),
+            "t.pkt:1:1: header option --speed is not supported by faultline");
+  EXPECT_EQ(err("0 close(3) = -1 ENOTANERRNO\n"), "t.pkt:1:14: close: unknown errno ENOTANERRNO");
+  EXPECT_EQ(err("0 < icmp redirect\n"), "t.pkt:1:1: ICMP type 'redirect' is not supported");
+  EXPECT_EQ(err(""), "t.pkt:1:1: script has no events");
+}
+
+}  // namespace
+}  // namespace faultline
