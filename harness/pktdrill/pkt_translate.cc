@@ -668,8 +668,8 @@ Status MoreCallArgs(const Syscall& sc, SocketCall* c, Expect* x, bool* has_x) {
   return Status::Ok();
 }
 
-// The arguments of one call into `c` (and expected values into `x`).
-Status CallArgs(const Syscall& sc, const Settings& set, SocketCall* c, Expect* x, bool* has_x) {
+// The system calls the translation carries, by packetdrill's name.
+const std::map<std::string, Op>& SyscallOps() {
   static const std::map<std::string, Op> kOps = {{"socket", Op::kSocket},
                                                  {"bind", Op::kBind},
                                                  {"listen", Op::kListen},
@@ -696,6 +696,12 @@ Status CallArgs(const Syscall& sc, const Settings& set, SocketCall* c, Expect* x
                                                  {"epoll_create", Op::kEpollCreate},
                                                  {"epoll_ctl", Op::kEpollCtl},
                                                  {"epoll_wait", Op::kEpollWait}};
+  return kOps;
+}
+
+// The arguments of one call into `c` (and expected values into `x`).
+Status CallArgs(const Syscall& sc, const Settings& set, SocketCall* c, Expect* x, bool* has_x) {
+  const std::map<std::string, Op>& kOps = SyscallOps();
   auto op = kOps.find(sc.name);
   if (op == kOps.end()) {
     return ErrorAt(sc.name_loc, fmt::format("system call '{}' is not supported", sc.name));
