@@ -16,6 +16,8 @@ namespace faultline::pkt {
 
 // A system call argument or result: `...`, 42, -1, 0x10, SYMBOL, "text",
 // A|B, [e, ...], {name=e, ...}, name(args) (htons(8080), inet_addr("...")).
+struct ExprField;
+
 struct Expr {
   enum class Kind { kEllipsis, kInt, kSymbol, kString, kOr, kList, kStruct, kCall };
   Kind kind = Kind::kEllipsis;
@@ -25,10 +27,17 @@ struct Expr {
   std::vector<Expr> elems;  // kOr operands, kList elements, kCall arguments
   // kStruct: field name -> value; `msg_iov(1)=[...]` keeps its count in
   // `counts` at the same index (-1 when none).
-  std::vector<std::pair<std::string, Expr>> fields;
+  std::vector<ExprField> fields;
   std::vector<int64_t> counts;
   const Expr* Field(const std::string& name) const;
   std::string ToString() const;  // as written, normalised
+};
+
+// One `name=value` of a struct expression (a named pair: std::pair of an
+// incomplete Expr is not allowed inside Expr itself).
+struct ExprField {
+  std::string first;  // the field name
+  Expr second;        // its value
 };
 
 // An event's time (seconds in the script; microseconds here).

@@ -676,7 +676,7 @@ class Parser {
     if (!(st = Expect("=", "after the field name '" + name + "'")).ok()) return st;
     Expr v;
     if (!(st = ParseExpr(&v, depth + 1)).ok()) return st;
-    e->fields.emplace_back(std::move(name), std::move(v));
+    e->fields.push_back(ExprField{std::move(name), std::move(v)});
     e->counts.push_back(count);
     return Status::Ok();
   }
