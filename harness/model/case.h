@@ -48,17 +48,20 @@ struct OptionSpec {
   // Crafted `ecr: echo` (ts_ecr_echo) sends the stack's last TS val.
   std::optional<IntRange> ts_val, ts_ecr;
   bool ts_ecr_echo = false;
-  std::optional<std::string> bytes;  // tfo cookie / unknown kind's value bytes (raw); tfo "" = request
-  std::string ToString() const;      // "mss 1460", "sackOK", "TS val 100 ecr echo", "opt-253 0a0b"
+  std::optional<std::string>
+      bytes;                     // tfo cookie / unknown kind's value bytes (raw); tfo "" = request
+  std::string ToString() const;  // "mss 1460", "sackOK", "TS val 100 ecr echo", "opt-253 0a0b"
 };
 
 // ICMP / ICMPv6 fields of a packet (`icmp:`). A crafted ICMP error quotes
 // the last packet the stack sent on the step's connection.
 struct IcmpSpec {
   SourceLoc loc;
-  std::string type;  // "unreachable", "packet-too-big", "time-exceeded", "parameter-problem", "echo-request", "echo-reply"
-  std::optional<int64_t> code;  // numeric code; names map to it at load (frag-needed = 4, port = 3, ...)
-  std::optional<int64_t> mtu;   // frag-needed / packet-too-big
+  std::string type;  // "unreachable", "packet-too-big", "time-exceeded", "parameter-problem",
+                     // "echo-request", "echo-reply"
+  std::optional<int64_t>
+      code;  // numeric code; names map to it at load (frag-needed = 4, port = 3, ...)
+  std::optional<int64_t> mtu;  // frag-needed / packet-too-big
 };
 
 // The one packet vocabulary (docs/cases.md, "The packet vocabulary"):
@@ -69,7 +72,12 @@ struct IcmpSpec {
 // Ranges are single values {v, v} in crafted packets (the loader says so).
 struct PacketFields {
   SourceLoc loc;
-  enum class L4 { kAny, kTcp, kUdp, kIcmp } proto = L4::kAny;  // `proto:`; tcp when TCP keys are used
+  enum class L4 {
+    kAny,
+    kTcp,
+    kUdp,
+    kIcmp
+  } proto = L4::kAny;               // `proto:`; tcp when TCP keys are used
   std::optional<uint8_t> flags;     // exact TCP flag byte, from "S.", "F.", "R", "SEW", ".", ...
   std::optional<IntRange> seq;      // relative to the sender's ISN
   std::optional<IntRange> ack;      // relative to the receiver's ISN
@@ -200,15 +208,16 @@ enum class Op {
   kRun,         // run: [ARGV...]    as, background, ready, stdin, env (a real program)
   kStop,        // stop: NAME        (a background command: SIGTERM, then SIGKILL)
   // Issue 16 (packetdrill's system calls; also for YAML cases):
-  kSendmsg,     // sendmsg: FD       data | size, flags, to (UDP)   (no ancillary data)
-  kRecvmsg,     // recvmsg: FD       size, flags
-  kWritev,      // writev: FD        iov: [N, ...] (sizes of pattern bytes) | data
-  kReadv,       // readv: FD         iov: [N, ...]
-  kFcntl,       // fcntl: FD         cmd: getfl | setfl, flags: [nonblock, ...]  (getfl: expect value)
-  kIoctl,       // ioctl: FD         request: SIOCINQ | SIOCOUTQ | FIONREAD  (expect value)
-  kEpollCreate, // epoll_create      as: NAME
-  kEpollCtl,    // epoll_ctl: EPFD   op: add | mod | del, target: FD, events: [in, out, et, ...]
-  kEpollWait,   // epoll_wait: EPFD  max: N, timeout: DURATION  (expect: {ret, epoll: [{fd, events}]})
+  kSendmsg,  // sendmsg: FD       data | size, flags, to (UDP)   (no ancillary data)
+  kRecvmsg,  // recvmsg: FD       size, flags
+  kWritev,   // writev: FD        iov: [N, ...] (sizes of pattern bytes) | data
+  kReadv,    // readv: FD         iov: [N, ...]
+  kFcntl,    // fcntl: FD         cmd: getfl | setfl, flags: [nonblock, ...]  (getfl: expect value)
+  kIoctl,    // ioctl: FD         request: SIOCINQ | SIOCOUTQ | FIONREAD  (expect value)
+  kEpollCreate,  // epoll_create      as: NAME
+  kEpollCtl,     // epoll_ctl: EPFD   op: add | mod | del, target: FD, events: [in, out, et, ...]
+  kEpollWait,    // epoll_wait: EPFD  max: N, timeout: DURATION  (expect: {ret, epoll: [{fd,
+                 // events}]})
   // Not a step of the case: the runner's join of a background command (for
   // `await` and the end of the case). Never parsed; OpName "wait".
   kWaitCommand,
@@ -238,7 +247,7 @@ enum class SockOpt {
   kTcpInq,
   kTcpFastopen,
   kTcpFastopenConnect,
-  kIpTos,  // IPv4 IP_TOS / IPv6 IPV6_TCLASS by the socket's family
+  kIpTos,       // IPv4 IP_TOS / IPv6 IPV6_TCLASS by the socket's family
   kSoSndtimeo,  // value in microseconds (struct timeval)
   kSoRcvtimeo,
 };
@@ -293,12 +302,12 @@ struct SocketCall {
   // Issue 16: writev/readv sizes; fcntl command; ioctl request;
   // epoll_ctl op and target; epoll_wait max events.
   std::vector<int64_t> iov;
-  std::string fcntl_cmd;                // "getfl" | "setfl"
+  std::string fcntl_cmd;                 // "getfl" | "setfl"
   std::vector<std::string> fcntl_flags;  // setfl: "nonblock" (others kept as read)
-  std::string ioctl_request;            // "SIOCINQ" | "SIOCOUTQ" | "FIONREAD"
-  std::string epoll_op;                 // "add" | "mod" | "del"
-  std::string epoll_target;             // the fd name epoll_ctl adds/changes/removes
-  int epoll_max = 1;                    // epoll_wait maxevents
+  std::string ioctl_request;             // "SIOCINQ" | "SIOCOUTQ" | "FIONREAD"
+  std::string epoll_op;                  // "add" | "mod" | "del"
+  std::string epoll_target;              // the fd name epoll_ctl adds/changes/removes
+  int epoll_max = 1;                     // epoll_wait maxevents
 };
 
 // A packet step of a scripted host: the case sends a packet (`send:`) or
@@ -339,8 +348,8 @@ struct PacketStep {
 // sequence number the claimed sender / the receiver would send (0: exactly
 // in order; negative: old data; large: beyond the window).
 struct WireSendStep {
-  std::string from;    // the host the packet claims to come from
-  std::string toward;  // the host it is sent to
+  std::string from;              // the host the packet claims to come from
+  std::string toward;            // the host it is sent to
   std::optional<uint16_t> port;  // of `toward`, to pick the connection
   PacketFields packet;
   std::optional<int64_t> seq_next, ack_next;
@@ -363,7 +372,8 @@ struct Step {
   SourceLoc loc;
   int index = 0;      // 1-based position in `steps:`
   std::string label;  // optional `label:`; fault `hold ... until: {step: LABEL}`
-  std::variant<CallStep, AwaitStep, ObserveStep, PacketStep, WireSendStep> body;  // ObserveStep: harness/model/observe.h
+  std::variant<CallStep, AwaitStep, ObserveStep, PacketStep, WireSendStep>
+      body;  // ObserveStep: harness/model/observe.h
   // One line for logs: "client: connect c to server:8080".
   std::string Describe() const;
 };
@@ -384,11 +394,11 @@ struct FaultMatch {
   std::string from;  // host name the packet comes from; empty: any
   std::string to;    // host name the packet goes to; empty: any
   Proto proto = Proto::kAny;
-  std::vector<TcpClass> tcp;          // implies proto tcp
-  std::optional<IntRange> length;     // transport payload bytes
-  std::optional<IntRange> seq;        // relative to the sender's ISN
-  std::optional<IntRange> ack;        // relative to the receiver's ISN
-  std::optional<IntRange> win;        // TCP window field as sent (unscaled), 0..65535
+  std::vector<TcpClass> tcp;       // implies proto tcp
+  std::optional<IntRange> length;  // transport payload bytes
+  std::optional<IntRange> seq;     // relative to the sender's ISN
+  std::optional<IntRange> ack;     // relative to the receiver's ISN
+  std::optional<IntRange> win;     // TCP window field as sent (unscaled), 0..65535
   // Occurrence among the packets that match everything above, counted per
   // connection and direction (UDP: per 4-tuple and direction), 1-based.
   std::optional<int64_t> nth;           // only the Nth
