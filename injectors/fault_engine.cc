@@ -97,11 +97,11 @@ size_t FaultEngine::Record(const PacketView& v, const ConnRef& ref, int64_t now_
 void FaultEngine::Accept(uint32_t id, size_t record, int64_t now_ns, std::vector<Effect>* out,
                          std::vector<uint8_t> replaced) {
   At(record).release_ns = now_ns;
-  out->push_back(Effect{Effect::Kind::kAccept, id, std::move(replaced), "", 0, 0});
+  out->push_back(Effect{Effect::Kind::kAccept, id, std::move(replaced), "", 0, 0, false});
 }
 
 void FaultEngine::Drop(uint32_t id, std::vector<Effect>* out) {
-  out->push_back(Effect{Effect::Kind::kDrop, id, {}, "", 0, 0});
+  out->push_back(Effect{Effect::Kind::kDrop, id, {}, "", 0, 0, false});
 }
 
 void FaultEngine::AddCopy(size_t original, std::vector<uint8_t> bytes, const std::string& action,
@@ -130,7 +130,7 @@ void FaultEngine::AddCopy(size_t original, std::vector<uint8_t> bytes, const std
     }
   }
   Append(std::move(r));
-  out->push_back(Effect{Effect::Kind::kInject, 0, std::move(bytes), "", 0, 0});
+  out->push_back(Effect{Effect::Kind::kInject, 0, std::move(bytes), "", 0, 0, false});
 }
 
 uint64_t FaultEngine::Hold(uint32_t id, size_t record, Why why) {
@@ -254,6 +254,8 @@ void FaultEngine::OnPacket(uint32_t id, std::span<const uint8_t> bytes, int64_t 
   const ConnRef ref = conns_.Observe(v);
   const size_t rec = Record(v, ref, now_ns, bytes);
   if (!v.ok) {
+    // Toward a scripted host: never forwarded, parsed or not.
+    if (TakeUnparsed(id, rec, bytes, now_ns, out)) return;
     At(rec).fate = PacketFate::kUnparsed;
     Accept(id, rec, now_ns, out);
     return;

@@ -46,7 +46,10 @@ struct EngineHost {
 // A scripted host (HostSpec::scripted): packets toward it are taken off.
 struct EngineScripted {
   std::string name;
-  std::vector<PacketFields> ignore;  // `ignore:`: taken off, logged, never checked
+  // `ignore:`: a packet one of these holds for (relative seq/ack from the
+  // wire's connection table) is still taken into the inbox, marked
+  // `ignorable`; the runner decides (an expect it matches consumes it).
+  std::vector<PacketFields> ignore;
 };
 
 struct EngineConfig {
@@ -67,10 +70,11 @@ struct Effect {
   Kind kind = Kind::kAccept;
   uint32_t id = 0;  // kAccept / kDrop: the queued packet
   std::vector<uint8_t>
-      bytes;            // kAccept: replacement packet if not empty; kInject/kTake: the packet
-  std::string host;     // kTake: the scripted host
-  uint64_t seq_no = 0;  // kTake: its record's seq_no
-  int64_t at_ns = 0;    // kTake: when it arrived
+      bytes;               // kAccept: replacement packet if not empty; kInject/kTake: the packet
+  std::string host;        // kTake: the scripted host
+  uint64_t seq_no = 0;     // kTake: its record's seq_no
+  int64_t at_ns = 0;       // kTake: when it arrived
+  bool ignorable = false;  // kTake: an `ignore:` entry of the host holds
 };
 
 // A packet crafted by InjectInto: its record's seq_no and packet line.
@@ -109,6 +113,10 @@ class FaultEngine {
   // kNotFound when the wire has seen no such connection.
   StatusOr<Crafted> InjectInto(const WireSendStep& step, int step_index, int64_t now_ns,
                                std::vector<Effect>* out);
+
+  // The runner skipped a taken packet for an `ignore:` entry: its record's
+  // action becomes "scripted ignore". Unknown seq_no (not logged): nothing.
+  void MarkIgnored(uint64_t seq_no);
 
   std::optional<int64_t> NextDeadline() const { return timers_.NextDeadline(); }
   size_t held() const { return held_.size(); }
@@ -199,6 +207,12 @@ class FaultEngine {
   bool TakeScripted(uint32_t id, const PacketView& v, const ConnRef& ref, size_t rec,
                     std::span<const uint8_t> bytes, int64_t now_ns, std::vector<Effect>* out);
   const EngineScripted* ScriptedOf(const std::string& host) const;
+  // The scripted host whose address is the packet's destination, read from
+  // the IP header alone (the packet need not parse further), or null.
+  const EngineScripted* ScriptedDest(std::span<const uint8_t> bytes) const;
+  // An unparsed packet toward a scripted host: taken off into its inbox.
+  bool TakeUnparsed(uint32_t id, size_t rec, std::span<const uint8_t> bytes, int64_t now_ns,
+                    std::vector<Effect>* out);
   // The latest TCP connection between two hosts (optionally on `port` of
   // `toward`); its side index of `from` in *from_side.
   Conn* LatestConn(const WireSendStep& step, int* from_side) const;

@@ -1,6 +1,8 @@
 // FaultEngine's part for scripted hosts (HostSpec::scripted) and `wire:`
 // steps: packets toward a scripted host are taken off, the script's
 // packets are logged and sent, crafted packets go into live connections.
+#include <algorithm>
+
 #include <fmt/format.h>
 
 #include "harness/packet/packet_craft.h"
@@ -18,37 +20,89 @@ const EngineScripted* FaultEngine::ScriptedOf(const std::string& host) const {
   return nullptr;
 }
 
+const EngineScripted* FaultEngine::ScriptedDest(std::span<const uint8_t> bytes) const {
+  if (cfg_.scripted.empty() || bytes.empty()) return nullptr;
+  IpAddr dst;
+  const int version = bytes[0] >> 4;
+  if (version == 4 && bytes.size() >= 20) {
+    std::copy(bytes.begin() + 16, bytes.begin() + 20, dst.bytes.begin());
+  } else if (version == 6 && bytes.size() >= 40) {
+    dst.v6 = true;
+    std::copy(bytes.begin() + 24, bytes.begin() + 40, dst.bytes.begin());
+  } else {
+    return nullptr;
+  }
+  return ScriptedOf(HostOf(dst));
+}
+
+namespace {
+
+Effect TakeEffect(const EngineScripted& s, std::span<const uint8_t> bytes, uint64_t seq_no,
+                  int64_t now_ns, bool ignorable) {
+  Effect e;
+  e.kind = Effect::Kind::kTake;
+  e.bytes.assign(bytes.begin(), bytes.end());
+  e.host = s.name;
+  e.seq_no = seq_no;
+  e.at_ns = now_ns;
+  e.ignorable = ignorable;
+  return e;
+}
+
+}  // namespace
+
+bool FaultEngine::TakeUnparsed(uint32_t id, size_t rec, std::span<const uint8_t> bytes,
+                               int64_t now_ns, std::vector<Effect>* out) {
+  const EngineScripted* s = ScriptedDest(bytes);
+  if (s == nullptr) return false;
+  PacketRecord& r = At(rec);
+  r.to = s->name;
+  r.fate = PacketFate::kScripted;
+  r.action = "scripted take";
+  r.release_ns = now_ns;
+  const uint64_t seq_no = r.seq_no;
+  Drop(id, out);
+  out->push_back(TakeEffect(*s, bytes, seq_no, now_ns, false));
+  return true;
+}
+
 bool FaultEngine::TakeScripted(uint32_t id, const PacketView& v, const ConnRef& ref, size_t rec,
                                std::span<const uint8_t> bytes, int64_t now_ns,
                                std::vector<Effect>* out) {
   PacketRecord& r = At(rec);
   const EngineScripted* s = ScriptedOf(r.to);
+  if (s == nullptr) s = ScriptedDest(bytes);
   if (s == nullptr) return false;
   const std::optional<uint32_t> rel_seq = ConnTable::RelSeq(ref, v);
   const std::optional<uint32_t> rel_ack = ConnTable::RelAck(ref, v);
   conns_.Advance(ref, v);
-  bool ignored = false;
+  bool ignorable = false;
   for (const PacketFields& f : s->ignore) {
     if (FieldsHold(f, v, bytes, rel_seq, rel_ack)) {
-      ignored = true;
+      ignorable = true;
       break;
     }
   }
+  // Every packet goes to the inbox: the runner decides whether an
+  // `ignore:` entry skips it (MarkIgnored) or the pending expect takes it.
   r.fate = PacketFate::kScripted;
-  r.action = ignored ? "scripted ignore" : "scripted take";
+  r.action = "scripted take";
   r.release_ns = now_ns;
   const uint64_t seq_no = r.seq_no;
   Drop(id, out);
-  if (!ignored) {
-    Effect e;
-    e.kind = Effect::Kind::kTake;
-    e.bytes.assign(bytes.begin(), bytes.end());
-    e.host = s->name;
-    e.seq_no = seq_no;
-    e.at_ns = now_ns;
-    out->push_back(std::move(e));
-  }
+  out->push_back(TakeEffect(*s, bytes, seq_no, now_ns, ignorable));
   return true;
+}
+
+void FaultEngine::MarkIgnored(uint64_t seq_no) {
+  if (seq_no == 0) return;
+  if (seq_no <= log_.size() && log_[seq_no - 1].seq_no == seq_no) {
+    log_[seq_no - 1].action = "scripted ignore";
+    return;
+  }
+  for (PacketRecord& r : log_) {
+    if (r.seq_no == seq_no) r.action = "scripted ignore";
+  }
 }
 
 uint64_t FaultEngine::OnScriptedSend(std::vector<uint8_t> bytes, int64_t now_ns,
@@ -63,7 +117,7 @@ uint64_t FaultEngine::OnScriptedSend(std::vector<uint8_t> bytes, int64_t now_ns,
   r.action = "scripted send";
   r.release_ns = now_ns;
   const uint64_t seq_no = r.seq_no;
-  out->push_back(Effect{Effect::Kind::kInject, 0, std::move(bytes), "", 0, 0});
+  out->push_back(Effect{Effect::Kind::kInject, 0, std::move(bytes), "", 0, 0, false});
   return seq_no;
 }
 
@@ -146,7 +200,7 @@ StatusOr<Crafted> FaultEngine::InjectInto(const WireSendStep& step, int step_ind
   r.action = fmt::format("inject (step {})", step_index);
   r.release_ns = now_ns;
   Crafted crafted{r.seq_no, PacketRecordLine(r)};
-  out->push_back(Effect{Effect::Kind::kInject, 0, std::move(bytes), "", 0, 0});
+  out->push_back(Effect{Effect::Kind::kInject, 0, std::move(bytes), "", 0, 0, false});
   return crafted;
 }
 

@@ -18,6 +18,7 @@
 
 #include <fmt/format.h>
 
+#include "harness/common/interrupt.h"
 #include "harness/common/unique_fd.h"
 #include "injectors/fault_engine.h"
 
@@ -86,7 +87,8 @@ struct Wire::Impl {
   Status first_error;
   bool stopped = false;
   Status stop_status;
-  QueueStats final_stats;  // copied by Stop before the queue is let go
+  int interrupt_listener = -1;  // wakes Take on SIGINT/SIGTERM
+  QueueStats final_stats;       // copied by Stop before the queue is let go
 
   void Note(const Status& st) {
     if (!st.ok() && first_error.ok()) first_error = st;
@@ -119,7 +121,7 @@ void Wire::Impl::Apply(std::vector<Effect>& effects) {
         break;
       case Effect::Kind::kTake: {
         std::lock_guard<std::mutex> lock(mu);
-        inbox[e.host].push_back(WirePacket{std::move(e.bytes), e.at_ns, e.seq_no, ""});
+        inbox[e.host].push_back(WirePacket{std::move(e.bytes), e.at_ns, e.seq_no, "", e.ignorable});
         cv.notify_all();
         break;
       }
@@ -316,6 +318,10 @@ StatusOr<std::unique_ptr<Wire>> Wire::Start(const WireConfig& config) {
   if (!impl->event_fd) return Status::FromErrno("wire: eventfd", errno);
 
   Impl* p = impl.get();
+  impl->interrupt_listener = AddInterruptListener([p] {
+    std::lock_guard<std::mutex> lock(p->mu);
+    p->cv.notify_all();
+  });
   impl->thread = std::thread([p] { p->Run(); });
   std::unique_ptr<Wire> wire(new Wire(std::move(impl)));
   // Only now may packets come (the NFQUEUE queue installs its rules).
@@ -335,6 +341,8 @@ Status Wire::Stop() {
   Impl& w = *impl_;
   if (w.stopped) return w.stop_status;
   w.stopped = true;
+  if (w.interrupt_listener >= 0) RemoveInterruptListener(w.interrupt_listener);
+  w.interrupt_listener = -1;
   {
     std::lock_guard<std::mutex> lock(w.mu);
     w.stop_requested = true;
@@ -361,13 +369,14 @@ uint64_t Wire::WaitActivity(uint64_t seen, int64_t deadline_ns) const {
 StatusOr<WirePacket> Wire::Take(const std::string& host, int64_t deadline_ns) {
   Impl& w = *impl_;
   std::unique_lock<std::mutex> lock(w.mu);
-  auto ready = [&] { return !w.inbox[host].empty() || w.thread_done; };
+  auto ready = [&] { return !w.inbox[host].empty() || w.thread_done || InterruptSignal() != 0; };
   while (!ready()) {
     const int64_t left = deadline_ns - w.clock.NowNs();
     if (left <= 0) break;
     w.cv.wait_for(lock, std::chrono::nanoseconds(left), ready);
   }
   std::deque<WirePacket>& q = w.inbox[host];
+  if (q.empty() && InterruptSignal() != 0) return Status::System(InterruptReason());
   if (q.empty()) return Status::Timeout(fmt::format("no packet toward {}", host));
   WirePacket p = std::move(q.front());
   q.pop_front();
@@ -432,6 +441,11 @@ StatusOr<WirePacket> Wire::InjectInto(const WireSendStep& step, int step_index) 
   out.seq_no = shared->crafted->seq_no;
   out.line = shared->crafted->line;
   return out;
+}
+
+void Wire::MarkIgnored(uint64_t seq_no) {
+  std::lock_guard<std::mutex> lock(impl_->mu);
+  impl_->engine.MarkIgnored(seq_no);
 }
 
 QueueStats Wire::queue_stats() const { return impl_->final_stats; }

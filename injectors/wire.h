@@ -60,14 +60,20 @@ struct WirePacket {
   int64_t at_ns = 0;           // on the wire's clock
   uint64_t seq_no = 0;         // its PacketRecord::seq_no
   std::string line;            // InjectInto: its packet line
+  // Take: an `ignore:` entry of the host holds for it (relative seq/ack
+  // from the wire's connection table). The runner decides: the pending
+  // expect consumes it if it matches, else it is skipped (MarkIgnored).
+  bool ignorable = false;
 };
 
 struct WireConfig {
   int netns_fd = -1;  // the wire namespace
   std::vector<WireLink> links;
-  // Packets toward these are taken off (never forwarded, no fault applies):
-  // fate kScripted, action "scripted take" (into the host's inbox, Take) or
-  // "scripted ignore" (an `ignore:` entry holds).
+  // Packets toward these (by the IP header's destination, parsed or not)
+  // are taken off (never forwarded, no fault applies): fate kScripted,
+  // action "scripted take", every one into the host's inbox (Take), those an
+  // `ignore:` entry holds for marked WirePacket::ignorable. The action
+  // becomes "scripted ignore" when the runner skips one (MarkIgnored).
   std::vector<WireScripted> scripted;
   std::vector<Fault> faults;          // in case order; the first match wins
   uint64_t seed = 0;                  // for probability matches
@@ -110,8 +116,13 @@ class Wire {
   // The packet log so far, in arrival order (copies follow their original).
   std::vector<PacketRecord> Log() const;
   // Scripted hosts. Any thread. The next packet taken off toward `host`
-  // (arrival order); kTimeout when none by `deadline_ns` (wire's clock).
+  // (arrival order, ignorable ones included); kTimeout when none by
+  // `deadline_ns` (wire's clock); kSystem "interrupted by SIGINT" as soon
+  // as a stop is requested (harness/common/interrupt.h) while it waits.
   StatusOr<WirePacket> Take(const std::string& host, int64_t deadline_ns);
+  // The runner skipped the taken packet `seq_no` for an `ignore:` entry:
+  // its record's action becomes "scripted ignore". Any thread.
+  void MarkIgnored(uint64_t seq_no);
   // Sends a crafted packet from the wire thread (fate kScripted, action
   // "scripted send"); returns when it was handed to the queue, with its stamp.
   // kTimeout when the wire thread did not get to it within

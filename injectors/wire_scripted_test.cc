@@ -4,7 +4,10 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <csignal>
+#include <thread>
 
+#include "harness/common/interrupt.h"
 #include "harness/packet/packet_craft.h"
 #include "harness/packet/packet_view.h"
 #include "injectors/fake_packet_queue.h"
@@ -110,7 +113,7 @@ TEST_F(WireScriptedTest, TakeTimesOutAtItsDeadlineWhenNothingCame) {
   EXPECT_EQ(p.status().code(), StatusCode::kTimeout);
 }
 
-TEST_F(WireScriptedTest, IgnoredPacketsAreTakenOffButNotQueuedForTheCase) {
+TEST_F(WireScriptedTest, IgnorablePacketsReachTheInboxMarkedAndTheRunnerMarksThemIgnored) {
   PacketFields pure_ack;
   pure_ack.flags = kTcpAck;
   pure_ack.length = IntRange{0, 0};
@@ -119,12 +122,86 @@ TEST_F(WireScriptedTest, IgnoredPacketsAreTakenOffButNotQueuedForTheCase) {
   const uint32_t data = queue_->Push(Seg(true, kTcpAck | kTcpPsh, 1, 1, "hi"));
   ASSERT_TRUE(queue_->WaitForVerdict(data, kBound));
   EXPECT_THAT(queue_->Trace(), ElementsAre("D1", "D2"));
-  EXPECT_EQ(Rec(1).action, "scripted ignore");
+  EXPECT_EQ(Rec(1).action, "scripted take");  // the runner decides
   EXPECT_EQ(Rec(1).fate, PacketFate::kScripted);
   StatusOr<WirePacket> p = wire_->Take("server", clock_.NowNs() + 5'000'000'000);
   ASSERT_TRUE(p.ok());
-  EXPECT_EQ(p->seq_no, 2u);  // the ignored one never reaches the inbox
+  EXPECT_EQ(p->seq_no, 1u);
+  EXPECT_TRUE(p->ignorable);
+  wire_->MarkIgnored(p->seq_no);
+  EXPECT_EQ(Rec(1).action, "scripted ignore");
+  p = wire_->Take("server", clock_.NowNs() + 5'000'000'000);
+  ASSERT_TRUE(p.ok());
+  EXPECT_EQ(p->seq_no, 2u);
+  EXPECT_FALSE(p->ignorable);
+  EXPECT_EQ(Rec(2).action, "scripted take");
   EXPECT_FALSE(wire_->Take("server", clock_.NowNs()).ok());
+}
+
+TEST_F(WireScriptedTest, AnIgnoreEntryNeverHidesAPacketFromTheInbox) {
+  // `ignore: [{flags: S, seq: 0}]` for SYN retransmits: the first SYN,
+  // which an expect waits for, still reaches the inbox.
+  PacketFields syn;
+  syn.flags = kTcpSyn;
+  syn.seq = IntRange{0, 0};
+  Start(false, {syn});
+  queue_->Push(Seg(true, kTcpSyn, 0, 0));
+  StatusOr<WirePacket> p = wire_->Take("server", clock_.NowNs() + 5'000'000'000);
+  ASSERT_TRUE(p.ok()) << p.status().ToString();
+  EXPECT_TRUE(p->ignorable);
+  EXPECT_EQ(Rec(1).action, "scripted take");
+}
+
+TEST_F(WireScriptedTest, AnUnparsedPacketTowardAScriptedHostIsTakenOffNotForwarded) {
+  Start(false);
+  // A TCP packet cut inside its TCP header: the IP header alone names server.
+  std::vector<uint8_t> cut = Seg(true, kTcpSyn, 0, 0);
+  cut.resize(24);
+  cut[2] = 0;
+  cut[3] = 24;  // IPv4 total length
+  const uint32_t id = queue_->Push(cut);
+  StatusOr<WirePacket> p = wire_->Take("server", clock_.NowNs() + 5'000'000'000);
+  ASSERT_TRUE(p.ok()) << p.status().ToString();
+  EXPECT_EQ(p->bytes, cut);
+  ASSERT_TRUE(queue_->WaitForVerdict(id, kBound));
+  EXPECT_THAT(queue_->Trace(), ElementsAre("D1"));  // never forwarded
+  EXPECT_EQ(Rec(1).fate, PacketFate::kScripted);
+  EXPECT_EQ(Rec(1).action, "scripted take");
+  EXPECT_EQ(Rec(1).to, "server");
+}
+
+TEST_F(WireScriptedTest, AnUnparsedPacketTowardARealHostIsStillForwarded) {
+  Start(false);
+  std::vector<uint8_t> cut = Seg(false, kTcpSyn | kTcpAck, 0, 1);
+  cut.resize(24);
+  cut[2] = 0;
+  cut[3] = 24;
+  const uint32_t id = queue_->Push(cut);
+  ASSERT_TRUE(queue_->WaitForVerdict(id, kBound));
+  EXPECT_THAT(queue_->Trace(), ElementsAre("A1"));
+  EXPECT_EQ(Rec(1).fate, PacketFate::kUnparsed);
+}
+
+TEST(WireInterruptTest, TakeEndsPromptlyOnAStopRequest) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  EXPECT_EXIT(
+      {
+        auto queue = std::make_shared<FakePacketQueue>();
+        WireConfig c;
+        c.links.push_back({"client", "w0", "198.18.1.2", ""});
+        c.links.push_back({"server", "w1", "198.18.2.2", ""});
+        c.scripted.push_back({"server", {}});
+        c.queue = queue;  // RealClock: a wait of an hour unless interrupted
+        StatusOr<std::unique_ptr<Wire>> w = Wire::Start(c);
+        if (!w.ok()) std::exit(2);
+        std::thread stopper([] { RequestInterrupt(SIGINT); });
+        StatusOr<WirePacket> p = (*w)->Take("server", RealClock().NowNs() + 3'600'000'000'000);
+        stopper.join();
+        const bool ok = !p.ok() && p.status().message() == "interrupted by SIGINT";
+        (void)(*w)->Stop();
+        std::exit(ok ? 0 : 1);
+      },
+      ::testing::ExitedWithCode(0), "");
 }
 
 TEST_F(WireScriptedTest, NoFaultAppliesToAScriptedHostsPackets) {

@@ -122,9 +122,11 @@ struct HostSpec {
   // wire toward the real host. Its steps are PacketSteps only.
   bool scripted = false;
   // Scripted hosts: packets the case does not care about (`ignore:`), e.g.
-  // pure window updates. A packet toward this host that matches any of them
-  // is taken off the wire, logged as ignored and never checked. Any other
-  // packet that no `expect:` consumed fails the case.
+  // pure window updates or timer retransmits. Every packet toward this host
+  // is taken off the wire; the runner decides: one the pending `expect:`
+  // matches is consumed by it; else one matching any of these is skipped
+  // ("ignored: <line>" in the step's record, "scripted ignore" in the
+  // wire's log); any other packet that no `expect:` consumed fails the case.
   std::vector<PacketFields> ignore;
 };
 

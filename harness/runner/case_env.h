@@ -38,6 +38,10 @@ struct TakenPacket {
   int64_t at_ns = 0;           // when the wire took (sent) it, on clock()
   uint64_t seq_no = 0;         // its PacketRecord::seq_no in the wire's log
   std::string line;            // InjectInto: its packet line
+  // NextPacket: an `ignore:` entry of the host holds for it (the wire's
+  // relative seq/ack). The runner decides what that means (PacketSteps):
+  // an expect the packet matches consumes it; otherwise it is skipped.
+  bool ignorable = false;
 };
 
 class CaseEnv {
@@ -96,10 +100,15 @@ class CaseEnv {
   // address) into the lab through the wire; returns when it left, on
   // clock(). The wire logs it with PacketFate::kScripted.
   virtual StatusOr<int64_t> SendPacket(const std::string& host, std::vector<uint8_t> bytes) = 0;
-  // The next packet toward scripted host `host` that no `ignore:` of it
-  // matched, in arrival order, as the wire took it off; kTimeout at
-  // `deadline_ns` (clock()) when none came.
+  // The next packet toward scripted host `host`, in arrival order, as the
+  // wire took it off (every one, parsed or not; those an `ignore:` entry
+  // holds for are marked TakenPacket::ignorable); kTimeout at `deadline_ns`
+  // (clock()) when none came; an error "interrupted by SIGINT" as soon as
+  // a stop is requested while it waits.
   virtual StatusOr<TakenPacket> NextPacket(const std::string& host, int64_t deadline_ns) = 0;
+  // The runner skipped the taken packet `seq_no` for an `ignore:` entry:
+  // the wire's log shows it as "scripted ignore".
+  virtual void MarkIgnored(uint64_t seq_no) = 0;
   // A `wire:` step: the wire crafts the packet into the latest live TCP
   // connection between step.from and step.toward (seq/ack from what it
   // tracked) and sends it. Returns the packet's line (the one dump format)

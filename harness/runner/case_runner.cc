@@ -174,7 +174,8 @@ bool Execution::RunWire(const Step& step, const WireSendStep& w) {
 
 void Execution::CheckScriptedLeftovers() {
   if (stopped_) return;
-  std::optional<std::string> left = packets_.Leftover();
+  StepRecord* last = case_.steps.empty() ? nullptr : &RecordOf(case_.steps.back());
+  std::optional<std::string> left = packets_.Leftover(last);
   if (!left) return;
   stopped_ = true;
   result_->outcome = Outcome::kFail;

@@ -158,8 +158,8 @@ Verdict FakeCaseEnv::FinishCapture(int64_t) {
 }
 
 void FakeCaseEnv::ScriptPacket(const std::string& host, std::vector<uint8_t> bytes,
-                               int64_t after_ns) {
-  packets_.push_back(Scripted{host, std::move(bytes), after_ns, std::nullopt});
+                               int64_t after_ns, bool ignorable) {
+  packets_.push_back(Scripted{host, std::move(bytes), after_ns, std::nullopt, ignorable});
 }
 
 void FakeCaseEnv::Anchor(const std::string& host) {
@@ -181,11 +181,15 @@ StatusOr<TakenPacket> FakeCaseEnv::NextPacket(const std::string& host, int64_t d
   Anchor(host);
   for (auto it = packets_.begin(); it != packets_.end(); ++it) {
     if (it->host != host) continue;
-    if (*it->arrives_ns > deadline_ns) break;
+    if (*it->arrives_ns > deadline_ns || *it->arrives_ns >= interrupt_at_) break;
     clock_.Set(std::max(clock_.NowNs(), *it->arrives_ns));
-    TakenPacket p{std::move(it->bytes), clock_.NowNs(), ++packet_seq_, ""};
+    TakenPacket p{std::move(it->bytes), clock_.NowNs(), ++packet_seq_, "", it->ignorable};
     packets_.erase(it);
     return p;
+  }
+  if (interrupt_at_ <= deadline_ns) {
+    clock_.Set(std::max(clock_.NowNs(), interrupt_at_));
+    return Status::System(InterruptReason());
   }
   clock_.Set(std::max(clock_.NowNs(), deadline_ns));
   return Status::Timeout(fmt::format("no packet toward {}", host));

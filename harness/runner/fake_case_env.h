@@ -93,7 +93,9 @@ class FakeCaseEnv : public CaseEnv {
   // it arrives by the deadline (the clock is set to its arrival), else
   // kTimeout with the clock at the deadline.
   StatusOr<int64_t> SendPacket(const std::string& host, std::vector<uint8_t> bytes) override;
+  // A stop request (InterruptAt) before the deadline ends the wait then.
   StatusOr<TakenPacket> NextPacket(const std::string& host, int64_t deadline_ns) override;
+  void MarkIgnored(uint64_t seq_no) override { ignored_.push_back(seq_no); }
   StatusOr<TakenPacket> InjectInto(const WireSendStep& step, int step_index) override;
 
   // A host more (a scripted one, say "peer" 10.0.3.1, fd00:3::1).
@@ -101,7 +103,12 @@ class FakeCaseEnv : public CaseEnv {
   // A packet toward scripted host `host` arriving `after_ns` after the
   // last packet the script sent before it is due (SendPacket), or after
   // the first NextPacket that looks for it when none was sent since.
-  void ScriptPacket(const std::string& host, std::vector<uint8_t> bytes, int64_t after_ns = 0);
+  // `ignorable`: as the wire marks one an `ignore:` entry holds for.
+  void ScriptPacket(const std::string& host, std::vector<uint8_t> bytes, int64_t after_ns = 0,
+                    bool ignorable = false);
+  // The seq_nos MarkIgnored was given (NextPacket numbers packets from 1
+  // in the order they are taken, SendPacket's counting too).
+  const std::vector<uint64_t>& ignored() const { return ignored_; }
   // What the step loop sent: SendPacket's packets, InjectInto's steps.
   struct SentPacket {
     std::string host;
@@ -156,7 +163,9 @@ class FakeCaseEnv : public CaseEnv {
     std::vector<uint8_t> bytes;
     int64_t after_ns = 0;
     std::optional<int64_t> arrives_ns;  // set once anchored
+    bool ignorable = false;
   };
+  std::vector<uint64_t> ignored_;
   void Anchor(const std::string& host);
   std::deque<Scripted> packets_;
   std::vector<SentPacket> sent_packets_;

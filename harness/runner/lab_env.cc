@@ -206,13 +206,17 @@ StatusOr<int64_t> LabEnv::SendPacket(const std::string&, std::vector<uint8_t> by
 StatusOr<TakenPacket> LabEnv::NextPacket(const std::string& host, int64_t deadline_ns) {
   StatusOr<WirePacket> p = wire_->Take(host, deadline_ns);
   if (!p.ok()) return p.status();
-  return TakenPacket{std::move(p->bytes), p->at_ns, p->seq_no, std::move(p->line)};
+  return TakenPacket{std::move(p->bytes), p->at_ns, p->seq_no, std::move(p->line), p->ignorable};
+}
+
+void LabEnv::MarkIgnored(uint64_t seq_no) {
+  if (wire_) wire_->MarkIgnored(seq_no);
 }
 
 StatusOr<TakenPacket> LabEnv::InjectInto(const WireSendStep& step, int step_index) {
   StatusOr<WirePacket> p = wire_->InjectInto(step, step_index);
   if (!p.ok()) return p.status();
-  return TakenPacket{std::move(p->bytes), p->at_ns, p->seq_no, std::move(p->line)};
+  return TakenPacket{std::move(p->bytes), p->at_ns, p->seq_no, std::move(p->line), false};
 }
 
 }  // namespace faultline

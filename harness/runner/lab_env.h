@@ -57,6 +57,7 @@ class LabEnv : public CaseEnv {
   // Scripted hosts and `wire:` steps: the wire (Wire::Inject/Take/InjectInto).
   StatusOr<int64_t> SendPacket(const std::string& host, std::vector<uint8_t> bytes) override;
   StatusOr<TakenPacket> NextPacket(const std::string& host, int64_t deadline_ns) override;
+  void MarkIgnored(uint64_t seq_no) override;
   StatusOr<TakenPacket> InjectInto(const WireSendStep& step, int step_index) override;
 
   // Whether `host` has a peer process (after Setup): every real host does,

@@ -5,6 +5,9 @@
 
 #include <fmt/format.h>
 
+#include <cerrno>
+
+#include "harness/loader/case_loader.h"
 #include "harness/packet/packet_craft.h"
 #include "harness/packet/packet_view.h"
 #include "harness/packet/script_packet.h"
@@ -296,6 +299,151 @@ TEST_F(PacketStepLoopTest, WireStepWithoutAConnectionIsAnError) {
   EXPECT_EQ(r.outcome, Outcome::kError);
   EXPECT_EQ(r.message,
             Prefix(1) + "no TCP connection between client and server seen on the wire yet");
+}
+
+// The stack's SYN-ACK retransmit before the script's next send, which an
+// `ignore:` entry holds for: skipped, noted in the step's record and
+// marked at the wire; not an unexpected packet.
+TEST_F(PacketStepLoopTest, AnIgnorablePacketBeforeASendIsSkippedAndNoted) {
+  Add(PacketStep::Dir::kSend, Flags(kTcpSyn));
+  Add(PacketStep::Dir::kExpect, Flags(kTcpSyn | kTcpAck));
+  Add(PacketStep::Dir::kSend, Flags(kTcpAck), 100);
+  env_.ScriptPacket("peer", FromServer(kTcpSyn | kTcpAck, 0, 1), 10 * kMs);
+  env_.ScriptPacket("peer", FromServer(kTcpSyn | kTcpAck, 0, 1), 50 * kMs, true);
+  CaseResult r = Run();
+  EXPECT_EQ(r.outcome, Outcome::kPass) << r.message;
+  EXPECT_EQ(env_.ignored().size(), 1u);
+  EXPECT_THAT(r.steps[2].actual,
+              StartsWith("ignored: server:8080 > peer:40000 tcp S. seq 0 ack 1 "));
+  EXPECT_EQ(env_.sent_packets().size(), 2u);
+}
+
+// `ignore: [{flags: S}]` must not swallow the SYN an expect waits for.
+TEST_F(PacketStepLoopTest, AnExpectConsumesAnIgnorablePacketThatMatchesIt) {
+  Add(PacketStep::Dir::kSend, Flags(kTcpSyn));
+  Add(PacketStep::Dir::kExpect, Flags(kTcpSyn | kTcpAck));
+  Add(PacketStep::Dir::kExpect, Flags(kTcpAck | kTcpPsh));
+  env_.ScriptPacket("peer", FromServer(kTcpSyn | kTcpAck, 0, 1), 10 * kMs, true);
+  env_.ScriptPacket("peer", FromServer(kTcpSyn | kTcpAck, 0, 1), 10 * kMs, true);
+  env_.ScriptPacket("peer", FromServer(kTcpAck | kTcpPsh, 1, 1, "hi"), 10 * kMs);
+  CaseResult r = Run();
+  EXPECT_EQ(r.outcome, Outcome::kPass) << r.message;
+  EXPECT_EQ(env_.ignored().size(), 1u);  // only the retransmit
+  EXPECT_THAT(r.steps[1].actual, StartsWith("server:8080 > peer:40000 tcp S. "));
+  EXPECT_THAT(r.steps[2].actual, StartsWith("ignored: server:8080 > peer:40000 tcp S. "));
+}
+
+TEST_F(PacketStepLoopTest, AnIgnorablePacketAfterTheLastStepIsSkipped) {
+  Add(PacketStep::Dir::kSend, Flags(kTcpSyn));
+  Add(PacketStep::Dir::kExpect, Flags(kTcpSyn | kTcpAck));
+  env_.ScriptPacket("peer", FromServer(kTcpSyn | kTcpAck, 0, 1), 10 * kMs);
+  env_.ScriptPacket("peer", FromServer(kTcpSyn | kTcpAck, 0, 1), 10 * kMs, true);
+  CaseResult r = Run();
+  EXPECT_EQ(r.outcome, Outcome::kPass) << r.message;
+  EXPECT_EQ(env_.ignored().size(), 1u);
+  EXPECT_THAT(r.steps[1].actual,
+              HasSubstr(" at +10ms\nignored: server:8080 > peer:40000 tcp S. seq 0 ack 1 "));
+}
+
+// A case ends tolerance after its last step: a packet 30ms late (the
+// default tolerance is 50ms) is unexpected, not left to chance.
+TEST_F(PacketStepLoopTest, APacketWithinTheToleranceAfterTheLastStepFailsTheCase) {
+  Add(PacketStep::Dir::kSend, Flags(kTcpSyn));
+  Add(PacketStep::Dir::kExpect, Flags(kTcpSyn | kTcpAck));
+  env_.ScriptPacket("peer", FromServer(kTcpSyn | kTcpAck, 0, 1), 10 * kMs);
+  env_.ScriptPacket("peer", FromServer(kTcpRst, 1, 0), 30 * kMs);
+  CaseResult r = Run();
+  EXPECT_EQ(r.outcome, Outcome::kFail);
+  EXPECT_THAT(r.message, StartsWith("t.yaml:1:1: unexpected packet toward peer after the last "
+                                    "step: server:8080 > peer:40000 tcp R seq 1 "));
+}
+
+TEST_F(PacketStepLoopTest, APacketPastTheToleranceAfterTheLastStepIsNotChecked) {
+  Add(PacketStep::Dir::kSend, Flags(kTcpSyn));
+  Add(PacketStep::Dir::kExpect, Flags(kTcpSyn | kTcpAck));
+  env_.ScriptPacket("peer", FromServer(kTcpSyn | kTcpAck, 0, 1), 10 * kMs);
+  env_.ScriptPacket("peer", FromServer(kTcpRst, 1, 0), 100 * kMs);
+  CaseResult r = Run();
+  EXPECT_EQ(r.outcome, Outcome::kPass) << r.message;
+}
+
+TEST_F(PacketStepLoopTest, AStopRequestEndsAPendingExpect) {
+  Add(PacketStep::Dir::kSend, Flags(kTcpSyn));
+  Add(PacketStep::Dir::kExpect, Flags(kTcpSyn | kTcpAck));
+  const int64_t start = env_.fake_clock().NowNs();
+  env_.InterruptAt(start + 20 * kMs);
+  CaseResult r = Run();
+  EXPECT_EQ(r.outcome, Outcome::kError);
+  EXPECT_EQ(r.message, Prefix(2) + "interrupted by SIGINT");
+  EXPECT_EQ(env_.fake_clock().NowNs(), start + 20 * kMs);
+}
+
+// An expect without `from:` (the stack connects to us): the failure line
+// names the real host by name, not by address.
+TEST_F(PacketStepLoopTest, FailureLinesNameTheRealHostByName) {
+  PacketStep p;
+  p.host = "peer";
+  p.dir = PacketStep::Dir::kExpect;
+  p.packet = Flags(kTcpSyn);
+  p.port = 40000;
+  AddStep(p);
+  env_.ScriptPacket("peer", FromServer(kTcpRst, 0, 0), 10 * kMs);
+  CaseResult r = Run();
+  EXPECT_EQ(r.outcome, Outcome::kFail);
+  EXPECT_EQ(r.steps[0].actual, "server:8080 > peer:40000 tcp R seq 7000 win 65535 len 0 at +10ms");
+}
+
+TEST_F(PacketStepLoopTest, LeftoverLinesNameTheRealHostByName) {
+  PacketStep p;
+  p.host = "peer";
+  p.dir = PacketStep::Dir::kExpect;
+  p.packet = Flags(kTcpSyn);
+  p.port = 40000;
+  AddStep(p);
+  env_.ScriptPacket("peer", FromServer(kTcpSyn, 0, 0), 10 * kMs);
+  env_.ScriptPacket("peer", FromServer(kTcpRst, 1, 0), 10 * kMs);
+  CaseResult r = Run();
+  EXPECT_EQ(r.outcome, Outcome::kFail);
+  EXPECT_EQ(r.message,
+            "t.yaml:1:1: unexpected packet toward peer after the last step: server:8080 > "
+            "peer:40000 tcp R seq 1 win 65535 len 0");
+}
+
+// The step after an async call is anchored at the call's start (when it
+// was sent), not its reply: pkt_translate relies on it.
+TEST(PacketStepAnchorTest, TheStepAfterAnAsyncCallIsAnchoredAtItsStart) {
+  StatusOr<Case> c = LoadCaseText(R"(name: async-anchor
+hosts:
+  client: {}
+  server: {}
+  peer: {scripted: true}
+steps:
+  - server: {connect: "peer:40000", as: c, async: true}
+  - peer: {expect: {flags: S}, port: 40000, after: 5ms, tolerance: 2ms}
+  - peer: {send: {flags: R., seq: 0, ack: 1}}
+  - await: c
+)",
+                                  "t.yaml");
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  FakeCaseEnv env;
+  env.AddHost({"peer", "10.0.3.1", "fd00:3::1"});
+  peer::Reply refused;
+  refused.ret = -1;
+  refused.err = ECONNREFUSED;
+  env.Script("server", Op::kConnect, refused, 100 * kMs);
+  SegmentSpec syn;
+  syn.src = Addr("10.0.2.1");
+  syn.dst = Addr("10.0.3.1");
+  syn.sport = 50000;
+  syn.dport = 40000;
+  syn.seq = kServerIsn;
+  syn.flags = kTcpSyn;
+  env.ScriptPacket("peer", BuildSegment(syn), 5 * kMs);
+  CaseRunOptions o;
+  o.seed = 1;
+  CaseResult r = RunCaseVariant(*c, Family::kIPv4, o, env);
+  EXPECT_TRUE(r.steps[1].ok) << r.steps[1].failure;
+  EXPECT_THAT(r.steps[1].actual, ::testing::EndsWith(" at +5ms"));
 }
 
 }  // namespace

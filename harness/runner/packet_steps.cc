@@ -26,6 +26,11 @@ std::optional<DurationRange> WindowOf(const PacketStep& p, Duration case_toleran
   return DurationRange{v - tol, v + tol};
 }
 
+// A step's actual text after the packets it skipped ("ignored: <line>").
+std::string WithIgnored(const std::string& ignored, const std::string& actual) {
+  return ignored.empty() ? actual : ignored + "\n" + actual;
+}
+
 }  // namespace
 
 std::string PacketSteps::AddrOf(const std::string& host) const {
@@ -35,12 +40,41 @@ std::string PacketSteps::AddrOf(const std::string& host) const {
   return "";
 }
 
+std::map<IpAddr, std::string> PacketSteps::HostNames() const {
+  std::map<IpAddr, std::string> names;
+  for (const HostAddrs& h : env_.Hosts()) {
+    IpAddr a;
+    if (!h.addr4.empty() && IpAddr::Parse(h.addr4, &a)) names[a] = h.name;
+    if (!h.addr6.empty() && IpAddr::Parse(h.addr6, &a)) names[a] = h.name;
+  }
+  return names;
+}
+
+StatusOr<TakenPacket> PacketSteps::Next(const std::string& host, int64_t deadline_ns,
+                                        const ScriptConn& c, const PacketFields* expect,
+                                        StepRecord* rec) {
+  while (true) {
+    StatusOr<TakenPacket> got = env_.NextPacket(host, deadline_ns);
+    if (!got.ok() || !got->ignorable) return got;
+    if (expect != nullptr) {
+      ScriptConn trial = c;  // a packet that does not match teaches nothing
+      if (CheckScripted(*expect, got->bytes, trial).ok()) return got;
+    }
+    env_.MarkIgnored(got->seq_no);
+    if (rec != nullptr) {
+      if (!rec->actual.empty()) rec->actual += "\n";
+      rec->actual += "ignored: " + ScriptedLine(got->bytes, c);
+    }
+  }
+}
+
 StatusOr<ScriptConn*> PacketSteps::ConnOf(const PacketStep& p) {
   auto key = std::make_pair(p.host, p.conn);
   if (auto it = conns_.find(key); it != conns_.end()) return &it->second;
   ScriptConn c;
   c.name = p.conn;
   c.local_host = p.host;
+  c.host_names = HostNames();
   if (!IpAddr::Parse(AddrOf(p.host), &c.local)) {
     return Status::Invalid(fmt::format("host '{}' has no address in this family", p.host));
   }
@@ -69,10 +103,13 @@ StatusOr<ScriptConn*> PacketSteps::ConnOf(const PacketStep& p) {
 Verdict PacketSteps::Send(const PacketStep& p, ScriptConn& c, int64_t due_ns, StepRecord& rec,
                           int64_t* event_ns) {
   // Wait until due; a packet before then is one the script did not expect.
-  StatusOr<TakenPacket> early = env_.NextPacket(p.host, due_ns);
+  StepRecord ignored;  // "ignored: <line>" lines while waiting
+  StatusOr<TakenPacket> early = Next(p.host, due_ns, c, nullptr, &ignored);
+  rec.actual = ignored.actual;
   if (early.ok()) {
     const std::string line = ScriptedLine(early->bytes, c);
-    return Verdict::Fail("no packet before this send", line, "unexpected packet: " + line);
+    return Verdict::Fail("no packet before this send", WithIgnored(ignored.actual, line),
+                         "unexpected packet: " + line);
   }
   if (early.status().code() != StatusCode::kTimeout)
     return Verdict::Error(early.status().message());
@@ -83,7 +120,7 @@ Verdict PacketSteps::Send(const PacketStep& p, ScriptConn& c, int64_t due_ns, St
   if (!at.ok()) return Verdict::Error(at.status().message());
   *event_ns = *at;
   rec.finished = true;
-  return Verdict::Pass(p.packet.ToString(), line);
+  return Verdict::Pass(p.packet.ToString(), WithIgnored(ignored.actual, line));
 }
 
 Verdict PacketSteps::Expect(const PacketStep& p, ScriptConn& c, int64_t anchor_ns, int anchor_step,
@@ -94,19 +131,22 @@ Verdict PacketSteps::Expect(const PacketStep& p, ScriptConn& c, int64_t anchor_n
   const std::string range =
       window ? fmt::format("[{}, {}]", Offset(window->lo.count()), Offset(window->hi.count())) : "";
   const std::string expected = p.packet.ToString() + (window ? " within " + range : "");
-  StatusOr<TakenPacket> got = env_.NextPacket(p.host, until);
+  StepRecord ignored;  // "ignored: <line>" lines while waiting
+  StatusOr<TakenPacket> got = Next(p.host, until, c, &p.packet, &ignored);
+  rec.actual = ignored.actual;
   if (!got.ok()) {
     if (got.status().code() != StatusCode::kTimeout) return Verdict::Error(got.status().message());
     const std::string within = window ? fmt::format("within {} after step {}", range, anchor_step)
                                       : "before the case's deadline";
-    return Verdict::Fail(expected, "none",
+    return Verdict::Fail(expected, WithIgnored(ignored.actual, "none"),
                          fmt::format("expected {} {}; none came", p.packet.ToString(), within));
   }
   *event_ns = got->at_ns;
   rec.finished = true;
   const int64_t offset = got->at_ns - anchor_ns;
   Verdict v = CheckScripted(p.packet, got->bytes, c);
-  const std::string actual = ScriptedLine(got->bytes, c) + " at " + SignedOffset(offset);
+  const std::string actual =
+      WithIgnored(ignored.actual, ScriptedLine(got->bytes, c) + " at " + SignedOffset(offset));
   if (!v.ok()) return Verdict::Fail(expected, actual, v.message);
   if (window && !window->Contains(Duration(offset))) {
     return Verdict::Fail(expected, actual,
@@ -136,15 +176,19 @@ Verdict PacketSteps::RunWire(const WireSendStep& w, int step_index, StepRecord& 
   return Verdict::Pass(w.packet.ToString(), sent->line);
 }
 
-std::optional<std::string> PacketSteps::Leftover() {
+std::optional<std::string> PacketSteps::Leftover(StepRecord* rec) {
+  // A case ends tolerance after its last step: late packets count too.
+  const int64_t until = env_.clock().NowNs() + case_.tolerance.count();
   for (const HostSpec& h : case_.hosts) {
     if (!h.scripted) continue;
-    StatusOr<TakenPacket> p = env_.NextPacket(h.name, env_.clock().NowNs());
-    if (!p.ok()) continue;
     ScriptConn any;
+    any.local_host = h.name;
     for (const auto& [key, c] : conns_) {
       if (key.first == h.name) any = c;
     }
+    any.host_names = HostNames();
+    StatusOr<TakenPacket> p = Next(h.name, until, any, nullptr, rec);
+    if (!p.ok()) continue;
     return fmt::format("toward {} after the last step: {}", h.name, ScriptedLine(p->bytes, any));
   }
   return std::nullopt;

@@ -3,6 +3,13 @@
 // variant: it keeps a ScriptConn per (scripted host, `conn:`) built from
 // the lab addresses of the variant's family.
 //
+// `ignore:` (HostSpec::ignore): the wire hands over every packet toward a
+// scripted host, marked ignorable when an entry holds. A pending expect the
+// packet matches consumes it (the first SYN that `ignore: [{flags: S}]`
+// would otherwise hide); any other ignorable packet is skipped, noted in
+// the step's record ("ignored: <line>") and the wire's log ("scripted
+// ignore"), never silently.
+//
 // Waiting: a send waits until it is due by asking the environment for the
 // host's next packet with the due time as deadline (a packet arriving
 // before is unexpected: the stack sent something the script did not
@@ -36,12 +43,23 @@ class PacketSteps {
   // A `wire:` step, the case's step `step_index` (1-based).
   Verdict RunWire(const WireSendStep& w, int step_index, StepRecord& rec, int64_t* event_ns);
   // After the last step: the line of a packet still waiting for a scripted
-  // host ("toward peer ...: <line>"), if any.
-  std::optional<std::string> Leftover();
+  // host ("toward peer ...: <line>"), if any. It first waits the case's
+  // tolerance (a case ends tolerance after its last step), so that a late
+  // packet decides nothing by chance. Ignorable packets are skipped; their
+  // "ignored: <line>" lines go to `rec` (the last step's record) if given.
+  std::optional<std::string> Leftover(StepRecord* rec);
 
  private:
   StatusOr<ScriptConn*> ConnOf(const PacketStep& p);
   std::string AddrOf(const std::string& host) const;
+  // Every lab host's name by address (ScriptConn::host_names).
+  std::map<IpAddr, std::string> HostNames() const;
+  // The next packet toward `host` by `deadline_ns` that is not skipped:
+  // an ignorable one (an `ignore:` entry holds) is skipped unless `expect`
+  // is given and it matches it; a skipped one is marked ignored at the
+  // wire and noted as "ignored: <line>" in `rec`.
+  StatusOr<TakenPacket> Next(const std::string& host, int64_t deadline_ns, const ScriptConn& c,
+                             const PacketFields* expect, StepRecord* rec);
   Verdict Send(const PacketStep& p, ScriptConn& c, int64_t due_ns, StepRecord& rec,
                int64_t* event_ns);
   Verdict Expect(const PacketStep& p, ScriptConn& c, int64_t anchor_ns, int anchor_step,
