@@ -75,6 +75,11 @@ struct Syscall {
 
 struct Shell {
   std::string command;  // between the backquotes
+  // packetdrill's untimed `shell` lines: the first event of a script (its
+  // init command, run before the script's clock starts) and the last (its
+  // cleanup command). Any other shell line has a time.
+  enum class Role { kTimed, kInit, kCleanup };
+  Role role = Role::kTimed;
 };
 
 struct Code {

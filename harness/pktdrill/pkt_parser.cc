@@ -252,6 +252,12 @@ class Parser {
                                  ") must come before the first event");
       }
       Event e;
+      if (Peek().type == Tok::kBackquote) {
+        Status st = UntimedShell(s, &e);
+        if (!st.ok()) return st;
+        s.events.push_back(std::move(e));
+        continue;
+      }
       Status st = ParseEvent(&e);
       if (!st.ok()) return st;
       s.events.push_back(std::move(e));
@@ -307,6 +313,23 @@ class Parser {
       return Error(t, fmt::format("unknown header option --{}", o.name));
     }
     s->options.push_back(std::move(o));
+    return Status::Ok();
+  }
+
+  // packetdrill's grammar: `script: options [init_command] events
+  // [cleanup_command]`, both commands a `shell` line without a time.
+  Status UntimedShell(const Script& s, Event* e) {
+    const Token& t = Peek();
+    const bool first = s.events.empty();
+    const bool last = Peek(1).type == Tok::kEnd;
+    if (!first && !last) {
+      return Error(t,
+                   "a `shell` line without a time may only be the script's first event (its "
+                   "init command) or its last (its cleanup command); give it a time (+0 `...`)");
+    }
+    e->loc = Loc(t);
+    e->time.kind = Time::Kind::kRelative;
+    e->body = Shell{Next().text, first ? Shell::Role::kInit : Shell::Role::kCleanup};
     return Status::Ok();
   }
 

@@ -55,9 +55,9 @@ TEST(PktParser, SyscallExpressionsAndNote) {
   StatusOr<Script> s = ParseScript(
       "0 sendmsg(4, {msg_name(...)=..., msg_iov(1)=[{iov_base=..., iov_len=10}], "
       "msg_flags=0}, MSG_DONTWAIT|MSG_MORE) = -1 EAGAIN (Resource temporarily unavailable)\n"
-      "`echo hi`\n",
+      "`echo hi`\n+0 close(3) = 0\n",
       "t.pkt");
-  EXPECT_FALSE(s.ok());  // a shell line needs a time too
+  EXPECT_FALSE(s.ok());  // a shell line in the middle needs a time
   s = ParseScript(
       "0 sendmsg(4, {msg_name(...)=..., msg_iov(1)=[{iov_base=..., iov_len=10}], "
       "msg_flags=0}, MSG_DONTWAIT|MSG_MORE) = -1 EAGAIN (Resource temporarily unavailable)\n"
@@ -73,6 +73,27 @@ TEST(PktParser, SyscallExpressionsAndNote) {
   EXPECT_EQ(c.note, "Resource temporarily unavailable");
   EXPECT_EQ(std::get<Shell>(s->events[1].body).command, "echo hi");
   EXPECT_EQ(std::get<Code>(s->events[2].body).text, " assert tcpi_rto == 1 ");
+}
+
+TEST(PktParser, UntimedShellLinesAreInitAndCleanup) {
+  StatusOr<Script> s = ParseScript(
+      "--tolerance_usecs=7000\n`../common/defaults.sh\n ./set.py x=1\n`\n0 close(3) = 0\n"
+      "`/tmp/restore.sh`\n",
+      "t.pkt");
+  ASSERT_TRUE(s.ok()) << s.status().message();
+  ASSERT_EQ(s->events.size(), 3u);
+  const Shell& init = std::get<Shell>(s->events[0].body);
+  EXPECT_EQ(init.role, Shell::Role::kInit);
+  EXPECT_EQ(init.command, "../common/defaults.sh\n ./set.py x=1\n");
+  EXPECT_EQ(s->events[0].loc.ToString(), "t.pkt:2:1");
+  EXPECT_EQ(std::get<Shell>(s->events[2].body).role, Shell::Role::kCleanup);
+  EXPECT_EQ(std::get<Shell>(s->events[2].body).command, "/tmp/restore.sh");
+  s = ParseScript("0 `echo hi`\n", "t.pkt");
+  ASSERT_TRUE(s.ok()) << s.status().message();
+  EXPECT_EQ(std::get<Shell>(s->events[0].body).role, Shell::Role::kTimed);
+  EXPECT_EQ(Err("0 close(3) = 0\n`echo hi`\n+0 close(4) = 0\n"),
+            "t.pkt:2:1: a `shell` line without a time may only be the script's first event (its "
+            "init command) or its last (its cleanup command); give it a time (+0 `...`)");
 }
 
 TEST(PktParser, HeaderOptions) {

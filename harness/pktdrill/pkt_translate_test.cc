@@ -60,6 +60,30 @@ TEST(PktTranslate, StepsTimingAndSkip) {
   EXPECT_EQ(c->families.size(), 2u);
 }
 
+TEST(PktTranslate, ShellLinesRunInTheScriptsDirectory) {
+  PktRunOptions o;
+  o.defines = {{"X", "1"}};
+  StatusOr<Case> c = LoadPacketdrillText(
+      "`../common/defaults.sh`\n0 close(3) = 0\n+0.1 `echo it's`\n`./undo.sh`\n",
+      "/s/it's dir/t.pkt", o);
+  ASSERT_TRUE(c.ok()) << c.status().message();
+  ASSERT_EQ(c->steps.size(), 5u);
+  const auto& init = std::get<CallStep>(c->steps[0].body);
+  EXPECT_EQ(
+      init.call.command.argv,
+      (std::vector<std::string>{"sh", "-c", "cd '/s/it'\\''s dir' && ../common/defaults.sh"}));
+  EXPECT_EQ(init.call.command.env, o.defines);
+  ASSERT_TRUE(init.has_expect && init.expect.exit.has_value());  // any status
+  EXPECT_TRUE(init.expect.exit->Contains(1));
+  EXPECT_EQ(Lines(*c)[2], "host: sleep 100ms");
+  const auto& timed = std::get<CallStep>(c->steps[3].body);
+  EXPECT_EQ(timed.call.command.argv[2], "cd '/s/it'\\''s dir' && echo it's");
+  EXPECT_FALSE(timed.expect.exit.has_value());  // exit 0, as packetdrill's system(3)
+  const auto& cleanup = std::get<CallStep>(c->steps[4].body);
+  EXPECT_EQ(cleanup.call.command.argv[2], "cd '/s/it'\\''s dir' && ./undo.sh");
+  EXPECT_TRUE(cleanup.expect.exit.has_value());
+}
+
 TEST(PktTranslate, ExactErrors) {
   auto err = [](const std::string& text) {
     StatusOr<Case> c = LoadPacketdrillText(text, "t.pkt");
