@@ -667,6 +667,9 @@ class Parser {
   Status ParseList(Expr* e, const char* close, int depth) {
     Next();
     Status st;
+    if (e->kind == Expr::Kind::kStruct && Peek().type == Tok::kEllipsis && IsPunct(",", 1)) {
+      return ParseShortIovec(e, depth);
+    }
     while (!IsPunct(close)) {
       if (e->kind == Expr::Kind::kStruct) {
         st = ParseField(e, depth);
@@ -680,6 +683,20 @@ class Parser {
       Next();
     }
     return Expect(close, e->kind == Expr::Kind::kStruct ? "closing '{'" : "closing the list");
+  }
+
+  // packetdrill's short iovec `{..., LEN}`: {iov_base=..., iov_len=LEN}.
+  Status ParseShortIovec(Expr* e, int depth) {
+    Expr base;
+    base.loc = Loc(Next());
+    Next();  // ','
+    Expr len;
+    Status st = ParseExpr(&len, depth + 1);
+    if (!st.ok()) return st;
+    e->fields.emplace_back("iov_base", std::move(base));
+    e->fields.emplace_back("iov_len", std::move(len));
+    e->counts = {-1, -1};
+    return Expect("}", "closing '{' (an iovec {..., LEN})");
   }
 
   Status ParseField(Expr* e, int depth) {

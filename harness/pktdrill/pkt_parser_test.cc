@@ -96,6 +96,18 @@ TEST(PktParser, UntimedShellLinesAreInitAndCleanup) {
             "init command) or its last (its cleanup command); give it a time (+0 `...`)");
 }
 
+TEST(PktParser, ShortIovec) {
+  StatusOr<Script> s = ParseScript(
+      "0 sendmsg(4, {msg_name(...)=..., msg_iov(2)=[{..., 10}, {...,0}], msg_flags=0}, 0) = 10\n",
+      "t.pkt");
+  ASSERT_TRUE(s.ok()) << s.status().message();
+  EXPECT_EQ(std::get<Syscall>(s->events[0].body).args[1].ToString(),
+            "{msg_name=..., msg_iov(2)=[{iov_base=..., iov_len=10}, {iov_base=..., iov_len=0}], "
+            "msg_flags=0}");
+  EXPECT_EQ(Err("0 writev(4, [{..., 10, 2}], 1) = 10\n"),
+            "t.pkt:1:22: expected '}' closing '{' (an iovec {..., LEN}), found ','");
+}
+
 TEST(PktParser, HeaderOptions) {
   StatusOr<Script> s = ParseScript(
       "--tolerance_usecs=7000  // comment\n--strict_segments\n0 close(3) = 0\n", "t.pkt");
