@@ -42,7 +42,7 @@ struct Time {
 
 struct TcpOption {
   SourceLoc loc;
-  std::string name;   // nop, eol, mss, wscale, sackOK, sack, TS, FO, or a raw kind
+  std::string name;   // nop, eol, mss, wscale, sackOK, sack, TS, FO, FOEXP, or a raw kind
   int64_t value = 0;  // mss, wscale
   std::vector<std::pair<int64_t, int64_t>> sack;  // sack blocks
   int64_t ts_val = 0, ts_ecr = 0;                 // TS

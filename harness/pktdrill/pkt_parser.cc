@@ -588,13 +588,13 @@ class Parser {
       Next();
       return Int(&o->ts_ecr, "a number after 'ecr'");
     }
-    if (o->name == "FO") {
+    if (o->name == "FO" || o->name == "FOEXP") {
       if (Peek().type == Tok::kWord || Peek().type == Tok::kInt) o->cookie = Next().text;
       return Status::Ok();
     }
     return Status::Invalid(
         fmt::format("{}:{}:{}: unsupported TCP option '{}' (supported: nop, "
-                    "eol, mss, wscale, sackOK, sack, TS, FO)",
+                    "eol, mss, wscale, sackOK, sack, TS, FO, FOEXP)",
                     file_, o->loc.line, o->loc.column, o->name));
   }
 

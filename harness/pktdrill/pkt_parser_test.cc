@@ -35,7 +35,7 @@ TEST(PktParser, TimesOfEveryKind) {
 TEST(PktParser, TcpPacketWithOptions) {
   StatusOr<Script> s = ParseScript(
       "+0 < [ect0] S. 0:0(0) ack 1 win 14600 <mss 940,TS val 2000 ecr 1000,sackOK,nop,"
-      "wscale 6,FO abcd1234,sack 1:1001 2001:3001,eol>\n",
+      "wscale 6,FO abcd1234,sack 1:1001 2001:3001,eol,FOEXP 0102>\n",
       "t.pkt");
   ASSERT_TRUE(s.ok()) << s.status().message();
   const Packet& p = std::get<Packet>(s->events[0].body);
@@ -44,7 +44,9 @@ TEST(PktParser, TcpPacketWithOptions) {
   EXPECT_EQ(p.flags, "S.");
   EXPECT_EQ(*p.ack, 1);
   EXPECT_EQ(*p.win, 14600);
-  ASSERT_EQ(p.options->size(), 8u);
+  ASSERT_EQ(p.options->size(), 9u);
+  EXPECT_EQ((*p.options)[8].name, "FOEXP");
+  EXPECT_EQ((*p.options)[8].cookie, "0102");
   EXPECT_EQ((*p.options)[1].ts_val, 2000);
   EXPECT_EQ((*p.options)[1].ts_ecr, 1000);
   EXPECT_EQ((*p.options)[5].cookie, "abcd1234");
@@ -130,7 +132,7 @@ TEST(PktParser, ExactMessages) {
             "t.pkt:1:5: unknown TCP flag 'X' in 'SX' (flags: S F R P . E W U)");
   EXPECT_EQ(Err("0 < S 0:0(0) <md5 1>\n"),
             "t.pkt:1:15: unsupported TCP option 'md5' (supported: nop, eol, mss, wscale, sackOK, "
-            "sack, TS, FO)");
+            "sack, TS, FO, FOEXP)");
   EXPECT_EQ(
       Err("0 < [tos 1] S 0:0(0)\n"),
       "t.pkt:1:6: unsupported IP information 'tos' (supported: noecn, ect0, ect1, ce, ect01)");

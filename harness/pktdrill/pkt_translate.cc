@@ -306,16 +306,19 @@ std::optional<std::string> HexBytes(const std::string& hex) {
 
 Status Translator::Option(const TcpOption& o, bool inbound, OptionSpec* spec) {
   spec->loc = o.loc;
-  static const std::map<std::string, uint8_t> kKinds = {{"eol", 0},    {"nop", 1},    {"mss", 2},
-                                                        {"wscale", 3}, {"sackOK", 4}, {"sack", 5},
-                                                        {"TS", 8},     {"FO", 34}};
+  static const std::map<std::string, uint8_t> kKinds = {
+      {"eol", 0},  {"nop", 1}, {"mss", 2}, {"wscale", 3}, {"sackOK", 4},
+      {"sack", 5}, {"TS", 8},  {"FO", 34}, {"FOEXP", 254}};
   spec->kind = kKinds.at(o.name);
   if (o.name == "mss" || o.name == "wscale") spec->value = o.value;
   if (o.name == "sack") spec->sack = o.sack;
-  if (o.name == "FO") {
+  if (o.name == "FO" || o.name == "FOEXP") {
     std::optional<std::string> bytes = HexBytes(o.cookie);
-    if (!bytes) return ErrorAt(o.loc, fmt::format("FO cookie '{}' is not hex bytes", o.cookie));
-    spec->bytes = *bytes;
+    if (!bytes) {
+      return ErrorAt(o.loc, fmt::format("{} cookie '{}' is not hex bytes", o.name, o.cookie));
+    }
+    // FOEXP: the experimental option (kind 254, RFC 6994 magic 0xF989).
+    spec->bytes = o.name == "FO" ? *bytes : std::string("\xF9\x89", 2) + *bytes;
   }
   if (o.name != "TS") return Status::Ok();
   if (inbound) {

@@ -84,6 +84,18 @@ TEST(PktTranslate, ShellLinesRunInTheScriptsDirectory) {
   EXPECT_TRUE(cleanup.expect.exit.has_value());
 }
 
+TEST(PktTranslate, ExperimentalFastOpenOption) {
+  StatusOr<Case> c = LoadPacketdrillText(
+      "0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n+0 bind(3, ..., ...) = 0\n"
+      "+0 listen(3, 1) = 0\n+0 < S 0:10(10) win 1000 <mss 1460,FOEXP 0a0b>\n",
+      "t.pkt");
+  ASSERT_TRUE(c.ok()) << c.status().message();
+  const auto& syn = std::get<PacketStep>(c->steps.back().body);
+  const OptionSpec& fo = syn.packet.options->back();
+  EXPECT_EQ(fo.kind, 254);
+  EXPECT_EQ(*fo.bytes, std::string("\xF9\x89\x0a\x0b", 4));
+}
+
 TEST(PktTranslate, ExactErrors) {
   auto err = [](const std::string& text) {
     StatusOr<Case> c = LoadPacketdrillText(text, "t.pkt");
