@@ -4,6 +4,8 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cerrno>
+#include <cstdlib>
 #include <utility>
 
 namespace faultline::pkt {
@@ -791,7 +793,32 @@ bool KnownHeaderOption(const std::string& name) {
                       [&](const char* k) { return name == k; }) != std::end(kKnown);
 }
 
-StatusOr<Script> ParseScript(const std::string& text, const std::string& file) {
+// packetdrill's word(): a defined NAME becomes its VALUE's token.
+void Substitute(const Defines& defines, Token* t) {
+  if (t->type != Tok::kWord) return;
+  const std::string* value = nullptr;
+  for (const auto& [name, v] : defines) {
+    if (name == t->text) value = &v;  // the last definition wins
+  }
+  if (value == nullptr) return;
+  const std::string& v = *value;
+  if (v.size() >= 2 && (v[0] == '"' || v[0] == '`') && v.back() == v[0]) {
+    t->type = v[0] == '"' ? Tok::kString : Tok::kBackquote;
+    t->text = v.substr(1, v.size() - 2);
+    return;
+  }
+  errno = 0;
+  char* end = nullptr;
+  const long long n = std::strtoll(v.c_str(), &end, 0);
+  if (!v.empty() && errno == 0 && *end == '\0') {
+    t->type = Tok::kInt;
+    t->num = n;
+  }
+  t->text = v;
+}
+
+StatusOr<Script> ParseScript(const std::string& text, const std::string& file,
+                             const Defines& defines) {
   if (text.size() > kMaxScriptBytes) {
     return Status::Invalid(fmt::format("{}: script is {} bytes; at most {} are read", file,
                                        text.size(), kMaxScriptBytes));
@@ -801,6 +828,7 @@ StatusOr<Script> ParseScript(const std::string& text, const std::string& file) {
   }
   StatusOr<std::vector<Token>> toks = Lexer(text, file).Run();
   if (!toks.ok()) return toks.status();
+  for (Token& t : *toks) Substitute(defines, &t);
   return Parser(std::move(toks).value(), text, file).Run();
 }
 

@@ -110,6 +110,27 @@ TEST(PktParser, ShortIovec) {
             "t.pkt:1:22: expected '}' closing '{' (an iovec {..., LEN}), found ','");
 }
 
+TEST(PktParser, DefinesReplaceWords) {
+  StatusOr<Script> s = ParseScript(
+      "0 < S 0:0(0) win 1000 <FO TFO_COOKIE>\n+0 < icmp unreachable CODE\n"
+      "+0 setsockopt(3, SOL_SOCKET, SO_MARK, [MARK], 4) = 0\n+0 write(3, MSG, 1) = 1\n+0 CMD\n",
+      "t.pkt",
+      {{"TFO_COOKIE", "3021b9d889017eeb"},
+       {"CODE", "host_unreachable"},
+       {"MARK", "0x10"},
+       {"MSG", "\"hi\""},
+       {"CMD", "`echo x`"}});
+  ASSERT_TRUE(s.ok()) << s.status().message();
+  EXPECT_EQ((*std::get<Packet>(s->events[0].body).options)[0].cookie, "3021b9d889017eeb");
+  EXPECT_EQ(std::get<Packet>(s->events[1].body).icmp_code, "host_unreachable");
+  EXPECT_EQ(std::get<Syscall>(s->events[2].body).args[3].ToString(), "[16]");
+  EXPECT_EQ(std::get<Syscall>(s->events[3].body).args[1].ToString(), "\"hi\"");
+  EXPECT_EQ(std::get<Shell>(s->events[4].body).command, "echo x");
+  EXPECT_EQ(ParseScript("0 < icmp unreachable CODE\n", "t.pkt", {{"CODE", "7"}}).status().message(),
+            "t.pkt:2:1: expected a packet (< or >), a system call, a `shell` line or a %{ }% "
+            "block, found end of file");  // 7 read as the next event's time
+}
+
 TEST(PktParser, HeaderOptions) {
   StatusOr<Script> s = ParseScript(
       "--tolerance_usecs=7000  // comment\n--strict_segments\n0 close(3) = 0\n", "t.pkt");
