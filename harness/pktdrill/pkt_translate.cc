@@ -471,6 +471,20 @@ std::string ScriptDir(const std::string& file) {
   return (ec ? dir : abs).lexically_normal().string();
 }
 
+// What a shell line runs before its command: cd to the script's directory;
+// PACKETDRILL_PID, which packetdrill sets to its own pid and scripts use
+// (common/set_sysctls.py writes /tmp/sysctl_restore_${PACKETDRILL_PID}.sh,
+// a cleanup line runs /tmp/sysctl_restore_${PPID}.sh), set to the lab
+// host's network namespace inode: unique among the labs running at once,
+// whose peers' pids repeat (each is the init of its own pid namespace);
+// and PPID to the same where the shell lets it be assigned (dash does).
+std::string ShellPrologue(const std::string& file) {
+  return fmt::format(
+      "cd {} && PACKETDRILL_PID=$(stat -L -c %i /proc/self/ns/net) && export PACKETDRILL_PID "
+      "&& {{ if (PPID=0) 2>/dev/null; then PPID=$PACKETDRILL_PID; fi; }} && ",
+      ShellQuote(ScriptDir(file)));
+}
+
 // packetdrill runs a command with system(3) and fails the script on a
 // non-zero status; so does a timed shell line here. The init and cleanup
 // commands (untimed) may end with any status: their usual text, packetdrill's
@@ -481,8 +495,7 @@ Status Translator::ShellOf(const Event& e, const Shell& sh, int64_t at) {
   CallStep s;
   s.host = kHost;
   s.call.op = Op::kRun;
-  s.call.command.argv = {
-      "sh", "-c", fmt::format("cd {} && {}", ShellQuote(ScriptDir(script_.file)), sh.command)};
+  s.call.command.argv = {"sh", "-c", ShellPrologue(script_.file) + sh.command};
   s.call.command.env = options_.defines;
   if (sh.role != Shell::Role::kTimed) {
     ValueExpect any;
