@@ -471,6 +471,15 @@ std::string ScriptDir(const std::string& file) {
   return (ec ? dir : abs).lexically_normal().string();
 }
 
+std::string DollarsLiteral(const std::string& text) {
+  std::string out;
+  for (char ch : text) {
+    out += ch;
+    if (ch == '$') out += '$';
+  }
+  return out;
+}
+
 // What a shell line runs before its command: cd to the script's directory;
 // PACKETDRILL_PID, which packetdrill sets to its own pid and scripts use
 // (common/set_sysctls.py writes /tmp/sysctl_restore_${PACKETDRILL_PID}.sh,
@@ -495,8 +504,12 @@ Status Translator::ShellOf(const Event& e, const Shell& sh, int64_t at) {
   CallStep s;
   s.host = kHost;
   s.call.op = Op::kRun;
-  s.call.command.argv = {"sh", "-c", ShellPrologue(script_.file) + sh.command};
-  s.call.command.env = options_.defines;
+  // The runner replaces ${...} in a command (lab variables); a script's `$`
+  // is the shell's: `$$` is a literal `$` to the runner.
+  s.call.command.argv = {"sh", "-c", DollarsLiteral(ShellPrologue(script_.file) + sh.command)};
+  for (const auto& [name, value] : options_.defines) {
+    s.call.command.env.emplace_back(name, DollarsLiteral(value));
+  }
   if (sh.role != Shell::Role::kTimed) {
     ValueExpect any;
     any.text = "any";

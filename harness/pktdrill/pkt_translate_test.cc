@@ -62,27 +62,28 @@ TEST(PktTranslate, StepsTimingAndSkip) {
 
 TEST(PktTranslate, ShellLinesRunInTheScriptsDirectory) {
   PktRunOptions o;
-  o.defines = {{"X", "1"}};
+  o.defines = {{"X", "1"}, {"Y", "a$b"}};
   StatusOr<Case> c = LoadPacketdrillText(
-      "`../common/defaults.sh`\n0 close(3) = 0\n+0.1 `echo it's`\n`./undo.sh`\n",
+      "`../common/defaults.sh`\n0 close(3) = 0\n+0.1 `echo it's`\n`/tmp/undo_${PPID}.sh`\n",
       "/s/it's dir/t.pkt", o);
   ASSERT_TRUE(c.ok()) << c.status().message();
   ASSERT_EQ(c->steps.size(), 5u);
   const auto& init = std::get<CallStep>(c->steps[0].body);
   const std::string prologue =
-      "cd '/s/it'\\''s dir' && PACKETDRILL_PID=$(stat -L -c %i /proc/self/ns/net) && export "
-      "PACKETDRILL_PID && { if (PPID=0) 2>/dev/null; then PPID=$PACKETDRILL_PID; fi; } && ";
+      "cd '/s/it'\\''s dir' && PACKETDRILL_PID=$$(stat -L -c %i /proc/self/ns/net) && export "
+      "PACKETDRILL_PID && { if (PPID=0) 2>/dev/null; then PPID=$$PACKETDRILL_PID; fi; } && ";
   EXPECT_EQ(init.call.command.argv,
             (std::vector<std::string>{"sh", "-c", prologue + "../common/defaults.sh"}));
-  EXPECT_EQ(init.call.command.env, o.defines);
-  ASSERT_TRUE(init.has_expect && init.expect.exit.has_value());  // any status
+  EXPECT_EQ(init.call.command.env, (std::vector<std::pair<std::string, std::string>>{
+                                       {"X", "1"}, {"Y", "a$$b"}}));  // $$: a literal $
+  ASSERT_TRUE(init.has_expect && init.expect.exit.has_value());       // any status
   EXPECT_TRUE(init.expect.exit->Contains(1));
   EXPECT_EQ(Lines(*c)[2], "host: sleep 100ms");
   const auto& timed = std::get<CallStep>(c->steps[3].body);
   EXPECT_EQ(timed.call.command.argv[2], prologue + "echo it's");
   EXPECT_FALSE(timed.expect.exit.has_value());  // exit 0, as packetdrill's system(3)
   const auto& cleanup = std::get<CallStep>(c->steps[4].body);
-  EXPECT_EQ(cleanup.call.command.argv[2], prologue + "./undo.sh");
+  EXPECT_EQ(cleanup.call.command.argv[2], prologue + "/tmp/undo_$${PPID}.sh");
   EXPECT_TRUE(cleanup.expect.exit.has_value());
 }
 
