@@ -7,9 +7,11 @@
 #include <chrono>
 #include <filesystem>
 #include <map>
+#include <set>
 #include <utility>
 
 #include "harness/common/errno_names.h"
+#include "harness/pktdrill/pkt_code.h"
 
 namespace faultline::pkt {
 namespace {
@@ -110,6 +112,8 @@ class Translator {
   void Connection(const Packet& p, PacketStep* step);
   Status CallOf(const Event& e, const Syscall& sc, int64_t at);
   Status ShellOf(const Event& e, const Shell& sh, int64_t at);
+  void CodeOf(const Event& e, const Code& code, int64_t at);
+  void NoteSocket(const SocketCall& call, const Expect& expect);
 
   const Script& script_;
   const PktRunOptions& options_;
@@ -122,6 +126,8 @@ class Translator {
   bool conn_open_ = false;
   std::optional<int64_t> first_ts_val_;
   int async_ = 0;
+  std::string sock_under_test_;  // the socket %{ }% blocks look at (NoteSocket)
+  std::set<std::string> sockets_, listeners_;
 };
 
 Status Translator::Header() {
@@ -262,15 +268,57 @@ Status Translator::Translate(const Event& e) {
     st = CallOf(e, *sc, at);
   } else if (const auto* sh = std::get_if<Shell>(&e.body)) {
     st = ShellOf(e, *sh, at);
-  } else if (!c_.requirements) {  // %{ }%: the case is skipped, naming it
-    Requirements r;
-    r.loc = e.loc;
-    r.unsupported = "%{ }% block (Python assertions on tcpi_* fields) is not supported: skipped";
-    c_.requirements = std::move(r);
+  } else {
+    CodeOf(e, std::get<Code>(e.body), at);
   }
   if (e.time.kind != Time::Kind::kAny) last_usecs_ = at;
-  if (!std::holds_alternative<Code>(e.body) && e.time.kind != Time::Kind::kAny) prev_usecs_ = at;
+  if (e.time.kind != Time::Kind::kAny) prev_usecs_ = at;
   return st;
+}
+
+// Which socket a %{ }% block looks at: the socket of the latest system call
+// on one (a created or accepted one, or one named by its fd).
+void Translator::NoteSocket(const SocketCall& call, const Expect& expect) {
+  if (expect.ret_kind == Expect::RetKind::kError) return;
+  if ((call.op == Op::kSocket || call.op == Op::kAccept) && !call.as.empty()) {
+    sockets_.insert(call.as);
+    sock_under_test_ = call.as;
+  } else if (sockets_.count(call.fd) > 0) {
+    sock_under_test_ = call.fd;
+  }
+  if (call.op == Op::kListen) listeners_.insert(call.fd);
+}
+
+// A %{ }% block: assertions on tcp_info fields of the socket under test
+// (packetdrill's: the socket of the latest system call) become a tcp_info
+// observation; any other block skips the case, naming it (never a silent
+// pass).
+void Translator::CodeOf(const Event& e, const Code& code, int64_t at) {
+  StatusOr<std::vector<FieldExpect>> fields = TcpInfoAssertions(code.text);
+  std::string why;
+  if (!fields.ok()) {
+    why = fmt::format(
+        "%{{ }}% block: {} is not supported (faultline runs `assert tcpi_FIELD OP NUMBER` "
+        "blocks only): skipped",
+        fields.status().message());
+  } else if (sock_under_test_.empty() || listeners_.count(sock_under_test_) > 0) {
+    why = "%{ }% block: its socket is not an accepted or connected one: skipped";
+  }
+  if (!why.empty()) {
+    if (c_.requirements) return;  // the first reason is kept
+    Requirements r;
+    r.loc = e.loc;
+    r.unsupported = why;
+    c_.requirements = std::move(r);
+    return;
+  }
+  Pace(e.loc, at);
+  ObserveStep o;
+  o.host = kHost;
+  o.kind = ObserveKind::kTcpInfo;
+  o.fd = sock_under_test_;
+  o.fields = std::move(fields).value();
+  Push(e.loc, std::move(o));
 }
 
 uint8_t FlagByte(const std::string& flags) {
@@ -853,6 +901,7 @@ Status Translator::CallOf(const Event& e, const Syscall& sc, int64_t at) {
   } else if (r.kind != Expr::Kind::kEllipsis && r.kind != Expr::Kind::kInt) {
     return Unsupported(sc, r, "result");
   }
+  NoteSocket(s.call, s.expect);
   if (e.time.blocking_end_usecs) {
     const int64_t end = e.time.kind == Time::Kind::kRelative
                             ? last_usecs_ + *e.time.blocking_end_usecs

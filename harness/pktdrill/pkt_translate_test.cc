@@ -52,11 +52,7 @@ TEST(PktTranslate, StepsTimingAndSkip) {
 
   c = LoadPacketdrillFile(std::string(FAULTLINE_PKT_DIR) + "/syscalls-misc.pkt");
   ASSERT_TRUE(c.ok()) << c.status().message();
-  ASSERT_TRUE(c->requirements.has_value());
-  EXPECT_EQ(c->requirements->loc.ToString(),
-            std::string(FAULTLINE_PKT_DIR) + "/syscalls-misc.pkt:22:1");
-  EXPECT_EQ(c->requirements->unsupported,
-            "%{ }% block (Python assertions on tcpi_* fields) is not supported: skipped");
+  EXPECT_FALSE(c->requirements.has_value());  // its %{ }% block runs
   EXPECT_EQ(c->families.size(), 2u);
 }
 
@@ -97,6 +93,54 @@ TEST(PktTranslate, ExperimentalFastOpenOption) {
   const OptionSpec& fo = syn.packet.options->back();
   EXPECT_EQ(fo.kind, 254);
   EXPECT_EQ(*fo.bytes, std::string("\xF9\x89\x0a\x0b", 4));
+}
+
+TEST(PktTranslate, CodeBlocksOnTcpInfoRunOthersSkip) {
+  const std::string head =
+      "0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n+0 bind(3, ..., ...) = 0\n"
+      "+0 listen(3, 1) = 0\n";
+  const std::string accepted = head + "+0 accept(3, ..., ...) = 4\n";
+  StatusOr<Case> c = LoadPacketdrillText(
+      accepted +
+          "+0 %{ assert tcpi_snd_cwnd == 10, tcpi_snd_cwnd }%\n"
+          "+.1 %{\nassert 5 <= tcpi_lost < 9\nassert tcpi_snd_ssthresh == TCP_INFINITE_SSTHRESH; "
+          "assert tcpi_sacked >= 2, 'x=%d' % tcpi_sacked\n}%\n",
+      "t.pkt");
+  ASSERT_TRUE(c.ok()) << c.status().message();
+  EXPECT_FALSE(c->requirements.has_value());
+  const std::vector<std::string> l = Lines(*c);
+  ASSERT_EQ(l.size(), 7u);
+  EXPECT_EQ(l[4], "host: tcp_info fd4");
+  EXPECT_EQ(l[5], "host: sleep 100ms");
+  auto fields = [&](size_t i) {
+    std::string out;
+    for (const FieldExpect& f : std::get<ObserveStep>(c->steps[i].body).fields) {
+      out += (out.empty() ? "" : ", ") + f.name + " " + f.expect.text;
+    }
+    return out;
+  };
+  EXPECT_EQ(fields(4), "snd_cwnd 10");
+  EXPECT_EQ(fields(6), "lost [5, 8], ssthresh 2147483647, sacked >= 2");
+  EXPECT_TRUE(std::get<ObserveStep>(c->steps[6].body).fields[0].expect.Contains(8));
+  EXPECT_FALSE(std::get<ObserveStep>(c->steps[6].body).fields[0].expect.Contains(9));
+
+  auto skipped = [](const std::string& text) {
+    StatusOr<Case> k = LoadPacketdrillText(text, "t.pkt");
+    if (!k.ok()) return k.status().message();
+    return k->requirements ? k->requirements->loc.ToString() + ": " + k->requirements->unsupported
+                           : std::string("runs");
+  };
+  EXPECT_EQ(skipped(accepted + "+0 %{ print(tcpi_rtt) }%\n"),
+            "t.pkt:5:1: %{ }% block: 'print(tcpi_rtt)' is not supported (faultline runs `assert "
+            "tcpi_FIELD OP NUMBER` blocks only): skipped");
+  EXPECT_EQ(skipped(accepted + "+0 %{ assert (tcpi_options & TCPI_OPT_SYN_DATA) == 0 }%\n"),
+            "t.pkt:5:1: %{ }% block: 'assert (tcpi_options & TCPI_OPT_SYN_DATA) == 0' is not "
+            "supported (faultline runs `assert tcpi_FIELD OP NUMBER` blocks only): skipped");
+  EXPECT_EQ(skipped(accepted + "+0 %{ assert tcpi_snd_cwnd != 3 }%\n"),
+            "t.pkt:5:1: %{ }% block: 'assert tcpi_snd_cwnd != 3' is not supported (faultline "
+            "runs `assert tcpi_FIELD OP NUMBER` blocks only): skipped");
+  EXPECT_EQ(skipped(head + "+0 %{ assert tcpi_snd_cwnd == 10 }%\n"),
+            "t.pkt:4:1: %{ }% block: its socket is not an accepted or connected one: skipped");
 }
 
 TEST(PktTranslate, ExactErrors) {
