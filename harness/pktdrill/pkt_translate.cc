@@ -588,10 +588,19 @@ std::optional<int64_t> SizeArg(const Syscall& sc, size_t i) {
 }
 
 // MSG_* flags of send/recv.
-std::vector<std::string> MsgFlags(const Expr& e) {
-  std::vector<std::string> out;
-  for (const std::string& s : Symbols(e)) out.push_back(s);
-  return out;
+// MSG_* flags of send/recv: the ones the runner passes on (request.cc);
+// any other is a load error, never dropped.
+Status MsgFlags(const Syscall& sc, const Expr& e, std::vector<std::string>* out) {
+  static const char* kKnown[] = {"MSG_DONTWAIT", "MSG_MORE", "MSG_NOSIGNAL",
+                                 "MSG_OOB",      "MSG_PEEK", "MSG_WAITALL",
+                                 "MSG_FASTOPEN", "MSG_EOR",  "MSG_TRUNC"};
+  for (const std::string& s : Symbols(e)) {
+    if (std::find(std::begin(kKnown), std::end(kKnown), s) == std::end(kKnown)) {
+      return ErrorAt(e.loc, fmt::format("{}: flag '{}' is not supported", sc.name, s));
+    }
+    out->push_back(s);
+  }
+  return Status::Ok();
 }
 
 const std::map<std::string, SockOpt>& SockOpts() {
@@ -708,8 +717,7 @@ Status MsgArgs(const Syscall& sc, SocketCall* c) {
   Status st = IovSizes(sc, *m.Field("msg_iov"), &sizes);
   if (!st.ok()) return st;
   for (int64_t n : sizes) c->size += n;
-  c->flags = MsgFlags(sc.args[2]);
-  return Status::Ok();
+  return MsgFlags(sc, sc.args[2], &c->flags);
 }
 
 std::vector<std::string> EpollEvents(const Expr* e) {
@@ -850,10 +858,11 @@ Status CallArgs(const Syscall& sc, const Settings& set, SocketCall* c, Expect* x
     case Op::kSendto:
     case Op::kRecvfrom:
       c->size = SizeArg(sc, 2).value_or(0);
-      if (sc.args.size() > 3 && c->op != Op::kWrite && c->op != Op::kRead)
-        c->flags = MsgFlags(sc.args[3]);
       if (c->op == Op::kSendto)
         c->endpoint = Endpoint{Endpoint::Kind::kHost, kRemote, "", set.connect_port};
+      if (sc.args.size() > 3 && c->op != Op::kWrite && c->op != Op::kRead) {
+        return MsgFlags(sc, sc.args[3], &c->flags);
+      }
       return Status::Ok();
     case Op::kSendfile: c->size = SizeArg(sc, 3).value_or(0); return Status::Ok();
     case Op::kSetsockopt:

@@ -156,6 +156,13 @@ TEST(PktTranslate, ExactErrors) {
   EXPECT_EQ(err("0 close(3) = -1 ENOTANERRNO\n"), "t.pkt:1:14: close: unknown errno ENOTANERRNO");
   EXPECT_EQ(err("0 < icmp redirect\n"), "t.pkt:1:1: ICMP type 'redirect' is not supported");
   EXPECT_EQ(err(""), "t.pkt:1:1: script has no events");
+  EXPECT_EQ(err("0 send(3, ..., 10, MSG_DONTWAIT|MSG_ZEROCOPY) = 10\n"),
+            "t.pkt:1:20: send: flag 'MSG_ZEROCOPY' is not supported");
+  StatusOr<Case> c =
+      LoadPacketdrillText("0 sendto(3, ..., 10, MSG_FASTOPEN, ..., ...) = 10\n", "t.pkt");
+  ASSERT_TRUE(c.ok()) << c.status().message();
+  EXPECT_EQ(std::get<CallStep>(c->steps[0].body).call.flags,
+            std::vector<std::string>{"MSG_FASTOPEN"});
 }
 
 }  // namespace
