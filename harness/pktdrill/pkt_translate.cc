@@ -110,6 +110,7 @@ class Translator {
   Status Fields(const Packet& p, PacketFields* f);
   Status Option(const TcpOption& o, bool inbound, OptionSpec* spec);
   void Connection(const Packet& p, PacketStep* step);
+  void RemoteIsn(const Packet& p, PacketStep* s);
   Status CallOf(const Event& e, const Syscall& sc, int64_t at);
   Status ShellOf(const Event& e, const Shell& sh, int64_t at);
   void CodeOf(const Event& e, const Code& code, int64_t at);
@@ -126,7 +127,9 @@ class Translator {
   bool conn_open_ = false;
   std::optional<int64_t> first_ts_val_;
   int async_ = 0;
-  std::string sock_under_test_;  // the socket %{ }% blocks look at (NoteSocket)
+  size_t conn_first_step_ = 0;         // index of the current connection's first step
+  std::optional<int64_t> remote_isn_;  // the script side's ISN on it (its SYN's seq)
+  std::string sock_under_test_;        // the socket %{ }% blocks look at (NoteSocket)
   std::set<std::string> sockets_, listeners_;
 };
 
@@ -474,6 +477,32 @@ void Translator::Connection(const Packet& p, PacketStep* step) {
   }
 }
 
+// packetdrill's sequence spaces (run_packet.c): the script side's ISN is
+// the seq of its SYN (or SYN-ACK), written absolute there and in the ack of
+// the stack's SYN-ACK; every other seq and ack of that side is relative to
+// it. faultline's steps are relative to the connection's `isn:`, set on the
+// connection's first step.
+void Translator::RemoteIsn(const Packet& p, PacketStep* s) {
+  if (p.proto != Packet::Proto::kTcp || p.flags.find('S') == std::string::npos) return;
+  if (p.inbound && !remote_isn_) {
+    remote_isn_ = p.seq_start;
+    if (*remote_isn_ != 0 && conn_first_step_ <= c_.steps.size()) {
+      const uint32_t isn = static_cast<uint32_t>(*remote_isn_);
+      if (conn_first_step_ == c_.steps.size()) {
+        s->isn = isn;
+      } else if (auto* first = std::get_if<PacketStep>(&c_.steps[conn_first_step_].body)) {
+        first->isn = isn;
+      }
+    }
+  }
+  if (!remote_isn_ || *remote_isn_ == 0) return;
+  if (p.inbound && s->packet.seq) {
+    s->packet.seq = IntRange{p.seq_start - *remote_isn_, p.seq_start - *remote_isn_};
+  } else if (!p.inbound && p.ack) {
+    s->packet.ack = IntRange{*p.ack - *remote_isn_, *p.ack - *remote_isn_};
+  }
+}
+
 Status Translator::PacketStepOf(const Event& e, const Packet& p, int64_t at) {
   PacketStep s;
   s.host = kRemote;
@@ -481,7 +510,13 @@ Status Translator::PacketStepOf(const Event& e, const Packet& p, int64_t at) {
   s.packet.loc = e.loc;
   Status st = p.proto == Packet::Proto::kIcmp ? IcmpOf(p, e.loc, &s.packet) : Fields(p, &s.packet);
   if (!st.ok()) return st;
+  const int conns_before = conns_;
   Connection(p, &s);
+  if (conns_ != conns_before) {
+    conn_first_step_ = c_.steps.size();
+    remote_isn_.reset();
+  }
+  RemoteIsn(p, &s);
   const int64_t delta = std::max<int64_t>(0, at - prev_usecs_);
   if (e.time.range_end_usecs) {
     const int64_t end = e.time.kind == Time::Kind::kRelative ? last_usecs_ + *e.time.range_end_usecs

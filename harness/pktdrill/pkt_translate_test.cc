@@ -143,6 +143,33 @@ TEST(PktTranslate, CodeBlocksOnTcpInfoRunOthersSkip) {
             "t.pkt:4:1: %{ }% block: its socket is not an accepted or connected one: skipped");
 }
 
+TEST(PktTranslate, TheScriptSidesIsnIsItsSynsSeq) {
+  // Active open: the SYN-ACK's seq 123 is the ISN; the ack of 1 is relative.
+  StatusOr<Case> c = LoadPacketdrillText(
+      "0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n+0 connect(3, ..., ...) = 0\n"
+      "+0 > S 0:0(0) <...>\n+0 < S. 123:123(0) ack 1 win 1000\n+0 > . 1:1(0) ack 1\n"
+      "+0 < . 1:11(10) ack 1 win 1000\n",
+      "t.pkt");
+  ASSERT_TRUE(c.ok()) << c.status().message();
+  const auto pkt = [&](size_t i) { return std::get<PacketStep>(c->steps[i].body); };
+  EXPECT_EQ(pkt(2).isn, 123u);  // on the connection's first step
+  EXPECT_EQ(pkt(3).packet.seq->lo, 0);
+  EXPECT_FALSE(pkt(3).isn.has_value());
+  EXPECT_EQ(pkt(4).packet.ack->lo, 1);
+  EXPECT_EQ(pkt(5).packet.seq->lo, 1);
+  // Passive open: the SYN's seq, and the absolute ack of the stack's SYN-ACK.
+  c = LoadPacketdrillText(
+      "0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n+0 bind(3, ..., ...) = 0\n"
+      "+0 listen(3, 1) = 0\n+0 < S 999000:999040(40) win 1000\n"
+      "+0 > S. 1234:1234(0) ack 999001\n+0 < . 1:1(0) ack 1 win 100\n",
+      "t.pkt");
+  ASSERT_TRUE(c.ok()) << c.status().message();
+  EXPECT_EQ(pkt(3).isn, 999000u);
+  EXPECT_EQ(pkt(3).packet.seq->lo, 0);
+  EXPECT_EQ(pkt(4).packet.ack->lo, 1);
+  EXPECT_EQ(pkt(5).packet.seq->lo, 1);
+}
+
 TEST(PktTranslate, ExactErrors) {
   auto err = [](const std::string& text) {
     StatusOr<Case> c = LoadPacketdrillText(text, "t.pkt");
