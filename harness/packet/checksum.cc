@@ -82,6 +82,12 @@ ChecksumCheck VerifyChecksums(std::span<const uint8_t> bytes) {
   std::span<const uint8_t> l4 = bytes.subspan(v.l4_offset, l4len);
   if (v.is_udp() && !v.v6 && l4len >= 8 && l4[6] == 0 && l4[7] == 0) return c;
   c.transport_ok = InetChecksum(l4, StartSum(v, l4len)) == 0;
+  const size_t off = ChecksumOffset(v.l4_proto);
+  if (!c.transport_ok && v.l4_proto != 1 && l4len >= off + 2) {
+    const uint16_t field = static_cast<uint16_t>(l4[off] << 8 | l4[off + 1]);
+    const uint16_t partial = static_cast<uint16_t>(~InetChecksum({}, StartSum(v, l4len)));
+    c.transport_partial = field == partial;
+  }
   return c;
 }
 

@@ -27,6 +27,10 @@ struct ChecksumCheck {
   bool ip_ok = true;         // IPv4 header checksum holds (always true for IPv6)
   bool transport_ok = true;  // TCP/UDP/ICMP checksum holds (UDP 0 over IPv4: none)
   bool checked = false;      // false: unparsed, fragment or unknown protocol
+  // The transport checksum was left for offload (CHECKSUM_PARTIAL from a
+  // sender with tx checksum offload on): the field holds the folded
+  // pseudo-header sum, not yet the checksum. transport_ok is false then.
+  bool transport_partial = false;
   bool ok() const { return checked && ip_ok && transport_ok; }
 };
 

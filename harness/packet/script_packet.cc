@@ -607,7 +607,9 @@ Verdict CheckScripted(const PacketFields& f, std::span<const uint8_t> bytes, Scr
   const std::string expected = f.ToString();
   const std::string actual = ScriptedLine(bytes, c);
   const ChecksumCheck sums = VerifyChecksums(bytes);
-  if (!m && v.ok && sums.checked && !sums.ok()) {
+  // A checksum left for the sender's offload (lab hosts with `offloads:
+  // true`) is not a bad one: the NIC would have filled it in.
+  if (!m && v.ok && sums.checked && !sums.ok() && !(sums.ip_ok && sums.transport_partial)) {
     m = Mismatch{"checksum", "",
                  sums.ip_ok ? fmt::format("bad {} checksum", v.ProtoName()) : "bad ip checksum"};
   } else if (!m) {

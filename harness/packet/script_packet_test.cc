@@ -485,6 +485,25 @@ TEST(CheckScripted, ABadChecksumIsAMismatch) {
   EXPECT_EQ(Why(PacketFields{}, p), "(checksum: bad tcp checksum)");
 }
 
+TEST(CheckScripted, AChecksumLeftForOffloadIsNotBad) {
+  const ScriptConn c = Established();
+  std::vector<uint8_t> p = FromStack(c, kTcpAck, 5001, 1001);
+  const PacketView v = ParsePacket(p);
+  const uint32_t l4len = v.ip_len - static_cast<uint32_t>(v.l4_offset);
+  // CHECKSUM_PARTIAL: the folded pseudo-header sum, not complemented.
+  const uint16_t partial =
+      static_cast<uint16_t>(~InetChecksum({}, PseudoHeaderSum(v.src, v.dst, 6, l4len)));
+  p[20 + 16] = static_cast<uint8_t>(partial >> 8);
+  p[20 + 17] = static_cast<uint8_t>(partial & 0xff);
+  EXPECT_TRUE(VerifyChecksums(p).transport_partial);
+  EXPECT_FALSE(VerifyChecksums(p).transport_ok);
+  ScriptConn cc = Established();
+  EXPECT_TRUE(CheckScripted(PacketFields{}, p, cc).ok());
+  p[20 + 17] ^= 0x01;
+  EXPECT_FALSE(VerifyChecksums(p).transport_partial);
+  EXPECT_EQ(Why(PacketFields{}, p), "(checksum: bad tcp checksum)");
+}
+
 TEST(CheckScripted, SeqOfAnUnknownIsnDoesNotHold) {
   ScriptConn c = Conn();
   const std::vector<uint8_t> p = FromStack(c, kTcpAck, 5001, 1001);

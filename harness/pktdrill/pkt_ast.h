@@ -51,7 +51,7 @@ struct Time {
 
 struct TcpOption {
   SourceLoc loc;
-  std::string name;   // nop, eol, mss, wscale, sackOK, sack, TS, FO, or a raw kind
+  std::string name;   // nop, eol, mss, wscale, sackOK, sack, TS, FO, FOEXP, or a raw kind
   int64_t value = 0;  // mss, wscale
   std::vector<std::pair<int64_t, int64_t>> sack;  // sack blocks
   int64_t ts_val = 0, ts_ecr = 0;                 // TS
@@ -84,6 +84,11 @@ struct Syscall {
 
 struct Shell {
   std::string command;  // between the backquotes
+  // packetdrill's untimed `shell` lines: the first event of a script (its
+  // init command, run before the script's clock starts) and the last (its
+  // cleanup command). Any other shell line has a time.
+  enum class Role { kTimed, kInit, kCleanup };
+  Role role = Role::kTimed;
 };
 
 struct Code {

@@ -12,7 +12,7 @@ namespace faultline {
 
 StatusOr<Case> LoadPacketdrillText(const std::string& text, const std::string& file,
                                    const PktRunOptions& options) {
-  StatusOr<pkt::Script> script = pkt::ParseScript(text, file);
+  StatusOr<pkt::Script> script = pkt::ParseScript(text, file, options.defines);
   if (!script.ok()) return script.status();
   return pkt::TranslateScript(*script, options);
 }

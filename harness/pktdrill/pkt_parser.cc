@@ -4,6 +4,8 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cerrno>
+#include <cstdlib>
 #include <utility>
 
 namespace faultline::pkt {
@@ -252,6 +254,12 @@ class Parser {
                                  ") must come before the first event");
       }
       Event e;
+      if (Peek().type == Tok::kBackquote) {
+        Status st = UntimedShell(s, &e);
+        if (!st.ok()) return st;
+        s.events.push_back(std::move(e));
+        continue;
+      }
       Status st = ParseEvent(&e);
       if (!st.ok()) return st;
       s.events.push_back(std::move(e));
@@ -307,6 +315,23 @@ class Parser {
       return Error(t, fmt::format("unknown header option --{}", o.name));
     }
     s->options.push_back(std::move(o));
+    return Status::Ok();
+  }
+
+  // packetdrill's grammar: `script: options [init_command] events
+  // [cleanup_command]`, both commands a `shell` line without a time.
+  Status UntimedShell(const Script& s, Event* e) {
+    const Token& t = Peek();
+    const bool first = s.events.empty();
+    const bool last = Peek(1).type == Tok::kEnd;
+    if (!first && !last) {
+      return Error(t,
+                   "a `shell` line without a time may only be the script's first event (its "
+                   "init command) or its last (its cleanup command); give it a time (+0 `...`)");
+    }
+    e->loc = Loc(t);
+    e->time.kind = Time::Kind::kRelative;
+    e->body = Shell{Next().text, first ? Shell::Role::kInit : Shell::Role::kCleanup};
     return Status::Ok();
   }
 
@@ -565,13 +590,13 @@ class Parser {
       Next();
       return Int(&o->ts_ecr, "a number after 'ecr'");
     }
-    if (o->name == "FO") {
+    if (o->name == "FO" || o->name == "FOEXP") {
       if (Peek().type == Tok::kWord || Peek().type == Tok::kInt) o->cookie = Next().text;
       return Status::Ok();
     }
     return Status::Invalid(
         fmt::format("{}:{}:{}: unsupported TCP option '{}' (supported: nop, "
-                    "eol, mss, wscale, sackOK, sack, TS, FO)",
+                    "eol, mss, wscale, sackOK, sack, TS, FO, FOEXP)",
                     file_, o->loc.line, o->loc.column, o->name));
   }
 
@@ -644,6 +669,9 @@ class Parser {
   Status ParseList(Expr* e, const char* close, int depth) {
     Next();
     Status st;
+    if (e->kind == Expr::Kind::kStruct && Peek().type == Tok::kEllipsis && IsPunct(",", 1)) {
+      return ParseShortIovec(e, depth);
+    }
     while (!IsPunct(close)) {
       if (e->kind == Expr::Kind::kStruct) {
         st = ParseField(e, depth);
@@ -657,6 +685,20 @@ class Parser {
       Next();
     }
     return Expect(close, e->kind == Expr::Kind::kStruct ? "closing '{'" : "closing the list");
+  }
+
+  // packetdrill's short iovec `{..., LEN}`: {iov_base=..., iov_len=LEN}.
+  Status ParseShortIovec(Expr* e, int depth) {
+    Expr base;
+    base.loc = Loc(Next());
+    Next();  // ','
+    Expr len;
+    Status st = ParseExpr(&len, depth + 1);
+    if (!st.ok()) return st;
+    e->fields.emplace_back("iov_base", std::move(base));
+    e->fields.emplace_back("iov_len", std::move(len));
+    e->counts = {-1, -1};
+    return Expect("}", "closing '{' (an iovec {..., LEN})");
   }
 
   Status ParseField(Expr* e, int depth) {
@@ -751,7 +793,32 @@ bool KnownHeaderOption(const std::string& name) {
                       [&](const char* k) { return name == k; }) != std::end(kKnown);
 }
 
-StatusOr<Script> ParseScript(const std::string& text, const std::string& file) {
+// packetdrill's word(): a defined NAME becomes its VALUE's token.
+void Substitute(const Defines& defines, Token* t) {
+  if (t->type != Tok::kWord) return;
+  const std::string* value = nullptr;
+  for (const auto& [name, v] : defines) {
+    if (name == t->text) value = &v;  // the last definition wins
+  }
+  if (value == nullptr) return;
+  const std::string& v = *value;
+  if (v.size() >= 2 && (v[0] == '"' || v[0] == '`') && v.back() == v[0]) {
+    t->type = v[0] == '"' ? Tok::kString : Tok::kBackquote;
+    t->text = v.substr(1, v.size() - 2);
+    return;
+  }
+  errno = 0;
+  char* end = nullptr;
+  const long long n = std::strtoll(v.c_str(), &end, 0);
+  if (!v.empty() && errno == 0 && *end == '\0') {
+    t->type = Tok::kInt;
+    t->num = n;
+  }
+  t->text = v;
+}
+
+StatusOr<Script> ParseScript(const std::string& text, const std::string& file,
+                             const Defines& defines) {
   if (text.size() > kMaxScriptBytes) {
     return Status::Invalid(fmt::format("{}: script is {} bytes; at most {} are read", file,
                                        text.size(), kMaxScriptBytes));
@@ -761,6 +828,7 @@ StatusOr<Script> ParseScript(const std::string& text, const std::string& file) {
   }
   StatusOr<std::vector<Token>> toks = Lexer(text, file).Run();
   if (!toks.ok()) return toks.status();
+  for (Token& t : *toks) Substitute(defines, &t);
   return Parser(std::move(toks).value(), text, file).Run();
 }
 

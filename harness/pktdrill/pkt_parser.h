@@ -3,6 +3,8 @@
 #pragma once
 
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "harness/common/status.h"
 #include "harness/pktdrill/pkt_ast.h"
@@ -17,6 +19,12 @@ inline constexpr int kMaxNesting = 32;
 // is a load error naming it.
 bool KnownHeaderOption(const std::string& name);
 
-StatusOr<Script> ParseScript(const std::string& text, const std::string& file);
+// -D NAME=VALUE definitions replace every word NAME of the script as
+// packetdrill's lexer does: VALUE "..." is a string, `...` a shell command,
+// a whole number (strtol base 0) an integer, anything else a word.
+using Defines = std::vector<std::pair<std::string, std::string>>;
+
+StatusOr<Script> ParseScript(const std::string& text, const std::string& file,
+                             const Defines& defines = {});
 
 }  // namespace faultline::pkt

@@ -35,7 +35,7 @@ TEST(PktParser, TimesOfEveryKind) {
 TEST(PktParser, TcpPacketWithOptions) {
   StatusOr<Script> s = ParseScript(
       "+0 < [ect0] S. 0:0(0) ack 1 win 14600 <mss 940,TS val 2000 ecr 1000,sackOK,nop,"
-      "wscale 6,FO abcd1234,sack 1:1001 2001:3001,eol>\n",
+      "wscale 6,FO abcd1234,sack 1:1001 2001:3001,eol,FOEXP 0102>\n",
       "t.pkt");
   ASSERT_TRUE(s.ok()) << s.status().message();
   const Packet& p = std::get<Packet>(s->events[0].body);
@@ -44,7 +44,9 @@ TEST(PktParser, TcpPacketWithOptions) {
   EXPECT_EQ(p.flags, "S.");
   EXPECT_EQ(*p.ack, 1);
   EXPECT_EQ(*p.win, 14600);
-  ASSERT_EQ(p.options->size(), 8u);
+  ASSERT_EQ(p.options->size(), 9u);
+  EXPECT_EQ((*p.options)[8].name, "FOEXP");
+  EXPECT_EQ((*p.options)[8].cookie, "0102");
   EXPECT_EQ((*p.options)[1].ts_val, 2000);
   EXPECT_EQ((*p.options)[1].ts_ecr, 1000);
   EXPECT_EQ((*p.options)[5].cookie, "abcd1234");
@@ -55,9 +57,9 @@ TEST(PktParser, SyscallExpressionsAndNote) {
   StatusOr<Script> s = ParseScript(
       "0 sendmsg(4, {msg_name(...)=..., msg_iov(1)=[{iov_base=..., iov_len=10}], "
       "msg_flags=0}, MSG_DONTWAIT|MSG_MORE) = -1 EAGAIN (Resource temporarily unavailable)\n"
-      "`echo hi`\n",
+      "`echo hi`\n+0 close(3) = 0\n",
       "t.pkt");
-  EXPECT_FALSE(s.ok());  // a shell line needs a time too
+  EXPECT_FALSE(s.ok());  // a shell line in the middle needs a time
   s = ParseScript(
       "0 sendmsg(4, {msg_name(...)=..., msg_iov(1)=[{iov_base=..., iov_len=10}], "
       "msg_flags=0}, MSG_DONTWAIT|MSG_MORE) = -1 EAGAIN (Resource temporarily unavailable)\n"
@@ -73,6 +75,60 @@ TEST(PktParser, SyscallExpressionsAndNote) {
   EXPECT_EQ(c.note, "Resource temporarily unavailable");
   EXPECT_EQ(std::get<Shell>(s->events[1].body).command, "echo hi");
   EXPECT_EQ(std::get<Code>(s->events[2].body).text, " assert tcpi_rto == 1 ");
+}
+
+TEST(PktParser, UntimedShellLinesAreInitAndCleanup) {
+  StatusOr<Script> s = ParseScript(
+      "--tolerance_usecs=7000\n`../common/defaults.sh\n ./set.py x=1\n`\n0 close(3) = 0\n"
+      "`/tmp/restore.sh`\n",
+      "t.pkt");
+  ASSERT_TRUE(s.ok()) << s.status().message();
+  ASSERT_EQ(s->events.size(), 3u);
+  const Shell& init = std::get<Shell>(s->events[0].body);
+  EXPECT_EQ(init.role, Shell::Role::kInit);
+  EXPECT_EQ(init.command, "../common/defaults.sh\n ./set.py x=1\n");
+  EXPECT_EQ(s->events[0].loc.ToString(), "t.pkt:2:1");
+  EXPECT_EQ(std::get<Shell>(s->events[2].body).role, Shell::Role::kCleanup);
+  EXPECT_EQ(std::get<Shell>(s->events[2].body).command, "/tmp/restore.sh");
+  s = ParseScript("0 `echo hi`\n", "t.pkt");
+  ASSERT_TRUE(s.ok()) << s.status().message();
+  EXPECT_EQ(std::get<Shell>(s->events[0].body).role, Shell::Role::kTimed);
+  EXPECT_EQ(Err("0 close(3) = 0\n`echo hi`\n+0 close(4) = 0\n"),
+            "t.pkt:2:1: a `shell` line without a time may only be the script's first event (its "
+            "init command) or its last (its cleanup command); give it a time (+0 `...`)");
+}
+
+TEST(PktParser, ShortIovec) {
+  StatusOr<Script> s = ParseScript(
+      "0 sendmsg(4, {msg_name(...)=..., msg_iov(2)=[{..., 10}, {...,0}], msg_flags=0}, 0) = 10\n",
+      "t.pkt");
+  ASSERT_TRUE(s.ok()) << s.status().message();
+  EXPECT_EQ(std::get<Syscall>(s->events[0].body).args[1].ToString(),
+            "{msg_name=..., msg_iov(2)=[{iov_base=..., iov_len=10}, {iov_base=..., iov_len=0}], "
+            "msg_flags=0}");
+  EXPECT_EQ(Err("0 writev(4, [{..., 10, 2}], 1) = 10\n"),
+            "t.pkt:1:22: expected '}' closing '{' (an iovec {..., LEN}), found ','");
+}
+
+TEST(PktParser, DefinesReplaceWords) {
+  StatusOr<Script> s = ParseScript(
+      "0 < S 0:0(0) win 1000 <FO TFO_COOKIE>\n+0 < icmp unreachable CODE\n"
+      "+0 setsockopt(3, SOL_SOCKET, SO_MARK, [MARK], 4) = 0\n+0 write(3, MSG, 1) = 1\n+0 CMD\n",
+      "t.pkt",
+      {{"TFO_COOKIE", "3021b9d889017eeb"},
+       {"CODE", "host_unreachable"},
+       {"MARK", "0x10"},
+       {"MSG", "\"hi\""},
+       {"CMD", "`echo x`"}});
+  ASSERT_TRUE(s.ok()) << s.status().message();
+  EXPECT_EQ((*std::get<Packet>(s->events[0].body).options)[0].cookie, "3021b9d889017eeb");
+  EXPECT_EQ(std::get<Packet>(s->events[1].body).icmp_code, "host_unreachable");
+  EXPECT_EQ(std::get<Syscall>(s->events[2].body).args[3].ToString(), "[16]");
+  EXPECT_EQ(std::get<Syscall>(s->events[3].body).args[1].ToString(), "\"hi\"");
+  EXPECT_EQ(std::get<Shell>(s->events[4].body).command, "echo x");
+  EXPECT_EQ(ParseScript("0 < icmp unreachable CODE\n", "t.pkt", {{"CODE", "7"}}).status().message(),
+            "t.pkt:2:1: expected a packet (< or >), a system call, a `shell` line or a %{ }% "
+            "block, found end of file");  // 7 read as the next event's time
 }
 
 TEST(PktParser, HeaderOptions) {
@@ -97,7 +153,7 @@ TEST(PktParser, ExactMessages) {
             "t.pkt:1:5: unknown TCP flag 'X' in 'SX' (flags: S F R P . E W U)");
   EXPECT_EQ(Err("0 < S 0:0(0) <md5 1>\n"),
             "t.pkt:1:15: unsupported TCP option 'md5' (supported: nop, eol, mss, wscale, sackOK, "
-            "sack, TS, FO)");
+            "sack, TS, FO, FOEXP)");
   EXPECT_EQ(
       Err("0 < [tos 1] S 0:0(0)\n"),
       "t.pkt:1:6: unsupported IP information 'tos' (supported: noecn, ect0, ect1, ce, ect01)");

@@ -5,10 +5,13 @@
 #include <algorithm>
 #include <cctype>
 #include <chrono>
+#include <filesystem>
 #include <map>
+#include <set>
 #include <utility>
 
 #include "harness/common/errno_names.h"
+#include "harness/pktdrill/pkt_code.h"
 
 namespace faultline::pkt {
 namespace {
@@ -107,8 +110,11 @@ class Translator {
   Status Fields(const Packet& p, PacketFields* f);
   Status Option(const TcpOption& o, bool inbound, OptionSpec* spec);
   void Connection(const Packet& p, PacketStep* step);
+  void RemoteIsn(const Packet& p, PacketStep* s);
   Status CallOf(const Event& e, const Syscall& sc, int64_t at);
   Status ShellOf(const Event& e, const Shell& sh, int64_t at);
+  void CodeOf(const Event& e, const Code& code, int64_t at);
+  void NoteSocket(const SocketCall& call, const Expect& expect);
 
   const Script& script_;
   const PktRunOptions& options_;
@@ -121,6 +127,10 @@ class Translator {
   bool conn_open_ = false;
   std::optional<int64_t> first_ts_val_;
   int async_ = 0;
+  size_t conn_first_step_ = 0;         // index of the current connection's first step
+  std::optional<int64_t> remote_isn_;  // the script side's ISN on it (its SYN's seq)
+  std::string sock_under_test_;        // the socket %{ }% blocks look at (NoteSocket)
+  std::set<std::string> sockets_, listeners_;
 };
 
 Status Translator::Header() {
@@ -261,15 +271,57 @@ Status Translator::Translate(const Event& e) {
     st = CallOf(e, *sc, at);
   } else if (const auto* sh = std::get_if<Shell>(&e.body)) {
     st = ShellOf(e, *sh, at);
-  } else if (!c_.requirements) {  // %{ }%: the case is skipped, naming it
-    Requirements r;
-    r.loc = e.loc;
-    r.unsupported = "%{ }% block (Python assertions on tcpi_* fields) is not supported: skipped";
-    c_.requirements = std::move(r);
+  } else {
+    CodeOf(e, std::get<Code>(e.body), at);
   }
   if (e.time.kind != Time::Kind::kAny) last_usecs_ = at;
-  if (!std::holds_alternative<Code>(e.body) && e.time.kind != Time::Kind::kAny) prev_usecs_ = at;
+  if (e.time.kind != Time::Kind::kAny) prev_usecs_ = at;
   return st;
+}
+
+// Which socket a %{ }% block looks at: the socket of the latest system call
+// on one (a created or accepted one, or one named by its fd).
+void Translator::NoteSocket(const SocketCall& call, const Expect& expect) {
+  if (expect.ret_kind == Expect::RetKind::kError) return;
+  if ((call.op == Op::kSocket || call.op == Op::kAccept) && !call.as.empty()) {
+    sockets_.insert(call.as);
+    sock_under_test_ = call.as;
+  } else if (sockets_.count(call.fd) > 0) {
+    sock_under_test_ = call.fd;
+  }
+  if (call.op == Op::kListen) listeners_.insert(call.fd);
+}
+
+// A %{ }% block: assertions on tcp_info fields of the socket under test
+// (packetdrill's: the socket of the latest system call) become a tcp_info
+// observation; any other block skips the case, naming it (never a silent
+// pass).
+void Translator::CodeOf(const Event& e, const Code& code, int64_t at) {
+  StatusOr<std::vector<FieldExpect>> fields = TcpInfoAssertions(code.text);
+  std::string why;
+  if (!fields.ok()) {
+    why = fmt::format(
+        "%{{ }}% block: {} is not supported (faultline runs `assert tcpi_FIELD OP NUMBER` "
+        "blocks only): skipped",
+        fields.status().message());
+  } else if (sock_under_test_.empty() || listeners_.count(sock_under_test_) > 0) {
+    why = "%{ }% block: its socket is not an accepted or connected one: skipped";
+  }
+  if (!why.empty()) {
+    if (c_.requirements) return;  // the first reason is kept
+    Requirements r;
+    r.loc = e.loc;
+    r.unsupported = why;
+    c_.requirements = std::move(r);
+    return;
+  }
+  Pace(e.loc, at);
+  ObserveStep o;
+  o.host = kHost;
+  o.kind = ObserveKind::kTcpInfo;
+  o.fd = sock_under_test_;
+  o.fields = std::move(fields).value();
+  Push(e.loc, std::move(o));
 }
 
 uint8_t FlagByte(const std::string& flags) {
@@ -305,16 +357,19 @@ std::optional<std::string> HexBytes(const std::string& hex) {
 
 Status Translator::Option(const TcpOption& o, bool inbound, OptionSpec* spec) {
   spec->loc = o.loc;
-  static const std::map<std::string, uint8_t> kKinds = {{"eol", 0},    {"nop", 1},    {"mss", 2},
-                                                        {"wscale", 3}, {"sackOK", 4}, {"sack", 5},
-                                                        {"TS", 8},     {"FO", 34}};
+  static const std::map<std::string, uint8_t> kKinds = {
+      {"eol", 0},  {"nop", 1}, {"mss", 2}, {"wscale", 3}, {"sackOK", 4},
+      {"sack", 5}, {"TS", 8},  {"FO", 34}, {"FOEXP", 254}};
   spec->kind = kKinds.at(o.name);
   if (o.name == "mss" || o.name == "wscale") spec->value = o.value;
   if (o.name == "sack") spec->sack = o.sack;
-  if (o.name == "FO") {
+  if (o.name == "FO" || o.name == "FOEXP") {
     std::optional<std::string> bytes = HexBytes(o.cookie);
-    if (!bytes) return ErrorAt(o.loc, fmt::format("FO cookie '{}' is not hex bytes", o.cookie));
-    spec->bytes = *bytes;
+    if (!bytes) {
+      return ErrorAt(o.loc, fmt::format("{} cookie '{}' is not hex bytes", o.name, o.cookie));
+    }
+    // FOEXP: the experimental option (kind 254, RFC 6994 magic 0xF989).
+    spec->bytes = o.name == "FO" ? *bytes : std::string("\xF9\x89", 2) + *bytes;
   }
   if (o.name != "TS") return Status::Ok();
   if (inbound) {
@@ -422,6 +477,32 @@ void Translator::Connection(const Packet& p, PacketStep* step) {
   }
 }
 
+// packetdrill's sequence spaces (run_packet.c): the script side's ISN is
+// the seq of its SYN (or SYN-ACK), written absolute there and in the ack of
+// the stack's SYN-ACK; every other seq and ack of that side is relative to
+// it. faultline's steps are relative to the connection's `isn:`, set on the
+// connection's first step.
+void Translator::RemoteIsn(const Packet& p, PacketStep* s) {
+  if (p.proto != Packet::Proto::kTcp || p.flags.find('S') == std::string::npos) return;
+  if (p.inbound && !remote_isn_) {
+    remote_isn_ = p.seq_start;
+    if (*remote_isn_ != 0 && conn_first_step_ <= c_.steps.size()) {
+      const uint32_t isn = static_cast<uint32_t>(*remote_isn_);
+      if (conn_first_step_ == c_.steps.size()) {
+        s->isn = isn;
+      } else if (auto* first = std::get_if<PacketStep>(&c_.steps[conn_first_step_].body)) {
+        first->isn = isn;
+      }
+    }
+  }
+  if (!remote_isn_ || *remote_isn_ == 0) return;
+  if (p.inbound && s->packet.seq) {
+    s->packet.seq = IntRange{p.seq_start - *remote_isn_, p.seq_start - *remote_isn_};
+  } else if (!p.inbound && p.ack) {
+    s->packet.ack = IntRange{*p.ack - *remote_isn_, *p.ack - *remote_isn_};
+  }
+}
+
 Status Translator::PacketStepOf(const Event& e, const Packet& p, int64_t at) {
   PacketStep s;
   s.host = kRemote;
@@ -429,7 +510,13 @@ Status Translator::PacketStepOf(const Event& e, const Packet& p, int64_t at) {
   s.packet.loc = e.loc;
   Status st = p.proto == Packet::Proto::kIcmp ? IcmpOf(p, e.loc, &s.packet) : Fields(p, &s.packet);
   if (!st.ok()) return st;
+  const int conns_before = conns_;
   Connection(p, &s);
+  if (conns_ != conns_before) {
+    conn_first_step_ = c_.steps.size();
+    remote_isn_.reset();
+  }
+  RemoteIsn(p, &s);
   const int64_t delta = std::max<int64_t>(0, at - prev_usecs_);
   if (e.time.range_end_usecs) {
     const int64_t end = e.time.kind == Time::Kind::kRelative ? last_usecs_ + *e.time.range_end_usecs
@@ -444,13 +531,74 @@ Status Translator::PacketStepOf(const Event& e, const Packet& p, int64_t at) {
   return Status::Ok();
 }
 
+// `text` as one shell word.
+std::string ShellQuote(const std::string& text) {
+  std::string out = "'";
+  for (char ch : text) {
+    if (ch == '\'') {
+      out += "'\\''";
+    } else {
+      out += ch;
+    }
+  }
+  return out + "'";
+}
+
+// The directory a script's shell lines run in: the script's own, as
+// packetdrill's runners do (`../common/defaults.sh` is relative to it).
+std::string ScriptDir(const std::string& file) {
+  std::filesystem::path dir = std::filesystem::path(file).parent_path();
+  if (dir.empty()) dir = ".";
+  std::error_code ec;
+  std::filesystem::path abs = std::filesystem::absolute(dir, ec);
+  return (ec ? dir : abs).lexically_normal().string();
+}
+
+std::string DollarsLiteral(const std::string& text) {
+  std::string out;
+  for (char ch : text) {
+    out += ch;
+    if (ch == '$') out += '$';
+  }
+  return out;
+}
+
+// What a shell line runs before its command: cd to the script's directory;
+// PACKETDRILL_PID, which packetdrill sets to its own pid and scripts use
+// (common/set_sysctls.py writes /tmp/sysctl_restore_${PACKETDRILL_PID}.sh,
+// a cleanup line runs /tmp/sysctl_restore_${PPID}.sh), set to the lab
+// host's network namespace inode: unique among the labs running at once,
+// whose peers' pids repeat (each is the init of its own pid namespace);
+// and PPID to the same where the shell lets it be assigned (dash does).
+std::string ShellPrologue(const std::string& file) {
+  return fmt::format(
+      "cd {} && PACKETDRILL_PID=$(stat -L -c %i /proc/self/ns/net) && export PACKETDRILL_PID "
+      "&& {{ if (PPID=0) 2>/dev/null; then PPID=$PACKETDRILL_PID; fi; }} && ",
+      ShellQuote(ScriptDir(file)));
+}
+
+// packetdrill runs a command with system(3) and fails the script on a
+// non-zero status; so does a timed shell line here. The init and cleanup
+// commands (untimed) may end with any status: their usual text, packetdrill's
+// common/defaults.sh, ends by configuring packetdrill's tun0, which a lab
+// does not have (docs/packetdrill.md).
 Status Translator::ShellOf(const Event& e, const Shell& sh, int64_t at) {
-  Pace(e.loc, at);
+  if (sh.role == Shell::Role::kTimed) Pace(e.loc, at);
   CallStep s;
   s.host = kHost;
   s.call.op = Op::kRun;
-  s.call.command.argv = {"sh", "-c", sh.command};
-  s.call.command.env = options_.defines;
+  // The runner replaces ${...} in a command (lab variables); a script's `$`
+  // is the shell's: `$$` is a literal `$` to the runner.
+  s.call.command.argv = {"sh", "-c", DollarsLiteral(ShellPrologue(script_.file) + sh.command)};
+  for (const auto& [name, value] : options_.defines) {
+    s.call.command.env.emplace_back(name, DollarsLiteral(value));
+  }
+  if (sh.role != Shell::Role::kTimed) {
+    ValueExpect any;
+    any.text = "any";
+    s.expect.exit = any;
+    s.has_expect = true;
+  }
   Push(e.loc, std::move(s));
   return Status::Ok();
 }
@@ -475,10 +623,19 @@ std::optional<int64_t> SizeArg(const Syscall& sc, size_t i) {
 }
 
 // MSG_* flags of send/recv.
-std::vector<std::string> MsgFlags(const Expr& e) {
-  std::vector<std::string> out;
-  for (const std::string& s : Symbols(e)) out.push_back(s);
-  return out;
+// MSG_* flags of send/recv: the ones the runner passes on (request.cc);
+// any other is a load error, never dropped.
+Status MsgFlags(const Syscall& sc, const Expr& e, std::vector<std::string>* out) {
+  static const char* kKnown[] = {"MSG_DONTWAIT", "MSG_MORE", "MSG_NOSIGNAL",
+                                 "MSG_OOB",      "MSG_PEEK", "MSG_WAITALL",
+                                 "MSG_FASTOPEN", "MSG_EOR",  "MSG_TRUNC"};
+  for (const std::string& s : Symbols(e)) {
+    if (std::find(std::begin(kKnown), std::end(kKnown), s) == std::end(kKnown)) {
+      return ErrorAt(e.loc, fmt::format("{}: flag '{}' is not supported", sc.name, s));
+    }
+    out->push_back(s);
+  }
+  return Status::Ok();
 }
 
 const std::map<std::string, SockOpt>& SockOpts() {
@@ -595,8 +752,7 @@ Status MsgArgs(const Syscall& sc, SocketCall* c) {
   Status st = IovSizes(sc, *m.Field("msg_iov"), &sizes);
   if (!st.ok()) return st;
   for (int64_t n : sizes) c->size += n;
-  c->flags = MsgFlags(sc.args[2]);
-  return Status::Ok();
+  return MsgFlags(sc, sc.args[2], &c->flags);
 }
 
 std::vector<std::string> EpollEvents(const Expr* e) {
@@ -737,10 +893,11 @@ Status CallArgs(const Syscall& sc, const Settings& set, SocketCall* c, Expect* x
     case Op::kSendto:
     case Op::kRecvfrom:
       c->size = SizeArg(sc, 2).value_or(0);
-      if (sc.args.size() > 3 && c->op != Op::kWrite && c->op != Op::kRead)
-        c->flags = MsgFlags(sc.args[3]);
       if (c->op == Op::kSendto)
         c->endpoint = Endpoint{Endpoint::Kind::kHost, kRemote, "", set.connect_port};
+      if (sc.args.size() > 3 && c->op != Op::kWrite && c->op != Op::kRead) {
+        return MsgFlags(sc, sc.args[3], &c->flags);
+      }
       return Status::Ok();
     case Op::kSendfile: c->size = SizeArg(sc, 3).value_or(0); return Status::Ok();
     case Op::kSetsockopt:
@@ -788,6 +945,7 @@ Status Translator::CallOf(const Event& e, const Syscall& sc, int64_t at) {
   } else if (r.kind != Expr::Kind::kEllipsis && r.kind != Expr::Kind::kInt) {
     return Unsupported(sc, r, "result");
   }
+  NoteSocket(s.call, s.expect);
   if (e.time.blocking_end_usecs) {
     const int64_t end = e.time.kind == Time::Kind::kRelative
                             ? last_usecs_ + *e.time.blocking_end_usecs

@@ -52,12 +52,122 @@ TEST(PktTranslate, StepsTimingAndSkip) {
 
   c = LoadPacketdrillFile(std::string(FAULTLINE_PKT_DIR) + "/syscalls-misc.pkt");
   ASSERT_TRUE(c.ok()) << c.status().message();
-  ASSERT_TRUE(c->requirements.has_value());
-  EXPECT_EQ(c->requirements->loc.ToString(),
-            std::string(FAULTLINE_PKT_DIR) + "/syscalls-misc.pkt:22:1");
-  EXPECT_EQ(c->requirements->unsupported,
-            "%{ }% block (Python assertions on tcpi_* fields) is not supported: skipped");
+  EXPECT_FALSE(c->requirements.has_value());  // its %{ }% block runs
   EXPECT_EQ(c->families.size(), 2u);
+}
+
+TEST(PktTranslate, ShellLinesRunInTheScriptsDirectory) {
+  PktRunOptions o;
+  o.defines = {{"X", "1"}, {"Y", "a$b"}};
+  StatusOr<Case> c = LoadPacketdrillText(
+      "`../common/defaults.sh`\n0 close(3) = 0\n+0.1 `echo it's`\n`/tmp/undo_${PPID}.sh`\n",
+      "/s/it's dir/t.pkt", o);
+  ASSERT_TRUE(c.ok()) << c.status().message();
+  ASSERT_EQ(c->steps.size(), 5u);
+  const auto& init = std::get<CallStep>(c->steps[0].body);
+  const std::string prologue =
+      "cd '/s/it'\\''s dir' && PACKETDRILL_PID=$$(stat -L -c %i /proc/self/ns/net) && export "
+      "PACKETDRILL_PID && { if (PPID=0) 2>/dev/null; then PPID=$$PACKETDRILL_PID; fi; } && ";
+  EXPECT_EQ(init.call.command.argv,
+            (std::vector<std::string>{"sh", "-c", prologue + "../common/defaults.sh"}));
+  EXPECT_EQ(init.call.command.env, (std::vector<std::pair<std::string, std::string>>{
+                                       {"X", "1"}, {"Y", "a$$b"}}));  // $$: a literal $
+  ASSERT_TRUE(init.has_expect && init.expect.exit.has_value());       // any status
+  EXPECT_TRUE(init.expect.exit->Contains(1));
+  EXPECT_EQ(Lines(*c)[2], "host: sleep 100ms");
+  const auto& timed = std::get<CallStep>(c->steps[3].body);
+  EXPECT_EQ(timed.call.command.argv[2], prologue + "echo it's");
+  EXPECT_FALSE(timed.expect.exit.has_value());  // exit 0, as packetdrill's system(3)
+  const auto& cleanup = std::get<CallStep>(c->steps[4].body);
+  EXPECT_EQ(cleanup.call.command.argv[2], prologue + "/tmp/undo_$${PPID}.sh");
+  EXPECT_TRUE(cleanup.expect.exit.has_value());
+}
+
+TEST(PktTranslate, ExperimentalFastOpenOption) {
+  StatusOr<Case> c = LoadPacketdrillText(
+      "0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n+0 bind(3, ..., ...) = 0\n"
+      "+0 listen(3, 1) = 0\n+0 < S 0:10(10) win 1000 <mss 1460,FOEXP 0a0b>\n",
+      "t.pkt");
+  ASSERT_TRUE(c.ok()) << c.status().message();
+  const auto& syn = std::get<PacketStep>(c->steps.back().body);
+  const OptionSpec& fo = syn.packet.options->back();
+  EXPECT_EQ(fo.kind, 254);
+  EXPECT_EQ(*fo.bytes, std::string("\xF9\x89\x0a\x0b", 4));
+}
+
+TEST(PktTranslate, CodeBlocksOnTcpInfoRunOthersSkip) {
+  const std::string head =
+      "0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n+0 bind(3, ..., ...) = 0\n"
+      "+0 listen(3, 1) = 0\n";
+  const std::string accepted = head + "+0 accept(3, ..., ...) = 4\n";
+  StatusOr<Case> c = LoadPacketdrillText(
+      accepted +
+          "+0 %{ assert tcpi_snd_cwnd == 10, tcpi_snd_cwnd }%\n"
+          "+.1 %{\nassert 5 <= tcpi_lost < 9\nassert tcpi_snd_ssthresh == TCP_INFINITE_SSTHRESH; "
+          "assert tcpi_sacked >= 2, 'x=%d' % tcpi_sacked\n}%\n",
+      "t.pkt");
+  ASSERT_TRUE(c.ok()) << c.status().message();
+  EXPECT_FALSE(c->requirements.has_value());
+  const std::vector<std::string> l = Lines(*c);
+  ASSERT_EQ(l.size(), 7u);
+  EXPECT_EQ(l[4], "host: tcp_info fd4");
+  EXPECT_EQ(l[5], "host: sleep 100ms");
+  auto fields = [&](size_t i) {
+    std::string out;
+    for (const FieldExpect& f : std::get<ObserveStep>(c->steps[i].body).fields) {
+      out += (out.empty() ? "" : ", ") + f.name + " " + f.expect.text;
+    }
+    return out;
+  };
+  EXPECT_EQ(fields(4), "snd_cwnd 10");
+  EXPECT_EQ(fields(6), "lost [5, 8], ssthresh 2147483647, sacked >= 2");
+  EXPECT_TRUE(std::get<ObserveStep>(c->steps[6].body).fields[0].expect.Contains(8));
+  EXPECT_FALSE(std::get<ObserveStep>(c->steps[6].body).fields[0].expect.Contains(9));
+
+  auto skipped = [](const std::string& text) {
+    StatusOr<Case> k = LoadPacketdrillText(text, "t.pkt");
+    if (!k.ok()) return k.status().message();
+    return k->requirements ? k->requirements->loc.ToString() + ": " + k->requirements->unsupported
+                           : std::string("runs");
+  };
+  EXPECT_EQ(skipped(accepted + "+0 %{ print(tcpi_rtt) }%\n"),
+            "t.pkt:5:1: %{ }% block: 'print(tcpi_rtt)' is not supported (faultline runs `assert "
+            "tcpi_FIELD OP NUMBER` blocks only): skipped");
+  EXPECT_EQ(skipped(accepted + "+0 %{ assert (tcpi_options & TCPI_OPT_SYN_DATA) == 0 }%\n"),
+            "t.pkt:5:1: %{ }% block: 'assert (tcpi_options & TCPI_OPT_SYN_DATA) == 0' is not "
+            "supported (faultline runs `assert tcpi_FIELD OP NUMBER` blocks only): skipped");
+  EXPECT_EQ(skipped(accepted + "+0 %{ assert tcpi_snd_cwnd != 3 }%\n"),
+            "t.pkt:5:1: %{ }% block: 'assert tcpi_snd_cwnd != 3' is not supported (faultline "
+            "runs `assert tcpi_FIELD OP NUMBER` blocks only): skipped");
+  EXPECT_EQ(skipped(head + "+0 %{ assert tcpi_snd_cwnd == 10 }%\n"),
+            "t.pkt:4:1: %{ }% block: its socket is not an accepted or connected one: skipped");
+}
+
+TEST(PktTranslate, TheScriptSidesIsnIsItsSynsSeq) {
+  // Active open: the SYN-ACK's seq 123 is the ISN; the ack of 1 is relative.
+  StatusOr<Case> c = LoadPacketdrillText(
+      "0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n+0 connect(3, ..., ...) = 0\n"
+      "+0 > S 0:0(0) <...>\n+0 < S. 123:123(0) ack 1 win 1000\n+0 > . 1:1(0) ack 1\n"
+      "+0 < . 1:11(10) ack 1 win 1000\n",
+      "t.pkt");
+  ASSERT_TRUE(c.ok()) << c.status().message();
+  const auto pkt = [&](size_t i) { return std::get<PacketStep>(c->steps[i].body); };
+  EXPECT_EQ(pkt(2).isn, 123u);  // on the connection's first step
+  EXPECT_EQ(pkt(3).packet.seq->lo, 0);
+  EXPECT_FALSE(pkt(3).isn.has_value());
+  EXPECT_EQ(pkt(4).packet.ack->lo, 1);
+  EXPECT_EQ(pkt(5).packet.seq->lo, 1);
+  // Passive open: the SYN's seq, and the absolute ack of the stack's SYN-ACK.
+  c = LoadPacketdrillText(
+      "0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n+0 bind(3, ..., ...) = 0\n"
+      "+0 listen(3, 1) = 0\n+0 < S 999000:999040(40) win 1000\n"
+      "+0 > S. 1234:1234(0) ack 999001\n+0 < . 1:1(0) ack 1 win 100\n",
+      "t.pkt");
+  ASSERT_TRUE(c.ok()) << c.status().message();
+  EXPECT_EQ(pkt(3).isn, 999000u);
+  EXPECT_EQ(pkt(3).packet.seq->lo, 0);
+  EXPECT_EQ(pkt(4).packet.ack->lo, 1);
+  EXPECT_EQ(pkt(5).packet.seq->lo, 1);
 }
 
 TEST(PktTranslate, ExactErrors) {
@@ -73,6 +183,13 @@ TEST(PktTranslate, ExactErrors) {
   EXPECT_EQ(err("0 close(3) = -1 ENOTANERRNO\n"), "t.pkt:1:14: close: unknown errno ENOTANERRNO");
   EXPECT_EQ(err("0 < icmp redirect\n"), "t.pkt:1:1: ICMP type 'redirect' is not supported");
   EXPECT_EQ(err(""), "t.pkt:1:1: script has no events");
+  EXPECT_EQ(err("0 send(3, ..., 10, MSG_DONTWAIT|MSG_ZEROCOPY) = 10\n"),
+            "t.pkt:1:20: send: flag 'MSG_ZEROCOPY' is not supported");
+  StatusOr<Case> c =
+      LoadPacketdrillText("0 sendto(3, ..., 10, MSG_FASTOPEN, ..., ...) = 10\n", "t.pkt");
+  ASSERT_TRUE(c.ok()) << c.status().message();
+  EXPECT_EQ(std::get<CallStep>(c->steps[0].body).call.flags,
+            std::vector<std::string>{"MSG_FASTOPEN"});
 }
 
 }  // namespace

@@ -24,6 +24,9 @@ int MsgFlag(const std::string& name) {
   if (name == "MSG_OOB") return MSG_OOB;
   if (name == "MSG_PEEK") return MSG_PEEK;
   if (name == "MSG_WAITALL") return MSG_WAITALL;
+  if (name == "MSG_FASTOPEN") return MSG_FASTOPEN;  // packetdrill scripts (issue 16)
+  if (name == "MSG_EOR") return MSG_EOR;
+  if (name == "MSG_TRUNC") return MSG_TRUNC;
   return 0;
 }
 

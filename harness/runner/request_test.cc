@@ -72,6 +72,17 @@ TEST(BuildRequest, MapsNamesToNumbers) {
   auto rr = BuildRequest(r2, Family::kIPv4, Resolve);
   ASSERT_TRUE(rr.ok());
   EXPECT_EQ(rr->flags, MSG_PEEK | MSG_DONTWAIT);
+
+  CallStep s2;  // packetdrill scripts' send flags (issue 16)
+  s2.call.op = Op::kSend;
+  s2.call.flags = {"MSG_FASTOPEN", "MSG_EOR"};
+  auto sr = BuildRequest(s2, Family::kIPv4, Resolve);
+  ASSERT_TRUE(sr.ok());
+  EXPECT_EQ(sr->flags, MSG_FASTOPEN | MSG_EOR);
+  r2.call.flags = {"MSG_TRUNC"};
+  rr = BuildRequest(r2, Family::kIPv4, Resolve);
+  ASSERT_TRUE(rr.ok());
+  EXPECT_EQ(rr->flags, MSG_TRUNC);
 }
 
 TEST(BuildRequest, DataTravelsSizeDoesNot) {
