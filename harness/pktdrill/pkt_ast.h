@@ -36,6 +36,8 @@ struct Expr {
 // One `name=value` of a struct expression (a named pair: std::pair of an
 // incomplete Expr is not allowed inside Expr itself).
 struct ExprField {
+  ExprField() = default;
+  ExprField(std::string name, Expr value) : first(std::move(name)), second(std::move(value)) {}
   std::string first;  // the field name
   Expr second;        // its value
 };
