@@ -210,6 +210,10 @@ class FaultEngine {
   // The scripted host whose address is the packet's destination, read from
   // the IP header alone (the packet need not parse further), or null.
   const EngineScripted* ScriptedDest(std::span<const uint8_t> bytes) const;
+  // Takes packet `id` (log record `rec`) off the wire into `s`'s inbox:
+  // the record's fate is kScripted, the packet dropped, a kTake effect out.
+  void Take(uint32_t id, size_t rec, const EngineScripted& s, std::span<const uint8_t> bytes,
+            int64_t now_ns, bool ignorable, std::vector<Effect>* out);
   // An unparsed packet toward a scripted host: taken off into its inbox.
   bool TakeUnparsed(uint32_t id, size_t rec, std::span<const uint8_t> bytes, int64_t now_ns,
                     std::vector<Effect>* out);

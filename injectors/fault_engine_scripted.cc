@@ -35,42 +35,37 @@ const EngineScripted* FaultEngine::ScriptedDest(std::span<const uint8_t> bytes) 
   return ScriptedOf(HostOf(dst));
 }
 
-namespace {
-
-Effect TakeEffect(const EngineScripted& s, std::span<const uint8_t> bytes, uint64_t seq_no,
-                  int64_t now_ns, bool ignorable) {
+void FaultEngine::Take(uint32_t id, size_t rec, const EngineScripted& s,
+                       std::span<const uint8_t> bytes, int64_t now_ns, bool ignorable,
+                       std::vector<Effect>* out) {
+  PacketRecord& r = At(rec);
+  r.to = s.name;
+  r.fate = PacketFate::kScripted;
+  r.action = "scripted take";
+  r.release_ns = now_ns;
   Effect e;
   e.kind = Effect::Kind::kTake;
   e.bytes.assign(bytes.begin(), bytes.end());
   e.host = s.name;
-  e.seq_no = seq_no;
+  e.seq_no = r.seq_no;
   e.at_ns = now_ns;
   e.ignorable = ignorable;
-  return e;
+  Drop(id, out);
+  out->push_back(std::move(e));
 }
-
-}  // namespace
 
 bool FaultEngine::TakeUnparsed(uint32_t id, size_t rec, std::span<const uint8_t> bytes,
                                int64_t now_ns, std::vector<Effect>* out) {
   const EngineScripted* s = ScriptedDest(bytes);
   if (s == nullptr) return false;
-  PacketRecord& r = At(rec);
-  r.to = s->name;
-  r.fate = PacketFate::kScripted;
-  r.action = "scripted take";
-  r.release_ns = now_ns;
-  const uint64_t seq_no = r.seq_no;
-  Drop(id, out);
-  out->push_back(TakeEffect(*s, bytes, seq_no, now_ns, false));
+  Take(id, rec, *s, bytes, now_ns, false, out);
   return true;
 }
 
 bool FaultEngine::TakeScripted(uint32_t id, const PacketView& v, const ConnRef& ref, size_t rec,
                                std::span<const uint8_t> bytes, int64_t now_ns,
                                std::vector<Effect>* out) {
-  PacketRecord& r = At(rec);
-  const EngineScripted* s = ScriptedOf(r.to);
+  const EngineScripted* s = ScriptedOf(At(rec).to);
   if (s == nullptr) s = ScriptedDest(bytes);
   if (s == nullptr) return false;
   const std::optional<uint32_t> rel_seq = ConnTable::RelSeq(ref, v);
@@ -85,12 +80,7 @@ bool FaultEngine::TakeScripted(uint32_t id, const PacketView& v, const ConnRef& 
   }
   // Every packet goes to the inbox: the runner decides whether an
   // `ignore:` entry skips it (MarkIgnored) or the pending expect takes it.
-  r.fate = PacketFate::kScripted;
-  r.action = "scripted take";
-  r.release_ns = now_ns;
-  const uint64_t seq_no = r.seq_no;
-  Drop(id, out);
-  out->push_back(TakeEffect(*s, bytes, seq_no, now_ns, ignorable));
+  Take(id, rec, *s, bytes, now_ns, ignorable, out);
   return true;
 }
 

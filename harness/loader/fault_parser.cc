@@ -223,14 +223,9 @@ Status ReadMatchFields(const std::vector<Entry>& m, const Scope& s, FaultMatch* 
     fields.push_back(e);
   }
   if (fields.empty()) return Status::Ok();
-  for (const char* k : {"seq", "ack"}) {
-    const Entry* raw = FindKey(m, std::string("raw-") + k);
-    if (raw != nullptr && FindKey(m, k) != nullptr) {
-      return s.Fail(raw->key_loc, fmt::format("'{0}' and 'raw-{0}' cannot be combined ({0} is "
-                                              "relative to the ISN, raw-{0} absolute)",
-                                              k));
-    }
-  }
+  // seq/ack are the match's own keys (not in `fields`): check them against
+  // raw-seq/raw-ack in the whole map.
+  FL_RETURN_IF_ERROR(CheckRawSeqAck(m, s));
   FL_RETURN_IF_ERROR(CheckPacketFields(fields, PacketUse::kExpected, s, &fm->fields));
   using L4 = PacketFields::L4;
   const Entry* proto = FindKey(m, "proto");

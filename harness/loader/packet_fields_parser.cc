@@ -512,8 +512,7 @@ Status ReadPacketField(const Entry& e, PacketUse use, const Scope& s, PacketFiel
                                        DidYouMean(e.key, kPacketKeys)));
 }
 
-Status CheckPacketFields(const std::vector<Entry>& m, PacketUse use, const Scope& s,
-                         PacketFields* f) {
+Status CheckRawSeqAck(const std::vector<Entry>& m, const Scope& s) {
   for (const char* k : {"seq", "ack"}) {
     const Entry* raw = FindKey(m, std::string("raw-") + k);
     if (raw != nullptr && FindKey(m, k) != nullptr) {
@@ -522,6 +521,12 @@ Status CheckPacketFields(const std::vector<Entry>& m, PacketUse use, const Scope
                                               k));
     }
   }
+  return Status::Ok();
+}
+
+Status CheckPacketFields(const std::vector<Entry>& m, PacketUse use, const Scope& s,
+                         PacketFields* f) {
+  FL_RETURN_IF_ERROR(CheckRawSeqAck(m, s));
   const Entry* tcp_key = nullptr;
   for (const Entry& e : m) {
     if (IsTcpKey(e.key) && tcp_key == nullptr) tcp_key = &e;

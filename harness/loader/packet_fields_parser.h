@@ -38,6 +38,9 @@ const std::vector<std::string>& IcmpKeys();
 // One key of PacketKeys() into `f`. Checks of keys together are in
 // CheckPacketFields.
 Status ReadPacketField(const Entry& e, PacketUse use, const Scope& s, PacketFields* f);
+// `seq` with `raw-seq` (or `ack` with `raw-ack`) anywhere in `m`: an error
+// at the raw key.
+Status CheckRawSeqAck(const std::vector<Entry>& m, const Scope& s);
 // What single keys cannot see: seq with raw-seq, a TCP key with another
 // proto, a crafted ack without the ACK flag, crafted length vs data.
 // `m` is the map the fields came from (for locations).
