@@ -20,6 +20,7 @@ using std::chrono::microseconds;
 
 constexpr const char* kHost = "host";
 constexpr const char* kRemote = "remote";
+constexpr int kPacketdrillIPv6Mtu = 1520;
 
 Status ErrorAt(const SourceLoc& loc, const std::string& msg) {
   return Status::Invalid(fmt::format("{}: {}", loc.ToString(), msg));
@@ -65,6 +66,7 @@ struct Settings {
   int64_t ts_tick_usecs = 0;
   std::vector<Family> families = {Family::kIPv4, Family::kIPv6};
   int mtu = 1500;
+  bool mtu_set = false;  // --mtu in the header
 };
 
 class Translator {
@@ -171,6 +173,7 @@ Status Translator::HeaderOption(const pkt::HeaderOption& o) {
   if (o.name == "mtu") {
     if (!(st = number(1280, 65535, &n)).ok()) return st;
     set_.mtu = static_cast<int>(n);
+    set_.mtu_set = true;
     return st;
   }
   if (o.name == "ip_version") {
@@ -207,11 +210,16 @@ void Translator::InitCase() {
   h.loc = c_.loc;
   h.offloads = true;
   h.mtu = set_.mtu;
+  // packetdrill's runner (run_all.py) gives IPv6 runs --mtu=1520: 20 bytes
+  // more for the larger IPv6 header, so the MSS the scripts are written for
+  // (1460) is the same in both families. A header's own --mtu holds for both.
+  if (!set_.mtu_set) h.mtu_ipv6 = kPacketdrillIPv6Mtu;
   HostSpec r;
   r.name = kRemote;
   r.loc = c_.loc;
   r.scripted = true;
-  r.mtu = set_.mtu;
+  r.mtu = h.mtu;
+  r.mtu_ipv6 = h.mtu_ipv6;
   c_.hosts = {h, r};
 }
 

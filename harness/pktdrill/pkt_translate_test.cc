@@ -34,19 +34,23 @@ TEST(PktTranslate, StepsTimingAndSkip) {
   const std::vector<std::string> l = Lines(*c);
   EXPECT_EQ(c->families, std::vector<Family>{Family::kIPv4});
   EXPECT_EQ(c->tolerance, std::chrono::milliseconds(4));
-  EXPECT_EQ(l[1], "host: connect fd3 to remote:8080");
-  EXPECT_EQ(l[3],
+  EXPECT_EQ(l[0].substr(0, 12), "host: run sh");  // the untimed tcp_rmem line comes first
+  EXPECT_EQ(l[2], "host: connect fd3 to remote:8080");
+  EXPECT_EQ(l[4],
             "remote: send tcp S. seq 0 ack 1 win 65535 <mss 1460,sackOK,TS val 700 ecr "
             "echo,nop,wscale 6> len 0");
-  EXPECT_EQ(l[8],
+  EXPECT_EQ(l[9],
             "remote: send tcp P. seq 1 ack 1 win 257 <nop,nop,TS val 710 ecr echo> len 1000 "
             "ecn ect0");
-  EXPECT_EQ(l[12], "host: read fd3 (async)");
-  EXPECT_EQ(l[13], "remote: send tcp . seq 1 ack 1 win 257 <> len 0");
-  EXPECT_EQ(l[14], "await call1");
-  const auto& syn_ack = std::get<PacketStep>(c->steps[3].body);
+  EXPECT_EQ(l[13], "host: read fd3");
+  EXPECT_EQ(l[14], "host: read fd3 (async)");
+  EXPECT_EQ(l[15],
+            "remote: send tcp P. seq 1001 ack 1 win 257 <nop,nop,TS val 730 ecr echo> len 1000");
+  EXPECT_EQ(l[16], "await call1");  // the call returns before the next event
+  EXPECT_EQ(l[17], "remote: expect tcp . seq 1 ack 3001 len 0");
+  const auto& syn_ack = std::get<PacketStep>(c->steps[4].body);
   EXPECT_EQ(syn_ack.after->lo, std::chrono::milliseconds(50));
-  const auto& read = std::get<CallStep>(c->steps[12].body);
+  const auto& read = std::get<CallStep>(c->steps[14].body);
   EXPECT_EQ(read.expect.took->ToString(), "[96ms, 104ms]");
   EXPECT_FALSE(c->requirements.has_value());
 
@@ -93,6 +97,23 @@ TEST(PktTranslate, ExperimentalFastOpenOption) {
   const OptionSpec& fo = syn.packet.options->back();
   EXPECT_EQ(fo.kind, 254);
   EXPECT_EQ(*fo.bytes, std::string("\xF9\x89\x0a\x0b", 4));
+}
+
+TEST(PktTranslate, IPv6VariantGetsPacketdrillsMtuUnlessTheHeaderSetsOne) {
+  const std::string body = "0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n";
+  StatusOr<Case> c = LoadPacketdrillText(body, "t.pkt");
+  ASSERT_TRUE(c.ok()) << c.status().message();
+  for (const HostSpec& h : c->hosts) {
+    EXPECT_EQ(h.mtu, 1500) << h.name;
+    ASSERT_TRUE(h.mtu_ipv6.has_value()) << h.name;
+    EXPECT_EQ(*h.mtu_ipv6, 1520) << h.name;
+  }
+  c = LoadPacketdrillText("--mtu=1400\n" + body, "t.pkt");
+  ASSERT_TRUE(c.ok()) << c.status().message();
+  for (const HostSpec& h : c->hosts) {
+    EXPECT_EQ(h.mtu, 1400) << h.name;
+    EXPECT_FALSE(h.mtu_ipv6.has_value()) << h.name;
+  }
 }
 
 TEST(PktTranslate, CodeBlocksOnTcpInfoRunOthersSkip) {

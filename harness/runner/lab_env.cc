@@ -34,6 +34,9 @@ Status LabEnv::Setup(int64_t start_ns, CaseResult* result) {
   result_ = result;
   LabSpec spec;
   spec.hosts = case_.hosts;
+  for (HostSpec& h : spec.hosts) {
+    if (family_ == Family::kIPv6 && h.mtu_ipv6) h.mtu = *h.mtu_ipv6;
+  }
   StatusOr<std::unique_ptr<Lab>> lab = Lab::Build(spec);
   if (!lab.ok()) return lab.status().Prefixed("building the lab");
   lab_ = std::move(lab).value();
