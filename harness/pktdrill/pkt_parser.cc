@@ -622,9 +622,12 @@ class Parser {
       }
     }
     if (!(st = Expect(")", "closing the arguments of " + c->name)).ok()) return st;
+    // The errno name is on the line of the result (`= -1 EAGAIN`), which is
+    // not the call's first line when its arguments span several.
+    const int result_line = Peek().line;
     if (!(st = Expect("=", "and the result after " + c->name + "(...)")).ok()) return st;
     if (!(st = ParseExpr(&c->result, 0)).ok()) return st;
-    if (Peek().type == Tok::kWord && Peek().line == name.line && Peek().text[0] == 'E') {
+    if (Peek().type == Tok::kWord && Peek().line == result_line && Peek().text[0] == 'E') {
       c->errno_name = Next().text;
     }
     if (IsPunct("(")) return ParseNote(c);

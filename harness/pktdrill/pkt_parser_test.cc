@@ -77,6 +77,21 @@ TEST(PktParser, SyscallExpressionsAndNote) {
   EXPECT_EQ(std::get<Code>(s->events[2].body).text, " assert tcpi_rto == 1 ");
 }
 
+TEST(PktParser, ErrnoOnTheLastLineOfAMultiLineCall) {
+  StatusOr<Script> s = ParseScript(
+      "0 recvmsg(3, {msg_name(...)=...,\n"
+      "              msg_iov(1)=[{...,0}],\n"
+      "              msg_flags=0}, 0) = -1 EAGAIN (Resource temporarily unavailable)\n"
+      "+0 close(3) = 0\n",
+      "t.pkt");
+  ASSERT_TRUE(s.ok()) << s.status().message();
+  ASSERT_EQ(s->events.size(), 2u);
+  const Syscall& c = std::get<Syscall>(s->events[0].body);
+  EXPECT_EQ(c.result.num, -1);
+  EXPECT_EQ(c.errno_name, "EAGAIN");
+  EXPECT_EQ(c.note, "Resource temporarily unavailable");
+}
+
 TEST(PktParser, UntimedShellLinesAreInitAndCleanup) {
   StatusOr<Script> s = ParseScript(
       "--tolerance_usecs=7000\n`../common/defaults.sh\n ./set.py x=1\n`\n0 close(3) = 0\n"
