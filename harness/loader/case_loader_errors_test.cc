@@ -247,6 +247,10 @@ const BadCase kBadCases[] = {
      "name: a\nsteps:\n  - client: {connect: \"server:80\", as: c}\n  - client: {setsockopt: c, "
      "opt: SO_REUSEADR, value: 1}\n",
      "a.yaml:4:34: step 2: unknown socket option 'SO_REUSEADR' (did you mean 'SO_REUSEADDR'?)"},
+    {"sockopt_unknown_zerocopy",
+     "name: a\nsteps:\n  - client: {connect: \"server:80\", as: c}\n  - client: {setsockopt: c, "
+     "opt: SO_ZEROCPY, value: 1}\n",
+     "a.yaml:4:34: step 2: unknown socket option 'SO_ZEROCPY' (did you mean 'SO_ZEROCOPY'?)"},
     {"sockopt_so_error_set",
      "name: a\nsteps:\n  - client: {connect: \"server:80\", as: c}\n  - client: {setsockopt: c, "
      "opt: SO_ERROR, value: 1}\n",
