@@ -247,6 +247,23 @@ const BadCase kBadCases[] = {
      "name: a\nsteps:\n  - client: {connect: \"server:80\", as: c}\n  - client: {setsockopt: c, "
      "opt: SO_REUSEADR, value: 1}\n",
      "a.yaml:4:34: step 2: unknown socket option 'SO_REUSEADR' (did you mean 'SO_REUSEADDR'?)"},
+    {"buffer_not_invalid",
+     "name: a\nsteps:\n  - client: {connect: \"server:80\", as: c}\n  - client: {send: c, size: 1, "
+     "buffer: nope}\n",
+     "a.yaml:4:40: step 2: 'buffer' must be invalid, not 'nope'"},
+    {"buffer_with_data",
+     "name: a\nsteps:\n  - client: {connect: \"server:80\", as: c}\n  - client: {send: c, data: x, "
+     "buffer: invalid}\n",
+     "a.yaml:4:23: step 2: 'data' cannot be combined with 'buffer: invalid' (use 'size')"},
+    {"buffer_with_until",
+     "name: a\nsteps:\n  - client: {connect: \"server:80\", as: c}\n  - client: {recv: c, until: "
+     "x, "
+     "buffer: invalid}\n",
+     "a.yaml:4:23: step 2: 'until' cannot be combined with 'buffer: invalid'"},
+    {"sockopt_unknown_zerocopy",
+     "name: a\nsteps:\n  - client: {connect: \"server:80\", as: c}\n  - client: {setsockopt: c, "
+     "opt: SO_ZEROCPY, value: 1}\n",
+     "a.yaml:4:34: step 2: unknown socket option 'SO_ZEROCPY' (did you mean 'SO_ZEROCOPY'?)"},
     {"sockopt_so_error_set",
      "name: a\nsteps:\n  - client: {connect: \"server:80\", as: c}\n  - client: {setsockopt: c, "
      "opt: SO_ERROR, value: 1}\n",

@@ -29,37 +29,8 @@ const std::vector<std::string> kReadyKeys = {"listening", "within"};  // run: re
 const std::vector<std::string> kStepKeys = {"await", "label", "wire"};
 const std::vector<std::string> kLingerKeys = {"onoff", "linger"};
 
-struct OptInfo {
-  const char* name;
-  SockOpt opt;
-};
-const std::vector<OptInfo> kOpts = {
-    {"SO_REUSEADDR", SockOpt::kSoReuseaddr},
-    {"SO_REUSEPORT", SockOpt::kSoReuseport},
-    {"SO_LINGER", SockOpt::kSoLinger},
-    {"SO_RCVBUF", SockOpt::kSoRcvbuf},
-    {"SO_SNDBUF", SockOpt::kSoSndbuf},
-    {"SO_KEEPALIVE", SockOpt::kSoKeepalive},
-    {"SO_ERROR", SockOpt::kSoError},
-    {"TCP_NODELAY", SockOpt::kTcpNodelay},
-    {"TCP_CORK", SockOpt::kTcpCork},
-    {"TCP_USER_TIMEOUT", SockOpt::kTcpUserTimeout},
-    {"TCP_KEEPIDLE", SockOpt::kTcpKeepidle},
-    {"TCP_KEEPINTVL", SockOpt::kTcpKeepintvl},
-    {"TCP_KEEPCNT", SockOpt::kTcpKeepcnt},
-    {"TCP_MAXSEG", SockOpt::kTcpMaxseg},
-    {"TCP_CONGESTION", SockOpt::kTcpCongestion},
-    {"TCP_NOTSENT_LOWAT", SockOpt::kTcpNotsentLowat},
-    {"TCP_SYNCNT", SockOpt::kTcpSyncnt},
-    {"TCP_INQ", SockOpt::kTcpInq},
-    {"TCP_FASTOPEN", SockOpt::kTcpFastopen},
-    {"TCP_FASTOPEN_CONNECT", SockOpt::kTcpFastopenConnect},
-    {"IP_TOS", SockOpt::kIpTos},
-    {"SO_SNDTIMEO", SockOpt::kSoSndtimeo},
-    {"SO_RCVTIMEO", SockOpt::kSoRcvtimeo},
-};
-
-const std::vector<std::string> kSendFlags = {"MSG_DONTWAIT", "MSG_MORE", "MSG_NOSIGNAL", "MSG_OOB"};
+const std::vector<std::string> kSendFlags = {"MSG_DONTWAIT", "MSG_MORE",     "MSG_NOSIGNAL",
+                                             "MSG_OOB",      "MSG_ZEROCOPY", "MSG_FASTOPEN"};
 const std::vector<std::string> kRecvFlags = {"MSG_PEEK", "MSG_DONTWAIT", "MSG_WAITALL"};
 const std::vector<std::string> kPollEvents = {"in", "out", "pri", "rdhup"};
 // Issue 16: epoll_ctl events, fcntl commands and flags, ioctl requests, epoll_ctl ops.
@@ -438,14 +409,10 @@ Status ReadSockOpt(OpCall& x) {
   const Val& ov = (*opt)->val;
   StatusOr<std::string> name = ReadString(ov, "opt", s);
   if (!name.ok()) return name.status();
-  std::vector<std::string> names;
-  for (const OptInfo& o : kOpts) {
-    names.push_back(o.name);
-    if (*name == o.name) x.c.opt = o.opt;
-  }
+  x.c.opt = SockOptFromName(*name);
   if (!x.c.opt) {
     return s.Fail(ov.loc, fmt::format("unknown socket option {}{}", Describe(ov.node),
-                                      DidYouMean(*name, names)));
+                                      DidYouMean(*name, SockOptNames())));
   }
   if (x.op.op == Op::kGetsockopt) {
     if (*x.c.opt == SockOpt::kTcpCongestion) {
@@ -554,9 +521,34 @@ Status ParseConnect(OpCall& x) {
 }
 
 // send, write, sendto.
+// `buffer: invalid` (send, write, sendto, recv, read, recvfrom): the peer
+// passes an unmapped pointer; a send then takes `size`, never `data`.
+Status ReadBuffer(OpCall& x) {
+  const Entry* b = FindKey(x.m, "buffer");
+  if (b == nullptr) return Status::Ok();
+  if (!b->val.node.IsScalar() || b->val.node.Scalar() != "invalid") {
+    return x.s.Fail(b->val.loc,
+                    fmt::format("'buffer' must be invalid, not {}", Describe(b->val.node)));
+  }
+  if (const Entry* d = FindKey(x.m, "data")) {
+    return x.s.Fail(d->key_loc, "'data' cannot be combined with 'buffer: invalid' (use 'size')");
+  }
+  x.c.bad_buffer = true;
+  return Status::Ok();
+}
+
 Status ParseSend(OpCall& x) {
   FL_RETURN_IF_ERROR(x.Fd());
-  if (x.op.op == Op::kSendto) FL_RETURN_IF_ERROR(x.NeedEndpoint("to"));
+  if (x.op.op == Op::kSendto) {
+    // `to: unspec`: a sockaddr of family AF_UNSPEC.
+    const Entry* to = FindKey(x.m, "to");
+    if (to != nullptr && to->val.node.IsScalar() && to->val.node.Scalar() == "unspec") {
+      x.c.to_unspec = true;
+    } else {
+      FL_RETURN_IF_ERROR(x.NeedEndpoint("to"));
+    }
+  }
+  FL_RETURN_IF_ERROR(ReadBuffer(x));
   FL_RETURN_IF_ERROR(ReadPayload(x));
   if (const Entry* f = FindKey(x.m, "flags")) FL_RETURN_IF_ERROR(ReadFlags(x, *f, kSendFlags));
   return Status::Ok();
@@ -566,11 +558,15 @@ Status ParseSend(OpCall& x) {
 Status ParseRecv(OpCall& x) {
   FL_RETURN_IF_ERROR(x.Fd());
   FL_RETURN_IF_ERROR(x.ReadSize(16 * kMiB));
+  if (x.op.op != Op::kRecvmsg) FL_RETURN_IF_ERROR(ReadBuffer(x));
   if (const Entry* f = FindKey(x.m, "flags")) FL_RETURN_IF_ERROR(ReadFlags(x, *f, kRecvFlags));
   if (const Entry* u = FindKey(x.m, "until")) {
     StatusOr<std::string> t = ReadString(u->val, "until", x.s);
     if (!t.ok()) return t.status();
     if (t->empty()) return x.s.Fail(u->val.loc, "'until' must not be empty");
+    if (x.c.bad_buffer) {
+      return x.s.Fail(u->key_loc, "'until' cannot be combined with 'buffer: invalid'");
+    }
     x.c.until = *t;
   }
   return Status::Ok();
@@ -842,6 +838,9 @@ Status ParseEpollCtl(OpCall& x) {
   return Status::Ok();
 }
 
+Status ParseRun(OpCall& x) { return x.p.ReadCommand(x); }
+Status ParseStop(OpCall& x) { return x.p.ReadStop(x); }
+
 Status ParseEpollWait(OpCall& x) {
   FL_RETURN_IF_ERROR(x.Fd());
   if (const Entry* m = FindKey(x.m, "max")) {
@@ -857,12 +856,9 @@ Status ParseEpollWait(OpCall& x) {
   return Status::Ok();
 }
 
-Status ParseRun(OpCall& x) { return x.p.ReadCommand(x); }
-Status ParseStop(OpCall& x) { return x.p.ReadStop(x); }
-
 }  // namespace
 
-// The operations (step_parser.h), one entry each.
+// Long: the operations (step_parser.h), one entry each: a table.
 const std::vector<OpSpec>& StepOps() {
   using K = KeyType;
   static const std::vector<OpSpec> ops = {
@@ -877,19 +873,35 @@ const std::vector<OpSpec>& StepOps() {
        ParseConnect},
       {"send",
        Op::kSend,
-       {{"data", K::kText, false}, {"size", K::kInt, false}, {"flags", K::kList, false}},
+       {{"data", K::kText, false},
+        {"size", K::kInt, false},
+        {"flags", K::kList, false},
+        {"buffer", K::kWord, false}},
        ParseSend},
-      {"write", Op::kWrite, {{"data", K::kText, false}, {"size", K::kInt, false}}, ParseSend},
+      {"write",
+       Op::kWrite,
+       {{"data", K::kText, false}, {"size", K::kInt, false}, {"buffer", K::kWord, false}},
+       ParseSend},
       {"recv",
        Op::kRecv,
-       {{"size", K::kInt, false}, {"flags", K::kList, false}, {"until", K::kText, false}},
+       {{"size", K::kInt, false},
+        {"flags", K::kList, false},
+        {"until", K::kText, false},
+        {"buffer", K::kWord, false}},
        ParseRecv},
-      {"read", Op::kRead, {{"size", K::kInt, false}}, ParseRecv},
+      {"read", Op::kRead, {{"size", K::kInt, false}, {"buffer", K::kWord, false}}, ParseRecv},
       {"sendto",
        Op::kSendto,
-       {{"to", K::kEndpoint, true}, {"data", K::kText, false}, {"size", K::kInt, false}},
+       {{"to", K::kEndpoint, true},
+        {"data", K::kText, false},
+        {"size", K::kInt, false},
+        {"flags", K::kList, false},
+        {"buffer", K::kWord, false}},
        ParseSend},
-      {"recvfrom", Op::kRecvfrom, {{"size", K::kInt, false}}, ParseRecv},
+      {"recvfrom",
+       Op::kRecvfrom,
+       {{"size", K::kInt, false}, {"buffer", K::kWord, false}},
+       ParseRecv},
       {"shutdown", Op::kShutdown, {{"how", K::kWord, true}}, ParseShutdown},
       {"close", Op::kClose, {}, ParseClose},
       {"dup", Op::kDup, {}, ParseNewFromFd},
@@ -1542,8 +1554,7 @@ void AddStepFormatKeys(FormatKeys* k) {
   }
   k->so_linger_keys = kLingerKeys;
   k->ready_keys = kReadyKeys;
-  k->socket_options.clear();
-  for (const OptInfo& o : kOpts) k->socket_options.push_back(o.name);
+  k->socket_options = SockOptNames();
   k->send_flags = kSendFlags;
   k->recv_flags = kRecvFlags;
   k->poll_events = kPollEvents;

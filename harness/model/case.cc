@@ -83,33 +83,63 @@ const char* OpName(Op op) {
   return "?";
 }
 
+namespace {
+struct SockOptEntry {
+  const char* name;
+  SockOpt opt;
+};
+// In the enum's order.
+constexpr SockOptEntry kSockOpts[] = {
+    {"SO_REUSEADDR", SockOpt::kSoReuseaddr},
+    {"SO_REUSEPORT", SockOpt::kSoReuseport},
+    {"SO_LINGER", SockOpt::kSoLinger},
+    {"SO_RCVBUF", SockOpt::kSoRcvbuf},
+    {"SO_SNDBUF", SockOpt::kSoSndbuf},
+    {"SO_KEEPALIVE", SockOpt::kSoKeepalive},
+    {"SO_ERROR", SockOpt::kSoError},
+    {"TCP_NODELAY", SockOpt::kTcpNodelay},
+    {"TCP_CORK", SockOpt::kTcpCork},
+    {"TCP_USER_TIMEOUT", SockOpt::kTcpUserTimeout},
+    {"TCP_KEEPIDLE", SockOpt::kTcpKeepidle},
+    {"TCP_KEEPINTVL", SockOpt::kTcpKeepintvl},
+    {"TCP_KEEPCNT", SockOpt::kTcpKeepcnt},
+    {"TCP_MAXSEG", SockOpt::kTcpMaxseg},
+    {"TCP_CONGESTION", SockOpt::kTcpCongestion},
+    {"TCP_NOTSENT_LOWAT", SockOpt::kTcpNotsentLowat},
+    {"TCP_SYNCNT", SockOpt::kTcpSyncnt},
+    {"TCP_INQ", SockOpt::kTcpInq},
+    {"TCP_FASTOPEN", SockOpt::kTcpFastopen},
+    {"TCP_FASTOPEN_CONNECT", SockOpt::kTcpFastopenConnect},
+    {"IP_TOS", SockOpt::kIpTos},
+    {"SO_SNDTIMEO", SockOpt::kSoSndtimeo},
+    {"SO_RCVTIMEO", SockOpt::kSoRcvtimeo},
+    {"IP_FREEBIND", SockOpt::kIpFreebind},
+    {"SO_ZEROCOPY", SockOpt::kSoZerocopy},
+    {"SO_TIMESTAMPING", SockOpt::kSoTimestamping},
+};
+}  // namespace
+
 const char* SockOptName(SockOpt opt) {
-  switch (opt) {
-    case SockOpt::kSoReuseaddr: return "SO_REUSEADDR";
-    case SockOpt::kSoReuseport: return "SO_REUSEPORT";
-    case SockOpt::kSoLinger: return "SO_LINGER";
-    case SockOpt::kSoRcvbuf: return "SO_RCVBUF";
-    case SockOpt::kSoSndbuf: return "SO_SNDBUF";
-    case SockOpt::kSoKeepalive: return "SO_KEEPALIVE";
-    case SockOpt::kSoError: return "SO_ERROR";
-    case SockOpt::kTcpNodelay: return "TCP_NODELAY";
-    case SockOpt::kTcpCork: return "TCP_CORK";
-    case SockOpt::kTcpUserTimeout: return "TCP_USER_TIMEOUT";
-    case SockOpt::kTcpKeepidle: return "TCP_KEEPIDLE";
-    case SockOpt::kTcpKeepintvl: return "TCP_KEEPINTVL";
-    case SockOpt::kTcpKeepcnt: return "TCP_KEEPCNT";
-    case SockOpt::kTcpMaxseg: return "TCP_MAXSEG";
-    case SockOpt::kTcpCongestion: return "TCP_CONGESTION";
-    case SockOpt::kTcpNotsentLowat: return "TCP_NOTSENT_LOWAT";
-    case SockOpt::kTcpSyncnt: return "TCP_SYNCNT";
-    case SockOpt::kTcpInq: return "TCP_INQ";
-    case SockOpt::kTcpFastopen: return "TCP_FASTOPEN";
-    case SockOpt::kTcpFastopenConnect: return "TCP_FASTOPEN_CONNECT";
-    case SockOpt::kIpTos: return "IP_TOS";
-    case SockOpt::kSoSndtimeo: return "SO_SNDTIMEO";
-    case SockOpt::kSoRcvtimeo: return "SO_RCVTIMEO";
+  for (const SockOptEntry& e : kSockOpts) {
+    if (e.opt == opt) return e.name;
   }
   return "?";
+}
+
+std::optional<SockOpt> SockOptFromName(std::string_view name) {
+  for (const SockOptEntry& e : kSockOpts) {
+    if (name == e.name) return e.opt;
+  }
+  return std::nullopt;
+}
+
+const std::vector<std::string>& SockOptNames() {
+  static const std::vector<std::string> k = [] {
+    std::vector<std::string> v;
+    for (const SockOptEntry& e : kSockOpts) v.emplace_back(e.name);
+    return v;
+  }();
+  return k;
 }
 
 const char* TcpClassName(TcpClass c) {
@@ -173,6 +203,8 @@ std::string Step::Describe() const {
     else
       s += " to " + c.endpoint->ToString();
   }
+  if (c.to_unspec) s += " to AF_UNSPEC";
+  if (c.bad_buffer) s += " (invalid buffer)";
   if (c.opt) s += std::string(" ") + SockOptName(*c.opt);
   if (!c.as.empty()) s += " as " + c.as;
   if (cs.async) s += " (async)";

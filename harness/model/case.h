@@ -11,6 +11,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <variant>
 #include <vector>
 
@@ -255,8 +256,17 @@ enum class SockOpt {
   kIpTos,       // IPv4 IP_TOS / IPv6 IPV6_TCLASS by the socket's family
   kSoSndtimeo,  // value in microseconds (struct timeval)
   kSoRcvtimeo,
+  kIpFreebind,      // IP_FREEBIND (int; also on an IPv6 socket)
+  kSoZerocopy,      // SO_ZEROCOPY (int)
+  kSoTimestamping,  // SO_TIMESTAMPING (int: SOF_TIMESTAMPING_* bits)
 };
 const char* SockOptName(SockOpt opt);  // "SO_REUSEADDR", ...
+// The option a name ("SO_REUSEADDR", ...) names; nullopt for any other
+// name. The one table of names, for the YAML loader and the packetdrill
+// translator alike.
+std::optional<SockOpt> SockOptFromName(std::string_view name);
+// Every option's name, in the enum's order (for messages and format keys).
+const std::vector<std::string>& SockOptNames();
 
 // A real program that a `run` step starts in its host's namespace
 // (docs/cases.md, "Commands"). Strings may hold ${...} lab variables.
@@ -313,6 +323,11 @@ struct SocketCall {
   std::string epoll_op;                  // "add" | "mod" | "del"
   std::string epoll_target;              // the fd name epoll_ctl adds/changes/removes
   int epoll_max = 1;                     // epoll_wait maxevents
+  // send/write/sendto/recv/read/recvfrom (`buffer: invalid`): the buffer is
+  // a pointer the peer knows to be unmapped, so the kernel returns EFAULT.
+  bool bad_buffer = false;
+  // sendto (`to: unspec`): the address is a sockaddr of family AF_UNSPEC.
+  bool to_unspec = false;
 };
 
 // A packet step of a scripted host: the case sends a packet (`send:`) or

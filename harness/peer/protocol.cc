@@ -242,6 +242,8 @@ std::vector<uint8_t> Encode(const Request& r) {
   if (!r.target.empty()) j["target"] = r.target;
   if (r.epoll_events != 0) j["epoll_events"] = r.epoll_events;
   if (r.epoll_max != 1) j["epoll_max"] = r.epoll_max;
+  if (r.bad_buffer) j["bad_buffer"] = true;
+  if (r.to_unspec) j["to_unspec"] = true;
   return ToCbor(j);
 }
 
@@ -320,6 +322,8 @@ StatusOr<Request> DecodeRequest(const uint8_t* p, size_t n) {
   f.Str("target", &r.target);
   f.Int("epoll_events", &r.epoll_events);
   f.Int("epoll_max", &r.epoll_max);
+  f.Bool("bad_buffer", &r.bad_buffer);
+  f.Bool("to_unspec", &r.to_unspec);
   if (!f.status().ok()) return f.status();
   if (op < static_cast<int>(Op::kSocket) || op > static_cast<int>(Op::kWaitCommand)) {
     return Status::Invalid(fmt::format("malformed message: unknown op {}", op));

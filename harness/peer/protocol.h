@@ -76,6 +76,10 @@ struct Request {
   std::string target;         // epoll_ctl: the fd name added, changed or removed
   uint32_t epoll_events = 0;  // epoll_ctl: EPOLL* bits
   int epoll_max = 1;          // epoll_wait maxevents (timeout: timeout_ns, < 0 forever)
+  // send/write/sendto/recv/read/recvfrom: pass a pointer to a PROT_NONE page
+  // (EFAULT) instead of a buffer, with `size` as the length.
+  bool bad_buffer = false;
+  bool to_unspec = false;  // sendto: a sockaddr of family AF_UNSPEC as the address
 };
 
 // Output of a command a reply carries at most, per stream (the first bytes;

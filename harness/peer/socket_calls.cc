@@ -195,25 +195,54 @@ void DoConnect(const Request& req, FdTable* fds, Reply* r) {
   FillAddrs(fd, r);
 }
 
+// A page the peer mapped PROT_NONE and never touches: a buffer pointer the
+// kernel cannot read or write (EFAULT), for `buffer: invalid`. Mapped once.
+StatusOr<char*> UnmappedBuffer() {
+  static void* const page =
+      mmap(nullptr, 4096, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  if (page == MAP_FAILED) return Status::FromErrno("mmap of an inaccessible page", errno);
+  return static_cast<char*>(page);
+}
+
+// The sendto address: the request's, AF_UNSPEC (`to_unspec`), or none.
+StatusOr<SockAddr> SendtoAddr(const Request& req, int fd) {
+  SockAddr sa;
+  if (req.to_unspec) {
+    sa.len = Domain(fd, req.family) == AF_INET6 ? sizeof(sockaddr_in6) : sizeof(sockaddr_in);
+    sa.ss.ss_family = AF_UNSPEC;
+    return sa;
+  }
+  if (!req.addr.empty() || req.port != 0)
+    return MakeSockAddr(req.addr, req.port, Domain(fd, req.family));
+  return sa;
+}
+
 void DoSend(const Request& req, int fd, Reply* r) {
-  StatusOr<std::string> payload = Payload(req);
-  if (!payload.ok()) return Fail(r, payload.status());
-  const std::string& p = *payload;
+  std::string p;
+  const char* buf = nullptr;
+  if (req.bad_buffer) {
+    StatusOr<char*> bad = UnmappedBuffer();
+    if (!bad.ok()) return Fail(r, bad.status());
+    buf = *bad;
+  } else {
+    StatusOr<std::string> payload = Payload(req);
+    if (!payload.ok()) return Fail(r, payload.status());
+    p = std::move(*payload);
+    buf = p.data();
+  }
+  const size_t len =
+      req.bad_buffer ? static_cast<size_t>(std::max<int64_t>(req.size, 0)) : p.size();
   int64_t n = 0;
   if (req.op == Op::kWrite) {
-    n = Timed(r, [&] { return write(fd, p.data(), p.size()); });
+    n = Timed(r, [&] { return write(fd, buf, len); });
   } else if (req.op == Op::kSendto) {
-    SockAddr sa;
-    if (!req.addr.empty() || req.port != 0) {
-      StatusOr<SockAddr> to = MakeSockAddr(req.addr, req.port, Domain(fd, req.family));
-      if (!to.ok()) return Fail(r, to.status());
-      sa = *to;
-    }
-    const sockaddr* dst = sa.len ? sa.get() : nullptr;
-    n = Timed(r, [&] { return sendto(fd, p.data(), p.size(), req.flags, dst, sa.len); });
+    StatusOr<SockAddr> sa = SendtoAddr(req, fd);
+    if (!sa.ok()) return Fail(r, sa.status());
+    const sockaddr* dst = sa->len ? sa->get() : nullptr;
+    n = Timed(r, [&] { return sendto(fd, buf, len, req.flags, dst, sa->len); });
     FillLocal(fd, r);
   } else {
-    n = Timed(r, [&] { return send(fd, p.data(), p.size(), req.flags); });
+    n = Timed(r, [&] { return send(fd, buf, len, req.flags); });
   }
   r->bytes = std::max<int64_t>(n, 0);
 }
@@ -273,26 +302,38 @@ void RecvUntil(const Request& req, int fd, std::vector<uint8_t>* buf, Reply* r) 
 
 void DoRecv(const Request& req, int fd, Reply* r) {
   if (Status s = CheckSize(req.size); !s.ok()) return Fail(r, s);
-  std::vector<uint8_t> buf(static_cast<size_t>(req.size));
-  if (req.op == Op::kRecv && !req.until.empty()) return RecvUntil(req, fd, &buf, r);
+  std::vector<uint8_t> mem(req.bad_buffer ? 0 : static_cast<size_t>(req.size));
+  if (req.op == Op::kRecv && !req.until.empty() && !req.bad_buffer) {
+    return RecvUntil(req, fd, &mem, r);
+  }
+  void* buf = mem.data();
+  if (req.bad_buffer) {
+    StatusOr<char*> bad = UnmappedBuffer();
+    if (!bad.ok()) return Fail(r, bad.status());
+    buf = *bad;
+  }
+  const size_t len = static_cast<size_t>(req.size);
   int64_t n = 0;
   if (req.op == Op::kRead) {
-    n = Timed(r, [&] { return read(fd, buf.data(), buf.size()); });
+    n = Timed(r, [&] { return read(fd, buf, len); });
   } else if (req.op == Op::kRecvfrom) {
     sockaddr_storage ss{};
-    socklen_t len = sizeof ss;
+    socklen_t sl = sizeof ss;
     n = Timed(r, [&] {
-      return recvfrom(fd, buf.data(), buf.size(), req.flags, reinterpret_cast<sockaddr*>(&ss),
-                      &len);
+      return recvfrom(fd, buf, len, req.flags, reinterpret_cast<sockaddr*>(&ss), &sl);
     });
     FillLocal(fd, r);
     if (n >= 0) {
-      FormatSockAddr(reinterpret_cast<sockaddr*>(&ss), len, &r->remote_addr, &r->remote_port);
+      FormatSockAddr(reinterpret_cast<sockaddr*>(&ss), sl, &r->remote_addr, &r->remote_port);
     }
   } else {
-    n = Timed(r, [&] { return recv(fd, buf.data(), buf.size(), req.flags); });
+    n = Timed(r, [&] { return recv(fd, buf, len, req.flags); });
   }
-  KeepData(buf, n, r);
+  if (req.bad_buffer) {
+    r->bytes = std::max<int64_t>(n, 0);
+  } else {
+    KeepData(mem, n, r);
+  }
 }
 
 bool IsTimeval(const Request& req) {

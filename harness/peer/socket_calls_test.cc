@@ -217,5 +217,65 @@ TEST_F(SocketCallsTest, IpTosOnAnIpv6SocketIsTheTrafficClass) {
   EXPECT_EQ(Run(g).value, 0x28);
 }
 
+TEST_F(SocketCallsTest, InvalidBufferFailsWithEfaultAndLeavesQueuedBytes) {
+  Pair(SOCK_STREAM);
+  for (Op op : {Op::kWrite, Op::kSend, Op::kSendto}) {
+    Request w;
+    w.op = op;
+    w.fd = "a";
+    w.size = 1000;
+    w.bad_buffer = true;
+    Reply r = Run(w);
+    EXPECT_EQ(r.harness_error, "") << OpName(op);
+    EXPECT_EQ(r.ret, -1) << OpName(op);
+    EXPECT_EQ(r.err, EFAULT) << OpName(op);
+  }
+  Request w;
+  w.op = Op::kSend;
+  w.fd = "a";
+  w.data = {'h', 'e', 'l', 'l', 'o'};
+  ASSERT_EQ(Run(w).ret, 5);
+  for (Op op : {Op::kRead, Op::kRecv, Op::kRecvfrom}) {
+    Request rd;
+    rd.op = op;
+    rd.fd = "b";
+    rd.size = 100;
+    rd.bad_buffer = true;
+    Reply r = Run(rd);
+    EXPECT_EQ(r.ret, -1) << OpName(op);
+    EXPECT_EQ(r.err, EFAULT) << OpName(op);
+  }
+  Request rd;
+  rd.op = Op::kRecv;
+  rd.fd = "b";
+  rd.size = 100;
+  Reply r = Run(rd);
+  EXPECT_EQ(r.ret, 5);
+  EXPECT_EQ(Data(r), "hello");
+}
+
+TEST_F(SocketCallsTest, SendtoAfUnspecFastOpenIsNotSupported) {
+  for (int family : {AF_INET, AF_INET6}) {
+    Request sock;
+    sock.op = Op::kSocket;
+    sock.as = "s";
+    sock.family = family;
+    sock.nonblock = true;
+    ASSERT_GE(Run(sock).ret, 0);
+    Request t;
+    t.op = Op::kSendto;
+    t.fd = "s";
+    t.family = family;
+    t.size = 1;
+    t.flags = MSG_FASTOPEN;
+    t.to_unspec = true;
+    Reply r = Run(t);
+    EXPECT_EQ(r.harness_error, "");
+    EXPECT_EQ(r.ret, -1) << family;
+    EXPECT_EQ(r.err, EOPNOTSUPP) << family;
+    close(*fds_.Take("s"));
+  }
+}
+
 }  // namespace
 }  // namespace faultline::peer

@@ -634,9 +634,9 @@ std::optional<int64_t> SizeArg(const Syscall& sc, size_t i) {
 // MSG_* flags of send/recv: the ones the runner passes on (request.cc);
 // any other is a load error, never dropped.
 Status MsgFlags(const Syscall& sc, const Expr& e, std::vector<std::string>* out) {
-  static const char* kKnown[] = {"MSG_DONTWAIT", "MSG_MORE", "MSG_NOSIGNAL",
-                                 "MSG_OOB",      "MSG_PEEK", "MSG_WAITALL",
-                                 "MSG_FASTOPEN", "MSG_EOR",  "MSG_TRUNC"};
+  static const char* kKnown[] = {"MSG_DONTWAIT", "MSG_MORE",    "MSG_NOSIGNAL", "MSG_OOB",
+                                 "MSG_PEEK",     "MSG_WAITALL", "MSG_FASTOPEN", "MSG_EOR",
+                                 "MSG_TRUNC",    "MSG_ZEROCOPY"};
   for (const std::string& s : Symbols(e)) {
     if (std::find(std::begin(kKnown), std::end(kKnown), s) == std::end(kKnown)) {
       return ErrorAt(e.loc, fmt::format("{}: flag '{}' is not supported", sc.name, s));
@@ -646,43 +646,15 @@ Status MsgFlags(const Syscall& sc, const Expr& e, std::vector<std::string>* out)
   return Status::Ok();
 }
 
-const std::map<std::string, SockOpt>& SockOpts() {
-  static const std::map<std::string, SockOpt> k = {
-      {"SO_REUSEADDR", SockOpt::kSoReuseaddr},
-      {"SO_REUSEPORT", SockOpt::kSoReuseport},
-      {"SO_LINGER", SockOpt::kSoLinger},
-      {"SO_RCVBUF", SockOpt::kSoRcvbuf},
-      {"SO_SNDBUF", SockOpt::kSoSndbuf},
-      {"SO_KEEPALIVE", SockOpt::kSoKeepalive},
-      {"SO_ERROR", SockOpt::kSoError},
-      {"TCP_NODELAY", SockOpt::kTcpNodelay},
-      {"TCP_CORK", SockOpt::kTcpCork},
-      {"TCP_USER_TIMEOUT", SockOpt::kTcpUserTimeout},
-      {"TCP_KEEPIDLE", SockOpt::kTcpKeepidle},
-      {"TCP_KEEPINTVL", SockOpt::kTcpKeepintvl},
-      {"TCP_KEEPCNT", SockOpt::kTcpKeepcnt},
-      {"TCP_MAXSEG", SockOpt::kTcpMaxseg},
-      {"TCP_CONGESTION", SockOpt::kTcpCongestion},
-      {"TCP_NOTSENT_LOWAT", SockOpt::kTcpNotsentLowat},
-      {"TCP_SYNCNT", SockOpt::kTcpSyncnt},
-      {"TCP_INQ", SockOpt::kTcpInq},
-      {"TCP_FASTOPEN", SockOpt::kTcpFastopen},
-      {"TCP_FASTOPEN_CONNECT", SockOpt::kTcpFastopenConnect},
-      {"IP_TOS", SockOpt::kIpTos},
-      {"IPV6_TCLASS", SockOpt::kIpTos},
-      {"SO_SNDTIMEO", SockOpt::kSoSndtimeo},
-      {"SO_RCVTIMEO", SockOpt::kSoRcvtimeo}};
-  return k;
-}
-
 // setsockopt/getsockopt(fd, level, NAME, value, len).
 Status SockoptArgs(const Syscall& sc, SocketCall* c, Expect* x, bool* has_x) {
   if (sc.args.size() < 4 || sc.args[2].kind != Expr::Kind::kSymbol) {
     return ErrorAt(sc.name_loc, sc.name + ": expected (fd, level, NAME, value, len)");
   }
-  auto it = SockOpts().find(sc.args[2].text);
-  if (it == SockOpts().end()) return Unsupported(sc, sc.args[2], "socket option");
-  c->opt = it->second;
+  // IPV6_TCLASS is IP_TOS's IPv6 twin: the peer picks by the socket's family.
+  const std::string& name = sc.args[2].text == "IPV6_TCLASS" ? "IP_TOS" : sc.args[2].text;
+  c->opt = SockOptFromName(name);
+  if (!c->opt) return Unsupported(sc, sc.args[2], "socket option");
   const Expr& v = sc.args[3];
   std::optional<int64_t> n = IntOf(v);
   if (v.kind == Expr::Kind::kStruct && v.Field("onoff") && v.Field("linger")) {
@@ -901,7 +873,13 @@ Status CallArgs(const Syscall& sc, const Settings& set, SocketCall* c, Expect* x
     case Op::kSendto:
     case Op::kRecvfrom:
       c->size = SizeArg(sc, 2).value_or(0);
-      if (c->op == Op::kSendto)
+      // A NULL buffer: the peer passes a pointer it knows to be unmapped.
+      c->bad_buffer = sc.args.size() > 1 && (HasSymbol(sc.args[1], "NULL") ||
+                                             (IntOf(sc.args[1]) && *IntOf(sc.args[1]) == 0));
+      // sendto's address: the script's remote (the lab's peer), or AF_UNSPEC.
+      c->to_unspec =
+          c->op == Op::kSendto && sc.args.size() > 4 && HasSymbol(sc.args[4], "AF_UNSPEC");
+      if (c->op == Op::kSendto && !c->to_unspec)
         c->endpoint = Endpoint{Endpoint::Kind::kHost, kRemote, "", set.connect_port};
       if (sc.args.size() > 3 && c->op != Op::kWrite && c->op != Op::kRead) {
         return MsgFlags(sc, sc.args[3], &c->flags);

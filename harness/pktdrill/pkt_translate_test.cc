@@ -204,13 +204,61 @@ TEST(PktTranslate, ExactErrors) {
   EXPECT_EQ(err("0 close(3) = -1 ENOTANERRNO\n"), "t.pkt:1:14: close: unknown errno ENOTANERRNO");
   EXPECT_EQ(err("0 < icmp redirect\n"), "t.pkt:1:1: ICMP type 'redirect' is not supported");
   EXPECT_EQ(err(""), "t.pkt:1:1: script has no events");
-  EXPECT_EQ(err("0 send(3, ..., 10, MSG_DONTWAIT|MSG_ZEROCOPY) = 10\n"),
-            "t.pkt:1:20: send: flag 'MSG_ZEROCOPY' is not supported");
+  EXPECT_EQ(err("0 send(3, ..., 10, MSG_DONTWAIT|MSG_CONFIRM) = 10\n"),
+            "t.pkt:1:20: send: flag 'MSG_CONFIRM' is not supported");
   StatusOr<Case> c =
       LoadPacketdrillText("0 sendto(3, ..., 10, MSG_FASTOPEN, ..., ...) = 10\n", "t.pkt");
   ASSERT_TRUE(c.ok()) << c.status().message();
   EXPECT_EQ(std::get<CallStep>(c->steps[0].body).call.flags,
             std::vector<std::string>{"MSG_FASTOPEN"});
+}
+
+// The one option table (SockOptFromName in the model): every option the YAML
+// vocabulary has, packetdrill's IPV6_TCLASS spelling, and the issue 16 ones.
+TEST(PktTranslate, SocketOptionsComeFromTheModelsTable) {
+  StatusOr<Case> c = LoadPacketdrillText(
+      "0 setsockopt(3, SOL_IP, IP_FREEBIND, [1], 4) = 0\n"
+      "+0 setsockopt(3, SOL_SOCKET, SO_ZEROCOPY, [1], 4) = 0\n"
+      "+0 setsockopt(3, SOL_IP, IP_TOS, [4], 4) = 0\n"
+      "+0 setsockopt(3, SOL_IPV6, IPV6_TCLASS, [4], 4) = 0\n"
+      "+0 setsockopt(3, SOL_SOCKET, SO_RCVTIMEO, {tv_sec=1, tv_usec=0}, 16) = 0\n"
+      "+0 setsockopt(3, SOL_SOCKET, SO_TIMESTAMPING, [2048], 4) = 0\n"
+      "+0 send(3, ..., 10, MSG_ZEROCOPY) = 10\n",
+      "t.pkt");
+  ASSERT_TRUE(c.ok()) << c.status().message();
+  std::vector<SockOpt> opts;
+  for (size_t i = 0; i + 1 < c->steps.size(); ++i) {
+    opts.push_back(*std::get<CallStep>(c->steps[i].body).call.opt);
+  }
+  EXPECT_EQ(opts, (std::vector<SockOpt>{SockOpt::kIpFreebind, SockOpt::kSoZerocopy, SockOpt::kIpTos,
+                                        SockOpt::kIpTos, SockOpt::kSoRcvtimeo,
+                                        SockOpt::kSoTimestamping}));
+  EXPECT_EQ(std::get<CallStep>(c->steps[4].body).call.opt_value, 1000000);
+  EXPECT_EQ(std::get<CallStep>(c->steps.back().body).call.flags,
+            std::vector<std::string>{"MSG_ZEROCOPY"});
+}
+
+// A NULL buffer is an unmapped pointer at the peer; sendto's AF_UNSPEC
+// address is passed as such, any other address is the lab's peer.
+TEST(PktTranslate, NullBufferAndAfUnspecAddress) {
+  StatusOr<Case> c = LoadPacketdrillText(
+      "0 write(4, NULL, 1000) = -1 EFAULT (Bad address)\n"
+      "+0 recvfrom(4, NULL, 1000, 0, ..., ...) = -1 EFAULT (Bad address)\n"
+      "+0 sendto(3, ..., 0, MSG_FASTOPEN, AF_UNSPEC, ...) = -1 EOPNOTSUPP (Operation not "
+      "supported)\n"
+      "+0 sendto(3, ..., 10, 0, ..., ...) = 10\n",
+      "t.pkt");
+  ASSERT_TRUE(c.ok()) << c.status().message();
+  auto call = [&](size_t i) { return std::get<CallStep>(c->steps[i].body).call; };
+  EXPECT_TRUE(call(0).bad_buffer);
+  EXPECT_TRUE(call(1).bad_buffer);
+  EXPECT_FALSE(call(2).bad_buffer);
+  EXPECT_TRUE(call(2).to_unspec);
+  EXPECT_FALSE(call(2).endpoint.has_value());
+  EXPECT_FALSE(call(3).to_unspec);
+  ASSERT_TRUE(call(3).endpoint.has_value());
+  EXPECT_EQ(call(3).endpoint->kind, Endpoint::Kind::kHost);
+  EXPECT_EQ(c->steps[0].Describe(), "host: write fd4 (invalid buffer)");
 }
 
 }  // namespace

@@ -27,6 +27,7 @@ int MsgFlag(const std::string& name) {
   if (name == "MSG_FASTOPEN") return MSG_FASTOPEN;  // packetdrill scripts (issue 16)
   if (name == "MSG_EOR") return MSG_EOR;
   if (name == "MSG_TRUNC") return MSG_TRUNC;
+  if (name == "MSG_ZEROCOPY") return MSG_ZEROCOPY;
   return 0;
 }
 
@@ -117,6 +118,9 @@ void SetOption(SockOpt opt, peer::Request* r) {
     case SockOpt::kIpTos: p = {IPPROTO_IP, IP_TOS}; break;
     case SockOpt::kSoSndtimeo: p = {SOL_SOCKET, SO_SNDTIMEO}; break;
     case SockOpt::kSoRcvtimeo: p = {SOL_SOCKET, SO_RCVTIMEO}; break;
+    case SockOpt::kIpFreebind: p = {IPPROTO_IP, IP_FREEBIND}; break;
+    case SockOpt::kSoZerocopy: p = {SOL_SOCKET, SO_ZEROCOPY}; break;
+    case SockOpt::kSoTimestamping: p = {SOL_SOCKET, SO_TIMESTAMPING}; break;
   }
   r->level = p.level;
   r->optname = p.name;
@@ -138,6 +142,8 @@ StatusOr<peer::Request> BuildRequest(const CallStep& step, Family family,
   r.size = c.size;
   r.how = c.how;
   r.opt_value = c.opt_value;
+  r.bad_buffer = c.bad_buffer;
+  r.to_unspec = c.to_unspec;
   r.linger_on = c.linger_on;
   r.opt_text = c.opt_text;
   r.timeout_ns = c.timeout.count();

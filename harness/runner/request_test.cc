@@ -83,6 +83,29 @@ TEST(BuildRequest, MapsNamesToNumbers) {
   rr = BuildRequest(r2, Family::kIPv4, Resolve);
   ASSERT_TRUE(rr.ok());
   EXPECT_EQ(rr->flags, MSG_TRUNC);
+  s2.call.flags = {"MSG_ZEROCOPY"};
+  sr = BuildRequest(s2, Family::kIPv4, Resolve);
+  ASSERT_TRUE(sr.ok());
+  EXPECT_EQ(sr->flags, MSG_ZEROCOPY);
+}
+
+TEST(BuildRequest, Issue16SocketOptionsLevelAndName) {
+  struct Want {
+    SockOpt opt;
+    int level, name;
+  };
+  for (const Want& w : {Want{SockOpt::kIpFreebind, IPPROTO_IP, IP_FREEBIND},
+                        Want{SockOpt::kSoZerocopy, SOL_SOCKET, SO_ZEROCOPY},
+                        Want{SockOpt::kSoTimestamping, SOL_SOCKET, SO_TIMESTAMPING}}) {
+    CallStep s;
+    s.call.op = Op::kSetsockopt;
+    s.call.opt = w.opt;
+    s.call.opt_value = 1;
+    auto r = BuildRequest(s, Family::kIPv4, Resolve);
+    ASSERT_TRUE(r.ok());
+    EXPECT_EQ(r->level, w.level) << SockOptName(w.opt);
+    EXPECT_EQ(r->optname, w.name) << SockOptName(w.opt);
+  }
 }
 
 TEST(BuildRequest, DataTravelsSizeDoesNot) {
