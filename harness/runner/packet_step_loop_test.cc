@@ -319,14 +319,15 @@ TEST_F(PacketStepLoopTest, ABlockingCallLateAfterTheEventThatUnblocksItFails) {
 }
 
 TEST_F(PacketStepLoopTest, ABlockingCallReturningTooEarlyAfterItsStartFails) {
-  Add(PacketStep::Dir::kSend, Flags(kTcpSyn));
   AddStep(BlockingAccept());
-  Add(PacketStep::Dir::kSend, Flags(kTcpAck), 50).label = "ack";
+  Step& syn = Add(PacketStep::Dir::kSend, Flags(kTcpSyn), 50);
+  syn.label = "ack";
+  std::get<PacketStep>(syn.body).to = Endpoint{Endpoint::Kind::kHost, "server", "", 8080};
   AddStep(AwaitStep{"call1"});
   env_.Script("server", Op::kAccept, peer::Reply{}, 51 * kMs);
   CaseResult r = Run();
   EXPECT_EQ(r.outcome, Outcome::kFail);
-  EXPECT_EQ(r.message, Prefix(2) + "expected took >= 96ms vs actual took 51ms");
+  EXPECT_EQ(r.message, Prefix(1) + "expected took >= 96ms vs actual took 51ms");
 }
 
 // The step after an await is anchored to the awaited call's return (its
@@ -367,7 +368,7 @@ std::vector<uint8_t> FromServerTs(uint8_t flags, uint32_t rel_seq, uint32_t ack,
   s.seq = kServerIsn + rel_seq;
   s.ack = ack;
   s.flags = flags;
-  s.options = {TcpOption::Timestamp(ts, 0)};
+  s.options = {TcpOption::Nop(), TcpOption::Nop(), TcpOption::Timestamp(ts, 0)};
   return BuildSegment(s);
 }
 
@@ -376,7 +377,7 @@ PacketFields FlagsTs(uint8_t flags, int64_t lo, int64_t hi) {
   OptionSpec ts;
   ts.kind = kTcpOptTimestamp;
   ts.ts_val = IntRange{lo, hi};
-  f.options = std::vector<OptionSpec>{ts};
+  f.options = std::vector<OptionSpec>{OptionSpec{}, OptionSpec{}, ts};
   return f;
 }
 
@@ -391,7 +392,7 @@ class TsAnchorTest : public PacketStepLoopTest {
     AddStep(call);
     Step& ack = Add(PacketStep::Dir::kExpect, FlagsTs(kTcpAck, 96, 104), 100);
     if (anchored) std::get<PacketStep>(ack.body).ts_tick = Duration(kMs);
-    env_.ScriptPacket("peer", FromServerTs(kTcpSyn | kTcpAck, 0, 1, 1000), 0);
+    env_.ScriptPacket("peer", FromServerTs(kTcpSyn | kTcpAck, 0, 1, 1000), kMs);
     env_.Script("server", Op::kListen, peer::Reply{}, 6 * kMs);
     env_.ScriptPacket("peer", FromServerTs(kTcpAck, 1, 1, 1106), 106 * kMs);
     return Run();
