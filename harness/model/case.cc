@@ -32,8 +32,9 @@ std::string Endpoint::ToString() const {
 }
 
 bool Expect::empty() const {
-  return ret_kind == RetKind::kUnset && errnos.empty() && !bytes && !data && !took && !value &&
-         !has_revents && !has_epoll && !exit && !signal && !out && !err;
+  return ret_kind == RetKind::kUnset && errnos.empty() && !bytes && !data && !took &&
+         !returned_after && !value && !has_revents && !has_epoll && !exit && !signal && !out &&
+         !err;
 }
 
 std::string TextExpect::ToString() const {

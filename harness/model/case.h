@@ -174,6 +174,12 @@ struct Expect {
   std::optional<IntRange> bytes;    // bytes sent/received
   std::optional<std::string> data;  // exact bytes received
   std::optional<DurationRange> took;
+  // The return's time after the event of the step labelled
+  // `returned_since` (its time on the wire, its return): the packetdrill
+  // translation's blocking calls return after the inbound packet that
+  // unblocks them. Not a YAML key.
+  std::optional<DurationRange> returned_after;
+  std::string returned_since;
   std::optional<int64_t> value;      // getsockopt result (SO_LINGER: l_linger)
   std::vector<std::string> revents;  // poll: exact set, e.g. ["in", "hup"]
   bool has_revents = false;
@@ -358,6 +364,15 @@ struct PacketStep {
   bool after_is_range = false;        // `after` was written as a range
   std::string since;                  // a step label
   std::optional<Duration> tolerance;  // overrides Case::tolerance
+  // expect: TS val windows anchored like the packet's time (the packetdrill
+  // translation's; not a YAML key). `ts_tick` is the stack's TS clock tick,
+  // `ts_script_anchor` the script's time from the connection's first
+  // expected TS packet to this step's anchor. The TS val range is shifted
+  // by the drift between that and the same span on the wire (the anchor's
+  // actual time), in ticks: the TS val is checked against the event it is
+  // anchored to, as the packet's time is.
+  std::optional<Duration> ts_tick;
+  Duration ts_script_anchor{0};
 };
 
 // A `wire:` step (docs/cases.md, "Crafted packets in live connections"):

@@ -97,6 +97,12 @@ class Translator {
     std::string id;
     int64_t end_usecs = 0;
     SourceLoc loc;
+    size_t call_pos = 0;  // the call step's index in c_.steps
+  };
+  // An inbound packet step: its index in c_.steps and its script time.
+  struct Inbound {
+    size_t pos = 0;
+    int64_t usecs = 0;
   };
 
   Status Header();
@@ -113,6 +119,7 @@ class Translator {
   Status Option(const TcpOption& o, bool inbound, OptionSpec* spec);
   void Connection(const Packet& p, PacketStep* step);
   void RemoteIsn(const Packet& p, PacketStep* s);
+  void TsAnchor(const Packet& p, PacketStep* s) const;
   Status CallOf(const Event& e, const Syscall& sc, int64_t at);
   Status ShellOf(const Event& e, const Shell& sh, int64_t at);
   void CodeOf(const Event& e, const Code& code, int64_t at);
@@ -125,9 +132,12 @@ class Translator {
   int64_t prev_usecs_ = 0;  // the script time of the previous step (the anchor)
   int64_t last_usecs_ = 0;  // the previous event's start time (relative times' base)
   std::vector<Pending> pending_;
+  std::optional<Inbound> last_inbound_;  // the latest inbound packet step
   int conns_ = 0;
   bool conn_open_ = false;
   std::optional<int64_t> first_ts_val_;
+  std::optional<int64_t> first_ts_usecs_;  // the script time of the stack's first TS packet
+  int first_ts_conn_ = 0;                  // ... on this connection
   int async_ = 0;
   size_t conn_first_step_ = 0;         // index of the current connection's first step
   std::optional<int64_t> remote_isn_;  // the script side's ISN on it (its SYN's seq)
@@ -253,9 +263,26 @@ void Translator::FlushAwaits(const Event& e) {
   }
 }
 
+// A blocking call's return is anchored to the event that unblocks it, as
+// the script reads (`+0...0.2 accept` returns when the ACK at 0.2
+// arrives): the latest inbound packet between the call and its return.
+// Its return must be within the tolerance of the script's time after that
+// packet's time on the wire; the call's start still bounds it from below
+// (the return is never allowed earlier than before). Without such a packet
+// the return counts from the call's start (a timer, the stack's own send).
 void Translator::EmitAwait() {
   Pending p = pending_.front();
   pending_.erase(pending_.begin());
+  if (last_inbound_ && last_inbound_->pos > p.call_pos && last_inbound_->usecs <= p.end_usecs) {
+    Step& pkt = c_.steps[last_inbound_->pos];
+    if (pkt.label.empty()) pkt.label = fmt::format("pkt{}", last_inbound_->pos + 1);
+    Expect& x = std::get<CallStep>(c_.steps[p.call_pos].body).expect;
+    const int64_t v = p.end_usecs - last_inbound_->usecs;
+    x.took->hi = Duration::max();
+    x.returned_after = DurationRange{microseconds(v - set_.tolerance_usecs),
+                                     microseconds(v + set_.tolerance_usecs)};
+    x.returned_since = pkt.label;
+  }
   Push(p.loc, AwaitStep{p.id});
   prev_usecs_ = p.end_usecs;
 }
@@ -425,6 +452,21 @@ Status Translator::Fields(const Packet& p, PacketFields* f) {
   return Status::Ok();
 }
 
+// The stack's TS val windows are anchored like the packet's time: to the
+// previous event's actual time (PacketStep::ts_tick), not to the script's
+// start, so that a late runner step does not move them out of the window.
+void Translator::TsAnchor(const Packet& p, PacketStep* s) const {
+  if (p.inbound || set_.ts_tick_usecs <= 0 || !first_ts_usecs_ || first_ts_conn_ != conns_ ||
+      !s->packet.options) {
+    return;
+  }
+  for (const OptionSpec& o : *s->packet.options) {
+    if (!o.ts_val) continue;
+    s->ts_tick = microseconds(set_.ts_tick_usecs);
+    s->ts_script_anchor = microseconds(prev_usecs_ - *first_ts_usecs_);
+  }
+}
+
 // ICMP names as packetdrill writes them -> the model's type and code.
 Status IcmpOf(const Packet& p, const SourceLoc& loc, PacketFields* f) {
   static const std::map<std::string, std::string> kTypes = {
@@ -516,6 +558,7 @@ Status Translator::PacketStepOf(const Event& e, const Packet& p, int64_t at) {
   s.host = kRemote;
   s.dir = p.inbound ? PacketStep::Dir::kSend : PacketStep::Dir::kExpect;
   s.packet.loc = e.loc;
+  const bool had_ts = first_ts_val_.has_value();
   Status st = p.proto == Packet::Proto::kIcmp ? IcmpOf(p, e.loc, &s.packet) : Fields(p, &s.packet);
   if (!st.ok()) return st;
   const int conns_before = conns_;
@@ -525,6 +568,12 @@ Status Translator::PacketStepOf(const Event& e, const Packet& p, int64_t at) {
     remote_isn_.reset();
   }
   RemoteIsn(p, &s);
+  if (!had_ts && first_ts_val_) {
+    first_ts_usecs_ = at;
+    first_ts_conn_ = conns_;
+  }
+  TsAnchor(p, &s);
+  if (p.inbound) last_inbound_ = Inbound{c_.steps.size(), at};
   const int64_t delta = std::max<int64_t>(0, at - prev_usecs_);
   if (e.time.range_end_usecs) {
     const int64_t end = e.time.kind == Time::Kind::kRelative ? last_usecs_ + *e.time.range_end_usecs
@@ -942,7 +991,7 @@ Status Translator::CallOf(const Event& e, const Syscall& sc, int64_t at) {
     s.expect.took = DurationRange{microseconds(std::max<int64_t>(0, d - set_.tolerance_usecs)),
                                   microseconds(d + set_.tolerance_usecs)};
     s.has_expect = true;
-    pending_.push_back(Pending{s.id, end, e.loc});
+    pending_.push_back(Pending{s.id, end, e.loc, c_.steps.size()});
     std::sort(pending_.begin(), pending_.end(),
               [](const Pending& a, const Pending& b) { return a.end_usecs < b.end_usecs; });
   }

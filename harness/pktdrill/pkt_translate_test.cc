@@ -51,13 +51,87 @@ TEST(PktTranslate, StepsTimingAndSkip) {
   const auto& syn_ack = std::get<PacketStep>(c->steps[4].body);
   EXPECT_EQ(syn_ack.after->lo, std::chrono::milliseconds(50));
   const auto& read = std::get<CallStep>(c->steps[14].body);
-  EXPECT_EQ(read.expect.took->ToString(), "[96ms, 104ms]");
+  // The packet that unblocks the read is what its return counts from.
+  EXPECT_EQ(read.expect.took->ToString(), ">= 96ms");
+  EXPECT_EQ(read.expect.returned_after->ToString(), "[-4ms, 4ms]");
+  EXPECT_EQ(read.expect.returned_since, "pkt16");
+  EXPECT_EQ(c->steps[15].label, "pkt16");
   EXPECT_FALSE(c->requirements.has_value());
 
   c = LoadPacketdrillFile(std::string(FAULTLINE_PKT_DIR) + "/syscalls-misc.pkt");
   ASSERT_TRUE(c.ok()) << c.status().message();
   EXPECT_FALSE(c->requirements.has_value());  // its %{ }% block runs
   EXPECT_EQ(c->families.size(), 2u);
+}
+
+// A blocking call's return counts from the latest inbound packet between
+// its start and its return (the event that unblocks it); its start bounds
+// it from below only.
+TEST(PktTranslate, ABlockingCallReturnsAfterTheInboundPacketThatUnblocksIt) {
+  StatusOr<Case> c = LoadPacketdrillText(
+      "0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n"
+      "+0 bind(3, ..., ...) = 0\n"
+      "+0 listen(3, 1) = 0\n"
+      "+0...0.3 accept(3, ..., ...) = 4\n"
+      "+.1 < S 0:0(0) win 1000 <mss 1000>\n"
+      "+0 > S. 0:0(0) ack 1 <mss 1460>\n"
+      "+.15 < . 1:1(0) ack 1 win 257\n"
+      "+.05 write(4, ..., 10) = 10\n",
+      "/s/t.pkt", PktRunOptions{});
+  ASSERT_TRUE(c.ok()) << c.status().message();
+  EXPECT_EQ(
+      Lines(*c),
+      (std::vector<std::string>{
+          "host: socket tcp as fd3", "host: bind fd3 any:8080", "host: listen fd3",
+          "host: accept fd3 as fd4 (async)", "remote: send tcp S seq 0 win 1000 <mss 1000> len 0",
+          "remote: expect tcp S. seq 0 ack 1 <mss 1460> len 0",
+          "remote: send tcp . seq 1 ack 1 win 257 <> len 0", "await call1", "host: write fd4"}));
+  const auto& accept = std::get<CallStep>(c->steps[3].body);
+  EXPECT_EQ(accept.expect.took->ToString(), ">= 296ms");
+  EXPECT_EQ(accept.expect.returned_after->ToString(), "[46ms, 54ms]");
+  EXPECT_EQ(accept.expect.returned_since, "pkt7");
+  EXPECT_EQ(c->steps[6].label, "pkt7");
+  EXPECT_EQ(c->steps[4].label, "");
+}
+
+TEST(PktTranslate, ABlockingCallWithNoInboundPacketBeforeItsReturnCountsFromItsStart) {
+  StatusOr<Case> c = LoadPacketdrillText(
+      "0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n"
+      "+0 < S 0:0(0) win 1000 <mss 1000>\n"
+      "+0...0.2 close(3) = 0\n"
+      "+.3 socket(..., SOCK_STREAM, IPPROTO_TCP) = 4\n",
+      "/s/t.pkt", PktRunOptions{});
+  ASSERT_TRUE(c.ok()) << c.status().message();
+  const auto& close = std::get<CallStep>(c->steps[2].body);
+  EXPECT_EQ(close.expect.took->ToString(), "[196ms, 204ms]");
+  EXPECT_FALSE(close.expect.returned_after.has_value());
+  EXPECT_EQ(close.expect.returned_since, "");
+}
+
+// The stack's TS val windows are anchored like its packets' times: each
+// outbound TS packet after the first carries the tick and the script time
+// from the first one to its anchor (the previous event).
+TEST(PktTranslate, TsValWindowsCarryTheirAnchor) {
+  StatusOr<Case> c = LoadPacketdrillText(
+      "--tcp_ts_tick_usecs=1000\n"
+      "0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n"
+      "+0 listen(3, 1) = 0\n"
+      "+0 < S 0:0(0) win 1000 <TS val 10 ecr 0>\n"
+      "+0 > S. 0:0(0) ack 1 <TS val 100 ecr 10>\n"
+      "+.1 < . 1:1(0) ack 1 win 257 <TS val 20 ecr 100>\n"
+      "+.2 close(3) = 0\n"
+      "+0 > F. 1:1(0) ack 1 <TS val 400 ecr 20>\n",
+      "/s/t.pkt", PktRunOptions{});
+  ASSERT_TRUE(c.ok()) << c.status().message();
+  ASSERT_EQ(c->steps.size(), 8u);
+  const auto& syn_ack = std::get<PacketStep>(c->steps[3].body);
+  EXPECT_EQ(syn_ack.ts_tick, std::chrono::milliseconds(1));
+  EXPECT_EQ(syn_ack.ts_script_anchor, Duration(0));
+  const auto& fin = std::get<PacketStep>(c->steps[7].body);
+  EXPECT_EQ(fin.ts_tick, std::chrono::milliseconds(1));
+  EXPECT_EQ(fin.ts_script_anchor, std::chrono::milliseconds(300));
+  EXPECT_EQ(fin.packet.options->at(0).ts_val->ToString(), "[296, 304]");
+  EXPECT_FALSE(std::get<PacketStep>(c->steps[4].body).ts_tick.has_value());  // inbound
 }
 
 TEST(PktTranslate, ShellLinesRunInTheScriptsDirectory) {

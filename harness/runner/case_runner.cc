@@ -92,6 +92,9 @@ class Execution {
   void FinishObserve();
   // Waits for a call's reply and records it; false when the case stops.
   bool Finish(const Step& step, const CallStep& call, uint64_t request_id, size_t record);
+  // `returned_after:` of a call that passed its other checks (`v`): its
+  // return's time after the event of the step labelled `returned_since`.
+  Verdict CheckReturnedAfter(const Expect& e, int64_t end_ns, Verdict v) const;
   // A call that got no reply by the case's deadline (or whose peer failed).
   void FinishWithoutReply(const Step& step, const CallStep& call, const Status& why,
                           StepRecord& rec);
@@ -261,9 +264,32 @@ bool Execution::Finish(const Step& step, const CallStep& call, uint64_t request_
   env_.OnReply(call, r);
   if (std::optional<Verdict> error = PeerError(r)) return Record(step, rec, *error);
   if (IsCommandOp(call.call.op)) RecordCommand(step, r);
-  return Record(
-      step, rec,
-      IsCommandOp(call.call.op) ? CheckCommand(call, r, env_.Vars()) : CheckReply(call, r));
+  Verdict v = IsCommandOp(call.call.op) ? CheckCommand(call, r, env_.Vars()) : CheckReply(call, r);
+  if (v.ok() && call.expect.returned_after) v = CheckReturnedAfter(call.expect, r.end_ns, v);
+  return Record(step, rec, v);
+}
+
+Verdict Execution::CheckReturnedAfter(const Expect& e, int64_t end_ns, Verdict v) const {
+  const Step* anchor = nullptr;
+  for (const Step& s : case_.steps) {
+    if (s.label == e.returned_since) anchor = &s;
+  }
+  const std::optional<int64_t> at =
+      anchor ? events_[static_cast<size_t>(anchor->index - 1)] : std::nullopt;
+  if (!at) {
+    return Verdict::Error(
+        fmt::format("returned_after: step '{}' has no event time", e.returned_since));
+  }
+  const std::string range = fmt::format("[{}, {}]", FormatDuration(e.returned_after->lo),
+                                        FormatDuration(e.returned_after->hi));
+  const Duration offset(end_ns - *at);
+  const std::string off = (offset.count() < 0 ? "" : "+") + FormatDuration(offset);
+  v.expected += fmt::format(", returned {} after step {}", range, anchor->index);
+  v.actual += fmt::format(", returned at {} after step {}", off, anchor->index);
+  if (e.returned_after->Contains(offset)) return v;
+  return Verdict::Fail(
+      v.expected, v.actual,
+      fmt::format("returned at {} after step {}, expected {}", off, anchor->index, range));
 }
 
 bool Execution::RunCall(const Step& step, const CallStep& call) {
@@ -314,6 +340,9 @@ bool Execution::RunAwait(const Step& step, const AwaitStep& await) {
   pending_.erase(it);
   const auto& call = std::get<CallStep>(p.step->body);
   bool ok = Finish(*p.step, call, p.request_id, p.record);
+  // The await's event is the call's return (the anchor of the next packet
+  // step), not the time the step loop got to it.
+  events_[static_cast<size_t>(step.index - 1)] = events_[p.record];
   rec.finished = true;
   rec.ok = ok;
   rec.actual = ok ? "joined" : "the awaited step failed";

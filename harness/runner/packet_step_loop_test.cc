@@ -271,6 +271,145 @@ TEST_F(PacketStepLoopTest, WithoutSinceTheAnchorIsThePreviousStep) {
   EXPECT_EQ(r.message, Prefix(3) + "packet at +30ms after step 2, expected [50ms, 70ms]");
 }
 
+// A blocking call whose return counts from the inbound packet that unblocks
+// it (`returned_after`, the packetdrill translation's): the SYN-ACK comes
+// 20ms late, so the ACK goes out late and the accept returns late; from
+// the ACK's time on the wire it is on time. Its start still bounds it from
+// below (`took`).
+CallStep BlockingAccept() {
+  CallStep call;
+  call.host = "server";
+  call.call.op = Op::kAccept;
+  call.async = true;
+  call.id = "call1";
+  call.has_expect = true;
+  call.expect.took = DurationRange{Duration(96 * kMs), Duration::max()};
+  call.expect.returned_after = DurationRange{Duration(-4 * kMs), Duration(4 * kMs)};
+  call.expect.returned_since = "ack";
+  return call;
+}
+
+TEST_F(PacketStepLoopTest, ABlockingCallReturnsAfterTheEventThatUnblocksIt) {
+  Add(PacketStep::Dir::kSend, Flags(kTcpSyn));
+  AddStep(BlockingAccept());
+  Add(PacketStep::Dir::kExpect, Flags(kTcpSyn | kTcpAck), 0);
+  Add(PacketStep::Dir::kSend, Flags(kTcpAck), 100).label = "ack";
+  AddStep(AwaitStep{"call1"});
+  env_.ScriptPacket("peer", FromServer(kTcpSyn | kTcpAck, 0, 1), 20 * kMs);
+  env_.Script("server", Op::kAccept, peer::Reply{}, 121 * kMs);
+  CaseResult r = Run();
+  EXPECT_EQ(r.outcome, Outcome::kPass) << r.message;
+  ASSERT_EQ(r.steps.size(), 5u);
+  EXPECT_EQ(r.steps[1].took_ns, 121 * kMs);
+  EXPECT_THAT(r.steps[1].expected, HasSubstr("took >= 96ms, returned [-4ms, 4ms] after step 4"));
+  EXPECT_THAT(r.steps[1].actual, HasSubstr("took 121ms, returned at +1ms after step 4"));
+}
+
+TEST_F(PacketStepLoopTest, ABlockingCallLateAfterTheEventThatUnblocksItFails) {
+  Add(PacketStep::Dir::kSend, Flags(kTcpSyn));
+  AddStep(BlockingAccept());
+  Add(PacketStep::Dir::kExpect, Flags(kTcpSyn | kTcpAck), 0);
+  Add(PacketStep::Dir::kSend, Flags(kTcpAck), 100).label = "ack";
+  AddStep(AwaitStep{"call1"});
+  env_.ScriptPacket("peer", FromServer(kTcpSyn | kTcpAck, 0, 1), 20 * kMs);
+  env_.Script("server", Op::kAccept, peer::Reply{}, 130 * kMs);
+  CaseResult r = Run();
+  EXPECT_EQ(r.outcome, Outcome::kFail);
+  EXPECT_EQ(r.message, Prefix(2) + "returned at +10ms after step 4, expected [-4ms, 4ms]");
+}
+
+TEST_F(PacketStepLoopTest, ABlockingCallReturningTooEarlyAfterItsStartFails) {
+  AddStep(BlockingAccept());
+  Step& syn = Add(PacketStep::Dir::kSend, Flags(kTcpSyn), 50);
+  syn.label = "ack";
+  std::get<PacketStep>(syn.body).to = Endpoint{Endpoint::Kind::kHost, "server", "", 8080};
+  AddStep(AwaitStep{"call1"});
+  env_.Script("server", Op::kAccept, peer::Reply{}, 51 * kMs);
+  CaseResult r = Run();
+  EXPECT_EQ(r.outcome, Outcome::kFail);
+  EXPECT_EQ(r.message, Prefix(1) + "expected took >= 96ms vs actual took 51ms");
+}
+
+// The step after an await is anchored to the awaited call's return (its
+// stamp), not to when the step loop got the reply: here the reply reaches
+// the loop 20ms after the call returned.
+TEST_F(PacketStepLoopTest, TheStepAfterAnAwaitIsAnchoredToTheCallsReturn) {
+  Add(PacketStep::Dir::kSend, Flags(kTcpSyn));
+  CallStep call;
+  call.host = "server";
+  call.call.op = Op::kAccept;
+  call.async = true;
+  call.id = "call1";
+  AddStep(call);
+  AddStep(AwaitStep{"call1"});
+  Add(PacketStep::Dir::kExpect, Flags(kTcpSyn | kTcpAck), 0);
+  const int64_t t0 = env_.fake_clock().NowNs();
+  peer::Reply ret;
+  ret.start_ns = t0;
+  ret.end_ns = t0 + 10 * kMs;
+  env_.Script("server", Op::kAccept, ret, 30 * kMs);
+  env_.ScriptPacket("peer", FromServer(kTcpSyn | kTcpAck, 0, 1), 30 * kMs);
+  CaseResult r = Run();
+  EXPECT_EQ(r.outcome, Outcome::kPass) << r.message;
+  ASSERT_EQ(r.steps.size(), 4u);
+  EXPECT_THAT(r.steps[3].actual, HasSubstr(" at +20ms"));
+}
+
+// The stack's TS val windows are anchored like the packet's time: the
+// listen below returns 6ms later than the script says, so the ACK (100ms
+// after it) carries a TS val 106 ticks after the SYN-ACK's; its window,
+// written from the script's times as [96, 104], is shifted by those 6ms.
+std::vector<uint8_t> FromServerTs(uint8_t flags, uint32_t rel_seq, uint32_t ack, uint32_t ts) {
+  SegmentSpec s;
+  s.src = Addr("10.0.2.1");
+  s.dst = Addr("10.0.3.1");
+  s.sport = 8080;
+  s.dport = 40000;
+  s.seq = kServerIsn + rel_seq;
+  s.ack = ack;
+  s.flags = flags;
+  s.options = {TcpOption::Nop(), TcpOption::Nop(), TcpOption::Timestamp(ts, 0)};
+  return BuildSegment(s);
+}
+
+PacketFields FlagsTs(uint8_t flags, int64_t lo, int64_t hi) {
+  PacketFields f = Flags(flags);
+  OptionSpec ts;
+  ts.kind = kTcpOptTimestamp;
+  ts.ts_val = IntRange{lo, hi};
+  f.options = std::vector<OptionSpec>{OptionSpec{}, OptionSpec{}, ts};
+  return f;
+}
+
+class TsAnchorTest : public PacketStepLoopTest {
+ protected:
+  CaseResult RunWithAckTs(bool anchored) {
+    Add(PacketStep::Dir::kSend, Flags(kTcpSyn));
+    Add(PacketStep::Dir::kExpect, FlagsTs(kTcpSyn | kTcpAck, 0, 4), 0);
+    CallStep call;
+    call.host = "server";
+    call.call.op = Op::kListen;
+    AddStep(call);
+    Step& ack = Add(PacketStep::Dir::kExpect, FlagsTs(kTcpAck, 96, 104), 100);
+    if (anchored) std::get<PacketStep>(ack.body).ts_tick = Duration(kMs);
+    env_.ScriptPacket("peer", FromServerTs(kTcpSyn | kTcpAck, 0, 1, 1000), kMs);
+    env_.Script("server", Op::kListen, peer::Reply{}, 6 * kMs);
+    env_.ScriptPacket("peer", FromServerTs(kTcpAck, 1, 1, 1106), 106 * kMs);
+    return Run();
+  }
+};
+
+TEST_F(TsAnchorTest, TsValWindowIsAnchoredToTheAnchorsActualTime) {
+  CaseResult r = RunWithAckTs(true);
+  EXPECT_EQ(r.outcome, Outcome::kPass) << r.message;
+}
+
+TEST_F(TsAnchorTest, WithoutTsTickTheTsValWindowIsTheScripts) {
+  CaseResult r = RunWithAckTs(false);
+  EXPECT_EQ(r.outcome, Outcome::kFail);
+  EXPECT_THAT(r.message, HasSubstr("TS val: expected [96, 104] vs actual 106"));
+}
+
 TEST_F(PacketStepLoopTest, WireStepGoesToTheWire) {
   WireSendStep w;
   w.from = "client";

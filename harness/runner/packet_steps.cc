@@ -123,6 +123,21 @@ Verdict PacketSteps::Send(const PacketStep& p, ScriptConn& c, int64_t due_ns, St
   return Verdict::Pass(p.packet.ToString(), WithIgnored(ignored.actual, line));
 }
 
+PacketFields PacketSteps::TsAnchored(const PacketStep& p, int64_t anchor_ns) const {
+  PacketFields f = p.packet;
+  auto first = first_ts_ns_.find(std::make_pair(p.host, p.conn));
+  if (!p.ts_tick || p.ts_tick->count() <= 0 || first == first_ts_ns_.end() || !f.options) return f;
+  const int64_t drift = (anchor_ns - first->second) - p.ts_script_anchor.count();
+  const int64_t tick = p.ts_tick->count();
+  const int64_t shift = (drift >= 0 ? drift + tick / 2 : drift - tick / 2) / tick;
+  for (OptionSpec& o : *f.options) {
+    if (!o.ts_val) continue;
+    o.ts_val->lo += shift;
+    o.ts_val->hi += shift;
+  }
+  return f;
+}
+
 Verdict PacketSteps::Expect(const PacketStep& p, ScriptConn& c, int64_t anchor_ns, int anchor_step,
                             int64_t deadline_ns, StepRecord& rec, int64_t* event_ns) {
   const std::optional<DurationRange> window = WindowOf(p, case_.tolerance);
@@ -144,7 +159,10 @@ Verdict PacketSteps::Expect(const PacketStep& p, ScriptConn& c, int64_t anchor_n
   *event_ns = got->at_ns;
   rec.finished = true;
   const int64_t offset = got->at_ns - anchor_ns;
-  Verdict v = CheckScripted(p.packet, got->bytes, c);
+  const bool ts_known = c.remote_ts_known;
+  const PacketFields fields = TsAnchored(p, anchor_ns);
+  Verdict v = CheckScripted(fields, got->bytes, c);
+  if (!ts_known && c.remote_ts_known) first_ts_ns_[std::make_pair(p.host, p.conn)] = got->at_ns;
   const std::string actual =
       WithIgnored(ignored.actual, ScriptedLine(got->bytes, c) + " at " + SignedOffset(offset));
   if (!v.ok()) return Verdict::Fail(expected, actual, v.message);

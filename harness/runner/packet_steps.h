@@ -65,10 +65,17 @@ class PacketSteps {
   Verdict Expect(const PacketStep& p, ScriptConn& c, int64_t anchor_ns, int anchor_step,
                  int64_t deadline_ns, StepRecord& rec, int64_t* event_ns);
 
+  // `p.packet` with its TS val windows shifted by the drift between the
+  // wire's and the script's time at the anchor (PacketStep::ts_tick), or
+  // as it is.
+  PacketFields TsAnchored(const PacketStep& p, int64_t anchor_ns) const;
+
   const Case& case_;
   Family family_;
   CaseEnv& env_;
   std::map<std::pair<std::string, std::string>, ScriptConn> conns_;  // (host, conn)
+  // When each connection's first TS packet from the stack was on the wire.
+  std::map<std::pair<std::string, std::string>, int64_t> first_ts_ns_;
 };
 
 }  // namespace faultline
