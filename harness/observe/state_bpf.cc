@@ -19,9 +19,15 @@ bpf_insn Insn(uint8_t code, uint8_t dst, uint8_t src, int16_t off, int32_t imm) 
   i.imm = imm;
   return i;
 }
-bpf_insn MovReg(uint8_t dst, uint8_t src) { return Insn(BPF_ALU64 | BPF_MOV | BPF_X, dst, src, 0, 0); }
-bpf_insn MovImm(uint8_t dst, int32_t imm) { return Insn(BPF_ALU64 | BPF_MOV | BPF_K, dst, 0, 0, imm); }
-bpf_insn AddImm(uint8_t dst, int32_t imm) { return Insn(BPF_ALU64 | BPF_ADD | BPF_K, dst, 0, 0, imm); }
+bpf_insn MovReg(uint8_t dst, uint8_t src) {
+  return Insn(BPF_ALU64 | BPF_MOV | BPF_X, dst, src, 0, 0);
+}
+bpf_insn MovImm(uint8_t dst, int32_t imm) {
+  return Insn(BPF_ALU64 | BPF_MOV | BPF_K, dst, 0, 0, imm);
+}
+bpf_insn AddImm(uint8_t dst, int32_t imm) {
+  return Insn(BPF_ALU64 | BPF_ADD | BPF_K, dst, 0, 0, imm);
+}
 bpf_insn Load(uint8_t size, uint8_t dst, uint8_t src, int16_t off) {
   return Insn(BPF_LDX | size | BPF_MEM, dst, src, off, 0);
 }
@@ -100,8 +106,7 @@ bool FindMember(const btf* b, const btf_type* t, const std::string& name, uint32
 
 }  // namespace
 
-StatusOr<uint32_t> BtfMemberOffset(const btf* b, const std::string& type,
-                                   const std::string& path) {
+StatusOr<uint32_t> BtfMemberOffset(const btf* b, const std::string& type, const std::string& path) {
   int id = btf__find_by_name_kind(b, type.c_str(), BTF_KIND_STRUCT);
   if (id < 0) return Status::Unsupported(fmt::format("no struct {} in the kernel's BTF", type));
   const btf_type* t = btf__type_by_id(b, id);

@@ -50,8 +50,8 @@ bool LifeMatches(const Life& l, const HistoryKey& k) {
 }  // namespace
 
 std::string StateTransition::ToString() const {
-  return fmt::format("{}:{} > {}:{} {} -> {}", laddr, lport, raddr, rport,
-                     TcpStateName(old_state), TcpStateName(new_state));
+  return fmt::format("{}:{} > {}:{} {} -> {}", laddr, lport, raddr, rport, TcpStateName(old_state),
+                     TcpStateName(new_state));
 }
 
 void MemoryStateHistory::Add(StateTransition t) {

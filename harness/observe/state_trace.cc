@@ -58,8 +58,8 @@ bool DecodeStateEvent(const TraceOffsets& o, const uint8_t* data, size_t size, u
     t->laddr = Addr(AF_INET, c + o.rcv_saddr);
     t->raddr = Addr(AF_INET, c + o.daddr);
   }
-  t->lport = Read<uint16_t>(c, o.num);             // host order
-  t->rport = ntohs(Read<uint16_t>(c, o.dport));    // network order
+  t->lport = Read<uint16_t>(c, o.num);           // host order
+  t->rport = ntohs(Read<uint16_t>(c, o.dport));  // network order
   // The kernel closes a full socket that goes on as a time-wait socket
   // (tcp_time_wait, then tcp_done): X -> CLOSE without an error. From
   // CLOSING, or FIN_WAIT2 after the peer's FIN, that is TIME_WAIT; from
