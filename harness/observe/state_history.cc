@@ -68,8 +68,8 @@ std::vector<StateTransition> MemoryStateHistory::Transitions(int64_t until_ns) c
   return out;
 }
 
-std::vector<StateTransition> MatchHistory(const std::vector<StateTransition>& all,
-                                          const HistoryKey& key) {
+std::vector<std::vector<StateTransition>> MatchLives(const std::vector<StateTransition>& all,
+                                                     const HistoryKey& key) {
   // Split by socket identity into lives: a socket freed and its memory
   // reused starts again from CLOSE.
   std::vector<Life> lives;
@@ -84,12 +84,21 @@ std::vector<StateTransition> MatchHistory(const std::vector<StateTransition>& al
     }
     lives[it->second].ts.push_back(t);
   }
-  std::vector<StateTransition> out;
+  std::vector<std::vector<StateTransition>> out;
   for (Life& l : lives) {
     for (const StateTransition& t : l.ts) {
       if (t.lport != 0) l.named = &t;
     }
-    if (LifeMatches(l, key)) out.insert(out.end(), l.ts.begin(), l.ts.end());
+    if (LifeMatches(l, key)) out.push_back(l.ts);
+  }
+  return out;
+}
+
+std::vector<StateTransition> MatchHistory(const std::vector<StateTransition>& all,
+                                          const HistoryKey& key) {
+  std::vector<StateTransition> out;
+  for (const std::vector<StateTransition>& l : MatchLives(all, key)) {
+    out.insert(out.end(), l.begin(), l.end());
   }
   std::stable_sort(out.begin(), out.end(), [](const StateTransition& a, const StateTransition& b) {
     return a.at_ns < b.at_ns;
@@ -97,12 +106,20 @@ std::vector<StateTransition> MatchHistory(const std::vector<StateTransition>& al
   return out;
 }
 
-std::vector<int> StatePath(const std::vector<StateTransition>& ts) {
+std::vector<int> StatePath(const std::vector<StateTransition>& ts, int64_t since_ns) {
   std::vector<int> path;
-  if (ts.empty()) return path;
-  if (ts.front().old_state != kTcpClose) path.push_back(ts.front().old_state);
+  auto add = [&](int st) {
+    if (path.empty() || path.back() != st) path.push_back(st);
+  };
+  bool before = false;
   for (const StateTransition& t : ts) {
-    if (path.empty() || path.back() != t.new_state) path.push_back(t.new_state);
+    if (t.at_ns < since_ns) {
+      before = true;
+      path.assign(1, t.new_state);
+      continue;
+    }
+    if (path.empty() && !before && t.old_state != kTcpClose) add(t.old_state);
+    add(t.new_state);
   }
   return path;
 }

@@ -5,9 +5,12 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <vector>
+
+#include "harness/common/status.h"
 
 namespace faultline {
 
@@ -30,6 +33,20 @@ class StateHistory {
   // Every transition recorded so far with at_ns <= `until_ns`, in the order
   // the kernel made them.
   virtual std::vector<StateTransition> Transitions(int64_t until_ns) const = 0;
+};
+
+// Where a lab's histories come from: StateTracer (state_trace.h), or a fake.
+class StateHistorySource {
+ public:
+  virtual ~StateHistorySource() = default;
+  // Makes recording possible (once; later calls return the first result).
+  // The error names what is missing.
+  virtual Status Start() = 0;
+  // Records the transitions of network namespace `netns_fd` until the
+  // returned history is released.
+  virtual StatusOr<std::shared_ptr<StateHistory>> Watch(int netns_fd) = 0;
+  // Brings every history up to now.
+  virtual void Drain() = 0;
 };
 
 // A StateHistory that is given its transitions: the tracer's per-namespace
@@ -64,11 +81,15 @@ struct HistoryKey {
 };
 std::vector<StateTransition> MatchHistory(const std::vector<StateTransition>& all,
                                           const HistoryKey& key);
+// The same, one list per matching socket (in order of their first transition).
+std::vector<std::vector<StateTransition>> MatchLives(const std::vector<StateTransition>& all,
+                                                     const HistoryKey& key);
 
-// The states a socket passed through according to `ts` (one socket's or
-// several sockets' transitions, in time order): the first transition's old
-// state (unless CLOSE), then every new state.
-std::vector<int> StatePath(const std::vector<StateTransition>& ts);
+// The states a socket passed through according to `ts` (one socket's
+// transitions, in time order) from `since_ns` on: its state at since_ns
+// (the first transition's old state unless CLOSE, when none came before),
+// then every new state.
+std::vector<int> StatePath(const std::vector<StateTransition>& ts, int64_t since_ns = 0);
 
 // Whether `ts` show a socket in one of `states` (kernel numbers) at any
 // instant of [from_ns, to_ns]: in it at from_ns, or entering it in between.

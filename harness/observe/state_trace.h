@@ -25,23 +25,23 @@ struct ring_buffer;
 
 namespace faultline {
 
-class StateTracer {
+class StateTracer : public StateHistorySource {
  public:
   static StateTracer& Global();
-  ~StateTracer();
+  ~StateTracer() override;
 
   // Loads and attaches the program once; later calls return the first
   // result. An error names what is missing ("no BTF at /sys/kernel/btf/vmlinux",
   // "bpf_prog_load: Operation not permitted", ...).
-  Status Start();
+  Status Start() override;
 
   // Records the transitions of the namespace `netns_fd` refers to from now
   // until the returned history is released (the lab's teardown). Needs Start().
-  StatusOr<std::shared_ptr<StateHistory>> Watch(int netns_fd);
+  StatusOr<std::shared_ptr<StateHistory>> Watch(int netns_fd) override;
 
   // Files every event the kernel has written so far (Watch's histories are
   // complete up to now when it returns).
-  void Drain();
+  void Drain() override;
 
  private:
   StateTracer() = default;
