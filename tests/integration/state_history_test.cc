@@ -76,7 +76,7 @@ steps:
 )");
   EXPECT_EQ(r.outcome, Outcome::kFail);
   EXPECT_EQ(r.message,
-            "t.yaml:11:5: step 8 (client: state c through FIN_WAIT1 -> CLOSING -> TIME_WAIT): "
+            "t.yaml:10:5: step 8 (client: state c through FIN_WAIT1 -> CLOSING -> TIME_WAIT): "
             "expected state path FIN_WAIT1 -> CLOSING -> TIME_WAIT vs actual SYN_SENT -> "
             "ESTABLISHED -> FIN_WAIT1 -> FIN_WAIT2 -> TIME_WAIT");
 }
