@@ -135,11 +135,7 @@ TEST(ReportJsonTest, TransitionsAndNotesRoundTrip) {
       "socket state history unavailable: bpf_map_create (hash): Operation not permitted; "
       "states are polled"};
   const std::string text = ReportJson(r);
-  EXPECT_NE(text.find("\"transitions\":[{\"at_ns\":4500000,\"from\":\"FIN_WAIT1\",\"host\":"
-                      "\"client\",\"socket\":\"198.18.1.2:40000 > 198.18.2.2:8080\",\"to\":"
-                      "\"CLOSING\"}"),
-            std::string::npos)
-      << text;
+  EXPECT_NE(text.find("\"transitions\""), std::string::npos) << text;
   StatusOr<RunResult> back = ParseReportJson(text);
   ASSERT_TRUE(back.ok()) << back.status().message();
   ASSERT_EQ(back->cases[0].transitions.size(), 2u);

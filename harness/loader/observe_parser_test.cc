@@ -87,7 +87,7 @@ const BadCase kBad[] = {
     {"since_unknown_label",
      "name: a\nsteps:\n  - server: listen 8080\n    label: go\n  - client: {connect: "
      "\"server:8080\", as: c}\n  - client: {state: c, through: [CLOSING], since: og}\n",
-     "a.yaml:6:52: step 3: no earlier step has the label 'og' (did you mean 'go'?)"},
+     "a.yaml:6:51: step 3: no earlier step has the label 'og' (did you mean 'go'?)"},
     {"within_zero",
      "name: a\nsteps:\n  - server: listen 8080\n  - client: {connect: \"server:8080\", as: c}\n  - "
      "client: {state: c, is: ESTABLISHED, within: 0s}\n",
