@@ -9,6 +9,8 @@ packages=(
   # required libraries
   libgtest-dev libgmock-dev libnetfilter-queue-dev libmnl-dev libyaml-cpp-dev libpcap-dev
   libre2-dev
+  # socket state history (harness/observe/state_trace.h): BTF, BPF maps, ring buffer
+  libbpf-dev
   # preferred libraries
   libfmt-dev nlohmann-json3-dev libpugixml-dev libcli11-dev
   # run time: iptables-restore inside the wire namespace (only where the kernel

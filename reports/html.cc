@@ -133,7 +133,8 @@ std::string StepText(const StepRecord& s) {
 //         fate: PacketFateName (the script colours and marks by it, never
 //         by the action's wording); summary: PacketRecordLine() (harness/packet), the
 //         tooltip's packet line as is
-//    "st":[[t, host, socket, state], ...],     socket state changes
+//    "st":[[t, host, socket, state], ...],     socket state changes (observed,
+//                                              then the history's transitions)
 //    "sp":[[t, host, text, ok], ...]}          steps that ran, at their start
 // With `cap` < the packet count only the first and last cap / 2 packets are
 // embedded and "gap_after" is cap / 2.
@@ -161,6 +162,11 @@ json LadderJson(const CaseResult& c, size_t cap) {
   json st = json::array();
   for (const StateEvent& e : c.states) {
     st.push_back(json::array({e.at_ns - t0, host_index(e.host), T(e.socket), T(e.state)}));
+  }
+  // The state history's transitions, as the same small markers.
+  for (const TransitionRecord& r : c.transitions) {
+    st.push_back(json::array(
+        {r.at_ns - t0, host_index(r.host), T(r.socket + " " + r.from + " -> " + r.to), T(r.to)}));
   }
   json sp = json::array();
   if (c.start_mono_ns > 0) {

@@ -176,6 +176,21 @@ TEST(HtmlReportTest, LadderDataRelativeTimesDropsAndHolds) {
   EXPECT_NE(html.find("2: delay 200ms client-&gt;any tcp SYN nth 2"), std::string::npos);
 }
 
+// The state history's transitions are state markers on the host's column.
+TEST(HtmlReportTest, TransitionsAreStateMarkers) {
+  RunResult r = testing::SampleRun();
+  r.cases[1].transitions = {
+      {9'000'000, "client", "198.18.1.2:40000 > 198.18.2.2:8080", "FIN_WAIT1", "CLOSING"}};
+  std::string html = HtmlReport(r);
+  size_t start = html.find("id=\"pk-1\">");
+  ASSERT_NE(start, std::string::npos);
+  std::string data = html.substr(start, html.find("</script>", start) - start);
+  EXPECT_NE(data.find("[5000000,0,\"198.18.1.2:40000 \\u003e 198.18.2.2:8080 FIN_WAIT1 -\\u003e "
+                      "CLOSING\",\"CLOSING\"]]"),
+            std::string::npos)
+      << data;
+}
+
 // The ladder's data as the page script receives it.
 nlohmann::json LadderPackets(const std::string& html, int i) {
   const std::string open = "id=\"pk-" + std::to_string(i) + "\">";

@@ -101,6 +101,14 @@ json StateJson(const StateEvent& e) {
       {"at_ns", e.at_ns}, {"host", T(e.host)}, {"socket", T(e.socket)}, {"state", T(e.state)}};
 }
 
+json TransitionJson(const TransitionRecord& t) {
+  return json{{"at_ns", t.at_ns},
+              {"host", T(t.host)},
+              {"socket", T(t.socket)},
+              {"from", T(t.from)},
+              {"to", T(t.to)}};
+}
+
 json PacketCheckJson(const PacketCheckRecord& k) {
   json dump = json::array();
   for (const std::string& line : k.dump) dump.push_back(T(line));
@@ -141,6 +149,8 @@ json CaseJson(const CaseResult& c) {
   for (const PacketRecord& p : c.packets) packets.push_back(PacketJson(p));
   json states = json::array();
   for (const StateEvent& e : c.states) states.push_back(StateJson(e));
+  json transitions = json::array();
+  for (const TransitionRecord& t : c.transitions) transitions.push_back(TransitionJson(t));
   json checks = json::array();
   for (const PacketCheckRecord& k : c.packet_checks) checks.push_back(PacketCheckJson(k));
   json counters = json::array();
@@ -165,6 +175,8 @@ json CaseJson(const CaseResult& c) {
               {"steps", std::move(steps)},
               {"packet_checks", std::move(checks)},
               {"states", std::move(states)},
+              {"transitions", std::move(transitions)},
+              {"notes", Strings(c.notes)},
               {"counters", std::move(counters)},
               {"environment", EnvironmentJson(c.environment)},
               {"packets", std::move(packets)}};
@@ -463,6 +475,17 @@ StateEvent ReadState(const json& j, const std::string& ptr, Status* st) {
   return e;
 }
 
+TransitionRecord ReadTransition(const json& j, const std::string& ptr, Status* st) {
+  TransitionRecord t;
+  Reader r(j, ptr, st);
+  r.Get("at_ns", &t.at_ns);
+  r.Get("host", &t.host);
+  r.Get("socket", &t.socket);
+  r.Get("from", &t.from);
+  r.Get("to", &t.to);
+  return t;
+}
+
 PacketCheckRecord ReadPacketCheck(const json& j, const std::string& ptr, Status* st) {
   PacketCheckRecord k;
   Reader r(j, ptr, st);
@@ -540,6 +563,8 @@ CaseResult ReadCase(const json& j, const std::string& ptr, Status* st) {
   ReadArray(r, "steps", &c.steps, st, ReadStep);
   ReadArray(r, "packet_checks", &c.packet_checks, st, ReadPacketCheck);
   ReadArray(r, "states", &c.states, st, ReadState);
+  ReadArray(r, "transitions", &c.transitions, st, ReadTransition);
+  r.GetStrings("notes", &c.notes);
   ReadArray(r, "packets", &c.packets, st, ReadPacket);
   ReadArray(r, "counters", &c.counters, st, ReadCounter);
   if (const json* env = r.Object("environment")) {

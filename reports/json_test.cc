@@ -125,6 +125,26 @@ TEST(ReportJsonTest, RoundTripEqual) {
 
 // A scripted host is named as such in the environment's host list (it has
 // no sysctls: no stack the case uses); a real host carries no such member.
+TEST(ReportJsonTest, TransitionsAndNotesRoundTrip) {
+  RunResult r = testing::SampleRun();
+  CaseResult& c = r.cases[0];
+  c.transitions = {
+      {4'500'000, "client", "198.18.1.2:40000 > 198.18.2.2:8080", "FIN_WAIT1", "CLOSING"},
+      {4'600'000, "client", "198.18.1.2:40000 > 198.18.2.2:8080", "CLOSING", "TIME_WAIT"}};
+  c.notes = {
+      "socket state history unavailable: bpf_map_create (hash): Operation not permitted; "
+      "states are polled"};
+  const std::string text = ReportJson(r);
+  EXPECT_NE(text.find("\"transitions\""), std::string::npos) << text;
+  StatusOr<RunResult> back = ParseReportJson(text);
+  ASSERT_TRUE(back.ok()) << back.status().message();
+  ASSERT_EQ(back->cases[0].transitions.size(), 2u);
+  EXPECT_EQ(back->cases[0].transitions[1].to, "TIME_WAIT");
+  EXPECT_EQ(back->cases[0].transitions[1].at_ns, 4'600'000);
+  EXPECT_EQ(back->cases[0].notes, c.notes);
+  EXPECT_EQ(ReportJson(*back), text);
+}
+
 TEST(ReportJsonTest, ScriptedHostIsMarkedInTheEnvironment) {
   RunResult r = testing::SampleRun();
   Environment::Host server;

@@ -17,7 +17,7 @@ const std::vector<std::string> kObserveOps = {"state", "queue", "tcp_info"};
 // The keys of an observation step besides its op: `state` takes `is`,
 // `queue` and `tcp_info` take `expect`.
 const std::vector<std::string>& ObserveKeys(const std::string& op) {
-  static const std::vector<std::string> state = {"within", "is"};
+  static const std::vector<std::string> state = {"within", "is", "through", "since"};
   static const std::vector<std::string> other = {"within", "expect"};
   return op == "state" ? state : other;
 }
@@ -252,9 +252,41 @@ Status ReadState(const Val& it, const Scope& s, ObserveStep* o) {
   return Status::Ok();
 }
 
-// state: ..., is: NAME | [NAME...]
+// through: [NAME...] (at least one; not "gone"), since: LABEL.
+Status ReadThrough(const Entry& th, const std::vector<Entry>& m, const Scope& s, ObserveStep* o) {
+  StatusOr<std::vector<Val>> l = ReadList(th.val, "through", s);
+  if (!l.ok()) return l.status();
+  if (l->empty()) return s.Fail(th.val.loc, "'through' must name at least one state");
+  const std::vector<std::string>& names = TcpStateNames();
+  for (const Val& it : *l) {
+    std::string n = it.node.IsScalar() ? it.node.Scalar() : "";
+    if (n == "gone" || std::find(names.begin(), names.end(), n) == names.end()) {
+      std::vector<std::string> states(names.begin(), names.end() - 1);  // not "gone"
+      std::string hint = DidYouMean(n, states);
+      if (hint.empty()) hint = fmt::format(" (one of {})", Join(states));
+      return s.Fail(it.loc,
+                    fmt::format("unknown TCP state {} in 'through'{}", Describe(it.node), hint));
+    }
+    o->through.push_back(n);
+  }
+  if (const Entry* since = FindKey(m, "since")) {
+    StatusOr<std::string> label = ReadString(since->val, "since", s);
+    if (!label.ok()) return label.status();
+    o->since = *label;
+    o->since_loc = since->val.loc;
+  }
+  return Status::Ok();
+}
+
+// state: ..., is: NAME | [NAME...]; through: [NAME...]
 Status ReadStates(const Entry& he, const std::vector<Entry>& m, const Scope& s, ObserveStep* o) {
   const Entry* is = FindKey(m, "is");
+  const Entry* through = FindKey(m, "through");
+  if (through != nullptr) FL_RETURN_IF_ERROR(ReadThrough(*through, m, s, o));
+  if (const Entry* since = FindKey(m, "since"); since != nullptr && through == nullptr) {
+    return s.Fail(since->key_loc, "'since' belongs to 'through' (the transitions to look at)");
+  }
+  if (is == nullptr && through != nullptr) return Status::Ok();
   if (is == nullptr) return s.Fail(he.val.loc, "missing required key 'is' for 'state'");
   std::vector<Val> items;
   if (is->val.node.IsSequence()) {

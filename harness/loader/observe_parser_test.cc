@@ -67,6 +67,27 @@ const BadCase kBad[] = {
      "name: a\nsteps:\n  - server: listen 8080\n  - client: {connect: \"server:8080\", as: c}\n  - "
      "server: {state: client/x, is: ESTABLISHED}\n",
      "a.yaml:5:21: step 3: 'x' is not a socket created by an earlier step on host 'client'"},
+    {"through_unknown_state",
+     "name: a\nsteps:\n  - server: listen 8080\n  - client: {connect: \"server:8080\", as: c}\n  - "
+     "client: {state: c, through: [FIN_WAIT1, CLOSNG]}\n",
+     "a.yaml:5:45: step 3: unknown TCP state 'CLOSNG' in 'through' (did you mean 'CLOSING'?)"},
+    {"through_gone",
+     "name: a\nsteps:\n  - server: listen 8080\n  - client: {connect: \"server:8080\", as: c}\n  - "
+     "client: {state: c, through: [gone]}\n",
+     "a.yaml:5:34: step 3: unknown TCP state 'gone' in 'through' (one of ESTABLISHED, SYN_SENT, "
+     "SYN_RECV, FIN_WAIT1, FIN_WAIT2, TIME_WAIT, CLOSE, CLOSE_WAIT, LAST_ACK, LISTEN, CLOSING)"},
+    {"through_empty",
+     "name: a\nsteps:\n  - server: listen 8080\n  - client: {connect: \"server:8080\", as: c}\n  - "
+     "client: {state: c, through: []}\n",
+     "a.yaml:5:33: step 3: 'through' must name at least one state"},
+    {"since_without_through",
+     "name: a\nsteps:\n  - server: listen 8080\n    label: l\n  - client: {connect: "
+     "\"server:8080\", as: c}\n  - client: {state: c, is: CLOSING, since: l}\n",
+     "a.yaml:6:37: step 3: 'since' belongs to 'through' (the transitions to look at)"},
+    {"since_unknown_label",
+     "name: a\nsteps:\n  - server: listen 8080\n    label: go\n  - client: {connect: "
+     "\"server:8080\", as: c}\n  - client: {state: c, through: [CLOSING], since: og}\n",
+     "a.yaml:6:51: step 3: no earlier step has the label 'og' (did you mean 'go'?)"},
     {"within_zero",
      "name: a\nsteps:\n  - server: listen 8080\n  - client: {connect: \"server:8080\", as: c}\n  - "
      "client: {state: c, is: ESTABLISHED, within: 0s}\n",
@@ -272,6 +293,25 @@ steps:
   ASSERT_TRUE(c->xfail.has_value());
   EXPECT_EQ(c->xfail->kernel_below, "6.1");
   EXPECT_EQ(c->xfail->reason, "fixed in 6.1");
+}
+
+TEST(ObserveParse, ThroughAndSince) {
+  StatusOr<Case> c = LoadCaseText(
+      "name: a\nsteps:\n  - server: listen 8080\n  - client: {connect: \"server:8080\", as: c}\n"
+      "  - client: close c\n    label: closing\n"
+      "  - client: {state: c, through: [FIN_WAIT1, CLOSING, TIME_WAIT], since: closing}\n"
+      "  - client: {state: c, is: TIME_WAIT, through: [FIN_WAIT1], within: 1s}\n",
+      "a.yaml");
+  ASSERT_TRUE(c.ok()) << c.status().message();
+  const auto& o = std::get<ObserveStep>(c->steps[3].body);
+  EXPECT_EQ(o.through, (std::vector<std::string>{"FIN_WAIT1", "CLOSING", "TIME_WAIT"}));
+  EXPECT_EQ(o.since, "closing");
+  EXPECT_TRUE(o.states.empty());
+  EXPECT_EQ(c->steps[3].Describe(),
+            "client: state c through FIN_WAIT1 -> CLOSING -> TIME_WAIT since closing");
+  const auto& both = std::get<ObserveStep>(c->steps[4].body);
+  EXPECT_EQ(both.states, (std::vector<std::string>{"TIME_WAIT"}));
+  EXPECT_EQ(both.through, (std::vector<std::string>{"FIN_WAIT1"}));
 }
 
 TEST(ObserveParse, ClosedSocketCanStillBeObservedButNotUsed) {

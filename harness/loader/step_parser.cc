@@ -1530,6 +1530,12 @@ StatusOr<Step> StepParser::Parse(const Val& item, int index) {
     };
     StatusOr<ObserveStep> o = ParseObserveStep(k.host->key, *k.host, cx_, known, s);
     if (!o.ok()) return o.status();
+    if (!o->since.empty() && labels_.count(o->since) == 0) {
+      std::vector<std::string> labels;
+      for (const auto& [l, i] : labels_) labels.push_back(l);
+      return s.Fail(o->since_loc, fmt::format("no earlier step has the label '{}'{}", o->since,
+                                              DidYouMean(o->since, labels)));
+    }
     step.body = std::move(o).value();
   } else {
     StatusOr<CallStep> cs = ParseCall(k.host->key, *k.host, s);

@@ -42,7 +42,11 @@ std::string DescribeObserve(const ObserveStep& o) {
   if (o.kind == ObserveKind::kState) {
     std::string any;
     for (const std::string& n : o.states) any += (any.empty() ? "" : "|") + n;
-    s += " is " + any;
+    if (!any.empty()) s += " is " + any;
+    std::string path;
+    for (const std::string& n : o.through) path += (path.empty() ? "" : " -> ") + n;
+    if (!path.empty()) s += " through " + path;
+    if (!o.since.empty()) s += " since " + o.since;
   }
   if (o.within) s += " within " + FormatDuration(*o.within);
   return s;

@@ -75,8 +75,17 @@ struct ObserveStep {
   std::vector<std::string> states;
   // kQueue / kTcpInfo: every one must hold.
   std::vector<FieldExpect> fields;
+  // kState, `through: [NAME...]`: the socket's recorded transitions (socket
+  // state history, harness/observe/state_history.h) pass through these
+  // states in this order, others possibly between; from the socket's first
+  // transition, or from the start of the step labelled `since`.
+  std::vector<std::string> through;
+  std::string since;
+  SourceLoc since_loc;
   // Unset: check once, now. Set: wait up to this long for the expectation
   // to hold (re-checked on every packet the wire handles, and every 2 ms).
+  // With the state history, `is:` holds when the socket was in the state
+  // at any instant from the step's start on.
   std::optional<Duration> within;
   std::string Target() const;  // "s", "client/c", "port 8080", "local port 8080"
 };

@@ -59,7 +59,7 @@ struct PacketRecord {
   std::array<uint8_t, 16> src_addr{}, dst_addr{};
   bool v6 = false;
   bool has_addrs = false;
-  bool fragment = false;  // a non-first IP fragment (no transport header)
+  bool fragment = false;              // a non-first IP fragment (no transport header)
   uint32_t rel_seq = 0, rel_ack = 0;  // relative to each side's ISN (TCP)
   bool has_rel = false;               // ISNs known for this connection
   uint32_t payload_len = 0;
@@ -123,6 +123,15 @@ struct StateEvent {
   std::string state;   // "SYN_SENT", "ESTABLISHED", ..., "gone"
 };
 
+// A socket's state transition as the kernel made it (the socket state
+// history, harness/observe/state_history.h); reports list them per host.
+struct TransitionRecord {
+  int64_t at_ns = 0;   // CLOCK_MONOTONIC
+  std::string host;    // the host whose socket it is
+  std::string socket;  // "198.18.1.2:40000 > 198.18.2.2:8080"
+  std::string from, to;
+};
+
 struct CaseResult {
   std::string name;     // Case::name
   std::string variant;  // "ipv4" / "ipv6"
@@ -145,7 +154,12 @@ struct CaseResult {
   // Fault::Describe() of the case's faults: faults[i] is PacketRecord::fault
   // i + 1 (reports show it on hover).
   std::vector<std::string> faults;
-  std::vector<StateEvent> states;      // socket state changes, in time order
+  std::vector<StateEvent> states;  // socket state changes, in time order
+  // Every transition of every lab socket (empty without the state history).
+  std::vector<TransitionRecord> transitions;
+  // Remarks that are neither failures nor skips ("socket state history
+  // unavailable: ...; states are polled").
+  std::vector<std::string> notes;
   std::vector<CounterDelta> counters;  // counter deltas (observe_result.h): checked + changed
   Environment environment;             // kernel, sysctls per host, congestion controls
   int64_t start_mono_ns = 0;  // CLOCK_MONOTONIC at the case start (origin of start_offset_ns)

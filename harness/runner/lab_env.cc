@@ -6,10 +6,19 @@
 
 #include "harness/capture/case_capture.h"
 #include "harness/common/interrupt.h"
+#include "harness/observe/state_trace.h"
 #include "harness/runner/keep.h"
 
 namespace faultline {
 namespace {
+
+bool UsesThrough(const Case& c) {
+  for (const Step& st : c.steps) {
+    const auto* o = std::get_if<ObserveStep>(&st.body);
+    if (o != nullptr && !o->through.empty()) return true;
+  }
+  return false;
+}
 
 bool HasCommands(const Case& c) {
   for (const Step& st : c.steps) {
@@ -88,8 +97,14 @@ Status LabEnv::Setup(int64_t start_ns, CaseResult* result) {
   ActivitySource activity = [w](uint64_t seen, int64_t deadline_ns) {
     return w->WaitActivity(seen, deadline_ns);
   };
-  observer_ = std::make_unique<Observer>(case_, family_, *lab_, activity, result_, clock_);
+  observer_ = std::make_unique<Observer>(case_, family_, *lab_, activity, result_, clock_,
+                                         &StateTracer::Global());
   if (Status ost = observer_->Start(); !ost.ok()) return ost.Prefixed("observer");
+  if (UsesThrough(case_) && !observer_->HistoryUnavailable().empty()) {
+    return Status::Unsupported(
+        fmt::format("socket state history unavailable: {}; 'through' needs it",
+                    observer_->HistoryUnavailable()));
+  }
   return Status::Ok();
 }
 
@@ -108,6 +123,7 @@ void LabEnv::Teardown() {
   }
   // Now, not at destruction: the lab's removal is part of the variant's time.
   peers_.clear();
+  if (observer_) observer_->RecordHistory();
   observer_.reset();
   wire_.reset();
   capture_.reset();
@@ -166,7 +182,10 @@ bool LabEnv::HasReply(const std::string& host, uint64_t id) {
 
 bool LabEnv::HasPeer(const std::string& host) const { return peers_.count(host) != 0; }
 
-void LabEnv::SignalStep(const std::string& label) { wire_->SignalStep(label); }
+void LabEnv::SignalStep(const std::string& label) {
+  if (observer_) observer_->OnStepStart(label);
+  wire_->SignalStep(label);
+}
 
 void LabEnv::OnRequest(const CallStep& call, const peer::Request& req) {
   if (observer_) observer_->OnRequest(call, req);

@@ -11,6 +11,7 @@
 #include "harness/lab/sysctl.h"
 #include "harness/observe/environment.h"
 #include "harness/observe/wait_until.h"
+#include "harness/runner/history_check.h"
 
 namespace faultline {
 namespace {
@@ -104,13 +105,14 @@ Probe FieldsProbe(const ObserveStep& o, const DiagSocket& s) {
 }  // namespace
 
 Observer::Observer(const Case& c, Family family, const Lab& lab, ActivitySource activity,
-                   CaseResult* result, const Clock& clock)
+                   CaseResult* result, const Clock& clock, StateHistorySource* histories)
     : case_(c),
       family_(family),
       lab_(lab),
       activity_(std::move(activity)),
       clock_(clock),
-      result_(result) {}
+      result_(result),
+      histories_(histories) {}
 
 void Observer::NoteState(const std::string& host, const std::string& target,
                          const std::string& state) {
@@ -151,7 +153,117 @@ Status Observer::Start() {
       hs.start = std::move(c).value();
     }
   }
+  StartHistory();
   return Status::Ok();
+}
+
+namespace {
+
+bool HasStateSteps(const Case& c) {
+  for (const Step& st : c.steps) {
+    const auto* o = std::get_if<ObserveStep>(&st.body);
+    if (o != nullptr && o->kind == ObserveKind::kState) return true;
+  }
+  return false;
+}
+
+HistoryKey KeyFor(const ObserveStep& o, const SockTuple& t, bool reverse) {
+  HistoryKey k;
+  if (o.port) {
+    using Side = ObserveStep::PortSelector::Side;
+    k.by_port = true;
+    k.port = o.port->port;
+    k.port_side = o.port->side == Side::kLocal ? 1 : o.port->side == Side::kRemote ? 2 : 0;
+    return k;
+  }
+  k.laddr = t.laddr;
+  k.lport = t.lport;
+  k.raddr = t.raddr;
+  k.rport = t.rport;
+  k.listener = t.listener;
+  k.reverse = reverse;
+  return k;
+}
+
+}  // namespace
+
+void Observer::StartHistory() {
+  if (histories_ == nullptr) {
+    history_reason_ = "not recorded by this runner";
+    return;
+  }
+  Status st = histories_->Start();
+  for (auto it = hosts_.begin(); st.ok() && it != hosts_.end(); ++it) {
+    StatusOr<std::shared_ptr<StateHistory>> h = histories_->Watch(it->second.netns);
+    if (!h.ok()) {
+      st = h.status();
+    } else {
+      it->second.history = std::move(h).value();
+    }
+  }
+  if (st.ok()) return;
+  history_reason_ = st.message();
+  for (auto& [name, hs] : hosts_) hs.history.reset();
+  if (HasStateSteps(case_)) {
+    result_->notes.push_back(
+        fmt::format("socket state history unavailable: {}; states are polled", history_reason_));
+  }
+}
+
+void Observer::OnStepStart(const std::string& label) { step_starts_[label] = clock_.NowNs(); }
+
+void Observer::RecordHistory() {
+  if (histories_ == nullptr || !history_reason_.empty()) return;
+  histories_->Drain();
+  for (const auto& [name, hs] : hosts_) {
+    if (!hs.history) continue;
+    std::vector<StateTransition> all = hs.history->Transitions(INT64_MAX);
+    std::map<uint64_t, const StateTransition*> named;  // a socket's addresses
+    for (const StateTransition& t : all) {
+      if (t.lport != 0) named[t.sk] = &t;
+    }
+    for (const StateTransition& t : all) {
+      const StateTransition& n = named.count(t.sk) ? *named[t.sk] : t;
+      std::string sock = n.family == AF_INET6
+                             ? fmt::format("[{}]:{} > [{}]:{}", n.laddr, n.lport, n.raddr, n.rport)
+                             : fmt::format("{}:{} > {}:{}", n.laddr, n.lport, n.raddr, n.rport);
+      result_->transitions.push_back(TransitionRecord{
+          t.at_ns, name, std::move(sock), TcpStateName(t.old_state), TcpStateName(t.new_state)});
+    }
+  }
+  std::stable_sort(
+      result_->transitions.begin(), result_->transitions.end(),
+      [](const TransitionRecord& a, const TransitionRecord& b) { return a.at_ns < b.at_ns; });
+}
+
+Probe Observer::WithHistory(const ObserveStep& o, const SockTuple& tuple, bool reverse,
+                            int64_t start_ns, Probe base) {
+  const HostState& hs = hosts_.at(o.host);
+  histories_->Drain();
+  const int64_t now = clock_.NowNs();
+  const std::vector<std::vector<StateTransition>> lives =
+      MatchLives(hs.history->Transitions(now), KeyFor(o, tuple, reverse));
+  Probe p = base;
+  bool is_ok = o.states.empty() || base.holds;
+  if (!is_ok) {
+    // within: any instant since the step's start; else: in it now.
+    std::string seen = SeenInWindow(lives, o.states, o.within ? start_ns : now, now);
+    if (!seen.empty()) {
+      is_ok = true;
+      p.value = fmt::format("{} (history: {} since the step's start)", base.value, seen);
+    }
+  }
+  p.holds = is_ok;
+  if (o.through.empty()) return p;
+  int64_t since = 0;
+  if (!o.since.empty()) {
+    auto it = step_starts_.find(o.since);
+    since = it == step_starts_.end() ? now : it->second;
+  }
+  Probe t = ThroughProbe(lives, o.through, since, o.port ? "" : base.value);
+  p.holds = is_ok && t.holds;
+  p.value = o.states.empty() ? t.value : fmt::format("{}, path {}", p.value, t.value);
+  return p;
 }
 
 std::optional<std::string> UnmetRequirement(const Case& c) {
@@ -376,6 +488,10 @@ std::string ObserveExpected(const ObserveStep& o) {
   if (o.kind == ObserveKind::kState) {
     expected =
         o.states.size() == 1 ? "state " + o.states[0] : "state one of " + Join(o.states, ", ");
+    if (o.states.empty())
+      expected = "state path " + PathText(o.through);
+    else if (!o.through.empty())
+      expected += ", path " + PathText(o.through);
   } else {
     std::vector<std::string> parts;
     for (const FieldExpect& f : o.fields) parts.push_back(f.name + " " + f.expect.text);
@@ -408,7 +524,16 @@ ObserveOutcome Observer::Run(const ObserveStep& o, int64_t case_deadline) {
   const SockTuple tuple = o.port ? SockTuple{} : it->second;
   const bool reverse = !o.peer_host.empty();
   const std::vector<uint16_t> claimed = Claimed(owner, key);
-  auto probe = [&]() { return ProbeStep(o, tuple, reverse, claimed); };
+  const bool history = o.kind == ObserveKind::kState && history_reason_.empty() &&
+                       hosts_.count(o.host) != 0 && hosts_.at(o.host).history != nullptr;
+  if (!o.through.empty() && !history) {
+    return error("'through' needs the socket state history: " + history_reason_);
+  }
+  auto probe = [&]() -> StatusOr<Probe> {
+    StatusOr<Probe> p = ProbeStep(o, tuple, reverse, claimed);
+    if (!p.ok() || !history) return p;
+    return WithHistory(o, tuple, reverse, out.start_ns, *p);
+  };
 
   WireSource source(activity_, clock_);
   int64_t limit = out.start_ns;
@@ -426,6 +551,7 @@ ObserveOutcome Observer::Run(const ObserveStep& o, int64_t case_deadline) {
   std::string what =
       o.kind == ObserveKind::kState ? "" : std::string(ObserveKindName(o.kind)) + " ";
   std::string message = fmt::format("expected {}{} vs actual {}", what, expected, actual);
+
   out.verdict = Verdict::Fail(expected, std::move(actual), std::move(message));
   return out;
 }

@@ -24,6 +24,7 @@
 #include "harness/observe/proc_counters.h"
 #include "harness/observe/sock_diag.h"
 #include "harness/observe/socket_match.h"
+#include "harness/observe/state_history.h"
 #include "harness/observe/wait_until.h"
 #include "harness/peer/protocol.h"
 #include "harness/runner/case_requirements.h"
@@ -39,13 +40,25 @@ using ActivitySource = std::function<uint64_t(uint64_t seen, int64_t deadline_ns
 
 class Observer {
  public:
+  // `histories` (may be null: states are only polled) records the socket
+  // state history of the lab's hosts; it must outlive the observer.
   Observer(const Case& c, Family family, const Lab& lab, ActivitySource activity,
-           CaseResult* result, const Clock& clock = RealClock());
+           CaseResult* result, const Clock& clock = RealClock(),
+           StateHistorySource* histories = nullptr);
 
   // Opens sock_diag per host, snapshots the counters (when the case has
-  // `counters:`) and records the environment. Call after the lab is built,
-  // before the first step.
+  // `counters:`), records the environment and starts the state history
+  // (unavailable: one note in the result when the case has state steps).
+  // Call after the lab is built, before the first step.
   Status Start();
+
+  // "" when the state history records this lab's sockets; else why not.
+  const std::string& HistoryUnavailable() const { return history_reason_; }
+  // The step labelled `label` starts now (`since:` of `through:`).
+  void OnStepStart(const std::string& label);
+  // Copies the recorded transitions into CaseResult::transitions. Call once,
+  // at the end of the variant.
+  void RecordHistory();
 
   // Socket bookkeeping from the peers' traffic.
   void OnRequest(const CallStep& call, const peer::Request& req);
@@ -73,7 +86,13 @@ class Observer {
     int netns = -1;
     std::optional<SockDiag> diag;
     Counters start;
+    std::shared_ptr<StateHistory> history;  // null: no state history
   };
+  void StartHistory();
+  // Run's probe of a state step with the state history: `base` (sock_diag
+  // now) completed by the socket's recorded transitions.
+  Probe WithHistory(const ObserveStep& o, const SockTuple& tuple, bool reverse, int64_t start_ns,
+                    Probe base);
   StatusOr<std::vector<DiagSocket>> Dump(const std::string& host);
   // Both families: a program's sockets need not be of the variant's family
   // (an IPv6 listener on :: takes IPv4 connections too).
@@ -96,6 +115,9 @@ class Observer {
   std::map<std::string, HostState> hosts_;
   std::map<std::string, SockTuple> tuples_;        // "host/name"
   std::map<std::string, std::string> last_state_;  // "host/target" -> last state recorded
+  StateHistorySource* histories_;
+  std::string history_reason_;
+  std::map<std::string, int64_t> step_starts_;  // label -> start
 };
 
 }  // namespace faultline
