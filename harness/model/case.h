@@ -340,6 +340,13 @@ struct PacketStep {
   bool after_is_range = false;        // `after` was written as a range
   std::string since;                  // a step label
   std::optional<Duration> tolerance;  // overrides Case::tolerance
+  // expect (.pkt scripts; packetdrill's aggregation of TSO/GSO
+  // super-packets, unless --strict_segments): a TCP packet shorter than
+  // `length` is joined by the connection's next segments, each continuing
+  // the previous one's seq and, but the last, as long as the first, until
+  // they reach it; checked as one packet (seq and CWR of the first, the
+  // rest of the headers and the time of the last, every payload).
+  bool gather = false;
 };
 
 // A `wire:` step (docs/cases.md, "Crafted packets in live connections"):

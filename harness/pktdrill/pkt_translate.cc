@@ -6,12 +6,16 @@
 #include <cctype>
 #include <chrono>
 #include <filesystem>
+#include <fstream>
 #include <map>
 #include <set>
+#include <sstream>
 #include <utility>
 
 #include "harness/common/errno_names.h"
+#include "harness/lab/addr_plan.h"
 #include "harness/pktdrill/pkt_code.h"
+#include "harness/pktdrill/tfo_cookie.h"
 
 namespace faultline::pkt {
 namespace {
@@ -65,6 +69,8 @@ struct Settings {
   int64_t ts_tick_usecs = 0;
   std::vector<Family> families = {Family::kIPv4, Family::kIPv6};
   int mtu = 1500;
+  bool strict_segments = false;     // no gathering of outbound segments
+  std::string local_ip, remote_ip;  // --local_ip / --remote_ip (the script's addresses)
 };
 
 class Translator {
@@ -108,13 +114,15 @@ class Translator {
   void Pace(const SourceLoc& loc, int64_t at);
   Status PacketStepOf(const Event& e, const Packet& p, int64_t at);
   Status Fields(const Packet& p, PacketFields* f);
-  Status Option(const TcpOption& o, bool inbound, OptionSpec* spec);
+  Status Option(const TcpOption& o, bool inbound, bool opening_syn, OptionSpec* spec);
   void Connection(const Packet& p, PacketStep* step);
   void RemoteIsn(const Packet& p, PacketStep* s);
   Status CallOf(const Event& e, const Syscall& sc, int64_t at);
   Status ShellOf(const Event& e, const Shell& sh, int64_t at);
   void CodeOf(const Event& e, const Code& code, int64_t at);
   void NoteSocket(const SocketCall& call, const Expect& expect);
+  void NoteFastOpenKey(const std::string& command);
+  void MapCookie(std::string* cookie) const;
 
   const Script& script_;
   const PktRunOptions& options_;
@@ -131,6 +139,7 @@ class Translator {
   std::optional<int64_t> remote_isn_;  // the script side's ISN on it (its SYN's seq)
   std::string sock_under_test_;        // the socket %{ }% blocks look at (NoteSocket)
   std::set<std::string> sockets_, listeners_;
+  std::optional<FastOpenKey> tfo_key_;  // the key the script's shell lines set so far
 };
 
 Status Translator::Header() {
@@ -179,17 +188,22 @@ Status Translator::HeaderOption(const pkt::HeaderOption& o) {
     if (o.value == "ipv4" || o.value == "ipv6") return st;
     return ErrorAt(o.loc, fmt::format("--ip_version={} is not supported (ipv4 or ipv6)", o.value));
   }
-  // Addresses come from the lab; faultline's wire sees whole segments
-  // (offloads on), which is what --strict_segments asks; ecr mapping is
-  // always the stack's latest TS val.
+  // Addresses come from the lab; ecr mapping is always the stack's latest
+  // TS val. --strict_segments: each outbound packet is one segment as the
+  // stack sent it (else consecutive ones are gathered, as packetdrill does).
   if (o.name == "local_ip" || o.name == "remote_ip") {
+    (o.name == "local_ip" ? set_.local_ip : set_.remote_ip) = o.value;
     if (o.value.find(':') != std::string::npos)
       set_.families = {Family::kIPv6};
     else
       set_.families = {Family::kIPv4};
     return st;
   }
-  if (o.name == "strict_segments" || o.name == "tcp_ts_ecr_scaled") return st;
+  if (o.name == "strict_segments") {
+    set_.strict_segments = true;
+    return st;
+  }
+  if (o.name == "tcp_ts_ecr_scaled") return st;
   return ErrorAt(o.loc, fmt::format("header option --{} is not supported by faultline", o.name));
 }
 
@@ -355,7 +369,7 @@ std::optional<std::string> HexBytes(const std::string& hex) {
   return out;
 }
 
-Status Translator::Option(const TcpOption& o, bool inbound, OptionSpec* spec) {
+Status Translator::Option(const TcpOption& o, bool inbound, bool opening_syn, OptionSpec* spec) {
   spec->loc = o.loc;
   static const std::map<std::string, uint8_t> kKinds = {
       {"eol", 0},  {"nop", 1}, {"mss", 2}, {"wscale", 3}, {"sackOK", 4},
@@ -369,13 +383,16 @@ Status Translator::Option(const TcpOption& o, bool inbound, OptionSpec* spec) {
       return ErrorAt(o.loc, fmt::format("{} cookie '{}' is not hex bytes", o.name, o.cookie));
     }
     // FOEXP: the experimental option (kind 254, RFC 6994 magic 0xF989).
+    MapCookie(&*bytes);
     spec->bytes = o.name == "FO" ? *bytes : std::string("\xF9\x89", 2) + *bytes;
   }
   if (o.name != "TS") return Status::Ok();
   if (inbound) {
     spec->ts_val = IntRange{o.ts_val, o.ts_val};
-    if (o.ts_ecr == 0) spec->ts_ecr = IntRange{0, 0};
-    spec->ts_ecr_echo = o.ts_ecr != 0;
+    // A SYN opens a connection on which the stack has sent no TS val yet:
+    // its ecr goes out as written, as packetdrill sends it.
+    if (o.ts_ecr == 0 || opening_syn) spec->ts_ecr = IntRange{o.ts_ecr, o.ts_ecr};
+    spec->ts_ecr_echo = o.ts_ecr != 0 && !opening_syn;
     return Status::Ok();
   }
   if (!first_ts_val_) first_ts_val_ = o.ts_val;
@@ -408,9 +425,11 @@ Status Translator::Fields(const Packet& p, PacketFields* f) {
   }
   if (p.options_any) return Status::Ok();
   f->options.emplace();
+  const bool opening_syn =
+      p.inbound && p.flags.find('S') != std::string::npos && p.flags.find('.') == std::string::npos;
   for (const TcpOption& o : p.options.value_or(std::vector<TcpOption>{})) {
     OptionSpec spec;
-    Status st = Option(o, p.inbound, &spec);
+    Status st = Option(o, p.inbound, opening_syn, &spec);
     if (!st.ok()) return st;
     f->options->push_back(std::move(spec));
   }
@@ -508,6 +527,9 @@ Status Translator::PacketStepOf(const Event& e, const Packet& p, int64_t at) {
   s.host = kRemote;
   s.dir = p.inbound ? PacketStep::Dir::kSend : PacketStep::Dir::kExpect;
   s.packet.loc = e.loc;
+  // packetdrill joins consecutive outbound segments until they reach the
+  // script's length (TSO/GSO super-packets of another size than the script's).
+  s.gather = !p.inbound && p.proto == Packet::Proto::kTcp && p.len > 0 && !set_.strict_segments;
   Status st = p.proto == Packet::Proto::kIcmp ? IcmpOf(p, e.loc, &s.packet) : Fields(p, &s.packet);
   if (!st.ok()) return st;
   const int conns_before = conns_;
@@ -517,6 +539,13 @@ Status Translator::PacketStepOf(const Event& e, const Packet& p, int64_t at) {
     remote_isn_.reset();
   }
   RemoteIsn(p, &s);
+  // The stack's SYN or SYN-ACK: its seq is the stack's ISN, which the
+  // script may write as any number (`> S. 1234:1234(0)`); faultline's
+  // outbound seqs are relative to the ISN the stack chose, so it is not
+  // checked.
+  if (!p.inbound && p.proto == Packet::Proto::kTcp && p.flags.find('S') != std::string::npos) {
+    s.packet.seq.reset();
+  }
   const int64_t delta = std::max<int64_t>(0, at - prev_usecs_);
   if (e.time.range_end_usecs) {
     const int64_t end = e.time.kind == Time::Kind::kRelative ? last_usecs_ + *e.time.range_end_usecs
@@ -529,6 +558,24 @@ Status Translator::PacketStepOf(const Event& e, const Packet& p, int64_t at) {
   }
   Push(e.loc, std::move(s));
   return Status::Ok();
+}
+
+// The last net.ipv4.tcp_fastopen_key value `text` sets ("KEY=VALUE" or
+// "KEY VALUE"), if any parses.
+std::optional<FastOpenKey> KeyIn(const std::string& text) {
+  std::optional<FastOpenKey> key;
+  const std::string name = "tcp_fastopen_key";
+  for (size_t at = text.find(name); at != std::string::npos; at = text.find(name, at + 1)) {
+    size_t v = at + name.size();
+    while (v < text.size() && (text[v] == '=' || text[v] == ' ' || text[v] == '"')) ++v;
+    size_t end = v;
+    while (end < text.size() && (std::isxdigit(static_cast<unsigned char>(text[end])) ||
+                                 text[end] == '-' || text[end] == ',')) {
+      ++end;
+    }
+    if (auto k = ParseFastOpenKey(text.substr(v, end - v))) key = k;
+  }
+  return key;
 }
 
 // `text` as one shell word.
@@ -584,6 +631,7 @@ std::string ShellPrologue(const std::string& file) {
 // does not have (docs/packetdrill.md).
 Status Translator::ShellOf(const Event& e, const Shell& sh, int64_t at) {
   if (sh.role == Shell::Role::kTimed) Pace(e.loc, at);
+  NoteFastOpenKey(sh.command);
   CallStep s;
   s.host = kHost;
   s.call.op = Op::kRun;
@@ -601,6 +649,55 @@ Status Translator::ShellOf(const Event& e, const Shell& sh, int64_t at) {
   }
   Push(e.loc, std::move(s));
   return Status::Ok();
+}
+
+// The Fast Open key a shell line sets: in its own text, or in a file it
+// runs (a word naming a file relative to the script's directory, as
+// common/defaults.sh), the last one set. Shell lines run in order, so the
+// key of a later packet is the latest one set before it.
+void Translator::NoteFastOpenKey(const std::string& command) {
+  std::istringstream words(command);
+  std::string word;
+  while (words >> word) {
+    const std::filesystem::path path = std::filesystem::path(ScriptDir(script_.file)) / word;
+    std::error_code ec;
+    if (!std::filesystem::is_regular_file(path, ec) ||
+        std::filesystem::file_size(path, ec) > 65536) {
+      continue;
+    }
+    std::ifstream in(path);
+    std::stringstream text;
+    text << in.rdbuf();
+    if (auto k = KeyIn(text.str())) tfo_key_ = k;
+  }
+  if (auto k = KeyIn(command)) tfo_key_ = k;
+}
+
+// A Fast Open cookie the stack derives from the key and the SYN's addresses
+// (tfo_cookie.h): the script's was computed for packetdrill's addresses
+// (its --remote_ip's SYN to its --local_ip; else run_all.py's), the lab's
+// stack derives one for the lab's (remote, lab host 2, to host, lab host 1;
+// lab/addr_plan.h). A cookie equal to the script-address cookie of one of
+// the case's families becomes that family's lab-address cookie, inbound
+// (the script's SYN) and outbound (the stack's SYN-ACK) alike; any other
+// cookie is left as written.
+void Translator::MapCookie(std::string* cookie) const {
+  if (!tfo_key_ || cookie->size() != 8) return;
+  for (Family f : set_.families) {
+    const bool v6 = f == Family::kIPv6;
+    const bool own = !set_.local_ip.empty() && !set_.remote_ip.empty() &&
+                     (set_.local_ip.find(':') != std::string::npos) == v6;
+    const std::string local = own ? set_.local_ip : v6 ? "fd3d:0a0b:17d6::1" : "192.168.0.1";
+    const std::string remote = own ? set_.remote_ip : v6 ? "fd3d:fa7b:d17d::1" : "192.0.2.1";
+    const LinkAddresses host = PlanAddresses(1, true), peer = PlanAddresses(2, true);
+    std::optional<std::string> script = FastOpenCookie(*tfo_key_, remote, local);
+    std::optional<std::string> lab =
+        FastOpenCookie(*tfo_key_, v6 ? peer.addr6 : peer.addr4, v6 ? host.addr6 : host.addr4);
+    if (script && lab && *script == *cookie) {
+      *cookie = *lab;
+      return;
+    }
+  }
 }
 
 // The fd argument N of a call as the fd's name.
