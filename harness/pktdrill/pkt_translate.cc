@@ -133,6 +133,9 @@ class Translator {
   std::vector<Pending> pending_;
   int conns_ = 0;
   bool conn_open_ = false;
+  bool conn_active_ = false;   // the open connection began with the stack's SYN
+  bool listen_since_ = false;  // a `listen` since the open connection began
+  int passive_conns_ = 0;      // connections the script's SYN opened
   std::optional<int64_t> first_ts_val_;
   int async_ = 0;
   size_t conn_first_step_ = 0;         // index of the current connection's first step
@@ -303,7 +306,10 @@ void Translator::NoteSocket(const SocketCall& call, const Expect& expect) {
   } else if (sockets_.count(call.fd) > 0) {
     sock_under_test_ = call.fd;
   }
-  if (call.op == Op::kListen) listeners_.insert(call.fd);
+  if (call.op == Op::kListen) {
+    listeners_.insert(call.fd);
+    listen_since_ = true;
+  }
 }
 
 // A %{ }% block: assertions on tcp_info fields of the socket under test
@@ -477,19 +483,28 @@ Status IcmpOf(const Packet& p, const SourceLoc& loc, PacketFields* f) {
 }
 
 // The first packet of a connection says where it goes; an inbound SYN or
-// an outbound SYN later in the script opens a new connection.
+// an outbound SYN later in the script opens a new connection, except an
+// inbound SYN on a connection the stack opened with no `listen` since (a
+// simultaneous open: packetdrill opens a passive connection only for a
+// listening socket under test). Each passive connection after the first
+// comes from a new port of the script's side (packetdrill's ephemeral
+// port per passive connection): 40001, 40002, ...
 void Translator::Connection(const Packet& p, PacketStep* step) {
   const bool syn = p.proto == Packet::Proto::kTcp && p.flags.find('S') != std::string::npos &&
                    p.flags.find('.') == std::string::npos;
-  if (conn_open_ && !syn) {
+  const bool simultaneous = syn && p.inbound && conn_open_ && conn_active_ && !listen_since_;
+  if (conn_open_ && (!syn || simultaneous)) {
     step->conn = conns_ > 1 ? fmt::format("c{}", conns_) : "";
     return;
   }
   ++conns_;
   conn_open_ = true;
+  conn_active_ = !p.inbound;
+  listen_since_ = false;
   step->conn = conns_ > 1 ? fmt::format("c{}", conns_) : "";
   if (p.inbound) {
     step->to = Endpoint{Endpoint::Kind::kHost, kHost, "", set_.bind_port};
+    if (passive_conns_++ > 0) step->port = static_cast<uint16_t>(40000 + passive_conns_ - 1);
   } else {
     step->port = set_.connect_port;
     step->from = kHost;

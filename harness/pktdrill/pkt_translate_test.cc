@@ -250,6 +250,30 @@ TEST(PktTranslate, ASynsTsEcrIsSentAsWrittenTheStacksIsnUnchecked) {
   EXPECT_FALSE(std::get<PacketStep>(c->steps[4].body).packet.seq.has_value());
 }
 
+// packetdrill: a passive connection per inbound SYN to a listener, each from
+// a new port; an inbound SYN while the stack's own SYN is out is a
+// simultaneous open on that connection.
+TEST(PktTranslate, ConnectionsOfInboundSyns) {
+  StatusOr<Case> c = LoadPacketdrillText(
+      "0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n+0 bind(3, ..., ...) = 0\n"
+      "+0 listen(3, 1) = 0\n+0 < S 0:0(0) win 1000\n+0 > S. 0:0(0) ack 1 <...>\n"
+      "+0 < S 0:0(0) win 1000\n+0 > S. 0:0(0) ack 1 <...>\n",
+      "t.pkt");
+  ASSERT_TRUE(c.ok()) << c.status().message();
+  const auto pkt = [&](size_t i) { return std::get<PacketStep>(c->steps[i].body); };
+  EXPECT_EQ(pkt(3).conn, "");
+  EXPECT_FALSE(pkt(3).port.has_value());  // the runner's default, 40000
+  EXPECT_EQ(pkt(5).conn, "c2");
+  EXPECT_EQ(pkt(5).port, 40001);
+  c = LoadPacketdrillText(
+      "0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n+0 connect(3, ..., ...) = 0\n"
+      "+0 > S 0:0(0) <...>\n+0 < S 1234:1234(0) win 1000\n+0 > S. 0:0(0) ack 1235 <...>\n",
+      "t.pkt");
+  ASSERT_TRUE(c.ok()) << c.status().message();
+  EXPECT_EQ(pkt(3).conn, "");  // the simultaneous open's SYN
+  EXPECT_EQ(pkt(2).isn, 1234u);
+}
+
 TEST(PktTranslate, ExactErrors) {
   auto err = [](const std::string& text) {
     StatusOr<Case> c = LoadPacketdrillText(text, "t.pkt");
