@@ -122,6 +122,8 @@ class Translator {
   void CodeOf(const Event& e, const Code& code, int64_t at);
   void NoteSocket(const SocketCall& call, const Expect& expect);
   void NoteFastOpenKey(const std::string& command);
+  std::string NewFdName(int64_t fd);
+  void RenameFds(CallStep* s);
   void MapCookie(std::string* cookie) const;
 
   const Script& script_;
@@ -142,7 +144,13 @@ class Translator {
   std::optional<int64_t> remote_isn_;  // the script side's ISN on it (its SYN's seq)
   std::string sock_under_test_;        // the socket %{ }% blocks look at (NoteSocket)
   std::set<std::string> sockets_, listeners_;
-  std::optional<FastOpenKey> tfo_key_;  // the key the script's shell lines set so far
+  std::optional<FastOpenKey> tfo_key_;
+  // A script fd created again while its earlier socket is still open (the
+  // script never closed it: packetdrill maps the number to the new one):
+  // the new one is named fdN_2, fdN_3, ...; later uses of N mean it.
+  std::map<std::string, std::string> fd_alias_;
+  std::set<std::string> open_fds_;
+  int fd_renames_ = 0;  // the key the script's shell lines set so far
 };
 
 Status Translator::Header() {
@@ -715,6 +723,28 @@ void Translator::MapCookie(std::string* cookie) const {
   }
 }
 
+std::string Translator::NewFdName(int64_t fd) {
+  const std::string base = FdName(fd);
+  auto it = fd_alias_.find(base);
+  const std::string current = it == fd_alias_.end() ? base : it->second;
+  std::string name = base;
+  if (open_fds_.count(current) > 0) name = fmt::format("{}_{}", base, ++fd_renames_ + 1);
+  fd_alias_[base] = name;
+  open_fds_.insert(name);
+  return name;
+}
+
+void Translator::RenameFds(CallStep* s) {
+  auto rename = [&](std::string* name) {
+    auto it = fd_alias_.find(*name);
+    if (it != fd_alias_.end()) *name = it->second;
+  };
+  rename(&s->call.fd);
+  rename(&s->call.epoll_target);
+  for (auto& entry : s->expect.epoll) rename(&entry.first);
+  if (s->call.op == Op::kClose) open_fds_.erase(s->call.fd);
+}
+
 // The fd argument N of a call as the fd's name.
 Status FdArg(const Syscall& sc, size_t i, std::string* out) {
   if (i >= sc.args.size() || sc.args[i].kind != Expr::Kind::kInt) {
@@ -1037,6 +1067,7 @@ Status Translator::CallOf(const Event& e, const Syscall& sc, int64_t at) {
   s.expect.loc = sc.result.loc;
   Status st = CallArgs(sc, set_, &s.call, &s.expect, &s.has_expect);
   if (!st.ok()) return st;
+  RenameFds(&s);
   const bool creates =
       s.call.op == Op::kSocket || s.call.op == Op::kAccept || s.call.op == Op::kEpollCreate;
   const Expr& r = sc.result;
@@ -1048,7 +1079,7 @@ Status Translator::CallOf(const Event& e, const Syscall& sc, int64_t at) {
     s.has_expect = true;
     if (creates) s.call.as = fmt::format("fd_{}_failed", c_.steps.size() + 1);
   } else if (r.kind == Expr::Kind::kInt && creates) {
-    s.call.as = FdName(r.num);
+    s.call.as = NewFdName(r.num);
   } else if (r.kind == Expr::Kind::kInt &&
              !(s.call.op == Op::kFcntl && s.call.fcntl_cmd == "getfl")) {
     s.expect.ret_kind = Expect::RetKind::kValue;

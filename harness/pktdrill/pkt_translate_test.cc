@@ -274,6 +274,21 @@ TEST(PktTranslate, ConnectionsOfInboundSyns) {
   EXPECT_EQ(pkt(2).isn, 1234u);
 }
 
+// An fd number created again while the script left the earlier one open.
+TEST(PktTranslate, AnFdCreatedAgainWhileOpenGetsANewName) {
+  StatusOr<Case> c = LoadPacketdrillText(
+      "0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n+0 close(3) = 0\n"
+      "+0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n"
+      "+0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n+0 close(3) = 0\n",
+      "t.pkt");
+  ASSERT_TRUE(c.ok()) << c.status().message();
+  const auto call = [&](size_t i) { return std::get<CallStep>(c->steps[i].body).call; };
+  EXPECT_EQ(call(0).as, "fd3");
+  EXPECT_EQ(call(2).as, "fd3");  // closed before: the same name
+  EXPECT_EQ(call(3).as, "fd3_2");
+  EXPECT_EQ(call(4).fd, "fd3_2");
+}
+
 TEST(PktTranslate, ExactErrors) {
   auto err = [](const std::string& text) {
     StatusOr<Case> c = LoadPacketdrillText(text, "t.pkt");
