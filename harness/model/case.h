@@ -373,6 +373,13 @@ struct PacketStep {
   // anchored to, as the packet's time is.
   std::optional<Duration> ts_tick;
   Duration ts_script_anchor{0};
+  // expect (.pkt scripts; packetdrill's aggregation of TSO/GSO
+  // super-packets, unless --strict_segments): a TCP packet shorter than
+  // `length` is joined by the connection's next segments, each continuing
+  // the previous one's seq and, but the last, as long as the first, until
+  // they reach it; checked as one packet (seq and CWR of the first, the
+  // rest of the headers and the time of the last, every payload).
+  bool gather = false;
 };
 
 // A `wire:` step (docs/cases.md, "Crafted packets in live connections"):

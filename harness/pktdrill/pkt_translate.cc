@@ -6,12 +6,16 @@
 #include <cctype>
 #include <chrono>
 #include <filesystem>
+#include <fstream>
 #include <map>
 #include <set>
+#include <sstream>
 #include <utility>
 
 #include "harness/common/errno_names.h"
+#include "harness/lab/addr_plan.h"
 #include "harness/pktdrill/pkt_code.h"
+#include "harness/pktdrill/tfo_cookie.h"
 
 namespace faultline::pkt {
 namespace {
@@ -67,6 +71,8 @@ struct Settings {
   std::vector<Family> families = {Family::kIPv4, Family::kIPv6};
   int mtu = 1500;
   bool mtu_set = false;  // --mtu in the header
+  bool strict_segments = false;     // no gathering of outbound segments
+  std::string local_ip, remote_ip;  // --local_ip / --remote_ip (the script's addresses)
 };
 
 class Translator {
@@ -116,7 +122,7 @@ class Translator {
   void Pace(const SourceLoc& loc, int64_t at);
   Status PacketStepOf(const Event& e, const Packet& p, int64_t at);
   Status Fields(const Packet& p, PacketFields* f);
-  Status Option(const TcpOption& o, bool inbound, OptionSpec* spec);
+  Status Option(const TcpOption& o, bool inbound, bool opening_syn, OptionSpec* spec);
   void Connection(const Packet& p, PacketStep* step);
   void RemoteIsn(const Packet& p, PacketStep* s);
   void TsAnchor(const Packet& p, PacketStep* s) const;
@@ -124,6 +130,10 @@ class Translator {
   Status ShellOf(const Event& e, const Shell& sh, int64_t at);
   void CodeOf(const Event& e, const Code& code, int64_t at);
   void NoteSocket(const SocketCall& call, const Expect& expect);
+  void NoteFastOpenKey(const std::string& command);
+  std::string NewFdName(int64_t fd);
+  void RenameFds(CallStep* s);
+  void MapCookie(std::string* cookie) const;
 
   const Script& script_;
   const PktRunOptions& options_;
@@ -135,6 +145,9 @@ class Translator {
   std::optional<Inbound> last_inbound_;  // the latest inbound packet step
   int conns_ = 0;
   bool conn_open_ = false;
+  bool conn_active_ = false;   // the open connection began with the stack's SYN
+  bool listen_since_ = false;  // a `listen` since the open connection began
+  int passive_conns_ = 0;      // connections the script's SYN opened
   std::optional<int64_t> first_ts_val_;
   std::optional<int64_t> first_ts_usecs_;  // the script time of the stack's first TS packet
   int first_ts_conn_ = 0;                  // ... on this connection
@@ -143,6 +156,13 @@ class Translator {
   std::optional<int64_t> remote_isn_;  // the script side's ISN on it (its SYN's seq)
   std::string sock_under_test_;        // the socket %{ }% blocks look at (NoteSocket)
   std::set<std::string> sockets_, listeners_;
+  std::optional<FastOpenKey> tfo_key_;
+  // A script fd created again while its earlier socket is still open (the
+  // script never closed it: packetdrill maps the number to the new one):
+  // the new one is named fdN_2, fdN_3, ...; later uses of N mean it.
+  std::map<std::string, std::string> fd_alias_;
+  std::set<std::string> open_fds_;
+  int fd_renames_ = 0;  // the key the script's shell lines set so far
 };
 
 Status Translator::Header() {
@@ -192,17 +212,22 @@ Status Translator::HeaderOption(const pkt::HeaderOption& o) {
     if (o.value == "ipv4" || o.value == "ipv6") return st;
     return ErrorAt(o.loc, fmt::format("--ip_version={} is not supported (ipv4 or ipv6)", o.value));
   }
-  // Addresses come from the lab; faultline's wire sees whole segments
-  // (offloads on), which is what --strict_segments asks; ecr mapping is
-  // always the stack's latest TS val.
+  // Addresses come from the lab; ecr mapping is always the stack's latest
+  // TS val. --strict_segments: each outbound packet is one segment as the
+  // stack sent it (else consecutive ones are gathered, as packetdrill does).
   if (o.name == "local_ip" || o.name == "remote_ip") {
+    (o.name == "local_ip" ? set_.local_ip : set_.remote_ip) = o.value;
     if (o.value.find(':') != std::string::npos)
       set_.families = {Family::kIPv6};
     else
       set_.families = {Family::kIPv4};
     return st;
   }
-  if (o.name == "strict_segments" || o.name == "tcp_ts_ecr_scaled") return st;
+  if (o.name == "strict_segments") {
+    set_.strict_segments = true;
+    return st;
+  }
+  if (o.name == "tcp_ts_ecr_scaled") return st;
   return ErrorAt(o.loc, fmt::format("header option --{} is not supported by faultline", o.name));
 }
 
@@ -324,7 +349,10 @@ void Translator::NoteSocket(const SocketCall& call, const Expect& expect) {
   } else if (sockets_.count(call.fd) > 0) {
     sock_under_test_ = call.fd;
   }
-  if (call.op == Op::kListen) listeners_.insert(call.fd);
+  if (call.op == Op::kListen) {
+    listeners_.insert(call.fd);
+    listen_since_ = true;
+  }
 }
 
 // A %{ }% block: assertions on tcp_info fields of the socket under test
@@ -390,7 +418,7 @@ std::optional<std::string> HexBytes(const std::string& hex) {
   return out;
 }
 
-Status Translator::Option(const TcpOption& o, bool inbound, OptionSpec* spec) {
+Status Translator::Option(const TcpOption& o, bool inbound, bool opening_syn, OptionSpec* spec) {
   spec->loc = o.loc;
   static const std::map<std::string, uint8_t> kKinds = {
       {"eol", 0},  {"nop", 1}, {"mss", 2}, {"wscale", 3}, {"sackOK", 4},
@@ -404,13 +432,16 @@ Status Translator::Option(const TcpOption& o, bool inbound, OptionSpec* spec) {
       return ErrorAt(o.loc, fmt::format("{} cookie '{}' is not hex bytes", o.name, o.cookie));
     }
     // FOEXP: the experimental option (kind 254, RFC 6994 magic 0xF989).
+    MapCookie(&*bytes);
     spec->bytes = o.name == "FO" ? *bytes : std::string("\xF9\x89", 2) + *bytes;
   }
   if (o.name != "TS") return Status::Ok();
   if (inbound) {
     spec->ts_val = IntRange{o.ts_val, o.ts_val};
-    if (o.ts_ecr == 0) spec->ts_ecr = IntRange{0, 0};
-    spec->ts_ecr_echo = o.ts_ecr != 0;
+    // A SYN opens a connection on which the stack has sent no TS val yet:
+    // its ecr goes out as written, as packetdrill sends it.
+    if (o.ts_ecr == 0 || opening_syn) spec->ts_ecr = IntRange{o.ts_ecr, o.ts_ecr};
+    spec->ts_ecr_echo = o.ts_ecr != 0 && !opening_syn;
     return Status::Ok();
   }
   if (!first_ts_val_) first_ts_val_ = o.ts_val;
@@ -443,9 +474,11 @@ Status Translator::Fields(const Packet& p, PacketFields* f) {
   }
   if (p.options_any) return Status::Ok();
   f->options.emplace();
+  const bool opening_syn =
+      p.inbound && p.flags.find('S') != std::string::npos && p.flags.find('.') == std::string::npos;
   for (const TcpOption& o : p.options.value_or(std::vector<TcpOption>{})) {
     OptionSpec spec;
-    Status st = Option(o, p.inbound, &spec);
+    Status st = Option(o, p.inbound, opening_syn, &spec);
     if (!st.ok()) return st;
     f->options->push_back(std::move(spec));
   }
@@ -508,19 +541,28 @@ Status IcmpOf(const Packet& p, const SourceLoc& loc, PacketFields* f) {
 }
 
 // The first packet of a connection says where it goes; an inbound SYN or
-// an outbound SYN later in the script opens a new connection.
+// an outbound SYN later in the script opens a new connection, except an
+// inbound SYN on a connection the stack opened with no `listen` since (a
+// simultaneous open: packetdrill opens a passive connection only for a
+// listening socket under test). Each passive connection after the first
+// comes from a new port of the script's side (packetdrill's ephemeral
+// port per passive connection): 40001, 40002, ...
 void Translator::Connection(const Packet& p, PacketStep* step) {
   const bool syn = p.proto == Packet::Proto::kTcp && p.flags.find('S') != std::string::npos &&
                    p.flags.find('.') == std::string::npos;
-  if (conn_open_ && !syn) {
+  const bool simultaneous = syn && p.inbound && conn_open_ && conn_active_ && !listen_since_;
+  if (conn_open_ && (!syn || simultaneous)) {
     step->conn = conns_ > 1 ? fmt::format("c{}", conns_) : "";
     return;
   }
   ++conns_;
   conn_open_ = true;
+  conn_active_ = !p.inbound;
+  listen_since_ = false;
   step->conn = conns_ > 1 ? fmt::format("c{}", conns_) : "";
   if (p.inbound) {
     step->to = Endpoint{Endpoint::Kind::kHost, kHost, "", set_.bind_port};
+    if (passive_conns_++ > 0) step->port = static_cast<uint16_t>(40000 + passive_conns_ - 1);
   } else {
     step->port = set_.connect_port;
     step->from = kHost;
@@ -559,6 +601,9 @@ Status Translator::PacketStepOf(const Event& e, const Packet& p, int64_t at) {
   s.dir = p.inbound ? PacketStep::Dir::kSend : PacketStep::Dir::kExpect;
   s.packet.loc = e.loc;
   const bool had_ts = first_ts_val_.has_value();
+  // packetdrill joins consecutive outbound segments until they reach the
+  // script's length (TSO/GSO super-packets of another size than the script's).
+  s.gather = !p.inbound && p.proto == Packet::Proto::kTcp && p.len > 0 && !set_.strict_segments;
   Status st = p.proto == Packet::Proto::kIcmp ? IcmpOf(p, e.loc, &s.packet) : Fields(p, &s.packet);
   if (!st.ok()) return st;
   const int conns_before = conns_;
@@ -574,6 +619,13 @@ Status Translator::PacketStepOf(const Event& e, const Packet& p, int64_t at) {
   }
   TsAnchor(p, &s);
   if (p.inbound) last_inbound_ = Inbound{c_.steps.size(), at};
+  // The stack's SYN or SYN-ACK: its seq is the stack's ISN, which the
+  // script may write as any number (`> S. 1234:1234(0)`); faultline's
+  // outbound seqs are relative to the ISN the stack chose, so it is not
+  // checked.
+  if (!p.inbound && p.proto == Packet::Proto::kTcp && p.flags.find('S') != std::string::npos) {
+    s.packet.seq.reset();
+  }
   const int64_t delta = std::max<int64_t>(0, at - prev_usecs_);
   if (e.time.range_end_usecs) {
     const int64_t end = e.time.kind == Time::Kind::kRelative ? last_usecs_ + *e.time.range_end_usecs
@@ -586,6 +638,24 @@ Status Translator::PacketStepOf(const Event& e, const Packet& p, int64_t at) {
   }
   Push(e.loc, std::move(s));
   return Status::Ok();
+}
+
+// The last net.ipv4.tcp_fastopen_key value `text` sets ("KEY=VALUE" or
+// "KEY VALUE"), if any parses.
+std::optional<FastOpenKey> KeyIn(const std::string& text) {
+  std::optional<FastOpenKey> key;
+  const std::string name = "tcp_fastopen_key";
+  for (size_t at = text.find(name); at != std::string::npos; at = text.find(name, at + 1)) {
+    size_t v = at + name.size();
+    while (v < text.size() && (text[v] == '=' || text[v] == ' ' || text[v] == '"')) ++v;
+    size_t end = v;
+    while (end < text.size() && (std::isxdigit(static_cast<unsigned char>(text[end])) ||
+                                 text[end] == '-' || text[end] == ',')) {
+      ++end;
+    }
+    if (auto k = ParseFastOpenKey(text.substr(v, end - v))) key = k;
+  }
+  return key;
 }
 
 // `text` as one shell word.
@@ -641,6 +711,7 @@ std::string ShellPrologue(const std::string& file) {
 // does not have (docs/packetdrill.md).
 Status Translator::ShellOf(const Event& e, const Shell& sh, int64_t at) {
   if (sh.role == Shell::Role::kTimed) Pace(e.loc, at);
+  NoteFastOpenKey(sh.command);
   CallStep s;
   s.host = kHost;
   s.call.op = Op::kRun;
@@ -658,6 +729,77 @@ Status Translator::ShellOf(const Event& e, const Shell& sh, int64_t at) {
   }
   Push(e.loc, std::move(s));
   return Status::Ok();
+}
+
+// The Fast Open key a shell line sets: in its own text, or in a file it
+// runs (a word naming a file relative to the script's directory, as
+// common/defaults.sh), the last one set. Shell lines run in order, so the
+// key of a later packet is the latest one set before it.
+void Translator::NoteFastOpenKey(const std::string& command) {
+  std::istringstream words(command);
+  std::string word;
+  while (words >> word) {
+    const std::filesystem::path path = std::filesystem::path(ScriptDir(script_.file)) / word;
+    std::error_code ec;
+    if (!std::filesystem::is_regular_file(path, ec) ||
+        std::filesystem::file_size(path, ec) > 65536) {
+      continue;
+    }
+    std::ifstream in(path);
+    std::stringstream text;
+    text << in.rdbuf();
+    if (auto k = KeyIn(text.str())) tfo_key_ = k;
+  }
+  if (auto k = KeyIn(command)) tfo_key_ = k;
+}
+
+// A Fast Open cookie the stack derives from the key and the SYN's addresses
+// (tfo_cookie.h): the script's was computed for packetdrill's addresses
+// (its --remote_ip's SYN to its --local_ip; else run_all.py's), the lab's
+// stack derives one for the lab's (remote, lab host 2, to host, lab host 1;
+// lab/addr_plan.h). A cookie equal to the script-address cookie of one of
+// the case's families becomes that family's lab-address cookie, inbound
+// (the script's SYN) and outbound (the stack's SYN-ACK) alike; any other
+// cookie is left as written.
+void Translator::MapCookie(std::string* cookie) const {
+  if (!tfo_key_ || cookie->size() != 8) return;
+  for (Family f : set_.families) {
+    const bool v6 = f == Family::kIPv6;
+    const bool own = !set_.local_ip.empty() && !set_.remote_ip.empty() &&
+                     (set_.local_ip.find(':') != std::string::npos) == v6;
+    const std::string local = own ? set_.local_ip : v6 ? "fd3d:0a0b:17d6::1" : "192.168.0.1";
+    const std::string remote = own ? set_.remote_ip : v6 ? "fd3d:fa7b:d17d::1" : "192.0.2.1";
+    const LinkAddresses host = PlanAddresses(1, true), peer = PlanAddresses(2, true);
+    std::optional<std::string> script = FastOpenCookie(*tfo_key_, remote, local);
+    std::optional<std::string> lab =
+        FastOpenCookie(*tfo_key_, v6 ? peer.addr6 : peer.addr4, v6 ? host.addr6 : host.addr4);
+    if (script && lab && *script == *cookie) {
+      *cookie = *lab;
+      return;
+    }
+  }
+}
+
+std::string Translator::NewFdName(int64_t fd) {
+  const std::string base = FdName(fd);
+  auto it = fd_alias_.find(base);
+  const std::string current = it == fd_alias_.end() ? base : it->second;
+  std::string name = base;
+  if (open_fds_.count(current) > 0) name = fmt::format("{}_{}", base, ++fd_renames_ + 1);
+  fd_alias_[base] = name;
+  open_fds_.insert(name);
+  return name;
+}
+
+void Translator::RenameFds(CallStep* s) {
+  auto rename = [&](std::string* name) {
+    auto it = fd_alias_.find(*name);
+    if (it != fd_alias_.end()) *name = it->second;
+  };
+  rename(&s->call.fd);
+  rename(&s->call.epoll_target);
+  for (auto& entry : s->expect.epoll) rename(&entry.first);
+  if (s->call.op == Op::kClose) open_fds_.erase(s->call.fd);
 }
 
 // The fd argument N of a call as the fd's name.
@@ -960,6 +1102,7 @@ Status Translator::CallOf(const Event& e, const Syscall& sc, int64_t at) {
   s.expect.loc = sc.result.loc;
   Status st = CallArgs(sc, set_, &s.call, &s.expect, &s.has_expect);
   if (!st.ok()) return st;
+  RenameFds(&s);
   const bool creates =
       s.call.op == Op::kSocket || s.call.op == Op::kAccept || s.call.op == Op::kEpollCreate;
   const Expr& r = sc.result;
@@ -971,7 +1114,7 @@ Status Translator::CallOf(const Event& e, const Syscall& sc, int64_t at) {
     s.has_expect = true;
     if (creates) s.call.as = fmt::format("fd_{}_failed", c_.steps.size() + 1);
   } else if (r.kind == Expr::Kind::kInt && creates) {
-    s.call.as = FdName(r.num);
+    s.call.as = NewFdName(r.num);
   } else if (r.kind == Expr::Kind::kInt &&
              !(s.call.op == Op::kFcntl && s.call.fcntl_cmd == "getfl")) {
     s.expect.ret_kind = Expect::RetKind::kValue;

@@ -20,7 +20,12 @@
 // outbound TS val is checked only with --tcp_ts_tick_usecs (relative to the
 // first outbound TS val of the script, within the tolerance), its ecr never;
 // an inbound TS ecr of 0 is sent as 0, any other as the stack's latest TS val
-// (packetdrill maps it through the val the script wrote for that packet).
+// (packetdrill maps it through the val the script wrote for that packet),
+// but on a SYN without ACK (a new connection: the stack has sent no TS val
+// on it) as written, as packetdrill sends it. A Fast Open cookie the
+// script computed for packetdrill's addresses is mapped to the lab's
+// (MapCookie in the .cc; tfo_cookie.h); outbound packets gather segments
+// (PacketStep::gather) unless --strict_segments.
 #pragma once
 
 #include "harness/common/status.h"

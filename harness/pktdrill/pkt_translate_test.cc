@@ -3,10 +3,12 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <fstream>
 #include <string>
 #include <vector>
 
 #include "harness/pktdrill/pkt_loader.h"
+#include "harness/pktdrill/tfo_cookie.h"
 
 namespace faultline {
 namespace {
@@ -263,6 +265,123 @@ TEST(PktTranslate, TheScriptSidesIsnIsItsSynsSeq) {
   EXPECT_EQ(pkt(3).packet.seq->lo, 0);
   EXPECT_EQ(pkt(4).packet.ack->lo, 1);
   EXPECT_EQ(pkt(5).packet.seq->lo, 1);
+}
+
+// packetdrill gathers consecutive outbound segments into the script's
+// length (its TSO/GSO aggregation); --strict_segments turns that off.
+TEST(PktTranslate, OutboundDataGathersSegmentsUnlessStrict) {
+  const std::string body =
+      "0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n+0 bind(3, ..., ...) = 0\n"
+      "+0 listen(3, 1) = 0\n+0 < S 0:0(0) win 1000\n+0 > S. 0:0(0) ack 1 <...>\n"
+      "+0 < . 1:1(0) ack 1 win 1000\n+0 accept(3, ..., ...) = 4\n"
+      "+0 write(4, ..., 5000) = 5000\n+0 > P. 1:5001(5000) ack 1\n"
+      "+0 < . 1:1(0) ack 5001 win 1000\n";
+  StatusOr<Case> c = LoadPacketdrillText(body, "t.pkt");
+  ASSERT_TRUE(c.ok()) << c.status().message();
+  const auto pkt = [&](size_t i) { return std::get<PacketStep>(c->steps[i].body); };
+  EXPECT_FALSE(pkt(4).gather);  // the SYN-ACK: no data
+  EXPECT_TRUE(pkt(8).gather);   // > P. 1:5001(5000)
+  EXPECT_FALSE(pkt(9).gather);  // inbound
+  c = LoadPacketdrillText("--strict_segments\n" + body, "t.pkt");
+  ASSERT_TRUE(c.ok()) << c.status().message();
+  EXPECT_FALSE(pkt(8).gather);
+}
+
+// The script's Fast Open cookie (for packetdrill's addresses) becomes the
+// one the lab's stack derives for the lab's, with the key the script's
+// shell lines set (in the line or in a file it runs).
+TEST(PktTranslate, FastOpenCookieMapsToTheLabsAddresses) {
+  const std::string key = "a1a1a1a1-b2b2b2b2-c3c3c3c3-d4d4d4d4";
+  const std::string body =
+      "0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n+0 bind(3, ..., ...) = 0\n"
+      "+0 listen(3, 1) = 0\n+0 < S 0:10(10) win 1000 <mss 1460,FOEXP 3021b9d889017eeb>\n"
+      "+0 > S. 0:0(0) ack 11 <mss 1460,FO 3021b9d889017eeb>\n"
+      "+0 < S 0:10(10) win 1000 <mss 1460,FO 0102030405060708>\n";
+  const std::string lab =
+      *pkt::FastOpenCookie(*pkt::ParseFastOpenKey(key), "198.18.2.2", "198.18.1.2");
+  PktRunOptions o;
+  o.ip_version = "ipv4";
+  StatusOr<Case> c =
+      LoadPacketdrillText("`sysctl -q net.ipv4.tcp_fastopen_key=" + key + "`\n" + body, "t.pkt", o);
+  ASSERT_TRUE(c.ok()) << c.status().message();
+  const auto fo = [&](size_t i) {
+    return *std::get<PacketStep>(c->steps[i].body).packet.options->back().bytes;
+  };
+  EXPECT_EQ(fo(4), std::string("\xF9\x89", 2) + lab);    // inbound FOEXP
+  EXPECT_EQ(fo(5), lab);                                 // the stack's SYN-ACK
+  EXPECT_EQ(fo(6), "\x01\x02\x03\x04\x05\x06\x07\x08");  // another cookie: as written
+  // Without a key the cookie stays.
+  c = LoadPacketdrillText(body, "t.pkt", o);
+  ASSERT_TRUE(c.ok()) << c.status().message();
+  EXPECT_EQ(fo(3), std::string("\xF9\x89\x30\x21\xb9\xd8\x89\x01\x7e\xeb", 10));
+  // The key from a file the line runs, relative to the script's directory.
+  const std::string dir = ::testing::TempDir();
+  {
+    std::ofstream f(dir + "/tfo_defaults.sh");
+    f << "sysctl -q net.ipv4.tcp_fastopen=0x70403\nsysctl -q net.ipv4.tcp_fastopen_key=" << key
+      << "\n";
+  }
+  c = LoadPacketdrillText("`./tfo_defaults.sh`\n" + body, dir + "/t.pkt", o);
+  ASSERT_TRUE(c.ok()) << c.status().message();
+  EXPECT_EQ(fo(5), lab);
+}
+
+// An inbound SYN's TS ecr goes out as written (the stack has sent no TS val
+// on the new connection); a later packet's echoes the stack's latest.
+TEST(PktTranslate, ASynsTsEcrIsSentAsWrittenTheStacksIsnUnchecked) {
+  StatusOr<Case> c = LoadPacketdrillText(
+      "0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n+0 bind(3, ..., ...) = 0\n"
+      "+0 listen(3, 1) = 0\n+0 < S 0:0(0) win 1000 <TS val 100 ecr 100>\n"
+      "+0 > S. 1234:1234(0) ack 1 <...>\n+0 < . 1:1(0) ack 1 win 1000 <TS val 101 ecr 7>\n",
+      "t.pkt");
+  ASSERT_TRUE(c.ok()) << c.status().message();
+  const auto ts = [&](size_t i) {
+    return std::get<PacketStep>(c->steps[i].body).packet.options->back();
+  };
+  EXPECT_FALSE(ts(3).ts_ecr_echo);
+  EXPECT_EQ(ts(3).ts_ecr->lo, 100);
+  EXPECT_TRUE(ts(5).ts_ecr_echo);
+  // The stack's SYN-ACK's seq (its ISN, any number in the script): unchecked.
+  EXPECT_FALSE(std::get<PacketStep>(c->steps[4].body).packet.seq.has_value());
+}
+
+// packetdrill: a passive connection per inbound SYN to a listener, each from
+// a new port; an inbound SYN while the stack's own SYN is out is a
+// simultaneous open on that connection.
+TEST(PktTranslate, ConnectionsOfInboundSyns) {
+  StatusOr<Case> c = LoadPacketdrillText(
+      "0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n+0 bind(3, ..., ...) = 0\n"
+      "+0 listen(3, 1) = 0\n+0 < S 0:0(0) win 1000\n+0 > S. 0:0(0) ack 1 <...>\n"
+      "+0 < S 0:0(0) win 1000\n+0 > S. 0:0(0) ack 1 <...>\n",
+      "t.pkt");
+  ASSERT_TRUE(c.ok()) << c.status().message();
+  const auto pkt = [&](size_t i) { return std::get<PacketStep>(c->steps[i].body); };
+  EXPECT_EQ(pkt(3).conn, "");
+  EXPECT_FALSE(pkt(3).port.has_value());  // the runner's default, 40000
+  EXPECT_EQ(pkt(5).conn, "c2");
+  EXPECT_EQ(pkt(5).port, 40001);
+  c = LoadPacketdrillText(
+      "0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n+0 connect(3, ..., ...) = 0\n"
+      "+0 > S 0:0(0) <...>\n+0 < S 1234:1234(0) win 1000\n+0 > S. 0:0(0) ack 1235 <...>\n",
+      "t.pkt");
+  ASSERT_TRUE(c.ok()) << c.status().message();
+  EXPECT_EQ(pkt(3).conn, "");  // the simultaneous open's SYN
+  EXPECT_EQ(pkt(2).isn, 1234u);
+}
+
+// An fd number created again while the script left the earlier one open.
+TEST(PktTranslate, AnFdCreatedAgainWhileOpenGetsANewName) {
+  StatusOr<Case> c = LoadPacketdrillText(
+      "0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n+0 close(3) = 0\n"
+      "+0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n"
+      "+0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n+0 close(3) = 0\n",
+      "t.pkt");
+  ASSERT_TRUE(c.ok()) << c.status().message();
+  const auto call = [&](size_t i) { return std::get<CallStep>(c->steps[i].body).call; };
+  EXPECT_EQ(call(0).as, "fd3");
+  EXPECT_EQ(call(2).as, "fd3");  // closed before: the same name
+  EXPECT_EQ(call(3).as, "fd3_2");
+  EXPECT_EQ(call(4).fd, "fd3_2");
 }
 
 TEST(PktTranslate, ExactErrors) {

@@ -472,6 +472,69 @@ TEST_F(PacketStepLoopTest, AnExpectConsumesAnIgnorablePacketThatMatchesIt) {
   EXPECT_THAT(r.steps[2].actual, StartsWith("ignored: server:8080 > peer:40000 tcp S. "));
 }
 
+// PacketStep::gather (packetdrill's aggregation of outbound segments): an
+// expected 2500-byte packet that the stack sent as 1000 + 1000 + 500.
+class GatherTest : public PacketStepLoopTest {
+ protected:
+  void Steps(bool gather, int64_t length) {
+    Add(PacketStep::Dir::kSend, Flags(kTcpSyn));
+    Add(PacketStep::Dir::kExpect, Flags(kTcpSyn | kTcpAck));
+    PacketFields data = Flags(kTcpAck | kTcpPsh);
+    data.seq = IntRange{1, 1};
+    data.length = IntRange{length, length};
+    std::get<PacketStep>(Add(PacketStep::Dir::kExpect, data).body).gather = gather;
+    env_.ScriptPacket("peer", FromServer(kTcpSyn | kTcpAck, 0, 1), 10 * kMs);
+  }
+  void Segment(uint8_t flags, uint32_t rel_seq, size_t len, int64_t at_ms) {
+    env_.ScriptPacket("peer", FromServer(flags, rel_seq, 1, std::string(len, 'x')), at_ms * kMs);
+  }
+};
+
+TEST_F(GatherTest, ConsecutiveSegmentsMatchOneLongerPacket) {
+  Steps(true, 2500);
+  Segment(kTcpAck, 1, 1000, 20);
+  Segment(kTcpAck, 1001, 1000, 20);
+  Segment(kTcpAck | kTcpPsh, 2001, 500, 21);
+  CaseResult r = Run();
+  EXPECT_EQ(r.outcome, Outcome::kPass) << r.message;
+  ASSERT_EQ(r.steps.size(), 3u);
+  // Seq of the first, flags (P.) of the last, the last one's time.
+  EXPECT_EQ(r.steps[2].actual,
+            "server:8080 > peer:40000 tcp P. seq 1 ack 1 win 65535 len 2500 at +11ms "
+            "(3 segments)");
+}
+
+TEST_F(GatherTest, WithoutGatherTheFirstSegmentIsThePacket) {
+  Steps(false, 2500);
+  Segment(kTcpAck, 1, 1000, 20);
+  Segment(kTcpAck | kTcpPsh, 1001, 1500, 20);
+  CaseResult r = Run();
+  EXPECT_EQ(r.outcome, Outcome::kFail);
+  EXPECT_THAT(r.message, HasSubstr("(flags: expected P. vs actual .)"));
+}
+
+TEST_F(GatherTest, APacketThatDoesNotContinueEndsTheGathering) {
+  Steps(true, 2500);
+  Segment(kTcpAck, 1, 1000, 20);
+  Segment(kTcpAck, 2001, 1000, 20);  // a gap: not after seq 1001
+  CaseResult r = Run();
+  EXPECT_EQ(r.outcome, Outcome::kFail);
+  EXPECT_THAT(r.message, HasSubstr("(flags: expected P. vs actual .)"));
+  EXPECT_EQ(r.steps[2].actual,
+            "server:8080 > peer:40000 tcp . seq 1 ack 1 win 65535 len 1000 at +10ms\n"
+            "then: server:8080 > peer:40000 tcp . seq 2001 ack 1 win 65535 len 1000");
+}
+
+TEST_F(GatherTest, AShorterSegmentBeforeTheLengthEndsTheGathering) {
+  Steps(true, 2500);
+  Segment(kTcpAck, 1, 1000, 20);
+  Segment(kTcpAck | kTcpPsh, 1001, 500, 20);
+  Segment(kTcpAck | kTcpPsh, 1501, 1000, 20);
+  CaseResult r = Run();
+  EXPECT_EQ(r.outcome, Outcome::kFail);
+  EXPECT_THAT(r.message, HasSubstr("(length: expected 2500 vs actual 1500)"));
+}
+
 TEST_F(PacketStepLoopTest, AnIgnorablePacketAfterTheLastStepIsSkipped) {
   Add(PacketStep::Dir::kSend, Flags(kTcpSyn));
   Add(PacketStep::Dir::kExpect, Flags(kTcpSyn | kTcpAck));

@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include "harness/packet/byte_order.h"
+#include "harness/packet/checksum.h"
 #include "harness/runner/request.h"
 
 namespace faultline {
@@ -29,6 +31,38 @@ std::optional<DurationRange> WindowOf(const PacketStep& p, Duration case_toleran
 // A step's actual text after the packets it skipped ("ignored: <line>").
 std::string WithIgnored(const std::string& ignored, const std::string& actual) {
   return ignored.empty() ? actual : ignored + "\n" + actual;
+}
+
+// `next` continues the TCP segment `so_far` (same addresses and ports, seq
+// right after it, some payload).
+bool Continues(const PacketView& so_far, const PacketView& next) {
+  return next.ok && next.is_tcp() && next.src == so_far.src && next.dst == so_far.dst &&
+         next.sport == so_far.sport && next.dport == so_far.dport &&
+         next.seq == so_far.seq + so_far.payload_len && next.payload_len > 0;
+}
+
+// One segment of `so_far` and `next` (Continues): the headers of `next`,
+// the seq and CWR of `so_far`, both payloads; lengths and checksums fixed.
+std::vector<uint8_t> Join(std::span<const uint8_t> so_far, const PacketView& a,
+                          std::span<const uint8_t> next, const PacketView& b) {
+  std::vector<uint8_t> out(next.begin(), next.begin() + static_cast<ptrdiff_t>(b.payload_offset));
+  auto payload = [](std::span<const uint8_t> bytes, const PacketView& v) {
+    return bytes.subspan(v.payload_offset, v.payload_len);
+  };
+  const std::span<const uint8_t> pa = payload(so_far, a), pb = payload(next, b);
+  out.insert(out.end(), pa.begin(), pa.end());
+  out.insert(out.end(), pb.begin(), pb.end());
+  Put32(&out[b.l4_offset + 4], a.seq);
+  constexpr uint8_t kCwr = 0x80;
+  out[b.l4_offset + 13] =
+      static_cast<uint8_t>((out[b.l4_offset + 13] & ~kCwr) | (so_far[a.l4_offset + 13] & kCwr));
+  if (b.v6) {
+    Put16(&out[4], static_cast<uint16_t>(out.size() - 40));
+  } else {
+    Put16(&out[2], static_cast<uint16_t>(out.size()));
+  }
+  FixChecksums(out);
+  return out;
 }
 
 }  // namespace
@@ -148,14 +182,17 @@ Verdict PacketSteps::Expect(const PacketStep& p, ScriptConn& c, int64_t anchor_n
   const std::string expected = p.packet.ToString() + (window ? " within " + range : "");
   StepRecord ignored;  // "ignored: <line>" lines while waiting
   StatusOr<TakenPacket> got = Next(p.host, until, c, &p.packet, &ignored);
-  rec.actual = ignored.actual;
   if (!got.ok()) {
+    rec.actual = ignored.actual;
     if (got.status().code() != StatusCode::kTimeout) return Verdict::Error(got.status().message());
     const std::string within = window ? fmt::format("within {} after step {}", range, anchor_step)
                                       : "before the case's deadline";
     return Verdict::Fail(expected, WithIgnored(ignored.actual, "none"),
                          fmt::format("expected {} {}; none came", p.packet.ToString(), within));
   }
+  std::string then;  // a packet that ended the gathering
+  const int segments = p.gather ? Gather(p, c, until, *got, ignored, &then) : 1;
+  rec.actual = ignored.actual;
   *event_ns = got->at_ns;
   rec.finished = true;
   const int64_t offset = got->at_ns - anchor_ns;
@@ -163,8 +200,11 @@ Verdict PacketSteps::Expect(const PacketStep& p, ScriptConn& c, int64_t anchor_n
   const PacketFields fields = TsAnchored(p, anchor_ns);
   Verdict v = CheckScripted(fields, got->bytes, c);
   if (!ts_known && c.remote_ts_known) first_ts_ns_[std::make_pair(p.host, p.conn)] = got->at_ns;
-  const std::string actual =
-      WithIgnored(ignored.actual, ScriptedLine(got->bytes, c) + " at " + SignedOffset(offset));
+  const std::string actual = WithIgnored(
+      ignored.actual, ScriptedLine(got->bytes, c) + " at " + SignedOffset(offset) +
+                          (segments > 1 ? fmt::format(" ({} segments)", segments) : "") +
+                          (then.empty() ? "" : "
+then: " + then));
   if (!v.ok()) return Verdict::Fail(expected, actual, v.message);
   if (window && !window->Contains(Duration(offset))) {
     return Verdict::Fail(expected, actual,
@@ -172,6 +212,31 @@ Verdict PacketSteps::Expect(const PacketStep& p, ScriptConn& c, int64_t anchor_n
                                      SignedOffset(offset), anchor_step, range));
   }
   return Verdict::Pass(expected, actual);
+}
+
+int PacketSteps::Gather(const PacketStep& p, const ScriptConn& c, int64_t until_ns,
+                        TakenPacket& got, StepRecord& rec, std::string* then) {
+  const int64_t want = p.packet.length ? p.packet.length->lo : 0;
+  PacketView so_far = ParsePacket(got.bytes);
+  if (!so_far.ok || !so_far.is_tcp() || so_far.payload_len == 0) return 1;
+  const uint32_t first_len = so_far.payload_len;
+  int segments = 1;
+  uint32_t last_len = first_len;
+  while (static_cast<int64_t>(so_far.payload_len) < want && last_len == first_len) {
+    StatusOr<TakenPacket> next = Next(p.host, until_ns, c, nullptr, &rec);
+    if (!next.ok()) break;
+    const PacketView v = ParsePacket(next->bytes);
+    if (!Continues(so_far, v)) {
+      *then = ScriptedLine(next->bytes, c);
+      break;
+    }
+    got.bytes = Join(got.bytes, so_far, next->bytes, v);
+    got.at_ns = next->at_ns;
+    so_far = ParsePacket(got.bytes);
+    last_len = v.payload_len;
+    ++segments;
+  }
+  return segments;
 }
 
 Verdict PacketSteps::Run(const PacketStep& p, int64_t anchor_ns, int anchor_step,

@@ -64,6 +64,12 @@ class PacketSteps {
                int64_t* event_ns);
   Verdict Expect(const PacketStep& p, ScriptConn& c, int64_t anchor_ns, int anchor_step,
                  int64_t deadline_ns, StepRecord& rec, int64_t* event_ns);
+  // PacketStep::gather: joins the segments after `got` into it while they
+  // continue it and it is shorter than the expected length; returns how
+  // many segments it holds. A packet that does not continue it ends the
+  // gathering (its line in `then`); skipped ones are noted in `rec`.
+  int Gather(const PacketStep& p, const ScriptConn& c, int64_t until_ns, TakenPacket& got,
+             StepRecord& rec, std::string* then);
 
   // `p.packet` with its TS val windows shifted by the drift between the
   // wire's and the script's time at the anchor (PacketStep::ts_tick), or
