@@ -8,6 +8,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "harness/model/case.h"
@@ -59,7 +60,7 @@ struct PacketRecord {
   std::array<uint8_t, 16> src_addr{}, dst_addr{};
   bool v6 = false;
   bool has_addrs = false;
-  bool fragment = false;  // a non-first IP fragment (no transport header)
+  bool fragment = false;              // a non-first IP fragment (no transport header)
   uint32_t rel_seq = 0, rel_ack = 0;  // relative to each side's ISN (TCP)
   bool has_rel = false;               // ISNs known for this connection
   uint32_t payload_len = 0;
@@ -102,6 +103,10 @@ struct StepRecord {
   std::string stdout_text, stderr_text;
   int64_t stdout_bytes = 0, stderr_bytes = 0;
   bool IsCommand() const { return !argv.empty(); }
+  // A %{ }% block's tcp_info snapshot step: the values read (packetdrill's
+  // tcpi_* names) and the length of the kernel's tcp_info in bytes.
+  std::vector<std::pair<std::string, uint64_t>> snapshot;
+  size_t snapshot_bytes = 0;
 };
 
 // One `packets:` expectation checked against the capture.

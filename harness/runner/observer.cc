@@ -10,6 +10,7 @@
 #include "harness/common/clock.h"
 #include "harness/lab/sysctl.h"
 #include "harness/observe/environment.h"
+#include "harness/observe/tcp_info_fields.h"
 #include "harness/observe/wait_until.h"
 
 namespace faultline {
@@ -408,6 +409,7 @@ ObserveOutcome Observer::Run(const ObserveStep& o, int64_t case_deadline) {
   const SockTuple tuple = o.port ? SockTuple{} : it->second;
   const bool reverse = !o.peer_host.empty();
   const std::vector<uint16_t> claimed = Claimed(owner, key);
+  if (o.kind == ObserveKind::kSnapshot) return Snapshot(o, tuple, claimed, out);
   auto probe = [&]() { return ProbeStep(o, tuple, reverse, claimed); };
 
   WireSource source(activity_, clock_);
@@ -428,6 +430,35 @@ ObserveOutcome Observer::Run(const ObserveStep& o, int64_t case_deadline) {
   std::string message = fmt::format("expected {}{} vs actual {}", what, expected, actual);
   out.verdict = Verdict::Fail(expected, std::move(actual), std::move(message));
   return out;
+}
+
+ObserveOutcome Observer::Snapshot(const ObserveStep& o, const SockTuple& tuple,
+                                  const std::vector<uint16_t>& claimed, ObserveOutcome out) {
+  const std::string expected = "tcp_info of " + o.fd;
+  auto done = [&](Verdict v) {
+    out.verdict = std::move(v);
+    out.took_ns = clock_.NowNs() - out.start_ns;
+    return out;
+  };
+  StatusOr<std::vector<DiagSocket>> dump = Dump(o.host);
+  if (!dump.ok()) return done(Verdict::Error(dump.status().message(), expected, "not observed"));
+  StatusOr<const DiagSocket*> found = FindSocket(*dump, tuple, false, claimed);
+  if (!found.ok()) return done(Verdict::Error(found.status().message(), expected, "not observed"));
+  const DiagSocket* s = *found;
+  if (s == nullptr || !s->has_info) {
+    // packetdrill fails the script too when getsockopt(TCP_INFO) fails.
+    std::string actual = s == nullptr ? "gone" : TcpStateName(s->state) + " (no tcp_info)";
+    return done(Verdict::Fail(
+        expected, actual,
+        fmt::format("%{{ }}% block {}: no tcp_info for socket {}: {}", o.block, o.fd, actual)));
+  }
+  NoteState(o.host, o.Target(), TcpStateName(s->state));
+  for (const TcpInfoValue& v : TcpInfoFields(s->info_raw))
+    out.snapshot.emplace_back(v.name, v.value);
+  out.snapshot_bytes = s->info_raw.size();
+  return done(
+      Verdict::Pass(expected, fmt::format("{}, {} fields ({} bytes)", TcpStateName(s->state),
+                                          out.snapshot.size(), out.snapshot_bytes)));
 }
 
 Verdict Observer::FinishCounters() {
