@@ -167,7 +167,11 @@ void Observer::OnRequest(const CallStep& call, const peer::Request& req) {
   if (c.op == Op::kSocket || (c.op == Op::kConnect && c.fd.empty())) {
     tuples_.erase(call.host + "/" + c.as);
   }
-  if (c.op == Op::kConnect) {
+  // A TCP sendto/sendmsg with an address (Fast Open: MSG_FASTOPEN) connects
+  // the socket as connect does; the address is all that is known of it.
+  const bool connects_by_send = (c.op == Op::kSendto || c.op == Op::kSendmsg) && req.port != 0 &&
+                                !tuples_[call.host + "/" + c.fd].Known();
+  if (c.op == Op::kConnect || connects_by_send) {
     SockTuple& t = tuples_[call.host + "/" + (c.fd.empty() ? c.as : c.fd)];
     t.raddr = req.addr;
     t.rport = req.port;

@@ -398,8 +398,8 @@ TEST_F(CliTest, PacketdrillCodeBlocksRunWithTheSnapshotValues) {
                           "tcp-info-blocks.pkt");
   EXPECT_EQ(o.status, 0) << o.text;
   std::string json = ReadAll(out / "report.json");
-  EXPECT_THAT(json, HasSubstr("\"tcpi_snd_mss\": 1000"));
-  EXPECT_THAT(json, HasSubstr("\"tcpi_state\": 10"));  // the listener's block
+  EXPECT_THAT(json, HasSubstr("\"tcpi_snd_mss\":1000"));
+  EXPECT_THAT(json, HasSubstr("\"tcpi_state\":10"));  // the listener's block
 
   const std::string fails = dir + "tcp-info-block-fails.pkt";
   o = RunFaultline("run --no-color --ip-version ipv4 --out " + (dir_ / "out2").string() + " " +
