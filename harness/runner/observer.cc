@@ -187,6 +187,18 @@ void Observer::OnReply(const CallStep& call, const peer::Reply& r) {
     case Op::kConnect:
     case Op::kBind: name = c.fd.empty() ? c.as : c.fd; break;
     case Op::kAccept: name = c.as; break;
+    case Op::kSendto:
+    case Op::kSendmsg: {
+      // A connecting send (OnRequest): its reply's local address tells
+      // this connection from the host's earlier ones to the same peer.
+      auto it = tuples_.find(call.host + "/" + c.fd);
+      if (it == tuples_.end() || it->second.listener || it->second.lport != 0 ||
+          it->second.rport == 0) {
+        return;
+      }
+      name = c.fd;
+      break;
+    }
     case Op::kDup:
       name = c.as;
       if (auto it = tuples_.find(call.host + "/" + c.fd); it != tuples_.end()) {
@@ -195,7 +207,8 @@ void Observer::OnReply(const CallStep& call, const peer::Reply& r) {
       break;
     default: return;
   }
-  if (r.ret < 0 && c.op != Op::kConnect) return;
+  // A connect (or connecting send) that failed with EINPROGRESS connects still.
+  if (r.ret < 0 && c.op != Op::kConnect && c.op != Op::kSendto && c.op != Op::kSendmsg) return;
   SockTuple& t = tuples_[call.host + "/" + name];
   if (c.op == Op::kListen) t.listener = true;
   if (r.local_port != 0) {
