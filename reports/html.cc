@@ -384,6 +384,14 @@ void StepTable(const CaseResult& c, std::string* out) {
         stream("stderr", s.stderr_text, s.stderr_bytes);
         actual += "</details>";
       }
+      if (!s.snapshot.empty()) {
+        std::string values;
+        for (const auto& [name, v] : s.snapshot) values += fmt::format("{} = {}\n", name, v);
+        actual += fmt::format(
+            "<details class=\"proc\"><summary>tcp_info ({} bytes)</summary><pre "
+            "class=\"out\">{}</pre></details>",
+            s.snapshot_bytes, H(values));
+      }
     }
     *out += fmt::format(
         "<tr{}><td title=\"{}\">{}</td><td class=\"mono\">{}</td><td>{}</td><td class=\"mono\">{}"

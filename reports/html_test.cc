@@ -109,6 +109,20 @@ TEST(HtmlReportTest, ShowsACommandsOutputEscaped) {
   EXPECT_EQ(html.find("<html>200"), std::string::npos);
 }
 
+TEST(HtmlReportTest, ShowsATcpInfoSnapshot) {
+  RunResult r = testing::SampleRun();
+  StepRecord step;
+  step.step_index = 3;
+  step.ran = step.finished = true;
+  step.snapshot = {{"tcpi_state", 1}, {"tcpi_snd_mss", 1448}};
+  step.snapshot_bytes = 280;
+  r.cases[0].steps.push_back(step);
+  std::string html = HtmlReport(r);
+  EXPECT_NE(html.find("<summary>tcp_info (280 bytes)</summary><pre class=\"out\">tcpi_state = 1\n"
+                      "tcpi_snd_mss = 1448\n</pre>"),
+            std::string::npos);
+}
+
 TEST(HtmlReportTest, EscapesNamesDataAndScriptBreakouts) {
   RunResult r = testing::SampleRun();
   r.cases[0].name = "<script>alert(1)</script>";

@@ -47,6 +47,11 @@ json StepJson(const StepRecord& s) {
                         {"stdout", T(s.stdout_text)},     {"stderr", T(s.stderr_text)},
                         {"stdout_bytes", s.stdout_bytes}, {"stderr_bytes", s.stderr_bytes}};
   }
+  if (!s.snapshot.empty()) {
+    json values = json::object();
+    for (const auto& [name, v] : s.snapshot) values[name] = v;
+    j["snapshot"] = json{{"bytes", s.snapshot_bytes}, {"values", std::move(values)}};
+  }
   return j;
 }
 
@@ -376,6 +381,16 @@ StepRecord ReadStep(const json& j, const std::string& ptr, Status* st) {
     c.Get("stderr", &s.stderr_text);
     c.Get("stdout_bytes", &s.stdout_bytes);
     c.Get("stderr_bytes", &s.stderr_bytes);
+  }
+  if (j.is_object() && j.contains("snapshot") && j["snapshot"].is_object()) {
+    const json& sn = j["snapshot"];
+    if (sn.contains("bytes") && sn["bytes"].is_number_unsigned())
+      s.snapshot_bytes = sn["bytes"].get<size_t>();
+    if (sn.contains("values") && sn["values"].is_object()) {
+      for (const auto& [name, v] : sn["values"].items()) {
+        if (v.is_number_unsigned()) s.snapshot.emplace_back(name, v.get<uint64_t>());
+      }
+    }
   }
   return s;
 }

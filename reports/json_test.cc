@@ -236,6 +236,26 @@ TEST(ReportJsonTest, CommandOutputRoundTrips) {
   EXPECT_NE(ReportJson(r).find("\"command\""), std::string::npos);
 }
 
+TEST(ReportJsonTest, TcpInfoSnapshotRoundTrips) {
+  RunResult r = testing::SampleRun();
+  StepRecord step;
+  step.step_index = 3;
+  step.description = "host: tcp_info snapshot fd4 for %{ }% block 1";
+  step.snapshot = {{"tcpi_ca_state", 3}, {"tcpi_state", 1}};
+  step.snapshot_bytes = 280;
+  r.cases[0].steps.push_back(step);
+  const std::string text = ReportJson(r);
+  EXPECT_NE(
+      text.find("\"snapshot\":{\"bytes\":280,\"values\":{\"tcpi_ca_state\":3,\"tcpi_state\":1}}"),
+      std::string::npos)
+      << text;
+  StatusOr<RunResult> back = ParseReportJson(text);
+  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  EXPECT_EQ(back->cases[0].steps.back().snapshot, step.snapshot);
+  EXPECT_EQ(back->cases[0].steps.back().snapshot_bytes, 280u);
+  EXPECT_EQ(text.find("\"snapshot\"", text.find("\"steps\"")), text.rfind("\"snapshot\""));
+}
+
 TEST(ReportJsonTest, InvalidUtf8InTextIsEscapedNotFatal) {
   RunResult r;
   CaseResult c;

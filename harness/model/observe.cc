@@ -9,6 +9,7 @@ const char* ObserveKindName(ObserveKind k) {
     case ObserveKind::kState: return "state";
     case ObserveKind::kQueue: return "queue";
     case ObserveKind::kTcpInfo: return "tcp_info";
+    case ObserveKind::kSnapshot: return "tcp_info snapshot";
   }
   return "?";
 }
@@ -48,6 +49,7 @@ std::string DescribeObserve(const ObserveStep& o) {
     if (!path.empty()) s += " through " + path;
     if (!o.since.empty()) s += " since " + o.since;
   }
+  if (o.kind == ObserveKind::kSnapshot) s += fmt::format(" for %{{ }}% block {}", o.block);
   if (o.within) s += " within " + FormatDuration(*o.within);
   return s;
 }

@@ -45,8 +45,12 @@ enum class ObserveKind {
   kState,    // state: SOCK, is: NAME | [NAME...]
   kQueue,    // queue: LISTENER, expect: {queued, backlog}
   kTcpInfo,  // tcp_info: SOCK, expect: {retransmits, rto, ...}
+  // Not a YAML key: the packetdrill translation makes it for a %{ }% block.
+  // Reads the socket's whole tcp_info now (no check); the block's Python
+  // runs with those values after the last step (ObserveStep::code).
+  kSnapshot,
 };
-const char* ObserveKindName(ObserveKind k);  // "state", "queue", "tcp_info"
+const char* ObserveKindName(ObserveKind k);  // "state", "queue", "tcp_info", "snapshot"
 
 // A step such as `- server: {state: s, is: TIME_WAIT, within: 2s}`. The
 // runner (not the peer) runs it in the host's namespace through sock_diag.
@@ -87,6 +91,10 @@ struct ObserveStep {
   // With the state history, `is:` holds when the socket was in the state
   // at any instant from the step's start on.
   std::optional<Duration> within;
+  // kSnapshot: the block's number (1-based, in script order) and its Python
+  // code (packetdrill's %{ }%, spaces and tabs at both ends stripped).
+  int block = 0;
+  std::string code;
   std::string Target() const;  // "s", "client/c", "port 8080", "local port 8080"
 };
 // "server: state s is TIME_WAIT within 2s" (Step::Describe of an observation).

@@ -8,6 +8,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "harness/model/case.h"
@@ -102,6 +103,10 @@ struct StepRecord {
   std::string stdout_text, stderr_text;
   int64_t stdout_bytes = 0, stderr_bytes = 0;
   bool IsCommand() const { return !argv.empty(); }
+  // A %{ }% block's tcp_info snapshot step: the values read (packetdrill's
+  // tcpi_* names) and the length of the kernel's tcp_info in bytes.
+  std::vector<std::pair<std::string, uint64_t>> snapshot;
+  size_t snapshot_bytes = 0;
 };
 
 // One `packets:` expectation checked against the capture.

@@ -80,8 +80,10 @@ StatusOr<DiagSocket> ParseDiagMessage(const nlmsghdr* nlh) {
                                           reinterpret_cast<char*>(attr)));
        attr = mnl_attr_next(attr)) {
     if (mnl_attr_get_type(attr) == INET_DIAG_INFO) {
-      size_t n = std::min<size_t>(mnl_attr_get_payload_len(attr), sizeof(tcp_info));
+      const size_t len = mnl_attr_get_payload_len(attr);
+      size_t n = std::min<size_t>(len, sizeof(tcp_info));
       std::memcpy(&s.info, mnl_attr_get_payload(attr), n);
+      s.info_raw.assign(static_cast<const char*>(mnl_attr_get_payload(attr)), len);
       s.has_info = true;
     }
   }

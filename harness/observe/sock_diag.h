@@ -30,6 +30,9 @@ struct DiagSocket {
   uint32_t inode = 0;  // 0: no fd (request, orphan, time-wait)
   bool has_info = false;
   tcp_info info{};  // INET_DIAG_INFO (full sockets only); zero where the kernel's is shorter
+  // INET_DIAG_INFO as the kernel returned it, its full length (it may be
+  // longer or shorter than this system's tcp_info): tcp_info_fields.h.
+  std::string info_raw;
   std::string ToString() const;  // "198.18.1.2:40000 > 198.18.2.2:8080 ESTABLISHED"
 };
 

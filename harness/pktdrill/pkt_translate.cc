@@ -14,7 +14,6 @@
 
 #include "harness/common/errno_names.h"
 #include "harness/lab/addr_plan.h"
-#include "harness/pktdrill/pkt_code.h"
 #include "harness/pktdrill/tfo_cookie.h"
 
 namespace faultline::pkt {
@@ -155,6 +154,7 @@ class Translator {
   size_t conn_first_step_ = 0;         // index of the current connection's first step
   std::optional<int64_t> remote_isn_;  // the script side's ISN on it (its SYN's seq)
   std::string sock_under_test_;        // the socket %{ }% blocks look at (NoteSocket)
+  int blocks_ = 0;  // %{ }% blocks so far
   std::set<std::string> sockets_, listeners_;
   std::optional<FastOpenKey> tfo_key_;
   // A script fd created again while its earlier socket is still open (the
@@ -355,35 +355,29 @@ void Translator::NoteSocket(const SocketCall& call, const Expect& expect) {
   }
 }
 
-// A %{ }% block: assertions on tcp_info fields of the socket under test
-// (packetdrill's: the socket of the latest system call) become a tcp_info
-// observation; any other block skips the case, naming it (never a silent
-// pass).
+// A %{ }% block: a snapshot of the whole tcp_info of the socket under test
+// (packetdrill's: the socket of the latest system call) at the block's
+// place in the timeline; the runner runs every block's Python after the
+// last step with its snapshot's values (harness/runner/code_blocks.h). A
+// block before any socket exists cannot run (packetdrill fails such a
+// script: "no socket to use for code"): the case is skipped, naming it.
 void Translator::CodeOf(const Event& e, const Code& code, int64_t at) {
-  StatusOr<std::vector<FieldExpect>> fields = TcpInfoAssertions(code.text);
-  std::string why;
-  if (!fields.ok()) {
-    why = fmt::format(
-        "%{{ }}% block: {} is not supported (faultline runs `assert tcpi_FIELD OP NUMBER` "
-        "blocks only): skipped",
-        fields.status().message());
-  } else if (sock_under_test_.empty() || listeners_.count(sock_under_test_) > 0) {
-    why = "%{ }% block: its socket is not an accepted or connected one: skipped";
-  }
-  if (!why.empty()) {
+  ++blocks_;
+  if (sock_under_test_.empty()) {
     if (c_.requirements) return;  // the first reason is kept
     Requirements r;
     r.loc = e.loc;
-    r.unsupported = why;
+    r.unsupported = "%{ }% block: no socket to read tcp_info from (no socket exists yet): skipped";
     c_.requirements = std::move(r);
     return;
   }
   Pace(e.loc, at);
   ObserveStep o;
   o.host = kHost;
-  o.kind = ObserveKind::kTcpInfo;
+  o.kind = ObserveKind::kSnapshot;
   o.fd = sock_under_test_;
-  o.fields = std::move(fields).value();
+  o.block = blocks_;
+  o.code = code.text;
   Push(e.loc, std::move(o));
 }
 

@@ -20,7 +20,8 @@ std::vector<std::string> Lines(const Case& c) {
 }
 
 TEST(PktTranslate, OwnScriptsLoad) {
-  for (const char* f : {"passive-open-data.pkt", "active-open-options.pkt", "syscalls-misc.pkt"}) {
+  for (const char* f : {"passive-open-data.pkt", "active-open-options.pkt", "syscalls-misc.pkt",
+                        "tcp-info-blocks.pkt", "tcp-info-block-fails.pkt"}) {
     StatusOr<Case> c = LoadPacketdrillFile(std::string(FAULTLINE_PKT_DIR) + "/" + f);
     ASSERT_TRUE(c.ok()) << c.status().message();
     EXPECT_EQ(c->hosts.size(), 2u);
@@ -192,52 +193,47 @@ TEST(PktTranslate, IPv6VariantGetsPacketdrillsMtuUnlessTheHeaderSetsOne) {
   }
 }
 
-TEST(PktTranslate, CodeBlocksOnTcpInfoRunOthersSkip) {
+TEST(PktTranslate, CodeBlocksBecomeTcpInfoSnapshotsOfTheSocketUnderTest) {
   const std::string head =
       "0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n+0 bind(3, ..., ...) = 0\n"
       "+0 listen(3, 1) = 0\n";
   const std::string accepted = head + "+0 accept(3, ..., ...) = 4\n";
-  StatusOr<Case> c = LoadPacketdrillText(
-      accepted +
-          "+0 %{ assert tcpi_snd_cwnd == 10, tcpi_snd_cwnd }%\n"
-          "+.1 %{\nassert 5 <= tcpi_lost < 9\nassert tcpi_snd_ssthresh == TCP_INFINITE_SSTHRESH; "
-          "assert tcpi_sacked >= 2, 'x=%d' % tcpi_sacked\n}%\n",
-      "t.pkt");
+  StatusOr<Case> c =
+      LoadPacketdrillText(accepted +
+                              "+0 %{ assert tcpi_options & TCPI_OPT_SYN_DATA, tcpi_options }%\n"
+                              "+.1 %{\nx = tcpi_rtt\nassert tcpi_ca_state == TCP_CA_Open\n}%\n",
+                          "t.pkt");
   ASSERT_TRUE(c.ok()) << c.status().message();
   EXPECT_FALSE(c->requirements.has_value());
   const std::vector<std::string> l = Lines(*c);
   ASSERT_EQ(l.size(), 7u);
-  EXPECT_EQ(l[4], "host: tcp_info fd4");
+  EXPECT_EQ(l[4], "host: tcp_info snapshot fd4 for %{ }% block 1");
   EXPECT_EQ(l[5], "host: sleep 100ms");
-  auto fields = [&](size_t i) {
-    std::string out;
-    for (const FieldExpect& f : std::get<ObserveStep>(c->steps[i].body).fields) {
-      out += (out.empty() ? "" : ", ") + f.name + " " + f.expect.text;
-    }
-    return out;
-  };
-  EXPECT_EQ(fields(4), "snd_cwnd 10");
-  EXPECT_EQ(fields(6), "lost [5, 8], ssthresh 2147483647, sacked >= 2");
-  EXPECT_TRUE(std::get<ObserveStep>(c->steps[6].body).fields[0].expect.Contains(8));
-  EXPECT_FALSE(std::get<ObserveStep>(c->steps[6].body).fields[0].expect.Contains(9));
+  EXPECT_EQ(l[6], "host: tcp_info snapshot fd4 for %{ }% block 2");
+  const auto& b1 = std::get<ObserveStep>(c->steps[4].body);
+  const auto& b2 = std::get<ObserveStep>(c->steps[6].body);
+  EXPECT_EQ(b1.kind, ObserveKind::kSnapshot);
+  EXPECT_EQ(b1.block, 1);
+  EXPECT_EQ(b1.code, " assert tcpi_options & TCPI_OPT_SYN_DATA, tcpi_options ");  // as written
+  EXPECT_TRUE(b1.fields.empty());
+  EXPECT_EQ(b2.block, 2);
+  EXPECT_EQ(b2.code, "\nx = tcpi_rtt\nassert tcpi_ca_state == TCP_CA_Open\n");
+  EXPECT_EQ(c->steps[6].loc.ToString(), "t.pkt:6:1");
 
-  auto skipped = [](const std::string& text) {
-    StatusOr<Case> k = LoadPacketdrillText(text, "t.pkt");
-    if (!k.ok()) return k.status().message();
-    return k->requirements ? k->requirements->loc.ToString() + ": " + k->requirements->unsupported
-                           : std::string("runs");
-  };
-  EXPECT_EQ(skipped(accepted + "+0 %{ print(tcpi_rtt) }%\n"),
-            "t.pkt:5:1: %{ }% block: 'print(tcpi_rtt)' is not supported (faultline runs `assert "
-            "tcpi_FIELD OP NUMBER` blocks only): skipped");
-  EXPECT_EQ(skipped(accepted + "+0 %{ assert (tcpi_options & TCPI_OPT_SYN_DATA) == 0 }%\n"),
-            "t.pkt:5:1: %{ }% block: 'assert (tcpi_options & TCPI_OPT_SYN_DATA) == 0' is not "
-            "supported (faultline runs `assert tcpi_FIELD OP NUMBER` blocks only): skipped");
-  EXPECT_EQ(skipped(accepted + "+0 %{ assert tcpi_snd_cwnd != 3 }%\n"),
-            "t.pkt:5:1: %{ }% block: 'assert tcpi_snd_cwnd != 3' is not supported (faultline "
-            "runs `assert tcpi_FIELD OP NUMBER` blocks only): skipped");
-  EXPECT_EQ(skipped(head + "+0 %{ assert tcpi_snd_cwnd == 10 }%\n"),
-            "t.pkt:4:1: %{ }% block: its socket is not an accepted or connected one: skipped");
+  // The socket under test is the latest call's: a listener too.
+  StatusOr<Case> l3 =
+      LoadPacketdrillText(head + "+0 %{ assert tcpi_state == TCP_LISTEN }%\n", "t.pkt");
+  ASSERT_TRUE(l3.ok()) << l3.status().message();
+  EXPECT_FALSE(l3->requirements.has_value());
+  EXPECT_EQ(Lines(*l3).back(), "host: tcp_info snapshot fd3 for %{ }% block 1");
+
+  // What truly cannot run: a block before any socket exists.
+  StatusOr<Case> k = LoadPacketdrillText("0 %{ x = 1 }%\n" + accepted, "t.pkt");
+  ASSERT_TRUE(k.ok()) << k.status().message();
+  ASSERT_TRUE(k->requirements.has_value());
+  EXPECT_EQ(k->requirements->loc.ToString() + ": " + k->requirements->unsupported,
+            "t.pkt:1:1: %{ }% block: no socket to read tcp_info from (no socket exists yet): "
+            "skipped");
 }
 
 TEST(PktTranslate, TheScriptSidesIsnIsItsSynsSeq) {

@@ -10,6 +10,7 @@
 #include "harness/common/errno_names.h"
 #include "harness/runner/case_env.h"
 #include "harness/runner/case_requirements.h"
+#include "harness/runner/code_blocks.h"
 #include "harness/runner/expect_check.h"
 #include "harness/runner/packet_steps.h"
 #include "harness/runner/request.h"
@@ -32,6 +33,8 @@ constexpr int64_t kStopGraceNs = 2'000'000'000;
 // Extra time, past the case timeout, to stop a hung command and collect
 // its output for the message.
 constexpr int64_t kCollectNs = 4'000'000'000;
+// How long the %{ }% blocks' python3 may run, past the case timeout.
+constexpr int64_t kBlocksNs = 30'000'000'000;
 
 bool IsCommandOp(Op op) { return op == Op::kRun || op == Op::kStop || op == Op::kWaitCommand; }
 
@@ -88,6 +91,8 @@ class Execution {
   bool RunWire(const Step& step, const WireSendStep& w);
   // A packet still waiting for a scripted host after the last step.
   void CheckScriptedLeftovers();
+  // packetdrill's %{ }% blocks, after the steps passed (code_blocks.h).
+  void RunCodeBlocks();
   // Checks `counters:` at the end (fails the case if the steps passed).
   void FinishObserve();
   // Waits for a call's reply and records it; false when the case stops.
@@ -444,6 +449,7 @@ void Execution::Run() {
   }
   if (!stopped_) CheckLeftovers();
   CheckScriptedLeftovers();
+  if (!stopped_) RunCodeBlocks();
   FinishObserve();
   FinishCapture();
   EndBackground();
@@ -599,7 +605,52 @@ bool Execution::RunObserve(const Step& step, const ObserveStep& o) {
   rec.finished = true;
   rec.start_offset_ns = r.start_ns - start_ns_;
   rec.took_ns = r.took_ns;
+  rec.snapshot = std::move(r.snapshot);
+  rec.snapshot_bytes = r.snapshot_bytes;
   return Record(step, rec, r.verdict);
+}
+
+void Execution::RunCodeBlocks() {
+  std::vector<CodeBlock> blocks;
+  std::string host;
+  for (const Step& s : case_.steps) {
+    const auto* o = std::get_if<ObserveStep>(&s.body);
+    if (o == nullptr || o->kind != ObserveKind::kSnapshot) continue;
+    blocks.push_back(CodeBlock{o->block, s.loc, o->code, RecordOf(s).snapshot});
+    host = o->host;
+  }
+  if (blocks.empty()) return;
+  // One python3 for all blocks, a command of the host's confined peer
+  // (never on the runner's host: the code is the script's).
+  peer::Request req;
+  req.op = Op::kRun;
+  req.as = "%{}%";
+  req.cwd = env_.Workdir();
+  req.argv = {"python3", "-I", "-"};
+  for (char** e = environ; e != nullptr && *e != nullptr; ++e) req.env.emplace_back(*e);
+  const std::string program = BlockProgram(blocks);
+  req.has_stdin = true;
+  req.data.assign(program.begin(), program.end());
+  const int64_t limit = std::max(Deadline(), clock_.NowNs()) + kBlocksNs;
+  StatusOr<peer::Reply> end = Ask(host, req, limit);
+  if (!end.ok() && end.status().code() == StatusCode::kTimeout) {
+    (void)StopCommand(host, req.as, kStopGraceNs / 4, clock_.NowNs() + kCollectNs);
+    return FailCase(Verdict::Fail("", "", ""), blocks.front().loc,
+                    fmt::format("{}: %{{ }}% blocks: python3 did not finish within {}",
+                                blocks.front().loc.ToString(),
+                                FormatDuration(std::chrono::nanoseconds(kBlocksNs))));
+  }
+  if (!end.ok()) {
+    return FailCase(Verdict::Error(end.status().message()), blocks.front().loc,
+                    fmt::format("{}: %{{ }}% blocks: {}", blocks.front().loc.ToString(),
+                                end.status().message()));
+  }
+  const BlockRunEnd r = InterpretBlockRun(blocks, host, *end);
+  if (r.outcome == Outcome::kPass) return;
+  stopped_ = true;
+  result_->outcome = r.outcome;
+  result_->message = r.message;
+  result_->message_loc = r.loc;
 }
 
 void Execution::FailCase(const Verdict& v, const SourceLoc& loc, const std::string& message) {

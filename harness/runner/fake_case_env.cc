@@ -18,11 +18,18 @@ void FakeCaseEnv::ScriptError(const std::string& host, Op op, Status error, int6
 }
 
 void FakeCaseEnv::ScriptObservation(Verdict v, int64_t took_ns) {
-  observations_script_.push_back(Timed{std::move(v), took_ns});
+  observations_script_.push_back(Timed{std::move(v), took_ns, {}});
+}
+
+void FakeCaseEnv::ScriptSnapshot(std::vector<std::pair<std::string, uint64_t>> values,
+                                 int64_t took_ns) {
+  const size_t n = values.size();
+  observations_script_.push_back(
+      Timed{Verdict::Pass("tcp_info", fmt::format("{} fields", n)), took_ns, std::move(values)});
 }
 
 void FakeCaseEnv::ScriptReady(Verdict v, int64_t took_ns) {
-  ready_script_.push_back(Timed{std::move(v), took_ns});
+  ready_script_.push_back(Timed{std::move(v), took_ns, {}});
 }
 
 void FakeCaseEnv::SetCapture(Verdict v, std::vector<PacketCheckRecord> checks) {
@@ -139,6 +146,8 @@ ObserveOutcome FakeCaseEnv::Take(std::deque<Timed>& queue, const char* what) {
   clock_.Advance(t.took_ns);
   out.took_ns = t.took_ns;
   out.verdict = std::move(t.verdict);
+  out.snapshot = std::move(t.snapshot);
+  out.snapshot_bytes = out.snapshot.empty() ? 0 : 248;
   return out;
 }
 

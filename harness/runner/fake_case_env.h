@@ -50,6 +50,8 @@ class FakeCaseEnv : public CaseEnv {
   // The next observation step / readiness wait, taking `took_ns`.
   void ScriptObservation(Verdict v, int64_t took_ns = 0);
   void ScriptReady(Verdict v, int64_t took_ns = 0);
+  // The next observation is a tcp_info snapshot with these values (passes).
+  void ScriptSnapshot(std::vector<std::pair<std::string, uint64_t>> values, int64_t took_ns = 0);
   // Setup's status, the counters' and the capture's verdicts (with the
   // packet checks the capture records).
   void SetSetup(Status st) { setup_ = std::move(st); }
@@ -134,6 +136,7 @@ class FakeCaseEnv : public CaseEnv {
   struct Timed {
     Verdict verdict;
     int64_t took_ns = 0;
+    std::vector<std::pair<std::string, uint64_t>> snapshot;
   };
   // The reply of an unscripted request.
   static peer::Reply Default(const peer::Request& req);

@@ -5,6 +5,9 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
 
 #include "harness/common/verdict.h"
 
@@ -16,6 +19,10 @@ struct ObserveOutcome {
   Verdict verdict;
   int64_t start_ns = 0;  // on the case's clock
   int64_t took_ns = 0;
+  // A tcp_info snapshot (ObserveKind::kSnapshot): every field the kernel
+  // returned, by packetdrill's name, and how many bytes it returned.
+  std::vector<std::pair<std::string, uint64_t>> snapshot;
+  size_t snapshot_bytes = 0;
 };
 
 }  // namespace faultline

@@ -10,6 +10,7 @@
 #include "harness/common/clock.h"
 #include "harness/lab/sysctl.h"
 #include "harness/observe/environment.h"
+#include "harness/observe/tcp_info_fields.h"
 #include "harness/observe/wait_until.h"
 #include "harness/runner/history_check.h"
 
@@ -278,7 +279,11 @@ void Observer::OnRequest(const CallStep& call, const peer::Request& req) {
   if (c.op == Op::kSocket || (c.op == Op::kConnect && c.fd.empty())) {
     tuples_.erase(call.host + "/" + c.as);
   }
-  if (c.op == Op::kConnect) {
+  // A TCP sendto/sendmsg with an address (Fast Open: MSG_FASTOPEN) connects
+  // the socket as connect does; the address is all that is known of it.
+  const bool connects_by_send = (c.op == Op::kSendto || c.op == Op::kSendmsg) && req.port != 0 &&
+                                !tuples_[call.host + "/" + c.fd].Known();
+  if (c.op == Op::kConnect || connects_by_send) {
     SockTuple& t = tuples_[call.host + "/" + (c.fd.empty() ? c.as : c.fd)];
     t.raddr = req.addr;
     t.rport = req.port;
@@ -294,6 +299,18 @@ void Observer::OnReply(const CallStep& call, const peer::Reply& r) {
     case Op::kConnect:
     case Op::kBind: name = c.fd.empty() ? c.as : c.fd; break;
     case Op::kAccept: name = c.as; break;
+    case Op::kSendto:
+    case Op::kSendmsg: {
+      // A connecting send (OnRequest): its reply's local address tells
+      // this connection from the host's earlier ones to the same peer.
+      auto it = tuples_.find(call.host + "/" + c.fd);
+      if (it == tuples_.end() || it->second.listener || it->second.lport != 0 ||
+          it->second.rport == 0) {
+        return;
+      }
+      name = c.fd;
+      break;
+    }
     case Op::kDup:
       name = c.as;
       if (auto it = tuples_.find(call.host + "/" + c.fd); it != tuples_.end()) {
@@ -302,7 +319,8 @@ void Observer::OnReply(const CallStep& call, const peer::Reply& r) {
       break;
     default: return;
   }
-  if (r.ret < 0 && c.op != Op::kConnect) return;
+  // A connect (or connecting send) that failed with EINPROGRESS connects still.
+  if (r.ret < 0 && c.op != Op::kConnect && c.op != Op::kSendto && c.op != Op::kSendmsg) return;
   SockTuple& t = tuples_[call.host + "/" + name];
   if (c.op == Op::kListen) t.listener = true;
   if (r.local_port != 0) {
@@ -524,6 +542,7 @@ ObserveOutcome Observer::Run(const ObserveStep& o, int64_t case_deadline) {
   const SockTuple tuple = o.port ? SockTuple{} : it->second;
   const bool reverse = !o.peer_host.empty();
   const std::vector<uint16_t> claimed = Claimed(owner, key);
+  if (o.kind == ObserveKind::kSnapshot) return Snapshot(o, tuple, claimed, out);
   const bool history = o.kind == ObserveKind::kState && history_reason_.empty() &&
                        hosts_.count(o.host) != 0 && hosts_.at(o.host).history != nullptr;
   if (!o.through.empty() && !history) {
@@ -554,6 +573,35 @@ ObserveOutcome Observer::Run(const ObserveStep& o, int64_t case_deadline) {
 
   out.verdict = Verdict::Fail(expected, std::move(actual), std::move(message));
   return out;
+}
+
+ObserveOutcome Observer::Snapshot(const ObserveStep& o, const SockTuple& tuple,
+                                  const std::vector<uint16_t>& claimed, ObserveOutcome out) {
+  const std::string expected = "tcp_info of " + o.fd;
+  auto done = [&](Verdict v) {
+    out.verdict = std::move(v);
+    out.took_ns = clock_.NowNs() - out.start_ns;
+    return out;
+  };
+  StatusOr<std::vector<DiagSocket>> dump = Dump(o.host);
+  if (!dump.ok()) return done(Verdict::Error(dump.status().message(), expected, "not observed"));
+  StatusOr<const DiagSocket*> found = FindSocket(*dump, tuple, false, claimed);
+  if (!found.ok()) return done(Verdict::Error(found.status().message(), expected, "not observed"));
+  const DiagSocket* s = *found;
+  if (s == nullptr || !s->has_info) {
+    // packetdrill fails the script too when getsockopt(TCP_INFO) fails.
+    std::string actual = s == nullptr ? "gone" : TcpStateName(s->state) + " (no tcp_info)";
+    return done(Verdict::Fail(
+        expected, actual,
+        fmt::format("%{{ }}% block {}: no tcp_info for socket {}: {}", o.block, o.fd, actual)));
+  }
+  NoteState(o.host, o.Target(), TcpStateName(s->state));
+  for (const TcpInfoValue& v : TcpInfoFields(s->info_raw))
+    out.snapshot.emplace_back(v.name, v.value);
+  out.snapshot_bytes = s->info_raw.size();
+  return done(
+      Verdict::Pass(expected, fmt::format("{}, {} fields ({} bytes)", TcpStateName(s->state),
+                                          out.snapshot.size(), out.snapshot_bytes)));
 }
 
 Verdict Observer::FinishCounters() {

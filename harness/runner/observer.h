@@ -103,6 +103,9 @@ class Observer {
   // One look at the sockets for observation step `o` (Run's probe).
   StatusOr<Probe> ProbeStep(const ObserveStep& o, const SockTuple& tuple, bool reverse,
                             const std::vector<uint16_t>& claimed);
+  // A kSnapshot step: the socket's whole tcp_info, read once, into `out`.
+  ObserveOutcome Snapshot(const ObserveStep& o, const SockTuple& tuple,
+                          const std::vector<uint16_t>& claimed, ObserveOutcome out);
   // Records a socket's state when it changed since the last look.
   void NoteState(const std::string& host, const std::string& target, const std::string& state);
 

@@ -388,5 +388,25 @@ TEST_F(CliTest, RunMixesYamlCasesAndScripts) {
   EXPECT_THAT(junit, HasSubstr("<testcase name=\"" + bad + "\""));
 }
 
+// Issue 16: %{ }% blocks run, after the script, in one python3 inside the
+// lab host's peer, with the tcp_info snapshots taken at their places.
+TEST_F(CliTest, PacketdrillCodeBlocksRunWithTheSnapshotValues) {
+  if (geteuid() != 0) GTEST_SKIP() << "needs root to build network namespaces";
+  const std::string dir = std::string(FAULTLINE_SOURCE_DIR) + "/tests/pktdrill/";
+  fs::path out = dir_ / "out";
+  Output o = RunFaultline("run --no-color --ip-version ipv4 --out " + out.string() + " " + dir +
+                          "tcp-info-blocks.pkt");
+  EXPECT_EQ(o.status, 0) << o.text;
+  std::string json = ReadAll(out / "report.json");
+  EXPECT_THAT(json, HasSubstr("\"tcpi_snd_mss\":1000"));
+  EXPECT_THAT(json, HasSubstr("\"tcpi_state\":10"));  // the listener's block
+
+  const std::string fails = dir + "tcp-info-block-fails.pkt";
+  o = RunFaultline("run --no-color --ip-version ipv4 --out " + (dir_ / "out2").string() + " " +
+                   fails);
+  EXPECT_EQ(o.status, 1) << o.text;
+  EXPECT_THAT(o.text, HasSubstr(fails + ":12:1: BLOCK 1 (" + fails + ":12): AssertionError: 1"));
+}
+
 }  // namespace
 }  // namespace faultline
