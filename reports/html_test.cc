@@ -361,7 +361,7 @@ TEST(HtmlReportTest, ScriptedFateHasItsOwnColourAndMarker) {
 }
 
 TEST(HtmlReportTest, TimingChecksShareTheChecksTable) {
-  RunResult r = SampleRun();
+  RunResult r = testing::SampleRun();
   PacketCheckRecord t;
   t.kind = "timing";
   t.index = 1;

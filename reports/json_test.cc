@@ -323,7 +323,7 @@ TEST(ParseReportJsonTest, IgnoresUnknownMembersAndDefaultsMissingOnes) {
 }
 
 TEST(ReportJsonTest, TimingChecksKeepTheirKind) {
-  RunResult r = SampleRun();
+  RunResult r = testing::SampleRun();
   PacketCheckRecord t;
   t.kind = "timing";
   t.index = 1;

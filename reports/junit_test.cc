@@ -271,8 +271,8 @@ TEST(JunitWriteTest, UnwritablePathIsAnError) {
   EXPECT_NE(st.message().find("/nonexistent-dir/x/junit.xml"), std::string::npos) << st.message();
 }
 
-TEST(JunitTest, TimingChecksAreNamedAsSuch) {
-  RunResult r = SampleRun();
+TEST(JunitTimingTest, TimingChecksAreNamedAsSuch) {
+  RunResult r = testing::SampleRun();
   PacketCheckRecord t;
   t.kind = "timing";
   t.index = 1;
