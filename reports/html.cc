@@ -403,7 +403,8 @@ void StepTable(const CaseResult& c, std::string* out) {
   *out += "</tbody></table>\n";
 }
 
-// `packets:` expectations: one row each, the failing ones with their dump.
+// `packets:` and `timing:` expectations: one row each ("packets 2",
+// "timing 1"), the failing ones with their dump.
 void PacketChecks(const CaseResult& c, std::string* out) {
   if (c.packet_checks.empty()) return;
   *out +=
@@ -417,9 +418,10 @@ void PacketChecks(const CaseResult& c, std::string* out) {
       result += "<div class=\"dump mono\">" + H(dump) + "</div>";
     }
     *out += fmt::format(
-        "<tr{}><td title=\"{}\">{}</td><td class=\"mono\">{}</td><td class=\"{}\">{}</td></tr>\n",
-        k.ok ? "" : " class=\"bad\"", H(k.loc.ToString()), k.index, H(k.description),
-        k.ok ? "ok" : "no", result);
+        "<tr{}><td title=\"{}\">{}{}</td><td class=\"mono\">{}</td><td class=\"{}\">{}</td>"
+        "</tr>\n",
+        k.ok ? "" : " class=\"bad\"", H(k.loc.ToString()), k.kind == "timing" ? "timing " : "",
+        k.index, H(k.description), k.ok ? "ok" : "no", result);
   }
   *out += "</tbody></table>\n";
 }

@@ -117,8 +117,13 @@ json TransitionJson(const TransitionRecord& t) {
 json PacketCheckJson(const PacketCheckRecord& k) {
   json dump = json::array();
   for (const std::string& line : k.dump) dump.push_back(T(line));
-  return json{{"index", k.index}, {"loc", Loc(k.loc)},       {"description", T(k.description)},
-              {"ok", k.ok},       {"failure", T(k.failure)}, {"dump", std::move(dump)}};
+  return json{{"kind", T(k.kind)},
+              {"index", k.index},
+              {"loc", Loc(k.loc)},
+              {"description", T(k.description)},
+              {"ok", k.ok},
+              {"failure", T(k.failure)},
+              {"dump", std::move(dump)}};
 }
 
 // Counter deltas and the environment (harness/model/observe_result.h).
@@ -504,6 +509,7 @@ TransitionRecord ReadTransition(const json& j, const std::string& ptr, Status* s
 PacketCheckRecord ReadPacketCheck(const json& j, const std::string& ptr, Status* st) {
   PacketCheckRecord k;
   Reader r(j, ptr, st);
+  r.Get("kind", &k.kind);  // absent in reports before `timing:`: packets
   r.Get("index", &k.index);
   ReadLoc(r, "loc", &k.loc, st);
   r.Get("description", &k.description);

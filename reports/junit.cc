@@ -62,11 +62,12 @@ void AddProperty(pugi::xml_node props, const std::string& name, const std::strin
   p.append_attribute("value") = X(value).c_str();
 }
 
-// `packets:` expectations, one line each; failing ones followed by their dump.
+// `packets:` and `timing:` expectations, one line each; failing ones
+// followed by their dump.
 std::string PacketChecksText(const CaseResult& c) {
   std::string out;
   for (const PacketCheckRecord& k : c.packet_checks) {
-    out += fmt::format("packets {} {} ({}): {}\n", k.index, k.description, k.loc.ToString(),
+    out += fmt::format("{} {} {} ({}): {}\n", k.kind, k.index, k.description, k.loc.ToString(),
                        k.ok ? "ok" : "FAIL: " + k.failure);
     if (!k.ok) {
       for (const std::string& line : k.dump) out += "    " + line + "\n";

@@ -271,5 +271,29 @@ TEST(JunitWriteTest, UnwritablePathIsAnError) {
   EXPECT_NE(st.message().find("/nonexistent-dir/x/junit.xml"), std::string::npos) << st.message();
 }
 
+TEST(JunitTimingTest, TimingChecksAreNamedAsSuch) {
+  RunResult r = testing::SampleRun();
+  PacketCheckRecord t;
+  t.kind = "timing";
+  t.index = 1;
+  t.loc = {"t.yaml", 20, 5};
+  t.description = "from step 'connect' start to the 2nd client > any tcp SYN (sent)";
+  t.ok = false;
+  t.failure =
+      "expected [2.5s, 3.5s] from step 'connect' start to the 2nd client > any tcp SYN (sent) vs "
+      "actual 1.01s";
+  r.cases[1].packet_checks.push_back(t);
+  pugi::xml_document doc;
+  ASSERT_TRUE(doc.load_string(JunitXml(r).c_str()));
+  std::string out;
+  for (pugi::xml_node tc : doc.select_nodes("//testcase").begin()->node().parent().children()) {
+    out += tc.child("system-out").text().get();
+  }
+  EXPECT_NE(out.find("timing 1 from step 'connect' start to the 2nd client > any tcp SYN (sent) "
+                     "(t.yaml:20:5): FAIL: expected [2.5s, 3.5s]"),
+            std::string::npos)
+      << out;
+}
+
 }  // namespace
 }  // namespace faultline

@@ -55,6 +55,9 @@ size_t RecvBufferBytes(const Case& c) {
   return static_cast<size_t>(std::clamp<int64_t>(kMin + 2 * sent, kMin, kMax));
 }
 
+// `packets:` or `timing:`: the case checks its capture after the last step.
+bool ChecksCapture(const Case& c) { return !c.packets.empty() || !c.timing.empty(); }
+
 }  // namespace
 
 StatusOr<std::string> ReservePcapPath(const std::string& out_dir, const std::string& case_file,
@@ -79,7 +82,7 @@ StatusOr<std::string> ReservePcapPath(const std::string& out_dir, const std::str
 StatusOr<std::unique_ptr<Capture>> StartCaseCapture(const Case& c, const Lab& lab,
                                                     const std::string& out_dir,
                                                     CaseResult* result) {
-  if (c.packets.empty() && out_dir.empty()) return std::unique_ptr<Capture>();
+  if (!ChecksCapture(c) && out_dir.empty()) return std::unique_ptr<Capture>();
   CaptureConfig cfg;
   cfg.netns_fd = lab.wire_netns();
   for (const LabHost& h : lab.hosts()) cfg.ifnames.push_back(h.wire_ifname);
@@ -88,7 +91,7 @@ StatusOr<std::unique_ptr<Capture>> StartCaseCapture(const Case& c, const Lab& la
     if (h.offloads) cfg.max_mtu = 65535;  // GSO/GRO super-packets, up to 64 KB
   }
   cfg.buffer_bytes = RecvBufferBytes(c);
-  cfg.keep = !c.packets.empty();
+  cfg.keep = ChecksCapture(c);
   if (!out_dir.empty()) {
     StatusOr<std::string> path = ReservePcapPath(out_dir, c.loc.file, result->variant);
     if (!path.ok()) return path.status();
@@ -102,22 +105,23 @@ StatusOr<std::unique_ptr<Capture>> StartCaseCapture(const Case& c, const Lab& la
 
 Verdict FinishCaseCapture(const Case& c, const Lab& lab, Capture& capture, int64_t start_ns,
                           CaseResult* result) {
-  if (!c.packets.empty()) capture.WaitQuiet(kQuiet, kMaxSettle);
+  if (ChecksCapture(c)) capture.WaitQuiet(kQuiet, kMaxSettle);
   Status st = capture.Stop();
   result->capture_dropped = capture.dropped();
   if (!st.ok()) return Verdict::Error(st.Prefixed("capture").message());
-  if (c.packets.empty()) return Verdict::Pass("", "");
+  if (!ChecksCapture(c)) return Verdict::Pass("", "");
+  const char* what = c.packets.empty() ? "`timing:`" : "`packets:`";
   if (capture.dropped() > 0) {
     return Verdict::Error(
         fmt::format("the capture lost {} packets (kernel buffer full): "
-                    "`packets:` cannot be checked",
-                    capture.dropped()));
+                    "{} cannot be checked",
+                    capture.dropped(), what));
   }
   if (capture.not_kept() > 0) {
     return Verdict::Error(fmt::format(
         "the case crossed the wire with {} packets, more than the {} a capture keeps in memory "
-        "for `packets:` (the pcap has them all): `packets:` cannot be checked",
-        capture.packets().size() + capture.not_kept(), Capture::kMaxKeptPackets));
+        "for {} (the pcap has them all): {} cannot be checked",
+        capture.packets().size() + capture.not_kept(), Capture::kMaxKeptPackets, what, what));
   }
   CaptureContext cx;
   cx.start_ns = start_ns + capture.realtime_offset_ns();
@@ -127,6 +131,9 @@ Verdict FinishCaseCapture(const Case& c, const Lab& lab, Capture& capture, int64
         {h.name, it == capture.ifindexes().end() ? 0u : it->second, h.addr4, h.addr6});
   }
   result->packet_checks = CheckPackets(c.packets, capture.packets(), cx);
+  for (PacketCheckRecord& r : CheckTiming(c.timing, capture.packets(), cx, result->steps)) {
+    result->packet_checks.push_back(std::move(r));
+  }
   for (const PacketCheckRecord& r : result->packet_checks) {
     if (!r.ok) return Verdict::Fail("", "", PacketCheckMessage(r));
   }

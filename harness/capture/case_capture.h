@@ -25,14 +25,15 @@ StatusOr<std::string> ReservePcapPath(const std::string& out_dir, const std::str
                                       const std::string& variant);
 
 // Starts capturing on every wire interface of `lab` (recording from the
-// moment it returns) when the case has `packets:` or `out_dir` is set (then
+// moment it returns) when the case has `packets:` or `timing:`, or `out_dir` is set (then
 // writing the pcap file and setting result->pcap_path); returns nullptr
 // when neither. Call before the wire starts.
 StatusOr<std::unique_ptr<Capture>> StartCaseCapture(const Case& c, const Lab& lab,
                                                     const std::string& out_dir, CaseResult* result);
 
-// Lets packets in flight land (when there are `packets:`), stops the
-// capture and checks `packets:` into result->packet_checks. A pass when all
+// Lets packets in flight land (when there are `packets:` or `timing:`),
+// stops the capture and checks `packets:`, then `timing:` (against the
+// capture and result->steps), into result->packet_checks. A pass when all
 // held (or there are none); a fail whose message is the case's first failed
 // check; an error (its message without the case's location) when the
 // capture itself failed or lost packets while the case had `packets:`

@@ -180,6 +180,78 @@ void CheckOrder(const PacketExpect& x, const std::vector<Seen>& seen, PacketChec
   if (!r->ok) r->dump = Dump(x.order, seen);
 }
 
+// When an event of `timing:` happened (ns since the case start), or why it
+// cannot be placed ("no such packet (1 of 2 seen)", "step 'x' never ran").
+struct EventTime {
+  int64_t t_ns = 0;
+  std::string missing;  // "" when t_ns holds
+};
+
+EventTime StepTime(const TimingEvent::Step& ev, const std::vector<StepRecord>& steps) {
+  EventTime out;
+  const auto i = static_cast<size_t>(ev.step_index - 1);
+  if (ev.step_index < 1 || i >= steps.size() || !steps[i].ran) {
+    out.missing = fmt::format("step '{}' never ran", ev.label);
+    return out;
+  }
+  const StepRecord& rec = steps[i];
+  // A call's stamps come with its reply: one that never returned has none.
+  if (!rec.finished && (ev.at == TimingEvent::Step::At::kReturn || rec.start_offset_ns == 0)) {
+    out.missing = fmt::format("step '{}' did not return", ev.label);
+    return out;
+  }
+  out.t_ns = rec.start_offset_ns;
+  if (ev.at == TimingEvent::Step::At::kReturn) out.t_ns += rec.took_ns;
+  return out;
+}
+
+EventTime PacketTime(const TimingEvent::Packet& ev, const std::vector<Seen>& seen) {
+  const bool sent = ev.at == PacketExpect::At::kSent;
+  int64_t n = 0;
+  EventTime out;
+  for (const Seen& s : seen) {
+    if (s.sent != sent || !Matches(ev.match, s)) continue;
+    if (++n == ev.nth) {
+      out.t_ns = s.t_ns;
+      return out;
+    }
+  }
+  out.missing = fmt::format("no such packet ({} of {} seen)", n, ev.nth);
+  return out;
+}
+
+EventTime TimeOf(const TimingEvent& ev, const std::vector<Seen>& seen,
+                 const std::vector<StepRecord>& steps) {
+  if (const auto* st = std::get_if<TimingEvent::Step>(&ev.what)) return StepTime(*st, steps);
+  return PacketTime(std::get<TimingEvent::Packet>(ev.what), seen);
+}
+
+void CheckOneTiming(const TimingExpect& x, const std::vector<Seen>& seen,
+                    const std::vector<StepRecord>& steps, PacketCheckRecord* r) {
+  const std::string expected = fmt::format("expected {} {}", x.took.ToString(), r->description);
+  const EventTime from = TimeOf(x.from, seen, steps);
+  const EventTime to = TimeOf(x.to, seen, steps);
+  const int64_t took = to.t_ns - from.t_ns;
+  if (!from.missing.empty() || !to.missing.empty()) {
+    r->failure =
+        fmt::format("{} vs actual: {}", expected, from.missing.empty() ? to.missing : from.missing);
+  } else if (took < 0) {
+    r->failure = fmt::format("{} vs actual {}: {} ({}) came before {} ({})", expected,
+                             FormatDuration(Duration(took)), x.to.Describe(), Secs(to.t_ns),
+                             x.from.Describe(), Secs(from.t_ns));
+  } else if (!x.took.Contains(Duration(took))) {
+    r->failure = fmt::format("{} vs actual {}", expected, FormatDuration(Duration(took)));
+  } else {
+    return;
+  }
+  r->ok = false;
+  std::vector<FaultMatch> ms;
+  for (const TimingEvent* ev : {&x.from, &x.to}) {
+    if (const auto* p = std::get_if<TimingEvent::Packet>(&ev->what)) ms.push_back(p->match);
+  }
+  if (!ms.empty()) r->dump = Dump(ms, seen);
+}
+
 }  // namespace
 
 std::vector<PacketCheckRecord> CheckPackets(const std::vector<PacketExpect>& expects,
@@ -202,9 +274,29 @@ std::vector<PacketCheckRecord> CheckPackets(const std::vector<PacketExpect>& exp
   return out;
 }
 
+std::vector<PacketCheckRecord> CheckTiming(const std::vector<TimingExpect>& expects,
+                                           const std::vector<CapturedPacket>& packets,
+                                           const CaptureContext& cx,
+                                           const std::vector<StepRecord>& steps) {
+  std::vector<Seen> seen = Decode(packets, cx);
+  std::vector<PacketCheckRecord> out;
+  for (const TimingExpect& x : expects) {
+    PacketCheckRecord r;
+    r.kind = "timing";
+    r.index = x.index;
+    r.loc = x.loc;
+    r.description = x.Describe();
+    CheckOneTiming(x, seen, steps, &r);
+    out.push_back(std::move(r));
+  }
+  return out;
+}
+
 std::string PacketCheckMessage(const PacketCheckRecord& r) {
-  std::string out =
-      fmt::format("{}: packets {} ({}): {}", r.loc.ToString(), r.index, r.description, r.failure);
+  std::string out = r.kind == "timing"
+                        ? fmt::format("{}: timing {}: {}", r.loc.ToString(), r.index, r.failure)
+                        : fmt::format("{}: packets {} ({}): {}", r.loc.ToString(), r.index,
+                                      r.description, r.failure);
   for (const std::string& l : r.dump) out += "\n  " + l;
   return out;
 }

@@ -38,8 +38,23 @@ std::vector<PacketCheckRecord> CheckPackets(const std::vector<PacketExpect>& exp
                                             const std::vector<CapturedPacket>& packets,
                                             const CaptureContext& cx);
 
+// One check per `timing:` expectation, in order (kind "timing"): each
+// event placed on the case's timeline (ns since its start) from `steps`
+// (the step records: start stamps, start + took for a return) or from the
+// capture (the Nth packet matching on the side `at` names), and the time
+// from `from` to `to` compared with `took`. A failure says "expected TOOK
+// from A to B vs actual D", "... vs actual: no such packet (1 of 2 seen)",
+// "... vs actual: step 'x' never ran" / "did not return", or, when `to`
+// came first, "... vs actual -D: the B (+T) came before the A (+T)"; its
+// dump lists the packets matching the packet events.
+std::vector<PacketCheckRecord> CheckTiming(const std::vector<TimingExpect>& expects,
+                                           const std::vector<CapturedPacket>& packets,
+                                           const CaptureContext& cx,
+                                           const std::vector<StepRecord>& steps);
+
 // "t.yaml:12:5: packets 1 (client > any tcp SYN, sent): expected count 4 vs
-// actual 3" followed by the dump lines, indented: the case's message.
+// actual 3" (timing: "t.yaml:20:5: timing 1: expected ...") followed by
+// the dump lines, indented: the case's message.
 std::string PacketCheckMessage(const PacketCheckRecord& r);
 
 }  // namespace faultline

@@ -238,7 +238,7 @@ TEST_F(PacketCheckTest, OtherInterfacesAndGarbageAreIgnored) {
 
 TEST_F(PacketCheckTest, VocabularyFieldsSeeTheCapturedBytes) {
   FaultMatch m;
-  m.fields.data = "hello";
+  m.fields.data.emplace("hello");  // (g++ 12: `= "hello"` warns maybe-uninitialized)
   EXPECT_TRUE(Check(Expect(m, IntRange{1, 1})).ok);
   m.fields.data = "hellO";
   EXPECT_TRUE(Check(Expect(m, IntRange{0, 0})).ok);
@@ -246,6 +246,152 @@ TEST_F(PacketCheckTest, VocabularyFieldsSeeTheCapturedBytes) {
   fin.fields.flags = kTcpFin | kTcpAck;
   fin.from = "server";
   EXPECT_TRUE(Check(Expect(fin, IntRange{1, 1}, PacketExpect::At::kReceived)).ok);
+}
+
+// ------------------------------------------------------------ timing: --
+
+// The golden capture's steps: 1 connect (starts at 90ms, returns with the
+// handshake at 1.102s), 2 send (1.109s, 1ms), 3 close (never finished),
+// 4 never ran.
+std::vector<StepRecord> TimingSteps() {
+  std::vector<StepRecord> steps(4);
+  for (int i = 0; i < 4; ++i) steps[static_cast<size_t>(i)].step_index = i + 1;
+  steps[0].ran = steps[0].finished = true;
+  steps[0].start_offset_ns = 90'000'000;
+  steps[0].took_ns = 1'012'000'000;
+  steps[1].ran = steps[1].finished = true;
+  steps[1].start_offset_ns = 1'109'000'000;
+  steps[1].took_ns = 1'000'000;
+  steps[2].ran = true;  // a call that got no reply: no stamps
+  return steps;
+}
+
+TimingEvent StepEvent(const std::string& label, int index,
+                      TimingEvent::Step::At at = TimingEvent::Step::At::kStart) {
+  TimingEvent e;
+  e.what = TimingEvent::Step{label, index, at};
+  return e;
+}
+
+TimingEvent PacketEvent(FaultMatch m, int64_t nth, PacketExpect::At at = PacketExpect::At::kSent) {
+  TimingEvent e;
+  e.what = TimingEvent::Packet{std::move(m), nth, at};
+  return e;
+}
+
+TimingExpect Timing(TimingEvent from, TimingEvent to, DurationRange took) {
+  TimingExpect x;
+  x.loc = SourceLoc{"t.yaml", 20, 5};
+  x.index = 1;
+  x.from = std::move(from);
+  x.to = std::move(to);
+  x.took = took;
+  return x;
+}
+
+class TimingCheckTest : public PacketCheckTest {
+ protected:
+  PacketCheckRecord CheckT(const TimingExpect& x) {
+    std::vector<PacketCheckRecord> r = CheckTiming({x}, capture_, cx_, TimingSteps());
+    EXPECT_EQ(r.size(), 1u);
+    return r.empty() ? PacketCheckRecord{} : r[0];
+  }
+};
+
+TEST_F(TimingCheckTest, FromAStepStartToTheNthPacket) {
+  // connect starts at +0.090s; the 2nd SYN is sent at +1.100s: 1.01s.
+  TimingExpect x = Timing(StepEvent("connect", 1), PacketEvent(Syn(), 2), {1s, 1020ms});
+  PacketCheckRecord r = CheckT(x);
+  EXPECT_TRUE(r.ok) << r.failure;
+  EXPECT_EQ(r.kind, "timing");
+  EXPECT_EQ(r.index, 1);
+  EXPECT_EQ(r.description, "from step 'connect' start to the 2nd client > any tcp SYN (sent)");
+  x.took = {2500ms, 3500ms};
+  r = CheckT(x);
+  EXPECT_FALSE(r.ok);
+  EXPECT_EQ(r.failure,
+            "expected [2.5s, 3.5s] from step 'connect' start to the 2nd client > any tcp SYN "
+            "(sent) vs actual 1.01s");
+  const std::string message = PacketCheckMessage(r);
+  EXPECT_EQ(message.substr(0, message.find('\n')),
+            "t.yaml:20:5: timing 1: expected [2.5s, 3.5s] from step 'connect' start to the 2nd "
+            "client > any tcp SYN (sent) vs actual 1.01s");
+  ASSERT_EQ(r.dump.size(), 3u);  // both SYNs sent, the second delivered
+}
+
+TEST_F(TimingCheckTest, BetweenTwoPacketsAndAtReceived) {
+  // The 1st SYN sent (+0.100s) to the 1st SYN delivered (+1.10005s).
+  TimingExpect x = Timing(PacketEvent(Syn(), 1), PacketEvent(Syn(), 1, PacketExpect::At::kReceived),
+                          {1s, 1001ms});
+  PacketCheckRecord r = CheckT(x);
+  EXPECT_TRUE(r.ok) << r.failure;
+  EXPECT_EQ(r.description,
+            "from the 1st client > any tcp SYN (sent) to the 1st client > any tcp SYN (received)");
+  // The received one is 50us later than 1s; sent to sent is 1s exactly.
+  x.took = {1000040us, 1001ms};
+  EXPECT_TRUE(CheckT(x).ok);
+  x.to = PacketEvent(Syn(), 2);
+  EXPECT_FALSE(CheckT(x).ok);
+  EXPECT_EQ(CheckT(x).failure,
+            "expected [1s, 1.001s] from the 1st client > any tcp SYN (sent) to the 2nd "
+            "client > any tcp SYN (sent) vs actual 1s");
+}
+
+TEST_F(TimingCheckTest, FromAStepReturn) {
+  // connect returns at +1.102s; the client's FIN is sent at +1.120s.
+  FaultMatch fin;
+  fin.from = "client";
+  fin.tcp = {TcpClass::kFin};
+  TimingExpect x = Timing(StepEvent("connect", 1, TimingEvent::Step::At::kReturn),
+                          PacketEvent(fin, 1), {DurationRange{0ns, 20ms}});
+  PacketCheckRecord r = CheckT(x);
+  EXPECT_TRUE(r.ok) << r.failure;
+  x.took = {0ns, 10ms};
+  EXPECT_EQ(CheckT(x).failure,
+            "expected <= 10ms from step 'connect' return to the 1st client > any tcp FIN "
+            "(sent) vs actual 18ms");
+  // Step to step: connect start to send return, 1.02s.
+  x.from = StepEvent("connect", 1);
+  x.to = StepEvent("send", 2, TimingEvent::Step::At::kReturn);
+  x.took = {1s, 1100ms};
+  EXPECT_TRUE(CheckT(x).ok) << CheckT(x).failure;
+  EXPECT_TRUE(CheckT(x).dump.empty());
+}
+
+TEST_F(TimingCheckTest, MissingPacket) {
+  TimingExpect x =
+      Timing(StepEvent("connect", 1), PacketEvent(Syn(), 2, PacketExpect::At::kReceived), {1s, 2s});
+  PacketCheckRecord r = CheckT(x);
+  EXPECT_FALSE(r.ok);
+  EXPECT_EQ(r.failure,
+            "expected [1s, 2s] from step 'connect' start to the 2nd client > any tcp SYN "
+            "(received) vs actual: no such packet (1 of 2 seen)");
+}
+
+TEST_F(TimingCheckTest, NegativeIntervalShowsBothTimes) {
+  TimingExpect x = Timing(PacketEvent(Syn(), 2), StepEvent("connect", 1), {0ns, 5s});
+  PacketCheckRecord r = CheckT(x);
+  EXPECT_FALSE(r.ok);
+  EXPECT_EQ(r.failure,
+            "expected <= 5s from the 2nd client > any tcp SYN (sent) to step 'connect' start "
+            "vs actual -1.01s: step 'connect' start (+0.090000s) came before the 2nd client > any "
+            "tcp SYN (sent) (+1.100000s)");
+}
+
+TEST_F(TimingCheckTest, StepThatDidNotReturnOrNeverRan) {
+  TimingExpect x = Timing(StepEvent("connect", 1),
+                          StepEvent("close", 3, TimingEvent::Step::At::kReturn), {0ns, 5s});
+  EXPECT_EQ(CheckT(x).failure,
+            "expected <= 5s from step 'connect' start to step 'close' return vs actual: step "
+            "'close' did not return");
+  x.to = StepEvent("close", 3);  // a call's start stamp comes with its reply
+  EXPECT_EQ(CheckT(x).failure,
+            "expected <= 5s from step 'connect' start to step 'close' start vs actual: step "
+            "'close' did not return");
+  x.from = StepEvent("later", 4);
+  EXPECT_EQ(CheckT(x).failure,
+            "expected <= 5s from step 'later' start to step 'close' start vs actual: step "
+            "'later' never ran");
 }
 
 }  // namespace

@@ -199,6 +199,8 @@ int CmdFormatKeys() {
   j["hold_until"] = k.hold_until_keys;
   j["packets"] = k.packets_keys;
   j["packets_no_match"] = k.packets_no_match_keys;
+  j["timing"] = k.timing_keys;
+  j["timing_event"] = k.timing_event_keys;
   j["requires"] = k.requires_keys;
   j["xfail"] = k.xfail_keys;
   j["matrix"] = k.matrix_keys;

@@ -28,6 +28,7 @@
 #include "harness/loader/offloads_check.h"
 #include "harness/loader/packet_fields_parser.h"
 #include "harness/loader/packets_parser.h"
+#include "harness/loader/timing_parser.h"
 #include "harness/loader/yaml_value.h"
 
 namespace faultline {
@@ -40,8 +41,8 @@ namespace fs = std::filesystem;
 constexpr size_t kMaxHosts = 250;
 
 const std::vector<std::string> kTopKeys = {
-    "name",  "description", "tags",    "family",   "timeout",  "seed",  "hosts",    "faults",
-    "steps", "matrix",      "packets", "counters", "requires", "xfail", "tolerance"};
+    "name",  "description", "tags",    "family", "timeout",  "seed",     "hosts", "faults",
+    "steps", "matrix",      "packets", "timing", "counters", "requires", "xfail", "tolerance"};
 const std::vector<std::string> kHostKeys = {"sysctl", "mtu", "offloads", "scripted", "ignore"};
 
 bool IsTag(const std::string& t) {
@@ -294,7 +295,7 @@ Status ParseCaseHead(const std::vector<Entry>& m, const Scope& top, Case* c) {
   return CheckMatrixHosts(*c, top);
 }
 
-// steps:, faults:, packets:, counters:, requires:, xfail:, in this order.
+// steps:, faults:, packets:, timing:, counters:, requires:, xfail:, in this order.
 Status ParseCaseBody(const std::vector<Entry>& m, const CaseContext& cx, const Scope& top,
                      Case* c) {
   const Entry* e = FindKey(m, "steps");
@@ -311,6 +312,11 @@ Status ParseCaseBody(const std::vector<Entry>& m, const CaseContext& cx, const S
     StatusOr<std::vector<PacketExpect>> packets = ParsePackets(e->val, cx);
     if (!packets.ok()) return packets.status();
     c->packets = std::move(packets).value();
+  }
+  if ((e = FindKey(m, "timing"))) {
+    StatusOr<std::vector<TimingExpect>> timing = ParseTiming(e->val, cx, c->steps);
+    if (!timing.ok()) return timing.status();
+    c->timing = std::move(timing).value();
   }
   if ((e = FindKey(m, "counters"))) {  // observe_parser.cc
     StatusOr<std::vector<CounterExpect>> counters = ParseCounters(e->val, cx, top);

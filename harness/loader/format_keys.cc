@@ -10,6 +10,7 @@ FormatKeys LoaderFormatKeys() {
   AddObserveFormatKeys(&k);
   AddFaultFormatKeys(&k);
   AddPacketsFormatKeys(&k);
+  AddTimingFormatKeys(&k);
   AddMatrixFormatKeys(&k);
   AddPacketFormatKeys(&k);
   return k;

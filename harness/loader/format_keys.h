@@ -44,6 +44,8 @@ struct FormatKeys {
 
   std::vector<std::string> packets_keys;           // packets: items
   std::vector<std::string> packets_no_match_keys;  // match keys refused in packets:
+  std::vector<std::string> timing_keys;            // timing: items
+  std::vector<std::string> timing_event_keys;      // timing: from/to: {...}
   std::vector<std::string> requires_keys;          // requires: {...}
   std::vector<std::string> xfail_keys;             // xfail: {...}
   std::vector<std::string> matrix_keys;            // matrix: {...}
@@ -74,6 +76,7 @@ void AddExpectFormatKeys(FormatKeys* k);   // expect_parser.cc
 void AddObserveFormatKeys(FormatKeys* k);  // observe_parser.cc
 void AddFaultFormatKeys(FormatKeys* k);    // fault_parser.cc
 void AddPacketsFormatKeys(FormatKeys* k);  // packets_parser.cc
+void AddTimingFormatKeys(FormatKeys* k);   // timing_parser.cc
 void AddMatrixFormatKeys(FormatKeys* k);   // matrix_parser.cc
 void AddPacketFormatKeys(FormatKeys* k);   // packet_fields_parser.cc, packet_step_parser.cc
 

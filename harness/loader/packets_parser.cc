@@ -17,20 +17,27 @@ const std::vector<std::string> kItemKeys = {"match", "at", "count", "gaps", "ord
 // packets for an action, and probability draws from the wire's PRNG.
 const std::vector<std::string> kNoCaptureKeys = {"nth", "first", "every", "after", "probability"};
 
-Status ParseCaptureMatch(const Val& v, const CaseContext& cx, const Scope& s, FaultMatch* m) {
+}  // namespace
+
+Status ParseCaptureMatch(const Val& v, const CaseContext& cx, const Scope& s, FaultMatch* m,
+                         const std::string& hint) {
   if (v.node.IsMap()) {
     StatusOr<std::vector<Entry>> entries = ReadMap(v, "match", s);
     if (!entries.ok()) return entries.status();
     for (const Entry& e : *entries) {
       if (std::find(kNoCaptureKeys.begin(), kNoCaptureKeys.end(), e.key) != kNoCaptureKeys.end()) {
-        return s.Fail(e.key_loc, fmt::format("'{}' does not apply to packets: (use 'count' and "
-                                             "'gaps' on all matching packets)",
-                                             e.key));
+        return s.Fail(e.key_loc,
+                      fmt::format("'{}' {}", e.key,
+                                  hint.empty() ? "does not apply to packets: (use 'count' and "
+                                                 "'gaps' on all matching packets)"
+                                               : hint));
       }
     }
   }
   return ParseFaultMatch(v, cx, s, m);
 }
+
+namespace {
 
 StatusOr<PacketExpect> ParseItem(const Val& item, int index, const CaseContext& cx) {
   Scope s{cx.file, fmt::format("packets {}: ", index)};

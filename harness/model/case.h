@@ -521,6 +521,47 @@ struct PacketExpect {
   std::string Describe() const;     // "client > server tcp SYN, sent"
 };
 
+// ---------------------------------------------------------------- timing --
+
+// One end of a `timing:` interval (docs/cases.md, "Timing between events").
+// A small variant: each kind says how to find its time in the case's
+// records after the last step. A new kind (a socket state transition) is
+// one more alternative of `what`.
+// {step: LABEL, at: start|return}: the labelled step's start stamp, or its
+// return stamp (calls: the peer's end of the call).
+struct TimingStepEvent {
+  std::string label;
+  int step_index = 0;  // Step::index of the labelled step (resolved by the loader)
+  enum class At { kStart, kReturn };
+  At at = At::kStart;
+};
+// {packet: MATCH, nth: N, at: sent|received}: the Nth captured packet
+// matching MATCH on that side of the wire (as `packets:` counts them).
+struct TimingPacketEvent {
+  FaultMatch match;  // without occurrence or probability keys
+  int64_t nth = 1;
+  PacketExpect::At at = PacketExpect::At::kSent;
+};
+struct TimingEvent {
+  using Step = TimingStepEvent;
+  using Packet = TimingPacketEvent;
+  SourceLoc loc;
+  std::variant<Step, Packet> what;
+  // "step 'connect' start", "the 2nd server > client tcp SYN-ACK (sent)".
+  std::string Describe() const;
+};
+
+// One `timing:` item: the time from `from` to `to` is within `took`.
+// Checked after the last step, beside `packets:`.
+struct TimingExpect {
+  SourceLoc loc;
+  int index = 0;  // 1-based position in `timing:`
+  TimingEvent from, to;
+  DurationRange took;
+  // "from step 'connect' start to the 2nd server > client tcp SYN-ACK (sent)".
+  std::string Describe() const;
+};
+
 // ------------------------------------------------------------------ case --
 
 struct Case {
@@ -538,6 +579,7 @@ struct Case {
   std::optional<Requirements> requirements;  // `requires:`
   std::optional<ExpectedFailure> xfail;      // `xfail:`
   std::vector<PacketExpect> packets;         // `packets:`; checked after the steps
+  std::vector<TimingExpect> timing;          // `timing:`; checked with `packets:`
   std::vector<MatrixSysctl> matrix;  // `matrix: {sysctl: ...}`; empty: one variant per family
   // Scripted hosts: how far a packet expected `after: V` may be from V
   // (`tolerance:`; a step's own `tolerance:` overrides it).

@@ -1,4 +1,4 @@
-// PacketExpect::Describe (see case.h).
+// PacketExpect::Describe, TimingEvent::Describe, TimingExpect::Describe (see case.h).
 #include <fmt/format.h>
 
 #include "harness/model/case.h"
@@ -34,7 +34,35 @@ std::string DescribeMatch(const FaultMatch& m) {
   return out;
 }
 
+// "1st", "2nd", "3rd", "4th", "11th", "21st", ...
+std::string Ordinal(int64_t n) {
+  const int64_t tens = n % 100;
+  const char* suffix = "th";
+  if (tens < 11 || tens > 13) {
+    switch (n % 10) {
+      case 1: suffix = "st"; break;
+      case 2: suffix = "nd"; break;
+      case 3: suffix = "rd"; break;
+      default: break;
+    }
+  }
+  return fmt::format("{}{}", n, suffix);
+}
+
 }  // namespace
+
+std::string TimingEvent::Describe() const {
+  if (const auto* st = std::get_if<Step>(&what)) {
+    return fmt::format("step '{}' {}", st->label, st->at == Step::At::kStart ? "start" : "return");
+  }
+  const auto& p = std::get<Packet>(what);
+  return fmt::format("the {} {} ({})", Ordinal(p.nth), DescribeMatch(p.match),
+                     p.at == PacketExpect::At::kSent ? "sent" : "received");
+}
+
+std::string TimingExpect::Describe() const {
+  return fmt::format("from {} to {}", from.Describe(), to.Describe());
+}
 
 std::string PacketExpect::Describe() const {
   std::string what;

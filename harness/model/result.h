@@ -109,13 +109,17 @@ struct StepRecord {
   size_t snapshot_bytes = 0;
 };
 
-// One `packets:` expectation checked against the capture.
+// One `packets:` or `timing:` expectation checked against the capture
+// (timing: and the step records). Reports show both kinds in one table.
 struct PacketCheckRecord {
-  int index = 0;  // PacketExpect::index
+  std::string kind = "packets";  // "packets" or "timing": which list `index` counts in
+  int index = 0;                 // PacketExpect::index / TimingExpect::index
   SourceLoc loc;
-  std::string description;  // PacketExpect::Describe()
+  std::string description;  // PacketExpect::Describe() / TimingExpect::Describe()
   bool ok = true;
-  std::string failure;            // "expected count 4 vs actual 3", when !ok
+  // "expected count 4 vs actual 3"; timing: "expected [2.5s, 3.5s] from
+  // step 'connect' start to ... vs actual 1.012s". When !ok.
+  std::string failure;
   std::vector<std::string> dump;  // the relevant packets, one line each, when !ok
 };
 
@@ -153,8 +157,9 @@ struct CaseResult {
   uint64_t seed = 0;
   std::vector<StepRecord> steps;
   std::vector<PacketRecord> packets;
-  std::string pcap_path;                         // "" if none was written
-  std::vector<PacketCheckRecord> packet_checks;  // one per `packets:` item, in order
+  std::string pcap_path;  // "" if none was written
+  // One per `packets:` item, in order, then one per `timing:` item (kind "timing").
+  std::vector<PacketCheckRecord> packet_checks;
   uint64_t capture_dropped = 0;  // packets the capture lost (kernel ring full); 0 normally
   // Fault::Describe() of the case's faults: faults[i] is PacketRecord::fault
   // i + 1 (reports show it on hover).

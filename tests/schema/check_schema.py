@@ -338,6 +338,10 @@ class KeyCheck:
                   props(self.defn("packetItem")))
         self.same("match keys refused in packets: (definitions/captureMatch, false)",
                   self.table("packets_no_match"), false_props(self.defn("captureMatch")))
+        self.same("timing item keys (definitions/timingItem)", self.table("timing"),
+                  props(self.defn("timingItem")))
+        self.same("timing event keys (definitions/timingEvent)", self.table("timing_event"),
+                  props(self.defn("timingEvent")))
         self.same("requires keys (definitions/requires)", self.table("requires"),
                   props(self.defn("requires")))
         self.same("xfail keys (definitions/xfail)", self.table("xfail"), props(self.defn("xfail")))
