@@ -19,8 +19,8 @@ const std::vector<std::string> kItemKeys = {"from", "to", "took"};
 // One map for every kind of event: the kind is the key it has (step,
 // packet or state); `at` is read by the kind, `nth` belongs to packets and
 // states, `host` and `port` to states.
-const std::vector<std::string> kEventKeys = {"step", "packet", "state", "at", "nth", "host",
-                                             "port"};
+const std::vector<std::string> kEventKeys = {"step", "packet", "state", "at",
+                                             "nth",  "host",   "port"};
 const std::vector<std::string> kKinds = {"step", "packet", "state"};
 
 std::string JoinNames(const std::vector<std::string>& names) {
@@ -132,16 +132,17 @@ Status ReadStateName(const Val& v, const Scope& s, std::string* out) {
     hint = fmt::format(" (state names are upper case: {})", upper);
   }
   if (hint.empty()) hint = fmt::format(" (one of {})", JoinNames(names));
-  return s.Fail(v.loc, fmt::format("unknown TCP state {} in a state event{}", Describe(v.node),
-                                   hint));
+  return s.Fail(v.loc,
+                fmt::format("unknown TCP state {} in a state event{}", Describe(v.node), hint));
 }
 
 // {state: NAME, host: HOST, port: P, nth: N}.
 Status ReadStateEvent(const Val& whole, const std::vector<Entry>& m, const CaseContext& cx,
                       const Scope& s, TimingEvent::State* out) {
   if (const Entry* at = FindKey(m, "at")) {
-    return s.Fail(at->key_loc, "'at' does not apply to a state event (its time is the "
-                               "transition's)");
+    return s.Fail(at->key_loc,
+                  "'at' does not apply to a state event (its time is the "
+                  "transition's)");
   }
   FL_RETURN_IF_ERROR(ReadStateName(FindKey(m, "state")->val, s, &out->state));
   const Entry* host = FindKey(m, "host");
@@ -152,9 +153,8 @@ Status ReadStateEvent(const Val& whole, const std::vector<Entry>& m, const CaseC
   StatusOr<std::string> h = ReadString(host->val, "host", s);
   if (!h.ok()) return h.status();
   if (std::find(cx.hosts.begin(), cx.hosts.end(), *h) == cx.hosts.end()) {
-    return s.Fail(host->val.loc,
-                  fmt::format("'{}' is not a declared host{}; the hosts are: {}", *h,
-                              DidYouMean(*h, cx.hosts), JoinNames(cx.hosts)));
+    return s.Fail(host->val.loc, fmt::format("'{}' is not a declared host{}; the hosts are: {}", *h,
+                                             DidYouMean(*h, cx.hosts), JoinNames(cx.hosts)));
   }
   out->host = *h;
   if (const Entry* port = FindKey(m, "port")) {

@@ -74,15 +74,14 @@ TEST(TimingParser, ParsesStateEvents) {
   const auto& to2 = std::get<TimingEvent::State>(c->timing[1].to.what);
   EXPECT_EQ(to2.port, 0);
   EXPECT_EQ(to2.nth, 2);
-  EXPECT_EQ(c->timing[1].Describe(),
-            "from step 'close' start to the 2nd time server enters CLOSE");
+  EXPECT_EQ(c->timing[1].Describe(), "from step 'close' start to the 2nd time server enters CLOSE");
 }
 
 TEST(TimingParser, FormatKeysListTheParsersTables) {
   FormatKeys k = LoaderFormatKeys();
   EXPECT_EQ(k.timing_keys, (std::vector<std::string>{"from", "to", "took"}));
-  EXPECT_EQ(k.timing_event_keys, (std::vector<std::string>{"step", "packet", "state", "at", "nth",
-                                                            "host", "port"}));
+  EXPECT_EQ(k.timing_event_keys,
+            (std::vector<std::string>{"step", "packet", "state", "at", "nth", "host", "port"}));
 }
 
 struct Bad {
@@ -138,7 +137,8 @@ const Bad kBad[] = {
      "are: client, server"},
     {"state_missing_host", "  - {from: {step: close}, to: {state: CLOSE}, took: \"<= 1s\"}\n",
      "a.yaml:7:31: timing 1: a state event needs 'host' (whose socket: one of client, server)"},
-    {"state_at", "  - {from: {step: close}, to: {state: CLOSE, host: client, at: start}, "
+    {"state_at",
+     "  - {from: {step: close}, to: {state: CLOSE, host: client, at: start}, "
      "took: \"<= 1s\"}\n",
      "a.yaml:7:60: timing 1: 'at' does not apply to a state event (its time is the "
      "transition's)"},

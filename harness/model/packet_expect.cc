@@ -56,7 +56,8 @@ std::string TimingEvent::Describe() const {
     return fmt::format("step '{}' {}", st->label, st->at == Step::At::kStart ? "start" : "return");
   }
   if (const auto* st = std::get_if<State>(&what)) {
-    const std::string who = st->port == 0 ? st->host : fmt::format("{} (port {})", st->host, st->port);
+    const std::string who =
+        st->port == 0 ? st->host : fmt::format("{} (port {})", st->host, st->port);
     if (st->nth == 1) return fmt::format("{} entering {}", who, st->state);
     return fmt::format("the {} time {} enters {}", Ordinal(st->nth), who, st->state);
   }
