@@ -203,8 +203,7 @@ Verdict PacketSteps::Expect(const PacketStep& p, ScriptConn& c, int64_t anchor_n
   const std::string actual = WithIgnored(
       ignored.actual, ScriptedLine(got->bytes, c) + " at " + SignedOffset(offset) +
                           (segments > 1 ? fmt::format(" ({} segments)", segments) : "") +
-                          (then.empty() ? "" : "
-then: " + then));
+                          (then.empty() ? "" : "\nthen: " + then));
   if (!v.ok()) return Verdict::Fail(expected, actual, v.message);
   if (window && !window->Contains(Duration(offset))) {
     return Verdict::Fail(expected, actual,
