@@ -104,8 +104,9 @@ StatusOr<std::unique_ptr<Capture>> StartCaseCapture(const Case& c, const Lab& la
 }
 
 Verdict FinishCaseCapture(const Case& c, const Lab& lab, Capture& capture, int64_t start_ns,
-                          CaseResult* result) {
+                          CaseResult* result, const std::function<void()>& before_checks) {
   if (ChecksCapture(c)) capture.WaitQuiet(kQuiet, kMaxSettle);
+  if (before_checks) before_checks();
   Status st = capture.Stop();
   result->capture_dropped = capture.dropped();
   if (!st.ok()) return Verdict::Error(st.Prefixed("capture").message());
@@ -131,7 +132,8 @@ Verdict FinishCaseCapture(const Case& c, const Lab& lab, Capture& capture, int64
         {h.name, it == capture.ifindexes().end() ? 0u : it->second, h.addr4, h.addr6});
   }
   result->packet_checks = CheckPackets(c.packets, capture.packets(), cx);
-  for (PacketCheckRecord& r : CheckTiming(c.timing, capture.packets(), cx, result->steps)) {
+  for (PacketCheckRecord& r : CheckTiming(c.timing, capture.packets(), cx,
+                                          {result->steps, result->transitions, start_ns})) {
     result->packet_checks.push_back(std::move(r));
   }
   for (const PacketCheckRecord& r : result->packet_checks) {

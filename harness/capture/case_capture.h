@@ -3,6 +3,7 @@
 // runner (harness/runner/case_runner.cc).
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -33,13 +34,15 @@ StatusOr<std::unique_ptr<Capture>> StartCaseCapture(const Case& c, const Lab& la
 
 // Lets packets in flight land (when there are `packets:` or `timing:`),
 // stops the capture and checks `packets:`, then `timing:` (against the
-// capture and result->steps), into result->packet_checks. A pass when all
+// capture, result->steps and result->transitions), into result->packet_checks. A pass when all
 // held (or there are none); a fail whose message is the case's first failed
 // check; an error (its message without the case's location) when the
 // capture itself failed or lost packets while the case had `packets:`
 // expectations. `start_ns`: the case start on the runner's clock
-// (CLOCK_MONOTONIC).
+// (CLOCK_MONOTONIC). `before_checks` (if set) runs once the packets have
+// landed, before the checks: it fills result->transitions for the state
+// events of `timing:`.
 Verdict FinishCaseCapture(const Case& c, const Lab& lab, Capture& capture, int64_t start_ns,
-                          CaseResult* result);
+                          CaseResult* result, const std::function<void()>& before_checks = {});
 
 }  // namespace faultline

@@ -220,17 +220,73 @@ EventTime PacketTime(const TimingEvent::Packet& ev, const std::vector<Seen>& see
   return out;
 }
 
-EventTime TimeOf(const TimingEvent& ev, const std::vector<Seen>& seen,
-                 const std::vector<StepRecord>& steps) {
-  if (const auto* st = std::get_if<TimingEvent::Step>(&ev.what)) return StepTime(*st, steps);
+// The local and remote port of "198.18.1.2:40000 > 198.18.2.2:8080" (or
+// "[2001:2:0:1::2]:40000 > [...]:8080"): the digits after each side's last ':'.
+bool HasPort(const std::string& socket, int port) {
+  const size_t gt = socket.find(" > ");
+  if (gt == std::string::npos) return false;
+  for (const std::string& side : {socket.substr(0, gt), socket.substr(gt + 3)}) {
+    const size_t colon = side.rfind(':');
+    if (colon != std::string::npos && side.substr(colon + 1) == std::to_string(port)) return true;
+  }
+  return false;
+}
+
+bool OfEvent(const TimingEvent::State& ev, const TransitionRecord& t) {
+  return t.host == ev.host && (ev.port == 0 || HasPort(t.socket, ev.port));
+}
+
+// The paths of the event's sockets, in the order each first moved:
+// "ESTABLISHED -> FIN_WAIT1 -> FIN_WAIT2 | LISTEN -> SYN_RECV".
+std::string Paths(const TimingEvent::State& ev, const TimelineInputs& in) {
+  std::vector<std::pair<std::string, std::string>> paths;  // socket, path
+  for (const TransitionRecord& t : in.transitions) {
+    if (!OfEvent(ev, t)) continue;
+    auto it = std::find_if(paths.begin(), paths.end(),
+                           [&](const auto& p) { return p.first == t.socket; });
+    if (it == paths.end()) {
+      paths.emplace_back(t.socket, t.from);
+      it = paths.end() - 1;
+    }
+    it->second += " -> " + t.to;
+  }
+  if (paths.empty()) return "no recorded transitions";
+  std::string out = "transitions: ";
+  for (size_t i = 0; i < paths.size(); ++i) out += (i == 0 ? "" : " | ") + paths[i].second;
+  return out;
+}
+
+EventTime StateTime(const TimingEvent::State& ev, const TimelineInputs& in) {
+  int64_t n = 0;
+  EventTime out;
+  for (const TransitionRecord& t : in.transitions) {
+    if (!OfEvent(ev, t) || t.to != ev.state) continue;
+    if (++n == ev.nth) {
+      out.t_ns = t.at_ns - in.start_mono_ns;
+      return out;
+    }
+  }
+  const std::string who = ev.port == 0 ? ev.host : fmt::format("{} (port {})", ev.host, ev.port);
+  if (n == 0) {
+    out.missing = fmt::format("{} never entered {} ({})", who, ev.state, Paths(ev, in));
+  } else {
+    out.missing =
+        fmt::format("{} entered {} {} of {} times ({})", who, ev.state, n, ev.nth, Paths(ev, in));
+  }
+  return out;
+}
+
+EventTime TimeOf(const TimingEvent& ev, const std::vector<Seen>& seen, const TimelineInputs& in) {
+  if (const auto* st = std::get_if<TimingEvent::Step>(&ev.what)) return StepTime(*st, in.steps);
+  if (const auto* st = std::get_if<TimingEvent::State>(&ev.what)) return StateTime(*st, in);
   return PacketTime(std::get<TimingEvent::Packet>(ev.what), seen);
 }
 
-void CheckOneTiming(const TimingExpect& x, const std::vector<Seen>& seen,
-                    const std::vector<StepRecord>& steps, PacketCheckRecord* r) {
+void CheckOneTiming(const TimingExpect& x, const std::vector<Seen>& seen, const TimelineInputs& in,
+                    PacketCheckRecord* r) {
   const std::string expected = fmt::format("expected {} {}", x.took.ToString(), r->description);
-  const EventTime from = TimeOf(x.from, seen, steps);
-  const EventTime to = TimeOf(x.to, seen, steps);
+  const EventTime from = TimeOf(x.from, seen, in);
+  const EventTime to = TimeOf(x.to, seen, in);
   const int64_t took = to.t_ns - from.t_ns;
   if (!from.missing.empty() || !to.missing.empty()) {
     r->failure =
@@ -276,8 +332,7 @@ std::vector<PacketCheckRecord> CheckPackets(const std::vector<PacketExpect>& exp
 
 std::vector<PacketCheckRecord> CheckTiming(const std::vector<TimingExpect>& expects,
                                            const std::vector<CapturedPacket>& packets,
-                                           const CaptureContext& cx,
-                                           const std::vector<StepRecord>& steps) {
+                                           const CaptureContext& cx, const TimelineInputs& in) {
   std::vector<Seen> seen = Decode(packets, cx);
   std::vector<PacketCheckRecord> out;
   for (const TimingExpect& x : expects) {
@@ -286,7 +341,7 @@ std::vector<PacketCheckRecord> CheckTiming(const std::vector<TimingExpect>& expe
     r.index = x.index;
     r.loc = x.loc;
     r.description = x.Describe();
-    CheckOneTiming(x, seen, steps, &r);
+    CheckOneTiming(x, seen, in, &r);
     out.push_back(std::move(r));
   }
   return out;

@@ -38,19 +38,29 @@ std::vector<PacketCheckRecord> CheckPackets(const std::vector<PacketExpect>& exp
                                             const std::vector<CapturedPacket>& packets,
                                             const CaptureContext& cx);
 
+// What places `timing:` events besides the capture: the step records and
+// the socket state history (CaseResult::transitions, CLOCK_MONOTONIC, and
+// the case's start on that clock).
+struct TimelineInputs {
+  const std::vector<StepRecord>& steps;
+  const std::vector<TransitionRecord>& transitions;
+  int64_t start_mono_ns = 0;
+};
+
 // One check per `timing:` expectation, in order (kind "timing"): each
-// event placed on the case's timeline (ns since its start) from `steps`
-// (the step records: start stamps, start + took for a return) or from the
-// capture (the Nth packet matching on the side `at` names), and the time
+// event placed on the case's timeline (ns since its start) from the step
+// records (start stamps, start + took for a return), from the capture (the
+// Nth packet matching on the side `at` names) or from the transitions (the
+// Nth of the host's sockets, with the port if given, into the state), and the time
 // from `from` to `to` compared with `took`. A failure says "expected TOOK
 // from A to B vs actual D", "... vs actual: no such packet (1 of 2 seen)",
-// "... vs actual: step 'x' never ran" / "did not return", or, when `to`
+// "... vs actual: step 'x' never ran" / "did not return", "... vs actual:
+// client never entered TIME_WAIT (transitions: A -> B | C -> D)", or, when `to`
 // came first, "... vs actual -D: the B (+T) came before the A (+T)"; its
 // dump lists the packets matching the packet events.
 std::vector<PacketCheckRecord> CheckTiming(const std::vector<TimingExpect>& expects,
                                            const std::vector<CapturedPacket>& packets,
-                                           const CaptureContext& cx,
-                                           const std::vector<StepRecord>& steps);
+                                           const CaptureContext& cx, const TimelineInputs& in);
 
 // "t.yaml:12:5: packets 1 (client > any tcp SYN, sent): expected count 4 vs
 // actual 3" (timing: "t.yaml:20:5: timing 1: expected ...") followed by

@@ -292,10 +292,14 @@ TimingExpect Timing(TimingEvent from, TimingEvent to, DurationRange took) {
 class TimingCheckTest : public PacketCheckTest {
  protected:
   PacketCheckRecord CheckT(const TimingExpect& x) {
-    std::vector<PacketCheckRecord> r = CheckTiming({x}, capture_, cx_, TimingSteps());
+    const std::vector<StepRecord> steps = TimingSteps();
+    std::vector<PacketCheckRecord> r =
+        CheckTiming({x}, capture_, cx_, {steps, transitions_, kStartMono});
     EXPECT_EQ(r.size(), 1u);
     return r.empty() ? PacketCheckRecord{} : r[0];
   }
+  static constexpr int64_t kStartMono = 5'000'000'000'000;
+  std::vector<TransitionRecord> transitions_;
 };
 
 TEST_F(TimingCheckTest, FromAStepStartToTheNthPacket) {
@@ -392,6 +396,107 @@ TEST_F(TimingCheckTest, StepThatDidNotReturnOrNeverRan) {
   EXPECT_EQ(CheckT(x).failure,
             "expected <= 5s from step 'later' start to step 'close' start vs actual: step "
             "'later' never ran");
+}
+
+// A hand-built state history: the client's connection on port 8080 opens
+// and closes actively, the server closes passively; a second client socket
+// (port 9000) enters TIME_WAIT later. Times in ms after the case start.
+std::vector<TransitionRecord> History() {
+  const std::string c = "198.18.1.2:40000 > 198.18.2.2:8080";
+  const std::string s = "198.18.2.2:8080 > 198.18.1.2:40000";
+  const std::string c2 = "[2001:2:0:1::2]:40001 > [2001:2:0:2::2]:9000";
+  auto t = [](int64_t ms, const std::string& host, const std::string& sock, const char* from,
+              const char* to) {
+    return TransitionRecord{5'000'000'000'000 + ms * 1'000'000, host, sock, from, to};
+  };
+  return {t(50, "server", "198.18.2.2:8080 > 0.0.0.0:0", "CLOSE", "LISTEN"),
+          t(90, "client", c, "CLOSE", "SYN_SENT"),
+          t(1100, "client", c, "SYN_SENT", "ESTABLISHED"),
+          t(1101, "server", s, "SYN_RECV", "ESTABLISHED"),
+          t(1200, "client", c, "ESTABLISHED", "FIN_WAIT1"),
+          t(1205, "server", s, "ESTABLISHED", "CLOSE_WAIT"),
+          t(1210, "client", c, "FIN_WAIT1", "FIN_WAIT2"),
+          t(1290, "server", s, "CLOSE_WAIT", "LAST_ACK"),
+          t(1300, "client", c, "FIN_WAIT2", "TIME_WAIT"),
+          t(1310, "server", s, "LAST_ACK", "CLOSE"),
+          t(1500, "client", c2, "CLOSE", "SYN_SENT"),
+          t(1600, "client", c2, "SYN_SENT", "ESTABLISHED"),
+          t(2000, "client", c2, "ESTABLISHED", "TIME_WAIT")};
+}
+
+TimingEvent StateEvent(const std::string& state, const std::string& host, int port = 0,
+                       int64_t nth = 1) {
+  TimingEvent e;
+  e.what = TimingEvent::State{state, host, port, nth};
+  return e;
+}
+
+class StateTimingTest : public TimingCheckTest {
+ protected:
+  void SetUp() override {
+    TimingCheckTest::SetUp();
+    transitions_ = History();
+  }
+};
+
+TEST_F(StateTimingTest, FromAStepToTheNthTransitionIntoAState) {
+  TimingExpect x =
+      Timing(StepEvent("connect", 1), StateEvent("TIME_WAIT", "client", 8080), {1200ms, 1220ms});
+  EXPECT_TRUE(CheckT(x).ok) << CheckT(x).failure;
+  x.to = StateEvent("TIME_WAIT", "client");  // the first of any socket of client: port 8080's
+  EXPECT_TRUE(CheckT(x).ok) << CheckT(x).failure;
+  x.to = StateEvent("TIME_WAIT", "client", 0, 2);  // the second: port 9000's, at 2s
+  x.took = {1900ms, 1920ms};
+  EXPECT_TRUE(CheckT(x).ok) << CheckT(x).failure;
+  x.to = StateEvent("TIME_WAIT", "client", 9000);  // an IPv6 socket's remote port
+  EXPECT_TRUE(CheckT(x).ok) << CheckT(x).failure;
+  x.to = StateEvent("TIME_WAIT", "client", 40001);  // and its local port
+  EXPECT_TRUE(CheckT(x).ok) << CheckT(x).failure;
+  x.took = {0ns, 1s};
+  EXPECT_EQ(CheckT(x).failure,
+            "expected <= 1s from step 'connect' start to client (port 40001) entering "
+            "TIME_WAIT vs actual 1.91s");
+}
+
+TEST_F(StateTimingTest, BetweenTwoTransitions) {
+  TimingExpect x =
+      Timing(StateEvent("TIME_WAIT", "client", 8080), StateEvent("CLOSE", "server"), {5ms, 15ms});
+  EXPECT_TRUE(CheckT(x).ok) << CheckT(x).failure;
+  EXPECT_TRUE(CheckT(x).dump.empty());
+  std::swap(x.from, x.to);
+  EXPECT_EQ(CheckT(x).failure,
+            "expected [5ms, 15ms] from server entering CLOSE to client (port 8080) entering "
+            "TIME_WAIT vs actual -10ms: client (port 8080) entering TIME_WAIT (+1.300000s) came "
+            "before server entering CLOSE (+1.310000s)");
+}
+
+TEST_F(StateTimingTest, StateNeverEnteredListsTheSocketsPaths) {
+  TimingExpect x = Timing(StepEvent("connect", 1), StateEvent("CLOSING", "client"), {0ns, 5s});
+  EXPECT_EQ(CheckT(x).failure,
+            "expected <= 5s from step 'connect' start to client entering CLOSING vs actual: "
+            "client never entered CLOSING (transitions: CLOSE -> SYN_SENT -> ESTABLISHED -> "
+            "FIN_WAIT1 -> FIN_WAIT2 -> TIME_WAIT | CLOSE -> SYN_SENT -> ESTABLISHED -> "
+            "TIME_WAIT)");
+  x.to = StateEvent("TIME_WAIT", "client", 0, 3);
+  EXPECT_EQ(CheckT(x).failure,
+            "expected <= 5s from step 'connect' start to the 3rd time client enters TIME_WAIT vs "
+            "actual: client entered TIME_WAIT 2 of 3 times (transitions: CLOSE -> SYN_SENT -> "
+            "ESTABLISHED -> FIN_WAIT1 -> FIN_WAIT2 -> TIME_WAIT | CLOSE -> SYN_SENT -> "
+            "ESTABLISHED -> TIME_WAIT)");
+  x.to = StateEvent("TIME_WAIT", "server", 8080);
+  EXPECT_EQ(CheckT(x).failure,
+            "expected <= 5s from step 'connect' start to server (port 8080) entering TIME_WAIT "
+            "vs actual: server (port 8080) never entered TIME_WAIT (transitions: CLOSE -> LISTEN "
+            "| SYN_RECV -> ESTABLISHED -> CLOSE_WAIT -> LAST_ACK -> CLOSE)");
+  x.to = StateEvent("TIME_WAIT", "client", 7);
+  EXPECT_EQ(CheckT(x).failure,
+            "expected <= 5s from step 'connect' start to client (port 7) entering TIME_WAIT vs "
+            "actual: client (port 7) never entered TIME_WAIT (no recorded transitions)");
+  transitions_.clear();  // no history: nothing recorded (the runner skips such a case)
+  x.to = StateEvent("TIME_WAIT", "client");
+  EXPECT_EQ(CheckT(x).failure,
+            "expected <= 5s from step 'connect' start to client entering TIME_WAIT vs actual: "
+            "client never entered TIME_WAIT (no recorded transitions)");
 }
 
 }  // namespace

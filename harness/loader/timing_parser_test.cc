@@ -54,10 +54,34 @@ TEST(TimingParser, ParsesStepAndPacketEvents) {
             "from the 1st server > any tcp SYN-ACK (sent) to step 'close' start");
 }
 
+TEST(TimingParser, ParsesStateEvents) {
+  std::string text = std::string(kHead) +
+                     "  - from: {packet: {from: client, tcp: FIN}}\n"
+                     "    to: {state: TIME_WAIT, host: client, port: 8080}\n"
+                     "    took: \"<= 1s\"\n"
+                     "  - {from: {step: close}, to: {state: CLOSE, host: server, nth: 2}, "
+                     "took: \"<= 1s\"}\n";
+  StatusOr<Case> c = LoadCaseText(text, "a.yaml");
+  ASSERT_TRUE(c.ok()) << c.status().message();
+  ASSERT_EQ(c->timing.size(), 2u);
+  const auto& to = std::get<TimingEvent::State>(c->timing[0].to.what);
+  EXPECT_EQ(to.state, "TIME_WAIT");
+  EXPECT_EQ(to.host, "client");
+  EXPECT_EQ(to.port, 8080);
+  EXPECT_EQ(to.nth, 1);
+  EXPECT_EQ(c->timing[0].Describe(),
+            "from the 1st client > any tcp FIN (sent) to client (port 8080) entering TIME_WAIT");
+  const auto& to2 = std::get<TimingEvent::State>(c->timing[1].to.what);
+  EXPECT_EQ(to2.port, 0);
+  EXPECT_EQ(to2.nth, 2);
+  EXPECT_EQ(c->timing[1].Describe(), "from step 'close' start to the 2nd time server enters CLOSE");
+}
+
 TEST(TimingParser, FormatKeysListTheParsersTables) {
   FormatKeys k = LoaderFormatKeys();
   EXPECT_EQ(k.timing_keys, (std::vector<std::string>{"from", "to", "took"}));
-  EXPECT_EQ(k.timing_event_keys, (std::vector<std::string>{"step", "packet", "at", "nth"}));
+  EXPECT_EQ(k.timing_event_keys,
+            (std::vector<std::string>{"step", "packet", "state", "at", "nth", "host", "port"}));
 }
 
 struct Bad {
@@ -87,15 +111,54 @@ const Bad kBad[] = {
     {"event_unknown_key", "  - {from: {stpe: connect}, to: {step: close}, took: \"<= 1s\"}\n",
      "a.yaml:7:13: timing 1: unknown key 'stpe' in from (did you mean 'step'?)"},
     {"event_neither", "  - {from: {at: start}, to: {step: close}, took: \"<= 1s\"}\n",
-     "a.yaml:7:12: timing 1: 'from' needs 'step' or 'packet'"},
+     "a.yaml:7:12: timing 1: 'from' needs 'step', 'packet' or 'state'"},
     {"event_both", "  - {from: {step: close, packet: {}}, to: {step: close}, took: \"<= 1s\"}\n",
-     "a.yaml:7:26: timing 1: 'from' is one event: 'step' or 'packet', not both"},
+     "a.yaml:7:26: timing 1: 'from' is one event: 'step', 'packet' or 'state', not both 'step' "
+     "and 'packet'"},
+    {"event_step_and_state",
+     "  - {from: {step: close, state: CLOSE}, to: {step: close}, took: \"<= 1s\"}\n",
+     "a.yaml:7:26: timing 1: 'from' is one event: 'step', 'packet' or 'state', not both 'step' "
+     "and 'state'"},
+    {"state_unknown",
+     "  - {from: {step: close}, to: {state: TIME_WIAT, host: client}, took: \"<= 1s\"}\n",
+     "a.yaml:7:39: timing 1: unknown TCP state 'TIME_WIAT' in a state event (did you mean "
+     "'TIME_WAIT'?)"},
+    {"state_lower_case",
+     "  - {from: {step: close}, to: {state: time_wait, host: client}, took: \"<= 1s\"}\n",
+     "a.yaml:7:39: timing 1: unknown TCP state 'time_wait' in a state event (state names are "
+     "upper case: TIME_WAIT)"},
+    {"state_gone", "  - {from: {step: close}, to: {state: gone, host: client}, took: \"<= 1s\"}\n",
+     "a.yaml:7:39: timing 1: unknown TCP state 'gone' in a state event (one of ESTABLISHED, "
+     "SYN_SENT, SYN_RECV, FIN_WAIT1, FIN_WAIT2, TIME_WAIT, CLOSE, CLOSE_WAIT, LAST_ACK, LISTEN, "
+     "CLOSING)"},
+    {"state_unknown_host",
+     "  - {from: {step: close}, to: {state: CLOSE, host: clinet}, took: \"<= 1s\"}\n",
+     "a.yaml:7:52: timing 1: 'clinet' is not a declared host (did you mean 'client'?); the hosts "
+     "are: client, server"},
+    {"state_missing_host", "  - {from: {step: close}, to: {state: CLOSE}, took: \"<= 1s\"}\n",
+     "a.yaml:7:31: timing 1: a state event needs 'host' (whose socket: one of client, server)"},
+    {"state_at",
+     "  - {from: {step: close}, to: {state: CLOSE, host: client, at: start}, "
+     "took: \"<= 1s\"}\n",
+     "a.yaml:7:60: timing 1: 'at' does not apply to a state event (its time is the "
+     "transition's)"},
+    {"state_port_range",
+     "  - {from: {step: close}, to: {state: CLOSE, host: client, port: 0}, took: \"<= 1s\"}\n",
+     "a.yaml:7:66: timing 1: 'port' must be an integer between 1 and 65535, not 0"},
+    {"state_nth_zero",
+     "  - {from: {step: close}, to: {state: CLOSE, host: client, nth: 0}, took: \"<= 1s\"}\n",
+     "a.yaml:7:65: timing 1: 'nth' must be a positive integer, not 0"},
+    {"port_on_step", "  - {from: {step: close, port: 80}, to: {step: close}, took: \"<= 1s\"}\n",
+     "a.yaml:7:26: timing 1: 'port' applies only to a state event"},
+    {"host_on_packet",
+     "  - {from: {step: close}, to: {packet: {}, host: client}, took: \"<= 1s\"}\n",
+     "a.yaml:7:44: timing 1: 'host' applies only to a state event"},
     {"event_not_map", "  - {from: connect, to: {step: close}, took: \"<= 1s\"}\n",
      "a.yaml:7:12: timing 1: 'from' must be a map, not 'connect'"},
     {"step_bad_at", "  - {from: {step: connect, at: sent}, to: {step: close}, took: \"<= 1s\"}\n",
      "a.yaml:7:32: timing 1: 'at' of a step event must be start or return, not 'sent'"},
     {"step_nth", "  - {from: {step: connect, nth: 2}, to: {step: close}, took: \"<= 1s\"}\n",
-     "a.yaml:7:28: timing 1: 'nth' applies only to a packet event"},
+     "a.yaml:7:28: timing 1: 'nth' applies only to a packet or state event"},
     {"packet_bad_at", "  - {from: {step: connect}, to: {packet: {}, at: start}, took: \"<= 1s\"}\n",
      "a.yaml:7:50: timing 1: 'at' of a packet event must be sent or received, not 'start'"},
     {"nth_zero", "  - {from: {step: connect}, to: {packet: {}, nth: 0}, took: \"<= 1s\"}\n",

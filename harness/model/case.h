@@ -525,8 +525,7 @@ struct PacketExpect {
 
 // One end of a `timing:` interval (docs/cases.md, "Timing between events").
 // A small variant: each kind says how to find its time in the case's
-// records after the last step. A new kind (a socket state transition) is
-// one more alternative of `what`.
+// records after the last step.
 // {step: LABEL, at: start|return}: the labelled step's start stamp, or its
 // return stamp (calls: the peer's end of the call).
 struct TimingStepEvent {
@@ -542,11 +541,21 @@ struct TimingPacketEvent {
   int64_t nth = 1;
   PacketExpect::At at = PacketExpect::At::kSent;
 };
+// {state: NAME, host: HOST, port: P, nth: N}: the kernel time of the Nth
+// recorded transition INTO state NAME of a socket of HOST (with `port`: one
+// whose local or remote port is P), in time order (the socket state history).
+struct TimingStateEvent {
+  std::string state;  // "TIME_WAIT" (a TCP state name, not "gone")
+  std::string host;
+  int port = 0;  // 0: any socket of the host
+  int64_t nth = 1;
+};
 struct TimingEvent {
   using Step = TimingStepEvent;
   using Packet = TimingPacketEvent;
+  using State = TimingStateEvent;
   SourceLoc loc;
-  std::variant<Step, Packet> what;
+  std::variant<Step, Packet, State> what;
   // "step 'connect' start", "the 2nd server > client tcp SYN-ACK (sent)".
   std::string Describe() const;
 };

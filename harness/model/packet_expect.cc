@@ -55,6 +55,12 @@ std::string TimingEvent::Describe() const {
   if (const auto* st = std::get_if<Step>(&what)) {
     return fmt::format("step '{}' {}", st->label, st->at == Step::At::kStart ? "start" : "return");
   }
+  if (const auto* st = std::get_if<State>(&what)) {
+    const std::string who =
+        st->port == 0 ? st->host : fmt::format("{} (port {})", st->host, st->port);
+    if (st->nth == 1) return fmt::format("{} entering {}", who, st->state);
+    return fmt::format("the {} time {} enters {}", Ordinal(st->nth), who, st->state);
+  }
   const auto& p = std::get<Packet>(what);
   return fmt::format("the {} {} ({})", Ordinal(p.nth), DescribeMatch(p.match),
                      p.at == PacketExpect::At::kSent ? "sent" : "received");

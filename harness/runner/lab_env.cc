@@ -1,6 +1,8 @@
 #include "harness/runner/lab_env.h"
 
 #include <filesystem>
+#include <functional>
+#include <string>
 
 #include <fmt/format.h>
 
@@ -18,6 +20,23 @@ bool UsesThrough(const Case& c) {
     if (o != nullptr && !o->through.empty()) return true;
   }
   return false;
+}
+
+// A `timing:` event is a state transition: it is placed from the history.
+bool UsesStateTiming(const Case& c) {
+  for (const TimingExpect& t : c.timing) {
+    for (const TimingEvent* ev : {&t.from, &t.to}) {
+      if (std::holds_alternative<TimingEvent::State>(ev->what)) return true;
+    }
+  }
+  return false;
+}
+
+// What in the case needs the state history ("" when nothing does).
+std::string NeedsHistory(const Case& c) {
+  if (UsesThrough(c)) return "'through' needs it";
+  if (UsesStateTiming(c)) return "a state event of 'timing' needs it";
+  return "";
 }
 
 bool HasCommands(const Case& c) {
@@ -100,10 +119,10 @@ Status LabEnv::Setup(int64_t start_ns, CaseResult* result) {
   observer_ = std::make_unique<Observer>(case_, family_, *lab_, activity, result_, clock_,
                                          &StateTracer::Global());
   if (Status ost = observer_->Start(); !ost.ok()) return ost.Prefixed("observer");
-  if (UsesThrough(case_) && !observer_->HistoryUnavailable().empty()) {
-    return Status::Unsupported(
-        fmt::format("socket state history unavailable: {}; 'through' needs it",
-                    observer_->HistoryUnavailable()));
+  if (const std::string needs = NeedsHistory(case_);
+      !needs.empty() && !observer_->HistoryUnavailable().empty()) {
+    return Status::Unsupported(fmt::format("socket state history unavailable: {}; {}",
+                                           observer_->HistoryUnavailable(), needs));
   }
   return Status::Ok();
 }
@@ -211,7 +230,12 @@ Verdict LabEnv::FinishCounters() {
 
 Verdict LabEnv::FinishCapture(int64_t start_ns) {
   if (!capture_) return Verdict::Pass("", "");
-  return FinishCaseCapture(case_, *lab_, *capture_, start_ns, result_);
+  std::function<void()> history;
+  if (observer_ && UsesStateTiming(case_)) {
+    Observer* o = observer_.get();
+    history = [o] { o->RecordHistory(); };  // again at teardown, with what came later
+  }
+  return FinishCaseCapture(case_, *lab_, *capture_, start_ns, result_, history);
 }
 
 CaseResult RunCaseVariant(const Case& c, Family family, const CaseRunOptions& options) {

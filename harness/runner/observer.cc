@@ -216,6 +216,9 @@ void Observer::OnStepStart(const std::string& label) { step_starts_[label] = clo
 void Observer::RecordHistory() {
   if (histories_ == nullptr || !history_reason_.empty()) return;
   histories_->Drain();
+  // Every call copies the whole history again: an earlier copy (for
+  // `timing:`) is replaced, not appended to.
+  result_->transitions.clear();
   for (const auto& [name, hs] : hosts_) {
     if (!hs.history) continue;
     std::vector<StateTransition> all = hs.history->Transitions(INT64_MAX);

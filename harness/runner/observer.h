@@ -56,8 +56,9 @@ class Observer {
   const std::string& HistoryUnavailable() const { return history_reason_; }
   // The step labelled `label` starts now (`since:` of `through:`).
   void OnStepStart(const std::string& label);
-  // Copies the recorded transitions into CaseResult::transitions. Call once,
-  // at the end of the variant.
+  // Copies the recorded transitions into CaseResult::transitions, replacing
+  // what an earlier call copied: before `timing:` is checked, and again at
+  // the end of the variant.
   void RecordHistory();
 
   // Socket bookkeeping from the peers' traffic.

@@ -99,6 +99,17 @@ grep -q '^SKIP.*needs-root-sysctl' "$out/sysctl.log" || { echo "FAIL: not skippe
 grep -q 'net.core.rmem_max' "$out/sysctl/out/report.json" &&
   grep -q 'rootless run' "$out/sysctl/out/report.json" ||
   { echo "FAIL: the skip does not name the sysctl and the rootless run"; exit 1; }
+# Rootless there is no socket state history: a case whose `timing:` has a
+# state event is skipped with the reason, never passed.
+echo "== as uid $nobody: a case with a state event in timing:"
+as_nobody "$bin" run --no-color --out "$out/sysctl/tse" "$src/cases/states/transition-timing.yaml" \
+  >"$out/tse.log" 2>&1
+rc=$?
+cat "$out/tse.log"
+[ $rc -eq 0 ] || { echo "FAIL: exited $rc (a skipped case is not a failure)"; exit 1; }
+grep -q '^SKIP.*transition-timing' "$out/tse.log" || { echo "FAIL: not skipped"; exit 1; }
+grep -q "a state event of 'timing' needs it" "$out/sysctl/tse/report.json" ||
+  { echo "FAIL: the skip does not say the state event needs the history"; exit 1; }
 # Where the kernel refuses: a user namespace of the test's own whose
 # user.max_user_namespaces is 0 (the host's setting is untouched). The run
 # must stop before any case, exit 1, and name the setting.

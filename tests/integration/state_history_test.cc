@@ -2,8 +2,10 @@
 // transient state seen by a check that runs after it is over, the failure
 // message of `through:`, and two labs with the same addresses at once each
 // getting only its own transitions. Needs root (and BPF; skips without).
+#include <set>
 #include <string>
 #include <thread>
+#include <tuple>
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -79,6 +81,49 @@ steps:
             "t.yaml:10:5: step 8 (client: state c through FIN_WAIT1 -> CLOSING -> TIME_WAIT): "
             "expected state path FIN_WAIT1 -> CLOSING -> TIME_WAIT vs actual SYN_SENT -> "
             "ESTABLISHED -> FIN_WAIT1 -> FIN_WAIT2 -> TIME_WAIT");
+}
+
+// `timing:` with state events: placed from the history before the check
+// (the check runs before teardown), the whole history recorded once in the
+// result. A state never entered: the failure shows the socket's path.
+TEST_F(StateHistoryTest, TimingStateEvents) {
+  CaseResult r = Run(R"(name: t
+steps:
+  - server: listen 8080
+  - client: {connect: "server:8080", as: c}
+  - server: {accept: ls, as: s}
+  - client: close c
+  - server: {state: s, is: CLOSE_WAIT, within: 1s}
+  - server: close s
+  - client: {state: c, is: TIME_WAIT, within: 2s}
+  - server: {state: s, is: gone, within: 1s}
+timing:
+  - from: {packet: {from: client, tcp: ACK}, nth: 2, at: received}
+    to: {state: CLOSE, host: server, port: 8080}
+    took: "<= 1s"
+  - from: {packet: {from: client, tcp: FIN}}
+    to: {state: CLOSING, host: client, port: 8080}
+    took: "<= 1s"
+)");
+  EXPECT_EQ(r.outcome, Outcome::kFail);
+  // The path ends in FIN_WAIT2 or TIME_WAIT (whether the server's FIN came
+  // with the ACK of the client's or after it).
+  EXPECT_THAT(r.message,
+              ::testing::StartsWith(
+                  "t.yaml:15:5: timing 2: expected <= 1s from the 1st client > any tcp FIN "
+                  "(sent) to client (port 8080) entering CLOSING vs actual: client (port 8080) "
+                  "never entered CLOSING (transitions: CLOSE -> SYN_SENT -> ESTABLISHED -> "
+                  "FIN_WAIT1 -> "));
+  ASSERT_EQ(r.packet_checks.size(), 2u);
+  EXPECT_TRUE(r.packet_checks[0].ok) << r.packet_checks[0].failure;
+  std::set<std::tuple<int64_t, std::string, std::string, std::string>> distinct;
+  bool listener_closed = false;  // at teardown, after the check: recorded too
+  for (const TransitionRecord& t : r.transitions) {
+    distinct.insert({t.at_ns, t.socket, t.from, t.to});
+    listener_closed |= t.host == "server" && t.from == "LISTEN" && t.to == "CLOSE";
+  }
+  EXPECT_EQ(distinct.size(), r.transitions.size());
+  EXPECT_TRUE(listener_closed);
 }
 
 TEST_F(StateHistoryTest, TwoLabsWithTheSameAddressesGetOnlyTheirOwn) {
