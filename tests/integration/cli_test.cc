@@ -401,7 +401,7 @@ TEST_F(CliTest, PacketdrillCodeBlocksRunWithTheSnapshotValues) {
   EXPECT_THAT(json, HasSubstr("\"tcpi_snd_mss\":1000"));
   EXPECT_THAT(json, HasSubstr("\"tcpi_state\":10"));  // the listener's block
 
-  const std::string fails = dir + "tcp-info-block-fails.pkt";
+  const std::string fails = dir + "failing/tcp-info-block-fails.pkt";
   o = RunFaultline("run --no-color --ip-version ipv4 --out " + (dir_ / "out2").string() + " " +
                    fails);
   EXPECT_EQ(o.status, 1) << o.text;
