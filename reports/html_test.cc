@@ -391,16 +391,7 @@ TEST(HtmlReportTest, ScriptedFateHasItsOwnColourAndMarker) {
 
 TEST(HtmlReportTest, TimingChecksShareTheChecksTable) {
   RunResult r = testing::SampleRun();
-  PacketCheckRecord t;
-  t.kind = "timing";
-  t.index = 1;
-  t.loc = {"t.yaml", 20, 5};
-  t.description = "from step 'connect' start to the 2nd client > any tcp SYN (sent)";
-  t.ok = false;
-  t.failure =
-      "expected [2.5s, 3.5s] from step 'connect' start to the 2nd client > any tcp SYN (sent) vs "
-      "actual 1.01s";
-  r.cases[1].packet_checks.push_back(t);
+  r.cases[1].packet_checks.push_back(testing::FailedTimingCheck());
   const std::string html = HtmlReport(r);
   EXPECT_NE(html.find("<td title=\"t.yaml:20:5\">timing 1</td>"), std::string::npos);
   EXPECT_NE(html.find("<td title=\"cases/tcp/syn_drop.yaml:20:5\">1</td>"), std::string::npos);

@@ -364,16 +364,7 @@ TEST(ParseReportJsonTest, IgnoresUnknownMembersAndDefaultsMissingOnes) {
 
 TEST(ReportJsonTest, TimingChecksKeepTheirKind) {
   RunResult r = testing::SampleRun();
-  PacketCheckRecord t;
-  t.kind = "timing";
-  t.index = 1;
-  t.loc = {"t.yaml", 20, 5};
-  t.description = "from step 'connect' start to the 2nd client > any tcp SYN (sent)";
-  t.ok = false;
-  t.failure =
-      "expected [2.5s, 3.5s] from step 'connect' start to the 2nd client > any tcp SYN (sent) vs "
-      "actual 1.01s";
-  r.cases[1].packet_checks.push_back(t);
+  r.cases[1].packet_checks.push_back(testing::FailedTimingCheck());
   const std::string text = ReportJson(r);
   EXPECT_NE(text.find("\"kind\":\"timing\""), std::string::npos);
   StatusOr<RunResult> back = ParseReportJson(text);
@@ -381,7 +372,7 @@ TEST(ReportJsonTest, TimingChecksKeepTheirKind) {
   ASSERT_EQ(back->cases[1].packet_checks.size(), 3u);
   EXPECT_EQ(back->cases[1].packet_checks[0].kind, "packets");
   EXPECT_EQ(back->cases[1].packet_checks[2].kind, "timing");
-  EXPECT_EQ(back->cases[1].packet_checks[2].failure, t.failure);
+  EXPECT_EQ(back->cases[1].packet_checks[2].failure, testing::FailedTimingCheck().failure);
 }
 
 }  // namespace

@@ -273,16 +273,7 @@ TEST(JunitWriteTest, UnwritablePathIsAnError) {
 
 TEST(JunitTimingTest, TimingChecksAreNamedAsSuch) {
   RunResult r = testing::SampleRun();
-  PacketCheckRecord t;
-  t.kind = "timing";
-  t.index = 1;
-  t.loc = {"t.yaml", 20, 5};
-  t.description = "from step 'connect' start to the 2nd client > any tcp SYN (sent)";
-  t.ok = false;
-  t.failure =
-      "expected [2.5s, 3.5s] from step 'connect' start to the 2nd client > any tcp SYN (sent) vs "
-      "actual 1.01s";
-  r.cases[1].packet_checks.push_back(t);
+  r.cases[1].packet_checks.push_back(testing::FailedTimingCheck());
   pugi::xml_document doc;
   ASSERT_TRUE(doc.load_string(JunitXml(r).c_str()));
   std::string out;

@@ -62,6 +62,20 @@ inline StepRecord CommandStep(int index) {
   return s;
 }
 
+// A failed `timing:` check (timing 1 of t.yaml), for the reports' tests.
+inline PacketCheckRecord FailedTimingCheck() {
+  PacketCheckRecord t;
+  t.kind = "timing";
+  t.index = 1;
+  t.loc = {"t.yaml", 20, 5};
+  t.description = "from step 'connect' start to the 2nd client > any tcp SYN (sent)";
+  t.ok = false;
+  t.failure =
+      "expected [2.5s, 3.5s] from step 'connect' start to the 2nd client > any tcp SYN (sent) vs "
+      "actual 1.01s";
+  return t;
+}
+
 inline RunResult SampleRun() {
   RunResult r;
   r.start_unix_ms = 1'790'000'000'123;
