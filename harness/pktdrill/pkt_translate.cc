@@ -69,7 +69,7 @@ struct Settings {
   int64_t ts_tick_usecs = 0;
   std::vector<Family> families = {Family::kIPv4, Family::kIPv6};
   int mtu = 1500;
-  bool mtu_set = false;  // --mtu in the header
+  bool mtu_set = false;             // --mtu in the header
   bool strict_segments = false;     // no gathering of outbound segments
   std::string local_ip, remote_ip;  // --local_ip / --remote_ip (the script's addresses)
 };
@@ -154,15 +154,15 @@ class Translator {
   size_t conn_first_step_ = 0;         // index of the current connection's first step
   std::optional<int64_t> remote_isn_;  // the script side's ISN on it (its SYN's seq)
   std::string sock_under_test_;        // the socket %{ }% blocks look at (NoteSocket)
-  int blocks_ = 0;  // %{ }% blocks so far
+  int blocks_ = 0;                     // %{ }% blocks so far
   std::set<std::string> sockets_, listeners_;
-  std::optional<FastOpenKey> tfo_key_;
+  std::optional<FastOpenKey> tfo_key_;  // the key the script's shell lines set so far
   // A script fd created again while its earlier socket is still open (the
   // script never closed it: packetdrill maps the number to the new one):
   // the new one is named fdN_2, fdN_3, ...; later uses of N mean it.
   std::map<std::string, std::string> fd_alias_;
   std::set<std::string> open_fds_;
-  int fd_renames_ = 0;  // the key the script's shell lines set so far
+  int fd_renames_ = 0;  // new names handed out so far
 };
 
 Status Translator::Header() {

@@ -1,8 +1,11 @@
 #include "harness/pktdrill/pkt_translate.h"
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <chrono>
+#include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <string>
 #include <vector>
@@ -311,7 +314,11 @@ TEST(PktTranslate, FastOpenCookieMapsToTheLabsAddresses) {
   ASSERT_TRUE(c.ok()) << c.status().message();
   EXPECT_EQ(fo(3), std::string("\xF9\x89\x30\x21\xb9\xd8\x89\x01\x7e\xeb", 10));
   // The key from a file the line runs, relative to the script's directory.
-  const std::string dir = ::testing::TempDir();
+  // A directory of this test's own (mkdtemp): no fixed name in the shared
+  // temporary directory, nothing written through a planted link.
+  std::string tmpl = ::testing::TempDir() + "/tfo_test.XXXXXX";
+  ASSERT_NE(mkdtemp(tmpl.data()), nullptr);
+  const std::string dir = tmpl;
   {
     std::ofstream f(dir + "/tfo_defaults.sh");
     f << "sysctl -q net.ipv4.tcp_fastopen=0x70403\nsysctl -q net.ipv4.tcp_fastopen_key=" << key
@@ -320,6 +327,8 @@ TEST(PktTranslate, FastOpenCookieMapsToTheLabsAddresses) {
   c = LoadPacketdrillText("`./tfo_defaults.sh`\n" + body, dir + "/t.pkt", o);
   ASSERT_TRUE(c.ok()) << c.status().message();
   EXPECT_EQ(fo(5), lab);
+  std::remove((dir + "/tfo_defaults.sh").c_str());
+  rmdir(dir.c_str());
 }
 
 // An inbound SYN's TS ecr goes out as written (the stack has sent no TS val

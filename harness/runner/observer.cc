@@ -249,9 +249,12 @@ Probe Observer::WithHistory(const ObserveStep& o, const SockTuple& tuple, bool r
       MatchLives(hs.history->Transitions(now), KeyFor(o, tuple, reverse));
   Probe p = base;
   bool is_ok = o.states.empty() || base.holds;
-  if (!is_ok) {
-    // within: any instant since the step's start; else: in it now.
-    std::string seen = SeenInWindow(lives, o.states, o.within ? start_ns : now, now);
+  // `within:`: the socket was in the state at any instant since the step's
+  // start. Without it the check is about now, and sock_diag (base) is what
+  // is true now: the history may lack a transition (a ring buffer full, a
+  // close the kernel does not trace), so it never overrules it.
+  if (!is_ok && o.within) {
+    std::string seen = SeenInWindow(lives, o.states, start_ns, now);
     if (!seen.empty()) {
       is_ok = true;
       p.value = fmt::format("{} (history: {} since the step's start)", base.value, seen);
