@@ -31,7 +31,7 @@ states/syn-recv.yaml|  - server: {state: client/c, is: SYN_RECV}|client|1.5
 states/abort-on-overflow.yaml|  - client: {connect: "server:8080", as: c2}|client|1.5
 apps/socat-half-close.yaml|  - server: {state: {local_port: 8080}, is: LAST_ACK, within: 5s}|client|1
 handshake/simultaneous-open.yaml|  - server: {connect: s, to: "client:5001", async: true, id: sc, expect: {ret: 0}}|server|0.5
-loss/keepalive-timeout.yaml|  - client: {recv: c, expect: {ret: error, errno: ETIMEDOUT, took: "<= 4.5s"}}|server|0.6
+loss/keepalive-timeout.yaml|  - client: {recv: c, expect: {ret: error, errno: ETIMEDOUT}}|server|0.6
 loss/tcp-user-timeout.yaml|  - client: {recv: c, expect: {ret: error, errno: ETIMEDOUT, took: "<= 3s"}}|server|0.45
 options/tcp-cork.yaml|  - client: {send: c, data: " world"}|server|0.3
 PLAN
