@@ -133,7 +133,8 @@ Verdict FinishCaseCapture(const Case& c, const Lab& lab, Capture& capture, int64
   }
   result->packet_checks = CheckPackets(c.packets, capture.packets(), cx);
   for (PacketCheckRecord& r : CheckTiming(c.timing, capture.packets(), cx,
-                                          {result->steps, result->transitions, start_ns})) {
+                                          {result->steps, result->transitions, start_ns,
+                                           result->transitions_lost})) {
     result->packet_checks.push_back(std::move(r));
   }
   for (const PacketCheckRecord& r : result->packet_checks) {

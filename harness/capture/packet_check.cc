@@ -259,6 +259,12 @@ std::string Paths(const TimingEvent::State& ev, const TimelineInputs& in) {
 EventTime StateTime(const TimingEvent::State& ev, const TimelineInputs& in) {
   int64_t n = 0;
   EventTime out;
+  if (in.transitions_lost != 0) {
+    out.missing = fmt::format(
+        "the socket state history is incomplete ({} transitions lost: the ring buffer was full)",
+        in.transitions_lost);
+    return out;
+  }
   for (const TransitionRecord& t : in.transitions) {
     if (!OfEvent(ev, t) || t.to != ev.state) continue;
     if (++n == ev.nth) {

@@ -45,6 +45,7 @@ struct TimelineInputs {
   const std::vector<StepRecord>& steps;
   const std::vector<TransitionRecord>& transitions;
   int64_t start_mono_ns = 0;
+  uint64_t transitions_lost = 0;  // the history is incomplete: state events are not placed
 };
 
 // One check per `timing:` expectation, in order (kind "timing"): each

@@ -294,12 +294,13 @@ class TimingCheckTest : public PacketCheckTest {
   PacketCheckRecord CheckT(const TimingExpect& x) {
     const std::vector<StepRecord> steps = TimingSteps();
     std::vector<PacketCheckRecord> r =
-        CheckTiming({x}, capture_, cx_, {steps, transitions_, kStartMono});
+        CheckTiming({x}, capture_, cx_, {steps, transitions_, kStartMono, lost_});
     EXPECT_EQ(r.size(), 1u);
     return r.empty() ? PacketCheckRecord{} : r[0];
   }
   static constexpr int64_t kStartMono = 5'000'000'000'000;
   std::vector<TransitionRecord> transitions_;
+  uint64_t lost_ = 0;
 };
 
 TEST_F(TimingCheckTest, FromAStepStartToTheNthPacket) {
@@ -497,6 +498,21 @@ TEST_F(StateTimingTest, StateNeverEnteredListsTheSocketsPaths) {
   EXPECT_EQ(CheckT(x).failure,
             "expected <= 5s from step 'connect' start to client entering TIME_WAIT vs actual: "
             "client never entered TIME_WAIT (no recorded transitions)");
+}
+
+// Transitions the recorder lost make an Nth event unplaceable: never a
+// time from the wrong transition.
+TEST_F(StateTimingTest, IncompleteHistoryPlacesNoStateEvent) {
+  TimingExpect x =
+      Timing(StepEvent("connect", 1), StateEvent("TIME_WAIT", "client", 8080), {1200ms, 1220ms});
+  lost_ = 3;
+  EXPECT_EQ(CheckT(x).failure,
+            "expected [1.2s, 1.22s] from step 'connect' start to client (port 8080) entering "
+            "TIME_WAIT vs actual: the socket state history is incomplete (3 transitions lost: "
+            "the ring buffer was full)");
+  x.to = StepEvent("connect", 1);  // no state event: unaffected
+  x.took = {0ns, 0ns};
+  EXPECT_TRUE(CheckT(x).ok) << CheckT(x).failure;
 }
 
 }  // namespace

@@ -167,6 +167,9 @@ struct CaseResult {
   std::vector<StateEvent> states;  // socket state changes, in time order
   // Every transition of every lab socket (empty without the state history).
   std::vector<TransitionRecord> transitions;
+  // Transitions the recorder lost (its ring buffer was full): `through:`
+  // and `timing:` state events cannot be trusted then (notes say so).
+  uint64_t transitions_lost = 0;
   // Remarks that are neither failures nor skips ("socket state history
   // unavailable: ...; states are polled").
   std::vector<std::string> notes;

@@ -179,7 +179,8 @@ StatusOr<TraceOffsets> TraceOffsetsFromBtf(const btf* b) {
 uint32_t TraceEventSize(const TraceOffsets& o) { return (kEvCommon + o.common_len + 7) / 8 * 8; }
 
 std::vector<bpf_insn> StateProgram(const TraceOffsets& o, int filter_fd, int ringbuf_fd) {
-  constexpr uint8_t kCtx = BPF_REG_6, kSk = BPF_REG_7, kEv = BPF_REG_8, kFp = BPF_REG_10;
+  constexpr uint8_t kCtx = BPF_REG_6, kSk = BPF_REG_7, kEv = BPF_REG_8, kLost = BPF_REG_9,
+                    kFp = BPF_REG_10;
   Asm a;
   a.Add(MovReg(kCtx, BPF_REG_1));
   a.Add(Load(BPF_DW, kSk, kCtx, 0));  // sk = ctx[0]
@@ -197,11 +198,17 @@ std::vector<bpf_insn> StateProgram(const TraceOffsets& o, int filter_fd, int rin
   a.Add(AddImm(BPF_REG_2, -16));
   a.Add(Call(BPF_FUNC_map_lookup_elem));
   a.JumpOut(BPF_JEQ, BPF_REG_0, 0);
+  a.Add(MovReg(kLost, BPF_REG_0));  // the namespace's u64 lost-event counter
   a.MapFd(BPF_REG_1, ringbuf_fd);
   a.Add(MovImm(BPF_REG_2, static_cast<int32_t>(TraceEventSize(o))));
   a.Add(MovImm(BPF_REG_3, 0));
   a.Add(Call(BPF_FUNC_ringbuf_reserve));
-  a.JumpOut(BPF_JEQ, BPF_REG_0, 0);
+  // The ring buffer is full: count the lost event (atomically: other CPUs
+  // may count too) and stop.
+  a.Add(Insn(BPF_JMP | BPF_JNE | BPF_K, BPF_REG_0, 0, 3, 0));
+  a.Add(MovImm(BPF_REG_1, 1));
+  a.Add(Insn(BPF_STX | BPF_DW | BPF_ATOMIC, kLost, BPF_REG_1, 0, BPF_ADD));
+  a.JumpOut(BPF_JA, BPF_REG_0, 0);
   a.Add(MovReg(kEv, BPF_REG_0));
   a.Add(Call(BPF_FUNC_ktime_get_ns));
   a.Add(Store(BPF_DW, kEv, kEvTime, BPF_REG_0));

@@ -56,7 +56,8 @@ uint32_t TraceEventSize(const TraceOffsets& o);
 // The BPF_PROG_TYPE_RAW_TRACEPOINT program for inet_sock_set_state
 // (ctx[0] sk, ctx[1] oldstate, ctx[2] newstate): when the socket's netns
 // inode is a key of hash map `filter_fd`, reserves an event in ring buffer
-// `ringbuf_fd` and fills it.
+// `ringbuf_fd` and fills it. The map's value is the namespace's u64 count
+// of events lost because the ring buffer was full (added to atomically).
 std::vector<bpf_insn> StateProgram(const TraceOffsets& o, int filter_fd, int ringbuf_fd);
 
 }  // namespace faultline

@@ -108,6 +108,7 @@ TEST(StateBpf, ProgramForOffsets) {
   EXPECT_EQ(p[1].code, BPF_LDX | BPF_DW | BPF_MEM);
   EXPECT_EQ(p[1].dst_reg, BPF_REG_7);
   std::vector<int32_t> adds, sizes, calls, maps;
+  int skips = 0, lost_reg = 0;
   for (size_t i = 0; i < p.size(); ++i) {
     const bpf_insn& x = p[i];
     if (x.code == (BPF_ALU64 | BPF_ADD | BPF_K) && x.dst_reg == BPF_REG_3) adds.push_back(x.imm);
@@ -117,14 +118,32 @@ TEST(StateBpf, ProgramForOffsets) {
       EXPECT_EQ(x.src_reg, BPF_PSEUDO_MAP_FD);
       maps.push_back(x.imm);
     }
-    // Every conditional jump goes to the final "r0 = 0; exit".
-    if (BPF_CLASS(x.code) == BPF_JMP && BPF_OP(x.code) != BPF_CALL && BPF_OP(x.code) != BPF_EXIT) {
+    // Every jump goes to the final "r0 = 0; exit", but the one that skips
+    // counting a lost event when the ring buffer had room.
+    if (x.code == (BPF_JMP | BPF_JNE | BPF_K) && i > 0 && p[i - 1].code == (BPF_JMP | BPF_CALL) &&
+        p[i - 1].imm == BPF_FUNC_ringbuf_reserve) {
+      EXPECT_EQ(x.off, 3);
+      EXPECT_EQ(p[i + 2].code, BPF_STX | BPF_DW | BPF_ATOMIC);  // lock *(u64 *)(r9 + 0) += r1
+      EXPECT_EQ(p[i + 2].dst_reg, BPF_REG_9);
+      EXPECT_EQ(p[i + 2].imm, BPF_ADD);
+      EXPECT_EQ(p[i + 3].code, BPF_JMP | BPF_JA | BPF_K);
+      skips++;
+    } else if (BPF_CLASS(x.code) == BPF_JMP && BPF_OP(x.code) != BPF_CALL &&
+               BPF_OP(x.code) != BPF_EXIT) {
       EXPECT_EQ(i + 1 + x.off, p.size() - 2) << "jump at " << i;
+    }
+    // r9 holds the filter map's value (the lost counter) from the lookup on.
+    if (x.code == (BPF_ALU64 | BPF_MOV | BPF_X) && x.dst_reg == BPF_REG_9) {
+      EXPECT_EQ(p[i - 2].code, BPF_JMP | BPF_CALL);
+      EXPECT_EQ(p[i - 2].imm, BPF_FUNC_map_lookup_elem);
+      lost_reg++;
     }
   }
   EXPECT_EQ(adds, (std::vector<int32_t>{48, 200, 300, 24}));
   EXPECT_EQ(sizes, (std::vector<int32_t>{8, 4, 128, 4, 8, 88, 0}));
   EXPECT_EQ(maps, (std::vector<int32_t>{7, 9}));
+  EXPECT_EQ(skips, 1);
+  EXPECT_EQ(lost_reg, 1);
   EXPECT_EQ(calls,
             (std::vector<int32_t>{
                 BPF_FUNC_probe_read_kernel, BPF_FUNC_probe_read_kernel, BPF_FUNC_map_lookup_elem,

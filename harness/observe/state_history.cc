@@ -71,13 +71,16 @@ std::vector<StateTransition> MemoryStateHistory::Transitions(int64_t until_ns) c
 std::vector<std::vector<StateTransition>> MatchLives(const std::vector<StateTransition>& all,
                                                      const HistoryKey& key) {
   // Split by socket identity into lives: a socket freed and its memory
-  // reused starts again from CLOSE.
+  // reused starts again from CLOSE; a transition that does not continue
+  // the socket's last state (a lost event, or a reuse whose close was not
+  // traced) starts a new life too.
   std::vector<Life> lives;
   std::map<uint64_t, size_t> open;  // sk -> index in lives
   for (const StateTransition& t : all) {
     auto it = open.find(t.sk);
-    if (it == open.end() || (lives[it->second].ts.back().new_state == kTcpClose &&
-                             t.old_state == kTcpClose && t.new_state != kTcpClose)) {
+    const StateTransition* last = it == open.end() ? nullptr : &lives[it->second].ts.back();
+    if (last == nullptr || (last->new_state == kTcpClose && t.new_state != kTcpClose) ||
+        t.old_state != last->new_state) {
       open[t.sk] = lives.size();
       lives.emplace_back();
       it = open.find(t.sk);

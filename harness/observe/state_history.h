@@ -4,6 +4,7 @@
 // Observer asks; FakeStateHistory-style tests fill a MemoryStateHistory.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -33,6 +34,10 @@ class StateHistory {
   // Every transition recorded so far with at_ns <= `until_ns`, in the order
   // the kernel made them.
   virtual std::vector<StateTransition> Transitions(int64_t until_ns) const = 0;
+  // Transitions the recorder could not keep (its buffer was full): when
+  // not 0, Transitions() lacks some and a path or an Nth event read from it
+  // may be wrong.
+  virtual uint64_t Lost() const { return 0; }
 };
 
 // Where a lab's histories come from: StateTracer (state_trace.h), or a fake.
@@ -55,8 +60,11 @@ class MemoryStateHistory : public StateHistory {
  public:
   void Add(StateTransition t);
   std::vector<StateTransition> Transitions(int64_t until_ns) const override;
+  uint64_t Lost() const override { return lost_.load(); }
+  void SetLost(uint64_t n) { lost_.store(n); }
 
  private:
+  std::atomic<uint64_t> lost_{0};
   mutable std::mutex mu_;
   std::vector<StateTransition> all_;
 };

@@ -62,6 +62,29 @@ TEST(StateHistory, MatchesBySocketIdentityAndTuple) {
   EXPECT_EQ(MatchHistory(all, p).size(), all.size());
 }
 
+// A socket closed into TIME_WAIT (the tracer's reading of X -> CLOSE) and
+// its memory reused: the reuse starts a new life although the first never
+// reached CLOSE; a transition that does not continue the last state (a
+// lost event) does too.
+TEST(StateHistory, LivesSplitWhereTransitionsDoNotChain) {
+  std::vector<StateTransition> all = {
+      T(1, 0xa, 40000, 8080, TCP_ESTABLISHED, TCP_FIN_WAIT1),
+      T(2, 0xa, 40000, 8080, TCP_FIN_WAIT1, TCP_TIME_WAIT),
+      T(3, 0xa, 0, 8080, TCP_CLOSE, TCP_SYN_SENT),
+      T(4, 0xa, 40000, 8080, TCP_SYN_SENT, TCP_ESTABLISHED),
+      T(5, 0xa, 40000, 8080, TCP_FIN_WAIT2, TCP_TIME_WAIT),  // ESTABLISHED -> FIN_WAIT1 -> .. lost
+  };
+  HistoryKey k;
+  k.raddr = "198.18.2.2";
+  k.rport = 8080;
+  k.lport = 40000;
+  std::vector<std::vector<StateTransition>> lives = MatchLives(all, k);
+  ASSERT_EQ(lives.size(), 3u);
+  EXPECT_EQ(lives[0].size(), 2u);
+  EXPECT_EQ(StatePath(lives[1]), (std::vector<int>{TCP_SYN_SENT, TCP_ESTABLISHED}));
+  EXPECT_EQ(StatePath(lives[2]), (std::vector<int>{TCP_FIN_WAIT2, TCP_TIME_WAIT}));
+}
+
 TEST(StateHistory, InStateDuringAWindow) {
   std::vector<StateTransition> ts = {
       T(10, 1, 4, 5, TCP_ESTABLISHED, TCP_FIN_WAIT1),

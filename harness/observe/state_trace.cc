@@ -109,7 +109,7 @@ Status StateTracer::Load() {
   btf__free(b);
   if (!o.ok()) return o.status();
   offsets_ = *o;
-  int fd = bpf_map_create(BPF_MAP_TYPE_HASH, "fl_netns", 4, 1, kFilterEntries, nullptr);
+  int fd = bpf_map_create(BPF_MAP_TYPE_HASH, "fl_netns", 4, 8, kFilterEntries, nullptr);
   if (fd < 0) return Errno("bpf_map_create (hash)", fd);
   filter_.reset(fd);
   fd = bpf_map_create(BPF_MAP_TYPE_RINGBUF, "fl_states", 0, 0, kRingBytes, nullptr);
@@ -151,6 +151,12 @@ void StateTracer::ReadLoop() {
 void StateTracer::Drain() {
   std::lock_guard<std::mutex> lock(mu_);
   if (rb_ != nullptr) ring_buffer__consume(rb_);
+  // Events the program could not reserve room for, per namespace.
+  for (const auto& [inum, weak] : hist_) {
+    uint64_t lost = 0;
+    std::shared_ptr<MemoryStateHistory> h = weak.lock();
+    if (h && bpf_map_lookup_elem(filter_.get(), &inum, &lost) == 0) h->SetLost(lost);
+  }
 }
 
 int StateTracer::OnEvent(void* ctx, void* data, size_t size) {
@@ -175,8 +181,8 @@ StatusOr<std::shared_ptr<StateHistory>> StateTracer::Watch(int netns_fd) {
     std::lock_guard<std::mutex> lock(mu_);
     hist_[inum] = h;
   }
-  uint8_t one = 1;
-  if (int r = bpf_map_update_elem(filter_.get(), &inum, &one, BPF_ANY); r < 0) {
+  uint64_t lost = 0;
+  if (int r = bpf_map_update_elem(filter_.get(), &inum, &lost, BPF_ANY); r < 0) {
     return Errno("bpf_map_update_elem", r);
   }
   // The returned handle unregisters the namespace when the lab lets go of it.

@@ -219,8 +219,10 @@ void Observer::RecordHistory() {
   // Every call copies the whole history again: an earlier copy (for
   // `timing:`) is replaced, not appended to.
   result_->transitions.clear();
+  uint64_t lost = 0;
   for (const auto& [name, hs] : hosts_) {
     if (!hs.history) continue;
+    lost += hs.history->Lost();
     std::vector<StateTransition> all = hs.history->Transitions(INT64_MAX);
     std::map<uint64_t, const StateTransition*> named;  // a socket's addresses
     for (const StateTransition& t : all) {
@@ -238,6 +240,11 @@ void Observer::RecordHistory() {
   std::stable_sort(
       result_->transitions.begin(), result_->transitions.end(),
       [](const TransitionRecord& a, const TransitionRecord& b) { return a.at_ns < b.at_ns; });
+  if (lost != 0 && result_->transitions_lost == 0) {
+    result_->notes.push_back(fmt::format(
+        "socket state history incomplete: {} transitions lost (the ring buffer was full)", lost));
+  }
+  result_->transitions_lost = lost;
 }
 
 Probe Observer::WithHistory(const ObserveStep& o, const SockTuple& tuple, bool reverse,
@@ -268,6 +275,9 @@ Probe Observer::WithHistory(const ObserveStep& o, const SockTuple& tuple, bool r
     since = it == step_starts_.end() ? now : it->second;
   }
   Probe t = ThroughProbe(lives, o.through, since, o.port ? "" : base.value);
+  if (!t.holds && hs.history->Lost() != 0) {
+    t.value += fmt::format(" (the history is incomplete: {} transitions lost)", hs.history->Lost());
+  }
   p.holds = is_ok && t.holds;
   p.value = o.states.empty() ? t.value : fmt::format("{}, path {}", p.value, t.value);
   return p;
