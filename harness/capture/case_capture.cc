@@ -132,9 +132,9 @@ Verdict FinishCaseCapture(const Case& c, const Lab& lab, Capture& capture, int64
         {h.name, it == capture.ifindexes().end() ? 0u : it->second, h.addr4, h.addr6});
   }
   result->packet_checks = CheckPackets(c.packets, capture.packets(), cx);
-  for (PacketCheckRecord& r : CheckTiming(c.timing, capture.packets(), cx,
-                                          {result->steps, result->transitions, start_ns,
-                                           result->transitions_lost})) {
+  for (PacketCheckRecord& r :
+       CheckTiming(c.timing, capture.packets(), cx,
+                   {result->steps, result->transitions, start_ns, result->transitions_lost})) {
     result->packet_checks.push_back(std::move(r));
   }
   for (const PacketCheckRecord& r : result->packet_checks) {
