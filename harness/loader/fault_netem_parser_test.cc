@@ -176,5 +176,16 @@ TEST_P(FaultNetemBad, FailsWithExactMessage) {
 INSTANTIATE_TEST_SUITE_P(Errors, FaultNetemBad, ::testing::ValuesIn(kBad),
                          [](const auto& info) { return std::string(info.param.name); });
 
+TEST(FaultNetem, CorrelationDoesNotApplyToPackets) {
+  StatusOr<Case> c = LoadCaseText(
+      "name: a\ntimeout: 10s\nsteps:\n  - client: sleep 1s\npackets:\n"
+      "  - {match: {correlation: 0.5}, count: 1}\n",
+      "a.yaml");
+  ASSERT_FALSE(c.ok());
+  EXPECT_EQ(c.status().message(),
+            "a.yaml:6:14: packets 1: 'correlation' does not apply to packets: (use 'count' and "
+            "'gaps' on all matching packets)");
+}
+
 }  // namespace
 }  // namespace faultline
