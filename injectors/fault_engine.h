@@ -203,6 +203,7 @@ class FaultEngine {
     CorrelatedDraw loss;  // loss random
     std::optional<Gemodel> gemodel;
     std::optional<FourState> four;
+    std::string delay_note;  // " (50ms±60ms normal)", made once
   };
   NetemState& NetemOf(int fault, const PacketRecord& r);
   // probability's draw for fault `f` (correlated when the match says so).
@@ -242,7 +243,8 @@ class FaultEngine {
   EngineConfig cfg_;
   ConnTable conns_;
   std::vector<SplitMix64> prng_;
-  std::map<std::tuple<int, std::string, std::string>, NetemState> netem_;
+  // (fault, from, to); looked up without copying the names (std::less<>).
+  std::map<std::tuple<int, std::string, std::string>, NetemState, std::less<>> netem_;
   std::vector<Bucket> buckets_;
   std::vector<PacketRecord> log_;
   PacketRecord scratch_;     // what At(kNotLogged) returns

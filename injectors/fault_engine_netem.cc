@@ -1,5 +1,7 @@
 // The FaultEngine's netem models: correlated probability, delay with jitter
 // and reorder, drop with a loss model (injectors/netem_models.h).
+#include <string_view>
+
 #include <fmt/format.h>
 
 #include "injectors/fault_engine.h"
@@ -20,14 +22,15 @@ DelayDist DistOf(DelayDistribution d) {
 }  // namespace
 
 FaultEngine::NetemState& FaultEngine::NetemOf(int fault, const PacketRecord& r) {
-  const auto key = std::make_tuple(fault, r.from, r.to);
-  auto it = netem_.find(key);
+  auto it = netem_.find(std::make_tuple(fault, std::string_view(r.from), std::string_view(r.to)));
   if (it != netem_.end()) return it->second;
   const Fault& f = cfg_.faults[static_cast<size_t>(fault)];
   const FaultAction& act = f.action;
   NetemState st;
   st.match = CorrelatedDraw(f.match.correlation.value_or(0));
   st.delay = CorrelatedDraw(act.delay_correlation);
+  st.delay_note = fmt::format(" ({}±{} {})", FormatDuration(act.delay), FormatDuration(act.jitter),
+                              DelayDistributionName(act.distribution));
   if (act.reorder) {
     st.reorder.emplace(act.reorder->probability, act.reorder->correlation, act.reorder->gap);
   }
@@ -37,7 +40,7 @@ FaultEngine::NetemState& FaultEngine::NetemOf(int fault, const PacketRecord& r) 
     st.gemodel.emplace(GemodelParams{l.p, l.r, l.one_h, l.one_k});
     st.four.emplace(FourStateParams{l.p13, l.p31, l.p32, l.p23, l.p14});
   }
-  return netem_.emplace(key, std::move(st)).first->second;
+  return netem_.emplace(std::make_tuple(fault, r.from, r.to), std::move(st)).first->second;
 }
 
 double FaultEngine::MatchDraw(int f, size_t rec) {
@@ -62,9 +65,7 @@ void FaultEngine::DoNetemDelay(int win, const FaultAction& act, const Arrival& a
   r.action = "delay " + FormatDuration(act.delay);
   if (act.jitter > Duration(0)) {
     d = DrawDelayNs(d, act.jitter.count(), DistOf(act.distribution), st.delay.Next(prng));
-    r.action = fmt::format("delay {:.1f}ms ({}±{} {})", static_cast<double>(d) / 1e6,
-                           FormatDuration(act.delay), FormatDuration(act.jitter),
-                           DelayDistributionName(act.distribution));
+    r.action = fmt::format("delay {:.1f}ms{}", static_cast<double>(d) / 1e6, st.delay_note);
   }
   r.fate = PacketFate::kDelay;
   if (d <= 0) {  // netem: a time to send in the past goes at once
