@@ -306,7 +306,7 @@ int FaultEngine::PickFault(const PacketView& v, std::span<const uint8_t> bytes, 
   for (size_t i = 0; i < nf; ++i) {
     const FaultMatch& m = cfg_.faults[i].match;
     if (count[i] == 0 || !MatchOccurrence(m, count[i])) continue;
-    if (m.probability && !(prng_[i].NextUnit() < *m.probability)) continue;
+    if (m.probability && !(MatchDraw(static_cast<int>(i), rec) < *m.probability)) continue;
     return static_cast<int>(i);
   }
   return -1;
@@ -319,10 +319,14 @@ void FaultEngine::ApplyFault(int win, const Arrival& a, std::vector<Effect>* out
   r.action = ActionName(f.action.kind);
   switch (f.action.kind) {
     case ActionKind::kDrop:
+      if (f.action.loss) {
+        DoLossDrop(win, *f.action.loss, a, out);
+        break;
+      }
       r.fate = PacketFate::kDrop;
       Drop(a.id, out);
       break;
-    case ActionKind::kDelay: DoDelay(f.action, a); break;
+    case ActionKind::kDelay: DoDelay(win, f.action, a, out); break;
     case ActionKind::kReorder: DoReorder(win, f.action, a, out); break;
     case ActionKind::kSwap: DoSwap(a, out); break;
     case ActionKind::kDuplicate: DoDuplicate(f.action, a, out); break;
@@ -333,7 +337,12 @@ void FaultEngine::ApplyFault(int win, const Arrival& a, std::vector<Effect>* out
   }
 }
 
-void FaultEngine::DoDelay(const FaultAction& act, const Arrival& a) {
+void FaultEngine::DoDelay(int win, const FaultAction& act, const Arrival& a,
+                          std::vector<Effect>* out) {
+  if (act.jitter > Duration(0) || act.reorder) {
+    DoNetemDelay(win, act, a, out);
+    return;
+  }
   PacketRecord& r = At(a.rec);
   r.action = "delay " + FormatDuration(act.delay);
   r.fate = PacketFate::kDelay;

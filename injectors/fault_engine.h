@@ -33,6 +33,7 @@
 #include "harness/model/result.h"
 #include "harness/packet/conn_track.h"
 #include "harness/packet/packet_view.h"
+#include "injectors/netem_models.h"
 #include "injectors/prng.h"
 #include "injectors/timer_queue.h"
 
@@ -192,7 +193,25 @@ class FaultEngine {
   // sets the record's action text and fate, and gives (or schedules) the
   // packet's one verdict.
   void ApplyFault(int win, const Arrival& a, std::vector<Effect>* out);
-  void DoDelay(const FaultAction& act, const Arrival& a);
+  void DoDelay(int win, const FaultAction& act, const Arrival& a, std::vector<Effect>* out);
+  // netem's models (fault_engine_netem.cc): one state per fault and
+  // direction (sending host -> receiving host), drawn from the fault's PRNG.
+  struct NetemState {
+    CorrelatedDraw match;  // probability with correlation
+    CorrelatedDraw delay;  // the jitter's draws
+    std::optional<ReorderGap> reorder;
+    CorrelatedDraw loss;  // loss random
+    std::optional<Gemodel> gemodel;
+    std::optional<FourState> four;
+    std::string delay_note;  // " (50ms±60ms normal)", made once
+  };
+  NetemState& NetemOf(int fault, const PacketRecord& r);
+  // probability's draw for fault `f` (correlated when the match says so).
+  double MatchDraw(int f, size_t rec);
+  // delay with jitter and/or reorder.
+  void DoNetemDelay(int win, const FaultAction& act, const Arrival& a, std::vector<Effect>* out);
+  // drop with a loss model.
+  void DoLossDrop(int win, const LossModel& loss, const Arrival& a, std::vector<Effect>* out);
   void DoReorder(int win, const FaultAction& act, const Arrival& a, std::vector<Effect>* out);
   void DoSwap(const Arrival& a, std::vector<Effect>* out);
   void DoDuplicate(const FaultAction& act, const Arrival& a, std::vector<Effect>* out);
@@ -224,6 +243,8 @@ class FaultEngine {
   EngineConfig cfg_;
   ConnTable conns_;
   std::vector<SplitMix64> prng_;
+  // (fault, from, to); looked up without copying the names (std::less<>).
+  std::map<std::tuple<int, std::string, std::string>, NetemState, std::less<>> netem_;
   std::vector<Bucket> buckets_;
   std::vector<PacketRecord> log_;
   PacketRecord scratch_;     // what At(kNotLogged) returns

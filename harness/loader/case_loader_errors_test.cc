@@ -577,7 +577,7 @@ const BadCase kBadCases[] = {
      "not a list; the TCP window field is 'win'"},
     {"fault_probability_range",
      "name: a\nsteps:\n  - client: sleep 1s\nfaults:\n  - match: {probability: 0}\n    do: drop\n",
-     "a.yaml:5:26: fault 1: 'probability' must be a number in (0, 1], not '0'"},
+     "a.yaml:5:26: fault 1: 'probability' must be a number in (0, 1] or a percent such as \"10%\", not '0'"},
     {"fault_delay_missing",
      "name: a\nsteps:\n  - client: sleep 1s\nfaults:\n  - match: {}\n    do: delay\n",
      "a.yaml:5:5: fault 1: missing required key 'delay' for 'delay'"},

@@ -6,6 +6,7 @@
 
 #include "harness/loader/case_parts.h"
 #include "harness/loader/did_you_mean.h"
+#include "harness/loader/fault_netem_parser.h"
 #include "harness/loader/format_keys.h"
 #include "harness/loader/packet_fields_parser.h"
 #include "harness/loader/range_parser.h"
@@ -171,13 +172,22 @@ Status ReadTimeWindow(const Entry& e, const MatchRead& r) {
 }
 
 Status ReadProbability(const Entry& e, const MatchRead& r) {
-  StatusOr<double> p = ReadNumber(e.val, "probability", r.s);
-  if (!p.ok()) return p.status();
-  if (!(*p > 0 && *p <= 1)) {
-    return r.s.Fail(e.val.loc, fmt::format("'probability' must be a number in (0, 1], not {}",
+  StatusOr<double> p = ReadFraction(e.val, "probability", r.s);
+  if (!p.ok() || *p <= 0) {
+    return r.s.Fail(e.val.loc, fmt::format("'probability' must be a number in (0, 1] or a "
+                                           "percent such as \"10%\", not {}",
                                            Describe(e.val.node)));
   }
   r.fm->probability = *p;
+  return Status::Ok();
+}
+
+// correlation: netem's correlated draw for probability (checked beside it
+// in CheckMatchCombinations).
+Status ReadCorrelation(const Entry& e, const MatchRead& r) {
+  StatusOr<double> c = ReadFraction(e.val, "correlation", r.s);
+  if (!c.ok()) return c.status();
+  r.fm->correlation = *c;
   return Status::Ok();
 }
 
@@ -187,13 +197,21 @@ struct MatchKey {
   Status (*read)(const Entry& e, const MatchRead& r);
 };
 const MatchKey kMatchTable[] = {
-    {"from", ReadEndpointHost},  {"to", ReadEndpointHost},
-    {"proto", ReadProto},        {"tcp", ReadTcp},
-    {"length", ReadHeaderRange}, {"seq", ReadHeaderRange},
-    {"ack", ReadHeaderRange},    {"win", ReadWin},
-    {"nth", ReadOccurrence},     {"first", ReadOccurrence},
-    {"every", ReadOccurrence},   {"after", ReadOccurrence},
-    {"window", ReadTimeWindow},  {"probability", ReadProbability},
+    {"from", ReadEndpointHost},
+    {"to", ReadEndpointHost},
+    {"proto", ReadProto},
+    {"tcp", ReadTcp},
+    {"length", ReadHeaderRange},
+    {"seq", ReadHeaderRange},
+    {"ack", ReadHeaderRange},
+    {"win", ReadWin},
+    {"nth", ReadOccurrence},
+    {"first", ReadOccurrence},
+    {"every", ReadOccurrence},
+    {"after", ReadOccurrence},
+    {"window", ReadTimeWindow},
+    {"probability", ReadProbability},
+    {"correlation", ReadCorrelation},
 };
 
 // The packet vocabulary's keys (packet_fields_parser.h) beyond the table
@@ -255,6 +273,11 @@ Status CheckMatchCombinations(const std::vector<Entry>& m, const Scope& s, Fault
     }
     fm->proto = Proto::kTcp;
   }
+  if (const Entry* c = FindKey(m, "correlation"); c != nullptr && !fm->probability) {
+    return s.Fail(c->key_loc,
+                  "'correlation' needs 'probability' (it correlates the probability's "
+                  "draws, as netem's PERCENT CORRELATION)");
+  }
   const Entry* win = FindKey(m, "win");
   if (win != nullptr && proto != nullptr && fm->proto != Proto::kTcp) {
     return s.Fail(win->key_loc, fmt::format("'win' (the TCP window field) cannot be combined with "
@@ -276,6 +299,11 @@ Status ReadDelay(const ActionRead& r) {
                                            Describe(e.val.node)));
   }
   r.out->delay = *d;
+  return ReadDelayNetem(r.m, r.s, r.out);
+}
+
+Status ReadDrop(const ActionRead& r) {
+  if (const Entry* e = FindKey(r.m, "loss")) return ReadLoss(*e, r.s, r.out);
   return Status::Ok();
 }
 
@@ -404,8 +432,12 @@ struct ActionInfo {
 
 const std::vector<ActionInfo>& Actions() {
   static const std::vector<ActionInfo> a = {
-      {"drop", ActionKind::kDrop, {}, {}, ReadNoParams},
-      {"delay", ActionKind::kDelay, {"delay"}, {"delay"}, ReadDelay},
+      {"drop", ActionKind::kDrop, {"loss"}, {}, ReadDrop},
+      {"delay",
+       ActionKind::kDelay,
+       {"delay", "jitter", "distribution", "correlation", "reorder"},
+       {"delay"},
+       ReadDelay},
       {"reorder", ActionKind::kReorder, {"count", "order"}, {"count"}, ReadReorder},
       {"swap", ActionKind::kSwap, {}, {}, ReadNoParams},
       {"duplicate", ActionKind::kDuplicate, {"copies"}, {}, ReadCopies},
@@ -461,6 +493,12 @@ Status FaultParser::ParseMatch(const Val& v, const Scope& s, FaultMatch* fm) {
 
 Status FaultParser::ParseAction(const ActionInfo& a, const std::vector<Entry>& m,
                                 const SourceLoc& loc, const Scope& s, FaultAction* out) {
+  if (a.kind == ActionKind::kDelay && FindKey(m, "delay") == nullptr) {
+    if (const Entry* j = FindKey(m, "jitter")) {
+      return s.Fail(j->key_loc,
+                    "'jitter' needs 'delay' (the delay it varies: delay: D, jitter: J)");
+    }
+  }
   for (const std::string& r : a.required) {
     if (FindKey(m, r) == nullptr) {
       return s.Fail(loc, fmt::format("missing required key '{}' for '{}'", r, a.name));

@@ -4,6 +4,7 @@
 #include <cerrno>
 #include <cmath>
 #include <cstdlib>
+#include <optional>
 
 #include <fmt/format.h>
 
@@ -229,6 +230,29 @@ StatusOr<double> ReadNumber(const Val& v, const std::string& what, const Scope& 
     return s.Fail(v.loc, fmt::format("'{}' must be a number, not {}", what, Describe(v.node)));
   }
   return x;
+}
+
+StatusOr<double> ReadFraction(const Val& v, const std::string& what, const Scope& s) {
+  std::optional<double> x;
+  if (v.node.IsScalar() && !v.node.Scalar().empty()) {
+    std::string t = v.node.Scalar();
+    const bool percent = t.back() == '%';
+    if (percent) t.pop_back();
+    const bool digits = !t.empty() && std::all_of(t.begin(), t.end(), [](char c) {
+      return (c >= '0' && c <= '9') || c == '.';
+    });
+    char* end = nullptr;
+    const double d = digits ? std::strtod(t.c_str(), &end) : -1;
+    if (digits && end == t.c_str() + t.size() && (percent || !IsQuoted(v.node))) {
+      x = percent ? d / 100 : d;
+    }
+  }
+  if (!x || *x < 0 || *x > 1) {
+    return s.Fail(v.loc, fmt::format("'{}' must be a number in [0, 1] or a percent such as "
+                                     "\"10%\", not {}",
+                                     what, Describe(v.node)));
+  }
+  return *x;
 }
 
 StatusOr<Duration> ReadDuration(const Val& v, const std::string& what, const Scope& s) {

@@ -80,6 +80,10 @@ StatusOr<bool> ReadBool(const Val& v, const std::string& what, const Scope& s);
 bool LooksLikeBool(const YAML::Node& n);
 // A plain finite decimal number.
 StatusOr<double> ReadNumber(const Val& v, const std::string& what, const Scope& s);
+// A probability or correlation: a plain number in [0, 1] or a percent
+// ("10%", "0.5%", quoted or not) in [0%, 100%], as a fraction.
+// "'KEY' must be a number in [0, 1] or a percent such as "10%", not X".
+StatusOr<double> ReadFraction(const Val& v, const std::string& what, const Scope& s);
 // A duration ("10s", "500ms"; ParseDuration).
 StatusOr<Duration> ReadDuration(const Val& v, const std::string& what, const Scope& s);
 

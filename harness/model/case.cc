@@ -171,6 +171,16 @@ const char* ActionName(ActionKind k) {
   return "?";
 }
 
+const char* DelayDistributionName(DelayDistribution d) {
+  switch (d) {
+    case DelayDistribution::kUniform: return "uniform";
+    case DelayDistribution::kNormal: return "normal";
+    case DelayDistribution::kPareto: return "pareto";
+    case DelayDistribution::kParetoNormal: return "paretonormal";
+  }
+  return "?";
+}
+
 std::string Step::Describe() const {
   if (const auto* a = std::get_if<AwaitStep>(&body)) return fmt::format("await {}", a->id);
   if (const auto* o = std::get_if<ObserveStep>(&body)) return DescribeObserve(*o);

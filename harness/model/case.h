@@ -449,6 +449,9 @@ struct FaultMatch {
   std::optional<int64_t> after;         // every one after the Kth
   std::optional<DurationRange> window;  // time since the case started
   std::optional<double> probability;    // (0, 1]; drawn from the case seed
+  // [0, 1]; with probability only: netem's correlated draw (next = (1 - c) *
+  // U + c * previous), one state per fault and direction (from -> to host).
+  std::optional<double> correlation;
   // The rest of the packet vocabulary (flags, raw seq/ack, options, IP and
   // ICMP fields, data); its seq/ack/win/length stay unset here (the fields
   // above say them).
@@ -468,12 +471,39 @@ enum class ActionKind {
 };
 const char* ActionName(ActionKind k);  // "drop", "delay", ...
 
+// netem's delay distributions (injectors/netem_models.h says how).
+enum class DelayDistribution { kUniform, kNormal, kPareto, kParetoNormal };
+const char* DelayDistributionName(DelayDistribution d);  // "uniform", ...
+
+// kDelay's `reorder:` (netem `reorder P C` with `gap N`): the packets the
+// draw picks, and with gap N only after N-1 delayed ones, go at once.
+struct DelayReorder {
+  double probability = 0;  // (0, 1]
+  double correlation = 0;  // [0, 1]
+  int gap = 1;
+};
+
+// kDrop's `loss:` model (netem `loss random|gemodel|state`); all values
+// are probabilities in [0, 1], defaults as netem's.
+struct LossModel {
+  enum class Kind { kRandom, kGemodel, kState } kind = Kind::kRandom;
+  double random = 0, correlation = 0;                  // kRandom
+  double p = 0, r = 1, one_h = 1, one_k = 0;           // kGemodel
+  double p13 = 0, p31 = 1, p32 = 0, p23 = 1, p14 = 0;  // kState
+};
+
 struct FaultAction {
   ActionKind kind = ActionKind::kDrop;
-  Duration delay{0};       // kDelay
-  int count = 0;           // kReorder: how many packets to hold
-  std::vector<int> order;  // kReorder: 1-based release order, a permutation
-  int copies = 1;          // kDuplicate
+  Duration delay{0};  // kDelay
+  // kDelay, netem's `delay D J C distribution NAME`: jitter 0 = none.
+  Duration jitter{0};
+  DelayDistribution distribution = DelayDistribution::kUniform;
+  double delay_correlation = 0;  // [0, 1]
+  std::optional<DelayReorder> reorder;
+  std::optional<LossModel> loss;  // kDrop: drops what the model says
+  int count = 0;                  // kReorder: how many packets to hold
+  std::vector<int> order;         // kReorder: 1-based release order, a permutation
+  int copies = 1;                 // kDuplicate
   // kHold: release (or drop) when the step with this label starts, or after
   // `hold_for` since the packet was held, whichever is set.
   std::string until_step;
