@@ -1,5 +1,6 @@
 #include "harness/capture/pcap_writer.h"
 
+#include <pcap/pcap.h>
 #include <unistd.h>
 
 #include <algorithm>

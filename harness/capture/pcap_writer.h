@@ -17,13 +17,17 @@
 // writer thread (the capture's).
 #pragma once
 
-#include <pcap/pcap.h>
-
 #include <cstdint>
 #include <memory>
 #include <string>
 
 #include "harness/common/status.h"
+
+// libpcap's handles (pcap_t, pcap_dumper_t), declared here so that
+// <pcap/pcap.h> stays out of this header: its struct bpf_insn clashes with
+// <linux/bpf.h>'s (harness/observe).
+struct pcap;
+struct pcap_dumper;
 
 namespace faultline {
 
@@ -57,8 +61,8 @@ class PcapWriter {
   std::string path_;
   uint32_t snaplen_ = 0;  // IP bytes per record
   uint32_t ifindex_ = 0;
-  pcap_t* dead_ = nullptr;
-  pcap_dumper_t* dumper_ = nullptr;
+  ::pcap* dead_ = nullptr;
+  ::pcap_dumper* dumper_ = nullptr;
 };
 
 }  // namespace faultline
