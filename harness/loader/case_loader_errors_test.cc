@@ -628,10 +628,11 @@ const BadCase kBadCases[] = {
     {"non_scalar_key", "name: a\nsteps:\n  - client: sleep 1s\n[x]: 1\n",
      "a.yaml:4:1: keys must be names, not a list"},
     {"capture_unknown_key", "name: a\ncapture: {ful: true}\nsteps:\n  - client: sleep 1s\n",
-     "XX"},
+     "a.yaml:2:11: capture: unknown key 'ful' (did you mean 'full'?)"},
     {"capture_not_bool", "name: a\ncapture: {full: yes}\nsteps:\n  - client: sleep 1s\n",
-     "XX"},
-    {"capture_not_map", "name: a\ncapture: full\nsteps:\n  - client: sleep 1s\n", "XX"},
+     "a.yaml:2:17: capture: 'full' must be true or false, not 'yes'"},
+    {"capture_not_map", "name: a\ncapture: full\nsteps:\n  - client: sleep 1s\n",
+     "a.yaml:2:10: 'capture' must be a map, not 'full'"},
 };
 
 class BadCaseTest : public ::testing::TestWithParam<BadCase> {};
