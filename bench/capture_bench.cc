@@ -161,11 +161,21 @@ steps:
     (cap ? with : without).push_back(mbps);
     lost += res.capture_dropped;
   }
+  uintmax_t pcap_bytes = 0;
+  std::error_code ec;
+  for (auto it = std::filesystem::recursive_directory_iterator(dir, ec);
+       !ec && it != std::filesystem::recursive_directory_iterator(); it.increment(ec)) {
+    if (it->is_regular_file(ec)) pcap_bytes += it->file_size(ec);
+  }
   std::filesystem::remove_all(dir);
   double a = Percentile(without, 50), b = Percentile(with, 50);
+  auto [wo_min, wo_max] = std::minmax_element(without.begin(), without.end());
+  auto [w_min, w_max] = std::minmax_element(with.begin(), with.end());
   std::printf(
-      "\nbulk %d MB through the wire (Mbit/s, median of %d): without capture %.0f, with "
-      "capture %.0f (%.0f %%); packets lost by the capture: %llu\n",
-      mb, rounds, a, b, 100.0 * b / a, static_cast<unsigned long long>(lost));
+      "\nbulk %d MB through the wire (Mbit/s, min/median/max of %d): without capture "
+      "%.0f/%.0f/%.0f, with capture %.0f/%.0f/%.0f (median %.0f %%); packets lost by the "
+      "capture: %llu; pcap bytes per captured run: %ju\n",
+      mb, rounds, *wo_min, a, *wo_max, *w_min, b, *w_max, 100.0 * b / a,
+      static_cast<unsigned long long>(lost), pcap_bytes / static_cast<uintmax_t>(rounds));
   return 0;
 }

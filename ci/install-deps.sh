@@ -26,6 +26,9 @@ packages=(
   chromium
   # libFuzzer targets (ci/fuzz.sh)
   clang libclang-rt-14-dev
+  # Wireshark's TCP expert analysis of a clean case's pcaps
+  # (tests/integration/capture_test.cc); no setuid dumpcap (debconf below)
+  tshark
 )
 
 missing=()
@@ -44,6 +47,8 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 
 export DEBIAN_FRONTEND=noninteractive
+# tshark's wireshark-common asks whether non-root users may capture: no.
+echo "wireshark-common wireshark-common/install-setuid boolean false" | debconf-set-selections
 echo "install-deps: installing ${missing[*]}"
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends "${missing[@]}"

@@ -197,7 +197,8 @@ RunResult ReportRun() {
               {t + 1'224'500'000, "server", "s", "CLOSE_WAIT"}};
   c.packet_checks[0].description = "client > server tcp SYN, sent";
   c.packet_checks[1].description = "client > server tcp SYN, received";
-  c.pcap_path = "pcap/first-syn-lost-ipv4.pcap";
+  c.pcaps = {{"client", "pcap/first-syn-lost-ipv4/client.pcap"},
+             {"server", "pcap/first-syn-lost-ipv4/server.pcap"}};
   r.cases.insert(r.cases.begin(), c);
   return r;
 }

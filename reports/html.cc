@@ -437,7 +437,8 @@ void FaultList(const CaseResult& c, std::string* out) {
   *out += "</div>\n";
 }
 
-std::string PageHtml(const RunResult& r, const std::vector<std::string>& pcap_hrefs) {
+std::string PageHtml(const RunResult& r,
+                     const std::vector<std::vector<CaseResult::Pcap>>& pcap_hrefs) {
   const std::vector<size_t> caps = HtmlLadderCaps(r);
   const int pass = r.Count(Outcome::kPass), fail = r.Count(Outcome::kFail),
             error = r.Count(Outcome::kError), skip = r.Count(Outcome::kSkip);
@@ -526,8 +527,9 @@ std::string PageHtml(const RunResult& r, const std::vector<std::string>& pcap_hr
     out += fmt::format("<p class=\"muted\">seed {}", c.seed);
     std::string started_case = UtcTime(c.start_unix_ms);
     if (!started_case.empty()) out += " &middot; started " + H(started_case);
-    if (!pcap_hrefs[i].empty()) {
-      out += fmt::format(" &middot; <a href=\"{}\">pcap</a>", H(pcap_hrefs[i]));
+    if (!pcap_hrefs[i].empty()) out += " &middot; pcap:";
+    for (const CaseResult::Pcap& p : pcap_hrefs[i]) {
+      out += fmt::format(" <a href=\"{}\">{}</a>", H(p.path), H(p.host));
     }
     out += "</p>\n";
     StepTable(c, &out);
@@ -593,10 +595,12 @@ std::vector<size_t> HtmlLadderCaps(const RunResult& r) {
 }
 
 std::string HtmlReport(const RunResult& r) {
-  std::vector<std::string> hrefs;
+  std::vector<std::vector<CaseResult::Pcap>> hrefs;
   hrefs.reserve(r.cases.size());
-  for (const CaseResult& c : r.cases)
-    hrefs.push_back(c.pcap_path.empty() ? "" : HrefPath(c.pcap_path));
+  for (const CaseResult& c : r.cases) {
+    std::vector<CaseResult::Pcap>& links = hrefs.emplace_back();
+    for (const CaseResult::Pcap& p : c.pcaps) links.push_back({p.host, HrefPath(p.path)});
+  }
   return PageHtml(r, hrefs);
 }
 
@@ -604,21 +608,20 @@ Status WriteHtml(const RunResult& r, const std::string& path) {
   namespace fs = std::filesystem;
   std::error_code ec;
   fs::path base = fs::absolute(fs::path(path), ec).parent_path().lexically_normal();
-  std::vector<std::string> hrefs;
+  std::vector<std::vector<CaseResult::Pcap>> hrefs;
   hrefs.reserve(r.cases.size());
   for (const CaseResult& c : r.cases) {
-    if (c.pcap_path.empty()) {
-      hrefs.emplace_back();
-      continue;
+    std::vector<CaseResult::Pcap>& links = hrefs.emplace_back();
+    for (const CaseResult::Pcap& p : c.pcaps) {
+      std::string link = p.path;
+      std::error_code ec2;
+      fs::path abs = fs::absolute(fs::path(p.path), ec2).lexically_normal();
+      if (!ec && !ec2) {
+        fs::path rel = abs.lexically_relative(base);
+        if (!rel.empty()) link = rel.string();
+      }
+      links.push_back({p.host, HrefPath(link)});
     }
-    std::string link = c.pcap_path;
-    std::error_code ec2;
-    fs::path abs = fs::absolute(fs::path(c.pcap_path), ec2).lexically_normal();
-    if (!ec && !ec2) {
-      fs::path rel = abs.lexically_relative(base);
-      if (!rel.empty()) link = rel.string();
-    }
-    hrefs.push_back(HrefPath(link));
   }
   Status st = WriteWholeFile(path, PageHtml(r, hrefs));
   if (!st.ok()) return st.Prefixed("html report");

@@ -50,7 +50,7 @@ inline constexpr size_t kHtmlPacketBudget = 250'000;
 // The per-case caps described above, one per r.cases element (even numbers).
 std::vector<size_t> HtmlLadderCaps(const RunResult& r);
 
-// The whole page. pcap links are as given in CaseResult::pcap_path.
+// The whole page. pcap links (one per host) are as given in CaseResult::pcaps.
 std::string HtmlReport(const RunResult& r);
 
 // Writes the page to `path`; pcap links are made relative to the directory

@@ -32,14 +32,15 @@ TEST(HtmlReportTest, SelfContainedNoNetworkFetch) {
   EXPECT_EQ(html.find("url("), std::string::npos);
   EXPECT_EQ(html.find("fetch("), std::string::npos);
   EXPECT_EQ(html.find("XMLHttpRequest"), std::string::npos);
-  // The only href is the pcap link, and it is relative.
+  // The only hrefs are the pcap links (one per host), and they are relative.
   int hrefs = 0;
   for (size_t p = html.find("href=\""); p != std::string::npos; p = html.find("href=\"", p + 1)) {
-    ++hrefs;
     size_t b = p + 6;
-    EXPECT_EQ(html.substr(b, html.find('"', b) - b), "out/handshake-ipv4.pcap");
+    EXPECT_EQ(html.substr(b, html.find('"', b) - b),
+              hrefs % 2 == 0 ? "out/handshake-ipv4/client.pcap" : "out/handshake-ipv4/server.pcap");
+    ++hrefs;
   }
-  EXPECT_EQ(hrefs, 3);  // pass, error and skip cases share the sample pcap path
+  EXPECT_EQ(hrefs, 6);  // pass, error and skip cases share the sample pcaps
 }
 
 TEST(HtmlReportTest, ContainsEveryCaseAndSummary) {
@@ -335,12 +336,15 @@ TEST(WriteHtmlTest, PcapLinkRelativeToReportDirectory) {
   fs::path dir(tmpl);
   fs::create_directories(dir / "out" / "pcaps");
   RunResult r = testing::SampleRun();
-  r.cases[0].pcap_path = (dir / "out" / "pcaps" / "a b#1.pcap").string();
+  r.cases[0].pcaps = {{"client", (dir / "out" / "pcaps" / "a b#1" / "client.pcap").string()},
+                      {"se<r>ver", (dir / "out" / "pcaps" / "a b#1" / "s.pcap").string()}};
   std::string path = (dir / "out" / "report.html").string();
   ASSERT_TRUE(WriteHtml(r, path).ok());
   std::ifstream in(path);
   std::string html((std::istreambuf_iterator<char>(in)), {});
-  EXPECT_NE(html.find("<a href=\"pcaps/a%20b%231.pcap\">pcap</a>"), std::string::npos);
+  EXPECT_NE(html.find("pcap: <a href=\"pcaps/a%20b%231/client.pcap\">client</a> "
+                      "<a href=\"pcaps/a%20b%231/s.pcap\">se&lt;r&gt;ver</a>"),
+            std::string::npos);
   EXPECT_FALSE(fs::exists(path + ".tmp"));
   fs::remove_all(dir);
 }

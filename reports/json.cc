@@ -165,6 +165,9 @@ json CaseJson(const CaseResult& c) {
   for (const PacketCheckRecord& k : c.packet_checks) checks.push_back(PacketCheckJson(k));
   json counters = json::array();
   for (const CounterDelta& d : c.counters) counters.push_back(CounterJson(d));
+  json pcaps = json::array();
+  for (const CaseResult::Pcap& p : c.pcaps)
+    pcaps.push_back({{"host", T(p.host)}, {"path", T(p.path)}});
   return json{{"name", T(c.name)},
               {"variant", T(c.variant)},
               {"full_name", T(c.FullName())},
@@ -179,7 +182,7 @@ json CaseJson(const CaseResult& c) {
               {"duration_ns", c.duration_ns},
               {"seed", c.seed},
               {"start_mono_ns", c.start_mono_ns},
-              {"pcap_path", T(c.pcap_path)},
+              {"pcaps", std::move(pcaps)},
               {"capture_dropped", c.capture_dropped},
               {"faults", Strings(c.faults)},
               {"steps", std::move(steps)},
@@ -578,7 +581,13 @@ CaseResult ReadCase(const json& j, const std::string& ptr, Status* st) {
   r.Get("duration_ns", &c.duration_ns);
   r.Get("seed", &c.seed);
   r.Get("start_mono_ns", &c.start_mono_ns);
-  r.Get("pcap_path", &c.pcap_path);
+  ReadArray(r, "pcaps", &c.pcaps, st, [](const json& pj, const std::string& pp, Status* pst) {
+    CaseResult::Pcap p;
+    Reader pr(pj, pp, pst);
+    pr.Get("host", &p.host);
+    pr.Get("path", &p.path);
+    return p;
+  });
   r.Get("capture_dropped", &c.capture_dropped);
   r.GetStrings("faults", &c.faults);
   ReadArray(r, "steps", &c.steps, st, ReadStep);

@@ -113,7 +113,7 @@ void AddCase(pugi::xml_node suite, const CaseResult& c) {
 
   std::string out = fmt::format("file: {}\nseed: {}\n", c.file, c.seed);
   if (!c.description.empty()) out += "description: " + c.description + "\n";
-  if (!c.pcap_path.empty()) out += "pcap: " + c.pcap_path + "\n";
+  for (const CaseResult::Pcap& p : c.pcaps) out += "pcap " + p.host + ": " + p.path + "\n";
   if (!c.faults.empty()) {
     out += "faults:\n";
     for (size_t i = 0; i < c.faults.size(); ++i)

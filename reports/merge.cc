@@ -126,12 +126,14 @@ void RebasePcapPaths(ShardReport* shard) {
   namespace fs = std::filesystem;
   const fs::path pcap_dir = fs::path(shard->path).parent_path() / "pcap";
   for (CaseResult& c : shard->run.cases) {
-    if (c.pcap_path.empty()) continue;
-    fs::path given(c.pcap_path);
-    std::error_code ec;
-    if (given.is_absolute() || fs::exists(given, ec)) continue;
-    fs::path candidate = pcap_dir / given.filename();
-    if (fs::is_regular_file(candidate, ec)) c.pcap_path = candidate.string();
+    for (CaseResult::Pcap& p : c.pcaps) {
+      fs::path given(p.path);
+      std::error_code ec;
+      if (given.is_absolute() || fs::exists(given, ec)) continue;
+      // pcap/<variant dir>/<host>.pcap
+      fs::path candidate = pcap_dir / given.parent_path().filename() / given.filename();
+      if (fs::is_regular_file(candidate, ec)) p.path = candidate.string();
+    }
   }
 }
 

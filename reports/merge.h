@@ -45,8 +45,9 @@ StatusOr<ShardReport> LoadShard(const std::string& path, uint64_t max_bytes = kM
 RunResult MergeRuns(const std::vector<ShardReport>& shards);
 
 // Makes the shard's relative pcap paths usable from here: a relative
-// CaseResult::pcap_path that does not exist as given, but whose file name
-// exists in "<directory of shard.path>/pcap/", is replaced by that path
+// CaseResult::pcaps path ".../pcap/DIR/HOST.pcap" that does not exist as
+// given, but whose DIR/HOST.pcap exists in "<directory of shard.path>/pcap/",
+// is replaced by that path
 // (CI jobs download each shard's --out directory as a whole). Paths that
 // exist, absolute paths and pcaps found nowhere are left as they are.
 void RebasePcapPaths(ShardReport* shard);

@@ -215,18 +215,25 @@ TEST(LoadShardTest, KeepsInvalidCaseFiles) {
 
 TEST(RebasePcapPathsTest, FindsPcapsBesideTheShardReport) {
   TempDir dir;
-  WriteText(dir.path() / "shard1" / "pcap" / "handshake-ipv4.pcap", "x");
+  WriteText(dir.path() / "shard1" / "pcap" / "handshake-ipv4" / "client.pcap", "x");
   ShardReport s{(dir.path() / "shard1" / "report.json").string(), testing::SampleRun()};
-  s.run.cases[0].pcap_path = "faultline-out/pcap/handshake-ipv4.pcap";  // as the shard wrote it
-  s.run.cases[1].pcap_path = "faultline-out/pcap/elsewhere.pcap";       // not downloaded
-  s.run.cases[2].pcap_path = "/abs/handshake-ipv4.pcap";                // absolute: kept
-  s.run.cases[3].pcap_path = "";                                        // none
+  using P = CaseResult::Pcap;
+  // As the shard wrote them; the server's was not downloaded.
+  s.run.cases[0].pcaps = {P{"client", "faultline-out/pcap/handshake-ipv4/client.pcap"},
+                          P{"server", "faultline-out/pcap/handshake-ipv4/server.pcap"}};
+  s.run.cases[1].pcaps = {P{"client", "faultline-out/pcap/elsewhere/client.pcap"}};
+  s.run.cases[2].pcaps = {P{"client", "/abs/handshake-ipv4/client.pcap"}};  // absolute: kept
+  s.run.cases[3].pcaps = {};                                                // none
   RebasePcapPaths(&s);
-  EXPECT_EQ(s.run.cases[0].pcap_path,
-            (dir.path() / "shard1" / "pcap" / "handshake-ipv4.pcap").string());
-  EXPECT_EQ(s.run.cases[1].pcap_path, "faultline-out/pcap/elsewhere.pcap");
-  EXPECT_EQ(s.run.cases[2].pcap_path, "/abs/handshake-ipv4.pcap");
-  EXPECT_EQ(s.run.cases[3].pcap_path, "");
+  EXPECT_EQ(
+      s.run.cases[0].pcaps,
+      (std::vector<P>{
+          {"client", (dir.path() / "shard1" / "pcap" / "handshake-ipv4" / "client.pcap").string()},
+          {"server", "faultline-out/pcap/handshake-ipv4/server.pcap"}}));
+  EXPECT_EQ(s.run.cases[1].pcaps,
+            (std::vector<P>{{"client", "faultline-out/pcap/elsewhere/client.pcap"}}));
+  EXPECT_EQ(s.run.cases[2].pcaps, (std::vector<P>{{"client", "/abs/handshake-ipv4/client.pcap"}}));
+  EXPECT_TRUE(s.run.cases[3].pcaps.empty());
 }
 
 }  // namespace

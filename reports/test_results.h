@@ -98,7 +98,8 @@ inline RunResult SampleRun() {
   pass.packets = {Packet(1, 5'000'000, "client", "server", "S"),
                   Packet(2, 5'100'000, "server", "client", "S."),
                   Packet(3, 5'200'000, "client", "server", ".")};
-  pass.pcap_path = "out/handshake-ipv4.pcap";
+  pass.pcaps = {{"client", "out/handshake-ipv4/client.pcap"},
+                {"server", "out/handshake-ipv4/server.pcap"}};
   pass.start_mono_ns = 4'000'000;
   pass.states = {{5'000'000, "client", "c", "SYN_SENT"},
                  {5'150'000, "server", "client/c", "SYN_RECV"},
@@ -154,7 +155,7 @@ inline RunResult SampleRun() {
   bad_check.dump = {
       "#2 +1.000000s delivered to server  client:40000 > server:8080 tcp S seq 0 win 64240 len 0"};
   fail.packet_checks = {ok_check, bad_check};
-  fail.pcap_path = "";
+  fail.pcaps = {};
   r.cases.push_back(fail);
 
   CaseResult error = pass;

@@ -92,68 +92,74 @@ void DeferClose(int fd) {
 }  // namespace
 
 struct Capture::Impl {
-  UniqueFd sock;  // AF_PACKET, SOCK_DGRAM, ETH_P_ALL, in the wire netns
-  UniqueFd wake;  // eventfd: Stop() asks the thread to drain and exit
-  uint32_t snaplen = 0;
-  FILE* file = nullptr;
-  std::string path;
+  // A link's file: the packets of one wire interface.
+  struct Link {
+    uint32_t wire_ifindex = 0;
+    std::unique_ptr<PcapWriter> writer;
+  };
+
+  UniqueFd sock;         // AF_PACKET, SOCK_DGRAM, ETH_P_ALL, in the wire netns
+  UniqueFd wake;         // eventfd: Stop() asks the thread to drain and exit
+  uint32_t snaplen = 0;  // bytes read per packet
+  std::vector<Link> links;
   std::set<uint32_t> keep;  // ifindexes recorded
   bool keep_packets = true;
   std::vector<CapturedPacket> packets;
-  uint64_t not_kept = 0;     // past kMaxKeptPackets (the file still has them)
-  std::vector<uint8_t> out;  // encoded records not yet written
-  int write_errno = 0;
+  uint64_t not_kept = 0;  // past kMaxKeptPackets (the files still have them)
   int read_errno = 0;
   std::atomic<int64_t> last_packet_ns{0};  // monotonic, of the last recorded packet
   const Clock* clock = nullptr;            // CaptureConfig::clock
   std::thread thread;
 
   ~Impl() {
-    if (file) fclose(file);
+    links.clear();  // closes the files
     if (sock.get() >= 0) DeferClose(sock.release());
   }
 
-  void Record(const sockaddr_ll& from, const uint8_t* data, uint32_t caplen, uint32_t len,
+  // Creates one writer per CaptureConfig::files entry.
+  Status OpenFiles(const CaptureConfig& config, const std::map<std::string, uint32_t>& ifindex);
+
+  // `data` points into a read buffer with kSll2HeaderLen bytes free before
+  // it (the writers put the link header there): no copy, no allocation
+  // unless the packets are kept in memory.
+  void Record(const sockaddr_ll& from, uint8_t* data, uint32_t caplen, uint32_t len,
               int64_t ts_ns) {
-    CapturedPacket p;
-    p.ifindex = static_cast<uint32_t>(from.sll_ifindex);
-    if (keep.count(p.ifindex) == 0) return;
-    p.protocol = ntohs(from.sll_protocol);
+    const auto ifindex = static_cast<uint32_t>(from.sll_ifindex);
+    if (keep.count(ifindex) == 0) return;
+    last_packet_ns.store(clock->NowNs(), std::memory_order_relaxed);
+    const uint16_t protocol = ntohs(from.sll_protocol);
+    for (Link& l : links) {
+      if (l.wire_ifindex != ifindex) continue;
+      // The host's side: what came in on the wire from it, it sent.
+      const uint8_t type = from.sll_pkttype == PACKET_OUTGOING ? kPacketHost : kPacketOutgoing;
+      l.writer->Write(data, caplen, len, protocol, type, ts_ns);
+    }
+    if (!keep_packets) return;
+    if (packets.size() >= Capture::kMaxKeptPackets) {
+      ++not_kept;
+      return;
+    }
+    CapturedPacket& p = packets.emplace_back();
+    p.ifindex = ifindex;
+    p.protocol = protocol;
     p.pkttype = from.sll_pkttype;
     p.ts_ns = ts_ns;
     p.orig_len = len;
     p.ip.assign(data, data + caplen);
-    last_packet_ns.store(clock->NowNs(), std::memory_order_relaxed);
-    if (file) {
-      AppendSll2Record(p, &out);
-      if (out.size() >= (256u << 10)) Flush();
-    }
-    if (keep_packets) {
-      if (packets.size() < Capture::kMaxKeptPackets)
-        packets.push_back(std::move(p));
-      else
-        ++not_kept;
-    }
-  }
-
-  void Flush() {
-    if (!file || out.empty()) return;
-    if (write_errno == 0 && fwrite(out.data(), 1, out.size(), file) != out.size()) {
-      write_errno = errno != 0 ? errno : EIO;
-    }
-    out.clear();
   }
 
   // Reads every packet queued on the socket now; false on a read error.
   bool Drain() {
-    std::vector<uint8_t> bufs(static_cast<size_t>(kBatch) * snaplen);
+    // Each slot: the link header's room, then the packet.
+    const size_t slot = kSll2HeaderLen + snaplen;
+    std::vector<uint8_t> bufs(static_cast<size_t>(kBatch) * slot);
     sockaddr_ll addrs[kBatch];
     iovec iovs[kBatch];
     alignas(cmsghdr) char ctrl[kBatch][CMSG_SPACE(sizeof(timespec))];
     mmsghdr msgs[kBatch];
     for (;;) {
       for (int i = 0; i < kBatch; ++i) {
-        iovs[i] = {bufs.data() + static_cast<size_t>(i) * snaplen, snaplen};
+        iovs[i] = {bufs.data() + static_cast<size_t>(i) * slot + kSll2HeaderLen, snaplen};
         msgs[i] = {};
         msgs[i].msg_hdr.msg_name = &addrs[i];
         msgs[i].msg_hdr.msg_namelen = sizeof addrs[i];
@@ -181,8 +187,7 @@ struct Capture::Impl {
           }
         }
         const uint32_t len = msgs[i].msg_len;  // the real length (MSG_TRUNC)
-        Record(addrs[i], static_cast<const uint8_t*>(iovs[i].iov_base), std::min(len, snaplen), len,
-               ts);
+        Record(addrs[i], static_cast<uint8_t*>(iovs[i].iov_base), std::min(len, snaplen), len, ts);
       }
       if (n < kBatch) return true;
     }
@@ -213,13 +218,34 @@ struct Capture::Impl {
   }
 };
 
+Status Capture::Impl::OpenFiles(const CaptureConfig& config,
+                                const std::map<std::string, uint32_t>& ifindex) {
+  for (const CaptureConfig::File& f : config.files) {
+    auto it = ifindex.find(f.wire_ifname);
+    if (it == ifindex.end()) {
+      return Status::Invalid(
+          fmt::format("{}: wire interface '{}' is not captured", f.path, f.wire_ifname));
+    }
+    StatusOr<std::unique_ptr<PcapWriter>> w =
+        PcapWriter::Create(f.path, config.file_snaplen, snaplen, f.host_ifindex);
+    if (!w.ok()) return w.status();
+    links.push_back({it->second, std::move(w).value()});
+  }
+  return Status::Ok();
+}
+
 Capture::Capture(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 
 Capture::~Capture() { (void)Stop(); }
 
 StatusOr<std::unique_ptr<Capture>> Capture::Start(const CaptureConfig& config) {
   auto impl = std::make_unique<Impl>();
-  impl->snaplen = static_cast<uint32_t>(std::max(config.max_mtu, 1500) + 128);
+  const auto whole = static_cast<uint32_t>(std::max(config.max_mtu, 1500) + 128);
+  // Headers only unless the packets are kept (the checks read payloads) or
+  // the files want them whole: the kernel copies no more than that.
+  impl->snaplen = config.keep || config.file_snaplen == 0 || config.file_snaplen > whole
+                      ? whole
+                      : config.file_snaplen;
   impl->keep_packets = config.keep;
   impl->clock = config.clock;
   std::map<std::string, uint32_t> ifindex;
@@ -250,19 +276,8 @@ StatusOr<std::unique_ptr<Capture>> Capture::Start(const CaptureConfig& config) {
   }
   impl->wake.reset(eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
   if (impl->wake.get() < 0) return Status::FromErrno("starting the capture: eventfd", errno);
-  if (!config.path.empty()) {
-    impl->path = config.path;
-    StatusOr<UniqueFd> fd = CreatePcapFile(config.path);
-    if (!fd.ok()) return fd.status().Prefixed("starting the capture");
-    impl->file = fdopen(fd->get(), "wb");
-    if (impl->file == nullptr) {
-      const int err = errno;
-      unlink(config.path.c_str());  // the empty file just created
-      return Status::FromErrno(fmt::format("starting the capture: creating {}", config.path), err);
-    }
-    (void)fd->release();  // the FILE owns it now
-    impl->out = EncodePcapHeader(impl->snaplen);
-  }
+  st = impl->OpenFiles(config, ifindex);
+  if (!st.ok()) return st.Prefixed("starting the capture");
   std::unique_ptr<Capture> c(new Capture(std::move(impl)));
   c->ifindex_ = std::move(ifindex);
   // The kernel's clocks, not config.clock: this converts kernel timestamps.
@@ -304,13 +319,9 @@ Status Capture::Stop() {
   }
   Status st = Status::Ok();
   if (impl_->read_errno != 0) st = Status::FromErrno("reading the capture", impl_->read_errno);
-  if (impl_->file) {
-    impl_->Flush();
-    if (fclose(impl_->file) != 0 && impl_->write_errno == 0) impl_->write_errno = errno;
-    impl_->file = nullptr;
-    if (impl_->write_errno != 0 && st.ok()) {
-      st = Status::FromErrno(fmt::format("writing {}", impl_->path), impl_->write_errno);
-    }
+  for (Impl::Link& l : impl_->links) {
+    Status closed = l.writer->Close();
+    if (!closed.ok() && st.ok()) st = closed;
   }
   packets_ = std::move(impl_->packets);
   not_kept_ = impl_->not_kept;

@@ -1,15 +1,21 @@
 // Capture: every packet that crosses a wire interface of one lab, for the
-// whole case, in memory and optionally as a pcap file (pcap_format.h).
+// whole case, in memory and optionally as pcap files, one per link
+// (pcap_writer.h).
 //
 // One AF_PACKET socket (SOCK_DGRAM, ETH_P_ALL) in the wire namespace sees
 // every interface there; each packet comes with the index of the wire
 // interface it crossed and whether it came in on it (sent by that side's
 // host: packet type HOST) or went out of it (delivered towards that host:
-// OUTGOING), which the file keeps in LINUX_SLL2 headers. Packets of other
-// interfaces (the wire's loopback) are ignored. A capture thread (nice -10)
-// reads batches with recvmmsg, kernel timestamps in ns (SO_TIMESTAMPNS).
-// Not libpcap's live capture: its mmap ring costs an RCU grace period to set
-// up and ~3 to tear down (docs/design.md, "Capture"); libpcap reads the files.
+// OUTGOING). In memory (packets()) that is kept as the wire saw it. A file
+// holds one link, what that host's link carried, from the host's side: a
+// packet the host sent is OUTGOING there, one delivered to it HOST, so a
+// forwarded packet is once in the sender's file and once in the receiver's,
+// never twice in one. Packets of other interfaces (the wire's loopback) are
+// ignored. A capture thread (nice -10) reads batches with recvmmsg, kernel
+// timestamps in ns (SO_TIMESTAMPNS), and writes the files: the wire's own
+// thread never does capture work. Not libpcap's live capture: its mmap ring
+// costs an RCU grace period to set up and ~3 to tear down (docs/design.md,
+// "Capture"); libpcap writes (and reads) the files.
 //
 // Stop() drains every packet the kernel queued before the call, so a packet
 // sent before Stop() is in the result; packets after it are not.
@@ -25,6 +31,7 @@
 #include <vector>
 
 #include "harness/capture/pcap_format.h"
+#include "harness/capture/pcap_writer.h"
 #include "harness/common/clock.h"
 #include "harness/common/duration.h"
 #include "harness/common/status.h"
@@ -34,9 +41,20 @@ namespace faultline {
 struct CaptureConfig {
   int netns_fd = -1;                 // the wire's network namespace (not owned)
   std::vector<std::string> ifnames;  // wire interfaces to record ("w-client", ...)
-  int max_mtu = 1500;              // largest packet (lab MTU; 65535 with offloads): + 128 = snaplen
-  std::string path;                // pcap file to write; "" for none
-  bool keep = true;                // keep the packets in memory (packets()); else file only
+  int max_mtu = 1500;  // largest packet (lab MTU; 65535 with offloads): + 128 = snaplen
+  // One pcap file per link: what crossed `wire_ifname` (one of ifnames),
+  // from the side of the host at its other end, whose own interface index
+  // (`host_ifindex`, its eth0) the records carry.
+  struct File {
+    std::string wire_ifname;
+    std::string path;
+    uint32_t host_ifindex = 0;
+  };
+  std::vector<File> files;  // none: no file
+  // IP bytes per packet in the files: headers only by default; 0 for whole
+  // packets (`capture: {full: true}`).
+  uint32_t file_snaplen = PcapWriter::kHeadersSnaplen;
+  bool keep = true;                // keep the packets in memory (packets()), whole; else files only
   size_t buffer_bytes = 4u << 20;  // socket receive buffer: what the thread may fall behind by
   // When the last packet came and how long WaitQuiet waits (not owned). The
   // packets' own timestamps are the kernel's (AF_PACKET), converted to
@@ -47,7 +65,7 @@ struct CaptureConfig {
 class Capture {
  public:
   // Opens the socket inside the namespace (every packet from then on is
-  // recorded), creates the file, starts the capture thread. Errors name
+  // recorded), creates the files, starts the capture thread. Errors name
   // what failed ("starting the capture: packet socket: EPERM ...").
   static StatusOr<std::unique_ptr<Capture>> Start(const CaptureConfig& config);
   ~Capture();
@@ -57,8 +75,8 @@ class Capture {
   // Returns once no packet has been captured for `quiet`, or after `max`,
   // whichever is first (for letting in-flight packets land before Stop).
   void WaitQuiet(Duration quiet, Duration max);
-  // Drains, stops the thread, closes the file (the socket is closed in the
-  // background). Idempotent. Errors: a read error, or a write error on the
+  // Drains, stops the thread, closes the files (the socket is closed in the
+  // background). Idempotent. Errors: a read error, or a write error on a
   // file (the packets in memory are still complete then).
   Status Stop();
 

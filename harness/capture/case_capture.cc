@@ -6,6 +6,8 @@
 #include <mutex>
 #include <set>
 
+#include <net/if.h>
+
 #include <fmt/format.h>
 
 #include "harness/capture/packet_check.h"
@@ -33,8 +35,8 @@ constexpr auto kMaxSettle = std::chrono::milliseconds(250);
 // It is a limit, not an allocation, but 64 labs at once should not each be
 // allowed hundreds of MB: it follows the bytes the case's own steps send,
 // 4 MB plus twice those bytes (each data packet is captured twice, sent and
-// delivered), at most 64 MB. Traffic the steps do not announce (ACKs, a
-// peer's automatic replies) is small next to that.
+// delivered; read whole when the case checks its capture), at most 64 MB. Traffic the steps do not
+// announce (ACKs, a peer's automatic replies) is small next to that.
 size_t RecvBufferBytes(const Case& c) {
   int64_t sent = 0;
   for (const Step& st : c.steps) {
@@ -60,24 +62,45 @@ bool ChecksCapture(const Case& c) { return !c.packets.empty() || !c.timing.empty
 
 }  // namespace
 
-StatusOr<std::string> ReservePcapPath(const std::string& out_dir, const std::string& case_file,
-                                      const std::string& variant) {
+StatusOr<std::string> ReservePcapDir(const std::string& out_dir, const std::string& case_file,
+                                     const std::string& variant) {
   namespace fs = std::filesystem;
   static std::mutex mu;
   static std::set<std::string> taken;
   fs::path dir = fs::path(out_dir) / "pcap";
-  // Made (or found) without following a symbolic link at OUT or OUT/pcap:
-  // a pcap never lands where a link points.
+  // Made (or found) without following a symbolic link at OUT, OUT/pcap or
+  // the variant's directory: a pcap never lands where a link points.
   StatusOr<UniqueFd> dirfd = OpenDirNoFollow(dir.string(), true);
   if (!dirfd.ok()) return dirfd.status().Prefixed("pcap directory");
   const std::string base = Sanitize(fs::path(case_file).stem().string()) + "-" + Sanitize(variant);
-  std::lock_guard<std::mutex> lock(mu);
-  for (int n = 1;; ++n) {
-    std::string name = n == 1 ? base : fmt::format("{}-{}", base, n);
-    std::string path = (dir / (name + ".pcap")).string();
-    if (taken.insert(path).second) return path;
+  std::string name;
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    for (int n = 1;; ++n) {
+      name = n == 1 ? base : fmt::format("{}-{}", base, n);
+      if (taken.insert((dir / name).string()).second) break;
+    }
   }
+  const std::string path = (dir / name).string();
+  StatusOr<UniqueFd> sub = OpenSubdirNoFollow(dirfd->get(), name, path);
+  if (!sub.ok()) return sub.status().Prefixed("pcap directory");
+  return path;
 }
+
+namespace {
+
+// The index of the host's own interface (its eth0) in its namespace, for the
+// pcap records; 0 if it cannot be read.
+uint32_t HostIfindex(const LabHost& h) {
+  uint32_t idx = 0;
+  (void)InNetns(h.netns.get(), [&]() -> Status {
+    idx = if_nametoindex(h.ifname.c_str());
+    return Status::Ok();
+  });
+  return idx;
+}
+
+}  // namespace
 
 StatusOr<std::unique_ptr<Capture>> StartCaseCapture(const Case& c, const Lab& lab,
                                                     const std::string& out_dir,
@@ -92,14 +115,20 @@ StatusOr<std::unique_ptr<Capture>> StartCaseCapture(const Case& c, const Lab& la
   }
   cfg.buffer_bytes = RecvBufferBytes(c);
   cfg.keep = ChecksCapture(c);
+  cfg.file_snaplen = c.capture_full ? 0 : PcapWriter::kHeadersSnaplen;
+  std::vector<CaseResult::Pcap> pcaps;
   if (!out_dir.empty()) {
-    StatusOr<std::string> path = ReservePcapPath(out_dir, c.loc.file, result->variant);
-    if (!path.ok()) return path.status();
-    cfg.path = *path;
+    StatusOr<std::string> dir = ReservePcapDir(out_dir, c.loc.file, result->variant);
+    if (!dir.ok()) return dir.status();
+    for (const LabHost& h : lab.hosts()) {
+      std::string path = (std::filesystem::path(*dir) / (h.name + ".pcap")).string();
+      cfg.files.push_back({h.wire_ifname, path, HostIfindex(h)});
+      pcaps.push_back({h.name, std::move(path)});
+    }
   }
   StatusOr<std::unique_ptr<Capture>> cap = Capture::Start(cfg);
   if (!cap.ok()) return cap.status();
-  result->pcap_path = cfg.path;
+  result->pcaps = std::move(pcaps);
   return cap;
 }
 

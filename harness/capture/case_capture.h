@@ -16,19 +16,22 @@
 
 namespace faultline {
 
-// "OUT/pcap/<case-file-stem>-<variant>.pcap", characters outside
-// [A-Za-z0-9._-] replaced by '_'. Unique within this process: a name
-// already handed out (two case files with one stem) gets "-2", "-3"... before
-// ".pcap". Creates OUT/pcap (and OUT); a symbolic link at either is
-// refused ("pcap directory: OUT/pcap: a symbolic link; refusing to write
-// through it"). Thread-safe.
-StatusOr<std::string> ReservePcapPath(const std::string& out_dir, const std::string& case_file,
-                                      const std::string& variant);
+// Makes "OUT/pcap/<case-file-stem>-<variant>", the variant's pcap directory
+// (one <host>.pcap per lab host goes in it), and returns its path;
+// characters outside [A-Za-z0-9._-] replaced by '_'. Unique within this
+// process: a name already handed out (two case files with one stem) gets
+// "-2", "-3"... Creates OUT/pcap (and OUT); a symbolic link at any of the
+// three is refused ("pcap directory: OUT/pcap: a symbolic link; refusing to
+// write through it"). Thread-safe.
+StatusOr<std::string> ReservePcapDir(const std::string& out_dir, const std::string& case_file,
+                                     const std::string& variant);
 
 // Starts capturing on every wire interface of `lab` (recording from the
 // moment it returns) when the case has `packets:` or `timing:`, or `out_dir` is set (then
-// writing the pcap file and setting result->pcap_path); returns nullptr
-// when neither. Call before the wire starts.
+// writing one pcap per host, what its link carried, headers only unless the
+// case says `capture: {full: true}`, into ReservePcapDir's directory, and
+// setting result->pcaps); returns nullptr when neither. Call before the wire
+// starts.
 StatusOr<std::unique_ptr<Capture>> StartCaseCapture(const Case& c, const Lab& lab,
                                                     const std::string& out_dir, CaseResult* result);
 

@@ -41,8 +41,9 @@ namespace fs = std::filesystem;
 constexpr size_t kMaxHosts = 250;
 
 const std::vector<std::string> kTopKeys = {
-    "name",  "description", "tags",    "family", "timeout",  "seed",     "hosts", "faults",
-    "steps", "matrix",      "packets", "timing", "counters", "requires", "xfail", "tolerance"};
+    "name",     "description", "tags",  "family",    "timeout", "seed",
+    "hosts",    "faults",      "steps", "matrix",    "packets", "timing",
+    "counters", "requires",    "xfail", "tolerance", "capture"};
 const std::vector<std::string> kHostKeys = {"sysctl", "mtu", "offloads", "scripted", "ignore"};
 
 bool IsTag(const std::string& t) {
@@ -222,6 +223,20 @@ StatusOr<Duration> ParseTimeout(const Val& v, const Scope& top) {
   return d;
 }
 
+// capture: {full: BOOL}.
+Status ParseCapture(const Val& v, const Scope& top, Case* c) {
+  StatusOr<std::vector<Entry>> m = ReadMap(v, "capture", top);
+  if (!m.ok()) return m.status();
+  Scope s{top.file, "capture: "};
+  FL_RETURN_IF_ERROR(CheckKeys(*m, {"full"}, "", s));
+  if (const Entry* full = FindKey(*m, "full")) {
+    StatusOr<bool> b = ReadBool(full->val, "full", s);
+    if (!b.ok()) return b.status();
+    c->capture_full = *b;
+  }
+  return Status::Ok();
+}
+
 // hosts: (or the default client and server at `c->loc`).
 Status ParseHosts(const Entry* e, const Scope& top, Case* c) {
   if (e == nullptr) {
@@ -291,6 +306,7 @@ Status ParseCaseHead(const std::vector<Entry>& m, const Scope& top, Case* c) {
     }
     c->tolerance = *d;
   }
+  if ((e = FindKey(m, "capture"))) FL_RETURN_IF_ERROR(ParseCapture(e->val, top, c));
   FL_RETURN_IF_ERROR(ParseHosts(FindKey(m, "hosts"), top, c));
   return CheckMatrixHosts(*c, top);
 }

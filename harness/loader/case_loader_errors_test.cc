@@ -627,6 +627,12 @@ const BadCase kBadCases[] = {
      "a.yaml:7:11: fault 1: 'rate' must be an integer between 1 and 1000000000, not 0"},
     {"non_scalar_key", "name: a\nsteps:\n  - client: sleep 1s\n[x]: 1\n",
      "a.yaml:4:1: keys must be names, not a list"},
+    {"capture_unknown_key", "name: a\ncapture: {ful: true}\nsteps:\n  - client: sleep 1s\n",
+     "a.yaml:2:11: capture: unknown key 'ful' (did you mean 'full'?)"},
+    {"capture_not_bool", "name: a\ncapture: {full: yes}\nsteps:\n  - client: sleep 1s\n",
+     "a.yaml:2:17: capture: 'full' must be true or false, not 'yes'"},
+    {"capture_not_map", "name: a\ncapture: full\nsteps:\n  - client: sleep 1s\n",
+     "a.yaml:2:10: 'capture' must be a map, not 'full'"},
 };
 
 class BadCaseTest : public ::testing::TestWithParam<BadCase> {};

@@ -414,6 +414,17 @@ TEST(CaseLoaderTest, MinimalCaseGetsDefaults) {
   ASSERT_EQ(c->steps.size(), 1u);
   EXPECT_EQ(c->steps[0].loc.ToString(), "m.yaml:3:5");
   EXPECT_EQ(c->steps[0].Describe(), "client: sleep 1s");
+  EXPECT_FALSE(c->capture_full);  // pcaps keep headers only
+}
+
+TEST(CaseLoaderTest, CaptureFullKeepsWholePackets) {
+  StatusOr<Case> c =
+      LoadCaseText("name: m\ncapture: {full: true}\nsteps:\n  - client: sleep 1s\n", "m.yaml");
+  ASSERT_TRUE(c.ok()) << c.status().message();
+  EXPECT_TRUE(c->capture_full);
+  c = LoadCaseText("name: m\ncapture: {full: false}\nsteps:\n  - client: sleep 1s\n", "m.yaml");
+  ASSERT_TRUE(c.ok()) << c.status().message();
+  EXPECT_FALSE(c->capture_full);
 }
 
 TEST(CaseLoaderTest, ShorthandEqualsLongForm) {

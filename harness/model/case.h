@@ -619,6 +619,9 @@ struct Case {
   std::optional<ExpectedFailure> xfail;      // `xfail:`
   std::vector<PacketExpect> packets;         // `packets:`; checked after the steps
   std::vector<TimingExpect> timing;          // `timing:`; checked with `packets:`
+  // `capture: {full: true}`: the pcaps hold whole packets, not only the
+  // first PcapWriter::kHeadersSnaplen (256) bytes of each.
+  bool capture_full = false;
   std::vector<MatrixSysctl> matrix;  // `matrix: {sysctl: ...}`; empty: one variant per family
   // Scripted hosts: how far a packet expected `after: V` may be from V
   // (`tolerance:`; a step's own `tolerance:` overrides it).

@@ -157,7 +157,14 @@ struct CaseResult {
   uint64_t seed = 0;
   std::vector<StepRecord> steps;
   std::vector<PacketRecord> packets;
-  std::string pcap_path;  // "" if none was written
+  // The pcaps written, one per lab host in host order (what that host's link
+  // carried); empty if none.
+  struct Pcap {
+    std::string host;
+    std::string path;
+    bool operator==(const Pcap&) const = default;
+  };
+  std::vector<Pcap> pcaps;
   // One per `packets:` item, in order, then one per `timing:` item (kind "timing").
   std::vector<PacketCheckRecord> packet_checks;
   uint64_t capture_dropped = 0;  // packets the capture lost (kernel ring full); 0 normally

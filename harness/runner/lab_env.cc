@@ -103,10 +103,10 @@ Status LabEnv::Setup(int64_t start_ns, CaseResult* result) {
 
   if (HasCommands(case_)) {
     std::string path;
-    if (!result_->pcap_path.empty()) {
+    if (!result_->pcaps.empty()) {  // OUT/pcap/NAME/HOST.pcap: OUT/work/NAME
       namespace fs = std::filesystem;
-      const fs::path pcap(result_->pcap_path);
-      path = (pcap.parent_path().parent_path() / "work" / pcap.stem()).string();
+      const fs::path pcap_dir = fs::path(result_->pcaps.front().path).parent_path();
+      path = (pcap_dir.parent_path().parent_path() / "work" / pcap_dir.filename()).string();
     }
     StatusOr<std::unique_ptr<faultline::Workdir>> w = faultline::Workdir::Create(path);
     if (!w.ok()) return w.status();

@@ -2,7 +2,7 @@
 // the commands' working directory, TMPDIR and ${workdir}.
 //
 // Under an output directory it is OUT/work/<name> (the name the variant's
-// pcap has, without ".pcap"), emptied first, and kept after a failing
+// pcap directory has, OUT/pcap/<name>), emptied first, and kept after a failing
 // variant for a person to look at; without one it is a fresh directory
 // under $TMPDIR (or /tmp). Either way it is removed when the Workdir is
 // destroyed unless Keep() was called.

@@ -3,7 +3,11 @@
 #include <pcap/pcap.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <set>
 #include <string>
 #include <thread>
@@ -88,7 +92,28 @@ packets:
   - order: [{from: client, tcp: FIN}, {from: server, tcp: FIN}]
 )";
 
-TEST_F(CaptureTest, DroppedSynTwoSentOneReceivedAndThePcapHoldsBothDirections) {
+// What libpcap itself reads from `path`, as Wireshark would: the link type
+// and each record's captured and original length.
+struct LibpcapRead {
+  int linktype = -1;
+  std::vector<std::pair<uint32_t, uint32_t>> lens;  // caplen, len
+};
+LibpcapRead ReadWithLibpcap(const std::string& path) {
+  LibpcapRead r;
+  char err[PCAP_ERRBUF_SIZE];
+  pcap_t* p =
+      pcap_open_offline_with_tstamp_precision(path.c_str(), PCAP_TSTAMP_PRECISION_NANO, err);
+  EXPECT_NE(p, nullptr) << err;
+  if (p == nullptr) return r;
+  r.linktype = pcap_datalink(p);
+  pcap_pkthdr* h;
+  const u_char* d;
+  while (pcap_next_ex(p, &h, &d) == 1) r.lens.emplace_back(h->caplen, h->len);
+  pcap_close(p);
+  return r;
+}
+
+TEST_F(CaptureTest, DroppedSynTwoSentOneReceivedAndEachHostsPcapHoldsItsLink) {
   Case c = Load(kFirstSynDropped, "cases/x/first syn.yaml");
   options_.out_dir = dir_;
   CaseResult r = RunCaseVariant(c, Family::kIPv4, options_);
@@ -96,46 +121,157 @@ TEST_F(CaptureTest, DroppedSynTwoSentOneReceivedAndThePcapHoldsBothDirections) {
   ASSERT_EQ(r.packet_checks.size(), 4u);
   for (const PacketCheckRecord& p : r.packet_checks) EXPECT_TRUE(p.ok) << p.failure;
   EXPECT_EQ(r.capture_dropped, 0u);
-  EXPECT_EQ(r.pcap_path, dir_ + "/pcap/first_syn-ipv4.pcap");
+  ASSERT_EQ(r.pcaps,
+            (std::vector<CaseResult::Pcap>{{"client", dir_ + "/pcap/first_syn-ipv4/client.pcap"},
+                                           {"server", dir_ + "/pcap/first_syn-ipv4/server.pcap"}}));
 
-  // libpcap itself opens it, as Wireshark would.
-  char err[PCAP_ERRBUF_SIZE];
-  pcap_t* p =
-      pcap_open_offline_with_tstamp_precision(r.pcap_path.c_str(), PCAP_TSTAMP_PRECISION_NANO, err);
-  ASSERT_NE(p, nullptr) << err;
-  EXPECT_EQ(pcap_datalink(p), DLT_LINUX_SLL2);
-  int n = 0;
-  pcap_pkthdr* h;
-  const u_char* d;
-  while (pcap_next_ex(p, &h, &d) == 1) ++n;
-  pcap_close(p);
-
-  StatusOr<std::vector<CapturedPacket>> pk = ReadPcapFile(r.pcap_path);
-  ASSERT_TRUE(pk.ok()) << pk.status().message();
-  EXPECT_EQ(static_cast<int>(pk->size()), n);
-  // Both interfaces, both directions on each; both FINs arrived, and the
-  // client's last ACK (after the server's FIN) was written before the file
-  // closed.
-  std::set<std::pair<uint32_t, uint8_t>> seen;
-  int fins_delivered = 0;
-  bool last_ack = false;
-  for (const CapturedPacket& cp : *pk) {
-    PacketView v = ParsePacket(cp.ip);
-    if (!v.ok || !v.is_tcp()) continue;
-    seen.insert({cp.ifindex, cp.pkttype});
-    if (v.has(kTcpFin) && cp.pkttype == kPacketOutgoing) ++fins_delivered;
-    if (fins_delivered == 2 && !v.has(kTcpFin) && v.has(kTcpAck)) last_ack = true;
+  // Per file: SYNs the host sent (OUTGOING from its side) and received
+  // (HOST), FINs, and the interface index (one: the host's own link).
+  struct Seen {
+    int syn_sent = 0, syn_received = 0, fins = 0;
+    std::set<uint32_t> ifindexes;
+    bool last_ack = false;
+  };
+  std::vector<Seen> seen(2);
+  for (size_t i = 0; i < 2; ++i) {
+    LibpcapRead lr = ReadWithLibpcap(r.pcaps[i].path);
+    EXPECT_EQ(lr.linktype, DLT_LINUX_SLL2);
+    StatusOr<std::vector<CapturedPacket>> pk = ReadPcapFile(r.pcaps[i].path);
+    ASSERT_TRUE(pk.ok()) << pk.status().message();
+    EXPECT_EQ(pk->size(), lr.lens.size());
+    for (const CapturedPacket& cp : *pk) {
+      PacketView v = ParsePacket(cp.ip);
+      if (!v.ok || !v.is_tcp()) continue;
+      seen[i].ifindexes.insert(cp.ifindex);
+      if (v.has(kTcpSyn) && !v.has(kTcpAck)) {
+        ++(cp.pkttype == kPacketOutgoing ? seen[i].syn_sent : seen[i].syn_received);
+      }
+      if (v.has(kTcpFin)) ++seen[i].fins;
+      if (seen[i].fins == 2 && !v.has(kTcpFin) && v.has(kTcpAck)) seen[i].last_ack = true;
+    }
   }
-  EXPECT_EQ(seen.size(), 4u);
-  EXPECT_EQ(fins_delivered, 2);
-  EXPECT_TRUE(last_ack);
+  // The client's link carried both SYNs (the wire dropped the first), the
+  // server's only the second; each file has each packet once.
+  EXPECT_EQ(seen[0].syn_sent, 2);
+  EXPECT_EQ(seen[0].syn_received, 0);
+  EXPECT_EQ(seen[1].syn_sent, 0);
+  EXPECT_EQ(seen[1].syn_received, 1);
+  for (const Seen& s : seen) {
+    EXPECT_EQ(s.fins, 2);
+    EXPECT_EQ(s.ifindexes.size(), 1u);
+    EXPECT_NE(*s.ifindexes.begin(), 0u);
+    EXPECT_TRUE(s.last_ack);  // written before the file closed
+  }
+}
+
+// A clean exchange: request and response of 1000 bytes, three times, then
+// both sides close. One segment in flight at a time, so the kernel's tail
+// loss probe needs a 200 ms delay (TCP_RTO_MIN) before it sends a real
+// retransmission: a bulk transfer's tail probe fires after two RTTs plus two
+// jiffies, which a loaded machine reaches, and Wireshark rightly flags it.
+constexpr const char* kCleanExchange = R"(name: clean
+steps:
+  - server: listen 8080
+  - client: {connect: "server:8080", as: c}
+  - server: {accept: ls, as: s}
+  - client: {send: c, size: 1000}
+  - server: {recv: s, size: 1000, flags: [MSG_WAITALL], expect: {bytes: 1000}}
+  - server: {send: s, size: 1000}
+  - client: {recv: c, size: 1000, flags: [MSG_WAITALL], expect: {bytes: 1000}}
+  - client: {send: c, size: 1000}
+  - server: {recv: s, size: 1000, flags: [MSG_WAITALL], expect: {bytes: 1000}}
+  - server: {send: s, size: 1000}
+  - client: {recv: c, size: 1000, flags: [MSG_WAITALL], expect: {bytes: 1000}}
+  - client: {send: c, size: 1000}
+  - server: {recv: s, size: 1000, flags: [MSG_WAITALL], expect: {bytes: 1000}}
+  - server: {send: s, size: 1000}
+  - client: {recv: c, size: 1000, flags: [MSG_WAITALL], expect: {bytes: 1000}}
+  - client: close c
+  - server: {recv: s, expect: {ret: 0}}
+  - server: close s
+)";
+
+// Runs `cmd` and returns its standard output; -1 status if it could not run.
+std::pair<int, std::string> Output(const std::string& cmd) {
+  std::string out;
+  FILE* f = popen(cmd.c_str(), "r");
+  if (f == nullptr) return {-1, out};
+  char buf[4096];
+  size_t n;
+  while ((n = fread(buf, 1, sizeof buf, f)) > 0) out.append(buf, n);
+  return {pclose(f), out};
+}
+
+// What tshark's TCP expert analysis flags as a retransmission, duplicate ACK
+// or out-of-order segment in `path`, one line per packet ("" for none).
+std::string ExpertFlags(const std::string& path) {
+  auto [st, flagged] =
+      Output("tshark -n -r '" + path +
+             "' -Y 'tcp.analysis.retransmission || tcp.analysis.fast_retransmission || "
+             "tcp.analysis.spurious_retransmission || tcp.analysis.duplicate_ack || "
+             "tcp.analysis.out_of_order' 2>/dev/null");
+  EXPECT_EQ(st, 0) << path << ": " << flagged;
+  return flagged;
+}
+
+TEST_F(CaptureTest, WiresharkFlagsNoRetransmissionOrDuplicateAckOnACleanCase) {
+  if (system("command -v tshark >/dev/null 2>&1") != 0) {
+    GTEST_SKIP() << "tshark is not installed (ci/install-deps.sh installs it): "
+                    "the expert analysis cannot run";
+  }
+  Case c = Load(kCleanExchange, "clean.yaml");
+  options_.out_dir = dir_;
+  for (Family f : {Family::kIPv4, Family::kIPv6}) {
+    CaseResult r = RunCaseVariant(c, f, options_);
+    ASSERT_EQ(r.outcome, Outcome::kPass) << r.message;
+    EXPECT_EQ(r.capture_dropped, 0u);
+    ASSERT_EQ(r.pcaps.size(), 2u);
+    for (const CaseResult::Pcap& p : r.pcaps) {
+      // Headers only: no record longer than the SLL2 header + 256 bytes,
+      // and the data packets' real lengths kept.
+      LibpcapRead lr = ReadWithLibpcap(p.path);
+      uint32_t longest = 0;
+      for (auto [caplen, len] : lr.lens) {
+        EXPECT_LE(caplen, 20u + 256u) << p.path;
+        longest = std::max(longest, len);
+      }
+      EXPECT_GT(longest, 20u + 1000u) << p.path;
+      auto [st, frames] =
+          Output("tshark -n -r '" + p.path + "' -T fields -e frame.number 2>/dev/null");
+      ASSERT_EQ(st, 0) << frames;
+      EXPECT_EQ(std::count(frames.begin(), frames.end(), '\n'), static_cast<long>(lr.lens.size()))
+          << frames;
+      const std::string flagged = ExpertFlags(p.path);
+      EXPECT_EQ(flagged, "") << p.host << " (" << p.path << "):\n" << flagged;
+    }
+    // The control: both links in one file, as the single pcap before had
+    // them, and the same analysis flags every forwarded packet's second copy.
+    std::vector<CapturedPacket> both;
+    for (const CaseResult::Pcap& p : r.pcaps) {
+      StatusOr<std::vector<CapturedPacket>> pk = ReadPcapFile(p.path);
+      ASSERT_TRUE(pk.ok()) << pk.status().message();
+      both.insert(both.end(), pk->begin(), pk->end());
+    }
+    std::stable_sort(
+        both.begin(), both.end(),
+        [](const CapturedPacket& a, const CapturedPacket& b) { return a.ts_ns < b.ts_ns; });
+    const std::string merged = dir_ + "/both.pcap";
+    {
+      std::vector<uint8_t> bytes = EncodePcap(both);
+      std::ofstream(merged, std::ios::binary)
+          .write(reinterpret_cast<const char*>(bytes.data()),
+                 static_cast<std::streamsize>(bytes.size()));
+    }
+    const std::string control = ExpertFlags(merged);
+    EXPECT_GE(std::count(control.begin(), control.end(), '\n'), 6) << control;
+  }
 }
 
 TEST_F(CaptureTest, WithoutAnOutputDirectoryNothingIsWritten) {
   Case c = Load(kFirstSynDropped);
   CaseResult r = RunCaseVariant(c, Family::kIPv6, options_);
   ASSERT_EQ(r.outcome, Outcome::kPass) << r.message;
-  EXPECT_EQ(r.pcap_path, "");
+  EXPECT_TRUE(r.pcaps.empty());
   EXPECT_EQ(r.packet_checks.size(), 4u);
 }
 
@@ -189,11 +325,15 @@ packets:
   for (const CaseResult& r : results) {
     EXPECT_EQ(r.outcome, Outcome::kPass) << r.message;
     EXPECT_EQ(r.capture_dropped, 0u);
-    paths.insert(r.pcap_path);
-    StatusOr<std::vector<CapturedPacket>> pk = ReadPcapFile(r.pcap_path);
-    EXPECT_TRUE(pk.ok()) << r.pcap_path;
+    ASSERT_EQ(r.pcaps.size(), 2u);
+    for (const CaseResult::Pcap& p : r.pcaps) {
+      paths.insert(p.path);
+      StatusOr<std::vector<CapturedPacket>> pk = ReadPcapFile(p.path);
+      EXPECT_TRUE(pk.ok()) << p.path;
+    }
   }
-  EXPECT_EQ(paths.size(), results.size());  // one file each: t-ipv4.pcap, t-ipv4-2.pcap, ...
+  // One directory each (t-ipv4/, t-ipv4-2/, ...), one file per host.
+  EXPECT_EQ(paths.size(), 2 * results.size());
 }
 
 }  // namespace
