@@ -117,7 +117,9 @@ class Translator {
   int64_t AbsoluteTime(const Event& e) const;
   void FlushAwaits(const Event& e);
   void EmitAwait();
-  void Push(const SourceLoc& loc, decltype(Step::body) body);
+  // `at_usecs`: the event's script time (Step::script_at), when it has one.
+  void Push(const SourceLoc& loc, decltype(Step::body) body,
+            std::optional<int64_t> at_usecs = std::nullopt);
   void Pace(const SourceLoc& loc, int64_t at);
   Status PacketStepOf(const Event& e, const Packet& p, int64_t at);
   Status Fields(const Packet& p, PacketFields* f);
@@ -240,6 +242,10 @@ void Translator::InitCase() {
   c_.tags = {"packetdrill"};
   c_.families = set_.families;
   c_.tolerance = microseconds(set_.tolerance_usecs);
+  // packetdrill's event semantics (Case::check_after_last_step,
+  // Case::keep_early_packets; docs/packetdrill.md, "What differs").
+  c_.check_after_last_step = false;
+  c_.keep_early_packets = true;
   HostSpec h;
   h.name = kHost;
   h.loc = c_.loc;
@@ -267,9 +273,11 @@ int64_t Translator::AbsoluteTime(const Event& e) const {
   return last_usecs_;
 }
 
-void Translator::Push(const SourceLoc& loc, decltype(Step::body) body) {
+void Translator::Push(const SourceLoc& loc, decltype(Step::body) body,
+                      std::optional<int64_t> at_usecs) {
   Step s;
   s.loc = loc;
+  if (at_usecs) s.script_at = microseconds(*at_usecs);
   s.body = std::move(body);
   c_.steps.push_back(std::move(s));
 }
@@ -308,7 +316,7 @@ void Translator::EmitAwait() {
                                      microseconds(v + set_.tolerance_usecs)};
     x.returned_since = pkt.label;
   }
-  Push(p.loc, AwaitStep{p.id});
+  Push(p.loc, AwaitStep{p.id}, p.end_usecs);
   prev_usecs_ = p.end_usecs;
 }
 
@@ -319,7 +327,7 @@ void Translator::Pace(const SourceLoc& loc, int64_t at) {
   s.host = kHost;
   s.call.op = Op::kSleep;
   s.call.timeout = microseconds(at - prev_usecs_);
-  Push(loc, std::move(s));
+  Push(loc, std::move(s), at);
 }
 
 Status Translator::Translate(const Event& e) {
@@ -378,7 +386,7 @@ void Translator::CodeOf(const Event& e, const Code& code, int64_t at) {
   o.fd = sock_under_test_;
   o.block = blocks_;
   o.code = code.text;
-  Push(e.loc, std::move(o));
+  Push(e.loc, std::move(o), at);
 }
 
 uint8_t FlagByte(const std::string& flags) {
@@ -630,7 +638,8 @@ Status Translator::PacketStepOf(const Event& e, const Packet& p, int64_t at) {
   } else if (e.time.kind != Time::Kind::kAny) {
     s.after = DurationRange{microseconds(delta), microseconds(delta)};
   }
-  Push(e.loc, std::move(s));
+  const bool timed = e.time.kind != Time::Kind::kAny;
+  Push(e.loc, std::move(s), timed ? std::optional<int64_t>(at) : std::nullopt);
   return Status::Ok();
 }
 
@@ -721,7 +730,8 @@ Status Translator::ShellOf(const Event& e, const Shell& sh, int64_t at) {
     s.expect.exit = any;
     s.has_expect = true;
   }
-  Push(e.loc, std::move(s));
+  const bool timed = sh.role == Shell::Role::kTimed && e.time.kind != Time::Kind::kAny;
+  Push(e.loc, std::move(s), timed ? std::optional<int64_t>(at) : std::nullopt);
   return Status::Ok();
 }
 
@@ -1132,7 +1142,9 @@ Status Translator::CallOf(const Event& e, const Syscall& sc, int64_t at) {
     std::sort(pending_.begin(), pending_.end(),
               [](const Pending& a, const Pending& b) { return a.end_usecs < b.end_usecs; });
   }
-  Push(e.loc, std::move(s));
+  // An async call's event is its return (the await's script time).
+  const bool timed = !s.async && e.time.kind != Time::Kind::kAny;
+  Push(e.loc, std::move(s), timed ? std::optional<int64_t>(at) : std::nullopt);
   return Status::Ok();
 }
 

@@ -100,6 +100,33 @@ TEST(PktTranslate, ABlockingCallReturnsAfterTheInboundPacketThatUnblocksIt) {
   EXPECT_EQ(c->steps[4].label, "");
 }
 
+// packetdrill's event semantics: no check after the last event, early
+// packets kept for their expect; each event's script time for the timing
+// of a kept packet (an async call's is its await's, a `*` packet has none).
+TEST(PktTranslate, ScriptsGetPacketdrillsEventSemanticsAndScriptTimes) {
+  StatusOr<Case> c = LoadPacketdrillText(
+      "0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n"
+      "+0 bind(3, ..., ...) = 0\n"
+      "+0 listen(3, 1) = 0\n"
+      "+0...0.3 accept(3, ..., ...) = 4\n"
+      "+.1 < S 0:0(0) win 1000 <mss 1000>\n"
+      "+0 > S. 0:0(0) ack 1 <mss 1460>\n"
+      "+.2 < . 1:1(0) ack 1 win 257\n"
+      "* > . 1:1(0) ack 1\n"
+      "+.05 write(4, ..., 10) = 10\n",
+      "/s/t.pkt", PktRunOptions{});
+  ASSERT_TRUE(c.ok()) << c.status().message();
+  EXPECT_FALSE(c->check_after_last_step);
+  EXPECT_TRUE(c->keep_early_packets);
+  std::vector<std::string> at;
+  for (const Step& s : c->steps) {
+    at.push_back(s.script_at ? FormatDuration(*s.script_at) : "-");
+  }
+  EXPECT_EQ(Lines(*c)[9], "host: sleep 50ms");
+  EXPECT_EQ(at, (std::vector<std::string>{"0s", "0s", "0s", "-", "100ms", "100ms", "300ms", "300ms",
+                                          "-", "350ms", "350ms"}));
+}
+
 TEST(PktTranslate, ABlockingCallWithNoInboundPacketBeforeItsReturnCountsFromItsStart) {
   StatusOr<Case> c = LoadPacketdrillText(
       "0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n"

@@ -89,6 +89,9 @@ class Execution {
   // Packet steps of scripted hosts and `wire:` steps (packet_steps.h).
   bool RunPacket(const Step& step, const PacketStep& p);
   bool RunWire(const Step& step, const WireSendStep& w);
+  // The events before step `index` with their script times
+  // (Case::keep_early_packets; packet_steps.h).
+  std::vector<EventMark> MarksBefore(int index) const;
   // A packet still waiting for a scripted host after the last step.
   void CheckScriptedLeftovers();
   // packetdrill's %{ }% blocks, after the steps passed (code_blocks.h).
@@ -149,6 +152,8 @@ class Execution {
   PacketSteps packets_;
   // Each step's event time (packet steps' anchors), by step index - 1.
   std::vector<std::optional<int64_t>> events_;
+  // A call step's start stamp (the peer's clock), by step index - 1.
+  std::vector<std::optional<int64_t>> starts_;
 };
 
 bool Execution::RunPacket(const Step& step, const PacketStep& p) {
@@ -160,14 +165,31 @@ bool Execution::RunPacket(const Step& step, const PacketStep& p) {
       if (s.label == p.since && s.index < step.index) anchor_step = s.index;
     }
   }
-  const int64_t anchor =
-      anchor_step == 0 ? start_ns_
-                       : events_[static_cast<size_t>(anchor_step - 1)].value_or(clock_.NowNs());
+  StepTiming t;
+  t.anchor_step = anchor_step;
+  t.anchor_ns = anchor_step == 0
+                    ? start_ns_
+                    : events_[static_cast<size_t>(anchor_step - 1)].value_or(clock_.NowNs());
+  t.deadline_ns = Deadline();
+  t.script_at = step.script_at;
+  if (case_.keep_early_packets) t.marks = MarksBefore(step.index);
   int64_t event = clock_.NowNs();
-  Verdict v = packets_.Run(p, anchor, anchor_step, Deadline(), rec, &event);
+  Verdict v = packets_.Run(p, t, rec, &event);
   events_[static_cast<size_t>(step.index - 1)] = event;
   rec.start_offset_ns = event - start_ns_;
   return Record(step, rec, v);
+}
+
+std::vector<EventMark> Execution::MarksBefore(int index) const {
+  std::vector<EventMark> marks = {EventMark{0, start_ns_, Duration(0)}};
+  for (const Step& s : case_.steps) {
+    if (s.index >= index) break;
+    if (!s.script_at) continue;
+    const auto i = static_cast<size_t>(s.index - 1);
+    if (starts_[i]) marks.push_back(EventMark{s.index, *starts_[i], *s.script_at});
+    if (events_[i]) marks.push_back(EventMark{s.index, *events_[i], *s.script_at});
+  }
+  return marks;
 }
 
 bool Execution::RunWire(const Step& step, const WireSendStep& w) {
@@ -266,6 +288,7 @@ bool Execution::Finish(const Step& step, const CallStep& call, uint64_t request_
   rec.start_offset_ns = r.start_ns - start_ns_;
   rec.took_ns = r.end_ns - r.start_ns;
   events_[static_cast<size_t>(step.index - 1)] = r.end_ns;
+  starts_[static_cast<size_t>(step.index - 1)] = r.start_ns;
   env_.OnReply(call, r);
   if (std::optional<Verdict> error = PeerError(r)) return Record(step, rec, *error);
   if (IsCommandOp(call.call.op)) RecordCommand(step, r);
@@ -374,6 +397,7 @@ void Execution::CheckLeftovers() {
 
 bool Execution::Prepare(const SetupGate::Hold& gate) {
   events_.assign(case_.steps.size(), std::nullopt);
+  starts_.assign(case_.steps.size(), std::nullopt);
   for (const Step& s : case_.steps) {
     StepRecord rec;
     rec.step_index = s.index;
