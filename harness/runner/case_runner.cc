@@ -102,7 +102,10 @@ class Execution {
   bool Finish(const Step& step, const CallStep& call, uint64_t request_id, size_t record);
   // `returned_after:` of a call that passed its other checks (`v`): its
   // return's time after the event of the step labelled `returned_since`.
-  Verdict CheckReturnedAfter(const Expect& e, int64_t end_ns, Verdict v) const;
+  // Its window's end is later by the peer's run-queue wait during the call
+  // (`run_delay_ns`, peer::Reply): the peer's lateness, not the stack's.
+  Verdict CheckReturnedAfter(const Expect& e, int64_t end_ns, int64_t run_delay_ns,
+                             Verdict v) const;
   // A call that got no reply by the case's deadline (or whose peer failed).
   void FinishWithoutReply(const Step& step, const CallStep& call, const Status& why,
                           StepRecord& rec);
@@ -293,11 +296,14 @@ bool Execution::Finish(const Step& step, const CallStep& call, uint64_t request_
   if (std::optional<Verdict> error = PeerError(r)) return Record(step, rec, *error);
   if (IsCommandOp(call.call.op)) RecordCommand(step, r);
   Verdict v = IsCommandOp(call.call.op) ? CheckCommand(call, r, env_.Vars()) : CheckReply(call, r);
-  if (v.ok() && call.expect.returned_after) v = CheckReturnedAfter(call.expect, r.end_ns, v);
+  if (v.ok() && call.expect.returned_after) {
+    v = CheckReturnedAfter(call.expect, r.end_ns, r.run_delay_ns, v);
+  }
   return Record(step, rec, v);
 }
 
-Verdict Execution::CheckReturnedAfter(const Expect& e, int64_t end_ns, Verdict v) const {
+Verdict Execution::CheckReturnedAfter(const Expect& e, int64_t end_ns, int64_t run_delay_ns,
+                                      Verdict v) const {
   const Step* anchor = nullptr;
   for (const Step& s : case_.steps) {
     if (s.label == e.returned_since) anchor = &s;
@@ -308,13 +314,17 @@ Verdict Execution::CheckReturnedAfter(const Expect& e, int64_t end_ns, Verdict v
     return Verdict::Error(
         fmt::format("returned_after: step '{}' has no event time", e.returned_since));
   }
-  const std::string range = fmt::format("[{}, {}]", FormatDuration(e.returned_after->lo),
-                                        FormatDuration(e.returned_after->hi));
+  DurationRange window = *e.returned_after;
+  std::string range = fmt::format("[{}, {}]", FormatDuration(window.lo), FormatDuration(window.hi));
+  if (run_delay_ns > 0) {
+    window.hi += Duration(run_delay_ns);
+    range += fmt::format(" + {} the peer waited to run", FormatDuration(Duration(run_delay_ns)));
+  }
   const Duration offset(end_ns - *at);
   const std::string off = (offset.count() < 0 ? "" : "+") + FormatDuration(offset);
   v.expected += fmt::format(", returned {} after step {}", range, anchor->index);
   v.actual += fmt::format(", returned at {} after step {}", off, anchor->index);
-  if (e.returned_after->Contains(offset)) return v;
+  if (window.Contains(offset)) return v;
   return Verdict::Fail(
       v.expected, v.actual,
       fmt::format("returned at {} after step {}, expected {}", off, anchor->index, range));

@@ -380,6 +380,40 @@ TEST_F(PacketStepLoopTest, ABlockingCallLateAfterTheEventThatUnblocksItFails) {
   EXPECT_EQ(r.message, Prefix(2) + "returned at +10ms after step 4, expected [-4ms, 4ms]");
 }
 
+// The peer's own run-queue wait during the call (peer::Reply::run_delay_ns)
+// makes its return's window that much longer: 10ms late with 7ms of waiting
+// passes, with 5ms it fails, saying so.
+class RunDelayTest : public PacketStepLoopTest {
+ protected:
+  CaseResult LateAccept(int64_t delay_ms) {
+    Add(PacketStep::Dir::kSend, Flags(kTcpSyn));
+    AddStep(BlockingAccept());
+    Add(PacketStep::Dir::kExpect, Flags(kTcpSyn | kTcpAck), 0);
+    Add(PacketStep::Dir::kSend, Flags(kTcpAck), 100).label = "ack";
+    AddStep(AwaitStep{"call1"});
+    env_.ScriptPacket("peer", FromServer(kTcpSyn | kTcpAck, 0, 1), 20 * kMs);
+    peer::Reply late;
+    late.run_delay_ns = delay_ms * kMs;
+    env_.Script("server", Op::kAccept, late, 130 * kMs);
+    return Run();
+  }
+};
+
+TEST_F(RunDelayTest, ThePeersRunQueueWaitWidensAReturnsWindow) {
+  CaseResult r = LateAccept(7);
+  EXPECT_EQ(r.outcome, Outcome::kPass) << r.message;
+  EXPECT_THAT(r.steps[1].expected,
+              HasSubstr("returned [-4ms, 4ms] + 7ms the peer waited to run after step 4"));
+}
+
+TEST_F(RunDelayTest, OnlyByThatWait) {
+  CaseResult r = LateAccept(5);
+  EXPECT_EQ(r.outcome, Outcome::kFail);
+  EXPECT_EQ(r.message, Prefix(2) +
+                           "returned at +10ms after step 4, expected [-4ms, 4ms] + 5ms the peer "
+                           "waited to run");
+}
+
 TEST_F(PacketStepLoopTest, ABlockingCallReturningTooEarlyAfterItsStartFails) {
   AddStep(BlockingAccept());
   Step& syn = Add(PacketStep::Dir::kSend, Flags(kTcpSyn), 50);
