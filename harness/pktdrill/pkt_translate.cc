@@ -300,9 +300,10 @@ void Translator::FlushAwaits(const Event& e) {
 // the script reads (`+0...0.2 accept` returns when the ACK at 0.2
 // arrives): the latest inbound packet between the call and its return.
 // Its return must be within the tolerance of the script's time after that
-// packet's time on the wire; the call's start still bounds it from below
-// (the return is never allowed earlier than before). Without such a packet
-// the return counts from the call's start (a timer, the stack's own send).
+// packet's time on the wire, both bounds; the call's start does not bound
+// it (a call the runner started late would fail for the runner's lateness
+// alone). Without such a packet the return counts from the call's start
+// (a timer, the stack's own send).
 void Translator::EmitAwait() {
   Pending p = pending_.front();
   pending_.erase(pending_.begin());
@@ -311,7 +312,7 @@ void Translator::EmitAwait() {
     if (pkt.label.empty()) pkt.label = fmt::format("pkt{}", last_inbound_->pos + 1);
     Expect& x = std::get<CallStep>(c_.steps[p.call_pos].body).expect;
     const int64_t v = p.end_usecs - last_inbound_->usecs;
-    x.took->hi = Duration::max();
+    x.took.reset();
     x.returned_after = DurationRange{microseconds(v - set_.tolerance_usecs),
                                      microseconds(v + set_.tolerance_usecs)};
     x.returned_since = pkt.label;
