@@ -68,15 +68,16 @@ DEFINES = {
 PACKETDRILL_COMMON = ["--send_omit_free"]
 
 
-def find_scripts(root, pattern):
-    """Sorted paths of *.pkt under root whose path relative to root matches."""
+def find_scripts(root, patterns):
+    """Sorted paths of *.pkt under root whose path relative to root matches
+    one of the globs (all when there are none)."""
     out = []
     for dirpath, _, names in os.walk(root):
         for n in names:
             if not n.endswith(".pkt"):
                 continue
             rel = os.path.relpath(os.path.join(dirpath, n), root)
-            if pattern is None or fnmatch.fnmatch(rel, pattern):
+            if not patterns or any(fnmatch.fnmatch(rel, p) for p in patterns):
                 out.append(os.path.join(dirpath, n))
     return sorted(out)
 
@@ -271,7 +272,8 @@ def parse_args(argv):
     p.add_argument("--jobs", "-j", type=int, default=16, help="faultline's -j (default 16)")
     p.add_argument("--repeat", type=int, default=1, help="faultline runs of every variant")
     p.add_argument("--timeout", type=int, default=60, help="seconds per script (default 60)")
-    p.add_argument("--filter", help="glob on the script's path under the script directory")
+    p.add_argument("--filter", action="append",
+                   help="glob on the script's path under the script directory (repeatable: any)")
     p.add_argument("--family", choices=FAMILIES, action="append",
                    help="only this family (repeatable; default both)")
     p.add_argument("--out", help="directory for logs and results (default: a new temp dir)")

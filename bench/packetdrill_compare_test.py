@@ -19,6 +19,17 @@ class CompareTest(unittest.TestCase):
         self.assertEqual(pc.families_of("a/x-v6.pkt", ["ipv4", "ipv6"]), ["ipv6"])
         self.assertEqual(pc.families_of("a/x-v6.pkt", ["ipv4"]), [])
 
+    def test_filters_select_scripts_matching_any(self):
+        import tempfile
+        with tempfile.TemporaryDirectory() as root:
+            for rel in ("a/x.pkt", "a/y.pkt", "b/z.pkt", "b/notes.txt"):
+                os.makedirs(os.path.join(root, os.path.dirname(rel)), exist_ok=True)
+                open(os.path.join(root, rel), "w").close()
+            names = lambda ps: [os.path.relpath(p, root) for p in pc.find_scripts(root, ps)]
+            self.assertEqual(names(None), ["a/x.pkt", "a/y.pkt", "b/z.pkt"])
+            self.assertEqual(names(["a/x.pkt", "b/*"]), ["a/x.pkt", "b/z.pkt"])
+            self.assertEqual(names(["c/*"]), [])
+
     def test_report_to_verdicts(self):
         root = "/src/tcp"
         by_abs = {"/src/tcp/a.pkt": "a.pkt", "/src/tcp/b.pkt": "b.pkt",

@@ -416,6 +416,11 @@ struct Step {
   std::string label;  // optional `label:`; fault `hold ... until: {step: LABEL}`
   std::variant<CallStep, AwaitStep, ObserveStep, PacketStep, WireSendStep>
       body;  // ObserveStep: harness/model/observe.h
+  // The event's time in the script, from the case's start (the packetdrill
+  // translation's; not a YAML key): a packet's, a call's, a sleep's end, a
+  // blocking call's return (its await step). Unset on an async call step
+  // (its event is its return, the await's). Used by Case::keep_early_packets.
+  std::optional<Duration> script_at;
   // One line for logs: "client: connect c to server:8080".
   std::string Describe() const;
 };
@@ -626,6 +631,18 @@ struct Case {
   // Scripted hosts: how far a packet expected `after: V` may be from V
   // (`tolerance:`; a step's own `tolerance:` overrides it).
   Duration tolerance = std::chrono::milliseconds(50);
+  // packetdrill's event semantics (.pkt scripts: the translation sets both;
+  // not YAML keys; docs/packetdrill.md, "What differs").
+  // After the last step, a packet still on its way to a scripted host fails
+  // the case (YAML). false: the check ends with the last step, as
+  // packetdrill stops at its last event.
+  bool check_after_last_step = true;
+  // A packet toward a scripted host that arrives while a `send` (or a call
+  // before it) is still due is kept for that host's next expect, and timed
+  // there from the latest event that happened before it (Step::script_at),
+  // as packetdrill checks an outbound packet only when the script reaches
+  // it. false (YAML): it fails the send as unexpected.
+  bool keep_early_packets = false;
 
   const HostSpec* FindHost(const std::string& name) const;
 };

@@ -256,6 +256,7 @@ std::vector<uint8_t> Encode(const Reply& r) {
   j["data"] = Binary(r.data);
   j["start_ns"] = r.start_ns;
   j["end_ns"] = r.end_ns;
+  j["run_delay_ns"] = r.run_delay_ns;
   j["value"] = r.value;
   j["revents"] = r.revents;
   j["local_addr"] = r.local_addr;
@@ -344,6 +345,7 @@ StatusOr<Reply> DecodeReply(const uint8_t* p, size_t n) {
   f.Bytes("data", &r.data);
   f.Int("start_ns", &r.start_ns);
   f.Int("end_ns", &r.end_ns);
+  f.Int("run_delay_ns", &r.run_delay_ns);
   f.Int("value", &r.value);
   f.Int("revents", &r.revents);
   f.Str("local_addr", &r.local_addr);

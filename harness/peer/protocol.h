@@ -96,9 +96,15 @@ struct Reply {
   std::vector<uint8_t> data;
   int64_t start_ns = 0;  // CLOCK_MONOTONIC just before the syscall
   int64_t end_ns = 0;    // CLOCK_MONOTONIC just after it returned
-  int64_t value = 0;     // getsockopt: the value (SO_LINGER: l_linger)
-  int revents = 0;       // poll
-  int msg_flags = 0;     // recvmsg: msghdr.msg_flags (MSG_TRUNC, ...)
+  // Socket calls: how long the peer's thread waited on a run queue between
+  // just before start_ns and just after end_ns (run_delay of
+  // /proc/thread-self/schedstat, read around the call; 0 if unreadable):
+  // the peer's own scheduling lateness, e.g. waking up after a blocking
+  // call's event, which is not the stack's.
+  int64_t run_delay_ns = 0;
+  int64_t value = 0;  // getsockopt: the value (SO_LINGER: l_linger)
+  int revents = 0;    // poll
+  int msg_flags = 0;  // recvmsg: msghdr.msg_flags (MSG_TRUNC, ...)
   // epoll_wait: the ready list in the kernel's order, as fd names (the
   // name the fd had when it was added; "" if it has none any more) and
   // their EPOLL* event bits.

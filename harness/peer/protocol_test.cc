@@ -70,6 +70,7 @@ Reply FullReply() {
   r.data = AllBytes();
   r.start_ns = 1'000'000'000'123;
   r.end_ns = 1'000'000'000'456;
+  r.run_delay_ns = 789;
   r.value = -1;
   r.revents = 0x11;
   r.local_addr = "198.18.1.2";
@@ -137,6 +138,7 @@ void ExpectSame(const Reply& a, const Reply& b) {
   EXPECT_EQ(a.data, b.data);
   EXPECT_EQ(a.start_ns, b.start_ns);
   EXPECT_EQ(a.end_ns, b.end_ns);
+  EXPECT_EQ(a.run_delay_ns, b.run_delay_ns);
   EXPECT_EQ(a.value, b.value);
   EXPECT_EQ(a.revents, b.revents);
   EXPECT_EQ(a.local_addr, b.local_addr);

@@ -17,6 +17,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <climits>
+#include <cstdio>
 #include <cstring>
 #include <string_view>
 
@@ -29,14 +30,34 @@
 namespace faultline::peer {
 namespace {
 
+// This thread's time spent waiting on a run queue so far (schedstat's
+// second field, ns), or -1.
+int64_t RunDelayNs() {
+  const int fd = ::open("/proc/thread-self/schedstat", O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return -1;
+  char buf[96];
+  const ssize_t n = ::read(fd, buf, sizeof buf - 1);
+  ::close(fd);
+  if (n <= 0) return -1;
+  buf[n] = '\0';
+  unsigned long long on_cpu = 0, waited = 0;
+  if (std::sscanf(buf, "%llu %llu", &on_cpu, &waited) != 2) return -1;
+  return static_cast<int64_t>(waited);
+}
+
 // Runs `fn` (one syscall returning -1/errno on failure) between two clock
-// reads and records ret, errno and the times.
+// reads and records ret, errno and the times; the run-queue wait around
+// them (Reply::run_delay_ns) is read outside the two stamps.
 template <typename Fn>
 int64_t Timed(Reply* r, Fn&& fn) {
+  const int64_t delay_before = RunDelayNs();
   r->start_ns = MonotonicNs();
   const int64_t ret = fn();
   const int err = errno;
   r->end_ns = MonotonicNs();
+  const int64_t delay_after = RunDelayNs();
+  r->run_delay_ns =
+      delay_before >= 0 && delay_after >= delay_before ? delay_after - delay_before : 0;
   r->ret = ret;
   r->err = ret < 0 ? err : 0;
   return ret;

@@ -117,7 +117,9 @@ class Translator {
   int64_t AbsoluteTime(const Event& e) const;
   void FlushAwaits(const Event& e);
   void EmitAwait();
-  void Push(const SourceLoc& loc, decltype(Step::body) body);
+  // `at_usecs`: the event's script time (Step::script_at), when it has one.
+  void Push(const SourceLoc& loc, decltype(Step::body) body,
+            std::optional<int64_t> at_usecs = std::nullopt);
   void Pace(const SourceLoc& loc, int64_t at);
   Status PacketStepOf(const Event& e, const Packet& p, int64_t at);
   Status Fields(const Packet& p, PacketFields* f);
@@ -240,6 +242,10 @@ void Translator::InitCase() {
   c_.tags = {"packetdrill"};
   c_.families = set_.families;
   c_.tolerance = microseconds(set_.tolerance_usecs);
+  // packetdrill's event semantics (Case::check_after_last_step,
+  // Case::keep_early_packets; docs/packetdrill.md, "What differs").
+  c_.check_after_last_step = false;
+  c_.keep_early_packets = true;
   HostSpec h;
   h.name = kHost;
   h.loc = c_.loc;
@@ -267,9 +273,11 @@ int64_t Translator::AbsoluteTime(const Event& e) const {
   return last_usecs_;
 }
 
-void Translator::Push(const SourceLoc& loc, decltype(Step::body) body) {
+void Translator::Push(const SourceLoc& loc, decltype(Step::body) body,
+                      std::optional<int64_t> at_usecs) {
   Step s;
   s.loc = loc;
+  if (at_usecs) s.script_at = microseconds(*at_usecs);
   s.body = std::move(body);
   c_.steps.push_back(std::move(s));
 }
@@ -292,9 +300,10 @@ void Translator::FlushAwaits(const Event& e) {
 // the script reads (`+0...0.2 accept` returns when the ACK at 0.2
 // arrives): the latest inbound packet between the call and its return.
 // Its return must be within the tolerance of the script's time after that
-// packet's time on the wire; the call's start still bounds it from below
-// (the return is never allowed earlier than before). Without such a packet
-// the return counts from the call's start (a timer, the stack's own send).
+// packet's time on the wire, both bounds; the call's start does not bound
+// it (a call the runner started late would fail for the runner's lateness
+// alone). Without such a packet the return counts from the call's start
+// (a timer, the stack's own send).
 void Translator::EmitAwait() {
   Pending p = pending_.front();
   pending_.erase(pending_.begin());
@@ -303,12 +312,12 @@ void Translator::EmitAwait() {
     if (pkt.label.empty()) pkt.label = fmt::format("pkt{}", last_inbound_->pos + 1);
     Expect& x = std::get<CallStep>(c_.steps[p.call_pos].body).expect;
     const int64_t v = p.end_usecs - last_inbound_->usecs;
-    x.took->hi = Duration::max();
+    x.took.reset();
     x.returned_after = DurationRange{microseconds(v - set_.tolerance_usecs),
                                      microseconds(v + set_.tolerance_usecs)};
     x.returned_since = pkt.label;
   }
-  Push(p.loc, AwaitStep{p.id});
+  Push(p.loc, AwaitStep{p.id}, p.end_usecs);
   prev_usecs_ = p.end_usecs;
 }
 
@@ -319,7 +328,7 @@ void Translator::Pace(const SourceLoc& loc, int64_t at) {
   s.host = kHost;
   s.call.op = Op::kSleep;
   s.call.timeout = microseconds(at - prev_usecs_);
-  Push(loc, std::move(s));
+  Push(loc, std::move(s), at);
 }
 
 Status Translator::Translate(const Event& e) {
@@ -378,7 +387,7 @@ void Translator::CodeOf(const Event& e, const Code& code, int64_t at) {
   o.fd = sock_under_test_;
   o.block = blocks_;
   o.code = code.text;
-  Push(e.loc, std::move(o));
+  Push(e.loc, std::move(o), at);
 }
 
 uint8_t FlagByte(const std::string& flags) {
@@ -630,7 +639,8 @@ Status Translator::PacketStepOf(const Event& e, const Packet& p, int64_t at) {
   } else if (e.time.kind != Time::Kind::kAny) {
     s.after = DurationRange{microseconds(delta), microseconds(delta)};
   }
-  Push(e.loc, std::move(s));
+  const bool timed = e.time.kind != Time::Kind::kAny;
+  Push(e.loc, std::move(s), timed ? std::optional<int64_t>(at) : std::nullopt);
   return Status::Ok();
 }
 
@@ -721,7 +731,8 @@ Status Translator::ShellOf(const Event& e, const Shell& sh, int64_t at) {
     s.expect.exit = any;
     s.has_expect = true;
   }
-  Push(e.loc, std::move(s));
+  const bool timed = sh.role == Shell::Role::kTimed && e.time.kind != Time::Kind::kAny;
+  Push(e.loc, std::move(s), timed ? std::optional<int64_t>(at) : std::nullopt);
   return Status::Ok();
 }
 
@@ -1132,7 +1143,9 @@ Status Translator::CallOf(const Event& e, const Syscall& sc, int64_t at) {
     std::sort(pending_.begin(), pending_.end(),
               [](const Pending& a, const Pending& b) { return a.end_usecs < b.end_usecs; });
   }
-  Push(e.loc, std::move(s));
+  // An async call's event is its return (the await's script time).
+  const bool timed = !s.async && e.time.kind != Time::Kind::kAny;
+  Push(e.loc, std::move(s), timed ? std::optional<int64_t>(at) : std::nullopt);
   return Status::Ok();
 }
 

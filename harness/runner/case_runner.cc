@@ -89,6 +89,9 @@ class Execution {
   // Packet steps of scripted hosts and `wire:` steps (packet_steps.h).
   bool RunPacket(const Step& step, const PacketStep& p);
   bool RunWire(const Step& step, const WireSendStep& w);
+  // The events before step `index` with their script times
+  // (Case::keep_early_packets; packet_steps.h).
+  std::vector<EventMark> MarksBefore(int index) const;
   // A packet still waiting for a scripted host after the last step.
   void CheckScriptedLeftovers();
   // packetdrill's %{ }% blocks, after the steps passed (code_blocks.h).
@@ -99,7 +102,10 @@ class Execution {
   bool Finish(const Step& step, const CallStep& call, uint64_t request_id, size_t record);
   // `returned_after:` of a call that passed its other checks (`v`): its
   // return's time after the event of the step labelled `returned_since`.
-  Verdict CheckReturnedAfter(const Expect& e, int64_t end_ns, Verdict v) const;
+  // Its window's end is later by the peer's run-queue wait during the call
+  // (`run_delay_ns`, peer::Reply): the peer's lateness, not the stack's.
+  Verdict CheckReturnedAfter(const Expect& e, int64_t end_ns, int64_t run_delay_ns,
+                             Verdict v) const;
   // A call that got no reply by the case's deadline (or whose peer failed).
   void FinishWithoutReply(const Step& step, const CallStep& call, const Status& why,
                           StepRecord& rec);
@@ -149,6 +155,8 @@ class Execution {
   PacketSteps packets_;
   // Each step's event time (packet steps' anchors), by step index - 1.
   std::vector<std::optional<int64_t>> events_;
+  // A call step's start stamp (the peer's clock), by step index - 1.
+  std::vector<std::optional<int64_t>> starts_;
 };
 
 bool Execution::RunPacket(const Step& step, const PacketStep& p) {
@@ -160,14 +168,31 @@ bool Execution::RunPacket(const Step& step, const PacketStep& p) {
       if (s.label == p.since && s.index < step.index) anchor_step = s.index;
     }
   }
-  const int64_t anchor =
-      anchor_step == 0 ? start_ns_
-                       : events_[static_cast<size_t>(anchor_step - 1)].value_or(clock_.NowNs());
+  StepTiming t;
+  t.anchor_step = anchor_step;
+  t.anchor_ns = anchor_step == 0
+                    ? start_ns_
+                    : events_[static_cast<size_t>(anchor_step - 1)].value_or(clock_.NowNs());
+  t.deadline_ns = Deadline();
+  t.script_at = step.script_at;
+  if (case_.keep_early_packets) t.marks = MarksBefore(step.index);
   int64_t event = clock_.NowNs();
-  Verdict v = packets_.Run(p, anchor, anchor_step, Deadline(), rec, &event);
+  Verdict v = packets_.Run(p, t, rec, &event);
   events_[static_cast<size_t>(step.index - 1)] = event;
   rec.start_offset_ns = event - start_ns_;
   return Record(step, rec, v);
+}
+
+std::vector<EventMark> Execution::MarksBefore(int index) const {
+  std::vector<EventMark> marks = {EventMark{0, start_ns_, Duration(0)}};
+  for (const Step& s : case_.steps) {
+    if (s.index >= index) break;
+    if (!s.script_at) continue;
+    const auto i = static_cast<size_t>(s.index - 1);
+    if (starts_[i]) marks.push_back(EventMark{s.index, *starts_[i], *s.script_at});
+    if (events_[i]) marks.push_back(EventMark{s.index, *events_[i], *s.script_at});
+  }
+  return marks;
 }
 
 bool Execution::RunWire(const Step& step, const WireSendStep& w) {
@@ -266,15 +291,19 @@ bool Execution::Finish(const Step& step, const CallStep& call, uint64_t request_
   rec.start_offset_ns = r.start_ns - start_ns_;
   rec.took_ns = r.end_ns - r.start_ns;
   events_[static_cast<size_t>(step.index - 1)] = r.end_ns;
+  starts_[static_cast<size_t>(step.index - 1)] = r.start_ns;
   env_.OnReply(call, r);
   if (std::optional<Verdict> error = PeerError(r)) return Record(step, rec, *error);
   if (IsCommandOp(call.call.op)) RecordCommand(step, r);
   Verdict v = IsCommandOp(call.call.op) ? CheckCommand(call, r, env_.Vars()) : CheckReply(call, r);
-  if (v.ok() && call.expect.returned_after) v = CheckReturnedAfter(call.expect, r.end_ns, v);
+  if (v.ok() && call.expect.returned_after) {
+    v = CheckReturnedAfter(call.expect, r.end_ns, r.run_delay_ns, v);
+  }
   return Record(step, rec, v);
 }
 
-Verdict Execution::CheckReturnedAfter(const Expect& e, int64_t end_ns, Verdict v) const {
+Verdict Execution::CheckReturnedAfter(const Expect& e, int64_t end_ns, int64_t run_delay_ns,
+                                      Verdict v) const {
   const Step* anchor = nullptr;
   for (const Step& s : case_.steps) {
     if (s.label == e.returned_since) anchor = &s;
@@ -285,13 +314,17 @@ Verdict Execution::CheckReturnedAfter(const Expect& e, int64_t end_ns, Verdict v
     return Verdict::Error(
         fmt::format("returned_after: step '{}' has no event time", e.returned_since));
   }
-  const std::string range = fmt::format("[{}, {}]", FormatDuration(e.returned_after->lo),
-                                        FormatDuration(e.returned_after->hi));
+  DurationRange window = *e.returned_after;
+  std::string range = fmt::format("[{}, {}]", FormatDuration(window.lo), FormatDuration(window.hi));
+  if (run_delay_ns > 0) {
+    window.hi += Duration(run_delay_ns);
+    range += fmt::format(" + {} the peer waited to run", FormatDuration(Duration(run_delay_ns)));
+  }
   const Duration offset(end_ns - *at);
   const std::string off = (offset.count() < 0 ? "" : "+") + FormatDuration(offset);
   v.expected += fmt::format(", returned {} after step {}", range, anchor->index);
   v.actual += fmt::format(", returned at {} after step {}", off, anchor->index);
-  if (e.returned_after->Contains(offset)) return v;
+  if (window.Contains(offset)) return v;
   return Verdict::Fail(
       v.expected, v.actual,
       fmt::format("returned at {} after step {}, expected {}", off, anchor->index, range));
@@ -374,6 +407,7 @@ void Execution::CheckLeftovers() {
 
 bool Execution::Prepare(const SetupGate::Hold& gate) {
   events_.assign(case_.steps.size(), std::nullopt);
+  starts_.assign(case_.steps.size(), std::nullopt);
   for (const Step& s : case_.steps) {
     StepRecord rec;
     rec.step_index = s.index;

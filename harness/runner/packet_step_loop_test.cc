@@ -246,6 +246,68 @@ TEST_F(PacketStepLoopTest, PacketLeftAfterTheLastStepFailsTheCase) {
               StartsWith("t.yaml:1:1: unexpected packet toward peer after the last step: "));
 }
 
+// .pkt scripts (Case::check_after_last_step false): packetdrill stops
+// checking at its last event.
+TEST_F(PacketStepLoopTest, NoCheckAfterTheLastStepForScripts) {
+  c_.check_after_last_step = false;
+  Add(PacketStep::Dir::kSend, Flags(kTcpSyn));
+  Add(PacketStep::Dir::kExpect, Flags(kTcpSyn | kTcpAck));
+  env_.ScriptPacket("peer", FromServer(kTcpSyn | kTcpAck, 0, 1), 10 * kMs);
+  env_.ScriptPacket("peer", FromServer(kTcpSyn | kTcpAck, 0, 1), 10 * kMs);
+  CaseResult r = Run();
+  EXPECT_EQ(r.outcome, Outcome::kPass) << r.message;
+}
+
+// Case::keep_early_packets: steps with their script times, as the
+// translation gives them: SYN at 0, SYN-ACK at 10ms, ACK at 110ms, data at
+// 110ms (+0 after the ACK). The data comes `data_ms` after the start.
+class KeptPacketTest : public PacketStepLoopTest {
+ protected:
+  void Script(int64_t data_ms) {
+    c_.keep_early_packets = true;
+    c_.tolerance = Duration(4 * kMs);
+    Add(PacketStep::Dir::kSend, Flags(kTcpSyn), 0).script_at = Duration(0);
+    Add(PacketStep::Dir::kExpect, Flags(kTcpSyn | kTcpAck), 10).script_at = Duration(10 * kMs);
+    Add(PacketStep::Dir::kSend, Flags(kTcpAck), 100).script_at = Duration(110 * kMs);
+    Add(PacketStep::Dir::kExpect, Flags(kTcpAck | kTcpPsh), 0).script_at = Duration(110 * kMs);
+    env_.ScriptPacket("peer", FromServer(kTcpSyn | kTcpAck, 0, 1), 10 * kMs);
+    env_.ScriptPacket("peer", FromServer(kTcpAck | kTcpPsh, 1, 1, "data"), data_ms * kMs);
+  }
+};
+
+// A packet before a send is kept for the next expect and timed from the
+// latest event before it (step 2's SYN-ACK at 10ms): +97ms of 100ms.
+TEST_F(KeptPacketTest, APacketBeforeASendIsKeptForTheNextExpect) {
+  Script(107);
+  CaseResult r = Run();
+  EXPECT_EQ(r.outcome, Outcome::kPass) << r.message;
+  ASSERT_EQ(env_.sent_packets().size(), 2u);
+  // The send still went out when due.
+  EXPECT_EQ(env_.sent_packets()[1].at_ns - env_.sent_packets()[0].at_ns, 110 * kMs);
+  EXPECT_THAT(r.steps[2].actual, StartsWith("kept for the next expect: server:8080 > peer:40000 "
+                                            "tcp P. seq 1 ack 1"));
+  EXPECT_EQ(r.steps[3].expected,
+            Flags(kTcpAck | kTcpPsh).ToString() + " within [96ms, 104ms] after step 2");
+  EXPECT_THAT(r.steps[3].actual, HasSubstr(" at +97ms"));
+}
+
+// Its time is checked as packetdrill checks it: 50ms early is a failure.
+TEST_F(KeptPacketTest, AKeptPacketOutsideItsScriptTimeFails) {
+  Script(60);
+  CaseResult r = Run();
+  EXPECT_EQ(r.outcome, Outcome::kFail);
+  EXPECT_EQ(r.message, Prefix(4) + "packet at +50ms after step 2, expected [96ms, 104ms]");
+}
+
+// YAML cases keep failing it.
+TEST_F(KeptPacketTest, WithoutKeepingAPacketBeforeASendFailsIt) {
+  Script(107);
+  c_.keep_early_packets = false;
+  CaseResult r = Run();
+  EXPECT_EQ(r.outcome, Outcome::kFail);
+  EXPECT_THAT(r.message, StartsWith(Prefix(3) + "unexpected packet: server:8080 > peer:40000 "));
+}
+
 TEST_F(PacketStepLoopTest, SinceAnchorsAtTheLabelledStep) {
   Add(PacketStep::Dir::kSend, Flags(kTcpSyn)).label = "syn";
   Add(PacketStep::Dir::kExpect, Flags(kTcpSyn | kTcpAck));
@@ -316,6 +378,40 @@ TEST_F(PacketStepLoopTest, ABlockingCallLateAfterTheEventThatUnblocksItFails) {
   CaseResult r = Run();
   EXPECT_EQ(r.outcome, Outcome::kFail);
   EXPECT_EQ(r.message, Prefix(2) + "returned at +10ms after step 4, expected [-4ms, 4ms]");
+}
+
+// The peer's own run-queue wait during the call (peer::Reply::run_delay_ns)
+// makes its return's window that much longer: 10ms late with 7ms of waiting
+// passes, with 5ms it fails, saying so.
+class RunDelayTest : public PacketStepLoopTest {
+ protected:
+  CaseResult LateAccept(int64_t delay_ms) {
+    Add(PacketStep::Dir::kSend, Flags(kTcpSyn));
+    AddStep(BlockingAccept());
+    Add(PacketStep::Dir::kExpect, Flags(kTcpSyn | kTcpAck), 0);
+    Add(PacketStep::Dir::kSend, Flags(kTcpAck), 100).label = "ack";
+    AddStep(AwaitStep{"call1"});
+    env_.ScriptPacket("peer", FromServer(kTcpSyn | kTcpAck, 0, 1), 20 * kMs);
+    peer::Reply late;
+    late.run_delay_ns = delay_ms * kMs;
+    env_.Script("server", Op::kAccept, late, 130 * kMs);
+    return Run();
+  }
+};
+
+TEST_F(RunDelayTest, ThePeersRunQueueWaitWidensAReturnsWindow) {
+  CaseResult r = LateAccept(7);
+  EXPECT_EQ(r.outcome, Outcome::kPass) << r.message;
+  EXPECT_THAT(r.steps[1].expected,
+              HasSubstr("returned [-4ms, 4ms] + 7ms the peer waited to run after step 4"));
+}
+
+TEST_F(RunDelayTest, OnlyByThatWait) {
+  CaseResult r = LateAccept(5);
+  EXPECT_EQ(r.outcome, Outcome::kFail);
+  EXPECT_EQ(r.message, Prefix(2) +
+                           "returned at +10ms after step 4, expected [-4ms, 4ms] + 5ms the peer "
+                           "waited to run");
 }
 
 TEST_F(PacketStepLoopTest, ABlockingCallReturningTooEarlyAfterItsStartFails) {

@@ -87,6 +87,17 @@ std::map<IpAddr, std::string> PacketSteps::HostNames() const {
 StatusOr<TakenPacket> PacketSteps::Next(const std::string& host, int64_t deadline_ns,
                                         const ScriptConn& c, const PacketFields* expect,
                                         StepRecord* rec) {
+  if (auto it = kept_.find(host); it != kept_.end() && !it->second.empty()) {
+    TakenPacket p = std::move(it->second.front());
+    it->second.pop_front();
+    return p;
+  }
+  return Fresh(host, deadline_ns, c, expect, rec);
+}
+
+StatusOr<TakenPacket> PacketSteps::Fresh(const std::string& host, int64_t deadline_ns,
+                                         const ScriptConn& c, const PacketFields* expect,
+                                         StepRecord* rec) {
   while (true) {
     StatusOr<TakenPacket> got = env_.NextPacket(host, deadline_ns);
     if (!got.ok() || !got->ignorable) return got;
@@ -136,17 +147,24 @@ StatusOr<ScriptConn*> PacketSteps::ConnOf(const PacketStep& p) {
 
 Verdict PacketSteps::Send(const PacketStep& p, ScriptConn& c, int64_t due_ns, StepRecord& rec,
                           int64_t* event_ns) {
-  // Wait until due; a packet before then is one the script did not expect.
-  StepRecord ignored;  // "ignored: <line>" lines while waiting
-  StatusOr<TakenPacket> early = Next(p.host, due_ns, c, nullptr, &ignored);
-  rec.actual = ignored.actual;
-  if (early.ok()) {
+  // Wait until due; a packet before then is one the script did not expect
+  // (YAML), or one kept for the host's next expect (keep_early_packets).
+  StepRecord ignored;  // "ignored: <line>" and "kept: <line>" lines while waiting
+  while (true) {
+    StatusOr<TakenPacket> early = Fresh(p.host, due_ns, c, nullptr, &ignored);
+    rec.actual = ignored.actual;
+    if (!early.ok()) {
+      if (early.status().code() == StatusCode::kTimeout) break;
+      return Verdict::Error(early.status().message());
+    }
     const std::string line = ScriptedLine(early->bytes, c);
-    return Verdict::Fail("no packet before this send", WithIgnored(ignored.actual, line),
-                         "unexpected packet: " + line);
+    if (!case_.keep_early_packets) {
+      return Verdict::Fail("no packet before this send", WithIgnored(ignored.actual, line),
+                           "unexpected packet: " + line);
+    }
+    ignored.actual = WithIgnored(ignored.actual, "kept for the next expect: " + line);
+    kept_[p.host].push_back(*std::move(early));
   }
-  if (early.status().code() != StatusCode::kTimeout)
-    return Verdict::Error(early.status().message());
   StatusOr<std::vector<uint8_t>> bytes = BuildScripted(p.packet, c);
   if (!bytes.ok()) return Verdict::Error(bytes.status().message());
   const std::string line = ScriptedLine(*bytes, c);
@@ -172,14 +190,35 @@ PacketFields PacketSteps::TsAnchored(const PacketStep& p, int64_t anchor_ns) con
   return f;
 }
 
-Verdict PacketSteps::Expect(const PacketStep& p, ScriptConn& c, int64_t anchor_ns, int anchor_step,
-                            int64_t deadline_ns, StepRecord& rec, int64_t* event_ns) {
-  const std::optional<DurationRange> window = WindowOf(p, case_.tolerance);
+void PacketSteps::Reanchor(const PacketStep& p, const StepTiming& t, int64_t at_ns,
+                           int64_t* anchor_ns, int* anchor_step, DurationRange* window) const {
+  if (!case_.keep_early_packets || !t.script_at || !p.after || at_ns >= *anchor_ns) return;
+  const EventMark* best = nullptr;
+  for (const EventMark& m : t.marks) {
+    if (m.at_ns <= at_ns && (best == nullptr || m.at_ns >= best->at_ns)) best = &m;
+  }
+  if (best == nullptr) return;
+  // The window was the script's time from the anchor (p.after->lo past it);
+  // now it is the script's time from `best`.
+  const Duration shift = (*t.script_at - best->script_at) - p.after->lo;
+  window->lo += shift;
+  window->hi += shift;
+  *anchor_ns = best->at_ns;
+  *anchor_step = best->step;
+}
+
+Verdict PacketSteps::Expect(const PacketStep& p, ScriptConn& c, const StepTiming& t,
+                            StepRecord& rec, int64_t* event_ns) {
+  std::optional<DurationRange> window = WindowOf(p, case_.tolerance);
+  int64_t anchor_ns = t.anchor_ns;
+  int anchor_step = t.anchor_step;
   const int64_t until =
-      window ? std::min(deadline_ns, anchor_ns + window->hi.count()) : deadline_ns;
-  const std::string range =
-      window ? fmt::format("[{}, {}]", Offset(window->lo.count()), Offset(window->hi.count())) : "";
-  const std::string expected = p.packet.ToString() + (window ? " within " + range : "");
+      window ? std::min(t.deadline_ns, anchor_ns + window->hi.count()) : t.deadline_ns;
+  auto range_of = [](const DurationRange& w) {
+    return fmt::format("[{}, {}]", Offset(w.lo.count()), Offset(w.hi.count()));
+  };
+  std::string range = window ? range_of(*window) : "";
+  std::string expected = p.packet.ToString() + (window ? " within " + range : "");
   StepRecord ignored;  // "ignored: <line>" lines while waiting
   StatusOr<TakenPacket> got = Next(p.host, until, c, &p.packet, &ignored);
   if (!got.ok()) {
@@ -195,9 +234,16 @@ Verdict PacketSteps::Expect(const PacketStep& p, ScriptConn& c, int64_t anchor_n
   rec.actual = ignored.actual;
   *event_ns = got->at_ns;
   rec.finished = true;
+  if (window) {
+    Reanchor(p, t, got->at_ns, &anchor_ns, &anchor_step, &*window);
+    if (anchor_step != t.anchor_step) {
+      range = range_of(*window);
+      expected = p.packet.ToString() + fmt::format(" within {} after step {}", range, anchor_step);
+    }
+  }
   const int64_t offset = got->at_ns - anchor_ns;
   const bool ts_known = c.remote_ts_known;
-  const PacketFields fields = TsAnchored(p, anchor_ns);
+  const PacketFields fields = TsAnchored(p, t.anchor_ns);
   Verdict v = CheckScripted(fields, got->bytes, c);
   if (!ts_known && c.remote_ts_known) first_ts_ns_[std::make_pair(p.host, p.conn)] = got->at_ns;
   const std::string actual = WithIgnored(
@@ -238,15 +284,13 @@ int PacketSteps::Gather(const PacketStep& p, const ScriptConn& c, int64_t until_
   return segments;
 }
 
-Verdict PacketSteps::Run(const PacketStep& p, int64_t anchor_ns, int anchor_step,
-                         int64_t deadline_ns, StepRecord& rec, int64_t* event_ns) {
+Verdict PacketSteps::Run(const PacketStep& p, const StepTiming& t, StepRecord& rec,
+                         int64_t* event_ns) {
   StatusOr<ScriptConn*> c = ConnOf(p);
   if (!c.ok()) return Verdict::Error(c.status().message());
-  if (p.dir == PacketStep::Dir::kExpect) {
-    return Expect(p, **c, anchor_ns, anchor_step, deadline_ns, rec, event_ns);
-  }
-  const int64_t due = p.after ? anchor_ns + p.after->lo.count() : env_.clock().NowNs();
-  return Send(p, **c, std::min(due, deadline_ns), rec, event_ns);
+  if (p.dir == PacketStep::Dir::kExpect) return Expect(p, **c, t, rec, event_ns);
+  const int64_t due = p.after ? t.anchor_ns + p.after->lo.count() : env_.clock().NowNs();
+  return Send(p, **c, std::min(due, t.deadline_ns), rec, event_ns);
 }
 
 Verdict PacketSteps::RunWire(const WireSendStep& w, int step_index, StepRecord& rec,
@@ -259,6 +303,7 @@ Verdict PacketSteps::RunWire(const WireSendStep& w, int step_index, StepRecord& 
 }
 
 std::optional<std::string> PacketSteps::Leftover(StepRecord* rec) {
+  if (!case_.check_after_last_step) return std::nullopt;  // packetdrill's: ends with the script
   // A case ends tolerance after its last step: late packets count too.
   const int64_t until = env_.clock().NowNs() + case_.tolerance.count();
   for (const HostSpec& h : case_.hosts) {
