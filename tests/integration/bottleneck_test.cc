@@ -25,8 +25,14 @@ namespace {
 using BottleneckTest = CaseFixture;
 
 std::string BulkCase(const std::string& rate, int64_t bytes, const std::string& queue) {
+  // Reno: slow start until the first loss (CUBIC's HyStart may stop it
+  // before the window outgrows a small queue, and leaves the link idle
+  // more often).
   return fmt::format(R"(name: bulk
 timeout: 60s
+hosts:
+  client: {{sysctl: {{net.ipv4.tcp_congestion_control: reno}}}}
+  server:
 faults:
   - match: {{from: client}}
     do: bottleneck
@@ -45,13 +51,16 @@ steps:
 
 // What the log says about the client's data segments through fault 1.
 struct Measured {
-  // Wire bytes after the first segment / (last - first release), less the
-  // time the link was idle (the sender had nothing queued: slow start, a
-  // loaded sender), which the model's own times say: a segment whose
-  // queueing delay is 0 arrived that long after the one before it had
-  // left (its arrival + queueing delay + serialisation).
+  // Wire bytes after the first segment / (last - first release): what the
+  // receiver gets, idle time included.
   double rate_bps = 0;
-  double busy_share = 0;  // 1 - idle / (last - first release)
+  // 1 - idle / (last - first release), idle as the model's own times say:
+  // a segment whose queueing delay is 0 arrived that long after the one
+  // before it had left (its arrival + queueing delay + serialisation).
+  // Arrival is when the wire read the packet: a wire that reads late (a
+  // loaded machine) makes the link look idle although the packet waited in
+  // the kernel's queue, so this share is a lower bound.
+  double busy_share = 0;
   int drops = 0;
   int64_t max_queued_ns = 0;
   int segments = 0;
@@ -90,14 +99,14 @@ Measured Measure(const CaseResult& r, double rate_bps) {
     last = std::max(last, p.release_ns);
   }
   const int64_t busy_ns = last - first - idle_ns;
-  if (first >= 0 && busy_ns > 0) {
-    m.rate_bps = static_cast<double>(bytes) * 8e9 / static_cast<double>(busy_ns);
+  if (first >= 0 && last > first) {
+    m.rate_bps = static_cast<double>(bytes) * 8e9 / static_cast<double>(last - first);
     m.busy_share = static_cast<double>(busy_ns) / static_cast<double>(last - first);
   }
   return m;
 }
 
-void ExpectRate(const CaseResult& r, double rate_bps, double tolerance) {
+void ExpectRate(const CaseResult& r, double rate_bps, double below) {
   ASSERT_EQ(r.outcome, Outcome::kPass) << r.message;
   const Measured m = Measure(r, rate_bps);
   std::printf(
@@ -105,7 +114,9 @@ void ExpectRate(const CaseResult& r, double rate_bps, double tolerance) {
       "segments, %d drops\n",
       rate_bps, m.rate_bps, 100 * (m.rate_bps / rate_bps - 1), 100 * m.busy_share, m.segments,
       m.drops);
-  EXPECT_NEAR(m.rate_bps, rate_bps, rate_bps * tolerance);
+  // Never faster than the link; slower only by the time it was idle.
+  EXPECT_LE(m.rate_bps, rate_bps * 1.03);
+  EXPECT_GE(m.rate_bps, rate_bps * (1 - below));
 }
 
 // A queue big enough never to overflow: the link stays busy from the first
@@ -114,14 +125,12 @@ TEST_F(BottleneckTest, BulkTransferAchievesTenMbit) {
   ExpectRate(Run(BulkCase("10mbit", 4'000'000, "100000")), 10e6, 0.03);
 }
 
-// At 100 Mbit/s (8,300 segments a second) a loaded sender leaves the link
-// idle now and then (busy 93-96 % of the time on the 2-core machine at
-// load 14), and the wire's release lateness (up to ~9 ms in a burst) weighs
-// 10 x more against the shorter transfer: measured -5 %..+4.5 % depending on
-// the method, so the bound here is 6 %, not the issue's 3 %
-// (docs/performance.md, "Bottleneck").
+// At 100 Mbit/s (8,300 segments a second) a loaded machine leaves the link
+// idle now and then: the sender, or the wire reading the kernel's queue
+// late. Measured -2 %..-3 % at load 14 on 2 cores, so the lower bound here
+// is 8 %, not the issue's 3 % (docs/performance.md, "Bottleneck").
 TEST_F(BottleneckTest, BulkTransferAchievesHundredMbit) {
-  ExpectRate(Run(BulkCase("100mbit", 8'000'000, "100000")), 100e6, 0.06);
+  ExpectRate(Run(BulkCase("100mbit", 8'000'000, "100000")), 100e6, 0.08);
 }
 
 // A queue of 20 packets: segments that find it full are dropped, and no
