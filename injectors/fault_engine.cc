@@ -1,5 +1,8 @@
 #include "injectors/fault_engine.h"
 
+#include <algorithm>
+#include <tuple>
+
 #include <fmt/format.h>
 
 #include "harness/packet/matcher.h"
@@ -42,9 +45,17 @@ size_t FaultEngine::Append(PacketRecord r) {
 
 std::vector<PacketRecord> FaultEngine::ReportedLog() const {
   std::vector<PacketRecord> out = log_;
+  for (const LinkReport& l : Links()) {
+    PacketRecord r;
+    r.seq_no = out.size() + not_logged_ + 1;
+    r.arrival_ns = out.empty() ? 0 : out.back().arrival_ns;
+    r.proto = "other";
+    r.action = l.Line();
+    out.push_back(std::move(r));
+  }
   if (not_logged_ > 0) {
     PacketRecord r;
-    r.seq_no = log_.size() + not_logged_ + 1;
+    r.seq_no = out.size() + not_logged_ + 1;
     r.arrival_ns = log_.empty() ? 0 : log_.back().arrival_ns;
     r.proto = "other";
     r.action = fmt::format(
@@ -334,6 +345,8 @@ void FaultEngine::ApplyFault(int win, const Arrival& a, std::vector<Effect>* out
     case ActionKind::kCorrupt: DoCorrupt(a, out); break;
     case ActionKind::kInjectRst: DoInjectRst(f.action, a, out); break;
     case ActionKind::kRateLimit: DoRateLimit(win, a, out); break;
+    case ActionKind::kBottleneck:
+    case ActionKind::kSlots: DoLink(win, a, out); break;
   }
 }
 
@@ -459,6 +472,108 @@ void FaultEngine::DoRateLimit(int win, const Arrival& a, std::vector<Effect>* ou
     r.action = "rate-limit drop";
     r.fate = PacketFate::kDrop;
     Drop(a.id, out);
+  }
+}
+
+namespace {
+
+// FNV-1a: a stable hash of a direction, to seed its slot link.
+uint64_t DirectionHash(const std::string& from, const std::string& to) {
+  uint64_t h = 0xcbf29ce484222325ULL;
+  for (char c : from + ">" + to) {
+    h ^= static_cast<unsigned char>(c);
+    h *= 0x100000001b3ULL;
+  }
+  return h;
+}
+
+QueueLimit LimitOf(const FaultAction& a) { return QueueLimit{a.queue_packets, a.queue_bytes}; }
+
+}  // namespace
+
+LinkDecision FaultEngine::OfferLink(int win, const Arrival& a) {
+  const Fault& f = cfg_.faults[static_cast<size_t>(win)];
+  const FaultAction& act = f.action;
+  const PacketRecord& r = At(a.rec);
+  LinkKey key{win, r.from, r.to};
+  if (act.kind == ActionKind::kBottleneck) {
+    auto it = bottlenecks_.find(key);
+    if (it == bottlenecks_.end()) {
+      it = bottlenecks_
+               .emplace(key,
+                        BottleneckLink(act.rate_bps, act.overhead, LimitOf(act), act.delay.count()))
+               .first;
+    }
+    return it->second.Offer(a.now_ns, r.wire_len);
+  }
+  auto it = slot_links_.find(key);
+  if (it == slot_links_.end()) {
+    const uint64_t seed = FaultSeed(cfg_.seed, f.index) ^ DirectionHash(r.from, r.to);
+    it = slot_links_
+             .emplace(key, SlotLink(act.slot_lo.count(), act.slot_hi.count(), act.slot_packets,
+                                    act.slot_bytes, LimitOf(act), seed))
+             .first;
+  }
+  return it->second.Offer(a.now_ns, r.wire_len);
+}
+
+void FaultEngine::DoLink(int win, const Arrival& a, std::vector<Effect>* out) {
+  const FaultAction& act = cfg_.faults[static_cast<size_t>(win)].action;
+  const LinkDecision d = OfferLink(win, a);
+  PacketRecord& r = At(a.rec);
+  const char* name = ActionName(act.kind);
+  if (d.drop) {
+    r.action = fmt::format("{} drop (queue full {})", name, LimitOf(act).ToString());
+    r.fate = PacketFate::kDrop;
+    Drop(a.id, out);
+    return;
+  }
+  r.action = fmt::format("{} (queueing delay {})", name, FormatDuration(Duration(d.queued_ns)));
+  r.fate = PacketFate::kDelay;
+  if (d.release_ns <= a.now_ns) {
+    Accept(a.id, a.rec, a.now_ns, out);
+    return;
+  }
+  timers_.Add(d.release_ns, Hold(a.id, a.rec, Why::kDelay));
+}
+
+std::string FaultEngine::LinkReport::Line() const {
+  return fmt::format(
+      "{} fault {} {}->{}: {} packets, {} bytes, {} drops, max queue {} packets, queueing delay "
+      "mean {} max {}",
+      ActionName(kind), fault, from.empty() ? "?" : from, to.empty() ? "?" : to, stats.packets,
+      stats.bytes, stats.drops, stats.max_queue, FormatDuration(Duration(stats.MeanQueuedNs())),
+      FormatDuration(Duration(stats.max_queued_ns)));
+}
+
+std::vector<FaultEngine::LinkReport> FaultEngine::Links() const {
+  std::vector<LinkReport> out;
+  auto add = [&](const LinkKey& k, ActionKind kind, const LinkStats& st) {
+    out.push_back(LinkReport{std::get<0>(k) + 1, kind, std::get<1>(k), std::get<2>(k), st});
+  };
+  for (const auto& [k, l] : bottlenecks_) add(k, ActionKind::kBottleneck, l.stats());
+  for (const auto& [k, l] : slot_links_) add(k, ActionKind::kSlots, l.stats());
+  std::sort(out.begin(), out.end(), [](const LinkReport& x, const LinkReport& y) {
+    return std::tie(x.fault, x.from, x.to) < std::tie(y.fault, y.from, y.to);
+  });
+  return out;
+}
+
+void FaultEngine::SetFaultAction(size_t fault, const FaultAction& action) {
+  if (fault >= cfg_.faults.size()) return;
+  cfg_.faults[fault].action = action;
+  for (auto& [k, l] : bottlenecks_) {
+    if (static_cast<size_t>(std::get<0>(k)) != fault) continue;
+    l.SetRate(action.rate_bps);
+    l.SetOverhead(action.overhead);
+    l.SetQueue(LimitOf(action));
+    l.SetDelay(action.delay.count());
+  }
+  for (auto& [k, l] : slot_links_) {
+    if (static_cast<size_t>(std::get<0>(k)) != fault) continue;
+    l.SetQueue(LimitOf(action));
+    l.SetBudget(action.slot_packets, action.slot_bytes);
+    l.SetInterval(action.slot_lo.count(), action.slot_hi.count());
   }
 }
 

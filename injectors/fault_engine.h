@@ -33,6 +33,7 @@
 #include "harness/model/result.h"
 #include "harness/packet/conn_track.h"
 #include "harness/packet/packet_view.h"
+#include "injectors/bottleneck.h"
 #include "injectors/netem_models.h"
 #include "injectors/prng.h"
 #include "injectors/timer_queue.h"
@@ -119,6 +120,21 @@ class FaultEngine {
   // action becomes "scripted ignore". Unknown seq_no (not logged): nothing.
   void MarkIgnored(uint64_t seq_no);
 
+  // A bottleneck's or slots' queue (one per fault and direction) and its
+  // counters so far.
+  struct LinkReport {
+    int fault = 0;  // 1-based
+    ActionKind kind = ActionKind::kBottleneck;
+    std::string from, to;
+    LinkStats stats;
+    std::string Line() const;  // the packet log's summary line
+  };
+  std::vector<LinkReport> Links() const;
+  // Replaces fault `fault`'s (0-based) action params (same kind): its
+  // queues keep their packets; new rate, delay, queue limit and slot
+  // params apply to the packets that arrive from now on.
+  void SetFaultAction(size_t fault, const FaultAction& action);
+
   std::optional<int64_t> NextDeadline() const { return timers_.NextDeadline(); }
   size_t held() const { return held_.size(); }
   // The packet log: the first kMaxLogRecords records (the memory a case's
@@ -128,8 +144,10 @@ class FaultEngine {
   const std::vector<PacketRecord>& log() const { return log_; }
   uint64_t not_logged() const { return not_logged_; }
   static constexpr size_t kMaxLogRecords = 100'000;
-  // The log as reported: log(), plus, when packets were not logged, one
-  // closing record (proto "other") whose action says how many.
+  // The log as reported: log(), plus one closing record (proto "other") per
+  // bottleneck or slots queue with its counters (LinkReport::Line), plus,
+  // when packets were not logged, one closing record whose action says how
+  // many.
   std::vector<PacketRecord> ReportedLog() const;
 
  private:
@@ -219,6 +237,10 @@ class FaultEngine {
   void DoCorrupt(const Arrival& a, std::vector<Effect>* out);
   void DoInjectRst(const FaultAction& act, const Arrival& a, std::vector<Effect>* out);
   void DoRateLimit(int win, const Arrival& a, std::vector<Effect>* out);
+  // bottleneck and slots: the link of (fault, direction) decides when the
+  // packet leaves (held until then) or that it is dropped.
+  void DoLink(int win, const Arrival& a, std::vector<Effect>* out);
+  LinkDecision OfferLink(int win, const Arrival& a);
   std::optional<std::vector<uint8_t>> BuildRst(const PacketView& v, const ConnRef& ref,
                                                const std::string& toward) const;
   bool RateAllows(int f, int64_t now_ns);
@@ -246,6 +268,10 @@ class FaultEngine {
   // (fault, from, to); looked up without copying the names (std::less<>).
   std::map<std::tuple<int, std::string, std::string>, NetemState, std::less<>> netem_;
   std::vector<Bucket> buckets_;
+  // (fault index 0-based, from host, to host) -> its queue
+  using LinkKey = std::tuple<int, std::string, std::string>;
+  std::map<LinkKey, BottleneckLink> bottlenecks_;
+  std::map<LinkKey, SlotLink> slot_links_;
   std::vector<PacketRecord> log_;
   PacketRecord scratch_;     // what At(kNotLogged) returns
   uint64_t not_logged_ = 0;  // records past kMaxLogRecords

@@ -695,3 +695,118 @@ TEST_F(EngineTest, FateOfEveryRecordPath) {
 
 }  // namespace
 }  // namespace faultline
+
+namespace faultline {
+namespace {
+
+// 1210 payload bytes + 40 header bytes: 1250 wire bytes, 1 ms at 10 Mbit/s.
+const std::string kMsPayload(1210, 'x');
+
+FaultAction Bottleneck(int64_t rate_bps, int64_t queue_packets) {
+  FaultAction a = Act(ActionKind::kBottleneck);
+  a.rate_bps = rate_bps;
+  a.queue_packets = queue_packets;
+  return a;
+}
+
+TEST_F(EngineTest, BottleneckReleasesAtDepartureInOrderAndTailDrops) {
+  FaultMatch m = From("client", {TcpClass::kData});
+  Configure({{m, Bottleneck(10'000'000, 2)}});
+  Handshake(0);
+  const uint32_t a = Feed(Seg(true, kTcpAck, 1, 1, kMsPayload), 0);
+  const uint32_t b = Feed(Seg(true, kTcpAck, 1211, 1, kMsPayload), 0);
+  const uint32_t c = Feed(Seg(true, kTcpAck, 2421, 1, kMsPayload), kMs / 2);
+  ASSERT_EQ(Rec(a).wire_len, 1250u);
+  EXPECT_EQ(Rec(a).action, "bottleneck (queueing delay 0s)");
+  EXPECT_EQ(Rec(b).action, "bottleneck (queueing delay 1ms)");
+  EXPECT_EQ(Rec(c).action, "bottleneck drop (queue full 2 packets)");
+  EXPECT_EQ(Rec(c).fate, PacketFate::kDrop);
+  EXPECT_EQ(Rec(a).fate, PacketFate::kDelay);
+  EXPECT_EQ(engine_->NextDeadline(), 1 * kMs);
+  TakeOrder();
+  Timer(kMs - 1);
+  EXPECT_EQ(Fate(a), "-");
+  Timer(1 * kMs);
+  // A late timer releases both due packets in arrival order.
+  const uint32_t d = Feed(Seg(true, kTcpAck, 2421, 1, kMsPayload), 1 * kMs);
+  EXPECT_EQ(Rec(d).action, "bottleneck (queueing delay 1ms)");
+  Timer(5 * kMs);
+  EXPECT_EQ(TakeOrder(), (std::vector<std::string>{"A4", "A5", "A7"}));
+  EXPECT_EQ(Rec(b).release_ns, 5 * kMs);
+  // The ACKs from the server do not match: passed at once.
+  EXPECT_EQ(Fate(Feed(Seg(false, kTcpAck, 1, 1211), 0)), "A8");
+  const std::vector<PacketRecord> rep = engine_->ReportedLog();
+  ASSERT_EQ(rep.size(), engine_->log().size() + 1);
+  EXPECT_EQ(rep.back().action,
+            "bottleneck fault 1 client->server: 3 packets, 3750 bytes, 1 drops, max queue 2 "
+            "packets, queueing delay mean 666.666us max 1ms");
+  Stop(6 * kMs);
+}
+
+TEST_F(EngineTest, BottleneckQueuesPerDirectionWithPropagationDelay) {
+  FaultMatch m;
+  m.proto = Proto::kTcp;
+  FaultAction act = Bottleneck(10'000'000, 1000);
+  act.delay = milliseconds(10);
+  Configure({{m, act}});
+  const uint32_t a = Feed(Seg(true, kTcpAck, 1, 1, kMsPayload), 0);
+  const uint32_t b = Feed(Seg(false, kTcpAck, 1, 1, kMsPayload), 0);
+  EXPECT_EQ(Rec(a).action, "bottleneck (queueing delay 0s)");
+  EXPECT_EQ(Rec(b).action, "bottleneck (queueing delay 0s)");  // its own queue
+  Timer(11 * kMs);
+  EXPECT_EQ(TakeOrder(), (std::vector<std::string>{"A1", "A2"}));
+  EXPECT_EQ(Rec(a).release_ns, 11 * kMs);
+  ASSERT_EQ(engine_->Links().size(), 2u);
+  EXPECT_EQ(engine_->Links()[0].from, "client");
+  EXPECT_EQ(engine_->Links()[1].from, "server");
+  Stop(12 * kMs);
+}
+
+TEST_F(EngineTest, BottleneckRateChangeAppliesToLaterPackets) {
+  FaultMatch m = From("client");
+  Configure({{m, Bottleneck(10'000'000, 1000)}});
+  Feed(Seg(true, kTcpAck, 1, 1, kMsPayload), 0);
+  FaultAction slower = Bottleneck(1'000'000, 1000);
+  engine_->SetFaultAction(0, slower);
+  const uint32_t b = Feed(Seg(true, kTcpAck, 1211, 1, kMsPayload), 0);
+  EXPECT_EQ(Rec(b).action, "bottleneck (queueing delay 1ms)");
+  Timer(10 * kMs);
+  EXPECT_EQ(TakeOrder(), (std::vector<std::string>{"A1"}));
+  Timer(11 * kMs);
+  EXPECT_EQ(TakeOrder(), (std::vector<std::string>{"A2"}));
+  Stop(12 * kMs);
+}
+
+TEST_F(EngineTest, SlotsReleaseABudgetAtEachBoundary) {
+  FaultMatch m = From("client");
+  FaultAction act = Act(ActionKind::kSlots);
+  act.slot_lo = act.slot_hi = milliseconds(20);
+  act.slot_packets = 2;
+  act.queue_packets = 4;
+  Configure({{m, act}});
+  for (int i = 0; i < 5; ++i) Feed(Seg(true, kTcpAck, 1, 1, "x"), 5 * kMs);
+  EXPECT_EQ(Rec(1).action, "slots (queueing delay 20ms)");
+  EXPECT_EQ(Rec(3).action, "slots (queueing delay 40ms)");
+  EXPECT_EQ(Rec(5).action, "slots drop (queue full 4 packets)");
+  TakeOrder();
+  Timer(25 * kMs);
+  EXPECT_EQ(TakeOrder(), (std::vector<std::string>{"A1", "A2"}));
+  Timer(44 * kMs);
+  EXPECT_TRUE(TakeOrder().empty());
+  Timer(45 * kMs);
+  EXPECT_EQ(TakeOrder(), (std::vector<std::string>{"A3", "A4"}));
+  EXPECT_THAT(engine_->ReportedLog().back().action,
+              HasSubstr("slots fault 1 client->server: 4 packets"));
+  Stop(50 * kMs);
+}
+
+TEST_F(EngineTest, BottleneckStopDropsWhatIsQueued) {
+  Configure({{From("client"), Bottleneck(1'000'000, 1000)}});
+  Feed(Seg(true, kTcpAck, 1, 1, kMsPayload), 0);
+  Stop(1 * kMs);
+  EXPECT_EQ(Fate(1), "D1");
+  EXPECT_EQ(Rec(1).action, "bottleneck (queueing delay 0s) (dropped at stop)");
+}
+
+}  // namespace
+}  // namespace faultline

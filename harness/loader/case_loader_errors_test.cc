@@ -625,6 +625,58 @@ const BadCase kBadCases[] = {
      "name: a\nsteps:\n  - client: sleep 1s\nfaults:\n  - match: {}\n    do: rate-limit\n    rate: "
      "0\n    per: 1s\n",
      "a.yaml:7:11: fault 1: 'rate' must be an integer between 1 and 1000000000, not 0"},
+    {"fault_bottleneck_no_rate",
+     "name: a\nsteps:\n  - client: sleep 1s\nfaults:\n  - match: {}\n    do: bottleneck\n",
+     "a.yaml:5:5: fault 1: missing required key 'rate' for 'bottleneck'"},
+    {"fault_bottleneck_bps",
+     "name: a\nsteps:\n  - client: sleep 1s\nfaults:\n  - match: {}\n    do: bottleneck\n    rate: "
+     "12500000bps\n",
+     "a.yaml:7:11: fault 1: 'rate' must be a rate such as 10mbit, 100kbit, 1gbit or an integer "
+     "(bits per second), not '12500000bps' (rates are written in bits: use bit, kbit, mbit or "
+     "gbit, e.g. 100mbit)"},
+    {"fault_bottleneck_rate_word",
+     "name: a\nsteps:\n  - client: sleep 1s\nfaults:\n  - match: {}\n    do: bottleneck\n    rate: "
+     "fast\n",
+     "a.yaml:7:11: fault 1: 'rate' must be a rate such as 10mbit, 100kbit, 1gbit or an integer "
+     "(bits per second), not 'fast'"},
+    {"fault_bottleneck_rate_low",
+     "name: a\nsteps:\n  - client: sleep 1s\nfaults:\n  - match: {}\n    do: bottleneck\n    rate: "
+     "999bit\n",
+     "a.yaml:7:11: fault 1: 'rate' must be between 1kbit and 100gbit, not '999bit'"},
+    {"fault_bottleneck_overhead",
+     "name: a\nsteps:\n  - client: sleep 1s\nfaults:\n  - match: {}\n    do: bottleneck\n    rate: "
+     "10mbit\n    overhead: -65\n",
+     "a.yaml:8:15: fault 1: 'overhead' must be an integer between -64 and 1000, not -65"},
+    {"fault_bottleneck_queue_zero",
+     "name: a\nsteps:\n  - client: sleep 1s\nfaults:\n  - match: {}\n    do: bottleneck\n    rate: "
+     "10mbit\n    queue: 0\n",
+     "a.yaml:8:12: fault 1: 'queue' must be an integer between 1 and 1000000, not 0"},
+    {"fault_bottleneck_queue_word",
+     "name: a\nsteps:\n  - client: sleep 1s\nfaults:\n  - match: {}\n    do: bottleneck\n    rate: "
+     "10mbit\n    queue: big\n",
+     "a.yaml:8:12: fault 1: 'queue' must be a number of packets (an integer) or a size in bytes "
+     "such as \"150KB\", not 'big'"},
+    {"fault_bottleneck_delay",
+     "name: a\nsteps:\n  - client: sleep 1s\nfaults:\n  - match: {}\n    do: bottleneck\n    rate: "
+     "10mbit\n    delay: 61s\n",
+     "a.yaml:8:12: fault 1: 'delay' must be between 0s and 60s, not '61s'"},
+    {"fault_bottleneck_key",
+     "name: a\nsteps:\n  - client: sleep 1s\nfaults:\n  - match: {}\n    do: bottleneck\n    rate: "
+     "10mbit\n    per: 1s\n",
+     "a.yaml:8:5: fault 1: 'per' does not apply to 'bottleneck'"},
+    {"fault_slots_no_budget",
+     "name: a\nsteps:\n  - client: sleep 1s\nfaults:\n  - match: {}\n    do: slots\n    interval: "
+     "10ms\n",
+     "a.yaml:7:5: fault 1: 'slots' needs 'packets' or 'bytes' (a slot's budget), or both"},
+    {"fault_slots_interval_zero",
+     "name: a\nsteps:\n  - client: sleep 1s\nfaults:\n  - match: {}\n    do: slots\n    interval: "
+     "0s\n    packets: 1\n",
+     "a.yaml:7:15: fault 1: 'interval' must be longer than 0s and at most 60s, not '0s'"},
+    {"fault_slots_bytes_unit",
+     "name: a\nsteps:\n  - client: sleep 1s\nfaults:\n  - match: {}\n    do: slots\n    interval: "
+     "10ms\n    bytes: 10kbit\n",
+     "a.yaml:8:12: fault 1: 'bytes' must be a size such as 1500, 64KB or 64KiB (bytes; KB, MB, GB "
+     "are 1000-based, KiB, MiB, GiB 1024-based), not '10kbit'"},
     {"non_scalar_key", "name: a\nsteps:\n  - client: sleep 1s\n[x]: 1\n",
      "a.yaml:4:1: keys must be names, not a list"},
     {"capture_unknown_key", "name: a\ncapture: {ful: true}\nsteps:\n  - client: sleep 1s\n",

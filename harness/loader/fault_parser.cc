@@ -10,6 +10,7 @@
 #include "harness/loader/format_keys.h"
 #include "harness/loader/packet_fields_parser.h"
 #include "harness/loader/range_parser.h"
+#include "harness/loader/units_parser.h"
 
 namespace faultline {
 namespace {
@@ -420,6 +421,85 @@ Status ReadRateLimit(const ActionRead& r) {
   return Status::Ok();
 }
 
+// queue: N packets | SIZE (bytes).
+Status ReadQueue(const ActionRead& r) {
+  const Entry* q = FindKey(r.m, "queue");
+  if (q == nullptr) return Status::Ok();
+  if (LooksLikeInt(q->val.node)) {
+    StatusOr<int64_t> n = ReadInt(q->val, "queue", r.s, 1, 1'000'000);
+    if (!n.ok()) return n.status();
+    r.out->queue_packets = *n;
+    return Status::Ok();
+  }
+  if (!q->val.node.IsScalar() || !ParseSize(q->val.node.Scalar())) {
+    return r.s.Fail(q->val.loc, fmt::format("'queue' must be a number of packets (an integer) or "
+                                            "a size in bytes such as \"150KB\", not {}",
+                                            Describe(q->val.node)));
+  }
+  StatusOr<int64_t> b = ReadSize(q->val, "queue", r.s, 1, 1'000'000'000);
+  if (!b.ok()) return b.status();
+  r.out->queue_bytes = *b;
+  return Status::Ok();
+}
+
+// bottleneck: rate, overhead, queue, delay (propagation).
+Status ReadBottleneck(const ActionRead& r) {
+  StatusOr<int64_t> rate = ReadRate(FindKey(r.m, "rate")->val, "rate", r.s, 1000, 100'000'000'000);
+  if (!rate.ok()) return rate.status();
+  r.out->rate_bps = *rate;
+  if (const Entry* o = FindKey(r.m, "overhead")) {
+    StatusOr<int64_t> n = ReadInt(o->val, "overhead", r.s, -64, 1000);
+    if (!n.ok()) return n.status();
+    r.out->overhead = static_cast<int>(*n);
+  }
+  if (const Entry* d = FindKey(r.m, "delay")) {
+    StatusOr<Duration> dd = ReadDuration(d->val, "delay", r.s);
+    if (!dd.ok()) return dd.status();
+    if (*dd < Duration(0) || *dd > std::chrono::seconds(60)) {
+      return r.s.Fail(d->val.loc, fmt::format("'delay' must be between 0s and 60s, not {}",
+                                              Describe(d->val.node)));
+    }
+    r.out->delay = *dd;
+  }
+  return ReadQueue(r);
+}
+
+// slots: interval (D or [lo, hi]), packets and/or bytes, queue.
+Status ReadSlots(const ActionRead& r) {
+  const Entry& i = *FindKey(r.m, "interval");
+  if (i.val.node.IsSequence()) {
+    StatusOr<DurationRange> range = ReadDurationRange(i.val, "interval", r.s, DurationPairSpec());
+    if (!range.ok()) return range.status();
+    r.out->slot_lo = range->lo;
+    r.out->slot_hi = range->hi;
+  } else {
+    StatusOr<Duration> d = ReadDuration(i.val, "interval", r.s);
+    if (!d.ok()) return d.status();
+    r.out->slot_lo = r.out->slot_hi = *d;
+  }
+  if (r.out->slot_lo <= Duration(0) || r.out->slot_hi > std::chrono::seconds(60)) {
+    return r.s.Fail(i.val.loc, fmt::format("'interval' must be longer than 0s and at most 60s, "
+                                           "not {}",
+                                           Describe(i.val.node)));
+  }
+  const Entry* p = FindKey(r.m, "packets");
+  const Entry* b = FindKey(r.m, "bytes");
+  if (p == nullptr && b == nullptr) {
+    return r.s.Fail(i.key_loc, "'slots' needs 'packets' or 'bytes' (a slot's budget), or both");
+  }
+  if (p != nullptr) {
+    StatusOr<int64_t> n = ReadInt(p->val, "packets", r.s, 1, 1'000'000);
+    if (!n.ok()) return n.status();
+    r.out->slot_packets = *n;
+  }
+  if (b != nullptr) {
+    StatusOr<int64_t> n = ReadSize(b->val, "bytes", r.s, 1, 1'000'000'000);
+    if (!n.ok()) return n.status();
+    r.out->slot_bytes = *n;
+  }
+  return ReadQueue(r);
+}
+
 Status ReadNoParams(const ActionRead&) { return Status::Ok(); }
 
 struct ActionInfo {
@@ -445,6 +525,16 @@ const std::vector<ActionInfo>& Actions() {
       {"corrupt", ActionKind::kCorrupt, {}, {}, ReadNoParams},
       {"inject-rst", ActionKind::kInjectRst, {"toward"}, {"toward"}, ReadInjectRst},
       {"rate-limit", ActionKind::kRateLimit, {"rate", "per"}, {"rate", "per"}, ReadRateLimit},
+      {"bottleneck",
+       ActionKind::kBottleneck,
+       {"rate", "overhead", "queue", "delay"},
+       {"rate"},
+       ReadBottleneck},
+      {"slots",
+       ActionKind::kSlots,
+       {"interval", "packets", "bytes", "queue"},
+       {"interval"},
+       ReadSlots},
   };
   return a;
 }

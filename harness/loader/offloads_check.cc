@@ -23,6 +23,10 @@ Status CheckOffloadFaults(const Case& c, const std::string& file) {
           "bytes";
     } else if (f.action.kind == ActionKind::kDuplicate) {
       why = "the wire cannot send copies of GSO super-packets";
+    } else if (f.action.kind == ActionKind::kBottleneck || f.action.kind == ActionKind::kSlots) {
+      why =
+          "a GSO super-packet would cross the link as one packet of up to 64 KB, not as the "
+          "segments it becomes on the wire";
     }
     if (why == nullptr) continue;
     const Scope s{file, fmt::format("fault {}: ", f.index)};

@@ -59,6 +59,21 @@ TEST(OffloadsCheckTest, DuplicateWithOffloadsIsAnError) {
             "'client'): the wire cannot send copies of GSO super-packets");
 }
 
+TEST(OffloadsCheckTest, BottleneckAndSlotsWithOffloadsAreErrors) {
+  EXPECT_EQ(Error("name: a\nhosts:\n  client: {offloads: true}\nfaults:\n"
+                  "  - match: {tcp: DATA}\n    do: bottleneck\n    rate: 10mbit\n"
+                  "steps:\n  - client: sleep 1s\n"),
+            "a.yaml:5:5: fault 1: 'bottleneck' cannot be used when a host has offloads: true "
+            "(host 'client'): a GSO super-packet would cross the link as one packet of up to 64 "
+            "KB, not as the segments it becomes on the wire");
+  EXPECT_EQ(Error("name: a\nhosts:\n  client: {offloads: true}\nfaults:\n"
+                  "  - match: {tcp: DATA}\n    do: slots\n    interval: 10ms\n    packets: 2\n"
+                  "steps:\n  - client: sleep 1s\n"),
+            "a.yaml:5:5: fault 1: 'slots' cannot be used when a host has offloads: true "
+            "(host 'client'): a GSO super-packet would cross the link as one packet of up to 64 "
+            "KB, not as the segments it becomes on the wire");
+}
+
 TEST(OffloadsCheckTest, OtherActionsWithOffloadsAreFine) {
   EXPECT_EQ(Error("name: a\nhosts:\n  client: {offloads: true}\n  server:\nfaults:\n"
                   "  - match: {tcp: SYN}\n    do: drop\n"

@@ -167,6 +167,8 @@ const char* ActionName(ActionKind k) {
     case ActionKind::kCorrupt: return "corrupt";
     case ActionKind::kInjectRst: return "inject-rst";
     case ActionKind::kRateLimit: return "rate-limit";
+    case ActionKind::kBottleneck: return "bottleneck";
+    case ActionKind::kSlots: return "slots";
   }
   return "?";
 }

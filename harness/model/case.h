@@ -464,15 +464,17 @@ struct FaultMatch {
 };
 
 enum class ActionKind {
-  kDrop,       // the packet never arrives
-  kDelay,      // released after `delay`, other packets keep flowing
-  kReorder,    // hold `count` matching packets, release in `order`
-  kSwap,       // hold one, release it right after the next packet (same direction)
-  kDuplicate,  // deliver the packet and `copies` extra copies
-  kHold,       // hold until an event, then release or drop
-  kCorrupt,    // flip a payload byte (checksum left wrong): the receiver drops it
-  kInjectRst,  // drop the packet and send a valid RST to `toward` instead
-  kRateLimit,  // at most `rate` packets per `per`; the excess is dropped
+  kDrop,        // the packet never arrives
+  kDelay,       // released after `delay`, other packets keep flowing
+  kReorder,     // hold `count` matching packets, release in `order`
+  kSwap,        // hold one, release it right after the next packet (same direction)
+  kDuplicate,   // deliver the packet and `copies` extra copies
+  kHold,        // hold until an event, then release or drop
+  kCorrupt,     // flip a payload byte (checksum left wrong): the receiver drops it
+  kInjectRst,   // drop the packet and send a valid RST to `toward` instead
+  kRateLimit,   // at most `rate` packets per `per`; the excess is dropped
+  kBottleneck,  // a serialising link of `rate_bps` with a queue (tail drop)
+  kSlots,       // released at slot boundaries, a budget per slot (netem slot)
 };
 const char* ActionName(ActionKind k);  // "drop", "delay", ...
 
@@ -517,6 +519,18 @@ struct FaultAction {
   std::string toward;  // kInjectRst: host name
   int rate = 0;        // kRateLimit
   Duration per{0};
+  // kBottleneck: bits per second, bytes added per packet; `delay` (above) is
+  // its propagation delay (0: none). kBottleneck and kSlots: the queue limit,
+  // in packets, or in bytes when queue_bytes > 0.
+  int64_t rate_bps = 0;
+  int overhead = 0;
+  int64_t queue_packets = 1000;
+  int64_t queue_bytes = 0;
+  // kSlots: each slot's length in [slot_lo, slot_hi]; at most slot_packets
+  // packets and slot_bytes bytes a slot (0: no limit of that kind).
+  Duration slot_lo{0}, slot_hi{0};
+  int64_t slot_packets = 0;
+  int64_t slot_bytes = 0;
 };
 
 struct Fault {
