@@ -221,10 +221,10 @@ void AddWireSide(NlBatch& wb, NsCtx& wire, NsCtx& host, const HostSpec& h, const
   v.peer_netns_fd = host.ns.get();
   v.mac = a.gw_mac;
   v.peer_mac = a.mac;
-  v.mtu = h.mtu;
+  v.mtu = std::max(h.mtu, h.link_mtu);
   AddVeth(wb, v,
           fmt::format("{}: create veth pair {} (wire) <-> eth0 (host), mtu {}", host.label, wname,
-                      h.mtu));
+                      v.mtu));
   AddAddress(wb, windex, a.gw4, a.prefix4, /*nodad=*/false,
              fmt::format("wire: add address {}/{} on {}", a.gw4, a.prefix4, wname));
   AddNeighbor(wb, windex, a.addr4, a.mac,
@@ -257,7 +257,13 @@ Status ApplyHostSysctls(const HostSpec& h, NsCtx& host) {
 
 // The host's side: lo and eth0 up, its addresses, the neighbour entry for
 // the wire, and routes to the lab's ranges only (no default route).
-Status ConfigureHost(NsCtx& host, const LinkAddresses& a) {
+// A link MTU above the host's `mtu`: its routes keep `mtu` and its MSS
+// (the IPv4 and IPv6 headers with TCP's: 40 and 60 bytes).
+Status ConfigureHost(NsCtx& host, const LinkAddresses& a, const HostSpec& h) {
+  const bool wide = h.link_mtu > h.mtu;
+  const RouteMetrics m4 = wide ? RouteMetrics{h.mtu, h.mtu - 40} : RouteMetrics{};
+  const RouteMetrics m6 = wide ? RouteMetrics{h.mtu, h.mtu - 60} : RouteMetrics{};
+  const std::string note = wide ? fmt::format(" mtu {}", h.mtu) : "";
   const std::string& label = host.label;
   NlBatch hb;
   AddLinkUp(hb, kLoIfindex, label + ": set lo up");
@@ -273,10 +279,10 @@ Status ConfigureHost(NsCtx& host, const LinkAddresses& a) {
                 fmt::format("{}: add neighbour {} on eth0", label, a.gw6));
   }
   AddRoute(hb, "198.18.0.0", 15, a.gw4, kHostIfindex,
-           fmt::format("{}: add route 198.18.0.0/15 via {} dev eth0", label, a.gw4));
+           fmt::format("{}: add route 198.18.0.0/15 via {} dev eth0{}", label, a.gw4, note), m4);
   if (!a.gw6.empty()) {
     AddRoute(hb, "2001:2::", 48, a.gw6, kHostIfindex,
-             fmt::format("{}: add route 2001:2::/48 via {} dev eth0", label, a.gw6));
+             fmt::format("{}: add route 2001:2::/48 via {} dev eth0{}", label, a.gw6, note), m6);
   }
   return host.nl->Run(hb);
 }
@@ -321,7 +327,8 @@ StatusOr<std::unique_ptr<Lab>> Lab::Build(const LabSpec& spec, const Clock& cloc
   }
 
   // 5. The hosts' addresses and routes.
-  for (size_t i = 0; i < n; ++i) FL_RETURN_IF_ERROR(ConfigureHost(hosts[i], plan[i]));
+  for (size_t i = 0; i < n; ++i)
+    FL_RETURN_IF_ERROR(ConfigureHost(hosts[i], plan[i], spec.hosts[i]));
 
   // 6. Every link end operationally UP, every IPv6 address usable.
   std::vector<NsCtx*> all{&wire};

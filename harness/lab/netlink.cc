@@ -399,7 +399,7 @@ void AddAddress(NlBatch& b, int ifindex, const std::string& addr, int prefix, bo
 }
 
 void AddRoute(NlBatch& b, const std::string& dst, int dst_len, const std::string& gw, int oif,
-              std::string what) {
+              std::string what, RouteMetrics metrics) {
   constexpr size_t kMax = NlBatch::kMaxMsg;
   nlmsghdr* nlh = b.Begin(RTM_NEWROUTE, NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL);
   auto* rtm = static_cast<rtmsg*>(mnl_nlmsg_put_extra_header(nlh, sizeof(rtmsg)));
@@ -418,6 +418,17 @@ void AddRoute(NlBatch& b, const std::string& dst, int dst_len, const std::string
     ok = mnl_attr_put_check(nlh, kMax, RTA_DST, dlen, dbytes) &&
          mnl_attr_put_check(nlh, kMax, RTA_GATEWAY, glen, gbytes) &&
          mnl_attr_put_u32_check(nlh, kMax, RTA_OIF, static_cast<uint32_t>(oif));
+  }
+  if (ok && (metrics.mtu > 0 || metrics.advmss > 0)) {
+    nlattr* nest = mnl_attr_nest_start_check(nlh, kMax, RTA_METRICS);
+    ok = nest != nullptr;
+    if (ok && metrics.mtu > 0) {
+      ok = mnl_attr_put_u32_check(nlh, kMax, RTAX_MTU, static_cast<uint32_t>(metrics.mtu));
+    }
+    if (ok && metrics.advmss > 0) {
+      ok = mnl_attr_put_u32_check(nlh, kMax, RTAX_ADVMSS, static_cast<uint32_t>(metrics.advmss));
+    }
+    if (ok) mnl_attr_nest_end(nlh, nest);
   }
   b.End(nlh, std::move(what), ok);
 }

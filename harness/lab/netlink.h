@@ -153,8 +153,15 @@ void AddAddress(NlBatch& b, int ifindex, const std::string& addr, int prefix, bo
 
 // Adds the route dst/dst_len via gw out of oif to the main table
 // (RTM_NEWROUTE, static, universe scope).
+// metrics: RTA_METRICS RTAX_MTU and RTAX_ADVMSS when not 0 (`ip route ...
+// mtu M advmss A`): the MTU the stack uses toward dst and the MSS it
+// advertises, instead of the link's.
+struct RouteMetrics {
+  int mtu = 0;
+  int advmss = 0;
+};
 void AddRoute(NlBatch& b, const std::string& dst, int dst_len, const std::string& gw, int oif,
-              std::string what);
+              std::string what, RouteMetrics metrics = {});
 
 // Adds a permanent neighbour entry ip -> mac (6 bytes) on ifindex
 // (RTM_NEWNEIGH, NUD_PERMANENT, NLM_F_CREATE|NLM_F_EXCL).

@@ -185,6 +185,24 @@ TEST(AddRoute, ViaGatewayInMainTable) {
   EXPECT_EQ(mnl_attr_get_u32(a[RTA_OIF]), 2u);
 }
 
+// `mtu M advmss A`: RTA_METRICS nesting RTAX_MTU and RTAX_ADVMSS; none
+// without metrics.
+TEST(AddRoute, MetricsMtuAndAdvmss) {
+  NlBatch b;
+  AddRoute(b, "2001:2::", 48, "2001:2:0:1::1", 2, "route", RouteMetrics{1520, 1460});
+  AddRoute(b, "198.18.0.0", 15, "198.18.1.1", 2, "plain");
+  ASSERT_EQ(b.size(), 2u);
+  Attrs a = Parse(b.message(0), sizeof(rtmsg));
+  ASSERT_NE(a[RTA_METRICS], nullptr);
+  std::map<int, uint32_t> m;
+  const nlattr* attr;
+  mnl_attr_for_each_nested(attr, a[RTA_METRICS]) {
+    m[mnl_attr_get_type(attr)] = mnl_attr_get_u32(attr);
+  }
+  EXPECT_EQ(m, (std::map<int, uint32_t>{{RTAX_MTU, 1520}, {RTAX_ADVMSS, 1460}}));
+  EXPECT_EQ(Parse(b.message(1), sizeof(rtmsg))[RTA_METRICS], nullptr);
+}
+
 TEST(Builders, BadArgumentsFailTheBatchBeforeSending) {
   NlBatch b;
   AddAddress(b, 2, "not-an-address", 24, false, "host 'x': add address");

@@ -454,6 +454,28 @@ const BadCase kBadCases[] = {
      "name: a\nsteps:\n  - client: {epoll_create: 1, as: ep}\n"
      "  - client: {epoll_wait: ep, timeout: 1s, expect: {epoll: [{fd: c}]}}\n",
      "a.yaml:4:60: step 2: missing required key 'events' in an epoll entry"},
+    {"expect_cmsgs_on_recv",
+     "name: a\nsteps:\n  - client: {connect: \"server:80\", as: c}\n"
+     "  - client: {recv: c, expect: {cmsgs: []}}\n",
+     "a.yaml:4:33: step 2: 'cmsgs' in expect does not apply to 'recv' (only to recvmsg)"},
+    {"expect_cmsgs_bad_kind",
+     "name: a\nsteps:\n  - client: {connect: \"server:80\", as: c}\n"
+     "  - client: {recvmsg: c, expect: {cmsgs: [{kind: recverror}]}}\n",
+     "a.yaml:4:50: step 2: unknown control message kind 'recverror' (did you mean 'recverr'?)"},
+    {"expect_cmsgs_field_of_other_kind",
+     "name: a\nsteps:\n  - client: {connect: \"server:80\", as: c}\n"
+     "  - client: {recvmsg: c, expect: {cmsgs: [{kind: inq, ee_data: 1}]}}\n",
+     "a.yaml:4:55: step 2: unknown key 'ee_data' in a inq cmsg"},
+    {"expect_cmsgs_bad_value",
+     "name: a\nsteps:\n  - client: {connect: \"server:80\", as: c}\n"
+     "  - client: {recvmsg: c, expect: {cmsgs: [{kind: recverr, ee_origin: ZEROCOPY}]}}\n",
+     "a.yaml:4:70: step 2: 'ee_origin' must be an integer or a constant such as "
+     "SO_EE_ORIGIN_ZEROCOPY or ENOMSG, not 'ZEROCOPY'"},
+    {"timestamping_bad_flag",
+     "name: a\nsteps:\n  - client: {connect: \"server:80\", as: c}\n"
+     "  - client: {setsockopt: c, opt: SO_TIMESTAMPING, value: [SOF_TIMESTAMPING_OPT_IDD]}\n",
+     "a.yaml:4:61: step 2: unknown SO_TIMESTAMPING flag 'SOF_TIMESTAMPING_OPT_IDD' (did you mean "
+     "'SOF_TIMESTAMPING_OPT_ID'?)"},
     {"writev_iov_vs_data",
      "name: a\nsteps:\n  - client: {connect: \"server:80\", as: c}\n"
      "  - client: {writev: c, iov: [1, 2], data: abcd}\n",

@@ -292,6 +292,57 @@ Status ReadEpoll(const Entry& e, Op op, const Scope& s, Expect* x) {
   return Status::Ok();
 }
 
+// One {kind: recverr|timestamping|inq, FIELD: VALUE, ...} of cmsgs:; a
+// value is an integer or a constant (SO_EE_ORIGIN_ZEROCOPY, ENOMSG, ...).
+Status ReadCmsgItem(const Val& item, const Scope& s, CmsgFields* out) {
+  StatusOr<std::vector<Entry>> m = ReadMap(item, "cmsgs", s);
+  if (!m.ok()) return m.status();
+  const Entry* kind = FindKey(*m, "kind");
+  if (kind == nullptr) return s.Fail(item.loc, "missing required key 'kind' in a cmsgs entry");
+  StatusOr<std::string> k = ReadString(kind->val, "kind", s);
+  if (!k.ok()) return k.status();
+  const std::vector<std::string>& kinds = CmsgKinds();
+  if (std::find(kinds.begin(), kinds.end(), *k) == kinds.end()) {
+    std::string hint = DidYouMean(*k, kinds);
+    if (hint.empty()) hint = " (one of recverr, timestamping, inq)";
+    return s.Fail(kind->val.loc,
+                  fmt::format("unknown control message kind {}{}", Describe(kind->val.node), hint));
+  }
+  out->kind = *k;
+  std::vector<std::string> keys = CmsgKindFields(*k);
+  keys.insert(keys.begin(), "kind");
+  FL_RETURN_IF_ERROR(CheckKeys(*m, keys, " in a " + *k + " cmsg", s));
+  for (const Entry& e : *m) {
+    if (e.key == "kind") continue;
+    std::optional<int64_t> v;
+    if (LooksLikeInt(e.val.node)) {
+      StatusOr<int64_t> n = ReadInt(e.val, e.key, s);
+      if (!n.ok()) return n.status();
+      v = *n;
+    } else if (e.val.node.IsScalar()) {
+      v = CmsgConstant(e.val.node.Scalar());
+    }
+    if (!v) {
+      return s.Fail(e.val.loc, fmt::format("'{}' must be an integer or a constant such as "
+                                           "SO_EE_ORIGIN_ZEROCOPY or ENOMSG, not {}",
+                                           e.key, Describe(e.val.node)));
+    }
+    out->fields.emplace_back(e.key, *v);
+  }
+  return Status::Ok();
+}
+
+// cmsgs: [{kind: ..., ...}, ...], the control messages in order (recvmsg).
+Status ReadCmsgs(const Entry& e, Op op, const Scope& s, Expect* x) {
+  FL_RETURN_IF_ERROR(OnlyFor(e, op, op == Op::kRecvmsg, "recvmsg", s));
+  StatusOr<std::vector<Val>> l = ReadList(e.val, "cmsgs", s);
+  if (!l.ok()) return l.status();
+  std::vector<CmsgFields> cmsgs;
+  for (const Val& item : *l) FL_RETURN_IF_ERROR(ReadCmsgItem(item, s, &cmsgs.emplace_back()));
+  x->cmsgs = std::move(cmsgs);
+  return Status::Ok();
+}
+
 // The keys of expect:, in the order the format lists them, each with its reader.
 struct ExpectKey {
   const char* name;
@@ -301,6 +352,7 @@ const ExpectKey kExpectTable[] = {
     {"ret", ReadRet},       {"errno", ReadErrno},   {"bytes", ReadBytes},     {"data", ReadData},
     {"took", ReadTook},     {"value", ReadValue},   {"revents", ReadRevents}, {"exit", ReadExit},
     {"signal", ReadSignal}, {"stdout", ReadOutput}, {"stderr", ReadOutput},   {"epoll", ReadEpoll},
+    {"cmsgs", ReadCmsgs},
 };
 
 const std::vector<std::string>& ExpectKeys() {

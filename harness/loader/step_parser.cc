@@ -31,7 +31,8 @@ const std::vector<std::string> kLingerKeys = {"onoff", "linger"};
 
 const std::vector<std::string> kSendFlags = {"MSG_DONTWAIT", "MSG_MORE",     "MSG_NOSIGNAL",
                                              "MSG_OOB",      "MSG_ZEROCOPY", "MSG_FASTOPEN"};
-const std::vector<std::string> kRecvFlags = {"MSG_PEEK", "MSG_DONTWAIT", "MSG_WAITALL"};
+const std::vector<std::string> kRecvFlags = {"MSG_PEEK", "MSG_DONTWAIT", "MSG_WAITALL",
+                                             "MSG_ERRQUEUE"};
 const std::vector<std::string> kPollEvents = {"in", "out", "pri", "rdhup"};
 // Issue 16: epoll_ctl events, fcntl commands and flags, ioctl requests, epoll_ctl ops.
 const std::vector<std::string> kEpollEvents = {"in",  "out", "pri", "rdhup",
@@ -401,6 +402,26 @@ Status ReadIntOption(const Val& v, const Scope& s, SocketCall* c) {
   return Status::Ok();
 }
 
+// SO_TIMESTAMPING: an int, or a list of SOF_TIMESTAMPING_* names OR'ed.
+Status ReadTimestampingOption(const Val& v, const Scope& s, SocketCall* c) {
+  if (!v.node.IsSequence()) return ReadIntOption(v, s, c);
+  StatusOr<std::vector<Val>> l = ReadList(v, "value", s);
+  if (!l.ok()) return l.status();
+  int64_t bits = 0;
+  for (const Val& n : *l) {
+    StatusOr<std::string> name = ReadString(n, "value", s);
+    if (!name.ok()) return name.status();
+    std::optional<int64_t> b = TimestampingFlag(*name);
+    if (!b) {
+      return s.Fail(n.loc, fmt::format("unknown SO_TIMESTAMPING flag {}{}", Describe(n.node),
+                                       DidYouMean(*name, TimestampingFlagNames())));
+    }
+    bits |= *b;
+  }
+  c->opt_value = bits;
+  return Status::Ok();
+}
+
 // opt: (both), value: (setsockopt).
 Status ReadSockOpt(OpCall& x) {
   const Scope& s = x.s;
@@ -432,6 +453,7 @@ Status ReadSockOpt(OpCall& x) {
     case SockOpt::kTcpUserTimeout: return ReadUserTimeout(v, s, &x.c);
     case SockOpt::kSoSndtimeo:
     case SockOpt::kSoRcvtimeo: return ReadTimevalOption(v, s, &x.c);
+    case SockOpt::kSoTimestamping: return ReadTimestampingOption(v, s, &x.c);
     default: return ReadIntOption(v, s, &x.c);
   }
 }

@@ -33,8 +33,8 @@ std::string Endpoint::ToString() const {
 
 bool Expect::empty() const {
   return ret_kind == RetKind::kUnset && errnos.empty() && !bytes && !data && !took &&
-         !returned_after && !value && !has_revents && !has_epoll && !exit && !signal && !out &&
-         !err;
+         !returned_after && !cmsgs && !value && !has_revents && !has_epoll && !exit && !signal &&
+         !out && !err;
 }
 
 std::string TextExpect::ToString() const {
@@ -117,6 +117,7 @@ constexpr SockOptEntry kSockOpts[] = {
     {"IP_FREEBIND", SockOpt::kIpFreebind},
     {"SO_ZEROCOPY", SockOpt::kSoZerocopy},
     {"SO_TIMESTAMPING", SockOpt::kSoTimestamping},
+    {"SO_MARK", SockOpt::kSoMark},
 };
 }  // namespace
 

@@ -15,6 +15,7 @@
 #include <variant>
 #include <vector>
 
+#include "harness/common/cmsg.h"
 #include "harness/common/duration.h"
 #include "harness/model/observe.h"
 #include "harness/model/source_loc.h"
@@ -113,6 +114,13 @@ struct HostSpec {
   // The link's mtu in the IPv6 variant when set (packetdrill's IPv6 runs use
   // 1520 so that scripts written for MSS 1460 hold; not a YAML key).
   std::optional<int> mtu_ipv6;
+  // The veth's own MTU (both ends) when larger than `mtu` (0: `mtu`; not a
+  // YAML key: the packetdrill translation's). The host's routes then carry
+  // `mtu` as their MTU metric and the MSS for it as advmss, so the stack
+  // sends and advertises as on an `mtu` link, but frames up to link_mtu
+  // reach it: packetdrill's tun takes segments larger than the MSS the
+  // stack advertised, which some scripts send.
+  int link_mtu = 0;
   // Keep TSO/GSO/GRO, tx checksum and scatter-gather ON on both ends of this
   // host's lab link (default off: every packet the wire sees is one segment).
   // On: the wire sees GSO super-packets (up to 64 KB, checksum not computed)
@@ -173,6 +181,10 @@ struct Expect {
   std::vector<int> errnos;          // any one of these (implies ret == -1)
   std::optional<IntRange> bytes;    // bytes sent/received
   std::optional<std::string> data;  // exact bytes received
+  // recvmsg (`cmsgs:`): the control messages returned, exactly: as many, in
+  // this order, each of the kind and with the fields listed (others are not
+  // compared); harness/common/cmsg.h. Set: the call passes a control buffer.
+  std::optional<std::vector<CmsgFields>> cmsgs;
   std::optional<DurationRange> took;
   // The return's time after the event of the step labelled
   // `returned_since` (its time on the wire, its return): the packetdrill
@@ -221,7 +233,7 @@ enum class Op {
   kStop,        // stop: NAME        (a background command: SIGTERM, then SIGKILL)
   // Issue 16 (packetdrill's system calls; also for YAML cases):
   kSendmsg,  // sendmsg: FD       data | size, flags, to (UDP)   (no ancillary data)
-  kRecvmsg,  // recvmsg: FD       size, flags
+  kRecvmsg,  // recvmsg: FD       size, flags  (expect cmsgs: ancillary data)
   kWritev,   // writev: FD        iov: [N, ...] (sizes of pattern bytes) | data
   kReadv,    // readv: FD         iov: [N, ...]
   kFcntl,    // fcntl: FD         cmd: getfl | setfl, flags: [nonblock, ...]  (getfl: expect value)
@@ -265,6 +277,7 @@ enum class SockOpt {
   kIpFreebind,      // IP_FREEBIND (int; also on an IPv6 socket)
   kSoZerocopy,      // SO_ZEROCOPY (int)
   kSoTimestamping,  // SO_TIMESTAMPING (int: SOF_TIMESTAMPING_* bits)
+  kSoMark,          // SO_MARK (int)
 };
 const char* SockOptName(SockOpt opt);  // "SO_REUSEADDR", ...
 // The option a name ("SO_REUSEADDR", ...) names; nullopt for any other

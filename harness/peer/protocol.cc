@@ -244,6 +244,7 @@ std::vector<uint8_t> Encode(const Request& r) {
   if (r.epoll_max != 1) j["epoll_max"] = r.epoll_max;
   if (r.bad_buffer) j["bad_buffer"] = true;
   if (r.to_unspec) j["to_unspec"] = true;
+  if (r.control) j["control"] = true;
   return ToCbor(j);
 }
 
@@ -265,6 +266,7 @@ std::vector<uint8_t> Encode(const Reply& r) {
   j["remote_port"] = r.remote_port;
   j["harness_error"] = r.harness_error;
   if (r.msg_flags != 0) j["msg_flags"] = r.msg_flags;
+  if (!r.control.empty()) j["control"] = Binary(r.control);
   if (!r.epoll_fds.empty()) {
     j["epoll_fds"] = r.epoll_fds;
     j["epoll_events"] = r.epoll_events;
@@ -325,6 +327,7 @@ StatusOr<Request> DecodeRequest(const uint8_t* p, size_t n) {
   f.Int("epoll_max", &r.epoll_max);
   f.Bool("bad_buffer", &r.bad_buffer);
   f.Bool("to_unspec", &r.to_unspec);
+  f.Bool("control", &r.control);
   if (!f.status().ok()) return f.status();
   if (op < static_cast<int>(Op::kSocket) || op > static_cast<int>(Op::kWaitCommand)) {
     return Status::Invalid(fmt::format("malformed message: unknown op {}", op));
@@ -363,6 +366,7 @@ StatusOr<Reply> DecodeReply(const uint8_t* p, size_t n) {
   f.Int("out_bytes", &r.out_bytes);
   f.Int("err_bytes", &r.err_bytes);
   f.Int("msg_flags", &r.msg_flags);
+  f.Bytes("control", &r.control);
   f.StrList("epoll_fds", &r.epoll_fds);
   f.IntList("epoll_events", &r.epoll_events);
   if (!f.status().ok()) return f.status();

@@ -28,6 +28,8 @@ namespace faultline::peer {
 inline constexpr size_t kMaxMessageBytes = 192 * 1024;
 // Received bytes a Reply carries back at most; `bytes` always has the full count.
 inline constexpr size_t kMaxReplyData = 64 * 1024;
+// recvmsg's control buffer (Request.control).
+inline constexpr size_t kControlBytes = 1024;
 
 struct Request {
   uint64_t id = 0;
@@ -80,6 +82,9 @@ struct Request {
   // (EFAULT) instead of a buffer, with `size` as the length.
   bool bad_buffer = false;
   bool to_unspec = false;  // sendto: a sockaddr of family AF_UNSPEC as the address
+  // recvmsg: pass a control buffer of kControlBytes (ancillary data); the
+  // reply carries what the kernel wrote in it (Reply.control).
+  bool control = false;
 };
 
 // Output of a command a reply carries at most, per stream (the first bytes;
@@ -105,6 +110,9 @@ struct Reply {
   int64_t value = 0;  // getsockopt: the value (SO_LINGER: l_linger)
   int revents = 0;    // poll
   int msg_flags = 0;  // recvmsg: msghdr.msg_flags (MSG_TRUNC, ...)
+  // recvmsg with Request.control: the control buffer's first msg_controllen
+  // bytes as the kernel wrote them (harness/common/cmsg.h parses them).
+  std::vector<uint8_t> control;
   // epoll_wait: the ready list in the kernel's order, as fd names (the
   // name the fd had when it was added; "" if it has none any more) and
   // their EPOLL* event bits.

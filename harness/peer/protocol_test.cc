@@ -58,6 +58,7 @@ Request FullRequest() {
   r.target = "s";
   r.epoll_events = 0x80000001u;
   r.epoll_max = 64;
+  r.control = true;
   return r;
 }
 
@@ -88,6 +89,7 @@ Reply FullReply() {
   r.out_bytes = int64_t{1} << 33;
   r.err_bytes = 3;
   r.msg_flags = 0x20;
+  r.control = {20, 0, 0, 0, 0, 0, 0, 0, 6, 0, 0, 0, 36, 0, 0, 0, 9, 0, 0, 0};
   r.epoll_fds = {"s", "ls"};
   r.epoll_events = {0x80000001u, 4};
   return r;
@@ -128,6 +130,7 @@ void ExpectSame(const Request& a, const Request& b) {
   EXPECT_EQ(a.target, b.target);
   EXPECT_EQ(a.epoll_events, b.epoll_events);
   EXPECT_EQ(a.epoll_max, b.epoll_max);
+  EXPECT_EQ(a.control, b.control);
 }
 
 void ExpectSame(const Reply& a, const Reply& b) {
@@ -156,6 +159,7 @@ void ExpectSame(const Reply& a, const Reply& b) {
   EXPECT_EQ(a.out_bytes, b.out_bytes);
   EXPECT_EQ(a.err_bytes, b.err_bytes);
   EXPECT_EQ(a.msg_flags, b.msg_flags);
+  EXPECT_EQ(a.control, b.control);
   EXPECT_EQ(a.epoll_fds, b.epoll_fds);
   EXPECT_EQ(a.epoll_events, b.epoll_events);
 }

@@ -609,15 +609,23 @@ void DoRecvVector(const Request& req, int fd, Reply* r) {
     n = Timed(r, [&] { return readv(fd, iov.data(), static_cast<int>(iov.size())); });
   } else {
     sockaddr_storage ss{};
+    // Aligned for cmsghdr; only when asked: without one the kernel reports
+    // ancillary data as MSG_CTRUNC, as for a script's NULL msg_control.
+    alignas(cmsghdr) uint8_t control[kControlBytes];
     msghdr m{};
     m.msg_name = &ss;
     m.msg_namelen = sizeof ss;
     m.msg_iov = iov.data();
     m.msg_iovlen = iov.size();
+    if (req.control) {
+      m.msg_control = control;
+      m.msg_controllen = sizeof control;
+    }
     n = Timed(r, [&] { return recvmsg(fd, &m, req.flags); });
     FillLocal(fd, r);
     if (n >= 0) {
       r->msg_flags = m.msg_flags;
+      if (req.control) r->control.assign(control, control + m.msg_controllen);
       FormatSockAddr(reinterpret_cast<sockaddr*>(&ss), m.msg_namelen, &r->remote_addr,
                      &r->remote_port);
     }

@@ -88,6 +88,7 @@ class Translator {
       if (!st.ok()) return st;
     }
     while (!pending_.empty()) EmitAwait();
+    WidenLink();
     if (c_.steps.empty()) {
       return ErrorAt(SourceLoc{script_.file, 1, 1}, "script has no events");
     }
@@ -135,6 +136,7 @@ class Translator {
   std::string NewFdName(int64_t fd);
   void RenameFds(CallStep* s);
   void MapCookie(std::string* cookie) const;
+  void WidenLink();
 
   const Script& script_;
   const PktRunOptions& options_;
@@ -164,8 +166,51 @@ class Translator {
   // the new one is named fdN_2, fdN_3, ...; later uses of N mean it.
   std::map<std::string, std::string> fd_alias_;
   std::set<std::string> open_fds_;
-  int fd_renames_ = 0;  // new names handed out so far
+  int fd_renames_ = 0;           // new names handed out so far
+  int64_t largest_inbound_ = 0;  // the largest inbound TCP segment (header and payload)
 };
+
+// The bytes a packet's TCP options take (padded to 4; `<...>` or a raw
+// option: the most there can be).
+int64_t OptionBytes(const Packet& p) {
+  if (!p.options) return 0;
+  if (p.options_any) return 40;
+  int64_t n = 0;
+  for (const TcpOption& o : *p.options) {
+    if (o.name == "nop" || o.name == "eol") {
+      n += 1;
+    } else if (o.name == "mss") {
+      n += 4;
+    } else if (o.name == "wscale") {
+      n += 3;
+    } else if (o.name == "sackOK") {
+      n += 2;
+    } else if (o.name == "sack") {
+      n += 2 + 8 * static_cast<int64_t>(o.sack.size());
+    } else if (o.name == "TS") {
+      n += 10;
+    } else if (o.name == "FO") {
+      n += 2 + static_cast<int64_t>(o.cookie.size()) / 2;
+    } else if (o.name == "FOEXP") {
+      n += 4 + static_cast<int64_t>(o.cookie.size()) / 2;
+    } else {
+      return 40;
+    }
+  }
+  return std::min<int64_t>(40, (n + 3) / 4 * 4);
+}
+
+// A script that sends a segment larger than its link's MTU (packetdrill's
+// tun takes it; the stack's advertised MSS is for the MTU): the host's link
+// gets an MTU that carries it, its routes keep the script's MTU and MSS
+// (HostSpec::link_mtu).
+void Translator::WidenLink() {
+  HostSpec& h = c_.hosts[0];
+  const bool v4 = largest_inbound_ + 20 > h.mtu;
+  const bool v6 = largest_inbound_ + 40 > h.mtu_ipv6.value_or(h.mtu);
+  if (!v4 && !v6) return;
+  h.link_mtu = static_cast<int>(std::min<int64_t>(kLabMaxMtu, largest_inbound_ + 40));
+}
 
 Status Translator::Header() {
   for (const pkt::HeaderOption& o : script_.options) {
@@ -603,6 +648,9 @@ Status Translator::PacketStepOf(const Event& e, const Packet& p, int64_t at) {
   s.host = kRemote;
   s.dir = p.inbound ? PacketStep::Dir::kSend : PacketStep::Dir::kExpect;
   s.packet.loc = e.loc;
+  if (p.inbound && p.proto == Packet::Proto::kTcp) {
+    largest_inbound_ = std::max(largest_inbound_, 20 + OptionBytes(p) + p.len);
+  }
   const bool had_ts = first_ts_val_.has_value();
   // packetdrill joins consecutive outbound segments until they reach the
   // script's length (TSO/GSO super-packets of another size than the script's).
@@ -830,9 +878,9 @@ std::optional<int64_t> SizeArg(const Syscall& sc, size_t i) {
 // MSG_* flags of send/recv: the ones the runner passes on (request.cc);
 // any other is a load error, never dropped.
 Status MsgFlags(const Syscall& sc, const Expr& e, std::vector<std::string>* out) {
-  static const char* kKnown[] = {"MSG_DONTWAIT", "MSG_MORE",    "MSG_NOSIGNAL", "MSG_OOB",
-                                 "MSG_PEEK",     "MSG_WAITALL", "MSG_FASTOPEN", "MSG_EOR",
-                                 "MSG_TRUNC",    "MSG_ZEROCOPY"};
+  static const char* kKnown[] = {"MSG_DONTWAIT", "MSG_MORE",     "MSG_NOSIGNAL", "MSG_OOB",
+                                 "MSG_PEEK",     "MSG_WAITALL",  "MSG_FASTOPEN", "MSG_EOR",
+                                 "MSG_TRUNC",    "MSG_ZEROCOPY", "MSG_ERRQUEUE"};
   for (const std::string& s : Symbols(e)) {
     if (std::find(std::begin(kKnown), std::end(kKnown), s) == std::end(kKnown)) {
       return ErrorAt(e.loc, fmt::format("{}: flag '{}' is not supported", sc.name, s));
@@ -840,6 +888,27 @@ Status MsgFlags(const Syscall& sc, const Expr& e, std::vector<std::string>* out)
     out->push_back(s);
   }
   return Status::Ok();
+}
+
+// [SOF_TIMESTAMPING_A | SOF_TIMESTAMPING_B | ...] (or one name, or ints
+// among them): SO_TIMESTAMPING's value, the flags OR'ed.
+std::optional<int64_t> TimestampingFlags(const Expr& v) {
+  const Expr& e = v.kind == Expr::Kind::kList && v.elems.size() == 1 ? v.elems[0] : v;
+  std::vector<const Expr*> parts;
+  if (e.kind == Expr::Kind::kOr) {
+    for (const Expr& p : e.elems) parts.push_back(&p);
+  } else {
+    parts.push_back(&e);
+  }
+  int64_t bits = 0;
+  for (const Expr* p : parts) {
+    std::optional<int64_t> b = p->kind == Expr::Kind::kInt      ? std::optional<int64_t>(p->num)
+                               : p->kind == Expr::Kind::kSymbol ? TimestampingFlag(p->text)
+                                                                : std::nullopt;
+    if (!b) return std::nullopt;
+    bits |= *b;
+  }
+  return bits;
 }
 
 // setsockopt/getsockopt(fd, level, NAME, value, len).
@@ -862,6 +931,7 @@ Status SockoptArgs(const Syscall& sc, SocketCall* c, Expect* x, bool* has_x) {
     c->opt_text = v.text;
     n = 0;
   }
+  if (!n && *c->opt == SockOpt::kSoTimestamping) n = TimestampingFlags(v);
   if (!n && v.kind != Expr::Kind::kEllipsis) return Unsupported(sc, v, "option value");
   if (sc.name == "setsockopt") {
     c->opt_value = n.value_or(0);
@@ -912,17 +982,94 @@ Status IovSizes(const Syscall& sc, const Expr& list, std::vector<int64_t>* out) 
   return Status::Ok();
 }
 
+// The kind (cmsg.h) of a cmsg_level/cmsg_type pair a script writes:
+// CMSG_LEVEL_IP / CMSG_TYPE_RECVERR are run_all.py's per-family -D names,
+// undefined they mean the socket's family's, as SOL_IP/SOL_IPV6 do.
+std::string CmsgKindOf(const Expr& level, const Expr& type) {
+  auto is = [](const Expr& e, std::initializer_list<const char*> names) {
+    return e.kind == Expr::Kind::kSymbol &&
+           std::any_of(names.begin(), names.end(), [&](const char* n) { return e.text == n; });
+  };
+  if (is(level, {"SOL_IP", "SOL_IPV6", "IPPROTO_IP", "IPPROTO_IPV6", "CMSG_LEVEL_IP"}) &&
+      is(type, {"IP_RECVERR", "IPV6_RECVERR", "CMSG_TYPE_RECVERR"})) {
+    return "recverr";
+  }
+  if (is(level, {"SOL_SOCKET"}) && is(type, {"SCM_TIMESTAMPING"})) return "timestamping";
+  if (is(level, {"SOL_TCP", "IPPROTO_TCP"}) && is(type, {"TCP_CM_INQ"})) return "inq";
+  return "";
+}
+
+// A field value of cmsg_data: an int or a constant (SO_EE_ORIGIN_ZEROCOPY,
+// SCM_TSTAMP_ACK, ENOMSG, ...); `...` is not compared.
+Status CmsgValue(const Syscall& sc, const std::string& name, const Expr& v, CmsgFields* out) {
+  if (v.kind == Expr::Kind::kEllipsis) return Status::Ok();
+  std::optional<int64_t> n = IntOf(v);
+  if (!n && v.kind == Expr::Kind::kSymbol) n = CmsgConstant(v.text);
+  if (!n) return Unsupported(sc, v, "cmsg_data value");
+  out->fields.emplace_back(name, *n);
+  return Status::Ok();
+}
+
+// One {cmsg_level=..., cmsg_type=..., cmsg_data=...} of recvmsg's
+// msg_control: the control message the call must return. SCM_TIMESTAMPING's
+// times (scm_sec, scm_nsec) are not compared (docs/packetdrill.md).
+Status CmsgOf(const Syscall& sc, const Expr& e, CmsgFields* out) {
+  const Expr* level = e.kind == Expr::Kind::kStruct ? e.Field("cmsg_level") : nullptr;
+  const Expr* type = e.kind == Expr::Kind::kStruct ? e.Field("cmsg_type") : nullptr;
+  const Expr* data = e.kind == Expr::Kind::kStruct ? e.Field("cmsg_data") : nullptr;
+  if (!level || !type || !data) {
+    return ErrorAt(e.loc, sc.name + ": a cmsg needs cmsg_level, cmsg_type and cmsg_data");
+  }
+  out->kind = CmsgKindOf(*level, *type);
+  if (out->kind.empty()) {
+    return ErrorAt(level->loc, fmt::format("{}: control message {}/{} is not supported "
+                                           "(supported: IP_RECVERR, IPV6_RECVERR, "
+                                           "SCM_TIMESTAMPING, TCP_CM_INQ)",
+                                           sc.name, level->ToString(), type->ToString()));
+  }
+  if (out->kind == "inq") return CmsgValue(sc, "value", *data, out);
+  if (out->kind == "timestamping") return Status::Ok();
+  if (data->kind != Expr::Kind::kStruct) return Unsupported(sc, *data, "cmsg_data");
+  const std::vector<std::string>& known = CmsgKindFields(out->kind);
+  for (const auto& [k, v] : data->fields) {
+    if (std::find(known.begin(), known.end(), k) == known.end()) {
+      return ErrorAt(v.loc, fmt::format("{}: cmsg_data field '{}' is not supported", sc.name, k));
+    }
+    FL_RETURN_IF_ERROR(CmsgValue(sc, k, v, out));
+  }
+  return Status::Ok();
+}
+
+// recvmsg's msg_control: a list of cmsgs expected exactly (NULL and `...`:
+// none passed, not checked; a call expected to fail: not checked, as in
+// packetdrill). sendmsg's is not supported.
+Status ControlOf(const Syscall& sc, const Expr& v, Expect* x, bool* has_x) {
+  if (v.kind == Expr::Kind::kEllipsis || (IntOf(v) && *IntOf(v) == 0) || HasSymbol(v, "NULL")) {
+    return Status::Ok();
+  }
+  const bool fails = !sc.errno_name.empty() || (IntOf(sc.result) && *IntOf(sc.result) < 0);
+  if (fails && sc.name == "recvmsg") return Status::Ok();
+  if (sc.name != "recvmsg" || v.kind != Expr::Kind::kList) {
+    return ErrorAt(v.loc, sc.name + ": ancillary data (msg_control) is not supported");
+  }
+  std::vector<CmsgFields> cmsgs;
+  for (const Expr& e : v.elems) {
+    FL_RETURN_IF_ERROR(CmsgOf(sc, e, &cmsgs.emplace_back()));
+  }
+  x->cmsgs = std::move(cmsgs);
+  *has_x = true;
+  return Status::Ok();
+}
+
 // sendmsg/recvmsg(fd, {msg_iov(N)=[...], ...}, FLAGS).
-Status MsgArgs(const Syscall& sc, SocketCall* c) {
+Status MsgArgs(const Syscall& sc, SocketCall* c, Expect* x, bool* has_x) {
   if (sc.args.size() != 3) return ErrorAt(sc.name_loc, sc.name + ": expected (fd, msghdr, flags)");
   const Expr& m = sc.args[1];
   if (m.kind != Expr::Kind::kStruct || !m.Field("msg_iov")) {
     return Unsupported(sc, m, "msghdr");
   }
-  for (const auto& [k, v] : m.fields) {
-    if (k == "msg_control" && v.kind != Expr::Kind::kEllipsis && !(IntOf(v) && *IntOf(v) == 0)) {
-      return ErrorAt(v.loc, sc.name + ": ancillary data (msg_control) is not supported");
-    }
+  if (const Expr* control = m.Field("msg_control")) {
+    FL_RETURN_IF_ERROR(ControlOf(sc, *control, x, has_x));
   }
   std::vector<int64_t> sizes;
   Status st = IovSizes(sc, *m.Field("msg_iov"), &sizes);
@@ -1091,7 +1238,7 @@ Status CallArgs(const Syscall& sc, const Settings& set, SocketCall* c, Expect* x
                                                                                 : 2;
       return Status::Ok();
     case Op::kSendmsg:
-    case Op::kRecvmsg: return MsgArgs(sc, c);
+    case Op::kRecvmsg: return MsgArgs(sc, c, x, has_x);
     case Op::kWritev:
     case Op::kReadv:
       if (sc.args.size() < 2) return ErrorAt(sc.name_loc, sc.name + ": expected (fd, iov, iovcnt)");

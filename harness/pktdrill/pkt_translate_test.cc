@@ -486,5 +486,84 @@ TEST(PktTranslate, NullBufferAndAfUnspecAddress) {
   EXPECT_EQ(c->steps[0].Describe(), "host: write fd4 (invalid buffer)");
 }
 
+// recvmsg's msg_control: the control messages expected, in order, with
+// the fields written (constants by name; `...` and SCM_TIMESTAMPING's times
+// not compared); SO_TIMESTAMPING's value as SOF_TIMESTAMPING_* names.
+TEST(PktTranslate, AncillaryDataAndTimestampingNames) {
+  StatusOr<Case> c = LoadPacketdrillText(
+      "0 setsockopt(4, SOL_SOCKET, SO_TIMESTAMPING, [SOF_TIMESTAMPING_TX_SCHED | "
+      "SOF_TIMESTAMPING_SOFTWARE | SOF_TIMESTAMPING_OPT_ID], 4) = 0\n"
+      "+0 recvmsg(4, {msg_name(...)=..., msg_iov(1)=[{...,0}], msg_flags=MSG_ERRQUEUE,\n"
+      "  msg_control=[{cmsg_level=SOL_SOCKET, cmsg_type=SCM_TIMESTAMPING,\n"
+      "                cmsg_data={scm_sec=0,scm_nsec=10000000}},\n"
+      "               {cmsg_level=CMSG_LEVEL_IP, cmsg_type=CMSG_TYPE_RECVERR,\n"
+      "                cmsg_data={ee_errno=ENOMSG, ee_origin=SO_EE_ORIGIN_TIMESTAMPING,\n"
+      "                           ee_type=0, ee_code=..., ee_info=SCM_TSTAMP_SCHED,\n"
+      "                           ee_data=1999}}]}, MSG_ERRQUEUE) = 0\n"
+      "+0 recvmsg(3, {msg_name(...)=..., msg_iov(1)=[{..., 1000}], msg_flags=0,\n"
+      "  msg_control=[{cmsg_level=SOL_TCP, cmsg_type=TCP_CM_INQ, cmsg_data=9000}]}, 0) = 1000\n"
+      "+0 recvmsg(3, {msg_iov(1)=[{..., 10}], msg_control=NULL}, 0) = 10\n"
+      "+0 recvmsg(4, {msg_iov(1)=[{...,0}], msg_control=[]}, MSG_ERRQUEUE) = -1 EAGAIN\n",
+      "t.pkt");
+  ASSERT_TRUE(c.ok()) << c.status().message();
+  const auto step = [&](size_t i) -> const CallStep& {
+    return std::get<CallStep>(c->steps[i].body);
+  };
+  EXPECT_EQ(step(0).call.opt_value, 0x100 | 0x10 | 0x80);
+  ASSERT_TRUE(step(1).expect.cmsgs.has_value());
+  EXPECT_EQ(step(1).call.flags, std::vector<std::string>{"MSG_ERRQUEUE"});
+  const std::vector<CmsgFields>& m = *step(1).expect.cmsgs;
+  ASSERT_EQ(m.size(), 2u);
+  EXPECT_EQ(m[0].ToString(), "timestamping");
+  EXPECT_EQ(m[1].ToString(),
+            "recverr {ee_errno=ENOMSG, ee_origin=4, ee_type=0, ee_info=1, ee_data=1999}");
+  ASSERT_TRUE(step(2).expect.cmsgs.has_value());
+  ASSERT_EQ(step(2).expect.cmsgs->size(), 1u);
+  EXPECT_EQ(step(2).expect.cmsgs->front().ToString(), "inq {value=9000}");
+  EXPECT_FALSE(step(3).expect.cmsgs.has_value());
+  EXPECT_FALSE(step(4).expect.cmsgs.has_value());  // a failing call's are not compared
+}
+
+TEST(PktTranslate, AncillaryDataErrors) {
+  auto err = [](const std::string& text) {
+    StatusOr<Case> c = LoadPacketdrillText(text, "t.pkt");
+    return c.ok() ? std::string("ok") : c.status().message();
+  };
+  EXPECT_EQ(err("0 recvmsg(3, {msg_iov(1)=[{..., 1}], msg_control=[{cmsg_level=SOL_IP, "
+                "cmsg_type=IP_PKTINFO, cmsg_data=1}]}, 0) = 1\n"),
+            "t.pkt:1:63: recvmsg: control message SOL_IP/IP_PKTINFO is not supported "
+            "(supported: IP_RECVERR, IPV6_RECVERR, SCM_TIMESTAMPING, TCP_CM_INQ)");
+  EXPECT_EQ(err("0 recvmsg(3, {msg_iov(1)=[{..., 1}], msg_control=[{cmsg_level=SOL_IP, "
+                "cmsg_type=IP_RECVERR, cmsg_data={ee_pad=1}}]}, 0) = 1\n"),
+            "t.pkt:1:111: recvmsg: cmsg_data field 'ee_pad' is not supported");
+  EXPECT_EQ(err("0 recvmsg(3, {msg_iov(1)=[{..., 1}], msg_control=[{cmsg_level=SOL_TCP, "
+                "cmsg_type=TCP_CM_INQ, cmsg_data=LOTS}]}, 0) = 1\n"),
+            "t.pkt:1:104: recvmsg: cmsg_data value 'LOTS' is not supported");
+  EXPECT_EQ(err("0 sendmsg(3, {msg_iov(1)=[{..., 1}], msg_control=[{cmsg_level=SOL_TCP, "
+                "cmsg_type=TCP_CM_INQ, cmsg_data=1}]}, 0) = 1\n"),
+            "t.pkt:1:50: sendmsg: ancillary data (msg_control) is not supported");
+  EXPECT_EQ(err("0 setsockopt(3, SOL_SOCKET, SO_TIMESTAMPING, [SOF_TIMESTAMPING_NOPE], 4) = 0\n"),
+            "t.pkt:1:46: setsockopt: option value '[SOF_TIMESTAMPING_NOPE]' is not supported");
+}
+
+// A segment larger than the link's MTU (packetdrill's tun takes it): the
+// stack's link gets an MTU that carries it (its routes keep the script's
+// MTU and MSS); a full-sized segment does not widen it.
+TEST(PktTranslate, SegmentsLargerThanTheMtuWidenTheLink) {
+  const std::string open =
+      "0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n+0 bind(3, ..., ...) = 0\n"
+      "+0 listen(3, 1) = 0\n+0 < S 0:0(0) win 65535 <mss 1460>\n"
+      "+0 > S. 0:0(0) ack 1 <mss 1460>\n+0 < . 1:1(0) ack 1 win 65535\n";
+  StatusOr<Case> full = LoadPacketdrillText(
+      open + "+0 < . 1:1449(1448) ack 1 win 257 <nop,nop,TS val 1 ecr 0>\n", "t.pkt");
+  ASSERT_TRUE(full.ok()) << full.status().message();
+  EXPECT_EQ(full->hosts[0].link_mtu, 0);
+  StatusOr<Case> big = LoadPacketdrillText(open + "+0 < P. 1:2001(2000) ack 1 win 257\n", "t.pkt");
+  ASSERT_TRUE(big.ok()) << big.status().message();
+  EXPECT_EQ(big->hosts[0].mtu, 1500);
+  EXPECT_EQ(big->hosts[0].link_mtu, 2060);
+  EXPECT_EQ(big->hosts[1].link_mtu, 0);
+}
+
 }  // namespace
 }  // namespace faultline

@@ -8,6 +8,7 @@
 
 #include <fmt/format.h>
 
+#include "harness/common/cmsg.h"
 #include "harness/common/errno_names.h"
 #include "harness/common/text_pattern.h"
 #include "harness/runner/request.h"
@@ -76,6 +77,21 @@ std::string MsgFlagNames(int flags) {
   }
   if (flags != 0) s += fmt::format("{}{:#x}", s.empty() ? "" : "|", flags);
   return s;
+}
+
+// The control messages of a recvmsg's reply, decoded.
+std::vector<CmsgFields> ReplyCmsgs(const peer::Reply& r) {
+  std::vector<CmsgFields> out;
+  for (const RawCmsg& c : ParseControl(r.control.data(), r.control.size())) {
+    out.push_back(DecodeCmsg(c));
+  }
+  return out;
+}
+
+std::string CmsgList(const std::vector<CmsgFields>& cmsgs) {
+  std::string s = "[";
+  for (size_t i = 0; i < cmsgs.size(); ++i) s += (i ? ", " : "") + cmsgs[i].ToString();
+  return s + "]";
 }
 
 std::string RetText(const peer::Reply& r) {
@@ -167,6 +183,9 @@ std::string ReplyActual(const CallStep& step, const peer::Reply& reply, const st
   if (op == Op::kRecvmsg && reply.ret >= 0 && reply.msg_flags != 0) {
     actual.push_back("msg_flags " + MsgFlagNames(reply.msg_flags));
   }
+  if (op == Op::kRecvmsg && reply.ret >= 0 && step.expect.cmsgs) {
+    actual.push_back("cmsgs " + CmsgList(ReplyCmsgs(reply)));
+  }
   if (op == Op::kEpollWait && reply.ret >= 0) {
     actual.push_back("epoll " + EpollReadyList(reply.epoll_fds, reply.epoll_events));
   }
@@ -226,6 +245,12 @@ void CheckValues(const Expect& e, const peer::Reply& reply, const std::string& r
   if (e.value) {
     CheckField(reply, fmt::format("value {}", *e.value), reply.value == *e.value,
                fmt::format("value {}", reply.value), expected, m);
+  }
+  if (e.cmsgs) {
+    const std::vector<CmsgFields> got = ReplyCmsgs(reply);
+    bool holds = got.size() == e.cmsgs->size();
+    for (size_t i = 0; holds && i < got.size(); ++i) holds = CmsgHolds((*e.cmsgs)[i], got[i]);
+    CheckField(reply, "cmsgs " + CmsgList(*e.cmsgs), holds, "cmsgs " + CmsgList(got), expected, m);
   }
   if (e.has_epoll) {
     std::vector<std::string> fds;

@@ -1,6 +1,8 @@
 #include "harness/runner/expect_check.h"
 
+#include <netinet/tcp.h>
 #include <signal.h>
+#include <string.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
 
@@ -290,6 +292,41 @@ TEST(CheckReply, ValueOfFcntlAndIoctlAndMsgFlagsOfRecvmsg) {
   got.msg_flags = MSG_TRUNC;
   EXPECT_EQ(CheckReply(m, got).actual,
             "ret 2, bytes 2, data \"he\", msg_flags MSG_TRUNC, took 1.2ms");
+}
+
+// cmsgs: the control messages in order, each of its kind with the fields
+// listed; the reply carries the raw control buffer.
+TEST(CheckReply, CmsgsOfRecvmsg) {
+  std::vector<uint8_t> control(CMSG_SPACE(sizeof(int)));
+  cmsghdr h{};
+  h.cmsg_len = CMSG_LEN(sizeof(int));
+  h.cmsg_level = SOL_TCP;
+  h.cmsg_type = TCP_CM_INQ;
+  memcpy(control.data(), &h, sizeof h);
+  const int inq = 6;
+  memcpy(control.data() + CMSG_LEN(0), &inq, sizeof inq);
+  CallStep s = Call(Op::kRecvmsg);
+  s.has_expect = true;
+  s.expect.cmsgs = std::vector<CmsgFields>{{"inq", {{"value", 6}}}};
+  peer::Reply r = Reply(5);
+  r.bytes = 5;
+  r.control = control;
+  Verdict ok = CheckReply(s, r);
+  EXPECT_TRUE(ok.ok()) << ok.message;
+  EXPECT_EQ(ok.expected, "cmsgs [inq {value=6}]");
+  EXPECT_EQ(ok.actual, "ret 5, bytes 5, cmsgs [inq {value=6}], took 1.2ms");
+
+  s.expect.cmsgs = std::vector<CmsgFields>{{"inq", {{"value", 7}}}};
+  EXPECT_EQ(CheckReply(s, r).message,
+            "expected cmsgs [inq {value=7}] vs actual cmsgs [inq {value=6}]");
+  s.expect.cmsgs = std::vector<CmsgFields>{};
+  EXPECT_EQ(CheckReply(s, r).message, "expected cmsgs [] vs actual cmsgs [inq {value=6}]");
+  s.expect.cmsgs = std::vector<CmsgFields>{{"inq", {}}, {"timestamping", {}}};
+  EXPECT_EQ(CheckReply(s, r).message,
+            "expected cmsgs [inq, timestamping] vs actual cmsgs [inq {value=6}]");
+  r.control.clear();
+  s.expect.cmsgs = std::vector<CmsgFields>{};
+  EXPECT_TRUE(CheckReply(s, r).ok());
 }
 
 }  // namespace

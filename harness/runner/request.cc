@@ -28,6 +28,7 @@ int MsgFlag(const std::string& name) {
   if (name == "MSG_EOR") return MSG_EOR;
   if (name == "MSG_TRUNC") return MSG_TRUNC;
   if (name == "MSG_ZEROCOPY") return MSG_ZEROCOPY;
+  if (name == "MSG_ERRQUEUE") return MSG_ERRQUEUE;
   return 0;
 }
 
@@ -121,6 +122,7 @@ void SetOption(SockOpt opt, peer::Request* r) {
     case SockOpt::kIpFreebind: p = {IPPROTO_IP, IP_FREEBIND}; break;
     case SockOpt::kSoZerocopy: p = {SOL_SOCKET, SO_ZEROCOPY}; break;
     case SockOpt::kSoTimestamping: p = {SOL_SOCKET, SO_TIMESTAMPING}; break;
+    case SockOpt::kSoMark: p = {SOL_SOCKET, SO_MARK}; break;
   }
   r->level = p.level;
   r->optname = p.name;
@@ -144,6 +146,7 @@ StatusOr<peer::Request> BuildRequest(const CallStep& step, Family family,
   r.opt_value = c.opt_value;
   r.bad_buffer = c.bad_buffer;
   r.to_unspec = c.to_unspec;
+  r.control = c.op == Op::kRecvmsg && step.expect.cmsgs.has_value();
   r.linger_on = c.linger_on;
   r.opt_text = c.opt_text;
   r.timeout_ns = c.timeout.count();

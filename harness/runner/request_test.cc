@@ -193,5 +193,28 @@ TEST(BuildRequest, SyscallFieldsOfIssue16) {
   EXPECT_EQ(o->opt_value, 250000);
 }
 
+// recvmsg passes a control buffer only when the step expects cmsgs;
+// MSG_ERRQUEUE and SO_MARK map to their numbers.
+TEST(BuildRequest, ControlBufferOnlyWithCmsgs) {
+  CallStep s;
+  s.call.op = Op::kRecvmsg;
+  s.call.flags = {"MSG_ERRQUEUE"};
+  auto plain = BuildRequest(s, Family::kIPv4, Resolve);
+  ASSERT_TRUE(plain.ok());
+  EXPECT_FALSE(plain->control);
+  EXPECT_EQ(plain->flags, MSG_ERRQUEUE);
+  s.expect.cmsgs = std::vector<CmsgFields>{};
+  auto with = BuildRequest(s, Family::kIPv4, Resolve);
+  ASSERT_TRUE(with.ok());
+  EXPECT_TRUE(with->control);
+  CallStep m;
+  m.call.op = Op::kSetsockopt;
+  m.call.opt = SockOpt::kSoMark;
+  auto mark = BuildRequest(m, Family::kIPv4, Resolve);
+  ASSERT_TRUE(mark.ok());
+  EXPECT_EQ(mark->level, SOL_SOCKET);
+  EXPECT_EQ(mark->optname, SO_MARK);
+}
+
 }  // namespace
 }  // namespace faultline
