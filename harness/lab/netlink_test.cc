@@ -195,10 +195,7 @@ TEST(AddRoute, MetricsMtuAndAdvmss) {
   Attrs a = Parse(b.message(0), sizeof(rtmsg));
   ASSERT_NE(a[RTA_METRICS], nullptr);
   std::map<int, uint32_t> m;
-  const nlattr* attr;
-  mnl_attr_for_each_nested(attr, a[RTA_METRICS]) {
-    m[mnl_attr_get_type(attr)] = mnl_attr_get_u32(attr);
-  }
+  for (const auto& [type, attr] : ParseNested(a[RTA_METRICS])) m[type] = mnl_attr_get_u32(attr);
   EXPECT_EQ(m, (std::map<int, uint32_t>{{RTAX_MTU, 1520}, {RTAX_ADVMSS, 1460}}));
   EXPECT_EQ(Parse(b.message(1), sizeof(rtmsg))[RTA_METRICS], nullptr);
 }

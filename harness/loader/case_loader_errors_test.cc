@@ -227,7 +227,7 @@ const BadCase kBadCases[] = {
      "name: a\nsteps:\n  - client: {connect: \"server:80\", as: c}\n  - client: {recv: c, flags: "
      "[MSG_MORE]}\n",
      "a.yaml:4:31: step 2: flag 'MSG_MORE' does not apply to 'recv' (it takes MSG_PEEK, "
-     "MSG_DONTWAIT, MSG_WAITALL)"},
+     "MSG_DONTWAIT, MSG_WAITALL, MSG_ERRQUEUE)"},
     {"flag_unknown",
      "name: a\nsteps:\n  - client: {connect: \"server:80\", as: c}\n  - client: {recv: c, flags: "
      "[MSG_PEKK]}\n",
@@ -457,7 +457,7 @@ const BadCase kBadCases[] = {
     {"expect_cmsgs_on_recv",
      "name: a\nsteps:\n  - client: {connect: \"server:80\", as: c}\n"
      "  - client: {recv: c, expect: {cmsgs: []}}\n",
-     "a.yaml:4:33: step 2: 'cmsgs' in expect does not apply to 'recv' (only to recvmsg)"},
+     "a.yaml:4:32: step 2: 'cmsgs' in expect does not apply to 'recv' (only to recvmsg)"},
     {"expect_cmsgs_bad_kind",
      "name: a\nsteps:\n  - client: {connect: \"server:80\", as: c}\n"
      "  - client: {recvmsg: c, expect: {cmsgs: [{kind: recverror}]}}\n",
@@ -474,7 +474,7 @@ const BadCase kBadCases[] = {
     {"timestamping_bad_flag",
      "name: a\nsteps:\n  - client: {connect: \"server:80\", as: c}\n"
      "  - client: {setsockopt: c, opt: SO_TIMESTAMPING, value: [SOF_TIMESTAMPING_OPT_IDD]}\n",
-     "a.yaml:4:61: step 2: unknown SO_TIMESTAMPING flag 'SOF_TIMESTAMPING_OPT_IDD' (did you mean "
+     "a.yaml:4:59: step 2: unknown SO_TIMESTAMPING flag 'SOF_TIMESTAMPING_OPT_IDD' (did you mean "
      "'SOF_TIMESTAMPING_OPT_ID'?)"},
     {"writev_iov_vs_data",
      "name: a\nsteps:\n  - client: {connect: \"server:80\", as: c}\n"
