@@ -25,6 +25,11 @@ Status ParseCaptureMatch(const Val& v, const CaseContext& cx, const Scope& s, Fa
     StatusOr<std::vector<Entry>> entries = ReadMap(v, "match", s);
     if (!entries.ok()) return entries.status();
     for (const Entry& e : *entries) {
+      if (e.key == "retransmission") {
+        return s.Fail(e.key_loc,
+                      "'retransmission' is a fault match key only (the wire tracks "
+                      "what each sender sent; a capture sees each packet twice)");
+      }
       if (std::find(kNoCaptureKeys.begin(), kNoCaptureKeys.end(), e.key) != kNoCaptureKeys.end()) {
         return s.Fail(e.key_loc,
                       fmt::format("'{}' {}", e.key,
