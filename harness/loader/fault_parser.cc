@@ -717,7 +717,10 @@ StatusOr<FaultStep> ParseFaultStepShape(const std::vector<Entry>& m, const Scope
     f.enable = *b;
     return f;
   }
-  if (!se->val.node.IsMap() || se->val.node.size() == 0) {
+  if (se->val.node.IsMap() && se->val.node.size() == 0) {
+    return s.Fail(se->val.loc, "'set' must name at least one param, as in {delay: 300ms}");
+  }
+  if (!se->val.node.IsMap()) {
     return s.Fail(se->val.loc, fmt::format("'set' must be a map of the fault's params such as "
                                            "{{delay: 300ms}}, not {}",
                                            Describe(se->val.node)));
