@@ -15,7 +15,9 @@ namespace {
 const std::vector<std::string> kItemKeys = {"match", "at", "count", "gaps", "order"};
 // Fault match keys that make no sense on a capture: occurrence selects
 // packets for an action, and probability draws from the wire's PRNG.
-const std::vector<std::string> kNoCaptureKeys = {"nth", "first", "every", "after", "probability"};
+// retransmission: the wire's view of what each sender sent.
+const std::vector<std::string> kNoCaptureKeys = {"nth",   "first",       "every",
+                                                 "after", "probability", "retransmission"};
 
 }  // namespace
 

@@ -26,7 +26,7 @@ constexpr int64_t kMiB = 1024 * 1024;
 const std::vector<std::string> kCommon = {"as", "async", "id", "expect"};
 const std::vector<std::string> kReadyKeys = {"listening", "within"};  // run: ready: {...}
 // The keys of a step besides its host.
-const std::vector<std::string> kStepKeys = {"await", "label", "wire", "fault"};
+const std::vector<std::string> kStepKeys = {"await", "label", "wire", "fault", "enable", "set"};
 const std::vector<std::string> kLingerKeys = {"onoff", "linger"};
 
 const std::vector<std::string> kSendFlags = {"MSG_DONTWAIT", "MSG_MORE",     "MSG_NOSIGNAL",
