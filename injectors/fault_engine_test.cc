@@ -868,8 +868,9 @@ TEST_F(EngineTest, SetReplacesTheActionForLaterPacketsHeldOnesKeepTheirTime) {
   FaultStep set;
   set.name = "slow";
   set.fault_index = 1;
-  set.action = f.action;
-  set.action->delay = milliseconds(300);
+  FaultAction slower = f.action;
+  slower.delay = milliseconds(300);
+  set.action = std::make_shared<const FaultAction>(slower);
   set.set = {{"delay", "300ms"}};
   Control(set, 4, 10 * kMs);
   EXPECT_EQ(Rec(5).action, "step 4: fault slow: set delay=300ms");

@@ -552,7 +552,7 @@ faults:
   ASSERT_TRUE(c.ok()) << c.status().message();
   const FaultStep& set = std::get<FaultStep>(c->steps[1].body);
   EXPECT_EQ(set.fault_index, 1);
-  ASSERT_TRUE(set.action.has_value());
+  ASSERT_NE(set.action, nullptr);
   EXPECT_EQ(set.action->kind, ActionKind::kDelay);
   EXPECT_EQ(set.action->delay, std::chrono::milliseconds(300));
   EXPECT_EQ(c->steps[1].Describe(), "fault slow: set delay=300ms");
@@ -587,7 +587,7 @@ faults:
                                   "a.yaml");
   ASSERT_TRUE(c.ok()) << c.status().message();
   const FaultStep& set = std::get<FaultStep>(c->steps[0].body);
-  ASSERT_TRUE(set.action.has_value());
+  ASSERT_NE(set.action, nullptr);
   EXPECT_EQ(set.action->rate, 7);
   EXPECT_EQ(set.action->per, std::chrono::seconds(2));
 }

@@ -761,7 +761,7 @@ Status ResolveFaultSteps(const Val& steps_v, const Val* faults_v, const CaseCont
     if (!own.ok()) return own.status();
     StatusOr<FaultAction> a = ReadSet(*se, **f, *own, p, s);
     if (!a.ok()) return a.status();
-    fs->action = std::move(a).value();
+    fs->action = std::make_shared<const FaultAction>(std::move(a).value());
   }
   return Status::Ok();
 }

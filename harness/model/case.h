@@ -9,6 +9,7 @@
 
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -397,6 +398,46 @@ struct WireSendStep {
   std::optional<int64_t> seq_next, ack_next;
 };
 
+struct FaultAction;  // below, with the faults
+
+// A `- fault: NAME` step (docs/faults.md, "Switching faults"): the wire
+// switches the named fault on or off (`enable:`) or gives its action new
+// params (`set:`) before the next step starts.
+struct FaultStep {
+  std::string name;
+  int fault_index = 0;  // Fault::index of the named fault (resolved by the loader)
+  std::optional<bool> enable;
+  // `set:`: the fault's whole action with the new params in place (read by
+  // the same code as `faults:`), and the params as written, for Describe.
+  std::shared_ptr<const FaultAction> action;
+  std::vector<std::pair<std::string, std::string>> set;
+  // "fault slow: set delay=300ms" / "fault blackhole: enable"
+  std::string Describe() const;
+};
+
+// A step of the timeline. Exactly one of the alternatives.
+struct CallStep {
+  std::string host;  // which peer runs it
+  SocketCall call;
+  bool async = false;  // start and go on; `await` joins it
+  std::string id;      // name for `await` (defaults to `as`)
+  Expect expect;
+  bool has_expect = false;
+};
+struct AwaitStep {
+  std::string id;
+};
+
+struct Step {
+  SourceLoc loc;
+  int index = 0;      // 1-based position in `steps:`
+  std::string label;  // optional `label:`; fault `hold ... until: {step: LABEL}`
+  std::variant<CallStep, AwaitStep, ObserveStep, PacketStep, WireSendStep, FaultStep>
+      body;  // ObserveStep: harness/model/observe.h
+  // One line for logs: "client: connect c to server:8080".
+  std::string Describe() const;
+};
+
 // ---------------------------------------------------------------- faults --
 
 enum class Proto { kAny, kTcp, kUdp, kIcmp };
@@ -483,44 +524,6 @@ struct Fault {
   // (inclusive) until `until` (exclusive); an unset end is open.
   std::optional<FaultEvent> active_from, active_until;
   std::string Describe() const;  // "drop client->any tcp SYN nth 1"
-};
-
-// A `- fault: NAME` step (docs/faults.md, "Switching faults"): the wire
-// switches the named fault on or off (`enable:`) or gives its action new
-// params (`set:`) before the next step starts.
-struct FaultStep {
-  std::string name;
-  int fault_index = 0;  // Fault::index of the named fault (resolved by the loader)
-  std::optional<bool> enable;
-  // `set:`: the fault's whole action with the new params in place (read by
-  // the same code as `faults:`), and the params as written, for Describe.
-  std::optional<FaultAction> action;
-  std::vector<std::pair<std::string, std::string>> set;
-  // "fault slow: set delay=300ms" / "fault blackhole: enable"
-  std::string Describe() const;
-};
-
-// A step of the timeline. Exactly one of the alternatives.
-struct CallStep {
-  std::string host;  // which peer runs it
-  SocketCall call;
-  bool async = false;  // start and go on; `await` joins it
-  std::string id;      // name for `await` (defaults to `as`)
-  Expect expect;
-  bool has_expect = false;
-};
-struct AwaitStep {
-  std::string id;
-};
-
-struct Step {
-  SourceLoc loc;
-  int index = 0;      // 1-based position in `steps:`
-  std::string label;  // optional `label:`; fault `hold ... until: {step: LABEL}`
-  std::variant<CallStep, AwaitStep, ObserveStep, PacketStep, WireSendStep, FaultStep>
-      body;  // ObserveStep: harness/model/observe.h
-  // One line for logs: "client: connect c to server:8080".
-  std::string Describe() const;
 };
 
 // ---------------------------------------------------------------- matrix --
