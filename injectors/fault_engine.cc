@@ -17,6 +17,36 @@ FaultEngine::FaultEngine(EngineConfig config)
     prng_.emplace_back(FaultSeed(cfg_.seed, static_cast<int>(i) + 1));
   }
   buckets_.resize(cfg_.faults.size());
+  for (const Fault& f : cfg_.faults) enabled_.push_back(f.enabled);
+}
+
+bool FaultEngine::Reached(const FaultEvent& e, int64_t now_ns) const {
+  if (e.after) return now_ns - cfg_.case_start_ns >= e.after->count();
+  return steps_seen_.count(e.step) != 0;
+}
+
+bool FaultEngine::Active(size_t i, int64_t now_ns) const {
+  const Fault& f = cfg_.faults[i];
+  if (!enabled_[i]) return false;
+  if (f.active_from && !Reached(*f.active_from, now_ns)) return false;
+  return !(f.active_until && Reached(*f.active_until, now_ns));
+}
+
+void FaultEngine::OnControl(const FaultStep& step, int step_index, int64_t now_ns) {
+  const size_t i = static_cast<size_t>(step.fault_index - 1);
+  if (i >= cfg_.faults.size()) return;
+  if (step.enable) enabled_[i] = *step.enable;
+  // New params: the fault's links keep their queues and take the new rate
+  // from now on; its netem draws start afresh from the new params.
+  if (step.action) SetFaultAction(i, *step.action);
+  PacketRecord r;
+  r.seq_no = log_.size() + not_logged_ + 1;
+  r.arrival_ns = now_ns;
+  r.release_ns = now_ns;
+  r.proto = "other";
+  r.fault = step.fault_index;
+  r.action = fmt::format("step {}: {}", step_index, step.Describe());
+  Append(std::move(r));
 }
 
 std::string FaultEngine::HostOf(const IpAddr& a) const {
@@ -304,13 +334,14 @@ int FaultEngine::PickFault(const PacketView& v, std::span<const uint8_t> bytes, 
   facts.since_start_ns = now_ns - cfg_.case_start_ns;
   facts.rel_seq = ConnTable::RelSeq(ref, v);
   facts.rel_ack = ConnTable::RelAck(ref, v);
+  facts.retransmission = ConnTable::IsRetransmission(ref, v);
 
   // Count the packet for every fault whose predicates hold, then pick the
   // first fault that also passes occurrence and probability.
   const size_t nf = cfg_.faults.size();
   std::vector<int64_t> count(nf, 0);
   for (size_t i = 0; i < nf; ++i) {
-    if (MatchPredicates(cfg_.faults[i].match, facts)) {
+    if (Active(i, now_ns) && MatchPredicates(cfg_.faults[i].match, facts)) {
       count[i] = ++ref.conn->counters[ref.dir][i];
     }
   }
@@ -562,6 +593,8 @@ std::vector<FaultEngine::LinkReport> FaultEngine::Links() const {
 void FaultEngine::SetFaultAction(size_t fault, const FaultAction& action) {
   if (fault >= cfg_.faults.size()) return;
   cfg_.faults[fault].action = action;
+  std::erase_if(netem_,
+                [&](const auto& e) { return static_cast<size_t>(std::get<0>(e.first)) == fault; });
   for (auto& [k, l] : bottlenecks_) {
     if (static_cast<size_t>(std::get<0>(k)) != fault) continue;
     l.SetRate(action.rate_bps);

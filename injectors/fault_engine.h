@@ -102,6 +102,12 @@ class FaultEngine {
   // The step with this label starts: packets held until it are released (or
   // dropped); packets matching such a hold later are not held.
   void OnStep(const std::string& label, int64_t now_ns, std::vector<Effect>* out);
+  // A `- fault:` step (`step_index`: its 1-based place in the case): the
+  // fault is switched on or off, or its action replaced (`set:`); a marker
+  // record (proto "other", fate kPass) in the log says so. Packets the
+  // fault already holds keep their schedule (netem keeps its queue when its
+  // parameters change); the change applies to packets arriving from now on.
+  void OnControl(const FaultStep& step, int step_index, int64_t now_ns);
   // The case is over: everything held is dropped.
   void OnStop(int64_t now_ns, std::vector<Effect>* out);
   // A scripted host's crafted packet (Wire::Inject): logged with fate
@@ -132,7 +138,8 @@ class FaultEngine {
   std::vector<LinkReport> Links() const;
   // Replaces fault `fault`'s (0-based) action params (same kind): its
   // queues keep their packets; new rate, delay, queue limit and slot
-  // params apply to the packets that arrive from now on.
+  // params apply to the packets that arrive from now on; its netem state
+  // (correlated draws, loss-model state, reorder gap) starts afresh.
   void SetFaultAction(size_t fault, const FaultAction& action);
 
   std::optional<int64_t> NextDeadline() const { return timers_.NextDeadline(); }
@@ -244,6 +251,10 @@ class FaultEngine {
   std::optional<std::vector<uint8_t>> BuildRst(const PacketView& v, const ConnRef& ref,
                                                const std::string& toward) const;
   bool RateAllows(int f, int64_t now_ns);
+  // Whether fault `i` (0-based) is switched on and inside its `active:`
+  // window at `now_ns`. An inactive fault neither counts nor acts.
+  bool Active(size_t i, int64_t now_ns) const;
+  bool Reached(const FaultEvent& e, int64_t now_ns) const;
   // A packet toward a scripted host: taken off (true) or not scripted.
   bool TakeScripted(uint32_t id, const PacketView& v, const ConnRef& ref, size_t rec,
                     std::span<const uint8_t> bytes, int64_t now_ns, std::vector<Effect>* out);
@@ -272,6 +283,7 @@ class FaultEngine {
   using LinkKey = std::tuple<int, std::string, std::string>;
   std::map<LinkKey, BottleneckLink> bottlenecks_;
   std::map<LinkKey, SlotLink> slot_links_;
+  std::vector<bool> enabled_;  // per fault: `enabled:`, then `- fault:` steps
   std::vector<PacketRecord> log_;
   PacketRecord scratch_;     // what At(kNotLogged) returns
   uint64_t not_logged_ = 0;  // records past kMaxLogRecords

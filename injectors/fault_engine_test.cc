@@ -43,15 +43,23 @@ FaultAction Act(ActionKind k) {
 class EngineTest : public ::testing::Test {
  protected:
   void Configure(std::vector<std::pair<FaultMatch, FaultAction>> faults, uint64_t seed = 42) {
+    std::vector<Fault> fs;
+    for (auto& [m, a] : faults) {
+      Fault f;
+      f.match = m;
+      f.action = a;
+      fs.push_back(f);
+    }
+    ConfigureFaults(std::move(fs), seed);
+  }
+  // Faults with their control keys (name, enabled, active); index is set here.
+  void ConfigureFaults(std::vector<Fault> faults, uint64_t seed = 42) {
     EngineConfig c;
     c.hosts.push_back({"client", Addr("198.18.1.2"), Addr("2001:2:0:1::2")});
     c.hosts.push_back({"server", Addr("198.18.2.2"), Addr("2001:2:0:2::2")});
     int i = 1;
-    for (auto& [m, a] : faults) {
-      Fault f;
+    for (Fault& f : faults) {
       f.index = i++;
-      f.match = m;
-      f.action = a;
       c.faults.push_back(f);
     }
     c.seed = seed;
@@ -98,6 +106,9 @@ class EngineTest : public ::testing::Test {
     std::vector<Effect> fx;
     engine_->OnStep(label, t, &fx);
     Collect(fx);
+  }
+  void Control(const FaultStep& f, int step_index, int64_t t) {
+    engine_->OnControl(f, step_index, t);
   }
   void Stop(int64_t t) {
     std::vector<Effect> fx;
@@ -691,6 +702,211 @@ TEST_F(EngineTest, FateOfEveryRecordPath) {
   Stop(11);
   EXPECT_EQ(Rec(7).fate, PacketFate::kDrop);
   EXPECT_THAT(Rec(7).action, HasSubstr("dropped at stop"));
+}
+
+// ------------------------------------------------ retransmission, control --
+
+const char* const kSeed7Fates = "ADAADADADDDDAAADDDDDDDDAAADAADDDAADDDDDD";
+
+TEST_F(EngineTest, RetransmissionMatchesSegmentsThatResendOnlyOldSequenceSpace) {
+  FaultMatch m = From("client");
+  m.retransmission = true;
+  Configure({{m, Act(ActionKind::kDrop)}});
+  const uint32_t syn = Feed(Seg(true, kTcpSyn, 0, 0), 0);
+  const uint32_t syn2 = Feed(Seg(true, kTcpSyn, 0, 0), 1);  // same ISN: a retransmission
+  Feed(Seg(false, kTcpSyn | kTcpAck, 0, 1), 2);
+  const uint32_t ack = Feed(Seg(true, kTcpAck, 1, 1), 3);
+  const uint32_t d1 = Feed(Seg(true, kTcpAck, 1, 1, "aaaa"), 4);      // 1..5: original
+  const uint32_t d1r = Feed(Seg(true, kTcpAck, 1, 1, "aaaa"), 5);     // exact retransmission
+  const uint32_t over = Feed(Seg(true, kTcpAck, 3, 1, "bbbbbb"), 6);  // 3..9 extends: original
+  const uint32_t part = Feed(Seg(true, kTcpAck, 5, 1, "bb"), 7);      // 5..7 inside: retransmission
+  const uint32_t upd = Feed(Seg(true, kTcpAck, 9, 1), 8);             // no sequence space
+  const uint32_t ka0 = Feed(Seg(true, kTcpAck, 8, 1), 9);             // Linux keepalive: 0 bytes
+  const uint32_t ka1 = Feed(Seg(true, kTcpAck, 8, 1, "b"), 10);       // 1-byte keepalive
+  const uint32_t fin = Feed(Seg(true, kTcpAck | kTcpFin, 9, 1), 11);  // FIN counts 1: original
+  const uint32_t finr = Feed(Seg(true, kTcpAck | kTcpFin, 9, 1), 12);
+  const uint32_t rst = Feed(Seg(true, kTcpRst | kTcpAck, 1, 1), 13);  // old seq, but RST: never
+  EXPECT_EQ(Fate(syn), "A1");
+  EXPECT_EQ(Fate(syn2), "D2");
+  EXPECT_EQ(Fate(ack), "A4");
+  EXPECT_EQ(Fate(d1), "A5");
+  EXPECT_EQ(Fate(d1r), "D6");
+  EXPECT_EQ(Fate(over), "A7");
+  EXPECT_EQ(Fate(part), "D8");
+  EXPECT_EQ(Fate(upd), "A9");
+  EXPECT_EQ(Fate(ka0), "A10");
+  EXPECT_EQ(Fate(ka1), "D11");
+  EXPECT_EQ(Fate(fin), "A12");
+  EXPECT_EQ(Fate(finr), "D13");
+  EXPECT_EQ(Fate(rst), "A14");
+  // A dropped retransmission does not move snd_max back: the next copy of
+  // the same bytes is still a retransmission.
+  EXPECT_EQ(Fate(Feed(Seg(true, kTcpAck, 1, 1, "aaaa"), 14)), "D15");
+  Stop(20);
+}
+
+TEST_F(EngineTest, EveryNthOriginalCountsOriginalTransmissionsOnly) {
+  FaultMatch m = From("client", {TcpClass::kData});
+  m.retransmission = false;
+  m.every = 3;
+  Configure({{m, Act(ActionKind::kDrop)}});
+  Handshake();
+  std::string fates;
+  uint32_t seq = 1;
+  for (int i = 0; i < 6; ++i) {
+    // each original is followed by its retransmission
+    fates += Fate(Feed(Seg(true, kTcpAck, seq, 1, "xx"), 10 + i)) + " ";
+    fates += Fate(Feed(Seg(true, kTcpAck, seq, 1, "xx"), 10 + i)) + " ";
+    seq += 2;
+  }
+  EXPECT_EQ(fates, "A4 A5 A6 A7 D8 A9 A10 A11 A12 A13 D14 A15 ");
+  Stop(100);
+}
+
+TEST_F(EngineTest, RetransmissionNeverHoldsForUdp) {
+  FaultMatch m;
+  m.retransmission = false;
+  Configure({{m, Act(ActionKind::kDrop)}});
+  SegmentSpec u;
+  u.proto = 17;
+  u.src = Addr("198.18.1.2");
+  u.dst = Addr("198.18.2.2");
+  u.sport = 5000;
+  u.dport = 9000;
+  u.payload = "hi";
+  EXPECT_EQ(Fate(Feed(BuildSegment(u), 0)), "A1");
+  Stop(1);
+}
+
+TEST_F(EngineTest, DisabledFaultIsSwitchedOnAndOffByFaultSteps) {
+  Fault f;
+  f.match = From("client", {TcpClass::kData});
+  f.action = Act(ActionKind::kDrop);
+  f.name = "blackhole";
+  f.enabled = false;
+  ConfigureFaults({f});
+  Handshake();
+  EXPECT_EQ(Fate(Feed(Seg(true, kTcpAck, 1, 1, "a"), 10)), "A4");
+  FaultStep on;
+  on.name = "blackhole";
+  on.fault_index = 1;
+  on.enable = true;
+  Control(on, 3, 20);
+  EXPECT_EQ(Rec(5).action, "step 3: fault blackhole: enable");
+  EXPECT_EQ(Rec(5).proto, "other");
+  EXPECT_EQ(Rec(5).fault, 1);
+  EXPECT_EQ(Fate(Feed(Seg(true, kTcpAck, 2, 1, "b"), 30)), "D5");  // queue id 5, record 6
+  FaultStep off = on;
+  off.enable = false;
+  Control(off, 5, 40);
+  EXPECT_EQ(Rec(7).action, "step 5: fault blackhole: disable");
+  EXPECT_EQ(Fate(Feed(Seg(true, kTcpAck, 2, 1, "b"), 50)), "A6");
+  Stop(60);
+}
+
+TEST_F(EngineTest, InactiveFaultNeitherCountsNorActs) {
+  Fault f;
+  f.match = From("client", {TcpClass::kData});
+  f.match.nth = 2;
+  f.action = Act(ActionKind::kDrop);
+  f.enabled = false;
+  ConfigureFaults({f});
+  Handshake();
+  uint32_t seq = 1;
+  auto data = [&](int64_t t) { return Fate(Feed(Seg(true, kTcpAck, seq++, 1, "a"), t)); };
+  EXPECT_EQ(data(10), "A4");
+  EXPECT_EQ(data(11), "A5");
+  FaultStep on;
+  on.name = "f";
+  on.fault_index = 1;
+  on.enable = true;
+  Control(on, 2, 12);
+  EXPECT_EQ(data(13), "A6");  // the 1st counted
+  EXPECT_EQ(data(14), "D7");  // the 2nd
+  Stop(20);
+}
+
+TEST_F(EngineTest, ActiveWindowBetweenStepsAndTimes) {
+  Fault by_step;
+  by_step.match = From("client", {TcpClass::kData});
+  by_step.action = Act(ActionKind::kDrop);
+  by_step.active_from = FaultEvent{"go", std::nullopt};
+  by_step.active_until = FaultEvent{"stop", std::nullopt};
+  Fault by_time;
+  by_time.match = From("server", {TcpClass::kData});
+  by_time.action = Act(ActionKind::kDrop);
+  by_time.active_from = FaultEvent{"", milliseconds(100)};
+  by_time.active_until = FaultEvent{"", milliseconds(200)};
+  ConfigureFaults({by_step, by_time});
+  Handshake();
+  auto c = [&](int64_t t) { return Fate(Feed(Seg(true, kTcpAck, 1, 1, "c"), t))[0]; };
+  auto s = [&](int64_t t) { return Fate(Feed(Seg(false, kTcpAck, 1, 1, "s"), t))[0]; };
+  std::string got;
+  got += c(1);
+  Step("go", 2);
+  got += c(3);
+  Step("stop", 4);
+  got += c(5);
+  got += " ";
+  got += s(99 * kMs);
+  got += s(100 * kMs);  // from is inclusive
+  got += s(199 * kMs);
+  got += s(200 * kMs);  // until is exclusive
+  EXPECT_EQ(got, "ADA ADDA");
+  Stop(300 * kMs);
+}
+
+TEST_F(EngineTest, SetReplacesTheActionForLaterPacketsHeldOnesKeepTheirTime) {
+  Fault f;
+  f.match = From("client", {TcpClass::kData});
+  f.action = Act(ActionKind::kDelay);
+  f.action.delay = milliseconds(100);
+  f.name = "slow";
+  ConfigureFaults({f});
+  Handshake();
+  const uint32_t a = Feed(Seg(true, kTcpAck, 1, 1, "a"), 0);
+  FaultStep set;
+  set.name = "slow";
+  set.fault_index = 1;
+  FaultAction slower = f.action;
+  slower.delay = milliseconds(300);
+  set.action = std::make_shared<const FaultAction>(slower);
+  set.set = {{"delay", "300ms"}};
+  Control(set, 4, 10 * kMs);
+  EXPECT_EQ(Rec(5).action, "step 4: fault slow: set delay=300ms");
+  const uint32_t b = Feed(Seg(true, kTcpAck, 2, 1, "b"), 10 * kMs);
+  EXPECT_EQ(Rec(4).action, "delay 100ms");
+  EXPECT_EQ(Rec(6).action, "delay 300ms");
+  Timer(100 * kMs);
+  EXPECT_EQ(Fate(a), "A4");  // its old delay
+  EXPECT_EQ(Fate(b), "-");
+  Timer(310 * kMs);
+  EXPECT_EQ(Fate(b), "A5");
+  Stop(400 * kMs);
+}
+
+TEST_F(EngineTest, SameSeedGivesTheSameVerdictSequenceAnotherSeedAnother) {
+  // Fixed packets (a handshake and 40 data segments), a 50% drop of data:
+  // the exact sequence of seed 7 is pinned, so a change of the PRNG or of
+  // when a draw is made shows here.
+  auto run = [&](uint64_t seed) {
+    FaultMatch m = From("client", {TcpClass::kData});
+    m.probability = 0.5;
+    Configure({{m, Act(ActionKind::kDrop)}}, seed);
+    verdicts_.clear();
+    next_id_ = 1;
+    Handshake();
+    std::string fates;
+    for (uint32_t i = 0; i < 40; ++i) {
+      fates += Fate(Feed(Seg(true, kTcpAck, 1 + i, 1, "x"), i))[0];
+    }
+    Stop(100);
+    return fates;
+  };
+  const std::string a = run(7);
+  EXPECT_EQ(a, run(7));
+  EXPECT_NE(a, run(8));
+  EXPECT_EQ(a, kSeed7Fates);
 }
 
 }  // namespace

@@ -443,6 +443,19 @@ StatusOr<WirePacket> Wire::InjectInto(const WireSendStep& step, int step_index) 
   return out;
 }
 
+Status Wire::ControlFault(const FaultStep& step, int step_index) {
+  Impl& w = *impl_;
+  auto job = [&w, step, step_index](std::vector<Effect>&) {
+    w.engine.OnControl(step, step_index, w.clock.NowNs());
+  };
+  switch (w.Request(nullptr, std::move(job))) {
+    case Impl::Answer::kDone: return Status::Ok();
+    case Impl::Answer::kStopped: return Status::System("wire: not running (fault step)");
+    case Impl::Answer::kLate: return NotAnswered("fault step", w.request_bound);
+  }
+  return Status::Ok();
+}
+
 void Wire::MarkIgnored(uint64_t seq_no) {
   std::lock_guard<std::mutex> lock(impl_->mu);
   impl_->engine.MarkIgnored(seq_no);

@@ -101,6 +101,12 @@ class Wire {
   // Tells the wire that the step with this label is starting: packets held
   // `until: {step: LABEL}` are released (or dropped) now.
   void SignalStep(const std::string& label);
+  // A `- fault:` step: the wire thread switches the fault on or off or
+  // replaces its action (FaultEngine::OnControl); returns once it has, so
+  // the next step's packets see the change. kTimeout when the wire thread
+  // did not get to it within WireConfig::request_bound (then it still
+  // applies it, later); kSystem when the wire has stopped.
+  Status ControlFault(const FaultStep& step, int step_index);
   // Makes the wire thread release what is due on its clock now, and waits
   // (bounded, 1 s) until it has. Only needed with a clock that is not
   // RealClock() (see "Time" above); harmless otherwise.

@@ -324,6 +324,9 @@ Status ParseCaseBody(const std::vector<Entry>& m, const CaseContext& cx, const S
     c->faults = std::move(faults).value();
     FL_RETURN_IF_ERROR(CheckOffloadFaults(*c, cx.file));
   }
+  const Entry* fe = FindKey(m, "faults");
+  FL_RETURN_IF_ERROR(ResolveFaultSteps(FindKey(m, "steps")->val, fe != nullptr ? &fe->val : nullptr,
+                                       cx, c->faults, &c->steps));
   if ((e = FindKey(m, "packets"))) {
     StatusOr<std::vector<PacketExpect>> packets = ParsePackets(e->val, cx);
     if (!packets.ok()) return packets.status();

@@ -699,6 +699,82 @@ const BadCase kBadCases[] = {
      "10ms\n    bytes: 10kbit\n",
      "a.yaml:8:12: fault 1: 'bytes' must be a size such as 1500, 64KB or 64KiB (bytes; KB, MB, GB "
      "are 1000-based, KiB, MiB, GiB 1024-based), not '10kbit'"},
+    {"fault_step_unknown_name",
+     "name: a\nsteps:\n  - client: sleep 1s\n    label: go\n  - fault: slwo\n    enable: "
+     "false\nfaults:\n  - name: slow\n    match: {}\n    do: delay\n    delay: 100ms\n",
+     "a.yaml:5:12: step 2: no fault is named 'slwo' (did you mean 'slow'?)"},
+    {"fault_step_no_named_fault",
+     "name: a\nsteps:\n  - client: sleep 1s\n    label: go\n  - fault: slow\n    enable: "
+     "false\nfaults:\n  - match: {}\n    do: drop\n",
+     "a.yaml:5:12: step 2: no fault is named 'slow' (no fault has a 'name:')"},
+    {"fault_step_set_not_a_param",
+     "name: a\nsteps:\n  - client: sleep 1s\n    label: go\n  - fault: slow\n    set: {rate: "
+     "5}\nfaults:\n  - name: slow\n    match: {}\n    do: delay\n    delay: 100ms\n",
+     "a.yaml:6:11: step 2: 'rate' is not a param of fault 'slow' ('delay' takes only delay)"},
+    {"fault_step_set_bad_value",
+     "name: a\nsteps:\n  - client: sleep 1s\n    label: go\n  - fault: slow\n    set: {delay: "
+     "0s}\nfaults:\n  - name: slow\n    match: {}\n    do: delay\n    delay: 100ms\n",
+     "a.yaml:6:18: step 2: 'delay' must be longer than 0s and at most 60s, not '0s'"},
+    {"fault_step_enable_and_set",
+     "name: a\nsteps:\n  - client: sleep 1s\n    label: go\n  - fault: slow\n    enable: true\n    "
+     "set: {delay: 1s}\nfaults:\n  - name: slow\n    match: {}\n    do: delay\n    delay: 100ms\n",
+     "a.yaml:7:5: step 2: 'enable' and 'set' cannot be combined in a fault step (use two steps)"},
+    {"fault_step_neither",
+     "name: a\nsteps:\n  - client: sleep 1s\n    label: go\n  - fault: slow\nfaults:\n  - name: "
+     "slow\n    match: {}\n    do: delay\n    delay: 100ms\n",
+     "a.yaml:5:5: step 2: fault step 'slow' needs 'enable: true|false' or 'set: {PARAM: VALUE, "
+     "...}'"},
+    {"fault_step_enable_not_bool",
+     "name: a\nsteps:\n  - client: sleep 1s\n    label: go\n  - fault: slow\n    enable: yes "
+     "please\nfaults:\n  - name: slow\n    match: {}\n    do: delay\n    delay: 100ms\n",
+     "a.yaml:6:13: step 2: 'enable' must be true or false, not 'yes please'"},
+    {"fault_step_unknown_key",
+     "name: a\nsteps:\n  - client: sleep 1s\n    label: go\n  - fault: slow\n    enabled: "
+     "true\nfaults:\n  - name: slow\n    match: {}\n    do: delay\n    delay: 100ms\n",
+     "a.yaml:6:5: step 2: unknown key 'enabled' in a fault step (did you mean 'enable'?)"},
+    {"fault_step_set_empty",
+     "name: a\nsteps:\n  - client: sleep 1s\n    label: go\n  - fault: slow\n    set: "
+     "{}\nfaults:\n  - name: slow\n    match: {}\n    do: delay\n    delay: 100ms\n",
+     "a.yaml:6:10: step 2: 'set' must name at least one param, as in {delay: 300ms}"},
+    {"fault_name_not_identifier",
+     "name: a\nsteps:\n  - client: sleep 1s\n    label: go\nfaults:\n  - name: 2slow\n    match: "
+     "{}\n    do: drop\n",
+     "a.yaml:6:11: fault 1: 'name' must be an identifier (letters, digits and _, not starting with "
+     "a digit), not '2slow'"},
+    {"fault_name_duplicate",
+     "name: a\nsteps:\n  - client: sleep 1s\n    label: go\nfaults:\n  - name: x\n    match: {}\n  "
+     "  do: drop\n  - name: x\n    match: {}\n    do: drop\n",
+     "a.yaml:9:11: fault 2: fault name 'x' is already used by fault 1"},
+    {"fault_active_unknown_label",
+     "name: a\nsteps:\n  - client: sleep 1s\n    label: go\nfaults:\n  - match: {}\n    do: drop\n "
+     "   active: {from: {step: og}}\n",
+     "a.yaml:8:27: fault 1: no step has the label 'og' (in 'active: from') (did you mean 'go'?)"},
+    {"fault_active_unknown_key",
+     "name: a\nsteps:\n  - client: sleep 1s\n    label: go\nfaults:\n  - match: {}\n    do: drop\n "
+     "   active: {form: 1s}\n",
+     "a.yaml:8:14: fault 1: unknown key 'form' in active (did you mean 'from'?)"},
+    {"fault_active_until_before_from",
+     "name: a\nsteps:\n  - client: sleep 1s\n    label: go\nfaults:\n  - match: {}\n    do: drop\n "
+     "   active: {from: 2s, until: 1s}\n",
+     "a.yaml:8:31: fault 1: 'until' (1s) must be later than 'from' (2s)"},
+    {"fault_active_bad_event",
+     "name: a\nsteps:\n  - client: sleep 1s\n    label: go\nfaults:\n  - match: {}\n    do: drop\n "
+     "   active: {until: [1s]}\n",
+     "a.yaml:8:21: fault 1: 'until' must be {step: LABEL} or a duration since the case started, "
+     "not a list"},
+    {"fault_enabled_not_bool",
+     "name: a\nsteps:\n  - client: sleep 1s\n    label: go\nfaults:\n  - match: {}\n    do: drop\n "
+     "   enabled: off-ish\n",
+     "a.yaml:8:14: fault 1: 'enabled' must be true or false, not 'off-ish'"},
+    {"fault_retransmission_udp",
+     "name: a\nsteps:\n  - client: sleep 1s\n    label: go\nfaults:\n  - match: {proto: udp, "
+     "retransmission: true}\n    do: drop\n",
+     "a.yaml:6:25: fault 1: 'retransmission' (TCP only) cannot be combined with 'proto: udp'"},
+    {"packets_retransmission",
+     "name: a\nsteps:\n  - client: sleep 1s\n    label: go\npackets:\n  - match: {retransmission: "
+     "true}\n    count: 0\n",
+     "a.yaml:6:13: packets 1: 'retransmission' is a fault match key only (the wire tracks what "
+     "each sender sent; a capture sees each packet twice)"},
     {"non_scalar_key", "name: a\nsteps:\n  - client: sleep 1s\n[x]: 1\n",
      "a.yaml:4:1: keys must be names, not a list"},
     {"capture_unknown_key", "name: a\ncapture: {ful: true}\nsteps:\n  - client: sleep 1s\n",

@@ -534,5 +534,74 @@ steps:
   EXPECT_THAT(x.errnos, ElementsAre(ECONNREFUSED));
 }
 
+TEST(FaultControlLoadTest, NamedFaultsWindowsAndFaultSteps) {
+  StatusOr<Case> c = LoadCaseText(R"(name: a
+steps:
+  - client: sleep 1s
+    label: go
+  - fault: slow
+    set: {delay: 300ms}
+  - fault: hole
+    enable: true
+    label: on
+faults:
+  - name: slow
+    match: {from: client, retransmission: false}
+    do: delay
+    delay: 100ms
+  - name: hole
+    enabled: false
+    match: {}
+    do: drop
+    active: {from: {step: go}, until: 5s}
+  - match: {retransmission: true}
+    do: rate-limit
+    rate: 3
+    per: 1s
+)",
+                                  "a.yaml");
+  ASSERT_TRUE(c.ok()) << c.status().message();
+  const FaultStep& set = std::get<FaultStep>(c->steps[1].body);
+  EXPECT_EQ(set.fault_index, 1);
+  ASSERT_NE(set.action, nullptr);
+  EXPECT_EQ(set.action->kind, ActionKind::kDelay);
+  EXPECT_EQ(set.action->delay, std::chrono::milliseconds(300));
+  EXPECT_EQ(c->steps[1].Describe(), "fault slow: set delay=300ms");
+  const FaultStep& on = std::get<FaultStep>(c->steps[2].body);
+  EXPECT_EQ(on.fault_index, 2);
+  EXPECT_EQ(on.enable, true);
+  EXPECT_EQ(c->steps[2].label, "on");
+  EXPECT_EQ(c->steps[2].Describe(), "fault hole: enable");
+  EXPECT_EQ(c->faults[0].name, "slow");
+  EXPECT_EQ(c->faults[0].match.retransmission, false);
+  EXPECT_EQ(c->faults[0].match.proto, Proto::kTcp);
+  EXPECT_TRUE(c->faults[0].enabled);
+  EXPECT_FALSE(c->faults[1].enabled);
+  ASSERT_TRUE(c->faults[1].active_from && c->faults[1].active_until);
+  EXPECT_EQ(c->faults[1].active_from->Describe(), "step go");
+  EXPECT_EQ(c->faults[1].active_until->Describe(), "5s");
+  EXPECT_EQ(c->faults[2].Describe(), "rate-limit any->any tcp retransmission");
+}
+
+TEST(FaultControlLoadTest, SetKeepsTheFaultsOtherParams) {
+  StatusOr<Case> c = LoadCaseText(R"(name: a
+steps:
+  - fault: lim
+    set: {per: 2s}
+faults:
+  - name: lim
+    match: {}
+    do: rate-limit
+    rate: 7
+    per: 1s
+)",
+                                  "a.yaml");
+  ASSERT_TRUE(c.ok()) << c.status().message();
+  const FaultStep& set = std::get<FaultStep>(c->steps[0].body);
+  ASSERT_NE(set.action, nullptr);
+  EXPECT_EQ(set.action->rate, 7);
+  EXPECT_EQ(set.action->per, std::chrono::seconds(2));
+}
+
 }  // namespace
 }  // namespace faultline

@@ -27,6 +27,16 @@ StatusOr<std::vector<Step>> ParseSteps(const Val& v, const CaseContext& cx);
 StatusOr<std::vector<Fault>> ParseFaults(const Val& v, const CaseContext& cx,
                                          const std::vector<Step>& steps);
 
+// A `- fault: NAME` step's map (keys fault, enable | set, label): its name,
+// `enable:`, and `set:` as written; ResolveFaultSteps does the rest.
+StatusOr<FaultStep> ParseFaultStepShape(const std::vector<Entry>& m, const Scope& s);
+
+// After `faults:`: resolves each fault step's name (Fault::index) and reads
+// its `set:` with the fault's own action reader. `steps_v`/`faults_v` are
+// the case's `steps:` and `faults:` (null: none).
+Status ResolveFaultSteps(const Val& steps_v, const Val* faults_v, const CaseContext& cx,
+                         const std::vector<Fault>& faults, std::vector<Step>* steps);
+
 // A fault's `match:` map (also used by `packets:`); errors carry `s`'s prefix.
 Status ParseFaultMatch(const Val& v, const CaseContext& cx, const Scope& s, FaultMatch* m);
 

@@ -1,8 +1,10 @@
 // faults: of a case (see docs/cases.md, "Faults").
 #include <algorithm>
 #include <cctype>
+#include <map>
 
 #include <fmt/format.h>
+#include <yaml-cpp/yaml.h>
 
 #include "harness/loader/case_parts.h"
 #include "harness/loader/did_you_mean.h"
@@ -46,6 +48,20 @@ StatusOr<std::string> ReadHost(const Entry& e, const CaseContext& cx, const Scop
 }
 
 const std::vector<std::string> kUntilKeys = {"step", "after"};
+// A fault's keys besides match, do and the action's params.
+const std::vector<std::string> kControlKeys = {"name", "enabled", "active"};
+const std::vector<std::string> kActiveKeys = {"from", "until"};
+// A `- fault: NAME` step's keys (besides label).
+const std::vector<std::string> kFaultStepKeys = {"fault", "enable", "set", "label"};
+
+// The labels of the case's steps.
+std::vector<std::string> StepLabels(const std::vector<Step>& steps) {
+  std::vector<std::string> labels;
+  for (const Step& st : steps) {
+    if (!st.label.empty()) labels.push_back(st.label);
+  }
+  return labels;
+}
 
 const std::vector<std::pair<std::string, TcpClass>> kClasses = {
     {"SYN", TcpClass::kSyn},  {"SYN-ACK", TcpClass::kSynAck}, {"ACK", TcpClass::kAck},
@@ -137,6 +153,17 @@ Status ReadWin(const Entry& e, const MatchRead& r) {
   return Status::Ok();
 }
 
+Status ReadRetransmission(const Entry& e, const MatchRead& r) {
+  StatusOr<bool> b = ReadBool(e.val, "retransmission", r.s);
+  if (!b.ok()) return b.status();
+  r.fm->retransmission = *b;
+  return Status::Ok();
+}
+
+bool IsControlKey(const std::string& k) {
+  return std::find(kControlKeys.begin(), kControlKeys.end(), k) != kControlKeys.end();
+}
+
 bool IsOccurrenceKey(const std::string& k) {
   return k == "nth" || k == "first" || k == "every" || k == "after";
 }
@@ -206,6 +233,7 @@ const MatchKey kMatchTable[] = {
     {"seq", ReadHeaderRange},
     {"ack", ReadHeaderRange},
     {"win", ReadWin},
+    {"retransmission", ReadRetransmission},
     {"nth", ReadOccurrence},
     {"first", ReadOccurrence},
     {"every", ReadOccurrence},
@@ -278,6 +306,14 @@ Status CheckMatchCombinations(const std::vector<Entry>& m, const Scope& s, Fault
     return s.Fail(c->key_loc,
                   "'correlation' needs 'probability' (it correlates the probability's "
                   "draws, as netem's PERCENT CORRELATION)");
+  }
+  if (const Entry* re = FindKey(m, "retransmission")) {
+    if (proto != nullptr && fm->proto != Proto::kTcp) {
+      return s.Fail(re->key_loc, fmt::format("'retransmission' (TCP only) cannot be combined with "
+                                             "'proto: {}'",
+                                             proto->val.node.Scalar()));
+    }
+    fm->proto = Proto::kTcp;
   }
   const Entry* win = FindKey(m, "win");
   if (win != nullptr && proto != nullptr && fm->proto != Proto::kTcp) {
@@ -543,6 +579,7 @@ const std::vector<ActionInfo>& Actions() {
 const std::vector<std::string>& FaultKeys() {
   static const std::vector<std::string> keys = [] {
     std::vector<std::string> v = {"match", "do"};
+    v.insert(v.end(), kControlKeys.begin(), kControlKeys.end());
     for (const ActionInfo& a : Actions()) {
       for (const std::string& p : a.params) {
         if (std::find(v.begin(), v.end(), p) == v.end()) v.push_back(p);
@@ -559,12 +596,17 @@ class FaultParser {
   StatusOr<Fault> Parse(const Val& item, int index);
   Status ParseMatch(const Val& v, const Scope& s, FaultMatch* m);
 
- private:
   Status ParseAction(const ActionInfo& a, const std::vector<Entry>& m, const SourceLoc& loc,
                      const Scope& s, FaultAction* out);
 
+ private:
+  Status ParseControl(const std::vector<Entry>& m, const Scope& s, Fault* f);
+  Status ParseActive(const Entry& a, const Scope& s, Fault* f);
+  StatusOr<FaultEvent> ParseEvent(const Entry& e, const Scope& s);
+
   const CaseContext& cx_;
   const std::vector<Step>& steps_;
+  std::map<std::string, int> names_;  // fault name -> index
 };
 
 Status FaultParser::ParseMatch(const Val& v, const Scope& s, FaultMatch* fm) {
@@ -632,16 +674,218 @@ StatusOr<Fault> FaultParser::Parse(const Val& item, int index) {
                                             DidYouMean(act->val.node.Scalar(), names)));
   }
   for (const Entry& e : *m) {
-    if (e.key == "match" || e.key == "do") continue;
+    if (e.key == "match" || e.key == "do" || IsControlKey(e.key)) continue;
     if (std::find(info->params.begin(), info->params.end(), e.key) == info->params.end()) {
       return s.Fail(e.key_loc, fmt::format("'{}' does not apply to '{}'", e.key, info->name));
     }
   }
   FL_RETURN_IF_ERROR(ParseAction(*info, *m, item.loc, s, &f.action));
+  FL_RETURN_IF_ERROR(ParseControl(*m, s, &f));
   return f;
 }
 
+// name:, enabled:, active: of a fault.
+Status FaultParser::ParseControl(const std::vector<Entry>& m, const Scope& s, Fault* f) {
+  if (const Entry* n = FindKey(m, "name")) {
+    if (!n->val.node.IsScalar() || !IsIdentifier(n->val.node.Scalar())) {
+      return s.Fail(n->val.loc, fmt::format("'name' must be an identifier (letters, digits and "
+                                            "_, not starting with a digit), not {}",
+                                            Describe(n->val.node)));
+    }
+    f->name = n->val.node.Scalar();
+    auto prev = names_.find(f->name);
+    if (prev != names_.end()) {
+      return s.Fail(n->val.loc, fmt::format("fault name '{}' is already used by fault {}", f->name,
+                                            prev->second));
+    }
+    names_[f->name] = f->index;
+  }
+  if (const Entry* e = FindKey(m, "enabled")) {
+    StatusOr<bool> b = ReadBool(e->val, "enabled", s);
+    if (!b.ok()) return b.status();
+    f->enabled = *b;
+  }
+  if (const Entry* a = FindKey(m, "active")) return ParseActive(*a, s, f);
+  return Status::Ok();
+}
+
+// active: {from: EVENT, until: EVENT}; EVENT = {step: LABEL} | DURATION.
+Status FaultParser::ParseActive(const Entry& a, const Scope& s, Fault* f) {
+  if (!a.val.node.IsMap()) {
+    return s.Fail(a.val.loc, fmt::format("'active' must be {{from: EVENT, until: EVENT}}, not {}",
+                                         Describe(a.val.node)));
+  }
+  StatusOr<std::vector<Entry>> am = ReadMap(a.val, "active", s);
+  if (!am.ok()) return am.status();
+  FL_RETURN_IF_ERROR(CheckKeys(*am, kActiveKeys, " in active", s));
+  if (am->empty()) return s.Fail(a.val.loc, "'active' needs 'from' or 'until' (or both)");
+  for (const Entry& e : *am) {
+    StatusOr<FaultEvent> ev = ParseEvent(e, s);
+    if (!ev.ok()) return ev.status();
+    (e.key == "from" ? f->active_from : f->active_until) = *ev;
+  }
+  if (f->active_from && f->active_until && f->active_from->after && f->active_until->after &&
+      *f->active_until->after <= *f->active_from->after) {
+    return s.Fail(FindKey(*am, "until")->val.loc,
+                  fmt::format("'until' ({}) must be later than 'from' ({})",
+                              f->active_until->Describe(), f->active_from->Describe()));
+  }
+  return Status::Ok();
+}
+
+StatusOr<FaultEvent> FaultParser::ParseEvent(const Entry& e, const Scope& s) {
+  FaultEvent ev;
+  if (e.val.node.IsScalar()) {
+    StatusOr<Duration> d = ReadDuration(e.val, e.key, s);
+    if (!d.ok()) return d.status();
+    if (*d < Duration(0)) return s.Fail(e.val.loc, fmt::format("'{}' must not be negative", e.key));
+    ev.after = *d;
+    return ev;
+  }
+  const std::string shape =
+      fmt::format("'{}' must be {{step: LABEL}} or a duration since the case started, not {}",
+                  e.key, Describe(e.val.node));
+  if (!e.val.node.IsMap()) return s.Fail(e.val.loc, shape);
+  StatusOr<std::vector<Entry>> em = ReadMap(e.val, e.key, s);
+  if (!em.ok()) return em.status();
+  if (em->size() != 1 || em->front().key != "step") {
+    return s.Fail(e.val.loc, shape);
+  }
+  StatusOr<std::string> label = ReadString(em->front().val, "step", s);
+  if (!label.ok()) return label.status();
+  const std::vector<std::string> labels = StepLabels(steps_);
+  if (std::find(labels.begin(), labels.end(), *label) == labels.end()) {
+    return s.Fail(em->front().val.loc,
+                  fmt::format("no step has the label {} (in 'active: {}'){}",
+                              Describe(em->front().val.node), e.key, DidYouMean(*label, labels)));
+  }
+  ev.step = *label;
+  return ev;
+}
+
+// The fault `fs` names, or an error at the step's `fault:` value.
+StatusOr<const Fault*> FindNamedFault(const FaultStep& fs, const Entry& fe,
+                                      const std::vector<Fault>& faults, const Scope& s) {
+  std::vector<std::string> names;
+  for (const Fault& f : faults) {
+    if (f.name == fs.name) return &f;
+    if (!f.name.empty()) names.push_back(f.name);
+  }
+  std::string hint = DidYouMean(fs.name, names);
+  if (names.empty()) hint = " (no fault has a 'name:')";
+  return s.Fail(fe.val.loc, fmt::format("no fault is named '{}'{}", fs.name, hint));
+}
+
+// The `set:` of a fault step: the fault's own params, with the ones `set`
+// names replaced, read by the fault's action reader (as in `faults:`).
+StatusOr<FaultAction> ReadSet(const Entry& se, const Fault& f, const std::vector<Entry>& own,
+                              FaultParser& p, const Scope& s) {
+  const ActionInfo* info = nullptr;
+  for (const ActionInfo& a : Actions()) {
+    if (a.kind == f.action.kind) info = &a;
+  }
+  StatusOr<std::vector<Entry>> sm = ReadMap(se.val, "set", s);
+  if (!sm.ok()) return sm.status();
+  std::string takes = info->params.empty() ? "no params" : "only ";
+  for (size_t i = 0; i < info->params.size(); ++i) {
+    takes += (i > 0 ? ", " : "") + info->params[i];
+  }
+  for (const Entry& e : *sm) {
+    if (std::find(info->params.begin(), info->params.end(), e.key) == info->params.end()) {
+      return s.Fail(e.key_loc, fmt::format("'{}' is not a param of fault '{}' ('{}' takes {})",
+                                           e.key, f.name, info->name, takes));
+    }
+  }
+  std::vector<Entry> merged = *sm;
+  for (const Entry& e : own) {
+    const bool param =
+        std::find(info->params.begin(), info->params.end(), e.key) != info->params.end();
+    if (param && FindKey(*sm, e.key) == nullptr) merged.push_back(e);
+  }
+  FaultAction out;
+  FL_RETURN_IF_ERROR(p.ParseAction(*info, merged, se.val.loc, s, &out));
+  return out;
+}
+
 }  // namespace
+
+StatusOr<FaultStep> ParseFaultStepShape(const std::vector<Entry>& m, const Scope& s) {
+  FL_RETURN_IF_ERROR(CheckKeys(m, kFaultStepKeys, " in a fault step", s));
+  const Entry& fe = *FindKey(m, "fault");
+  if (!fe.val.node.IsScalar() || !IsIdentifier(fe.val.node.Scalar())) {
+    return s.Fail(fe.val.loc, fmt::format("'fault' must be the name of a fault (its 'name:'), "
+                                          "not {}",
+                                          Describe(fe.val.node)));
+  }
+  FaultStep f;
+  f.name = fe.val.node.Scalar();
+  const Entry* en = FindKey(m, "enable");
+  const Entry* se = FindKey(m, "set");
+  if (en != nullptr && se != nullptr) {
+    const Entry* second = en->key_loc.line > se->key_loc.line ? en : se;
+    return s.Fail(second->key_loc,
+                  "'enable' and 'set' cannot be combined in a fault step (use "
+                  "two steps)");
+  }
+  if (en == nullptr && se == nullptr) {
+    return s.Fail(fe.key_loc, fmt::format("fault step '{}' needs 'enable: true|false' or 'set: "
+                                          "{{PARAM: VALUE, ...}}'",
+                                          f.name));
+  }
+  if (en != nullptr) {
+    StatusOr<bool> b = ReadBool(en->val, "enable", s);
+    if (!b.ok()) return b.status();
+    f.enable = *b;
+    return f;
+  }
+  if (se->val.node.IsMap() && se->val.node.size() == 0) {
+    return s.Fail(se->val.loc, "'set' must name at least one param, as in {delay: 300ms}");
+  }
+  if (!se->val.node.IsMap()) {
+    return s.Fail(se->val.loc, fmt::format("'set' must be a map of the fault's params such as "
+                                           "{{delay: 300ms}}, not {}",
+                                           Describe(se->val.node)));
+  }
+  for (const auto& kv : se->val.node) {
+    YAML::Emitter out;
+    out << YAML::Flow << kv.second;
+    f.set.emplace_back(kv.first.Scalar(), kv.second.IsScalar() ? kv.second.Scalar() : out.c_str());
+  }
+  return f;
+}
+
+Status ResolveFaultSteps(const Val& steps_v, const Val* faults_v, const CaseContext& cx,
+                         const std::vector<Fault>& faults, std::vector<Step>* steps) {
+  Scope top{cx.file, ""};
+  StatusOr<std::vector<Val>> items = ReadList(steps_v, "steps", top);
+  if (!items.ok()) return items.status();
+  std::vector<Val> fault_items;
+  if (faults_v != nullptr) {
+    StatusOr<std::vector<Val>> fi = ReadList(*faults_v, "faults", top);
+    if (!fi.ok()) return fi.status();
+    fault_items = *fi;
+  }
+  FaultParser p(cx, *steps);
+  for (Step& st : *steps) {
+    auto* fs = std::get_if<FaultStep>(&st.body);
+    if (fs == nullptr) continue;
+    Scope s{cx.file, fmt::format("step {}: ", st.index)};
+    StatusOr<std::vector<Entry>> m = ReadMap((*items)[static_cast<size_t>(st.index - 1)], "", s);
+    if (!m.ok()) return m.status();
+    StatusOr<const Fault*> f = FindNamedFault(*fs, *FindKey(*m, "fault"), faults, s);
+    if (!f.ok()) return f.status();
+    fs->fault_index = (*f)->index;
+    const Entry* se = FindKey(*m, "set");
+    if (se == nullptr) continue;
+    StatusOr<std::vector<Entry>> own =
+        ReadMap(fault_items[static_cast<size_t>((*f)->index - 1)], "", s);
+    if (!own.ok()) return own.status();
+    StatusOr<FaultAction> a = ReadSet(*se, **f, *own, p, s);
+    if (!a.ok()) return a.status();
+    fs->action = std::make_shared<const FaultAction>(std::move(a).value());
+  }
+  return Status::Ok();
+}
 
 void AddFaultFormatKeys(FormatKeys* k) {
   k->fault_keys = FaultKeys();

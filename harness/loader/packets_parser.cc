@@ -15,9 +15,10 @@ namespace {
 const std::vector<std::string> kItemKeys = {"match", "at", "count", "gaps", "order"};
 // Fault match keys that make no sense on a capture: occurrence selects
 // packets for an action, and probability (and its correlation) draws from
-// the wire's PRNG.
-const std::vector<std::string> kNoCaptureKeys = {"nth",   "first",       "every",
-                                                 "after", "probability", "correlation"};
+// the wire's PRNG; retransmission: the wire's view of what each sender sent.
+const std::vector<std::string> kNoCaptureKeys = {"nth",         "first",       "every",
+                                                 "after",       "probability", "correlation",
+                                                 "retransmission"};
 
 }  // namespace
 
@@ -27,6 +28,11 @@ Status ParseCaptureMatch(const Val& v, const CaseContext& cx, const Scope& s, Fa
     StatusOr<std::vector<Entry>> entries = ReadMap(v, "match", s);
     if (!entries.ok()) return entries.status();
     for (const Entry& e : *entries) {
+      if (e.key == "retransmission") {
+        return s.Fail(e.key_loc,
+                      "'retransmission' is a fault match key only (the wire tracks "
+                      "what each sender sent; a capture sees each packet twice)");
+      }
       if (std::find(kNoCaptureKeys.begin(), kNoCaptureKeys.end(), e.key) != kNoCaptureKeys.end()) {
         return s.Fail(e.key_loc,
                       fmt::format("'{}' {}", e.key,

@@ -26,7 +26,7 @@ constexpr int64_t kMiB = 1024 * 1024;
 const std::vector<std::string> kCommon = {"as", "async", "id", "expect"};
 const std::vector<std::string> kReadyKeys = {"listening", "within"};  // run: ready: {...}
 // The keys of a step besides its host.
-const std::vector<std::string> kStepKeys = {"await", "label", "wire"};
+const std::vector<std::string> kStepKeys = {"await", "label", "wire", "fault", "enable", "set"};
 const std::vector<std::string> kLingerKeys = {"onoff", "linger"};
 
 const std::vector<std::string> kSendFlags = {"MSG_DONTWAIT", "MSG_MORE",     "MSG_NOSIGNAL",
@@ -119,6 +119,7 @@ class StepParser {
   Status SortStepKeys(const std::vector<Entry>& m, const Scope& s, StepKeys* k);
   StatusOr<std::string> ReadLabel(const Entry& label, const Scope& s);
   StatusOr<AwaitStep> ParseAwait(const Entry& await, const Scope& s);
+  StatusOr<Step> ParseFaultStep(const std::vector<Entry>& m, Step step, const Scope& s);
   StatusOr<CallStep> ParseCall(const std::string& host, const Entry& he, const Scope& s);
   // The socket names, async ids and commands a parsed call starts or ends.
   Status RecordCall(const CallStep& cs, const SourceLoc& step_loc, const Scope& s);
@@ -1440,6 +1441,21 @@ StatusOr<std::string> StepParser::ReadLabel(const Entry& label, const Scope& s) 
   return name;
 }
 
+// `- fault: NAME` (fault_parser.cc reads it; the name is resolved after
+// faults:).
+StatusOr<Step> StepParser::ParseFaultStep(const std::vector<Entry>& m, Step step, const Scope& s) {
+  StatusOr<FaultStep> f = ParseFaultStepShape(m, s);
+  if (!f.ok()) return f.status();
+  if (const Entry* l = FindKey(m, "label")) {
+    StatusOr<std::string> label = ReadLabel(*l, s);
+    if (!label.ok()) return label.status();
+    step.label = *label;
+    labels_[step.label] = index_;
+  }
+  step.body = std::move(f).value();
+  return step;
+}
+
 StatusOr<AwaitStep> StepParser::ParseAwait(const Entry& await, const Scope& s) {
   const YAML::Node& n = await.val.node;
   if (!n.IsScalar() || !IsIdentifier(n.Scalar())) {
@@ -1520,6 +1536,10 @@ StatusOr<Step> StepParser::Parse(const Val& item, int index) {
   }
   StatusOr<std::vector<Entry>> m = ReadMap(item, "", s);
   if (!m.ok()) return m.status();
+  if (FindKey(*m, "fault") != nullptr &&
+      std::find(cx_.hosts.begin(), cx_.hosts.end(), "fault") == cx_.hosts.end()) {
+    return ParseFaultStep(*m, std::move(step), s);
+  }
   StepKeys k;
   FL_RETURN_IF_ERROR(SortStepKeys(*m, s, &k));
   if (k.host == nullptr && k.await == nullptr && k.wire == nullptr) {

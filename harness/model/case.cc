@@ -184,7 +184,17 @@ const char* DelayDistributionName(DelayDistribution d) {
   return "?";
 }
 
+std::string FaultEvent::Describe() const { return after ? FormatDuration(*after) : "step " + step; }
+
+std::string FaultStep::Describe() const {
+  if (enable) return fmt::format("fault {}: {}", name, *enable ? "enable" : "disable");
+  std::string s = fmt::format("fault {}: set", name);
+  for (const auto& [k, v] : set) s += fmt::format(" {}={}", k, v);
+  return s;
+}
+
 std::string Step::Describe() const {
+  if (const auto* f = std::get_if<FaultStep>(&body)) return f->Describe();
   if (const auto* a = std::get_if<AwaitStep>(&body)) return fmt::format("await {}", a->id);
   if (const auto* o = std::get_if<ObserveStep>(&body)) return DescribeObserve(*o);
   if (const auto* p = std::get_if<PacketStep>(&body)) {
@@ -236,6 +246,7 @@ std::string Fault::Describe() const {
     case Proto::kIcmp: s += " icmp"; break;
   }
   for (TcpClass c : match.tcp) s += std::string(" ") + TcpClassName(c);
+  if (match.retransmission) s += *match.retransmission ? " retransmission" : " original";
   if (match.nth) s += fmt::format(" nth {}", *match.nth);
   if (match.first) s += fmt::format(" first {}", *match.first);
   if (match.every) s += fmt::format(" every {}", *match.every);

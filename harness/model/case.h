@@ -9,6 +9,7 @@
 
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -410,6 +411,23 @@ struct WireSendStep {
   std::optional<int64_t> seq_next, ack_next;
 };
 
+struct FaultAction;  // below, with the faults
+
+// A `- fault: NAME` step (docs/faults.md, "Switching faults"): the wire
+// switches the named fault on or off (`enable:`) or gives its action new
+// params (`set:`) before the next step starts.
+struct FaultStep {
+  std::string name;
+  int fault_index = 0;  // Fault::index of the named fault (resolved by the loader)
+  std::optional<bool> enable;
+  // `set:`: the fault's whole action with the new params in place (read by
+  // the same code as `faults:`), and the params as written, for Describe.
+  std::shared_ptr<const FaultAction> action;
+  std::vector<std::pair<std::string, std::string>> set;
+  // "fault slow: set delay=300ms" / "fault blackhole: enable"
+  std::string Describe() const;
+};
+
 // A step of the timeline. Exactly one of the alternatives.
 struct CallStep {
   std::string host;  // which peer runs it
@@ -427,7 +445,7 @@ struct Step {
   SourceLoc loc;
   int index = 0;      // 1-based position in `steps:`
   std::string label;  // optional `label:`; fault `hold ... until: {step: LABEL}`
-  std::variant<CallStep, AwaitStep, ObserveStep, PacketStep, WireSendStep>
+  std::variant<CallStep, AwaitStep, ObserveStep, PacketStep, WireSendStep, FaultStep>
       body;  // ObserveStep: harness/model/observe.h
   // The event's time in the script, from the case's start (the packetdrill
   // translation's; not a YAML key): a packet's, a call's, a sleep's end, a
@@ -459,6 +477,9 @@ struct FaultMatch {
   std::optional<IntRange> seq;     // relative to the sender's ISN
   std::optional<IntRange> ack;     // relative to the receiver's ISN
   std::optional<IntRange> win;     // TCP window field as sent (unscaled), 0..65535
+  // TCP only: the segment re-sends only sequence space its sender already
+  // sent (true) or extends it (false); ConnTable::IsRetransmission.
+  std::optional<bool> retransmission;
   // Occurrence among the packets that match everything above, counted per
   // connection and direction (UDP: per 4-tuple and direction), 1-based.
   std::optional<int64_t> nth;           // only the Nth
@@ -546,11 +567,24 @@ struct FaultAction {
   int64_t slot_bytes = 0;
 };
 
+// One end of a fault's `active:` window: when the step labelled `step`
+// starts, or `after` since the variant started (exactly one is set).
+struct FaultEvent {
+  std::string step;
+  std::optional<Duration> after;
+  std::string Describe() const;  // "step go" / "2s"
+};
+
 struct Fault {
   SourceLoc loc;
   int index = 0;  // 1-based position in `faults:`; packet logs name it "fault N"
   FaultMatch match;
   FaultAction action;
+  std::string name;     // `name:` (an identifier, unique in the case); "" unnamed
+  bool enabled = true;  // `enabled:`; `- fault: NAME` steps switch it
+  // `active: {from:, until:}`: the fault acts (and counts) only from `from`
+  // (inclusive) until `until` (exclusive); an unset end is open.
+  std::optional<FaultEvent> active_from, active_until;
   std::string Describe() const;  // "drop client->any tcp SYN nth 1"
 };
 

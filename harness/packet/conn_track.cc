@@ -58,4 +58,13 @@ std::optional<uint32_t> ConnTable::RelAck(const ConnRef& ref, const PacketView& 
   return v.ack - r.isn;
 }
 
+std::optional<bool> ConnTable::IsRetransmission(const ConnRef& ref, const PacketView& v) {
+  if (ref.conn == nullptr || !v.is_tcp() || v.is_fragment) return std::nullopt;
+  const uint32_t len = v.payload_len + (v.has(kTcpSyn) ? 1 : 0) + (v.has(kTcpFin) ? 1 : 0);
+  if (len == 0 || v.has(kTcpRst)) return false;
+  const ConnSide& s = ref.conn->side[ref.dir];
+  if (!s.sent) return false;
+  return !SeqAfter(v.seq + len, s.snd_nxt);
+}
+
 }  // namespace faultline

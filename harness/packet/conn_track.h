@@ -65,6 +65,17 @@ class ConnTable {
   // (or, for ack, when the ACK flag is clear).
   static std::optional<uint32_t> RelSeq(const ConnRef& ref, const PacketView& v);
   static std::optional<uint32_t> RelAck(const ConnRef& ref, const PacketView& v);
+  // Whether a TCP packet is a retransmission (call before Advance): it
+  // carries sequence space (payload, SYN or FIN; each flag counts 1) and
+  // none of it extends beyond the highest sequence its sender has sent on
+  // this connection (ConnSide::snd_nxt, i.e. snd_max). A segment that
+  // re-sends old data and adds new data is an original. Never a
+  // retransmission: a segment with no sequence space (pure ACKs, window
+  // updates, Linux's keepalive and zero-window probes: seq snd_una - 1, no
+  // payload), an RST, the first segment the wire sees from that side.
+  // A 1-byte keepalive (seq snd_max - 1, one old byte: other stacks) is one.
+  // nullopt for packets that are not TCP (or not parsed).
+  static std::optional<bool> IsRetransmission(const ConnRef& ref, const PacketView& v);
 
   size_t size() const { return conns_.size(); }
 

@@ -46,6 +46,7 @@ bool MatchPredicates(const FaultMatch& m, const PacketFacts& f) {
   if (m.seq && !(f.rel_seq && m.seq->Contains(*f.rel_seq))) return false;
   if (m.ack && !(f.rel_ack && m.ack->Contains(*f.rel_ack))) return false;
   if (m.win && !(v.is_tcp() && !v.is_fragment && m.win->Contains(v.window))) return false;
+  if (m.retransmission && f.retransmission != m.retransmission) return false;
   if (m.window && !m.window->Contains(Duration(f.since_start_ns))) return false;
   if (!m.fields.empty() && !FieldsHold(m.fields, v, f.bytes, f.rel_seq, f.rel_ack)) return false;
   return true;

@@ -28,6 +28,8 @@ struct PacketFacts {
   int64_t since_start_ns = 0;       // arrival time minus case start
   std::optional<uint32_t> rel_seq;  // ConnTable::RelSeq
   std::optional<uint32_t> rel_ack;  // ConnTable::RelAck
+  // ConnTable::IsRetransmission (nullopt: not TCP, or not known).
+  std::optional<bool> retransmission;
   // The packet's bytes (`view` was parsed from them): the vocabulary's
   // fields (FaultMatch::fields: options, data) read them. Empty: such a
   // field does not hold.

@@ -85,6 +85,11 @@ class CaseEnv {
   // The wire: the step label a `wire:` fault may wait for.
   virtual void SignalStep(const std::string& label) = 0;
 
+  // A `- fault:` step: the wire switches the named fault or changes its
+  // params (docs/faults.md, "Switching faults") and returns once it has,
+  // before the next step starts. `step_index`: the case's step, 1-based.
+  virtual Status ControlFault(const FaultStep& step, int step_index) = 0;
+
   // Observations (harness/runner/observer.h): socket bookkeeping from the
   // peers' traffic, observation steps, readiness, `counters:`.
   virtual void OnRequest(const CallStep& call, const peer::Request& req) = 0;

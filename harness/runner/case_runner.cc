@@ -92,6 +92,8 @@ class Execution {
   // The events before step `index` with their script times
   // (Case::keep_early_packets; packet_steps.h).
   std::vector<EventMark> MarksBefore(int index) const;
+  // A `- fault:` step: the wire applies it before the next step starts.
+  bool RunFault(const Step& step, const FaultStep& f);
   // A packet still waiting for a scripted host after the last step.
   void CheckScriptedLeftovers();
   // packetdrill's %{ }% blocks, after the steps passed (code_blocks.h).
@@ -203,6 +205,18 @@ bool Execution::RunWire(const Step& step, const WireSendStep& w) {
   events_[static_cast<size_t>(step.index - 1)] = event;
   rec.start_offset_ns = event - start_ns_;
   return Record(step, rec, v);
+}
+
+bool Execution::RunFault(const Step& step, const FaultStep& f) {
+  StepRecord& rec = RecordOf(step);
+  rec.ran = true;
+  const int64_t event = clock_.NowNs();
+  rec.start_offset_ns = event - start_ns_;
+  Status st = env_.ControlFault(f, step.index);
+  rec.took_ns = clock_.NowNs() - event;
+  events_[static_cast<size_t>(step.index - 1)] = event;
+  if (st.ok()) return Record(step, rec, Verdict::Pass("", "applied"));
+  return Record(step, rec, Verdict::Error(st.message(), "", "not applied"));
 }
 
 void Execution::CheckScriptedLeftovers() {
@@ -417,6 +431,7 @@ bool Execution::Prepare(const SetupGate::Hold& gate) {
     if (const auto* o = std::get_if<ObserveStep>(&s.body)) rec.host = o->host;
     if (const auto* p = std::get_if<PacketStep>(&s.body)) rec.host = p->host;
     if (std::holds_alternative<WireSendStep>(s.body)) rec.host = "wire";
+    if (std::holds_alternative<FaultStep>(s.body)) rec.host = "wire";
     result_->steps.push_back(std::move(rec));
   }
   if (std::optional<std::string> unmet =
@@ -473,6 +488,8 @@ void Execution::Run() {
             return RunObserve(s, body);
           else if constexpr (std::is_same_v<T, PacketStep>)
             return RunPacket(s, body);
+          else if constexpr (std::is_same_v<T, FaultStep>)
+            return RunFault(s, body);
           else
             return RunWire(s, body);
         },

@@ -22,6 +22,8 @@
 #include <utility>
 #include <vector>
 
+#include <fmt/format.h>
+
 #include "harness/runner/case_env.h"
 
 namespace faultline {
@@ -83,6 +85,15 @@ class FakeCaseEnv : public CaseEnv {
   StatusOr<peer::Reply> Wait(const std::string& host, uint64_t id, int64_t deadline_ns) override;
   bool HasReply(const std::string& host, uint64_t id) override;
   void SignalStep(const std::string& label) override { labels_.push_back(label); }
+  // Records "STEP_INDEX DESCRIPTION after N requests" and answers
+  // SetControlFault's status (default ok).
+  Status ControlFault(const FaultStep& step, int step_index) override {
+    controls_.push_back(
+        fmt::format("{} {} after {} requests", step_index, step.Describe(), sent_.size()));
+    return control_;
+  }
+  const std::vector<std::string>& controls() const { return controls_; }
+  void SetControlFault(Status st) { control_ = std::move(st); }
   void OnRequest(const CallStep&, const peer::Request&) override {}
   void OnReply(const CallStep&, const peer::Reply&) override {}
   ObserveOutcome Observe(const ObserveStep& o, int64_t case_deadline) override;
@@ -159,6 +170,8 @@ class FakeCaseEnv : public CaseEnv {
   CaseResult* result_ = nullptr;
   std::vector<Sent> sent_;
   std::vector<std::string> labels_;
+  std::vector<std::string> controls_;
+  Status control_;
   int setups_ = 0, teardowns_ = 0, observations_ = 0;
   bool kept_ = false;
   struct Scripted {

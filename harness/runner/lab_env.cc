@@ -206,6 +206,10 @@ void LabEnv::SignalStep(const std::string& label) {
   wire_->SignalStep(label);
 }
 
+Status LabEnv::ControlFault(const FaultStep& step, int step_index) {
+  return wire_->ControlFault(step, step_index);
+}
+
 void LabEnv::OnRequest(const CallStep& call, const peer::Request& req) {
   if (observer_) observer_->OnRequest(call, req);
 }

@@ -46,6 +46,7 @@ class LabEnv : public CaseEnv {
   StatusOr<peer::Reply> Wait(const std::string& host, uint64_t id, int64_t deadline_ns) override;
   bool HasReply(const std::string& host, uint64_t id) override;
   void SignalStep(const std::string& label) override;
+  Status ControlFault(const FaultStep& step, int step_index) override;
 
   void OnRequest(const CallStep& call, const peer::Request& req) override;
   void OnReply(const CallStep& call, const peer::Reply& reply) override;

@@ -532,5 +532,49 @@ steps:
   EXPECT_EQ(env.labels(), std::vector<std::string>{"first"});
 }
 
+TEST(StepLoopTest, FaultStepsReachTheWireBeforeTheNextStepAndAreReported) {
+  Case c = Load(R"(name: control
+steps:
+  - client: {socket: udp, as: u}
+  - fault: hole
+    enable: true
+  - client: {close: u}
+faults:
+  - name: hole
+    enabled: false
+    match: {}
+    do: drop
+)");
+  FakeCaseEnv env;
+  CaseResult r = RunIn(c, env);
+  EXPECT_EQ(r.outcome, Outcome::kPass) << r.message;
+  EXPECT_EQ(env.controls(), std::vector<std::string>{"2 fault hole: enable after 1 requests"});
+  ASSERT_EQ(r.steps.size(), 3u);
+  EXPECT_EQ(r.steps[1].description, "fault hole: enable");
+  EXPECT_EQ(r.steps[1].host, "wire");
+  EXPECT_TRUE(r.steps[1].ran);
+  EXPECT_TRUE(r.steps[1].ok);
+  EXPECT_EQ(r.steps[1].actual, "applied");
+}
+
+TEST(StepLoopTest, AFaultStepTheWireCannotApplyIsAnError) {
+  Case c = Load(R"(name: control
+steps:
+  - fault: hole
+    enable: true
+  - client: {socket: udp, as: u}
+faults:
+  - name: hole
+    match: {}
+    do: drop
+)");
+  FakeCaseEnv env;
+  env.SetControlFault(Status::System("wire: not running (fault step)"));
+  CaseResult r = RunIn(c, env);
+  EXPECT_EQ(r.outcome, Outcome::kError);
+  EXPECT_EQ(r.message, "t.yaml:3:5: step 1 (fault hole: enable): wire: not running (fault step)");
+  EXPECT_TRUE(env.sent().empty());
+}
+
 }  // namespace
 }  // namespace faultline

@@ -7,10 +7,12 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <fmt/format.h>
+
 #include "harness/loader/case_loader.h"
 #include "harness/runner/case_runner.h"
-#include "tests/integration/case_fixture.h"
 #include "harness/runner/runner.h"
+#include "tests/integration/case_fixture.h"
 
 namespace faultline {
 namespace {
@@ -159,6 +161,39 @@ TEST_F(RunnerTest, VariantsRunInParallelAndComeBackInOrder) {
     EXPECT_EQ(results[i].variant, i % 2 ? "ipv6" : "ipv4");
     EXPECT_EQ(results[i].outcome, Outcome::kPass) << results[i].message;
   }
+}
+
+// --seed N (CaseRunOptions::seed): a re-run with the same seed gives the
+// same fault actions in the packet log for the same packets; another seed
+// others. UDP, so no retransmission or timer changes the packet sequence.
+TEST_F(RunnerTest, SameSeedReproducesTheActionsOfAProbabilisticUdpFault) {
+  std::string yaml = R"(name: seeded
+faults:
+  - match: {from: client, proto: udp, probability: 0.5}
+    do: drop
+steps:
+  - server: {socket: udp, as: u}
+  - server: {bind: u, addr: "any:5000"}
+  - client: {socket: udp, as: c}
+)";
+  for (int i = 0; i < 24; ++i) {
+    yaml += fmt::format("  - client: {{sendto: c, to: \"server:5000\", data: \"d{}\"}}\n", i);
+  }
+  auto actions = [&](uint64_t seed) {
+    options_.seed = seed;
+    CaseResult r = Run(yaml);
+    EXPECT_EQ(r.outcome, Outcome::kPass) << r.message;
+    EXPECT_EQ(r.seed, seed);
+    std::string a;
+    for (const PacketRecord& p : r.packets) {
+      if (p.proto == "udp" && p.from == "client") a += p.fate == PacketFate::kDrop ? 'D' : 'A';
+    }
+    EXPECT_EQ(a.size(), 24u) << a;
+    return a;
+  };
+  const std::string first = actions(11);
+  EXPECT_EQ(actions(11), first);
+  EXPECT_NE(actions(12), first);
 }
 
 }  // namespace

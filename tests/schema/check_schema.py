@@ -324,10 +324,13 @@ class KeyCheck:
         self.same("match keys (definitions/match)", self.table("match"), props(self.defn("match")))
         actions = self.table("actions")
         self.named_defs("actions", "action_", list(actions))
+        # name, enabled, active: every fault's keys besides match, do and params
+        control = set(self.table("fault")) - {"match", "do"} - {
+            p for ps in actions.values() for p in ps}
         for a, params in actions.items():
             if f"action_{a}" in d:
                 self.same(f"keys of action '{a}' (definitions/action_{a})",
-                          ["match", "do"] + params, props(d[f"action_{a}"]))
+                          ["match", "do"] + params + sorted(control), props(d[f"action_{a}"]))
         fault = self.defn("fault")
         self.same("actions of do: (definitions/fault/properties/do enum)", list(actions),
                   fault.get("properties", {}).get("do", {}).get("enum", []))
