@@ -183,6 +183,8 @@ json CaseJson(const CaseResult& c) {
               {"seed", c.seed},
               {"start_mono_ns", c.start_mono_ns},
               {"pcaps", std::move(pcaps)},
+              // Version 1 readers knew one pcap per case: the first host's.
+              {"pcap_path", c.pcaps.empty() ? std::string() : c.pcaps.front().path},
               {"capture_dropped", c.capture_dropped},
               {"faults", Strings(c.faults)},
               {"steps", std::move(steps)},
@@ -588,6 +590,11 @@ CaseResult ReadCase(const json& j, const std::string& ptr, Status* st) {
     pr.Get("path", &p.path);
     return p;
   });
+  if (c.pcaps.empty()) {  // a report written before `pcaps`: its one pcap
+    std::string old;
+    r.Get("pcap_path", &old);
+    if (!old.empty()) c.pcaps.push_back(CaseResult::Pcap{"", old});
+  }
   r.Get("capture_dropped", &c.capture_dropped);
   r.GetStrings("faults", &c.faults);
   ReadArray(r, "steps", &c.steps, st, ReadStep);

@@ -599,7 +599,8 @@ const BadCase kBadCases[] = {
      "not a list; the TCP window field is 'win'"},
     {"fault_probability_range",
      "name: a\nsteps:\n  - client: sleep 1s\nfaults:\n  - match: {probability: 0}\n    do: drop\n",
-     "a.yaml:5:26: fault 1: 'probability' must be a number in (0, 1] or a percent such as \"10%\", not '0'"},
+     "a.yaml:5:26: fault 1: 'probability' must be a number in (0, 1] or a percent such as \"10%\", "
+     "not '0'"},
     {"fault_delay_missing",
      "name: a\nsteps:\n  - client: sleep 1s\nfaults:\n  - match: {}\n    do: delay\n",
      "a.yaml:5:5: fault 1: missing required key 'delay' for 'delay'"},
@@ -710,7 +711,8 @@ const BadCase kBadCases[] = {
     {"fault_step_set_not_a_param",
      "name: a\nsteps:\n  - client: sleep 1s\n    label: go\n  - fault: slow\n    set: {rate: "
      "5}\nfaults:\n  - name: slow\n    match: {}\n    do: delay\n    delay: 100ms\n",
-     "a.yaml:6:11: step 2: 'rate' is not a param of fault 'slow' ('delay' takes only delay)"},
+     "a.yaml:6:11: step 2: 'rate' is not a param of fault 'slow' ('delay' takes only delay, "
+     "jitter, distribution, correlation, reorder)"},
     {"fault_step_set_bad_value",
      "name: a\nsteps:\n  - client: sleep 1s\n    label: go\n  - fault: slow\n    set: {delay: "
      "0s}\nfaults:\n  - name: slow\n    match: {}\n    do: delay\n    delay: 100ms\n",
@@ -773,8 +775,8 @@ const BadCase kBadCases[] = {
     {"packets_retransmission",
      "name: a\nsteps:\n  - client: sleep 1s\n    label: go\npackets:\n  - match: {retransmission: "
      "true}\n    count: 0\n",
-     "a.yaml:6:13: packets 1: 'retransmission' is a fault match key only (the wire tracks what "
-     "each sender sent; a capture sees each packet twice)"},
+     "a.yaml:6:13: packets 1: 'retransmission' does not apply to packets: (a fault match key "
+     "only: the wire tracks what each sender sent; a capture sees each packet twice)"},
     {"non_scalar_key", "name: a\nsteps:\n  - client: sleep 1s\n[x]: 1\n",
      "a.yaml:4:1: keys must be names, not a list"},
     {"capture_unknown_key", "name: a\ncapture: {ful: true}\nsteps:\n  - client: sleep 1s\n",

@@ -16,9 +16,8 @@ const std::vector<std::string> kItemKeys = {"match", "at", "count", "gaps", "ord
 // Fault match keys that make no sense on a capture: occurrence selects
 // packets for an action, and probability (and its correlation) draws from
 // the wire's PRNG; retransmission: the wire's view of what each sender sent.
-const std::vector<std::string> kNoCaptureKeys = {"nth",         "first",       "every",
-                                                 "after",       "probability", "correlation",
-                                                 "retransmission"};
+const std::vector<std::string> kNoCaptureKeys = {
+    "nth", "first", "every", "after", "probability", "correlation", "retransmission"};
 
 }  // namespace
 
@@ -30,8 +29,9 @@ Status ParseCaptureMatch(const Val& v, const CaseContext& cx, const Scope& s, Fa
     for (const Entry& e : *entries) {
       if (e.key == "retransmission") {
         return s.Fail(e.key_loc,
-                      "'retransmission' is a fault match key only (the wire tracks "
-                      "what each sender sent; a capture sees each packet twice)");
+                      "'retransmission' does not apply to packets: (a fault match key "
+                      "only: the wire tracks what each sender sent; a capture sees each "
+                      "packet twice)");
       }
       if (std::find(kNoCaptureKeys.begin(), kNoCaptureKeys.end(), e.key) != kNoCaptureKeys.end()) {
         return s.Fail(e.key_loc,

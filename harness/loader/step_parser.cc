@@ -1364,6 +1364,11 @@ Status StepParser::SortStepKeys(const std::vector<Entry>& m, const Scope& s, Ste
                                            "async step, not on its await)",
                                            cx_.hosts.front()));
     }
+    if ((e.key == "enable" || e.key == "set") && !is_host) {
+      return s.Fail(e.key_loc, fmt::format("'{}' belongs to a fault step (- fault: NAME, with "
+                                           "'enable: true|false' or 'set: {{...}}')",
+                                           e.key));
+    }
     if (e.key != "await" && !is_host && misplaced) {
       return s.Fail(e.key_loc, fmt::format("'{0}' must go inside a host's map, as in - {1}: {{..., "
                                            "{0}: ...}}",

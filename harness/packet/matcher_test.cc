@@ -71,7 +71,7 @@ class MatchTest : public ::testing::Test {
     return MatchPredicates(m, facts_);
   }
   PacketView view_;
-  PacketFacts facts_{nullptr, "client", "server", 500'000'000, 1, 1, {}};
+  PacketFacts facts_{nullptr, "client", "server", 500'000'000, 1, 1, {}, {}};
 };
 
 TEST_F(MatchTest, EmptyMatchMatchesEveryParsedPacket) {

@@ -191,7 +191,12 @@ std::vector<EventMark> Execution::MarksBefore(int index) const {
     if (s.index >= index) break;
     if (!s.script_at) continue;
     const auto i = static_cast<size_t>(s.index - 1);
-    if (starts_[i]) marks.push_back(EventMark{s.index, *starts_[i], *s.script_at});
+    // A pacing sleep's script time is its end; its start is that much earlier.
+    const auto* call = std::get_if<CallStep>(&s.body);
+    const Duration begun = call != nullptr && call->call.op == Op::kSleep
+                               ? *s.script_at - call->call.timeout
+                               : *s.script_at;
+    if (starts_[i]) marks.push_back(EventMark{s.index, *starts_[i], begun});
     if (events_[i]) marks.push_back(EventMark{s.index, *events_[i], *s.script_at});
   }
   return marks;

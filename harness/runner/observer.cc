@@ -240,9 +240,11 @@ void Observer::RecordHistory() {
   std::stable_sort(
       result_->transitions.begin(), result_->transitions.end(),
       [](const TransitionRecord& a, const TransitionRecord& b) { return a.at_ns < b.at_ns; });
-  if (lost != 0 && result_->transitions_lost == 0) {
-    result_->notes.push_back(fmt::format(
-        "socket state history incomplete: {} transitions lost (the ring buffer was full)", lost));
+  if (lost != 0) {  // one note, with the latest count
+    const std::string head = "socket state history incomplete: ";
+    std::erase_if(result_->notes, [&](const std::string& n) { return n.rfind(head, 0) == 0; });
+    result_->notes.push_back(
+        fmt::format("{}{} transitions lost (the ring buffer was full)", head, lost));
   }
   result_->transitions_lost = lost;
 }
