@@ -80,7 +80,10 @@ Measured Measure(const CaseResult& r, double rate_bps) {
   int64_t first = -1, last = 0, bytes = 0, idle_ns = 0, prev_depart = -1;
   for (const PacketRecord& p : r.packets) {
     if (p.fault != 1 || p.from != "client" || p.fate == PacketFate::kDrop) {
-      if (p.fault == 1 && p.from == "client" && p.fate == PacketFate::kDrop) ++m.drops;
+      // The queue's tail drops (not what the end of the case drops).
+      if (p.fault == 1 && p.from == "client" && p.action.rfind("bottleneck drop", 0) == 0) {
+        ++m.drops;
+      }
       continue;
     }
     const int64_t queued = QueuedNs(p.action).value_or(0);
