@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <unordered_map>
 
 #include <fmt/format.h>
 
@@ -73,6 +74,8 @@ StatusOr<DiagSocket> ParseDiagMessage(const nlmsghdr* nlh) {
   s.rqueue = m->idiag_rqueue;
   s.wqueue = m->idiag_wqueue;
   s.inode = m->idiag_inode;
+  s.cookie = static_cast<uint64_t>(m->id.idiag_cookie[0]) |
+             (static_cast<uint64_t>(m->id.idiag_cookie[1]) << 32);
   // mnl_attr_for_each, without its void* to pointer conversion.
   auto* nl = const_cast<nlmsghdr*>(nlh);
   for (auto* attr = static_cast<nlattr*>(mnl_nlmsg_get_payload_offset(nl, sizeof(inet_diag_msg)));
@@ -135,7 +138,26 @@ StatusOr<std::vector<DiagSocket>> SockDiag::DumpTcp(int family) {
     }
     if (r == MNL_CB_STOP) break;
   }
+  DropDuplicateSockets(out);
   return out;
+}
+
+void DropDuplicateSockets(std::vector<DiagSocket>& dump) {
+  constexpr uint64_t kNoCookie =
+      (static_cast<uint64_t>(INET_DIAG_NOCOOKIE) << 32) | INET_DIAG_NOCOOKIE;
+  std::unordered_map<uint64_t, size_t> last;
+  for (size_t i = 0; i < dump.size(); ++i) {
+    if (dump[i].cookie != 0 && dump[i].cookie != kNoCookie) last[dump[i].cookie] = i;
+  }
+  if (last.size() == dump.size()) return;
+  std::vector<DiagSocket> kept;
+  kept.reserve(dump.size());
+  for (size_t i = 0; i < dump.size(); ++i) {
+    const uint64_t c = dump[i].cookie;
+    if (c != 0 && c != kNoCookie && last[c] != i) continue;
+    kept.push_back(std::move(dump[i]));
+  }
+  dump = std::move(kept);
 }
 
 }  // namespace faultline

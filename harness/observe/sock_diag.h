@@ -27,7 +27,8 @@ struct DiagSocket {
   // Listener: accept queue length / backlog; otherwise bytes not yet read /
   // sent but not acknowledged (as ss prints Recv-Q / Send-Q).
   uint32_t rqueue = 0, wqueue = 0;
-  uint32_t inode = 0;  // 0: no fd (request, orphan, time-wait)
+  uint32_t inode = 0;   // 0: no fd (request, orphan, time-wait)
+  uint64_t cookie = 0;  // the kernel's socket cookie: one per socket, stable for its life
   bool has_info = false;
   tcp_info info{};  // INET_DIAG_INFO (full sockets only); zero where the kernel's is shorter
   // INET_DIAG_INFO as the kernel returned it, its full length (it may be
@@ -40,6 +41,13 @@ struct DiagSocket {
 // attributes). kInvalidInput when it is too short or not such a message.
 StatusOr<DiagSocket> ParseDiagMessage(const nlmsghdr* nlh);
 
+// Keeps one entry per socket cookie, the LAST the dump returned, in the
+// dump's order. The kernel walks bound-only sockets before the established
+// hash, so a socket whose connect() runs during the dump can appear twice:
+// as a bound socket in CLOSE that already carries its peer's address, and
+// then in SYN_SENT. The later entry is the more recent view.
+void DropDuplicateSockets(std::vector<DiagSocket>& dump);
+
 // A sock_diag netlink socket bound to the namespace it was opened in.
 // Threads: one thread at a time per SockDiag.
 class SockDiag {
@@ -47,7 +55,8 @@ class SockDiag {
   // Opens the socket inside network namespace `netns_fd` (InNetns); -1: the
   // calling thread's namespace.
   static StatusOr<SockDiag> Open(int netns_fd);
-  // Every TCP socket of `family` (AF_INET / AF_INET6) in every state, with tcp_info.
+  // Every TCP socket of `family` (AF_INET / AF_INET6) in every state, with
+  // tcp_info, each socket once (DropDuplicateSockets).
   StatusOr<std::vector<DiagSocket>> DumpTcp(int family);
 
  private:

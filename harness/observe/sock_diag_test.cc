@@ -37,6 +37,8 @@ std::vector<char> Reply(int family, uint8_t state, bool with_info, size_t info_l
   m->idiag_rqueue = 3;
   m->idiag_wqueue = 7;
   m->idiag_inode = 1234;
+  m->id.idiag_cookie[0] = 0x89abcdef;
+  m->id.idiag_cookie[1] = 0x01234567;
   if (with_info) {
     tcp_info info{};
     info.tcpi_retransmits = 2;
@@ -62,6 +64,7 @@ TEST(SockDiagParse, Ipv4WithInfo) {
   EXPECT_EQ(s->rqueue, 3u);
   EXPECT_EQ(s->wqueue, 7u);
   EXPECT_EQ(s->inode, 1234u);
+  EXPECT_EQ(s->cookie, 0x0123456789abcdefULL);
   ASSERT_TRUE(s->has_info);
   EXPECT_EQ(s->info.tcpi_retransmits, 2);
   EXPECT_EQ(s->info.tcpi_total_retrans, 5u);
@@ -101,6 +104,39 @@ TEST(SockDiagParse, RejectsShortAndForeignMessages) {
   static_cast<inet_diag_msg*>(mnl_nlmsg_get_payload(reinterpret_cast<nlmsghdr*>(b.data())))
       ->idiag_family = AF_UNIX;
   EXPECT_FALSE(ParseDiagMessage(reinterpret_cast<nlmsghdr*>(b.data())).ok());
+}
+
+DiagSocket Sock(uint64_t cookie, int state, uint16_t sport) {
+  DiagSocket s;
+  s.family = AF_INET;
+  s.cookie = cookie;
+  s.state = state;
+  s.src = "198.18.1.2";
+  s.dst = "198.18.2.2";
+  s.sport = sport;
+  s.dport = 5002;
+  return s;
+}
+
+// A socket connecting during the dump: first seen by the bound-socket walk
+// in CLOSE (its peer's address already set), then in SYN_SENT.
+TEST(DropDuplicateSockets, KeepsTheLastEntryOfEachSocketInDumpOrder) {
+  std::vector<DiagSocket> d = {Sock(7, 7, 5001), Sock(9, 10, 80), Sock(7, 2, 5001),
+                               Sock(0, 6, 4000), Sock(0, 6, 4001)};
+  DropDuplicateSockets(d);
+  ASSERT_EQ(d.size(), 4u);
+  EXPECT_EQ(d[0].ToString(), "198.18.1.2:80 > 198.18.2.2:5002 LISTEN");
+  EXPECT_EQ(d[1].ToString(), "198.18.1.2:5001 > 198.18.2.2:5002 SYN_SENT");
+  // Entries without a cookie are all kept.
+  EXPECT_EQ(d[2].sport, 4000);
+  EXPECT_EQ(d[3].sport, 4001);
+}
+
+TEST(DropDuplicateSockets, NoCookieMarkerIsNotASocket) {
+  const uint64_t none = (uint64_t{INET_DIAG_NOCOOKIE} << 32) | INET_DIAG_NOCOOKIE;
+  std::vector<DiagSocket> d = {Sock(none, 6, 1), Sock(none, 6, 2)};
+  DropDuplicateSockets(d);
+  EXPECT_EQ(d.size(), 2u);
 }
 
 TEST(TcpStateNames, KernelNumbering) {
