@@ -308,6 +308,81 @@ TEST_F(KeptPacketTest, WithoutKeepingAPacketBeforeASendFailsIt) {
   EXPECT_THAT(r.message, StartsWith(Prefix(3) + "unexpected packet: server:8080 > peer:40000 "));
 }
 
+// Two connections of a script, one after the other (keep_early_packets, as
+// .pkt scripts run): the first one's FIN, from server:8080 to peer:40000,
+// comes while the script waits for the second one's SYN-ACK (to
+// peer:40001). packetdrill skips a packet of a socket that is no longer the
+// one under test; so does faultline, and notes it.
+class EarlierConnectionTest : public PacketStepLoopTest {
+ protected:
+  void Script(int64_t fin_ms) {
+    c_.keep_early_packets = true;
+    Add(PacketStep::Dir::kSend, Flags(kTcpSyn), 0).script_at = Duration(0);
+    Add(PacketStep::Dir::kExpect, Flags(kTcpSyn | kTcpAck)).script_at = Duration(10 * kMs);
+    Add(PacketStep::Dir::kSend, Flags(kTcpAck), 20).script_at = Duration(30 * kMs);
+    PacketStep second;
+    second.host = "peer";
+    second.dir = PacketStep::Dir::kSend;
+    second.packet = Flags(kTcpSyn);
+    second.conn = "c2";
+    second.port = 40001;
+    second.to = Endpoint{Endpoint::Kind::kHost, "server", "", 8080};
+    second.after = DurationRange{Duration(5 * kMs), Duration(5 * kMs)};
+    AddStep(second).script_at = Duration(35 * kMs);
+    PacketStep reply = second;
+    reply.dir = PacketStep::Dir::kExpect;
+    reply.packet = Flags(kTcpSyn | kTcpAck);
+    reply.to.reset();
+    reply.port.reset();
+    reply.after.reset();
+    AddStep(reply).script_at = Duration(40 * kMs);
+    env_.ScriptPacket("peer", FromServer(kTcpSyn | kTcpAck, 0, 1), 10 * kMs);
+    env_.ScriptPacket("peer", FromServer(kTcpFin | kTcpAck, 1, 1), fin_ms * kMs);
+    std::vector<uint8_t> second_synack = FromServer(kTcpSyn | kTcpAck, 100, 1);
+    SegmentSpec s;
+    s.src = Addr("10.0.2.1");
+    s.dst = Addr("10.0.3.1");
+    s.sport = 8080;
+    s.dport = 40001;
+    s.seq = kServerIsn + 100;
+    s.ack = 1;
+    s.flags = kTcpSyn | kTcpAck;
+    env_.ScriptPacket("peer", BuildSegment(s), 45 * kMs);
+  }
+};
+
+// The FIN came while the first connection's ACK was due: kept for the next
+// expect, which is the second connection's, and skipped there.
+TEST_F(EarlierConnectionTest, AKeptPacketOfAnEarlierConnectionIsSkipped) {
+  Script(15);
+  CaseResult r = Run();
+  EXPECT_EQ(r.outcome, Outcome::kPass) << r.message;
+  EXPECT_THAT(r.steps[2].actual, StartsWith("kept for the next expect: server:8080 > peer:40000 "));
+  EXPECT_THAT(r.steps[4].actual,
+              StartsWith("ignored, of an earlier connection: server:8080 > peer:40000 tcp F."));
+  EXPECT_THAT(r.steps[4].actual, HasSubstr("\nserver:8080 > peer:40001 tcp S."));
+}
+
+// The FIN came while the script waited for the second SYN-ACK: skipped as
+// it arrives.
+TEST_F(EarlierConnectionTest, AFreshPacketOfAnEarlierConnectionIsSkipped) {
+  Script(40);
+  CaseResult r = Run();
+  EXPECT_EQ(r.outcome, Outcome::kPass) << r.message;
+  EXPECT_THAT(r.steps[4].actual,
+              StartsWith("ignored, of an earlier connection: server:8080 > peer:40000 tcp F."));
+}
+
+// YAML cases name every packet: there it is a mismatch.
+TEST_F(EarlierConnectionTest, WithoutKeepingItIsAMismatch) {
+  Script(40);
+  c_.keep_early_packets = false;
+  CaseResult r = Run();
+  EXPECT_EQ(r.outcome, Outcome::kFail);
+  EXPECT_THAT(r.message, HasSubstr("connection: expected server:8080 > peer:40001 vs actual "
+                                   "server:8080 > peer:40000"));
+}
+
 TEST_F(PacketStepLoopTest, SinceAnchorsAtTheLabelledStep) {
   Add(PacketStep::Dir::kSend, Flags(kTcpSyn)).label = "syn";
   Add(PacketStep::Dir::kExpect, Flags(kTcpSyn | kTcpAck));

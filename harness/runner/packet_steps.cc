@@ -87,12 +87,36 @@ std::map<IpAddr, std::string> PacketSteps::HostNames() const {
 StatusOr<TakenPacket> PacketSteps::Next(const std::string& host, int64_t deadline_ns,
                                         const ScriptConn& c, const PacketFields* expect,
                                         StepRecord* rec) {
-  if (auto it = kept_.find(host); it != kept_.end() && !it->second.empty()) {
-    TakenPacket p = std::move(it->second.front());
-    it->second.pop_front();
-    return p;
+  if (auto it = kept_.find(host); it != kept_.end()) {
+    while (!it->second.empty()) {
+      TakenPacket p = std::move(it->second.front());
+      it->second.pop_front();
+      if (!SkipEarlierConnection(p, c, rec)) return p;
+    }
   }
   return Fresh(host, deadline_ns, c, expect, rec);
+}
+
+bool PacketSteps::SkipEarlierConnection(const TakenPacket& p, const ScriptConn& c,
+                                        StepRecord* rec) {
+  if (!case_.keep_early_packets) return false;
+  const PacketView v = ParsePacket(p.bytes);
+  if (!v.ok || !(v.is_tcp() || v.is_udp()) || v.is_fragment) return false;
+  if (c.remote_port != 0 && v.sport == c.remote_port && v.dport == c.local_port) return false;
+  for (const auto& [key, d] : conns_) {
+    if (key.first != c.local_host || d.name == c.name || d.remote_port == 0) continue;
+    if (v.sport != d.remote_port || v.dport != d.local_port || !(v.src == d.remote) ||
+        !(v.dst == d.local)) {
+      continue;
+    }
+    env_.MarkIgnored(p.seq_no);
+    if (rec != nullptr) {
+      if (!rec->actual.empty()) rec->actual += "\n";
+      rec->actual += "ignored, of an earlier connection: " + ScriptedLine(p.bytes, d);
+    }
+    return true;
+  }
+  return false;
 }
 
 StatusOr<TakenPacket> PacketSteps::Fresh(const std::string& host, int64_t deadline_ns,
@@ -100,7 +124,9 @@ StatusOr<TakenPacket> PacketSteps::Fresh(const std::string& host, int64_t deadli
                                          StepRecord* rec) {
   while (true) {
     StatusOr<TakenPacket> got = env_.NextPacket(host, deadline_ns);
-    if (!got.ok() || !got->ignorable) return got;
+    if (!got.ok()) return got;
+    if (SkipEarlierConnection(*got, c, rec)) continue;
+    if (!got->ignorable) return got;
     if (expect != nullptr) {
       ScriptConn trial = c;  // a packet that does not match teaches nothing
       if (CheckScripted(*expect, got->bytes, trial).ok()) return got;

@@ -74,9 +74,17 @@ class PacketSteps {
   // Every lab host's name by address (ScriptConn::host_names).
   std::map<IpAddr, std::string> HostNames() const;
   // The next packet toward `host`: a kept one first (keep_early_packets),
-  // else Fresh's.
+  // else Fresh's; packets of an earlier connection skipped
+  // (SkipEarlierConnection).
   StatusOr<TakenPacket> Next(const std::string& host, int64_t deadline_ns, const ScriptConn& c,
                              const PacketFields* expect, StepRecord* rec);
+  // keep_early_packets (.pkt scripts): whether `p` belongs to an earlier
+  // connection of c's host that the script has left for `c` (its ports are
+  // another ScriptConn's, not c's). Such a packet is skipped, marked ignored
+  // at the wire and noted in `rec`, as packetdrill skips an outbound packet
+  // that is not its socket under test's while it waits for the next one (an
+  // old connection's FIN after the script opened the next connection).
+  bool SkipEarlierConnection(const TakenPacket& p, const ScriptConn& c, StepRecord* rec);
   // The next packet toward `host` by `deadline_ns` from the wire that is
   // not skipped: an ignorable one (an `ignore:` entry holds) is skipped
   // unless `expect` is given and it matches it; a skipped one is marked
