@@ -404,7 +404,12 @@ int CmdReportMerge(const MergeArgs& a) {
     std::cerr << "faultline report merge: " << st.message() << "\n";
     return kExitUsage;
   }
-  const bool written = WriteAll(run, a.out_dir, a.reports, "faultline report merge");
+  // pcap paths relative to the merged reports' directories (reports/merge.h).
+  bool written = true;
+  for (const Status& st : WriteMergedReports(run, ResolveReportPaths(a.out_dir, a.reports))) {
+    std::cerr << "faultline report merge: " << st.message() << "\n";
+    written = false;
+  }
   std::cout << fmt::format("merged {} cases from {} shards\n", run.cases.size(), a.inputs.size());
   std::cout << ConsoleSummary(run, UseColor(a.no_color));
   bool all_ok = run.Count(Outcome::kFail) == 0 && run.Count(Outcome::kError) == 0;
