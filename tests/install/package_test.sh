@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# Builds the Debian package from a build tree (CPack, into a temporary
+# directory: the build tree's own package/ is left alone) and checks it:
+# dpkg-deb -I (name, Depends computed from the libraries) and -c (program,
+# schema, man pages, completion, CMake package, case library); the packaged
+# binary stripped with a .gnu_debuglink to the debug file left in the build
+# tree; the schema's $id; the man pages render; the binary runs and
+# validates the packaged case library.
+#   package_test.sh BUILD_DIR
+# Needs dpkg-deb, dpkg-shlibdeps (dpkg-dev), file, readelf; no root.
+set -euo pipefail
+build=$(cd "$1" && pwd)
+tmp=$(mktemp -d /tmp/faultline-package.XXXXXX)
+trap 'rm -rf "$tmp"' EXIT
+
+fail() { echo "package_test: FAIL: $*" >&2; exit 1; }
+
+cpack --config "$build/CPackConfig.cmake" -B "$tmp/out" >"$tmp/cpack.log" 2>&1 ||
+  { cat "$tmp/cpack.log"; fail "cpack failed"; }
+arch=$(dpkg --print-architecture)
+version=$(sed -n 's/^set(CPACK_PACKAGE_VERSION "\(.*\)")$/\1/p' "$build/CPackConfig.cmake")
+deb="$tmp/out/faultline_${version}_${arch}.deb"
+[ -f "$deb" ] || { ls "$tmp/out"; fail "no faultline_${version}_${arch}.deb"; }
+
+info=$(dpkg-deb -I "$deb")
+echo "$info" | grep -q '^ Package: faultline$' || fail "Package is not faultline"
+depends=$(echo "$info" | sed -n 's/^ Depends: //p')
+for lib in libc6 libstdc++6 libyaml-cpp libpcap libmnl0 libnetfilter-queue1 libre2 libbpf iproute2 iptables; do
+  case $depends in *"$lib"*) ;; *) fail "Depends lacks $lib: $depends" ;; esac
+done
+
+contents=$(dpkg-deb -c "$deb" | awk '{print $6}')
+for f in ./usr/bin/faultline ./usr/share/faultline/schema.json \
+  ./usr/share/man/man1/faultline.1 ./usr/share/man/man5/faultline-cases.5 \
+  ./usr/share/bash-completion/completions/faultline \
+  ./usr/lib/cmake/faultline/faultlineConfig.cmake \
+  ./usr/lib/cmake/faultline/faultline_add_cases.cmake \
+  ./usr/share/faultline/cases/handshake/simultaneous-open.yaml; do
+  echo "$contents" | grep -qxF "$f" || fail "$f not in the package"
+done
+if echo "$contents" | grep -q '\.debug$'; then fail "debug information packaged"; fi
+
+dpkg-deb -x "$deb" "$tmp/root"
+bin="$tmp/root/usr/bin/faultline"
+file "$bin" | grep -q ', stripped' || fail "not stripped: $(file "$bin")"
+if readelf -S "$bin" | grep -q '\.debug_info'; then fail "the binary has .debug_info"; fi
+readelf -S "$bin" | grep -q '\.gnu_debuglink' || fail "no .gnu_debuglink"
+[ -s "$build/faultline.debug" ] || fail "no $build/faultline.debug"
+readelf -S "$build/faultline.debug" 2>/dev/null | grep -q '\.debug_info' ||
+  fail "$build/faultline.debug has no .debug_info"
+"$bin" --version | grep -q '^faultline ' || fail "the packaged binary does not run"
+"$bin" validate "$tmp/root/usr/share/faultline/cases" >"$tmp/validate.log" 2>&1 ||
+  { cat "$tmp/validate.log"; fail "the packaged case library does not validate"; }
+grep -q '"\$id": "' "$tmp/root/usr/share/faultline/schema.json" || fail "schema.json has no \$id"
+for page in man1/faultline.1 man5/faultline-cases.5; do
+  warnings=$(groff -man -ww -z "$tmp/root/usr/share/man/$page" 2>&1)
+  [ -z "$warnings" ] || fail "$page: $warnings"
+done
+if command -v man >/dev/null; then
+  MANPATH="$tmp/root/usr/share/man" man -P cat faultline 2>/dev/null | grep -q 'faultline run' ||
+    fail "man faultline does not show the page"
+  MANPATH="$tmp/root/usr/share/man" man -P cat 5 faultline-cases 2>/dev/null |
+    grep -q 'faultline-cases' || fail "man 5 faultline-cases does not show the page"
+fi
+bash -n "$tmp/root/usr/share/bash-completion/completions/faultline" || fail "completion: syntax"
+echo "package_test: ok: $(basename "$deb"), $(stat -c %s "$bin") byte binary, Depends: $depends"
