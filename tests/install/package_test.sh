@@ -4,8 +4,8 @@
 # dpkg-deb -I (name, Depends computed from the libraries) and -c (program,
 # schema, man pages, completion, CMake package, case library); the packaged
 # binary stripped with a .gnu_debuglink to the debug file left in the build
-# tree; the schema's $id; the man pages render; the binary runs and
-# validates the packaged case library.
+# tree; the schema's $id; the man pages render; the completion completes;
+# the binary runs and validates the packaged case library.
 #   package_test.sh BUILD_DIR
 # Needs dpkg-deb, dpkg-shlibdeps (dpkg-dev), file, readelf; no root.
 set -euo pipefail
@@ -62,5 +62,13 @@ if command -v man >/dev/null; then
   MANPATH="$tmp/root/usr/share/man" man -P cat 5 faultline-cases 2>/dev/null |
     grep -q 'faultline-cases' || fail "man 5 faultline-cases does not show the page"
 fi
-bash -n "$tmp/root/usr/share/bash-completion/completions/faultline" || fail "completion: syntax"
+# The completion completes (with or without bash-completion's helpers).
+complete_words() {
+  bash -c 'source "$1"; shift; COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1)); _faultline
+           echo "${COMPREPLY[*]}"' _ "$tmp/root/usr/share/bash-completion/completions/faultline" "$@"
+}
+[ "$(complete_words faultline r)" = "run report" ] || fail "completion of 'faultline r'"
+[ "$(complete_words faultline run --family '')" = "ipv4 ipv6" ] ||
+  fail "completion of 'faultline run --family '"
+[ "$(complete_words faultline report m)" = "merge" ] || fail "completion of 'faultline report m'"
 echo "package_test: ok: $(basename "$deb"), $(stat -c %s "$bin") byte binary, Depends: $depends"
