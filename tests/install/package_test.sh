@@ -7,11 +7,21 @@
 # tree; the schema's $id; the man pages render; the completion completes;
 # the binary runs and validates the packaged case library.
 #   package_test.sh BUILD_DIR
-# Needs dpkg-deb, dpkg-shlibdeps (dpkg-dev), file, readelf; no root.
+# Needs dpkg-deb, dpkg-shlibdeps (dpkg-dev), file, readelf. As root, the
+# package is also installed with dpkg and run in a throwaway root (below).
 set -euo pipefail
 build=$(cd "$1" && pwd)
 tmp=$(mktemp -d /tmp/faultline-package.XXXXXX)
-trap 'rm -rf "$tmp"' EXIT
+# The throwaway root (below) is mounted only in a private mount namespace;
+# never remove through a mount all the same.
+cleanup() {
+  if mountpoint -q "$tmp/ov/root" 2>/dev/null; then
+    echo "package_test: $tmp/ov/root is still mounted; left in place" >&2
+    return
+  fi
+  rm -rf "$tmp"
+}
+trap cleanup EXIT
 
 fail() { echo "package_test: FAIL: $*" >&2; exit 1; }
 
@@ -71,4 +81,36 @@ complete_words() {
 [ "$(complete_words faultline run --family '')" = "ipv4 ipv6" ] ||
   fail "completion of 'faultline run --family '"
 [ "$(complete_words faultline report m)" = "merge" ] || fail "completion of 'faultline report m'"
+# Installed with dpkg in a throwaway root (root only): an overlay over / in
+# a private mount namespace, so the host's own / is never written. `man
+# faultline` shows the page; `faultline run` runs installed cases.
+installed_check() {
+  mkdir -p "$tmp/ov/upper" "$tmp/ov/work" "$tmp/ov/root"
+  cp "$deb" "$tmp/ov/faultline.deb"
+  cat >"$tmp/ov/inside.sh" <<INSIDE
+set -e
+mount -t overlay overlay -o lowerdir=/,upperdir=$tmp/ov/upper,workdir=$tmp/ov/work $tmp/ov/root ||
+  { echo "overlay mount not possible"; exit 77; }
+for d in proc sys dev; do mount --rbind /\$d $tmp/ov/root/\$d; done
+mount -t tmpfs tmpfs $tmp/ov/root/tmp
+mount -t tmpfs tmpfs $tmp/ov/root/run
+cp $tmp/ov/faultline.deb $tmp/ov/root/tmp/
+chroot $tmp/ov/root /bin/bash -ec '
+  dpkg -i /tmp/faultline.deb >/tmp/dpkg.log 2>&1 || { cat /tmp/dpkg.log; exit 1; }
+  if command -v man >/dev/null; then man -P cat faultline | grep -q "faultline run"; fi
+  cd /tmp && faultline run --no-color --out /tmp/out /usr/share/faultline/cases/handshake'
+INSIDE
+  local rc=0
+  unshare -m --propagation private bash "$tmp/ov/inside.sh" >"$tmp/ov.log" 2>&1 || rc=$?
+  if [ "$rc" -eq 77 ]; then
+    echo "package_test: the install check skipped: $(tail -n 1 "$tmp/ov.log")"
+  elif [ "$rc" -ne 0 ]; then
+    cat "$tmp/ov.log"
+    fail "installing the package in a throwaway root, or running it, failed (exit $rc)"
+  else
+    echo "package_test: installed with dpkg in a throwaway root: $(grep -E 'passed' "$tmp/ov.log")"
+  fi
+}
+if [ "$(id -u)" -eq 0 ] && command -v unshare >/dev/null; then installed_check; fi
+
 echo "package_test: ok: $(basename "$deb"), $(stat -c %s "$bin") byte binary, Depends: $depends"
