@@ -13,7 +13,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 jobs=$(nproc 2>/dev/null || echo 2)
-bash ci/install-deps.sh
+bash ci/install-deps.sh test
 
 cmake -S . -B build-asan -DFAULTLINE_SANITIZE=ON -DFAULTLINE_BENCH=OFF -DCMAKE_BUILD_TYPE=Debug
 cmake --build build-asan -j"$jobs"

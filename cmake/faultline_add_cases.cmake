@@ -6,8 +6,12 @@
 # runs its cases with `ctest -j N`. Each test runs
 #   faultline run --no-color --jobs 2 --out OUT/<test name> ARGS... FILE
 # (both families / every matrix variant of the case) and passes when
-# faultline exits 0: every variant passed (or was skipped). Test names are PREFIX/<path of the file below DIR, without the
-# extension>, e.g. faultline/faults/first-syn-dropped.
+# faultline exits 0: every variant passed (some may have been skipped). A
+# test whose variants were all skipped (exit 77: a `requires:` not met, or
+# ARGS --family F on a case limited to the other family) is reported by
+# CTest as skipped (SKIP_RETURN_CODE 77). Test names are PREFIX/<path of
+# the file below DIR, without the extension>, e.g.
+# faultline/faults/first-syn-dropped.
 #
 #   PREFIX   test name prefix (default: faultline)
 #   ARGS     extra `faultline run` arguments, e.g. --family ipv4 or --seed 7
@@ -54,6 +58,7 @@ function(faultline_add_cases dir)
               ${FL_ARGS} "${file}")
     set_tests_properties("${name}" PROPERTIES
       LABELS "${FL_LABELS}"
-      TIMEOUT "${FL_TIMEOUT}")
+      TIMEOUT "${FL_TIMEOUT}"
+      SKIP_RETURN_CODE 77)
   endforeach()
 endfunction()

@@ -11,7 +11,9 @@
 #include <fmt/format.h>
 
 #include "harness/common/unique_fd.h"
+#include "reports/html.h"
 #include "reports/json.h"
+#include "reports/junit.h"
 
 namespace faultline {
 
@@ -124,17 +126,56 @@ RunResult MergeRuns(const std::vector<ShardReport>& shards) {
 
 void RebasePcapPaths(ShardReport* shard) {
   namespace fs = std::filesystem;
-  const fs::path pcap_dir = fs::path(shard->path).parent_path() / "pcap";
+  const fs::path report_dir = fs::path(shard->path).parent_path();
   for (CaseResult& c : shard->run.cases) {
     for (CaseResult::Pcap& p : c.pcaps) {
-      fs::path given(p.path);
-      std::error_code ec;
-      if (given.is_absolute() || fs::exists(given, ec)) continue;
-      // pcap/<variant dir>/<host>.pcap
-      fs::path candidate = pcap_dir / given.parent_path().filename() / given.filename();
-      if (fs::is_regular_file(candidate, ec)) p.path = candidate.string();
+      const fs::path given(p.path);
+      // pcap/<variant dir>/<host>.pcap beside the report, then the path
+      // relative to the report, then as given.
+      const fs::path beside =
+          report_dir / "pcap" / given.parent_path().filename() / given.filename();
+      for (const fs::path& candidate : {beside, report_dir / given, given}) {
+        std::error_code ec;
+        if (fs::is_regular_file(candidate, ec)) {
+          p.path = candidate.lexically_normal().string();
+          break;
+        }
+      }
     }
   }
+}
+
+RunResult PcapPathsRelativeTo(const RunResult& run, const std::string& dir) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  const fs::path base = fs::absolute(fs::path(dir), ec).lexically_normal();
+  RunResult out = run;
+  if (ec) return out;
+  for (CaseResult& c : out.cases) {
+    for (CaseResult::Pcap& p : c.pcaps) {
+      std::error_code ec2;
+      const fs::path abs = fs::absolute(fs::path(p.path), ec2).lexically_normal();
+      if (ec2) continue;
+      const fs::path rel = abs.lexically_relative(base);
+      if (!rel.empty()) p.path = rel.string();
+    }
+  }
+  return out;
+}
+
+std::vector<Status> WriteMergedReports(const RunResult& run, const ReportPaths& paths) {
+  namespace fs = std::filesystem;
+  auto dir_of = [](const std::string& path) {
+    fs::path d = fs::path(path).parent_path();
+    return d.empty() ? std::string(".") : d.string();
+  };
+  std::vector<Status> failed;
+  for (Status st : {WriteJunit(PcapPathsRelativeTo(run, dir_of(paths.junit)), paths.junit),
+                    WriteHtml(run, paths.html),
+                    WriteJson(PcapPathsRelativeTo(run, dir_of(paths.json)), paths.json)}) {
+    if (!st.ok()) failed.push_back(std::move(st));
+  }
+  return failed;
 }
 
 StatusOr<RunResult> MergeShardFiles(const std::vector<std::string>& paths) {

@@ -11,6 +11,7 @@
 
 #include "harness/common/status.h"
 #include "harness/model/result.h"
+#include "reports/report_files.h"
 
 namespace faultline {
 
@@ -44,13 +45,29 @@ StatusOr<ShardReport> LoadShard(const std::string& path, uint64_t max_bytes = kM
 // An empty `shards` gives an empty run.
 RunResult MergeRuns(const std::vector<ShardReport>& shards);
 
-// Makes the shard's relative pcap paths usable from here: a relative
-// CaseResult::pcaps path ".../pcap/DIR/HOST.pcap" that does not exist as
-// given, but whose DIR/HOST.pcap exists in "<directory of shard.path>/pcap/",
-// is replaced by that path
-// (CI jobs download each shard's --out directory as a whole). Paths that
-// exist, absolute paths and pcaps found nowhere are left as they are.
+// Makes the shard's pcap paths usable from here (the working directory).
+// For a CaseResult::pcaps path ".../pcap/DIR/HOST.pcap", the first that is
+// a file:
+//   1. "<directory of shard.path>/pcap/DIR/HOST.pcap": the pcap beside the
+//      report (CI jobs download each shard's --out directory as a whole;
+//      this wins even over an absolute path, which names the shard's
+//      machine);
+//   2. the path relative to the report's directory (a merged report's);
+//   3. the path as given (relative to the working directory, or absolute).
+// Pcaps found nowhere are left as they are.
 void RebasePcapPaths(ShardReport* shard);
+
+// `run` with every relative-to-here or absolute pcap path rewritten
+// relative to `dir` (where a report that names them is written), so that
+// the links work from the report's directory, and still when that
+// directory and the shards' are moved together (a CI artifact).
+RunResult PcapPathsRelativeTo(const RunResult& run, const std::string& dir);
+
+// Writes the merged reports at `paths` (as WriteReports): JUnit and JSON
+// with pcap paths relative to their own directory (PcapPathsRelativeTo),
+// HTML with links relative to its directory (WriteHtml). Every failure, in
+// that order; empty when all were written.
+std::vector<Status> WriteMergedReports(const RunResult& run, const ReportPaths& paths);
 
 // LoadShard and RebasePcapPaths for each path, then MergeRuns: what
 // `faultline report merge` does. The first file that cannot be read or is no

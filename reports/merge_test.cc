@@ -222,8 +222,9 @@ TEST(RebasePcapPathsTest, FindsPcapsBesideTheShardReport) {
   s.run.cases[0].pcaps = {P{"client", "faultline-out/pcap/handshake-ipv4/client.pcap"},
                           P{"server", "faultline-out/pcap/handshake-ipv4/server.pcap"}};
   s.run.cases[1].pcaps = {P{"client", "faultline-out/pcap/elsewhere/client.pcap"}};
-  s.run.cases[2].pcaps = {P{"client", "/abs/handshake-ipv4/client.pcap"}};  // absolute: kept
-  s.run.cases[3].pcaps = {};                                                // none
+  // Absolute, from the shard's machine: the one beside the report wins.
+  s.run.cases[2].pcaps = {P{"client", "/abs/handshake-ipv4/client.pcap"}};
+  s.run.cases[3].pcaps = {};  // none
   RebasePcapPaths(&s);
   EXPECT_EQ(
       s.run.cases[0].pcaps,
@@ -232,8 +233,57 @@ TEST(RebasePcapPathsTest, FindsPcapsBesideTheShardReport) {
           {"server", "faultline-out/pcap/handshake-ipv4/server.pcap"}}));
   EXPECT_EQ(s.run.cases[1].pcaps,
             (std::vector<P>{{"client", "faultline-out/pcap/elsewhere/client.pcap"}}));
-  EXPECT_EQ(s.run.cases[2].pcaps, (std::vector<P>{{"client", "/abs/handshake-ipv4/client.pcap"}}));
+  EXPECT_EQ(s.run.cases[2].pcaps,
+            (std::vector<P>{
+                {"client",
+                 (dir.path() / "shard1" / "pcap" / "handshake-ipv4" / "client.pcap").string()}}));
   EXPECT_TRUE(s.run.cases[3].pcaps.empty());
+}
+
+// Two shards' --out directories downloaded side by side (a CI artifact each),
+// merged into a third: every report's pcap paths work from the merged
+// report's directory, relative, so the three directories can move together.
+TEST(WriteMergedReportsTest, PcapPathsWorkFromTheMergedReportsDirectory) {
+  TempDir dir;
+  using P = CaseResult::Pcap;
+  std::vector<std::string> inputs;
+  for (const char* shard : {"shard1", "shard2"}) {
+    const fs::path out = dir.path() / shard;
+    RunResult r = testing::SampleRun();
+    r.cases.resize(1);
+    const std::string variant = std::string("handshake-") + shard;
+    // As a run writes them: under its --out as given on the shard's machine.
+    r.cases[0].pcaps = {P{"client", "/builds/job/faultline-out/pcap/" + variant + "/client.pcap"}};
+    WriteText(out / "pcap" / variant / "client.pcap", "x");
+    WriteText(out / "report.json", ReportJson(r));
+    inputs.push_back((out / "report.json").string());
+  }
+  StatusOr<RunResult> merged = MergeShardFiles(inputs);
+  ASSERT_TRUE(merged.ok()) << merged.status().message();
+  const fs::path mdir = dir.path() / "merged";
+  fs::create_directories(mdir);
+  ReportPaths paths = ResolveReportPaths(mdir.string(), {});
+  EXPECT_TRUE(WriteMergedReports(merged.value(), paths).empty());
+
+  std::ifstream json_in(paths.json);
+  std::string json((std::istreambuf_iterator<char>(json_in)), std::istreambuf_iterator<char>());
+  StatusOr<RunResult> back = ParseReportJson(json);
+  ASSERT_TRUE(back.ok()) << back.status().message();
+  ASSERT_EQ(back->cases.size(), 2u);
+  EXPECT_EQ(back->cases[0].pcaps,
+            (std::vector<P>{{"client", "../shard1/pcap/handshake-shard1/client.pcap"}}));
+  EXPECT_EQ(back->cases[1].pcaps,
+            (std::vector<P>{{"client", "../shard2/pcap/handshake-shard2/client.pcap"}}));
+  for (const CaseResult& c : back->cases) {
+    EXPECT_TRUE(fs::is_regular_file(mdir / c.pcaps[0].path)) << c.pcaps[0].path;
+  }
+  std::ifstream junit_in(paths.junit);
+  std::string junit((std::istreambuf_iterator<char>(junit_in)), std::istreambuf_iterator<char>());
+  EXPECT_NE(junit.find("pcap client: ../shard2/pcap/handshake-shard2/client.pcap"),
+            std::string::npos);
+  std::ifstream html_in(paths.html);
+  std::string html((std::istreambuf_iterator<char>(html_in)), std::istreambuf_iterator<char>());
+  EXPECT_NE(html.find("../shard1/pcap/handshake-shard1/client.pcap"), std::string::npos);
 }
 
 }  // namespace

@@ -5,9 +5,10 @@
 //   faultline list PATH...       the catalogue: name, file, tags, families, description
 //   faultline __format-keys      (hidden) the loader's key tables as JSON, for
 //                                tests/schema/check_schema.py
-// Exit status: 0 everything passed (or was skipped), 1 a case failed or hit
-// a harness error, 2 bad command line or invalid case files; 128 + N after
-// signal N (SIGINT: 130, SIGTERM: 143) stopped a run.
+// Exit status: 0 everything passed (some may have been skipped), 1 a case
+// failed or hit a harness error, 2 bad command line or invalid case files,
+// 77 every variant was skipped (nothing tested; CTest's SKIP_RETURN_CODE);
+// 128 + N after signal N (SIGINT: 130, SIGTERM: 143) stopped a run.
 #include <sys/ioctl.h>
 #include <sys/utsname.h>
 #include <unistd.h>
@@ -337,6 +338,9 @@ int RunPlanned(const RunArgs& a, const SuiteRequest& req, const SuitePlan& plan,
   opts.on_result = [&progress](const CaseResult& r) { progress.Finished(r); };
   RunResult run = RunSuite(plan.variants, opts, KernelRelease(), command_line);
   progress.Done();
+  // Cases --family leaves without a variant (named files): skipped.
+  for (const CaseResult& r : plan.family_skips) std::cout << ConsoleCaseLine(r, color);
+  run.cases.insert(run.cases.end(), plan.family_skips.begin(), plan.family_skips.end());
 
   const bool written = WriteAll(WithInvalidFiles(run, loaded, plan.selection.shard), a.out_dir,
                                 a.reports, "faultline run");
@@ -372,7 +376,7 @@ int CmdRun(const RunArgs& a, const std::string& command_line) {
     std::cout << fmt::format("{} variants selected\n", plan->variants.size());
     return l.errors.empty() ? kExitPass : kExitUsage;
   }
-  if (plan->variants.empty() && plan->selection.shard.count <= 1) {
+  if (plan->variants.empty() && plan->family_skips.empty() && plan->selection.shard.count <= 1) {
     std::cerr << "faultline run: no case variant matches the selection\n";
     return kExitUsage;
   }
@@ -400,7 +404,12 @@ int CmdReportMerge(const MergeArgs& a) {
     std::cerr << "faultline report merge: " << st.message() << "\n";
     return kExitUsage;
   }
-  const bool written = WriteAll(run, a.out_dir, a.reports, "faultline report merge");
+  // pcap paths relative to the merged reports' directories (reports/merge.h).
+  bool written = true;
+  for (const Status& st : WriteMergedReports(run, ResolveReportPaths(a.out_dir, a.reports))) {
+    std::cerr << "faultline report merge: " << st.message() << "\n";
+    written = false;
+  }
   std::cout << fmt::format("merged {} cases from {} shards\n", run.cases.size(), a.inputs.size());
   std::cout << ConsoleSummary(run, UseColor(a.no_color));
   bool all_ok = run.Count(Outcome::kFail) == 0 && run.Count(Outcome::kError) == 0;

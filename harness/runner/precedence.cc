@@ -6,20 +6,8 @@
 
 namespace faultline {
 
-Status CheckPrecedence(const std::vector<Case>& cases, const std::vector<Variant>& selected,
-                       const CommandLineValues& cli) {
-  if (cli.family) {
-    for (const Case& c : cases) {
-      bool named = std::find(cli.named_files.begin(), cli.named_files.end(), c.loc.file) !=
-                   cli.named_files.end();
-      bool has = std::find(c.families.begin(), c.families.end(), *cli.family) != c.families.end();
-      if (named && !has) {
-        return Status::Invalid(fmt::format(
-            "--family {} conflicts with {}: case '{}' runs only on {} (drop --family, or the file)",
-            FamilyName(*cli.family), c.loc.file, c.name, FamilyName(c.families.front())));
-      }
-    }
-  }
+Status CheckPrecedence([[maybe_unused]] const std::vector<Case>& cases,
+                       const std::vector<Variant>& selected, const CommandLineValues& cli) {
   if (cli.seed) {
     for (const Variant& v : selected) {
       const Case& c = *v.c;

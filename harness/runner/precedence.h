@@ -5,8 +5,8 @@
 //     selection (`--family`, `--filter`, `--tag`, `--shard`);
 //   - a command-line value that contradicts a selected case is an error,
 //     reported before anything runs: `--seed N` on a case with another
-//     `seed:`, or `--family F` with a case file named on the command line
-//     that has no F variant.
+//     `seed:`. (`--family F` with a case file named on the command line
+//     that has no F variant skips that case: SuitePlan::family_skips.)
 #pragma once
 
 #include <cstdint>
@@ -22,7 +22,7 @@ namespace faultline {
 
 struct CommandLineValues {
   std::optional<uint64_t> seed;
-  std::optional<Family> family;
+  std::optional<Family> family;  // narrows only: never a conflict
   // Case files given on the command line as files (not found in a
   // directory), lexically normalised like Case::loc.file.
   std::vector<std::string> named_files;

@@ -4,6 +4,8 @@
 #include <filesystem>
 #include <utility>
 
+#include <fmt/format.h>
+
 #include "harness/loader/case_loader.h"
 #include "harness/runner/precedence.h"
 
@@ -29,6 +31,36 @@ std::vector<std::string> NamedFiles(const std::vector<std::string>& paths) {
     std::error_code ec;
     if (!std::filesystem::is_directory(p, ec))
       out.push_back(std::filesystem::path(p).lexically_normal().string());
+  }
+  return out;
+}
+
+// The cases named as files that `request.family` leaves without a variant
+// but that the filters and tags select: one skipped result each.
+std::vector<CaseResult> FamilySkips(const std::vector<Case>& cases, const SuiteRequest& request,
+                                    const Selection& selection) {
+  std::vector<CaseResult> out;
+  if (!request.family || selection.shard.index > 1) return out;
+  const std::vector<std::string> named = NamedFiles(request.paths);
+  Selection any_shard = selection;
+  any_shard.shard = Shard{};
+  for (const Case& c : cases) {
+    if (std::find(named.begin(), named.end(), c.loc.file) == named.end()) continue;
+    if (std::find(c.families.begin(), c.families.end(), *request.family) != c.families.end()) {
+      continue;
+    }
+    if (Select(ExpandVariants({c}, std::nullopt), any_shard).empty()) continue;
+    CaseResult r;
+    r.name = c.name;
+    r.variant = FamilyName(*request.family);
+    r.file = c.loc.file;
+    r.description = c.description;
+    r.tags = c.tags;
+    r.outcome = Outcome::kSkip;
+    r.message =
+        fmt::format("--family {}: case '{}' runs only on {} ({})", FamilyName(*request.family),
+                    c.name, FamilyName(c.families.front()), c.loc.file);
+    out.push_back(std::move(r));
   }
   return out;
 }
@@ -96,6 +128,7 @@ StatusOr<SuitePlan> PlanSuite(const std::vector<Case>& cases, const SuiteRequest
     plan.selection.shard = sh.value();
   }
   plan.variants = Select(ExpandVariants(cases, request.family), plan.selection);
+  plan.family_skips = FamilySkips(cases, request, plan.selection);
   CommandLineValues cli;
   cli.seed = request.seed;
   cli.family = request.family;
@@ -122,7 +155,10 @@ int SuiteExitStatus(const RunResult& run, bool invalid_files, bool reports_writt
   if (signal != 0) return 128 + signal;
   if (invalid_files) return 2;
   const bool all_ok = run.Count(Outcome::kFail) == 0 && run.Count(Outcome::kError) == 0;
-  return all_ok && reports_written ? 0 : 1;
+  if (!all_ok || !reports_written) return 1;
+  const bool all_skipped =
+      !run.cases.empty() && static_cast<size_t>(run.Count(Outcome::kSkip)) == run.cases.size();
+  return all_skipped ? kExitAllSkipped : 0;
 }
 
 }  // namespace faultline

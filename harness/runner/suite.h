@@ -56,6 +56,11 @@ struct SuitePlan {
   std::vector<Variant> variants;  // selected, in case order
   Selection selection;
   int repeat = 1;  // rounds; 0: no bound (only with until_fail)
+  // Cases named on the command line as files that `--family F` leaves
+  // without a variant: one skipped result each (variant F, message why),
+  // for the reports and the exit status (kExitAllSkipped when nothing else
+  // ran). In shard 1 only, like the invalid files.
+  std::vector<CaseResult> family_skips;
   // Runs expected: variants x repeat; 0 when unbounded.
   size_t TotalRuns() const;
 };
@@ -72,9 +77,15 @@ StatusOr<SuitePlan> PlanSuite(const std::vector<Case>& cases, const SuiteRequest
 RunResult RunSuite(const std::vector<Variant>& variants, const RunOptions& options,
                    std::string kernel, std::string command_line, const Clock& clock = RealClock());
 
+// `faultline run`'s exit status when every variant reported was skipped
+// (nothing was tested): CTest's SKIP_RETURN_CODE in faultline_add_cases,
+// the automake convention.
+inline constexpr int kExitAllSkipped = 77;
+
 // `faultline run`'s exit status: 128 + `signal` when a signal stopped the
 // run (0: none), else 2 when some case file was invalid, else 1 when a case
-// failed or errored or a report could not be written, else 0.
+// failed or errored or a report could not be written, else
+// kExitAllSkipped when there were results and all were skips, else 0.
 int SuiteExitStatus(const RunResult& run, bool invalid_files, bool reports_written, int signal);
 
 }  // namespace faultline

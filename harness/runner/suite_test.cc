@@ -84,20 +84,38 @@ TEST(PlanSuite, BadShardIsTheShardParsersMessage) {
   EXPECT_EQ(p->selection.shard.count, 4);
 }
 
-TEST(PlanSuite, PathsGivenAsFilesTakePartInPrecedence) {
-  std::vector<Case> cases = {MakeCase("a", {})};
+// A file named on the command line whose case --family leaves without a
+// variant is skipped, with the reason; one found in a directory is just not
+// selected.
+TEST(PlanSuite, FamilyExcludingANamedFileSkipsItsCase) {
+  std::vector<Case> cases = {MakeCase("a", {"t"}), MakeCase("b", {})};
   cases[0].families = {Family::kIPv4};
+  cases[1].families = {Family::kIPv4};
+  cases[1].loc.file = "cases/b.yaml";
   SuiteRequest r;
   r.family = Family::kIPv6;
   r.paths = {"cases/./a.yaml"};  // normalised like Case::loc.file
   StatusOr<SuitePlan> p = PlanSuite(cases, r);
-  ASSERT_FALSE(p.ok());
-  EXPECT_EQ(p.status().code(), StatusCode::kInvalidInput);
-  EXPECT_EQ(p.status().message().rfind("--family ipv6 conflicts with cases/a.yaml: case 'a' runs "
-                                       "only on ipv4",
-                                       0),
-            0u)
-      << p.status().message();
+  ASSERT_TRUE(p.ok()) << p.status().message();
+  EXPECT_TRUE(p->variants.empty());
+  ASSERT_EQ(p->family_skips.size(), 1u);
+  const CaseResult& s = p->family_skips[0];
+  EXPECT_EQ(s.FullName(), "a [ipv6]");
+  EXPECT_EQ(s.file, "cases/a.yaml");
+  EXPECT_EQ(s.outcome, Outcome::kSkip);
+  EXPECT_EQ(s.message, "--family ipv6: case 'a' runs only on ipv4 (cases/a.yaml)");
+  // Not selected by the filters or tags: no skip either.
+  r.tags = {"other"};
+  p = PlanSuite(cases, r);
+  ASSERT_TRUE(p.ok());
+  EXPECT_TRUE(p->family_skips.empty());
+  // Without --family: nothing skipped.
+  r.tags.clear();
+  r.family.reset();
+  p = PlanSuite(cases, r);
+  ASSERT_TRUE(p.ok());
+  EXPECT_TRUE(p->family_skips.empty());
+  EXPECT_EQ(p->variants.size(), 2u);
 }
 
 TEST(PlanSuite, SeedConflictOnlyForSelectedCases) {
@@ -195,7 +213,12 @@ TEST(SuiteExitStatus, Precedence) {
   RunResult skip = pass;
   skip.cases[0].outcome = Outcome::kSkip;
   EXPECT_EQ(SuiteExitStatus(pass, false, true, 0), 0);
-  EXPECT_EQ(SuiteExitStatus(skip, false, true, 0), 0);
+  EXPECT_EQ(SuiteExitStatus(skip, false, true, 0), 0);  // one skip among passes
+  RunResult all_skipped = skip;
+  all_skipped.cases[1].outcome = Outcome::kSkip;
+  EXPECT_EQ(SuiteExitStatus(all_skipped, false, true, 0), 77);  // nothing tested
+  EXPECT_EQ(SuiteExitStatus(RunResult{}, false, true, 0), 0);   // an empty shard
+  EXPECT_EQ(SuiteExitStatus(all_skipped, false, false, 0), 1);
   EXPECT_EQ(SuiteExitStatus(fail, false, true, 0), 1);
   EXPECT_EQ(SuiteExitStatus(error, false, true, 0), 1);
   EXPECT_EQ(SuiteExitStatus(pass, false, false, 0), 1);   // a report not written
