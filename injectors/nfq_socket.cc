@@ -6,6 +6,7 @@
 #include <linux/netfilter/nfnetlink.h>
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -28,10 +29,11 @@ constexpr int kRcvBuf = 16 * 1024 * 1024;
 
 }  // namespace
 
-StatusOr<std::unique_ptr<NfqSocket>> NfqSocket::Open(int netns_fd, uint16_t queue,
-                                                     uint32_t maxlen) {
+StatusOr<std::unique_ptr<NfqSocket>> NfqSocket::Open(int netns_fd, uint16_t queue, uint32_t maxlen,
+                                                     uint32_t copy_range) {
   std::unique_ptr<NfqSocket> s(new NfqSocket());
   s->queue_ = queue;
+  s->copy_range_ = copy_range;
   s->rx_.resize(kRxSize * kRxBatch);
   s->tx_.resize(kTxSize);
   auto open = [&]() -> Status {
@@ -58,9 +60,9 @@ StatusOr<std::unique_ptr<NfqSocket>> NfqSocket::Open(int netns_fd, uint16_t queu
   FL_RETURN_IF_ERROR(
       s->Config([](nlmsghdr* nlh) { nfq_nlmsg_cfg_put_cmd(nlh, AF_UNSPEC, NFQNL_CFG_CMD_BIND); },
                 "bind queue"));
-  FL_RETURN_IF_ERROR(
-      s->Config([](nlmsghdr* nlh) { nfq_nlmsg_cfg_put_params(nlh, NFQNL_COPY_PACKET, 0xffff); },
-                "set copy mode"));
+  FL_RETURN_IF_ERROR(s->Config(
+      [copy_range](nlmsghdr* nlh) { nfq_nlmsg_cfg_put_params(nlh, NFQNL_COPY_PACKET, copy_range); },
+      "set copy mode"));
   FL_RETURN_IF_ERROR(s->Config([maxlen](nlmsghdr* nlh) { nfq_nlmsg_cfg_put_qmaxlen(nlh, maxlen); },
                                "set queue length"));
   FL_RETURN_IF_ERROR(s->Config(
@@ -158,10 +160,14 @@ void NfqSocket::Parse(const char* buf, int len, const PacketFn& fn) {
       pkt = {static_cast<const uint8_t*>(mnl_attr_get_payload(attr[NFQA_PAYLOAD])),
              mnl_attr_get_payload_len(attr[NFQA_PAYLOAD])};
     }
-    if (attr[NFQA_CAP_LEN] != nullptr && ntohl(mnl_attr_get_u32(attr[NFQA_CAP_LEN])) > pkt.size()) {
-      ++stats_.truncated;
-    }
-    fn(id, pkt, gso);
+    // NFQA_CAP_LEN: the packet's length, sent when the copy is shorter. A
+    // copy shorter than the copy range asked for is a truncation; a prefix
+    // of copy_range_ bytes is what was asked.
+    uint32_t len = static_cast<uint32_t>(pkt.size());
+    if (attr[NFQA_CAP_LEN] != nullptr)
+      len = std::max(len, ntohl(mnl_attr_get_u32(attr[NFQA_CAP_LEN])));
+    if (pkt.size() < std::min(len, copy_range_)) ++stats_.truncated;
+    fn(id, pkt, len, gso);
   }
 }
 

@@ -2,7 +2,11 @@
 // libmnl-based API, on a netlink socket created inside a given network
 // namespace (queue numbers are per namespace).
 //
-// Copy mode NFQNL_COPY_PACKET (whole packets), NFQA_CFG_F_GSO (the kernel
+// Copy mode NFQNL_COPY_PACKET with a copy range (the first `copy_range`
+// bytes of each packet: kWireHeaderBytes for headers only, kWireWholePacket
+// for whole packets; the packet's length comes in NFQA_CAP_LEN when it is
+// longer; a verdict without replacement bytes keeps the kernel's whole
+// packet), NFQA_CFG_F_GSO (the kernel
 // hands over GSO super-packets whole instead of segmenting them for the
 // queue: on links with offloads off each packet is one segment anyway; on a
 // host with `offloads: true` one queued packet can be up to 64 KB of
@@ -43,17 +47,20 @@ class NfqSocket {
  public:
   // Binds queue `queue` in the namespace `netns_fd` (-1: the caller's own).
   // kUnsupported if the kernel has no nfnetlink_queue.
-  static StatusOr<std::unique_ptr<NfqSocket>> Open(int netns_fd, uint16_t queue, uint32_t maxlen);
+  static StatusOr<std::unique_ptr<NfqSocket>> Open(int netns_fd, uint16_t queue, uint32_t maxlen,
+                                                   uint32_t copy_range = kWireWholePacket);
   ~NfqSocket();
   NfqSocket(const NfqSocket&) = delete;
   NfqSocket& operator=(const NfqSocket&) = delete;
 
   int fd() const;
 
-  using PacketFn = std::function<void(uint32_t id, std::span<const uint8_t> packet, bool gso)>;
+  using PacketFn =
+      std::function<void(uint32_t id, std::span<const uint8_t> packet, uint32_t len, bool gso)>;
   // Reads every message ready now without blocking and calls `fn` for each
-  // packet (`gso`: the kernel flagged it a GSO super-packet). A packet
-  // message without payload is passed with an empty span.
+  // packet (`len`: its length, NFQA_CAP_LEN, or packet.size(); `gso`: the
+  // kernel flagged it a GSO super-packet). A packet message without payload
+  // is passed with an empty span.
   Status Drain(const PacketFn& fn);
 
   // Plans a verdict (NF_ACCEPT / NF_DROP) for a packet Drain delivered;
@@ -76,6 +83,7 @@ class NfqSocket {
   mnl_socket* nl_ = nullptr;
   unsigned portid_ = 0;
   uint16_t queue_ = 0;
+  uint32_t copy_range_ = kWireWholePacket;
   std::vector<char> rx_;
   std::vector<char> tx_;
   size_t tx_len_ = 0;
