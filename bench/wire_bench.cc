@@ -81,7 +81,9 @@ void Check(const Status& st, const char* what) {
 // The anchor: the least a user-space NFQUEUE consumer does. The same
 // socket as the wire's (recvmmsg, batched verdicts, NFQA_CFG_F_GSO), whole
 // packets copied (the usual accept loop), every packet accepted as soon as
-// it is read; no parsing, no log, no capture.
+// it is read; no parsing, no log, no capture. Its thread runs at the wire
+// thread's nice -10 (the verdict's sendto does the forwarding work, so the
+// priority matters on a loaded machine).
 class BareQueue {
  public:
   explicit BareQueue(int netns_fd) {
@@ -98,6 +100,7 @@ class BareQueue {
 
  private:
   void Loop() {
+    (void)setpriority(PRIO_PROCESS, static_cast<id_t>(gettid()), -10);
     auto accept = [this](uint32_t id, std::span<const uint8_t>, uint32_t, bool) {
       Check(nfq_->QueueVerdict(id, NF_ACCEPT), "bare queue: verdict");
     };
