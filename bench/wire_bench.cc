@@ -4,17 +4,23 @@
 //     and server, in a lab without the wire (no NFQUEUE rule: the kernel
 //     forwards) and in the same kind of lab with a Wire with no faults. Both
 //     directions are queued, so the added round trip is two queue passes.
-//  2. bulk TCP throughput through the wire, as a ratio of the same lab
-//     without it, measured --bulk-runs times (no-wire and wire alternating),
-//     for each lab offload setting asked for: offloads off (the lab's
-//     default: every queued packet is one segment) and offloads on
-//     (`offloads: true` on both hosts: TSO/GSO/GRO stay on, the queue gets
-//     GSO super-packets whole thanks to NFQA_CFG_F_GSO).
+//  2. bulk TCP throughput, measured --bulk-runs times, each run a fresh lab
+//     per setup, the setups interleaved within the run: raw veth (no queue),
+//     a bare NFQUEUE accept-all loop (BareQueue: the same NfqSocket, whole
+//     packets copied, every packet accepted, no parsing, no log), and the
+//     Wire with the case's capture on (pcaps written, as `faultline run
+//     --out` does) at the copy range(s) asked for (--wire-copy headers,
+//     the default for a case without payload faults; whole; both). For
+//     each lab offload setting asked for: offloads off (the lab's default:
+//     every queued packet is one segment) and offloads on (`offloads: true`
+//     on both hosts: TSO/GSO/GRO stay on, the queue gets GSO super-packets
+//     whole thanks to NFQA_CFG_F_GSO). Ratios per run, then min/median/max.
 //  3. delay error: a 50 ms delay on every client datagram; error = arrival -
 //     (send + 50 ms), measured in one process on CLOCK_MONOTONIC.
 //
 // Needs root. Usage: wire_bench [--rounds N] [--seconds S] [--delays N] [--mtu M]
 //                    [--bulk-runs N] [--offloads off|on|both] [--only bulk]
+//                    [--wire-copy headers|whole|both] [--capture on|off]
 // Results and how to read them: docs/performance.md ("Wire").
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -32,9 +38,16 @@
 #include <thread>
 #include <vector>
 
+#include <linux/netfilter.h>
+
+#include <filesystem>
+
+#include "harness/capture/case_capture.h"
 #include "harness/common/clock.h"
 #include "harness/common/unique_fd.h"
 #include "harness/lab/lab.h"
+#include "injectors/nfq_socket.h"
+#include "injectors/queue_rules.h"
 #include "injectors/wire.h"
 
 namespace faultline {
@@ -48,10 +61,13 @@ struct Options {
   int bulk_runs = 3;
   std::string offloads = "both";
   std::string only;
+  std::string wire_copy = "headers";
+  bool capture = true;
 };
 
 int g_mtu = 1500;
 bool g_offloads = false;
+uint32_t g_copy_range = kWireHeaderBytes;
 
 [[noreturn]] void Die(const std::string& what) {
   std::fprintf(stderr, "wire_bench: %s\n", what.c_str());
@@ -62,12 +78,67 @@ void Check(const Status& st, const char* what) {
   if (!st.ok()) Die(std::string(what) + ": " + st.ToString());
 }
 
-struct Bed {
-  std::unique_ptr<Lab> lab;
-  std::unique_ptr<Wire> wire;
+// The anchor: the least a user-space NFQUEUE consumer does. The same
+// socket as the wire's (recvmmsg, batched verdicts, NFQA_CFG_F_GSO), whole
+// packets copied (the usual accept loop), every packet accepted as soon as
+// it is read; no parsing, no log, no capture. Its thread runs at the wire
+// thread's nice -10 (the verdict's sendto does the forwarding work, so the
+// priority matters on a loaded machine).
+class BareQueue {
+ public:
+  explicit BareQueue(int netns_fd) {
+    StatusOr<std::unique_ptr<NfqSocket>> s = NfqSocket::Open(netns_fd, 0, 16384, kWireWholePacket);
+    Check(s.status(), "bare queue: open");
+    nfq_ = std::move(*s);
+    thread_ = std::thread([this] { Loop(); });
+    Check(InstallQueueRules(netns_fd, 0), "bare queue: rules");
+  }
+  ~BareQueue() {
+    stop_ = true;
+    thread_.join();
+  }
+
+ private:
+  void Loop() {
+    (void)setpriority(PRIO_PROCESS, static_cast<id_t>(gettid()), -10);
+    auto accept = [this](uint32_t id, std::span<const uint8_t>, uint32_t, bool) {
+      Check(nfq_->QueueVerdict(id, NF_ACCEPT), "bare queue: verdict");
+    };
+    while (!stop_) {
+      pollfd p{nfq_->fd(), POLLIN, 0};
+      if (poll(&p, 1, 50) != 1) continue;
+      Check(nfq_->Drain(accept), "bare queue: receive");
+      Check(nfq_->Flush(), "bare queue: flush");
+    }
+  }
+  std::unique_ptr<NfqSocket> nfq_;
+  std::atomic<bool> stop_{false};
+  std::thread thread_;
 };
 
-Bed MakeBed(bool with_wire, std::vector<Fault> faults = {}) {
+struct Bed {
+  std::unique_ptr<Lab> lab;
+  std::unique_ptr<BareQueue> bare;
+  Case kase;  // the hosts, for the capture
+  CaseResult result;
+  std::unique_ptr<Capture> capture;
+  std::unique_ptr<Wire> wire;
+  // Stops the capture (as the runner does at the end of a case) and
+  // removes its pcaps.
+  void FinishCapture() {
+    if (!capture) return;
+    (void)FinishCaseCapture(kase, *lab, *capture, 0, &result);
+    for (const auto& p : result.pcaps) {
+      std::error_code ec;
+      std::filesystem::remove(p.path, ec);
+    }
+    capture.reset();
+  }
+};
+
+enum class Setup { kRaw, kBare, kWire, kWireCapture };
+
+Bed MakeBed(bool with_wire, std::vector<Fault> faults = {}, Setup setup = Setup::kWire) {
   LabSpec spec;
   for (const char* n : {"client", "server"}) {
     HostSpec h;
@@ -80,6 +151,16 @@ Bed MakeBed(bool with_wire, std::vector<Fault> faults = {}) {
   Check(lab.status(), "Lab::Build");
   Bed bed;
   bed.lab = std::move(*lab);
+  bed.kase.name = "wire-bench";
+  bed.kase.loc.file = "wire-bench.yaml";
+  bed.kase.hosts = spec.hosts;
+  if (setup == Setup::kBare) bed.bare = std::make_unique<BareQueue>(bed.lab->wire_netns());
+  if (setup == Setup::kWireCapture) {
+    const std::string out = "/tmp/wire_bench-" + std::to_string(getpid());
+    StatusOr<std::unique_ptr<Capture>> cap = StartCaseCapture(bed.kase, *bed.lab, out, &bed.result);
+    Check(cap.status(), "capture");
+    bed.capture = std::move(*cap);
+  }
   if (with_wire) {
     WireConfig cfg;
     cfg.netns_fd = bed.lab->wire_netns();
@@ -89,6 +170,7 @@ Bed MakeBed(bool with_wire, std::vector<Fault> faults = {}) {
     for (size_t i = 0; i < faults.size(); ++i) faults[i].index = static_cast<int>(i) + 1;
     cfg.faults = std::move(faults);
     cfg.case_start_ns = MonotonicNs();
+    cfg.copy_range = g_copy_range;
     StatusOr<std::unique_ptr<Wire>> w = Wire::Start(cfg);
     Check(w.status(), "Wire::Start");
     bed.wire = std::move(*w);
@@ -254,6 +336,49 @@ std::vector<int64_t> DelayErrors(int count, std::vector<int64_t>* wire_err) {
   return err;
 }
 
+std::string LoadAverage() {
+  double l[3] = {};
+  if (getloadavg(l, 3) != 3) return "?";
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.1f %.1f %.1f", l[0], l[1], l[2]);
+  return buf;
+}
+
+struct BulkSeries {
+  std::vector<double> bw;                     // bytes/s per run
+  std::vector<double> ratio_bare, ratio_raw;  // wire setups: per run
+};
+
+// One bulk run on a fresh lab of the given setup; prints a line.
+void RunBulk(Setup setup, double seconds, const std::string& name, BulkSeries* out) {
+  const bool wire = setup == Setup::kWire || setup == Setup::kWireCapture;
+  Bed b = MakeBed(wire, {}, setup);
+  double cpu = 0;
+  const double bw = Bulk(b, seconds, &cpu);
+  QueueStats qs;
+  if (b.wire) {
+    Check(b.wire->Stop(), "Wire::Stop");
+    qs = b.wire->queue_stats();
+  }
+  b.FinishCapture();
+  out->bw.push_back(bw);
+  std::printf("  %-36s %8.1f MB/s  CPU %5.0f ms/GB", name.c_str(), bw / 1e6, cpu);
+  if (b.wire) {
+    std::printf("  queue: %llu packets (%llu GSO), %llu verdict msgs, %llu truncated",
+                static_cast<unsigned long long>(qs.packets),
+                static_cast<unsigned long long>(qs.gso),
+                static_cast<unsigned long long>(qs.verdict_msgs),
+                static_cast<unsigned long long>(qs.truncated));
+  }
+  std::printf("\n");
+}
+
+void PrintSeries(const std::string& name, std::vector<double> v, double scale, const char* unit) {
+  if (v.empty()) return;
+  std::sort(v.begin(), v.end());
+  std::printf("  %-22s min %7.1f%s  median %7.1f%s  max %7.1f%s\n", name.c_str(), v.front() * scale,
+              unit, v[v.size() / 2] * scale, unit, v.back() * scale, unit);
+}
 }  // namespace
 }  // namespace faultline
 
@@ -276,6 +401,10 @@ int main(int argc, char** argv) {
       o.offloads = argv[i + 1];
     else if (k == "--only")
       o.only = argv[i + 1];
+    else if (k == "--wire-copy")
+      o.wire_copy = argv[i + 1];
+    else if (k == "--capture")
+      o.capture = std::string(argv[i + 1]) != "off";
     else
       Die("unknown option " + k);
   }
@@ -286,6 +415,9 @@ int main(int argc, char** argv) {
     Die("--offloads must be off, on or both");
   }
   if (!o.only.empty() && o.only != "bulk") Die("--only must be bulk");
+  if (o.wire_copy != "headers" && o.wire_copy != "whole" && o.wire_copy != "both") {
+    Die("--wire-copy must be headers, whole or both");
+  }
 
   std::printf("wire_bench: %d round trips, %.1f s bulk x %d, %d delayed datagrams, MTU %d\n",
               o.rounds, o.seconds, o.bulk_runs, o.delays, o.mtu);
@@ -311,49 +443,41 @@ int main(int argc, char** argv) {
   std::vector<bool> modes;
   if (o.offloads != "on") modes.push_back(false);
   if (o.offloads != "off") modes.push_back(true);
+  std::vector<uint32_t> copies;
+  if (o.wire_copy != "whole") copies.push_back(kWireHeaderBytes);
+  if (o.wire_copy != "headers") copies.push_back(kWireWholePacket);
   for (bool off_on : modes) {
     g_offloads = off_on;
-    std::vector<double> ratios;
+    BulkSeries raw, bare;
+    std::vector<BulkSeries> wired(copies.size());
     for (int run = 1; run <= o.bulk_runs; ++run) {
-      double bw_base, bw_wire, cpu_base, cpu_wire;
-      {
-        Bed b = MakeBed(false);
-        bw_base = Bulk(b, o.seconds, &cpu_base);
+      std::printf("bulk TCP, offloads %s, run %d (load %s):\n", off_on ? "on" : "off", run,
+                  LoadAverage().c_str());
+      RunBulk(Setup::kRaw, o.seconds, "raw veth (no queue)", &raw);
+      RunBulk(Setup::kBare, o.seconds, "bare NFQUEUE accept loop", &bare);
+      for (size_t i = 0; i < copies.size(); ++i) {
+        g_copy_range = copies[i];
+        const std::string name = std::string("wire, copy ") +
+                                 (copies[i] == kWireHeaderBytes ? "256 B" : "whole") +
+                                 (o.capture ? ", capture on" : "");
+        RunBulk(o.capture ? Setup::kWireCapture : Setup::kWire, o.seconds, name, &wired[i]);
+        wired[i].ratio_bare.push_back(wired[i].bw.back() / bare.bw.back());
+        wired[i].ratio_raw.push_back(wired[i].bw.back() / raw.bw.back());
       }
-      QueueStats qs;
-      size_t queued = 0, gso = 0, max_len = 0;
-      uint64_t queued_bytes = 0;
-      {
-        Bed b = MakeBed(true);
-        bw_wire = Bulk(b, o.seconds, &cpu_wire);
-        Check(b.wire->Stop(), "Wire::Stop");
-        qs = b.wire->queue_stats();
-        for (const PacketRecord& r : b.wire->Log()) {
-          ++queued;
-          queued_bytes += r.wire_len;
-          max_len = std::max<size_t>(max_len, r.wire_len);
-          if (r.wire_len > static_cast<uint32_t>(g_mtu)) ++gso;
-        }
-      }
-      ratios.push_back(bw_wire / bw_base);
-      std::printf(
-          "bulk TCP, offloads %-3s run %d: no wire %8.1f MB/s, with wire %8.1f MB/s = %3.0f%%"
-          "  (%zu packets queued, %zu above the MTU, mean %.0f B, max %zu B)\n",
-          off_on ? "on" : "off", run, bw_base / 1e6, bw_wire / 1e6, 100.0 * bw_wire / bw_base,
-          queued, gso,
-          queued ? static_cast<double>(queued_bytes) / static_cast<double>(queued) : 0.0, max_len);
-      std::printf(
-          "    CPU per GB: no wire %.0f ms, with wire %.0f ms; queue: %llu packets (%llu "
-          "flagged GSO), %llu verdict messages of which %llu batches\n",
-          cpu_base, cpu_wire, static_cast<unsigned long long>(qs.packets),
-          static_cast<unsigned long long>(qs.gso), static_cast<unsigned long long>(qs.verdict_msgs),
-          static_cast<unsigned long long>(qs.batches));
       std::fflush(stdout);
     }
-    std::sort(ratios.begin(), ratios.end());
-    std::printf("bulk TCP, offloads %s: with wire / no wire: median %.0f%%, range %.0f-%.0f%%\n",
-                off_on ? "on" : "off", 100 * ratios[ratios.size() / 2], 100 * ratios.front(),
-                100 * ratios.back());
+    const char* mode = off_on ? "on" : "off";
+    std::printf("bulk TCP, offloads %s, %d runs: MB/s min/median/max\n", mode, o.bulk_runs);
+    PrintSeries("raw veth", raw.bw, 1e-6, "");
+    PrintSeries("bare NFQUEUE loop", bare.bw, 1e-6, "");
+    for (size_t i = 0; i < copies.size(); ++i) {
+      const std::string name =
+          std::string("wire ") + (copies[i] == kWireHeaderBytes ? "256 B" : "whole");
+      PrintSeries(name, wired[i].bw, 1e-6, "");
+      PrintSeries("  / bare loop", wired[i].ratio_bare, 100, "%");
+      PrintSeries("  / raw veth", wired[i].ratio_raw, 100, "%");
+    }
+    std::fflush(stdout);
   }
   g_offloads = false;
   if (!o.only.empty()) return 0;

@@ -3,13 +3,15 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 
 #include <fmt/format.h>
 
 namespace faultline {
 
-FakePacketQueue::FakePacketQueue() : event_fd_(eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) {}
+FakePacketQueue::FakePacketQueue(uint32_t copy_range)
+    : event_fd_(eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)), copy_range_(copy_range) {}
 
 uint32_t FakePacketQueue::Push(std::vector<uint8_t> bytes, bool gso) {
   uint32_t id;
@@ -44,7 +46,11 @@ Status FakePacketQueue::ReceiveBatch(const PacketFn& fn) {
     }
   }
   // Outside the lock: the callback may call SetVerdict / Send.
-  for (const Pushed& p : batch) fn(QueuedPacket{p.id, p.bytes, p.gso});
+  for (const Pushed& p : batch) {
+    const std::span<const uint8_t> all(p.bytes);
+    fn(QueuedPacket{p.id, all.first(std::min<size_t>(all.size(), copy_range_)), p.gso,
+                    static_cast<uint32_t>(all.size())});
+  }
   return Status::Ok();
 }
 

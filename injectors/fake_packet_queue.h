@@ -38,7 +38,9 @@ class FakePacketQueue : public PacketQueue {
     std::vector<uint8_t> bytes;  // kAccept: the replacement, if any; kSend: the packet
   };
 
-  FakePacketQueue();
+  // `copy_range`: as NFQUEUE's, how many bytes of each pushed packet the
+  // wire receives (QueuedPacket::len says the packet's length).
+  explicit FakePacketQueue(uint32_t copy_range = kWireWholePacket);
 
   // Queues a packet for the wire; returns its id.
   uint32_t Push(std::vector<uint8_t> bytes, bool gso = false);
@@ -86,6 +88,7 @@ class FakePacketQueue : public PacketQueue {
   bool HasVerdictLocked(uint32_t id) const;
 
   UniqueFd event_fd_;
+  const uint32_t copy_range_;
   mutable std::mutex mu_;
   mutable std::condition_variable cv_;
   uint32_t next_id_ = 1;

@@ -98,11 +98,11 @@ std::vector<PacketRecord> FaultEngine::ReportedLog() const {
 }
 
 size_t FaultEngine::Record(const PacketView& v, const ConnRef& ref, int64_t now_ns,
-                           std::span<const uint8_t> bytes) {
+                           std::span<const uint8_t> bytes, size_t len) {
   PacketRecord r;
   r.seq_no = log_.size() + not_logged_ + 1;
   r.arrival_ns = now_ns;
-  r.wire_len = v.ip_len != 0 ? v.ip_len : static_cast<uint32_t>(bytes.size());
+  r.wire_len = v.ip_len != 0 ? v.ip_len : static_cast<uint32_t>(std::max(len, bytes.size()));
   r.action = "pass";
   if (v.ok) {
     r.from = HostOf(v.src);
@@ -290,10 +290,10 @@ void FaultEngine::OnLost(uint32_t id, int64_t now_ns) {
 }
 
 void FaultEngine::OnPacket(uint32_t id, std::span<const uint8_t> bytes, int64_t now_ns,
-                           std::vector<Effect>* out) {
-  const PacketView v = ParsePacket(bytes);
+                           std::vector<Effect>* out, size_t len) {
+  const PacketView v = len > bytes.size() ? ParsePacket(bytes, len) : ParsePacket(bytes);
   const ConnRef ref = conns_.Observe(v);
-  const size_t rec = Record(v, ref, now_ns, bytes);
+  const size_t rec = Record(v, ref, now_ns, bytes, len);
   if (!v.ok) {
     // Toward a scripted host: never forwarded, parsed or not.
     if (TakeUnparsed(id, rec, bytes, now_ns, out)) return;
@@ -339,7 +339,8 @@ int FaultEngine::PickFault(const PacketView& v, std::span<const uint8_t> bytes, 
   // Count the packet for every fault whose predicates hold, then pick the
   // first fault that also passes occurrence and probability.
   const size_t nf = cfg_.faults.size();
-  std::vector<int64_t> count(nf, 0);
+  std::vector<int64_t>& count = pick_counts_;  // reused: no allocation per packet
+  count.assign(nf, 0);
   for (size_t i = 0; i < nf; ++i) {
     if (Active(i, now_ns) && MatchPredicates(cfg_.faults[i].match, facts)) {
       count[i] = ++ref.conn->counters[ref.dir][i];

@@ -90,9 +90,12 @@ class FaultEngine {
   explicit FaultEngine(EngineConfig config);
 
   // A packet from the queue. `bytes` is read during the call only (a held
-  // packet stays in the kernel's queue; its verdict releases it).
+  // packet stays in the kernel's queue; its verdict releases it). `len`:
+  // the packet's length when `bytes` is only its first bytes (the queue's
+  // headers-only copy range, WireCopyRange: then no fault needs the
+  // payload); 0 or bytes.size(): `bytes` is the whole packet.
   void OnPacket(uint32_t id, std::span<const uint8_t> bytes, int64_t now_ns,
-                std::vector<Effect>* out);
+                std::vector<Effect>* out, size_t len = 0);
   // A queue id that never reached us: the kernel could not deliver its message
   // (our socket buffer was full, ENOBUFS) and dropped the packet itself. It
   // needs no verdict; it is logged so that the loss is visible.
@@ -190,7 +193,7 @@ class FaultEngine {
   // view, action "pass" (or "unparsed: ..."). The only place a record is
   // filled from a packet (copies: AddCopy).
   size_t Record(const PacketView& v, const ConnRef& ref, int64_t now_ns,
-                std::span<const uint8_t> bytes);
+                std::span<const uint8_t> bytes, size_t len = 0);
   uint64_t Hold(uint32_t id, size_t record, Why why);
   void Release(uint64_t token, bool drop, int64_t now_ns, const std::string& note,
                std::vector<Effect>* out);
@@ -283,7 +286,8 @@ class FaultEngine {
   using LinkKey = std::tuple<int, std::string, std::string>;
   std::map<LinkKey, BottleneckLink> bottlenecks_;
   std::map<LinkKey, SlotLink> slot_links_;
-  std::vector<bool> enabled_;  // per fault: `enabled:`, then `- fault:` steps
+  std::vector<bool> enabled_;         // per fault: `enabled:`, then `- fault:` steps
+  std::vector<int64_t> pick_counts_;  // PickFault's per-fault counts (scratch)
   std::vector<PacketRecord> log_;
   PacketRecord scratch_;     // what At(kNotLogged) returns
   uint64_t not_logged_ = 0;  // records past kMaxLogRecords

@@ -6,6 +6,7 @@
 #include <linux/netfilter/nfnetlink.h>
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -22,17 +23,25 @@ namespace {
 
 constexpr size_t kRxSize = 72 * 1024;  // > one 64 KiB packet plus headers
 constexpr size_t kRxBatch = 8;
+// A prefix copy (copy range below 64 KiB): a message is the prefix plus its
+// attributes (a few hundred bytes), so more of them fit per system call.
+constexpr size_t kRxAttrRoom = 2048;
+constexpr size_t kRxBatchPrefix = 64;
 constexpr size_t kTxSize = 256 * 1024;
 constexpr size_t kVerdictOverhead = 128;  // nlmsghdr + nfgenmsg + verdict + attr headers
 constexpr int kRcvBuf = 16 * 1024 * 1024;
 
 }  // namespace
 
-StatusOr<std::unique_ptr<NfqSocket>> NfqSocket::Open(int netns_fd, uint16_t queue,
-                                                     uint32_t maxlen) {
+StatusOr<std::unique_ptr<NfqSocket>> NfqSocket::Open(int netns_fd, uint16_t queue, uint32_t maxlen,
+                                                     uint32_t copy_range) {
   std::unique_ptr<NfqSocket> s(new NfqSocket());
   s->queue_ = queue;
-  s->rx_.resize(kRxSize * kRxBatch);
+  s->copy_range_ = copy_range;
+  const bool prefix = copy_range < kWireWholePacket;
+  s->rx_size_ = prefix ? copy_range + kRxAttrRoom : kRxSize;
+  s->rx_batch_ = prefix ? kRxBatchPrefix : kRxBatch;
+  s->rx_.resize(std::max(s->rx_size_ * s->rx_batch_, kRxSize));
   s->tx_.resize(kTxSize);
   auto open = [&]() -> Status {
     s->nl_ = mnl_socket_open2(NETLINK_NETFILTER, SOCK_CLOEXEC);
@@ -58,9 +67,9 @@ StatusOr<std::unique_ptr<NfqSocket>> NfqSocket::Open(int netns_fd, uint16_t queu
   FL_RETURN_IF_ERROR(
       s->Config([](nlmsghdr* nlh) { nfq_nlmsg_cfg_put_cmd(nlh, AF_UNSPEC, NFQNL_CFG_CMD_BIND); },
                 "bind queue"));
-  FL_RETURN_IF_ERROR(
-      s->Config([](nlmsghdr* nlh) { nfq_nlmsg_cfg_put_params(nlh, NFQNL_COPY_PACKET, 0xffff); },
-                "set copy mode"));
+  FL_RETURN_IF_ERROR(s->Config(
+      [copy_range](nlmsghdr* nlh) { nfq_nlmsg_cfg_put_params(nlh, NFQNL_COPY_PACKET, copy_range); },
+      "set copy mode"));
   FL_RETURN_IF_ERROR(s->Config([maxlen](nlmsghdr* nlh) { nfq_nlmsg_cfg_put_qmaxlen(nlh, maxlen); },
                                "set queue length"));
   FL_RETURN_IF_ERROR(s->Config(
@@ -103,17 +112,17 @@ Status NfqSocket::Config(const std::function<void(nlmsghdr*)>& fill, const char*
 }
 
 Status NfqSocket::Drain(const PacketFn& fn) {
-  // Up to kRxBatch messages per system call (recvmmsg); each buffer holds
-  // the largest message (a 64 KiB packet plus headers).
-  mmsghdr msgs[kRxBatch] = {};
-  iovec iov[kRxBatch];
-  for (size_t i = 0; i < kRxBatch; ++i) {
-    iov[i] = {rx_.data() + i * kRxSize, kRxSize};
+  // Up to rx_batch_ messages per system call (recvmmsg); each buffer holds
+  // the largest message (the copy range plus attributes).
+  mmsghdr msgs[kRxBatchPrefix] = {};
+  iovec iov[kRxBatchPrefix];
+  for (size_t i = 0; i < rx_batch_; ++i) {
+    iov[i] = {rx_.data() + i * rx_size_, rx_size_};
     msgs[i].msg_hdr.msg_iov = &iov[i];
     msgs[i].msg_hdr.msg_iovlen = 1;
   }
   while (true) {
-    const int got = recvmmsg(fd(), msgs, kRxBatch, MSG_DONTWAIT, nullptr);
+    const int got = recvmmsg(fd(), msgs, static_cast<unsigned>(rx_batch_), MSG_DONTWAIT, nullptr);
     if (got < 0) {
       if (errno == EAGAIN || errno == EWOULDBLOCK) return Status::Ok();
       if (errno == EINTR) continue;
@@ -125,9 +134,9 @@ Status NfqSocket::Drain(const PacketFn& fn) {
     }
     for (int m = 0; m < got; ++m) {
       if ((msgs[m].msg_hdr.msg_flags & MSG_TRUNC) != 0) ++stats_.truncated;
-      Parse(rx_.data() + static_cast<size_t>(m) * kRxSize, static_cast<int>(msgs[m].msg_len), fn);
+      Parse(rx_.data() + static_cast<size_t>(m) * rx_size_, static_cast<int>(msgs[m].msg_len), fn);
     }
-    if (got < static_cast<int>(kRxBatch)) return Status::Ok();
+    if (got < static_cast<int>(rx_batch_)) return Status::Ok();
   }
 }
 
@@ -158,10 +167,14 @@ void NfqSocket::Parse(const char* buf, int len, const PacketFn& fn) {
       pkt = {static_cast<const uint8_t*>(mnl_attr_get_payload(attr[NFQA_PAYLOAD])),
              mnl_attr_get_payload_len(attr[NFQA_PAYLOAD])};
     }
-    if (attr[NFQA_CAP_LEN] != nullptr && ntohl(mnl_attr_get_u32(attr[NFQA_CAP_LEN])) > pkt.size()) {
-      ++stats_.truncated;
-    }
-    fn(id, pkt, gso);
+    // NFQA_CAP_LEN: the packet's length, sent when the copy is shorter. A
+    // copy shorter than the copy range asked for is a truncation; a prefix
+    // of copy_range_ bytes is what was asked.
+    uint32_t len = static_cast<uint32_t>(pkt.size());
+    if (attr[NFQA_CAP_LEN] != nullptr)
+      len = std::max(len, ntohl(mnl_attr_get_u32(attr[NFQA_CAP_LEN])));
+    if (pkt.size() < std::min(len, copy_range_)) ++stats_.truncated;
+    fn(id, pkt, len, gso);
   }
 }
 

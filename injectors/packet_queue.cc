@@ -22,8 +22,8 @@ class NfqPacketQueue : public PacketQueue {
   int fd() const override { return nfq_->fd(); }
   Status Attach() override { return InstallQueueRules(netns_fd_, kQueue); }
   Status ReceiveBatch(const PacketFn& fn) override {
-    return nfq_->Drain([&](uint32_t id, std::span<const uint8_t> bytes, bool gso) {
-      fn(QueuedPacket{id, bytes, gso});
+    return nfq_->Drain([&](uint32_t id, std::span<const uint8_t> bytes, uint32_t len, bool gso) {
+      fn(QueuedPacket{id, bytes, gso, len});
     });
   }
   Status SetVerdict(uint32_t id, PacketVerdict verdict,
@@ -53,9 +53,10 @@ class NfqPacketQueue : public PacketQueue {
 
 }  // namespace
 
-StatusOr<std::unique_ptr<PacketQueue>> OpenNfqPacketQueue(int netns_fd) {
+StatusOr<std::unique_ptr<PacketQueue>> OpenNfqPacketQueue(int netns_fd, uint32_t copy_range) {
   if (netns_fd < 0) return Status::Invalid("no wire namespace fd");
-  StatusOr<std::unique_ptr<NfqSocket>> nfq = NfqSocket::Open(netns_fd, kQueue, kQueueMaxLen);
+  StatusOr<std::unique_ptr<NfqSocket>> nfq =
+      NfqSocket::Open(netns_fd, kQueue, kQueueMaxLen, copy_range);
   if (!nfq.ok()) return nfq.status();
   StatusOr<RawSender> raw = RawSender::Open(netns_fd);
   if (!raw.ok()) return raw.status();

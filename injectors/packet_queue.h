@@ -34,9 +34,23 @@ namespace faultline {
 
 struct QueuedPacket {
   uint32_t id = 0;
-  std::span<const uint8_t> bytes;  // the whole IP packet; valid during the callback only
-  bool gso = false;                // a GSO super-packet (may exceed the MTU)
+  // The IP packet, or its first bytes when the queue copies a prefix (its
+  // copy range); valid during the callback only.
+  std::span<const uint8_t> bytes;
+  bool gso = false;  // a GSO super-packet (may exceed the MTU)
+  // The packet's length: more than bytes.size() when only a prefix was
+  // copied (0: bytes.size()).
+  uint32_t len = 0;
 };
+
+// How many bytes of each packet a queue copies to the wire (NFQUEUE's copy
+// range). kWireHeaderBytes holds every header the wire reads: IPv6 (40) and
+// its extension headers, TCP with options (60), UDP, ICMP with the quoted
+// IP and transport header of an error (IPv6: 40 + 8 + 40 + 60 = 148), with
+// room to spare; the capture's headers-only snap length is the same 256.
+// A verdict without replacement bytes keeps the kernel's whole packet.
+constexpr uint32_t kWireHeaderBytes = 256;
+constexpr uint32_t kWireWholePacket = 0xffff;  // NFQUEUE's largest copy range
 
 enum class PacketVerdict { kAccept, kDrop };
 
@@ -46,7 +60,7 @@ struct QueueStats {
   uint64_t enobufs = 0;           // receive failures with ENOBUFS (messages lost)
   uint64_t verdict_errors = 0;    // verdicts the kernel refused
   int last_verdict_error = 0;     // errno of the last one
-  uint64_t truncated = 0;         // packets whose payload was shorter than the packet
+  uint64_t truncated = 0;         // packets copied shorter than asked (copy range and length)
   uint64_t gso = 0;               // packets flagged as GSO super-packets
   uint64_t verdict_msgs = 0;      // verdict messages sent (a batch counts once)
   uint64_t batches = 0;           // of which batches (NFQNL_MSG_VERDICT_BATCH)
@@ -84,12 +98,14 @@ class PacketQueue {
 };
 
 // The product's queue: NFQUEUE 0 of the namespace `netns_fd`, bound now
-// (NfqSocket: whole packets, GSO super-packets, batched verdicts), raw
+// (NfqSocket: the first `copy_range` bytes of each packet, GSO
+// super-packets, batched verdicts), raw
 // sockets of that namespace for Send() (RawSender), and Attach() installs
 // the rules that queue every forwarded packet (injectors/queue_rules.h:
 // nf_tables netlink, iptables-restore as the fallback). Closing it unbinds
 // the queue; the rules die with the namespace.
 // kUnsupported if the kernel lacks NFQUEUE; kSystem for other failures.
-StatusOr<std::unique_ptr<PacketQueue>> OpenNfqPacketQueue(int netns_fd);
+StatusOr<std::unique_ptr<PacketQueue>> OpenNfqPacketQueue(int netns_fd,
+                                                          uint32_t copy_range = kWireWholePacket);
 
 }  // namespace faultline

@@ -49,6 +49,10 @@ StatusOr<EngineConfig> MakeEngineConfig(const WireConfig& c) {
   return e;
 }
 
+bool NeedsPayload(const FaultAction& a) {
+  return a.kind == ActionKind::kCorrupt || a.kind == ActionKind::kDuplicate;
+}
+
 void WakeUp(int event_fd) {
   const uint64_t one = 1;
   (void)!write(event_fd, &one, sizeof one);
@@ -143,7 +147,7 @@ void Wire::Impl::OnPacket(const QueuedPacket& p, std::vector<Effect>& fx) {
     }
   }
   if (p.id > last_id) last_id = p.id;
-  engine.OnPacket(p.id, p.bytes, now, &fx);
+  engine.OnPacket(p.id, p.bytes, now, &fx, p.len);
 }
 
 void Wire::Impl::ArmTimer() {
@@ -296,6 +300,21 @@ Status Wire::Impl::Problems(const QueueStats& s) const {
   return Status::System(msg);
 }
 
+uint32_t WireCopyRange(const Case& c) {
+  for (const HostSpec& h : c.hosts) {
+    if (h.scripted) return kWireWholePacket;
+  }
+  for (const Fault& f : c.faults) {
+    if (NeedsPayload(f.action) || f.match.fields.data) return kWireWholePacket;
+  }
+  for (const Step& s : c.steps) {
+    const auto* fs = std::get_if<FaultStep>(&s.body);
+    if (fs != nullptr && fs->action != nullptr && NeedsPayload(*fs->action))
+      return kWireWholePacket;
+  }
+  return kWireHeaderBytes;
+}
+
 Wire::Wire(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 
 Wire::~Wire() { (void)Stop(); }
@@ -306,7 +325,8 @@ StatusOr<std::unique_ptr<Wire>> Wire::Start(const WireConfig& config) {
   if (!ec.ok()) return ec.status();
   std::shared_ptr<PacketQueue> queue = config.queue;
   if (!queue) {
-    StatusOr<std::unique_ptr<PacketQueue>> q = OpenNfqPacketQueue(config.netns_fd);
+    StatusOr<std::unique_ptr<PacketQueue>> q =
+        OpenNfqPacketQueue(config.netns_fd, config.copy_range);
     if (!q.ok()) return q.status().Prefixed("wire");
     queue = std::move(q).value();
   }

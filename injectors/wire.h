@@ -86,7 +86,19 @@ struct WireConfig {
   // (OpenNfqPacketQueue). Tests hand in a FakePacketQueue and keep their
   // own reference to inspect it after Stop(); `netns_fd` is then unused.
   std::shared_ptr<PacketQueue> queue;
+  // How many bytes of each packet the NFQUEUE queue copies to the wire
+  // (WireCopyRange; unused with `queue`).
+  uint32_t copy_range = kWireWholePacket;
 };
+
+// The wire's copy range for a case, decided once at wire start:
+// kWireWholePacket when something reads or resends payload bytes — a fault
+// (or a `- fault:` step's `set:`) that corrupts or duplicates, a fault
+// match on `data`, a scripted host (its packets are taken whole into its
+// inbox and checked) — else kWireHeaderBytes: the wire reads headers only
+// and its verdicts leave the kernel's packet as it is. (`packets:` and the
+// pcaps read the capture's own socket, not the wire.)
+uint32_t WireCopyRange(const Case& c);
 
 class Wire {
  public:

@@ -9,6 +9,7 @@
 #include <chrono>
 
 #include "harness/packet/packet_craft.h"
+#include "harness/packet/packet_dump.h"
 #include "harness/packet/packet_view.h"
 #include "injectors/fake_packet_queue.h"
 
@@ -304,6 +305,79 @@ TEST(FakePacketQueue, ReportsSecondAndUnknownVerdictsAndUnansweredPackets) {
   EXPECT_THAT(q.errors()[1], HasSubstr("second verdict for packet 1"));
   EXPECT_EQ(q.stats().gso, 1u);
   EXPECT_EQ(q.stats().unknown_verdicts, 3u);
+}
+
+// The headers-only copy range: the wire gets each packet's first 256 bytes
+// and its length; the log (lengths, seq/ack, options, lines) is the same as
+// with whole packets, and delay/hold/drop give verdicts without bytes.
+TEST_F(WireTest, AHeadersOnlyQueueLogsWhatAWholeQueueLogs) {
+  std::vector<PacketRecord> logs[2];
+  for (uint32_t range : {kWireWholePacket, kWireHeaderBytes}) {
+    queue_ = std::make_shared<FakePacketQueue>(range);
+    Fault delay = MakeFault(ActionKind::kDelay, "client");
+    delay.match.length = IntRange{1000, 2000};
+    delay.action.delay = std::chrono::milliseconds(10);
+    Start({delay, MakeFault(ActionKind::kDrop, "server", {TcpClass::kFin})});
+    Handshake();
+    queue_->Push(Seg(true, kTcpAck | kTcpPsh, 1, 1, std::string(1448, 'a')));
+    queue_->Push(Seg(false, kTcpAck, 1, 1449));
+    const uint32_t fin = queue_->Push(Seg(false, kTcpAck | kTcpFin, 1, 1449));
+    ASSERT_TRUE(queue_->WaitForVerdict(fin, kBound));
+    clock_.Advance(10 * kMs);
+    wire_->CheckTimers();
+    ASSERT_TRUE(queue_->WaitForVerdict(4, kBound));
+    EXPECT_THAT(queue_->Trace(), ElementsAre("A1", "A2", "A3", "A5", "D6", "A4"));
+    for (const auto& e : queue_->events()) EXPECT_TRUE(e.bytes.empty());
+    ASSERT_TRUE(wire_->Stop().ok());
+    EXPECT_EQ(wire_->queue_stats().truncated, 0u);
+    logs[range == kWireHeaderBytes ? 1 : 0] = wire_->Log();
+    wire_.reset();
+  }
+  ASSERT_EQ(logs[1].size(), 6u);
+  const PacketRecord& data = logs[1][3];
+  EXPECT_EQ(data.wire_len, 20u + 20u + 1448u);
+  EXPECT_EQ(data.payload_len, 1448u);
+  EXPECT_EQ(data.action, "delay 10ms");
+  for (size_t i = 0; i < logs[0].size(); ++i) {
+    EXPECT_EQ(PacketRecordLine(logs[1][i]), PacketRecordLine(logs[0][i])) << i;
+    EXPECT_EQ(logs[1][i].wire_len, logs[0][i].wire_len) << i;
+  }
+}
+
+TEST(WireCopyRange, HeadersOnlyUnlessSomethingReadsThePayload) {
+  Case c;
+  c.hosts = {HostSpec{}, HostSpec{}};
+  EXPECT_EQ(WireCopyRange(c), kWireHeaderBytes);
+  for (ActionKind k : {ActionKind::kDrop, ActionKind::kDelay, ActionKind::kReorder,
+                       ActionKind::kSwap, ActionKind::kHold, ActionKind::kInjectRst,
+                       ActionKind::kRateLimit, ActionKind::kBottleneck, ActionKind::kSlots}) {
+    c.faults = {MakeFault(k, "client", {TcpClass::kSyn})};
+    c.faults[0].match.fields.flags = kTcpSyn;
+    EXPECT_EQ(WireCopyRange(c), kWireHeaderBytes) << ActionName(k);
+  }
+  for (ActionKind k : {ActionKind::kCorrupt, ActionKind::kDuplicate}) {
+    c.faults = {MakeFault(ActionKind::kDrop, "server"), MakeFault(k, "client")};
+    EXPECT_EQ(WireCopyRange(c), kWireWholePacket) << ActionName(k);
+  }
+  c.faults = {MakeFault(ActionKind::kDrop, "client")};
+  c.faults[0].match.fields.data = "GET";
+  EXPECT_EQ(WireCopyRange(c), kWireWholePacket);
+
+  // A `- fault:` step whose `set:` makes it a duplicate.
+  c.faults = {MakeFault(ActionKind::kDrop, "client")};
+  FaultStep fs;
+  auto dup = std::make_shared<FaultAction>();
+  dup->kind = ActionKind::kDuplicate;
+  fs.action = dup;
+  Step step;
+  step.body = fs;
+  c.steps = {step};
+  EXPECT_EQ(WireCopyRange(c), kWireWholePacket);
+  c.steps.clear();
+
+  // A scripted host: its packets are taken whole and checked.
+  c.hosts[1].scripted = true;
+  EXPECT_EQ(WireCopyRange(c), kWireWholePacket);
 }
 
 }  // namespace

@@ -11,7 +11,13 @@
 namespace faultline {
 namespace {
 
-void ParseTcp(const uint8_t* p, size_t off, size_t avail, bool quoted, PacketView& v) {
+// `avail`: the transport bytes per the IP header; `cap`: how many of them
+// the buffer holds (less than avail for a captured prefix only).
+void ParseTcp(const uint8_t* p, size_t off, size_t avail, size_t cap, bool quoted, PacketView& v) {
+  if (cap < avail && cap < 20) {
+    v.error = fmt::format("TCP header not captured ({} of 20 bytes)", cap);
+    return;
+  }
   if (avail < 20 && !(quoted && avail >= 8)) {
     v.error = fmt::format("truncated TCP header ({} of 20 bytes)", avail);
     return;
@@ -29,6 +35,12 @@ void ParseTcp(const uint8_t* p, size_t off, size_t avail, bool quoted, PacketVie
     return;
   }
   const size_t doff = static_cast<size_t>(p[12] >> 4) * 4;
+  if (doff <= avail && doff > cap) {
+    v.sport = v.dport = 0;
+    v.seq = 0;
+    v.error = fmt::format("TCP header not captured ({} of {} bytes)", cap, doff);
+    return;
+  }
   if (doff < 20 || (doff > avail && !quoted)) {
     v.sport = v.dport = 0;
     v.seq = 0;
@@ -47,7 +59,11 @@ void ParseTcp(const uint8_t* p, size_t off, size_t avail, bool quoted, PacketVie
   v.ok = true;
 }
 
-void ParseUdp(const uint8_t* p, size_t off, size_t avail, bool quoted, PacketView& v) {
+void ParseUdp(const uint8_t* p, size_t off, size_t avail, size_t cap, bool quoted, PacketView& v) {
+  if (cap < avail && cap < 8) {
+    v.error = fmt::format("UDP header not captured ({} of 8 bytes)", cap);
+    return;
+  }
   if (avail < 8) {
     v.error = fmt::format("truncated UDP header ({} of 8 bytes)", avail);
     return;
@@ -68,7 +84,11 @@ void ParseUdp(const uint8_t* p, size_t off, size_t avail, bool quoted, PacketVie
   v.ok = true;
 }
 
-void ParseIcmp(const uint8_t* p, size_t off, size_t avail, PacketView& v) {
+void ParseIcmp(const uint8_t* p, size_t off, size_t avail, size_t cap, PacketView& v) {
+  if (cap < avail && cap < 8) {
+    v.error = fmt::format("ICMP header not captured ({} of 8 bytes)", cap);
+    return;
+  }
   if (avail < 4) {
     v.error = fmt::format("truncated ICMP header ({} of 4 bytes)", avail);
     return;
@@ -81,18 +101,22 @@ void ParseIcmp(const uint8_t* p, size_t off, size_t avail, PacketView& v) {
   if (avail < 8) return;
   if (v.l4_proto == 1 && v.icmp_type == 3 && v.icmp_code == 4) v.icmp_mtu = Be16(p + 6);
   if (v.l4_proto == 58 && v.icmp_type == 2) v.icmp_mtu = Be32(p + 4);
-  if (v.IsIcmpError()) {
+  if (v.IsIcmpError()) {  // the quote as far as the buffer holds it
     v.quote_offset = off + 8;
-    v.quote_len = static_cast<uint32_t>(avail - 8);
+    v.quote_len = static_cast<uint32_t>(std::min(avail, cap) - 8);
   }
 }
 
 // Parses the transport header at v.l4_offset; `end` is the end of the IP
-// packet (min of the header's length and the bytes we have). `quoted`: the
-// packet is an ICMP error's quote, cut short by design.
+// packet (min of the header's length and the packet's length). `quoted`: the
+// packet is an ICMP error's quote, cut short by design. The buffer `b` may
+// end before `end` (a captured prefix): the headers must be in it, the
+// payload need not.
 void ParseTransport(std::span<const uint8_t> b, size_t end, bool quoted, PacketView& v) {
   const size_t off = v.l4_offset;
   const size_t avail = end > off ? end - off : 0;
+  const size_t have = std::min(end, b.size());
+  const size_t cap = have > off ? have - off : 0;
   const uint8_t* p = b.data() + off;
   if (v.is_fragment) {
     v.ok = true;  // nothing more to see: the payload is opaque
@@ -101,11 +125,11 @@ void ParseTransport(std::span<const uint8_t> b, size_t end, bool quoted, PacketV
     return;
   }
   if (v.is_tcp()) {
-    ParseTcp(p, off, avail, quoted, v);
+    ParseTcp(p, off, avail, cap, quoted, v);
   } else if (v.is_udp()) {
-    ParseUdp(p, off, avail, quoted, v);
+    ParseUdp(p, off, avail, cap, quoted, v);
   } else if (v.is_icmp()) {
-    ParseIcmp(p, off, avail, v);
+    ParseIcmp(p, off, avail, cap, v);
   } else {
     v.payload_offset = off;
     v.payload_len = static_cast<uint32_t>(avail);
@@ -113,7 +137,9 @@ void ParseTransport(std::span<const uint8_t> b, size_t end, bool quoted, PacketV
   }
 }
 
-void ParseV4(std::span<const uint8_t> b, bool quoted, PacketView& v) {
+// `len`: the packet's length (b.size(), or more when `b` is a captured
+// prefix of it).
+void ParseV4(std::span<const uint8_t> b, size_t len, bool quoted, PacketView& v) {
   if (b.size() < 20) {
     v.error = fmt::format("truncated IPv4 header ({} of 20 bytes)", b.size());
     return;
@@ -123,7 +149,7 @@ void ParseV4(std::span<const uint8_t> b, bool quoted, PacketView& v) {
   size_t total = Be16(p + 2);
   // A GSO super-packet larger than 64 KB ("BIG TCP") carries total length 0:
   // its length is the buffer's. (0 is never valid otherwise: < ihl.)
-  if (total == 0 && b.size() > 0xffff) total = b.size();
+  if (total == 0 && len > 0xffff) total = len;
   if (ihl < 20 || ihl > b.size()) {
     v.error = fmt::format("bad IPv4 header length {} ({} bytes)", ihl, b.size());
     return;
@@ -132,8 +158,8 @@ void ParseV4(std::span<const uint8_t> b, bool quoted, PacketView& v) {
     v.truncated = true;
     total = b.size();
   }
-  if (total < ihl || total > b.size()) {
-    v.error = fmt::format("bad IPv4 total length {} (header {}, {} bytes)", total, ihl, b.size());
+  if (total < ihl || total > len) {
+    v.error = fmt::format("bad IPv4 total length {} (header {}, {} bytes)", total, ihl, len);
     return;
   }
   v.ip_len = static_cast<uint32_t>(total);
@@ -155,7 +181,7 @@ bool IsV6ExtHeader(uint8_t nh) {
   return nh == 0 || nh == 43 || nh == 60 || nh == 135 || nh == 139 || nh == 140;
 }
 
-void ParseV6(std::span<const uint8_t> b, bool quoted, PacketView& v) {
+void ParseV6(std::span<const uint8_t> b, size_t len, bool quoted, PacketView& v) {
   if (b.size() < 40) {
     v.error = fmt::format("truncated IPv6 header ({} of 40 bytes)", b.size());
     return;
@@ -164,14 +190,14 @@ void ParseV6(std::span<const uint8_t> b, bool quoted, PacketView& v) {
   size_t total = 40 + static_cast<size_t>(Be16(p + 4));
   // Payload length 0 with more bytes than the header: a GSO super-packet
   // larger than 64 KB ("BIG TCP"); its length is the buffer's.
-  if (total == 40 && b.size() > 40 + 0xffff) total = b.size();
+  if (total == 40 && len > 40 + 0xffff) total = len;
   if (quoted && total > b.size()) {
     v.truncated = true;
     total = b.size();
   }
-  if (total > b.size()) {
-    v.error = fmt::format("bad IPv6 payload length {} ({} bytes after the header)", total - 40,
-                          b.size() - 40);
+  if (total > len) {
+    v.error =
+        fmt::format("bad IPv6 payload length {} ({} bytes after the header)", total - 40, len - 40);
     return;
   }
   v.v6 = true;
@@ -187,22 +213,24 @@ void ParseV6(std::span<const uint8_t> b, bool quoted, PacketView& v) {
   uint8_t nh = p[6];
   size_t off = 40;
   // Walk the extension header chain; bounded by the packet length (each
-  // header is at least 8 bytes) so a loop cannot run away.
+  // header is at least 8 bytes) so a loop cannot run away. The chain must be
+  // in the buffer (a captured prefix holds the headers).
+  const size_t have = std::min(total, b.size());
   while (true) {
     if (IsV6ExtHeader(nh)) {
-      if (off + 8 > total) {
+      if (off + 8 > have) {
         v.error = fmt::format("truncated IPv6 extension header {} at offset {}", nh, off);
         return;
       }
-      const size_t len = (static_cast<size_t>(b[off + 1]) + 1) * 8;
-      if (off + len > total) {
+      const size_t ext = (static_cast<size_t>(b[off + 1]) + 1) * 8;
+      if (off + ext > have) {
         v.error = fmt::format("IPv6 extension header {} at offset {} overruns the packet", nh, off);
         return;
       }
       nh = b[off];
-      off += len;
+      off += ext;
     } else if (nh == 44) {  // fragment header: fixed 8 bytes
-      if (off + 8 > total) {
+      if (off + 8 > have) {
         v.error = fmt::format("truncated IPv6 fragment header at offset {}", off);
         return;
       }
@@ -219,8 +247,8 @@ void ParseV6(std::span<const uint8_t> b, bool quoted, PacketView& v) {
 }
 
 // Parses the packet starting at `base` of `all`; offsets in the view index
-// into `all`.
-PacketView ParseAt(std::span<const uint8_t> all, size_t base, bool quoted) {
+// into `all`. `len`: the packet's length (>= the bytes after `base`).
+PacketView ParseAt(std::span<const uint8_t> all, size_t base, size_t len, bool quoted) {
   PacketView v;
   std::span<const uint8_t> bytes = all.subspan(base);
   if (bytes.empty()) {
@@ -229,9 +257,9 @@ PacketView ParseAt(std::span<const uint8_t> all, size_t base, bool quoted) {
   }
   const int version = bytes[0] >> 4;
   if (version == 4) {
-    ParseV4(bytes, quoted, v);
+    ParseV4(bytes, len, quoted, v);
   } else if (version == 6) {
-    ParseV6(bytes, quoted, v);
+    ParseV6(bytes, len, quoted, v);
   } else {
     v.error = fmt::format("unknown IP version {}", version);
   }
@@ -305,7 +333,15 @@ TcpOptionList PacketView::TcpOptions(std::span<const uint8_t> bytes) const {
   return ParseTcpOptions(TcpOptionBytes(bytes));
 }
 
-PacketView ParsePacket(std::span<const uint8_t> bytes) { return ParseAt(bytes, 0, false); }
+PacketView ParsePacket(std::span<const uint8_t> bytes) {
+  return ParseAt(bytes, 0, bytes.size(), false);
+}
+
+PacketView ParsePacket(std::span<const uint8_t> bytes, size_t len) {
+  PacketView v = ParseAt(bytes, 0, std::max(len, bytes.size()), false);
+  v.partial = v.ok && v.ip_len > bytes.size();
+  return v;
+}
 
 PacketView ParseIcmpQuote(std::span<const uint8_t> bytes, const PacketView& v) {
   if (!v.ok || !v.IsIcmpError() || v.quote_len == 0 ||
@@ -314,7 +350,7 @@ PacketView ParseIcmpQuote(std::span<const uint8_t> bytes, const PacketView& v) {
     q.error = "no quoted packet";
     return q;
   }
-  return ParseAt(bytes.subspan(0, v.quote_offset + v.quote_len), v.quote_offset, true);
+  return ParseAt(bytes.subspan(0, v.quote_offset + v.quote_len), v.quote_offset, v.quote_len, true);
 }
 
 }  // namespace faultline

@@ -84,6 +84,11 @@ struct PacketView {
   // bytes; `truncated` says the bytes ended before its header(s) did. For
   // TCP at least ports and seq are there when ok (8 bytes quoted).
   bool truncated = false;
+  // ParsePacket(bytes, len): the bytes are a captured prefix that ends
+  // before the packet does (the wire's headers-only queue): every header
+  // is there and lengths are the packet's, but payload bytes past the
+  // buffer are not (payload_offset + payload_len may exceed it).
+  bool partial = false;
 
   bool is_tcp() const { return l4_proto == 6; }
   bool is_udp() const { return l4_proto == 17; }
@@ -105,6 +110,12 @@ struct PacketView {
 };
 
 PacketView ParsePacket(std::span<const uint8_t> bytes);
+// The same for the first bytes of a packet `len` bytes long (NFQUEUE's
+// NFQA_CAP_LEN when the queue copies a prefix): the headers must be in
+// `bytes` ("... header not captured" otherwise); lengths come from the IP
+// header, checked against `len`; `partial` says the payload is cut. `len` <=
+// bytes.size() is the same as ParsePacket(bytes).
+PacketView ParsePacket(std::span<const uint8_t> bytes, size_t len);
 
 // The packet quoted by the ICMP error `v` (parsed from `bytes`), parsed
 // truncation-tolerant: offsets index into `bytes`. !ok with `error` if `v` is

@@ -1,6 +1,9 @@
 #include "harness/packet/packet_view.h"
 
 #include "harness/packet/golden_packets_test.h"
+#include "harness/packet/packet_craft.h"
+
+#include <fmt/format.h>
 
 #include <gtest/gtest.h>
 
@@ -135,6 +138,83 @@ TEST(ParsePacket, EveryTruncationIsRefused) {
       EXPECT_FALSE(v.error.empty());
     }
   }
+}
+
+// A captured prefix (the wire's headers-only queue: NFQUEUE copies the first
+// bytes and says the packet's length in NFQA_CAP_LEN): every header parses,
+// the lengths are the packet's, `partial` says the payload is cut.
+TEST(ParsePacket, ACapturedPrefixParsesWithThePacketsLengths) {
+  SegmentSpec s;
+  ASSERT_TRUE(IpAddr::Parse("198.18.1.2", &s.src));
+  ASSERT_TRUE(IpAddr::Parse("198.18.2.2", &s.dst));
+  s.sport = 40000;
+  s.dport = 8080;
+  s.seq = 1000;
+  s.ack = 2000;
+  s.flags = kTcpAck | kTcpPsh;
+  s.options = {TcpOption::Timestamp(1, 2)};
+  s.payload = std::string(1400, 'x');
+  const std::vector<uint8_t> whole = BuildSegment(s);
+  const std::span<const uint8_t> prefix = std::span<const uint8_t>(whole).first(256);
+  const PacketView w = ParsePacket(whole);
+  const PacketView v = ParsePacket(prefix, whole.size());
+  ASSERT_TRUE(v.ok) << v.error;
+  EXPECT_TRUE(v.partial);
+  EXPECT_FALSE(w.partial);
+  EXPECT_EQ(v.ip_len, w.ip_len);
+  EXPECT_EQ(v.payload_len, 1400u);
+  EXPECT_EQ(v.payload_offset, w.payload_offset);
+  EXPECT_EQ(v.seq, 1000u);
+  EXPECT_EQ(v.FlagString(), "P.");
+  EXPECT_EQ(v.TcpOptions(prefix).options.size(), w.TcpOptions(whole).options.size());
+  // Without the length the prefix is a truncated packet, as before.
+  EXPECT_FALSE(ParsePacket(prefix).ok);
+  // A length equal to the bytes is the whole packet.
+  const PacketView same = ParsePacket(whole, whole.size());
+  EXPECT_TRUE(same.ok);
+  EXPECT_FALSE(same.partial);
+  // The length must still agree with the IP header.
+  EXPECT_EQ(ParsePacket(prefix, whole.size() - 1).error,
+            fmt::format("bad IPv4 total length {} (header 20, {} bytes)", whole.size(),
+                        whole.size() - 1));
+}
+
+TEST(ParsePacket, APrefixMustHoldTheHeaders) {
+  SegmentSpec s;
+  ASSERT_TRUE(IpAddr::Parse("2001:2:0:1::2", &s.src));
+  ASSERT_TRUE(IpAddr::Parse("2001:2:0:2::2", &s.dst));
+  s.flags = kTcpAck;
+  s.tcp_options = std::vector<uint8_t>(40, 1);  // NOPs: a 60-byte TCP header
+  s.payload = "data";
+  const std::vector<uint8_t> whole = BuildSegment(s);
+  ASSERT_EQ(whole.size(), 104u);
+  const PacketView v = ParsePacket(std::span<const uint8_t>(whole).first(100), whole.size());
+  ASSERT_TRUE(v.ok) << v.error;
+  EXPECT_EQ(v.payload_len, 4u);
+  EXPECT_EQ(ParsePacket(std::span<const uint8_t>(whole).first(99), whole.size()).error,
+            "TCP header not captured (59 of 60 bytes)");
+  EXPECT_EQ(ParsePacket(std::span<const uint8_t>(whole).first(50), whole.size()).error,
+            "TCP header not captured (10 of 20 bytes)");
+}
+
+// Golden heads of ICMP errors (the first bytes of a 576- and a 1280-byte
+// packet): the error and its quote parse from the prefix.
+TEST(ParsePacket, CapturedIcmpErrorHeadsParseWithTheirQuote) {
+  const PacketView v4 = ParsePacket(golden::kV4FragNeededHead, golden::kV4FragNeededSize);
+  ASSERT_TRUE(v4.ok) << v4.error;
+  EXPECT_TRUE(v4.partial);
+  EXPECT_EQ(v4.ip_len, golden::kV4FragNeededSize);
+  EXPECT_EQ(v4.icmp_mtu, 1400u);
+  const PacketView q4 = ParseIcmpQuote(golden::kV4FragNeededHead, v4);
+  ASSERT_TRUE(q4.ok) << q4.error;
+  EXPECT_EQ(q4.sport, 40000);
+  const PacketView v6 = ParsePacket(golden::kV6PacketTooBigHead, golden::kV6PacketTooBigSize);
+  ASSERT_TRUE(v6.ok) << v6.error;
+  EXPECT_EQ(v6.ip_len, golden::kV6PacketTooBigSize);
+  EXPECT_EQ(v6.icmp_mtu, 1280u);
+  const PacketView q6 = ParseIcmpQuote(golden::kV6PacketTooBigHead, v6);
+  ASSERT_TRUE(q6.ok) << q6.error;
+  EXPECT_EQ(q6.dport, 8080);
 }
 
 // Headers claiming a shorter packet than the bytes: the header wins and the

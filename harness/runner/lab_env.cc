@@ -95,6 +95,7 @@ Status LabEnv::Setup(int64_t start_ns, CaseResult* result) {
     if (h.scripted) wc.scripted.push_back({h.name, h.ignore});
   }
   wc.faults = case_.faults;
+  wc.copy_range = WireCopyRange(case_);
   wc.seed = result_->seed;
   wc.case_start_ns = start_ns;
   StatusOr<std::unique_ptr<Wire>> wire = Wire::Start(wc);

@@ -10,6 +10,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <future>
@@ -51,8 +52,10 @@ class WireLab {
     lab_ = std::move(*lab);
     return Status::Ok();
   }
-  Status StartWire(std::vector<Fault> faults, uint64_t seed = 1) {
+  Status StartWire(std::vector<Fault> faults, uint64_t seed = 1,
+                   uint32_t copy_range = kWireWholePacket) {
     WireConfig cfg;
+    cfg.copy_range = copy_range;
     cfg.netns_fd = lab_->wire_netns();
     for (const LabHost& h : lab_->hosts()) {
       cfg.links.push_back(WireLink{h.name, h.wire_ifname, h.addr4, h.addr6});
@@ -229,8 +232,8 @@ class WireTest : public ::testing::TestWithParam<Family> {
     ASSERT_TRUE(st.ok()) << st.ToString();
   }
   void TearDown() override { lab_.StopWire(); }
-  void Start(std::vector<Fault> faults = {}) {
-    Status st = lab_.StartWire(std::move(faults));
+  void Start(std::vector<Fault> faults = {}, uint32_t copy_range = kWireWholePacket) {
+    Status st = lab_.StartWire(std::move(faults), 1, copy_range);
     if (st.code() == StatusCode::kUnsupported) GTEST_SKIP() << st.message();
     ASSERT_TRUE(st.ok()) << st.ToString();
   }
@@ -280,6 +283,45 @@ TEST_P(WireTest, PassThroughForwardsAndLogsEveryPacket) {
     EXPECT_LT(log[i].release_ns - log[i].arrival_ns, 50'000'000);
     EXPECT_GT(log[i].wire_len, 0u);
   }
+}
+
+// The headers-only queue (WireCopyRange of a case without payload faults):
+// the kernel copies 256 bytes of each packet; the log still has each
+// packet's whole length and payload, nothing counts as truncated, faults on
+// headers still apply (a delay here), and every byte arrives.
+TEST_P(WireTest, AHeadersOnlyQueueLogsWholeLengths) {
+  FaultMatch m = TcpFrom("client", TcpClass::kData);
+  m.nth = 2;
+  Start({MakeFault(m, Delay(std::chrono::milliseconds(20)))}, kWireHeaderBytes);
+  UniqueFd ls = lab_.Listen(family());
+  int64_t took;
+  UniqueFd c = lab_.Connect(family(), &took);
+  UniqueFd a = Accept(ls.get());
+  ASSERT_TRUE(a);
+  std::string big(100'000, 0);
+  for (size_t i = 0; i < big.size(); ++i) big[i] = static_cast<char>('a' + i % 26);
+  std::thread tx([&] { SendAll(c.get(), big); });
+  EXPECT_EQ(ReadN(a.get(), big.size()), big);
+  tx.join();
+  c.reset();
+  a.reset();
+  lab_.StopWire();  // fails on a truncation
+  EXPECT_EQ(lab_.wire().queue_stats().truncated, 0u);
+  const std::vector<PacketRecord> log = lab_.wire().Log();
+  uint64_t payload = 0;
+  uint32_t longest = 0;
+  int delayed = 0;
+  for (const PacketRecord& r : log) {
+    if (r.from != "client" || r.is_copy || r.payload_len == 0) continue;
+    const uint32_t headers = (family() == Family::kIPv4 ? 20 : 40) + 20 + r.tcp_options_len;
+    EXPECT_EQ(r.wire_len, headers + r.payload_len) << Dump(log);
+    longest = std::max(longest, r.wire_len);
+    if (r.action.starts_with("delay")) ++delayed;
+    payload += r.payload_len;
+  }
+  EXPECT_GE(payload, big.size()) << Dump(log);  // retransmissions may add some
+  EXPECT_GT(longest, kWireHeaderBytes);
+  EXPECT_EQ(delayed, 1) << Dump(log);
 }
 
 TEST_P(WireTest, UdpPassesAndIsLogged) {
