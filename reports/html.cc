@@ -366,7 +366,7 @@ void StepTable(const CaseResult& c, std::string* out) {
       actual = H(s.actual);
       if (!s.finished) actual += "<br><b>did not finish</b>";
       if (!s.data.empty())
-        actual += "<div class=\"data mono\">data " + H(QuotedBytes(s.data)) + "</div>";
+        actual += "<div class=\"data mono\">data " + H(ShownData(s.data)) + "</div>";
       if (!s.ok && !s.failure.empty()) actual += "<div><b>" + H(s.failure) + "</b></div>";
       if (s.IsCommand()) {
         std::string argv;
@@ -437,8 +437,9 @@ void FaultList(const CaseResult& c, std::string* out) {
   *out += "</div>\n";
 }
 
-std::string PageHtml(const RunResult& r,
-                     const std::vector<std::vector<CaseResult::Pcap>>& pcap_hrefs) {
+// The page, written to `sink` a case at a time.
+void WritePage(const RunResult& r, const std::vector<std::vector<CaseResult::Pcap>>& pcap_hrefs,
+               TextSink& sink) {
   const std::vector<size_t> caps = HtmlLadderCaps(r);
   const int pass = r.Count(Outcome::kPass), fail = r.Count(Outcome::kFail),
             error = r.Count(Outcome::kError), skip = r.Count(Outcome::kSkip);
@@ -446,7 +447,6 @@ std::string PageHtml(const RunResult& r,
   for (const CaseResult& c : r.cases) all_tags.insert(c.tags.begin(), c.tags.end());
 
   std::string out;
-  out.reserve(4096 + r.cases.size() * 4096);
   out += "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n";
   out += "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n";
   out += fmt::format("<title>faultline: {} passed, {} failed</title>\n", pass, fail);
@@ -498,6 +498,8 @@ std::string PageHtml(const RunResult& r,
 
   // Cases.
   for (size_t i = 0; i < r.cases.size(); ++i) {
+    sink << out;
+    out.clear();
     const CaseResult& c = r.cases[i];
     const char* outcome = OutcomeName(c.outcome);
     json tags = json::array();
@@ -553,7 +555,7 @@ std::string PageHtml(const RunResult& r,
   }
   if (r.cases.empty()) out += "<p class=\"muted\">No cases ran.</p>\n";
   out += "<script>" + std::string(kJs) + "</script>\n</body></html>\n";
-  return out;
+  sink << out;
 }
 
 }  // namespace
@@ -601,7 +603,10 @@ std::string HtmlReport(const RunResult& r) {
     std::vector<CaseResult::Pcap>& links = hrefs.emplace_back();
     for (const CaseResult::Pcap& p : c.pcaps) links.push_back({p.host, HrefPath(p.path)});
   }
-  return PageHtml(r, hrefs);
+  std::string out;
+  StringSink sink(&out);
+  WritePage(r, hrefs, sink);
+  return out;
 }
 
 Status WriteHtml(const RunResult& r, const std::string& path) {
@@ -623,7 +628,7 @@ Status WriteHtml(const RunResult& r, const std::string& path) {
       links.push_back({p.host, HrefPath(link)});
     }
   }
-  Status st = WriteWholeFile(path, PageHtml(r, hrefs));
+  Status st = WriteStreamedFile(path, [&](TextSink& out) { WritePage(r, hrefs, out); });
   if (!st.ok()) return st.Prefixed("html report");
   return st;
 }
