@@ -1,5 +1,6 @@
 #include "reports/json.h"
 
+#include <algorithm>
 #include <array>
 #include <iterator>
 #include <optional>
@@ -67,8 +68,12 @@ std::string AddrText(const PacketRecord& p, const std::array<uint8_t, 16>& a) {
 }
 
 std::string OptionsHex(const PacketRecord& p) {
-  std::string s;
-  for (size_t i = 0; i < p.tcp_options_len; ++i) s += fmt::format("{:02x}", p.tcp_options[i]);
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string s(size_t{p.tcp_options_len} * 2, '0');
+  for (size_t i = 0; i < p.tcp_options_len; ++i) {
+    s[2 * i] = kHex[p.tcp_options[i] >> 4];
+    s[2 * i + 1] = kHex[p.tcp_options[i] & 15];
+  }
   return s;
 }
 
@@ -76,7 +81,12 @@ std::string OptionsHex(const PacketRecord& p) {
 // \uXXXX), for text T() has already made valid UTF-8.
 void AppendJsonString(std::string_view s, fmt::memory_buffer* out) {
   out->push_back('"');
-  for (char ch : s) {
+  size_t done = 0;
+  for (size_t i = 0; i < s.size(); ++i) {
+    const char ch = s[i];
+    if (ch != '"' && ch != '\\' && static_cast<unsigned char>(ch) >= 0x20) continue;
+    out->append(s.substr(done, i - done));
+    done = i + 1;
     switch (ch) {
       case '"': out->append(std::string_view("\\\"")); break;
       case '\\': out->append(std::string_view("\\\\")); break;
@@ -86,46 +96,71 @@ void AppendJsonString(std::string_view s, fmt::memory_buffer* out) {
       case '\r': out->append(std::string_view("\\r")); break;
       case '\t': out->append(std::string_view("\\t")); break;
       default:
-        if (static_cast<unsigned char>(ch) < 0x20) {
-          fmt::format_to(std::back_inserter(*out), "\\u{:04x}", static_cast<unsigned char>(ch));
-        } else {
-          out->push_back(ch);
-        }
+        fmt::format_to(std::back_inserter(*out), "\\u{:04x}", static_cast<unsigned char>(ch));
     }
   }
+  out->append(s.substr(done));
   out->push_back('"');
 }
 
+// Text as T() makes it: printable ASCII as is (no copy), the rest through
+// SafeText.
+void AppendText(std::string_view key, const std::string& v, fmt::memory_buffer* out) {
+  out->append(key);
+  const bool plain = std::all_of(v.begin(), v.end(), [](char ch) {
+    return static_cast<unsigned char>(ch) >= 0x20 && static_cast<unsigned char>(ch) < 0x7f;
+  });
+  AppendJsonString(plain ? std::string_view(v) : std::string_view(T(v)), out);
+}
+
+template <typename N>
+void AppendNumber(std::string_view key, N v, fmt::memory_buffer* out) {
+  out->append(key);
+  const fmt::format_int digits(v);
+  out->append(std::string_view(digits.data(), digits.size()));
+}
+
+void AppendBool(std::string_view key, bool v, fmt::memory_buffer* out) {
+  out->append(key);
+  out->append(std::string_view(v ? "true" : "false"));
+}
+
 // One packet of the packet log, as one compact JSON object, written field
-// by field (a report may hold 100k of them: no DOM per packet).
+// by field (a report may hold 100k of them: no DOM, no format strings).
 void AppendPacketJson(const PacketRecord& p, fmt::memory_buffer* out) {
-  auto it = std::back_inserter(*out);
-  auto str = [out](const char* key, std::string_view v) {
-    out->append(std::string_view(key));
-    AppendJsonString(v, out);
-  };
-  auto b = [](bool v) { return v ? "true" : "false"; };
-  fmt::format_to(it, "{{\"n\":{},\"arrival_ns\":{},\"release_ns\":{}", p.seq_no, p.arrival_ns,
-                 p.release_ns);
-  str(",\"from\":", T(p.from));
-  str(",\"to\":", T(p.to));
-  str(",\"proto\":", T(p.proto));
-  str(",\"flags\":", T(p.flags));
-  fmt::format_to(it,
-                 ",\"sport\":{},\"dport\":{},\"seq\":{},\"ack\":{},\"rel_seq\":{},\"rel_ack\":{},"
-                 "\"has_rel\":{},\"fragment\":{},\"window\":{}",
-                 p.sport, p.dport, p.seq, p.ack, p.rel_seq, p.rel_ack, b(p.has_rel), b(p.fragment),
-                 p.window);
-  str(",\"tcp_options\":", OptionsHex(p));
-  fmt::format_to(it, ",\"icmp_type\":{},\"icmp_code\":{},\"icmp_mtu\":{}", p.icmp_type, p.icmp_code,
-                 p.icmp_mtu);
-  str(",\"src\":", AddrText(p, p.src_addr));
-  str(",\"dst\":", AddrText(p, p.dst_addr));
-  fmt::format_to(it, ",\"payload_len\":{},\"wire_len\":{},\"fault\":{}", p.payload_len, p.wire_len,
-                 p.fault);
-  str(",\"fate\":", PacketFateName(p.fate));
-  str(",\"action\":", T(p.action));
-  fmt::format_to(it, ",\"is_copy\":{}}}", b(p.is_copy));
+  AppendNumber("{\"n\":", p.seq_no, out);
+  AppendNumber(",\"arrival_ns\":", p.arrival_ns, out);
+  AppendNumber(",\"release_ns\":", p.release_ns, out);
+  AppendText(",\"from\":", p.from, out);
+  AppendText(",\"to\":", p.to, out);
+  AppendText(",\"proto\":", p.proto, out);
+  AppendText(",\"flags\":", p.flags, out);
+  AppendNumber(",\"sport\":", p.sport, out);
+  AppendNumber(",\"dport\":", p.dport, out);
+  AppendNumber(",\"seq\":", p.seq, out);
+  AppendNumber(",\"ack\":", p.ack, out);
+  AppendNumber(",\"rel_seq\":", p.rel_seq, out);
+  AppendNumber(",\"rel_ack\":", p.rel_ack, out);
+  AppendBool(",\"has_rel\":", p.has_rel, out);
+  AppendBool(",\"fragment\":", p.fragment, out);
+  AppendNumber(",\"window\":", p.window, out);
+  out->append(std::string_view(",\"tcp_options\":"));
+  AppendJsonString(OptionsHex(p), out);
+  AppendNumber(",\"icmp_type\":", unsigned{p.icmp_type}, out);
+  AppendNumber(",\"icmp_code\":", unsigned{p.icmp_code}, out);
+  AppendNumber(",\"icmp_mtu\":", p.icmp_mtu, out);
+  out->append(std::string_view(",\"src\":"));
+  AppendJsonString(AddrText(p, p.src_addr), out);
+  out->append(std::string_view(",\"dst\":"));
+  AppendJsonString(AddrText(p, p.dst_addr), out);
+  AppendNumber(",\"payload_len\":", p.payload_len, out);
+  AppendNumber(",\"wire_len\":", p.wire_len, out);
+  AppendNumber(",\"fault\":", p.fault, out);
+  out->append(std::string_view(",\"fate\":"));
+  AppendJsonString(PacketFateName(p.fate), out);
+  AppendText(",\"action\":", p.action, out);
+  AppendBool(",\"is_copy\":", p.is_copy, out);
+  out->push_back('}');
 }
 
 json StateJson(const StateEvent& e) {
