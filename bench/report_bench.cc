@@ -9,9 +9,11 @@
 // Each run forks a child holding the finished RunResult (the runner's state
 // when its cases are done: the "idle" size), resets the child's peak RSS
 // (/proc/self/clear_refs 5), writes the three reports and prints
-//   wall: the report phase's wall time,
+//   wall: the report phase's wall time (and its CPU time, user + system:
+//         less sensitive to the machine's load),
 //   peak: VmHWM after minus VmRSS before (what the reports added),
 // then min/median/max over the runs, and the files' sizes.
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -41,8 +43,18 @@ long StatusKb(const char* key) {
 }
 
 struct Sample {
-  double wall_ms = 0, peak_mb = 0;
+  double wall_ms = 0, cpu_ms = 0, peak_mb = 0;
 };
+
+// The process's user + system CPU time so far.
+double CpuMs() {
+  rusage ru{};
+  getrusage(RUSAGE_SELF, &ru);
+  auto ms = [](const timeval& t) {
+    return static_cast<double>(t.tv_sec) * 1e3 + static_cast<double>(t.tv_usec) / 1e3;
+  };
+  return ms(ru.ru_utime) + ms(ru.ru_stime);
+}
 
 // One report phase in a child; its figures come back through a pipe.
 bool RunOnce(const faultline::RunResult& run, const std::string& out, Sample* s) {
@@ -54,11 +66,13 @@ bool RunOnce(const faultline::RunResult& run, const std::string& out, Sample* s)
     close(fds[0]);
     std::ofstream("/proc/self/clear_refs") << "5";  // VmHWM := VmRSS
     const long idle_kb = StatusKb("VmRSS:");
+    const double cpu0 = CpuMs();
     const auto t0 = std::chrono::steady_clock::now();
     auto failed = faultline::WriteReports(run, faultline::ResolveReportPaths(out, {}));
     const auto t1 = std::chrono::steady_clock::now();
     Sample r;
     r.wall_ms = std::chrono::duration<double, std::milli>(t1 - t0).count();
+    r.cpu_ms = CpuMs() - cpu0;
     r.peak_mb = static_cast<double>(StatusKb("VmHWM:") - idle_kb) / 1024.0;
     for (const auto& st : failed) std::fprintf(stderr, "%s\n", st.message().c_str());
     ssize_t n = write(fds[1], &r, sizeof r);
@@ -101,7 +115,7 @@ int main(int argc, char** argv) {
   std::printf("report_bench: 1 case (%s), %zu packets, idle VmRSS %.1f MB, %d runs\n",
               outcome == Outcome::kPass ? "pass" : "fail", packets,
               static_cast<double>(StatusKb("VmRSS:")) / 1024.0, runs);
-  std::vector<double> wall, peak;
+  std::vector<double> wall, cpu, peak;
   for (int i = 0; i < runs; ++i) {
     Sample s;
     if (!RunOnce(run, out, &s)) {
@@ -109,9 +123,11 @@ int main(int argc, char** argv) {
       return 1;
     }
     wall.push_back(s.wall_ms);
+    cpu.push_back(s.cpu_ms);
     peak.push_back(s.peak_mb);
   }
   Print("report phase wall", wall, "ms");
+  Print("report phase CPU (user+sys)", cpu, "ms");
   Print("peak RSS above idle", peak, "MB");
   for (const char* f : {"junit.xml", "report.html", "report.json"}) {
     std::printf("%-12s %10.1f KB\n", f,

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <ctime>
 #include <filesystem>
 #include <initializer_list>
@@ -83,7 +84,19 @@ void Escaped(std::string_view s, bool attr, TextSink& out) {
   out << s.substr(done);
 }
 
-void Text(const std::string& s, TextSink& out) { Escaped(X(s), false, out); }
+// Text X() would keep as it is: printable ASCII, tabs and newlines (a
+// packet log line), so the copy through SafeText is skipped.
+bool PlainText(const std::string& s) {
+  return std::all_of(s.begin(), s.end(), [](char ch) {
+    const auto u = static_cast<unsigned char>(ch);
+    return (u >= 0x20 && u < 0x7f) || ch == '\n' || ch == '\t';
+  });
+}
+
+void Text(const std::string& s, TextSink& out) {
+  if (PlainText(s)) return Escaped(s, false, out);
+  Escaped(X(s), false, out);
+}
 
 // `<name a="v" ...` (the caller closes it with ">" or " />").
 void Open(TextSink& out, int depth, const char* name,
