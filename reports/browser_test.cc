@@ -23,6 +23,7 @@
 #include "reports/html.h"
 
 #include "harness/packet/packet_dump.h"
+#include "reports/synthetic_results.h"
 #include "reports/test_results.h"
 
 namespace faultline {
@@ -257,6 +258,25 @@ std::vector<std::pair<std::string, std::string>> ArrowColours(const std::string&
     out.emplace_back(fate, dom.substr(s, dom.find('"', s) - s));
   }
   return out;
+}
+
+// A ladder is drawn in windows: of a failing 100,000-packet case (2,000
+// embedded) only the arrows near the top of its scroll box are in the DOM,
+// the first packet's among them; the page is ready well within the budget.
+TEST_F(BrowserTest, BigLadderIsDrawnInWindows) {
+  RunResult run;
+  run.cases.push_back(testing::BulkCase(100'000, Outcome::kFail));
+  fs::path page = dir_ / "big.html";
+  ASSERT_TRUE(WriteHtml(run, page.string()).ok());
+  BrowserRun b = Load(page, "--dump-dom");
+  ASSERT_EQ(b.status, 0) << b.log;
+  EXPECT_EQ(ConsoleErrors(b.log), std::vector<std::string>{}) << b.log;
+  EXPECT_NE(b.dom.find("<body data-ready=\"1\""), std::string::npos);
+  const size_t arrows = Count(b.dom, "<g class=\"pkt fate-");
+  EXPECT_GT(arrows, 10u);
+  EXPECT_LT(arrows, 400u);
+  EXPECT_NE(b.dom.find("<title>#1 +"), std::string::npos);
+  EXPECT_EQ(b.dom.find("<title>#100000 +"), std::string::npos);
 }
 
 // The ladder colours an arrow by the packet's fate: a different wording of

@@ -279,15 +279,19 @@ function draw(box){
   function cmp(a,b){return a.t-b.t||a.o-b.o||((a.k||0)-(b.k||0));}
   seg[0].sort(cmp);seg[1].sort(cmp);
   var ev=seg[0];if(gi>=0){ev=ev.concat([{gap:1}],seg[1]);}
-  var ya={},yr={},out=[],row=0;
-  ev.forEach(function(e){var y=TOP+RH*(++row);
-    if(e.gap){out.push('<text x="'+(xw)+'" y="'+y+'" text-anchor="middle" fill="#656d76">\u2026 '+(d.total-d.p.length)+' packets not drawn (see report.json / pcap) \u2026</text>');return;}
-    out.push('<text x="4" y="'+(y-4)+'" fill="#656d76">+'+esc(ms(e.t))+'</text>');
-    if(e.c!==undefined){var c=SP[e.c],x=xs[c[1]],r=x<xw?1:-1;
-      out.push('<g class="lstep"><title>'+esc('step at +'+ms(c[0])+' on '+H[c[1]]+': '+c[2])+'</title><circle cx="'+x+'" cy="'+(y-8)+'" r="4" fill="'+(c[3]?'#57606a':'#cf222e')+'"/><text x="'+(x+8*r)+'" y="'+(y-4)+'" text-anchor="'+(r>0?'start':'end')+'" font-style="italic" fill="'+(c[3]?'#57606a':'#cf222e')+'">'+esc(c[2])+'</text></g>');return;}
-    if(e.s!==undefined){var q=ST[e.s],xq=xs[q[1]],w=7*q[3].length+10;
-      out.push('<g class="lstate"><title>'+esc(H[q[1]]+(q[2]?' socket '+q[2]:'')+': '+q[3]+' at +'+ms(q[0]))+'</title><rect x="'+(xq-w/2)+'" y="'+(y-17)+'" width="'+w+'" height="15" rx="7" fill="'+stColor(q[3])+'" stroke="#8c959f"/><text x="'+xq+'" y="'+(y-6)+'" text-anchor="middle">'+esc(q[3])+'</text></g>');return;}
-    if(e.o===2)yr[e.k]=y;else ya[e.k]=y;});
+  // Rows and arrows become items with the y range they cover; only the
+  // items near the ladder's scroll window are in the DOM (paint()), so a
+  // ladder of thousands of packets costs what its visible part costs.
+  var ya={},yr={},items=[],row=0;
+  ev.forEach(function(e){var y=TOP+RH*(++row),r=[];
+    if(e.gap){items.push({a:y-RH,b:y,s:'<text x="'+(xw)+'" y="'+y+'" text-anchor="middle" fill="#656d76">\u2026 '+(d.total-d.p.length)+' packets not drawn (see report.json / pcap) \u2026</text>'});return;}
+    r.push('<text x="4" y="'+(y-4)+'" fill="#656d76">+'+esc(ms(e.t))+'</text>');
+    if(e.c!==undefined){var c=SP[e.c],x=xs[c[1]],rr=x<xw?1:-1;
+      r.push('<g class="lstep"><title>'+esc('step at +'+ms(c[0])+' on '+H[c[1]]+': '+c[2])+'</title><circle cx="'+x+'" cy="'+(y-8)+'" r="4" fill="'+(c[3]?'#57606a':'#cf222e')+'"/><text x="'+(x+8*rr)+'" y="'+(y-4)+'" text-anchor="'+(rr>0?'start':'end')+'" font-style="italic" fill="'+(c[3]?'#57606a':'#cf222e')+'">'+esc(c[2])+'</text></g>');}
+    else if(e.s!==undefined){var q=ST[e.s],xq=xs[q[1]],w=7*q[3].length+10;
+      r.push('<g class="lstate"><title>'+esc(H[q[1]]+(q[2]?' socket '+q[2]:'')+': '+q[3]+' at +'+ms(q[0]))+'</title><rect x="'+(xq-w/2)+'" y="'+(y-17)+'" width="'+w+'" height="15" rx="7" fill="'+stColor(q[3])+'" stroke="#8c959f"/><text x="'+xq+'" y="'+(y-6)+'" text-anchor="middle">'+esc(q[3])+'</text></g>');}
+    else if(e.o===2)yr[e.k]=y;else ya[e.k]=y;
+    items.push({a:y-RH,b:y,s:r.join('')});});
   var height=TOP+RH*(row+1);
   var width=M+W*(nh+1)-W/2;
   var g=[],hd=[];
@@ -295,12 +299,15 @@ function draw(box){
     hd.push('<text x="'+xs[i]+'" y="18" text-anchor="middle" font-weight="bold">'+esc(h)+'</text>');});
   g.push('<line x1="'+xw+'" y1="0" x2="'+xw+'" y2="'+height+'" stroke="#8c959f" stroke-dasharray="6 4" stroke-width="2"/>');
   hd.push('<text x="'+xw+'" y="18" text-anchor="middle" font-weight="bold">wire</text>');
-  var lanes=[];
+  var lanes=[],arrows=[],xh={};
   d.p.forEach(function(p,k){
-    var c=color(p),y1=ya[k],x1=xs[p[3]],x2=xs[p[4]],dash=p[12]?' stroke-dasharray="4 3"':'';
-    var y2=p[2]<0?y1:(p[2]===p[1]?y1:yr[k]),xh=xw;
+    var y1=ya[k],y2=p[2]<0?y1:(p[2]===p[1]?y1:yr[k]);xh[k]=xw;
     if(y2!==y1){var ln=0;while(ln<lanes.length&&lanes[ln]>=y1)ln++;lanes[ln]=y2;
-      xh=xw+(ln%8)*7*(x2>=xw?1:-1);}
+      xh[k]=xw+(ln%8)*7*(xs[p[4]]>=xw?1:-1);}
+    arrows.push({a:y1-RH,b:y2+RH,k:k});});
+  function arrow(k){
+    var p=d.p[k],c=color(p),y1=ya[k],x1=xs[p[3]],x2=xs[p[4]],dash=p[12]?' stroke-dasharray="4 3"':'';
+    var y2=p[2]<0?y1:(p[2]===p[1]?y1:yr[k]),h=xh[k];
     var q=['<g class="pkt fate-'+esc(p[14])+'" data-fate="'+esc(p[14])+'"><title>'+esc(tip(p,H,F))+'</title>'];
     q.push('<line x1="'+x1+'" y1="'+y1+'" x2="'+xw+'" y2="'+y1+'" stroke="'+c+'" stroke-width="1.5"'+dash+'/>');
     var lx=(x1+xw)/2;
@@ -309,17 +316,30 @@ function draw(box){
       q.push('<path d="M'+(xw-5)+' '+(y1-5)+'L'+(xw+5)+' '+(y1+5)+'M'+(xw-5)+' '+(y1+5)+'L'+(xw+5)+' '+(y1-5)+'" stroke="#cf222e" stroke-width="2.5"/>');
     }else{
       if(y2!==y1){
-        q.push('<line x1="'+xw+'" y1="'+y1+'" x2="'+xh+'" y2="'+y1+'" stroke="'+c+'" stroke-width="1.5"/>');
-        q.push('<line x1="'+xh+'" y1="'+y1+'" x2="'+xh+'" y2="'+y2+'" stroke="'+c+'" stroke-width="5" stroke-opacity="0.55"/>');
-        q.push('<text x="'+((xh+x2)/2)+'" y="'+(y2-4)+'" text-anchor="middle" fill="'+c+'">#'+p[0]+' released after '+esc(ms(p[2]-p[1]))+'</text>');
+        q.push('<line x1="'+xw+'" y1="'+y1+'" x2="'+h+'" y2="'+y1+'" stroke="'+c+'" stroke-width="1.5"/>');
+        q.push('<line x1="'+h+'" y1="'+y1+'" x2="'+h+'" y2="'+y2+'" stroke="'+c+'" stroke-width="5" stroke-opacity="0.55"/>');
+        q.push('<text x="'+((h+x2)/2)+'" y="'+(y2-4)+'" text-anchor="middle" fill="'+c+'">#'+p[0]+' released after '+esc(ms(p[2]-p[1]))+'</text>');
       }
-      q.push('<line x1="'+xh+'" y1="'+y2+'" x2="'+x2+'" y2="'+y2+'" stroke="'+c+'" stroke-width="1.5"'+dash+'/>');
+      q.push('<line x1="'+h+'" y1="'+y2+'" x2="'+x2+'" y2="'+y2+'" stroke="'+c+'" stroke-width="1.5"'+dash+'/>');
       var dir=x2>=xw?1:-1;
       q.push('<path d="M'+x2+' '+y2+'L'+(x2-8*dir)+' '+(y2-4)+'L'+(x2-8*dir)+' '+(y2+4)+'Z" fill="'+c+'"/>');
     }
-    q.push('</g>');g.push(q.join(''));});
+    q.push('</g>');return q.join('');}
   box.innerHTML='<div class="lhead"><svg width="'+width+'" height="26">'+hd.join('')+'</svg></div>'+
-    '<svg class="lbody" width="'+width+'" height="'+height+'" viewBox="0 0 '+width+' '+height+'">'+g.join('')+out.join('')+'</svg>';
+    '<svg class="lbody" width="'+width+'" height="'+height+'" viewBox="0 0 '+width+' '+height+'">'+g.join('')+'<g class="win"></g></svg>';
+  var win=box.querySelector('g.win'),last=null;
+  // The window: a viewport above the visible part to two below it.
+  function paint(){
+    var vh=Math.max(box.clientHeight||0,400),top=box.scrollTop,key=Math.floor(top/vh);
+    if(key===last)return;last=key;
+    var lo=(key-1)*vh,hi=(key+3)*vh,q=[];
+    arrows.forEach(function(it){if(it.b>=lo&&it.a<=hi)q.push(arrow(it.k));});
+    items.forEach(function(it){if(it.b>=lo&&it.a<=hi)q.push(it.s);});
+    win.innerHTML=q.join('');}
+  paint();
+  var queued=false;
+  box.addEventListener('scroll',function(){if(queued)return;queued=true;
+    requestAnimationFrame(function(){queued=false;paint();});});
 }
 var boxes=[].slice.call(document.querySelectorAll('.ladder[data-pk]'));
 // The first few open (failing) cases are drawn at once; the rest on sight.
@@ -366,7 +386,7 @@ void StepTable(const CaseResult& c, std::string* out) {
       actual = H(s.actual);
       if (!s.finished) actual += "<br><b>did not finish</b>";
       if (!s.data.empty())
-        actual += "<div class=\"data mono\">data " + H(QuotedBytes(s.data)) + "</div>";
+        actual += "<div class=\"data mono\">data " + H(ShownData(s.data)) + "</div>";
       if (!s.ok && !s.failure.empty()) actual += "<div><b>" + H(s.failure) + "</b></div>";
       if (s.IsCommand()) {
         std::string argv;
@@ -437,8 +457,9 @@ void FaultList(const CaseResult& c, std::string* out) {
   *out += "</div>\n";
 }
 
-std::string PageHtml(const RunResult& r,
-                     const std::vector<std::vector<CaseResult::Pcap>>& pcap_hrefs) {
+// The page, written to `sink` a case at a time.
+void WritePage(const RunResult& r, const std::vector<std::vector<CaseResult::Pcap>>& pcap_hrefs,
+               TextSink& sink) {
   const std::vector<size_t> caps = HtmlLadderCaps(r);
   const int pass = r.Count(Outcome::kPass), fail = r.Count(Outcome::kFail),
             error = r.Count(Outcome::kError), skip = r.Count(Outcome::kSkip);
@@ -446,7 +467,6 @@ std::string PageHtml(const RunResult& r,
   for (const CaseResult& c : r.cases) all_tags.insert(c.tags.begin(), c.tags.end());
 
   std::string out;
-  out.reserve(4096 + r.cases.size() * 4096);
   out += "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n";
   out += "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n";
   out += fmt::format("<title>faultline: {} passed, {} failed</title>\n", pass, fail);
@@ -498,6 +518,8 @@ std::string PageHtml(const RunResult& r,
 
   // Cases.
   for (size_t i = 0; i < r.cases.size(); ++i) {
+    sink << out;
+    out.clear();
     const CaseResult& c = r.cases[i];
     const char* outcome = OutcomeName(c.outcome);
     json tags = json::array();
@@ -553,7 +575,7 @@ std::string PageHtml(const RunResult& r,
   }
   if (r.cases.empty()) out += "<p class=\"muted\">No cases ran.</p>\n";
   out += "<script>" + std::string(kJs) + "</script>\n</body></html>\n";
-  return out;
+  sink << out;
 }
 
 }  // namespace
@@ -601,7 +623,10 @@ std::string HtmlReport(const RunResult& r) {
     std::vector<CaseResult::Pcap>& links = hrefs.emplace_back();
     for (const CaseResult::Pcap& p : c.pcaps) links.push_back({p.host, HrefPath(p.path)});
   }
-  return PageHtml(r, hrefs);
+  std::string out;
+  StringSink sink(&out);
+  WritePage(r, hrefs, sink);
+  return out;
 }
 
 Status WriteHtml(const RunResult& r, const std::string& path) {
@@ -623,7 +648,7 @@ Status WriteHtml(const RunResult& r, const std::string& path) {
       links.push_back({p.host, HrefPath(link)});
     }
   }
-  Status st = WriteWholeFile(path, PageHtml(r, hrefs));
+  Status st = WriteStreamedFile(path, [&](TextSink& out) { WritePage(r, hrefs, out); });
   if (!st.ok()) return st.Prefixed("html report");
   return st;
 }

@@ -8,7 +8,11 @@
 // the report.json form) and its ladder SVG is drawn by inline JS only when
 // the ladder scrolls into view, so a 500-case run with 2,000 packets per case
 // opens fast: nothing is drawn for cases nobody looks at (but the ladders of
-// the first three open -- failing -- cases are drawn at load). When every
+// the first three open -- failing -- cases are drawn at load). A ladder is
+// drawn in windows: its rows are laid out whole (the SVG has its full
+// height), but only the rows and arrows from a viewport above the scroll
+// position to two below it are in the DOM, repainted as the ladder
+// scrolls. The page is written a case at a time (WriteHtml). When every
 // script has run, <body> carries data-ready="1" (the browser test checks it).
 //
 // Ladder: one vertical line per host (half left, half right) and the wire in

@@ -401,5 +401,17 @@ TEST(HtmlReportTest, TimingChecksShareTheChecksTable) {
   EXPECT_NE(html.find("<td title=\"cases/tcp/syn_drop.yaml:20:5\">1</td>"), std::string::npos);
 }
 
+// 64 KB of received data: the step table shows its first 512 bytes and
+// its length, not all of it.
+TEST(HtmlStepTableTest, LongDataIsCutWithItsLength) {
+  RunResult r = testing::SampleRun();
+  r.cases[0].steps[1].data = std::string(65536, 'z');
+  const std::string html = HtmlReport(r);
+  EXPECT_NE(html.find("<div class=\"data mono\">data &quot;" + std::string(512, 'z') +
+                      "&quot; (65536 bytes, the first 512 shown)</div>"),
+            std::string::npos);
+  EXPECT_EQ(html.find(std::string(513, 'z')), std::string::npos);
+}
+
 }  // namespace
 }  // namespace faultline

@@ -1,8 +1,11 @@
 #include "reports/json.h"
 
+#include <algorithm>
 #include <array>
+#include <iterator>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -65,40 +68,99 @@ std::string AddrText(const PacketRecord& p, const std::array<uint8_t, 16>& a) {
 }
 
 std::string OptionsHex(const PacketRecord& p) {
-  std::string s;
-  for (size_t i = 0; i < p.tcp_options_len; ++i) s += fmt::format("{:02x}", p.tcp_options[i]);
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string s(size_t{p.tcp_options_len} * 2, '0');
+  for (size_t i = 0; i < p.tcp_options_len; ++i) {
+    s[2 * i] = kHex[p.tcp_options[i] >> 4];
+    s[2 * i + 1] = kHex[p.tcp_options[i] & 15];
+  }
   return s;
 }
 
-json PacketJson(const PacketRecord& p) {
-  return json{{"n", p.seq_no},
-              {"arrival_ns", p.arrival_ns},
-              {"release_ns", p.release_ns},
-              {"from", T(p.from)},
-              {"to", T(p.to)},
-              {"proto", T(p.proto)},
-              {"flags", T(p.flags)},
-              {"sport", p.sport},
-              {"dport", p.dport},
-              {"seq", p.seq},
-              {"ack", p.ack},
-              {"rel_seq", p.rel_seq},
-              {"rel_ack", p.rel_ack},
-              {"has_rel", p.has_rel},
-              {"fragment", p.fragment},
-              {"window", p.window},
-              {"tcp_options", OptionsHex(p)},
-              {"icmp_type", p.icmp_type},
-              {"icmp_code", p.icmp_code},
-              {"icmp_mtu", p.icmp_mtu},
-              {"src", AddrText(p, p.src_addr)},
-              {"dst", AddrText(p, p.dst_addr)},
-              {"payload_len", p.payload_len},
-              {"wire_len", p.wire_len},
-              {"fault", p.fault},
-              {"fate", PacketFateName(p.fate)},
-              {"action", T(p.action)},
-              {"is_copy", p.is_copy}};
+// A JSON string as nlohmann's dump() writes it (UTF-8 kept, controls as
+// \uXXXX), for text T() has already made valid UTF-8.
+void AppendJsonString(std::string_view s, fmt::memory_buffer* out) {
+  out->push_back('"');
+  size_t done = 0;
+  for (size_t i = 0; i < s.size(); ++i) {
+    const char ch = s[i];
+    if (ch != '"' && ch != '\\' && static_cast<unsigned char>(ch) >= 0x20) continue;
+    out->append(s.substr(done, i - done));
+    done = i + 1;
+    switch (ch) {
+      case '"': out->append(std::string_view("\\\"")); break;
+      case '\\': out->append(std::string_view("\\\\")); break;
+      case '\b': out->append(std::string_view("\\b")); break;
+      case '\f': out->append(std::string_view("\\f")); break;
+      case '\n': out->append(std::string_view("\\n")); break;
+      case '\r': out->append(std::string_view("\\r")); break;
+      case '\t': out->append(std::string_view("\\t")); break;
+      default:
+        fmt::format_to(std::back_inserter(*out), "\\u{:04x}", static_cast<unsigned char>(ch));
+    }
+  }
+  out->append(s.substr(done));
+  out->push_back('"');
+}
+
+// Text as T() makes it: printable ASCII as is (no copy), the rest through
+// SafeText.
+void AppendText(std::string_view key, const std::string& v, fmt::memory_buffer* out) {
+  out->append(key);
+  const bool plain = std::all_of(v.begin(), v.end(), [](char ch) {
+    return static_cast<unsigned char>(ch) >= 0x20 && static_cast<unsigned char>(ch) < 0x7f;
+  });
+  AppendJsonString(plain ? std::string_view(v) : std::string_view(T(v)), out);
+}
+
+template <typename N>
+void AppendNumber(std::string_view key, N v, fmt::memory_buffer* out) {
+  out->append(key);
+  const fmt::format_int digits(v);
+  out->append(std::string_view(digits.data(), digits.size()));
+}
+
+void AppendBool(std::string_view key, bool v, fmt::memory_buffer* out) {
+  out->append(key);
+  out->append(std::string_view(v ? "true" : "false"));
+}
+
+// One packet of the packet log, as one compact JSON object, written field
+// by field (a report may hold 100k of them: no DOM, no format strings).
+void AppendPacketJson(const PacketRecord& p, fmt::memory_buffer* out) {
+  AppendNumber("{\"n\":", p.seq_no, out);
+  AppendNumber(",\"arrival_ns\":", p.arrival_ns, out);
+  AppendNumber(",\"release_ns\":", p.release_ns, out);
+  AppendText(",\"from\":", p.from, out);
+  AppendText(",\"to\":", p.to, out);
+  AppendText(",\"proto\":", p.proto, out);
+  AppendText(",\"flags\":", p.flags, out);
+  AppendNumber(",\"sport\":", p.sport, out);
+  AppendNumber(",\"dport\":", p.dport, out);
+  AppendNumber(",\"seq\":", p.seq, out);
+  AppendNumber(",\"ack\":", p.ack, out);
+  AppendNumber(",\"rel_seq\":", p.rel_seq, out);
+  AppendNumber(",\"rel_ack\":", p.rel_ack, out);
+  AppendBool(",\"has_rel\":", p.has_rel, out);
+  AppendBool(",\"fragment\":", p.fragment, out);
+  AppendNumber(",\"window\":", p.window, out);
+  out->append(std::string_view(",\"tcp_options\":"));
+  AppendJsonString(OptionsHex(p), out);
+  AppendNumber(",\"icmp_type\":", unsigned{p.icmp_type}, out);
+  AppendNumber(",\"icmp_code\":", unsigned{p.icmp_code}, out);
+  AppendNumber(",\"icmp_mtu\":", p.icmp_mtu, out);
+  out->append(std::string_view(",\"src\":"));
+  AppendJsonString(AddrText(p, p.src_addr), out);
+  out->append(std::string_view(",\"dst\":"));
+  AppendJsonString(AddrText(p, p.dst_addr), out);
+  AppendNumber(",\"payload_len\":", p.payload_len, out);
+  AppendNumber(",\"wire_len\":", p.wire_len, out);
+  AppendNumber(",\"fault\":", p.fault, out);
+  out->append(std::string_view(",\"fate\":"));
+  AppendJsonString(PacketFateName(p.fate), out);
+  AppendText(",\"action\":", p.action, out);
+  AppendBool(",\"is_copy\":", p.is_copy, out);
+  out->push_back('}');
 }
 
 json StateJson(const StateEvent& e) {
@@ -152,11 +214,10 @@ json Strings(const std::vector<std::string>& v) {
   return a;
 }
 
+// The case object's members but "packets" (its last member).
 json CaseJson(const CaseResult& c) {
   json steps = json::array();
   for (const StepRecord& s : c.steps) steps.push_back(StepJson(s));
-  json packets = json::array();
-  for (const PacketRecord& p : c.packets) packets.push_back(PacketJson(p));
   json states = json::array();
   for (const StateEvent& e : c.states) states.push_back(StateJson(e));
   json transitions = json::array();
@@ -193,13 +254,12 @@ json CaseJson(const CaseResult& c) {
               {"transitions", std::move(transitions)},
               {"notes", Strings(c.notes)},
               {"counters", std::move(counters)},
-              {"environment", EnvironmentJson(c.environment)},
-              {"packets", std::move(packets)}};
+              {"environment", EnvironmentJson(c.environment)}};
+  // "packets" follows: WriteCase streams it.
 }
 
+// The run object's members but "cases" (its last member).
 json RunJson(const RunResult& r) {
-  json cases = json::array();
-  for (const CaseResult& c : r.cases) cases.push_back(CaseJson(c));
   return json{{"format", kFormat},
               {"version", kVersion},
               {"start_unix_ms", r.start_unix_ms},
@@ -211,8 +271,7 @@ json RunJson(const RunResult& r) {
                 {"pass", r.Count(Outcome::kPass)},
                 {"fail", r.Count(Outcome::kFail)},
                 {"error", r.Count(Outcome::kError)},
-                {"skip", r.Count(Outcome::kSkip)}}},
-              {"cases", std::move(cases)}};
+                {"skip", r.Count(Outcome::kSkip)}}}};
 }
 
 std::string Dump(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
@@ -221,30 +280,84 @@ bool IsArrayOfObjects(const json& j) { return j.is_array() && !j.empty() && j.fr
 
 // Layout: the run object and each case object one member per line, arrays
 // of objects one element per line, everything else on one line.
-void Emit(const json& j, int depth, std::string* out) {
+void Emit(const json& j, int depth, TextSink& out);
+
+// The members of an object laid out one per line at `depth` (0: the run, 2:
+// a case), each followed by ",\n" (the object's last member comes after).
+void EmitMembers(const json& j, int depth, TextSink& out) {
+  const std::string pad(static_cast<size_t>(depth) + 1, ' ');
+  for (auto it = j.begin(); it != j.end(); ++it) {
+    out << pad << Dump(json(it.key())) << ": ";
+    Emit(it.value(), depth + 1, out);
+    out << ",\n";
+  }
+}
+
+void Emit(const json& j, int depth, TextSink& out) {
   const std::string pad(static_cast<size_t>(depth) + 1, ' ');
   const std::string close_pad(static_cast<size_t>(depth), ' ');
   const bool expand_object = j.is_object() && (depth == 0 || depth == 2);
   if (expand_object) {
-    *out += "{\n";
+    out << "{\n";
     size_t i = 0;
     for (auto it = j.begin(); it != j.end(); ++it, ++i) {
-      *out += pad + Dump(json(it.key())) + ": ";
+      out << pad << Dump(json(it.key())) << ": ";
       Emit(it.value(), depth + 1, out);
-      *out += i + 1 < j.size() ? ",\n" : "\n";
+      out << (i + 1 < j.size() ? ",\n" : "\n");
     }
-    *out += close_pad + "}";
+    out << close_pad << "}";
   } else if (IsArrayOfObjects(j)) {
-    *out += "[\n";
+    out << "[\n";
     for (size_t i = 0; i < j.size(); ++i) {
-      *out += pad;
+      out << pad;
       Emit(j[i], depth + 1, out);
-      *out += i + 1 < j.size() ? ",\n" : "\n";
+      out << (i + 1 < j.size() ? ",\n" : "\n");
     }
-    *out += close_pad + "]";
+    out << close_pad << "]";
   } else {
-    *out += Dump(j);
+    out << Dump(j);
   }
+}
+
+// A case object (depth 2 of the document): its members, then its packets
+// one line each, written as they are formatted.
+void WriteCase(const CaseResult& c, TextSink& out) {
+  out << "{\n";
+  EmitMembers(CaseJson(c), 2, out);
+  out << "   \"packets\": ";
+  if (c.packets.empty()) {
+    out << "[]";
+  } else {
+    out << "[\n";
+    fmt::memory_buffer line;
+    for (size_t i = 0; i < c.packets.size(); ++i) {
+      line.clear();
+      line.append(std::string_view("    "));
+      AppendPacketJson(c.packets[i], &line);
+      line.append(std::string_view(i + 1 < c.packets.size() ? ",\n" : "\n"));
+      out << std::string_view(line.data(), line.size());
+    }
+    out << "   ]";
+  }
+  out << "\n  }";
+}
+
+void WriteRun(const RunResult& r, TextSink& out) {
+  out << "{\n";
+  EmitMembers(RunJson(r), 0, out);
+  out << " \"cases\": ";
+  if (r.cases.empty()) {
+    out << "[]";
+  } else {
+    out << "[\n";
+    for (size_t i = 0; i < r.cases.size(); ++i) {
+      out << "  ";
+      WriteCase(r.cases[i], out);
+      out << (i + 1 < r.cases.size() ? ",\n" : "\n");
+    }
+    out << " ]";
+  }
+  out << "\n}\n";
 }
 
 // ------------------------------------------------------------- parsing --
@@ -625,13 +738,13 @@ CaseResult ReadCase(const json& j, const std::string& ptr, Status* st) {
 
 std::string ReportJson(const RunResult& r) {
   std::string out;
-  Emit(RunJson(r), 0, &out);
-  out += "\n";
+  StringSink sink(&out);
+  WriteRun(r, sink);
   return out;
 }
 
 Status WriteJson(const RunResult& r, const std::string& path) {
-  Status st = WriteWholeFile(path, ReportJson(r));
+  Status st = WriteStreamedFile(path, [&r](TextSink& out) { WriteRun(r, out); });
   if (!st.ok()) return st.Prefixed("json report");
   return st;
 }

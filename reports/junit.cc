@@ -2,12 +2,14 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <ctime>
 #include <filesystem>
+#include <initializer_list>
 #include <map>
-#include <pugixml.hpp>
 #include <set>
-#include <sstream>
+#include <string_view>
+#include <utility>
 #include <vector>
 
 #include "reports/text_escape.h"
@@ -56,10 +58,60 @@ std::string LocatedMessage(const CaseResult& c) {
   return c.message;
 }
 
-void AddProperty(pugi::xml_node props, const std::string& name, const std::string& value) {
-  pugi::xml_node p = props.append_child("property");
-  p.append_attribute("name") = X(name).c_str();
-  p.append_attribute("value") = X(value).c_str();
+// XML as pugixml writes it (format_indent): in text & < > are escaped, in
+// attribute values & < " and every control character (as "&#NN;"). X()
+// has turned other control bytes into "\xNN" text already.
+void Escaped(std::string_view s, bool attr, TextSink& out) {
+  size_t done = 0;
+  auto put = [&](size_t i, std::string_view with) {
+    out << s.substr(done, i - done) << with;
+    done = i + 1;
+  };
+  for (size_t i = 0; i < s.size(); ++i) {
+    const auto u = static_cast<unsigned char>(s[i]);
+    if (s[i] == '&') {
+      put(i, "&amp;");
+    } else if (s[i] == '<') {
+      put(i, "&lt;");
+    } else if (s[i] == '>' && !attr) {
+      put(i, "&gt;");
+    } else if (s[i] == '"' && attr) {
+      put(i, "&quot;");
+    } else if (u < 0x20 && (attr || (s[i] != '\t' && s[i] != '\n' && s[i] != '\r'))) {
+      put(i, fmt::format("&#{}{};", u / 10, u % 10));
+    }
+  }
+  out << s.substr(done);
+}
+
+// Text X() would keep as it is: printable ASCII, tabs and newlines (a
+// packet log line), so the copy through SafeText is skipped.
+bool PlainText(const std::string& s) {
+  return std::all_of(s.begin(), s.end(), [](char ch) {
+    const auto u = static_cast<unsigned char>(ch);
+    return (u >= 0x20 && u < 0x7f) || ch == '\n' || ch == '\t';
+  });
+}
+
+void Text(const std::string& s, TextSink& out) {
+  if (PlainText(s)) return Escaped(s, false, out);
+  Escaped(X(s), false, out);
+}
+
+// `<name a="v" ...` (the caller closes it with ">" or " />").
+void Open(TextSink& out, int depth, const char* name,
+          std::initializer_list<std::pair<const char*, std::string>> attrs) {
+  out << std::string(static_cast<size_t>(depth) * 2, ' ') << "<" << name;
+  for (const auto& [key, value] : attrs) {
+    out << " " << key << "=\"";
+    Escaped(X(value), true, out);
+    out << "\"";
+  }
+}
+
+void Property(TextSink& out, const std::string& name, const std::string& value) {
+  Open(out, 3, "property", {{"name", name}, {"value", value}});
+  out << " />\n";
 }
 
 // `packets:` and `timing:` expectations, one line each; failing ones
@@ -77,40 +129,17 @@ std::string PacketChecksText(const CaseResult& c) {
 }
 
 // A case file that did not load: an error testcase named after the file.
-void AddInvalidFile(pugi::xml_node tc, const CaseResult& c) {
-  pugi::xml_node n = tc.append_child("error");
-  n.append_attribute("message") = X(c.message).c_str();
-  n.append_attribute("type") = "invalid case file";
-  n.text() = X(c.message + "\n").c_str();
-  tc.append_child("system-out").text() = X(fmt::format("file: {}\n", c.file)).c_str();
+void InvalidFileBody(const CaseResult& c, TextSink& out) {
+  Open(out, 3, "error", {{"message", c.message}, {"type", "invalid case file"}});
+  out << ">";
+  Text(c.message + "\n", out);
+  out << "</error>\n      <system-out>";
+  Text(fmt::format("file: {}\n", c.file), out);
+  out << "</system-out>\n";
 }
 
-void AddCase(pugi::xml_node suite, const CaseResult& c) {
-  pugi::xml_node tc = suite.append_child("testcase");
-  tc.append_attribute("name") = X(c.FullName()).c_str();
-  tc.append_attribute("classname") = X(ClassName(c)).c_str();
-  tc.append_attribute("time") = Seconds(c.duration_ns).c_str();
-  if (c.invalid_file) return AddInvalidFile(tc, c);
-
-  const std::string steps = StepLogText(c);
-  const std::string checks = PacketChecksText(c);
-  const char* tag = nullptr;
-  const char* type = nullptr;
-  switch (c.outcome) {
-    case Outcome::kPass: break;
-    case Outcome::kFail: tag = "failure", type = "expectation"; break;
-    case Outcome::kError: tag = "error", type = "harness"; break;
-    case Outcome::kSkip: tag = "skipped"; break;
-  }
-  if (tag != nullptr) {
-    pugi::xml_node n = tc.append_child(tag);
-    n.append_attribute("message") = X(LocatedMessage(c)).c_str();
-    if (type != nullptr) {
-      n.append_attribute("type") = type;
-      n.text() = X(checks.empty() ? steps : steps + checks).c_str();
-    }
-  }
-
+// What every system-out starts with: the file, seed, pcaps and faults.
+std::string CaseHeader(const CaseResult& c) {
   std::string out = fmt::format("file: {}\nseed: {}\n", c.file, c.seed);
   if (!c.description.empty()) out += "description: " + c.description + "\n";
   for (const CaseResult::Pcap& p : c.pcaps) out += "pcap " + p.host + ": " + p.path + "\n";
@@ -119,19 +148,80 @@ void AddCase(pugi::xml_node suite, const CaseResult& c) {
     for (size_t i = 0; i < c.faults.size(); ++i)
       out += fmt::format("  {}: {}\n", i + 1, c.faults[i]);
   }
-  out += "\nsteps:\n" + steps;
-  if (!checks.empty()) out += "\npacket expectations:\n" + checks;
+  return out;
+}
+
+// A passing case's system-out: the header and counts (the logs are in the
+// JSON and HTML reports).
+std::string PassingSummary(const CaseResult& c) {
+  std::string out = CaseHeader(c);
+  out += fmt::format("steps: {}, all passed\n", c.steps.size());
+  if (!c.packet_checks.empty()) {
+    out += fmt::format("packet expectations: {}, all passed\n", c.packet_checks.size());
+  }
+  out += fmt::format("packets: {}\n", c.packets.size());
+  if (c.capture_dropped > 0) out += fmt::format("capture lost {} packets\n", c.capture_dropped);
+  out += "the step and packet logs are in the JSON and HTML reports\n";
+  return out;
+}
+
+// The whole log: header, steps, checks, socket states and every packet,
+// the packets written line by line.
+void FullLog(const CaseResult& c, const std::string& steps, const std::string& checks,
+             TextSink& out) {
+  std::string head = CaseHeader(c) + "\nsteps:\n" + steps;
+  if (!checks.empty()) head += "\npacket expectations:\n" + checks;
   if (!c.states.empty()) {
     const int64_t t0 = FirstPacketNs(c);
-    out += "\nsocket states:\n";
+    head += "\nsocket states:\n";
     for (const StateEvent& e : c.states) {
-      out += fmt::format("{:+.3f}ms {} {} {}\n", static_cast<double>(e.at_ns - t0) / 1e6, e.host,
-                         e.socket, e.state);
+      head += fmt::format("{:+.3f}ms {} {} {}\n", static_cast<double>(e.at_ns - t0) / 1e6, e.host,
+                          e.socket, e.state);
     }
   }
-  out += fmt::format("\npackets ({}):\n", c.packets.size()) + PacketLogText(c);
-  if (c.capture_dropped > 0) out += fmt::format("capture lost {} packets\n", c.capture_dropped);
-  tc.append_child("system-out").text() = X(out).c_str();
+  head += fmt::format("\npackets ({}):\n", c.packets.size());
+  Text(head, out);
+  const int64_t t0 = FirstPacketNs(c);
+  for (const PacketRecord& p : c.packets) Text(PacketLogLine(p, t0), out);
+  if (c.capture_dropped > 0) Text(fmt::format("capture lost {} packets\n", c.capture_dropped), out);
+}
+
+void WriteCase(const CaseResult& c, const JunitOptions& opts, TextSink& out) {
+  Open(out, 2, "testcase",
+       {{"name", c.FullName()}, {"classname", ClassName(c)}, {"time", Seconds(c.duration_ns)}});
+  out << ">\n";
+  if (c.invalid_file) {
+    InvalidFileBody(c, out);
+    out << "    </testcase>\n";
+    return;
+  }
+  const bool full = c.outcome != Outcome::kPass || opts.full_passing_log;
+  const std::string steps = full ? StepLogText(c) : "";
+  const std::string checks = full ? PacketChecksText(c) : "";
+  const char* tag = nullptr;
+  const char* type = nullptr;
+  switch (c.outcome) {
+    case Outcome::kPass: break;
+    case Outcome::kFail: tag = "failure", type = "expectation"; break;
+    case Outcome::kError: tag = "error", type = "harness"; break;
+    case Outcome::kSkip: tag = "skipped"; break;
+  }
+  if (tag != nullptr && type != nullptr) {
+    Open(out, 3, tag, {{"message", LocatedMessage(c)}, {"type", type}});
+    out << ">";
+    Text(checks.empty() ? steps : steps + checks, out);
+    out << "</" << tag << ">\n";
+  } else if (tag != nullptr) {
+    Open(out, 3, tag, {{"message", LocatedMessage(c)}});
+    out << " />\n";
+  }
+  out << "      <system-out>";
+  if (full) {
+    FullLog(c, steps, checks, out);
+  } else {
+    Text(PassingSummary(c), out);
+  }
+  out << "</system-out>\n    </testcase>\n";
 }
 
 struct Suite {
@@ -139,9 +229,53 @@ struct Suite {
   std::vector<const CaseResult*> cases;
 };
 
-}  // namespace
+void WriteSuite(const RunResult& r, const Suite& s, const JunitOptions& opts, TextSink& out) {
+  int failures = 0, errors = 0, skipped = 0;
+  int64_t ns = 0;
+  int64_t start_ms = s.cases.front()->start_unix_ms;
+  std::set<std::string> files;
+  std::set<uint64_t> seeds;
+  for (const CaseResult* c : s.cases) {
+    failures += c->outcome == Outcome::kFail;
+    errors += c->outcome == Outcome::kError;
+    skipped += c->outcome == Outcome::kSkip;
+    ns += c->duration_ns;
+    if (c->start_unix_ms != 0 && (start_ms == 0 || c->start_unix_ms < start_ms)) {
+      start_ms = c->start_unix_ms;
+    }
+    files.insert(c->file);
+    seeds.insert(c->seed);
+  }
+  if (start_ms == 0) start_ms = r.start_unix_ms;
+  Open(out, 1, "testsuite",
+       {{"name", s.name},
+        {"tests", std::to_string(s.cases.size())},
+        {"failures", std::to_string(failures)},
+        {"errors", std::to_string(errors)},
+        {"skipped", std::to_string(skipped)},
+        {"time", Seconds(ns)},
+        {"timestamp", IsoTimestamp(start_ms)}});
+  if (files.size() == 1) {
+    out << " file=\"";
+    Escaped(X(*files.begin()), true, out);
+    out << "\"";
+  }
+  out << ">\n    <properties>\n";
+  Property(out, "kernel", r.kernel);
+  if (seeds.size() == 1) {
+    Property(out, "seed", std::to_string(*seeds.begin()));
+  } else {
+    for (const CaseResult* c : s.cases) {
+      Property(out, "seed " + c->FullName(), std::to_string(c->seed));
+    }
+  }
+  Property(out, "command_line", r.command_line);
+  out << "    </properties>\n";
+  for (const CaseResult* c : s.cases) WriteCase(*c, opts, out);
+  out << "  </testsuite>\n";
+}
 
-std::string JunitXml(const RunResult& r) {
+void WriteRun(const RunResult& r, const JunitOptions& opts, TextSink& out) {
   std::vector<Suite> suites;
   std::map<std::string, size_t> index;
   for (const CaseResult& c : r.cases) {
@@ -150,68 +284,33 @@ std::string JunitXml(const RunResult& r) {
     if (added) suites.push_back({name, {}});
     suites[it->second].cases.push_back(&c);
   }
-
-  pugi::xml_document doc;
-  pugi::xml_node decl = doc.append_child(pugi::node_declaration);
-  decl.append_attribute("version") = "1.0";
-  decl.append_attribute("encoding") = "UTF-8";
-  pugi::xml_node root = doc.append_child("testsuites");
-  root.append_attribute("name") = "faultline";
-  root.append_attribute("time") = Seconds(r.duration_ns).c_str();
-  root.append_attribute("tests") = std::to_string(r.cases.size()).c_str();
-  root.append_attribute("failures") = std::to_string(r.Count(Outcome::kFail)).c_str();
-  root.append_attribute("errors") = std::to_string(r.Count(Outcome::kError)).c_str();
-
-  for (const Suite& s : suites) {
-    int failures = 0, errors = 0, skipped = 0;
-    int64_t ns = 0;
-    int64_t start_ms = s.cases.front()->start_unix_ms;
-    std::set<std::string> files;
-    std::set<uint64_t> seeds;
-    for (const CaseResult* c : s.cases) {
-      failures += c->outcome == Outcome::kFail;
-      errors += c->outcome == Outcome::kError;
-      skipped += c->outcome == Outcome::kSkip;
-      ns += c->duration_ns;
-      if (c->start_unix_ms != 0 && (start_ms == 0 || c->start_unix_ms < start_ms)) {
-        start_ms = c->start_unix_ms;
-      }
-      files.insert(c->file);
-      seeds.insert(c->seed);
-    }
-    if (start_ms == 0) start_ms = r.start_unix_ms;
-
-    pugi::xml_node suite = root.append_child("testsuite");
-    suite.append_attribute("name") = X(s.name).c_str();
-    suite.append_attribute("tests") = std::to_string(s.cases.size()).c_str();
-    suite.append_attribute("failures") = std::to_string(failures).c_str();
-    suite.append_attribute("errors") = std::to_string(errors).c_str();
-    suite.append_attribute("skipped") = std::to_string(skipped).c_str();
-    suite.append_attribute("time") = Seconds(ns).c_str();
-    suite.append_attribute("timestamp") = IsoTimestamp(start_ms).c_str();
-    if (files.size() == 1) suite.append_attribute("file") = X(*files.begin()).c_str();
-
-    pugi::xml_node props = suite.append_child("properties");
-    AddProperty(props, "kernel", r.kernel);
-    if (seeds.size() == 1) {
-      AddProperty(props, "seed", std::to_string(*seeds.begin()));
-    } else {
-      for (const CaseResult* c : s.cases) {
-        AddProperty(props, "seed " + c->FullName(), std::to_string(c->seed));
-      }
-    }
-    AddProperty(props, "command_line", r.command_line);
-
-    for (const CaseResult* c : s.cases) AddCase(suite, *c);
+  out << "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n";
+  Open(out, 0, "testsuites",
+       {{"name", "faultline"},
+        {"time", Seconds(r.duration_ns)},
+        {"tests", std::to_string(r.cases.size())},
+        {"failures", std::to_string(r.Count(Outcome::kFail))},
+        {"errors", std::to_string(r.Count(Outcome::kError))}});
+  if (suites.empty()) {
+    out << " />\n";
+    return;
   }
-
-  std::ostringstream os;
-  doc.save(os, "  ", pugi::format_indent, pugi::encoding_utf8);
-  return os.str();
+  out << ">\n";
+  for (const Suite& s : suites) WriteSuite(r, s, opts, out);
+  out << "</testsuites>\n";
 }
 
-Status WriteJunit(const RunResult& r, const std::string& path) {
-  Status st = WriteWholeFile(path, JunitXml(r));
+}  // namespace
+
+std::string JunitXml(const RunResult& r, const JunitOptions& opts) {
+  std::string out;
+  StringSink sink(&out);
+  WriteRun(r, opts, sink);
+  return out;
+}
+
+Status WriteJunit(const RunResult& r, const std::string& path, const JunitOptions& opts) {
+  Status st = WriteStreamedFile(path, [&](TextSink& out) { WriteRun(r, opts, out); });
   if (!st.ok()) return st.Prefixed("junit report");
   return st;
 }

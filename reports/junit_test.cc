@@ -9,6 +9,7 @@
 #include <fstream>
 #include <pugixml.hpp>
 
+#include "reports/synthetic_results.h"
 #include "reports/test_results.h"
 
 #ifndef FAULTLINE_JUNIT_XSD
@@ -185,12 +186,17 @@ TEST(JunitStructureTest, SuitesCasesAndOutcomes) {
   EXPECT_FALSE(pass.child("failure"));
   EXPECT_FALSE(pass.child("error"));
   EXPECT_FALSE(pass.child("skipped"));
-  std::string out = pass.child("system-out").text().get();
-  EXPECT_NE(out.find("file: cases/tcp/handshake.yaml\n"), std::string::npos) << out;
-  EXPECT_NE(out.find("step 2 [client] client: connect c to server:8080"), std::string::npos) << out;
-  EXPECT_NE(out.find("#2 +0.100ms server:8080 > client:40000 tcp S. seq 2 ack 1 win 64240 len 0\n"),
-            std::string::npos)
-      << out;
+  // A passing case's system-out is a summary (issue 20); the logs are in
+  // the JSON and HTML reports.
+  EXPECT_EQ(std::string(pass.child("system-out").text().get()),
+            "file: cases/tcp/handshake.yaml\n"
+            "seed: 7\n"
+            "description: three-way handshake\n"
+            "pcap client: out/handshake-ipv4/client.pcap\n"
+            "pcap server: out/handshake-ipv4/server.pcap\n"
+            "steps: 2, all passed\n"
+            "packets: 3\n"
+            "the step and packet logs are in the JSON and HTML reports\n");
 
   pugi::xml_node fail = pass.next_sibling("testcase");
   EXPECT_STREQ(fail.attribute("name").value(), "syn <drop> & \"retry\" [ipv6]");
@@ -233,6 +239,49 @@ TEST(JunitStructureTest, SuitesCasesAndOutcomes) {
   ASSERT_TRUE(err);
   EXPECT_STREQ(err.attribute("message").value(),
                "cases/udp/echo.yaml:1: peer client exited\nwith status 1");
+}
+
+TEST(JunitStructureTest, PassingSummaryCountsChecksAndCaptureLosses) {
+  RunResult r = testing::SampleRun();
+  r.cases.resize(1);
+  r.cases[0].faults = {"drop client->any tcp SYN nth 1"};
+  r.cases[0].packet_checks.resize(2);
+  r.cases[0].capture_dropped = 4;
+  r.cases[0].description.clear();
+  r.cases[0].pcaps.clear();
+  pugi::xml_document doc;
+  ASSERT_TRUE(doc.load_string(JunitXml(r).c_str()));
+  EXPECT_EQ(std::string(doc.select_node("//system-out").node().text().get()),
+            "file: cases/tcp/handshake.yaml\n"
+            "seed: 7\n"
+            "faults:\n"
+            "  1: drop client->any tcp SYN nth 1\n"
+            "steps: 2, all passed\n"
+            "packet expectations: 2, all passed\n"
+            "packets: 3\n"
+            "capture lost 4 packets\n"
+            "the step and packet logs are in the JSON and HTML reports\n");
+}
+
+TEST(JunitStructureTest, FullPassingLogOnRequest) {
+  RunResult r = testing::SampleRun();
+  pugi::xml_document doc;
+  ASSERT_TRUE(doc.load_string(JunitXml(r, JunitOptions{.full_passing_log = true}).c_str()));
+  std::string out = doc.select_node("//testcase").node().child("system-out").text().get();
+  EXPECT_NE(out.find("step 2 [client] client: connect c to server:8080"), std::string::npos) << out;
+  EXPECT_NE(out.find("#2 +0.100ms server:8080 > client:40000 tcp S. seq 2 ack 1 win 64240 len 0\n"),
+            std::string::npos)
+      << out;
+}
+
+// The failing case of 100k packets keeps its whole packet log, written
+// line by line.
+TEST(JunitStructureTest, FailingCaseKeepsEveryPacketLine) {
+  RunResult r;
+  r.cases.push_back(testing::BulkCase(100'000, Outcome::kFail, 10));
+  const std::string xml = JunitXml(r);
+  EXPECT_NE(xml.find("\n#1 +0.000ms "), std::string::npos);
+  EXPECT_NE(xml.find("\n#100000 +1999.980ms "), std::string::npos);
 }
 
 TEST(JunitStructureTest, NoRawControlCharacters) {

@@ -36,6 +36,12 @@ std::string QuotedBytes(const std::string& bytes) {
   return out + "\"";
 }
 
+std::string ShownData(const std::string& bytes) {
+  if (bytes.size() <= kShownDataBytes) return QuotedBytes(bytes);
+  return fmt::format("{} ({} bytes, the first {} shown)",
+                     QuotedBytes(bytes.substr(0, kShownDataBytes)), bytes.size(), kShownDataBytes);
+}
+
 std::string StepLogText(const CaseResult& c) {
   std::string out;
   for (const StepRecord& s : c.steps) {
@@ -48,7 +54,7 @@ std::string StepLogText(const CaseResult& c) {
     out += fmt::format(" | at +{:.3f}ms", static_cast<double>(s.start_offset_ns) / 1e6);
     out += " | expected " + (s.expected.empty() ? std::string("success") : s.expected);
     if (!s.actual.empty()) out += " | actual " + s.actual;
-    if (!s.data.empty()) out += " | data " + QuotedBytes(s.data);
+    if (!s.data.empty()) out += " | data " + ShownData(s.data);
     if (!s.finished) out += " | did not finish";
     out += s.ok ? " | ok" : " | FAIL: " + s.failure;
     out += "\n";
@@ -84,20 +90,23 @@ std::string StepLogText(const CaseResult& c) {
   return out;
 }
 
+std::string PacketLogLine(const PacketRecord& p, int64_t t0) {
+  std::string out = fmt::format("#{} +{:.3f}ms {}", p.seq_no,
+                                static_cast<double>(p.arrival_ns - t0) / 1e6, PacketRecordLine(p));
+  if (p.is_copy) out += " | copy";
+  if (p.release_ns == 0) {
+    out += " | dropped";
+  } else if (p.release_ns != p.arrival_ns) {
+    out += fmt::format(" | released +{:.3f}ms", static_cast<double>(p.release_ns - t0) / 1e6);
+  }
+  out += "\n";
+  return out;
+}
+
 std::string PacketLogText(const CaseResult& c) {
   const int64_t t0 = FirstPacketNs(c);
   std::string out;
-  for (const PacketRecord& p : c.packets) {
-    out += fmt::format("#{} +{:.3f}ms {}", p.seq_no, static_cast<double>(p.arrival_ns - t0) / 1e6,
-                       PacketRecordLine(p));
-    if (p.is_copy) out += " | copy";
-    if (p.release_ns == 0) {
-      out += " | dropped";
-    } else if (p.release_ns != p.arrival_ns) {
-      out += fmt::format(" | released +{:.3f}ms", static_cast<double>(p.release_ns - t0) / 1e6);
-    }
-    out += "\n";
-  }
+  for (const PacketRecord& p : c.packets) out += PacketLogLine(p, t0);
   return out;
 }
 

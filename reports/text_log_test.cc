@@ -40,6 +40,19 @@ TEST(StepLogTextTest, CommandArgvEndAndOutput) {
             "    | warning: \\x01\n");
 }
 
+TEST(ShownDataTest, LongDataCutWithItsLength) {
+  EXPECT_EQ(ShownData(std::string(512, 'a')), "\"" + std::string(512, 'a') + "\"");
+  EXPECT_EQ(ShownData(std::string(512, 'a') + "b\n"),
+            "\"" + std::string(512, 'a') + "\" (514 bytes, the first 512 shown)");
+  CaseResult c;
+  c.steps = {testing::Step(1, "server", "server: recv s 65536", true)};
+  c.steps[0].data = std::string(65536, 'x');
+  EXPECT_EQ(StepLogText(c),
+            "step 1 [server] server: recv s 65536 (cases/tcp/handshake.yaml:11:5) | at +1.000ms | "
+            "expected success | actual ret 0, took 250us | data \"" +
+                std::string(512, 'x') + "\" (65536 bytes, the first 512 shown) | ok\n");
+}
+
 TEST(PacketLogTextTest, TimesRelativeToEarliestPacket) {
   CaseResult c;
   // The log is in arrival order, but the earliest time wins even if not first.

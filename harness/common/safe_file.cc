@@ -157,11 +157,17 @@ Status CheckWritableDir(int dirfd, const std::string& shown) {
 
 Status ReplaceFileAt(int dirfd, const std::string& name, std::string_view content,
                      const std::string& shown) {
+  return ReplaceFileAtWith(
+      dirfd, name, [content](int fd) { return WriteAll(fd, content); }, shown);
+}
+
+Status ReplaceFileAtWith(int dirfd, const std::string& name, const FileFiller& fill,
+                         const std::string& shown) {
   FL_RETURN_IF_ERROR(CheckReplaceable(dirfd, name, shown));
   std::string tmp;
   StatusOr<UniqueFd> fd = CreateTemp(dirfd, name, shown, &tmp);
   if (!fd.ok()) return fd.status();
-  Status st = WriteAll(fd->get(), content);
+  Status st = fill(fd->get());
   if (st.ok() && close(fd->release()) != 0) st = Status::FromErrno("close", errno);
   // Checked again just before the rename: what appeared meanwhile is not
   // replaced either.
@@ -176,11 +182,15 @@ Status ReplaceFileAt(int dirfd, const std::string& name, std::string_view conten
 }
 
 Status ReplaceFile(const std::string& path, std::string_view content) {
+  return ReplaceFileWith(path, [content](int fd) { return WriteAll(fd, content); });
+}
+
+Status ReplaceFileWith(const std::string& path, const FileFiller& fill) {
   StatusOr<PathParts> parts = SplitFilePath(path);
   if (!parts.ok()) return parts.status();
   StatusOr<UniqueFd> dir = OpenDirNoFollow(parts->dir, false);
   if (!dir.ok()) return dir.status().Prefixed(fmt::format("cannot write {}", path));
-  return ReplaceFileAt(dir->get(), parts->name, content, path);
+  return ReplaceFileAtWith(dir->get(), parts->name, fill, path);
 }
 
 StatusOr<UniqueFd> CreateFileExclusive(const std::string& path) {

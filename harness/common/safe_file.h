@@ -19,6 +19,7 @@
 
 #include <sys/types.h>
 
+#include <functional>
 #include <string>
 #include <string_view>
 
@@ -61,6 +62,14 @@ Status ReplaceFileAt(int dirfd, const std::string& name, std::string_view conten
                      const std::string& shown);
 // The same for a path: its directory must exist (it is not created).
 Status ReplaceFile(const std::string& path, std::string_view content);
+
+// The same, the content written by `fill` to the temporary file's
+// descriptor as it is made (reports written as a stream). An error from
+// `fill` removes the temporary file and is returned, the path in front.
+using FileFiller = std::function<Status(int fd)>;
+Status ReplaceFileAtWith(int dirfd, const std::string& name, const FileFiller& fill,
+                         const std::string& shown);
+Status ReplaceFileWith(const std::string& path, const FileFiller& fill);
 
 // Creates `path` for writing, exclusively (O_CREAT|O_EXCL|O_NOFOLLOW) in its
 // directory (which must exist): an existing regular file is removed first,
