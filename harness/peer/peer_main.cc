@@ -53,8 +53,11 @@ class Peer {
       // EOF or error: the runner is gone or done.
       if (n <= 0) Exit();
       const bool last = idle_.fetch_sub(1) == 1;
-      Handle(buf.data(), static_cast<size_t>(n), last);
+      Reply reply = Handle(buf.data(), static_cast<size_t>(n), last);
+      // Idle again before the reply leaves: once the runner has it, the
+      // next request never finds the pool short and starts a thread.
       idle_.fetch_add(1);
+      Write(reply);
     }
   }
 
@@ -71,16 +74,12 @@ class Peer {
   }
 
  private:
-  void Handle(const uint8_t* p, size_t n, bool last_idle) {
+  Reply Handle(const uint8_t* p, size_t n, bool last_idle) {
     if (n > kMaxMessageBytes) {
-      Write(ErrorReply(0, "bad request: message larger than kMaxMessageBytes"));
-      return;
+      return ErrorReply(0, "bad request: message larger than kMaxMessageBytes");
     }
     StatusOr<Request> req = DecodeRequest(p, n);
-    if (!req.ok()) {
-      Write(ErrorReply(0, "bad request: " + req.status().message()));
-      return;
-    }
+    if (!req.ok()) return ErrorReply(0, "bad request: " + req.status().message());
     if (last_idle) {
       try {
         idle_.fetch_add(1);
@@ -88,22 +87,15 @@ class Peer {
       } catch (const std::exception& e) {
         idle_.fetch_sub(1);
         // Running the call here could block the only receiver.
-        Write(ErrorReply(req->id, std::string("the peer could not start a thread: ") + e.what()));
-        return;
+        return ErrorReply(req->id, std::string("the peer could not start a thread: ") + e.what());
       }
     }
-    Run(*req);
-  }
-
-  void Run(const Request& req) {
-    Reply reply;
-    switch (req.op) {
-      case Op::kRun: reply = commands_->Run(req); break;
-      case Op::kStop: reply = commands_->Stop(req); break;
-      case Op::kWaitCommand: reply = commands_->Wait(req); break;
-      default: reply = Execute(req, &fds_); break;
+    switch (req->op) {
+      case Op::kRun: return commands_->Run(*req);
+      case Op::kStop: return commands_->Stop(*req);
+      case Op::kWaitCommand: return commands_->Wait(*req);
+      default: return Execute(*req, &fds_);
     }
-    Write(reply);
   }
 
   int control_fd_;
