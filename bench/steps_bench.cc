@@ -12,7 +12,8 @@
 //   peer      one peer's start: PeerClient::Spawn of the peer executable the
 //             runner would start for that build (peer::PeerExecutable: the
 //             small `faultline-peer` beside it, else `faultline __peer`)
-//             until its reply to a first `socket` request;
+//             until its reply to a first `socket` request (and the part
+//             until its exec succeeded);
 //   getsockopt, pingpong
 //             per-step cost: a case with N steps and one with N + K steps,
 //             each run through `faultline run --out`; the case's timeline
@@ -149,12 +150,15 @@ double CaseTimeline(const Build& b, const std::string& yaml_path) {
   return Timeline(out + "/report.json");
 }
 
-// One peer: spawn until its first reply, in ms; -1 on error.
-double PeerStart(const Build& b, int netns_fd) {
+// One peer: spawn until its first reply, in ms (*exec: until its exec
+// succeeded: clone, setns, the mounts of its confinement, execve); -1 on
+// error.
+double PeerStart(const Build& b, int netns_fd, double* exec) {
   namespace peer = faultline::peer;
   const int64_t t0 = MonotonicNs();
   auto p = peer::PeerClient::Spawn(peer::PeerExecutable(b.bin), netns_fd, "client");
   if (!p.ok()) return std::fprintf(stderr, "%s\n", p.status().message().c_str()), -1;
+  *exec = Ms(t0, MonotonicNs());
   peer::Request req;
   req.id = 1;
   req.op = faultline::Op::kSocket;
@@ -284,9 +288,11 @@ int main(int argc, char** argv) {
       if (wall < 0) return 1;
       b.results["trivial case (ms)"].push_back(wall);
       for (int i = 0; i < 10; ++i) {
-        const double p = PeerStart(b, netns);
+        double exec = 0;
+        const double p = PeerStart(b, netns, &exec);
         if (p < 0) return 1;
         b.results["peer start (ms)"].push_back(p);
+        b.results["  of which until exec"].push_back(exec);
       }
       for (const auto& [kind, files] : cases) {
         const double a = CaseTimeline(b, files.first), c = CaseTimeline(b, files.second);

@@ -9,6 +9,7 @@
 #include <exception>
 #include <memory>
 #include <mutex>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -61,6 +62,18 @@ class Peer {
     }
   }
 
+  // Starts one more worker; returns why it could not ("" if it did).
+  std::string StartWorker() {
+    try {
+      idle_.fetch_add(1);
+      std::thread(&Peer::Serve, this).detach();
+      return "";
+    } catch (const std::exception& e) {
+      idle_.fetch_sub(1);
+      return e.what();
+    }
+  }
+
   // The runner is gone or done: blocked calls die with us, and so do the
   // commands (the kernel ends them when we are their PID namespace's init;
   // KillAll covers a peer that is not). The first thread here does it; any
@@ -81,13 +94,9 @@ class Peer {
     StatusOr<Request> req = DecodeRequest(p, n);
     if (!req.ok()) return ErrorReply(0, "bad request: " + req.status().message());
     if (last_idle) {
-      try {
-        idle_.fetch_add(1);
-        std::thread(&Peer::Serve, this).detach();
-      } catch (const std::exception& e) {
-        idle_.fetch_sub(1);
+      if (std::string error = StartWorker(); !error.empty()) {
         // Running the call here could block the only receiver.
-        return ErrorReply(req->id, std::string("the peer could not start a thread: ") + e.what());
+        return ErrorReply(req->id, "the peer could not start a thread: " + error);
       }
     }
     switch (req->op) {
@@ -115,6 +124,9 @@ int PeerMain(int control_fd) {
   // process exits through _exit.
   Commands* commands = Commands::Start();  // before any other thread: blocks SIGCHLD
   auto* peer = new Peer(control_fd, commands);
+  // A second worker now, while the runner is still busy starting the lab's
+  // other parts: the first request then finds one waiting and starts none.
+  peer->StartWorker();
   peer->Serve();  // the first worker; never returns
   return 0;
 }
