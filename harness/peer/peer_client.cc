@@ -182,6 +182,10 @@ StatusOr<std::unique_ptr<PeerClient>> PeerClient::Spawn(const std::string& fault
 
 PeerClient::~PeerClient() { Kill(); }
 
+void PeerClient::SignalKill() {
+  if (pid_ > 0 && !reaped_) kill(pid_, SIGKILL);
+}
+
 void PeerClient::Kill() {
   if (pid_ > 0 && !reaped_) {
     kill(pid_, SIGKILL);

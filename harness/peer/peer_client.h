@@ -60,6 +60,11 @@ class PeerClient {
   // SIGKILLs the peer by pid and reaps it. Idempotent; never signals a pid
   // that was already reaped.
   void Kill();
+  // Only the SIGKILL of Kill(), not the wait: a runner ending several peers
+  // signals them all first, so their ends (each the end of a PID and a
+  // mount namespace, which waits for RCU grace periods) overlap, then
+  // Kill()s each. Never signals a pid that was already reaped.
+  void SignalKill();
   pid_t pid() const { return pid_; }
   const std::string& name() const { return name_; }
 

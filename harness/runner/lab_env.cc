@@ -136,6 +136,7 @@ void LabEnv::KeepFailed(CaseResult* result) {
 void LabEnv::Teardown() {
   if (torn_down_) return;
   torn_down_ = true;
+  for (auto& [name, peer] : peers_) peer->SignalKill();  // all end at once
   for (auto& [name, peer] : peers_) peer->Kill();
   if (wire_) {
     (void)wire_->Stop();

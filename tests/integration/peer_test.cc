@@ -587,6 +587,23 @@ TEST_P(PeerTest, DestroyingTheClientLeavesNoProcess) {
   EXPECT_EQ(errno, ESRCH);
 }
 
+TEST_P(PeerTest, SignalKillEndsThePeerAndKillReapsIt) {
+  // Both signalled first (LabEnv::Teardown's order), then reaped.
+  const pid_t c = client_->pid(), s = server_->pid();
+  client_->SignalKill();
+  server_->SignalKill();
+  client_->Kill();
+  server_->Kill();
+  for (pid_t pid : {c, s}) {
+    errno = 0;
+    EXPECT_EQ(kill(pid, 0), -1) << pid;
+    EXPECT_EQ(errno, ESRCH) << pid;
+  }
+  client_->SignalKill();  // reaped: signals nothing, and a call says the peer is gone
+  Status sent = client_->Send(Req(Op::kSocket));
+  EXPECT_FALSE(sent.ok());
+}
+
 TEST_P(PeerTest, SpawnReportsAFailedExec) {
   auto p = PeerClient::Spawn("/nonexistent/faultline", netns_.get(), "x");
   ASSERT_FALSE(p.ok());
