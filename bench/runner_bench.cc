@@ -115,7 +115,8 @@ int Phases(int runs) {
     int64_t t1 = faultline::MonotonicNs();
     std::vector<std::unique_ptr<faultline::peer::PeerClient>> ps;
     for (const auto& h : (*l)->hosts()) {
-      auto p = faultline::peer::PeerClient::Spawn(FAULTLINE_BIN, h.netns.get(), h.name);
+      auto p = faultline::peer::PeerClient::Spawn(faultline::peer::PeerExecutable(FAULTLINE_BIN),
+                                                  h.netns.get(), h.name);
       if (!p.ok()) return std::fprintf(stderr, "%s\n", p.status().message().c_str()), 1;
       ps.push_back(std::move(p).value());
     }
@@ -148,6 +149,7 @@ int Phases(int runs) {
       if (!p->Wait(1, faultline::MonotonicNs() + 5'000'000'000).ok()) return 1;
     }
     int64_t t5 = faultline::MonotonicNs();
+    for (auto& p : ps) p->SignalKill();  // as LabEnv::Teardown does
     for (auto& p : ps) p->Kill();
     ps.clear();
     int64_t t6 = faultline::MonotonicNs();

@@ -103,6 +103,13 @@ int AboveThree(UniqueFd* fd) {
 
 }  // namespace
 
+std::string PeerExecutable(const std::string& faultline_bin) {
+  const size_t slash = faultline_bin.rfind('/');
+  if (slash == std::string::npos) return faultline_bin;
+  std::string small = faultline_bin.substr(0, slash + 1) + kPeerExecutableName;
+  return access(small.c_str(), X_OK) == 0 ? small : faultline_bin;
+}
+
 StatusOr<std::unique_ptr<PeerClient>> PeerClient::Spawn(const std::string& faultline_bin,
                                                         int netns_fd, const std::string& name,
                                                         const Clock& clock) {
@@ -174,6 +181,10 @@ StatusOr<std::unique_ptr<PeerClient>> PeerClient::Spawn(const std::string& fault
 }
 
 PeerClient::~PeerClient() { Kill(); }
+
+void PeerClient::SignalKill() {
+  if (pid_ > 0 && !reaped_) kill(pid_, SIGKILL);
+}
 
 void PeerClient::Kill() {
   if (pid_ > 0 && !reaped_) {

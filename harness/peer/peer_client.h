@@ -19,9 +19,19 @@
 
 namespace faultline::peer {
 
+// The program the runner starts as a host's peer, for the faultline program
+// at `faultline_bin`: the small `faultline-peer` beside it (built and
+// installed with it: only the peer's code and libraries, so its exec,
+// dynamic loading and start-up cost a fraction of the 50+ MB faultline's),
+// or `faultline_bin` itself (`faultline __peer`) when there is none.
+std::string PeerExecutable(const std::string& faultline_bin);
+inline constexpr const char* kPeerExecutableName = "faultline-peer";
+
 class PeerClient {
  public:
-  // Starts `faultline_bin __peer --control-fd 3 --name NAME` with its network
+  // Starts `faultline_bin __peer --control-fd 3 --name NAME` (faultline_bin:
+  // PeerExecutable's, or any program that serves the protocol on fd 3 and
+  // ignores its arguments) with its network
   // namespace set to `netns_fd` (setns in the child before exec) and the
   // control socket on fd 3, in a process group of its own. Wait deadlines
   // are read on `clock`, which must outlive the client.
@@ -50,6 +60,11 @@ class PeerClient {
   // SIGKILLs the peer by pid and reaps it. Idempotent; never signals a pid
   // that was already reaped.
   void Kill();
+  // Only the SIGKILL of Kill(), not the wait: a runner ending several peers
+  // signals them all first, so their ends (each the end of a PID and a
+  // mount namespace, which waits for RCU grace periods) overlap, then
+  // Kill()s each. Never signals a pid that was already reaped.
+  void SignalKill();
   pid_t pid() const { return pid_; }
   const std::string& name() const { return name_; }
 

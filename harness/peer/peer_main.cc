@@ -4,9 +4,12 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
 #include <exception>
+#include <memory>
 #include <mutex>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -25,7 +28,7 @@ class Peer {
 
   // Sends one reply datagram. Replies from concurrent calls never interleave:
   // each is one send() under the mutex. If the runner is gone the process
-  // exits, like the main loop does on EOF.
+  // exits, like the workers do on EOF.
   void Write(const Reply& reply) {
     const std::vector<uint8_t> msg = Encode(reply);
     std::lock_guard lock(write_mu_);
@@ -36,32 +39,80 @@ class Peer {
     }
   }
 
-  void Run(Request req) {
-    Reply reply;
-    switch (req.op) {
-      case Op::kRun: reply = commands_->Run(req); break;
-      case Op::kStop: reply = commands_->Stop(req); break;
-      case Op::kWaitCommand: reply = commands_->Wait(req); break;
-      default: reply = Execute(req, &fds_); break;
+  // A worker: blocks in recv on the control socket, runs the request it
+  // got, replies, and goes back to recv. Every idle worker waits in recv at
+  // once and the kernel hands each datagram to exactly one of them, so a
+  // request reaches a ready thread without a hand-off or a thread start.
+  // The worker that takes the last idle one's place starts another before
+  // it runs its call: a blocking call (accept, recv) never holds up the
+  // next request. Workers live as long as the process.
+  void Serve() {
+    std::vector<uint8_t> buf(kMaxMessageBytes + 1);
+    for (;;) {
+      const ssize_t n = recv(control_fd_, buf.data(), buf.size(), MSG_TRUNC);
+      if (n < 0 && errno == EINTR) continue;
+      // EOF or error: the runner is gone or done.
+      if (n <= 0) Exit();
+      const bool last = idle_.fetch_sub(1) == 1;
+      Reply reply = Handle(buf.data(), static_cast<size_t>(n), last);
+      // Idle again before the reply leaves: once the runner has it, the
+      // next request never finds the pool short and starts a thread.
+      idle_.fetch_add(1);
+      Write(reply);
     }
-    Write(reply);
+  }
+
+  // Starts one more worker; returns why it could not ("" if it did).
+  std::string StartWorker() {
+    try {
+      idle_.fetch_add(1);
+      std::thread(&Peer::Serve, this).detach();
+      return "";
+    } catch (const std::exception& e) {
+      idle_.fetch_sub(1);
+      return e.what();
+    }
   }
 
   // The runner is gone or done: blocked calls die with us, and so do the
   // commands (the kernel ends them when we are their PID namespace's init;
-  // KillAll covers a peer that is not).
+  // KillAll covers a peer that is not). The first thread here does it; any
+  // other waits for its _exit.
   [[noreturn]] void Exit() {
-    commands_->KillAll();
-    _exit(0);
+    if (!exiting_.test_and_set()) {
+      commands_->KillAll();
+      _exit(0);
+    }
+    for (;;) pause();
   }
 
-  FdTable* fds() { return &fds_; }
-
  private:
+  Reply Handle(const uint8_t* p, size_t n, bool last_idle) {
+    if (n > kMaxMessageBytes) {
+      return ErrorReply(0, "bad request: message larger than kMaxMessageBytes");
+    }
+    StatusOr<Request> req = DecodeRequest(p, n);
+    if (!req.ok()) return ErrorReply(0, "bad request: " + req.status().message());
+    if (last_idle) {
+      if (std::string error = StartWorker(); !error.empty()) {
+        // Running the call here could block the only receiver.
+        return ErrorReply(req->id, "the peer could not start a thread: " + error);
+      }
+    }
+    switch (req->op) {
+      case Op::kRun: return commands_->Run(*req);
+      case Op::kStop: return commands_->Stop(*req);
+      case Op::kWaitCommand: return commands_->Wait(*req);
+      default: return Execute(*req, &fds_);
+    }
+  }
+
   int control_fd_;
   Commands* commands_;
   std::mutex write_mu_;
   FdTable fds_;
+  std::atomic<int> idle_{1};  // workers in (or on their way to) recv
+  std::atomic_flag exiting_;
 };
 
 }  // namespace
@@ -69,32 +120,15 @@ class Peer {
 int PeerMain(int control_fd) {
   // write() to a reset connection gives EPIPE instead of killing the peer.
   signal(SIGPIPE, SIG_IGN);
-  // Intentionally leaked: call threads are detached and may still run while
-  // the process exits through _exit.
+  // Intentionally leaked: workers are detached and may still run while the
+  // process exits through _exit.
   Commands* commands = Commands::Start();  // before any other thread: blocks SIGCHLD
   auto* peer = new Peer(control_fd, commands);
-  std::vector<uint8_t> buf(kMaxMessageBytes + 1);
-  for (;;) {
-    const ssize_t n = recv(control_fd, buf.data(), buf.size(), MSG_TRUNC);
-    if (n < 0 && errno == EINTR) continue;
-    // EOF or error: the runner is gone or done.
-    if (n <= 0) peer->Exit();
-    if (static_cast<size_t>(n) > kMaxMessageBytes) {
-      peer->Write(ErrorReply(0, "bad request: message larger than kMaxMessageBytes"));
-      continue;
-    }
-    StatusOr<Request> req = DecodeRequest(buf.data(), static_cast<size_t>(n));
-    if (!req.ok()) {
-      peer->Write(ErrorReply(0, "bad request: " + req.status().message()));
-      continue;
-    }
-    const uint64_t id = req->id;
-    try {
-      std::thread(&Peer::Run, peer, std::move(req).value()).detach();
-    } catch (const std::exception& e) {
-      peer->Write(ErrorReply(id, std::string("the peer could not start a thread: ") + e.what()));
-    }
-  }
+  // A second worker now, while the runner is still busy starting the lab's
+  // other parts: the first request then finds one waiting and starts none.
+  peer->StartWorker();
+  peer->Serve();  // the first worker; never returns
+  return 0;
 }
 
 }  // namespace faultline::peer

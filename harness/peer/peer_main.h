@@ -1,6 +1,7 @@
-// The peer process's entry point: serves Requests on `control_fd` until EOF.
-// Each request runs on its own thread so that a blocking call (accept, recv,
-// connect) does not hold up the next request. Returns the process exit code.
+// The peer process's entry point: serves Requests on `control_fd` until EOF,
+// then exits the process. Requests run on a pool of worker threads that
+// grows so that one is always waiting for the next request: a blocking call
+// (accept, recv, connect) does not hold up the next request (peer_main.cc).
 #pragma once
 
 namespace faultline::peer {

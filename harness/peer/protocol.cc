@@ -1,21 +1,29 @@
 #include "harness/peer/protocol.h"
 
+#include <algorithm>
+#include <cstdint>
+#include <string_view>
 #include <utility>
 
 #include <fmt/format.h>
-#include <nlohmann/json.hpp>
 
 #include "harness/common/clock.h"
 
 namespace faultline::peer {
 namespace {
 
-using json = nlohmann::json;
-
-// nlohmann's CBOR reader recurses once per nesting level, so a hostile
-// message of nested arrays could exhaust the stack. This walks the item
-// structure iteratively first and rejects nesting deeper than kMaxDepth (our
-// messages are one flat map), tags, reserved encodings and truncation.
+// The codec is written out here, not built on a generic JSON tree: a step's
+// request and reply are encoded and decoded once each per round trip, and
+// nlohmann::json's object building and lookups cost ~25-35 us of CPU per
+// message on the development VM against ~1 us for this (docs/performance.md,
+// "Steps and peers"). The bytes are the same kind of CBOR (one definite map
+// of text keys) and any well-formed CBOR map decodes as it did.
+//
+// First, the shape: a hostile message of nested arrays must not exhaust the
+// stack. This walks the item structure iteratively and rejects nesting
+// deeper than kMaxDepth (our messages are one flat map), tags, reserved
+// encodings and truncation; the decoder below then recurses at most
+// kMaxDepth levels.
 constexpr size_t kMaxDepth = 4;
 
 Status CheckCborShape(const uint8_t* p, size_t n) {
@@ -92,29 +100,149 @@ Status CheckCborShape(const uint8_t* p, size_t n) {
   return Status::Ok();
 }
 
-StatusOr<json> ParseObject(const uint8_t* p, size_t n) {
+// One CBOR head: major type, argument, indefinite length.
+struct Head {
+  int major = 0;
+  uint64_t arg = 0;
+  bool indefinite = false;
+};
+
+// Reads items of a message that passed CheckCborShape (so lengths are in
+// bounds and nesting is shallow); still checks every read.
+class Reader {
+ public:
+  Reader(const uint8_t* p, size_t n) : p_(p), n_(n) {}
+
+  size_t pos() const { return pos_; }
+  void Seek(size_t pos) { pos_ = pos; }
+  bool AtBreak() const { return pos_ < n_ && p_[pos_] == 0xff; }
+  bool SkipBreak() { return AtBreak() ? (++pos_, true) : false; }
+
+  bool ReadHead(Head* h) {
+    if (pos_ >= n_) return false;
+    const uint8_t b = p_[pos_++];
+    h->major = b >> 5;
+    const int ai = b & 31;
+    h->indefinite = false;
+    h->arg = 0;
+    if (ai < 24) {
+      h->arg = static_cast<uint64_t>(ai);
+    } else if (ai <= 27) {
+      const size_t len = size_t{1} << (ai - 24);
+      if (n_ - pos_ < len) return false;
+      for (size_t i = 0; i < len; ++i) h->arg = (h->arg << 8) | p_[pos_ + i];
+      pos_ += len;
+    } else if (ai == 31 && h->major >= 2 && h->major <= 5) {
+      h->indefinite = true;
+    } else {
+      return false;
+    }
+    return true;
+  }
+
+  // A byte or text string's contents (definite, or the chunks of an
+  // indefinite one, each a definite string of the same major type).
+  bool ReadString(const Head& h, std::string* out) {
+    out->clear();
+    if (!h.indefinite) return Append(h.arg, out);
+    for (;;) {
+      if (SkipBreak()) return true;
+      Head chunk;
+      if (!ReadHead(&chunk) || chunk.major != h.major || chunk.indefinite) return false;
+      if (!Append(chunk.arg, out)) return false;
+    }
+  }
+
+  // Skips one item after its head `h`; false if it is not valid CBOR of the
+  // kinds a message may hold (undefined and other simple values are not).
+  bool SkipAfter(const Head& h) {
+    switch (h.major) {
+      case 0:
+      case 1: return true;
+      case 2:
+      case 3: {
+        std::string ignored;
+        return ReadString(h, &ignored);
+      }
+      case 4:
+      case 5: {
+        const uint64_t items = h.major == 5 ? 2 * h.arg : h.arg;
+        for (uint64_t i = 0; h.indefinite || i < items; ++i) {
+          if (h.indefinite && SkipBreak()) return true;
+          Head inner;
+          if (!ReadHead(&inner) || !SkipAfter(inner)) return false;
+        }
+        return true;
+      }
+      default:  // 7: false, true, null, half/single/double floats
+        return (h.arg >= 20 && h.arg <= 22) || (h.arg >= 25 && h.arg <= 27);
+    }
+  }
+
+ private:
+  bool Append(uint64_t len, std::string* out) {
+    if (len > n_ - pos_) return false;
+    out->append(reinterpret_cast<const char*>(p_ + pos_), static_cast<size_t>(len));
+    pos_ += static_cast<size_t>(len);
+    return true;
+  }
+
+  const uint8_t* p_;
+  size_t n_;
+  size_t pos_ = 0;
+};
+
+// A decoded message map: its keys and where each value starts.
+struct Entry {
+  std::string key;
+  size_t value;  // offset of the value's head
+};
+
+StatusOr<std::vector<Entry>> ParseMap(const uint8_t* p, size_t n) {
   FL_RETURN_IF_ERROR(CheckCborShape(p, n));
-  json j = json::from_cbor(p, p + n, /*strict=*/true, /*allow_exceptions=*/false);
-  if (j.is_discarded()) return Status::Invalid("malformed message: not valid CBOR");
-  if (!j.is_object()) return Status::Invalid("malformed message: not a map");
-  return j;
+  const Status invalid = Status::Invalid("malformed message: not valid CBOR");
+  Reader r(p, n);
+  Head top;
+  if (!r.ReadHead(&top)) return invalid;
+  if (top.major != 5) {
+    if (!r.SkipAfter(top)) return invalid;
+    return Status::Invalid("malformed message: not a map");
+  }
+  std::vector<Entry> entries;
+  entries.reserve(top.indefinite ? 40 : static_cast<size_t>(std::min<uint64_t>(top.arg, 64)));
+  for (uint64_t i = 0; top.indefinite || i < top.arg; ++i) {
+    if (top.indefinite && r.SkipBreak()) break;
+    Head k;
+    if (!r.ReadHead(&k) || k.major != 3) return invalid;
+    Entry e;
+    if (!r.ReadString(k, &e.key)) return invalid;
+    e.value = r.pos();
+    Head v;
+    if (!r.ReadHead(&v) || !r.SkipAfter(v)) return invalid;
+    entries.push_back(std::move(e));
+  }
+  return entries;
 }
 
 // Reads typed fields out of a decoded map, remembering the first error.
+// Lookups start where the last one matched: the encoder writes the keys in
+// the order the decoder asks for them, so each is found at once. A key
+// given twice: the first one found from there.
 class Fields {
  public:
-  explicit Fields(const json& j) : j_(j) {}
+  Fields(const uint8_t* p, size_t n, const std::vector<Entry>& entries)
+      : r_(p, n), entries_(entries) {}
 
   template <typename T>
   void Int(const char* key, T* out, bool required = false) {
-    const json* v = Find(key, required);
-    if (!v) return;
-    if (v->is_number_unsigned()) {
-      const uint64_t u = v->get<uint64_t>();
-      if (!std::in_range<T>(u)) return Bad(key, "out of range");
-      *out = static_cast<T>(u);
-    } else if (v->is_number_integer()) {
-      const int64_t s = v->get<int64_t>();
+    Head h;
+    if (!Find(key, required, &h)) return;
+    if (h.major == 0) {
+      if (!std::in_range<T>(h.arg)) return Bad(key, "out of range");
+      *out = static_cast<T>(h.arg);
+    } else if (h.major == 1) {
+      if (h.arg > static_cast<uint64_t>(INT64_MAX)) return Bad(key, "out of range");
+      const int64_t s = -1 - static_cast<int64_t>(h.arg);
       if (!std::in_range<T>(s)) return Bad(key, "out of range");
       *out = static_cast<T>(s);
     } else {
@@ -122,46 +250,54 @@ class Fields {
     }
   }
   void Bool(const char* key, bool* out) {
-    const json* v = Find(key, false);
-    if (!v) return;
-    if (!v->is_boolean()) return Bad(key, "not a boolean");
-    *out = v->get<bool>();
+    Head h;
+    if (!Find(key, false, &h)) return;
+    if (h.major != 7 || (h.arg != 20 && h.arg != 21)) return Bad(key, "not a boolean");
+    *out = h.arg == 21;
   }
   void Str(const char* key, std::string* out) {
-    const json* v = Find(key, false);
-    if (!v) return;
-    if (!v->is_string()) return Bad(key, "not a string");
-    *out = v->get<std::string>();
+    Head h;
+    if (!Find(key, false, &h)) return;
+    if (h.major != 3 || !r_.ReadString(h, out)) return Bad(key, "not a string");
   }
   void Bytes(const char* key, std::vector<uint8_t>* out) {
-    const json* v = Find(key, false);
-    if (!v) return;
-    if (!v->is_binary()) return Bad(key, "not a byte string");
-    const auto& b = v->get_binary();
-    out->assign(b.begin(), b.end());
+    Head h;
+    if (!Find(key, false, &h)) return;
+    std::string s;
+    if (h.major != 2 || !r_.ReadString(h, &s)) return Bad(key, "not a byte string");
+    out->assign(s.begin(), s.end());
   }
   void StrList(const char* key, std::vector<std::string>* out) {
-    const json* v = Find(key, false);
-    if (!v) return;
-    if (!v->is_array()) return Bad(key, "not a list");
+    Head h;
+    if (!Find(key, false, &h)) return;
+    if (h.major != 4) return Bad(key, "not a list");
     out->clear();
-    for (const json& e : *v) {
-      if (!e.is_string()) return Bad(key, "not a list of strings");
-      out->push_back(e.get<std::string>());
+    for (uint64_t i = 0; h.indefinite || i < h.arg; ++i) {
+      if (h.indefinite && r_.SkipBreak()) break;
+      Head e;
+      std::string s;
+      if (!r_.ReadHead(&e) || e.major != 3 || !r_.ReadString(e, &s)) {
+        return Bad(key, "not a list of strings");
+      }
+      out->push_back(std::move(s));
     }
   }
   template <typename T>
   void IntList(const char* key, std::vector<T>* out) {
-    const json* v = Find(key, false);
-    if (!v) return;
-    if (!v->is_array()) return Bad(key, "not a list");
+    Head h;
+    if (!Find(key, false, &h)) return;
+    if (h.major != 4) return Bad(key, "not a list");
     out->clear();
-    for (const json& e : *v) {
+    for (uint64_t i = 0; h.indefinite || i < h.arg; ++i) {
+      if (h.indefinite && r_.SkipBreak()) break;
+      Head e;
+      if (!r_.ReadHead(&e)) return Bad(key, "not a list of integers in range");
       T x{};
-      if (e.is_number_unsigned() && std::in_range<T>(e.get<uint64_t>())) {
-        x = static_cast<T>(e.get<uint64_t>());
-      } else if (e.is_number_integer() && std::in_range<T>(e.get<int64_t>())) {
-        x = static_cast<T>(e.get<int64_t>());
+      if (e.major == 0 && std::in_range<T>(e.arg)) {
+        x = static_cast<T>(e.arg);
+      } else if (e.major == 1 && e.arg <= static_cast<uint64_t>(INT64_MAX) &&
+                 std::in_range<T>(-1 - static_cast<int64_t>(e.arg))) {
+        x = static_cast<T>(-1 - static_cast<int64_t>(e.arg));
       } else {
         return Bad(key, "not a list of integers in range");
       }
@@ -171,27 +307,118 @@ class Fields {
   const Status& status() const { return status_; }
 
  private:
-  const json* Find(const char* key, bool required) {
-    if (!status_.ok()) return nullptr;
-    auto it = j_.find(key);
-    if (it == j_.end()) {
-      if (required) Bad(key, "missing");
-      return nullptr;
+  // Positions the reader after the value's head (in *h) and returns true,
+  // or false when the key is absent (an error if required) or an earlier
+  // field failed.
+  bool Find(std::string_view key, bool required, Head* h) {
+    if (!status_.ok()) return false;
+    const size_t n = entries_.size();
+    for (size_t i = 0; i < n; ++i) {
+      const size_t at = (next_ + i) % n;
+      if (entries_[at].key != key) continue;
+      next_ = at + 1;
+      r_.Seek(entries_[at].value);
+      return r_.ReadHead(h);  // valid: ParseMap read it
     }
-    return &*it;
+    if (required) Bad(key, "missing");
+    return false;
   }
-  void Bad(const char* key, const char* what) {
+  void Bad(std::string_view key, const char* what) {
     if (status_.ok())
       status_ = Status::Invalid(fmt::format("malformed message: field '{}' {}", key, what));
   }
 
-  const json& j_;
+  Reader r_;
+  const std::vector<Entry>& entries_;
+  size_t next_ = 0;
   Status status_;
 };
 
-json::binary_t Binary(const std::vector<uint8_t>& v) { return json::binary_t(v); }
+// Writes one definite CBOR map of text keys, with the heads in their
+// shortest form (as nlohmann::json's to_cbor does) except the map's own,
+// which is always two bytes (0xb8, count) so it can be filled in last.
+class Writer {
+ public:
+  explicit Writer(size_t payload) {
+    out_.reserve(256 + payload);
+    out_.push_back(0xb8);
+    out_.push_back(0);
+  }
+  std::vector<uint8_t> Finish() {
+    out_[1] = static_cast<uint8_t>(count_);
+    return std::move(out_);
+  }
 
-std::vector<uint8_t> ToCbor(const json& j) { return json::to_cbor(j); }
+  void Int(const char* key, int64_t v) {
+    Key(key);
+    if (v >= 0) {
+      Put(0, static_cast<uint64_t>(v));
+    } else {
+      Put(1, static_cast<uint64_t>(-1 - v));
+    }
+  }
+  void UInt(const char* key, uint64_t v) {
+    Key(key);
+    Put(0, v);
+  }
+  void Bool(const char* key, bool v) {
+    Key(key);
+    out_.push_back(v ? 0xf5 : 0xf4);
+  }
+  void Str(const char* key, std::string_view v) {
+    Key(key);
+    Text(v);
+  }
+  void Bytes(const char* key, const std::vector<uint8_t>& v) {
+    Key(key);
+    Put(2, v.size());
+    out_.insert(out_.end(), v.begin(), v.end());
+  }
+  void StrList(const char* key, const std::vector<std::string>& v) {
+    Key(key);
+    Put(4, v.size());
+    for (const std::string& s : v) Text(s);
+  }
+  template <typename T>
+  void IntList(const char* key, const std::vector<T>& v) {
+    Key(key);
+    Put(4, v.size());
+    for (T x : v) {
+      const int64_t i = static_cast<int64_t>(x);
+      if (i >= 0) {
+        Put(0, static_cast<uint64_t>(i));
+      } else {
+        Put(1, static_cast<uint64_t>(-1 - i));
+      }
+    }
+  }
+
+ private:
+  void Key(const char* key) {
+    ++count_;
+    Text(key);
+  }
+  void Text(std::string_view s) {
+    Put(3, s.size());
+    out_.insert(out_.end(), s.begin(), s.end());
+  }
+  void Put(int major, uint64_t arg) {
+    const uint8_t m = static_cast<uint8_t>(major << 5);
+    if (arg < 24) {
+      out_.push_back(static_cast<uint8_t>(m | arg));
+      return;
+    }
+    int bytes = arg <= 0xff ? 1 : arg <= 0xffff ? 2 : arg <= 0xffffffffu ? 4 : 8;
+    out_.push_back(static_cast<uint8_t>(m | (bytes == 1   ? 24
+                                             : bytes == 2 ? 25
+                                             : bytes == 4 ? 26
+                                                          : 27)));
+    for (int i = bytes - 1; i >= 0; --i) out_.push_back(static_cast<uint8_t>(arg >> (8 * i)));
+  }
+
+  std::vector<uint8_t> out_;
+  int count_ = 0;
+};
 
 }  // namespace
 
@@ -205,91 +432,97 @@ Reply ErrorReply(uint64_t id, std::string msg) {
 }
 
 std::vector<uint8_t> Encode(const Request& r) {
-  json j = json::object();
-  j["id"] = r.id;
-  j["op"] = static_cast<int>(r.op);
-  j["fd"] = r.fd;
-  j["as"] = r.as;
-  j["family"] = r.family;
-  j["udp"] = r.udp;
-  j["nonblock"] = r.nonblock;
-  j["addr"] = r.addr;
-  j["port"] = r.port;
-  j["backlog"] = r.backlog;
-  j["data"] = Binary(r.data);
-  j["size"] = r.size;
-  j["flags"] = r.flags;
-  j["until"] = r.until;
-  j["how"] = r.how;
-  j["level"] = r.level;
-  j["optname"] = r.optname;
-  j["opt_value"] = r.opt_value;
-  j["linger_on"] = r.linger_on;
-  j["opt_text"] = r.opt_text;
-  j["events"] = r.events;
-  j["timeout_ns"] = r.timeout_ns;
+  size_t payload = r.data.size();
+  for (const std::string& s : r.argv) payload += s.size() + 9;
+  for (const std::string& s : r.env) payload += s.size() + 9;
+  Writer w(payload + r.cwd.size() + r.until.size() + r.addr.size() + r.fd.size() + r.as.size());
+  w.UInt("id", r.id);
+  w.Int("op", static_cast<int>(r.op));
+  w.Str("fd", r.fd);
+  w.Str("as", r.as);
+  w.Int("family", r.family);
+  w.Bool("udp", r.udp);
+  w.Bool("nonblock", r.nonblock);
+  w.Str("addr", r.addr);
+  w.UInt("port", r.port);
+  w.Int("backlog", r.backlog);
+  w.Bytes("data", r.data);
+  w.Int("size", r.size);
+  w.Int("flags", r.flags);
+  w.Str("until", r.until);
+  w.Int("how", r.how);
+  w.Int("level", r.level);
+  w.Int("optname", r.optname);
+  w.Int("opt_value", r.opt_value);
+  w.Bool("linger_on", r.linger_on);
+  w.Str("opt_text", r.opt_text);
+  w.Int("events", r.events);
+  w.Int("timeout_ns", r.timeout_ns);
   if (!r.argv.empty()) {
-    j["argv"] = r.argv;
-    j["env"] = r.env;
-    j["cwd"] = r.cwd;
-    j["has_stdin"] = r.has_stdin;
-    j["background"] = r.background;
+    w.StrList("argv", r.argv);
+    w.StrList("env", r.env);
+    w.Str("cwd", r.cwd);
+    w.Bool("has_stdin", r.has_stdin);
+    w.Bool("background", r.background);
   }
-  if (!r.iov.empty()) j["iov"] = r.iov;
-  if (r.fcntl_cmd != 0) j["fcntl_cmd"] = r.fcntl_cmd;
-  if (r.ioctl_request != 0) j["ioctl_request"] = r.ioctl_request;
-  if (r.epoll_op != 0) j["epoll_op"] = r.epoll_op;
-  if (!r.target.empty()) j["target"] = r.target;
-  if (r.epoll_events != 0) j["epoll_events"] = r.epoll_events;
-  if (r.epoll_max != 1) j["epoll_max"] = r.epoll_max;
-  if (r.bad_buffer) j["bad_buffer"] = true;
-  if (r.to_unspec) j["to_unspec"] = true;
-  if (r.control) j["control"] = true;
-  return ToCbor(j);
+  if (!r.iov.empty()) w.IntList("iov", r.iov);
+  if (r.fcntl_cmd != 0) w.Int("fcntl_cmd", r.fcntl_cmd);
+  if (r.ioctl_request != 0) w.Int("ioctl_request", r.ioctl_request);
+  if (r.epoll_op != 0) w.Int("epoll_op", r.epoll_op);
+  if (!r.target.empty()) w.Str("target", r.target);
+  if (r.epoll_events != 0) w.UInt("epoll_events", r.epoll_events);
+  if (r.epoll_max != 1) w.Int("epoll_max", r.epoll_max);
+  if (r.bad_buffer) w.Bool("bad_buffer", true);
+  if (r.to_unspec) w.Bool("to_unspec", true);
+  if (r.control) w.Bool("control", true);
+  return w.Finish();
 }
 
 std::vector<uint8_t> Encode(const Reply& r) {
-  json j = json::object();
-  j["id"] = r.id;
-  j["ret"] = r.ret;
-  j["err"] = r.err;
-  j["bytes"] = r.bytes;
-  j["data"] = Binary(r.data);
-  j["start_ns"] = r.start_ns;
-  j["end_ns"] = r.end_ns;
-  j["run_delay_ns"] = r.run_delay_ns;
-  j["value"] = r.value;
-  j["revents"] = r.revents;
-  j["local_addr"] = r.local_addr;
-  j["local_port"] = r.local_port;
-  j["remote_addr"] = r.remote_addr;
-  j["remote_port"] = r.remote_port;
-  j["harness_error"] = r.harness_error;
-  if (r.msg_flags != 0) j["msg_flags"] = r.msg_flags;
-  if (!r.control.empty()) j["control"] = Binary(r.control);
-  if (!r.epoll_fds.empty()) {
-    j["epoll_fds"] = r.epoll_fds;
-    j["epoll_events"] = r.epoll_events;
-  }
+  size_t payload = r.data.size() + r.control.size() + r.out.size() + r.err_out.size() +
+                   r.harness_error.size() + r.local_addr.size() + r.remote_addr.size();
+  for (const std::string& s : r.epoll_fds) payload += s.size() + 9;
+  Writer w(payload + 5 * r.epoll_events.size());
+  w.UInt("id", r.id);
+  w.Int("ret", r.ret);
+  w.Int("err", r.err);
+  w.Int("bytes", r.bytes);
+  w.Bytes("data", r.data);
+  w.Int("start_ns", r.start_ns);
+  w.Int("end_ns", r.end_ns);
+  w.Int("run_delay_ns", r.run_delay_ns);
+  w.Int("value", r.value);
+  w.Int("revents", r.revents);
+  w.Str("local_addr", r.local_addr);
+  w.UInt("local_port", r.local_port);
+  w.Str("remote_addr", r.remote_addr);
+  w.UInt("remote_port", r.remote_port);
+  w.Str("harness_error", r.harness_error);
   if (r.pid != 0) {
-    j["pid"] = r.pid;
-    j["exited"] = r.exited;
-    j["exit_code"] = r.exit_code;
-    j["term_signal"] = r.term_signal;
-    j["stopped"] = r.stopped;
-    j["out"] = Binary(r.out);
-    j["err_out"] = Binary(r.err_out);
-    j["out_bytes"] = r.out_bytes;
-    j["err_bytes"] = r.err_bytes;
+    w.Int("pid", r.pid);
+    w.Bool("exited", r.exited);
+    w.Int("exit_code", r.exit_code);
+    w.Int("term_signal", r.term_signal);
+    w.Bool("stopped", r.stopped);
+    w.Bytes("out", r.out);
+    w.Bytes("err_out", r.err_out);
+    w.Int("out_bytes", r.out_bytes);
+    w.Int("err_bytes", r.err_bytes);
   }
-  return ToCbor(j);
+  if (r.msg_flags != 0) w.Int("msg_flags", r.msg_flags);
+  if (!r.control.empty()) w.Bytes("control", r.control);
+  if (!r.epoll_fds.empty()) {
+    w.StrList("epoll_fds", r.epoll_fds);
+    w.IntList("epoll_events", r.epoll_events);
+  }
+  return w.Finish();
 }
 
 StatusOr<Request> DecodeRequest(const uint8_t* p, size_t n) {
-  StatusOr<json> j = ParseObject(p, n);
-  if (!j.ok()) return j.status();
+  StatusOr<std::vector<Entry>> entries = ParseMap(p, n);
+  if (!entries.ok()) return entries.status();
   Request r;
-  Fields f(*j);
+  Fields f(p, n, *entries);
   int op = 0;
   f.Int("id", &r.id, /*required=*/true);
   f.Int("op", &op, /*required=*/true);
@@ -337,10 +570,10 @@ StatusOr<Request> DecodeRequest(const uint8_t* p, size_t n) {
 }
 
 StatusOr<Reply> DecodeReply(const uint8_t* p, size_t n) {
-  StatusOr<json> j = ParseObject(p, n);
-  if (!j.ok()) return j.status();
+  StatusOr<std::vector<Entry>> entries = ParseMap(p, n);
+  if (!entries.ok()) return entries.status();
   Reply r;
-  Fields f(*j);
+  Fields f(p, n, *entries);
   f.Int("id", &r.id, /*required=*/true);
   f.Int("ret", &r.ret);
   f.Int("err", &r.err);

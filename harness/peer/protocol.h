@@ -2,9 +2,11 @@
 //
 // One peer process runs per lab host, inside that host's network namespace.
 // The runner talks to it over an AF_UNIX SOCK_SEQPACKET socketpair: each
-// message is one datagram holding one CBOR-encoded object (nlohmann::json's
-// to_cbor), so binary payloads travel as CBOR byte strings and a message can
-// never be torn or merged. At most kMaxMessageBytes per message.
+// message is one datagram holding one CBOR map of text keys (written and
+// read by protocol.cc's own codec, without building a JSON tree: it runs
+// twice per step on each side), so binary payloads travel as CBOR byte
+// strings and a message can never be torn or merged. At most
+// kMaxMessageBytes per message.
 //
 // Runner -> peer: Request. Peer -> runner: exactly one Reply per Request, with
 // the same id, in completion order (not request order: async calls may

@@ -337,6 +337,57 @@ TEST(Protocol, RandomAndMutatedInputNeverCrashes) {
   EXPECT_GT(decoded, 0);
 }
 
+TEST(Protocol, IndefiniteLengthItemsDecode) {
+  // An indefinite map; a key and values in chunks; an indefinite list.
+  const std::vector<uint8_t> v = {
+      0xbf,                                                                // map, indefinite
+      0x62, 'i',  'd', 0x07,                                               // id: 7
+      0x7f, 0x61, 'o', 0x61, 'p',  0xff, 0x00,                             // "o" "p": 0
+      0x62, 'f',  'd', 0x7f, 0x61, 'a',  0x61, 'b',  0xff,                 // fd: "a" "b"
+      0x64, 'd',  'a', 't',  'a',  0x5f, 0x41, 1,    0x42, 2,    3, 0xff,  // data: h'01' h'0203'
+      0x63, 'i',  'o', 'v',  0x9f, 0x01, 0x21, 0xff,                       // iov: [1, -2]
+      0x66, 'f',  'u', 't',  'u',  'r',  'e',  0xa1, 0x01, 0xf6,           // future: {1: null}
+      0xff};
+  StatusOr<Request> r = Decode(v);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->id, 7u);
+  EXPECT_EQ(r->op, Op::kSocket);
+  EXPECT_EQ(r->fd, "ab");
+  EXPECT_EQ(r->data, (std::vector<uint8_t>{1, 2, 3}));
+  EXPECT_EQ(r->iov, (std::vector<int64_t>{1, -2}));
+}
+
+TEST(Protocol, InvalidItemsAnywhereAreInvalid) {
+  // A text chunk inside an indefinite byte string; `undefined` under an
+  // unknown key; a key that is not a string; a negative number below int64.
+  const std::vector<std::vector<uint8_t>> bad = {
+      {0xa3, 0x62, 'i', 'd', 0x01, 0x62, 'o', 'p', 0x00, 0x64, 'd', 'a', 't', 'a', 0x5f, 0x61, 'x',
+       0xff},
+      {0xa3, 0x62, 'i', 'd', 0x01, 0x62, 'o', 'p', 0x00, 0x61, 'z', 0xf7},
+      {0xa2, 0x01, 0x01, 0x62, 'o', 'p', 0x00},
+  };
+  for (const std::vector<uint8_t>& v : bad) {
+    StatusOr<Request> r = Decode(v);
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.status().message(), "malformed message: not valid CBOR");
+  }
+  const std::vector<uint8_t> low = {0xa3, 0x62, 'i',  'd',  0x01, 0x62, 'o',  'p',
+                                    0x00, 0x64, 's',  'i',  'z',  'e',  0x3b, 0xff,
+                                    0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
+  StatusOr<Request> r = Decode(low);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().message(), "malformed message: field 'size' out of range");
+}
+
+TEST(Protocol, EncodingIsCborThatNlohmannReads) {
+  // The bytes stay plain CBOR: a generic reader sees the same fields.
+  const std::vector<uint8_t> v = Encode(FullRequest());
+  json j = json::from_cbor(v);
+  EXPECT_EQ(j["fd"], "c");
+  EXPECT_EQ(j["id"].get<uint64_t>(), std::numeric_limits<uint64_t>::max());
+  EXPECT_EQ(j["op"].get<int>(), static_cast<int>(Op::kSendto));
+}
+
 TEST(Protocol, EpollReadyListMustPairUp) {
   json j = {{"id", 1}, {"epoll_fds", json::array({"a", "b"})}, {"epoll_events", json::array({1})}};
   std::vector<uint8_t> b = json::to_cbor(j);

@@ -18,6 +18,7 @@
 #include <cerrno>
 #include <climits>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <string_view>
 
@@ -31,17 +32,22 @@ namespace faultline::peer {
 namespace {
 
 // This thread's time spent waiting on a run queue so far (schedstat's
-// second field, ns), or -1.
+// second field, ns), or -1. The file is opened once per thread and re-read
+// from offset 0 (procfs regenerates it): the peer's threads live for many
+// calls (peer_main.cc), and the open's path walk cost more than the read.
 int64_t RunDelayNs() {
-  const int fd = ::open("/proc/thread-self/schedstat", O_RDONLY | O_CLOEXEC);
+  thread_local int fd = ::open("/proc/thread-self/schedstat", O_RDONLY | O_CLOEXEC);
   if (fd < 0) return -1;
   char buf[96];
-  const ssize_t n = ::read(fd, buf, sizeof buf - 1);
-  ::close(fd);
+  const ssize_t n = ::pread(fd, buf, sizeof buf - 1, 0);
   if (n <= 0) return -1;
   buf[n] = '\0';
-  unsigned long long on_cpu = 0, waited = 0;
-  if (std::sscanf(buf, "%llu %llu", &on_cpu, &waited) != 2) return -1;
+  char* end = nullptr;
+  (void)std::strtoull(buf, &end, 10);  // time on the CPU
+  if (end == buf || *end != ' ') return -1;
+  const char* waited_at = end + 1;
+  const unsigned long long waited = std::strtoull(waited_at, &end, 10);
+  if (end == waited_at) return -1;
   return static_cast<int64_t>(waited);
 }
 

@@ -20,7 +20,9 @@ class CaseEnv;
 class SetupGate;
 
 struct CaseRunOptions {
-  std::string faultline_bin;     // executable started as `faultline __peer` in each host
+  // The faultline program; each host's peer is peer::PeerExecutable of it
+  // (`faultline-peer` beside it, else `faultline __peer`).
+  std::string faultline_bin;
   std::string out_dir;           // per-case artifacts; "" for none
   std::optional<uint64_t> seed;  // overrides a case without its own seed
   // The reported variant name (CaseResult::variant): "ipv4,somaxconn=4",

@@ -74,10 +74,11 @@ Status LabEnv::Setup(int64_t start_ns, CaseResult* result) {
   // wire and the observer. A peer only acts on requests, and the first is
   // sent after all of that. A scripted host gets none: it has a namespace,
   // a link and addresses, but nothing runs in it (the case is its stack).
+  const std::string peer_bin = peer::PeerExecutable(options_.faultline_bin);
   for (const LabHost& h : lab_->hosts()) {
     if (const HostSpec* spec = case_.FindHost(h.name); spec != nullptr && spec->scripted) continue;
     StatusOr<std::unique_ptr<peer::PeerClient>> p =
-        peer::PeerClient::Spawn(options_.faultline_bin, h.netns.get(), h.name, clock_);
+        peer::PeerClient::Spawn(peer_bin, h.netns.get(), h.name, clock_);
     if (!p.ok()) return p.status().Prefixed(fmt::format("starting the peer of host '{}'", h.name));
     peers_[h.name] = std::move(p).value();
   }
@@ -136,6 +137,7 @@ void LabEnv::KeepFailed(CaseResult* result) {
 void LabEnv::Teardown() {
   if (torn_down_) return;
   torn_down_ = true;
+  for (auto& [name, peer] : peers_) peer->SignalKill();  // all end at once
   for (auto& [name, peer] : peers_) peer->Kill();
   if (wire_) {
     (void)wire_->Stop();

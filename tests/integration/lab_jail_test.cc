@@ -72,7 +72,7 @@ TEST_F(LabJailTest, ProcShowsOnlyTheLabHostsProcesses) {
   ASSERT_EQ(r.outcome, Outcome::kPass) << r.message;
   const std::set<std::string> seen = Lines(r.steps[0].stdout_text);
   EXPECT_EQ(seen.size(), 2u) << r.steps[0].stdout_text;
-  EXPECT_TRUE(seen.count("1 faultline")) << r.steps[0].stdout_text;
+  EXPECT_TRUE(seen.count("1 faultline-peer")) << r.steps[0].stdout_text;
   // Not this test process, whatever pid it has in the lab's view.
   for (const std::string& line : seen) EXPECT_THAT(line, ::testing::Not(HasSubstr("integration")));
 }

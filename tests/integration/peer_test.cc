@@ -15,6 +15,8 @@
 
 #include <cerrno>
 #include <cstring>
+#include <filesystem>
+#include <set>
 #include <string>
 #include <thread>
 
@@ -432,6 +434,35 @@ TEST_P(PeerTest, CallsRunConcurrently) {
   EXPECT_LE(all, 2'000 * kMs);
 }
 
+// The peer's threads, by tid (/proc/PID/task).
+std::set<std::string> Tasks(pid_t pid) {
+  std::set<std::string> out;
+  std::error_code ec;
+  for (const auto& e :
+       std::filesystem::directory_iterator("/proc/" + std::to_string(pid) + "/task", ec)) {
+    out.insert(e.path().filename().string());
+  }
+  return out;
+}
+
+TEST_P(PeerTest, WorkersStayForLaterCalls) {
+  // Five calls at once grow the peer's pool of workers; a second burst and
+  // 50 calls in a row then run on those threads: none started, none ended.
+  Request sleep = Req(Op::kSleep);
+  sleep.timeout_ns = 50 * kMs;
+  auto burst = [&] {
+    std::vector<uint64_t> ids;
+    for (int i = 0; i < 5; ++i) ids.push_back(Start(*client_, sleep));
+    for (uint64_t id : ids) EXPECT_EQ(Finish(*client_, id).ret, 0);
+  };
+  burst();
+  const std::set<std::string> tasks = Tasks(client_->pid());
+  EXPECT_GE(tasks.size(), 6u);  // five workers, one more waiting, the command reaper
+  burst();
+  for (int i = 0; i < 50; ++i) EXPECT_EQ(Call(*client_, Req(Op::kSleep)).ret, 0);
+  EXPECT_EQ(Tasks(client_->pid()), tasks);
+}
+
 TEST_P(PeerTest, SocketOptionsAndNonblock) {
   ASSERT_NO_FATAL_FAILURE(Connect(8086));
   Request set = Req(Op::kSetsockopt, "c");
@@ -554,6 +585,23 @@ TEST_P(PeerTest, DestroyingTheClientLeavesNoProcess) {
   errno = 0;
   EXPECT_EQ(kill(pid, 0), -1);
   EXPECT_EQ(errno, ESRCH);
+}
+
+TEST_P(PeerTest, SignalKillEndsThePeerAndKillReapsIt) {
+  // Both signalled first (LabEnv::Teardown's order), then reaped.
+  const pid_t c = client_->pid(), s = server_->pid();
+  client_->SignalKill();
+  server_->SignalKill();
+  client_->Kill();
+  server_->Kill();
+  for (pid_t pid : {c, s}) {
+    errno = 0;
+    EXPECT_EQ(kill(pid, 0), -1) << pid;
+    EXPECT_EQ(errno, ESRCH) << pid;
+  }
+  client_->SignalKill();  // reaped: signals nothing, and a call says the peer is gone
+  Status sent = client_->Send(Req(Op::kSocket));
+  EXPECT_FALSE(sent.ok());
 }
 
 TEST_P(PeerTest, SpawnReportsAFailedExec) {
