@@ -11,10 +11,13 @@
 //     (`offloads: true` on both hosts: TSO/GSO/GRO stay on, the queue gets
 //     GSO super-packets whole thanks to NFQA_CFG_F_GSO).
 //  3. delay error: a 50 ms delay on every client datagram; error = arrival -
-//     (send + 50 ms), measured in one process on CLOCK_MONOTONIC.
+//     (send + 50 ms), measured in one process on CLOCK_MONOTONIC, --delay-runs
+//     times (a fresh lab each), with the process's CPU time per delayed
+//     packet (what the wire's precise release costs).
 //
 // Needs root. Usage: wire_bench [--rounds N] [--seconds S] [--delays N] [--mtu M]
-//                    [--bulk-runs N] [--offloads off|on|both] [--only bulk]
+//                    [--bulk-runs N] [--delay-runs N] [--offloads off|on|both]
+//                    [--only bulk|delay]
 // Results and how to read them: docs/performance.md ("Wire").
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -46,6 +49,7 @@ struct Options {
   int delays = 400;
   int mtu = 1500;
   int bulk_runs = 3;
+  int delay_runs = 1;
   std::string offloads = "both";
   std::string only;
 };
@@ -254,41 +258,7 @@ std::vector<int64_t> DelayErrors(int count, std::vector<int64_t>* wire_err) {
   return err;
 }
 
-}  // namespace
-}  // namespace faultline
-
-int main(int argc, char** argv) {
-  using namespace faultline;
-  Options o;
-  for (int i = 1; i + 1 < argc; i += 2) {
-    const std::string k = argv[i];
-    if (k == "--rounds")
-      o.rounds = std::atoi(argv[i + 1]);
-    else if (k == "--seconds")
-      o.seconds = std::atof(argv[i + 1]);
-    else if (k == "--delays")
-      o.delays = std::atoi(argv[i + 1]);
-    else if (k == "--mtu")
-      o.mtu = std::atoi(argv[i + 1]);
-    else if (k == "--bulk-runs")
-      o.bulk_runs = std::max(1, std::atoi(argv[i + 1]));
-    else if (k == "--offloads")
-      o.offloads = argv[i + 1];
-    else if (k == "--only")
-      o.only = argv[i + 1];
-    else
-      Die("unknown option " + k);
-  }
-  if (geteuid() != 0) Die("needs root (network namespaces)");
-  g_mtu = o.mtu;
-
-  if (o.offloads != "off" && o.offloads != "on" && o.offloads != "both") {
-    Die("--offloads must be off, on or both");
-  }
-  if (!o.only.empty() && o.only != "bulk") Die("--only must be bulk");
-
-  std::printf("wire_bench: %d round trips, %.1f s bulk x %d, %d delayed datagrams, MTU %d\n",
-              o.rounds, o.seconds, o.bulk_runs, o.delays, o.mtu);
+void RunLatencyAndBulk(const Options& o) {
   if (o.only.empty()) {
     std::vector<int64_t> base, wired;
     {
@@ -356,17 +326,62 @@ int main(int argc, char** argv) {
                 100 * ratios.back());
   }
   g_offloads = false;
-  if (!o.only.empty()) return 0;
+}
 
-  std::vector<int64_t> wire_err;
-  std::vector<int64_t> err = DelayErrors(o.delays, &wire_err);
-  std::printf(
-      "delay 50 ms error at the wire (release - arrival - 50 ms, %zu samples): "
-      "p50 %.1f us  p99 %.1f us  max %.1f us\n",
-      wire_err.size(), Pct(wire_err, 50), Pct(wire_err, 99), Pct(wire_err, 100));
-  std::printf(
-      "delay 50 ms error end to end (receiver's clock, %zu samples): "
-      "p50 %.1f us  p99 %.1f us  max %.1f us\n",
-      err.size(), Pct(err, 50), Pct(err, 99), Pct(err, 100));
+}  // namespace
+}  // namespace faultline
+
+int main(int argc, char** argv) {
+  using namespace faultline;
+  Options o;
+  for (int i = 1; i + 1 < argc; i += 2) {
+    const std::string k = argv[i];
+    if (k == "--rounds")
+      o.rounds = std::atoi(argv[i + 1]);
+    else if (k == "--seconds")
+      o.seconds = std::atof(argv[i + 1]);
+    else if (k == "--delays")
+      o.delays = std::atoi(argv[i + 1]);
+    else if (k == "--mtu")
+      o.mtu = std::atoi(argv[i + 1]);
+    else if (k == "--bulk-runs")
+      o.bulk_runs = std::max(1, std::atoi(argv[i + 1]));
+    else if (k == "--delay-runs")
+      o.delay_runs = std::max(1, std::atoi(argv[i + 1]));
+    else if (k == "--offloads")
+      o.offloads = argv[i + 1];
+    else if (k == "--only")
+      o.only = argv[i + 1];
+    else
+      Die("unknown option " + k);
+  }
+  if (geteuid() != 0) Die("needs root (network namespaces)");
+  g_mtu = o.mtu;
+
+  if (o.offloads != "off" && o.offloads != "on" && o.offloads != "both") {
+    Die("--offloads must be off, on or both");
+  }
+  if (!o.only.empty() && o.only != "bulk" && o.only != "delay") Die("--only must be bulk or delay");
+
+  std::printf("wire_bench: %d round trips, %.1f s bulk x %d, %d delayed datagrams, MTU %d\n",
+              o.rounds, o.seconds, o.bulk_runs, o.delays, o.mtu);
+  if (o.only != "delay") RunLatencyAndBulk(o);
+  if (o.only == "bulk") return 0;
+  for (int run = 1; run <= o.delay_runs; ++run) {
+    std::vector<int64_t> wire_err;
+    const double cpu0 = CpuSeconds();
+    std::vector<int64_t> err = DelayErrors(o.delays, &wire_err);
+    const double cpu_us = (CpuSeconds() - cpu0) * 1e6 / std::max<size_t>(1, wire_err.size());
+    std::printf(
+        "delay 50 ms run %d: at the wire (release - arrival - 50 ms, %zu samples): "
+        "p50 %.1f us  p99 %.1f us  max %.1f us  min %.1f us\n",
+        run, wire_err.size(), Pct(wire_err, 50), Pct(wire_err, 99), Pct(wire_err, 100),
+        Pct(wire_err, 0));
+    std::printf(
+        "delay 50 ms run %d: end to end (receiver's clock, %zu samples): "
+        "p50 %.1f us  p99 %.1f us  max %.1f us; CPU %.1f us per delayed packet\n",
+        run, err.size(), Pct(err, 50), Pct(err, 99), Pct(err, 100), cpu_us);
+    std::fflush(stdout);
+  }
   return 0;
 }
