@@ -31,6 +31,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -52,7 +53,12 @@ struct Options {
   int delay_runs = 1;
   std::string offloads = "both";
   std::string only;
+  std::string release = "default";
 };
+
+// --release: default (WireConfig::release unset), off (margin 0: armed at the
+// deadline), fixed:US, or adaptive PCT:MIN_US:MAX_US.
+std::optional<ReleaseTimerConfig> g_release;
 
 int g_mtu = 1500;
 bool g_offloads = false;
@@ -93,6 +99,7 @@ Bed MakeBed(bool with_wire, std::vector<Fault> faults = {}) {
     for (size_t i = 0; i < faults.size(); ++i) faults[i].index = static_cast<int>(i) + 1;
     cfg.faults = std::move(faults);
     cfg.case_start_ns = MonotonicNs();
+    cfg.release = g_release;
     StatusOr<std::unique_ptr<Wire>> w = Wire::Start(cfg);
     Check(w.status(), "Wire::Start");
     bed.wire = std::move(*w);
@@ -217,7 +224,9 @@ double Bulk(Bed& bed, double seconds, double* cpu_ms_per_gb) {
 }
 
 // Delay error in ns for a 50 ms delay on every client datagram.
-std::vector<int64_t> DelayErrors(int count, std::vector<int64_t>* wire_err) {
+// `cpu_us`: this process's CPU time (all threads) per delayed packet from the
+// first send to the last receive (the lab's setup and teardown excluded).
+std::vector<int64_t> DelayErrors(int count, std::vector<int64_t>* wire_err, double* cpu_us) {
   Fault f;
   f.match.from = "client";
   f.match.proto = Proto::kUdp;
@@ -241,6 +250,7 @@ std::vector<int64_t> DelayErrors(int count, std::vector<int64_t>* wire_err) {
   });
   UniqueFd cli = SocketIn(c, SOCK_DGRAM);
   if (connect(cli.get(), reinterpret_cast<sockaddr*>(&sa), sizeof sa) != 0) Die("connect");
+  const double cpu0 = CpuSeconds();
   for (int i = 0; i < count; ++i) {
     const int64_t now = MonotonicNs();
     if (send(cli.get(), &now, sizeof now, 0) != sizeof now) Die("send");
@@ -248,7 +258,18 @@ std::vector<int64_t> DelayErrors(int count, std::vector<int64_t>* wire_err) {
     poll(&p, 0, 2);  // pacing: one datagram every ~2 ms, so many are held at once
   }
   rx.join();
+  *cpu_us = (CpuSeconds() - cpu0) * 1e6 / std::max(1, count);
   (void)bed.wire->Stop();
+  // release-stats-begin
+  const ReleaseStats rs = bed.wire->release_stats();
+  std::printf(
+      "    release timer: %llu wake-ups (latest %.1f us after its arming), %llu precise waits "
+      "(%.1f us each on average), margin now %.1f us\n",
+      static_cast<unsigned long long>(rs.timer_wakes),
+      static_cast<double>(rs.max_lateness_ns) / 1e3, static_cast<unsigned long long>(rs.spins),
+      rs.spins ? static_cast<double>(rs.spin_ns) / 1e3 / static_cast<double>(rs.spins) : 0.0,
+      static_cast<double>(rs.margin_ns) / 1e3);
+  // release-stats-end
   // The wire's own precision: release - arrival - delay, from its log.
   for (const PacketRecord& r : bed.wire->Log()) {
     if (r.release_ns != 0 && r.proto == "udp") {
@@ -350,6 +371,8 @@ int main(int argc, char** argv) {
       o.delay_runs = std::max(1, std::atoi(argv[i + 1]));
     else if (k == "--offloads")
       o.offloads = argv[i + 1];
+    else if (k == "--release")
+      o.release = argv[i + 1];
     else if (k == "--only")
       o.only = argv[i + 1];
     else
@@ -357,6 +380,21 @@ int main(int argc, char** argv) {
   }
   if (geteuid() != 0) Die("needs root (network namespaces)");
   g_mtu = o.mtu;
+  if (o.release == "off") {
+    g_release = ReleaseTimerConfig{};
+  } else if (o.release.rfind("fixed:", 0) == 0) {
+    g_release = ReleaseTimerConfig{};
+    g_release->margin_ns = std::atoll(o.release.c_str() + 6) * 1000;
+  } else if (o.release != "default") {
+    int pct = 0, lo = 0, hi = 0;
+    if (std::sscanf(o.release.c_str(), "%d:%d:%d", &pct, &lo, &hi) != 3) Die("bad --release");
+    g_release = ReleaseTimerConfig{};
+    g_release->adaptive = true;
+    g_release->quantile_pct = pct;
+    g_release->min_margin_ns = lo * 1000LL;
+    g_release->max_margin_ns = hi * 1000LL;
+    g_release->margin_ns = lo * 1000LL;
+  }
 
   if (o.offloads != "off" && o.offloads != "on" && o.offloads != "both") {
     Die("--offloads must be off, on or both");
@@ -369,9 +407,8 @@ int main(int argc, char** argv) {
   if (o.only == "bulk") return 0;
   for (int run = 1; run <= o.delay_runs; ++run) {
     std::vector<int64_t> wire_err;
-    const double cpu0 = CpuSeconds();
-    std::vector<int64_t> err = DelayErrors(o.delays, &wire_err);
-    const double cpu_us = (CpuSeconds() - cpu0) * 1e6 / std::max<size_t>(1, wire_err.size());
+    double cpu_us = 0;
+    std::vector<int64_t> err = DelayErrors(o.delays, &wire_err, &cpu_us);
     std::printf(
         "delay 50 ms run %d: at the wire (release - arrival - 50 ms, %zu samples): "
         "p50 %.1f us  p99 %.1f us  max %.1f us  min %.1f us\n",

@@ -45,13 +45,16 @@ void ReleaseTimer::OnTimerWake(int64_t now_ns) {
 void ReleaseTimer::Adapt() {
   const size_t n = std::min(samples_, kWindow);
   std::array<int64_t, kWindow> sorted = lateness_;
-  // The second-latest of the window (the latest when there is one sample):
-  // one outlier does not set the margin, two in 32 wake-ups do.
-  const size_t k = n >= 2 ? n - 2 : 0;
+  const auto pct = static_cast<size_t>(std::clamp(config_.quantile_pct, 0, 100));
+  const size_t k = std::min(n - 1, n * pct / 100);
   std::nth_element(sorted.begin(), sorted.begin() + static_cast<ptrdiff_t>(k),
                    sorted.begin() + static_cast<ptrdiff_t>(n));
-  margin_ =
-      std::clamp(sorted[k] + config_.headroom_ns, config_.min_margin_ns, config_.max_margin_ns);
+  // A tail beyond the largest margin is a loaded machine: spinning cannot
+  // absorb it and takes CPU time the other threads (and the wire thread's
+  // own fair share) need; measured, it made the tail worse. Arm at the
+  // deadline until the wake-ups are prompt again.
+  const int64_t want = sorted[k] + config_.headroom_ns;
+  margin_ = want > config_.max_margin_ns ? 0 : std::max(want, config_.min_margin_ns);
 }
 
 ReleaseStats ReleaseTimer::stats() const {

@@ -33,6 +33,10 @@ struct ReleaseTimerConfig {
   int64_t min_margin_ns = 200'000;
   int64_t max_margin_ns = 1'000'000;
   int64_t headroom_ns = 100'000;  // added to the lateness quantile
+  // Adaptive: the margin is this percentile of the last kWindow timer
+  // wake-ups' lateness (after their arming times) plus the headroom, at
+  // least min_margin_ns; 0 (no precise wait) when that exceeds max_margin_ns.
+  int quantile_pct = 90;
 };
 
 // Counters for benches and tests.
@@ -46,8 +50,6 @@ struct ReleaseStats {
 
 class ReleaseTimer {
  public:
-  // Adaptive: a recent lateness is one of the last kWindow timer wake-ups;
-  // the margin follows the second-latest of them (about the 94th percentile).
   static constexpr size_t kWindow = 32;
 
   explicit ReleaseTimer(const ReleaseTimerConfig& config);

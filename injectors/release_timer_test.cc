@@ -77,35 +77,43 @@ TEST(ReleaseTimer, ZeroMarginArmsAtTheDeadlineItself) {
   EXPECT_EQ(t.stats().spins, 0u);
 }
 
-TEST(ReleaseTimer, AdaptiveMarginFollowsTheSecondLatestRecentWakeUp) {
+TEST(ReleaseTimer, AdaptiveMarginFollowsTheRecentWakeUpsAndStopsSpinningUnderLoad) {
   ReleaseTimerConfig c;
   c.adaptive = true;
   c.margin_ns = 300 * kUs;
   c.min_margin_ns = 200 * kUs;
   c.max_margin_ns = 1 * kMs;
   c.headroom_ns = 100 * kUs;
+  c.quantile_pct = 90;
   ReleaseTimer t(c);
   EXPECT_EQ(t.margin_ns(), 300 * kUs);
   int64_t now = 0;
-  auto wake_late_by = [&](int64_t late) {
-    const ReleaseTimer::Plan p = t.Next(now, now + 10 * kMs);
-    ASSERT_EQ(p.mode, Mode::kArmed);
-    now = p.arm_at + late;
-    t.OnTimerWake(now);
-    now += 10 * kMs;  // released; the next one is due later
+  auto wake_late_by = [&](int64_t late, int times) {
+    for (int i = 0; i < times; ++i) {
+      const ReleaseTimer::Plan p = t.Next(now, now + 10 * kMs);
+      ASSERT_EQ(p.mode, Mode::kArmed);
+      EXPECT_EQ(p.arm_at, now + 10 * kMs - t.margin_ns());
+      now = p.arm_at + late;
+      t.OnTimerWake(now);
+      now += 10 * kMs;  // released; the next one is due later
+    }
   };
-  wake_late_by(30 * kUs);
+  wake_late_by(30 * kUs, 1);
   EXPECT_EQ(t.margin_ns(), 200 * kUs);  // 130 us, raised to the minimum
-  wake_late_by(600 * kUs);              // one outlier: the second-latest is 30 us
+  wake_late_by(30 * kUs, 31);           // the window (32) is full
+  wake_late_by(600 * kUs, 3);           // 3 in 32: above the 90th percentile
   EXPECT_EQ(t.margin_ns(), 200 * kUs);
-  wake_late_by(450 * kUs);  // two: the second-latest sets it
-  EXPECT_EQ(t.margin_ns(), 550 * kUs);
-  wake_late_by(5 * kMs);
+  wake_late_by(600 * kUs, 1);  // 4 in 32: the 90th percentile
   EXPECT_EQ(t.margin_ns(), 700 * kUs);
-  wake_late_by(4 * kMs);
-  EXPECT_EQ(t.margin_ns(), 1 * kMs);  // capped: never more than 1 ms of spinning
-  for (size_t i = 0; i < ReleaseTimer::kWindow; ++i) wake_late_by(20 * kUs);
-  EXPECT_EQ(t.margin_ns(), 200 * kUs);  // the outliers left the window
+  wake_late_by(5 * kMs, 4);  // beyond the largest margin: no precise wait
+  EXPECT_EQ(t.margin_ns(), 0);
+  ReleaseTimer::Plan p = t.Next(now, now + 100 * kUs);
+  EXPECT_EQ(p.mode, Mode::kArmed);  // at the deadline itself
+  EXPECT_EQ(p.arm_at, now + 100 * kUs);
+  t.OnTimerWake(now + 100 * kUs + 20 * kUs);
+  now += 10 * kMs;
+  wake_late_by(20 * kUs, static_cast<int>(ReleaseTimer::kWindow) - 1);
+  EXPECT_EQ(t.margin_ns(), 200 * kUs);  // the late ones left the window
   EXPECT_EQ(t.stats().max_lateness_ns, 5 * kMs);
 }
 

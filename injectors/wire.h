@@ -91,7 +91,7 @@ struct WireConfig {
   // own reference to inspect it after Stop(); `netns_fd` is then unused.
   std::shared_ptr<PacketQueue> queue;
   // How held packets are released (ReleaseTimer). Unset (the product):
-  // adaptive, 300 us to start, within 200 us - 1 ms, with RealClock(); no
+  // adaptive (100-500 us, none on a loaded machine) with RealClock(); no
   // margin with another clock (a FakeClock moves only when told, so a
   // precise wait would poll until a test moves it). Tests of the precise
   // wait set a fixed margin.
