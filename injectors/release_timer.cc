@@ -49,12 +49,18 @@ void ReleaseTimer::Adapt() {
   const size_t k = std::min(n - 1, n * pct / 100);
   std::nth_element(sorted.begin(), sorted.begin() + static_cast<ptrdiff_t>(k),
                    sorted.begin() + static_cast<ptrdiff_t>(n));
-  // A tail beyond the largest margin is a loaded machine: spinning cannot
-  // absorb it and takes CPU time the other threads (and the wire thread's
-  // own fair share) need; measured, it made the tail worse. Arm at the
-  // deadline until the wake-ups are prompt again.
-  const int64_t want = sorted[k] + config_.headroom_ns;
-  margin_ = want > config_.max_margin_ns ? 0 : std::max(want, config_.min_margin_ns);
+  // A wake-up later than the largest margin is a loaded machine: a spin
+  // cannot absorb it and takes CPU time the other threads (and the wire
+  // thread's own fair share) need; measured, spinning then made the tail
+  // worse. Arm at the deadline until the window holds no such wake-up.
+  const int64_t latest =
+      *std::max_element(sorted.begin(), sorted.begin() + static_cast<ptrdiff_t>(n));
+  if (latest > config_.max_margin_ns) {
+    margin_ = 0;
+    return;
+  }
+  margin_ =
+      std::clamp(sorted[k] + config_.headroom_ns, config_.min_margin_ns, config_.max_margin_ns);
 }
 
 ReleaseStats ReleaseTimer::stats() const {

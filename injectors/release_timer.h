@@ -35,7 +35,8 @@ struct ReleaseTimerConfig {
   int64_t headroom_ns = 100'000;  // added to the lateness quantile
   // Adaptive: the margin is this percentile of the last kWindow timer
   // wake-ups' lateness (after their arming times) plus the headroom, at
-  // least min_margin_ns; 0 (no precise wait) when that exceeds max_margin_ns.
+  // least min_margin_ns, at most max_margin_ns; 0 (no precise wait) while
+  // any of them was later than max_margin_ns (a loaded machine).
   int quantile_pct = 90;
 };
 
@@ -50,7 +51,7 @@ struct ReleaseStats {
 
 class ReleaseTimer {
  public:
-  static constexpr size_t kWindow = 32;
+  static constexpr size_t kWindow = 64;
 
   explicit ReleaseTimer(const ReleaseTimerConfig& config);
 

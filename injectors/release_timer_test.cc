@@ -77,7 +77,7 @@ TEST(ReleaseTimer, ZeroMarginArmsAtTheDeadlineItself) {
   EXPECT_EQ(t.stats().spins, 0u);
 }
 
-TEST(ReleaseTimer, AdaptiveMarginFollowsTheRecentWakeUpsAndStopsSpinningUnderLoad) {
+TEST(ReleaseTimer, AdaptiveMarginFollowsTheRecentWakeUpsAndNoneAfterALateOne) {
   ReleaseTimerConfig c;
   c.adaptive = true;
   c.margin_ns = 300 * kUs;
@@ -100,20 +100,22 @@ TEST(ReleaseTimer, AdaptiveMarginFollowsTheRecentWakeUpsAndStopsSpinningUnderLoa
   };
   wake_late_by(30 * kUs, 1);
   EXPECT_EQ(t.margin_ns(), 200 * kUs);  // 130 us, raised to the minimum
-  wake_late_by(30 * kUs, 31);           // the window (32) is full
-  wake_late_by(600 * kUs, 3);           // 3 in 32: above the 90th percentile
+  wake_late_by(30 * kUs, 63);           // the window (64) is full
+  wake_late_by(600 * kUs, 6);           // 6 in 64: above the 90th percentile
   EXPECT_EQ(t.margin_ns(), 200 * kUs);
-  wake_late_by(600 * kUs, 1);  // 4 in 32: the 90th percentile
+  wake_late_by(600 * kUs, 1);  // 7 in 64: the 90th percentile
   EXPECT_EQ(t.margin_ns(), 700 * kUs);
-  wake_late_by(5 * kMs, 4);  // beyond the largest margin: no precise wait
+  wake_late_by(5 * kMs, 1);  // one beyond the largest margin: no precise wait
   EXPECT_EQ(t.margin_ns(), 0);
   ReleaseTimer::Plan p = t.Next(now, now + 100 * kUs);
   EXPECT_EQ(p.mode, Mode::kArmed);  // at the deadline itself
   EXPECT_EQ(p.arm_at, now + 100 * kUs);
   t.OnTimerWake(now + 100 * kUs + 20 * kUs);
   now += 10 * kMs;
-  wake_late_by(20 * kUs, static_cast<int>(ReleaseTimer::kWindow) - 1);
-  EXPECT_EQ(t.margin_ns(), 200 * kUs);  // the late ones left the window
+  wake_late_by(20 * kUs, 62);  // the late one is still in the window
+  EXPECT_EQ(t.margin_ns(), 0);
+  wake_late_by(20 * kUs, 1);
+  EXPECT_EQ(t.margin_ns(), 200 * kUs);  // it left
   EXPECT_EQ(t.stats().max_lateness_ns, 5 * kMs);
 }
 
