@@ -240,7 +240,7 @@ void Wire::Impl::Round(bool packets, bool timer, bool due, bool stop, std::vecto
     uint64_t v;
     (void)!read(timer_fd.get(), &v, sizeof v);
     timer_set_at.reset();
-    release.OnTimerWake(clock.NowNs());  // before the packets: their time is lateness too
+    release.OnTimerWake(clock.NowNs());  // its lateness: read before this round's packets
   }
   if (packets || stop) {
     Note(queue->ReceiveBatch([&](const QueuedPacket& p) {
