@@ -119,7 +119,8 @@ struct Wire::Impl {
   }
   void Apply(std::vector<Effect>& effects);
   void OnPacket(const QueuedPacket& p, std::vector<Effect>& fx);
-  bool OnRequests(std::vector<Effect>& fx);
+  bool OnRequests(std::vector<Effect>& fx, uint64_t* handled);
+  void RequestsDone(uint64_t handled);
   void Round(bool packets, bool timer, bool due, bool stop, std::vector<Effect>& fx);
   void Run();
   void ArmTimer();
@@ -210,8 +211,11 @@ void Wire::Impl::ArmTimer() {
 }
 
 // The controlling thread asked for something (the event fd): start steps,
-// release what is due, note a stop. Returns whether to stop.
-bool Wire::Impl::OnRequests(std::vector<Effect>& fx) {
+// release what is due, note a stop. Returns whether to stop; `handled`: the
+// requests made so far, answered (RequestsDone) after the round that follows,
+// so that a requester also sees the wire's next wait planned (a test moving
+// a FakeClock next knows the round has read the clock before it moved).
+bool Wire::Impl::OnRequests(std::vector<Effect>& fx, uint64_t* handled) {
   uint64_t v;
   (void)!read(event_fd.get(), &v, sizeof v);
   std::unique_lock<std::mutex> lock(mu);
@@ -219,7 +223,7 @@ bool Wire::Impl::OnRequests(std::vector<Effect>& fx) {
   pending_steps.clear();
   auto todo = std::move(jobs);
   jobs.clear();
-  const uint64_t handled = requests;
+  *handled = requests;
   for (auto& job : todo) job(fx);
   for (const std::string& label : steps) engine.OnStep(label, clock.NowNs(), &fx);
   engine.OnTimer(clock.NowNs(), &fx);
@@ -227,10 +231,13 @@ bool Wire::Impl::OnRequests(std::vector<Effect>& fx) {
   lock.unlock();
   Apply(fx);
   Note(queue->Flush());
-  lock.lock();
+  return stop;
+}
+
+void Wire::Impl::RequestsDone(uint64_t handled) {
+  std::lock_guard<std::mutex> lock(mu);
   requests_done = std::max(requests_done, handled);
   cv.notify_all();
-  return stop;
 }
 
 // One round after poll: packets, timers (the timerfd fired, or a precise
@@ -289,8 +296,10 @@ void Wire::Impl::Run() {
     }
     const bool due = next_deadline && clock.NowNs() >= *next_deadline;
     if (ready == 0 && !due) continue;  // a precise wait, not there yet
-    if (fds[0].revents != 0) stop = OnRequests(fx);
+    uint64_t handled = 0;
+    if (fds[0].revents != 0) stop = OnRequests(fx, &handled);
     Round(fds[1].revents != 0, fds[2].revents != 0, due, stop, fx);
+    if (handled != 0) RequestsDone(handled);
   }
   std::lock_guard<std::mutex> lock(mu);
   thread_done = true;
