@@ -16,11 +16,14 @@
 //     on both hosts: TSO/GSO/GRO stay on, the queue gets GSO super-packets
 //     whole thanks to NFQA_CFG_F_GSO). Ratios per run, then min/median/max.
 //  3. delay error: a 50 ms delay on every client datagram; error = arrival -
-//     (send + 50 ms), measured in one process on CLOCK_MONOTONIC.
+//     (send + 50 ms), measured in one process on CLOCK_MONOTONIC, --delay-runs
+//     times (a fresh lab each), with the process's CPU time per delayed
+//     packet (what the wire's precise release costs).
 //
 // Needs root. Usage: wire_bench [--rounds N] [--seconds S] [--delays N] [--mtu M]
-//                    [--bulk-runs N] [--offloads off|on|both] [--only bulk]
-//                    [--wire-copy headers|whole|both] [--capture on|off]
+//                    [--bulk-runs N] [--delay-runs N] [--offloads off|on|both]
+//                    [--only bulk|delay] [--wire-copy headers|whole|both]
+//                    [--capture on|off] [--release default|off|fixed:US|PCT:MIN_US:MAX_US]
 // Results and how to read them: docs/performance.md ("Wire").
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -34,6 +37,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -53,6 +57,10 @@
 namespace faultline {
 namespace {
 
+// --release: default (WireConfig::release unset), off (margin 0: armed at the
+// deadline), fixed:US, or adaptive PCT:MIN_US:MAX_US.
+std::optional<ReleaseTimerConfig> g_release;
+
 struct Options {
   int rounds = 20000;
   double seconds = 3;
@@ -61,6 +69,8 @@ struct Options {
   int bulk_runs = 3;
   std::string offloads = "both";
   std::string only;
+  int delay_runs = 1;
+  std::string release = "default";
   std::string wire_copy = "headers";
   bool capture = true;
 };
@@ -171,6 +181,7 @@ Bed MakeBed(bool with_wire, std::vector<Fault> faults = {}, Setup setup = Setup:
     cfg.faults = std::move(faults);
     cfg.case_start_ns = MonotonicNs();
     cfg.copy_range = g_copy_range;
+    cfg.release = g_release;
     StatusOr<std::unique_ptr<Wire>> w = Wire::Start(cfg);
     Check(w.status(), "Wire::Start");
     bed.wire = std::move(*w);
@@ -295,7 +306,9 @@ double Bulk(Bed& bed, double seconds, double* cpu_ms_per_gb) {
 }
 
 // Delay error in ns for a 50 ms delay on every client datagram.
-std::vector<int64_t> DelayErrors(int count, std::vector<int64_t>* wire_err) {
+// `cpu_us`: this process's CPU time (all threads) per delayed packet from the
+// first send to the last receive (the lab's setup and teardown excluded).
+std::vector<int64_t> DelayErrors(int count, std::vector<int64_t>* wire_err, double* cpu_us) {
   Fault f;
   f.match.from = "client";
   f.match.proto = Proto::kUdp;
@@ -319,6 +332,7 @@ std::vector<int64_t> DelayErrors(int count, std::vector<int64_t>* wire_err) {
   });
   UniqueFd cli = SocketIn(c, SOCK_DGRAM);
   if (connect(cli.get(), reinterpret_cast<sockaddr*>(&sa), sizeof sa) != 0) Die("connect");
+  const double cpu0 = CpuSeconds();
   for (int i = 0; i < count; ++i) {
     const int64_t now = MonotonicNs();
     if (send(cli.get(), &now, sizeof now, 0) != sizeof now) Die("send");
@@ -326,7 +340,16 @@ std::vector<int64_t> DelayErrors(int count, std::vector<int64_t>* wire_err) {
     poll(&p, 0, 2);  // pacing: one datagram every ~2 ms, so many are held at once
   }
   rx.join();
+  *cpu_us = (CpuSeconds() - cpu0) * 1e6 / std::max(1, count);
   (void)bed.wire->Stop();
+  const ReleaseStats rs = bed.wire->release_stats();
+  std::printf(
+      "    release timer: %llu wake-ups (latest %.1f us after its arming), %llu precise waits "
+      "(%.1f us each on average), margin now %.1f us\n",
+      static_cast<unsigned long long>(rs.timer_wakes),
+      static_cast<double>(rs.max_lateness_ns) / 1e3, static_cast<unsigned long long>(rs.spins),
+      rs.spins ? static_cast<double>(rs.spin_ns) / 1e3 / static_cast<double>(rs.spins) : 0.0,
+      static_cast<double>(rs.margin_ns) / 1e3);
   // The wire's own precision: release - arrival - delay, from its log.
   for (const PacketRecord& r : bed.wire->Log()) {
     if (r.release_ns != 0 && r.proto == "udp") {
@@ -405,6 +428,10 @@ int main(int argc, char** argv) {
       o.wire_copy = argv[i + 1];
     else if (k == "--capture")
       o.capture = std::string(argv[i + 1]) != "off";
+    else if (k == "--delay-runs")
+      o.delay_runs = std::max(1, std::atoi(argv[i + 1]));
+    else if (k == "--release")
+      o.release = argv[i + 1];
     else
       Die("unknown option " + k);
   }
@@ -414,7 +441,22 @@ int main(int argc, char** argv) {
   if (o.offloads != "off" && o.offloads != "on" && o.offloads != "both") {
     Die("--offloads must be off, on or both");
   }
-  if (!o.only.empty() && o.only != "bulk") Die("--only must be bulk");
+  if (!o.only.empty() && o.only != "bulk" && o.only != "delay") Die("--only must be bulk or delay");
+  if (o.release == "off") {
+    g_release = ReleaseTimerConfig{};
+  } else if (o.release.rfind("fixed:", 0) == 0) {
+    g_release = ReleaseTimerConfig{};
+    g_release->margin_ns = std::atoll(o.release.c_str() + 6) * 1000;
+  } else if (o.release != "default") {
+    int pct = 0, lo = 0, hi = 0;
+    if (std::sscanf(o.release.c_str(), "%d:%d:%d", &pct, &lo, &hi) != 3) Die("bad --release");
+    g_release = ReleaseTimerConfig{};
+    g_release->adaptive = true;
+    g_release->quantile_pct = pct;
+    g_release->min_margin_ns = lo * 1000LL;
+    g_release->max_margin_ns = hi * 1000LL;
+    g_release->margin_ns = lo * 1000LL;
+  }
   if (o.wire_copy != "headers" && o.wire_copy != "whole" && o.wire_copy != "both") {
     Die("--wire-copy must be headers, whole or both");
   }
@@ -441,8 +483,8 @@ int main(int argc, char** argv) {
   }
 
   std::vector<bool> modes;
-  if (o.offloads != "on") modes.push_back(false);
-  if (o.offloads != "off") modes.push_back(true);
+  if (o.only != "delay" && o.offloads != "on") modes.push_back(false);
+  if (o.only != "delay" && o.offloads != "off") modes.push_back(true);
   std::vector<uint32_t> copies;
   if (o.wire_copy != "whole") copies.push_back(kWireHeaderBytes);
   if (o.wire_copy != "headers") copies.push_back(kWireWholePacket);
@@ -480,17 +522,21 @@ int main(int argc, char** argv) {
     std::fflush(stdout);
   }
   g_offloads = false;
-  if (!o.only.empty()) return 0;
-
-  std::vector<int64_t> wire_err;
-  std::vector<int64_t> err = DelayErrors(o.delays, &wire_err);
-  std::printf(
-      "delay 50 ms error at the wire (release - arrival - 50 ms, %zu samples): "
-      "p50 %.1f us  p99 %.1f us  max %.1f us\n",
-      wire_err.size(), Pct(wire_err, 50), Pct(wire_err, 99), Pct(wire_err, 100));
-  std::printf(
-      "delay 50 ms error end to end (receiver's clock, %zu samples): "
-      "p50 %.1f us  p99 %.1f us  max %.1f us\n",
-      err.size(), Pct(err, 50), Pct(err, 99), Pct(err, 100));
+  if (o.only == "bulk") return 0;
+  for (int run = 1; run <= o.delay_runs; ++run) {
+    std::vector<int64_t> wire_err;
+    double cpu_us = 0;
+    std::vector<int64_t> err = DelayErrors(o.delays, &wire_err, &cpu_us);
+    std::printf(
+        "delay 50 ms run %d: at the wire (release - arrival - 50 ms, %zu samples): "
+        "p50 %.1f us  p99 %.1f us  max %.1f us  min %.1f us\n",
+        run, wire_err.size(), Pct(wire_err, 50), Pct(wire_err, 99), Pct(wire_err, 100),
+        Pct(wire_err, 0));
+    std::printf(
+        "delay 50 ms run %d: end to end (receiver's clock, %zu samples): "
+        "p50 %.1f us  p99 %.1f us  max %.1f us; CPU %.1f us per delayed packet\n",
+        run, err.size(), Pct(err, 50), Pct(err, 99), Pct(err, 100), cpu_us);
+    std::fflush(stdout);
+  }
   return 0;
 }

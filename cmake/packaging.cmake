@@ -1,25 +1,28 @@
 # What `cmake --install` puts beside the program and the case library, and
 # the Debian package (`cmake --build build --target package`, CPack):
-#   bin/faultline                                stripped (cmake/strip_installed.cmake)
+#   bin/faultline, bin/faultline-peer            stripped (cmake/strip_installed.cmake)
 #   share/faultline/schema.json                  the case files' JSON Schema ($id inside)
 #   share/faultline/cases/                       the case library
 #   share/man/man1/faultline.1, man5/faultline-cases.5
 #   share/bash-completion/completions/faultline
 #   lib/cmake/faultline/                         find_package(faultline)
-# The debug information of the installed binary stays in the build tree:
-# build/faultline.debug (not packaged; README.md, "Package").
+# The debug information of the installed binaries stays in the build tree:
+# build/faultline.debug, build/faultline-peer.debug (not packaged; README.md).
 # Included from the top-level CMakeLists.txt after the program's own rules.
 
-set(FAULTLINE_DEBUG_FILE "${CMAKE_BINARY_DIR}/faultline.debug")
 find_program(FAULTLINE_OBJCOPY NAMES objcopy HINTS "${CMAKE_OBJCOPY}" REQUIRED)
 find_program(FAULTLINE_STRIP NAMES strip HINTS "${CMAKE_STRIP}" REQUIRED)
-install(CODE "
-  set(FAULTLINE_INSTALLED \"\$ENV{DESTDIR}\${CMAKE_INSTALL_PREFIX}/${CMAKE_INSTALL_BINDIR}/faultline\")
-  set(FAULTLINE_DEBUG_FILE \"${FAULTLINE_DEBUG_FILE}\")
-  set(FAULTLINE_OBJCOPY \"${FAULTLINE_OBJCOPY}\")
-  set(FAULTLINE_STRIP \"${FAULTLINE_STRIP}\")
-  include(\"${PROJECT_SOURCE_DIR}/cmake/strip_installed.cmake\")
-")
+# Both programs: faultline and the small peer program it starts per host
+# (faultline-peer); each one's debug information in build/<name>.debug.
+foreach(program faultline faultline-peer)
+  install(CODE "
+    set(FAULTLINE_INSTALLED \"\$ENV{DESTDIR}\${CMAKE_INSTALL_PREFIX}/${CMAKE_INSTALL_BINDIR}/${program}\")
+    set(FAULTLINE_DEBUG_FILE \"${CMAKE_BINARY_DIR}/${program}.debug\")
+    set(FAULTLINE_OBJCOPY \"${FAULTLINE_OBJCOPY}\")
+    set(FAULTLINE_STRIP \"${FAULTLINE_STRIP}\")
+    include(\"${PROJECT_SOURCE_DIR}/cmake/strip_installed.cmake\")
+  ")
+endforeach()
 
 install(FILES docs/schema.json DESTINATION ${CMAKE_INSTALL_DATADIR}/faultline)
 install(FILES docs/man/faultline.1 DESTINATION ${CMAKE_INSTALL_MANDIR}/man1)

@@ -53,6 +53,23 @@ bool NeedsPayload(const FaultAction& a) {
   return a.kind == ActionKind::kCorrupt || a.kind == ActionKind::kDuplicate;
 }
 
+// The product's release timer (WireConfig::release unset, RealClock): 200 us
+// to start, then the 90th percentile of the timer's recent wake-up lateness
+// plus 100 us, at least 100 us; none while that is above 500 us (a loaded
+// machine). Chosen by measurement: docs/design.md, "Delay precision".
+ReleaseTimerConfig ReleaseConfig(const WireConfig& c) {
+  if (c.release) return *c.release;
+  ReleaseTimerConfig r;
+  if (c.clock != &RealClock()) return r;  // margin 0: armed at the deadline
+  r.adaptive = true;
+  r.margin_ns = 200'000;
+  r.min_margin_ns = 100'000;
+  r.max_margin_ns = 500'000;
+  r.headroom_ns = 100'000;
+  r.quantile_pct = 90;
+  return r;
+}
+
 void WakeUp(int event_fd) {
   const uint64_t one = 1;
   (void)!write(event_fd, &one, sizeof one);
@@ -62,8 +79,8 @@ void WakeUp(int event_fd) {
 
 struct Wire::Impl {
   Impl(EngineConfig ec, const Clock& c, std::shared_ptr<PacketQueue> q,
-       std::chrono::milliseconds bound)
-      : clock(c), queue(std::move(q)), request_bound(bound), engine(std::move(ec)) {}
+       std::chrono::milliseconds bound, const ReleaseTimerConfig& rc)
+      : clock(c), queue(std::move(q)), request_bound(bound), engine(std::move(ec)), release(rc) {}
 
   const Clock& clock;
   std::shared_ptr<PacketQueue> queue;       // reset by Stop (after the thread ended)
@@ -93,14 +110,22 @@ struct Wire::Impl {
   Status stop_status;
   int interrupt_listener = -1;  // wakes Take on SIGINT/SIGTERM
   QueueStats final_stats;       // copied by Stop before the queue is let go
+  // The release timer (see ArmTimer): the plan after the last round, the
+  // earliest held deadline then, and what the timerfd is armed at (RealClock
+  // only; nullopt: disarmed or fired).
+  ReleaseTimer release;
+  bool spinning = false;
+  std::optional<int64_t> next_deadline, timer_set_at;
+  ReleaseStats final_release;  // copied by Stop after the join
 
   void Note(const Status& st) {
     if (!st.ok() && first_error.ok()) first_error = st;
   }
   void Apply(std::vector<Effect>& effects);
   void OnPacket(const QueuedPacket& p, std::vector<Effect>& fx);
-  bool OnRequests(std::vector<Effect>& fx);
-  void Round(bool packets, bool timer, bool stop, std::vector<Effect>& fx);
+  bool OnRequests(std::vector<Effect>& fx, uint64_t* handled);
+  void RequestsDone(uint64_t handled);
+  void Round(bool packets, bool timer, bool due, bool stop, std::vector<Effect>& fx);
   void Run();
   void ArmTimer();
   // kDone; kStopped when the wire thread has ended; kLate when it did not
@@ -150,37 +175,51 @@ void Wire::Impl::OnPacket(const QueuedPacket& p, std::vector<Effect>& fx) {
   engine.OnPacket(p.id, p.bytes, now, &fx, p.len);
 }
 
+// Plans the wait for the earliest held deadline (ReleaseTimer): the timerfd
+// armed a margin before it, or disarmed while the thread waits the rest
+// without sleeping (Run polls with a zero timeout while `spinning`), or
+// disarmed when nothing is held.
 void Wire::Impl::ArmTimer() {
-  std::optional<int64_t> next;
   {
     std::lock_guard<std::mutex> lock(mu);
-    next = engine.NextDeadline();
+    next_deadline = engine.NextDeadline();
   }
+  const int64_t now = clock.NowNs();
+  const ReleaseTimer::Plan plan = release.Next(now, next_deadline);
+  spinning = plan.mode == ReleaseTimer::Mode::kSpin;
+  std::optional<int64_t> want;
+  if (plan.mode == ReleaseTimer::Mode::kArmed) want = plan.arm_at;
+  // RealClock is CLOCK_MONOTONIC, the timerfd's own clock: arm at the
+  // absolute time (no drift between reading the clock and arming), and only
+  // when it changes (most rounds keep the same earliest deadline). Another
+  // clock moves only when told: arm for the time left, which only wakes us;
+  // the round reads the clock.
+  const bool absolute = &clock == &RealClock();
+  if (absolute && want == timer_set_at) return;
   itimerspec its{};
   int flags = 0;
-  if (next) {
-    // The deadline is on `clock`. RealClock is CLOCK_MONOTONIC, the
-    // timerfd's own clock: arm at the deadline itself (no drift between
-    // reading the clock and arming). Another clock moves only when told:
-    // arm for the time left, which only wakes us; OnTimer reads the clock.
-    int64_t at = *next;
-    if (&clock == &RealClock()) {
+  if (want) {
+    int64_t at = *want;
+    if (absolute) {
       flags = TFD_TIMER_ABSTIME;
     } else {
-      at -= clock.NowNs();
+      at -= now;
     }
     at = std::max<int64_t>(at, 1);
     its.it_value.tv_sec = at / 1'000'000'000;
     its.it_value.tv_nsec = at % 1'000'000'000;
   }
-  Note(timerfd_settime(timer_fd.get(), flags, &its, nullptr) == 0
-           ? Status::Ok()
-           : Status::FromErrno("wire: timerfd_settime", errno));
+  const bool ok = timerfd_settime(timer_fd.get(), flags, &its, nullptr) == 0;
+  Note(ok ? Status::Ok() : Status::FromErrno("wire: timerfd_settime", errno));
+  timer_set_at = ok ? want : std::nullopt;
 }
 
 // The controlling thread asked for something (the event fd): start steps,
-// release what is due, note a stop. Returns whether to stop.
-bool Wire::Impl::OnRequests(std::vector<Effect>& fx) {
+// release what is due, note a stop. Returns whether to stop; `handled`: the
+// requests made so far, answered (RequestsDone) after the round that follows,
+// so that a requester also sees the wire's next wait planned (a test moving
+// a FakeClock next knows the round has read the clock before it moved).
+bool Wire::Impl::OnRequests(std::vector<Effect>& fx, uint64_t* handled) {
   uint64_t v;
   (void)!read(event_fd.get(), &v, sizeof v);
   std::unique_lock<std::mutex> lock(mu);
@@ -188,7 +227,7 @@ bool Wire::Impl::OnRequests(std::vector<Effect>& fx) {
   pending_steps.clear();
   auto todo = std::move(jobs);
   jobs.clear();
-  const uint64_t handled = requests;
+  *handled = requests;
   for (auto& job : todo) job(fx);
   for (const std::string& label : steps) engine.OnStep(label, clock.NowNs(), &fx);
   engine.OnTimer(clock.NowNs(), &fx);
@@ -196,23 +235,29 @@ bool Wire::Impl::OnRequests(std::vector<Effect>& fx) {
   lock.unlock();
   Apply(fx);
   Note(queue->Flush());
-  lock.lock();
-  requests_done = std::max(requests_done, handled);
-  cv.notify_all();
   return stop;
 }
 
-// One round after poll: packets, timers, the stop; verdicts flushed.
-void Wire::Impl::Round(bool packets, bool timer, bool stop, std::vector<Effect>& fx) {
+void Wire::Impl::RequestsDone(uint64_t handled) {
+  std::lock_guard<std::mutex> lock(mu);
+  requests_done = std::max(requests_done, handled);
+  cv.notify_all();
+}
+
+// One round after poll: packets, timers (the timerfd fired, or a precise
+// wait reached the earliest deadline: `due`), the stop; verdicts flushed.
+void Wire::Impl::Round(bool packets, bool timer, bool due, bool stop, std::vector<Effect>& fx) {
+  if (timer) {
+    uint64_t v;
+    (void)!read(timer_fd.get(), &v, sizeof v);
+    timer_set_at.reset();
+    release.OnTimerWake(clock.NowNs());  // its lateness: read before this round's packets
+  }
   if (packets || stop) {
     Note(queue->ReceiveBatch([&](const QueuedPacket& p) {
       OnPacket(p, fx);
       Apply(fx);
     }));
-  }
-  if (timer) {
-    uint64_t v;
-    (void)!read(timer_fd.get(), &v, sizeof v);
   }
   {
     std::lock_guard<std::mutex> lock(mu);
@@ -222,7 +267,7 @@ void Wire::Impl::Round(bool packets, bool timer, bool stop, std::vector<Effect>&
   Apply(fx);
   Note(queue->Flush());
   if (!stop) ArmTimer();
-  if (packets || timer) {
+  if (packets || timer || due) {
     std::lock_guard<std::mutex> lock(mu);
     ++activity;
     cv.notify_all();
@@ -241,17 +286,24 @@ void Wire::Impl::Run() {
   while (!stop) {
     pollfd fds[3] = {
         {event_fd.get(), POLLIN, 0}, {queue->fd(), POLLIN, 0}, {timer_fd.get(), POLLIN, 0}};
-    if (poll(fds, 3, -1) < 0) {
+    // A precise wait (the earliest deadline is within the release margin)
+    // polls without blocking until the deadline; otherwise block.
+    const int ready = poll(fds, 3, spinning ? 0 : -1);
+    if (ready < 0) {
       if (errno == EINTR) continue;
       // A lasting poll failure would spin and never see the stop request:
       // give everything still held its verdict now and end the thread.
       Note(Status::FromErrno("wire: poll", errno));
       stop = true;
-      Round(false, false, stop, fx);
+      Round(false, false, false, stop, fx);
       break;
     }
-    if (fds[0].revents != 0) stop = OnRequests(fx);
-    Round(fds[1].revents != 0, fds[2].revents != 0, stop, fx);
+    const bool due = next_deadline && clock.NowNs() >= *next_deadline;
+    if (ready == 0 && !due) continue;  // a precise wait, not there yet
+    uint64_t handled = 0;
+    if (fds[0].revents != 0) stop = OnRequests(fx, &handled);
+    Round(fds[1].revents != 0, fds[2].revents != 0, due, stop, fx);
+    if (handled != 0) RequestsDone(handled);
   }
   std::lock_guard<std::mutex> lock(mu);
   thread_done = true;
@@ -330,8 +382,8 @@ StatusOr<std::unique_ptr<Wire>> Wire::Start(const WireConfig& config) {
     if (!q.ok()) return q.status().Prefixed("wire");
     queue = std::move(q).value();
   }
-  auto impl =
-      std::make_unique<Impl>(std::move(*ec), *config.clock, std::move(queue), config.request_bound);
+  auto impl = std::make_unique<Impl>(std::move(*ec), *config.clock, std::move(queue),
+                                     config.request_bound, ReleaseConfig(config));
   impl->timer_fd.reset(timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK));
   if (!impl->timer_fd) return Status::FromErrno("wire: timerfd_create", errno);
   impl->event_fd.reset(eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
@@ -370,6 +422,7 @@ Status Wire::Stop() {
   WakeUp(w.event_fd.get());
   if (w.thread.joinable()) w.thread.join();
   w.final_stats = w.queue->stats();
+  w.final_release = w.release.stats();
   w.stop_status = w.Problems(w.final_stats);
   w.queue.reset();  // the NFQUEUE queue unbinds
   return w.stop_status;
@@ -482,6 +535,8 @@ void Wire::MarkIgnored(uint64_t seq_no) {
 }
 
 QueueStats Wire::queue_stats() const { return impl_->final_stats; }
+
+ReleaseStats Wire::release_stats() const { return impl_->final_release; }
 
 std::vector<PacketRecord> Wire::Log() const {
   std::lock_guard<std::mutex> lock(impl_->mu);

@@ -8,12 +8,14 @@
 // exactly one verdict — on every path, including errors and Stop() — after
 // applying the case's faults (FaultEngine). Timers for delayed/held packets
 // run on the same thread (one timerfd), so a delayed packet never blocks
-// others.
+// others. The timerfd is armed a margin before the earliest deadline and the
+// thread waits the rest without sleeping, still handling packets
+// (ReleaseTimer, release_timer.h; docs/design.md "Delay precision").
 //
 // Time: the wire reads WireConfig::clock (arrival and release stamps, when
 // a delay is due, WaitActivity's deadline). With RealClock() (the product)
 // that is CLOCK_MONOTONIC, the timerfd's clock, so the timer is armed at
-// the deadline itself. Any other clock (a test's FakeClock) only moves when
+// an absolute time (deadline - margin). Any other clock (a test's FakeClock) only moves when
 // told: the timerfd is then armed relative ("in deadline - now") and merely
 // wakes the thread, which releases what the clock says is due; a test that
 // moved the clock calls CheckTimers() instead of waiting.
@@ -30,6 +32,7 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -38,6 +41,7 @@
 #include "harness/model/case.h"
 #include "harness/model/result.h"
 #include "injectors/packet_queue.h"
+#include "injectors/release_timer.h"
 
 namespace faultline {
 
@@ -89,6 +93,12 @@ struct WireConfig {
   // How many bytes of each packet the NFQUEUE queue copies to the wire
   // (WireCopyRange; unused with `queue`).
   uint32_t copy_range = kWireWholePacket;
+  // How held packets are released (ReleaseTimer). Unset (the product):
+  // adaptive (100-500 us, none on a loaded machine) with RealClock(); no
+  // margin with another clock (a FakeClock moves only when told, so a
+  // precise wait would poll until a test moves it). Tests of the precise
+  // wait set a fixed margin.
+  std::optional<ReleaseTimerConfig> release;
 };
 
 // The wire's copy range for a case, decided once at wire start:
@@ -154,6 +164,9 @@ class Wire {
   // The queue's counters (packets, GSO packets, verdict messages, batches,
   // sent packets, errors). Valid after Stop(); zeros before.
   QueueStats queue_stats() const;
+  // The release timer's counters (timer wake-ups, precise waits and their
+  // time, latest wake-up, margin). Valid after Stop(); zeros before.
+  ReleaseStats release_stats() const;
 
  private:
   struct Impl;

@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <optional>
 
 #include "harness/packet/packet_craft.h"
 #include "harness/packet/packet_dump.h"
@@ -51,6 +52,7 @@ class WireTest : public ::testing::Test {
     c.clock = &clock_;
     c.case_start_ns = clock_.NowNs();
     c.queue = queue_;
+    c.release = release_;
     StatusOr<std::unique_ptr<Wire>> w = Wire::Start(c);
     ASSERT_TRUE(w.ok()) << w.status().ToString();
     wire_ = std::move(w).value();
@@ -98,6 +100,7 @@ class WireTest : public ::testing::Test {
   PacketRecord Rec(size_t seq_no) const { return wire_->Log().at(seq_no - 1); }
 
   FakeClock clock_;
+  std::optional<ReleaseTimerConfig> release_;  // WireConfig::release
   std::shared_ptr<FakePacketQueue> queue_ = std::make_shared<FakePacketQueue>();
   std::unique_ptr<Wire> wire_;
 };
@@ -156,6 +159,62 @@ TEST_F(WireTest, DelayReleasesOnTheClockWhileOthersFlow) {
   EXPECT_EQ(r.action, "delay 50ms");
   EXPECT_EQ(r.fate, PacketFate::kDelay);
   EXPECT_EQ(r.release_ns - r.arrival_ns, 50 * kMs);
+}
+
+// A fixed release margin of 1 ms: the wire sleeps until the deadline is
+// within it, then waits without sleeping (polling, reading the clock) and
+// releases the packet when the clock reaches the deadline, with no request.
+TEST_F(WireTest, PreciseWaitReleasesAtTheDeadlineOnItsOwn) {
+  Fault f = MakeFault(ActionKind::kDelay, "client", {TcpClass::kData});
+  f.action.delay = milliseconds(50);
+  ReleaseTimerConfig rc;
+  rc.margin_ns = 1 * kMs;
+  release_ = rc;
+  Start({f});
+  Handshake();
+  const uint32_t late = queue_->Push(Seg(true, kTcpAck | kTcpPsh, 1, 1, "late"));
+  const uint32_t other = queue_->Push(Seg(false, kTcpAck | kTcpPsh, 1, 1, "other"));
+  ASSERT_TRUE(queue_->WaitForVerdict(other, kBound));
+  clock_.Advance(48 * kMs);  // 2 ms before: asleep
+  wire_->CheckTimers();
+  clock_.Advance(1500 * 1000);  // 0.5 ms before: the precise wait begins
+  wire_->CheckTimers();
+  EXPECT_THAT(queue_->Unanswered(), ElementsAre(late));
+  clock_.Advance(500 * 1000);  // the deadline; no CheckTimers
+  ASSERT_TRUE(queue_->WaitForVerdict(late, kBound));
+  EXPECT_EQ(Rec(4).release_ns - Rec(4).arrival_ns, 50 * kMs);
+  // Packets kept flowing during the wait.
+  const uint32_t after = queue_->Push(Seg(false, kTcpAck | kTcpPsh, 6, 5, "after"));
+  ASSERT_TRUE(queue_->WaitForVerdict(after, kBound));
+  EXPECT_THAT(queue_->Trace(), ElementsAre("A1", "A2", "A3", "A5", "A4", "A6"));
+  ASSERT_TRUE(wire_->Stop().ok());
+  const ReleaseStats rs = wire_->release_stats();
+  EXPECT_EQ(rs.spins, 1u);
+  EXPECT_EQ(rs.spin_ns, 500 * 1000);  // from 49.5 ms to the release, not from 48
+  EXPECT_EQ(rs.margin_ns, 1 * kMs);
+}
+
+// While a packet is held in a precise wait, other packets are handled at
+// once (the wait polls the queue too).
+TEST_F(WireTest, PreciseWaitStillForwardsOtherPackets) {
+  Fault f = MakeFault(ActionKind::kDelay, "client", {TcpClass::kData});
+  f.action.delay = milliseconds(50);
+  ReleaseTimerConfig rc;
+  rc.margin_ns = 1 * kMs;
+  release_ = rc;
+  Start({f});
+  Handshake();
+  const uint32_t late = queue_->Push(Seg(true, kTcpAck | kTcpPsh, 1, 1, "late"));
+  ASSERT_TRUE(WaitLogged(4));  // held at 0
+  clock_.Advance(49'500 * 1000);
+  wire_->CheckTimers();  // spinning from here
+  const uint32_t other = queue_->Push(Seg(false, kTcpAck | kTcpPsh, 1, 1, "other"));
+  ASSERT_TRUE(queue_->WaitForVerdict(other, kBound));
+  EXPECT_THAT(queue_->Unanswered(), ElementsAre(late));
+  EXPECT_EQ(Rec(5).release_ns, Rec(5).arrival_ns);
+  clock_.Advance(500 * 1000);
+  ASSERT_TRUE(queue_->WaitForVerdict(late, kBound));
+  EXPECT_EQ(Rec(4).release_ns - Rec(4).arrival_ns, 50 * kMs);
 }
 
 TEST_F(WireTest, HoldUntilStepIsReleasedBySignalStep) {

@@ -40,7 +40,7 @@ for lib in libc6 libstdc++6 libyaml-cpp libpcap libmnl0 libnetfilter-queue1 libr
 done
 
 contents=$(dpkg-deb -c "$deb" | awk '{print $6}')
-for f in ./usr/bin/faultline ./usr/share/faultline/schema.json \
+for f in ./usr/bin/faultline ./usr/bin/faultline-peer ./usr/share/faultline/schema.json \
   ./usr/share/man/man1/faultline.1 ./usr/share/man/man5/faultline-cases.5 \
   ./usr/share/bash-completion/completions/faultline \
   ./usr/lib/cmake/faultline/faultlineConfig.cmake \
@@ -51,13 +51,16 @@ done
 if echo "$contents" | grep -q '\.debug$'; then fail "debug information packaged"; fi
 
 dpkg-deb -x "$deb" "$tmp/root"
+for program in faultline faultline-peer; do
+  p="$tmp/root/usr/bin/$program"
+  file "$p" | grep -q ', stripped' || fail "not stripped: $(file "$p")"
+  if readelf -S "$p" | grep -q '\.debug_info'; then fail "$program has .debug_info"; fi
+  readelf -S "$p" | grep -q '\.gnu_debuglink' || fail "$program: no .gnu_debuglink"
+  [ -s "$build/$program.debug" ] || fail "no $build/$program.debug"
+  readelf -S "$build/$program.debug" 2>/dev/null | grep -q '\.debug_info' ||
+    fail "$build/$program.debug has no .debug_info"
+done
 bin="$tmp/root/usr/bin/faultline"
-file "$bin" | grep -q ', stripped' || fail "not stripped: $(file "$bin")"
-if readelf -S "$bin" | grep -q '\.debug_info'; then fail "the binary has .debug_info"; fi
-readelf -S "$bin" | grep -q '\.gnu_debuglink' || fail "no .gnu_debuglink"
-[ -s "$build/faultline.debug" ] || fail "no $build/faultline.debug"
-readelf -S "$build/faultline.debug" 2>/dev/null | grep -q '\.debug_info' ||
-  fail "$build/faultline.debug has no .debug_info"
 "$bin" --version | grep -q '^faultline ' || fail "the packaged binary does not run"
 "$bin" validate "$tmp/root/usr/share/faultline/cases" >"$tmp/validate.log" 2>&1 ||
   { cat "$tmp/validate.log"; fail "the packaged case library does not validate"; }
