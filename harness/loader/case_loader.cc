@@ -23,6 +23,7 @@
 #include "harness/loader/did_you_mean.h"
 #include "harness/loader/endpoint_parse.h"
 #include "harness/loader/format_keys.h"
+#include "harness/loader/known_names.h"
 #include "harness/loader/matrix_parser.h"
 #include "harness/loader/observe_parser.h"
 #include "harness/loader/offloads_check.h"
@@ -154,6 +155,7 @@ StatusOr<HostSpec> ParseHost(const Entry& e, const std::vector<Family>& families
                                                 "contain only a-z, 0-9, '_', '-' and single dots",
                                                 Describe(YAML::Node(kv.key))));
         }
+        FL_RETURN_IF_ERROR(CheckSysctlName(kv.key, kv.key_loc, s));
         if (!kv.val.node.IsScalar()) {
           return s.Fail(kv.val.loc, fmt::format("sysctl '{}' must have a number or string value, "
                                                 "not {}",

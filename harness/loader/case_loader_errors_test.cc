@@ -108,6 +108,16 @@ const BadCase kBadCases[] = {
      "name: a\nhosts:\n  server:\n    sysctl:\n      net.ipv4.tcp_sack: 0\n      "
      "net.ipv4.tcp_sack: 1\nsteps:\n  - server: sleep 1s\n",
      "a.yaml:6:7: host 'server': duplicate key 'net.ipv4.tcp_sack' (first at line 5)"},
+    {"sysctl_misspelt",
+     "name: a\nhosts:\n  server:\n    sysctl: {net.ipv4.tcp_syn_retrie: 1}\nsteps:\n  - server: "
+     "sleep 1s\n",
+     "a.yaml:4:14: host 'server': unknown sysctl 'net.ipv4.tcp_syn_retrie' (did you mean "
+     "'net.ipv4.tcp_syn_retries'?)"},
+    {"sysctl_misspelt_interface",
+     "name: a\nhosts:\n  server:\n    sysctl: {net.ipv4.conf.eth0.rp_filtr: 1}\nsteps:\n  - "
+     "server: sleep 1s\n",
+     "a.yaml:4:14: host 'server': unknown sysctl 'net.ipv4.conf.eth0.rp_filtr' (did you mean "
+     "'net.ipv4.conf.eth0.rp_filter'?)"},
     {"step_not_map", "name: a\nsteps:\n  - sleep 1s\n",
      "a.yaml:3:5: step 1: a step must be a map such as {client: ...} or {await: ID}, not 'sleep "
      "1s'"},
@@ -564,6 +574,35 @@ const BadCase kBadCases[] = {
      "name: a\nsteps:\n  - client: sleep 1s\nfaults:\n  - match: {tcp: fin}\n    do: drop\n",
      "a.yaml:5:18: fault 1: unknown TCP segment class 'fin' (did you mean 'FIN'? classes are upper "
      "case)"},
+    {"fault_tcp_syn_and_ack",
+     "name: a\nsteps:\n  - client: sleep 1s\nfaults:\n  - match: {tcp: [SYN, ACK]}\n    do: "
+     "drop\n",
+     "a.yaml:5:18: fault 1: 'tcp: [SYN, ACK]' can never match: a segment must be of every class "
+     "listed, and SYN has ACK clear and ACK (a pure ACK) has ACK set and SYN clear; for a segment "
+     "with both flags write 'tcp: SYN-ACK'"},
+    {"fault_tcp_syn_and_syn_ack",
+     "name: a\nsteps:\n  - client: sleep 1s\nfaults:\n  - match: {tcp: [SYN-ACK, SYN]}\n    do: "
+     "drop\n",
+     "a.yaml:5:18: fault 1: 'tcp: [SYN-ACK, SYN]' can never match: a segment must be of every "
+     "class listed, and SYN has ACK clear and SYN-ACK has it set; write one of them, or one fault "
+     "for each"},
+    {"fault_tcp_ack_and_fin",
+     "name: a\nsteps:\n  - client: sleep 1s\nfaults:\n  - match: {tcp: [FIN, ACK]}\n    do: "
+     "drop\n",
+     "a.yaml:5:18: fault 1: 'tcp: [FIN, ACK]' can never match: a segment must be of every class "
+     "listed, and ACK is a pure ACK, without FIN; write 'tcp: FIN' (it matches FINs with or "
+     "without ACK)"},
+    {"fault_tcp_ack_with_length",
+     "name: a\nsteps:\n  - client: sleep 1s\nfaults:\n  - match: {tcp: ACK, length: [1, 100]}\n"
+     "    do: drop\n",
+     "a.yaml:5:31: fault 1: 'length: [1, 100]' can never match 'tcp: ACK': ACK is a pure ACK, "
+     "without "
+     "payload; for data segments write 'tcp: DATA'"},
+    {"fault_tcp_data_with_length_0",
+     "name: a\nsteps:\n  - client: sleep 1s\nfaults:\n  - match: {tcp: DATA, length: 0}\n    "
+     "do: drop\n",
+     "a.yaml:5:32: fault 1: 'length: 0' can never match 'tcp: DATA': DATA segments carry payload; "
+     "for segments without payload drop DATA (or write 'tcp: ACK' for pure ACKs)"},
     {"fault_tcp_with_udp",
      "name: a\nsteps:\n  - client: sleep 1s\nfaults:\n  - match: {proto: udp, tcp: FIN}\n    do: "
      "drop\n",

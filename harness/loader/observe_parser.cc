@@ -8,6 +8,7 @@
 
 #include "harness/loader/did_you_mean.h"
 #include "harness/loader/format_keys.h"
+#include "harness/loader/known_names.h"
 #include "harness/loader/range_parser.h"
 
 namespace faultline {
@@ -389,6 +390,10 @@ StatusOr<std::vector<CounterExpect>> ParseCounters(const Val& v, const CaseConte
         return s.Fail(c.key_loc, fmt::format("{} is not a counter name such as "
                                              "ListenOverflows or Udp.InErrors",
                                              Describe(YAML::Node(c.key))));
+      }
+      if (std::string near = MisspeltCounter(c.key); !near.empty()) {
+        return s.Fail(c.key_loc,
+                      fmt::format("unknown counter '{}' (did you mean '{}'?)", c.key, near));
       }
       StatusOr<ValueExpect> x = ReadValueExpect(c.val, c.key, s);
       if (!x.ok()) return x.status();
