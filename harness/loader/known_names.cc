@@ -54,12 +54,20 @@ const std::vector<std::string>& PlainCounters() {
   return names;
 }
 
+// ClosestName, but only when the difference is small against the name's
+// length: "X" is not a misspelling of "TW".
+std::string Closest(const std::string& word, const std::vector<std::string>& names) {
+  std::string c = ClosestName(word, names);
+  if (c.empty() || EditDistance(word, c) * 3 > static_cast<int>(word.size())) return "";
+  return c;
+}
+
 }  // namespace
 
 std::string MisspeltSysctl(const std::string& key) {
   auto [pattern, iface] = WildcardInterface(key);
   if (Listed(KnownSysctls(), pattern)) return "";
-  std::string close = ClosestName(pattern, KnownSysctls());
+  std::string close = Closest(pattern, KnownSysctls());
   if (close.empty() || iface.empty()) return close;
   size_t star = close.find(".*.");
   return star == std::string::npos ? close
@@ -74,7 +82,7 @@ std::string MisspeltCounter(const std::string& name) {
   bool qualified = name.find('.') != std::string::npos;
   const std::vector<std::string>& names = qualified ? KnownCounters() : PlainCounters();
   if (Listed(names, name) || (qualified && Listed(PlainCounters(), name))) return "";
-  return ClosestName(name, names);
+  return Closest(name, names);
 }
 
 Status CheckSysctlName(const std::string& key, const SourceLoc& at, const Scope& s) {

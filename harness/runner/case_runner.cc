@@ -719,7 +719,16 @@ void Execution::FailCase(const Verdict& v, const SourceLoc& loc, const std::stri
 
 void Execution::FinishObserve() {
   const Verdict v = env_.FinishCounters();
-  FailCase(v, case_.loc, v.message);
+  // The message starts with the failing counter's location: report it there
+  // (with the case's, reports would show both locations).
+  SourceLoc loc = case_.loc;
+  for (const CounterExpect& x : case_.counters) {
+    if (v.message.rfind(x.loc.ToString() + ": ", 0) == 0) {
+      loc = x.loc;
+      break;
+    }
+  }
+  FailCase(v, loc, v.message);
 }
 
 void Execution::FinishCapture() {

@@ -418,15 +418,22 @@ TEST(StepLoopTest, CountersAndPacketsFailAPassingCase) {
   Case c = Load(R"(name: end-checks
 steps:
   - client: {socket: udp, as: u}
+counters:
+  client: {X: 1}
 )");
   {
     FakeCaseEnv env;
     env.SetCounters(Verdict::Fail("", "",
-                                  "t.yaml:9:3: counters: server X: expected delta 1 vs "
+                                  "t.yaml:5:12: counters: client X: expected delta 1 vs "
                                   "actual 0 (TcpExt:X)"));
     CaseResult r = RunIn(c, env);
     EXPECT_EQ(r.outcome, Outcome::kFail);
-    EXPECT_EQ(r.message, "t.yaml:9:3: counters: server X: expected delta 1 vs actual 0 (TcpExt:X)");
+    EXPECT_EQ(r.message,
+              "t.yaml:5:12: counters: client X: expected delta 1 vs actual 0 (TcpExt:X)");
+    // Located at the counter, not at the case (reports put message_loc in
+    // front of a message that does not start with it: "t.yaml:1:1: t.yaml:5:12: ...").
+    EXPECT_EQ(r.message_loc.line, 5);
+    EXPECT_EQ(r.message_loc.column, 12);
   }
   {
     FakeCaseEnv env;
