@@ -678,7 +678,14 @@ const BadCase kBadCases[] = {
     {"fault_inject_rst_toward",
      "name: a\nsteps:\n  - client: sleep 1s\nfaults:\n  - match: {}\n    do: inject-rst\n    "
      "toward: wire\n",
-     "a.yaml:7:13: fault 1: 'wire' in 'toward' is not a declared host"},
+     "a.yaml:7:13: fault 1: 'wire' in 'toward' is not a declared host; the hosts are: client, "
+     "server"},
+    {"step_host_not_declared",
+     "name: a\nhosts: {client: {}, server: {}, relay: {}}\nsteps:\n  - router: sleep 1s\n",
+     "a.yaml:4:5: step 1: 'router' is not a declared host; the hosts are: client, server, relay"},
+    {"counters_host_not_declared",
+     "name: a\nsteps:\n  - client: sleep 1s\ncounters: {router: {ListenOverflows: 0}}\n",
+     "a.yaml:4:12: counters: 'router' is not a declared host; the hosts are: client, server"},
     {"fault_rate_missing_per",
      "name: a\nsteps:\n  - client: sleep 1s\nfaults:\n  - match: {}\n    do: rate-limit\n    rate: "
      "5\n",

@@ -42,7 +42,7 @@ StatusOr<std::string> ReadHost(const Entry& e, const CaseContext& cx, const Scop
   std::string h = e.val.node.Scalar();
   if (std::find(cx.hosts.begin(), cx.hosts.end(), h) == cx.hosts.end()) {
     return s.Fail(e.val.loc, fmt::format("{} in '{}' is not a declared host{}",
-                                         Describe(e.val.node), e.key, DidYouMean(h, cx.hosts)));
+                                         Describe(e.val.node), e.key, HostHint(h, cx.hosts)));
   }
   return h;
 }

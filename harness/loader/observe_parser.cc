@@ -188,8 +188,8 @@ Status ReadSocketName(const std::string& host, const Entry& op, const CaseContex
     owner = target.substr(0, slash);
     target = target.substr(slash + 1);
     if (std::find(cx.hosts.begin(), cx.hosts.end(), owner) == cx.hosts.end()) {
-      return s.Fail(op.val.loc, fmt::format("'{}' is not a declared host{}", owner,
-                                            DidYouMean(owner, cx.hosts)));
+      return s.Fail(op.val.loc,
+                    fmt::format("'{}' is not a declared host{}", owner, HostHint(owner, cx.hosts)));
     }
     if (std::find(cx.scripted.begin(), cx.scripted.end(), owner) != cx.scripted.end()) {
       return s.Fail(op.val.loc, fmt::format("'{}' is a scripted host: it has no sockets to "
@@ -372,8 +372,8 @@ StatusOr<std::vector<CounterExpect>> ParseCounters(const Val& v, const CaseConte
   std::vector<CounterExpect> out;
   for (const Entry& h : *hm) {
     if (std::find(cx.hosts.begin(), cx.hosts.end(), h.key) == cx.hosts.end()) {
-      return s.Fail(h.key_loc, fmt::format("'{}' is not a declared host{}", h.key,
-                                           DidYouMean(h.key, cx.hosts)));
+      return s.Fail(h.key_loc,
+                    fmt::format("'{}' is not a declared host{}", h.key, HostHint(h.key, cx.hosts)));
     }
     if (std::find(cx.scripted.begin(), cx.scripted.end(), h.key) != cx.scripted.end()) {
       return s.Fail(h.key_loc, fmt::format("'{}' is a scripted host: it has no stack, so no "
