@@ -1,5 +1,6 @@
 // Every kind of error the loader reports, with its exact message (location
 // included): the messages are the loader's user interface.
+#include <algorithm>
 #include <string>
 
 #include <gtest/gtest.h>
@@ -875,6 +876,57 @@ TEST(BadCaseTest, TooManyHosts) {
   text += "steps:\n  - h249: sleep 1s\n";
   c = LoadCaseText(text, "a.yaml");
   EXPECT_TRUE(c.ok()) << c.status().message();
+}
+
+// Independent mistakes of one file come in one load, in file order, each
+// with its location.
+TEST(BadCaseTest, EveryIndependentErrorOfAFileAtOnce) {
+  StatusOr<Case> c = LoadCaseText(
+      "name: a\ntimeout: ten\nhosts:\n  server:\n    sysctl: {net.ipv4.tcp_syn_retrie: 1}\n"
+      "  client:\nsteps:\n  - clinet: sleep 1s\nfaults:\n  - match: {tcp: [SYN, ACK]}\n    do: "
+      "drop\ncounters: {server: {ListenOverflow: 1}}\n",
+      "a.yaml");
+  ASSERT_FALSE(c.ok());
+  // hosts: failed, so steps: and what follows are not read (they would name
+  // hosts the lab lacks); timeout: is independent.
+  EXPECT_EQ(c.status().message(),
+            "a.yaml:2:10: 'timeout' must be a duration such as 10s or 500ms, not 'ten'\n"
+            "a.yaml:5:14: host 'server': unknown sysctl 'net.ipv4.tcp_syn_retrie' (did you mean "
+            "'net.ipv4.tcp_syn_retries'?)");
+  c = LoadCaseText(
+      "name: a\ntimeout: ten\nsteps:\n  - clinet: sleep 1s\nfaults:\n  - match: {tcp: [SYN, "
+      "ACK]}\n    do: drop\ncounters: {server: {ListenOverflow: 1}}\n",
+      "a.yaml");
+  ASSERT_FALSE(c.ok());
+  // steps: failed, so faults: (which may name steps) is not read.
+  EXPECT_EQ(c.status().message(),
+            "a.yaml:2:10: 'timeout' must be a duration such as 10s or 500ms, not 'ten'\n"
+            "a.yaml:4:5: step 1: 'clinet' is not a declared host (did you mean 'client'?)\n"
+            "a.yaml:8:21: counters: unknown counter 'ListenOverflow' (did you mean "
+            "'ListenOverflows'?)");
+  c = LoadCaseText(
+      "name: a\nsteps:\n  - client: sleep 1s\nfaults:\n  - match: {tcp: [SYN, ACK]}\n    do: "
+      "drop\ncounters: {server: {ListenOverflow: 1}}\n",
+      "a.yaml");
+  ASSERT_FALSE(c.ok());
+  EXPECT_EQ(c.status().message(),
+            "a.yaml:5:18: fault 1: 'tcp: [SYN, ACK]' can never match: a segment must be of every "
+            "class listed, and SYN has ACK clear and ACK (a pure ACK) has ACK set and SYN clear; "
+            "for a segment with both flags write 'tcp: SYN-ACK'\n"
+            "a.yaml:7:21: counters: unknown counter 'ListenOverflow' (did you mean "
+            "'ListenOverflows'?)");
+}
+
+TEST(BadCaseTest, AtMostTenErrorsOfAFile) {
+  StatusOr<Case> c = LoadCaseText(
+      "name: \"\"\ndescription: [x]\ntags: [Fast]\nfamily: ipv5\ntimeout: ten\nseed: -1\n"
+      "tolerance: 0s\nsteps: []\npackets: 1\ncounters: []\nrequires: 1\nxfail: 1\n",
+      "a.yaml");
+  ASSERT_FALSE(c.ok());
+  const std::string m = c.status().message();
+  EXPECT_EQ(std::count(m.begin(), m.end(), '\n'), 10) << m;
+  EXPECT_EQ(m.rfind("a.yaml:1:7: 'name' must not be empty\n", 0), 0u) << m;
+  EXPECT_EQ(m.substr(m.rfind('\n') + 1), "(and 2 more errors)") << m;
 }
 
 TEST(BadCaseTest, FileNameIsUsedInLocations) {
