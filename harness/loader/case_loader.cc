@@ -164,6 +164,7 @@ StatusOr<HostSpec> ParseHost(const Entry& e, const std::vector<Family>& families
                                                 kv.key, Describe(kv.val.node)));
         }
         h.sysctls.emplace_back(kv.key, kv.val.node.Scalar());
+        h.sysctl_locs.push_back(kv.key_loc);
       }
     } else if (k.key == "mtu") {
       StatusOr<int64_t> mtu = ReadInt(k.val, "mtu", s, 576, 9000);

@@ -505,6 +505,30 @@ steps:
   EXPECT_EQ(r.message, "t.yaml:4:5: step 2 (client: close u): no socket named 'nope' on this host");
 }
 
+// A sysctl the lab's kernel lacks (one the load let through: far from every
+// shipped name) is reported at its key, not at the case.
+TEST(StepLoopTest, SetupFailureNamingASysctlPointsAtIt) {
+  Case c = Load(R"(name: setup
+hosts:
+  client:
+  server:
+    sysctl: {net.ipv4.tcp_syn_retries: 2, net.ipv4.tcp_some_future_knob: 1}
+steps:
+  - client: {socket: udp, as: u}
+)");
+  FakeCaseEnv env;
+  env.SetSetup(Status::Invalid(
+      "building the lab: host 'server': sysctl net.ipv4.tcp_some_future_knob does not exist in a "
+      "network namespace on this kernel"));
+  CaseResult r = RunIn(c, env);
+  EXPECT_EQ(r.outcome, Outcome::kError);
+  EXPECT_EQ(r.message,
+            "t.yaml:5:43: building the lab: host 'server': sysctl net.ipv4.tcp_some_future_knob "
+            "does not exist in a network namespace on this kernel");
+  EXPECT_EQ(r.message_loc.line, 5);
+  EXPECT_EQ(r.message_loc.column, 43);
+}
+
 TEST(StepLoopTest, SetupFailureAndSkip) {
   Case c = Load(R"(name: setup
 steps:
