@@ -122,7 +122,7 @@ std::string ConsoleSummary(const RunResult& r, bool color) {
   }
 
   out += fmt::format("{} passed, {} failed", passed, failed);
-  if (errors > 0) out += fmt::format(", {} errors", errors);
+  if (errors > 0) out += fmt::format(", {} error{}", errors, errors == 1 ? "" : "s");
   if (skipped > 0) out += fmt::format(", {} skipped", skipped);
   out += "\n";
   return out;

@@ -69,8 +69,10 @@ TEST(ConsoleCaseLineTest, ColorWrapsStatusWordOnly) {
 
 TEST(ConsoleSummaryTest, LastLineCountsAllOutcomes) {
   RunResult r = testing::SampleRun();
-  EXPECT_EQ(LastLine(ConsoleSummary(r, false)), "1 passed, 1 failed, 1 errors, 1 skipped");
-  EXPECT_EQ(LastLine(ConsoleSummary(r, true)), "1 passed, 1 failed, 1 errors, 1 skipped");
+  EXPECT_EQ(LastLine(ConsoleSummary(r, false)), "1 passed, 1 failed, 1 error, 1 skipped");
+  EXPECT_EQ(LastLine(ConsoleSummary(r, true)), "1 passed, 1 failed, 1 error, 1 skipped");
+  r.cases.push_back(r.cases[2]);
+  EXPECT_EQ(LastLine(ConsoleSummary(r, false)), "1 passed, 1 failed, 2 errors, 1 skipped");
 }
 
 TEST(ConsoleSummaryTest, LastLineOmitsZeroErrorsAndSkips) {

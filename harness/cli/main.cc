@@ -137,8 +137,25 @@ struct ValidateArgs {
   PktArgs pkt;
 };
 
+// "no case file (*.yaml, *.yml, *.pkt) in a, b": nothing loaded and nothing
+// failed to load (an empty directory): exit 2, as for any unusable input.
+std::string NoCaseFiles(const std::vector<std::string>& paths) {
+  std::string list;
+  for (const std::string& p : paths) list += (list.empty() ? "" : ", ") + p;
+  return "no case file (*.yaml, *.yml, *.pkt) in " + list;
+}
+
+// "1 variant", "2 variants".
+std::string Plural(size_t n, const char* word) {
+  return fmt::format("{} {}{}", n, word, n == 1 ? "" : "s");
+}
+
 int CmdValidate(const ValidateArgs& a) {
   LoadedCases l = LoadAll(a.paths, a.pkt);
+  if (l.cases.empty() && l.errors.empty()) {
+    std::cerr << "faultline validate: " << NoCaseFiles(a.paths) << "\n";
+    return kExitUsage;
+  }
   std::cout << fmt::format("{} valid, {} invalid\n", l.cases.size(), l.errors.size());
   return l.errors.empty() ? kExitPass : kExitUsage;
 }
@@ -349,8 +366,8 @@ int RunPlanned(const RunArgs& a, const SuiteRequest& req, const SuitePlan& plan,
   const int sig = InterruptSignal();
   if (sig != 0) {
     std::cout.flush();
-    std::cerr << fmt::format("faultline run: {}: {} variant runs reported", InterruptReason(),
-                             run.cases.size());
+    std::cerr << fmt::format("faultline run: {}: {} reported", InterruptReason(),
+                             Plural(run.cases.size(), "variant run"));
     if (total > 0) std::cerr << fmt::format(" of {}; the others did not start", total);
     std::cerr << "\n";
   }
@@ -359,6 +376,10 @@ int RunPlanned(const RunArgs& a, const SuiteRequest& req, const SuitePlan& plan,
 
 int CmdRun(const RunArgs& a, const std::string& command_line) {
   LoadedCases l = LoadAll(a.paths, a.pkt);
+  if (l.cases.empty() && l.errors.empty()) {
+    std::cerr << "faultline run: " << NoCaseFiles(a.paths) << "\n";
+    return kExitUsage;
+  }
   if (l.cases.empty()) {
     std::cerr << "faultline run: no valid case to run\n";
     if (!l.errors.empty() && !a.list) return ReportOnlyInvalid(a, l, command_line);
@@ -373,7 +394,7 @@ int CmdRun(const RunArgs& a, const std::string& command_line) {
   if (a.list) {
     for (const Variant& v : plan->variants)
       std::cout << v.FullName() << "  " << v.c->loc.file << "\n";
-    std::cout << fmt::format("{} variants selected\n", plan->variants.size());
+    std::cout << Plural(plan->variants.size(), "variant") << " selected\n";
     return l.errors.empty() ? kExitPass : kExitUsage;
   }
   if (plan->variants.empty() && plan->family_skips.empty() && plan->selection.shard.count <= 1) {
@@ -410,7 +431,8 @@ int CmdReportMerge(const MergeArgs& a) {
     std::cerr << "faultline report merge: " << st.message() << "\n";
     written = false;
   }
-  std::cout << fmt::format("merged {} cases from {} shards\n", run.cases.size(), a.inputs.size());
+  std::cout << "merged " << Plural(run.cases.size(), "case") << " from "
+            << Plural(a.inputs.size(), "shard") << "\n";
   std::cout << ConsoleSummary(run, UseColor(a.no_color));
   bool all_ok = run.Count(Outcome::kFail) == 0 && run.Count(Outcome::kError) == 0;
   return all_ok && written ? kExitPass : kExitFail;

@@ -7,6 +7,8 @@
 #include <algorithm>
 #include <cctype>
 #include <cerrno>
+#include <climits>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <optional>
@@ -23,6 +25,7 @@
 #include "harness/loader/did_you_mean.h"
 #include "harness/loader/endpoint_parse.h"
 #include "harness/loader/format_keys.h"
+#include "harness/loader/known_names.h"
 #include "harness/loader/matrix_parser.h"
 #include "harness/loader/observe_parser.h"
 #include "harness/loader/offloads_check.h"
@@ -154,12 +157,14 @@ StatusOr<HostSpec> ParseHost(const Entry& e, const std::vector<Family>& families
                                                 "contain only a-z, 0-9, '_', '-' and single dots",
                                                 Describe(YAML::Node(kv.key))));
         }
+        FL_RETURN_IF_ERROR(CheckSysctlName(kv.key, kv.key_loc, s));
         if (!kv.val.node.IsScalar()) {
           return s.Fail(kv.val.loc, fmt::format("sysctl '{}' must have a number or string value, "
                                                 "not {}",
                                                 kv.key, Describe(kv.val.node)));
         }
         h.sysctls.emplace_back(kv.key, kv.val.node.Scalar());
+        h.sysctl_locs.push_back(kv.key_loc);
       }
     } else if (k.key == "mtu") {
       StatusOr<int64_t> mtu = ReadInt(k.val, "mtu", s, 576, 9000);
@@ -263,96 +268,149 @@ Status ParseHosts(const Entry* e, const Scope& top, Case* c) {
   return Status::Ok();
 }
 
-// The keys up to hosts: (what steps and faults need to know), in this order.
-Status ParseCaseHead(const std::vector<Entry>& m, const Scope& top, Case* c) {
+// The errors of one file: each top-level key is read even when another had
+// an error, unless it depends on it (steps need hosts:, faults and timing
+// need steps:), so that one load names every independent mistake.
+struct FileErrors {
+  std::vector<std::string> messages;
+  // Notes `st` when it is an error; whether it was not.
+  bool Add(const Status& st) {
+    if (!st.ok()) messages.push_back(st.message());
+    return st.ok();
+  }
+  Status Combined(const std::string& file) const;
+};
+
+// "FILE:LINE:COL: ..." -> {LINE, COL}; unlocated messages sort last.
+std::pair<long, long> MessageLoc(const std::string& file, const std::string& m) {
+  if (m.rfind(file + ":", 0) != 0) return {LONG_MAX, LONG_MAX};
+  const char* p = m.c_str() + file.size() + 1;
+  char* end = nullptr;
+  long line = std::strtol(p, &end, 10);
+  if (end == p || *end != ':') return {LONG_MAX, LONG_MAX};
+  long col = std::strtol(end + 1, &end, 10);
+  return {line, col};
+}
+
+// At most this many errors of one file are listed (the rest counted).
+constexpr size_t kMaxFileErrors = 10;
+
+// One error: its message. Several: in file order, one a line, at most
+// kMaxFileErrors of them, then "(and N more errors)".
+Status FileErrors::Combined(const std::string& file) const {
+  if (messages.empty()) return Status::Ok();
+  std::vector<std::string> m = messages;
+  std::stable_sort(m.begin(), m.end(), [&file](const std::string& a, const std::string& b) {
+    return MessageLoc(file, a) < MessageLoc(file, b);
+  });
+  std::string out;
+  for (size_t i = 0; i < m.size() && i < kMaxFileErrors; ++i) out += (i ? "\n" : "") + m[i];
+  if (m.size() > kMaxFileErrors) {
+    out += fmt::format("\n(and {} more errors)", m.size() - kMaxFileErrors);
+  }
+  return Status::Invalid(out);
+}
+
+// name:, description:, tags:, family:, matrix: (into `c`, errors into `errs`).
+void ParseCaseLabels(const std::vector<Entry>& m, const Scope& top, Case* c, FileErrors* errs) {
   const Entry* e = FindKey(m, "name");
   StatusOr<std::string> name = ReadName(*e, top);
-  if (!name.ok()) return name.status();
-  c->name = *name;
+  if (errs->Add(name.status())) c->name = *name;
   if ((e = FindKey(m, "description"))) {
     StatusOr<std::string> d = ReadString(e->val, "description", top);
-    if (!d.ok()) return d.status();
-    c->description = *d;
+    if (errs->Add(d.status())) c->description = *d;
   }
   if ((e = FindKey(m, "tags"))) {
     StatusOr<std::vector<std::string>> tags = ParseTags(e->val, top);
-    if (!tags.ok()) return tags.status();
-    c->tags = std::move(tags).value();
+    if (errs->Add(tags.status())) c->tags = std::move(tags).value();
   }
   if ((e = FindKey(m, "family"))) {
     StatusOr<std::vector<Family>> f = ParseFamily(e->val, top);
-    if (!f.ok()) return f.status();
-    c->families = *f;
+    if (errs->Add(f.status())) c->families = *f;
   }
   if ((e = FindKey(m, "matrix"))) {
-    FL_RETURN_IF_ERROR(ParseMatrix(e->val, FindKey(m, "family") != nullptr, top, c));
+    errs->Add(ParseMatrix(e->val, FindKey(m, "family") != nullptr, top, c));
   }
+}
+
+// The keys up to hosts: (what steps and faults need to know), in this order.
+// False when hosts: had an error (the rest would name hosts it lacks).
+bool ParseCaseHead(const std::vector<Entry>& m, const Scope& top, Case* c, FileErrors* errs) {
+  ParseCaseLabels(m, top, c, errs);
+  const Entry* e = nullptr;
   if ((e = FindKey(m, "timeout"))) {
     StatusOr<Duration> d = ParseTimeout(e->val, top);
-    if (!d.ok()) return d.status();
-    c->timeout = *d;
+    if (errs->Add(d.status())) c->timeout = *d;
   }
   if ((e = FindKey(m, "seed"))) {
     StatusOr<int64_t> seed = ReadInt(e->val, "seed", top, 0);
-    if (!seed.ok()) return seed.status();
-    c->seed = static_cast<uint64_t>(*seed);
+    if (errs->Add(seed.status())) c->seed = static_cast<uint64_t>(*seed);
   }
   if ((e = FindKey(m, "tolerance"))) {
     StatusOr<Duration> d = ReadDuration(e->val, "tolerance", top);
-    if (!d.ok()) return d.status();
-    if (*d <= Duration(0)) {
-      return top.Fail(e->val.loc, fmt::format("'tolerance' must be longer than 0s, not {}",
-                                              Describe(e->val.node)));
+    if (d.ok() && *d <= Duration(0)) {
+      errs->Add(top.Fail(e->val.loc, fmt::format("'tolerance' must be longer than 0s, not {}",
+                                                 Describe(e->val.node))));
+    } else if (errs->Add(d.status())) {
+      c->tolerance = *d;
     }
-    c->tolerance = *d;
   }
-  if ((e = FindKey(m, "capture"))) FL_RETURN_IF_ERROR(ParseCapture(e->val, top, c));
-  FL_RETURN_IF_ERROR(ParseHosts(FindKey(m, "hosts"), top, c));
-  return CheckMatrixHosts(*c, top);
+  if ((e = FindKey(m, "capture"))) errs->Add(ParseCapture(e->val, top, c));
+  if (!errs->Add(ParseHosts(FindKey(m, "hosts"), top, c))) return false;
+  // After any error the matrix may be partly read: checked only on its own.
+  if (errs->messages.empty()) errs->Add(CheckMatrixHosts(*c, top));
+  return true;
 }
 
-// steps:, faults:, packets:, timing:, counters:, requires:, xfail:, in this order.
-Status ParseCaseBody(const std::vector<Entry>& m, const CaseContext& cx, const Scope& top,
-                     Case* c) {
+// steps:, then faults: and timing: (which name steps) unless steps: had an
+// error; fault steps need both.
+void ParseStepsAndFaults(const std::vector<Entry>& m, const CaseContext& cx, Case* c,
+                         FileErrors* errs) {
   const Entry* e = FindKey(m, "steps");
   StatusOr<std::vector<Step>> steps = ParseSteps(e->val, cx);
-  if (!steps.ok()) return steps.status();
+  if (!errs->Add(steps.status())) return;
   c->steps = std::move(steps).value();
+  bool faults_ok = true;
   if ((e = FindKey(m, "faults"))) {
     StatusOr<std::vector<Fault>> faults = ParseFaults(e->val, cx, c->steps);
-    if (!faults.ok()) return faults.status();
-    c->faults = std::move(faults).value();
-    FL_RETURN_IF_ERROR(CheckOffloadFaults(*c, cx.file));
+    faults_ok = errs->Add(faults.status());
+    if (faults_ok) {
+      c->faults = std::move(faults).value();
+      faults_ok = errs->Add(CheckOffloadFaults(*c, cx.file));
+    }
   }
   const Entry* fe = FindKey(m, "faults");
-  FL_RETURN_IF_ERROR(ResolveFaultSteps(FindKey(m, "steps")->val, fe != nullptr ? &fe->val : nullptr,
-                                       cx, c->faults, &c->steps));
-  if ((e = FindKey(m, "packets"))) {
-    StatusOr<std::vector<PacketExpect>> packets = ParsePackets(e->val, cx);
-    if (!packets.ok()) return packets.status();
-    c->packets = std::move(packets).value();
+  if (faults_ok) {
+    errs->Add(ResolveFaultSteps(FindKey(m, "steps")->val, fe != nullptr ? &fe->val : nullptr, cx,
+                                c->faults, &c->steps));
   }
   if ((e = FindKey(m, "timing"))) {
     StatusOr<std::vector<TimingExpect>> timing = ParseTiming(e->val, cx, c->steps);
-    if (!timing.ok()) return timing.status();
-    c->timing = std::move(timing).value();
+    if (errs->Add(timing.status())) c->timing = std::move(timing).value();
+  }
+}
+
+// steps:, faults:, timing: (above), packets:, counters:, requires:, xfail:.
+void ParseCaseBody(const std::vector<Entry>& m, const CaseContext& cx, const Scope& top, Case* c,
+                   FileErrors* errs) {
+  ParseStepsAndFaults(m, cx, c, errs);
+  const Entry* e = nullptr;
+  if ((e = FindKey(m, "packets"))) {
+    StatusOr<std::vector<PacketExpect>> packets = ParsePackets(e->val, cx);
+    if (errs->Add(packets.status())) c->packets = std::move(packets).value();
   }
   if ((e = FindKey(m, "counters"))) {  // observe_parser.cc
     StatusOr<std::vector<CounterExpect>> counters = ParseCounters(e->val, cx, top);
-    if (!counters.ok()) return counters.status();
-    c->counters = std::move(counters).value();
+    if (errs->Add(counters.status())) c->counters = std::move(counters).value();
   }
   if ((e = FindKey(m, "requires"))) {
     StatusOr<Requirements> r = ParseRequires(e->val, top);
-    if (!r.ok()) return r.status();
-    c->requirements = std::move(r).value();
+    if (errs->Add(r.status())) c->requirements = std::move(r).value();
   }
   if ((e = FindKey(m, "xfail"))) {
     StatusOr<ExpectedFailure> x = ParseXfail(e->val, top);
-    if (!x.ok()) return x.status();
-    c->xfail = std::move(x).value();
+    if (errs->Add(x.status())) c->xfail = std::move(x).value();
   }
-  return Status::Ok();
 }
 
 StatusOr<Case> ParseCase(const YAML::Node& root, const std::string& file) {
@@ -373,7 +431,8 @@ StatusOr<Case> ParseCase(const YAML::Node& root, const std::string& file) {
       return top.Fail(rv.loc, fmt::format("missing required key '{}' in case", req));
     }
   }
-  FL_RETURN_IF_ERROR(ParseCaseHead(*m, top, &c));
+  FileErrors errs;
+  if (!ParseCaseHead(*m, top, &c, &errs)) return errs.Combined(file);
   CaseContext cx;
   cx.file = file;
   cx.families = c.families;
@@ -381,7 +440,8 @@ StatusOr<Case> ParseCase(const YAML::Node& root, const std::string& file) {
     cx.hosts.push_back(h.name);
     if (h.scripted) cx.scripted.push_back(h.name);
   }
-  FL_RETURN_IF_ERROR(ParseCaseBody(*m, cx, top, &c));
+  ParseCaseBody(*m, cx, top, &c, &errs);
+  if (!errs.messages.empty()) return errs.Combined(file);
   return c;
 }
 

@@ -1,5 +1,6 @@
 // Every kind of error the loader reports, with its exact message (location
 // included): the messages are the loader's user interface.
+#include <algorithm>
 #include <string>
 
 #include <gtest/gtest.h>
@@ -108,6 +109,16 @@ const BadCase kBadCases[] = {
      "name: a\nhosts:\n  server:\n    sysctl:\n      net.ipv4.tcp_sack: 0\n      "
      "net.ipv4.tcp_sack: 1\nsteps:\n  - server: sleep 1s\n",
      "a.yaml:6:7: host 'server': duplicate key 'net.ipv4.tcp_sack' (first at line 5)"},
+    {"sysctl_misspelt",
+     "name: a\nhosts:\n  server:\n    sysctl: {net.ipv4.tcp_syn_retrie: 1}\nsteps:\n  - server: "
+     "sleep 1s\n",
+     "a.yaml:4:14: host 'server': unknown sysctl 'net.ipv4.tcp_syn_retrie' (did you mean "
+     "'net.ipv4.tcp_syn_retries'?)"},
+    {"sysctl_misspelt_interface",
+     "name: a\nhosts:\n  server:\n    sysctl: {net.ipv4.conf.eth0.rp_filtr: 1}\nsteps:\n  - "
+     "server: sleep 1s\n",
+     "a.yaml:4:14: host 'server': unknown sysctl 'net.ipv4.conf.eth0.rp_filtr' (did you mean "
+     "'net.ipv4.conf.eth0.rp_filter'?)"},
     {"step_not_map", "name: a\nsteps:\n  - sleep 1s\n",
      "a.yaml:3:5: step 1: a step must be a map such as {client: ...} or {await: ID}, not 'sleep "
      "1s'"},
@@ -564,6 +575,35 @@ const BadCase kBadCases[] = {
      "name: a\nsteps:\n  - client: sleep 1s\nfaults:\n  - match: {tcp: fin}\n    do: drop\n",
      "a.yaml:5:18: fault 1: unknown TCP segment class 'fin' (did you mean 'FIN'? classes are upper "
      "case)"},
+    {"fault_tcp_syn_and_ack",
+     "name: a\nsteps:\n  - client: sleep 1s\nfaults:\n  - match: {tcp: [SYN, ACK]}\n    do: "
+     "drop\n",
+     "a.yaml:5:18: fault 1: 'tcp: [SYN, ACK]' can never match: a segment must be of every class "
+     "listed, and SYN has ACK clear and ACK (a pure ACK) has ACK set and SYN clear; for a segment "
+     "with both flags write 'tcp: SYN-ACK'"},
+    {"fault_tcp_syn_and_syn_ack",
+     "name: a\nsteps:\n  - client: sleep 1s\nfaults:\n  - match: {tcp: [SYN-ACK, SYN]}\n    do: "
+     "drop\n",
+     "a.yaml:5:18: fault 1: 'tcp: [SYN-ACK, SYN]' can never match: a segment must be of every "
+     "class listed, and SYN has ACK clear and SYN-ACK has it set; write one of them, or one fault "
+     "for each"},
+    {"fault_tcp_ack_and_fin",
+     "name: a\nsteps:\n  - client: sleep 1s\nfaults:\n  - match: {tcp: [FIN, ACK]}\n    do: "
+     "drop\n",
+     "a.yaml:5:18: fault 1: 'tcp: [FIN, ACK]' can never match: a segment must be of every class "
+     "listed, and ACK is a pure ACK, without FIN; write 'tcp: FIN' (it matches FINs with or "
+     "without ACK)"},
+    {"fault_tcp_ack_with_length",
+     "name: a\nsteps:\n  - client: sleep 1s\nfaults:\n  - match: {tcp: ACK, length: [1, 100]}\n"
+     "    do: drop\n",
+     "a.yaml:5:31: fault 1: 'length: [1, 100]' can never match 'tcp: ACK': ACK is a pure ACK, "
+     "without "
+     "payload; for data segments write 'tcp: DATA'"},
+    {"fault_tcp_data_with_length_0",
+     "name: a\nsteps:\n  - client: sleep 1s\nfaults:\n  - match: {tcp: DATA, length: 0}\n    "
+     "do: drop\n",
+     "a.yaml:5:32: fault 1: 'length: 0' can never match 'tcp: DATA': DATA segments carry payload; "
+     "for segments without payload drop DATA (or write 'tcp: ACK' for pure ACKs)"},
     {"fault_tcp_with_udp",
      "name: a\nsteps:\n  - client: sleep 1s\nfaults:\n  - match: {proto: udp, tcp: FIN}\n    do: "
      "drop\n",
@@ -639,7 +679,14 @@ const BadCase kBadCases[] = {
     {"fault_inject_rst_toward",
      "name: a\nsteps:\n  - client: sleep 1s\nfaults:\n  - match: {}\n    do: inject-rst\n    "
      "toward: wire\n",
-     "a.yaml:7:13: fault 1: 'wire' in 'toward' is not a declared host"},
+     "a.yaml:7:13: fault 1: 'wire' in 'toward' is not a declared host; the hosts are: client, "
+     "server"},
+    {"step_host_not_declared",
+     "name: a\nhosts: {client: {}, server: {}, relay: {}}\nsteps:\n  - router: sleep 1s\n",
+     "a.yaml:4:5: step 1: 'router' is not a declared host; the hosts are: client, server, relay"},
+    {"counters_host_not_declared",
+     "name: a\nsteps:\n  - client: sleep 1s\ncounters: {router: {ListenOverflows: 0}}\n",
+     "a.yaml:4:12: counters: 'router' is not a declared host; the hosts are: client, server"},
     {"fault_rate_missing_per",
      "name: a\nsteps:\n  - client: sleep 1s\nfaults:\n  - match: {}\n    do: rate-limit\n    rate: "
      "5\n",
@@ -829,6 +876,57 @@ TEST(BadCaseTest, TooManyHosts) {
   text += "steps:\n  - h249: sleep 1s\n";
   c = LoadCaseText(text, "a.yaml");
   EXPECT_TRUE(c.ok()) << c.status().message();
+}
+
+// Independent mistakes of one file come in one load, in file order, each
+// with its location.
+TEST(BadCaseTest, EveryIndependentErrorOfAFileAtOnce) {
+  StatusOr<Case> c = LoadCaseText(
+      "name: a\ntimeout: ten\nhosts:\n  server:\n    sysctl: {net.ipv4.tcp_syn_retrie: 1}\n"
+      "  client:\nsteps:\n  - clinet: sleep 1s\nfaults:\n  - match: {tcp: [SYN, ACK]}\n    do: "
+      "drop\ncounters: {server: {ListenOverflow: 1}}\n",
+      "a.yaml");
+  ASSERT_FALSE(c.ok());
+  // hosts: failed, so steps: and what follows are not read (they would name
+  // hosts the lab lacks); timeout: is independent.
+  EXPECT_EQ(c.status().message(),
+            "a.yaml:2:10: 'timeout' must be a duration such as 10s or 500ms, not 'ten'\n"
+            "a.yaml:5:14: host 'server': unknown sysctl 'net.ipv4.tcp_syn_retrie' (did you mean "
+            "'net.ipv4.tcp_syn_retries'?)");
+  c = LoadCaseText(
+      "name: a\ntimeout: ten\nsteps:\n  - clinet: sleep 1s\nfaults:\n  - match: {tcp: [SYN, "
+      "ACK]}\n    do: drop\ncounters: {server: {ListenOverflow: 1}}\n",
+      "a.yaml");
+  ASSERT_FALSE(c.ok());
+  // steps: failed, so faults: (which may name steps) is not read.
+  EXPECT_EQ(c.status().message(),
+            "a.yaml:2:10: 'timeout' must be a duration such as 10s or 500ms, not 'ten'\n"
+            "a.yaml:4:5: step 1: 'clinet' is not a declared host (did you mean 'client'?)\n"
+            "a.yaml:8:21: counters: unknown counter 'ListenOverflow' (did you mean "
+            "'ListenOverflows'?)");
+  c = LoadCaseText(
+      "name: a\nsteps:\n  - client: sleep 1s\nfaults:\n  - match: {tcp: [SYN, ACK]}\n    do: "
+      "drop\ncounters: {server: {ListenOverflow: 1}}\n",
+      "a.yaml");
+  ASSERT_FALSE(c.ok());
+  EXPECT_EQ(c.status().message(),
+            "a.yaml:5:18: fault 1: 'tcp: [SYN, ACK]' can never match: a segment must be of every "
+            "class listed, and SYN has ACK clear and ACK (a pure ACK) has ACK set and SYN clear; "
+            "for a segment with both flags write 'tcp: SYN-ACK'\n"
+            "a.yaml:7:21: counters: unknown counter 'ListenOverflow' (did you mean "
+            "'ListenOverflows'?)");
+}
+
+TEST(BadCaseTest, AtMostTenErrorsOfAFile) {
+  StatusOr<Case> c = LoadCaseText(
+      "name: \"\"\ndescription: [x]\ntags: [Fast]\nfamily: ipv5\ntimeout: ten\nseed: -1\n"
+      "tolerance: 0s\nsteps: []\npackets: 1\ncounters: []\nrequires: 1\nxfail: 1\n",
+      "a.yaml");
+  ASSERT_FALSE(c.ok());
+  const std::string m = c.status().message();
+  EXPECT_EQ(std::count(m.begin(), m.end(), '\n'), 10) << m;
+  EXPECT_EQ(m.rfind("a.yaml:1:7: 'name' must not be empty\n", 0), 0u) << m;
+  EXPECT_EQ(m.substr(m.rfind('\n') + 1), "(and 2 more errors)") << m;
 }
 
 TEST(BadCaseTest, FileNameIsUsedInLocations) {

@@ -42,4 +42,12 @@ std::string DidYouMean(std::string_view word, const std::vector<std::string>& ca
   return " (did you mean '" + c + "'?)";
 }
 
+std::string HostHint(std::string_view word, const std::vector<std::string>& hosts) {
+  std::string hint = DidYouMean(word, hosts);
+  if (!hint.empty() || hosts.empty()) return hint;
+  std::string list;
+  for (const std::string& h : hosts) list += (list.empty() ? "" : ", ") + h;
+  return "; the hosts are: " + list;
+}
+
 }  // namespace faultline

@@ -18,4 +18,8 @@ std::string ClosestName(std::string_view word, const std::vector<std::string>& c
 // " (did you mean 'X'?)" for ClosestName, or "" when there is no suggestion.
 std::string DidYouMean(std::string_view word, const std::vector<std::string>& candidates);
 
+// After "'X' is not a declared host": DidYouMean among `hosts`, or when none
+// is close "; the hosts are: client, server" (in the order given).
+std::string HostHint(std::string_view word, const std::vector<std::string>& hosts);
+
 }  // namespace faultline

@@ -154,7 +154,7 @@ StatusOr<Endpoint> ParseEndpoint(std::string_view text, const std::vector<std::s
     return Status::Invalid(fmt::format("'{}' is not an endpoint (expected {})", whole, kForms));
   }
   return Status::Invalid(
-      fmt::format("'{}' in '{}' is not a declared host{}", host, whole, DidYouMean(host, hosts)));
+      fmt::format("'{}' in '{}' is not a declared host{}", host, whole, HostHint(host, hosts)));
 }
 
 }  // namespace faultline

@@ -75,7 +75,8 @@ TEST(EndpointParseTest, Malformed) {
             "'fe80::1%eth0' in '[fe80::1%eth0]:80' is not an IPv6 address");
   EXPECT_EQ(Err("clinet:80"),
             "'clinet' in 'clinet:80' is not a declared host (did you mean 'client'?)");
-  EXPECT_EQ(Err("wire:80"), "'wire' in 'wire:80' is not a declared host");
+  EXPECT_EQ(Err("wire:80"),
+            "'wire' in 'wire:80' is not a declared host; the hosts are: client, server");
   EXPECT_EQ(Err("2001:2::1:80"),
             "'2001:2::1:80' is not an endpoint: an IPv6 address needs brackets, as in "
             "[2001:2:0:2::2]:80");

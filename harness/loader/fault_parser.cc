@@ -42,7 +42,7 @@ StatusOr<std::string> ReadHost(const Entry& e, const CaseContext& cx, const Scop
   std::string h = e.val.node.Scalar();
   if (std::find(cx.hosts.begin(), cx.hosts.end(), h) == cx.hosts.end()) {
     return s.Fail(e.val.loc, fmt::format("{} in '{}' is not a declared host{}",
-                                         Describe(e.val.node), e.key, DidYouMean(h, cx.hosts)));
+                                         Describe(e.val.node), e.key, HostHint(h, cx.hosts)));
   }
   return h;
 }
@@ -288,6 +288,70 @@ Status ReadMatchFields(const std::vector<Entry>& m, const Scope& s, FaultMatch* 
   return Status::Ok();
 }
 
+// Two TCP classes no segment is in at once (a list of classes means all of
+// them: packet/matcher.cc, TcpClassHolds), why, and what to write instead.
+struct ClassExclusion {
+  TcpClass a, b;
+  const char* why;
+  const char* instead;
+};
+const ClassExclusion kClassExclusions[] = {
+    {TcpClass::kSyn, TcpClass::kSynAck, "SYN has ACK clear and SYN-ACK has it set",
+     "write one of them, or one fault for each"},
+    {TcpClass::kSyn, TcpClass::kAck,
+     "SYN has ACK clear and ACK (a pure ACK) has ACK set and SYN clear",
+     "for a segment with both flags write 'tcp: SYN-ACK'"},
+    {TcpClass::kSynAck, TcpClass::kAck, "ACK is a pure ACK, without SYN",
+     "for a segment with both flags write 'tcp: SYN-ACK'"},
+    {TcpClass::kAck, TcpClass::kFin, "ACK is a pure ACK, without FIN",
+     "write 'tcp: FIN' (it matches FINs with or without ACK)"},
+    {TcpClass::kAck, TcpClass::kRst, "ACK is a pure ACK, without RST",
+     "write 'tcp: RST' (it matches RSTs with or without ACK)"},
+    {TcpClass::kAck, TcpClass::kData, "ACK is a pure ACK, without payload",
+     "write 'tcp: DATA' (data segments carry ACK)"},
+};
+
+std::string ClassName(TcpClass c) {
+  for (const auto& [n, k] : kClasses) {
+    if (k == c) return n;
+  }
+  return "?";
+}
+
+// `tcp:` classes that exclude each other, or a `length` that excludes a
+// class: the match could never hold, so the fault would silently do nothing.
+Status CheckTcpClassesCanMatch(const std::vector<Entry>& m, const Scope& s, const FaultMatch& fm) {
+  const Entry* tcp = FindKey(m, "tcp");
+  if (tcp == nullptr) return Status::Ok();
+  auto has = [&](TcpClass c) { return std::find(fm.tcp.begin(), fm.tcp.end(), c) != fm.tcp.end(); };
+  std::string list;
+  for (TcpClass c : fm.tcp) list += (list.empty() ? "" : ", ") + ClassName(c);
+  for (const ClassExclusion& x : kClassExclusions) {
+    if (has(x.a) && has(x.b)) {
+      return s.Fail(tcp->val.loc, fmt::format("'tcp: [{}]' can never match: a segment must be of "
+                                              "every class listed, and {}; {}",
+                                              list, x.why, x.instead));
+    }
+  }
+  const Entry* length = FindKey(m, "length");
+  if (length == nullptr || !fm.length) return Status::Ok();
+  if (has(TcpClass::kAck) && fm.length->lo > 0) {
+    return s.Fail(length->val.loc,
+                  fmt::format("'length: {}' can never match 'tcp: ACK': ACK is "
+                              "a pure ACK, without payload; for data segments "
+                              "write 'tcp: DATA'",
+                              length->val.node.IsScalar() ? length->val.node.Scalar()
+                                                          : fm.length->ToString()));
+  }
+  if (has(TcpClass::kData) && fm.length->hi == 0) {
+    return s.Fail(length->val.loc,
+                  "'length: 0' can never match 'tcp: DATA': DATA segments carry "
+                  "payload; for segments without payload drop DATA (or write "
+                  "'tcp: ACK' for pure ACKs)");
+  }
+  return Status::Ok();
+}
+
 // What single keys cannot see: from == to, tcp or win with another proto.
 Status CheckMatchCombinations(const std::vector<Entry>& m, const Scope& s, FaultMatch* fm) {
   if (!fm->from.empty() && fm->from == fm->to) {
@@ -321,7 +385,7 @@ Status CheckMatchCombinations(const std::vector<Entry>& m, const Scope& s, Fault
                                             "'proto: {}'",
                                             proto->val.node.Scalar()));
   }
-  return Status::Ok();
+  return CheckTcpClassesCanMatch(m, s, *fm);
 }
 
 // ---------------------------------------------------------------- actions --

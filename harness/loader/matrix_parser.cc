@@ -7,6 +7,7 @@
 
 #include "harness/loader/did_you_mean.h"
 #include "harness/loader/format_keys.h"
+#include "harness/loader/known_names.h"
 
 namespace faultline {
 namespace {
@@ -66,6 +67,7 @@ Status ParseMatrixSysctl(const Val& v, const Scope& s, std::vector<MatrixSysctl>
                                              "only a-z, 0-9, '_', '-' and single dots",
                                              Describe(YAML::Node(k.key))));
       }
+      FL_RETURN_IF_ERROR(CheckSysctlName(k.key, k.key_loc, s));
       MatrixSysctl m;
       m.loc = k.key_loc;
       m.host = h.key;

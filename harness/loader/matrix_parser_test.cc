@@ -80,6 +80,8 @@ const BadMatrix kBad[] = {
     {"sysctl_bad_key", "matrix: {sysctl: {server: {kernel.pid_max: [1]}}}\n",
      "a.yaml:2:28: sysctl key 'kernel.pid_max' must start with 'net.' and contain only a-z, 0-9, "
      "'_', '-' and single dots"},
+    {"sysctl_misspelt", "matrix: {sysctl: {server: {net.core.somaxcon: [4]}}}\n",
+     "a.yaml:2:28: unknown sysctl 'net.core.somaxcon' (did you mean 'net.core.somaxconn'?)"},
     {"sysctl_not_list", "matrix: {sysctl: {server: {net.core.somaxconn: 4}}}\n",
      "a.yaml:2:48: matrix sysctl 'net.core.somaxconn' must be a list of values such as [4, 128], "
      "not '4'"},

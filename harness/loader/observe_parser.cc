@@ -8,6 +8,7 @@
 
 #include "harness/loader/did_you_mean.h"
 #include "harness/loader/format_keys.h"
+#include "harness/loader/known_names.h"
 #include "harness/loader/range_parser.h"
 
 namespace faultline {
@@ -187,8 +188,8 @@ Status ReadSocketName(const std::string& host, const Entry& op, const CaseContex
     owner = target.substr(0, slash);
     target = target.substr(slash + 1);
     if (std::find(cx.hosts.begin(), cx.hosts.end(), owner) == cx.hosts.end()) {
-      return s.Fail(op.val.loc, fmt::format("'{}' is not a declared host{}", owner,
-                                            DidYouMean(owner, cx.hosts)));
+      return s.Fail(op.val.loc,
+                    fmt::format("'{}' is not a declared host{}", owner, HostHint(owner, cx.hosts)));
     }
     if (std::find(cx.scripted.begin(), cx.scripted.end(), owner) != cx.scripted.end()) {
       return s.Fail(op.val.loc, fmt::format("'{}' is a scripted host: it has no sockets to "
@@ -371,8 +372,8 @@ StatusOr<std::vector<CounterExpect>> ParseCounters(const Val& v, const CaseConte
   std::vector<CounterExpect> out;
   for (const Entry& h : *hm) {
     if (std::find(cx.hosts.begin(), cx.hosts.end(), h.key) == cx.hosts.end()) {
-      return s.Fail(h.key_loc, fmt::format("'{}' is not a declared host{}", h.key,
-                                           DidYouMean(h.key, cx.hosts)));
+      return s.Fail(h.key_loc,
+                    fmt::format("'{}' is not a declared host{}", h.key, HostHint(h.key, cx.hosts)));
     }
     if (std::find(cx.scripted.begin(), cx.scripted.end(), h.key) != cx.scripted.end()) {
       return s.Fail(h.key_loc, fmt::format("'{}' is a scripted host: it has no stack, so no "
@@ -389,6 +390,10 @@ StatusOr<std::vector<CounterExpect>> ParseCounters(const Val& v, const CaseConte
         return s.Fail(c.key_loc, fmt::format("{} is not a counter name such as "
                                              "ListenOverflows or Udp.InErrors",
                                              Describe(YAML::Node(c.key))));
+      }
+      if (std::string near = MisspeltCounter(c.key); !near.empty()) {
+        return s.Fail(c.key_loc,
+                      fmt::format("unknown counter '{}' (did you mean '{}'?)", c.key, near));
       }
       StatusOr<ValueExpect> x = ReadValueExpect(c.val, c.key, s);
       if (!x.ok()) return x.status();

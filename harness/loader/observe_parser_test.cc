@@ -181,6 +181,19 @@ const BadCase kBad[] = {
      "c}\ncounters: {server: {List-Overflows: 1}}\n",
      "a.yaml:5:21: counters: 'List-Overflows' is not a counter name such as ListenOverflows or "
      "Udp.InErrors"},
+    {"counters_misspelt",
+     "name: a\nsteps:\n  - server: listen 8080\n  - client: {connect: \"server:8080\", as: "
+     "c}\ncounters: {server: {ListenOverflow: 1}}\n",
+     "a.yaml:5:21: counters: unknown counter 'ListenOverflow' (did you mean 'ListenOverflows'?)"},
+    {"counters_misspelt_qualified",
+     "name: a\nsteps:\n  - server: listen 8080\n  - client: {connect: \"server:8080\", as: "
+     "c}\ncounters: {server: {TcpExt.ListenOverflow: 1}}\n",
+     "a.yaml:5:21: counters: unknown counter 'TcpExt.ListenOverflow' (did you mean "
+     "'TcpExt.ListenOverflows'?)"},
+    {"counters_misspelt_snmp6",
+     "name: a\nsteps:\n  - server: listen 8080\n  - client: {connect: \"server:8080\", as: "
+     "c}\ncounters: {server: {Udp6NoPort: 1}}\n",
+     "a.yaml:5:21: counters: unknown counter 'Udp6NoPort' (did you mean 'Udp6NoPorts'?)"},
     {"counters_bad_value",
      "name: a\nsteps:\n  - server: listen 8080\n  - client: {connect: \"server:8080\", as: "
      "c}\ncounters: {server: {ListenOverflows: lots}}\n",

@@ -75,7 +75,7 @@ StatusOr<std::string> PacketStepParser::RealHost(const Entry& e, const Scope& s,
   std::string h = e.val.node.Scalar();
   if (std::find(cx_.hosts.begin(), cx_.hosts.end(), h) == cx_.hosts.end()) {
     return s.Fail(e.val.loc, fmt::format("{} in '{}' is not a declared host{}",
-                                         Describe(e.val.node), e.key, DidYouMean(h, cx_.hosts)));
+                                         Describe(e.val.node), e.key, HostHint(h, cx_.hosts)));
   }
   if (IsScripted(cx_, h)) {
     return s.Fail(e.val.loc, fmt::format("'{}' names '{}', a scripted host; {}", e.key, h, role));

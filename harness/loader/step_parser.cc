@@ -1375,8 +1375,10 @@ Status StepParser::SortStepKeys(const std::vector<Entry>& m, const Scope& s, Ste
                                            e.key, cx_.hosts.front()));
     }
     if (e.key != "await" && !is_host) {
-      return s.Fail(e.key_loc, fmt::format("{} is not a declared host{}",
-                                           Describe(YAML::Node(e.key)), DidYouMean(e.key, keys)));
+      return s.Fail(e.key_loc,
+                    fmt::format("{} is not a declared host{}", Describe(YAML::Node(e.key)),
+                                DidYouMean(e.key, keys).empty() ? HostHint(e.key, cx_.hosts)
+                                                                : DidYouMean(e.key, keys)));
     }
     if (k->host != nullptr || k->await != nullptr) {
       const Entry* first = k->host != nullptr ? k->host : k->await;

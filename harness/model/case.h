@@ -111,6 +111,8 @@ struct HostSpec {
   // written, in the order the case gave them. Only net.* keys: they are the
   // per-network-namespace ones.
   std::vector<std::pair<std::string, std::string>> sysctls;
+  // Where each key of `sysctls` is in the file, in the same order.
+  std::vector<SourceLoc> sysctl_locs;
   int mtu = 1500;  // of the host's lab link (and the wire's end of it)
   // The link's mtu in the IPv6 variant when set (packetdrill's IPv6 runs use
   // 1520 so that scripts written for MSS 1460 hold; not a YAML key).

@@ -424,6 +424,25 @@ void Execution::CheckLeftovers() {
   }
 }
 
+// Where a setup error points: the sysctl it names ("host 'server': sysctl
+// KEY ...", harness/lab/sysctl.h), in hosts: or matrix:, else the case.
+SourceLoc SetupErrorLoc(const Case& c, const std::string& message) {
+  for (const HostSpec& h : c.hosts) {
+    for (size_t i = 0; i < h.sysctls.size() && i < h.sysctl_locs.size(); ++i) {
+      if (message.find(fmt::format("host '{}': sysctl {} ", h.name, h.sysctls[i].first)) !=
+          std::string::npos) {
+        return h.sysctl_locs[i];
+      }
+    }
+  }
+  for (const MatrixSysctl& m : c.matrix) {
+    if (message.find(fmt::format("host '{}': sysctl {} ", m.host, m.key)) != std::string::npos) {
+      return m.loc;
+    }
+  }
+  return c.loc;
+}
+
 bool Execution::Prepare(const SetupGate::Hold& gate) {
   events_.assign(case_.steps.size(), std::nullopt);
   starts_.assign(case_.steps.size(), std::nullopt);
@@ -457,9 +476,10 @@ bool Execution::Prepare(const SetupGate::Hold& gate) {
   }
   Status st = env_.Setup(start_ns_, result_);
   if (!st.ok()) {
+    const SourceLoc loc = SetupErrorLoc(case_, st.message());
     result_->outcome = st.code() == StatusCode::kUnsupported ? Outcome::kSkip : Outcome::kError;
-    result_->message = fmt::format("{}: {}", case_.loc.ToString(), st.message());
-    result_->message_loc = case_.loc;
+    result_->message = fmt::format("{}: {}", loc.ToString(), st.message());
+    result_->message_loc = loc;
     return false;
   }
   return true;
@@ -719,7 +739,16 @@ void Execution::FailCase(const Verdict& v, const SourceLoc& loc, const std::stri
 
 void Execution::FinishObserve() {
   const Verdict v = env_.FinishCounters();
-  FailCase(v, case_.loc, v.message);
+  // The message starts with the failing counter's location: report it there
+  // (with the case's, reports would show both locations).
+  SourceLoc loc = case_.loc;
+  for (const CounterExpect& x : case_.counters) {
+    if (v.message.rfind(x.loc.ToString() + ": ", 0) == 0) {
+      loc = x.loc;
+      break;
+    }
+  }
+  FailCase(v, loc, v.message);
 }
 
 void Execution::FinishCapture() {

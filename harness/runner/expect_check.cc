@@ -162,12 +162,67 @@ std::string ReventsNames(int revents) {
 
 namespace {
 
-// The first mismatch of a check: "expected X vs actual Y".
-struct Mismatch {
-  std::string first;
-  void Note(const std::string& expected_part, const std::string& actual_part) {
-    if (first.empty()) first = fmt::format("expected {} vs actual {}", expected_part, actual_part);
+// One byte for DataDifference: "0x6c 'l'", "0x0a", or the end of the data.
+std::string ByteText(const std::string& b, size_t off) {
+  if (off >= b.size()) return fmt::format("the end of the data ({} bytes)", b.size());
+  unsigned char c = static_cast<unsigned char>(b[off]);
+  if (c >= 0x20 && c < 0x7f && c != '\'') return fmt::format("0x{:02x} '{}'", c, char(c));
+  return fmt::format("0x{:02x}", c);
+}
+
+// "  expected 00000010  68 65 6c ...  |hel...|" for bytes [row, row + 16).
+std::string HexRow(const char* side, const std::string& b, size_t row) {
+  std::string hex, text;
+  for (size_t i = row; i < row + 16; ++i) {
+    if (i < b.size()) {
+      unsigned char c = static_cast<unsigned char>(b[i]);
+      hex += fmt::format("{:02x} ", c);
+      text += c >= 0x20 && c < 0x7f ? static_cast<char>(c) : '.';
+    } else {
+      hex += "   ";
+    }
   }
+  return fmt::format("  {:<8} {:08x}  {} |{}|", side, row, hex, text);
+}
+
+}  // namespace
+
+std::string DataDifference(const std::string& expected, const std::string& actual) {
+  size_t off = 0;
+  while (off < expected.size() && off < actual.size() && expected[off] == actual[off]) ++off;
+  std::string out = fmt::format("first difference at offset {}: expected {} vs actual {}", off,
+                                ByteText(expected, off), ByteText(actual, off));
+  const size_t at = off / 16 * 16;
+  const size_t end = std::max(expected.size(), actual.size());
+  for (size_t row = at >= 16 ? at - 16 : 0; row <= at + 16 && row < std::max<size_t>(end, 1);
+       row += 16) {
+    out += "\n" + HexRow("expected", expected, row) + "\n" + HexRow("actual", actual, row);
+  }
+  return out;
+}
+
+namespace {
+
+// Every mismatch of a check, "expected X vs actual Y" each, in the order the
+// expectation lists them. A failed call (ret -1) fails every field that
+// only a successful call has, for one reason: it is named once. `detail`
+// (lines such as a hex dump) goes after all of them.
+struct Mismatch {
+  std::vector<std::string> parts;
+  std::vector<std::string> actuals;
+  std::string details;
+  void Note(const std::string& expected_part, const std::string& actual_part,
+            const std::string& detail = "") {
+    if (actual_part.rfind("ret ", 0) == 0 &&
+        std::find(actuals.begin(), actuals.end(), actual_part) != actuals.end()) {
+      return;
+    }
+    parts.push_back(fmt::format("expected {} vs actual {}", expected_part, actual_part));
+    actuals.push_back(actual_part);
+    details += detail;
+  }
+  bool empty() const { return parts.empty(); }
+  std::string Message() const { return Join(parts, "; ") + details; }
 };
 
 // What the call did, in the terms the expectation uses.
@@ -223,12 +278,13 @@ void CheckRet(const Expect& e, const peer::Reply& reply, std::vector<std::string
 // A field that only a successful call has: `expected` is its text, `holds`
 // whether it matched, `actual` its actual text.
 void CheckField(const peer::Reply& reply, std::string expected_part, bool holds,
-                const std::string& actual_part, std::vector<std::string>* expected, Mismatch* m) {
+                const std::string& actual_part, std::vector<std::string>* expected, Mismatch* m,
+                const std::string& detail = "") {
   expected->push_back(std::move(expected_part));
   if (reply.ret < 0)
     m->Note(expected->back(), RetText(reply));
   else if (!holds)
-    m->Note(expected->back(), actual_part);
+    m->Note(expected->back(), actual_part, detail);
 }
 
 // bytes:, data:, value:, revents: of `e`.
@@ -239,8 +295,9 @@ void CheckValues(const Expect& e, const peer::Reply& reply, const std::string& r
                fmt::format("bytes {}", reply.bytes), expected, m);
   }
   if (e.data) {
-    CheckField(reply, "data " + QuoteBytes(*e.data), received == *e.data,
-               "data " + QuoteBytes(received), expected, m);
+    const bool holds = received == *e.data;
+    CheckField(reply, "data " + QuoteBytes(*e.data), holds, "data " + QuoteBytes(received),
+               expected, m, holds ? "" : "\n" + DataDifference(*e.data, received));
   }
   if (e.value) {
     CheckField(reply, fmt::format("value {}", *e.value), reply.value == *e.value,
@@ -278,8 +335,8 @@ void CheckValues(const Expect& e, const peer::Reply& reply, const std::string& r
 }
 
 Verdict MakeVerdict(std::string expected, std::string actual, const Mismatch& m) {
-  if (m.first.empty()) return Verdict::Pass(std::move(expected), std::move(actual));
-  return Verdict::Fail(std::move(expected), std::move(actual), m.first);
+  if (m.empty()) return Verdict::Pass(std::move(expected), std::move(actual));
+  return Verdict::Fail(std::move(expected), std::move(actual), m.Message());
 }
 
 }  // namespace

@@ -12,8 +12,11 @@ namespace faultline {
 
 // The checks return a pass or a fail (never an error): expected
 // "errno ECONNREFUSED, took <= 50ms" ("success" by default), actual
-// "ret -1 ECONNREFUSED, took 1.2ms", and on a fail the first mismatch as the
-// message: "expected errno ECONNREFUSED vs actual ret 0".
+// "ret -1 ECONNREFUSED, took 1.2ms", and on a fail every mismatch as the
+// message, in the expectation's order, joined by "; ":
+// "expected errno ECONNREFUSED vs actual ret 0; expected took <= 50ms vs
+// actual took 1.2s". A failed call that fails several fields is named once.
+// A data mismatch adds, on the lines after, DataDifference.
 //
 // A step without `expect:` must succeed (ret >= 0). With `expect:`, every
 // field it sets must hold; `errno` implies ret == -1 and a set ret without
@@ -33,6 +36,15 @@ std::string CommandEnd(const peer::Reply& reply);
 
 // Printable, quoted, truncated to `max` bytes: "\"ab\\n\\x00\"...".
 std::string QuoteBytes(const std::string& bytes, size_t max = 64);
+
+// Where `actual` first differs from `expected` and a hex dump of both
+// around it (16 bytes a row: the row before, the row of the difference and
+// the row after), expected and actual rows interleaved:
+//   first difference at offset 3: expected 0x6c 'l' vs actual 0x78 'x'
+//     expected 00000000  68 65 6c 6c 6f ...  |hello|
+//     actual   00000000  68 65 6c 78 6f ...  |helxo|
+// A side that ends first has "the end of the data (N bytes)" there.
+std::string DataDifference(const std::string& expected, const std::string& actual);
 
 // "in,hup" for POLLIN|POLLHUP.
 std::string ReventsNames(int revents);

@@ -79,10 +79,73 @@ TEST(CheckReply, DataAndBytes) {
   r.data.assign(got.begin(), got.end());
   Verdict c = CheckReply(s, r);
   EXPECT_FALSE(c.ok());
-  EXPECT_EQ(c.message, "expected bytes 6 vs actual bytes 3");
+  // Both violated expectations, then where the data differ.
+  EXPECT_EQ(c.message,
+            "expected bytes 6 vs actual bytes 3; expected data \"hello\\n\" vs actual data "
+            "\"hel\"\n"
+            "first difference at offset 3: expected 0x6c 'l' vs actual the end of the data (3 "
+            "bytes)\n"
+            "  expected 00000000  68 65 6c 6c 6f 0a                                |hello.|\n"
+            "  actual   00000000  68 65 6c                                         |hel|");
   EXPECT_EQ(c.actual, "ret 3, bytes 3, data \"hel\", took 1.2ms");
   s.expect.bytes.reset();
-  EXPECT_EQ(CheckReply(s, r).message, "expected data \"hello\\n\" vs actual data \"hel\"");
+  EXPECT_EQ(CheckReply(s, r).message,
+            "expected data \"hello\\n\" vs actual data \"hel\"\n"
+            "first difference at offset 3: expected 0x6c 'l' vs actual the end of the data (3 "
+            "bytes)\n"
+            "  expected 00000000  68 65 6c 6c 6f 0a                                |hello.|\n"
+            "  actual   00000000  68 65 6c                                         |hel|");
+}
+
+TEST(CheckReply, EveryViolatedExpectationIsListed) {
+  CallStep s = Call(Op::kRecv);
+  s.has_expect = true;
+  s.expect.ret_kind = Expect::RetKind::kValue;
+  s.expect.ret_value = 5;
+  s.expect.bytes = IntRange{5, 5};
+  s.expect.took = DurationRange{Duration(0), std::chrono::milliseconds(1)};
+  peer::Reply r = Reply(2);
+  r.bytes = 2;
+  EXPECT_EQ(CheckReply(s, r).message,
+            "expected ret 5 vs actual ret 2; expected bytes 5 vs actual bytes 2; expected took "
+            "<= 1ms vs actual took 1.2ms");
+  // A failed call fails ret and every field a successful call has: named once.
+  s.expect.data = "hello";
+  EXPECT_EQ(CheckReply(s, Reply(-1, ECONNRESET, 500'000)).message,
+            "expected ret 5 vs actual ret -1 ECONNRESET");
+}
+
+TEST(DataDifference, LongDataShowsTheRowsAroundTheFirstDifference) {
+  std::string want(100, 'a');
+  std::string got = want;
+  got[40] = '\x01';
+  EXPECT_EQ(DataDifference(want, got),
+            "first difference at offset 40: expected 0x61 'a' vs actual 0x01\n"
+            "  expected 00000010  61 61 61 61 61 61 61 61 61 61 61 61 61 61 61 61  "
+            "|aaaaaaaaaaaaaaaa|\n"
+            "  actual   00000010  61 61 61 61 61 61 61 61 61 61 61 61 61 61 61 61  "
+            "|aaaaaaaaaaaaaaaa|\n"
+            "  expected 00000020  61 61 61 61 61 61 61 61 61 61 61 61 61 61 61 61  "
+            "|aaaaaaaaaaaaaaaa|\n"
+            "  actual   00000020  61 61 61 61 61 61 61 61 01 61 61 61 61 61 61 61  "
+            "|aaaaaaaa.aaaaaaa|\n"
+            "  expected 00000030  61 61 61 61 61 61 61 61 61 61 61 61 61 61 61 61  "
+            "|aaaaaaaaaaaaaaaa|\n"
+            "  actual   00000030  61 61 61 61 61 61 61 61 61 61 61 61 61 61 61 61  "
+            "|aaaaaaaaaaaaaaaa|");
+}
+
+TEST(DataDifference, ActualLongerAndEmpty) {
+  EXPECT_EQ(DataDifference("ab", "abc"),
+            "first difference at offset 2: expected the end of the data (2 bytes) vs actual 0x63 "
+            "'c'\n"
+            "  expected 00000000  61 62                                            |ab|\n"
+            "  actual   00000000  61 62 63                                         |abc|");
+  EXPECT_EQ(DataDifference("a", ""),
+            "first difference at offset 0: expected 0x61 'a' vs actual the end of the data (0 "
+            "bytes)\n"
+            "  expected 00000000  61                                               |a|\n"
+            "  actual   00000000                                                   ||");
 }
 
 TEST(CheckReply, RetKinds) {
@@ -138,6 +201,20 @@ TEST(CheckCommand, DefaultIsExitZero) {
   peer::Reply missing = Reply(-1, ENOENT);
   EXPECT_EQ(CheckCommand(s, missing, NoVars()).message,
             "expected exit 0 vs actual could not start: ENOENT");
+}
+
+TEST(CheckCommand, EveryViolatedExpectationIsListed) {
+  CallStep s = Call(Op::kRun);
+  s.has_expect = true;
+  s.expect.out = TextExpect{TextExpect::Kind::kContains, "ready"};
+  s.expect.took = DurationRange{Duration(0), std::chrono::milliseconds(500)};
+  peer::Reply r = Exited(0);
+  std::string out = "starting\n";
+  r.out.assign(out.begin(), out.end());
+  r.out_bytes = static_cast<int64_t>(out.size());
+  EXPECT_EQ(CheckCommand(s, r, NoVars()).message,
+            "expected stdout contains \"ready\" vs actual stdout \"starting\\n\"; expected took "
+            "<= 500ms vs actual took 1s");
 }
 
 TEST(CheckCommand, StopAcceptsAnyEndByDefault) {

@@ -418,15 +418,22 @@ TEST(StepLoopTest, CountersAndPacketsFailAPassingCase) {
   Case c = Load(R"(name: end-checks
 steps:
   - client: {socket: udp, as: u}
+counters:
+  client: {X: 1}
 )");
   {
     FakeCaseEnv env;
     env.SetCounters(Verdict::Fail("", "",
-                                  "t.yaml:9:3: counters: server X: expected delta 1 vs "
+                                  "t.yaml:5:12: counters: client X: expected delta 1 vs "
                                   "actual 0 (TcpExt:X)"));
     CaseResult r = RunIn(c, env);
     EXPECT_EQ(r.outcome, Outcome::kFail);
-    EXPECT_EQ(r.message, "t.yaml:9:3: counters: server X: expected delta 1 vs actual 0 (TcpExt:X)");
+    EXPECT_EQ(r.message,
+              "t.yaml:5:12: counters: client X: expected delta 1 vs actual 0 (TcpExt:X)");
+    // Located at the counter, not at the case (reports put message_loc in
+    // front of a message that does not start with it: "t.yaml:1:1: t.yaml:5:12: ...").
+    EXPECT_EQ(r.message_loc.line, 5);
+    EXPECT_EQ(r.message_loc.column, 12);
   }
   {
     FakeCaseEnv env;
@@ -496,6 +503,30 @@ steps:
   CaseResult r = RunIn(c, env);
   EXPECT_EQ(r.outcome, Outcome::kError);
   EXPECT_EQ(r.message, "t.yaml:4:5: step 2 (client: close u): no socket named 'nope' on this host");
+}
+
+// A sysctl the lab's kernel lacks (one the load let through: far from every
+// shipped name) is reported at its key, not at the case.
+TEST(StepLoopTest, SetupFailureNamingASysctlPointsAtIt) {
+  Case c = Load(R"(name: setup
+hosts:
+  client:
+  server:
+    sysctl: {net.ipv4.tcp_syn_retries: 2, net.ipv4.tcp_some_future_knob: 1}
+steps:
+  - client: {socket: udp, as: u}
+)");
+  FakeCaseEnv env;
+  env.SetSetup(Status::Invalid(
+      "building the lab: host 'server': sysctl net.ipv4.tcp_some_future_knob does not exist in a "
+      "network namespace on this kernel"));
+  CaseResult r = RunIn(c, env);
+  EXPECT_EQ(r.outcome, Outcome::kError);
+  EXPECT_EQ(r.message,
+            "t.yaml:5:43: building the lab: host 'server': sysctl net.ipv4.tcp_some_future_knob "
+            "does not exist in a network namespace on this kernel");
+  EXPECT_EQ(r.message_loc.line, 5);
+  EXPECT_EQ(r.message_loc.column, 43);
 }
 
 TEST(StepLoopTest, SetupFailureAndSkip) {

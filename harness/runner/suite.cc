@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include "harness/loader/case_loader.h"
+#include "harness/loader/did_you_mean.h"
 #include "harness/runner/precedence.h"
 
 namespace faultline {
@@ -22,6 +23,30 @@ std::vector<std::string> SplitTags(const std::vector<std::string>& given) {
     }
   }
   return out;
+}
+
+// Every --tag must be a tag of some loaded case: a misspelt tag would
+// otherwise select nothing (or less) without a word.
+Status CheckTags(const std::vector<Case>& cases, const std::vector<std::string>& tags) {
+  std::vector<std::string> known;
+  for (const Case& c : cases) {
+    for (const std::string& t : c.tags) {
+      if (std::find(known.begin(), known.end(), t) == known.end()) known.push_back(t);
+    }
+  }
+  std::sort(known.begin(), known.end());
+  for (const std::string& t : tags) {
+    if (std::find(known.begin(), known.end(), t) != known.end()) continue;
+    std::string hint = DidYouMean(t, known);
+    if (hint.empty() && known.empty()) hint = " (the cases have no tags)";
+    if (hint.empty()) {
+      std::string list;
+      for (const std::string& k : known) list += (list.empty() ? "" : ", ") + k;
+      hint = "; the cases' tags are: " + list;
+    }
+    return Status::Invalid("--tag '" + t + "': no case has this tag" + hint);
+  }
+  return Status::Ok();
 }
 
 // The paths given as files, normalised like Case::loc.file.
@@ -122,6 +147,7 @@ StatusOr<SuitePlan> PlanSuite(const std::vector<Case>& cases, const SuiteRequest
   }
   plan.selection.filters = request.filters;
   plan.selection.tags = SplitTags(request.tags);
+  FL_RETURN_IF_ERROR(CheckTags(cases, plan.selection.tags));
   if (!request.shard.empty()) {
     StatusOr<Shard> sh = ParseShard(request.shard);
     if (!sh.ok()) return Status::Invalid(sh.status().message());

@@ -45,6 +45,24 @@ TEST(PlanSuite, TagsSplitAtCommasAndFamily) {
   EXPECT_EQ(Names(p->variants), (std::vector<std::string>{"a [ipv6]", "c [ipv6]"}));
 }
 
+TEST(PlanSuite, UnknownTagIsAnErrorWithDidYouMean) {
+  std::vector<Case> cases = {MakeCase("a", {"fast", "tcp"}), MakeCase("b", {"udp"})};
+  SuiteRequest r;
+  r.tags = {"tcp,fsat"};
+  StatusOr<SuitePlan> p = PlanSuite(cases, r);
+  ASSERT_FALSE(p.ok());
+  EXPECT_EQ(p.status().message(), "--tag 'fsat': no case has this tag (did you mean 'fast'?)");
+  r.tags = {"zzz"};
+  p = PlanSuite(cases, r);
+  ASSERT_FALSE(p.ok());
+  EXPECT_EQ(p.status().message(),
+            "--tag 'zzz': no case has this tag; the cases' tags are: fast, tcp, udp");
+  cases = {MakeCase("a", {})};
+  p = PlanSuite(cases, r);
+  ASSERT_FALSE(p.ok());
+  EXPECT_EQ(p.status().message(), "--tag 'zzz': no case has this tag (the cases have no tags)");
+}
+
 TEST(PlanSuite, RepeatAndUntilFail) {
   std::vector<Case> cases = {MakeCase("a", {})};
   SuiteRequest r;

@@ -348,8 +348,34 @@ TEST_F(CliTest, RepeatableOptionsTakeOneValueEach) {
   EXPECT_EQ(o.status, 0) << o.text;
   EXPECT_THAT(o.text, EndsWith("0 variants selected\n"));
   o = RunFaultline("run --list --tag zzz " + a + " " + b);
+  EXPECT_EQ(o.status, 2) << o.text;
+  EXPECT_THAT(o.text, EndsWith("faultline run: --tag 'zzz': no case has this tag (the cases have "
+                               "no tags)\n"));
+  o = RunFaultline("run --list --filter a " + a);
   EXPECT_EQ(o.status, 0) << o.text;
-  EXPECT_THAT(o.text, EndsWith("0 variants selected\n"));
+  EXPECT_THAT(o.text, EndsWith("2 variants selected\n"));
+  std::string c = Write("c.yaml",
+                        "name: c\nfamily: ipv4\ntags: [fast]\nsteps:\n  - server: "
+                        "listen 80\n");
+  o = RunFaultline("run --list " + c);
+  EXPECT_EQ(o.status, 0) << o.text;
+  EXPECT_THAT(o.text, EndsWith("1 variant selected\n"));
+  o = RunFaultline("run --list --tag fsat " + c);
+  EXPECT_EQ(o.status, 2) << o.text;
+  EXPECT_EQ(o.text, "faultline run: --tag 'fsat': no case has this tag (did you mean 'fast'?)\n");
+}
+
+// A directory without case files is a usage error (exit 2), not a failed
+// run, for run and validate alike.
+TEST_F(CliTest, EmptyDirectoryExitsTwo) {
+  fs::create_directories(dir_ / "empty");
+  std::string d = (dir_ / "empty").string();
+  Output o = RunFaultline("run --out " + (dir_ / "out").string() + " " + d);
+  EXPECT_EQ(o.status, 2) << o.text;
+  EXPECT_EQ(o.text, "faultline run: no case file (*.yaml, *.yml, *.pkt) in " + d + "\n");
+  o = RunFaultline("validate " + d);
+  EXPECT_EQ(o.status, 2) << o.text;
+  EXPECT_EQ(o.text, "faultline validate: no case file (*.yaml, *.yml, *.pkt) in " + d + "\n");
 }
 
 // A run with a script that does not load: exit 2, and an error testcase in
