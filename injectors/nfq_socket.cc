@@ -169,11 +169,15 @@ void NfqSocket::Parse(const char* buf, int len, const PacketFn& fn) {
     }
     // NFQA_CAP_LEN: the packet's length, sent when the copy is shorter. A
     // copy shorter than the copy range asked for is a truncation; a prefix
-    // of copy_range_ bytes is what was asked.
+    // of copy_range_ bytes is what was asked, unless whole packets were
+    // asked (a packet over 64 KB, BIG TCP, cannot be copied whole).
     uint32_t len = static_cast<uint32_t>(pkt.size());
     if (attr[NFQA_CAP_LEN] != nullptr)
       len = std::max(len, ntohl(mnl_attr_get_u32(attr[NFQA_CAP_LEN])));
-    if (pkt.size() < std::min(len, copy_range_)) ++stats_.truncated;
+    if (pkt.size() < std::min(len, copy_range_) ||
+        (copy_range_ == kWireWholePacket && pkt.size() < len)) {
+      ++stats_.truncated;
+    }
     fn(id, pkt, len, gso);
   }
 }

@@ -103,6 +103,7 @@ Status CheckCborShape(const uint8_t* p, size_t n) {
 // One CBOR head: major type, argument, indefinite length.
 struct Head {
   int major = 0;
+  int ai = 0;  // the head's low 5 bits (for major 7: which simple value or float width)
   uint64_t arg = 0;
   bool indefinite = false;
 };
@@ -123,6 +124,7 @@ class Reader {
     const uint8_t b = p_[pos_++];
     h->major = b >> 5;
     const int ai = b & 31;
+    h->ai = ai;
     h->indefinite = false;
     h->arg = 0;
     if (ai < 24) {
@@ -174,8 +176,10 @@ class Reader {
         }
         return true;
       }
-      default:  // 7: false, true, null, half/single/double floats
-        return (h.arg >= 20 && h.arg <= 22) || (h.arg >= 25 && h.arg <= 27);
+      case 7:  // false, true, null (simple values 20-22), half/single/double floats
+        return (h.ai >= 20 && h.ai <= 22) || (h.ai >= 25 && h.ai <= 27);
+      default:  // 6: tags are not part of a message
+        return false;
     }
   }
 

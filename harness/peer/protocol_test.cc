@@ -357,6 +357,30 @@ TEST(Protocol, IndefiniteLengthItemsDecode) {
   EXPECT_EQ(r->iov, (std::vector<int64_t>{1, -2}));
 }
 
+// Floats under a key the peer does not know are skipped like any value:
+// half (f9), single (fa) and double (fb) precision, as another encoder
+// may write them; a simple value that is not false/true/null is not.
+TEST(Protocol, FloatsUnderUnknownKeysAreSkipped) {
+  json j = {{"id", 7}, {"op", static_cast<int>(Op::kClose)}, {"fd", "c"}, {"ratio", 1.0}};
+  std::vector<uint8_t> v = json::to_cbor(j);  // 1.0 as a single- or half-precision float
+  StatusOr<Request> r = Decode(v);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  const std::vector<std::vector<uint8_t>> floats = {
+      {0xa3, 0x62, 'i', 'd', 0x01, 0x62, 'o', 'p', 0x00, 0x61, 'f', 0xf9, 0x3c, 0x00},
+      {0xa3, 0x62, 'i', 'd', 0x01, 0x62, 'o', 'p', 0x00, 0x61, 'f', 0xfa, 0x3f, 0x80, 0x00, 0x00},
+      {0xa3, 0x62, 'i',  'd',  0x01, 0x62, 'o', 'p', 0x00, 0x61,
+       'f',  0xfb, 0x3f, 0xf0, 0,    0,    0,   0,   0,    0},
+  };
+  for (const std::vector<uint8_t>& f : floats) {
+    StatusOr<Request> d = Decode(f);
+    EXPECT_TRUE(d.ok()) << d.status().ToString();
+  }
+  // Simple value 25 in one extra byte (f8 19) is not a float.
+  const std::vector<uint8_t> simple = {0xa3, 0x62, 'i',  'd', 0x01, 0x62, 'o',
+                                       'p',  0x00, 0x61, 'f', 0xf8, 0x19};
+  EXPECT_FALSE(Decode(simple).ok());
+}
+
 TEST(Protocol, InvalidItemsAnywhereAreInvalid) {
   // A text chunk inside an indefinite byte string; `undefined` under an
   // unknown key; a key that is not a string; a negative number below int64.

@@ -106,7 +106,7 @@ TEST(PlanSuite, BadShardIsTheShardParsersMessage) {
 // variant is skipped, with the reason; one found in a directory is just not
 // selected.
 TEST(PlanSuite, FamilyExcludingANamedFileSkipsItsCase) {
-  std::vector<Case> cases = {MakeCase("a", {"t"}), MakeCase("b", {})};
+  std::vector<Case> cases = {MakeCase("a", {"t"}), MakeCase("b", {"other"})};
   cases[0].families = {Family::kIPv4};
   cases[1].families = {Family::kIPv4};
   cases[1].loc.file = "cases/b.yaml";
@@ -122,7 +122,7 @@ TEST(PlanSuite, FamilyExcludingANamedFileSkipsItsCase) {
   EXPECT_EQ(s.file, "cases/a.yaml");
   EXPECT_EQ(s.outcome, Outcome::kSkip);
   EXPECT_EQ(s.message, "--family ipv6: case 'a' runs only on ipv4 (cases/a.yaml)");
-  // Not selected by the filters or tags: no skip either.
+  // Not selected by the filters or tags (only b has the tag): no skip either.
   r.tags = {"other"};
   p = PlanSuite(cases, r);
   ASSERT_TRUE(p.ok());
