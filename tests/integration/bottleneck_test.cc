@@ -117,9 +117,14 @@ void ExpectRate(const CaseResult& r, double rate_bps, double below) {
       "segments, %d drops\n",
       rate_bps, m.rate_bps, 100 * (m.rate_bps / rate_bps - 1), 100 * m.busy_share, m.segments,
       m.drops);
-  // Never faster than the link; slower only by the time it was idle.
+  // Never faster than the link; slower only by the time it was idle: the
+  // sender or the wire's thread late on a loaded machine (or in a sanitizer
+  // build: an ASan run measured -13 % with the link busy 84 % of the time),
+  // not the link's own pace, which is what `below` bounds. The link must
+  // still have been busy most of the time for the check to say anything.
   EXPECT_LE(m.rate_bps, rate_bps * 1.03);
-  EXPECT_GE(m.rate_bps, rate_bps * (1 - below));
+  EXPECT_GE(m.busy_share, 0.5);
+  EXPECT_GE(m.rate_bps, rate_bps * m.busy_share * (1 - below));
 }
 
 // A queue big enough never to overflow: the link stays busy from the first
