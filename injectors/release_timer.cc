@@ -5,30 +5,52 @@
 namespace faultline {
 
 ReleaseTimer::ReleaseTimer(const ReleaseTimerConfig& config)
-    : config_(config), margin_(std::max<int64_t>(config.margin_ns, 0)) {
+    : config_(config),
+      margin_(std::max<int64_t>(config.margin_ns, 0)),
+      spin_tokens_ns_(config.spin_burst_ns) {
   if (config_.adaptive) margin_ = std::clamp(margin_, config_.min_margin_ns, config_.max_margin_ns);
 }
 
 ReleaseTimer::Plan ReleaseTimer::Next(int64_t now_ns, std::optional<int64_t> deadline) {
-  const bool spin = deadline && *deadline - now_ns <= margin_;
-  if (!spin && spin_start_) {  // the precise wait is over (released, or nothing left)
-    stats_.spin_ns += now_ns - *spin_start_;
-    spin_start_.reset();
-  }
+  const bool within = deadline && *deadline - now_ns <= margin_;
+  if (spin_start_) EndSpin(now_ns);  // account the precise wait so far
   if (!deadline) {
     armed_at_.reset();
+    spinning_ = false;
     return Plan{Mode::kIdle, 0};
   }
-  if (spin) {
+  if (within && SpinBudgetLeft(now_ns)) {
     armed_at_.reset();
-    if (!spin_start_) {
-      spin_start_ = now_ns;
-      ++stats_.spins;
-    }
+    if (!spinning_) ++stats_.spins;
+    spinning_ = true;
+    spin_start_ = now_ns;
     return Plan{Mode::kSpin, 0};
+  }
+  spinning_ = false;
+  if (within) {  // over the duty-cycle cap: sleep until the deadline itself
+    if (armed_at_ != *deadline) ++stats_.spins_capped;
+    armed_at_ = *deadline;
+    return Plan{Mode::kArmed, *deadline};
   }
   armed_at_ = *deadline - margin_;
   return Plan{Mode::kArmed, *armed_at_};
+}
+
+void ReleaseTimer::EndSpin(int64_t now_ns) {
+  const int64_t spun = now_ns - *spin_start_;
+  stats_.spin_ns += spun;
+  spin_tokens_ns_ -= spun;
+  spin_start_.reset();
+}
+
+bool ReleaseTimer::SpinBudgetLeft(int64_t now_ns) {
+  if (config_.max_spin_share_pct >= 100) return true;
+  if (earned_until_) {
+    const int64_t earned = (now_ns - *earned_until_) * config_.max_spin_share_pct / 100;
+    spin_tokens_ns_ = std::min(spin_tokens_ns_ + earned, config_.spin_burst_ns);
+  }
+  earned_until_ = now_ns;
+  return spin_tokens_ns_ > 0;
 }
 
 void ReleaseTimer::OnTimerWake(int64_t now_ns) {

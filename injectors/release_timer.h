@@ -38,6 +38,15 @@ struct ReleaseTimerConfig {
   // least min_margin_ns, at most max_margin_ns; 0 (no precise wait) while
   // any of them was later than max_margin_ns (a loaded machine).
   int quantile_pct = 90;
+  // Duty-cycle cap, a token bucket: precise waiting earns
+  // max_spin_share_pct of the time that passes, up to spin_burst_ns saved;
+  // a precise wait goes on (round by round) only while some is left,
+  // otherwise the timer is armed at the deadline itself. Dense deadlines (a
+  // bottleneck releasing every ~100 us) would otherwise keep the wire
+  // thread polling all the time and take a core from the sender. 100: no
+  // cap.
+  int max_spin_share_pct = 25;
+  int64_t spin_burst_ns = 1'000'000;
 };
 
 // Counters for benches and tests.
@@ -45,6 +54,7 @@ struct ReleaseStats {
   uint64_t timer_wakes = 0;     // the timer fired (OnTimerWake)
   uint64_t spins = 0;           // precise waits begun (a deadline within the margin)
   int64_t spin_ns = 0;          // time spent in precise waits, on the clock
+  uint64_t spins_capped = 0;    // precise waits not begun: the duty-cycle cap
   int64_t max_lateness_ns = 0;  // latest timer wake-up seen (after its arming time)
   int64_t margin_ns = 0;        // the margin now
 };
@@ -75,14 +85,21 @@ class ReleaseTimer {
 
  private:
   void Adapt();
+  // REQUIRES: now_ns not before the last call's. Earns the time since the
+  // last call; true when a precise wait may go on.
+  bool SpinBudgetLeft(int64_t now_ns);
+  void EndSpin(int64_t now_ns);
 
   ReleaseTimerConfig config_;
   int64_t margin_;
   std::optional<int64_t> armed_at_;
-  std::optional<int64_t> spin_start_;
+  std::optional<int64_t> spin_start_;  // the last round of a precise wait began
+  bool spinning_ = false;               // a precise wait is going on
   std::array<int64_t, kWindow> lateness_{};
   size_t samples_ = 0;
   ReleaseStats stats_;
+  int64_t spin_tokens_ns_;  // precise waiting left (the cap's bucket)
+  std::optional<int64_t> earned_until_;
 };
 
 }  // namespace faultline

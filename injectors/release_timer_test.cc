@@ -190,5 +190,48 @@ TEST(ReleaseTimer, SimulatedLoopWithoutMarginIsLateByEveryWakeUp) {
   EXPECT_EQ(sim.max_spin_run_ns, 0);
 }
 
+// Deadlines 120 us apart (a 100 Mbit/s bottleneck's departures) with a
+// 300 us margin: every deadline is within the margin of the one before, so
+// without a cap the thread would poll all the time.
+struct DenseRun {
+  int64_t spin_ns = 0;
+  int64_t span_ns = 0;
+  ReleaseStats stats;
+  bool never_early = true;
+};
+
+DenseRun RunDense(int max_spin_share_pct) {
+  ReleaseTimerConfig c = Fixed(300 * kUs);
+  c.max_spin_share_pct = max_spin_share_pct;
+  SimLoop sim(c);
+  constexpr int kPackets = 2'000;
+  for (int i = 0; i < kPackets; ++i) sim.held.Add(10 * kMs + i * 120 * kUs, i);
+  sim.Run({10 * kUs}, 7 * kUs);
+  DenseRun r;
+  r.stats = sim.timer.stats();
+  r.spin_ns = r.stats.spin_ns;
+  r.span_ns = sim.released.back().second - 10 * kMs;
+  for (const auto& [token, at] : sim.released) {
+    if (at < 10 * kMs + static_cast<int64_t>(token) * 120 * kUs) r.never_early = false;
+  }
+  EXPECT_EQ(sim.released.size(), static_cast<size_t>(kPackets));
+  return r;
+}
+
+TEST(ReleaseTimer, DenseDeadlinesPollAtMostTheCappedShareOfTheTime) {
+  const DenseRun uncapped = RunDense(100);
+  EXPECT_GT(uncapped.spin_ns * 100, 95 * uncapped.span_ns);  // polling nearly all the time
+  EXPECT_EQ(uncapped.stats.spins_capped, 0u);
+
+  const DenseRun capped = RunDense(25);
+  // The budget is checked every round: it may be overdrawn by one poll, and
+  // the first wait may use the saved burst (1 ms).
+  EXPECT_LE(capped.spin_ns * 100, 26 * capped.span_ns);
+  EXPECT_GE(capped.spin_ns * 100, 20 * capped.span_ns);  // still used up to the cap
+  EXPECT_GT(capped.stats.spins_capped, 0u);
+  EXPECT_TRUE(capped.never_early);
+  EXPECT_TRUE(uncapped.never_early);
+}
+
 }  // namespace
 }  // namespace faultline
