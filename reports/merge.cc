@@ -145,13 +145,12 @@ void RebasePcapPaths(ShardReport* shard) {
   }
 }
 
-RunResult PcapPathsRelativeTo(const RunResult& run, const std::string& dir) {
+void MakePcapPathsRelativeTo(RunResult* run, const std::string& dir) {
   namespace fs = std::filesystem;
   std::error_code ec;
   const fs::path base = fs::absolute(fs::path(dir), ec).lexically_normal();
-  RunResult out = run;
-  if (ec) return out;
-  for (CaseResult& c : out.cases) {
+  if (ec) return;
+  for (CaseResult& c : run->cases) {
     for (CaseResult::Pcap& p : c.pcaps) {
       std::error_code ec2;
       const fs::path abs = fs::absolute(fs::path(p.path), ec2).lexically_normal();
@@ -160,21 +159,38 @@ RunResult PcapPathsRelativeTo(const RunResult& run, const std::string& dir) {
       if (!rel.empty()) p.path = rel.string();
     }
   }
-  return out;
 }
 
-std::vector<Status> WriteMergedReports(const RunResult& run, const ReportPaths& paths) {
+std::vector<Status> WriteMergedReports(RunResult* run, const ReportPaths& paths) {
   namespace fs = std::filesystem;
-  auto dir_of = [](const std::string& path) {
-    fs::path d = fs::path(path).parent_path();
-    return d.empty() ? std::string(".") : d.string();
+  // Each report's pcap paths are rewritten in place from the originals
+  // (a few strings per case, never a copy of the run) and restored after.
+  std::vector<std::string> original;
+  for (const CaseResult& c : run->cases) {
+    for (const CaseResult::Pcap& p : c.pcaps) original.push_back(p.path);
+  }
+  auto restore = [&] {
+    size_t i = 0;
+    for (CaseResult& c : run->cases) {
+      for (CaseResult::Pcap& p : c.pcaps) p.path = original[i++];
+    }
+  };
+  auto relative_to_dir_of = [&](const std::string& report) {
+    restore();
+    const fs::path d = fs::path(report).parent_path();
+    MakePcapPathsRelativeTo(run, d.empty() ? std::string(".") : d.string());
   };
   std::vector<Status> failed;
-  for (Status st : {WriteJunit(PcapPathsRelativeTo(run, dir_of(paths.junit)), paths.junit),
-                    WriteHtml(run, paths.html),
-                    WriteJson(PcapPathsRelativeTo(run, dir_of(paths.json)), paths.json)}) {
+  auto keep = [&](Status st) {
     if (!st.ok()) failed.push_back(std::move(st));
-  }
+  };
+  relative_to_dir_of(paths.junit);
+  keep(WriteJunit(*run, paths.junit));
+  restore();
+  keep(WriteHtml(*run, paths.html));
+  relative_to_dir_of(paths.json);
+  keep(WriteJson(*run, paths.json));
+  restore();
   return failed;
 }
 

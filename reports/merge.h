@@ -57,17 +57,18 @@ RunResult MergeRuns(const std::vector<ShardReport>& shards);
 // Pcaps found nowhere are left as they are.
 void RebasePcapPaths(ShardReport* shard);
 
-// `run` with every relative-to-here or absolute pcap path rewritten
-// relative to `dir` (where a report that names them is written), so that
-// the links work from the report's directory, and still when that
-// directory and the shards' are moved together (a CI artifact).
-RunResult PcapPathsRelativeTo(const RunResult& run, const std::string& dir);
+// Rewrites every relative-to-here or absolute pcap path of `run` relative
+// to `dir` (where a report that names them is written), so that the links
+// work from the report's directory, and still when that directory and the
+// shards' are moved together (a CI artifact).
+void MakePcapPathsRelativeTo(RunResult* run, const std::string& dir);
 
 // Writes the merged reports at `paths` (as WriteReports): JUnit and JSON
-// with pcap paths relative to their own directory (PcapPathsRelativeTo),
+// with pcap paths relative to their own directory (MakePcapPathsRelativeTo),
 // HTML with links relative to its directory (WriteHtml). Every failure, in
-// that order; empty when all were written.
-std::vector<Status> WriteMergedReports(const RunResult& run, const ReportPaths& paths);
+// that order; empty when all were written. `run` is rewritten in place
+// while writing (no copy of it is made) and is as given again on return.
+std::vector<Status> WriteMergedReports(RunResult* run, const ReportPaths& paths);
 
 // LoadShard and RebasePcapPaths for each path, then MergeRuns: what
 // `faultline report merge` does. The first file that cannot be read or is no

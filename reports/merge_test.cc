@@ -263,7 +263,10 @@ TEST(WriteMergedReportsTest, PcapPathsWorkFromTheMergedReportsDirectory) {
   const fs::path mdir = dir.path() / "merged";
   fs::create_directories(mdir);
   ReportPaths paths = ResolveReportPaths(mdir.string(), {});
-  EXPECT_TRUE(WriteMergedReports(merged.value(), paths).empty());
+  const RunResult before = merged.value();
+  EXPECT_TRUE(WriteMergedReports(&merged.value(), paths).empty());
+  EXPECT_EQ(merged->cases[0].pcaps, before.cases[0].pcaps);  // as given again
+  EXPECT_EQ(merged->cases[1].pcaps, before.cases[1].pcaps);
 
   std::ifstream json_in(paths.json);
   std::string json((std::istreambuf_iterator<char>(json_in)), std::istreambuf_iterator<char>());

@@ -427,7 +427,7 @@ int CmdReportMerge(const MergeArgs& a) {
   }
   // pcap paths relative to the merged reports' directories (reports/merge.h).
   bool written = true;
-  for (const Status& st : WriteMergedReports(run, ResolveReportPaths(a.out_dir, a.reports))) {
+  for (const Status& st : WriteMergedReports(&run, ResolveReportPaths(a.out_dir, a.reports))) {
     std::cerr << "faultline report merge: " << st.message() << "\n";
     written = false;
   }
