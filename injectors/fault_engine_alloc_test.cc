@@ -12,6 +12,7 @@
 #include "harness/packet/packet_craft.h"
 #include "harness/packet/packet_view.h"
 #include "injectors/fault_engine.h"
+#include "injectors/testing_segments.h"
 
 namespace {
 thread_local bool g_counting = false;
@@ -45,8 +46,6 @@ void operator delete[](void* p, const std::nothrow_t&) noexcept { std::free(p); 
 namespace faultline {
 namespace {
 
-constexpr uint32_t kCisn = 1000, kSisn = 5000;
-
 IpAddr Addr(const char* s) {
   IpAddr a;
   EXPECT_TRUE(IpAddr::Parse(s, &a));
@@ -55,17 +54,9 @@ IpAddr Addr(const char* s) {
 
 std::vector<uint8_t> Seg(bool from_client, uint8_t flags, uint32_t rel_seq, uint32_t rel_ack,
                          const std::string& payload = "") {
-  SegmentSpec s;
-  s.src = Addr(from_client ? "198.18.1.2" : "198.18.2.2");
-  s.dst = Addr(from_client ? "198.18.2.2" : "198.18.1.2");
-  s.sport = from_client ? 40000 : 8080;
-  s.dport = from_client ? 8080 : 40000;
-  s.seq = (from_client ? kCisn : kSisn) + rel_seq;
-  s.ack = (flags & kTcpAck) ? (from_client ? kSisn : kCisn) + rel_ack : 0;
-  s.flags = flags;
-  s.options = {TcpOption::Timestamp(1, 2)};
-  s.payload = payload;
-  return BuildSegment(s);
+  TestSegmentOptions o;
+  o.options = {TcpOption::Timestamp(1, 2)};
+  return TestSegment(from_client, flags, rel_seq, rel_ack, payload, o);
 }
 
 // Feeds a handshake and then `n` data segments with their ACKs (headers

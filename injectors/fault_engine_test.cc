@@ -9,6 +9,7 @@
 
 #include "harness/packet/packet_craft.h"
 #include "harness/packet/packet_dump.h"
+#include "injectors/testing_segments.h"
 
 namespace faultline {
 namespace {
@@ -17,7 +18,6 @@ using std::chrono::milliseconds;
 using ::testing::HasSubstr;
 
 constexpr int64_t kMs = 1'000'000;
-constexpr uint32_t kCisn = 1000, kSisn = 5000;
 
 IpAddr Addr(const char* s) {
   IpAddr a;
@@ -69,18 +69,10 @@ class EngineTest : public ::testing::Test {
 
   std::vector<uint8_t> Seg(bool from_client, uint8_t flags, uint32_t rel_seq, uint32_t rel_ack,
                            const std::string& payload = "", uint16_t cport = 40000) {
-    SegmentSpec s;
-    s.src = Addr(from_client ? (v6_ ? "2001:2:0:1::2" : "198.18.1.2")
-                             : (v6_ ? "2001:2:0:2::2" : "198.18.2.2"));
-    s.dst = Addr(from_client ? (v6_ ? "2001:2:0:2::2" : "198.18.2.2")
-                             : (v6_ ? "2001:2:0:1::2" : "198.18.1.2"));
-    s.sport = from_client ? cport : 8080;
-    s.dport = from_client ? 8080 : cport;
-    s.seq = (from_client ? kCisn : kSisn) + rel_seq;
-    s.ack = (flags & kTcpAck) ? (from_client ? kSisn : kCisn) + rel_ack : 0;
-    s.flags = flags;
-    s.payload = payload;
-    return BuildSegment(s);
+    TestSegmentOptions o;
+    o.v6 = v6_;
+    o.client_port = cport;
+    return TestSegment(from_client, flags, rel_seq, rel_ack, payload, o);
   }
 
   // Feeds a packet; returns its id.

@@ -94,7 +94,7 @@ class ReleaseTimer {
   int64_t margin_;
   std::optional<int64_t> armed_at_;
   std::optional<int64_t> spin_start_;  // the last round of a precise wait began
-  bool spinning_ = false;               // a precise wait is going on
+  bool spinning_ = false;              // a precise wait is going on
   std::array<int64_t, kWindow> lateness_{};
   size_t samples_ = 0;
   ReleaseStats stats_;

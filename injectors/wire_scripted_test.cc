@@ -11,6 +11,7 @@
 #include "harness/packet/packet_craft.h"
 #include "harness/packet/packet_view.h"
 #include "injectors/fake_packet_queue.h"
+#include "injectors/testing_segments.h"
 #include "injectors/wire.h"
 
 namespace faultline {
@@ -20,13 +21,6 @@ using ::testing::ElementsAre;
 using ::testing::IsEmpty;
 
 constexpr auto kBound = std::chrono::milliseconds(5000);
-constexpr uint32_t kCisn = 1000, kSisn = 5000;
-
-IpAddr Addr(const char* s) {
-  IpAddr a;
-  EXPECT_TRUE(IpAddr::Parse(s, &a));
-  return a;
-}
 
 class WireScriptedTest : public ::testing::Test {
  protected:
@@ -54,16 +48,7 @@ class WireScriptedTest : public ::testing::Test {
   }
   static std::vector<uint8_t> Seg(bool from_client, uint8_t flags, uint32_t rel_seq,
                                   uint32_t rel_ack, const std::string& payload = "") {
-    SegmentSpec s;
-    s.src = Addr(from_client ? "198.18.1.2" : "198.18.2.2");
-    s.dst = Addr(from_client ? "198.18.2.2" : "198.18.1.2");
-    s.sport = from_client ? 40000 : 8080;
-    s.dport = from_client ? 8080 : 40000;
-    s.seq = (from_client ? kCisn : kSisn) + rel_seq;
-    s.ack = (flags & kTcpAck) ? (from_client ? kSisn : kCisn) + rel_ack : 0;
-    s.flags = flags;
-    s.payload = payload;
-    return BuildSegment(s);
+    return TestSegment(from_client, flags, rel_seq, rel_ack, payload);
   }
   PacketRecord Rec(size_t seq_no) const { return wire_->Log().at(seq_no - 1); }
   // The packet sent by InjectInto after a client/server handshake.

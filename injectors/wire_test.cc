@@ -13,6 +13,7 @@
 #include "harness/packet/packet_dump.h"
 #include "harness/packet/packet_view.h"
 #include "injectors/fake_packet_queue.h"
+#include "injectors/testing_segments.h"
 
 namespace faultline {
 namespace {
@@ -24,13 +25,6 @@ using ::testing::IsEmpty;
 
 constexpr int64_t kMs = 1'000'000;
 constexpr auto kBound = milliseconds(5000);
-constexpr uint32_t kCisn = 1000, kSisn = 5000;
-
-IpAddr Addr(const char* s) {
-  IpAddr a;
-  EXPECT_TRUE(IpAddr::Parse(s, &a));
-  return a;
-}
 
 Fault MakeFault(ActionKind kind, const char* from, std::vector<TcpClass> tcp = {}) {
   Fault f;
@@ -68,17 +62,10 @@ class WireTest : public ::testing::Test {
 
   static std::vector<uint8_t> Seg(bool from_client, uint8_t flags, uint32_t rel_seq,
                                   uint32_t rel_ack, const std::string& payload = "") {
-    SegmentSpec s;
-    s.src = Addr(from_client ? "198.18.1.2" : "198.18.2.2");
-    s.dst = Addr(from_client ? "198.18.2.2" : "198.18.1.2");
-    s.sport = from_client ? 40000 : 8080;
-    s.dport = from_client ? 8080 : 40000;
-    s.seq = (from_client ? kCisn : kSisn) + rel_seq;
-    s.ack = (flags & kTcpAck) ? (from_client ? kSisn : kCisn) + rel_ack : 0;
-    s.flags = flags;
-    s.payload = payload;
-    return BuildSegment(s);
+    return TestSegment(from_client, flags, rel_seq, rel_ack, payload);
   }
+  uint32_t StartDelayedWithMargin();
+
   // Pushes the three packets of a handshake and waits for their verdicts.
   void Handshake() {
     queue_->Push(Seg(true, kTcpSyn, 0, 0));
@@ -161,10 +148,10 @@ TEST_F(WireTest, DelayReleasesOnTheClockWhileOthersFlow) {
   EXPECT_EQ(r.release_ns - r.arrival_ns, 50 * kMs);
 }
 
-// A fixed release margin of 1 ms: the wire sleeps until the deadline is
-// within it, then waits without sleeping (polling, reading the clock) and
-// releases the packet when the clock reaches the deadline, with no request.
-TEST_F(WireTest, PreciseWaitReleasesAtTheDeadlineOnItsOwn) {
+// A wire with a fixed release margin of 1 ms and a 50 ms delay on the
+// client's data, after the handshake: the client's data segment "late" is
+// pushed (held from clock 0); its queue id.
+uint32_t WireTest::StartDelayedWithMargin() {
   Fault f = MakeFault(ActionKind::kDelay, "client", {TcpClass::kData});
   f.action.delay = milliseconds(50);
   ReleaseTimerConfig rc;
@@ -172,7 +159,14 @@ TEST_F(WireTest, PreciseWaitReleasesAtTheDeadlineOnItsOwn) {
   release_ = rc;
   Start({f});
   Handshake();
-  const uint32_t late = queue_->Push(Seg(true, kTcpAck | kTcpPsh, 1, 1, "late"));
+  return queue_->Push(Seg(true, kTcpAck | kTcpPsh, 1, 1, "late"));
+}
+
+// A fixed release margin of 1 ms: the wire sleeps until the deadline is
+// within it, then waits without sleeping (polling, reading the clock) and
+// releases the packet when the clock reaches the deadline, with no request.
+TEST_F(WireTest, PreciseWaitReleasesAtTheDeadlineOnItsOwn) {
+  const uint32_t late = StartDelayedWithMargin();
   const uint32_t other = queue_->Push(Seg(false, kTcpAck | kTcpPsh, 1, 1, "other"));
   ASSERT_TRUE(queue_->WaitForVerdict(other, kBound));
   clock_.Advance(48 * kMs);  // 2 ms before: asleep
@@ -197,14 +191,7 @@ TEST_F(WireTest, PreciseWaitReleasesAtTheDeadlineOnItsOwn) {
 // While a packet is held in a precise wait, other packets are handled at
 // once (the wait polls the queue too).
 TEST_F(WireTest, PreciseWaitStillForwardsOtherPackets) {
-  Fault f = MakeFault(ActionKind::kDelay, "client", {TcpClass::kData});
-  f.action.delay = milliseconds(50);
-  ReleaseTimerConfig rc;
-  rc.margin_ns = 1 * kMs;
-  release_ = rc;
-  Start({f});
-  Handshake();
-  const uint32_t late = queue_->Push(Seg(true, kTcpAck | kTcpPsh, 1, 1, "late"));
+  const uint32_t late = StartDelayedWithMargin();
   ASSERT_TRUE(WaitLogged(4));  // held at 0
   clock_.Advance(49'500 * 1000);
   wire_->CheckTimers();  // spinning from here
