@@ -17,6 +17,7 @@ find_program(FAULTLINE_STRIP NAMES strip HINTS "${CMAKE_STRIP}" REQUIRED)
 foreach(program faultline faultline-peer)
   install(CODE "
     set(FAULTLINE_INSTALLED \"\$ENV{DESTDIR}\${CMAKE_INSTALL_PREFIX}/${CMAKE_INSTALL_BINDIR}/${program}\")
+    set(FAULTLINE_BUILT \"$<TARGET_FILE:${program}>\")
     set(FAULTLINE_DEBUG_FILE \"${CMAKE_BINARY_DIR}/${program}.debug\")
     set(FAULTLINE_OBJCOPY \"${FAULTLINE_OBJCOPY}\")
     set(FAULTLINE_STRIP \"${FAULTLINE_STRIP}\")

@@ -7,6 +7,10 @@
 #
 # Inputs (set by the install script that includes this file):
 #   FAULTLINE_INSTALLED     the installed binary (with DESTDIR)
+#   FAULTLINE_BUILT         the same program in the build tree: the debug
+#                           information is taken from it, so an install that
+#                           stripped already (`cmake --install --strip`) does
+#                           not replace the debug file with an empty one
 #   FAULTLINE_DEBUG_FILE    where the debug information goes
 #   FAULTLINE_OBJCOPY, FAULTLINE_STRIP   the toolchain's tools
 if(NOT EXISTS "${FAULTLINE_INSTALLED}")
@@ -16,10 +20,10 @@ endif()
 # each writes its own file and renames it into place (the same content).
 string(RANDOM LENGTH 8 tag)
 set(tmp "${FAULTLINE_DEBUG_FILE}.${tag}")
-execute_process(COMMAND "${FAULTLINE_OBJCOPY}" --only-keep-debug "${FAULTLINE_INSTALLED}" "${tmp}"
+execute_process(COMMAND "${FAULTLINE_OBJCOPY}" --only-keep-debug "${FAULTLINE_BUILT}" "${tmp}"
   RESULT_VARIABLE rc)
 if(NOT rc EQUAL 0)
-  message(FATAL_ERROR "strip_installed: objcopy --only-keep-debug ${FAULTLINE_INSTALLED} failed (${rc})")
+  message(FATAL_ERROR "strip_installed: objcopy --only-keep-debug ${FAULTLINE_BUILT} failed (${rc})")
 endif()
 execute_process(COMMAND "${FAULTLINE_STRIP}" --strip-debug --strip-unneeded "${FAULTLINE_INSTALLED}"
   RESULT_VARIABLE rc)

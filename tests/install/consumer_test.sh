@@ -14,6 +14,18 @@ fail() { echo "consumer_test: $*" >&2; exit 1; }
 
 cmake --install "$build" --prefix "$tmp/prefix" > "$tmp/install.log" || { cat "$tmp/install.log"; fail "cmake --install failed"; }
 [ -x "$tmp/prefix/bin/faultline" ] || fail "bin/faultline not installed"
+# An install that strips by itself (--strip) keeps the build's debug file
+# whole: the debug information comes from the build tree's program.
+cmake --install "$build" --prefix "$tmp/stripped" --strip > "$tmp/install-strip.log" ||
+  { cat "$tmp/install-strip.log"; fail "cmake --install --strip failed"; }
+for program in faultline faultline-peer; do
+  sections=$(readelf -S "$build/$program.debug" 2>/dev/null || true)
+  [[ $sections == *.debug_info* ]] ||
+    fail "$build/$program.debug has no debug information after cmake --install --strip"
+  sections=$(readelf -S "$tmp/stripped/bin/$program" 2>/dev/null || true)
+  [[ $sections == *.gnu_debuglink* ]] || fail "the --strip install's $program has no .gnu_debuglink"
+done
+rm -rf "$tmp/stripped"
 config=$(find "$tmp/prefix" -name faultlineConfig.cmake | head -1)
 [ -n "$config" ] || fail "faultlineConfig.cmake not installed"
 [ -f "$(dirname "$config")/faultline_add_cases.cmake" ] || fail "faultline_add_cases.cmake not installed"
