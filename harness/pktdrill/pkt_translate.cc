@@ -14,6 +14,7 @@
 
 #include "harness/common/errno_names.h"
 #include "harness/lab/addr_plan.h"
+#include "harness/pktdrill/pkt_files.h"
 #include "harness/pktdrill/tfo_cookie.h"
 
 namespace faultline::pkt {
@@ -82,6 +83,7 @@ class Translator {
     Status st = Header();
     if (!st.ok()) return st;
     InitCase();
+    files_ = OpenedFiles(script_);
     for (const Event& e : script_.events) {
       FlushAwaits(e);
       st = Translate(e);
@@ -168,6 +170,9 @@ class Translator {
   std::set<std::string> open_fds_;
   int fd_renames_ = 0;           // new names handed out so far
   int64_t largest_inbound_ = 0;  // the largest inbound TCP segment (header and payload)
+  // The paths the script's open() calls name -> their names in the workdir
+  // (pkt_files.h); its shell lines see the same mapping.
+  std::map<std::string, std::string> files_;
 };
 
 // The bytes a packet's TCP options take (padded to 4; `<...>` or a raw
@@ -769,7 +774,8 @@ Status Translator::ShellOf(const Event& e, const Shell& sh, int64_t at) {
   s.call.op = Op::kRun;
   // The runner replaces ${...} in a command (lab variables); a script's `$`
   // is the shell's: `$$` is a literal `$` to the runner.
-  s.call.command.argv = {"sh", "-c", DollarsLiteral(ShellPrologue(script_.file) + sh.command)};
+  s.call.command.argv = {
+      "sh", "-c", DollarsLiteral(ShellPrologue(script_.file) + MapShellPaths(sh.command, files_))};
   for (const auto& [name, value] : options_.defines) {
     s.call.command.env.emplace_back(name, DollarsLiteral(value));
   }
@@ -851,6 +857,7 @@ void Translator::RenameFds(CallStep* s) {
   };
   rename(&s->call.fd);
   rename(&s->call.epoll_target);
+  rename(&s->call.other_fd);
   for (auto& entry : s->expect.epoll) rename(&entry.first);
   if (s->call.op == Op::kClose) open_fds_.erase(s->call.fd);
 }
@@ -1180,6 +1187,7 @@ const std::map<std::string, Op>& SyscallOps() {
 
 // The arguments of one call into `c` (and expected values into `x`).
 Status CallArgs(const Syscall& sc, const Settings& set, SocketCall* c, Expect* x, bool* has_x) {
+  if (IsFileCall(sc.name)) return FileCallArgs(sc, c);
   const std::map<std::string, Op>& kOps = SyscallOps();
   auto op = kOps.find(sc.name);
   if (op == kOps.end()) {
@@ -1228,7 +1236,6 @@ Status CallArgs(const Syscall& sc, const Settings& set, SocketCall* c, Expect* x
         return MsgFlags(sc, sc.args[3], &c->flags);
       }
       return Status::Ok();
-    case Op::kSendfile: c->size = SizeArg(sc, 3).value_or(0); return Status::Ok();
     case Op::kSetsockopt:
     case Op::kGetsockopt: return SockoptArgs(sc, c, x, has_x);
     case Op::kPoll: return PollArgs(sc, c, x, has_x);
@@ -1255,8 +1262,12 @@ Status Translator::CallOf(const Event& e, const Syscall& sc, int64_t at) {
   Status st = CallArgs(sc, set_, &s.call, &s.expect, &s.has_expect);
   if (!st.ok()) return st;
   RenameFds(&s);
-  const bool creates =
-      s.call.op == Op::kSocket || s.call.op == Op::kAccept || s.call.op == Op::kEpollCreate;
+  const bool creates = s.call.op == Op::kSocket || s.call.op == Op::kAccept ||
+                       s.call.op == Op::kEpollCreate || s.call.op == Op::kOpen;
+  if (s.call.op == Op::kPipe && sc.errno_name.empty()) {  // pipe([R, W]): both new fds
+    s.call.as = NewFdName(sc.args[0].elems[0].num);
+    s.call.as_write = NewFdName(sc.args[0].elems[1].num);
+  }
   const Expr& r = sc.result;
   if (!sc.errno_name.empty()) {
     std::optional<int> err = ErrnoFromName(sc.errno_name);
