@@ -131,5 +131,31 @@ TEST(PktFiles, ExactErrors) {
             "t.pkt:1:32: splice: flags must be 0 or SPLICE_F_* names");
 }
 
+// TCP MD5 (kind 19): the script's digest is sent as written; the stack's
+// option must be there, its digest is not compared.
+TEST(PktFiles, Md5OptionSentAsWrittenExpectedPresent) {
+  StatusOr<Case> c = LoadPacketdrillText(
+      "0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n"
+      "+0 bind(3, ..., ...) = 0\n"
+      "+0 listen(3, 1) = 0\n"
+      "+0 < S 0:0(0) win 100 <md5 000102030405060708090a0b0c0d0e0f,nop,nop>\n"
+      "+0 > S. 0:0(0) ack 1 <md5 00000000000000000000000000000000,nop,nop>\n",
+      "t.pkt");
+  ASSERT_TRUE(c.ok()) << c.status().message();
+  const auto& syn = std::get<PacketStep>(c->steps[3].body);
+  ASSERT_TRUE(syn.packet.options.has_value());
+  EXPECT_EQ((*syn.packet.options)[0].kind, 19);
+  EXPECT_EQ(*(*syn.packet.options)[0].bytes,
+            std::string("\x00\x01\x02\x03\x04\x05\x06\x07\x08\x09\x0a\x0b\x0c\x0d\x0e\x0f", 16));
+  const auto& syn_ack = std::get<PacketStep>(c->steps[4].body);
+  EXPECT_EQ((*syn_ack.packet.options)[0].kind, 19);
+  EXPECT_FALSE((*syn_ack.packet.options)[0].bytes.has_value());
+  EXPECT_EQ(Err("0 < S 0:0(0) win 1 <md5 0g>\n"),
+            "t.pkt:1:21: md5 digest '0g' is not at most 16 hex bytes");
+  EXPECT_EQ(Err("0 < S 0:0(0) win 1 <md5 000102030405060708090a0b0c0d0e0f10>\n"),
+            "t.pkt:1:21: md5 digest '000102030405060708090a0b0c0d0e0f10' is not at most 16 hex "
+            "bytes");
+}
+
 }  // namespace
 }  // namespace faultline

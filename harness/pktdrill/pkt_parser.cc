@@ -594,9 +594,16 @@ class Parser {
       if (Peek().type == Tok::kWord || Peek().type == Tok::kInt) o->cookie = Next().text;
       return Status::Ok();
     }
+    if (o->name == "md5") {  // `md5 HEX`: the digest, hex bytes (issue 16 part E)
+      if (Peek().type != Tok::kWord && Peek().type != Tok::kInt) {
+        return Expected("the digest's hex bytes after 'md5'");
+      }
+      o->cookie = Next().text;
+      return Status::Ok();
+    }
     return Status::Invalid(
         fmt::format("{}:{}:{}: unsupported TCP option '{}' (supported: nop, "
-                    "eol, mss, wscale, sackOK, sack, TS, FO, FOEXP)",
+                    "eol, mss, wscale, sackOK, sack, TS, FO, FOEXP, md5)",
                     file_, o->loc.line, o->loc.column, o->name));
   }
 

@@ -198,6 +198,8 @@ int64_t OptionBytes(const Packet& p) {
       n += 2 + static_cast<int64_t>(o.cookie.size()) / 2;
     } else if (o.name == "FOEXP") {
       n += 4 + static_cast<int64_t>(o.cookie.size()) / 2;
+    } else if (o.name == "md5") {
+      n += 2 + static_cast<int64_t>(o.cookie.size()) / 2;
     } else {
       return 40;
     }
@@ -471,11 +473,23 @@ std::optional<std::string> HexBytes(const std::string& hex) {
   return out;
 }
 
+// TCP MD5 (RFC 2385, kind 19): the script's packet carries the digest as
+// written (as packetdrill sends it); the stack's must carry the option, its
+// digest is not compared (docs/packetdrill.md).
+Status Md5Option(const TcpOption& o, bool inbound, OptionSpec* spec) {
+  std::optional<std::string> bytes = HexBytes(o.cookie);
+  if (!bytes || bytes->size() > 16) {
+    return ErrorAt(o.loc, fmt::format("md5 digest '{}' is not at most 16 hex bytes", o.cookie));
+  }
+  if (inbound) spec->bytes = *bytes;
+  return Status::Ok();
+}
+
 Status Translator::Option(const TcpOption& o, bool inbound, bool opening_syn, OptionSpec* spec) {
   spec->loc = o.loc;
   static const std::map<std::string, uint8_t> kKinds = {
-      {"eol", 0},  {"nop", 1}, {"mss", 2}, {"wscale", 3}, {"sackOK", 4},
-      {"sack", 5}, {"TS", 8},  {"FO", 34}, {"FOEXP", 254}};
+      {"eol", 0},  {"nop", 1}, {"mss", 2}, {"wscale", 3},  {"sackOK", 4},
+      {"sack", 5}, {"TS", 8},  {"FO", 34}, {"FOEXP", 254}, {"md5", 19}};
   spec->kind = kKinds.at(o.name);
   if (o.name == "mss" || o.name == "wscale") spec->value = o.value;
   if (o.name == "sack") spec->sack = o.sack;
@@ -488,6 +502,7 @@ Status Translator::Option(const TcpOption& o, bool inbound, bool opening_syn, Op
     MapCookie(&*bytes);
     spec->bytes = o.name == "FO" ? *bytes : std::string("\xF9\x89", 2) + *bytes;
   }
+  if (o.name == "md5") return Md5Option(o, inbound, spec);
   if (o.name != "TS") return Status::Ok();
   if (inbound) {
     spec->ts_val = IntRange{o.ts_val, o.ts_val};
