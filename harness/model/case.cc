@@ -79,6 +79,9 @@ const char* OpName(Op op) {
     case Op::kEpollCreate: return "epoll_create";
     case Op::kEpollCtl: return "epoll_ctl";
     case Op::kEpollWait: return "epoll_wait";
+    case Op::kOpen: return "open";
+    case Op::kPipe: return "pipe";
+    case Op::kSplice: return "splice";
     case Op::kWaitCommand: return "wait";
   }
   return "?";
@@ -228,9 +231,12 @@ std::string Step::Describe() const {
       s += " to " + c.endpoint->ToString();
   }
   if (c.to_unspec) s += " to AF_UNSPEC";
+  if (!c.path.empty()) s += " " + c.path;
+  if (!c.other_fd.empty()) s += (c.op == Op::kSendfile ? " from " : " to ") + c.other_fd;
   if (c.bad_buffer) s += " (invalid buffer)";
   if (c.opt) s += std::string(" ") + SockOptName(*c.opt);
   if (!c.as.empty()) s += " as " + c.as;
+  if (!c.as_write.empty()) s += ", " + c.as_write;
   if (cs.async) s += " (async)";
   return s;
 }

@@ -245,6 +245,10 @@ enum class Op {
   kEpollCtl,     // epoll_ctl: EPFD   op: add | mod | del, target: FD, events: [in, out, et, ...]
   kEpollWait,    // epoll_wait: EPFD  max: N, timeout: DURATION  (expect: {ret, epoll: [{fd,
                  // events}]})
+  // Issue 16 part E (packetdrill's open/pipe/splice; .pkt scripts only):
+  kOpen,    // open: a file in the variant's workdir (path, open_flags)  as: NAME
+  kPipe,    // pipe: as: read end, as_write: write end
+  kSplice,  // splice: FD (in) to other_fd (out), size, flags (SPLICE_F_*)
   // Not a step of the case: the runner's join of a background command (for
   // `await` and the end of the case). Never parsed; OpName "wait".
   kWaitCommand,
@@ -350,6 +354,15 @@ struct SocketCall {
   bool bad_buffer = false;
   // sendto (`to: unspec`): the address is a sockaddr of family AF_UNSPEC.
   bool to_unspec = false;
+  // Issue 16 part E. open: the file's name in the variant's workdir (one
+  // path component; the peer opens it with openat in the workdir, never
+  // following a symlink) and its O_* flags ("rdonly", "creat", ...).
+  std::string path;
+  std::vector<std::string> open_flags;
+  std::string as_write;  // pipe: the write end's name (`as` is the read end)
+  // sendfile: the input fd (empty: pattern bytes); splice: the output fd.
+  std::string other_fd;
+  std::optional<int64_t> offset;  // sendfile: the input offset (unset: NULL)
 };
 
 // A packet step of a scripted host: the case sends a packet (`send:`) or

@@ -479,6 +479,11 @@ std::vector<uint8_t> Encode(const Request& r) {
   if (r.bad_buffer) w.Bool("bad_buffer", true);
   if (r.to_unspec) w.Bool("to_unspec", true);
   if (r.control) w.Bool("control", true);
+  if (r.argv.empty() && !r.cwd.empty()) w.Str("cwd", r.cwd);
+  if (!r.path.empty()) w.Str("path", r.path);
+  if (r.open_flags != 0) w.Int("open_flags", r.open_flags);
+  if (!r.as2.empty()) w.Str("as2", r.as2);
+  if (r.offset != -1) w.Int("offset", r.offset);
   return w.Finish();
 }
 
@@ -565,6 +570,10 @@ StatusOr<Request> DecodeRequest(const uint8_t* p, size_t n) {
   f.Bool("bad_buffer", &r.bad_buffer);
   f.Bool("to_unspec", &r.to_unspec);
   f.Bool("control", &r.control);
+  f.Str("path", &r.path);
+  f.Int("open_flags", &r.open_flags);
+  f.Str("as2", &r.as2);
+  f.Int("offset", &r.offset);
   if (!f.status().ok()) return f.status();
   if (op < static_cast<int>(Op::kSocket) || op > static_cast<int>(Op::kWaitCommand)) {
     return Status::Invalid(fmt::format("malformed message: unknown op {}", op));

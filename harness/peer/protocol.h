@@ -87,6 +87,16 @@ struct Request {
   // recvmsg: pass a control buffer of kControlBytes (ancillary data); the
   // reply carries what the kernel wrote in it (Reply.control).
   bool control = false;
+  // Issue 16 part E. open: `path` is one name inside the directory `cwd`
+  // (the variant's workdir), opened with openat and O_NOFOLLOW; open_flags
+  // O_* bits. pipe: `as` names the read end, `as2` the write end.
+  // sendfile: `target` names the input fd (empty: pattern bytes), `offset`
+  // its offset (-1: NULL). splice: from `fd` to `target`, `size` bytes,
+  // `flags` SPLICE_F_* bits.
+  std::string path;
+  int open_flags = 0;
+  std::string as2;
+  int64_t offset = -1;
 };
 
 // Output of a command a reply carries at most, per stream (the first bytes;

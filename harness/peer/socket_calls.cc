@@ -10,6 +10,7 @@
 #include <sys/mman.h>
 #include <sys/sendfile.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
@@ -505,8 +506,21 @@ StatusOr<int> PatternMemfd(int64_t size) {
   return mfd;
 }
 
-void DoSendfile(const Request& req, int fd, Reply* r) {
+// sendfile from a named fd (a file the case opened: issue 16 part E), from
+// `offset` (-1: NULL, the file's own position).
+void DoSendfileFrom(const Request& req, int fd, FdTable* fds, Reply* r) {
+  StatusOr<int> in = fds->Lookup(req.target);
+  if (!in.ok()) return Fail(r, in.status());
+  off_t off = static_cast<off_t>(req.offset);
+  off_t* offp = req.offset < 0 ? nullptr : &off;
+  const size_t count = static_cast<size_t>(std::max<int64_t>(req.size, 0));
+  const int64_t n = Timed(r, [&] { return sendfile(fd, *in, offp, count); });
+  r->bytes = std::max<int64_t>(n, 0);
+}
+
+void DoSendfile(const Request& req, int fd, FdTable* fds, Reply* r) {
   if (Status s = CheckSize(req.size); !s.ok()) return Fail(r, s);
+  if (!req.target.empty()) return DoSendfileFrom(req, fd, fds, r);
   StatusOr<int> mfd = PatternMemfd(req.size);
   if (!mfd.ok()) return Fail(r, mfd.status().Prefixed("preparing sendfile"));
   off_t off = 0;
@@ -681,6 +695,61 @@ void DoEpollCreate(const Request& req, FdTable* fds, Reply* r) {
   fds->Fill(*name, fd);
 }
 
+// open (issue 16 part E): `path`, one name, in the directory `cwd` (the
+// variant's workdir, made by the run): openat there, never through a
+// symlink (O_NOFOLLOW on both), mode 0600 when it creates the file.
+void DoOpen(const Request& req, FdTable* fds, Reply* r) {
+  if (req.cwd.empty()) return Fail(r, Status::Invalid("open: the case has no work directory"));
+  if (req.path.empty() || req.path == "." || req.path == ".." ||
+      req.path.find('/') != std::string::npos) {
+    return Fail(r, Status::Invalid(fmt::format(
+                       "open: '{}' is not one file name in the work directory", req.path)));
+  }
+  StatusOr<std::string> name = NewName(req);
+  if (!name.ok()) return Fail(r, name.status());
+  const int dir = open(req.cwd.c_str(), O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC | O_PATH);
+  if (dir < 0) return Fail(r, Status::FromErrno("open: opening " + req.cwd, errno));
+  if (Status s = fds->Reserve(*name); !s.ok()) {
+    close(dir);
+    return Fail(r, s);
+  }
+  const int flags = req.open_flags | O_NOFOLLOW | O_CLOEXEC;
+  const int fd = static_cast<int>(
+      Timed(r, [&] { return openat(dir, req.path.c_str(), flags, S_IRUSR | S_IWUSR); }));
+  close(dir);
+  if (fd < 0) return fds->Release(*name);
+  fds->Fill(*name, fd);
+}
+
+// pipe (issue 16 part E): `as` names the read end, `as2` the write end.
+void DoPipe(const Request& req, FdTable* fds, Reply* r) {
+  if (req.as.empty() || req.as2.empty() || req.as == req.as2) {
+    return Fail(r, Status::Invalid("pipe needs two different names (as, as_write)"));
+  }
+  if (Status s = fds->Reserve(req.as); !s.ok()) return Fail(r, s);
+  if (Status s = fds->Reserve(req.as2); !s.ok()) {
+    fds->Release(req.as);
+    return Fail(r, s);
+  }
+  int p[2] = {-1, -1};
+  if (Timed(r, [&] { return pipe2(p, O_CLOEXEC); }) < 0) {
+    fds->Release(req.as);
+    return fds->Release(req.as2);
+  }
+  fds->Fill(req.as, p[0]);
+  fds->Fill(req.as2, p[1]);
+}
+
+// splice (issue 16 part E): `size` bytes from `fd` to `target`, no offsets.
+void DoSplice(const Request& req, int fd, FdTable* fds, Reply* r) {
+  StatusOr<int> out = fds->Lookup(req.target);
+  if (!out.ok()) return Fail(r, out.status());
+  const size_t count = static_cast<size_t>(std::max<int64_t>(req.size, 0));
+  const unsigned flags = static_cast<unsigned>(req.flags);
+  const int64_t n = Timed(r, [&] { return splice(fd, nullptr, *out, nullptr, count, flags); });
+  r->bytes = std::max<int64_t>(n, 0);
+}
+
 void DoEpollCtl(const Request& req, int epfd, FdTable* fds, Reply* r) {
   StatusOr<int> target = fds->Lookup(req.target);
   if (!target.ok()) return Fail(r, target.status());
@@ -712,6 +781,8 @@ Reply Execute(const Request& req, FdTable* fds) {
   switch (req.op) {
     case Op::kSocket: DoSocket(req, fds, &r); return r;
     case Op::kEpollCreate: DoEpollCreate(req, fds, &r); return r;
+    case Op::kOpen: DoOpen(req, fds, &r); return r;
+    case Op::kPipe: DoPipe(req, fds, &r); return r;
     case Op::kSleep: DoSleep(req, &r); return r;
     case Op::kConnect: DoConnect(req, fds, &r); return r;
     case Op::kListen:
@@ -758,7 +829,8 @@ Reply Execute(const Request& req, FdTable* fds) {
     case Op::kGetsockopt: DoGetsockopt(req, fd, &r); break;
     case Op::kNonblock: DoNonblock(req, fd, &r); break;
     case Op::kPoll: DoPoll(req, fd, &r); break;
-    case Op::kSendfile: DoSendfile(req, fd, &r); break;
+    case Op::kSendfile: DoSendfile(req, fd, fds, &r); break;
+    case Op::kSplice: DoSplice(req, fd, fds, &r); break;
     case Op::kSendmsg:
     case Op::kWritev: DoSendVector(req, fd, &r); break;
     case Op::kRecvmsg:

@@ -57,7 +57,7 @@ struct TcpOption {
   int64_t value = 0;  // mss, wscale
   std::vector<std::pair<int64_t, int64_t>> sack;  // sack blocks
   int64_t ts_val = 0, ts_ecr = 0;                 // TS
-  std::string cookie;                             // FO (hex digits; "" = request)
+  std::string cookie;  // FO (hex digits; "" = request); md5: the digest's hex digits
 };
 
 struct Packet {

@@ -114,6 +114,18 @@ class Lexer {
 
   Status Lex(Token* t) {
     const char c = s_[i_];
+    // The word after `md5` is its digest: hex digits of any length (an
+    // all-digit one is not a number).
+    const bool digest = after_md5_;
+    after_md5_ = false;
+    if (digest && std::isxdigit(static_cast<unsigned char>(c))) {
+      size_t e = i_;
+      while (e < s_.size() && IsWordChar(s_[e])) ++e;
+      t->type = Tok::kWord;
+      t->text = s_.substr(i_, e - i_);
+      Advance(e - i_);
+      return Status::Ok();
+    }
     if (line_start_ && StartsWith("--")) {
       size_t e = i_;
       while (e < s_.size() && s_[e] != '\n' && s_.compare(e, 2, "//") != 0) ++e;
@@ -143,6 +155,7 @@ class Lexer {
       while (e < s_.size() && IsWordChar(s_[e])) ++e;
       t->type = Tok::kWord;
       t->text = s_.substr(i_, e - i_);
+      after_md5_ = t->text == "md5";
       Advance(e - i_);
       return Status::Ok();
     }
@@ -210,6 +223,7 @@ class Lexer {
   size_t i_ = 0;
   int line_ = 1, col_ = 1;
   bool line_start_ = true;
+  bool after_md5_ = false;  // the previous token was the word `md5`
 };
 
 std::string Describe(const Token& t) {
@@ -594,9 +608,16 @@ class Parser {
       if (Peek().type == Tok::kWord || Peek().type == Tok::kInt) o->cookie = Next().text;
       return Status::Ok();
     }
+    if (o->name == "md5") {  // `md5 HEX`: the digest, hex bytes (issue 16 part E)
+      if (Peek().type != Tok::kWord && Peek().type != Tok::kInt) {
+        return Expected("the digest's hex bytes after 'md5'");
+      }
+      o->cookie = Next().text;
+      return Status::Ok();
+    }
     return Status::Invalid(
         fmt::format("{}:{}:{}: unsupported TCP option '{}' (supported: nop, "
-                    "eol, mss, wscale, sackOK, sack, TS, FO, FOEXP)",
+                    "eol, mss, wscale, sackOK, sack, TS, FO, FOEXP, md5)",
                     file_, o->loc.line, o->loc.column, o->name));
   }
 

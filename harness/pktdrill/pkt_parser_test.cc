@@ -166,9 +166,11 @@ TEST(PktParser, ExactMessages) {
             "t.pkt:1:7: inconsistent TCP sequence numbers and payload size: 0:1(0)");
   EXPECT_EQ(Err("0 < SX 0:0(0)\n"),
             "t.pkt:1:5: unknown TCP flag 'X' in 'SX' (flags: S F R P . E W U)");
-  EXPECT_EQ(Err("0 < S 0:0(0) <md5 1>\n"),
-            "t.pkt:1:15: unsupported TCP option 'md5' (supported: nop, eol, mss, wscale, sackOK, "
-            "sack, TS, FO, FOEXP)");
+  EXPECT_EQ(Err("0 < S 0:0(0) <md6 1>\n"),
+            "t.pkt:1:15: unsupported TCP option 'md6' (supported: nop, eol, mss, wscale, sackOK, "
+            "sack, TS, FO, FOEXP, md5)");
+  EXPECT_EQ(Err("0 < S 0:0(0) <md5>\n"),
+            "t.pkt:1:18: expected the digest's hex bytes after 'md5', found '>'");
   EXPECT_EQ(
       Err("0 < [tos 1] S 0:0(0)\n"),
       "t.pkt:1:6: unsupported IP information 'tos' (supported: noecn, ect0, ect1, ce, ect01)");

@@ -14,6 +14,7 @@
 
 #include "harness/common/errno_names.h"
 #include "harness/lab/addr_plan.h"
+#include "harness/pktdrill/pkt_files.h"
 #include "harness/pktdrill/tfo_cookie.h"
 
 namespace faultline::pkt {
@@ -82,6 +83,7 @@ class Translator {
     Status st = Header();
     if (!st.ok()) return st;
     InitCase();
+    files_ = OpenedFiles(script_);
     for (const Event& e : script_.events) {
       FlushAwaits(e);
       st = Translate(e);
@@ -168,6 +170,9 @@ class Translator {
   std::set<std::string> open_fds_;
   int fd_renames_ = 0;           // new names handed out so far
   int64_t largest_inbound_ = 0;  // the largest inbound TCP segment (header and payload)
+  // The paths the script's open() calls name -> their names in the workdir
+  // (pkt_files.h); its shell lines see the same mapping.
+  std::map<std::string, std::string> files_;
 };
 
 // The bytes a packet's TCP options take (padded to 4; `<...>` or a raw
@@ -193,6 +198,8 @@ int64_t OptionBytes(const Packet& p) {
       n += 2 + static_cast<int64_t>(o.cookie.size()) / 2;
     } else if (o.name == "FOEXP") {
       n += 4 + static_cast<int64_t>(o.cookie.size()) / 2;
+    } else if (o.name == "md5") {
+      n += 2 + static_cast<int64_t>(o.cookie.size()) / 2;
     } else {
       return 40;
     }
@@ -466,11 +473,23 @@ std::optional<std::string> HexBytes(const std::string& hex) {
   return out;
 }
 
+// TCP MD5 (RFC 2385, kind 19): the script's packet carries the digest as
+// written (as packetdrill sends it); the stack's must carry the option, its
+// digest is not compared (docs/packetdrill.md).
+Status Md5Option(const TcpOption& o, bool inbound, OptionSpec* spec) {
+  std::optional<std::string> bytes = HexBytes(o.cookie);
+  if (!bytes || bytes->size() > 16) {
+    return ErrorAt(o.loc, fmt::format("md5 digest '{}' is not at most 16 hex bytes", o.cookie));
+  }
+  if (inbound) spec->bytes = *bytes;
+  return Status::Ok();
+}
+
 Status Translator::Option(const TcpOption& o, bool inbound, bool opening_syn, OptionSpec* spec) {
   spec->loc = o.loc;
   static const std::map<std::string, uint8_t> kKinds = {
-      {"eol", 0},  {"nop", 1}, {"mss", 2}, {"wscale", 3}, {"sackOK", 4},
-      {"sack", 5}, {"TS", 8},  {"FO", 34}, {"FOEXP", 254}};
+      {"eol", 0},  {"nop", 1}, {"mss", 2}, {"wscale", 3},  {"sackOK", 4},
+      {"sack", 5}, {"TS", 8},  {"FO", 34}, {"FOEXP", 254}, {"md5", 19}};
   spec->kind = kKinds.at(o.name);
   if (o.name == "mss" || o.name == "wscale") spec->value = o.value;
   if (o.name == "sack") spec->sack = o.sack;
@@ -483,6 +502,7 @@ Status Translator::Option(const TcpOption& o, bool inbound, bool opening_syn, Op
     MapCookie(&*bytes);
     spec->bytes = o.name == "FO" ? *bytes : std::string("\xF9\x89", 2) + *bytes;
   }
+  if (o.name == "md5") return Md5Option(o, inbound, spec);
   if (o.name != "TS") return Status::Ok();
   if (inbound) {
     spec->ts_val = IntRange{o.ts_val, o.ts_val};
@@ -769,7 +789,8 @@ Status Translator::ShellOf(const Event& e, const Shell& sh, int64_t at) {
   s.call.op = Op::kRun;
   // The runner replaces ${...} in a command (lab variables); a script's `$`
   // is the shell's: `$$` is a literal `$` to the runner.
-  s.call.command.argv = {"sh", "-c", DollarsLiteral(ShellPrologue(script_.file) + sh.command)};
+  s.call.command.argv = {
+      "sh", "-c", DollarsLiteral(ShellPrologue(script_.file) + MapShellPaths(sh.command, files_))};
   for (const auto& [name, value] : options_.defines) {
     s.call.command.env.emplace_back(name, DollarsLiteral(value));
   }
@@ -851,6 +872,7 @@ void Translator::RenameFds(CallStep* s) {
   };
   rename(&s->call.fd);
   rename(&s->call.epoll_target);
+  rename(&s->call.other_fd);
   for (auto& entry : s->expect.epoll) rename(&entry.first);
   if (s->call.op == Op::kClose) open_fds_.erase(s->call.fd);
 }
@@ -1180,6 +1202,7 @@ const std::map<std::string, Op>& SyscallOps() {
 
 // The arguments of one call into `c` (and expected values into `x`).
 Status CallArgs(const Syscall& sc, const Settings& set, SocketCall* c, Expect* x, bool* has_x) {
+  if (IsFileCall(sc.name)) return FileCallArgs(sc, c);
   const std::map<std::string, Op>& kOps = SyscallOps();
   auto op = kOps.find(sc.name);
   if (op == kOps.end()) {
@@ -1228,7 +1251,6 @@ Status CallArgs(const Syscall& sc, const Settings& set, SocketCall* c, Expect* x
         return MsgFlags(sc, sc.args[3], &c->flags);
       }
       return Status::Ok();
-    case Op::kSendfile: c->size = SizeArg(sc, 3).value_or(0); return Status::Ok();
     case Op::kSetsockopt:
     case Op::kGetsockopt: return SockoptArgs(sc, c, x, has_x);
     case Op::kPoll: return PollArgs(sc, c, x, has_x);
@@ -1255,8 +1277,12 @@ Status Translator::CallOf(const Event& e, const Syscall& sc, int64_t at) {
   Status st = CallArgs(sc, set_, &s.call, &s.expect, &s.has_expect);
   if (!st.ok()) return st;
   RenameFds(&s);
-  const bool creates =
-      s.call.op == Op::kSocket || s.call.op == Op::kAccept || s.call.op == Op::kEpollCreate;
+  const bool creates = s.call.op == Op::kSocket || s.call.op == Op::kAccept ||
+                       s.call.op == Op::kEpollCreate || s.call.op == Op::kOpen;
+  if (s.call.op == Op::kPipe && sc.errno_name.empty()) {  // pipe([R, W]): both new fds
+    s.call.as = NewFdName(sc.args[0].elems[0].num);
+    s.call.as_write = NewFdName(sc.args[0].elems[1].num);
+  }
   const Expr& r = sc.result;
   if (!sc.errno_name.empty()) {
     std::optional<int> err = ErrnoFromName(sc.errno_name);

@@ -421,7 +421,7 @@ TEST(PktTranslate, ExactErrors) {
     StatusOr<Case> c = LoadPacketdrillText(text, "t.pkt");
     return c.ok() ? std::string("ok") : c.status().message();
   };
-  EXPECT_EQ(err("0 pipe([3, 4]) = 0\n"), "t.pkt:1:3: system call 'pipe' is not supported");
+  EXPECT_EQ(err("0 dup(3) = 4\n"), "t.pkt:1:3: system call 'dup' is not supported");
   EXPECT_EQ(err("0 getsockopt(3, SOL_TCP, TCP_INFO, ..., ...) = 0\n"),
             "t.pkt:1:26: getsockopt: socket option 'TCP_INFO' is not supported");
   EXPECT_EQ(err("--speed=10\n0 close(3) = 0\n"),

@@ -366,6 +366,7 @@ bool Execution::RunCall(const Step& step, const CallStep& call) {
       call.call.op == Op::kRun ? CommandRequest(call, step) : BuildRequest(call, family_, resolve);
   if (!req.ok()) return Record(step, rec, Verdict::Error(req.status().message()));
   if (call.call.op == Op::kRun) rec.argv = req->argv;
+  if (call.call.op == Op::kOpen) req->cwd = env_.Workdir();  // the file is made there
   req->id = next_request_++;
   env_.OnRequest(call, *req);
   Status sent = env_.Send(call.host, req.value());

@@ -33,6 +33,7 @@ bool MovesBytes(Op op) {
     case Op::kSendto:
     case Op::kRecvfrom:
     case Op::kSendfile:
+    case Op::kSplice:
     case Op::kSendmsg:
     case Op::kRecvmsg:
     case Op::kWritev:

@@ -42,7 +42,8 @@ std::string NeedsHistory(const Case& c) {
 bool HasCommands(const Case& c) {
   for (const Step& st : c.steps) {
     const auto* call = std::get_if<CallStep>(&st.body);
-    if (call != nullptr && call->call.op == Op::kRun) return true;
+    // open: the file is made in the workdir (docs/packetdrill.md).
+    if (call != nullptr && (call->call.op == Op::kRun || call->call.op == Op::kOpen)) return true;
   }
   return false;
 }

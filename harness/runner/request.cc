@@ -88,6 +88,41 @@ void SetSyscallFields(const SocketCall& c, peer::Request* r) {
   r->epoll_max = c.epoll_max;
 }
 
+// open, pipe, sendfile's input and splice (issue 16 part E): flag names to
+// bits; splice's flags replace the MSG_* bits.
+int OpenFlag(const std::string& name) {
+  if (name == "rdonly") return O_RDONLY;
+  if (name == "wronly") return O_WRONLY;
+  if (name == "rdwr") return O_RDWR;
+  if (name == "creat") return O_CREAT;
+  if (name == "trunc") return O_TRUNC;
+  if (name == "append") return O_APPEND;
+  if (name == "excl") return O_EXCL;
+  if (name == "nonblock") return O_NONBLOCK;
+  if (name == "cloexec") return O_CLOEXEC;
+  return 0;
+}
+
+int SpliceFlag(const std::string& name) {
+  if (name == "SPLICE_F_MOVE") return SPLICE_F_MOVE;
+  if (name == "SPLICE_F_NONBLOCK") return SPLICE_F_NONBLOCK;
+  if (name == "SPLICE_F_MORE") return SPLICE_F_MORE;
+  if (name == "SPLICE_F_GIFT") return SPLICE_F_GIFT;
+  return 0;
+}
+
+void SetFileFields(const SocketCall& c, peer::Request* r) {
+  r->path = c.path;
+  for (const std::string& f : c.open_flags) r->open_flags |= OpenFlag(f);
+  r->as2 = c.as_write;
+  if (c.op == Op::kSendfile || c.op == Op::kSplice) r->target = c.other_fd;
+  if (c.offset) r->offset = *c.offset;
+  if (c.op == Op::kSplice) {
+    r->flags = 0;
+    for (const std::string& f : c.flags) r->flags |= SpliceFlag(f);
+  }
+}
+
 void SetOption(SockOpt opt, peer::Request* r) {
   struct Pair {
     int level, name;
@@ -157,6 +192,7 @@ StatusOr<peer::Request> BuildRequest(const CallStep& step, Family family,
   }
   if (c.opt) SetOption(*c.opt, &r);
   SetSyscallFields(c, &r);
+  SetFileFields(c, &r);
 
   if (c.endpoint) {
     const Endpoint& ep = *c.endpoint;
