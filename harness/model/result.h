@@ -40,9 +40,8 @@ const char* PacketFateName(PacketFate f);  // "pass", "drop", "delay", ...
 std::optional<PacketFate> PacketFateFromName(std::string_view name);
 
 struct PacketRecord {
-  uint64_t seq_no = 0;  // 1-based arrival order at the wire
-  int64_t arrival_ns =
-      0;  // the kernel's stamp of it (QueuedPacket::kernel_ns), else when the wire read it
+  uint64_t seq_no = 0;     // 1-based arrival order at the wire
+  int64_t arrival_ns = 0;  // when the queue handed it to the wire
   int64_t release_ns = 0;  // when it was released (== arrival for pass); 0 if dropped
   std::string from, to;    // host names ("" if the address is not a lab host's)
   std::string proto;       // "tcp", "udp", "icmp", "icmpv6", "other"
