@@ -111,7 +111,7 @@ class BareQueue {
  private:
   void Loop() {
     (void)setpriority(PRIO_PROCESS, static_cast<id_t>(gettid()), -10);
-    auto accept = [this](uint32_t id, std::span<const uint8_t>, uint32_t, bool) {
+    auto accept = [this](uint32_t id, std::span<const uint8_t>, uint32_t, bool, int64_t) {
       Check(nfq_->QueueVerdict(id, NF_ACCEPT), "bare queue: verdict");
     };
     while (!stop_) {

@@ -13,12 +13,12 @@ namespace faultline {
 FakePacketQueue::FakePacketQueue(uint32_t copy_range)
     : event_fd_(eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)), copy_range_(copy_range) {}
 
-uint32_t FakePacketQueue::Push(std::vector<uint8_t> bytes, bool gso) {
+uint32_t FakePacketQueue::Push(std::vector<uint8_t> bytes, bool gso, int64_t kernel_ns) {
   uint32_t id;
   {
     std::lock_guard<std::mutex> lock(mu_);
     id = next_id_++;
-    inbox_.push_back(Pushed{id, std::move(bytes), gso});
+    inbox_.push_back(Pushed{id, std::move(bytes), gso, kernel_ns});
     state_[id] = State::kQueued;
   }
   const uint64_t one = 1;
@@ -43,13 +43,14 @@ Status FakePacketQueue::ReceiveBatch(const PacketFn& fn) {
       state_[p.id] = State::kDelivered;
       ++stats_.packets;
       if (p.gso) ++stats_.gso;
+      if (p.kernel_ns != 0) ++stats_.kernel_stamps;
     }
   }
   // Outside the lock: the callback may call SetVerdict / Send.
   for (const Pushed& p : batch) {
     const std::span<const uint8_t> all(p.bytes);
     fn(QueuedPacket{p.id, all.first(std::min<size_t>(all.size(), copy_range_)), p.gso,
-                    static_cast<uint32_t>(all.size())});
+                    static_cast<uint32_t>(all.size()), p.kernel_ns});
   }
   return Status::Ok();
 }

@@ -42,8 +42,10 @@ class FakePacketQueue : public PacketQueue {
   // wire receives (QueuedPacket::len says the packet's length).
   explicit FakePacketQueue(uint32_t copy_range = kWireWholePacket);
 
-  // Queues a packet for the wire; returns its id.
-  uint32_t Push(std::vector<uint8_t> bytes, bool gso = false);
+  // Queues a packet for the wire; returns its id. `kernel_ns`: the time
+  // stamp the queue hands over with it (QueuedPacket::kernel_ns, the
+  // kernel's time on the wire's clock; 0 none).
+  uint32_t Push(std::vector<uint8_t> bytes, bool gso = false, int64_t kernel_ns = 0);
   // Every verdict that took effect and every packet sent, in order.
   std::vector<Event> events() const;
   // The same as short strings: "A3" accepted, "A3*" accepted with
@@ -83,6 +85,7 @@ class FakePacketQueue : public PacketQueue {
     uint32_t id = 0;
     std::vector<uint8_t> bytes;
     bool gso = false;
+    int64_t kernel_ns = 0;
   };
   enum class State { kQueued, kDelivered, kPlanned, kDone };
   bool HasVerdictLocked(uint32_t id) const;

@@ -1,10 +1,12 @@
 #include "injectors/nfq_socket.h"
 
 #include <arpa/inet.h>
+#include <endian.h>
 #include <libmnl/libmnl.h>
 #include <linux/netfilter.h>
 #include <linux/netfilter/nfnetlink.h>
 #include <sys/socket.h>
+#include <time.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -31,6 +33,26 @@ constexpr size_t kTxSize = 256 * 1024;
 constexpr size_t kVerdictOverhead = 128;  // nlmsghdr + nfgenmsg + verdict + attr headers
 constexpr int kRcvBuf = 16 * 1024 * 1024;
 
+// Receive time stamps on, for the rest of the process: the kernel then
+// stamps a packet that has none when a host's veth hands it to the wire's
+// namespace (netif_rx), and NFQA_TIMESTAMP carries that stamp. They are off
+// until some socket asks for them (one switch for the whole kernel, as any
+// program using SO_TIMESTAMP turns it on; no setting of any namespace
+// changes), and the kernel turns them on a little later (from a work
+// queue), so the switch stays on once the first queue opened it: only the
+// first packets of a process's first wire may come without a stamp. An
+// unbound socket of the process's own namespace that never sends. Best
+// effort: without stamps packets are timed when the wire reads them.
+void KeepKernelStampsOn() {
+  static const int fd = [] {
+    const int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    const int one = 1;
+    if (s >= 0) setsockopt(s, SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof one);
+    return s;
+  }();
+  (void)fd;
+}
+
 }  // namespace
 
 StatusOr<std::unique_ptr<NfqSocket>> NfqSocket::Open(int netns_fd, uint16_t queue, uint32_t maxlen,
@@ -43,6 +65,7 @@ StatusOr<std::unique_ptr<NfqSocket>> NfqSocket::Open(int netns_fd, uint16_t queu
   s->rx_batch_ = prefix ? kRxBatchPrefix : kRxBatch;
   s->rx_.resize(std::max(s->rx_size_ * s->rx_batch_, kRxSize));
   s->tx_.resize(kTxSize);
+  KeepKernelStampsOn();
   auto open = [&]() -> Status {
     s->nl_ = mnl_socket_open2(NETLINK_NETFILTER, SOCK_CLOEXEC);
     if (s->nl_ == nullptr) return Status::FromErrno("netlink socket (NETLINK_NETFILTER)", errno);
@@ -60,8 +83,8 @@ StatusOr<std::unique_ptr<NfqSocket>> NfqSocket::Open(int netns_fd, uint16_t queu
       setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcv, sizeof rcv) != 0) {
     return Status::FromErrno("nfqueue: SO_RCVBUF", errno);
   }
-  // Errors from the kernel for our verdicts reach us; success acks do not.
   int one = 1;
+  // Errors from the kernel for our verdicts reach us; success acks do not.
   setsockopt(fd, SOL_NETLINK, NETLINK_EXT_ACK, &one, sizeof one);
 
   FL_RETURN_IF_ERROR(
@@ -121,6 +144,12 @@ Status NfqSocket::Drain(const PacketFn& fn) {
     msgs[i].msg_hdr.msg_iov = &iov[i];
     msgs[i].msg_hdr.msg_iovlen = 1;
   }
+  // The kernel's stamps are real time; the wire's clock is CLOCK_MONOTONIC.
+  timespec real{}, mono{};
+  clock_gettime(CLOCK_REALTIME, &real);
+  clock_gettime(CLOCK_MONOTONIC, &mono);
+  real_to_mono_ns_ =
+      (int64_t{mono.tv_sec} - real.tv_sec) * 1'000'000'000 + (int64_t{mono.tv_nsec} - real.tv_nsec);
   while (true) {
     const int got = recvmmsg(fd(), msgs, static_cast<unsigned>(rx_batch_), MSG_DONTWAIT, nullptr);
     if (got < 0) {
@@ -178,7 +207,19 @@ void NfqSocket::Parse(const char* buf, int len, const PacketFn& fn) {
         (copy_range_ == kWireWholePacket && pkt.size() < len)) {
       ++stats_.truncated;
     }
-    fn(id, pkt, len, gso);
+    int64_t kernel_ns = 0;
+    if (attr[NFQA_TIMESTAMP] != nullptr &&
+        mnl_attr_get_payload_len(attr[NFQA_TIMESTAMP]) >= sizeof(nfqnl_msg_packet_timestamp)) {
+      nfqnl_msg_packet_timestamp ts;
+      std::memcpy(&ts, mnl_attr_get_payload(attr[NFQA_TIMESTAMP]), sizeof ts);
+      const int64_t sec = static_cast<int64_t>(be64toh(ts.sec));
+      const int64_t usec = static_cast<int64_t>(be64toh(ts.usec));
+      if (sec > 0) {
+        kernel_ns = sec * 1'000'000'000 + usec * 1000 + real_to_mono_ns_;
+        ++stats_.kernel_stamps;
+      }
+    }
+    fn(id, pkt, len, gso, kernel_ns);
   }
 }
 

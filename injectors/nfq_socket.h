@@ -56,12 +56,23 @@ class NfqSocket {
 
   int fd() const;
 
-  using PacketFn =
-      std::function<void(uint32_t id, std::span<const uint8_t> packet, uint32_t len, bool gso)>;
+  using PacketFn = std::function<void(uint32_t id, std::span<const uint8_t> packet, uint32_t len,
+                                      bool gso, int64_t kernel_ns)>;
   // Reads every message ready now without blocking and calls `fn` for each
   // packet (`len`: its length, NFQA_CAP_LEN, or packet.size(); `gso`: the
-  // kernel flagged it a GSO super-packet). A packet message without payload
-  // is passed with an empty span.
+  // kernel flagged it a GSO super-packet; `kernel_ns`: the kernel's time of
+  // the packet, NFQA_TIMESTAMP, on CLOCK_MONOTONIC, 0 when the message has
+  // none). A packet message without payload is passed with an empty span.
+  //
+  // NFQA_TIMESTAMP (measured on 6.18, tests/integration/wire_test.cc
+  // "KernelStampIgnoresAHeldWireThread"): the kernel sends it only for a
+  // packet with a time stamp at the hook. A host's TCP segment forwarded
+  // across the veth had none (0 of them stamped) until receive time stamps
+  // were on; Open turns them on for the process (SO_TIMESTAMPNS on a
+  // socket of its own, nfq_socket.cc), and then every packet is stamped
+  // when the host's veth hands it to the wire's namespace. The stamp is real time (CLOCK_REALTIME):
+  // Drain turns it into CLOCK_MONOTONIC with the difference between the two clocks read once per
+  // call.
   Status Drain(const PacketFn& fn);
 
   // Plans a verdict (NF_ACCEPT / NF_DROP) for a packet Drain delivered;
@@ -93,6 +104,7 @@ class NfqSocket {
   VerdictBatcher batcher_;
   std::vector<VerdictMsg> msgs_;
   NfqStats stats_;
+  int64_t real_to_mono_ns_ = 0;  // CLOCK_MONOTONIC - CLOCK_REALTIME at this Drain
 };
 
 }  // namespace faultline

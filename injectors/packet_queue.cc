@@ -22,8 +22,9 @@ class NfqPacketQueue : public PacketQueue {
   int fd() const override { return nfq_->fd(); }
   Status Attach() override { return InstallQueueRules(netns_fd_, kQueue); }
   Status ReceiveBatch(const PacketFn& fn) override {
-    return nfq_->Drain([&](uint32_t id, std::span<const uint8_t> bytes, uint32_t len, bool gso) {
-      fn(QueuedPacket{id, bytes, gso, len});
+    return nfq_->Drain([&](uint32_t id, std::span<const uint8_t> bytes, uint32_t len, bool gso,
+                           int64_t kernel_ns) {
+      fn(QueuedPacket{id, bytes, gso, len, kernel_ns});
     });
   }
   Status SetVerdict(uint32_t id, PacketVerdict verdict,

@@ -41,6 +41,12 @@ struct QueuedPacket {
   // The packet's length: more than bytes.size() when only a prefix was
   // copied (0: bytes.size()).
   uint32_t len = 0;
+  // The kernel's time of the packet on the wire's clock (NFQUEUE:
+  // NFQA_TIMESTAMP, the time the kernel queued it, on CLOCK_MONOTONIC), 0
+  // when the queue has none. The wire logs and times the packet at it, not
+  // at when its thread read the packet (a thread that ran late would make
+  // every packet it read look late by as much).
+  int64_t kernel_ns = 0;
 };
 
 // How many bytes of each packet a queue copies to the wire (NFQUEUE's copy
@@ -67,6 +73,7 @@ struct QueueStats {
   uint64_t unknown_verdicts = 0;  // verdicts for ids not waiting for one (caller bug)
   uint64_t sent = 0;              // packets sent with Send()
   uint64_t send_errors = 0;       // Send() failures
+  uint64_t kernel_stamps = 0;     // packets the queue gave the kernel's time stamp (kernel_ns)
 };
 
 class PacketQueue {

@@ -105,6 +105,7 @@ struct Wire::Impl {
   // Wire thread only (read by Stop after join).
   uint32_t last_id = 0;
   uint64_t lost = 0;
+  int64_t last_arrival_ns = 0;  // ArrivalOf
   Status first_error;
   bool stopped = false;
   Status stop_status;
@@ -122,6 +123,7 @@ struct Wire::Impl {
     if (!st.ok() && first_error.ok()) first_error = st;
   }
   void Apply(std::vector<Effect>& effects);
+  int64_t ArrivalOf(const QueuedPacket& p, int64_t now);
   void OnPacket(const QueuedPacket& p, std::vector<Effect>& fx);
   bool OnRequests(std::vector<Effect>& fx, uint64_t* handled);
   void RequestsDone(uint64_t handled);
@@ -159,8 +161,24 @@ void Wire::Impl::Apply(std::vector<Effect>& effects) {
   effects.clear();
 }
 
+// When a packet reached the wire: the queue's kernel stamp (the time the
+// kernel queued it) when it has a plausible one, else now (when this thread
+// read it). A thread that ran late, under load, would otherwise make every
+// packet it read look late by as much. Never later than now, never before
+// the previous packet's (the log stays in arrival order), and a stamp older
+// than kMaxStampAge (a clock step) is not believed.
+int64_t Wire::Impl::ArrivalOf(const QueuedPacket& p, int64_t now) {
+  constexpr int64_t kMaxStampAge = 10'000'000'000;
+  int64_t at = now;
+  if (p.kernel_ns > 0 && now - p.kernel_ns < kMaxStampAge) {
+    at = std::clamp(p.kernel_ns, std::min(last_arrival_ns, now), now);
+  }
+  last_arrival_ns = at;
+  return at;
+}
+
 void Wire::Impl::OnPacket(const QueuedPacket& p, std::vector<Effect>& fx) {
-  const int64_t now = clock.NowNs();
+  const int64_t now = ArrivalOf(p, clock.NowNs());
   std::lock_guard<std::mutex> lock(mu);
   // Queue ids are consecutive from 1 (the queue is bound before any packet
   // is steered to it): a gap is packets whose messages the kernel could not

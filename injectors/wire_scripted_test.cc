@@ -91,6 +91,45 @@ TEST_F(WireScriptedTest, PacketTowardAScriptedHostIsTakenOffIntoItsInbox) {
   EXPECT_EQ(Rec(1).to, "server");
 }
 
+// The queue's kernel stamp is the packet's time: a wire thread that read
+// the packet 30 ms after the kernel queued it (held, under load) does not
+// make it look 30 ms late, in the inbox or in the packet log.
+TEST_F(WireScriptedTest, APacketIsTimedAtItsKernelStampNotWhenTheWireThreadReadIt) {
+  Start(false);
+  const int64_t queued = clock_.NowNs();
+  clock_.Advance(30'000'000);  // the wire thread gets to it 30 ms later
+  queue_->Push(Seg(true, kTcpSyn, 0, 0), false, queued);
+  StatusOr<WirePacket> p = wire_->Take("server", clock_.NowNs() + 5'000'000'000);
+  ASSERT_TRUE(p.ok()) << p.status().ToString();
+  EXPECT_EQ(p->at_ns, queued);
+  EXPECT_EQ(Rec(1).arrival_ns, queued);
+  EXPECT_EQ(queue_->stats().kernel_stamps, 1u);
+}
+
+// Without a believable stamp the packet is timed when the wire thread read
+// it: none, one in the future, one older than 10 s (a clock step). A stamp
+// before the previous packet's time is moved up to it (the log stays in
+// arrival order).
+TEST_F(WireScriptedTest, AnUnbelievableKernelStampFallsBackToTheReadTime) {
+  Start(false);
+  clock_.Advance(20'000'000'000);
+  const int64_t t0 = clock_.NowNs();
+  queue_->Push(Seg(true, kTcpSyn, 0, 0));                              // none
+  queue_->Push(Seg(true, kTcpSyn, 0, 0), false, t0 + 1'000'000);       // future
+  queue_->Push(Seg(true, kTcpSyn, 0, 0), false, t0 - 11'000'000'000);  // too old
+  for (int i = 0; i < 3; ++i) {
+    StatusOr<WirePacket> p = wire_->Take("server", t0 + 5'000'000'000);
+    ASSERT_TRUE(p.ok()) << p.status().ToString();
+    EXPECT_EQ(p->at_ns, t0) << "packet " << i + 1;
+  }
+  clock_.Advance(10'000'000);
+  queue_->Push(Seg(true, kTcpSyn, 0, 0), false, t0 - 5'000'000);  // before packet 3's time
+  StatusOr<WirePacket> p = wire_->Take("server", t0 + 5'000'000'000);
+  ASSERT_TRUE(p.ok()) << p.status().ToString();
+  EXPECT_EQ(p->at_ns, t0);
+  EXPECT_EQ(Rec(4).arrival_ns, t0);
+}
+
 TEST_F(WireScriptedTest, TakeTimesOutAtItsDeadlineWhenNothingCame) {
   Start(false);
   StatusOr<WirePacket> p = wire_->Take("server", clock_.NowNs());
