@@ -168,7 +168,7 @@ steps:
 TEST_F(CommandsTest, ReadyOnUdpWaitsForTheBind) {
   // The bind comes after a delay the runner cannot see: only the ready
   // wait orders the datagram after it.
-  CaseResult r = Run(R"(name: udp-ready
+  CaseResult r = Run(R"yaml(name: udp-ready
 steps:
   - server:
       run: [python3, -c, "import socket, time; time.sleep(0.3); s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM); s.bind(('::', 5454)); d, p = s.recvfrom(100); s.sendto(d, p)"]
@@ -179,7 +179,7 @@ steps:
   - client: {sendto: c, to: "server:5454", data: "x"}
   - client: {recvfrom: c, size: 10, expect: {data: "x"}}
   - await: srv
-)");
+)yaml");
   ASSERT_EQ(r.outcome, Outcome::kPass) << r.message;
   EXPECT_EQ(r.steps[0].expected, "ready: bound to UDP port 5454");
   EXPECT_THAT(r.steps[0].actual, HasSubstr("bound after"));
