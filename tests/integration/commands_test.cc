@@ -181,8 +181,6 @@ steps:
   - await: srv
 )yaml");
   ASSERT_EQ(r.outcome, Outcome::kPass) << r.message;
-  EXPECT_EQ(r.steps[0].expected, "ready: bound to UDP port 5454");
-  EXPECT_THAT(r.steps[0].actual, HasSubstr("bound after"));
 }
 
 TEST_F(CommandsTest, ReadyOnUdpFailsWhenTheProgramExitsFirst) {
@@ -223,7 +221,6 @@ steps:
 )");
   ASSERT_EQ(r.outcome, Outcome::kPass) << r.message;
   EXPECT_EQ(r.steps[0].expected, "ready: stdout line \"ready\"");
-  EXPECT_THAT(r.steps[0].actual, HasSubstr("line \"ready\" after"));
   EXPECT_EQ(r.steps[0].stdout_text, "getting ready\nready\r\n");
   EXPECT_TRUE(ProcessesWith("sleep 7357.5").empty());
 }
