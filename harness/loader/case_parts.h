@@ -43,6 +43,11 @@ Status ParseFaultMatch(const Val& v, const CaseContext& cx, const Scope& s, Faul
 // `expect:` of a step running `op`; `s` carries the "step N: " prefix.
 StatusOr<Expect> ParseExpect(const Val& v, Op op, const Scope& s);
 
+// A command's output text: TEXT | {equals: TEXT} | {contains: TEXT} |
+// {matches: REGEX} (`stdout:` / `stderr:` of expect, and of `ready:`);
+// `what` names the key in messages.
+StatusOr<TextExpect> ReadTextExpect(const Val& v, const std::string& what, const Scope& s);
+
 // Ranges and bounds (bytes, took, length, seq, ack, win, window, count,
 // gaps, values): harness/loader/range_parser.h.
 

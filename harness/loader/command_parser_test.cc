@@ -61,6 +61,33 @@ TEST(CommandParser, BackgroundReadyStopAndAwait) {
   EXPECT_EQ(c->steps[0].Describe(), "server: run python3 -m http.server as web (background)");
 }
 
+TEST(CommandParser, ReadyOnUdpAndOnOutputLines) {
+  StatusOr<Case> c = Load(
+      "  - server: {run: [x], as: a, background: true, ready: {udp: 5353, within: 2s}}\n"
+      "  - server: {run: [x], as: b, background: true, ready: {stdout: ready}}\n"
+      "  - server: {run: [x], as: c, background: true, ready: {stderr: {contains: up}}}\n"
+      "  - server: {run: [x], as: d, background: true,\n"
+      "             ready: {stdout: {matches: \"^port \\\\d+$\"}, within: 1s}}\n");
+  ASSERT_TRUE(c.ok()) << c.status().message();
+  const Command& a = Call(*c, 0).call.command;
+  EXPECT_EQ(a.ready_udp_port, 5353);
+  EXPECT_FALSE(a.ready_port);
+  EXPECT_FALSE(a.ready_stream);
+  EXPECT_EQ(a.ready_within, std::chrono::seconds(2));
+  const Command& b = Call(*c, 1).call.command;
+  EXPECT_EQ(b.ready_stream, Command::Stream::kStdout);
+  EXPECT_EQ(b.ready_line.kind, TextExpect::Kind::kEquals);
+  EXPECT_EQ(b.ready_line.text, "ready");
+  EXPECT_EQ(b.ready_within, std::chrono::seconds(10));
+  const Command& cc = Call(*c, 2).call.command;
+  EXPECT_EQ(cc.ready_stream, Command::Stream::kStderr);
+  EXPECT_EQ(cc.ready_line.kind, TextExpect::Kind::kContains);
+  const Command& d = Call(*c, 3).call.command;
+  EXPECT_EQ(d.ready_line.kind, TextExpect::Kind::kMatches);
+  EXPECT_EQ(d.ready_line.text, "^port \\d+$");
+  EXPECT_EQ(d.ready_within, std::chrono::seconds(1));
+}
+
 TEST(CommandParser, StateByPort) {
   StatusOr<Case> c = Load(
       "  - client: {state: {remote_port: 8080}, is: SYN_SENT, within: 1s}\n"
@@ -101,7 +128,27 @@ const BadCommand kBad[] = {
     {"ready_foreground", "  - client: {run: [x], ready: {listening: 80}}\n",
      "a.yaml:3:24: step 1: 'ready' applies only to a background command (add background: true)"},
     {"ready_no_port", "  - client: {run: [x], as: x, background: true, ready: {within: 1s}}\n",
-     "a.yaml:3:56: step 1: missing required key 'listening' for 'ready'"},
+     "a.yaml:3:56: step 1: 'ready' needs one of listening, udp, stdout or stderr"},
+    {"ready_two_kinds",
+     "  - client: {run: [x], as: x, background: true, ready: {udp: 53, stdout: up}}\n",
+     "a.yaml:3:66: step 1: 'ready' takes one of listening, udp, stdout or stderr, not both 'udp' "
+     "and 'stdout'"},
+    {"ready_udp_bad_port", "  - client: {run: [x], as: x, background: true, ready: {udp: 0}}\n",
+     "a.yaml:3:62: step 1: 'udp' must be an integer between 1 and 65535, not 0"},
+    {"ready_stdout_list",
+     "  - client: {run: [x], as: x, background: true, ready: {stdout: [up]}}\n",
+     "a.yaml:3:65: step 1: 'stdout' must be a string or a map {contains: TEXT} / {matches: "
+     "REGEX} / {equals: TEXT}, not a list"},
+    {"ready_stderr_bad_regex",
+     "  - client: {run: [x], as: x, background: true, ready: {stderr: {matches: \"(\"}}}\n",
+     "a.yaml:3:75: step 1: 'matches' is not a valid regular expression (RE2 syntax): missing ): ("},
+    {"ready_stdout_two_tests",
+     "  - client: {run: [x], as: x, background: true, ready: {stdout: {contains: a, matches: "
+     "b}}}\n",
+     "a.yaml:3:65: step 1: 'stdout' takes exactly one of equals, contains or matches"},
+    {"ready_stdout_unknown_var",
+     "  - client: {run: [x], as: x, background: true, ready: {stdout: \"${sever.addr}\"}}\n",
+     "a.yaml:3:65: step 1: unknown variable ${sever.addr} (did you mean 'server.addr'?)"},
     {"ready_bad_port",
      "  - client: {run: [x], as: x, background: true, ready: {listening: 70000}}\n",
      "a.yaml:3:68: step 1: 'listening' must be an integer between 1 and 65535, not 70000"},

@@ -43,6 +43,8 @@ std::optional<int> SignalFromName(const std::string& name) {
   return std::nullopt;
 }
 
+}  // namespace
+
 // stdout: TEXT | {equals: TEXT} | {contains: TEXT} | {matches: REGEX}
 StatusOr<TextExpect> ReadTextExpect(const Val& v, const std::string& what, const Scope& s) {
   TextExpect t;
@@ -78,6 +80,9 @@ StatusOr<TextExpect> ReadTextExpect(const Val& v, const std::string& what, const
   }
   return t;
 }
+
+namespace {
+
 const std::vector<std::string> kRevents = {"in", "out", "pri", "err", "hup", "nval", "rdhup"};
 
 const std::vector<std::string>& ErrnoNames() {

@@ -24,7 +24,8 @@ namespace {
 constexpr int64_t kMiB = 1024 * 1024;
 
 const std::vector<std::string> kCommon = {"as", "async", "id", "expect"};
-const std::vector<std::string> kReadyKeys = {"listening", "within"};  // run: ready: {...}
+// run: ready: {...}: one of listening, udp, stdout, stderr; within.
+const std::vector<std::string> kReadyKeys = {"listening", "udp", "stdout", "stderr", "within"};
 // The keys of a step besides its host.
 const std::vector<std::string> kStepKeys = {"await", "label", "wire", "fault", "enable", "set"};
 const std::vector<std::string> kLingerKeys = {"onoff", "linger"};
@@ -1105,11 +1106,30 @@ Status StepParser::ReadReady(const Entry& e, const Scope& s, Command* cmd) {
   StatusOr<std::vector<Entry>> rm = ReadMap(e.val, "ready", s);
   if (!rm.ok()) return rm.status();
   FL_RETURN_IF_ERROR(CheckKeys(*rm, kReadyKeys, " in ready", s));
-  const Entry* l = FindKey(*rm, "listening");
-  if (l == nullptr) return s.Fail(e.val.loc, "missing required key 'listening' for 'ready'");
-  StatusOr<int64_t> port = ReadInt(l->val, "listening", s, 1, 65535);
-  if (!port.ok()) return port.status();
-  cmd->ready_port = static_cast<uint16_t>(*port);
+  const Entry* kind = nullptr;
+  for (const Entry& k : *rm) {
+    if (k.key == "within") continue;
+    if (kind != nullptr) {
+      return s.Fail(k.key_loc, fmt::format("'ready' takes one of listening, udp, stdout or "
+                                           "stderr, not both '{}' and '{}'",
+                                           kind->key, k.key));
+    }
+    kind = &k;
+  }
+  if (kind == nullptr) {
+    return s.Fail(e.val.loc, "'ready' needs one of listening, udp, stdout or stderr");
+  }
+  if (kind->key == "listening" || kind->key == "udp") {
+    StatusOr<int64_t> port = ReadInt(kind->val, kind->key, s, 1, 65535);
+    if (!port.ok()) return port.status();
+    (kind->key == "udp" ? cmd->ready_udp_port : cmd->ready_port) = static_cast<uint16_t>(*port);
+  } else {
+    StatusOr<TextExpect> line = ReadTextExpect(kind->val, kind->key, s);
+    if (!line.ok()) return line.status();
+    FL_RETURN_IF_ERROR(CheckVars(kind->val, line->text, cx_, s));
+    cmd->ready_stream = kind->key == "stdout" ? Command::Stream::kStdout : Command::Stream::kStderr;
+    cmd->ready_line = *line;
+  }
   if (const Entry* w = FindKey(*rm, "within")) {
     StatusOr<Duration> d = ReadWithin(w->val, s);
     if (!d.ok()) return d.status();

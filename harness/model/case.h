@@ -307,6 +307,15 @@ struct Command {
   // listens on this port (sock_diag), at most `ready_within`.
   std::optional<uint16_t> ready_port;
   Duration ready_within = std::chrono::seconds(10);
+  // Background only, instead of ready_port (one kind per `ready`):
+  // `ready: {udp: PORT}`: until a UDP socket of the host is bound to this
+  // port (either family, sock_diag).
+  std::optional<uint16_t> ready_udp_port;
+  // `ready: {stdout: TEXT}` / `{stderr: ...}`: until a line of that stream
+  // meets `ready_line` (kEquals: the whole line; harness/common/line_matcher.h).
+  enum class Stream { kStdout = 1, kStderr = 2 };
+  std::optional<Stream> ready_stream;
+  TextExpect ready_line;
 };
 
 struct SocketCall {

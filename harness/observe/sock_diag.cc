@@ -107,6 +107,14 @@ StatusOr<SockDiag> SockDiag::Open(int netns_fd) {
 }
 
 StatusOr<std::vector<DiagSocket>> SockDiag::DumpTcp(int family) {
+  return DumpProto(family, IPPROTO_TCP);
+}
+
+StatusOr<std::vector<DiagSocket>> SockDiag::DumpUdp(int family) {
+  return DumpProto(family, IPPROTO_UDP);
+}
+
+StatusOr<std::vector<DiagSocket>> SockDiag::DumpProto(int family, int protocol) {
   char buf[MNL_SOCKET_BUFFER_SIZE];
   nlmsghdr* nlh = mnl_nlmsg_put_header(buf);
   nlh->nlmsg_type = SOCK_DIAG_BY_FAMILY;
@@ -115,9 +123,9 @@ StatusOr<std::vector<DiagSocket>> SockDiag::DumpTcp(int family) {
   auto* req =
       static_cast<inet_diag_req_v2*>(mnl_nlmsg_put_extra_header(nlh, sizeof(inet_diag_req_v2)));
   req->sdiag_family = static_cast<uint8_t>(family);
-  req->sdiag_protocol = IPPROTO_TCP;
+  req->sdiag_protocol = static_cast<uint8_t>(protocol);
   req->idiag_states = ~0U;  // every state, request and time-wait sockets included
-  req->idiag_ext = 1 << (INET_DIAG_INFO - 1);
+  if (protocol == IPPROTO_TCP) req->idiag_ext = 1 << (INET_DIAG_INFO - 1);
   sockaddr_nl to{};
   to.nl_family = AF_NETLINK;
   if (sendto(fd_.get(), nlh, nlh->nlmsg_len, 0, reinterpret_cast<sockaddr*>(&to), sizeof to) < 0) {

@@ -9,7 +9,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <optional>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -80,6 +83,16 @@ void PrepareSpawn(const Request& req, int in_fd, int out_fd, int err_fd, SpawnSe
   posix_spawnattr_setpgroup(attr, 0);
   posix_spawnattr_setflags(attr,
                            POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETPGROUP);
+}
+
+// A background run's ready test on its output (req.ready_stream), or null.
+std::shared_ptr<LineMatcher> ReadyMatcher(const Request& req) {
+  if (!req.background || (req.ready_stream != 1 && req.ready_stream != 2)) return nullptr;
+  const int t = req.ready_test;
+  return std::make_shared<LineMatcher>(t == 1   ? LineMatcher::Test::kContains
+                                       : t == 2 ? LineMatcher::Test::kMatches
+                                                : LineMatcher::Test::kEquals,
+                                       req.ready_text, kMaxCommandOutput);
 }
 
 }  // namespace
@@ -194,9 +207,11 @@ Reply Commands::Run(const Request& req) {
     r.end_ns = MonotonicNs();
     return r;
   }
+  std::shared_ptr<LineMatcher> ready = ReadyMatcher(req);
   std::thread(&Commands::Monitor, this, p, out_pipe[0], err_pipe[0], in_pipe[1],
-              std::string(req.data.begin(), req.data.end()))
+              std::string(req.data.begin(), req.data.end()), ready, req.ready_stream)
       .detach();
+  if (ready != nullptr) return AwaitReady(req, *p);
   if (req.background) {
     r.ret = pid;
     r.pid = pid;
@@ -209,8 +224,29 @@ Reply Commands::Run(const Request& req) {
   return Describe(req.id, *p);
 }
 
+Reply Commands::AwaitReady(const Request& req, Proc& p) {
+  const int64_t deadline = MonotonicNs() + std::max<int64_t>(req.timeout_ns, 0);
+  std::unique_lock lock(mu_);
+  for (;;) {
+    if (p.ready || p.finished) break;
+    const int64_t left = deadline - MonotonicNs();
+    if (left <= 0) break;
+    cv_.wait_for(lock, std::chrono::nanoseconds(left));
+  }
+  if (!p.ready && p.finished) return Describe(req.id, p);  // it ended first
+  Reply r;
+  r.id = req.id;
+  r.ret = p.pid;
+  r.pid = p.pid;
+  r.start_ns = p.start_ns;
+  r.end_ns = MonotonicNs();
+  r.ready = p.ready;
+  r.ready_line = p.ready_line;
+  return r;
+}
+
 void Commands::Monitor(std::shared_ptr<Proc> p, int out_fd, int err_fd, int in_fd,
-                       std::string input) {
+                       std::string input, std::shared_ptr<LineMatcher> ready, int ready_stream) {
   for (int fd : {out_fd, err_fd, in_fd}) {
     if (fd >= 0) fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
   }
@@ -220,11 +256,23 @@ void Commands::Monitor(std::shared_ptr<Proc> p, int out_fd, int err_fd, int in_f
   int64_t out_bytes = 0, err_bytes = 0;
   char buf[16384];
   // Reads what `fd` has now; closes it at EOF or error.
+  // The ready test reads every byte of its stream, as it arrives.
+  auto test_line = [&](int stream, ssize_t n) {
+    if (ready == nullptr || stream != ready_stream || ready->matched()) return;
+    std::optional<std::string> line = ready->Feed(std::string_view(buf, static_cast<size_t>(n)));
+    if (!line) return;
+    std::lock_guard lock(mu_);
+    p->ready = true;
+    p->ready_line = std::move(*line);
+    cv_.notify_all();
+  };
   auto drain = [&](int* fd, std::string* keep, int64_t* count) {
+    const int stream = keep == &out ? 1 : 2;
     for (;;) {
       const ssize_t n = read(*fd, buf, sizeof buf);
       if (n > 0) {
         Append(keep, count, buf, static_cast<size_t>(n));
+        test_line(stream, n);
         continue;
       }
       if (n < 0 && errno == EINTR) continue;

@@ -23,6 +23,7 @@
 #include <mutex>
 #include <string>
 
+#include "harness/common/line_matcher.h"
 #include "harness/peer/protocol.h"
 
 namespace faultline::peer {
@@ -35,7 +36,9 @@ class Commands {
   static Commands* Start();
 
   // Op::kRun. Background: returns once the program started (ret = pid) or
-  // failed to (ret -1, err = errno of the spawn, e.g. ENOENT). Foreground:
+  // failed to (ret -1, err = errno of the spawn, e.g. ENOENT); with
+  // req.ready_stream, once a line of that stream met the ready test
+  // (Reply.ready), it ended (as Wait replies), or req.timeout_ns passed. Foreground:
   // returns when it has exited (ret 0), with its status and output.
   // harness_error when the name (req.as) is in use.
   Reply Run(const Request& req);
@@ -60,11 +63,17 @@ class Commands {
     int exit_event = -1;     // eventfd the reaper writes to when it is reaped
     std::string out, err;
     int64_t out_bytes = 0, err_bytes = 0;
+    bool ready = false;      // a line met the run's ready test (Request.ready_stream)
+    std::string ready_line;  // that line
   };
 
   Commands() = default;
   void ReapLoop();
-  void Monitor(std::shared_ptr<Proc> p, int out_fd, int err_fd, int in_fd, std::string input);
+  void Monitor(std::shared_ptr<Proc> p, int out_fd, int err_fd, int in_fd, std::string input,
+               std::shared_ptr<LineMatcher> ready, int ready_stream);
+  // Run's reply for a background command with a ready test: once a line
+  // met it, the command finished, or timeout_ns passed.
+  Reply AwaitReady(const Request& req, Proc& p);
   // Waits until p has finished, at most until deadline_ns (0: no bound).
   bool WaitFinished(Proc& p, int64_t deadline_ns);
   Reply Describe(uint64_t id, const Proc& p);

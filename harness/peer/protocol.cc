@@ -439,7 +439,8 @@ std::vector<uint8_t> Encode(const Request& r) {
   size_t payload = r.data.size();
   for (const std::string& s : r.argv) payload += s.size() + 9;
   for (const std::string& s : r.env) payload += s.size() + 9;
-  Writer w(payload + r.cwd.size() + r.until.size() + r.addr.size() + r.fd.size() + r.as.size());
+  Writer w(payload + r.cwd.size() + r.until.size() + r.ready_text.size() + r.addr.size() +
+           r.fd.size() + r.as.size());
   w.UInt("id", r.id);
   w.Int("op", static_cast<int>(r.op));
   w.Str("fd", r.fd);
@@ -469,6 +470,11 @@ std::vector<uint8_t> Encode(const Request& r) {
     w.Bool("has_stdin", r.has_stdin);
     w.Bool("background", r.background);
   }
+  if (r.ready_stream != 0) {
+    w.Int("ready_stream", r.ready_stream);
+    w.Int("ready_test", r.ready_test);
+    w.Str("ready_text", r.ready_text);
+  }
   if (!r.iov.empty()) w.IntList("iov", r.iov);
   if (r.fcntl_cmd != 0) w.Int("fcntl_cmd", r.fcntl_cmd);
   if (r.ioctl_request != 0) w.Int("ioctl_request", r.ioctl_request);
@@ -489,7 +495,8 @@ std::vector<uint8_t> Encode(const Request& r) {
 
 std::vector<uint8_t> Encode(const Reply& r) {
   size_t payload = r.data.size() + r.control.size() + r.out.size() + r.err_out.size() +
-                   r.harness_error.size() + r.local_addr.size() + r.remote_addr.size();
+                   r.harness_error.size() + r.local_addr.size() + r.remote_addr.size() +
+                   r.ready_line.size();
   for (const std::string& s : r.epoll_fds) payload += s.size() + 9;
   Writer w(payload + 5 * r.epoll_events.size());
   w.UInt("id", r.id);
@@ -517,6 +524,10 @@ std::vector<uint8_t> Encode(const Reply& r) {
     w.Bytes("err_out", r.err_out);
     w.Int("out_bytes", r.out_bytes);
     w.Int("err_bytes", r.err_bytes);
+  }
+  if (r.ready) {
+    w.Bool("ready", r.ready);
+    w.Str("ready_line", r.ready_line);
   }
   if (r.msg_flags != 0) w.Int("msg_flags", r.msg_flags);
   if (!r.control.empty()) w.Bytes("control", r.control);
@@ -560,6 +571,9 @@ StatusOr<Request> DecodeRequest(const uint8_t* p, size_t n) {
   f.Str("cwd", &r.cwd);
   f.Bool("has_stdin", &r.has_stdin);
   f.Bool("background", &r.background);
+  f.Int("ready_stream", &r.ready_stream);
+  f.Int("ready_test", &r.ready_test);
+  f.Str("ready_text", &r.ready_text);
   f.IntList("iov", &r.iov);
   f.Int("fcntl_cmd", &r.fcntl_cmd);
   f.Int("ioctl_request", &r.ioctl_request);
@@ -611,6 +625,8 @@ StatusOr<Reply> DecodeReply(const uint8_t* p, size_t n) {
   f.Bytes("err_out", &r.err_out);
   f.Int("out_bytes", &r.out_bytes);
   f.Int("err_bytes", &r.err_bytes);
+  f.Bool("ready", &r.ready);
+  f.Str("ready_line", &r.ready_line);
   f.Int("msg_flags", &r.msg_flags);
   f.Bytes("control", &r.control);
   f.StrList("epoll_fds", &r.epoll_fds);

@@ -70,6 +70,14 @@ struct Request {
   std::string cwd;
   bool has_stdin = false;
   bool background = false;
+  // run, background, `ready: {stdout|stderr: ...}`: the stream (1 stdout,
+  // 2 stderr; 0: none), the test (LineMatcher::Test as int) and its text
+  // (${...} already expanded). The reply then comes once a line of the
+  // stream meets it (Reply.ready), the command has ended, or timeout_ns
+  // has passed, whichever is first.
+  int ready_stream = 0;
+  int ready_test = 0;
+  std::string ready_text;
 
   // Issue 16 (packetdrill's system calls). writev/readv: the buffer sizes
   // (writev sends data, or pattern bytes, split in these sizes).
@@ -151,6 +159,10 @@ struct Reply {
   bool stopped = false;               // the peer signalled it (stop, or the end of the case)
   std::vector<uint8_t> out, err_out;  // at most kMaxCommandOutput each
   int64_t out_bytes = 0, err_bytes = 0;
+  // run with Request.ready_stream: whether a line met the test, and that
+  // line (at most kMaxCommandOutput bytes).
+  bool ready = false;
+  std::string ready_line;
 };
 
 // The reply to a request the peer could not attempt: ret -1 and

@@ -51,6 +51,9 @@ Request FullRequest() {
   r.cwd = "/tmp/w";
   r.has_stdin = true;
   r.background = true;
+  r.ready_stream = 2;
+  r.ready_test = 1;
+  r.ready_text = "listening on 9000";
   r.iov = {1, 0, int64_t{1} << 40};
   r.fcntl_cmd = 4;
   r.ioctl_request = 0x541B;
@@ -88,6 +91,8 @@ Reply FullReply() {
   r.err_out = {'e', 0, 'r'};
   r.out_bytes = int64_t{1} << 33;
   r.err_bytes = 3;
+  r.ready = true;
+  r.ready_line = "ready\r";
   r.msg_flags = 0x20;
   r.control = {20, 0, 0, 0, 0, 0, 0, 0, 6, 0, 0, 0, 36, 0, 0, 0, 9, 0, 0, 0};
   r.epoll_fds = {"s", "ls"};
@@ -123,6 +128,9 @@ void ExpectSame(const Request& a, const Request& b) {
   EXPECT_EQ(a.cwd, b.cwd);
   EXPECT_EQ(a.has_stdin, b.has_stdin);
   EXPECT_EQ(a.background, b.background);
+  EXPECT_EQ(a.ready_stream, b.ready_stream);
+  EXPECT_EQ(a.ready_test, b.ready_test);
+  EXPECT_EQ(a.ready_text, b.ready_text);
   EXPECT_EQ(a.iov, b.iov);
   EXPECT_EQ(a.fcntl_cmd, b.fcntl_cmd);
   EXPECT_EQ(a.ioctl_request, b.ioctl_request);
@@ -158,6 +166,8 @@ void ExpectSame(const Reply& a, const Reply& b) {
   EXPECT_EQ(a.err_out, b.err_out);
   EXPECT_EQ(a.out_bytes, b.out_bytes);
   EXPECT_EQ(a.err_bytes, b.err_bytes);
+  EXPECT_EQ(a.ready, b.ready);
+  EXPECT_EQ(a.ready_line, b.ready_line);
   EXPECT_EQ(a.msg_flags, b.msg_flags);
   EXPECT_EQ(a.control, b.control);
   EXPECT_EQ(a.epoll_fds, b.epoll_fds);

@@ -97,6 +97,9 @@ class CaseEnv {
   virtual ObserveOutcome Observe(const ObserveStep& o, int64_t case_deadline) = 0;
   virtual ObserveOutcome WaitListening(const std::string& host, uint16_t port, int64_t limit,
                                        const std::function<bool()>& exited) = 0;
+  // `ready: {udp: PORT}`: as WaitListening, for a UDP socket bound to `port`.
+  virtual ObserveOutcome WaitUdpBound(const std::string& host, uint16_t port, int64_t limit,
+                                      const std::function<bool()>& exited) = 0;
   // Fills result->counters; the message of a failure or error is complete
   // (FILE:LINE:COL: ...).
   virtual Verdict FinishCounters() = 0;

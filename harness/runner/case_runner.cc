@@ -36,6 +36,10 @@ constexpr int64_t kCollectNs = 4'000'000'000;
 // How long the %{ }% blocks' python3 may run, past the case timeout.
 constexpr int64_t kBlocksNs = 30'000'000'000;
 
+const char* StreamName(const Command& cmd) {
+  return cmd.ready_stream == Command::Stream::kStderr ? "stderr" : "stdout";
+}
+
 bool IsCommandOp(Op op) { return op == Op::kRun || op == Op::kStop || op == Op::kWaitCommand; }
 
 Outcome OutcomeOf(const Verdict& v) { return v.error() ? Outcome::kError : Outcome::kFail; }
@@ -121,6 +125,10 @@ class Execution {
   // A started background command's `ready:`; false (the step failed) when
   // it is not ready in time.
   bool WaitReady(const Step& step, const CallStep& call, const std::string& name, uint64_t wait_id);
+  // `ready: {stdout|stderr: ...}` that did not hold: `started` is the run's
+  // reply (the command's end if it ended first). Stops it; fails the step.
+  bool LineNotReady(const Step& step, const CallStep& call, const std::string& name,
+                    const peer::Reply& started);
   bool RunStop(const Step& step, const CallStep& call);
   bool JoinBackground(const std::string& id);
   // Sends a command request and waits for its reply until `deadline`.
@@ -570,6 +578,11 @@ bool Execution::RunBackground(const Step& step, const CallStep& call) {
   StatusOr<peer::Request> req = CommandRequest(call, step);
   if (!req.ok()) return harness_fail(req.status().message());
   rec.argv = req->argv;
+  const Command& cmd = call.call.command;
+  if (cmd.ready_stream) {  // the peer replies once ready, ended, or after this
+    const int64_t limit = std::min(clock_.NowNs() + cmd.ready_within.count(), Deadline());
+    req->timeout_ns = std::max<int64_t>(limit - clock_.NowNs(), 0);
+  }
   StatusOr<peer::Reply> started = Ask(call.host, *req, Deadline());
   if (!started.ok()) return harness_fail(started.status().message());
   if (std::optional<Verdict> error = PeerError(*started)) return Record(step, rec, *error);
@@ -583,6 +596,7 @@ bool Execution::RunBackground(const Step& step, const CallStep& call) {
         Verdict::Fail(check.expected, check.actual,
                       fmt::format("could not start {}: {}", rec.argv[0], ErrnoName(started->err))));
   }
+  if (cmd.ready_stream && !started->ready) return LineNotReady(step, call, req->as, *started);
   peer::Request wait;
   wait.op = Op::kWaitCommand;
   wait.fd = req->as;
@@ -590,18 +604,61 @@ bool Execution::RunBackground(const Step& step, const CallStep& call) {
   if (Status sent = env_.Send(call.host, wait); !sent.ok()) return harness_fail(sent.message());
   background_[call.call.as] = Background{&step, call.host, wait.id};
   rec.actual = fmt::format("started, pid {}", started->pid);
-  if (!call.call.command.ready_port) return true;
+  if (cmd.ready_stream) {
+    rec.expected = fmt::format("ready: {} line {}", StreamName(cmd), cmd.ready_line.ToString());
+    rec.actual +=
+        fmt::format(", line {} after {}", QuoteBytes(started->ready_line, 200),
+                    FormatDuration(std::chrono::nanoseconds(started->end_ns - started->start_ns)));
+    return true;
+  }
+  if (!cmd.ready_port && !cmd.ready_udp_port) return true;
   return WaitReady(step, call, req->as, wait.id);
+}
+
+bool Execution::LineNotReady(const Step& step, const CallStep& call, const std::string& name,
+                             const peer::Reply& started) {
+  StepRecord& rec = RecordOf(step);
+  const Command& cmd = call.call.command;
+  const std::string want = fmt::format("{} line {}", StreamName(cmd), cmd.ready_line.ToString());
+  rec.expected = "ready: " + want;
+  std::string why = fmt::format("no {} within {}", want, FormatDuration(cmd.ready_within));
+  bool ended = started.exited;
+  if (ended) {
+    RecordCommand(step, started);
+  } else {
+    StatusOr<peer::Reply> end =
+        StopCommand(call.host, name, kStopGraceNs / 4, clock_.NowNs() + kCollectNs);
+    if (end.ok()) {
+      RecordCommand(step, *end);
+      ended = !end->stopped;
+    }
+  }
+  if (ended) why = fmt::format("it exited ({}) before a {}", rec.command_end, want);
+  const std::string& out =
+      *cmd.ready_stream == Command::Stream::kStdout ? rec.stdout_text : rec.stderr_text;
+  if (*cmd.ready_stream == Command::Stream::kStdout) {
+    why += "; stdout: " + QuoteBytes(out, 400);
+  }
+  if (!rec.stderr_text.empty() || *cmd.ready_stream == Command::Stream::kStderr) {
+    why += "; stderr: " + QuoteBytes(rec.stderr_text, 400);
+  }
+  rec.ok = false;
+  rec.failure = why;
+  rec.actual = ended ? "exited before it was ready" : "not ready";
+  FailStep(step, Outcome::kFail, why);
+  return false;
 }
 
 bool Execution::WaitReady(const Step& step, const CallStep& call, const std::string& name,
                           uint64_t wait_id) {
   StepRecord& rec = RecordOf(step);
-  const uint16_t port = *call.call.command.ready_port;
-  const int64_t limit =
-      std::min(clock_.NowNs() + call.call.command.ready_within.count(), Deadline());
-  ObserveOutcome ready = env_.WaitListening(
-      call.host, port, limit, [this, &call, wait_id] { return env_.HasReply(call.host, wait_id); });
+  const Command& cmd = call.call.command;
+  const bool udp = cmd.ready_udp_port.has_value();
+  const uint16_t port = udp ? *cmd.ready_udp_port : *cmd.ready_port;
+  const int64_t limit = std::min(clock_.NowNs() + cmd.ready_within.count(), Deadline());
+  auto exited = [this, &call, wait_id] { return env_.HasReply(call.host, wait_id); };
+  ObserveOutcome ready = udp ? env_.WaitUdpBound(call.host, port, limit, exited)
+                             : env_.WaitListening(call.host, port, limit, exited);
   const Verdict& v = ready.verdict;
   rec.expected = "ready: " + v.expected;
   if (v.ok()) {
@@ -609,16 +666,19 @@ bool Execution::WaitReady(const Step& step, const CallStep& call, const std::str
     return true;
   }
   // Not ready: say why, with what it printed.
+  const std::string within = FormatDuration(cmd.ready_within);
   std::string why = v.error() ? v.message
-                              : fmt::format("not listening on port {} within {}", port,
-                                            FormatDuration(call.call.command.ready_within));
+                    : udp     ? fmt::format("not bound to UDP port {} within {}", port, within)
+                              : fmt::format("not listening on port {} within {}", port, within);
   StatusOr<peer::Reply> end =
       StopCommand(call.host, name, kStopGraceNs / 4, clock_.NowNs() + kCollectNs);
   background_.erase(call.call.as);
   if (end.ok()) {
     RecordCommand(step, *end);
-    if (!end->stopped)
-      why = fmt::format("it exited ({}) before listening on port {}", CommandEnd(*end), port);
+    if (!end->stopped) {
+      why = udp ? fmt::format("it exited ({}) before binding UDP port {}", CommandEnd(*end), port)
+                : fmt::format("it exited ({}) before listening on port {}", CommandEnd(*end), port);
+    }
     if (!rec.stderr_text.empty()) why += "; stderr: " + QuoteBytes(rec.stderr_text, 400);
   }
   rec.ok = false;

@@ -161,6 +161,11 @@ ObserveOutcome FakeCaseEnv::WaitListening(const std::string&, uint16_t, int64_t,
   return Take(ready_script_, "readiness");
 }
 
+ObserveOutcome FakeCaseEnv::WaitUdpBound(const std::string&, uint16_t, int64_t,
+                                         const std::function<bool()>&) {
+  return Take(ready_script_, "readiness");
+}
+
 Verdict FakeCaseEnv::FinishCapture(int64_t) {
   if (result_ != nullptr) result_->packet_checks = packet_checks_;
   return capture_;

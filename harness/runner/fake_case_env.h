@@ -99,6 +99,9 @@ class FakeCaseEnv : public CaseEnv {
   ObserveOutcome Observe(const ObserveStep& o, int64_t case_deadline) override;
   ObserveOutcome WaitListening(const std::string& host, uint16_t port, int64_t limit,
                                const std::function<bool()>& exited) override;
+  // Takes ScriptReady's verdicts too.
+  ObserveOutcome WaitUdpBound(const std::string& host, uint16_t port, int64_t limit,
+                              const std::function<bool()>& exited) override;
   Verdict FinishCounters() override { return counters_; }
   Verdict FinishCapture(int64_t start_ns) override;
   // Scripted hosts. SendPacket records the packet at the clock's time.

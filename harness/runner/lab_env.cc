@@ -231,6 +231,11 @@ ObserveOutcome LabEnv::WaitListening(const std::string& host, uint16_t port, int
   return observer_->WaitListening(host, port, limit, exited);
 }
 
+ObserveOutcome LabEnv::WaitUdpBound(const std::string& host, uint16_t port, int64_t limit,
+                                    const std::function<bool()>& exited) {
+  return observer_->WaitUdpBound(host, port, limit, exited);
+}
+
 Verdict LabEnv::FinishCounters() {
   if (!observer_) return Verdict::Pass("", "");
   return observer_->FinishCounters();

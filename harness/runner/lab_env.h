@@ -53,6 +53,8 @@ class LabEnv : public CaseEnv {
   ObserveOutcome Observe(const ObserveStep& o, int64_t case_deadline) override;
   ObserveOutcome WaitListening(const std::string& host, uint16_t port, int64_t limit,
                                const std::function<bool()>& exited) override;
+  ObserveOutcome WaitUdpBound(const std::string& host, uint16_t port, int64_t limit,
+                              const std::function<bool()>& exited) override;
   Verdict FinishCounters() override;
   Verdict FinishCapture(int64_t start_ns) override;
   // Scripted hosts and `wire:` steps: the wire (Wire::Inject/Take/InjectInto).

@@ -363,6 +363,23 @@ StatusOr<std::vector<DiagSocket>> Observer::Dump(const std::string& host) {
   return hs.diag->DumpTcp(family_ == Family::kIPv4 ? AF_INET : AF_INET6);
 }
 
+StatusOr<std::vector<DiagSocket>> Observer::DumpUdpBoth(const std::string& host) {
+  auto it = hosts_.find(host);
+  if (it == hosts_.end()) return Status::Invalid(fmt::format("no host '{}' in the lab", host));
+  HostState& hs = it->second;
+  if (!hs.diag) {
+    StatusOr<SockDiag> d = SockDiag::Open(hs.netns);
+    if (!d.ok()) return d.status();
+    hs.diag = std::move(d).value();
+  }
+  StatusOr<std::vector<DiagSocket>> all = hs.diag->DumpUdp(AF_INET);
+  if (!all.ok()) return all.status();
+  StatusOr<std::vector<DiagSocket>> other = hs.diag->DumpUdp(AF_INET6);
+  if (!other.ok()) return other.status();
+  all->insert(all->end(), other->begin(), other->end());
+  return all;
+}
+
 StatusOr<std::vector<DiagSocket>> Observer::DumpBoth(const std::string& host) {
   StatusOr<std::vector<DiagSocket>> all = Dump(host);
   if (!all.ok()) return all.status();
@@ -435,18 +452,30 @@ StatusOr<Probe> Observer::ProbeByPort(const ObserveStep& o) {
 
 ObserveOutcome Observer::WaitListening(const std::string& host, uint16_t port, int64_t limit,
                                        const std::function<bool()>& exited) {
+  return WaitPort(host, port, /*udp=*/false, limit, exited);
+}
+
+ObserveOutcome Observer::WaitUdpBound(const std::string& host, uint16_t port, int64_t limit,
+                                      const std::function<bool()>& exited) {
+  return WaitPort(host, port, /*udp=*/true, limit, exited);
+}
+
+ObserveOutcome Observer::WaitPort(const std::string& host, uint16_t port, bool udp, int64_t limit,
+                                  const std::function<bool()>& exited) {
   ObserveOutcome out;
   out.start_ns = clock_.NowNs();
-  const std::string expected = fmt::format("listening on port {}", port);
+  const std::string expected =
+      udp ? fmt::format("bound to UDP port {}", port) : fmt::format("listening on port {}", port);
+  const char* yes = udp ? "bound" : "listening";
   bool ended = false;
   auto probe = [&]() -> StatusOr<Probe> {
-    StatusOr<std::vector<DiagSocket>> dump = DumpBoth(host);
+    StatusOr<std::vector<DiagSocket>> dump = udp ? DumpUdpBoth(host) : DumpBoth(host);
     if (!dump.ok()) return dump.status();
     Probe p;
     for (const DiagSocket& s : *dump) {
-      if (s.state == 10 && s.sport == port) p.holds = true;
+      if ((udp || s.state == 10) && s.sport == port) p.holds = true;
     }
-    p.value = p.holds ? "listening" : "not listening";
+    p.value = p.holds ? yes : fmt::format("not {}", yes);
     if (!p.holds && exited()) {
       ended = true;
       p.holds = true;  // ends the wait; not ready
@@ -461,7 +490,7 @@ ObserveOutcome Observer::WaitListening(const std::string& host, uint16_t port, i
     out.verdict = Verdict::Error(w.status().message(), expected, "not observed");
     return out;
   }
-  std::string actual = ended ? "exited before it listened"
+  std::string actual = ended ? fmt::format("exited before it {}", udp ? "bound" : "listened")
                              : fmt::format("{} after {}", w->last,
                                            FormatDuration(std::chrono::nanoseconds(w->waited_ns)));
   if (w->holds && !ended) {

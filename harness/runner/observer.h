@@ -75,6 +75,10 @@ class Observer {
   // `limit` at the latest; stops early, not ok, once `exited()` is true.
   ObserveOutcome WaitListening(const std::string& host, uint16_t port, int64_t limit,
                                const std::function<bool()>& exited);
+  // `ready: {udp: PORT}`: the same, until a UDP socket of `host` is bound
+  // to `port` (either family).
+  ObserveOutcome WaitUdpBound(const std::string& host, uint16_t port, int64_t limit,
+                              const std::function<bool()>& exited);
 
   // Reads the counters again and checks `counters:`; fills
   // CaseResult::counters. A fail's message is the first mismatch
@@ -98,6 +102,9 @@ class Observer {
   // Both families: a program's sockets need not be of the variant's family
   // (an IPv6 listener on :: takes IPv4 connections too).
   StatusOr<std::vector<DiagSocket>> DumpBoth(const std::string& host);
+  StatusOr<std::vector<DiagSocket>> DumpUdpBoth(const std::string& host);  // UDP, both families
+  ObserveOutcome WaitPort(const std::string& host, uint16_t port, bool udp, int64_t limit,
+                          const std::function<bool()>& exited);
   // The probe of an observation that selects sockets by port.
   StatusOr<Probe> ProbeByPort(const ObserveStep& o);
   std::vector<uint16_t> Claimed(const std::string& host, const std::string& except) const;

@@ -14,6 +14,8 @@
 
 #include <fmt/format.h>
 
+#include "harness/common/text_pattern.h"
+
 namespace faultline {
 namespace {
 
@@ -235,6 +237,31 @@ std::vector<std::string> CommandVariables(const std::vector<HostAddrs>& hosts, F
   return out;
 }
 
+namespace {
+
+// `ready: {stdout|stderr: ...}`: the peer's line test, ${...} expanded (in
+// a pattern the values stand for themselves).
+Status SetReadyLine(const Command& cmd, const VarLookup& vars, peer::Request* r) {
+  if (!cmd.ready_stream) return Status::Ok();
+  const TextExpect& t = cmd.ready_line;
+  const VarLookup quoted = [&vars](const std::string& name) -> std::optional<std::string> {
+    std::optional<std::string> v = vars(name);
+    if (v) *v = QuoteForPattern(*v);
+    return v;
+  };
+  StatusOr<std::string> text =
+      ExpandVars(t.text, t.kind == TextExpect::Kind::kMatches ? quoted : vars);
+  if (!text.ok()) return text.status().Prefixed("ready");
+  r->ready_stream = static_cast<int>(*cmd.ready_stream);
+  r->ready_test = t.kind == TextExpect::Kind::kEquals     ? 0
+                  : t.kind == TextExpect::Kind::kContains ? 1
+                                                          : 2;
+  r->ready_text = *text;
+  return Status::Ok();
+}
+
+}  // namespace
+
 StatusOr<peer::Request> BuildCommandRequest(const CallStep& step, const std::string& name,
                                             const CommandContext& cx) {
   const SocketCall& c = step.call;
@@ -290,6 +317,7 @@ StatusOr<peer::Request> BuildCommandRequest(const CallStep& step, const std::str
     r.has_stdin = true;
     r.data.assign(x->begin(), x->end());
   }
+  if (Status st = SetReadyLine(c.command, cx.vars, &r); !st.ok()) return st;
   return r;
 }
 

@@ -272,6 +272,102 @@ steps:
             "exited (exit 1) before listening on port 8080; stderr: \"bad option\"");
 }
 
+TEST(StepLoopTest, BackgroundNotBoundToItsUdpPortInTime) {
+  Case c = Load(R"(name: bg-udp
+steps:
+  - server: {run: [dnsd], as: dns, background: true, ready: {udp: 5353, within: 1s}}
+)");
+  FakeCaseEnv env;
+  env.Script("server", Op::kRun, Started());
+  env.ScriptReady(Verdict::Fail("bound to UDP port 5353", "not bound after 1s", "x"), kSec);
+  peer::Reply end = Command(0, "", "no route");
+  end.term_signal = SIGTERM;
+  end.stopped = true;
+  env.Script("server", Op::kStop, end);
+  CaseResult r = RunIn(c, env);
+  EXPECT_EQ(r.outcome, Outcome::kFail);
+  EXPECT_EQ(r.message,
+            "t.yaml:3:5: step 1 (server: run dnsd as dns (background)): not bound to UDP port 5353 "
+            "within 1s; stderr: \"no route\"");
+}
+
+TEST(StepLoopTest, BackgroundExitedBeforeBindingItsUdpPort) {
+  Case c = Load(R"(name: bg-udp-exit
+steps:
+  - server: {run: [dnsd], as: dns, background: true, ready: {udp: 5353, within: 1s}}
+)");
+  FakeCaseEnv env;
+  env.Script("server", Op::kRun, Started());
+  env.ScriptReady(Verdict::Fail("bound to UDP port 5353", "exited before it bound", "x"));
+  env.Script("server", Op::kStop, Command(2));
+  CaseResult r = RunIn(c, env);
+  EXPECT_EQ(r.outcome, Outcome::kFail);
+  EXPECT_EQ(r.message,
+            "t.yaml:3:5: step 1 (server: run dnsd as dns (background)): it exited (exit 2) before "
+            "binding UDP port 5353");
+}
+
+TEST(StepLoopTest, ReadyOnAnOutputLineAsksThePeerAndGoesOnWhenItSaysReady) {
+  Case c = Load(R"(name: bg-line
+steps:
+  - server: {run: [srv], as: srv, background: true,
+             ready: {stdout: {matches: "^up on ${server.addr}$"}, within: 2s}}
+  - client: {socket: tcp, as: s}
+)");
+  FakeCaseEnv env;
+  peer::Reply ready = Started();
+  ready.ready = true;
+  ready.ready_line = "up on 10.0.2.1";
+  env.Script("server", Op::kRun, ready, kSec / 2);
+  CaseResult r = RunIn(c, env);
+  ASSERT_EQ(r.outcome, Outcome::kPass) << r.message;
+  std::vector<peer::Request> runs = SentOf(env, Op::kRun);
+  ASSERT_EQ(runs.size(), 1u);
+  EXPECT_EQ(runs[0].ready_stream, 1);
+  EXPECT_EQ(runs[0].ready_test, 2);
+  EXPECT_EQ(runs[0].ready_text, "^up on 10\\.0\\.2\\.1$");  // the value stands for itself
+  EXPECT_EQ(runs[0].timeout_ns, 2 * kSec);
+  ASSERT_EQ(r.steps.size(), 2u);
+  EXPECT_EQ(SentOf(env, Op::kSocket).size(), 1u);       // the next step ran
+  EXPECT_EQ(SentOf(env, Op::kWaitCommand).size(), 1u);  // joined as any background command
+}
+
+TEST(StepLoopTest, ReadyOnAnOutputLineNotInTimeStopsItAndShowsItsOutput) {
+  Case c = Load(R"(name: bg-line-late
+steps:
+  - server: {run: [srv], as: srv, background: true, ready: {stderr: ready, within: 1s}}
+)");
+  FakeCaseEnv env;
+  env.Script("server", Op::kRun, Started(), kSec);
+  peer::Reply end = Command(0, "", "warming up\n");
+  end.term_signal = SIGTERM;
+  end.stopped = true;
+  env.Script("server", Op::kStop, end);
+  CaseResult r = RunIn(c, env);
+  EXPECT_EQ(r.outcome, Outcome::kFail);
+  EXPECT_EQ(r.message,
+            "t.yaml:3:5: step 1 (server: run srv as srv (background)): no stderr line \"ready\" "
+            "within 1s; stderr: \"warming up\\n\"");
+  EXPECT_EQ(SentOf(env, Op::kStop).size(), 1u);
+  EXPECT_TRUE(SentOf(env, Op::kWaitCommand).empty());
+}
+
+TEST(StepLoopTest, ReadyOnAnOutputLineExitedFirst) {
+  Case c = Load(R"(name: bg-line-exit
+steps:
+  - server: {run: [srv], as: srv, background: true, ready: {stdout: {contains: ready}}}
+)");
+  FakeCaseEnv env;
+  env.Script("server", Op::kRun, Command(1, "usage: srv", "bad flag"));
+  CaseResult r = RunIn(c, env);
+  EXPECT_EQ(r.outcome, Outcome::kFail);
+  EXPECT_EQ(r.message,
+            "t.yaml:3:5: step 1 (server: run srv as srv (background)): it exited (exit 1) before "
+            "a stdout line contains \"ready\"; stdout: \"usage: srv\"; stderr: \"bad flag\"");
+  EXPECT_TRUE(SentOf(env, Op::kStop).empty());
+  EXPECT_EQ(r.steps[0].command_end, "exit 1");
+}
+
 TEST(StepLoopTest, ReadinessErrorIsAHarnessError) {
   Case c = Load(R"(name: bg-error
 steps:

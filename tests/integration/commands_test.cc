@@ -165,6 +165,109 @@ steps:
   EXPECT_TRUE(ProcessesWith("sleep 7357.2").empty());
 }
 
+TEST_F(CommandsTest, ReadyOnUdpWaitsForTheBind) {
+  // The bind comes after a delay the runner cannot see: only the ready
+  // wait orders the datagram after it.
+  CaseResult r = Run(R"yaml(name: udp-ready
+steps:
+  - server:
+      run: [python3, -c, "import socket, time; time.sleep(0.3); s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM); s.bind(('::', 5454)); d, p = s.recvfrom(100); s.sendto(d, p)"]
+      as: srv
+      background: true
+      ready: {udp: 5454, within: 20s}
+  - client: {socket: udp, as: c}
+  - client: {sendto: c, to: "server:5454", data: "x"}
+  - client: {recvfrom: c, size: 10, expect: {data: "x"}}
+  - await: srv
+)yaml");
+  ASSERT_EQ(r.outcome, Outcome::kPass) << r.message;
+}
+
+TEST_F(CommandsTest, ReadyOnUdpFailsWhenTheProgramExitsFirst) {
+  CaseResult r = Run(R"(name: udp-not-ready
+steps:
+  - server:
+      run: [sh, -c, "echo no socket >&2; exit 3"]
+      as: srv
+      background: true
+      ready: {udp: 5454, within: 5s}
+)");
+  EXPECT_EQ(r.outcome, Outcome::kFail);
+  EXPECT_THAT(r.message, HasSubstr("it exited (exit 3) before binding UDP port 5454; stderr: "
+                                   "\"no socket\\n\""));
+}
+
+TEST_F(CommandsTest, ReadyOnUdpTimesOutWithABound) {
+  CaseResult r = Run(R"(name: udp-never
+steps:
+  - server: {run: [sleep, "7357.4"], as: srv, background: true, ready: {udp: 5454, within: 300ms}}
+)");
+  EXPECT_EQ(r.outcome, Outcome::kFail);
+  EXPECT_THAT(r.message, HasSubstr("not bound to UDP port 5454 within 300ms"));
+  EXPECT_TRUE(ProcessesWith("sleep 7357.4").empty());
+}
+
+TEST_F(CommandsTest, ReadyOnTheSecondLineOfStdout) {
+  // The first line only contains "ready"; the second, split across two
+  // writes and ended by CRLF, is it.
+  CaseResult r = Run(R"(name: line-ready
+steps:
+  - server:
+      run: [sh, -c, "echo getting ready; printf 're'; sleep 0.2; printf 'ady\\r\\n'; exec sleep 7357.5"]
+      as: srv
+      background: true
+      ready: {stdout: ready, within: 20s}
+  - server: stop srv
+)");
+  ASSERT_EQ(r.outcome, Outcome::kPass) << r.message;
+  EXPECT_EQ(r.steps[0].expected, "ready: stdout line \"ready\"");
+  EXPECT_EQ(r.steps[0].stdout_text, "getting ready\nready\r\n");
+  EXPECT_TRUE(ProcessesWith("sleep 7357.5").empty());
+}
+
+TEST_F(CommandsTest, ReadyOnStderrMatches) {
+  CaseResult r = Run(R"(name: stderr-ready
+steps:
+  - server:
+      run: [sh, -c, "echo 'port 77 open' >&2; exec sleep 7357.6"]
+      as: srv
+      background: true
+      ready: {stderr: {matches: "^port \\d+ open$"}, within: 20s}
+  - server: stop srv
+)");
+  ASSERT_EQ(r.outcome, Outcome::kPass) << r.message;
+}
+
+TEST_F(CommandsTest, ReadyOnALineFailsWhenTheProgramExitsFirst) {
+  // "ready" without its newline is no line: it exits before one.
+  CaseResult r = Run(R"(name: line-exits
+steps:
+  - server:
+      run: [sh, -c, "echo oops >&2; printf 'almost\\nready'; exit 5"]
+      as: srv
+      background: true
+      ready: {stdout: ready, within: 20s}
+)");
+  EXPECT_EQ(r.outcome, Outcome::kFail);
+  EXPECT_THAT(r.message, HasSubstr("it exited (exit 5) before a stdout line \"ready\"; stdout: "
+                                   "\"almost\\nready\"; stderr: \"oops\\n\""));
+}
+
+TEST_F(CommandsTest, ReadyOnALineTimesOutWithABound) {
+  CaseResult r = Run(R"(name: line-never
+steps:
+  - server:
+      run: [sh, -c, "echo not yet; exec sleep 7357.7"]
+      as: srv
+      background: true
+      ready: {stdout: {contains: ready}, within: 300ms}
+)");
+  EXPECT_EQ(r.outcome, Outcome::kFail);
+  EXPECT_THAT(r.message, HasSubstr("no stdout line contains \"ready\" within 300ms; stdout: "
+                                   "\"not yet\\n\""));
+  EXPECT_TRUE(ProcessesWith("sleep 7357.7").empty());
+}
+
 TEST_F(CommandsTest, HungForegroundCommandIsStoppedAndShowsItsOutput) {
   CaseResult r = Run(R"(name: hung
 timeout: 1s
