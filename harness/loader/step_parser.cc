@@ -1,5 +1,6 @@
 // steps: of a case (see docs/cases.md, "Steps").
 #include "harness/loader/step_parser.h"
+#include "harness/loader/when_parser.h"
 
 #include <sys/socket.h>
 
@@ -26,7 +27,8 @@ constexpr int64_t kMiB = 1024 * 1024;
 const std::vector<std::string> kCommon = {"as", "async", "id", "expect"};
 const std::vector<std::string> kReadyKeys = {"listening", "within"};  // run: ready: {...}
 // The keys of a step besides its host.
-const std::vector<std::string> kStepKeys = {"await", "label", "wire", "fault", "enable", "set"};
+const std::vector<std::string> kStepKeys = {"await",  "label", "wire", "fault",
+                                            "enable", "set",   "when"};
 const std::vector<std::string> kLingerKeys = {"onoff", "linger"};
 
 const std::vector<std::string> kSendFlags = {"MSG_DONTWAIT", "MSG_MORE",     "MSG_NOSIGNAL",
@@ -112,6 +114,7 @@ class StepParser {
   // The keys of a step: at most one host or await, and a label.
   struct StepKeys {
     const Entry* label = nullptr;
+    const Entry* when = nullptr;  // `when:` (when_parser.h)
     const Entry* await = nullptr;
     const Entry* host = nullptr;
     const Entry* wire = nullptr;  // a `wire:` step (packet_step_parser.h)
@@ -1250,7 +1253,7 @@ Status StepParser::CheckOpKeys(const std::string& host, const std::vector<Entry>
     if (IsAnyParam(e.key)) {
       return s.Fail(e.key_loc, fmt::format("'{}' does not apply to '{}'", e.key, op.name));
     }
-    if (e.key == "label" || e.key == "await") {
+    if (e.key == "label" || e.key == "await" || e.key == "when") {
       return s.Fail(e.key_loc, fmt::format("'{}' belongs beside '{}' in the step, not inside its "
                                            "operation map",
                                            e.key, host));
@@ -1346,6 +1349,10 @@ Status StepParser::SortStepKeys(const std::vector<Entry>& m, const Scope& s, Ste
   for (const Entry& e : m) {
     if (e.key == "label") {
       k->label = &e;
+      continue;
+    }
+    if (e.key == "when") {
+      k->when = &e;
       continue;
     }
     if (e.key == "wire") {
@@ -1459,6 +1466,11 @@ StatusOr<Step> StepParser::ParseFaultStep(const std::vector<Entry>& m, Step step
     step.label = *label;
     labels_[step.label] = index_;
   }
+  if (const Entry* w = FindKey(m, "when")) {
+    StatusOr<When> when = ParseWhen(w->val, cx_, s);
+    if (!when.ok()) return when.status();
+    step.when = std::move(when).value();
+  }
   step.body = std::move(f).value();
   return step;
 }
@@ -1556,6 +1568,11 @@ StatusOr<Step> StepParser::Parse(const Val& item, int index) {
     StatusOr<std::string> label = ReadLabel(*k.label, s);
     if (!label.ok()) return label.status();
     step.label = *label;
+  }
+  if (k.when != nullptr) {
+    StatusOr<When> when = ParseWhen(k.when->val, cx_, s);
+    if (!when.ok()) return when.status();
+    step.when = std::move(when).value();
   }
   if (k.wire != nullptr) {
     StatusOr<WireSendStep> w = packets_.ParseWire(*k.wire, s);

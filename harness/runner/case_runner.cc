@@ -501,6 +501,10 @@ void Execution::Run() {
       FailStep(s, Outcome::kError, reason + " before this step");
       break;
     }
+    if (s.not_in_variant) {  // `when:` does not hold in this variant
+      RecordOf(s).not_in_variant = true;
+      continue;
+    }
     if (!s.label.empty()) env_.SignalStep(s.label);
     bool go = std::visit(
         [&](const auto& body) {

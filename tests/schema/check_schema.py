@@ -350,6 +350,10 @@ class KeyCheck:
         self.same("xfail keys (definitions/xfail)", self.table("xfail"), props(self.defn("xfail")))
         self.same("matrix keys (definitions/matrix)", self.table("matrix"),
                   props(self.defn("matrix")))
+        counter = [alt for alt in self.defn("counterMap").get("additionalProperties", {})
+                   .get("anyOf", []) if "properties" in alt]
+        self.same("counter map keys (definitions/counterMap)", self.table("counter"),
+                  props(counter[0]) if counter else [])
 
         self.same("packet keys (definitions/packet)", self.table("packet"),
                   props(self.defn("packet")))
