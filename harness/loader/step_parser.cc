@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <map>
+#include <optional>
 #include <set>
 
 #include <fmt/format.h>
@@ -91,7 +92,12 @@ bool IsCommon(const std::string& key) {
 
 class StepParser {
  public:
-  explicit StepParser(const CaseContext& cx) : cx_(cx), packets_(cx) {}
+  explicit StepParser(const CaseContext& cx) : cx_(cx), packets_(cx) {
+    Case variants;  // only for its variants (families x matrix values)
+    variants.families = cx.families;
+    variants.matrix = cx.matrix;
+    variants_ = variants.Variants();
+  }
 
   StatusOr<Step> Parse(const Val& item, int index);
 
@@ -99,6 +105,18 @@ class StepParser {
   const CaseContext& cx() const { return cx_; }
   bool IsLive(const std::string& host, const std::string& name) {
     return live_[host].count(name) != 0;
+  }
+  // Open in a variant where the step being parsed runs (`when:` of the
+  // step that made it and of this step).
+  bool IsLiveHere(const std::string& host, const std::string& name) {
+    if (!IsLive(host, name)) return false;
+    const std::optional<When>& made = live_when_[host + "/" + name];
+    if (!made || !when_) return true;
+    for (const VariantValues& v : variants_) {
+      const std::string f = FamilyName(v.family);
+      if (made->Holds(f, v.values) && when_->Holds(f, v.values)) return true;
+    }
+    return false;
   }
   // The socket name an op is applied to; it must be live on `host`.
   StatusOr<std::string> UseFd(const std::string& host, const Entry& e, const Scope& s);
@@ -149,8 +167,11 @@ class StepParser {
 
   const CaseContext& cx_;
   PacketStepParser packets_;
-  std::map<std::string, std::set<std::string>> live_;  // host -> open socket names
-  std::map<std::string, std::string> closed_by_;       // "host/name" -> "step N"
+  std::map<std::string, std::set<std::string>> live_;     // host -> open socket names
+  std::map<std::string, std::optional<When>> live_when_;  // HOST/NAME -> its step's when:
+  std::optional<When> when_;                              // of the step being parsed
+  std::vector<VariantValues> variants_;
+  std::map<std::string, std::string> closed_by_;  // "host/name" -> "step N"
   struct AsyncId {
     int step = 0;
     int awaited_by = 0;
@@ -1010,7 +1031,7 @@ StatusOr<std::string> StepParser::NewFd(const std::string& host, const Entry& e,
                                          Describe(e.val.node)));
   }
   std::string name = e.val.node.Scalar();
-  if (live_[host].count(name) != 0) {
+  if (IsLiveHere(host, name)) {
     return s.Fail(e.val.loc, fmt::format("'{}' is already an open socket on host '{}' (close it "
                                          "first or choose another name)",
                                          name, host));
@@ -1294,7 +1315,7 @@ Status StepParser::ReadAs(OpCall& x) {
       return s.Fail(x.map_loc, fmt::format("missing required key 'as' for '{}' (the name of the "
                                            "new socket)",
                                            x.op.name));
-    } else if (IsLive(x.host, x.c.as)) {
+    } else if (IsLiveHere(x.host, x.c.as)) {
       return s.Fail(x.ope.key_loc, fmt::format("'{}' is already an open socket on host '{}' "
                                                "(close it first or name this one with 'as')",
                                                x.c.as, x.host));
@@ -1536,6 +1557,7 @@ Status StepParser::RecordCall(const CallStep& cs, const SourceLoc& step_loc, con
   }
   if (!c.as.empty() && c.op != Op::kRun) {
     live_[cs.host].insert(c.as);
+    live_when_[cs.host + "/" + c.as] = when_;
     closed_by_.erase(cs.host + "/" + c.as);
   }
   return Status::Ok();
@@ -1544,6 +1566,7 @@ Status StepParser::RecordCall(const CallStep& cs, const SourceLoc& step_loc, con
 StatusOr<Step> StepParser::Parse(const Val& item, int index) {
   Scope s{cx_.file, fmt::format("step {}: ", index)};
   index_ = index;
+  when_.reset();
   Step step;
   step.index = index;
   step.loc = item.loc;
@@ -1573,6 +1596,7 @@ StatusOr<Step> StepParser::Parse(const Val& item, int index) {
     StatusOr<When> when = ParseWhen(k.when->val, cx_, s);
     if (!when.ok()) return when.status();
     step.when = std::move(when).value();
+    when_ = step.when;
   }
   if (k.wire != nullptr) {
     StatusOr<WireSendStep> w = packets_.ParseWire(*k.wire, s);

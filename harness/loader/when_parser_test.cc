@@ -104,6 +104,29 @@ TEST(WhenParser, FaultStepTimingAndCounters) {
   EXPECT_FALSE(c->counters[2].when.has_value());
 }
 
+// Steps whose when: never hold together may each make the same socket name;
+// steps that may both run in a variant may not.
+TEST(WhenParser, SameSocketNameInDisjointSteps) {
+  StatusOr<Case> c = Load(
+      "steps:\n"
+      "  - client: {connect: \"198.18.200.2:80\", as: c}\n"
+      "    when: {family: ipv4}\n"
+      "  - client: {connect: \"[2001:2:0:c8::2]:80\", as: c}\n"
+      "    when: {family: ipv6}\n"
+      "  - client: {close: c}\n");
+  ASSERT_TRUE(c.ok()) << c.status().message();
+  StatusOr<Case> d = Load(
+      "steps:\n"
+      "  - client: {connect: \"198.18.200.2:80\", as: c}\n"
+      "    when: {family: ipv4}\n"
+      "  - client: {connect: \"[2001:2:0:c8::2]:80\", as: c}\n"
+      "    when: {somaxconn: 4}\n");
+  ASSERT_FALSE(d.ok());
+  EXPECT_EQ(d.status().message(),
+            "a.yaml:9:50: step 2: 'c' is already an open socket on host 'client' (close it first "
+            "or choose another name)");
+}
+
 // A when: that names a value the dimension does not have cannot come from
 // a file (the parser refuses it first); CheckWhen still refuses it.
 TEST(WhenParser, HoldsInNoVariant) {

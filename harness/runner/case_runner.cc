@@ -226,7 +226,10 @@ bool Execution::RunFault(const Step& step, const FaultStep& f) {
 
 void Execution::CheckScriptedLeftovers() {
   if (stopped_) return;
-  StepRecord* last = case_.steps.empty() ? nullptr : &RecordOf(case_.steps.back());
+  StepRecord* last = nullptr;  // the last step of this variant (`when:`)
+  for (const Step& s : case_.steps) {
+    if (!s.not_in_variant) last = &RecordOf(s);
+  }
   std::optional<std::string> left = packets_.Leftover(last);
   if (!left) return;
   stopped_ = true;
