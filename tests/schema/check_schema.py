@@ -377,8 +377,10 @@ class KeyCheck:
 
 
 # Objects with properties that may stay open: closed by the schema they
-# refer to (captureMatch: match, with some of its keys refused).
-OPEN_OBJECTS = {"#/definitions/captureMatch"}
+# refer to (captureMatch: match, with some of its keys refused), and
+# objects whose other keys are names.
+# counterMap and when: their other keys are counter and dimension names.
+OPEN_OBJECTS = {"#/definitions/captureMatch", "#/definitions/counterMap", "#/definitions/when"}
 
 
 def lint(schema, r):
