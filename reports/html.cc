@@ -380,7 +380,9 @@ void StepTable(const CaseResult& c, std::string* out) {
   for (const StepRecord& s : c.steps) {
     const char* cls = !s.ok ? " class=\"bad\"" : (!s.ran ? " class=\"notrun\"" : "");
     std::string actual;
-    if (!s.ran) {
+    if (s.not_in_variant) {
+      actual = "not in this variant";
+    } else if (!s.ran) {
       actual = "not run";
     } else {
       actual = H(s.actual);

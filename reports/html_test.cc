@@ -110,6 +110,16 @@ TEST(HtmlReportTest, ShowsACommandsOutputEscaped) {
   EXPECT_EQ(html.find("<html>200"), std::string::npos);
 }
 
+TEST(HtmlReportTest, ShowsAStepNotInThisVariant) {
+  RunResult r = testing::SampleRun();
+  StepRecord step;
+  step.step_index = 3;
+  step.not_in_variant = true;
+  r.cases[0].steps.push_back(step);
+  std::string html = HtmlReport(r);
+  EXPECT_NE(html.find("<td>not in this variant</td>"), std::string::npos);
+}
+
 TEST(HtmlReportTest, ShowsATcpInfoSnapshot) {
   RunResult r = testing::SampleRun();
   StepRecord step;

@@ -43,6 +43,7 @@ json StepJson(const StepRecord& s) {
   j["actual"] = T(s.actual);
   j["ok"] = s.ok;
   j["failure"] = T(s.failure);
+  if (s.not_in_variant) j["not_in_variant"] = true;  // `when:` (only when set: older reports)
   if (s.IsCommand()) {
     json argv = json::array();
     for (const std::string& a : s.argv) argv.push_back(T(a));
@@ -476,6 +477,7 @@ StepRecord ReadStep(const json& j, const std::string& ptr, Status* st) {
   r.Get("description", &s.description);
   r.Get("host", &s.host);
   r.Get("ran", &s.ran);
+  if (j.contains("not_in_variant")) r.Get("not_in_variant", &s.not_in_variant);
   r.Get("finished", &s.finished);
   r.Get("ret", &s.ret);
   r.Get("errno", &s.err);

@@ -236,6 +236,23 @@ TEST(ReportJsonTest, CommandOutputRoundTrips) {
   EXPECT_NE(ReportJson(r).find("\"command\""), std::string::npos);
 }
 
+// `when:`: a step not in the variant says so; other steps have no member.
+TEST(ReportJsonTest, NotInVariantRoundTrips) {
+  RunResult r = testing::SampleRun();
+  StepRecord step;
+  step.step_index = 3;
+  step.not_in_variant = true;
+  r.cases[0].steps.push_back(step);
+  const std::string json = ReportJson(r);
+  EXPECT_EQ(json.find("\"not_in_variant\""), json.rfind("\"not_in_variant\""));
+  EXPECT_NE(json.find("\"not_in_variant\":true"), std::string::npos);
+  StatusOr<RunResult> back = ParseReportJson(json);
+  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  EXPECT_TRUE(back->cases[0].steps.back().not_in_variant);
+  EXPECT_FALSE(back->cases[0].steps.back().ran);
+  EXPECT_FALSE(back->cases[0].steps[0].not_in_variant);
+}
+
 TEST(ReportJsonTest, TcpInfoSnapshotRoundTrips) {
   RunResult r = testing::SampleRun();
   StepRecord step;

@@ -47,6 +47,10 @@ std::string StepLogText(const CaseResult& c) {
   for (const StepRecord& s : c.steps) {
     out += fmt::format("step {} [{}] {}", s.step_index, s.host, s.description);
     if (!s.loc.file.empty()) out += fmt::format(" ({})", s.loc.ToString());
+    if (s.not_in_variant) {
+      out += " | not in this variant\n";
+      continue;
+    }
     if (!s.ran) {
       out += " | not run\n";
       continue;

@@ -24,6 +24,18 @@ TEST(StepLogTextTest, NotRunAndHungSteps) {
             "step 2 [server] server: close s (cases/tcp/handshake.yaml:12:5) | not run\n");
 }
 
+// `when:` (docs/cases.md, "Expectations that vary by variant").
+TEST(StepLogTextTest, StepNotInThisVariant) {
+  CaseResult c;
+  StepRecord skipped = testing::Step(2, "server", "server: close s", true);
+  skipped.ran = false;
+  skipped.not_in_variant = true;
+  c.steps = {skipped};
+  EXPECT_EQ(StepLogText(c),
+            "step 2 [server] server: close s (cases/tcp/handshake.yaml:12:5) | "
+            "not in this variant\n");
+}
+
 TEST(StepLogTextTest, CommandArgvEndAndOutput) {
   CaseResult c;
   c.steps = {testing::CommandStep(1)};

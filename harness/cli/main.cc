@@ -222,6 +222,7 @@ int CmdFormatKeys() {
   j["requires"] = k.requires_keys;
   j["xfail"] = k.xfail_keys;
   j["matrix"] = k.matrix_keys;
+  j["counter"] = k.counter_keys;
   j["packet"] = k.packet_keys;
   j["icmp"] = k.icmp_keys;
   j["packet_step"] = k.packet_step_keys;

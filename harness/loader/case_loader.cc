@@ -32,6 +32,7 @@
 #include "harness/loader/packet_fields_parser.h"
 #include "harness/loader/packets_parser.h"
 #include "harness/loader/timing_parser.h"
+#include "harness/loader/when_parser.h"
 #include "harness/loader/yaml_value.h"
 
 namespace faultline {
@@ -440,7 +441,9 @@ StatusOr<Case> ParseCase(const YAML::Node& root, const std::string& file) {
     cx.hosts.push_back(h.name);
     if (h.scripted) cx.scripted.push_back(h.name);
   }
+  cx.matrix = c.matrix;
   ParseCaseBody(*m, cx, top, &c, &errs);
+  if (errs.messages.empty()) errs.Add(CheckWhen(c));  // when_parser.h
   if (!errs.messages.empty()) return errs.Combined(file);
   return c;
 }

@@ -17,6 +17,7 @@ struct CaseContext {
   std::vector<std::string> hosts;  // declared host names, in file order
   std::vector<Family> families;
   std::vector<std::string> scripted;  // the scripted hosts (hosts: NAME: {scripted: true})
+  std::vector<MatrixSysctl> matrix;   // `matrix: {sysctl:}` (`when:` names its dimensions)
 };
 
 // `steps:` (a non-empty list). Checks socket names per host, async ids and

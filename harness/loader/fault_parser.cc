@@ -52,7 +52,7 @@ const std::vector<std::string> kUntilKeys = {"step", "after"};
 const std::vector<std::string> kControlKeys = {"name", "enabled", "active"};
 const std::vector<std::string> kActiveKeys = {"from", "until"};
 // A `- fault: NAME` step's keys (besides label).
-const std::vector<std::string> kFaultStepKeys = {"fault", "enable", "set", "label"};
+const std::vector<std::string> kFaultStepKeys = {"fault", "enable", "set", "label", "when"};
 
 // The labels of the case's steps.
 std::vector<std::string> StepLabels(const std::vector<Step>& steps) {

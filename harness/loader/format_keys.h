@@ -49,6 +49,7 @@ struct FormatKeys {
   std::vector<std::string> requires_keys;          // requires: {...}
   std::vector<std::string> xfail_keys;             // xfail: {...}
   std::vector<std::string> matrix_keys;            // matrix: {...}
+  std::vector<std::string> counter_keys;           // counters: HOST: {NAME: {value, when}}
 
   // The packet vocabulary (packet_fields_parser.h) and scripted hosts.
   std::vector<std::string> packet_keys;       // a PACKET map (send:, expect:, ignore: items)

@@ -55,6 +55,7 @@ TEST(FormatKeys, TablesAreFilledWithoutRepeats) {
                         &k.requires_keys,
                         &k.xfail_keys,
                         &k.matrix_keys,
+                        &k.counter_keys,
                         &k.packet_keys,
                         &k.icmp_keys,
                         &k.packet_step_keys,

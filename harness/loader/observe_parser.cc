@@ -1,5 +1,6 @@
 // Observation steps, counters:, requires: and xfail: (docs/cases.md, "Observations").
 #include "harness/loader/observe_parser.h"
+#include "harness/loader/when_parser.h"
 
 #include <algorithm>
 #include <cctype>
@@ -80,7 +81,11 @@ StatusOr<std::vector<std::string>> ReadNames(const Val& v, const std::string& wh
 
 }  // namespace
 
+// A counter written as a map: {value: V, when: {...}} (when_parser.h).
+const std::vector<std::string> kCounterKeys = {"value", "when"};
+
 void AddObserveFormatKeys(FormatKeys* k) {
+  k->counter_keys = kCounterKeys;
   k->observe_ops.clear();
   for (const std::string& op : kObserveOps) {
     k->observe_ops.push_back(NamedKeys{op, ObserveKeys(op)});
@@ -364,6 +369,38 @@ StatusOr<ObserveStep> ParseObserveStep(const std::string& host, const Entry& he,
   return o;
 }
 
+namespace {
+
+// NAME: EXPECT, or NAME: {value: EXPECT, when: {...}} (when_parser.h).
+StatusOr<CounterExpect> ReadCounter(const Entry& c, const std::string& host, const CaseContext& cx,
+                                    const Scope& s) {
+  CounterExpect out{c.key_loc, host, c.key, {}, std::nullopt};
+  Val value = c.val;
+  if (c.val.node.IsMap()) {
+    StatusOr<std::vector<Entry>> m = ReadMap(c.val, c.key, s);
+    if (!m.ok()) return m.status();
+    FL_RETURN_IF_ERROR(CheckKeys(*m, kCounterKeys, " in a counter", s));
+    const Entry* v = FindKey(*m, "value");
+    if (v == nullptr) {
+      return s.Fail(c.val.loc, fmt::format("counter '{}' with 'when' needs 'value' (the expected "
+                                           "delta)",
+                                           c.key));
+    }
+    value = v->val;
+    if (const Entry* w = FindKey(*m, "when")) {
+      StatusOr<When> when = ParseWhen(w->val, cx, s);
+      if (!when.ok()) return when.status();
+      out.when = std::move(when).value();
+    }
+  }
+  StatusOr<ValueExpect> x = ReadValueExpect(value, c.key, s);
+  if (!x.ok()) return x.status();
+  out.expect = *x;
+  return out;
+}
+
+}  // namespace
+
 StatusOr<std::vector<CounterExpect>> ParseCounters(const Val& v, const CaseContext& cx,
                                                    const Scope& top) {
   StatusOr<std::vector<Entry>> hm = ReadMap(v, "counters", top);
@@ -382,10 +419,17 @@ StatusOr<std::vector<CounterExpect>> ParseCounters(const Val& v, const CaseConte
     }
     StatusOr<std::vector<Entry>> cm = ReadMap(h.val, h.key, s);
     if (!cm.ok()) return cm.status();
-    if (cm->empty()) {
+    std::optional<When> host_when;  // `when:` of the host entry (when_parser.h)
+    if (const Entry* w = FindKey(*cm, "when")) {
+      StatusOr<When> when = ParseWhen(w->val, cx, s);
+      if (!when.ok()) return when.status();
+      host_when = std::move(when).value();
+    }
+    if (cm->size() == (host_when ? 1u : 0u)) {
       return s.Fail(h.val.loc, fmt::format("'{}' must check at least one counter", h.key));
     }
     for (const Entry& c : *cm) {
+      if (c.key == "when") continue;
       if (!IsCounterName(c.key)) {
         return s.Fail(c.key_loc, fmt::format("{} is not a counter name such as "
                                              "ListenOverflows or Udp.InErrors",
@@ -395,9 +439,10 @@ StatusOr<std::vector<CounterExpect>> ParseCounters(const Val& v, const CaseConte
         return s.Fail(c.key_loc,
                       fmt::format("unknown counter '{}' (did you mean '{}'?)", c.key, near));
       }
-      StatusOr<ValueExpect> x = ReadValueExpect(c.val, c.key, s);
+      StatusOr<CounterExpect> x = ReadCounter(c, h.key, cx, s);
       if (!x.ok()) return x.status();
-      out.push_back(CounterExpect{c.key_loc, h.key, c.key, *x});
+      if (!x->when) x->when = host_when;
+      out.push_back(std::move(x).value());
     }
   }
   return out;

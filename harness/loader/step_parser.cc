@@ -1,10 +1,12 @@
 // steps: of a case (see docs/cases.md, "Steps").
 #include "harness/loader/step_parser.h"
+#include "harness/loader/when_parser.h"
 
 #include <sys/socket.h>
 
 #include <algorithm>
 #include <map>
+#include <optional>
 #include <set>
 
 #include <fmt/format.h>
@@ -27,7 +29,8 @@ const std::vector<std::string> kCommon = {"as", "async", "id", "expect"};
 // run: ready: {...}: one of listening, udp, stdout, stderr; within.
 const std::vector<std::string> kReadyKeys = {"listening", "udp", "stdout", "stderr", "within"};
 // The keys of a step besides its host.
-const std::vector<std::string> kStepKeys = {"await", "label", "wire", "fault", "enable", "set"};
+const std::vector<std::string> kStepKeys = {"await",  "label", "wire", "fault",
+                                            "enable", "set",   "when"};
 const std::vector<std::string> kLingerKeys = {"onoff", "linger"};
 
 const std::vector<std::string> kSendFlags = {"MSG_DONTWAIT", "MSG_MORE",     "MSG_NOSIGNAL",
@@ -90,7 +93,12 @@ bool IsCommon(const std::string& key) {
 
 class StepParser {
  public:
-  explicit StepParser(const CaseContext& cx) : cx_(cx), packets_(cx) {}
+  explicit StepParser(const CaseContext& cx) : cx_(cx), packets_(cx) {
+    Case variants;  // only for its variants (families x matrix values)
+    variants.families = cx.families;
+    variants.matrix = cx.matrix;
+    variants_ = variants.Variants();
+  }
 
   StatusOr<Step> Parse(const Val& item, int index);
 
@@ -98,6 +106,18 @@ class StepParser {
   const CaseContext& cx() const { return cx_; }
   bool IsLive(const std::string& host, const std::string& name) {
     return live_[host].count(name) != 0;
+  }
+  // Open in a variant where the step being parsed runs (`when:` of the
+  // step that made it and of this step).
+  bool IsLiveHere(const std::string& host, const std::string& name) {
+    if (!IsLive(host, name)) return false;
+    const std::optional<When>& made = live_when_[host + "/" + name];
+    if (!made || !when_) return true;
+    for (const VariantValues& v : variants_) {
+      const std::string f = FamilyName(v.family);
+      if (made->Holds(f, v.values) && when_->Holds(f, v.values)) return true;
+    }
+    return false;
   }
   // The socket name an op is applied to; it must be live on `host`.
   StatusOr<std::string> UseFd(const std::string& host, const Entry& e, const Scope& s);
@@ -113,6 +133,7 @@ class StepParser {
   // The keys of a step: at most one host or await, and a label.
   struct StepKeys {
     const Entry* label = nullptr;
+    const Entry* when = nullptr;  // `when:` (when_parser.h)
     const Entry* await = nullptr;
     const Entry* host = nullptr;
     const Entry* wire = nullptr;  // a `wire:` step (packet_step_parser.h)
@@ -147,8 +168,11 @@ class StepParser {
 
   const CaseContext& cx_;
   PacketStepParser packets_;
-  std::map<std::string, std::set<std::string>> live_;  // host -> open socket names
-  std::map<std::string, std::string> closed_by_;       // "host/name" -> "step N"
+  std::map<std::string, std::set<std::string>> live_;     // host -> open socket names
+  std::map<std::string, std::optional<When>> live_when_;  // HOST/NAME -> its step's when:
+  std::optional<When> when_;                              // of the step being parsed
+  std::vector<VariantValues> variants_;
+  std::map<std::string, std::string> closed_by_;  // "host/name" -> "step N"
   struct AsyncId {
     int step = 0;
     int awaited_by = 0;
@@ -1008,7 +1032,7 @@ StatusOr<std::string> StepParser::NewFd(const std::string& host, const Entry& e,
                                          Describe(e.val.node)));
   }
   std::string name = e.val.node.Scalar();
-  if (live_[host].count(name) != 0) {
+  if (IsLiveHere(host, name)) {
     return s.Fail(e.val.loc, fmt::format("'{}' is already an open socket on host '{}' (close it "
                                          "first or choose another name)",
                                          name, host));
@@ -1270,7 +1294,7 @@ Status StepParser::CheckOpKeys(const std::string& host, const std::vector<Entry>
     if (IsAnyParam(e.key)) {
       return s.Fail(e.key_loc, fmt::format("'{}' does not apply to '{}'", e.key, op.name));
     }
-    if (e.key == "label" || e.key == "await") {
+    if (e.key == "label" || e.key == "await" || e.key == "when") {
       return s.Fail(e.key_loc, fmt::format("'{}' belongs beside '{}' in the step, not inside its "
                                            "operation map",
                                            e.key, host));
@@ -1311,7 +1335,7 @@ Status StepParser::ReadAs(OpCall& x) {
       return s.Fail(x.map_loc, fmt::format("missing required key 'as' for '{}' (the name of the "
                                            "new socket)",
                                            x.op.name));
-    } else if (IsLive(x.host, x.c.as)) {
+    } else if (IsLiveHere(x.host, x.c.as)) {
       return s.Fail(x.ope.key_loc, fmt::format("'{}' is already an open socket on host '{}' "
                                                "(close it first or name this one with 'as')",
                                                x.c.as, x.host));
@@ -1366,6 +1390,10 @@ Status StepParser::SortStepKeys(const std::vector<Entry>& m, const Scope& s, Ste
   for (const Entry& e : m) {
     if (e.key == "label") {
       k->label = &e;
+      continue;
+    }
+    if (e.key == "when") {
+      k->when = &e;
       continue;
     }
     if (e.key == "wire") {
@@ -1479,6 +1507,11 @@ StatusOr<Step> StepParser::ParseFaultStep(const std::vector<Entry>& m, Step step
     step.label = *label;
     labels_[step.label] = index_;
   }
+  if (const Entry* w = FindKey(m, "when")) {
+    StatusOr<When> when = ParseWhen(w->val, cx_, s);
+    if (!when.ok()) return when.status();
+    step.when = std::move(when).value();
+  }
   step.body = std::move(f).value();
   return step;
 }
@@ -1544,6 +1577,7 @@ Status StepParser::RecordCall(const CallStep& cs, const SourceLoc& step_loc, con
   }
   if (!c.as.empty() && c.op != Op::kRun) {
     live_[cs.host].insert(c.as);
+    live_when_[cs.host + "/" + c.as] = when_;
     closed_by_.erase(cs.host + "/" + c.as);
   }
   return Status::Ok();
@@ -1552,6 +1586,7 @@ Status StepParser::RecordCall(const CallStep& cs, const SourceLoc& step_loc, con
 StatusOr<Step> StepParser::Parse(const Val& item, int index) {
   Scope s{cx_.file, fmt::format("step {}: ", index)};
   index_ = index;
+  when_.reset();
   Step step;
   step.index = index;
   step.loc = item.loc;
@@ -1576,6 +1611,12 @@ StatusOr<Step> StepParser::Parse(const Val& item, int index) {
     StatusOr<std::string> label = ReadLabel(*k.label, s);
     if (!label.ok()) return label.status();
     step.label = *label;
+  }
+  if (k.when != nullptr) {
+    StatusOr<When> when = ParseWhen(k.when->val, cx_, s);
+    if (!when.ok()) return when.status();
+    step.when = std::move(when).value();
+    when_ = step.when;
   }
   if (k.wire != nullptr) {
     StatusOr<WireSendStep> w = packets_.ParseWire(*k.wire, s);

@@ -1,4 +1,5 @@
 #include "harness/loader/timing_parser.h"
+#include "harness/loader/when_parser.h"
 
 #include <algorithm>
 #include <cctype>
@@ -15,7 +16,8 @@
 namespace faultline {
 namespace {
 
-const std::vector<std::string> kItemKeys = {"from", "to", "took"};
+const std::vector<std::string> kItemKeys = {"from", "to", "took", "when"};
+const std::vector<std::string> kRequiredKeys = {"from", "to", "took"};
 // One map for every kind of event: the kind is the key it has (step,
 // packet or state); `at` is read by the kind, `nth` belongs to packets and
 // states, `host` and `port` to states.
@@ -224,7 +226,7 @@ StatusOr<TimingExpect> ParseItem(const Val& item, int index, const CaseContext& 
   StatusOr<std::vector<Entry>> m = ReadMap(item, "", s);
   if (!m.ok()) return m.status();
   FL_RETURN_IF_ERROR(CheckKeys(*m, kItemKeys, "", s));
-  for (const std::string& k : kItemKeys) {
+  for (const std::string& k : kRequiredKeys) {
     if (FindKey(*m, k) == nullptr) {
       return s.Fail(item.loc, fmt::format("missing required key '{}' (a timing item has 'from', "
                                           "'to' and 'took')",
@@ -237,6 +239,11 @@ StatusOr<TimingExpect> ParseItem(const Val& item, int index, const CaseContext& 
       ReadDurationRange(FindKey(*m, "took")->val, "took", s, DurationBoundSpec());
   if (!took.ok()) return took.status();
   t.took = *took;
+  if (const Entry* w = FindKey(*m, "when")) {  // when_parser.h
+    StatusOr<When> when = ParseWhen(w->val, cx, s);
+    if (!when.ok()) return when.status();
+    t.when = std::move(when).value();
+  }
   return t;
 }
 

@@ -79,7 +79,7 @@ TEST(TimingParser, ParsesStateEvents) {
 
 TEST(TimingParser, FormatKeysListTheParsersTables) {
   FormatKeys k = LoaderFormatKeys();
-  EXPECT_EQ(k.timing_keys, (std::vector<std::string>{"from", "to", "took"}));
+  EXPECT_EQ(k.timing_keys, (std::vector<std::string>{"from", "to", "took", "when"}));
   EXPECT_EQ(k.timing_event_keys,
             (std::vector<std::string>{"step", "packet", "state", "at", "nth", "host", "port"}));
 }

@@ -267,6 +267,62 @@ const HostSpec* Case::FindHost(const std::string& name) const {
   return nullptr;
 }
 
+bool Case::HasWhen() const {
+  for (const Step& s : steps) {
+    if (s.when) return true;
+  }
+  for (const TimingExpect& t : timing) {
+    if (t.when) return true;
+  }
+  for (const CounterExpect& c : counters) {
+    if (c.when) return true;
+  }
+  return false;
+}
+
+std::vector<std::string> MatrixDimensionNames(const std::vector<MatrixSysctl>& matrix) {
+  auto last_part = [](const std::string& key) {
+    size_t dot = key.rfind('.');
+    return dot == std::string::npos ? key : key.substr(dot + 1);
+  };
+  std::vector<std::string> names;
+  for (const MatrixSysctl& d : matrix) {
+    int same = 0;
+    for (const MatrixSysctl& o : matrix) same += last_part(o.key) == last_part(d.key);
+    names.push_back(same > 1 ? d.host + "." + last_part(d.key) : last_part(d.key));
+  }
+  return names;
+}
+
+std::vector<VariantValues> Case::Variants() const {
+  const std::vector<std::string> names = MatrixDimensionNames(matrix);
+  std::vector<VariantValues> out;
+  for (Family f : families) {
+    // Odometer over the dimensions' values, last dimension fastest.
+    std::vector<size_t> idx(matrix.size(), 0);
+    bool more = true;
+    while (more) {
+      VariantValues v;
+      v.family = f;
+      v.name = FamilyName(f);
+      for (size_t d = 0; d < matrix.size(); ++d) {
+        v.values.push_back(matrix[d].values[idx[d]]);
+        v.name += fmt::format(",{}={}", names[d], matrix[d].values[idx[d]]);
+      }
+      out.push_back(std::move(v));
+      more = false;
+      for (size_t d = matrix.size(); d-- > 0;) {
+        if (++idx[d] < matrix[d].values.size()) {
+          more = true;
+          break;
+        }
+        idx[d] = 0;
+      }
+    }
+  }
+  return out;
+}
+
 namespace {
 
 std::string Hex(const std::string& bytes) {

@@ -476,6 +476,11 @@ struct Step {
   // blocking call's return (its await step). Unset on an async call step
   // (its event is its return, the await's). Used by Case::keep_early_packets.
   std::optional<Duration> script_at;
+  // `when:`: the variants the step runs in (unset: all). VariantCase sets
+  // `not_in_variant` on a copy for the variants where it does not hold; the
+  // runner then records the step as "not in this variant" and skips it.
+  std::optional<When> when;
+  bool not_in_variant = false;
   // One line for logs: "client: connect c to server:8080".
   std::string Describe() const;
 };
@@ -623,6 +628,18 @@ struct MatrixSysctl {
   std::vector<std::string> values;  // at least one, distinct, in file order
 };
 
+// The dimensions' names as variant names show them: the sysctl's last
+// dotted part, or "HOST.part" when two dimensions would share it.
+std::vector<std::string> MatrixDimensionNames(const std::vector<MatrixSysctl>& matrix);
+
+// One variant of a case, as its values: a family and one value of every
+// matrix dimension (in matrix order), and its name ("ipv4,somaxconn=4").
+struct VariantValues {
+  Family family = Family::kIPv4;
+  std::vector<std::string> values;
+  std::string name;
+};
+
 // --------------------------------------------------------------- packets --
 
 // One `packets:` expectation, checked against the case's capture after the
@@ -687,6 +704,7 @@ struct TimingExpect {
   int index = 0;  // 1-based position in `timing:`
   TimingEvent from, to;
   DurationRange took;
+  std::optional<When> when;  // `when:`; VariantCase drops it where it does not hold
   // "from step 'connect' start to the 2nd server > client tcp SYN-ACK (sent)".
   std::string Describe() const;
 };
@@ -730,6 +748,11 @@ struct Case {
   bool keep_early_packets = false;
 
   const HostSpec* FindHost(const std::string& name) const;
+  // Any step, timing entry or counter has a `when:`.
+  bool HasWhen() const;
+  // Every variant: families in order, then matrix values in file order, the
+  // last dimension varying fastest (the runner's ExpandVariants).
+  std::vector<VariantValues> Variants() const;
 };
 
 }  // namespace faultline

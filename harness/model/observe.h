@@ -12,6 +12,7 @@
 
 #include "harness/common/duration.h"
 #include "harness/model/source_loc.h"
+#include "harness/model/when.h"
 
 namespace faultline {
 
@@ -110,6 +111,9 @@ struct CounterExpect {
   std::string host;
   std::string name;
   ValueExpect expect;
+  // `when:` of the counter or of its host entry: checked only in the
+  // variants where it holds (VariantCase drops it from the others).
+  std::optional<When> when;
 };
 
 // `requires:` -- the case is skipped (with the reason) when not met.

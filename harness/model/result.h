@@ -82,7 +82,10 @@ struct StepRecord {
   SourceLoc loc;
   std::string description;  // Step::Describe()
   std::string host;
-  bool ran = false;       // false: never started (an earlier step failed)
+  bool ran = false;  // false: never started (an earlier step failed)
+  // The step's `when:` does not hold in this variant: it was not run, and
+  // that is neither a pass nor a failure (ran stays false).
+  bool not_in_variant = false;
   bool finished = false;  // false: still running at the end / hung
   int64_t ret = 0;
   int err = 0;

@@ -234,7 +234,10 @@ bool Execution::RunFault(const Step& step, const FaultStep& f) {
 
 void Execution::CheckScriptedLeftovers() {
   if (stopped_) return;
-  StepRecord* last = case_.steps.empty() ? nullptr : &RecordOf(case_.steps.back());
+  StepRecord* last = nullptr;  // the last step of this variant (`when:`)
+  for (const Step& s : case_.steps) {
+    if (!s.not_in_variant) last = &RecordOf(s);
+  }
   std::optional<std::string> left = packets_.Leftover(last);
   if (!left) return;
   stopped_ = true;
@@ -509,6 +512,10 @@ void Execution::Run() {
       RecordOf(s).failure = reason;
       FailStep(s, Outcome::kError, reason + " before this step");
       break;
+    }
+    if (s.not_in_variant) {  // `when:` does not hold in this variant
+      RecordOf(s).not_in_variant = true;
+      continue;
     }
     if (!s.label.empty()) env_.SignalStep(s.label);
     bool go = std::visit(

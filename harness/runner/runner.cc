@@ -12,15 +12,6 @@
 #include "harness/runner/setup_gate.h"
 
 namespace faultline {
-namespace {
-
-std::string LastPart(const std::string& key) {
-  size_t dot = key.rfind('.');
-  return dot == std::string::npos ? key : key.substr(dot + 1);
-}
-
-}  // namespace
-
 int SetupSlots() {
   unsigned n = std::thread::hardware_concurrency();
   return static_cast<int>(n == 0 ? 1 : n);
@@ -36,39 +27,16 @@ std::vector<Variant> ExpandVariants(const std::vector<Case>& cases,
                                     std::optional<Family> only_family) {
   std::vector<Variant> out;
   for (const Case& c : cases) {
-    // Short names of the dimensions; the host is added when two dimensions
-    // would read the same.
-    std::vector<std::string> labels;
-    for (const MatrixSysctl& d : c.matrix) {
-      int same = 0;
-      for (const MatrixSysctl& o : c.matrix) same += LastPart(o.key) == LastPart(d.key);
-      labels.push_back(same > 1 ? d.host + "." + LastPart(d.key) : LastPart(d.key));
-    }
-    for (Family f : c.families) {
-      if (only_family && *only_family != f) continue;
-      // Odometer over the dimensions' values, last dimension fastest.
-      std::vector<size_t> idx(c.matrix.size(), 0);
-      bool more = true;
-      while (more) {
-        Variant v;
-        v.c = &c;
-        v.family = f;
-        v.name = FamilyName(f);
-        for (size_t d = 0; d < c.matrix.size(); ++d) {
-          const MatrixSysctl& dim = c.matrix[d];
-          v.sysctls.push_back({dim.host, dim.key, dim.values[idx[d]]});
-          v.name += fmt::format(",{}={}", labels[d], dim.values[idx[d]]);
-        }
-        out.push_back(std::move(v));
-        more = false;
-        for (size_t d = c.matrix.size(); d-- > 0;) {
-          if (++idx[d] < c.matrix[d].values.size()) {
-            more = true;
-            break;
-          }
-          idx[d] = 0;
-        }
+    for (VariantValues& vv : c.Variants()) {
+      if (only_family && *only_family != vv.family) continue;
+      Variant v;
+      v.c = &c;
+      v.family = vv.family;
+      v.name = std::move(vv.name);
+      for (size_t d = 0; d < c.matrix.size(); ++d) {
+        v.sysctls.push_back({c.matrix[d].host, c.matrix[d].key, vv.values[d]});
       }
+      out.push_back(std::move(v));
     }
   }
   return out;
@@ -76,11 +44,22 @@ std::vector<Variant> ExpandVariants(const std::vector<Case>& cases,
 
 Case VariantCase(const Variant& v) {
   Case c = *v.c;
+  std::vector<std::string> values;
   for (const VariantSysctl& s : v.sysctls) {
+    values.push_back(s.value);
     for (HostSpec& h : c.hosts) {
       if (h.name == s.host) h.sysctls.emplace_back(s.key, s.value);
     }
   }
+  // `when:` (docs/cases.md, "Expectations that vary by variant").
+  const std::string family = FamilyName(v.family);
+  for (Step& s : c.steps) {
+    if (s.when && !s.when->Holds(family, values)) s.not_in_variant = true;
+  }
+  std::erase_if(c.timing,
+                [&](const TimingExpect& t) { return t.when && !t.when->Holds(family, values); });
+  std::erase_if(c.counters,
+                [&](const CounterExpect& x) { return x.when && !x.when->Holds(family, values); });
   return c;
 }
 
@@ -110,7 +89,7 @@ std::vector<CaseResult> RunVariants(const std::vector<Variant>& variants,
       if (co.setup_gate == nullptr) co.setup_gate = &gate;
       co.variant = rounds_named ? fmt::format("{} #{}", v.name, round) : v.name;
       CaseResult r;
-      if (v.sysctls.empty()) {
+      if (v.sysctls.empty() && !v.c->HasWhen()) {
         r = RunCaseVariant(*v.c, v.family, co);
       } else {
         Case vc = VariantCase(v);

@@ -44,7 +44,9 @@ std::vector<Variant> ExpandVariants(const std::vector<Case>& cases,
                                     std::optional<Family> only_family);
 
 // The case a variant runs: a copy of *v.c with the variant's sysctls set on
-// their hosts (appended after the host's own sysctls).
+// their hosts (appended after the host's own sysctls), its steps whose
+// `when:` does not hold marked not_in_variant, and its timing entries and
+// counters whose `when:` does not hold removed.
 Case VariantCase(const Variant& v);
 
 struct RunOptions {

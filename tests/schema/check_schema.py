@@ -350,6 +350,10 @@ class KeyCheck:
         self.same("xfail keys (definitions/xfail)", self.table("xfail"), props(self.defn("xfail")))
         self.same("matrix keys (definitions/matrix)", self.table("matrix"),
                   props(self.defn("matrix")))
+        counter = [alt for alt in self.defn("counterMap").get("additionalProperties", {})
+                   .get("anyOf", []) if "properties" in alt]
+        self.same("counter map keys (definitions/counterMap)", self.table("counter"),
+                  props(counter[0]) if counter else [])
 
         self.same("packet keys (definitions/packet)", self.table("packet"),
                   props(self.defn("packet")))
@@ -373,8 +377,10 @@ class KeyCheck:
 
 
 # Objects with properties that may stay open: closed by the schema they
-# refer to (captureMatch: match, with some of its keys refused).
-OPEN_OBJECTS = {"#/definitions/captureMatch"}
+# refer to (captureMatch: match, with some of its keys refused), and
+# objects whose other keys are names.
+# counterMap and when: their other keys are counter and dimension names.
+OPEN_OBJECTS = {"#/definitions/captureMatch", "#/definitions/counterMap", "#/definitions/when"}
 
 
 def lint(schema, r):
