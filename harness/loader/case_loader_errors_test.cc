@@ -684,6 +684,48 @@ const BadCase kBadCases[] = {
     {"step_host_not_declared",
      "name: a\nhosts: {client: {}, server: {}, relay: {}}\nsteps:\n  - router: sleep 1s\n",
      "a.yaml:4:5: step 1: 'router' is not a declared host; the hosts are: client, server, relay"},
+    {"counters_neutral_no_ipv6",
+     "name: a\nsteps:\n  - client: sleep 1s\ncounters: {client: {Udp*.NoPorts: 0, "
+     "UdpLite*.IgnoredMulti: 0}}\n",
+     "a.yaml:4:38: counters: counter 'UdpLite*.IgnoredMulti' has no IPv6 counterpart (those of "
+     "UdpLite* that have one: UdpLite*.InDatagrams, UdpLite*.NoPorts, UdpLite*.InErrors, "
+     "UdpLite*.OutDatagrams, UdpLite*.RcvbufErrors, UdpLite*.SndbufErrors, "
+     "UdpLite*.InCsumErrors, UdpLite*.MemErrors)"},
+    {"counters_neutral_misspelt",
+     "name: a\nsteps:\n  - client: sleep 1s\ncounters: {client: {Udp*.NoPort: 0}}\n",
+     "a.yaml:4:21: counters: unknown counter 'Udp*.NoPort' (did you mean 'Udp*.NoPorts'?)"},
+    {"counters_neutral_both_families",
+     "name: a\nsteps:\n  - client: sleep 1s\ncounters: {client: {Tcp*.ActiveOpens: 0}}\n",
+     "a.yaml:4:21: counters: counter 'Tcp*.ActiveOpens': only Ip*, Icmp*, Udp* and UdpLite* name "
+     "a counter of each family ('Tcp.ActiveOpens' counts both families)"},
+    {"counters_neutral_no_group",
+     "name: a\nsteps:\n  - client: sleep 1s\ncounters: {client: {Foo*.Bar: 0}}\n",
+     "a.yaml:4:21: counters: counter 'Foo*.Bar': only Ip*, Icmp*, Udp* and UdpLite* name a "
+     "counter of each family"},
+    {"counters_star_not_before_dot",
+     "name: a\nsteps:\n  - client: sleep 1s\ncounters: {client: {Udp*NoPorts: 0}}\n",
+     "a.yaml:4:21: counters: 'Udp*NoPorts' is not a counter name such as ListenOverflows or "
+     "Udp.InErrors"},
+    {"counters_step_misspelt", "name: a\nsteps:\n  - server: {counters: {ListenOverflow: 1}}\n",
+     "a.yaml:3:25: step 1: unknown counter 'ListenOverflow' (did you mean 'ListenOverflows'?)"},
+    {"counters_step_no_ipv6", "name: a\nsteps:\n  - server: {counters: {Icmp*.InSrcQuenchs: 0}}\n",
+     "a.yaml:3:25: step 1: counter 'Icmp*.InSrcQuenchs' has no IPv6 counterpart (those of Icmp* "
+     "that have one: Icmp*.InMsgs, Icmp*.InErrors, Icmp*.InCsumErrors, Icmp*.InDestUnreachs, "
+     "Icmp*.InTimeExcds, Icmp*.InParmProbs, Icmp*.InRedirects, Icmp*.InEchos, "
+     "Icmp*.InEchoReps, Icmp*.OutMsgs, Icmp*.OutErrors, Icmp*.OutRateLimitHost, "
+     "Icmp*.OutDestUnreachs, Icmp*.OutTimeExcds, Icmp*.OutParmProbs, Icmp*.OutRedirects, "
+     "Icmp*.OutEchos, Icmp*.OutEchoReps)"},
+    {"counters_step_empty", "name: a\nsteps:\n  - server: {counters: {}}\n",
+     "a.yaml:3:24: step 1: 'counters' must check at least one counter"},
+    {"counters_step_not_map", "name: a\nsteps:\n  - server: {counters: ListenOverflows}\n",
+     "a.yaml:3:24: step 1: 'counters' must be a map, not 'ListenOverflows'"},
+    {"counters_step_since_unknown",
+     "name: a\nsteps:\n  - client: sleep 1s\n    label: go\n  - server: {counters: "
+     "{ListenOverflows: 0}, since: og}\n",
+     "a.yaml:5:53: step 2: no earlier step has the label 'og' (did you mean 'go'?)"},
+    {"counters_step_expect",
+     "name: a\nsteps:\n  - server: {counters: {ListenOverflows: 0}, expect: {queued: 1}}\n",
+     "a.yaml:3:46: step 1: unknown key 'expect' for 'counters'"},
     {"counters_host_not_declared",
      "name: a\nsteps:\n  - client: sleep 1s\ncounters: {router: {ListenOverflows: 0}}\n",
      "a.yaml:4:12: counters: 'router' is not a declared host; the hosts are: client, server"},

@@ -72,7 +72,7 @@ TEST(FormatKeys, TablesAreFilledWithoutRepeats) {
   }
   EXPECT_FALSE(k.ops.empty());
   EXPECT_FALSE(k.actions.empty());
-  EXPECT_EQ(k.observe_ops.size(), 3u);
+  EXPECT_EQ(k.observe_ops.size(), 4u);  // state, queue, tcp_info, counters
 }
 
 TEST(FormatKeys, CaseAndHostKeys) {

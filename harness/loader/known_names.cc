@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include "harness/loader/did_you_mean.h"
+#include "harness/model/observe.h"
 
 namespace faultline {
 namespace {
@@ -83,6 +84,65 @@ std::string MisspeltCounter(const std::string& name) {
   const std::vector<std::string>& names = qualified ? KnownCounters() : PlainCounters();
   if (Listed(names, name) || (qualified && Listed(PlainCounters(), name))) return "";
   return Closest(name, names);
+}
+
+namespace {
+
+// The family-neutral names of the listed IPv4 counters of `group` ("" for
+// all four groups) that have an IPv6 counterpart in the list: "Udp*.NoPorts".
+std::vector<std::string> NeutralCounters(const std::string& group) {
+  std::vector<std::string> out;
+  for (const std::string& q : KnownCounters()) {
+    size_t dot = q.find('.');
+    if (dot == std::string::npos || (!group.empty() && q.substr(0, dot) != group)) continue;
+    std::string neutral = q.substr(0, dot) + "*" + q.substr(dot);
+    std::string v6 = CounterForFamily(neutral, true);
+    if (!v6.empty() && Listed(KnownCounters(), v6)) out.push_back(neutral);
+  }
+  return out;
+}
+
+std::string JoinNames(const std::vector<std::string>& v) {
+  std::string out;
+  for (const std::string& x : v) out += (out.empty() ? "" : ", ") + x;
+  return out;
+}
+
+Status CheckNeutralCounter(const std::string& name, bool ipv6, const SourceLoc& at,
+                           const Scope& s) {
+  const std::string group = name.substr(0, name.find("*."));
+  const std::string field = name.substr(name.find("*.") + 2);
+  const std::string v4 = CounterForFamily(name, false);
+  if (v4.empty()) {
+    std::string hint;
+    if (Listed(KnownCounters(), group + "." + field)) {
+      hint = fmt::format(" ('{}.{}' counts both families)", group, field);
+    }
+    return s.Fail(at, fmt::format("counter '{}': only Ip*, Icmp*, Udp* and UdpLite* name a "
+                                  "counter of each family{}",
+                                  name, hint));
+  }
+  if (!Listed(KnownCounters(), v4)) {
+    std::string near = Closest(name, NeutralCounters(""));
+    if (near.empty()) return Status::Ok();  // a newer kernel's: the lab decides
+    return s.Fail(at, fmt::format("unknown counter '{}' (did you mean '{}'?)", name, near));
+  }
+  if (ipv6 && !Listed(KnownCounters(), CounterForFamily(name, true))) {
+    return s.Fail(at, fmt::format("counter '{}' has no IPv6 counterpart (those of {}* that "
+                                  "have one: {})",
+                                  name, group, JoinNames(NeutralCounters(group))));
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+Status CheckCounterName(const std::string& name, bool ipv6, const SourceLoc& at, const Scope& s) {
+  if (IsFamilyNeutralCounter(name)) return CheckNeutralCounter(name, ipv6, at, s);
+  if (std::string near = MisspeltCounter(name); !near.empty()) {
+    return s.Fail(at, fmt::format("unknown counter '{}' (did you mean '{}'?)", name, near));
+  }
+  return Status::Ok();
 }
 
 Status CheckSysctlName(const std::string& key, const SourceLoc& at, const Scope& s) {

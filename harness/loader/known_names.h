@@ -33,6 +33,13 @@ std::string MisspeltSysctl(const std::string& key);
 // for every N.
 std::string MisspeltCounter(const std::string& name);
 
+// Checks a counter name as `counters:` and counters steps write it
+// (MisspeltCounter's did-you-mean; a family-neutral "Udp*.NoPorts" must
+// name a listed IPv4 counter of Ip, Icmp, Udp or UdpLite, and, when
+// `ipv6` (the case has IPv6 variants), one with an IPv6 counterpart).
+// Errors fail at `at` with `s`'s prefix.
+Status CheckCounterName(const std::string& name, bool ipv6, const SourceLoc& at, const Scope& s);
+
 // Fails at `at` with "unknown sysctl 'K' (did you mean 'L'?)" when `key` is
 // misspelt (MisspeltSysctl).
 Status CheckSysctlName(const std::string& key, const SourceLoc& at, const Scope& s);

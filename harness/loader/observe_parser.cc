@@ -15,13 +15,15 @@
 namespace faultline {
 namespace {
 
-const std::vector<std::string> kObserveOps = {"state", "queue", "tcp_info"};
+const std::vector<std::string> kObserveOps = {"state", "queue", "tcp_info", "counters"};
 // The keys of an observation step besides its op: `state` takes `is`,
-// `queue` and `tcp_info` take `expect`.
+// `queue` and `tcp_info` take `expect`, `counters` its names and `since`.
 const std::vector<std::string>& ObserveKeys(const std::string& op) {
-  static const std::vector<std::string> state = {"within", "is", "through", "since"};
-  static const std::vector<std::string> other = {"within", "expect"};
-  return op == "state" ? state : other;
+  static const std::vector<std::string> state = {"within", "is",   "through",
+                                                 "since",  "took", "stays"};
+  static const std::vector<std::string> counters = {"within", "since", "took"};
+  static const std::vector<std::string> other = {"within", "expect", "took"};
+  return op == "state" ? state : op == "counters" ? counters : other;
 }
 const std::vector<std::string> kRequiresKeys = {"kernel", "sysctl", "congestion", "reason"};
 const std::vector<std::string> kXfailKeys = {"kernel_below", "reason"};
@@ -41,14 +43,22 @@ std::string Join(const std::vector<std::string>& v) {
   return out;
 }
 
+// Letters, digits, _ and .; a * only before the dot of a family-neutral
+// name ("Udp*.NoPorts").
 bool IsCounterName(const std::string& n) {
-  return !n.empty() && n.size() <= 64 &&
-         std::all_of(n.begin(), n.end(),
-                     [](char c) {
-                       return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-                              (c >= '0' && c <= '9') || c == '_' || c == '.';
-                     }) &&
-         n.front() != '.' && n.back() != '.';
+  for (size_t i = 0; i < n.size(); ++i) {
+    const char c = n[i];
+    const bool star = c == '*' && i > 0 && i + 1 < n.size() && n[i + 1] == '.';
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_' && c != '.' && !star) {
+      return false;
+    }
+  }
+  return !n.empty() && n.size() <= 64 && n.front() != '.' && n.back() != '.' &&
+         std::count(n.begin(), n.end(), '*') <= 1;
+}
+
+bool HasIpv6(const CaseContext& cx) {
+  return std::find(cx.families.begin(), cx.families.end(), Family::kIPv6) != cx.families.end();
 }
 
 bool IsNetSysctl(const std::string& k) {
@@ -336,6 +346,64 @@ Status ReadFields(const Entry& he, const std::vector<Entry>& m, const Entry& op,
   return Status::Ok();
 }
 
+// counters: {NAME: VALUE, ...}, since: LABEL (the label is checked by the
+// step parser: an earlier step's).
+Status ReadCounterStep(const Entry& op, const std::vector<Entry>& m, const CaseContext& cx,
+                       const Scope& s, ObserveStep* o) {
+  StatusOr<std::vector<Entry>> cm = ReadMap(op.val, "counters", s);
+  if (!cm.ok()) return cm.status();
+  if (cm->empty()) return s.Fail(op.val.loc, "'counters' must check at least one counter");
+  for (const Entry& c : *cm) {
+    if (!IsCounterName(c.key)) {
+      return s.Fail(c.key_loc, fmt::format("{} is not a counter name such as "
+                                           "ListenOverflows or Udp.InErrors",
+                                           Describe(YAML::Node(c.key))));
+    }
+    FL_RETURN_IF_ERROR(CheckCounterName(c.key, HasIpv6(cx), c.key_loc, s));
+    StatusOr<ValueExpect> x = ReadValueExpect(c.val, c.key, s);
+    if (!x.ok()) return x.status();
+    o->fields.push_back(FieldExpect{c.key, *x});
+  }
+  if (const Entry* since = FindKey(m, "since")) {
+    StatusOr<std::string> label = ReadString(since->val, "since", s);
+    if (!label.ok()) return label.status();
+    o->since = *label;
+    o->since_loc = since->val.loc;
+  }
+  return Status::Ok();
+}
+
+// took: RANGE (with within), stays: D (state with is, without within).
+Status ReadTookStays(const std::vector<Entry>& m, const Scope& s, ObserveStep* o) {
+  if (const Entry* t = FindKey(m, "took")) {
+    if (!o->within) {
+      return s.Fail(t->key_loc, "'took' needs 'within' (the time until the expectation held)");
+    }
+    StatusOr<DurationRange> r = ReadDurationRange(t->val, "took", s, DurationBoundSpec());
+    if (!r.ok()) return r.status();
+    o->took = *r;
+  }
+  const Entry* st = FindKey(m, "stays");
+  if (st == nullptr) return Status::Ok();
+  if (o->states.empty()) {
+    return s.Fail(st->key_loc, "'stays' needs 'is' (the states the socket stays in)");
+  }
+  if (o->within) {
+    return s.Fail(st->key_loc,
+                  "'stays' and 'within' cannot be combined: 'stays' starts from "
+                  "the state the socket is in now");
+  }
+  StatusOr<Duration> d = ReadDuration(st->val, "stays", s);
+  if (!d.ok()) return d.status();
+  if (*d <= Duration(0) || *d > std::chrono::minutes(10)) {
+    return s.Fail(st->val.loc, fmt::format("'stays' must be longer than 0s and at most 10m, "
+                                           "not {}",
+                                           Describe(st->val.node)));
+  }
+  o->stays = *d;
+  return Status::Ok();
+}
+
 }  // namespace
 
 StatusOr<ObserveStep> ParseObserveStep(const std::string& host, const Entry& he,
@@ -348,24 +416,30 @@ StatusOr<ObserveStep> ParseObserveStep(const std::string& host, const Entry& he,
   const Entry& op = **found;
   ObserveStep o;
   o.host = host;
-  o.kind = op.key == "state"   ? ObserveKind::kState
-           : op.key == "queue" ? ObserveKind::kQueue
-                               : ObserveKind::kTcpInfo;
+  o.kind = op.key == "state"      ? ObserveKind::kState
+           : op.key == "queue"    ? ObserveKind::kQueue
+           : op.key == "counters" ? ObserveKind::kCounters
+                                  : ObserveKind::kTcpInfo;
   std::vector<std::string> allowed = {op.key};
   const std::vector<std::string>& keys = ObserveKeys(op.key);
   allowed.insert(allowed.end(), keys.begin(), keys.end());
   FL_RETURN_IF_ERROR(CheckKeys(*m, allowed, fmt::format(" for '{}'", op.key), s));
-  FL_RETURN_IF_ERROR(ReadObservedSocket(host, op, cx, known, s, &o));
+  if (o.kind != ObserveKind::kCounters) {
+    FL_RETURN_IF_ERROR(ReadObservedSocket(host, op, cx, known, s, &o));
+  }
   if (const Entry* w = FindKey(*m, "within")) {
     StatusOr<Duration> d = ReadWithin(w->val, s);
     if (!d.ok()) return d.status();
     o.within = *d;
   }
-  if (o.kind == ObserveKind::kState) {
+  if (o.kind == ObserveKind::kCounters) {  // a scripted host's steps are packets (step_parser)
+    FL_RETURN_IF_ERROR(ReadCounterStep(op, *m, cx, s, &o));
+  } else if (o.kind == ObserveKind::kState) {
     FL_RETURN_IF_ERROR(ReadStates(he, *m, s, &o));
   } else {
     FL_RETURN_IF_ERROR(ReadFields(he, *m, op, s, &o));
   }
+  FL_RETURN_IF_ERROR(ReadTookStays(*m, s, &o));
   return o;
 }
 
@@ -435,10 +509,7 @@ StatusOr<std::vector<CounterExpect>> ParseCounters(const Val& v, const CaseConte
                                              "ListenOverflows or Udp.InErrors",
                                              Describe(YAML::Node(c.key))));
       }
-      if (std::string near = MisspeltCounter(c.key); !near.empty()) {
-        return s.Fail(c.key_loc,
-                      fmt::format("unknown counter '{}' (did you mean '{}'?)", c.key, near));
-      }
+      FL_RETURN_IF_ERROR(CheckCounterName(c.key, HasIpv6(cx), c.key_loc, s));
       StatusOr<CounterExpect> x = ReadCounter(c, h.key, cx, s);
       if (!x.ok()) return x.status();
       if (!x->when) x->when = host_when;

@@ -96,6 +96,27 @@ const BadCase kBad[] = {
      "name: a\nsteps:\n  - server: listen 8080\n  - client: {connect: \"server:8080\", as: c}\n  - "
      "client: {state: c, is: ESTABLISHED, within: soon}\n",
      "a.yaml:5:49: step 3: 'within' must be a duration such as 10s or 500ms, not 'soon'"},
+    {"took_without_within",
+     "name: a\nsteps:\n  - server: listen 8080\n  - client: {connect: \"server:8080\", as: c}\n  - "
+     "client: {state: c, is: ESTABLISHED, took: \"<= 1s\"}\n",
+     "a.yaml:5:41: step 3: 'took' needs 'within' (the time until the expectation held)"},
+    {"stays_without_is",
+     "name: a\nsteps:\n  - server: listen 8080\n  - client: {connect: \"server:8080\", as: c}\n  - "
+     "client: {state: c, through: [FIN_WAIT1], stays: 1s}\n",
+     "a.yaml:5:46: step 3: 'stays' needs 'is' (the states the socket stays in)"},
+    {"stays_with_within",
+     "name: a\nsteps:\n  - server: listen 8080\n  - client: {connect: \"server:8080\", as: c}\n  - "
+     "client: {state: c, is: ESTABLISHED, within: 1s, stays: 1s}\n",
+     "a.yaml:5:53: step 3: 'stays' and 'within' cannot be combined: 'stays' starts from the "
+     "state the socket is in now"},
+    {"stays_zero",
+     "name: a\nsteps:\n  - server: listen 8080\n  - client: {connect: \"server:8080\", as: c}\n  - "
+     "client: {state: c, is: ESTABLISHED, stays: 0s}\n",
+     "a.yaml:5:48: step 3: 'stays' must be longer than 0s and at most 10m, not '0s'"},
+    {"stays_on_queue",
+     "name: a\nsteps:\n  - server: listen 8080\n  - client: {connect: \"server:8080\", as: c}\n  - "
+     "server: {queue: ls, expect: {queued: 1}, stays: 1s}\n",
+     "a.yaml:5:46: step 3: unknown key 'stays' for 'queue'"},
     {"two_observations",
      "name: a\nsteps:\n  - server: listen 8080\n  - client: {connect: \"server:8080\", as: c}\n  - "
      "client: {state: c, tcp_info: c, is: ESTABLISHED}\n",
@@ -325,6 +346,74 @@ TEST(ObserveParse, ThroughAndSince) {
   const auto& both = std::get<ObserveStep>(c->steps[4].body);
   EXPECT_EQ(both.states, (std::vector<std::string>{"TIME_WAIT"}));
   EXPECT_EQ(both.through, (std::vector<std::string>{"FIN_WAIT1"}));
+}
+
+TEST(ObserveParse, CountersStepsAndFamilyNeutralNames) {
+  StatusOr<Case> c = LoadCaseText(R"(name: a
+counters:
+  client: {Udp*.NoPorts: 1, Icmp*.OutDestUnreachs: 0}
+steps:
+  - server: listen 8080
+    label: fill
+  - server: {counters: {ListenOverflows: ">= 1", TCPTimeouts: 0}, since: fill, within: 2s}
+  - client: {counters: {"Ip*.InReceives": "> 0"}}
+)",
+                                  "a.yaml");
+  ASSERT_TRUE(c.ok()) << c.status().message();
+  const auto& o = std::get<ObserveStep>(c->steps[1].body);
+  EXPECT_EQ(o.kind, ObserveKind::kCounters);
+  ASSERT_EQ(o.fields.size(), 2u);
+  EXPECT_EQ(o.fields[0].name, "ListenOverflows");
+  EXPECT_EQ(o.fields[0].expect.text, ">= 1");
+  EXPECT_EQ(o.since, "fill");
+  EXPECT_EQ(o.within, Duration(std::chrono::seconds(2)));
+  EXPECT_EQ(c->steps[1].Describe(),
+            "server: counters ListenOverflows >= 1 TCPTimeouts 0 since fill within 2s");
+  const auto& n = std::get<ObserveStep>(c->steps[2].body);
+  EXPECT_EQ(n.fields[0].name, "Ip*.InReceives");
+  EXPECT_TRUE(n.since.empty());
+  EXPECT_EQ(c->counters[0].name, "Udp*.NoPorts");
+  // A name without an IPv6 counterpart is fine in a case that runs IPv4 only.
+  c = LoadCaseText(
+      "name: a\nfamily: ipv4\nsteps:\n  - client: sleep 1s\ncounters: {client: "
+      "{Icmp*.InSrcQuenchs: 0}}\n",
+      "a.yaml");
+  EXPECT_TRUE(c.ok()) << c.status().message();
+}
+
+TEST(ObserveParse, TookAndStays) {
+  StatusOr<Case> c = LoadCaseText(R"(name: a
+steps:
+  - server: listen 8080
+  - client: {connect: "server:8080", as: c}
+  - client: {state: c, is: ESTABLISHED, within: 1s, took: "<= 500ms"}
+  - client: {state: c, is: ESTABLISHED, stays: 300ms}
+  - server: {counters: {PassiveOpens: 1}, within: 1s, took: [0s, 1s]}
+)",
+                                  "a.yaml");
+  ASSERT_TRUE(c.ok()) << c.status().message();
+  const auto& t = std::get<ObserveStep>(c->steps[2].body);
+  ASSERT_TRUE(t.took.has_value());
+  EXPECT_EQ(t.took->hi, Duration(std::chrono::milliseconds(500)));
+  EXPECT_EQ(c->steps[2].Describe(), "client: state c is ESTABLISHED within 1s took <= 500ms");
+  const auto& st = std::get<ObserveStep>(c->steps[3].body);
+  EXPECT_EQ(st.stays, Duration(std::chrono::milliseconds(300)));
+  EXPECT_EQ(c->steps[3].Describe(), "client: state c is ESTABLISHED stays 300ms");
+  EXPECT_TRUE(std::get<ObserveStep>(c->steps[4].body).took.has_value());
+}
+
+TEST(FamilyNeutralCounters, KernelNamePerFamily) {
+  EXPECT_EQ(CounterForFamily("Udp*.NoPorts", false), "Udp.NoPorts");
+  EXPECT_EQ(CounterForFamily("Udp*.NoPorts", true), "Udp6NoPorts");
+  EXPECT_EQ(CounterForFamily("Ip*.InReceives", true), "Ip6InReceives");
+  EXPECT_EQ(CounterForFamily("Icmp*.InErrors", true), "Icmp6InErrors");
+  EXPECT_EQ(CounterForFamily("Icmp*.InParmProbs", true), "Icmp6InParmProblems");
+  EXPECT_EQ(CounterForFamily("Icmp*.OutEchoReps", true), "Icmp6OutEchoReplies");
+  EXPECT_EQ(CounterForFamily("Ip*.ForwDatagrams", true), "Ip6OutForwDatagrams");
+  EXPECT_EQ(CounterForFamily("UdpLite*.InErrors", true), "UdpLite6InErrors");
+  EXPECT_EQ(CounterForFamily("Tcp*.ActiveOpens", true), "");
+  EXPECT_EQ(CounterForFamily("ListenOverflows", true), "ListenOverflows");
+  EXPECT_EQ(CounterForFamily("Udp.NoPorts", true), "Udp.NoPorts");
 }
 
 TEST(ObserveParse, ClosedSocketCanStillBeObservedButNotUsed) {

@@ -10,6 +10,7 @@ const char* ObserveKindName(ObserveKind k) {
     case ObserveKind::kQueue: return "queue";
     case ObserveKind::kTcpInfo: return "tcp_info";
     case ObserveKind::kSnapshot: return "tcp_info snapshot";
+    case ObserveKind::kCounters: return "counters";
   }
   return "?";
 }
@@ -26,6 +27,31 @@ std::string TcpStateName(int state) {
   if (state == kNewSynRecv) return "SYN_RECV";
   if (state >= 1 && state <= 11) return TcpStateNames()[static_cast<size_t>(state - 1)];
   return fmt::format("UNKNOWN({})", state);
+}
+
+bool IsFamilyNeutralCounter(const std::string& name) {
+  size_t star = name.find("*.");
+  return star != std::string::npos && star > 0 && star + 2 < name.size();
+}
+
+std::string CounterForFamily(const std::string& name, bool ipv6) {
+  if (!IsFamilyNeutralCounter(name)) return name;
+  size_t star = name.find("*.");
+  const std::string group = name.substr(0, star);
+  std::string field = name.substr(star + 2);
+  if (group != "Ip" && group != "Icmp" && group != "Udp" && group != "UdpLite") return "";
+  if (!ipv6) return group + "." + field;
+  // The snmp6 spellings that are not Group6 + the snmp name.
+  static const std::pair<const char*, const char*> kRenamed[] = {
+      {"Icmp.InParmProbs", "InParmProblems"},
+      {"Icmp.OutParmProbs", "OutParmProblems"},
+      {"Icmp.InEchoReps", "InEchoReplies"},
+      {"Icmp.OutEchoReps", "OutEchoReplies"},
+      {"Ip.ForwDatagrams", "OutForwDatagrams"}};
+  for (const auto& [v4, v6] : kRenamed) {
+    if (group + "." + field == v4) field = v6;
+  }
+  return group + "6" + field;
 }
 
 std::string ObserveStep::Target() const {
@@ -50,7 +76,14 @@ std::string DescribeObserve(const ObserveStep& o) {
     if (!o.since.empty()) s += " since " + o.since;
   }
   if (o.kind == ObserveKind::kSnapshot) s += fmt::format(" for %{{ }}% block {}", o.block);
+  if (o.kind == ObserveKind::kCounters) {
+    s = fmt::format("{}: counters", o.host);
+    for (const FieldExpect& f : o.fields) s += fmt::format(" {} {}", f.name, f.expect.text);
+    if (!o.since.empty()) s += " since " + o.since;
+  }
   if (o.within) s += " within " + FormatDuration(*o.within);
+  if (o.took) s += " took " + o.took->ToString();
+  if (o.stays) s += " stays " + FormatDuration(*o.stays);
   return s;
 }
 

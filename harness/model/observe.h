@@ -50,8 +50,13 @@ enum class ObserveKind {
   // Reads the socket's whole tcp_info now (no check); the block's Python
   // runs with those values after the last step (ObserveStep::code).
   kSnapshot,
+  // counters: {NAME: VALUE, ...}, since: LABEL: kernel counter deltas of
+  // the host (`fields`: the names as written) from the start of the step
+  // labelled `since` (the lab's start without it) to now.
+  kCounters,
 };
-const char* ObserveKindName(ObserveKind k);  // "state", "queue", "tcp_info", "snapshot"
+// "state", "queue", "tcp_info", "tcp_info snapshot", "counters"
+const char* ObserveKindName(ObserveKind k);
 
 // A step such as `- server: {state: s, is: TIME_WAIT, within: 2s}`. The
 // runner (not the peer) runs it in the host's namespace through sock_diag.
@@ -78,7 +83,7 @@ struct ObserveStep {
   std::optional<PortSelector> port;
   // kState: any one of these TCP state names (TcpStateName), or "gone".
   std::vector<std::string> states;
-  // kQueue / kTcpInfo: every one must hold.
+  // kQueue / kTcpInfo / kCounters: every one must hold.
   std::vector<FieldExpect> fields;
   // kState, `through: [NAME...]`: the socket's recorded transitions (socket
   // state history, harness/observe/state_history.h) pass through these
@@ -92,6 +97,13 @@ struct ObserveStep {
   // With the state history, `is:` holds when the socket was in the state
   // at any instant from the step's start on.
   std::optional<Duration> within;
+  // `took: RANGE` (with `within`): the time from the step's start until the
+  // expectation held -- with the state history, until the recorded
+  // transition into the state (0 when it held at the start).
+  std::optional<DurationRange> took;
+  // kState `stays: D`: the socket is in one of `states` now and has no
+  // recorded transition out of them for D (needs the state history).
+  std::optional<Duration> stays;
   // kSnapshot: the block's number (1-based, in script order) and its Python
   // code (packetdrill's %{ }%, spaces and tabs at both ends stripped).
   int block = 0;
@@ -115,6 +127,18 @@ struct CounterExpect {
   // variants where it holds (VariantCase drops it from the others).
   std::optional<When> when;
 };
+
+// Family-neutral counter names: "Ip*.NAME", "Icmp*.NAME", "Udp*.NAME",
+// "UdpLite*.NAME" mean Group.NAME (/proc/net/snmp) in an IPv4 variant and
+// Group6NAME (/proc/net/snmp6; a few ICMP names differ: InParmProbs is
+// Icmp6InParmProblems, InEchoReps Icmp6InEchoReplies, and Ip.ForwDatagrams
+// is Ip6OutForwDatagrams) in an IPv6 one.
+bool IsFamilyNeutralCounter(const std::string& name);
+// The kernel's name of `name` in a variant of that family: a neutral name
+// translated (the IPv6 spelling is not checked against any list here),
+// any other name unchanged. "" when `name` is neutral but its group is none
+// of the four above.
+std::string CounterForFamily(const std::string& name, bool ipv6);
 
 // `requires:` -- the case is skipped (with the reason) when not met.
 struct Requirements {

@@ -55,6 +55,50 @@ std::string SeenInWindow(const std::vector<std::vector<StateTransition>>& lives,
   return "";
 }
 
+namespace {
+
+bool Listed(const std::vector<std::string>& states, int kernel_state) {
+  return std::find(states.begin(), states.end(), TcpStateName(kernel_state)) != states.end();
+}
+
+}  // namespace
+
+std::optional<int64_t> EnteredAt(const std::vector<std::vector<StateTransition>>& lives,
+                                 const std::vector<std::string>& states, int64_t from_ns,
+                                 int64_t to_ns) {
+  std::optional<int64_t> best;
+  for (const std::vector<StateTransition>& l : lives) {
+    int at_start = l.empty() ? 0 : l.front().old_state;
+    for (const StateTransition& t : l) {
+      if (t.at_ns <= from_ns) at_start = t.new_state;
+    }
+    std::optional<int64_t> entered;
+    if (at_start != 0 && Listed(states, at_start)) entered = from_ns;
+    for (const StateTransition& t : l) {
+      if (entered || t.at_ns <= from_ns || t.at_ns > to_ns) continue;
+      if (Listed(states, t.new_state)) entered = t.at_ns;
+    }
+    if (entered && (!best || *entered < *best)) best = entered;
+  }
+  return best;
+}
+
+std::optional<StateTransition> LeftAt(const std::vector<std::vector<StateTransition>>& lives,
+                                      const std::vector<std::string>& states, int64_t from_ns,
+                                      int64_t to_ns) {
+  std::optional<StateTransition> first;
+  for (const std::vector<StateTransition>& l : lives) {
+    for (const StateTransition& t : l) {
+      if (t.at_ns <= from_ns || t.at_ns > to_ns) continue;
+      if (Listed(states, t.old_state) && !Listed(states, t.new_state) &&
+          (!first || t.at_ns < first->at_ns)) {
+        first = t;
+      }
+    }
+  }
+  return first;
+}
+
 std::string ThroughMessage(const std::vector<std::string>& through, const std::string& actual) {
   return fmt::format("expected state path {} vs actual {}", PathText(through), actual);
 }

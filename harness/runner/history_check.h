@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -34,6 +35,19 @@ Probe ThroughProbe(const std::vector<std::vector<StateTransition>>& lives,
 // in at an instant of [from_ns, to_ns], "" when none.
 std::string SeenInWindow(const std::vector<std::vector<StateTransition>>& lives,
                          const std::vector<std::string>& states, int64_t from_ns, int64_t to_ns);
+
+// `took:`: when some socket of `lives` entered one of `states` in
+// [from_ns, to_ns] -- from_ns when it was in one already then; unset when
+// the history shows none (the caller falls back to when the look held).
+std::optional<int64_t> EnteredAt(const std::vector<std::vector<StateTransition>>& lives,
+                                 const std::vector<std::string>& states, int64_t from_ns,
+                                 int64_t to_ns);
+
+// `stays:`: the first recorded transition of a socket of `lives` out of
+// `states` (to a state not listed) in (from_ns, to_ns]; unset when none.
+std::optional<StateTransition> LeftAt(const std::vector<std::vector<StateTransition>>& lives,
+                                      const std::vector<std::string>& states, int64_t from_ns,
+                                      int64_t to_ns);
 
 // "expected state path A -> B vs actual C -> D".
 std::string ThroughMessage(const std::vector<std::string>& through, const std::string& actual);

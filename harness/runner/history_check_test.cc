@@ -88,3 +88,36 @@ TEST(HistoryCheck, PassesThrough) {
 
 }  // namespace
 }  // namespace faultline
+
+namespace faultline {
+namespace {
+
+// took: the recorded transition into the state, from the step's start.
+TEST(HistoryCheck, EnteredAtIsTheTransitionsTime) {
+  EXPECT_EQ(EnteredAt({kSimultaneous}, {"TIME_WAIT"}, 25, 100), std::optional<int64_t>(40));
+  EXPECT_EQ(EnteredAt({kSimultaneous}, {"CLOSING", "TIME_WAIT"}, 25, 100),
+            std::optional<int64_t>(30));
+  // In the state at the step's start: it held at once.
+  EXPECT_EQ(EnteredAt({kSimultaneous}, {"ESTABLISHED"}, 15, 100), std::optional<int64_t>(15));
+  // Left before the window, or entered after it: not seen.
+  EXPECT_EQ(EnteredAt({kSimultaneous}, {"ESTABLISHED"}, 25, 100), std::nullopt);
+  EXPECT_EQ(EnteredAt({kSimultaneous}, {"TIME_WAIT"}, 0, 35), std::nullopt);
+  EXPECT_EQ(EnteredAt({}, {"TIME_WAIT"}, 0, 35), std::nullopt);
+}
+
+// stays: the first transition out of the listed states in the window.
+TEST(HistoryCheck, LeftAtIsTheFirstTransitionOut) {
+  std::optional<StateTransition> l = LeftAt({kSimultaneous}, {"ESTABLISHED"}, 11, 100);
+  ASSERT_TRUE(l.has_value());
+  EXPECT_EQ(l->at_ns, 20);
+  EXPECT_EQ(TcpStateName(l->new_state), "FIN_WAIT1");
+  // Moving between listed states is staying.
+  l = LeftAt({kSimultaneous}, {"ESTABLISHED", "FIN_WAIT1", "CLOSING"}, 11, 100);
+  ASSERT_TRUE(l.has_value());
+  EXPECT_EQ(l->at_ns, 40);
+  EXPECT_EQ(LeftAt({kSimultaneous}, {"ESTABLISHED"}, 11, 19), std::nullopt);
+  EXPECT_EQ(LeftAt({kSimultaneous}, {"TIME_WAIT"}, 40, 100), std::nullopt);
+}
+
+}  // namespace
+}  // namespace faultline

@@ -22,6 +22,14 @@ bool UsesThrough(const Case& c) {
   return false;
 }
 
+bool UsesStays(const Case& c) {
+  for (const Step& st : c.steps) {
+    const auto* o = std::get_if<ObserveStep>(&st.body);
+    if (o != nullptr && o->stays) return true;
+  }
+  return false;
+}
+
 // A `timing:` event is a state transition: it is placed from the history.
 bool UsesStateTiming(const Case& c) {
   for (const TimingExpect& t : c.timing) {
@@ -35,6 +43,7 @@ bool UsesStateTiming(const Case& c) {
 // What in the case needs the state history ("" when nothing does).
 std::string NeedsHistory(const Case& c) {
   if (UsesThrough(c)) return "'through' needs it";
+  if (UsesStays(c)) return "'stays' needs it";
   if (UsesStateTiming(c)) return "a state event of 'timing' needs it";
   return "";
 }

@@ -12,6 +12,7 @@
 #include "harness/observe/environment.h"
 #include "harness/observe/tcp_info_fields.h"
 #include "harness/observe/wait_until.h"
+#include "harness/runner/counter_check.h"
 #include "harness/runner/history_check.h"
 
 namespace faultline {
@@ -113,7 +114,24 @@ Observer::Observer(const Case& c, Family family, const Lab& lab, ActivitySource 
       activity_(std::move(activity)),
       clock_(clock),
       result_(result),
-      histories_(histories) {}
+      histories_(histories) {
+  wants_counters_ = !c.counters.empty();
+  for (const Step& st : c.steps) {
+    const auto* o = std::get_if<ObserveStep>(&st.body);
+    if (o == nullptr || o->kind != ObserveKind::kCounters) continue;
+    wants_counters_ = true;
+    if (!o->since.empty()) label_counters_[o->since];
+  }
+}
+
+Status Observer::ReadAllCounters(std::map<std::string, Counters>* into) {
+  for (auto& [name, hs] : hosts_) {
+    StatusOr<Counters> c = ReadNetnsCounters(hs.netns);
+    if (!c.ok()) return c.status().Prefixed(fmt::format("host '{}': counters", name));
+    (*into)[name] = std::move(c).value();
+  }
+  return Status::Ok();
+}
 
 void Observer::NoteState(const std::string& host, const std::string& target,
                          const std::string& state) {
@@ -148,7 +166,7 @@ Status Observer::Start() {
         ReadNetnsSysctls(hs.netns, keys);
     if (!sys.ok()) return sys.status().Prefixed(fmt::format("host '{}': sysctls", h.name));
     env.hosts.push_back(Environment::Host{h.name, std::move(sys).value(), false});
-    if (!case_.counters.empty()) {
+    if (wants_counters_) {
       StatusOr<Counters> c = ReadNetnsCounters(hs.netns);
       if (!c.ok()) return c.status().Prefixed(fmt::format("host '{}': counters", h.name));
       hs.start = std::move(c).value();
@@ -211,7 +229,15 @@ void Observer::StartHistory() {
   }
 }
 
-void Observer::OnStepStart(const std::string& label) { step_starts_[label] = clock_.NowNs(); }
+void Observer::OnStepStart(const std::string& label) {
+  step_starts_[label] = clock_.NowNs();
+  auto it = label_counters_.find(label);
+  if (it == label_counters_.end()) return;
+  it->second.clear();
+  if (Status st = ReadAllCounters(&it->second); !st.ok()) {
+    label_counters_error_[label] = st.message();
+  }
+}
 
 void Observer::RecordHistory() {
   if (histories_ == nullptr || !history_reason_.empty()) return;
@@ -563,6 +589,8 @@ std::string ObserveExpected(const ObserveStep& o) {
     expected = Join(parts, ", ");
   }
   if (o.within) expected += " within " + FormatDuration(*o.within);
+  if (o.took) expected += " took " + o.took->ToString();
+  if (o.stays) expected += " to stay for " + FormatDuration(*o.stays);
   return expected;
 }
 
@@ -579,6 +607,7 @@ ObserveOutcome Observer::Run(const ObserveStep& o, int64_t case_deadline) {
     out.took_ns = clock_.NowNs() - out.start_ns;
     return out;
   };
+  if (o.kind == ObserveKind::kCounters) return RunCounters(o, case_deadline);
   auto it = tuples_.find(key);
   if (!o.port && (it == tuples_.end() || !it->second.Known())) {
     return error(
@@ -607,18 +636,119 @@ ObserveOutcome Observer::Run(const ObserveStep& o, int64_t case_deadline) {
   StatusOr<WaitResult> w = WaitUntil(probe, source, limit, kPollNs);
   out.took_ns = clock_.NowNs() - out.start_ns;
   if (!w.ok()) return error(w.status().message());
-  std::string actual = w->last;
-  if (o.within && w->seen.size() > 1) actual += " (seen: " + JoinSeen(w->seen) + ")";
-  if (o.within) actual += ", after " + FormatDuration(std::chrono::nanoseconds(w->waited_ns));
-  if (w->holds) {
-    out.verdict = Verdict::Pass(expected, std::move(actual));
-    return out;
+  if (w->holds && o.stays) {
+    if (!history) return error("'stays' needs the socket state history: " + history_reason_);
+    return Stays(o, tuple, reverse, case_deadline, expected, out);
   }
+  int64_t held_ns = out.start_ns + w->waited_ns;
+  if (w->holds && o.took && history) {
+    // The recorded transition into the state, not when the look came.
+    std::optional<int64_t> entered =
+        EnteredAt(Lives(o, tuple, reverse), o.states, out.start_ns, clock_.NowNs());
+    if (entered) held_ns = *entered;
+  }
+  out.verdict = Conclude(o, expected, *w, held_ns - out.start_ns);
+  return out;
+}
+
+std::vector<std::vector<StateTransition>> Observer::Lives(const ObserveStep& o,
+                                                          const SockTuple& tuple, bool reverse) {
+  histories_->Drain();
+  return MatchLives(hosts_.at(o.host).history->Transitions(clock_.NowNs()),
+                    KeyFor(o, tuple, reverse));
+}
+
+Verdict Observer::Conclude(const ObserveStep& o, const std::string& expected, const WaitResult& w,
+                           int64_t took_ns) {
+  std::string actual = w.last;
+  if (o.within && w.seen.size() > 1) actual += " (seen: " + JoinSeen(w.seen) + ")";
+  if (o.within) actual += ", after " + FormatDuration(std::chrono::nanoseconds(w.waited_ns));
+  bool holds = w.holds;
+  if (holds && o.took) {
+    const Duration took(took_ns);
+    actual += ", took " + FormatDuration(took);
+    holds = o.took->Contains(took);
+  }
+  if (holds) return Verdict::Pass(expected, std::move(actual));
   std::string what =
       o.kind == ObserveKind::kState ? "" : std::string(ObserveKindName(o.kind)) + " ";
   std::string message = fmt::format("expected {}{} vs actual {}", what, expected, actual);
+  return Verdict::Fail(expected, std::move(actual), std::move(message));
+}
 
-  out.verdict = Verdict::Fail(expected, std::move(actual), std::move(message));
+ObserveOutcome Observer::Stays(const ObserveStep& o, const SockTuple& tuple, bool reverse,
+                               int64_t case_deadline, const std::string& expected,
+                               ObserveOutcome out) {
+  // From the look that found the socket in the state: every recorded
+  // transition out of the listed states until `stays` has passed fails.
+  const int64_t from = clock_.NowNs();
+  const int64_t until = std::min(from + o.stays->count(), case_deadline);
+  std::optional<StateTransition> left;
+  auto probe = [&]() -> StatusOr<Probe> {
+    left = LeftAt(Lives(o, tuple, reverse), o.states, from, until);
+    Probe p;
+    p.holds = left.has_value();  // ends the wait early
+    return p;
+  };
+  WireSource source(activity_, clock_);
+  StatusOr<WaitResult> w = WaitUntil(probe, source, until, kPollNs);
+  out.took_ns = clock_.NowNs() - out.start_ns;
+  if (!w.ok()) {
+    out.verdict = Verdict::Error(w.status().message(), expected, "not observed");
+    return out;
+  }
+  std::string actual;
+  if (left) {
+    const int64_t ms = (left->at_ns - from + 500'000) / 1'000'000;  // to the millisecond
+    actual = fmt::format("left at +{} to {}", FormatDuration(std::chrono::milliseconds(ms)),
+                         TcpStateName(left->new_state));
+  } else if (until < from + o.stays->count()) {
+    actual = "the case's timeout came first";
+  } else {
+    out.verdict = Verdict::Pass(expected, fmt::format("stayed for {}", FormatDuration(*o.stays)));
+    return out;
+  }
+  std::string message = fmt::format("expected {} vs actual {}", expected, actual);
+  out.verdict = Verdict::Fail(expected, actual, std::move(message));
+  return out;
+}
+
+ObserveOutcome Observer::RunCounters(const ObserveStep& o, int64_t case_deadline) {
+  ObserveOutcome out;
+  out.start_ns = clock_.NowNs();
+  std::string expected = CounterStepExpected(o);
+  if (o.within) expected += " within " + FormatDuration(*o.within);
+  if (o.took) expected += " took " + o.took->ToString();
+  auto error = [&](const std::string& what) {
+    out.verdict = Verdict::Error(what, expected, "not observed");
+    out.took_ns = clock_.NowNs() - out.start_ns;
+    return out;
+  };
+  auto hs = hosts_.find(o.host);
+  if (hs == hosts_.end()) return error(fmt::format("no host '{}' in the lab", o.host));
+  const Counters* base = &hs->second.start;
+  if (!o.since.empty()) {
+    if (auto e = label_counters_error_.find(o.since); e != label_counters_error_.end()) {
+      return error(e->second);
+    }
+    auto l = label_counters_.find(o.since);
+    if (l == label_counters_.end() || l->second.count(o.host) == 0) {
+      return error(fmt::format("the step labelled '{}' has not started", o.since));
+    }
+    base = &l->second.at(o.host);
+  }
+  auto probe = [&]() -> StatusOr<Probe> {
+    StatusOr<Counters> now = ReadNetnsCounters(hs->second.netns);
+    if (!now.ok()) return now.status().Prefixed(fmt::format("host '{}': counters", o.host));
+    return CounterStepProbe(o, *base, *now, family_);
+  };
+  WireSource source(activity_, clock_);
+  int64_t limit = out.start_ns;
+  if (o.within) limit = std::min(out.start_ns + o.within->count(), case_deadline);
+  StatusOr<WaitResult> w = WaitUntil(probe, source, limit, kPollNs);
+  out.took_ns = clock_.NowNs() - out.start_ns;
+  if (!w.ok()) return error(w.status().message());
+  out.verdict = Conclude(o, expected, *w, w->waited_ns);
   return out;
 }
 
@@ -665,7 +795,7 @@ Verdict Observer::FinishCounters() {
   std::map<std::string, size_t> checked;  // "host/qualified" -> index in result
   for (const CounterExpect& x : case_.counters) {
     const Counters& e = end[x.host];
-    StatusOr<std::string> q = ResolveCounter(e, x.name);
+    StatusOr<std::string> q = ResolveCaseCounter(e, x.name, family_);
     if (!q.ok()) {
       return Verdict::Error(fmt::format("{}: counters: host '{}': {}", x.loc.ToString(), x.host,
                                         q.status().message()));

@@ -54,7 +54,8 @@ class Observer {
 
   // "" when the state history records this lab's sockets; else why not.
   const std::string& HistoryUnavailable() const { return history_reason_; }
-  // The step labelled `label` starts now (`since:` of `through:`).
+  // The step labelled `label` starts now (`since:` of `through:`; a
+  // counters step's `since:` reads every host's counters now).
   void OnStepStart(const std::string& label);
   // Copies the recorded transitions into CaseResult::transitions, replacing
   // what an earlier call copied: before `timing:` is checked, and again at
@@ -111,6 +112,22 @@ class Observer {
   // One look at the sockets for observation step `o` (Run's probe).
   StatusOr<Probe> ProbeStep(const ObserveStep& o, const SockTuple& tuple, bool reverse,
                             const std::vector<uint16_t>& claimed);
+  // The verdict of a look that ended (held or timed out): `took_ns` from
+  // the step's start until it held, checked against `took:`.
+  Verdict Conclude(const ObserveStep& o, const std::string& expected, const WaitResult& w,
+                   int64_t took_ns);
+  // The recorded transitions of the sockets `o` looks at (one list each).
+  std::vector<std::vector<StateTransition>> Lives(const ObserveStep& o, const SockTuple& tuple,
+                                                  bool reverse);
+  // `stays:` once the socket was found in the state: fails at the first
+  // recorded transition out of the states before `stays` has passed.
+  ObserveOutcome Stays(const ObserveStep& o, const SockTuple& tuple, bool reverse,
+                       int64_t case_deadline, const std::string& expected, ObserveOutcome out);
+  // A kCounters step: waits for the deltas from `since` (or the lab's
+  // start) to hold.
+  ObserveOutcome RunCounters(const ObserveStep& o, int64_t case_deadline);
+  // Reads every host's counters into `into` (hosts with a stack).
+  Status ReadAllCounters(std::map<std::string, Counters>* into);
   // A kSnapshot step: the socket's whole tcp_info, read once, into `out`.
   ObserveOutcome Snapshot(const ObserveStep& o, const SockTuple& tuple,
                           const std::vector<uint16_t>& claimed, ObserveOutcome out);
@@ -129,6 +146,11 @@ class Observer {
   StateHistorySource* histories_;
   std::string history_reason_;
   std::map<std::string, int64_t> step_starts_;  // label -> start
+  // Labels a counters step's `since:` names (from the case, at
+  // construction): their steps' starts read the counters, host -> values.
+  std::map<std::string, std::map<std::string, Counters>> label_counters_;
+  std::map<std::string, std::string> label_counters_error_;  // label -> why not read
+  bool wants_counters_ = false;                              // `counters:` or a counters step
 };
 
 }  // namespace faultline

@@ -141,6 +141,138 @@ steps:
             "actual 0 (Tcp.PassiveOpens)");
 }
 
+// Family-neutral names resolve to the variant's family's counter, and the
+// message names the kernel's counter.
+TEST_F(ObserveTest, FamilyNeutralCounters) {
+  const std::string yaml = R"(name: t
+counters:
+  server: {Udp*.NoPorts: 1, Udp*.InDatagrams: 0}
+  client: {Udp*.OutDatagrams: 1}
+steps:
+  - client: {socket: udp, as: c}
+  - client: {sendto: c, to: "server:5999", data: "x", expect: {bytes: 1}}
+  - server: {counters: {Udp*.NoPorts: 1}, within: 2s}
+)";
+  for (Family f : {Family::kIPv4, Family::kIPv6}) {
+    CaseResult r = Run(yaml, f);
+    EXPECT_EQ(r.outcome, Outcome::kPass) << FamilyName(f) << ": " << r.message;
+    bool seen = false;
+    for (const CounterDelta& d : r.counters) {
+      if (d.checked && d.host == "server" && d.delta == 1) {
+        EXPECT_EQ(d.name, f == Family::kIPv4 ? "Udp.NoPorts" : "Udp6NoPorts");
+        seen = true;
+      }
+    }
+    EXPECT_TRUE(seen) << FamilyName(f);
+  }
+  CaseResult r = Run(R"(name: t
+counters:
+  server: {Udp*.NoPorts: 2}
+steps:
+  - server: listen 8080
+)",
+                     Family::kIPv6);
+  EXPECT_EQ(r.outcome, Outcome::kFail);
+  EXPECT_EQ(r.message,
+            "t.yaml:3:12: counters: server Udp*.NoPorts: expected delta 2 vs actual 0 "
+            "(Udp6NoPorts)");
+}
+
+// A counters step: the deltas from the start of a labelled step, waited for.
+TEST_F(ObserveTest, CountersBetweenSteps) {
+  CaseResult r = Run(R"(name: t
+timeout: 15s
+steps:
+  - server: {listen: 8080, backlog: 0}
+  - client: {connect: "server:8080", as: c1}
+  - server: {queue: ls, expect: {queued: 1}, within: 2s}
+  - server: {counters: {ListenOverflows: 0, PassiveOpens: 1}}
+  - client: {connect: "server:8080", as: c2, async: true}
+    label: second
+  - server: {counters: {ListenOverflows: ">= 1", PassiveOpens: 0}, since: second, within: 3s}
+  - server: {accept: ls, as: a1}
+  - await: c2
+)");
+  EXPECT_EQ(r.outcome, Outcome::kPass) << r.message;
+  // Not met within the bound: the message names the deltas and the time.
+  r = Run(R"(name: t
+steps:
+  - server: listen 8080
+    label: up
+  - client: {connect: "server:8080", as: c}
+  - server: {counters: {ListenOverflows: ">= 1", PassiveOpens: 1}, since: up, within: 200ms}
+)");
+  EXPECT_EQ(r.outcome, Outcome::kFail);
+  EXPECT_THAT(r.message,
+              HasSubstr("expected counters ListenOverflows delta >= 1, PassiveOpens delta 1 "
+                        "since up within 200ms vs actual ListenOverflows 0 "
+                        "(TcpExt.ListenOverflows), PassiveOpens 1 (Tcp.PassiveOpens), after "));
+  // The snapshot is the labelled step's start: the connection made before
+  // it is not counted.
+  r = Run(R"(name: t
+steps:
+  - server: listen 8080
+  - client: {connect: "server:8080", as: c}
+  - client: close c
+    label: later
+  - server: {counters: {PassiveOpens: 0}, since: later}
+  - server: {counters: {PassiveOpens: 1}}
+)");
+  EXPECT_EQ(r.outcome, Outcome::kPass) << r.message;
+}
+
+// stays: fails at the recorded transition out of the state, with its time;
+// took: the transition's time from the step's start.
+TEST_F(ObserveTest, StaysAndTook) {
+  CaseResult r = Run(R"(name: t
+steps:
+  - server: listen 8080
+  - client: {connect: "server:8080", as: c}
+  - server: {accept: ls, as: s}
+  - client: {state: c, is: ESTABLISHED, stays: 150ms}
+  - client: {state: c, is: ESTABLISHED, within: 1s, took: "<= 50ms"}
+)");
+  if (r.outcome == Outcome::kSkip) GTEST_SKIP() << r.message;  // no state history here
+  EXPECT_EQ(r.outcome, Outcome::kPass) << r.message;
+  ASSERT_GE(r.steps.size(), 4u);
+  EXPECT_GE(r.steps[3].took_ns, 150'000'000);  // the step lasts `stays`
+  // The SYN-ACK is delayed 300 ms: the client leaves SYN_SENT for
+  // ESTABLISHED during its `stays` (the step ends then, not after 5s).
+  r = Run(R"(name: t
+faults:
+  - match: {from: server, tcp: SYN-ACK}
+    do: delay
+    delay: 300ms
+steps:
+  - server: listen 8080
+  - client: {connect: "server:8080", as: c, async: true}
+  - client: {state: c, is: SYN_SENT, within: 1s}
+  - client: {state: c, is: SYN_SENT, stays: 5s}
+  - await: c
+)");
+  EXPECT_EQ(r.outcome, Outcome::kFail);
+  EXPECT_THAT(r.message, HasSubstr("expected state SYN_SENT to stay for 5s vs actual left at +"));
+  EXPECT_THAT(r.message, HasSubstr("ms to ESTABLISHED"));
+  ASSERT_GE(r.steps.size(), 4u);
+  EXPECT_LT(r.steps[3].took_ns, 2'000'000'000);
+  // took out of its range: the message gives the time.
+  r = Run(R"(name: t
+faults:
+  - match: {from: server, tcp: SYN-ACK}
+    do: delay
+    delay: 300ms
+steps:
+  - server: listen 8080
+  - client: {connect: "server:8080", as: c, async: true}
+  - client: {state: c, is: ESTABLISHED, within: 2s, took: "<= 100ms"}
+  - await: c
+)");
+  EXPECT_EQ(r.outcome, Outcome::kFail);
+  EXPECT_THAT(r.message, HasSubstr("expected state ESTABLISHED within 2s took <= 100ms vs "
+                                   "actual ESTABLISHED"));
+  EXPECT_THAT(r.message, HasSubstr(", took "));
+}
+
 TEST_F(ObserveTest, RequiresSkipsWithTheReason) {
   CaseResult r = Run(R"(name: t
 requires: {kernel: "99.1", reason: "a feature of the future"}
