@@ -479,6 +479,7 @@ std::vector<uint8_t> Encode(const Request& r) {
   if (r.bad_buffer) w.Bool("bad_buffer", true);
   if (r.to_unspec) w.Bool("to_unspec", true);
   if (r.control) w.Bool("control", true);
+  if (r.fd_closed) w.Bool("fd_closed", true);
   return w.Finish();
 }
 
@@ -565,6 +566,7 @@ StatusOr<Request> DecodeRequest(const uint8_t* p, size_t n) {
   f.Bool("bad_buffer", &r.bad_buffer);
   f.Bool("to_unspec", &r.to_unspec);
   f.Bool("control", &r.control);
+  f.Bool("fd_closed", &r.fd_closed);
   if (!f.status().ok()) return f.status();
   if (op < static_cast<int>(Op::kSocket) || op > static_cast<int>(Op::kWaitCommand)) {
     return Status::Invalid(fmt::format("malformed message: unknown op {}", op));
