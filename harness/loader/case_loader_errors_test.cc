@@ -153,7 +153,7 @@ const BadCase kBadCases[] = {
      "a.yaml:3:13: step 1: missing operation (one of socket, bind, listen, accept, connect, send, "
      "write, recv, read, sendto, recvfrom, shutdown, close, dup, setsockopt, getsockopt, nonblock, "
      "poll, sleep, sendfile, run, stop, sendmsg, recvmsg, writev, readv, fcntl, ioctl, "
-     "epoll_create, epoll_ctl, epoll_wait)"},
+     "epoll_create, epoll_ctl, epoll_wait, getsockname, getpeername)"},
     {"bad_shorthand", "name: a\nsteps:\n  - client: close\n",
      "a.yaml:3:13: step 1: a step written as a string must be \"OP ARG\" or \"OP ARG as NAME\", "
      "not 'close'"},

@@ -29,36 +29,36 @@ const BadOp kBadOps[] = {
      "closed name must expect errno: EBADF"},
     {"closed_other_errno",
      "  - client: close c\n  - client: {send: c, data: x, expect: {errno: ECONNRESET}}\n",
-     "a.yaml:5:19: step 3: 'c' on host 'client' was closed by step 2 (a.yaml:4:5): a call on a "
+     "a.yaml:5:20: step 3: 'c' on host 'client' was closed by step 2 (a.yaml:4:5): a call on a "
      "closed name must expect errno: EBADF"},
     {"closed_ret_error", "  - client: close c\n  - client: {recv: c, expect: {ret: error}}\n",
-     "a.yaml:5:19: step 3: 'c' on host 'client' was closed by step 2 (a.yaml:4:5): a call on a "
+     "a.yaml:5:20: step 3: 'c' on host 'client' was closed by step 2 (a.yaml:4:5): a call on a "
      "closed name must expect errno: EBADF"},
     {"closed_poll",
      "  - client: close c\n  - client: {poll: c, events: [in], timeout: 1s, expect: {ret: 1}}\n",
-     "a.yaml:5:19: step 3: 'c' on host 'client' was closed by step 2 (a.yaml:4:5): a call on a "
+     "a.yaml:5:20: step 3: 'c' on host 'client' was closed by step 2 (a.yaml:4:5): a call on a "
      "closed name must expect errno: EBADF (poll: revents: [nval])"},
     {"closed_stays_closed_by_first_close",
      "  - client: close c\n  - client: {close: c, expect: {errno: EBADF}}\n  - client: {send: c, "
      "data: x}\n",
-     "a.yaml:6:19: step 4: 'c' on host 'client' was closed by step 2 (a.yaml:4:5): a call on a "
+     "a.yaml:6:20: step 4: 'c' on host 'client' was closed by step 2 (a.yaml:4:5): a call on a "
      "closed name must expect errno: EBADF"},
     {"closed_epoll_target",
      "  - client: close c\n  - client: {epoll_create: 0, as: ep}\n  - client: {epoll_ctl: ep, op: "
      "add, target: c, events: [in], expect: {errno: EBADF}}\n",
-     "a.yaml:6:45: step 4: 'c' on host 'client' was closed by step 2"},
+     "a.yaml:6:46: step 4: 'c' on host 'client' was closed by step 2"},
     {"addr_wrong_op", "  - client: {recv: c, expect: {addr: \"server:80\"}}\n",
-     "a.yaml:4:31: step 2: 'addr' in expect does not apply to 'recv' (only to getsockname and "
+     "a.yaml:4:32: step 2: 'addr' in expect does not apply to 'recv' (only to getsockname and "
      "getpeername)"},
     {"addr_not_scalar", "  - client: {getpeername: c, expect: {addr: [server, 80]}}\n",
-     "a.yaml:4:44: step 2: 'addr' must be an endpoint such as server:8080 or server:* (any port), "
+     "a.yaml:4:45: step 2: 'addr' must be an endpoint such as server:8080 or server:* (any port), "
      "not a list"},
     {"addr_unknown_host", "  - client: {getpeername: c, expect: {addr: \"servr:*\"}}\n",
-     "a.yaml:4:44: step 2: 'servr' in 'servr:*' is not a declared host (did you mean 'server'?)"},
+     "a.yaml:4:45: step 2: 'servr' in 'servr:*' is not a declared host (did you mean 'server'?)"},
     {"addr_bad_port", "  - client: {getpeername: c, expect: {addr: \"server:http\"}}\n",
-     "a.yaml:4:44: step 2: port 'http' in 'server:http' must be an integer 0..65535"},
+     "a.yaml:4:45: step 2: port 'http' in 'server:http' must be an integer 0..65535"},
     {"addr_outside_lab", "  - client: {getsockname: c, expect: {addr: \"10.0.0.1:*\"}}\n",
-     "a.yaml:4:44: step 2: address 10.0.0.1 is outside the lab ranges (198.18.0.0/15, 2001:2::/48, "
+     "a.yaml:4:45: step 2: address 10.0.0.1 is outside the lab ranges (198.18.0.0/15, 2001:2::/48, "
      "loopback)"},
     {"getsockname_as", "  - client: {getsockname: c, as: d}\n",
      "a.yaml:4:30: step 2: 'as' does not apply to 'getsockname' here: it names a socket that a "
@@ -66,9 +66,9 @@ const BadOp kBadOps[] = {
     {"getpeername_param", "  - client: {getpeername: c, size: 4}\n",
      "a.yaml:4:30: step 2: 'size' does not apply to 'getpeername'"},
     {"oob_until", "  - client: {recv: c, flags: [MSG_OOB], until: \"x\"}\n",
-     "a.yaml:4:42: step 2: 'until' cannot be combined with MSG_OOB (urgent data is one byte)"},
+     "a.yaml:4:41: step 2: 'until' cannot be combined with MSG_OOB (urgent data is one byte)"},
     {"oob_read", "  - client: {recvfrom: c, flags: [MSG_OOB]}\n",
-     "a.yaml:4:34: step 2: 'flags' does not apply to 'recvfrom'"},
+     "a.yaml:4:27: step 2: 'flags' does not apply to 'recvfrom'"},
 };
 
 class BadOpTest : public ::testing::TestWithParam<BadOp> {};
