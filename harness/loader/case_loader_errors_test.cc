@@ -153,7 +153,7 @@ const BadCase kBadCases[] = {
      "a.yaml:3:13: step 1: missing operation (one of socket, bind, listen, accept, connect, send, "
      "write, recv, read, sendto, recvfrom, shutdown, close, dup, setsockopt, getsockopt, nonblock, "
      "poll, sleep, sendfile, run, stop, sendmsg, recvmsg, writev, readv, fcntl, ioctl, "
-     "epoll_create, epoll_ctl, epoll_wait)"},
+     "epoll_create, epoll_ctl, epoll_wait, getsockname, getpeername)"},
     {"bad_shorthand", "name: a\nsteps:\n  - client: close\n",
      "a.yaml:3:13: step 1: a step written as a string must be \"OP ARG\" or \"OP ARG as NAME\", "
      "not 'close'"},
@@ -175,7 +175,8 @@ const BadCase kBadCases[] = {
     {"fd_closed",
      "name: a\nsteps:\n  - client: {socket: tcp, as: c}\n  - client: close c\n  - client: close "
      "c\n",
-     "a.yaml:5:19: step 3: 'c' on host 'client' was closed by step 2"},
+     "a.yaml:5:19: step 3: 'c' on host 'client' was closed by step 2 (a.yaml:4:5): a call on a "
+     "closed name must expect errno: EBADF"},
     {"fd_redefined",
      "name: a\nsteps:\n  - client: {socket: tcp, as: c}\n  - client: {socket: udp, as: c}\n",
      "a.yaml:4:31: step 2: 'c' is already an open socket on host 'client' (close it first or "
@@ -238,7 +239,7 @@ const BadCase kBadCases[] = {
      "name: a\nsteps:\n  - client: {connect: \"server:80\", as: c}\n  - client: {recv: c, flags: "
      "[MSG_MORE]}\n",
      "a.yaml:4:31: step 2: flag 'MSG_MORE' does not apply to 'recv' (it takes MSG_PEEK, "
-     "MSG_DONTWAIT, MSG_WAITALL, MSG_ERRQUEUE)"},
+     "MSG_DONTWAIT, MSG_WAITALL, MSG_ERRQUEUE, MSG_OOB)"},
     {"flag_unknown",
      "name: a\nsteps:\n  - client: {connect: \"server:80\", as: c}\n  - client: {recv: c, flags: "
      "[MSG_PEKK]}\n",

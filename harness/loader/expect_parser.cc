@@ -228,6 +228,21 @@ Status ReadValue(const Entry& e, Op op, const Scope& s, Expect* x) {
   return Status::Ok();
 }
 
+// addr: ENDPOINT (getsockname, getpeername). Only the form is checked
+// here; the step parser reads the endpoint against the case's hosts
+// (ReadAddrExpect).
+Status ReadAddr(const Entry& e, Op op, const Scope& s, Expect* x) {
+  const bool names = op == Op::kGetsockname || op == Op::kGetpeername;
+  FL_RETURN_IF_ERROR(OnlyFor(e, op, names, "getsockname and getpeername", s));
+  if (!e.val.node.IsScalar()) {
+    return s.Fail(e.val.loc, fmt::format("'addr' must be an endpoint such as server:8080 or "
+                                         "server:* (any port), not {}",
+                                         Describe(e.val.node)));
+  }
+  x->addr = AddrExpect{};
+  return Status::Ok();
+}
+
 Status ReadRevents(const Entry& e, Op op, const Scope& s, Expect* x) {
   FL_RETURN_IF_ERROR(OnlyFor(e, op, op == Op::kPoll, "poll", s));
   StatusOr<std::vector<Val>> l = ReadList(e.val, "revents", s);
@@ -357,7 +372,7 @@ const ExpectKey kExpectTable[] = {
     {"ret", ReadRet},       {"errno", ReadErrno},   {"bytes", ReadBytes},     {"data", ReadData},
     {"took", ReadTook},     {"value", ReadValue},   {"revents", ReadRevents}, {"exit", ReadExit},
     {"signal", ReadSignal}, {"stdout", ReadOutput}, {"stderr", ReadOutput},   {"epoll", ReadEpoll},
-    {"cmsgs", ReadCmsgs},
+    {"cmsgs", ReadCmsgs},   {"addr", ReadAddr},
 };
 
 const std::vector<std::string>& ExpectKeys() {

@@ -427,7 +427,9 @@ steps:
 )",
                                   "a.yaml");
   ASSERT_FALSE(c.ok());
-  EXPECT_EQ(c.status().message(), "a.yaml:7:20: step 5: 'c' on host 'client' was closed by step 3");
+  EXPECT_EQ(c.status().message(),
+            "a.yaml:7:20: step 5: 'c' on host 'client' was closed by step 3 (a.yaml:5:5): a call "
+            "on a closed name must expect errno: EBADF");
 }
 
 TEST(ValueExpect, Forms) {

@@ -5,6 +5,7 @@
 #include <sys/socket.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <map>
 #include <optional>
 #include <set>
@@ -36,7 +37,7 @@ const std::vector<std::string> kLingerKeys = {"onoff", "linger"};
 const std::vector<std::string> kSendFlags = {"MSG_DONTWAIT", "MSG_MORE",     "MSG_NOSIGNAL",
                                              "MSG_OOB",      "MSG_ZEROCOPY", "MSG_FASTOPEN"};
 const std::vector<std::string> kRecvFlags = {"MSG_PEEK", "MSG_DONTWAIT", "MSG_WAITALL",
-                                             "MSG_ERRQUEUE"};
+                                             "MSG_ERRQUEUE", "MSG_OOB"};
 const std::vector<std::string> kPollEvents = {"in", "out", "pri", "rdhup"};
 // Issue 16: epoll_ctl events, fcntl commands and flags, ioctl requests, epoll_ctl ops.
 const std::vector<std::string> kEpollEvents = {"in",  "out", "pri", "rdhup",
@@ -119,8 +120,12 @@ class StepParser {
     }
     return false;
   }
-  // The socket name an op is applied to; it must be live on `host`.
-  StatusOr<std::string> UseFd(const std::string& host, const Entry& e, const Scope& s);
+  // The socket name an op is applied to; it must be live on `host`. With
+  // `closed` (the operation's own FD): a name an earlier step closed is
+  // taken too, and *closed says so (the step must then expect EBADF:
+  // CheckClosedUse).
+  StatusOr<std::string> UseFd(const std::string& host, const Entry& e, const Scope& s,
+                              bool* closed = nullptr);
   // A new socket name (`as`); it must not be live on `host`.
   StatusOr<std::string> NewFd(const std::string& host, const Entry& e, const Scope& s);
   StatusOr<Endpoint> ReadEndpoint(const Entry& e, const Scope& s);
@@ -156,6 +161,9 @@ class StepParser {
   // as (per what the operation creates), async, id and expect.
   Status ReadAs(OpCall& x);
   Status ReadAsyncAndExpect(OpCall& x, CallStep* cs);
+  // A call on a closed name must expect EBADF (poll: revents nval).
+  Status CheckClosedUse(const OpCall& x, const CallStep& cs);
+  Status ReadAddrExpect(const Entry& expect, const Scope& s, AddrExpect* out);
   Status ReadArgv(const Entry& ope, const Scope& s, Command* cmd);
   Status ReadEnv(const Entry& e, const Scope& s, Command* cmd);
   Status ReadReady(const Entry& e, const Scope& s, Command* cmd);
@@ -173,6 +181,7 @@ class StepParser {
   std::optional<When> when_;                              // of the step being parsed
   std::vector<VariantValues> variants_;
   std::map<std::string, std::string> closed_by_;  // "host/name" -> "step N"
+  std::map<std::string, std::string> closed_at_;  // "host/name" -> "FILE:LINE:COL"
   struct AsyncId {
     int step = 0;
     int awaited_by = 0;
@@ -242,7 +251,7 @@ struct OpCall {
   }
   // The operation's argument is a live socket: c.fd.
   Status Fd() {
-    StatusOr<std::string> f = p.UseFd(host, ope, s);
+    StatusOr<std::string> f = p.UseFd(host, ope, s, &c.fd_closed);
     if (!f.ok()) return f.status();
     c.fd = *f;
     return Status::Ok();
@@ -615,6 +624,10 @@ Status ParseRecv(OpCall& x) {
     if (x.c.bad_buffer) {
       return x.s.Fail(u->key_loc, "'until' cannot be combined with 'buffer: invalid'");
     }
+    if (std::find(x.c.flags.begin(), x.c.flags.end(), "MSG_OOB") != x.c.flags.end()) {
+      return x.s.Fail(u->key_loc,
+                      "'until' cannot be combined with MSG_OOB (urgent data is one byte)");
+    }
     x.c.until = *t;
   }
   return Status::Ok();
@@ -639,6 +652,7 @@ Status ParseShutdown(OpCall& x) {
   return Status::Ok();
 }
 
+// close, getsockname, getpeername: FD, nothing else.
 Status ParseClose(OpCall& x) { return x.Fd(); }
 
 // setsockopt and getsockopt.
@@ -992,6 +1006,9 @@ const std::vector<OpSpec>& StepOps() {
        Op::kEpollWait,
        {{"max", K::kInt, false}, {"timeout", K::kDuration, true}},
        ParseEpollWait},
+      // Issue 20: the addresses of a socket (expect: {addr: ENDPOINT}).
+      {"getsockname", Op::kGetsockname, {}, ParseClose},
+      {"getpeername", Op::kGetpeername, {}, ParseClose},
   };
   return ops;
 }
@@ -1000,7 +1017,8 @@ const std::vector<std::string>& CallCommonKeys() { return kCommon; }
 
 namespace {
 
-StatusOr<std::string> StepParser::UseFd(const std::string& host, const Entry& e, const Scope& s) {
+StatusOr<std::string> StepParser::UseFd(const std::string& host, const Entry& e, const Scope& s,
+                                        bool* closed_ok) {
   if (!e.val.node.IsScalar()) {
     return s.Fail(e.val.loc,
                   fmt::format("'{}' must name a socket, not {}", e.key, Describe(e.val.node)));
@@ -1013,6 +1031,10 @@ StatusOr<std::string> StepParser::UseFd(const std::string& host, const Entry& e,
   }
   if (live_[host].count(name) == 0) {
     auto closed = closed_by_.find(host + "/" + name);
+    if (closed != closed_by_.end() && closed_ok != nullptr) {
+      *closed_ok = true;  // CheckClosedUse, once the expectation is read
+      return name;
+    }
     if (closed != closed_by_.end()) {
       return s.Fail(e.val.loc,
                     fmt::format("'{}' on host '{}' was closed by {}", name, host, closed->second));
@@ -1320,7 +1342,26 @@ StatusOr<CallStep> StepParser::ParseCall(const std::string& host, const Entry& h
   FL_RETURN_IF_ERROR(op.parse(x));
   FL_RETURN_IF_ERROR(ReadAs(x));
   FL_RETURN_IF_ERROR(ReadAsyncAndExpect(x, &cs));
+  FL_RETURN_IF_ERROR(CheckClosedUse(x, cs));
   return cs;
+}
+
+// A closed name is passed as a number no process can have open
+// (SocketCall::fd_closed), so the call fails with EBADF (poll: revents
+// nval); a step that expects anything else is a mistake in the case.
+Status StepParser::CheckClosedUse(const OpCall& x, const CallStep& cs) {
+  if (!cs.call.fd_closed) return Status::Ok();
+  const Expect& e = cs.expect;
+  const bool ebadf = std::find(e.errnos.begin(), e.errnos.end(), EBADF) != e.errnos.end();
+  const bool nval = x.op.op == Op::kPoll &&
+                    std::find(e.revents.begin(), e.revents.end(), "nval") != e.revents.end();
+  if (cs.has_expect && (ebadf || nval)) return Status::Ok();
+  const std::string key = x.host + "/" + cs.call.fd;
+  return x.s.Fail(x.ope.val.loc,
+                  fmt::format("'{}' on host '{}' was closed by {} ({}): a call on a closed name "
+                              "must expect errno: EBADF{}",
+                              cs.call.fd, x.host, closed_by_[key], closed_at_[key],
+                              x.op.op == Op::kPoll ? " (poll: revents: [nval])" : ""));
 }
 
 Status StepParser::ReadAs(OpCall& x) {
@@ -1380,7 +1421,35 @@ Status StepParser::ReadAsyncAndExpect(OpCall& x, CallStep* cs) {
     if (ex->err) FL_RETURN_IF_ERROR(CheckVars(e->val, ex->err->text, cx_, s));
     cs->expect = *ex;
     cs->has_expect = true;
+    if (cs->expect.addr) FL_RETURN_IF_ERROR(ReadAddrExpect(*e, s, &*cs->expect.addr));
   }
+  return Status::Ok();
+}
+
+// expect: {addr: ENDPOINT}: an endpoint as elsewhere, or HOST:* for any port.
+Status StepParser::ReadAddrExpect(const Entry& expect, const Scope& s, AddrExpect* out) {
+  StatusOr<std::vector<Entry>> m = ReadMap(expect.val, "expect", s);
+  if (!m.ok()) return m.status();
+  const Entry* a = FindKey(*m, "addr");
+  if (a == nullptr) return Status::Ok();
+  std::string text = a->val.node.Scalar();
+  if (text.size() >= 2 && text.compare(text.size() - 2, 2, ":*") == 0) {
+    out->any_port = true;
+    text.replace(text.size() - 1, 1, "0");
+  }
+  StatusOr<Endpoint> ep = ParseEndpoint(text, cx_.hosts, cx_.families);
+  if (!ep.ok()) {
+    std::string msg = ep.status().message();
+    if (out->any_port) {  // name what was written, not the port substituted for '*'
+      const std::string zero = text, star = a->val.node.Scalar();
+      for (size_t at = msg.find("'" + zero + "'"); at != std::string::npos;
+           at = msg.find("'" + zero + "'", at + 1)) {
+        msg.replace(at + 1, zero.size(), star);
+      }
+    }
+    return s.Fail(a->val.loc, msg);
+  }
+  out->endpoint = *ep;
   return Status::Ok();
 }
 
@@ -1571,9 +1640,11 @@ Status StepParser::RecordCall(const CallStep& cs, const SourceLoc& step_loc, con
     commands_[cs.host][c.as] = index_;
     command_ended_.erase(cs.host + "/" + c.as);
   }
-  if (c.op == Op::kClose) {
+  if (c.op == Op::kClose && !c.fd_closed) {  // a second close fails: the first closed it
     live_[cs.host].erase(c.fd);
     closed_by_[cs.host + "/" + c.fd] = fmt::format("step {}", index_);
+    closed_at_[cs.host + "/" + c.fd] =
+        fmt::format("{}:{}:{}", cx_.file, step_loc.line, step_loc.column);
   }
   if (!c.as.empty() && c.op != Op::kRun) {
     live_[cs.host].insert(c.as);

@@ -72,6 +72,8 @@ const std::map<std::string, Example>& Examples() {
       {"epoll_create", {"client", "0", {{"as", "ep2"}}}},
       {"epoll_ctl", {"client", "ep", {{"op", "add"}, {"target", "c"}, {"events", "[in]"}}}},
       {"epoll_wait", {"client", "ep", {{"timeout", "1s"}}}},
+      {"getsockname", {"client", "c", {}}},
+      {"getpeername", {"client", "c", {}}},
   };
   return examples;
 }

@@ -33,8 +33,14 @@ std::string Endpoint::ToString() const {
 
 bool Expect::empty() const {
   return ret_kind == RetKind::kUnset && errnos.empty() && !bytes && !data && !took &&
-         !returned_after && !cmsgs && !value && !has_revents && !has_epoll && !exit && !signal &&
-         !out && !err;
+         !returned_after && !cmsgs && !value && !addr && !has_revents && !has_epoll && !exit &&
+         !signal && !out && !err;
+}
+
+std::string AddrExpect::ToString() const {
+  if (!any_port) return endpoint.ToString();
+  std::string s = endpoint.ToString();
+  return s.substr(0, s.rfind(':')) + ":*";
 }
 
 std::string TextExpect::ToString() const {
@@ -82,6 +88,8 @@ const char* OpName(Op op) {
     case Op::kOpen: return "open";
     case Op::kPipe: return "pipe";
     case Op::kSplice: return "splice";
+    case Op::kGetsockname: return "getsockname";
+    case Op::kGetpeername: return "getpeername";
     case Op::kWaitCommand: return "wait";
   }
   return "?";
@@ -121,6 +129,7 @@ constexpr SockOptEntry kSockOpts[] = {
     {"SO_ZEROCOPY", SockOpt::kSoZerocopy},
     {"SO_TIMESTAMPING", SockOpt::kSoTimestamping},
     {"SO_MARK", SockOpt::kSoMark},
+    {"SO_OOBINLINE", SockOpt::kSoOobinline},
 };
 }  // namespace
 

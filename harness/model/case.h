@@ -174,6 +174,17 @@ struct TextExpect {
   std::string ToString() const;  // "\"200\"", "contains \"x\"", "matches /re/"
 };
 
+// The address a getsockname / getpeername must return (`expect: {addr:
+// ENDPOINT}`): `client:4000`, `server:*` (any port), `any:0`, a literal.
+struct AddrExpect {
+  Endpoint endpoint;
+  bool any_port = false;  // written `HOST:*`
+  // The numeric address of a kHost endpoint in the variant's family: set by
+  // the runner before the check (ResolveAddrExpect), never by the loader.
+  std::string resolved;
+  std::string ToString() const;  // "server:*", "[2001:2:0:2::2]:80", "any:0"
+};
+
 // What a step's call must have returned. An unset field is not checked.
 // A step with no `expect:` at all must succeed (ret >= 0).
 struct Expect {
@@ -195,6 +206,8 @@ struct Expect {
   // unblocks them. Not a YAML key.
   std::optional<DurationRange> returned_after;
   std::string returned_since;
+  // getsockname / getpeername (`addr:`): the address the call returned.
+  std::optional<AddrExpect> addr;
   std::optional<int64_t> value;      // getsockopt result (SO_LINGER: l_linger)
   std::vector<std::string> revents;  // poll: exact set, e.g. ["in", "hup"]
   bool has_revents = false;
@@ -249,6 +262,9 @@ enum class Op {
   kOpen,    // open: a file in the variant's workdir (path, open_flags)  as: NAME
   kPipe,    // pipe: as: read end, as_write: write end
   kSplice,  // splice: FD (in) to other_fd (out), size, flags (SPLICE_F_*)
+  // Issue 20:
+  kGetsockname,  // getsockname: FD  (expect: {addr: ENDPOINT})
+  kGetpeername,  // getpeername: FD  (expect: {addr: ENDPOINT})
   // Not a step of the case: the runner's join of a background command (for
   // `await` and the end of the case). Never parsed; OpName "wait".
   kWaitCommand,
@@ -285,6 +301,7 @@ enum class SockOpt {
   kSoZerocopy,      // SO_ZEROCOPY (int)
   kSoTimestamping,  // SO_TIMESTAMPING (int: SOF_TIMESTAMPING_* bits)
   kSoMark,          // SO_MARK (int)
+  kSoOobinline,     // SO_OOBINLINE (int; issue 20)
 };
 const char* SockOptName(SockOpt opt);  // "SO_REUSEADDR", ...
 // The option a name ("SO_REUSEADDR", ...) names; nullopt for any other
@@ -372,6 +389,10 @@ struct SocketCall {
   // sendfile: the input fd (empty: pattern bytes); splice: the output fd.
   std::string other_fd;
   std::optional<int64_t> offset;  // sendfile: the input offset (unset: NULL)
+  // `fd` was closed by an earlier step (the step expects EBADF): the peer
+  // passes a number no process can have open (peer::kNeverOpenFd), never
+  // the closed number, which the kernel may have given to a newer socket.
+  bool fd_closed = false;
 };
 
 // A packet step of a scripted host: the case sends a packet (`send:`) or

@@ -490,6 +490,7 @@ std::vector<uint8_t> Encode(const Request& r) {
   if (r.open_flags != 0) w.Int("open_flags", r.open_flags);
   if (!r.as2.empty()) w.Str("as2", r.as2);
   if (r.offset != -1) w.Int("offset", r.offset);
+  if (r.fd_closed) w.Bool("fd_closed", true);
   return w.Finish();
 }
 
@@ -588,6 +589,7 @@ StatusOr<Request> DecodeRequest(const uint8_t* p, size_t n) {
   f.Int("open_flags", &r.open_flags);
   f.Str("as2", &r.as2);
   f.Int("offset", &r.offset);
+  f.Bool("fd_closed", &r.fd_closed);
   if (!f.status().ok()) return f.status();
   if (op < static_cast<int>(Op::kSocket) || op > static_cast<int>(Op::kWaitCommand)) {
     return Status::Invalid(fmt::format("malformed message: unknown op {}", op));

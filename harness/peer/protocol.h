@@ -105,7 +105,19 @@ struct Request {
   int open_flags = 0;
   std::string as2;
   int64_t offset = -1;
+  // `fd` names a socket the case closed (the step expects EBADF): the call
+  // gets kNeverOpenFd instead of a number from the table.
+  bool fd_closed = false;
 };
+
+// A file descriptor number no process can have open, so a call on it fails
+// with EBADF (poll: POLLNVAL) however many fds the peer holds: the kernel
+// never lets a table grow past fs.nr_open, whose largest possible value
+// (sysctl_nr_open_max) is INT_MAX rounded down to a multiple of
+// BITS_PER_LONG, 2147483584 on 64-bit: INT_MAX lies above any fd. The closed
+// number itself would not do: the kernel hands out the lowest free number,
+// so a later socket (or an async call's) may hold it already.
+inline constexpr int kNeverOpenFd = 2147483647;
 
 // Output of a command a reply carries at most, per stream (the first bytes;
 // out_bytes / err_bytes count everything).

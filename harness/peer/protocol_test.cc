@@ -62,6 +62,7 @@ Request FullRequest() {
   r.epoll_events = 0x80000001u;
   r.epoll_max = 64;
   r.control = true;
+  r.fd_closed = true;
   return r;
 }
 
@@ -139,6 +140,7 @@ void ExpectSame(const Request& a, const Request& b) {
   EXPECT_EQ(a.epoll_events, b.epoll_events);
   EXPECT_EQ(a.epoll_max, b.epoll_max);
   EXPECT_EQ(a.control, b.control);
+  EXPECT_EQ(a.fd_closed, b.fd_closed);
 }
 
 void ExpectSame(const Reply& a, const Reply& b) {

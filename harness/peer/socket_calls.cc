@@ -193,10 +193,17 @@ void DoAccept(const Request& req, int lfd, FdTable* fds, Reply* r) {
   FormatSockAddr(reinterpret_cast<sockaddr*>(&ss), len, &r->remote_addr, &r->remote_port);
 }
 
+// The fd the call is on: the table's for its name, or kNeverOpenFd for a
+// name the case closed (Request::fd_closed).
+StatusOr<int> NamedFd(const Request& req, const FdTable& fds) {
+  if (req.fd_closed) return kNeverOpenFd;
+  return fds.Lookup(req.fd);
+}
+
 // connect: FD to: ENDPOINT, or connect: ENDPOINT as: NAME (socket + connect).
 void DoConnect(const Request& req, FdTable* fds, Reply* r) {
   if (!req.fd.empty()) {
-    StatusOr<int> fd = fds->Lookup(req.fd);
+    StatusOr<int> fd = NamedFd(req, *fds);
     if (!fd.ok()) return Fail(r, fd.status());
     StatusOr<SockAddr> sa = MakeSockAddr(req.addr, req.port, Domain(*fd, req.family));
     if (!sa.ok()) return Fail(r, sa.status());
@@ -773,6 +780,31 @@ void DoEpollWait(const Request& req, int epfd, FdTable* fds, Reply* r) {
   }
 }
 
+// getsockname / getpeername: the address in Reply.local_addr/local_port
+// (getsockname) or remote_addr/remote_port (getpeername).
+void DoSockName(const Request& req, int fd, Reply* r) {
+  sockaddr_storage ss{};
+  socklen_t len = sizeof ss;
+  auto* sa = reinterpret_cast<sockaddr*>(&ss);
+  const bool peer = req.op == Op::kGetpeername;
+  if (Timed(r, [&] { return peer ? getpeername(fd, sa, &len) : getsockname(fd, sa, &len); }) < 0) {
+    return;
+  }
+  if (peer) {
+    FormatSockAddr(sa, len, &r->remote_addr, &r->remote_port);
+  } else {
+    FormatSockAddr(sa, len, &r->local_addr, &r->local_port);
+  }
+}
+
+// close: the name leaves the table. A closed name (Request::fd_closed)
+// closes kNeverOpenFd: EBADF, and nothing of the peer's is touched.
+void DoClose(const Request& req, FdTable* fds, Reply* r) {
+  StatusOr<int> fd = req.fd_closed ? StatusOr<int>(kNeverOpenFd) : fds->Take(req.fd);
+  if (!fd.ok()) return Fail(r, fd.status());
+  Timed(r, [&] { return close(*fd); });
+}
+
 }  // namespace
 
 Reply Execute(const Request& req, FdTable* fds) {
@@ -791,20 +823,13 @@ Reply Execute(const Request& req, FdTable* fds) {
         return r;
       }
       break;
-    case Op::kClose: {
-      StatusOr<int> fd = fds->Take(req.fd);
-      if (!fd.ok()) {
-        Fail(&r, fd.status());
-        return r;
-      }
-      Timed(&r, [&] { return close(*fd); });
-      return r;
-    }
+    case Op::kClose: DoClose(req, fds, &r); return r;
     default: break;
   }
 
-  // Everything else works on an existing, named socket.
-  StatusOr<int> found = fds->Lookup(req.fd);
+  // Everything else works on an existing, named socket (or on a closed
+  // name's kNeverOpenFd).
+  StatusOr<int> found = NamedFd(req, *fds);
   if (!found.ok()) {
     Fail(&r, found.status());
     return r;
@@ -839,6 +864,8 @@ Reply Execute(const Request& req, FdTable* fds) {
     case Op::kIoctl: DoIoctl(req, fd, &r); break;
     case Op::kEpollCtl: DoEpollCtl(req, fd, fds, &r); break;
     case Op::kEpollWait: DoEpollWait(req, fd, fds, &r); break;
+    case Op::kGetsockname:
+    case Op::kGetpeername: DoSockName(req, fd, &r); break;
     default:
       Fail(&r, Status::Invalid(fmt::format("op {} is not supported", OpName(req.op))));
       break;

@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <linux/sockios.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <sys/epoll.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
@@ -275,6 +276,92 @@ TEST_F(SocketCallsTest, SendtoAfUnspecFastOpenIsNotSupported) {
     EXPECT_EQ(r.err, EOPNOTSUPP) << family;
     close(*fds_.Take("s"));
   }
+}
+
+// Issue 20: getsockname / getpeername fill the reply's address; no packet
+// is sent (a UDP connect only sets the default destination).
+TEST_F(SocketCallsTest, GetsocknameAndGetpeernameReturnTheAddresses) {
+  Request sock;
+  sock.op = Op::kSocket;
+  sock.as = "s";
+  sock.family = AF_INET;
+  sock.udp = true;
+  ASSERT_GE(Run(sock).ret, 0);
+  Request peer;
+  peer.op = Op::kGetpeername;
+  peer.fd = "s";
+  Reply unconnected = Run(peer);
+  EXPECT_EQ(unconnected.harness_error, "");
+  EXPECT_EQ(unconnected.ret, -1);
+  EXPECT_EQ(unconnected.err, ENOTCONN);
+  Request bind;
+  bind.op = Op::kBind;
+  bind.fd = "s";
+  bind.addr = "127.0.0.1";
+  ASSERT_EQ(Run(bind).ret, 0);
+  Request conn;
+  conn.op = Op::kConnect;
+  conn.fd = "s";
+  conn.addr = "127.0.0.1";
+  conn.port = 9;
+  ASSERT_EQ(Run(conn).ret, 0);
+  Request name;
+  name.op = Op::kGetsockname;
+  name.fd = "s";
+  Reply own = Run(name);
+  EXPECT_EQ(own.ret, 0);
+  EXPECT_EQ(own.local_addr, "127.0.0.1");
+  EXPECT_NE(own.local_port, 0);
+  EXPECT_EQ(own.remote_addr, "");
+  Reply other = Run(peer);
+  EXPECT_EQ(other.ret, 0);
+  EXPECT_EQ(other.remote_addr, "127.0.0.1");
+  EXPECT_EQ(other.remote_port, 9);
+  EXPECT_EQ(other.local_addr, "");
+}
+
+// A closed name is kNeverOpenFd: EBADF (poll: POLLNVAL), and the sockets
+// the peer holds, whatever their numbers, are left alone.
+TEST_F(SocketCallsTest, ClosedNameFailsWithEbadfAndTouchesNoOpenFd) {
+  Pair(SOCK_STREAM);
+  for (Op op : {Op::kClose, Op::kSend, Op::kRecv, Op::kGetsockname, Op::kGetpeername, Op::kShutdown,
+                Op::kAccept}) {
+    Request r;
+    r.op = op;
+    r.fd = "a";  // a name the table holds: fd_closed wins
+    r.as = op == Op::kAccept ? "s" : "";
+    r.fd_closed = true;
+    r.size = 1;
+    r.data = {'x'};
+    r.how = SHUT_RDWR;
+    Reply rep = Run(r);
+    EXPECT_EQ(rep.harness_error, "") << OpName(op);
+    EXPECT_EQ(rep.ret, -1) << OpName(op);
+    EXPECT_EQ(rep.err, EBADF) << OpName(op);
+  }
+  Request p;
+  p.op = Op::kPoll;
+  p.fd = "gone";
+  p.fd_closed = true;
+  p.events = POLLIN;
+  Reply pr = Run(p);
+  EXPECT_EQ(pr.ret, 1);
+  EXPECT_EQ(pr.revents, POLLNVAL);
+  // "a" is still open and still connected to "b".
+  Request send;
+  send.op = Op::kSend;
+  send.fd = "a";
+  send.data = {'o', 'k'};
+  send.size = 2;
+  EXPECT_EQ(Run(send).ret, 2);
+  Request recv;
+  recv.op = Op::kRecv;
+  recv.fd = "b";
+  recv.size = 10;
+  Reply got = Run(recv);
+  EXPECT_EQ(Data(got), "ok");
+  StatusOr<int> s = fds_.Lookup("s");
+  EXPECT_FALSE(s.ok());  // the failed accept released its name
 }
 
 }  // namespace

@@ -1196,7 +1196,10 @@ const std::map<std::string, Op>& SyscallOps() {
                                                  {"ioctl", Op::kIoctl},
                                                  {"epoll_create", Op::kEpollCreate},
                                                  {"epoll_ctl", Op::kEpollCtl},
-                                                 {"epoll_wait", Op::kEpollWait}};
+                                                 {"epoll_wait", Op::kEpollWait},
+                                                 // (fd, addr, addrlen): the return is checked
+                                                 {"getsockname", Op::kGetsockname},
+                                                 {"getpeername", Op::kGetpeername}};
   return kOps;
 }
 

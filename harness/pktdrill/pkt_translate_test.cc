@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -484,6 +485,20 @@ TEST(PktTranslate, NullBufferAndAfUnspecAddress) {
   ASSERT_TRUE(call(3).endpoint.has_value());
   EXPECT_EQ(call(3).endpoint->kind, Endpoint::Kind::kHost);
   EXPECT_EQ(c->steps[0].Describe(), "host: write fd4 (invalid buffer)");
+}
+
+TEST(PktTranslate, GetsocknameAndGetpeernameCheckTheirReturn) {
+  StatusOr<Case> c = LoadPacketdrillText(
+      "0 getsockname(3, ..., ...) = 0\n"
+      "+0 getpeername(3, ..., ...) = -1 ENOTCONN (Transport endpoint is not connected)\n",
+      "t.pkt");
+  ASSERT_TRUE(c.ok()) << c.status().message();
+  const CallStep& name = std::get<CallStep>(c->steps[0].body);
+  const CallStep& peer = std::get<CallStep>(c->steps[1].body);
+  EXPECT_EQ(name.call.op, Op::kGetsockname);
+  EXPECT_EQ(name.call.fd, "fd3");
+  EXPECT_EQ(peer.call.op, Op::kGetpeername);
+  EXPECT_EQ(peer.expect.errnos, std::vector<int>{ENOTCONN});
 }
 
 // recvmsg's msg_control: the control messages expected, in order, with

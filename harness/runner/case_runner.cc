@@ -106,6 +106,8 @@ class Execution {
   void FinishObserve();
   // Waits for a call's reply and records it; false when the case stops.
   bool Finish(const Step& step, const CallStep& call, uint64_t request_id, size_t record);
+  // CheckReply, with an `addr` expectation's host resolved in the variant's family.
+  Verdict CheckCall(const CallStep& call, const peer::Reply& r);
   // `returned_after:` of a call that passed its other checks (`v`): its
   // return's time after the event of the step labelled `returned_since`.
   // Its window's end is later by the peer's run-queue wait during the call
@@ -325,11 +327,18 @@ bool Execution::Finish(const Step& step, const CallStep& call, uint64_t request_
   env_.OnReply(call, r);
   if (std::optional<Verdict> error = PeerError(r)) return Record(step, rec, *error);
   if (IsCommandOp(call.call.op)) RecordCommand(step, r);
-  Verdict v = IsCommandOp(call.call.op) ? CheckCommand(call, r, env_.Vars()) : CheckReply(call, r);
+  Verdict v = IsCommandOp(call.call.op) ? CheckCommand(call, r, env_.Vars()) : CheckCall(call, r);
   if (v.ok() && call.expect.returned_after) {
     v = CheckReturnedAfter(call.expect, r.end_ns, r.run_delay_ns, v);
   }
   return Record(step, rec, v);
+}
+
+Verdict Execution::CheckCall(const CallStep& call, const peer::Reply& r) {
+  if (!call.expect.addr) return CheckReply(call, r);
+  CallStep resolved = call;  // getsockname / getpeername of HOST:PORT
+  ResolveAddrExpect(&resolved.expect, family_, env_.Hosts());
+  return CheckReply(resolved, r);
 }
 
 Verdict Execution::CheckReturnedAfter(const Expect& e, int64_t end_ns, int64_t run_delay_ns,

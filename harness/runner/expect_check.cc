@@ -1,10 +1,12 @@
 #include "harness/runner/expect_check.h"
 
+#include <arpa/inet.h>
 #include <poll.h>
 #include <string.h>
 #include <sys/socket.h>
 
 #include <algorithm>
+#include <cstring>
 
 #include <fmt/format.h>
 
@@ -93,6 +95,50 @@ std::string CmsgList(const std::vector<CmsgFields>& cmsgs) {
   std::string s = "[";
   for (size_t i = 0; i < cmsgs.size(); ++i) s += (i ? ", " : "") + cmsgs[i].ToString();
   return s + "]";
+}
+
+bool NamesAddress(Op op) { return op == Op::kGetsockname || op == Op::kGetpeername; }
+
+// The address a getsockname / getpeername returned: "198.18.1.2:40000",
+// "[2001:2:0:1::2]:40000".
+std::string AddrText(const peer::Reply& r, Op op) {
+  const bool peer = op == Op::kGetpeername;
+  const std::string& a = peer ? r.remote_addr : r.local_addr;
+  const uint16_t port = peer ? r.remote_port : r.local_port;
+  if (a.find(':') != std::string::npos) return fmt::format("[{}]:{}", a, port);
+  return fmt::format("{}:{}", a, port);
+}
+
+// inet_ntop's form of an address; an IPv4-mapped IPv6 address
+// (::ffff:198.18.1.2) as its IPv4 address.
+std::string NormalAddr(const std::string& text) {
+  in6_addr a6{};
+  in_addr a4{};
+  char buf[INET6_ADDRSTRLEN] = {};
+  if (inet_pton(AF_INET6, text.c_str(), &a6) == 1) {
+    if (IN6_IS_ADDR_V4MAPPED(&a6)) {
+      std::memcpy(&a4, &a6.s6_addr[12], sizeof a4);
+      return inet_ntop(AF_INET, &a4, buf, sizeof buf) ? buf : text;
+    }
+    return inet_ntop(AF_INET6, &a6, buf, sizeof buf) ? buf : text;
+  }
+  if (inet_pton(AF_INET, text.c_str(), &a4) == 1) {
+    return inet_ntop(AF_INET, &a4, buf, sizeof buf) ? buf : text;
+  }
+  return text;
+}
+
+bool AddrHolds(const AddrExpect& a, const peer::Reply& r, Op op) {
+  const bool peer = op == Op::kGetpeername;
+  const std::string actual = NormalAddr(peer ? r.remote_addr : r.local_addr);
+  const uint16_t port = peer ? r.remote_port : r.local_port;
+  if (!a.any_port && port != a.endpoint.port) return false;
+  switch (a.endpoint.kind) {
+    case Endpoint::Kind::kAny: return actual == "0.0.0.0" || actual == "::";
+    case Endpoint::Kind::kLiteral: return actual == NormalAddr(a.endpoint.literal);
+    case Endpoint::Kind::kHost: return !a.resolved.empty() && actual == NormalAddr(a.resolved);
+  }
+  return false;
 }
 
 std::string RetText(const peer::Reply& r) {
@@ -246,6 +292,7 @@ std::string ReplyActual(const CallStep& step, const peer::Reply& reply, const st
     actual.push_back("epoll " + EpollReadyList(reply.epoll_fds, reply.epoll_events));
   }
   if (op == Op::kPoll && reply.ret >= 0) actual.push_back("revents " + ReventsNames(reply.revents));
+  if (NamesAddress(op) && reply.ret >= 0) actual.push_back("addr " + AddrText(reply, op));
   actual.push_back("took " + FormatDuration(took));
   return Join(actual, ", ");
 }
@@ -289,7 +336,7 @@ void CheckField(const peer::Reply& reply, std::string expected_part, bool holds,
 }
 
 // bytes:, data:, value:, revents: of `e`.
-void CheckValues(const Expect& e, const peer::Reply& reply, const std::string& received,
+void CheckValues(const Expect& e, Op op, const peer::Reply& reply, const std::string& received,
                  std::vector<std::string>* expected, Mismatch* m) {
   if (e.bytes) {
     CheckField(reply, "bytes " + e.bytes->ToString(), e.bytes->Contains(reply.bytes),
@@ -303,6 +350,12 @@ void CheckValues(const Expect& e, const peer::Reply& reply, const std::string& r
   if (e.value) {
     CheckField(reply, fmt::format("value {}", *e.value), reply.value == *e.value,
                fmt::format("value {}", reply.value), expected, m);
+  }
+  if (e.addr) {
+    std::string want = "addr " + e.addr->ToString();
+    if (!e.addr->resolved.empty()) want += fmt::format(" ({})", e.addr->resolved);
+    CheckField(reply, want, AddrHolds(*e.addr, reply, op), "addr " + AddrText(reply, op), expected,
+               m);
   }
   if (e.cmsgs) {
     const std::vector<CmsgFields> got = ReplyCmsgs(reply);
@@ -354,12 +407,21 @@ Verdict CheckReply(const CallStep& step, const peer::Reply& reply) {
   }
   std::vector<std::string> expected;
   CheckRet(e, reply, &expected, &m);
-  CheckValues(e, reply, received, &expected, &m);
+  CheckValues(e, step.call.op, reply, received, &expected, &m);
   if (e.took) {
     expected.push_back("took " + e.took->ToString());
     if (!e.took->Contains(took)) m.Note(expected.back(), "took " + FormatDuration(took));
   }
   return MakeVerdict(Join(expected, ", "), std::move(actual), m);
+}
+
+void ResolveAddrExpect(Expect* e, Family family, const std::vector<HostAddrs>& hosts) {
+  if (!e->addr || e->addr->endpoint.kind != Endpoint::Kind::kHost) return;
+  for (const HostAddrs& h : hosts) {
+    if (h.name == e->addr->endpoint.host) {
+      e->addr->resolved = family == Family::kIPv4 ? h.addr4 : h.addr6;
+    }
+  }
 }
 
 std::string CommandEnd(const peer::Reply& reply) {

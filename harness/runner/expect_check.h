@@ -7,6 +7,7 @@
 #include "harness/model/case.h"
 #include "harness/model/lab_vars.h"
 #include "harness/peer/protocol.h"
+#include "harness/runner/request.h"
 
 namespace faultline {
 
@@ -22,6 +23,11 @@ namespace faultline {
 // field it sets must hold; `errno` implies ret == -1 and a set ret without
 // errno says nothing about errno.
 Verdict CheckReply(const CallStep& step, const peer::Reply& reply);
+
+// getsockname / getpeername: sets `e->addr->resolved` to the address of
+// its host endpoint in `family` (unchanged for any other endpoint, or
+// without `addr`). The runner calls it before CheckReply.
+void ResolveAddrExpect(Expect* e, Family family, const std::vector<HostAddrs>& hosts);
 
 // A command's result (run, stop, await of a background command) against
 // its step's expectation; text expectations are expanded with `vars`

@@ -406,5 +406,69 @@ TEST(CheckReply, CmsgsOfRecvmsg) {
   EXPECT_TRUE(CheckReply(s, r).ok());
 }
 
+// Issue 20: getsockname / getpeername's `addr`.
+peer::Reply Named(const std::string& addr, uint16_t port, bool peer_side) {
+  peer::Reply r = Reply(0);
+  (peer_side ? r.remote_addr : r.local_addr) = addr;
+  (peer_side ? r.remote_port : r.local_port) = port;
+  return r;
+}
+
+CallStep AddrCall(Op op, Endpoint ep, bool any_port) {
+  CallStep s = Call(op);
+  s.has_expect = true;
+  s.expect.addr = AddrExpect{std::move(ep), any_port, ""};
+  return s;
+}
+
+TEST(CheckReply, AddrOfAHostIsItsAddressInTheVariantsFamily) {
+  CallStep s = AddrCall(Op::kGetpeername, Endpoint{Endpoint::Kind::kHost, "server", "", 80}, false);
+  const std::vector<HostAddrs> hosts = {{"client", "198.18.1.2", "2001:2:0:1::2"},
+                                        {"server", "198.18.2.2", "2001:2:0:2::2"}};
+  ResolveAddrExpect(&s.expect, Family::kIPv6, hosts);
+  EXPECT_EQ(s.expect.addr->resolved, "2001:2:0:2::2");
+  Verdict ok = CheckReply(s, Named("2001:2:0:2::2", 80, true));
+  EXPECT_TRUE(ok.ok()) << ok.message;
+  EXPECT_EQ(ok.expected, "addr server:80 (2001:2:0:2::2)");
+  EXPECT_EQ(ok.actual, "ret 0, addr [2001:2:0:2::2]:80, took 1.2ms");
+
+  ResolveAddrExpect(&s.expect, Family::kIPv4, hosts);
+  Verdict port = CheckReply(s, Named("198.18.2.2", 81, true));
+  EXPECT_FALSE(port.ok());
+  EXPECT_EQ(port.message, "expected addr server:80 (198.18.2.2) vs actual addr 198.18.2.2:81");
+  Verdict host = CheckReply(s, Named("198.18.1.2", 80, true));
+  EXPECT_EQ(host.message, "expected addr server:80 (198.18.2.2) vs actual addr 198.18.1.2:80");
+  // The address is the one the call named: getsockname's own, not the peer's.
+  CallStep own = s;
+  own.call.op = Op::kGetsockname;
+  EXPECT_FALSE(CheckReply(own, Named("198.18.2.2", 80, true)).ok());
+  EXPECT_TRUE(CheckReply(own, Named("198.18.2.2", 80, false)).ok());
+}
+
+TEST(CheckReply, AddrAnyPortMappedAndWildcard) {
+  CallStep s =
+      AddrCall(Op::kGetsockname, Endpoint{Endpoint::Kind::kLiteral, "", "198.18.1.2", 0}, true);
+  EXPECT_TRUE(CheckReply(s, Named("198.18.1.2", 40312, false)).ok());
+  // What an IPv6 socket sees of an IPv4 address.
+  EXPECT_TRUE(CheckReply(s, Named("::ffff:198.18.1.2", 40312, false)).ok());
+  Verdict other = CheckReply(s, Named("198.18.1.3", 40312, false));
+  EXPECT_EQ(other.message, "expected addr 198.18.1.2:* vs actual addr 198.18.1.3:40312");
+
+  CallStep any = AddrCall(Op::kGetsockname, Endpoint{Endpoint::Kind::kAny, "", "", 8080}, false);
+  EXPECT_TRUE(CheckReply(any, Named("0.0.0.0", 8080, false)).ok());
+  EXPECT_TRUE(CheckReply(any, Named("::", 8080, false)).ok());
+  EXPECT_FALSE(CheckReply(any, Named("198.18.1.2", 8080, false)).ok());
+  // An unresolved host never matches (the runner resolves before checking).
+  CallStep host = AddrCall(Op::kGetsockname, Endpoint{Endpoint::Kind::kHost, "x", "", 1}, false);
+  EXPECT_FALSE(CheckReply(host, Named("", 1, false)).ok());
+}
+
+TEST(CheckReply, AddrOfAFailedCallIsNamedOnce) {
+  CallStep s = AddrCall(Op::kGetpeername, Endpoint{Endpoint::Kind::kAny, "", "", 0}, true);
+  Verdict v = CheckReply(s, Reply(-1, ENOTCONN));
+  EXPECT_EQ(v.message, "expected addr any:* vs actual ret -1 ENOTCONN");
+  EXPECT_EQ(v.actual, "ret -1 ENOTCONN, took 1.2ms");
+}
+
 }  // namespace
 }  // namespace faultline

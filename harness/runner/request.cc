@@ -160,6 +160,7 @@ void SetOption(SockOpt opt, peer::Request* r) {
     case SockOpt::kSoZerocopy: p = {SOL_SOCKET, SO_ZEROCOPY}; break;
     case SockOpt::kSoTimestamping: p = {SOL_SOCKET, SO_TIMESTAMPING}; break;
     case SockOpt::kSoMark: p = {SOL_SOCKET, SO_MARK}; break;
+    case SockOpt::kSoOobinline: p = {SOL_SOCKET, SO_OOBINLINE}; break;
   }
   r->level = p.level;
   r->optname = p.name;
@@ -183,6 +184,7 @@ StatusOr<peer::Request> BuildRequest(const CallStep& step, Family family,
   r.opt_value = c.opt_value;
   r.bad_buffer = c.bad_buffer;
   r.to_unspec = c.to_unspec;
+  r.fd_closed = c.fd_closed;
   r.control = c.op == Op::kRecvmsg && step.expect.cmsgs.has_value();
   r.linger_on = c.linger_on;
   r.opt_text = c.opt_text;

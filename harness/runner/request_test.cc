@@ -108,6 +108,28 @@ TEST(BuildRequest, Issue16SocketOptionsLevelAndName) {
   }
 }
 
+TEST(BuildRequest, Issue20ClosedNameOobFlagAndOobinline) {
+  CallStep s;
+  s.call.op = Op::kRecv;
+  s.call.fd = "c";
+  s.call.fd_closed = true;
+  s.call.flags = {"MSG_OOB"};
+  auto r = BuildRequest(s, Family::kIPv4, Resolve);
+  ASSERT_TRUE(r.ok());
+  EXPECT_TRUE(r->fd_closed);
+  EXPECT_EQ(r->fd, "c");
+  EXPECT_EQ(r->flags, MSG_OOB);
+  CallStep o;
+  o.call.op = Op::kSetsockopt;
+  o.call.opt = SockOpt::kSoOobinline;
+  o.call.opt_value = 1;
+  auto ro = BuildRequest(o, Family::kIPv6, Resolve);
+  ASSERT_TRUE(ro.ok());
+  EXPECT_FALSE(ro->fd_closed);
+  EXPECT_EQ(ro->level, SOL_SOCKET);
+  EXPECT_EQ(ro->optname, SO_OOBINLINE);
+}
+
 TEST(BuildRequest, DataTravelsSizeDoesNot) {
   CallStep s;
   s.call.op = Op::kSend;
