@@ -379,6 +379,23 @@ steps:
       "{Icmp*.InSrcQuenchs: 0}}\n",
       "a.yaml");
   EXPECT_TRUE(c.ok()) << c.status().message();
+  // ... and in a two-family case under a when: that holds only for IPv4
+  // (on the counter or on its host entry).
+  c = LoadCaseText(
+      "name: a\nsteps:\n  - client: sleep 1s\ncounters: {client: "
+      "{Icmp*.InSrcQuenchs: {value: 0, when: {family: ipv4}}}}\n",
+      "a.yaml");
+  EXPECT_TRUE(c.ok()) << c.status().message();
+  c = LoadCaseText(
+      "name: a\nsteps:\n  - client: sleep 1s\ncounters: {client: "
+      "{when: {family: ipv4}, Icmp*.InSrcQuenchs: 0}}\n",
+      "a.yaml");
+  EXPECT_TRUE(c.ok()) << c.status().message();
+  c = LoadCaseText(
+      "name: a\nsteps:\n  - client: sleep 1s\ncounters: {client: "
+      "{Icmp*.InSrcQuenchs: {value: 0, when: {family: ipv6}}}}\n",
+      "a.yaml");
+  EXPECT_FALSE(c.ok());
 }
 
 TEST(ObserveParse, TookAndStays) {

@@ -109,16 +109,31 @@ class StepParser {
     return live_[host].count(name) != 0;
   }
   // Open in a variant where the step being parsed runs (`when:` of the
-  // step that made it and of this step).
+  // steps that made it and of this step).
   bool IsLiveHere(const std::string& host, const std::string& name) {
     if (!IsLive(host, name)) return false;
-    const std::optional<When>& made = live_when_[host + "/" + name];
-    if (!made || !when_) return true;
-    for (const VariantValues& v : variants_) {
-      const std::string f = FamilyName(v.family);
-      if (made->Holds(f, v.values) && when_->Holds(f, v.values)) return true;
+    for (const std::optional<When>& made : live_when_[host + "/" + name]) {
+      if (Overlap(made, when_)) return true;
     }
     return false;
+  }
+  // Some variant runs both (an unset when: holds everywhere).
+  bool Overlap(const std::optional<When>& a, const std::optional<When>& b) const {
+    if (!a || !b) return true;
+    for (const VariantValues& v : variants_) {
+      const std::string f = FamilyName(v.family);
+      if (a->Holds(f, v.values) && b->Holds(f, v.values)) return true;
+    }
+    return false;
+  }
+  // Every variant where `inner` holds, `outer` holds too.
+  bool Covers(const std::optional<When>& outer, const std::optional<When>& inner) const {
+    if (!outer) return true;
+    for (const VariantValues& v : variants_) {
+      const std::string f = FamilyName(v.family);
+      if ((!inner || inner->Holds(f, v.values)) && !outer->Holds(f, v.values)) return false;
+    }
+    return true;
   }
   // The socket name an op is applied to; it must be live on `host`. With
   // `closed` (the operation's own FD): a name an earlier step closed is
@@ -176,9 +191,10 @@ class StepParser {
 
   const CaseContext& cx_;
   PacketStepParser packets_;
-  std::map<std::string, std::set<std::string>> live_;     // host -> open socket names
-  std::map<std::string, std::optional<When>> live_when_;  // HOST/NAME -> its step's when:
-  std::optional<When> when_;                              // of the step being parsed
+  std::map<std::string, std::set<std::string>> live_;  // host -> open socket names
+  // HOST/NAME -> the when: of each step that made it (open sockets only).
+  std::map<std::string, std::vector<std::optional<When>>> live_when_;
+  std::optional<When> when_;  // of the step being parsed
   std::vector<VariantValues> variants_;
   std::map<std::string, std::string> closed_by_;  // "host/name" -> "step N"
   std::map<std::string, std::string> closed_at_;  // "host/name" -> "FILE:LINE:COL"
@@ -1641,6 +1657,19 @@ Status StepParser::RecordCall(const CallStep& cs, const SourceLoc& step_loc, con
     command_ended_.erase(cs.host + "/" + c.as);
   }
   if (c.op == Op::kClose && !c.fd_closed) {  // a second close fails: the first closed it
+    // Names are followed through when: only where they are made: a close
+    // must run in every variant where the name is open, or later steps
+    // could not tell an open socket from a closed one.
+    for (const std::optional<When>& made : live_when_[cs.host + "/" + c.fd]) {
+      if (!Covers(when_, made)) {
+        return s.Fail(step_loc,
+                      fmt::format("'close: {}' has a 'when:' that does not hold in every variant "
+                                  "where '{}' is open; close it in all of them (or give the "
+                                  "steps that made it the same 'when:')",
+                                  c.fd, c.fd));
+      }
+    }
+    live_when_.erase(cs.host + "/" + c.fd);
     live_[cs.host].erase(c.fd);
     closed_by_[cs.host + "/" + c.fd] = fmt::format("step {}", index_);
     closed_at_[cs.host + "/" + c.fd] =
@@ -1648,7 +1677,7 @@ Status StepParser::RecordCall(const CallStep& cs, const SourceLoc& step_loc, con
   }
   if (!c.as.empty() && c.op != Op::kRun) {
     live_[cs.host].insert(c.as);
-    live_when_[cs.host + "/" + c.as] = when_;
+    live_when_[cs.host + "/" + c.as].push_back(when_);
     closed_by_.erase(cs.host + "/" + c.as);
   }
   return Status::Ok();

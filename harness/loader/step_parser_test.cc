@@ -108,8 +108,11 @@ TEST(StepOps, EveryOperationHasExactlyOneEntry) {
     for (const OpKey& k : o.keys)
       EXPECT_TRUE(keys.insert(k.name).second) << o.name << " " << k.name;
   }
+  // packetdrill's open, pipe and splice are .pkt scripts' only (no YAML key).
+  const std::set<Op> pkt_only = {Op::kOpen, Op::kPipe, Op::kSplice};
   for (int i = static_cast<int>(Op::kSocket); i < static_cast<int>(Op::kWaitCommand); ++i) {
-    EXPECT_EQ(seen[static_cast<Op>(i)], 1) << OpName(static_cast<Op>(i));
+    const Op op = static_cast<Op>(i);
+    EXPECT_EQ(seen[op], pkt_only.count(op) ? 0 : 1) << OpName(op);
   }
   EXPECT_EQ(seen.count(Op::kWaitCommand), 0u) << "the runner's own join is never parsed";
 }

@@ -127,6 +127,45 @@ TEST(WhenParser, SameSocketNameInDisjointSteps) {
             "or choose another name)");
 }
 
+// A name made under several when:s is followed through all of them (the
+// third connect may run where the first's socket is still open), and a
+// close must run wherever the name is open (review: a close under when:
+// made later steps in the other variants look closed).
+TEST(WhenParser, SocketNamesFollowEveryMakingStepAndCloseEverywhere) {
+  StatusOr<Case> c = Load(
+      "steps:\n"
+      "  - client: {connect: \"198.18.200.2:80\", as: c}\n"
+      "    when: {family: ipv4}\n"
+      "  - client: {connect: \"[2001:2:0:c8::2]:80\", as: c}\n"
+      "    when: {family: ipv6}\n"
+      "  - client: {connect: \"198.18.200.2:81\", as: c}\n"
+      "    when: {family: ipv4}\n");
+  ASSERT_FALSE(c.ok());
+  EXPECT_EQ(c.status().message(),
+            "a.yaml:11:46: step 3: 'c' is already an open socket on host 'client' (close it "
+            "first or choose another name)");
+  StatusOr<Case> d = Load(
+      "steps:\n"
+      "  - client: {connect: \"198.18.200.2:80\", as: c}\n"
+      "  - client: {close: c}\n"
+      "    when: {family: ipv4}\n"
+      "  - client: {send: c, data: x, expect: {errno: EBADF}}\n");
+  ASSERT_FALSE(d.ok());
+  EXPECT_EQ(d.status().message(),
+            "a.yaml:8:5: step 2: 'close: c' has a 'when:' that does not hold in every variant "
+            "where 'c' is open; close it in all of them (or give the steps that made it the "
+            "same 'when:')");
+  StatusOr<Case> e = Load(
+      "steps:\n"
+      "  - client: {connect: \"198.18.200.2:80\", as: c}\n"
+      "    when: {family: ipv4}\n"
+      "  - client: {close: c}\n"
+      "    when: {family: ipv4}\n"
+      "  - client: {send: c, data: x, expect: {errno: EBADF}}\n"
+      "    when: {family: ipv4}\n");
+  EXPECT_TRUE(e.ok()) << e.status().message();
+}
+
 // A when: that names a value the dimension does not have cannot come from
 // a file (the parser refuses it first); CheckWhen still refuses it.
 TEST(WhenParser, HoldsInNoVariant) {

@@ -175,6 +175,10 @@ bool Execution::RunPacket(const Step& step, const PacketStep& p) {
   StepRecord& rec = RecordOf(step);
   rec.ran = true;
   int anchor_step = step.index - 1;
+  // The last step before it that runs in this variant (`when:`).
+  while (anchor_step > 0 && case_.steps[static_cast<size_t>(anchor_step - 1)].not_in_variant) {
+    --anchor_step;
+  }
   if (!p.since.empty()) {
     for (const Step& s : case_.steps) {
       if (s.label == p.since && s.index < step.index) anchor_step = s.index;

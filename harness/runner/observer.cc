@@ -679,9 +679,11 @@ Verdict Observer::Conclude(const ObserveStep& o, const std::string& expected, co
 ObserveOutcome Observer::Stays(const ObserveStep& o, const SockTuple& tuple, bool reverse,
                                int64_t case_deadline, const std::string& expected,
                                ObserveOutcome out) {
-  // From the look that found the socket in the state: every recorded
-  // transition out of the listed states until `stays` has passed fails.
-  const int64_t from = clock_.NowNs();
+  // From the step's start (the look that found the socket in the state
+  // came after it; a transition out between that look and now must count):
+  // every recorded transition out of the listed states until `stays` has
+  // passed fails.
+  const int64_t from = out.start_ns;
   const int64_t until = std::min(from + o.stays->count(), case_deadline);
   std::optional<StateTransition> left;
   auto probe = [&]() -> StatusOr<Probe> {

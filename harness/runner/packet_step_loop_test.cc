@@ -408,6 +408,23 @@ TEST_F(PacketStepLoopTest, WithoutSinceTheAnchorIsThePreviousStep) {
   EXPECT_EQ(r.message, Prefix(3) + "packet at +30ms after step 2, expected [50ms, 70ms]");
 }
 
+// A step between that does not run in this variant (`when:`) is passed
+// over: the anchor is the last step before it that ran (it was "now",
+// when the step came to run, before; review of the when: merge).
+TEST_F(PacketStepLoopTest, AStepNotInTheVariantIsNotTheAnchor) {
+  Add(PacketStep::Dir::kSend, Flags(kTcpSyn));
+  Add(PacketStep::Dir::kExpect, Flags(kTcpSyn | kTcpAck));
+  Add(PacketStep::Dir::kExpect, Flags(kTcpAck)).not_in_variant = true;
+  Step& fourth = Add(PacketStep::Dir::kExpect, Flags(kTcpAck), 10);
+  std::get<PacketStep>(fourth.body).tolerance = Duration(1 * kMs);
+  env_.ScriptPacket("peer", FromServer(kTcpSyn | kTcpAck, 0, 1), 30 * kMs);
+  env_.ScriptPacket("peer", FromServer(kTcpAck, 1, 1), 60 * kMs);
+  CaseResult r = Run();
+  EXPECT_TRUE(r.steps[2].not_in_variant);
+  EXPECT_EQ(r.outcome, Outcome::kFail);
+  EXPECT_EQ(r.message, Prefix(4) + "expected tcp . within [9ms, 11ms] after step 2; none came");
+}
+
 // A blocking call whose return counts from the inbound packet that unblocks
 // it (`returned_after`, the packetdrill translation's): the SYN-ACK comes
 // 20ms late, so the ACK goes out late and the accept returns late; from
