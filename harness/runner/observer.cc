@@ -377,7 +377,7 @@ void Observer::OnReply(const CallStep& call, const peer::Reply& r) {
   }
 }
 
-StatusOr<std::vector<DiagSocket>> Observer::Dump(const std::string& host) {
+StatusOr<SockDiag*> Observer::DiagOf(const std::string& host) {
   auto it = hosts_.find(host);
   if (it == hosts_.end()) return Status::Invalid(fmt::format("no host '{}' in the lab", host));
   HostState& hs = it->second;
@@ -386,21 +386,21 @@ StatusOr<std::vector<DiagSocket>> Observer::Dump(const std::string& host) {
     if (!d.ok()) return d.status();
     hs.diag = std::move(d).value();
   }
-  return hs.diag->DumpTcp(family_ == Family::kIPv4 ? AF_INET : AF_INET6);
+  return &*hs.diag;
+}
+
+StatusOr<std::vector<DiagSocket>> Observer::Dump(const std::string& host) {
+  StatusOr<SockDiag*> diag = DiagOf(host);
+  if (!diag.ok()) return diag.status();
+  return (*diag)->DumpTcp(family_ == Family::kIPv4 ? AF_INET : AF_INET6);
 }
 
 StatusOr<std::vector<DiagSocket>> Observer::DumpUdpBoth(const std::string& host) {
-  auto it = hosts_.find(host);
-  if (it == hosts_.end()) return Status::Invalid(fmt::format("no host '{}' in the lab", host));
-  HostState& hs = it->second;
-  if (!hs.diag) {
-    StatusOr<SockDiag> d = SockDiag::Open(hs.netns);
-    if (!d.ok()) return d.status();
-    hs.diag = std::move(d).value();
-  }
-  StatusOr<std::vector<DiagSocket>> all = hs.diag->DumpUdp(AF_INET);
+  StatusOr<SockDiag*> diag = DiagOf(host);
+  if (!diag.ok()) return diag.status();
+  StatusOr<std::vector<DiagSocket>> all = (*diag)->DumpUdp(AF_INET);
   if (!all.ok()) return all.status();
-  StatusOr<std::vector<DiagSocket>> other = hs.diag->DumpUdp(AF_INET6);
+  StatusOr<std::vector<DiagSocket>> other = (*diag)->DumpUdp(AF_INET6);
   if (!other.ok()) return other.status();
   all->insert(all->end(), other->begin(), other->end());
   return all;

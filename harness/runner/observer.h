@@ -99,6 +99,8 @@ class Observer {
   // now) completed by the socket's recorded transitions.
   Probe WithHistory(const ObserveStep& o, const SockTuple& tuple, bool reverse, int64_t start_ns,
                     Probe base);
+  // The host's sock_diag socket, opened on first use.
+  StatusOr<SockDiag*> DiagOf(const std::string& host);
   StatusOr<std::vector<DiagSocket>> Dump(const std::string& host);
   // Both families: a program's sockets need not be of the variant's family
   // (an IPv6 listener on :: takes IPv4 connections too).

@@ -51,7 +51,7 @@ steps:
 )");
   EXPECT_EQ(r.outcome, Outcome::kFail);
   EXPECT_THAT(r.message, HasSubstr("expected addr client:8080 (198.18."));
-  EXPECT_THAT(r.message, HasSubstr(":8080) vs actual addr 198.18."));
+  EXPECT_THAT(r.message, HasSubstr(") vs actual addr 198.18.2.2:8080"));
 }
 
 TEST_F(OperationsTest, CallsOnAClosedNameFailWithEbadf) {
