@@ -268,8 +268,12 @@ steps:
   - await: c
 )");
   EXPECT_EQ(r.outcome, Outcome::kFail);
-  EXPECT_THAT(r.message, HasSubstr("expected state ESTABLISHED within 2s took <= 100ms vs "
-                                   "actual ESTABLISHED"));
+  // The last look may have come just before the transition that the
+  // history recorded ("actual SYN_SENT (history: ESTABLISHED ...)", seen
+  // in CI under load): the state's text is not fixed; the verdict and
+  // that the time is given are.
+  EXPECT_THAT(r.message,
+              HasSubstr("expected state ESTABLISHED within 2s took <= 100ms vs actual "));
   EXPECT_THAT(r.message, HasSubstr(", took "));
 }
 
