@@ -5,38 +5,34 @@
 #include <fmt/format.h>
 
 namespace faultline {
-namespace {
 
-// Drops the entries of `q` that left by `now_ns` (sorted by time).
-template <typename Q>
-void Prune(Q* q, int64_t now_ns, int64_t* bytes) {
-  while (!q->empty() && q->front().time <= now_ns) {
-    *bytes -= q->front().len;
-    q->pop_front();
+bool LinkQueue::Admit(int64_t now_ns, uint32_t wire_len) {
+  while (!waiting_.empty() && waiting_.front().time <= now_ns) {
+    bytes_ -= waiting_.front().len;
+    waiting_.pop_front();
   }
+  const bool full = limit_.bytes > 0 ? !waiting_.empty() && bytes_ + wire_len > limit_.bytes
+                                     : static_cast<int64_t>(waiting_.size()) >= limit_.packets;
+  if (full) ++stats_.drops;
+  return !full;
 }
 
-bool Exceeds(const QueueLimit& limit, size_t packets, int64_t bytes, uint32_t wire_len) {
-  if (limit.bytes > 0) return packets > 0 && bytes + wire_len > limit.bytes;
-  return static_cast<int64_t>(packets) >= limit.packets;
+void LinkQueue::Push(int64_t leave_ns, uint32_t wire_len, int64_t queued_ns) {
+  waiting_.push_back(Waiting{leave_ns, wire_len});
+  bytes_ += wire_len;
+  ++stats_.packets;
+  stats_.bytes += wire_len;
+  stats_.sum_queued_ns += queued_ns;
+  stats_.max_queued_ns = std::max(stats_.max_queued_ns, queued_ns);
+  stats_.max_queue = std::max<uint64_t>(stats_.max_queue, waiting_.size());
 }
-
-void Count(LinkStats* s, uint32_t wire_len, int64_t queued_ns, size_t queue) {
-  ++s->packets;
-  s->bytes += wire_len;
-  s->sum_queued_ns += queued_ns;
-  s->max_queued_ns = std::max(s->max_queued_ns, queued_ns);
-  s->max_queue = std::max<uint64_t>(s->max_queue, queue);
-}
-
-}  // namespace
 
 std::string QueueLimit::ToString() const {
   return bytes > 0 ? fmt::format("{} bytes", bytes) : fmt::format("{} packets", packets);
 }
 
 BottleneckLink::BottleneckLink(int64_t rate_bps, int overhead, QueueLimit limit, int64_t delay_ns)
-    : rate_bps_(rate_bps), overhead_(overhead), limit_(limit), delay_ns_(delay_ns) {}
+    : rate_bps_(rate_bps), overhead_(overhead), delay_ns_(delay_ns), queue_(limit) {}
 
 int64_t BottleneckLink::TxNs(uint32_t wire_len) const {
   const int64_t bytes = std::max<int64_t>(0, static_cast<int64_t>(wire_len) + overhead_);
@@ -45,10 +41,8 @@ int64_t BottleneckLink::TxNs(uint32_t wire_len) const {
 }
 
 LinkDecision BottleneckLink::Offer(int64_t now_ns, uint32_t wire_len) {
-  Prune(&waiting_, now_ns, &queued_bytes_);
   LinkDecision d;
-  if (Exceeds(limit_, waiting_.size(), queued_bytes_, wire_len)) {
-    ++stats_.drops;
+  if (!queue_.Admit(now_ns, wire_len)) {
     d.drop = true;
     return d;
   }
@@ -56,17 +50,15 @@ LinkDecision BottleneckLink::Offer(int64_t now_ns, uint32_t wire_len) {
   last_depart_ns_ = start + TxNs(wire_len);
   // FIFO even when the delay shrinks mid-case.
   last_release_ns_ = std::max(last_release_ns_, last_depart_ns_ + delay_ns_);
-  waiting_.push_back(Waiting{last_depart_ns_, wire_len});
-  queued_bytes_ += wire_len;
   d.release_ns = last_release_ns_;
   d.queued_ns = start - now_ns;
-  Count(&stats_, wire_len, d.queued_ns, waiting_.size());
+  queue_.Push(last_depart_ns_, wire_len, d.queued_ns);
   return d;
 }
 
 SlotLink::SlotLink(int64_t lo_ns, int64_t hi_ns, int64_t packets, int64_t bytes, QueueLimit limit,
                    uint64_t seed)
-    : lo_ns_(lo_ns), hi_ns_(hi_ns), packets_(packets), bytes_(bytes), limit_(limit), prng_(seed) {}
+    : lo_ns_(lo_ns), hi_ns_(hi_ns), packets_(packets), bytes_(bytes), prng_(seed), queue_(limit) {}
 
 void SlotLink::NextSlot() {
   const uint64_t span = static_cast<uint64_t>(hi_ns_ - lo_ns_) + 1;
@@ -76,10 +68,8 @@ void SlotLink::NextSlot() {
 }
 
 LinkDecision SlotLink::Offer(int64_t now_ns, uint32_t wire_len) {
-  Prune(&waiting_, now_ns, &queued_bytes_);
   LinkDecision d;
-  if (Exceeds(limit_, waiting_.size(), queued_bytes_, wire_len)) {
-    ++stats_.drops;
+  if (!queue_.Admit(now_ns, wire_len)) {
     d.drop = true;
     return d;
   }
@@ -92,11 +82,9 @@ LinkDecision SlotLink::Offer(int64_t now_ns, uint32_t wire_len) {
   if (no_budget) NextSlot();
   ++used_packets_;
   used_bytes_ += wire_len;
-  waiting_.push_back(Waiting{slot_end_ns_, wire_len});
-  queued_bytes_ += wire_len;
   d.release_ns = slot_end_ns_;
   d.queued_ns = slot_end_ns_ - now_ns;
-  Count(&stats_, wire_len, d.queued_ns, waiting_.size());
+  queue_.Push(slot_end_ns_, wire_len, d.queued_ns);
   return d;
 }
 

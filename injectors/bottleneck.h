@@ -62,34 +62,53 @@ struct LinkStats {
   }
 };
 
+// The queue both links keep: the packets not gone yet (in leaving order),
+// their bytes, the limit and the counters.
+class LinkQueue {
+ public:
+  explicit LinkQueue(QueueLimit limit) : limit_(limit) {}
+  // Forgets the packets gone by `now_ns`; whether a packet of `wire_len`
+  // fits (false: the queue is full and the drop is counted).
+  bool Admit(int64_t now_ns, uint32_t wire_len);
+  // Queues an admitted packet leaving at `leave_ns`, after `queued_ns` of
+  // waiting, and counts it.
+  void Push(int64_t leave_ns, uint32_t wire_len, int64_t queued_ns);
+  void SetLimit(QueueLimit limit) { limit_ = limit; }
+  size_t size() const { return waiting_.size(); }
+  const LinkStats& stats() const { return stats_; }
+
+ private:
+  struct Waiting {
+    int64_t time;  // leaves the link
+    uint32_t len;
+  };
+  QueueLimit limit_;
+  std::deque<Waiting> waiting_;
+  int64_t bytes_ = 0;
+  LinkStats stats_;
+};
+
 class BottleneckLink {
  public:
   BottleneckLink(int64_t rate_bps, int overhead, QueueLimit limit, int64_t delay_ns);
   LinkDecision Offer(int64_t now_ns, uint32_t wire_len);
   void SetRate(int64_t rate_bps) { rate_bps_ = rate_bps; }
   void SetOverhead(int overhead) { overhead_ = overhead; }
-  void SetQueue(QueueLimit limit) { limit_ = limit; }
+  void SetQueue(QueueLimit limit) { queue_.SetLimit(limit); }
   void SetDelay(int64_t delay_ns) { delay_ns_ = delay_ns; }
   // The time to serialise `wire_len` bytes at the current rate.
   int64_t TxNs(uint32_t wire_len) const;
   // Packets not departed at the last Offer.
-  size_t queued() const { return waiting_.size(); }
-  const LinkStats& stats() const { return stats_; }
+  size_t queued() const { return queue_.size(); }
+  const LinkStats& stats() const { return queue_.stats(); }
 
  private:
-  struct Waiting {
-    int64_t time;  // departure
-    uint32_t len;
-  };
   int64_t rate_bps_;
   int overhead_;
-  QueueLimit limit_;
   int64_t delay_ns_;
-  std::deque<Waiting> waiting_;  // not departed, in departure order
-  int64_t queued_bytes_ = 0;
+  LinkQueue queue_;  // not departed, in departure order
   int64_t last_depart_ns_ = 0;
   int64_t last_release_ns_ = 0;
-  LinkStats stats_;
 };
 
 class SlotLink {
@@ -99,7 +118,7 @@ class SlotLink {
   SlotLink(int64_t lo_ns, int64_t hi_ns, int64_t packets, int64_t bytes, QueueLimit limit,
            uint64_t seed);
   LinkDecision Offer(int64_t now_ns, uint32_t wire_len);
-  void SetQueue(QueueLimit limit) { limit_ = limit; }
+  void SetQueue(QueueLimit limit) { queue_.SetLimit(limit); }
   void SetBudget(int64_t packets, int64_t bytes) {
     packets_ = packets;
     bytes_ = bytes;
@@ -108,25 +127,17 @@ class SlotLink {
     lo_ns_ = lo_ns;
     hi_ns_ = hi_ns;
   }
-  const LinkStats& stats() const { return stats_; }
+  const LinkStats& stats() const { return queue_.stats(); }
 
  private:
-  struct Waiting {
-    int64_t time;  // release
-    uint32_t len;
-  };
   void NextSlot();
   int64_t lo_ns_, hi_ns_;
   int64_t packets_, bytes_;
-  QueueLimit limit_;
   SplitMix64 prng_;
-  bool Full(uint32_t wire_len) const;
+  LinkQueue queue_;           // not released, in release order
   int64_t slot_end_ns_ = -1;  // the boundary of the current slot; -1 none yet
   int64_t used_packets_ = 0;  // of the current slot
   int64_t used_bytes_ = 0;
-  std::deque<Waiting> waiting_;
-  int64_t queued_bytes_ = 0;
-  LinkStats stats_;
 };
 
 }  // namespace faultline

@@ -347,9 +347,16 @@ int FaultEngine::PickFault(const PacketView& v, std::span<const uint8_t> bytes, 
     }
   }
   for (size_t i = 0; i < nf; ++i) {
-    const FaultMatch& m = cfg_.faults[i].match;
-    if (count[i] == 0 || !MatchOccurrence(m, count[i])) continue;
-    if (m.probability && !(MatchDraw(static_cast<int>(i), rec) < *m.probability)) continue;
+    const Fault& f = cfg_.faults[i];
+    if (count[i] == 0 || !MatchOccurrence(f.match, count[i])) continue;
+    if (f.match.probability && !(MatchDraw(static_cast<int>(i), rec) < *f.match.probability)) {
+      continue;
+    }
+    // A loss model that passes the packet leaves it to the next fault.
+    if (f.action.kind == ActionKind::kDrop && f.action.loss &&
+        !LossDraw(static_cast<int>(i), *f.action.loss, rec)) {
+      continue;
+    }
     return static_cast<int>(i);
   }
   return -1;
@@ -362,10 +369,7 @@ void FaultEngine::ApplyFault(int win, const Arrival& a, std::vector<Effect>* out
   r.action = ActionName(f.action.kind);
   switch (f.action.kind) {
     case ActionKind::kDrop:
-      if (f.action.loss) {
-        DoLossDrop(win, *f.action.loss, a, out);
-        break;
-      }
+      if (f.action.loss) r.action = std::move(loss_action_);  // "drop (loss ...)": PickFault
       r.fate = PacketFate::kDrop;
       Drop(a.id, out);
       break;

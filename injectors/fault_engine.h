@@ -238,8 +238,11 @@ class FaultEngine {
   double MatchDraw(int f, size_t rec);
   // delay with jitter and/or reorder.
   void DoNetemDelay(int win, const FaultAction& act, const Arrival& a, std::vector<Effect>* out);
-  // drop with a loss model.
-  void DoLossDrop(int win, const LossModel& loss, const Arrival& a, std::vector<Effect>* out);
+  // drop with a loss model: the model's draw for fault `f` on record `rec`.
+  // Lost: true, the log action kept in loss_action_ for ApplyFault. Passed:
+  // false, the record says "pass (loss ...)" with the fault's number, and the
+  // packet is free for the faults after `f` (PickFault goes on).
+  bool LossDraw(int f, const LossModel& loss, size_t rec);
   void DoReorder(int win, const FaultAction& act, const Arrival& a, std::vector<Effect>* out);
   void DoSwap(const Arrival& a, std::vector<Effect>* out);
   void DoDuplicate(const FaultAction& act, const Arrival& a, std::vector<Effect>* out);
@@ -288,6 +291,7 @@ class FaultEngine {
   std::map<LinkKey, SlotLink> slot_links_;
   std::vector<bool> enabled_;         // per fault: `enabled:`, then `- fault:` steps
   std::vector<int64_t> pick_counts_;  // PickFault's per-fault counts (scratch)
+  std::string loss_action_;           // the winning loss model's "drop (...)" (PickFault)
   std::vector<PacketRecord> log_;
   PacketRecord scratch_;     // what At(kNotLogged) returns
   uint64_t not_logged_ = 0;  // records past kMaxLogRecords

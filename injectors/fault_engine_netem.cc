@@ -76,11 +76,10 @@ void FaultEngine::DoNetemDelay(int win, const FaultAction& act, const Arrival& a
   timers_.Add(a.now_ns + d, t);
 }
 
-void FaultEngine::DoLossDrop(int win, const LossModel& loss, const Arrival& a,
-                             std::vector<Effect>* out) {
-  PacketRecord& r = At(a.rec);
-  NetemState& st = NetemOf(win, r);
-  SplitMix64* prng = &prng_[static_cast<size_t>(win)];
+bool FaultEngine::LossDraw(int f, const LossModel& loss, size_t rec) {
+  PacketRecord& r = At(rec);
+  NetemState& st = NetemOf(f, r);
+  SplitMix64* prng = &prng_[static_cast<size_t>(f)];
   bool lost = false;
   std::string why;
   switch (loss.kind) {
@@ -101,14 +100,15 @@ void FaultEngine::DoLossDrop(int win, const LossModel& loss, const Arrival& a,
       break;
     }
   }
-  r.action = fmt::format("{} ({})", lost ? "drop" : "pass", why);
   if (lost) {
-    r.fate = PacketFate::kDrop;
-    Drop(a.id, out);
-  } else {
-    r.fate = PacketFate::kPass;
-    Accept(a.id, a.rec, a.now_ns, out);
+    loss_action_ = fmt::format("drop ({})", why);
+    return true;
   }
+  // Passed: logged so unless a later fault takes the packet.
+  r.fault = cfg_.faults[static_cast<size_t>(f)].index;
+  r.action = fmt::format("pass ({})", why);
+  r.fate = PacketFate::kPass;
+  return false;
 }
 
 }  // namespace faultline

@@ -25,14 +25,21 @@ IpAddr Addr(const char* s) {
 class NetemEngineTest : public ::testing::Test {
  protected:
   void Configure(FaultMatch m, FaultAction a, uint64_t seed = 42) {
+    ConfigureAll({{std::move(m), std::move(a)}}, seed);
+  }
+  // Faults 1, 2, ... in this order.
+  void ConfigureAll(const std::vector<std::pair<FaultMatch, FaultAction>>& faults,
+                    uint64_t seed = 42) {
     EngineConfig c;
     c.hosts.push_back({"client", Addr("198.18.1.2"), Addr("2001:2:0:1::2")});
     c.hosts.push_back({"server", Addr("198.18.2.2"), Addr("2001:2:0:2::2")});
-    Fault f;
-    f.index = 1;
-    f.match = std::move(m);
-    f.action = std::move(a);
-    c.faults.push_back(f);
+    for (const auto& [m, a] : faults) {
+      Fault f;
+      f.index = static_cast<int>(c.faults.size()) + 1;
+      f.match = m;
+      f.action = a;
+      c.faults.push_back(f);
+    }
     c.seed = seed;
     engine_ = std::make_unique<FaultEngine>(c);
     next_id_ = 1;
@@ -189,6 +196,72 @@ TEST_F(NetemEngineTest, GilbertElliottLoss) {
   // The server's packets do not match: passed, no draw.
   Feed(50 * kMs, false);
   EXPECT_EQ(Rec(41).action, "pass");
+  Stop(100 * kMs);
+}
+
+// A packet a loss model passes is free for the next fault, as netem's next
+// stage would see it: here a delay takes every passed packet. (Before, the
+// loss fault kept it: the passes were accepted at once.)
+TEST_F(NetemEngineTest, LossPassLeavesThePacketToTheNextFault) {
+  FaultAction loss = Act(ActionKind::kDrop);
+  LossModel l;
+  l.kind = LossModel::Kind::kGemodel;
+  l.p = 0.2;
+  l.r = 0.4;
+  loss.loss = l;
+  FaultAction delay = Act(ActionKind::kDelay);
+  delay.delay = std::chrono::milliseconds(10);
+  ConfigureAll({{FromClient(), loss}, {FromClient(), delay}});
+  for (int i = 0; i < 40; ++i) Feed(i * kMs);
+  // The same draws as GilbertElliottLoss (fault 1's stream): its drops
+  // happen at once, its passes wait for fault 2's delay.
+  EXPECT_EQ(Fates(), "--------------D-DDDDDDD----DD-------D---");
+  for (uint32_t i = 1; i <= 40; ++i) {
+    if (fates_.count(i) != 0) {
+      EXPECT_EQ(Rec(i).action, "drop (loss gemodel: bad)");
+      EXPECT_EQ(Rec(i).fault, 1);
+    } else {
+      EXPECT_EQ(Rec(i).action, "delay 10ms");
+      EXPECT_EQ(Rec(i).fault, 2);
+    }
+  }
+  Timer(100 * kMs);
+  EXPECT_EQ(Fates(), "AAAAAAAAAAAAAADADDDDDDDAAAADDAAAAAAADAAA");
+  Stop(200 * kMs);
+}
+
+// Two loss models in a row: a packet the first passes gets the second's draw
+// (netem's stages: each loss qdisc sees what the one before let through);
+// one that both pass is logged with the second's pass.
+TEST_F(NetemEngineTest, TwoLossModelsBothDraw) {
+  auto random = [](double p) {
+    FaultAction a = Act(ActionKind::kDrop);
+    LossModel l;
+    l.kind = LossModel::Kind::kRandom;
+    l.random = p;
+    a.loss = l;
+    return a;
+  };
+  ConfigureAll({{FromClient(), random(0.3)}, {FromClient(), random(0.3)}}, 7);
+  for (int i = 0; i < 30; ++i) Feed(i * kMs);
+  const std::string both = Fates();
+  EXPECT_EQ(both, "ADAAADDAAADDAAADAADDDADADDDADA");
+  for (uint32_t i = 1; i <= 30; ++i) {
+    if (fates_[i] == 'A') {
+      EXPECT_EQ(Rec(i).action, "pass (loss random)");
+      EXPECT_EQ(Rec(i).fault, 2);
+    }
+  }
+  // Fault 1 alone at the same seed drops fewer (its own draws are the same).
+  ConfigureAll({{FromClient(), random(0.3)}}, 7);
+  for (int i = 0; i < 30; ++i) Feed(i * kMs);
+  const std::string one = Fates();
+  EXPECT_EQ(one, "ADAAAADAAADDAAADAADDDADAAADAAA");
+  for (size_t i = 0; i < one.size(); ++i) {
+    if (one[i] == 'D') {
+      EXPECT_EQ(both[i], 'D') << i;
+    }
+  }
   Stop(100 * kMs);
 }
 
