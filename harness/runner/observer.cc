@@ -476,6 +476,19 @@ StatusOr<Probe> Observer::ProbeByPort(const ObserveStep& o) {
   return FieldsProbe(o, *s);
 }
 
+std::optional<WaitResult> Observer::Await(const std::function<StatusOr<Probe>()>& probe,
+                                          int64_t limit, const std::string& expected,
+                                          ObserveOutcome* out) {
+  WireSource source(activity_, clock_);
+  StatusOr<WaitResult> w = WaitUntil(probe, source, limit, kPollNs);
+  out->took_ns = clock_.NowNs() - out->start_ns;
+  if (!w.ok()) {
+    out->verdict = Verdict::Error(w.status().message(), expected, "not observed");
+    return std::nullopt;
+  }
+  return std::move(w).value();
+}
+
 ObserveOutcome Observer::WaitListening(const std::string& host, uint16_t port, int64_t limit,
                                        const std::function<bool()>& exited) {
   return WaitPort(host, port, /*udp=*/false, limit, exited);
@@ -509,13 +522,8 @@ ObserveOutcome Observer::WaitPort(const std::string& host, uint16_t port, bool u
     }
     return p;
   };
-  WireSource source(activity_, clock_);
-  StatusOr<WaitResult> w = WaitUntil(probe, source, limit, kPollNs);
-  out.took_ns = clock_.NowNs() - out.start_ns;
-  if (!w.ok()) {
-    out.verdict = Verdict::Error(w.status().message(), expected, "not observed");
-    return out;
-  }
+  std::optional<WaitResult> w = Await(probe, limit, expected, &out);
+  if (!w) return out;
   std::string actual = ended ? fmt::format("exited before it {}", udp ? "bound" : "listened")
                              : fmt::format("{} after {}", w->last,
                                            FormatDuration(std::chrono::nanoseconds(w->waited_ns)));
@@ -630,12 +638,10 @@ ObserveOutcome Observer::Run(const ObserveStep& o, int64_t case_deadline) {
     return WithHistory(o, tuple, reverse, out.start_ns, *p);
   };
 
-  WireSource source(activity_, clock_);
   int64_t limit = out.start_ns;
   if (o.within) limit = std::min(out.start_ns + o.within->count(), case_deadline);
-  StatusOr<WaitResult> w = WaitUntil(probe, source, limit, kPollNs);
-  out.took_ns = clock_.NowNs() - out.start_ns;
-  if (!w.ok()) return error(w.status().message());
+  std::optional<WaitResult> w = Await(probe, limit, expected, &out);
+  if (!w) return out;
   if (w->holds && o.stays) {
     if (!history) return error("'stays' needs the socket state history: " + history_reason_);
     return Stays(o, tuple, reverse, case_deadline, expected, out);
@@ -692,13 +698,7 @@ ObserveOutcome Observer::Stays(const ObserveStep& o, const SockTuple& tuple, boo
     p.holds = left.has_value();  // ends the wait early
     return p;
   };
-  WireSource source(activity_, clock_);
-  StatusOr<WaitResult> w = WaitUntil(probe, source, until, kPollNs);
-  out.took_ns = clock_.NowNs() - out.start_ns;
-  if (!w.ok()) {
-    out.verdict = Verdict::Error(w.status().message(), expected, "not observed");
-    return out;
-  }
+  if (!Await(probe, until, expected, &out)) return out;
   std::string actual;
   if (left) {
     const int64_t ms = (left->at_ns - from + 500'000) / 1'000'000;  // to the millisecond
@@ -744,12 +744,10 @@ ObserveOutcome Observer::RunCounters(const ObserveStep& o, int64_t case_deadline
     if (!now.ok()) return now.status().Prefixed(fmt::format("host '{}': counters", o.host));
     return CounterStepProbe(o, *base, *now, family_);
   };
-  WireSource source(activity_, clock_);
   int64_t limit = out.start_ns;
   if (o.within) limit = std::min(out.start_ns + o.within->count(), case_deadline);
-  StatusOr<WaitResult> w = WaitUntil(probe, source, limit, kPollNs);
-  out.took_ns = clock_.NowNs() - out.start_ns;
-  if (!w.ok()) return error(w.status().message());
+  std::optional<WaitResult> w = Await(probe, limit, expected, &out);
+  if (!w) return out;
   out.verdict = Conclude(o, expected, *w, w->waited_ns);
   return out;
 }

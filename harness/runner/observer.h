@@ -106,6 +106,11 @@ class Observer {
   // (an IPv6 listener on :: takes IPv4 connections too).
   StatusOr<std::vector<DiagSocket>> DumpBoth(const std::string& host);
   StatusOr<std::vector<DiagSocket>> DumpUdpBoth(const std::string& host);  // UDP, both families
+  // Waits on the wire's activity until `probe` holds or `limit` passes, and
+  // sets out->took_ns. A look that failed: out->verdict is the error
+  // (expected `expected`, actual "not observed") and the result nullopt.
+  std::optional<WaitResult> Await(const std::function<StatusOr<Probe>()>& probe, int64_t limit,
+                                  const std::string& expected, ObserveOutcome* out);
   ObserveOutcome WaitPort(const std::string& host, uint16_t port, bool udp, int64_t limit,
                           const std::function<bool()>& exited);
   // The probe of an observation that selects sockets by port.
