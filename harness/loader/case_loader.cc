@@ -442,8 +442,9 @@ StatusOr<Case> ParseCase(const YAML::Node& root, const std::string& file) {
     if (h.scripted) cx.scripted.push_back(h.name);
   }
   cx.matrix = c.matrix;
+  cx.variants = c.Variants();
   ParseCaseBody(*m, cx, top, &c, &errs);
-  if (errs.messages.empty()) errs.Add(CheckWhen(c));  // when_parser.h
+  if (errs.messages.empty()) errs.Add(CheckWhen(c, cx.variants));  // when_parser.h
   if (!errs.messages.empty()) return errs.Combined(file);
   return c;
 }

@@ -716,6 +716,15 @@ const BadCase kBadCases[] = {
      "Icmp*.InEchoReps, Icmp*.OutMsgs, Icmp*.OutErrors, Icmp*.OutRateLimitHost, "
      "Icmp*.OutDestUnreachs, Icmp*.OutTimeExcds, Icmp*.OutParmProbs, Icmp*.OutRedirects, "
      "Icmp*.OutEchos, Icmp*.OutEchoReps)"},
+    // The step's own when: decides: here it runs in the IPv6 variant only.
+    {"counters_step_no_ipv6_under_when",
+     "name: a\nsteps:\n  - server: {counters: {Icmp*.InSrcQuenchs: 0}}\n    when: {family: ipv6}\n",
+     "a.yaml:3:25: step 1: counter 'Icmp*.InSrcQuenchs' has no IPv6 counterpart (those of Icmp* "
+     "that have one: Icmp*.InMsgs, Icmp*.InErrors, Icmp*.InCsumErrors, Icmp*.InDestUnreachs, "
+     "Icmp*.InTimeExcds, Icmp*.InParmProbs, Icmp*.InRedirects, Icmp*.InEchos, "
+     "Icmp*.InEchoReps, Icmp*.OutMsgs, Icmp*.OutErrors, Icmp*.OutRateLimitHost, "
+     "Icmp*.OutDestUnreachs, Icmp*.OutTimeExcds, Icmp*.OutParmProbs, Icmp*.OutRedirects, "
+     "Icmp*.OutEchos, Icmp*.OutEchoReps)"},
     {"counters_step_empty", "name: a\nsteps:\n  - server: {counters: {}}\n",
      "a.yaml:3:24: step 1: 'counters' must check at least one counter"},
     {"counters_step_not_map", "name: a\nsteps:\n  - server: {counters: ListenOverflows}\n",

@@ -18,6 +18,9 @@ struct CaseContext {
   std::vector<Family> families;
   std::vector<std::string> scripted;  // the scripted hosts (hosts: NAME: {scripted: true})
   std::vector<MatrixSysctl> matrix;   // `matrix: {sysctl:}` (`when:` names its dimensions)
+  // The case's variants (families x matrix values, Case::Variants), made
+  // once: what `when:` is checked against everywhere in the loader.
+  std::vector<VariantValues> variants;
 };
 
 // `steps:` (a non-empty list). Checks socket names per host, async ids and

@@ -64,10 +64,7 @@ bool HasIpv6(const CaseContext& cx) {
 // An IPv6 variant of the case in which `when` holds (unset: any).
 bool HasIpv6Where(const CaseContext& cx, const std::optional<When>& when) {
   if (!when) return HasIpv6(cx);
-  Case variants;  // only for its variants (families x matrix values)
-  variants.families = cx.families;
-  variants.matrix = cx.matrix;
-  for (const VariantValues& v : variants.Variants()) {
+  for (const VariantValues& v : cx.variants) {
     if (v.family == Family::kIPv6 && when->Holds(FamilyName(v.family), v.values)) return true;
   }
   return false;
@@ -359,9 +356,9 @@ Status ReadFields(const Entry& he, const std::vector<Entry>& m, const Entry& op,
 }
 
 // counters: {NAME: VALUE, ...}, since: LABEL (the label is checked by the
-// step parser: an earlier step's).
+// step parser: an earlier step's). `when`: the step's.
 Status ReadCounterStep(const Entry& op, const std::vector<Entry>& m, const CaseContext& cx,
-                       const Scope& s, ObserveStep* o) {
+                       const std::optional<When>& when, const Scope& s, ObserveStep* o) {
   StatusOr<std::vector<Entry>> cm = ReadMap(op.val, "counters", s);
   if (!cm.ok()) return cm.status();
   if (cm->empty()) return s.Fail(op.val.loc, "'counters' must check at least one counter");
@@ -371,7 +368,8 @@ Status ReadCounterStep(const Entry& op, const std::vector<Entry>& m, const CaseC
                                            "ListenOverflows or Udp.InErrors",
                                            Describe(YAML::Node(c.key))));
     }
-    FL_RETURN_IF_ERROR(CheckCounterName(c.key, HasIpv6(cx), c.key_loc, s));
+    // An IPv6 counterpart only where an IPv6 variant runs the step.
+    FL_RETURN_IF_ERROR(CheckCounterName(c.key, HasIpv6Where(cx, when), c.key_loc, s));
     StatusOr<ValueExpect> x = ReadValueExpect(c.val, c.key, s);
     if (!x.ok()) return x.status();
     o->fields.push_back(FieldExpect{c.key, *x});
@@ -420,7 +418,7 @@ Status ReadTookStays(const std::vector<Entry>& m, const Scope& s, ObserveStep* o
 
 StatusOr<ObserveStep> ParseObserveStep(const std::string& host, const Entry& he,
                                        const CaseContext& cx, const KnownSocket& known,
-                                       const Scope& s) {
+                                       const Scope& s, const std::optional<When>& when) {
   StatusOr<std::vector<Entry>> m = ReadMap(he.val, host, s);
   if (!m.ok()) return m.status();
   StatusOr<const Entry*> found = FindObserveOp(*m, s);
@@ -445,7 +443,7 @@ StatusOr<ObserveStep> ParseObserveStep(const std::string& host, const Entry& he,
     o.within = *d;
   }
   if (o.kind == ObserveKind::kCounters) {  // a scripted host's steps are packets (step_parser)
-    FL_RETURN_IF_ERROR(ReadCounterStep(op, *m, cx, s, &o));
+    FL_RETURN_IF_ERROR(ReadCounterStep(op, *m, cx, when, s, &o));
   } else if (o.kind == ObserveKind::kState) {
     FL_RETURN_IF_ERROR(ReadStates(he, *m, s, &o));
   } else {

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -32,10 +33,12 @@ bool IsObserveStep(const Val& host_value);
 // at, e.g. in TIME_WAIT).
 using KnownSocket = std::function<bool(const std::string& host, const std::string& name)>;
 
-// The value of `- HOST: {state: ..., ...}` (IsObserveStep held).
+// The value of `- HOST: {state: ..., ...}` (IsObserveStep held); `when`:
+// the step's `when:` (a counter needs an IPv6 counterpart only where it runs
+// in an IPv6 variant).
 StatusOr<ObserveStep> ParseObserveStep(const std::string& host, const Entry& he,
                                        const CaseContext& cx, const KnownSocket& known,
-                                       const Scope& s);
+                                       const Scope& s, const std::optional<When>& when = {});
 
 // `counters: {HOST: {CounterName: EXPECT}}`.
 StatusOr<std::vector<CounterExpect>> ParseCounters(const Val& v, const CaseContext& cx,

@@ -396,6 +396,20 @@ steps:
       "{Icmp*.InSrcQuenchs: {value: 0, when: {family: ipv6}}}}\n",
       "a.yaml");
   EXPECT_FALSE(c.ok());
+  // A counters step under its own when: that holds only for IPv4 (the
+  // IPv6-only step: case_loader_errors_test's counters_step_no_ipv6_under_when).
+  c = LoadCaseText(
+      "name: a\nsteps:\n  - server: {counters: {Icmp*.InSrcQuenchs: 0}}\n"
+      "    when: {family: ipv4}\n",
+      "a.yaml");
+  EXPECT_TRUE(c.ok()) << c.status().message();
+  // ... also where a matrix multiplies the variants.
+  c = LoadCaseText(
+      "name: a\nmatrix: {sysctl: {server: {net.core.somaxconn: [4, 128]}}}\nsteps:\n"
+      "  - server: {counters: {Icmp*.InSrcQuenchs: 0}}\n"
+      "    when: {family: ipv4, somaxconn: 128}\n",
+      "a.yaml");
+  EXPECT_TRUE(c.ok()) << c.status().message();
 }
 
 TEST(ObserveParse, TookAndStays) {

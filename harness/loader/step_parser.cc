@@ -94,12 +94,7 @@ bool IsCommon(const std::string& key) {
 
 class StepParser {
  public:
-  explicit StepParser(const CaseContext& cx) : cx_(cx), packets_(cx) {
-    Case variants;  // only for its variants (families x matrix values)
-    variants.families = cx.families;
-    variants.matrix = cx.matrix;
-    variants_ = variants.Variants();
-  }
+  explicit StepParser(const CaseContext& cx) : cx_(cx), packets_(cx) {}
 
   StatusOr<Step> Parse(const Val& item, int index);
 
@@ -120,7 +115,7 @@ class StepParser {
   // Some variant runs both (an unset when: holds everywhere).
   bool Overlap(const std::optional<When>& a, const std::optional<When>& b) const {
     if (!a || !b) return true;
-    for (const VariantValues& v : variants_) {
+    for (const VariantValues& v : cx_.variants) {
       const std::string f = FamilyName(v.family);
       if (a->Holds(f, v.values) && b->Holds(f, v.values)) return true;
     }
@@ -129,7 +124,7 @@ class StepParser {
   // Every variant where `inner` holds, `outer` holds too.
   bool Covers(const std::optional<When>& outer, const std::optional<When>& inner) const {
     if (!outer) return true;
-    for (const VariantValues& v : variants_) {
+    for (const VariantValues& v : cx_.variants) {
       const std::string f = FamilyName(v.family);
       if ((!inner || inner->Holds(f, v.values)) && !outer->Holds(f, v.values)) return false;
     }
@@ -1738,7 +1733,7 @@ StatusOr<Step> StepParser::Parse(const Val& item, int index) {
     KnownSocket known = [this](const std::string& h, const std::string& n) {
       return live_[h].count(n) != 0 || closed_by_.count(h + "/" + n) != 0;
     };
-    StatusOr<ObserveStep> o = ParseObserveStep(k.host->key, *k.host, cx_, known, s);
+    StatusOr<ObserveStep> o = ParseObserveStep(k.host->key, *k.host, cx_, known, s, step.when);
     if (!o.ok()) return o.status();
     if (!o->since.empty() && labels_.count(o->since) == 0) {
       std::vector<std::string> labels;

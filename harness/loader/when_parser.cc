@@ -87,7 +87,7 @@ const VariantValues* Missing(const std::vector<VariantValues>& variants,
 
 struct Checker {
   const Case& c;
-  std::vector<VariantValues> variants = c.Variants();
+  const std::vector<VariantValues>& variants;
   std::map<std::string, const Step*> labels = [this] {
     std::map<std::string, const Step*> m;
     for (const Step& s : c.steps) {
@@ -220,9 +220,9 @@ StatusOr<When> ParseWhen(const Val& v, const CaseContext& cx, const Scope& s) {
   return w;
 }
 
-Status CheckWhen(const Case& c) {
+Status CheckWhen(const Case& c, const std::vector<VariantValues>& variants) {
   if (!c.HasWhen()) return Status::Ok();
-  return Checker{c}.Run();
+  return Checker{c, variants}.Run();
 }
 
 }  // namespace faultline

@@ -31,6 +31,7 @@ StatusOr<When> ParseWhen(const Val& v, const CaseContext& cx, const Scope& s);
 // nothing that runs in a variant refers to a step that does not (a label in
 // `since:`, `until: {step:}`, `active:`, a timing step event; an await's
 // async step runs in exactly the await's variants).
-Status CheckWhen(const Case& c);
+// `variants`: the case's (CaseContext::variants).
+Status CheckWhen(const Case& c, const std::vector<VariantValues>& variants);
 
 }  // namespace faultline

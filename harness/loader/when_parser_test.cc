@@ -172,7 +172,7 @@ TEST(WhenParser, HoldsInNoVariant) {
   StatusOr<Case> c = Load("steps:\n  - client: sleep 1ms\n    when: {somaxconn: 4}\n");
   ASSERT_TRUE(c.ok()) << c.status().message();
   c->steps[0].when->all[0].values = {"16"};
-  Status st = CheckWhen(*c);
+  Status st = CheckWhen(*c, c->Variants());
   EXPECT_EQ(st.message(),
             "a.yaml:8:11: step 1: 'when' (somaxconn: 16) holds in no variant of the case; a step "
             "that never runs is a mistake");
