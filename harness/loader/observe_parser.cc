@@ -383,7 +383,8 @@ Status ReadCounterStep(const Entry& op, const std::vector<Entry>& m, const CaseC
   return Status::Ok();
 }
 
-// took: RANGE (with within), stays: D (state with is, without within).
+// took: RANGE (with within), stays: D (state with is; with within it counts
+// from when the state was reached).
 Status ReadTookStays(const std::vector<Entry>& m, const Scope& s, ObserveStep* o) {
   if (const Entry* t = FindKey(m, "took")) {
     if (!o->within) {
@@ -397,11 +398,6 @@ Status ReadTookStays(const std::vector<Entry>& m, const Scope& s, ObserveStep* o
   if (st == nullptr) return Status::Ok();
   if (o->states.empty()) {
     return s.Fail(st->key_loc, "'stays' needs 'is' (the states the socket stays in)");
-  }
-  if (o->within) {
-    return s.Fail(st->key_loc,
-                  "'stays' and 'within' cannot be combined: 'stays' starts from "
-                  "the state the socket is in now");
   }
   StatusOr<Duration> d = ReadDuration(st->val, "stays", s);
   if (!d.ok()) return d.status();

@@ -642,19 +642,21 @@ ObserveOutcome Observer::Run(const ObserveStep& o, int64_t case_deadline) {
   if (o.within) limit = std::min(out.start_ns + o.within->count(), case_deadline);
   std::optional<WaitResult> w = Await(probe, limit, expected, &out);
   if (!w) return out;
-  if (w->holds && o.stays) {
-    if (!history) return error("'stays' needs the socket state history: " + history_reason_);
-    return Stays(o, tuple, reverse, case_deadline, expected, out);
+  if (w->holds && o.stays && !history) {
+    return error("'stays' needs the socket state history: " + history_reason_);
   }
   int64_t held_ns = out.start_ns + w->waited_ns;
-  if (w->holds && o.took && history) {
+  if (w->holds && (o.took || (o.stays && o.within)) && history) {
     // The recorded transition into the state, not when the look came.
     std::optional<int64_t> entered =
         EnteredAt(Lives(o, tuple, reverse), o.states, out.start_ns, clock_.NowNs());
     if (entered) held_ns = *entered;
   }
   out.verdict = Conclude(o, expected, *w, held_ns - out.start_ns);
-  return out;
+  if (!w->holds || !o.stays || !out.verdict.ok()) return out;
+  // `stays` from the step's start, or with `within` from when the socket
+  // reached the state: no transition out before `stays` has passed.
+  return Stays(o, tuple, reverse, case_deadline, expected, o.within ? held_ns : out.start_ns, out);
 }
 
 std::vector<std::vector<StateTransition>> Observer::Lives(const ObserveStep& o,
@@ -683,13 +685,12 @@ Verdict Observer::Conclude(const ObserveStep& o, const std::string& expected, co
 }
 
 ObserveOutcome Observer::Stays(const ObserveStep& o, const SockTuple& tuple, bool reverse,
-                               int64_t case_deadline, const std::string& expected,
+                               int64_t case_deadline, const std::string& expected, int64_t from,
                                ObserveOutcome out) {
-  // From the step's start (the look that found the socket in the state
-  // came after it; a transition out between that look and now must count):
-  // every recorded transition out of the listed states until `stays` has
-  // passed fails.
-  const int64_t from = out.start_ns;
+  // From `from` (the step's start, or when the state was reached: the look
+  // that found the socket in the state came after it; a transition out
+  // between that look and now must count): every recorded transition out of
+  // the listed states until `stays` has passed fails.
   const int64_t until = std::min(from + o.stays->count(), case_deadline);
   std::optional<StateTransition> left;
   auto probe = [&]() -> StatusOr<Probe> {

@@ -127,9 +127,11 @@ class Observer {
   std::vector<std::vector<StateTransition>> Lives(const ObserveStep& o, const SockTuple& tuple,
                                                   bool reverse);
   // `stays:` once the socket was found in the state: fails at the first
-  // recorded transition out of the states before `stays` has passed.
+  // recorded transition out of the states after `from` before `stays` has
+  // passed.
   ObserveOutcome Stays(const ObserveStep& o, const SockTuple& tuple, bool reverse,
-                       int64_t case_deadline, const std::string& expected, ObserveOutcome out);
+                       int64_t case_deadline, const std::string& expected, int64_t from,
+                       ObserveOutcome out);
   // A kCounters step: waits for the deltas from `since` (or the lab's
   // start) to hold.
   ObserveOutcome RunCounters(const ObserveStep& o, int64_t case_deadline);

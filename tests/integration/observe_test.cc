@@ -277,6 +277,45 @@ steps:
   EXPECT_THAT(r.message, HasSubstr(", took "));
 }
 
+// stays with within (a load error before): the wait for the state, then
+// `stays` from the recorded transition into it.
+TEST_F(ObserveTest, StaysAfterWithin) {
+  CaseResult r = Run(R"(name: t
+faults:
+  - match: {from: server, tcp: SYN-ACK}
+    do: delay
+    delay: 300ms
+steps:
+  - server: listen 8080
+  - client: {connect: "server:8080", as: c, async: true}
+  - client: {state: c, is: ESTABLISHED, within: 3s, stays: 200ms}
+  - await: c
+)");
+  if (r.outcome == Outcome::kSkip) GTEST_SKIP() << r.message;  // no state history here
+  EXPECT_EQ(r.outcome, Outcome::kPass) << r.message;
+  ASSERT_GE(r.steps.size(), 3u);
+  // Reached after the delayed SYN-ACK, then 200 ms more.
+  EXPECT_GE(r.steps[2].took_ns, 200'000'000);
+  EXPECT_LT(r.steps[2].took_ns, 3'000'000'000);
+  // Not reached within: fails as a within step does, without the stay.
+  r = Run(R"(name: t
+faults:
+  - match: {from: server, tcp: SYN-ACK}
+    do: delay
+    delay: 1s
+steps:
+  - server: listen 8080
+  - client: {connect: "server:8080", as: c, async: true}
+  - client: {state: c, is: ESTABLISHED, within: 100ms, stays: 5s}
+  - await: c
+)");
+  EXPECT_EQ(r.outcome, Outcome::kFail);
+  EXPECT_THAT(r.message, HasSubstr("expected state ESTABLISHED within 100ms to stay for 5s vs "
+                                   "actual SYN_SENT, after "));
+  ASSERT_GE(r.steps.size(), 3u);
+  EXPECT_LT(r.steps[2].took_ns, 1'000'000'000);
+}
+
 TEST_F(ObserveTest, RequiresSkipsWithTheReason) {
   CaseResult r = Run(R"(name: t
 requires: {kernel: "99.1", reason: "a feature of the future"}
