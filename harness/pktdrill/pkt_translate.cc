@@ -1,6 +1,7 @@
 #include "harness/pktdrill/pkt_translate.h"
 
 #include <fmt/format.h>
+#include <sys/socket.h>
 
 #include <algorithm>
 #include <cctype>
@@ -167,8 +168,8 @@ class Translator {
   bool conn_open_ = false;
   bool conn_active_ = false;   // the open connection began with the stack's SYN
   bool listen_since_ = false;  // a `listen` since the open connection began
-  // The stack's SYN is out, unanswered (no TCP packet of the script since)
-  // and no socket made or connected since: another `> S` is its
+  // The stack's SYN is out, unanswered (no SYN or RST of the script since,
+  // no other packet of the stack's) and no socket made or connected since: another `> S` is its
   // retransmission, on the same connection.
   bool stack_syn_out_ = false;
   int passive_conns_ = 0;  // connections the script's SYN opened
@@ -652,7 +653,10 @@ void Translator::Connection(const Packet& p, PacketStep* step) {
                    p.flags.find('.') == std::string::npos;
   const bool simultaneous = syn && p.inbound && conn_open_ && conn_active_ && !listen_since_;
   const bool retransmission = syn && !p.inbound && conn_open_ && stack_syn_out_;
-  if (p.proto == Packet::Proto::kTcp) stack_syn_out_ = syn && !p.inbound;
+  // An inbound segment without SYN or RST leaves the stack in SYN-SENT (it
+  // drops it: synack-data.pkt's data before the SYN-ACK).
+  const bool moves = !p.inbound || p.flags.find_first_of("SR") != std::string::npos;
+  if (p.proto == Packet::Proto::kTcp && moves) stack_syn_out_ = syn && !p.inbound;
   if (conn_open_ && (!syn || simultaneous || retransmission)) {
     step->conn = conns_ > 1 ? fmt::format("c{}", conns_) : "";
     return;
@@ -937,15 +941,44 @@ std::optional<int64_t> SizeArg(const Syscall& sc, size_t i) {
 // MSG_* flags of send/recv.
 // MSG_* flags of send/recv: the ones the runner passes on (request.cc);
 // any other is a load error, never dropped.
+// A flags argument: MSG_* names OR'ed, or numbers among them (0x20000000
+// is MSG_FASTOPEN, as valid-cookie-format.pkt writes it): each bit of a
+// number must be a supported flag's, and becomes its name.
 Status MsgFlags(const Syscall& sc, const Expr& e, std::vector<std::string>* out) {
-  static const char* kKnown[] = {"MSG_DONTWAIT", "MSG_MORE",     "MSG_NOSIGNAL", "MSG_OOB",
-                                 "MSG_PEEK",     "MSG_WAITALL",  "MSG_FASTOPEN", "MSG_EOR",
-                                 "MSG_TRUNC",    "MSG_ZEROCOPY", "MSG_ERRQUEUE"};
-  for (const std::string& s : Symbols(e)) {
-    if (std::find(std::begin(kKnown), std::end(kKnown), s) == std::end(kKnown)) {
-      return ErrorAt(e.loc, fmt::format("{}: flag '{}' is not supported", sc.name, s));
+  static const std::pair<const char*, int> kKnown[] = {
+      {"MSG_DONTWAIT", MSG_DONTWAIT}, {"MSG_MORE", MSG_MORE},        {"MSG_NOSIGNAL", MSG_NOSIGNAL},
+      {"MSG_OOB", MSG_OOB},           {"MSG_PEEK", MSG_PEEK},        {"MSG_WAITALL", MSG_WAITALL},
+      {"MSG_FASTOPEN", MSG_FASTOPEN}, {"MSG_EOR", MSG_EOR},          {"MSG_TRUNC", MSG_TRUNC},
+      {"MSG_ZEROCOPY", MSG_ZEROCOPY}, {"MSG_ERRQUEUE", MSG_ERRQUEUE}};
+  const auto add = [&](const std::string& name) {
+    if (std::find(out->begin(), out->end(), name) == out->end()) out->push_back(name);
+  };
+  std::vector<const Expr*> parts;
+  if (e.kind == Expr::Kind::kOr) {
+    for (const Expr& p : e.elems) parts.push_back(&p);
+  } else {
+    parts.push_back(&e);
+  }
+  for (const Expr* p : parts) {
+    if (p->kind == Expr::Kind::kInt) {
+      int64_t rest = p->num;
+      for (const auto& [name, bit] : kKnown) {
+        if ((rest & bit) != 0) add(name);
+        rest &= ~static_cast<int64_t>(bit);
+      }
+      if (rest != 0) {
+        return ErrorAt(p->loc, fmt::format("{}: flags {:#x} are not supported", sc.name, rest));
+      }
+      continue;
     }
-    out->push_back(s);
+    for (const std::string& s : Symbols(*p)) {
+      const auto* known = std::find_if(std::begin(kKnown), std::end(kKnown),
+                                       [&](const auto& k) { return s == k.first; });
+      if (known == std::end(kKnown)) {
+        return ErrorAt(e.loc, fmt::format("{}: flag '{}' is not supported", sc.name, s));
+      }
+      add(s);
+    }
   }
   return Status::Ok();
 }

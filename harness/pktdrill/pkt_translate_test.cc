@@ -444,8 +444,9 @@ TEST(PktTranslate, ConnectionsOfInboundSyns) {
 
 // The stack's SYN again while its first is unanswered is a retransmission
 // on the same connection (it was taken for a new connection's first packet,
-// and the runner then skipped the packet as one of an earlier connection);
-// after a new socket, or once the script answered, a SYN opens a new one.
+// and the runner then skipped the packet as one of an earlier connection),
+// also after data the stack drops in SYN-SENT; after a new socket, or once
+// the script answered with a SYN or RST, a SYN opens a new one.
 TEST(PktTranslate, OutboundSynRetransmissionsStayOnTheirConnection) {
   StatusOr<Case> c = LoadPacketdrillText(
       "0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n"
@@ -457,6 +458,7 @@ TEST(PktTranslate, OutboundSynRetransmissionsStayOnTheirConnection) {
       "+0 > S 0:1000(1000) <...>\n"
       "+.01 < icmp unreachable frag_needed mtu 840 [0:1000(1000)]\n"
       "+0 > S 0:0(0) <...>\n"
+      "+.01 < . 1401:2801(1400) ack 1001 win 257\n"
       "+1 > S 0:0(0) <...>\n"
       "+.01 < S. 0:0(0) ack 1 win 1000\n"
       "+0 > . 1:1(0) ack 1\n"
@@ -467,9 +469,10 @@ TEST(PktTranslate, OutboundSynRetransmissionsStayOnTheirConnection) {
   EXPECT_EQ(pkt(2).conn, "");
   EXPECT_EQ(pkt(6).conn, "c2");  // a new socket's SYN
   EXPECT_EQ(pkt(8).conn, "c2");  // after an ICMP error: the same connection
-  EXPECT_EQ(pkt(9).conn, "c2");  // its timer's retransmission
+  // its timer's retransmission, after data the stack drops in SYN-SENT
   EXPECT_EQ(pkt(10).conn, "c2");
-  EXPECT_EQ(pkt(12).conn, "c3");  // a SYN after the script answered opens one
+  EXPECT_EQ(pkt(11).conn, "c2");
+  EXPECT_EQ(pkt(13).conn, "c3");  // a SYN after the script answered opens one
 }
 
 // An fd number created again while the script left the earlier one open.
@@ -507,6 +510,19 @@ TEST(PktTranslate, ExactErrors) {
   ASSERT_TRUE(c.ok()) << c.status().message();
   EXPECT_EQ(std::get<CallStep>(c->steps[0].body).call.flags,
             std::vector<std::string>{"MSG_FASTOPEN"});
+  // Flags as a number (valid-cookie-format.pkt: 0x20000000, MSG_FASTOPEN)
+  // were dropped: the sendto went out without MSG_FASTOPEN (EPIPE).
+  c = LoadPacketdrillText(
+      "0 sendto(3, ..., 10, 0x20000000, ..., ...) = 10\n"
+      "+0 send(3, ..., 10, MSG_DONTWAIT|0x8000) = 10\n",
+      "t.pkt");
+  ASSERT_TRUE(c.ok()) << c.status().message();
+  EXPECT_EQ(std::get<CallStep>(c->steps[0].body).call.flags,
+            std::vector<std::string>{"MSG_FASTOPEN"});
+  EXPECT_EQ(std::get<CallStep>(c->steps[1].body).call.flags,
+            (std::vector<std::string>{"MSG_DONTWAIT", "MSG_MORE"}));
+  EXPECT_EQ(err("0 send(3, ..., 10, MSG_DONTWAIT|0x20000800) = 10\n"),
+            "t.pkt:1:33: send: flags 0x800 are not supported");
 }
 
 // The one option table (SockOptFromName in the model): every option the YAML
