@@ -1,6 +1,7 @@
 #include "harness/pktdrill/pkt_translate.h"
 
 #include <fmt/format.h>
+#include <sys/socket.h>
 
 #include <algorithm>
 #include <cctype>
@@ -67,12 +68,26 @@ struct Settings {
   uint16_t bind_port = 8080;
   uint16_t connect_port = 8080;
   int64_t tolerance_usecs = 4000;
+  // packetdrill's --tolerance_percent (default 12.5): an event's tolerance
+  // is the larger of tolerance_usecs and this share of the script's time
+  // since the previous event (run.c, verify_time), so `+1 > S ...` (a SYN
+  // retransmission, which the kernel's timer wheel fires up to 32 ms late at
+  // HZ=250) may come within 125 ms.
+  double tolerance_percent = 12.5;
   int64_t ts_tick_usecs = 0;
   std::vector<Family> families = {Family::kIPv4, Family::kIPv6};
   int mtu = 1500;
   bool mtu_set = false;             // --mtu in the header
   bool strict_segments = false;     // no gathering of outbound segments
   std::string local_ip, remote_ip;  // --local_ip / --remote_ip (the script's addresses)
+
+  // The tolerance of an event `delta_usecs` of script time after the
+  // previous one (of a blocking call's return after its start).
+  int64_t ToleranceFor(int64_t delta_usecs) const {
+    const auto dynamic = static_cast<int64_t>(
+        tolerance_percent / 100.0 * static_cast<double>(std::max<int64_t>(0, delta_usecs)));
+    return std::max(tolerance_usecs, dynamic);
+  }
 };
 
 class Translator {
@@ -105,7 +120,8 @@ class Translator {
     std::string id;
     int64_t end_usecs = 0;
     SourceLoc loc;
-    size_t call_pos = 0;  // the call step's index in c_.steps
+    size_t call_pos = 0;      // the call step's index in c_.steps
+    int64_t start_usecs = 0;  // the call's script time
   };
   // An inbound packet step: its index in c_.steps and its script time.
   struct Inbound {
@@ -152,7 +168,11 @@ class Translator {
   bool conn_open_ = false;
   bool conn_active_ = false;   // the open connection began with the stack's SYN
   bool listen_since_ = false;  // a `listen` since the open connection began
-  int passive_conns_ = 0;      // connections the script's SYN opened
+  // The stack's SYN is out, unanswered (no SYN or RST of the script since,
+  // no other packet of the stack's) and no socket made or connected since: another `> S` is its
+  // retransmission, on the same connection.
+  bool stack_syn_out_ = false;
+  int passive_conns_ = 0;  // connections the script's SYN opened
   std::optional<int64_t> first_ts_val_;
   std::optional<int64_t> first_ts_usecs_;  // the script time of the stack's first TS packet
   int first_ts_conn_ = 0;                  // ... on this connection
@@ -234,6 +254,17 @@ Status Translator::Header() {
   return Status::Ok();
 }
 
+// --tolerance_percent=P: a number 0..100, as packetdrill reads it (atof).
+Status Percent(const pkt::HeaderOption& o, double* out) {
+  char* end = nullptr;
+  const double v = std::strtod(o.value.c_str(), &end);
+  if (o.value.empty() || *end != '\0' || !(v >= 0.0 && v <= 100.0)) {
+    return ErrorAt(o.loc, fmt::format("--{}={}: expected a number 0..100", o.name, o.value));
+  }
+  *out = v;
+  return Status::Ok();
+}
+
 Status Translator::HeaderOption(const pkt::HeaderOption& o) {
   auto number = [&](int64_t lo, int64_t hi, int64_t* out) -> Status {
     char* end = nullptr;
@@ -249,6 +280,7 @@ Status Translator::HeaderOption(const pkt::HeaderOption& o) {
   Status st = Status::Ok();
   if (o.name == "tolerance_usecs") return number(1, 60000000, &set_.tolerance_usecs);
   if (o.name == "tcp_ts_tick_usecs") return number(0, 1000000, &set_.ts_tick_usecs);
+  if (o.name == "tolerance_percent") return Percent(o, &set_.tolerance_percent);
   if (o.name == "bind_port" || o.name == "connect_port") {
     if (!(st = number(1, 65535, &n)).ok()) return st;
     (o.name == "bind_port" ? set_.bind_port : set_.connect_port) = static_cast<uint16_t>(n);
@@ -364,9 +396,9 @@ void Translator::EmitAwait() {
     if (pkt.label.empty()) pkt.label = fmt::format("pkt{}", last_inbound_->pos + 1);
     Expect& x = std::get<CallStep>(c_.steps[p.call_pos].body).expect;
     const int64_t v = p.end_usecs - last_inbound_->usecs;
+    const int64_t tol = set_.ToleranceFor(p.end_usecs - p.start_usecs);
     x.took.reset();
-    x.returned_after = DurationRange{microseconds(v - set_.tolerance_usecs),
-                                     microseconds(v + set_.tolerance_usecs)};
+    x.returned_after = DurationRange{microseconds(v - tol), microseconds(v + tol)};
     x.returned_since = pkt.label;
   }
   Push(p.loc, AwaitStep{p.id}, p.end_usecs);
@@ -403,6 +435,7 @@ Status Translator::Translate(const Event& e) {
 // Which socket a %{ }% block looks at: the socket of the latest system call
 // on one (a created or accepted one, or one named by its fd).
 void Translator::NoteSocket(const SocketCall& call, const Expect& expect) {
+  if (call.op == Op::kSocket || call.op == Op::kConnect) stack_syn_out_ = false;
   if (expect.ret_kind == Expect::RetKind::kError) return;
   if ((call.op == Op::kSocket || call.op == Op::kAccept) && !call.as.empty()) {
     sockets_.insert(call.as);
@@ -619,7 +652,12 @@ void Translator::Connection(const Packet& p, PacketStep* step) {
   const bool syn = p.proto == Packet::Proto::kTcp && p.flags.find('S') != std::string::npos &&
                    p.flags.find('.') == std::string::npos;
   const bool simultaneous = syn && p.inbound && conn_open_ && conn_active_ && !listen_since_;
-  if (conn_open_ && (!syn || simultaneous)) {
+  const bool retransmission = syn && !p.inbound && conn_open_ && stack_syn_out_;
+  // An inbound segment without SYN or RST leaves the stack in SYN-SENT (it
+  // drops it: synack-data.pkt's data before the SYN-ACK).
+  const bool moves = !p.inbound || p.flags.find_first_of("SR") != std::string::npos;
+  if (p.proto == Packet::Proto::kTcp && moves) stack_syn_out_ = syn && !p.inbound;
+  if (conn_open_ && (!syn || simultaneous || retransmission)) {
     step->conn = conns_ > 1 ? fmt::format("c{}", conns_) : "";
     return;
   }
@@ -706,6 +744,10 @@ Status Translator::PacketStepOf(const Event& e, const Packet& p, int64_t at) {
     s.after_is_range = true;
   } else if (e.time.kind != Time::Kind::kAny) {
     s.after = DurationRange{microseconds(delta), microseconds(delta)};
+    // packetdrill's tolerance grows with the script's time since the
+    // previous event (--tolerance_percent).
+    const int64_t tol = set_.ToleranceFor(at - last_usecs_);
+    if (tol != set_.tolerance_usecs) s.tolerance = microseconds(tol);
   }
   const bool timed = e.time.kind != Time::Kind::kAny;
   Push(e.loc, std::move(s), timed ? std::optional<int64_t>(at) : std::nullopt);
@@ -899,15 +941,44 @@ std::optional<int64_t> SizeArg(const Syscall& sc, size_t i) {
 // MSG_* flags of send/recv.
 // MSG_* flags of send/recv: the ones the runner passes on (request.cc);
 // any other is a load error, never dropped.
+// A flags argument: MSG_* names OR'ed, or numbers among them (0x20000000
+// is MSG_FASTOPEN, as valid-cookie-format.pkt writes it): each bit of a
+// number must be a supported flag's, and becomes its name.
 Status MsgFlags(const Syscall& sc, const Expr& e, std::vector<std::string>* out) {
-  static const char* kKnown[] = {"MSG_DONTWAIT", "MSG_MORE",     "MSG_NOSIGNAL", "MSG_OOB",
-                                 "MSG_PEEK",     "MSG_WAITALL",  "MSG_FASTOPEN", "MSG_EOR",
-                                 "MSG_TRUNC",    "MSG_ZEROCOPY", "MSG_ERRQUEUE"};
-  for (const std::string& s : Symbols(e)) {
-    if (std::find(std::begin(kKnown), std::end(kKnown), s) == std::end(kKnown)) {
-      return ErrorAt(e.loc, fmt::format("{}: flag '{}' is not supported", sc.name, s));
+  static const std::pair<const char*, int> kKnown[] = {
+      {"MSG_DONTWAIT", MSG_DONTWAIT}, {"MSG_MORE", MSG_MORE},        {"MSG_NOSIGNAL", MSG_NOSIGNAL},
+      {"MSG_OOB", MSG_OOB},           {"MSG_PEEK", MSG_PEEK},        {"MSG_WAITALL", MSG_WAITALL},
+      {"MSG_FASTOPEN", MSG_FASTOPEN}, {"MSG_EOR", MSG_EOR},          {"MSG_TRUNC", MSG_TRUNC},
+      {"MSG_ZEROCOPY", MSG_ZEROCOPY}, {"MSG_ERRQUEUE", MSG_ERRQUEUE}};
+  const auto add = [&](const std::string& name) {
+    if (std::find(out->begin(), out->end(), name) == out->end()) out->push_back(name);
+  };
+  std::vector<const Expr*> parts;
+  if (e.kind == Expr::Kind::kOr) {
+    for (const Expr& p : e.elems) parts.push_back(&p);
+  } else {
+    parts.push_back(&e);
+  }
+  for (const Expr* p : parts) {
+    if (p->kind == Expr::Kind::kInt) {
+      int64_t rest = p->num;
+      for (const auto& [name, bit] : kKnown) {
+        if ((rest & bit) != 0) add(name);
+        rest &= ~static_cast<int64_t>(bit);
+      }
+      if (rest != 0) {
+        return ErrorAt(p->loc, fmt::format("{}: flags {:#x} are not supported", sc.name, rest));
+      }
+      continue;
     }
-    out->push_back(s);
+    for (const std::string& s : Symbols(*p)) {
+      const auto* known = std::find_if(std::begin(kKnown), std::end(kKnown),
+                                       [&](const auto& k) { return s == k.first; });
+      if (known == std::end(kKnown)) {
+        return ErrorAt(e.loc, fmt::format("{}: flag '{}' is not supported", sc.name, s));
+      }
+      add(s);
+    }
   }
   return Status::Ok();
 }
@@ -1083,12 +1154,19 @@ Status ControlOf(const Syscall& sc, const Expr& v, Expect* x, bool* has_x) {
   return Status::Ok();
 }
 
-// sendmsg/recvmsg(fd, {msg_iov(N)=[...], ...}, FLAGS).
-Status MsgArgs(const Syscall& sc, SocketCall* c, Expect* x, bool* has_x) {
+// sendmsg/recvmsg(fd, {msg_iov(N)=[...], ...}, FLAGS). sendmsg's msg_name,
+// unless NULL, is the script's remote (the lab's peer), as sendto's address:
+// a Fast Open sendmsg (MSG_FASTOPEN) connects to it, and without one the
+// kernel fails the call (EINVAL, or EPIPE on an unconnected socket).
+Status MsgArgs(const Syscall& sc, const Settings& set, SocketCall* c, Expect* x, bool* has_x) {
   if (sc.args.size() != 3) return ErrorAt(sc.name_loc, sc.name + ": expected (fd, msghdr, flags)");
   const Expr& m = sc.args[1];
   if (m.kind != Expr::Kind::kStruct || !m.Field("msg_iov")) {
     return Unsupported(sc, m, "msghdr");
+  }
+  const Expr* name = m.Field("msg_name");
+  if (c->op == Op::kSendmsg && name && !HasSymbol(*name, "NULL") && IntOf(*name).value_or(1) != 0) {
+    c->endpoint = Endpoint{Endpoint::Kind::kHost, kRemote, "", set.connect_port};
   }
   if (const Expr* control = m.Field("msg_control")) {
     FL_RETURN_IF_ERROR(ControlOf(sc, *control, x, has_x));
@@ -1263,7 +1341,7 @@ Status CallArgs(const Syscall& sc, const Settings& set, SocketCall* c, Expect* x
                                                                                 : 2;
       return Status::Ok();
     case Op::kSendmsg:
-    case Op::kRecvmsg: return MsgArgs(sc, c, x, has_x);
+    case Op::kRecvmsg: return MsgArgs(sc, set, c, x, has_x);
     case Op::kWritev:
     case Op::kReadv:
       if (sc.args.size() < 2) return ErrorAt(sc.name_loc, sc.name + ": expected (fd, iov, iovcnt)");
@@ -1310,12 +1388,13 @@ Status Translator::CallOf(const Event& e, const Syscall& sc, int64_t at) {
                             ? last_usecs_ + *e.time.blocking_end_usecs
                             : *e.time.blocking_end_usecs;
     const int64_t d = end - at;
+    const int64_t tol = set_.ToleranceFor(d);
     s.async = true;
     s.id = fmt::format("call{}", ++async_);
-    s.expect.took = DurationRange{microseconds(std::max<int64_t>(0, d - set_.tolerance_usecs)),
-                                  microseconds(d + set_.tolerance_usecs)};
+    s.expect.took =
+        DurationRange{microseconds(std::max<int64_t>(0, d - tol)), microseconds(d + tol)};
     s.has_expect = true;
-    pending_.push_back(Pending{s.id, end, e.loc, c_.steps.size()});
+    pending_.push_back(Pending{s.id, end, e.loc, c_.steps.size(), at});
     std::sort(pending_.begin(), pending_.end(),
               [](const Pending& a, const Pending& b) { return a.end_usecs < b.end_usecs; });
   }

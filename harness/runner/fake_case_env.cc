@@ -173,7 +173,8 @@ Verdict FakeCaseEnv::FinishCapture(int64_t) {
 
 void FakeCaseEnv::ScriptPacket(const std::string& host, std::vector<uint8_t> bytes,
                                int64_t after_ns, bool ignorable) {
-  packets_.push_back(Scripted{host, std::move(bytes), after_ns, std::nullopt, ignorable});
+  packets_.push_back(Scripted{host, std::move(bytes), after_ns, std::nullopt, ignorable, lag_ns_});
+  lag_ns_ = 0;
 }
 
 void FakeCaseEnv::Anchor(const std::string& host) {
@@ -195,9 +196,11 @@ StatusOr<TakenPacket> FakeCaseEnv::NextPacket(const std::string& host, int64_t d
   Anchor(host);
   for (auto it = packets_.begin(); it != packets_.end(); ++it) {
     if (it->host != host) continue;
-    if (*it->arrives_ns > deadline_ns || *it->arrives_ns >= interrupt_at_) break;
-    clock_.Set(std::max(clock_.NowNs(), *it->arrives_ns));
-    TakenPacket p{std::move(it->bytes), clock_.NowNs(), ++packet_seq_, "", it->ignorable};
+    const int64_t handed = *it->arrives_ns + it->lag_ns;
+    if (handed > deadline_ns || handed >= interrupt_at_) break;
+    clock_.Set(std::max(clock_.NowNs(), handed));
+    TakenPacket p{std::move(it->bytes), clock_.NowNs() - it->lag_ns, ++packet_seq_, "",
+                  it->ignorable};
     packets_.erase(it);
     return p;
   }

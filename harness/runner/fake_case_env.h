@@ -122,6 +122,10 @@ class FakeCaseEnv : public CaseEnv {
   // `ignorable`: as the wire marks one an `ignore:` entry holds for.
   void ScriptPacket(const std::string& host, std::vector<uint8_t> bytes, int64_t after_ns = 0,
                     bool ignorable = false);
+  // The next ScriptPacket's reaches NextPacket `lag_ns` after its time (its
+  // TakenPacket::at_ns, the kernel's stamp): the wire's thread read it from
+  // the queue that much later.
+  void SetHandoverLag(int64_t lag_ns) { lag_ns_ = lag_ns; }
   // The seq_nos MarkIgnored was given (NextPacket numbers packets from 1
   // in the order they are taken, SendPacket's counting too).
   const std::vector<uint64_t>& ignored() const { return ignored_; }
@@ -183,7 +187,9 @@ class FakeCaseEnv : public CaseEnv {
     int64_t after_ns = 0;
     std::optional<int64_t> arrives_ns;  // set once anchored
     bool ignorable = false;
+    int64_t lag_ns = 0;  // handed over this long after arrives_ns
   };
+  int64_t lag_ns_ = 0;
   std::vector<uint64_t> ignored_;
   void Anchor(const std::string& host);
   std::deque<Scripted> packets_;

@@ -308,6 +308,46 @@ TEST_F(KeptPacketTest, WithoutKeepingAPacketBeforeASendFailsIt) {
   EXPECT_THAT(r.message, StartsWith(Prefix(3) + "unexpected packet: server:8080 > peer:40000 "));
 }
 
+// A packet the stack sent within the window but that the wire's thread
+// hands over after the window's end (it was not scheduled: the kernel's
+// stamp is its time) is the step's for a .pkt script; it was "none came".
+// YAML cases keep the window's end as the deadline; a packet stamped after
+// the window is not the step's either way.
+class HandoverTest : public PacketStepLoopTest {
+ protected:
+  CaseResult RunWith(bool keep, int64_t stamp_ms, int64_t lag_ms) {
+    c_.keep_early_packets = keep;
+    c_.tolerance = Duration(4 * kMs);
+    Add(PacketStep::Dir::kSend, Flags(kTcpSyn), 0);
+    Add(PacketStep::Dir::kExpect, Flags(kTcpSyn | kTcpAck), 10);
+    env_.SetHandoverLag(lag_ms * kMs);
+    env_.ScriptPacket("peer", FromServer(kTcpSyn | kTcpAck, 0, 1), stamp_ms * kMs);
+    return Run();
+  }
+  std::string None() const {
+    return Prefix(2) + "expected " + Flags(kTcpSyn | kTcpAck).ToString() +
+           " within [6ms, 14ms] after step 1; none came";
+  }
+};
+
+TEST_F(HandoverTest, APacketStampedInItsWindowButHandedOverLateIsTheSteps) {
+  CaseResult r = RunWith(true, 12, 20);
+  EXPECT_EQ(r.outcome, Outcome::kPass) << r.message;
+  EXPECT_THAT(r.steps[1].actual, HasSubstr(" at +12ms"));
+}
+
+TEST_F(HandoverTest, YamlCasesAndPacketsStampedAfterTheWindowHaveNone) {
+  CaseResult r = RunWith(false, 12, 20);
+  EXPECT_EQ(r.outcome, Outcome::kFail);
+  EXPECT_EQ(r.message, None());
+}
+
+TEST_F(HandoverTest, APacketStampedAfterTheWindowIsNotTheSteps) {
+  CaseResult r = RunWith(true, 20, 5);
+  EXPECT_EQ(r.outcome, Outcome::kFail);
+  EXPECT_EQ(r.message, None());
+}
+
 // Two connections of a script, one after the other (keep_early_packets, as
 // .pkt scripts run): the first one's FIN, from server:8080 to peer:40000,
 // comes while the script waits for the second one's SYN-ACK (to

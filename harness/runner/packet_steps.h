@@ -18,6 +18,7 @@
 // end. No sleeps: all waits are the environment's, on its clock.
 #pragma once
 
+#include <chrono>
 #include <deque>
 #include <map>
 #include <optional>
@@ -85,6 +86,11 @@ class PacketSteps {
   // that is not its socket under test's while it waits for the next one (an
   // old connection's FIN after the script opened the next connection).
   bool SkipEarlierConnection(const TakenPacket& p, const ScriptConn& c, StepRecord* rec);
+  // After an expect's window ended with no packet: one the wire's thread
+  // hands over within kWireHandover but stamped within the window (.pkt).
+  StatusOr<TakenPacket> HandedLate(const PacketStep& p, ScriptConn& c, int64_t until_ns,
+                                   StepRecord* rec);
+  static constexpr std::chrono::milliseconds kWireHandover{50};
   // The next packet toward `host` by `deadline_ns` from the wire that is
   // not skipped: an ignorable one (an `ignore:` entry holds) is skipped
   // unless `expect` is given and it matches it; a skipped one is marked
