@@ -339,13 +339,17 @@ void Translator::FlushAwaits(const Event& e) {
   if (pending_.empty()) return;
   const int64_t at = AbsoluteTime(e);
   // An inbound packet at the call's return time is what unblocks it: it
-  // comes first; any other event at that time comes after the return.
+  // comes first; any other event at that time comes after the return. So
+  // does a packet the stack sends at that time before any inbound packet
+  // since the call (`+0...0 connect` then `+0 > S`, `+0 < S.`): the call
+  // cannot have returned yet, and awaiting it there would wait for ever.
   const auto* p = std::get_if<Packet>(&e.body);
-  const bool unblocks = p && p->inbound;
-  while (!pending_.empty() &&
-         (pending_.front().end_usecs < at || (pending_.front().end_usecs == at && !unblocks))) {
-    EmitAwait();
-  }
+  auto waits = [&](const Pending& c) {
+    if (c.end_usecs < at) return true;
+    if (c.end_usecs > at || (p && p->inbound)) return false;
+    return !p || (last_inbound_ && last_inbound_->pos > c.call_pos);
+  };
+  while (!pending_.empty() && waits(pending_.front())) EmitAwait();
 }
 
 // A blocking call's return is anchored to the event that unblocks it, as

@@ -101,6 +101,30 @@ TEST(PktTranslate, ABlockingCallReturnsAfterTheInboundPacketThatUnblocksIt) {
   EXPECT_EQ(c->steps[4].label, "");
 }
 
+// `+0...0 connect` returns at once in script time, but only after the
+// SYN-ACK the script sends at that time: the stack's SYN (same time, no
+// inbound packet since the call) comes before the await, not after it
+// (zerocopy/client.pkt waited for the case timeout).
+TEST(PktTranslate, AZeroLengthBlockingConnectIsAwaitedAfterItsSynAck) {
+  StatusOr<Case> c = LoadPacketdrillText(
+      "0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 4\n"
+      "+0...0 connect(4, ..., ...) = 0\n"
+      "+0 > S 0:0(0) <...>\n"
+      "+0 < S. 0:0(0) ack 1 win 32792 <mss 1000>\n"
+      "+0 > . 1:1(0) ack 1\n"
+      "+0 write(4, ..., 10) = 10\n",
+      "/s/t.pkt", PktRunOptions{});
+  ASSERT_TRUE(c.ok()) << c.status().message();
+  EXPECT_EQ(Lines(*c),
+            (std::vector<std::string>{
+                "host: socket tcp as fd4", "host: connect fd4 to remote:8080 (async)",
+                "remote: expect tcp S len 0",
+                "remote: send tcp S. seq 0 ack 1 win 32792 <mss 1000> len 0", "await call1",
+                "remote: expect tcp . seq 1 ack 1 <> len 0", "host: write fd4"}));
+  const auto& connect = std::get<CallStep>(c->steps[1].body);
+  EXPECT_EQ(connect.expect.returned_since, "pkt4");
+}
+
 // packetdrill's event semantics: no check after the last event, early
 // packets kept for their expect; each event's script time for the timing
 // of a kept packet (an async call's is its await's, a `*` packet has none).
