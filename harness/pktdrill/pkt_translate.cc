@@ -1101,6 +1101,9 @@ Status MsgArgs(const Syscall& sc, SocketCall* c, Expect* x, bool* has_x) {
   Status st = IovSizes(sc, *m.Field("msg_iov"), &sizes);
   if (!st.ok()) return st;
   for (int64_t n : sizes) c->size += n;
+  // Each element a buffer of its own, as packetdrill sends them (MSG_ZEROCOPY
+  // makes one page fragment per element: zerocopy/maxfrags.pkt).
+  if (c->op == Op::kSendmsg) c->iov = sizes;
   return MsgFlags(sc, sc.args[2], &c->flags);
 }
 

@@ -125,6 +125,20 @@ TEST(PktTranslate, AZeroLengthBlockingConnectIsAwaitedAfterItsSynAck) {
   EXPECT_EQ(connect.expect.returned_since, "pkt4");
 }
 
+// sendmsg's iov elements stay separate buffers (zerocopy/maxfrags.pkt:
+// MSG_ZEROCOPY makes one page fragment of each).
+TEST(PktTranslate, SendmsgKeepsItsIovSizes) {
+  StatusOr<Case> c = LoadPacketdrillText(
+      "0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 4\n"
+      "+0 sendmsg(4, {msg_name(...)=..., msg_iov(3)=[{..., 1}, {..., 2}, {..., 1}], "
+      "msg_flags=0}, MSG_ZEROCOPY) = 4\n",
+      "/s/t.pkt", PktRunOptions{});
+  ASSERT_TRUE(c.ok()) << c.status().message();
+  const auto& send = std::get<CallStep>(c->steps[1].body);
+  EXPECT_EQ(send.call.iov, (std::vector<int64_t>{1, 2, 1}));
+  EXPECT_EQ(send.call.size, 4);
+}
+
 // packetdrill's event semantics: no check after the last event, early
 // packets kept for their expect; each event's script time for the timing
 // of a kept packet (an async call's is its await's, a `*` packet has none).
