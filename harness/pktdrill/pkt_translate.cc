@@ -541,8 +541,15 @@ Status Translator::Fields(const Packet& p, PacketFields* f) {
   f->length = IntRange{p.len, p.len};
   if (p.ack) f->ack = IntRange{*p.ack, *p.ack};
   if (p.win) f->win = IntRange{*p.win, *p.win};
-  if (p.urg && *p.urg != 0) {
-    return ErrorAt(f->loc, "an urgent pointer (urg N) is not supported");
+  // The urgent pointer: sent as written; the stack's compared as
+  // packetdrill compares it (0 when not written, here when the packet has
+  // the URG flag).
+  if (p.urg && (*p.urg < 0 || *p.urg > 65535)) {
+    return ErrorAt(f->loc,
+                   fmt::format("urgent pointer (urg) {} is out of range (0..65535)", *p.urg));
+  }
+  if (p.urg || p.flags.find('U') != std::string::npos) {
+    f->urg = IntRange{p.urg.value_or(0), p.urg.value_or(0)};
   }
   if (p.options_any) return Status::Ok();
   f->options.emplace();

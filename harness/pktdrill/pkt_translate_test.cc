@@ -139,6 +139,32 @@ TEST(PktTranslate, SendmsgKeepsItsIovSizes) {
   EXPECT_EQ(send.call.size, 4);
 }
 
+// `urg N`: the script's segment carries URG with that urgent pointer; the
+// stack's is compared (splice/tcp_splice_loop_test.pkt).
+TEST(PktTranslate, UrgentPointers) {
+  StatusOr<Case> c = LoadPacketdrillText(
+      "0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n"
+      "+0 bind(3, ..., ...) = 0\n"
+      "+0 listen(3, 1) = 0\n"
+      "+0 < S 0:0(0) win 32972 <mss 1460>\n"
+      "+0 > S. 0:0(0) ack 1 <...>\n"
+      "+0 < . 1:1(0) ack 1 win 257\n"
+      "+0 accept(3, ..., ...) = 4\n"
+      "+0 < U. 1:101(100) ack 1 win 257 urg 100\n"
+      "+0 > U. 1:11(10) ack 101 urg 10\n"
+      "+0 > U. 11:21(10) ack 101\n",
+      "/s/t.pkt", PktRunOptions{});
+  ASSERT_TRUE(c.ok()) << c.status().message();
+  const std::vector<std::string> l = Lines(*c);
+  EXPECT_EQ(l[7], "remote: send tcp U. seq 1 ack 1 win 257 urg 100 <> len 100");
+  EXPECT_EQ(l[8], "remote: expect tcp U. seq 1 ack 101 urg 10 <> len 10");
+  EXPECT_EQ(l[9], "remote: expect tcp U. seq 11 ack 101 urg 0 <> len 10");  // as packetdrill: 0
+  EXPECT_FALSE(std::get<PacketStep>(c->steps[5].body).packet.urg.has_value());
+  EXPECT_EQ(
+      LoadPacketdrillText("0 < U. 1:2(1) ack 1 win 257 urg 65536\n", "t.pkt").status().message(),
+      "t.pkt:1:1: urgent pointer (urg) 65536 is out of range (0..65535)");
+}
+
 // packetdrill's event semantics: no check after the last event, early
 // packets kept for their expect; each event's script time for the timing
 // of a kept packet (an async call's is its await's, a `*` packet has none).
