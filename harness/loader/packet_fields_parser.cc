@@ -23,7 +23,7 @@ constexpr int64_t kMax32 = 4294967295;
 constexpr int64_t kMaxRelative = 2147483647;
 
 const std::vector<std::string> kPacketKeys = {
-    "proto", "flags",   "seq", "ack",  "raw-seq", "raw-ack", "win",   "length",
+    "proto", "flags",   "seq", "ack",  "raw-seq", "raw-ack", "win",   "urg", "length",
     "data",  "options", "ttl", "dscp", "ecn",     "df",      "ip-id", "icmp"};
 const std::vector<std::string> kMatchKeys = {
     "flags", "raw-seq", "raw-ack", "data", "options", "ttl", "dscp", "ecn", "df", "ip-id", "icmp"};
@@ -51,7 +51,7 @@ const char kFlagLetters[] = "FSRP.UEW";  // bit i of the flag byte is letter i
 
 bool IsTcpKey(const std::string& k) {
   return k == "flags" || k == "seq" || k == "ack" || k == "raw-seq" || k == "raw-ack" ||
-         k == "win" || k == "options";
+         k == "win" || k == "urg" || k == "options";
 }
 
 // Written as a range ([lo, hi], "<= V", ...) rather than one number.
@@ -453,11 +453,10 @@ struct NumKey {
   int64_t hi;
   std::optional<IntRange> PacketFields::*field;
 };
-const NumKey kNumKeys[] = {{"win", 65535, &PacketFields::win},
-                           {"length", 65535, &PacketFields::length},
-                           {"ttl", 255, &PacketFields::ttl},
-                           {"dscp", 63, &PacketFields::dscp},
-                           {"ip-id", 65535, &PacketFields::ip_id}};
+const NumKey kNumKeys[] = {
+    {"win", 65535, &PacketFields::win},       {"urg", 65535, &PacketFields::urg},
+    {"length", 65535, &PacketFields::length}, {"ttl", 255, &PacketFields::ttl},
+    {"dscp", 63, &PacketFields::dscp},        {"ip-id", 65535, &PacketFields::ip_id}};
 
 }  // namespace
 

@@ -84,6 +84,12 @@ TEST(PacketSteps, Errors) {
        "you mean 'ect1'?)"},
       {"ttl_range", Scripted(kOpen + "  - peer: {expect: {ttl: [1, 300]}}\n"),
        "a.yaml:8:26: step 3: ttl: values must be 0..255, not 300"},
+      {"urg_range", Scripted(kOpen + "  - peer: {expect: {urg: 70000}}\n"),
+       "a.yaml:8:26: step 3: urg: values must be 0..65535, not 70000"},
+      {"urg_crafted_range", Scripted(kOpen + "  - peer: {send: {flags: U., urg: [1, 2]}}\n"),
+       "a.yaml:8:35: step 3: urg: a crafted packet's value is one number, not a range"},
+      {"urg_udp", Scripted(kOpen + "  - peer: {expect: {proto: udp, urg: 1}}\n"),
+       "a.yaml:8:33: step 3: 'urg' (a TCP field) cannot be combined with 'proto: udp'"},
       {"send_needs_to", Scripted("  - peer: {send: {flags: S}}\n"),
        "a.yaml:6:11: step 1: the first step of conn '' sends: it needs 'to: HOST:PORT' (the real "
        "host the packet goes to)"},
@@ -227,6 +233,17 @@ TEST(PacketSteps, ErrorsItUsedToAccept) {
                                  "  - peer: {expect: {options: [{kind: 253, data: \"beef\"}]}}\n"
                                  "  - peer: {expect: {proto: tcp}}\n")),
             "");
+}
+
+// `urg:` (the urgent pointer) in a scripted host's packets.
+TEST(PacketSteps, UrgentPointerLoads) {
+  StatusOr<Case> c =
+      LoadCaseText(Scripted(kOpen + "  - peer: {send: {flags: U., length: 10, urg: 10}}\n"
+                                    "  - peer: {expect: {urg: [0, 5]}}\n"),
+                   "a.yaml");
+  ASSERT_TRUE(c.ok()) << c.status().message();
+  EXPECT_EQ(c->steps[2].Describe(), "peer: send tcp U. urg 10 len 10");
+  EXPECT_EQ(c->steps[3].Describe(), "peer: expect tcp urg [0, 5]");
 }
 
 TEST(PacketSteps, SpecExampleLoads) {

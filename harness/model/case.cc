@@ -412,8 +412,8 @@ std::string OptionSpec::ToString() const {
 }
 
 bool PacketFields::empty() const {
-  return !flags && !seq && !ack && !raw_seq && !raw_ack && !win && !length && !data && !options &&
-         !ttl && !dscp && !ecn && !df && !ip_id && !icmp && proto == L4::kAny;
+  return !flags && !seq && !ack && !raw_seq && !raw_ack && !win && !urg && !length && !data &&
+         !options && !ttl && !dscp && !ecn && !df && !ip_id && !icmp && proto == L4::kAny;
 }
 
 std::string PacketFields::ToString() const {
@@ -431,6 +431,7 @@ std::string PacketFields::ToString() const {
   if (ack) s += " ack " + RangeText(*ack);
   if (raw_ack) s += " raw-ack " + RangeText(*raw_ack);
   if (win) s += " win " + RangeText(*win);
+  if (urg) s += " urg " + RangeText(*urg);
   if (options) {
     std::string o;
     for (const OptionSpec& op : *options) o += (o.empty() ? "" : ",") + op.ToString();

@@ -87,6 +87,7 @@ struct PacketFields {
   std::optional<IntRange> raw_seq;  // absolute (`raw-seq:`)
   std::optional<IntRange> raw_ack;  // absolute (`raw-ack:`)
   std::optional<IntRange> win;      // as on the wire (unscaled)
+  std::optional<IntRange> urg;      // TCP urgent pointer, as on the wire (`urg:`)
   std::optional<IntRange> length;   // transport payload bytes
   std::optional<std::string> data;  // exact payload bytes
   std::optional<std::vector<OptionSpec>> options;  // in order; [] = no options

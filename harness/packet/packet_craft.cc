@@ -65,6 +65,7 @@ std::vector<uint8_t> BuildSegment(const SegmentSpec& s) {
     l4[12] = static_cast<uint8_t>((l4h / 4) << 4);
     l4[13] = s.flags;
     Put16(l4 + 14, s.window);
+    Put16(l4 + 18, s.urg_ptr);
     std::copy(opts.begin(), opts.end(), l4 + 20);
   } else {
     Put16(l4 + 4, static_cast<uint16_t>(l4len));

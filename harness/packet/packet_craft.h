@@ -31,6 +31,7 @@ struct SegmentSpec {
   uint32_t seq = 0, ack = 0;  // TCP
   uint8_t flags = 0;          // TCP
   uint16_t window = 65535;    // TCP
+  uint16_t urg_ptr = 0;       // TCP urgent pointer
   // TCP options: the typed list when not empty (serialised in order,
   // padded), else the raw bytes (padded to a multiple of 4 with EOL).
   std::vector<TcpOption> options;

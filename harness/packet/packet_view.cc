@@ -50,6 +50,7 @@ void ParseTcp(const uint8_t* p, size_t off, size_t avail, size_t cap, bool quote
   v.ack = Be32(p + 8);
   v.tcp_flags = p[13];
   v.window = Be16(p + 14);
+  v.urg_ptr = Be16(p + 18);
   v.truncated = v.truncated || doff > avail;
   const size_t hdr = std::min(doff, avail);
   v.tcp_options_offset = off + 20;

@@ -68,6 +68,7 @@ struct PacketView {
   uint8_t tcp_flags = 0;
   uint32_t seq = 0, ack = 0;
   uint16_t window = 0;
+  uint16_t urg_ptr = 0;           // TCP urgent pointer (full header only)
   size_t tcp_options_offset = 0;  // TCP options: after the fixed header
   uint32_t tcp_options_len = 0;
   size_t payload_offset = 0;  // start of the transport payload (ICMP: after type, code, checksum)

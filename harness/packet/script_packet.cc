@@ -172,6 +172,10 @@ StatusOr<SegmentSpec> CraftTcp(const PacketFields& f, const ScriptConn& c) {
     FL_ASSIGN_ONE(w, "win", *f.win);
     s.window = static_cast<uint16_t>(w);
   }
+  if (f.urg) {
+    FL_ASSIGN_ONE(u, "urg", *f.urg);
+    s.urg_ptr = static_cast<uint16_t>(u);
+  }
   if (f.options) {
     for (const OptionSpec& o : *f.options) {
       StatusOr<TcpOption> opt = CraftOption(o, c);
@@ -295,7 +299,7 @@ std::string ProtoText(PacketFields::L4 p) {
 }
 
 bool UsesTcpKeys(const PacketFields& f) {
-  return f.flags || f.seq || f.ack || f.raw_seq || f.raw_ack || f.win || f.options;
+  return f.flags || f.seq || f.ack || f.raw_seq || f.raw_ack || f.win || f.urg || f.options;
 }
 
 std::optional<Mismatch> RangeMiss(const char* field, const std::optional<IntRange>& want,
@@ -335,7 +339,8 @@ std::optional<Mismatch> TcpHeaderMiss(const PacketFields& f, const PacketView& v
       return m;
   }
   if (auto m = RangeMiss("raw-ack", f.raw_ack, v.ack)) return m;
-  return RangeMiss("win", f.win, v.window);
+  if (auto m = RangeMiss("win", f.win, v.window)) return m;
+  return RangeMiss("urg", f.urg, v.urg_ptr);
 }
 
 std::string OptionsText(const std::vector<OptionSpec>& opts) {

@@ -356,6 +356,48 @@ std::string Why(const PacketFields& f, const std::vector<uint8_t>& bytes) {
   return v.message.size() > head.size() ? v.message.substr(head.size()) : v.message;
 }
 
+// The urgent pointer (`urg:`): a crafted packet carries it, an expected
+// packet's is compared (packetdrill's `urg N`).
+TEST(ScriptedPacket, UrgentPointerIsSentAndCompared) {
+  ScriptConn c = Established();
+  PacketFields f;
+  f.flags = kTcpUrg | kTcpAck;
+  f.length = R(100);
+  f.urg = R(100);
+  StatusOr<std::vector<uint8_t>> b = BuildScripted(f, c);
+  ASSERT_TRUE(b.ok()) << b.status().message();
+  const PacketView v = ParsePacket(*b);
+  ASSERT_TRUE(v.ok) << v.error;
+  EXPECT_EQ(v.urg_ptr, 100);
+  EXPECT_EQ(v.tcp_flags, kTcpUrg | kTcpAck);
+  EXPECT_TRUE(VerifyChecksums(*b).ok());
+  EXPECT_EQ(f.ToString(), "packet U. urg 100 len 100");
+
+  SegmentSpec s;
+  s.src = c.remote;
+  s.dst = c.local;
+  s.sport = 8080;
+  s.dport = 40000;
+  s.flags = kTcpUrg | kTcpAck;
+  s.seq = 5001;
+  s.ack = 1101;
+  s.urg_ptr = 7;
+  s.payload = "0123456789";
+  const std::vector<uint8_t> urgent = BuildSegment(s);
+  PacketFields want;
+  want.urg = R(7);
+  EXPECT_TRUE(CheckScripted(want, urgent, c).ok());
+  ScriptConn cc = Established();
+  want.urg = R(10);
+  const Verdict bad = CheckScripted(want, urgent, cc);
+  EXPECT_FALSE(bad.ok());
+  EXPECT_NE(bad.message.find("(urg: expected 10 vs actual 7)"), std::string::npos) << bad.message;
+  const PacketView uv = ParsePacket(urgent);
+  EXPECT_FALSE(FieldsHold(want, uv, urgent, std::nullopt, std::nullopt));
+  want.urg = R(7);
+  EXPECT_TRUE(FieldsHold(want, uv, urgent, std::nullopt, std::nullopt));
+}
+
 TEST(CheckScripted, MismatchMessages) {
   const ScriptConn c = Established();
   const std::vector<uint8_t> data =

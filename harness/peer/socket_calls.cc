@@ -547,28 +547,40 @@ void DoDup(const Request& req, int fd, FdTable* fds, Reply* r) {
   FillAddrs(nfd, r);
 }
 
-// sendmsg / writev: the payload split into the request's iov sizes (one
-// buffer when it gives none).
-StatusOr<std::vector<iovec>> SplitIov(const Request& req, const std::string& p) {
+}  // namespace
+
+StatusOr<std::vector<iovec>> SplitIov(const std::vector<int64_t>& sizes, const std::string& p,
+                                      std::string* spaced) {
   std::vector<iovec> iov;
-  if (req.iov.empty()) {
+  if (sizes.empty()) {
     iov.push_back(iovec{const_cast<char*>(p.data()), p.size()});
     return iov;
   }
-  if (req.iov.size() > IOV_MAX) {
-    return Status::Invalid(fmt::format("{} iov entries; at most {}", req.iov.size(), IOV_MAX));
+  if (sizes.size() > IOV_MAX) {
+    return Status::Invalid(fmt::format("{} iov entries; at most {}", sizes.size(), IOV_MAX));
   }
   size_t at = 0;
-  for (int64_t n : req.iov) {
+  for (int64_t n : sizes) {
     if (n < 0 || static_cast<size_t>(n) > p.size() - at) {
       return Status::Invalid(
           fmt::format("iov sizes add up to more than the {} bytes to send", p.size()));
     }
-    iov.push_back(iovec{const_cast<char*>(p.data()) + at, static_cast<size_t>(n)});
     at += static_cast<size_t>(n);
+  }
+  spaced->assign(p.size() + sizes.size() * kIovGap, '\0');
+  at = 0;
+  size_t out = 0;
+  for (int64_t n : sizes) {
+    const size_t len = static_cast<size_t>(n);
+    std::copy_n(p.data() + at, len, spaced->data() + out);
+    iov.push_back(iovec{spaced->data() + out, len});
+    at += len;
+    out += len + kIovGap;
   }
   return iov;
 }
+
+namespace {
 
 // The bytes a writev/sendmsg sends: data, or the sum of iov sizes (else size) pattern bytes.
 StatusOr<std::string> VectorPayload(const Request& req) {
@@ -586,7 +598,8 @@ StatusOr<std::string> VectorPayload(const Request& req) {
 void DoSendVector(const Request& req, int fd, Reply* r) {
   StatusOr<std::string> payload = VectorPayload(req);
   if (!payload.ok()) return Fail(r, payload.status());
-  StatusOr<std::vector<iovec>> iov = SplitIov(req, *payload);
+  std::string spaced;
+  StatusOr<std::vector<iovec>> iov = SplitIov(req.iov, *payload, &spaced);
   if (!iov.ok()) return Fail(r, iov.status());
   int64_t n = 0;
   if (req.op == Op::kWritev) {

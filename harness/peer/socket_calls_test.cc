@@ -78,6 +78,30 @@ TEST_F(SocketCallsTest, WritevSplitsDataAndRefusesIovLongerThanIt) {
   EXPECT_EQ(bad.harness_error, "iov sizes add up to more than the 3 bytes to send");
 }
 
+// Each iov element of a writev/sendmsg is a buffer of its own, as in
+// packetdrill: no element ends where the next begins (MSG_ZEROCOPY would
+// coalesce them into one page fragment), and the bytes are the payload's.
+TEST(SplitIovTest, ElementsAreSeparateBuffersHoldingThePayloadInOrder) {
+  std::string spaced;
+  StatusOr<std::vector<iovec>> iov = SplitIov({1, 1, 0, 3}, "abcde", &spaced);
+  ASSERT_TRUE(iov.ok()) << iov.status().message();
+  ASSERT_EQ(iov->size(), 4u);
+  std::string joined;
+  for (size_t i = 0; i < iov->size(); ++i) {
+    joined.append(static_cast<const char*>((*iov)[i].iov_base), (*iov)[i].iov_len);
+    if (i == 0) continue;
+    const char* prev_end = static_cast<const char*>((*iov)[i - 1].iov_base) + (*iov)[i - 1].iov_len;
+    EXPECT_NE(prev_end, (*iov)[i].iov_base) << "element " << i << " continues the one before";
+  }
+  EXPECT_EQ(joined, "abcde");
+  StatusOr<std::vector<iovec>> whole = SplitIov({}, "abc", &spaced);
+  ASSERT_TRUE(whole.ok());
+  EXPECT_EQ(whole->size(), 1u);
+  EXPECT_EQ((*whole)[0].iov_len, 3u);
+  EXPECT_EQ(SplitIov({2, 2}, "abc", &spaced).status().message(),
+            "iov sizes add up to more than the 3 bytes to send");
+}
+
 TEST_F(SocketCallsTest, RecvmsgReportsMsgTrunc) {
   Pair(SOCK_DGRAM);
   Request s;

@@ -371,13 +371,17 @@ void Translator::FlushAwaits(const Event& e) {
   if (pending_.empty()) return;
   const int64_t at = AbsoluteTime(e);
   // An inbound packet at the call's return time is what unblocks it: it
-  // comes first; any other event at that time comes after the return.
+  // comes first; any other event at that time comes after the return. So
+  // does a packet the stack sends at that time before any inbound packet
+  // since the call (`+0...0 connect` then `+0 > S`, `+0 < S.`): the call
+  // cannot have returned yet, and awaiting it there would wait for ever.
   const auto* p = std::get_if<Packet>(&e.body);
-  const bool unblocks = p && p->inbound;
-  while (!pending_.empty() &&
-         (pending_.front().end_usecs < at || (pending_.front().end_usecs == at && !unblocks))) {
-    EmitAwait();
-  }
+  auto waits = [&](const Pending& c) {
+    if (c.end_usecs < at) return true;
+    if (c.end_usecs > at || (p && p->inbound)) return false;
+    return !p || (last_inbound_ && last_inbound_->pos > c.call_pos);
+  };
+  while (!pending_.empty() && waits(pending_.front())) EmitAwait();
 }
 
 // A blocking call's return is anchored to the event that unblocks it, as
@@ -570,8 +574,15 @@ Status Translator::Fields(const Packet& p, PacketFields* f) {
   f->length = IntRange{p.len, p.len};
   if (p.ack) f->ack = IntRange{*p.ack, *p.ack};
   if (p.win) f->win = IntRange{*p.win, *p.win};
-  if (p.urg && *p.urg != 0) {
-    return ErrorAt(f->loc, "an urgent pointer (urg N) is not supported");
+  // The urgent pointer: sent as written; the stack's compared as
+  // packetdrill compares it (0 when not written, here when the packet has
+  // the URG flag).
+  if (p.urg && (*p.urg < 0 || *p.urg > 65535)) {
+    return ErrorAt(f->loc,
+                   fmt::format("urgent pointer (urg) {} is out of range (0..65535)", *p.urg));
+  }
+  if (p.urg || p.flags.find('U') != std::string::npos) {
+    f->urg = IntRange{p.urg.value_or(0), p.urg.value_or(0)};
   }
   if (p.options_any) return Status::Ok();
   f->options.emplace();
@@ -1175,6 +1186,9 @@ Status MsgArgs(const Syscall& sc, const Settings& set, SocketCall* c, Expect* x,
   Status st = IovSizes(sc, *m.Field("msg_iov"), &sizes);
   if (!st.ok()) return st;
   for (int64_t n : sizes) c->size += n;
+  // Each element a buffer of its own, as packetdrill sends them (MSG_ZEROCOPY
+  // makes one page fragment per element: zerocopy/maxfrags.pkt).
+  if (c->op == Op::kSendmsg) c->iov = sizes;
   return MsgFlags(sc, sc.args[2], &c->flags);
 }
 

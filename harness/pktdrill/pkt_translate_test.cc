@@ -26,7 +26,8 @@ std::vector<std::string> Lines(const Case& c) {
 TEST(PktTranslate, OwnScriptsLoad) {
   for (const char* f :
        {"passive-open-data.pkt", "active-open-options.pkt", "syscalls-misc.pkt",
-        "tcp-info-blocks.pkt", "failing/tcp-info-block-fails.pkt", "fastopen-client.pkt"}) {
+         "urgent-zerocopy.pkt", "tcp-info-blocks.pkt", "failing/tcp-info-block-fails.pkt",
+         "fastopen-client.pkt"}) {
     StatusOr<Case> c = LoadPacketdrillFile(std::string(FAULTLINE_PKT_DIR) + "/" + f);
     ASSERT_TRUE(c.ok()) << c.status().message();
     EXPECT_EQ(c->hosts.size(), 2u);
@@ -102,6 +103,70 @@ TEST(PktTranslate, ABlockingCallReturnsAfterTheInboundPacketThatUnblocksIt) {
   EXPECT_EQ(accept.expect.returned_since, "pkt7");
   EXPECT_EQ(c->steps[6].label, "pkt7");
   EXPECT_EQ(c->steps[4].label, "");
+}
+
+// `+0...0 connect` returns at once in script time, but only after the
+// SYN-ACK the script sends at that time: the stack's SYN (same time, no
+// inbound packet since the call) comes before the await, not after it
+// (zerocopy/client.pkt waited for the case timeout).
+TEST(PktTranslate, AZeroLengthBlockingConnectIsAwaitedAfterItsSynAck) {
+  StatusOr<Case> c = LoadPacketdrillText(
+      "0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 4\n"
+      "+0...0 connect(4, ..., ...) = 0\n"
+      "+0 > S 0:0(0) <...>\n"
+      "+0 < S. 0:0(0) ack 1 win 32792 <mss 1000>\n"
+      "+0 > . 1:1(0) ack 1\n"
+      "+0 write(4, ..., 10) = 10\n",
+      "/s/t.pkt", PktRunOptions{});
+  ASSERT_TRUE(c.ok()) << c.status().message();
+  EXPECT_EQ(Lines(*c),
+            (std::vector<std::string>{
+                "host: socket tcp as fd4", "host: connect fd4 to remote:8080 (async)",
+                "remote: expect tcp S len 0",
+                "remote: send tcp S. seq 0 ack 1 win 32792 <mss 1000> len 0", "await call1",
+                "remote: expect tcp . seq 1 ack 1 <> len 0", "host: write fd4"}));
+  const auto& connect = std::get<CallStep>(c->steps[1].body);
+  EXPECT_EQ(connect.expect.returned_since, "pkt4");
+}
+
+// sendmsg's iov elements stay separate buffers (zerocopy/maxfrags.pkt:
+// MSG_ZEROCOPY makes one page fragment of each).
+TEST(PktTranslate, SendmsgKeepsItsIovSizes) {
+  StatusOr<Case> c = LoadPacketdrillText(
+      "0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 4\n"
+      "+0 sendmsg(4, {msg_name(...)=..., msg_iov(3)=[{..., 1}, {..., 2}, {..., 1}], "
+      "msg_flags=0}, MSG_ZEROCOPY) = 4\n",
+      "/s/t.pkt", PktRunOptions{});
+  ASSERT_TRUE(c.ok()) << c.status().message();
+  const auto& send = std::get<CallStep>(c->steps[1].body);
+  EXPECT_EQ(send.call.iov, (std::vector<int64_t>{1, 2, 1}));
+  EXPECT_EQ(send.call.size, 4);
+}
+
+// `urg N`: the script's segment carries URG with that urgent pointer; the
+// stack's is compared (splice/tcp_splice_loop_test.pkt).
+TEST(PktTranslate, UrgentPointers) {
+  StatusOr<Case> c = LoadPacketdrillText(
+      "0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n"
+      "+0 bind(3, ..., ...) = 0\n"
+      "+0 listen(3, 1) = 0\n"
+      "+0 < S 0:0(0) win 32972 <mss 1460>\n"
+      "+0 > S. 0:0(0) ack 1 <...>\n"
+      "+0 < . 1:1(0) ack 1 win 257\n"
+      "+0 accept(3, ..., ...) = 4\n"
+      "+0 < U. 1:101(100) ack 1 win 257 urg 100\n"
+      "+0 > U. 1:11(10) ack 101 urg 10\n"
+      "+0 > U. 11:21(10) ack 101\n",
+      "/s/t.pkt", PktRunOptions{});
+  ASSERT_TRUE(c.ok()) << c.status().message();
+  const std::vector<std::string> l = Lines(*c);
+  EXPECT_EQ(l[7], "remote: send tcp U. seq 1 ack 1 win 257 urg 100 <> len 100");
+  EXPECT_EQ(l[8], "remote: expect tcp U. seq 1 ack 101 urg 10 <> len 10");
+  EXPECT_EQ(l[9], "remote: expect tcp U. seq 11 ack 101 urg 0 <> len 10");  // as packetdrill: 0
+  EXPECT_FALSE(std::get<PacketStep>(c->steps[5].body).packet.urg.has_value());
+  EXPECT_EQ(
+      LoadPacketdrillText("0 < U. 1:2(1) ack 1 win 257 urg 65536\n", "t.pkt").status().message(),
+      "t.pkt:1:1: urgent pointer (urg) 65536 is out of range (0..65535)");
 }
 
 // packetdrill's event semantics: no check after the last event, early
