@@ -768,11 +768,16 @@ std::string DollarsLiteral(const std::string& text) {
 // a cleanup line runs /tmp/sysctl_restore_${PPID}.sh), set to the lab
 // host's network namespace inode: unique among the labs running at once,
 // whose peers' pids repeat (each is the init of its own pid namespace);
-// and PPID to the same where the shell lets it be assigned (dash does).
+// and PPID to the same where the shell lets it be assigned (dash does);
+// NSTAT_HISTORY, nstat's history file (it prints the counters' change since
+// the last nstat run that used the file; by default /tmp/.nstat.u$UID, one
+// for every lab and script running at once), set to a file of the lab
+// host's own in the variant's work directory, made by nstat itself.
 std::string ShellPrologue(const std::string& file) {
   return fmt::format(
       "cd {} && PACKETDRILL_PID=$(stat -L -c %i /proc/self/ns/net) && export PACKETDRILL_PID "
-      "&& {{ if (PPID=0) 2>/dev/null; then PPID=$PACKETDRILL_PID; fi; }} && ",
+      "&& {{ if (PPID=0) 2>/dev/null; then PPID=$PACKETDRILL_PID; fi; }} && "
+      "NSTAT_HISTORY=\"$FAULTLINE_WORKDIR/nstat.$FAULTLINE_HOST\" && export NSTAT_HISTORY && ",
       ShellQuote(ScriptDir(file)));
 }
 

@@ -179,7 +179,8 @@ TEST(PktTranslate, ShellLinesRunInTheScriptsDirectory) {
   const auto& init = std::get<CallStep>(c->steps[0].body);
   const std::string prologue =
       "cd '/s/it'\\''s dir' && PACKETDRILL_PID=$$(stat -L -c %i /proc/self/ns/net) && export "
-      "PACKETDRILL_PID && { if (PPID=0) 2>/dev/null; then PPID=$$PACKETDRILL_PID; fi; } && ";
+      "PACKETDRILL_PID && { if (PPID=0) 2>/dev/null; then PPID=$$PACKETDRILL_PID; fi; } && "
+      "NSTAT_HISTORY=\"$$FAULTLINE_WORKDIR/nstat.$$FAULTLINE_HOST\" && export NSTAT_HISTORY && ";
   EXPECT_EQ(init.call.command.argv,
             (std::vector<std::string>{"sh", "-c", prologue + "../common/defaults.sh"}));
   EXPECT_EQ(init.call.command.env, (std::vector<std::pair<std::string, std::string>>{
