@@ -581,5 +581,18 @@ TEST(PktTranslate, SegmentsLargerThanTheMtuWidenTheLink) {
   EXPECT_EQ(big->hosts[1].link_mtu, 0);
 }
 
+// The stack's host's lab link is packetdrill's tun0, which the scripts'
+// shell lines name; the scripted host has no interface of its own to name.
+TEST(PktTranslate, TheStacksLinkIsTun0) {
+  StatusOr<Case> c = LoadPacketdrillText(
+      "0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n+0 `tc qdisc add dev tun0 root pfifo`\n",
+      "t.pkt");
+  ASSERT_TRUE(c.ok()) << c.status().message();
+  ASSERT_EQ(c->hosts.size(), 2u);
+  EXPECT_EQ(c->hosts[0].name, "host");
+  EXPECT_EQ(c->hosts[0].ifname, "tun0");
+  EXPECT_EQ(c->hosts[1].ifname, "eth0");
+}
+
 }  // namespace
 }  // namespace faultline
