@@ -55,6 +55,11 @@ Status ValidateLabSpec(const LabSpec& spec) {
     if (!seen.insert(h.name).second) {
       return Status::Invalid(fmt::format("lab: host name '{}' is used twice", h.name));
     }
+    if (h.ifname.empty() || h.ifname.size() > 15 || h.ifname.find('/') != std::string::npos ||
+        h.ifname.find_first_of(" \t\n:") != std::string::npos || h.ifname == "lo") {
+      return Status::Invalid(fmt::format("host '{}': interface name '{}' is not a usable link name",
+                                         h.name, h.ifname));
+    }
     if (h.mtu < kLabMinMtu || h.mtu > kLabMaxMtu) {
       return Status::Invalid(fmt::format("host '{}': mtu {} is outside [{}, {}]", h.name, h.mtu,
                                          kLabMinMtu, kLabMaxMtu));

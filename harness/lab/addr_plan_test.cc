@@ -1,5 +1,6 @@
 #include "harness/lab/addr_plan.h"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <string.h>
 
@@ -77,6 +78,22 @@ TEST(ValidateLabSpec, RejectsBadNames) {
   }
   // 12 characters is the limit: "w-" + 12 fits IFNAMSIZ.
   EXPECT_TRUE(ValidateLabSpec(LabSpec{{Host("abcdefghijkl")}}).ok());
+}
+
+TEST(ValidateLabSpec, RejectsUnusableInterfaceNames) {
+  for (const char* bad : {"", "lo", "a b", "x/y", "a:1", "abcdefghijklmnop"}) {
+    HostSpec h = Host("client");
+    h.ifname = bad;
+    Status st = ValidateLabSpec(LabSpec{{h}});
+    EXPECT_EQ(st.code(), StatusCode::kInvalidInput) << bad;
+    EXPECT_EQ(st.message(), fmt::format("host 'client': interface name '{}' is not a usable "
+                                        "link name",
+                                        bad));
+  }
+  HostSpec h = Host("client");
+  h.ifname = "tun0";
+  EXPECT_TRUE(ValidateLabSpec(LabSpec{{h}}).ok());
+  EXPECT_EQ(Host("client").ifname, "eth0");  // the default: YAML cases
 }
 
 TEST(ValidateLabSpec, RejectsMtuOutOfRange) {

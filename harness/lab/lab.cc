@@ -207,7 +207,7 @@ void AddWireSide(NlBatch& wb, NsCtx& wire, NsCtx& host, const HostSpec& h, const
   const int windex = WireIfindex(index);
   const std::string wname = "w-" + h.name;
   wire.nl->WatchLink(windex, "wire: " + wname + " operationally UP");
-  host.nl->WatchLink(kHostIfindex, host.label + ": eth0 operationally UP");
+  host.nl->WatchLink(kHostIfindex, host.label + ": " + h.ifname + " operationally UP");
   if (!a.gw6.empty()) {
     wire.nl->WatchLocal6(a.gw6, "wire: " + a.gw6 + " usable");
     host.nl->WatchLocal6(a.addr6, host.label + ": " + a.addr6 + " usable");
@@ -216,15 +216,15 @@ void AddWireSide(NlBatch& wb, NsCtx& wire, NsCtx& host, const HostSpec& h, const
   v.name = wname;
   v.ifindex = windex;
   v.netns_fd = wire.ns.get();
-  v.peer_name = "eth0";
+  v.peer_name = h.ifname;
   v.peer_ifindex = kHostIfindex;
   v.peer_netns_fd = host.ns.get();
   v.mac = a.gw_mac;
   v.peer_mac = a.mac;
   v.mtu = std::max(h.mtu, h.link_mtu);
   AddVeth(wb, v,
-          fmt::format("{}: create veth pair {} (wire) <-> eth0 (host), mtu {}", host.label, wname,
-                      v.mtu));
+          fmt::format("{}: create veth pair {} (wire) <-> {} (host), mtu {}", host.label, wname,
+                      h.ifname, v.mtu));
   AddAddress(wb, windex, a.gw4, a.prefix4, /*nodad=*/false,
              fmt::format("wire: add address {}/{} on {}", a.gw4, a.prefix4, wname));
   AddNeighbor(wb, windex, a.addr4, a.mac,
@@ -265,24 +265,25 @@ Status ConfigureHost(NsCtx& host, const LinkAddresses& a, const HostSpec& h) {
   const RouteMetrics m6 = wide ? RouteMetrics{h.mtu, h.mtu - 60} : RouteMetrics{};
   const std::string note = wide ? fmt::format(" mtu {}", h.mtu) : "";
   const std::string& label = host.label;
+  const std::string& dev = h.ifname;
   NlBatch hb;
   AddLinkUp(hb, kLoIfindex, label + ": set lo up");
-  AddLinkUp(hb, kHostIfindex, label + ": set eth0 up");
+  AddLinkUp(hb, kHostIfindex, label + ": set " + dev + " up");
   AddAddress(hb, kHostIfindex, a.addr4, a.prefix4, /*nodad=*/false,
-             fmt::format("{}: add address {}/{} on eth0", label, a.addr4, a.prefix4));
+             fmt::format("{}: add address {}/{} on {}", label, a.addr4, a.prefix4, dev));
   AddNeighbor(hb, kHostIfindex, a.gw4, a.gw_mac,
-              fmt::format("{}: add neighbour {} on eth0", label, a.gw4));
+              fmt::format("{}: add neighbour {} on {}", label, a.gw4, dev));
   if (!a.addr6.empty()) {
     AddAddress(hb, kHostIfindex, a.addr6, a.prefix6, /*nodad=*/true,
-               fmt::format("{}: add address {}/{} on eth0", label, a.addr6, a.prefix6));
+               fmt::format("{}: add address {}/{} on {}", label, a.addr6, a.prefix6, dev));
     AddNeighbor(hb, kHostIfindex, a.gw6, a.gw_mac,
-                fmt::format("{}: add neighbour {} on eth0", label, a.gw6));
+                fmt::format("{}: add neighbour {} on {}", label, a.gw6, dev));
   }
   AddRoute(hb, "198.18.0.0", 15, a.gw4, kHostIfindex,
-           fmt::format("{}: add route 198.18.0.0/15 via {} dev eth0{}", label, a.gw4, note), m4);
+           fmt::format("{}: add route 198.18.0.0/15 via {} dev {}{}", label, a.gw4, dev, note), m4);
   if (!a.gw6.empty()) {
     AddRoute(hb, "2001:2::", 48, a.gw6, kHostIfindex,
-             fmt::format("{}: add route 2001:2::/48 via {} dev eth0{}", label, a.gw6, note), m6);
+             fmt::format("{}: add route 2001:2::/48 via {} dev {}{}", label, a.gw6, dev, note), m6);
   }
   return host.nl->Run(hb);
 }
@@ -322,8 +323,8 @@ StatusOr<std::unique_ptr<Lab>> Lab::Build(const LabSpec& spec, const Clock& cloc
     if (spec.hosts[i].offloads) continue;
     FL_RETURN_IF_ERROR(
         WithContext("wire", DisableOffloads(wire.ioctl_sock.get(), "w-" + spec.hosts[i].name)));
-    FL_RETURN_IF_ERROR(
-        WithContext(hosts[i].label, DisableOffloads(hosts[i].ioctl_sock.get(), "eth0")));
+    FL_RETURN_IF_ERROR(WithContext(
+        hosts[i].label, DisableOffloads(hosts[i].ioctl_sock.get(), spec.hosts[i].ifname)));
   }
 
   // 5. The hosts' addresses and routes.
@@ -343,7 +344,7 @@ StatusOr<std::unique_ptr<Lab>> Lab::Build(const LabSpec& spec, const Clock& cloc
     lh.name = spec.hosts[i].name;
     lh.index = static_cast<int>(i + 1);
     lh.netns = std::move(hosts[i].ns);
-    lh.ifname = "eth0";
+    lh.ifname = spec.hosts[i].ifname;
     lh.wire_ifname = "w-" + lh.name;
     lh.addr4 = plan[i].addr4;
     lh.addr6 = plan[i].addr6;

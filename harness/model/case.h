@@ -130,6 +130,11 @@ struct HostSpec {
   // On: the wire sees GSO super-packets (up to 64 KB, checksum not computed)
   // and bulk TCP through it is much faster. docs/cases.md "Offloads".
   bool offloads = false;
+  // The name of the host's lab interface in its namespace (not a YAML key):
+  // "eth0"; a packetdrill script's stack host has "tun0", packetdrill's
+  // device, which its shell lines name (`tc qdisc ... dev tun0`). At most
+  // 15 characters (IFNAMSIZ).
+  std::string ifname = "eth0";
   // A scripted host (docs/cases.md, "Scripted hosts"): it has an address in
   // the lab like any host, but no stack and no peer. Every packet another
   // host sends to it is taken off the wire (never forwarded) and checked

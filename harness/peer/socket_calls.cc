@@ -421,9 +421,20 @@ void DoSetsockopt(const Request& in, int fd, Reply* r) {
 }
 
 // getsockopt: Reply.value holds the int value (SO_LINGER: l_linger when on,
-// -1 when off); TCP_CONGESTION puts the algorithm's name in Reply.data.
+// -1 when off); TCP_CONGESTION puts the algorithm's name in Reply.data,
+// TCP_INFO the whole struct tcp_info as the kernel filled it (its length:
+// as many bytes as this kernel returns, as packetdrill reads it).
 void DoGetsockopt(const Request& in, int fd, Reply* r) {
   const Request req = ByFamily(in, fd);
+  if (req.level == IPPROTO_TCP && req.optname == TCP_INFO) {
+    std::vector<uint8_t> info(512, 0);
+    socklen_t len = static_cast<socklen_t>(info.size());
+    if (Timed(r, [&] { return getsockopt(fd, IPPROTO_TCP, TCP_INFO, info.data(), &len); }) == 0) {
+      info.resize(std::min<size_t>(len, info.size()));
+      r->data = std::move(info);
+    }
+    return;
+  }
   if (IsTimeval(req)) {
     timeval tv{};
     socklen_t len = sizeof tv;

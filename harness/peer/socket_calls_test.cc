@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <linux/sockios.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <sys/epoll.h>
 #include <sys/ioctl.h>
@@ -218,6 +219,31 @@ TEST_F(SocketCallsTest, TimeoutOptionsAreMicroseconds) {
   Reply r = Run(g);
   EXPECT_EQ(r.ret, 0);
   EXPECT_EQ(r.value, 1'500'000);
+}
+
+// getsockopt(TCP_INFO) answers for a socket sock_diag does not list (never
+// bound or connected): the whole struct, as the kernel filled it.
+TEST_F(SocketCallsTest, TcpInfoOfAnUnconnectedSocketIsTheWholeStruct) {
+  Request sock;
+  sock.op = Op::kSocket;
+  sock.as = "s";
+  sock.family = AF_INET;
+  ASSERT_GE(Run(sock).ret, 0);
+  Request g;
+  g.op = Op::kGetsockopt;
+  g.fd = "s";
+  g.level = IPPROTO_TCP;
+  g.optname = TCP_INFO;
+  Reply r = Run(g);
+  ASSERT_EQ(r.ret, 0) << r.err;
+  tcp_info want{};
+  socklen_t len = sizeof want;
+  ASSERT_EQ(getsockopt(*fds_.Lookup("s"), IPPROTO_TCP, TCP_INFO, &want, &len), 0);
+  EXPECT_GE(r.data.size(), std::min<size_t>(len, sizeof want));
+  ASSERT_GE(r.data.size(), 1u);
+  EXPECT_EQ(r.data[0], TCP_CLOSE);  // tcpi_state
+  g.fd = "nope";
+  EXPECT_NE(Run(g).harness_error, "");
 }
 
 TEST_F(SocketCallsTest, IpTosOnAnIpv6SocketIsTheTrafficClass) {

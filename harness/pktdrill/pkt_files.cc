@@ -164,21 +164,69 @@ std::map<std::string, std::string> OpenedFiles(const Script& script) {
   return out;
 }
 
+namespace {
+
+enum class Quoting { kNone, kSingle, kDouble };
+
+// The work directory's file `name` as text for a place in a shell command
+// quoted as `q`: one word that expands $FAULTLINE_WORKDIR, whatever the work
+// directory or the name hold (spaces included). Unquoted: the variable in
+// double quotes, the name single-quoted; inside '...': the quote is closed,
+// the variable put in double quotes, and the quote reopened for the name;
+// inside "...": the variable as is, the name with ", $, ` and \ escaped.
+std::string WorkdirWord(const std::string& name, Quoting q) {
+  if (q == Quoting::kDouble) {
+    std::string out = "${FAULTLINE_WORKDIR}/";
+    for (char ch : name) {
+      if (ch == '"' || ch == '$' || ch == '`' || ch == '\\') out += '\\';
+      out += ch;
+    }
+    return out;
+  }
+  std::string quoted;
+  for (char ch : name) quoted += ch == '\'' ? std::string("'\\''") : std::string(1, ch);
+  if (q == Quoting::kSingle) return "'\"${FAULTLINE_WORKDIR}\"'/" + quoted;
+  return "\"${FAULTLINE_WORKDIR}\"'/" + quoted + "'";
+}
+
+// The quoting in force after `ch` (at the start of an unescaped character).
+Quoting NextQuoting(Quoting q, char ch) {
+  if (q == Quoting::kNone && ch == '\'') return Quoting::kSingle;
+  if (q == Quoting::kNone && ch == '"') return Quoting::kDouble;
+  if ((q == Quoting::kSingle && ch == '\'') || (q == Quoting::kDouble && ch == '"'))
+    return Quoting::kNone;
+  return q;
+}
+
+}  // namespace
+
 std::string MapShellPaths(const std::string& command,
                           const std::map<std::string, std::string>& files) {
-  std::string out = command;
-  for (const auto& [path, name] : files) {
-    const std::string with = "$FAULTLINE_WORKDIR/" + name;
-    for (size_t at = out.find(path); at != std::string::npos; at = out.find(path, at)) {
+  std::string out;
+  Quoting q = Quoting::kNone;
+  for (size_t at = 0; at < command.size();) {
+    const bool starts = at == 0 || !ContinuesPath(command[at - 1]);
+    bool mapped = false;
+    for (const auto& [path, name] : files) {
       const size_t end = at + path.size();
-      const bool starts = at == 0 || !ContinuesPath(out[at - 1]);
-      if (!starts || (end < out.size() && ContinuesPath(out[end]))) {
-        at = end;
+      if (!starts || command.compare(at, path.size(), path) != 0 ||
+          (end < command.size() && ContinuesPath(command[end]))) {
         continue;
       }
-      out.replace(at, path.size(), with);
-      at += with.size();
+      out += WorkdirWord(name, q);
+      at = end;
+      mapped = true;
+      break;
     }
+    if (mapped) continue;
+    const char ch = command[at++];
+    out += ch;
+    // A backslash outside '...' keeps the next character literal.
+    if (ch == '\\' && q != Quoting::kSingle && at < command.size()) {
+      out += command[at++];
+      continue;
+    }
+    q = NextQuoting(q, ch);
   }
   return out;
 }

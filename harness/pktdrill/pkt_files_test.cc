@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdio>
 #include <string>
 #include <vector>
 
@@ -36,10 +37,40 @@ TEST(PktFiles, WorkdirFileNames) {
 TEST(PktFiles, ShellLinesSeeTheMappedPath) {
   const std::map<std::string, std::string> files = {{"/tmp/testfile", "tmp_testfile"}};
   EXPECT_EQ(pkt::MapShellPaths("rm -f /tmp/testfile; dd of=/tmp/testfile", files),
-            "rm -f $FAULTLINE_WORKDIR/tmp_testfile; dd of=$FAULTLINE_WORKDIR/tmp_testfile");
+            "rm -f \"${FAULTLINE_WORKDIR}\"'/tmp_testfile'; dd "
+            "of=\"${FAULTLINE_WORKDIR}\"'/tmp_testfile'");
   // Only the whole path: a longer one, or the path inside another, stays.
   EXPECT_EQ(pkt::MapShellPaths("cat /tmp/testfile2 /x/tmp/testfile", files),
             "cat /tmp/testfile2 /x/tmp/testfile");
+}
+
+// The mapped path is one word that expands the work directory in every
+// quoting context: unquoted, inside '...', inside "...", after a backslash.
+TEST(PktFiles, ShellPathsAreQuotedForTheirContext) {
+  const std::map<std::string, std::string> files = {{"/tmp/f", "tmp_f"}, {"/a'b", "a'b"}};
+  EXPECT_EQ(pkt::MapShellPaths("echo '/tmp/f x' \"/tmp/f\" \\'/tmp/f", files),
+            "echo ''\"${FAULTLINE_WORKDIR}\"'/tmp_f x' \"${FAULTLINE_WORKDIR}/tmp_f\" "
+            "\\'\"${FAULTLINE_WORKDIR}\"'/tmp_f'");
+  EXPECT_EQ(pkt::MapShellPaths("cat /a'b'", files), "cat \"${FAULTLINE_WORKDIR}\"'/a'\\''b''");
+  EXPECT_EQ(pkt::MapShellPaths("echo \"$x /a'b\"", files), "echo \"$x ${FAULTLINE_WORKDIR}/a'b\"");
+}
+
+// What a shell makes of it: one argument, the work directory with spaces.
+TEST(PktFiles, ShellPathsExpandToOneWord) {
+  const std::map<std::string, std::string> files = {{"/tmp/f", "tmp_f"}};
+  const std::string cmd = pkt::MapShellPaths(
+      "for a in /tmp/f '/tmp/f' \"/tmp/f\" 'x /tmp/f'; do printf '[%s]' \"$a\"; done", files);
+  const std::string line = "FAULTLINE_WORKDIR='/w d/x' sh -c '" + [&] {
+    std::string q;
+    for (char ch : cmd) q += ch == '\'' ? std::string("'\\''") : std::string(1, ch);
+    return q;
+  }() + "'";
+  FILE* p = popen(line.c_str(), "r");
+  ASSERT_NE(p, nullptr);
+  char buf[256] = {};
+  const size_t n = fread(buf, 1, sizeof(buf) - 1, p);
+  ASSERT_EQ(pclose(p), 0);
+  EXPECT_EQ(std::string(buf, n), "[/w d/x/tmp_f][/w d/x/tmp_f][/w d/x/tmp_f][x /w d/x/tmp_f]");
 }
 
 TEST(PktFiles, OpenAndSendfileFromTheOpenedFile) {
@@ -52,7 +83,7 @@ TEST(PktFiles, OpenAndSendfileFromTheOpenedFile) {
   ASSERT_TRUE(c.ok()) << c.status().message();
   // The shell line writes the workdir's file, not /tmp/f.
   const CallStep& shell = CallAt(*c, 0);
-  EXPECT_NE(shell.call.command.argv[2].find("echo x > $$FAULTLINE_WORKDIR/tmp_f"),
+  EXPECT_NE(shell.call.command.argv[2].find("echo x > \"$${FAULTLINE_WORKDIR}\"'/tmp_f'"),
             std::string::npos)
       << shell.call.command.argv[2];
   const CallStep& open = CallAt(*c, 8);

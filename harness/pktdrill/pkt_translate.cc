@@ -26,6 +26,7 @@ using std::chrono::microseconds;
 constexpr const char* kHost = "host";
 constexpr const char* kRemote = "remote";
 constexpr int kPacketdrillIPv6Mtu = 1520;
+constexpr const char* kPacketdrillIfname = "tun0";
 
 Status ErrorAt(const SourceLoc& loc, const std::string& msg) {
   return Status::Invalid(fmt::format("{}: {}", loc.ToString(), msg));
@@ -334,6 +335,10 @@ void Translator::InitCase() {
   h.name = kHost;
   h.loc = c_.loc;
   h.offloads = true;
+  // packetdrill's device: the scripts' shell lines name it (`tc qdisc
+  // replace dev tun0 root fq`, common/defaults.sh's pfifo, `ethtool -K
+  // tun0 ...`), and act on the host's own lab link in its namespace.
+  h.ifname = kPacketdrillIfname;
   h.mtu = set_.mtu;
   // packetdrill's runner (run_all.py) gives IPv6 runs --mtu=1520: 20 bytes
   // more for the larger IPv6 header, so the MSS the scripts are written for
@@ -821,19 +826,22 @@ std::string DollarsLiteral(const std::string& text) {
 // a cleanup line runs /tmp/sysctl_restore_${PPID}.sh), set to the lab
 // host's network namespace inode: unique among the labs running at once,
 // whose peers' pids repeat (each is the init of its own pid namespace);
-// and PPID to the same where the shell lets it be assigned (dash does).
+// and PPID to the same where the shell lets it be assigned (dash does);
+// NSTAT_HISTORY, nstat's history file (it prints the counters' change since
+// the last nstat run that used the file; by default /tmp/.nstat.u$UID, one
+// for every lab and script running at once), set to a file of the lab
+// host's own in the variant's work directory, made by nstat itself.
 std::string ShellPrologue(const std::string& file) {
   return fmt::format(
       "cd {} && PACKETDRILL_PID=$(stat -L -c %i /proc/self/ns/net) && export PACKETDRILL_PID "
-      "&& {{ if (PPID=0) 2>/dev/null; then PPID=$PACKETDRILL_PID; fi; }} && ",
+      "&& {{ if (PPID=0) 2>/dev/null; then PPID=$PACKETDRILL_PID; fi; }} && "
+      "NSTAT_HISTORY=\"$FAULTLINE_WORKDIR/nstat.$FAULTLINE_HOST\" && export NSTAT_HISTORY && ",
       ShellQuote(ScriptDir(file)));
 }
 
 // packetdrill runs a command with system(3) and fails the script on a
 // non-zero status; so does a timed shell line here. The init and cleanup
-// commands (untimed) may end with any status: their usual text, packetdrill's
-// common/defaults.sh, ends by configuring packetdrill's tun0, which a lab
-// does not have (docs/packetdrill.md).
+// commands (untimed) may end with any status (docs/packetdrill.md).
 Status Translator::ShellOf(const Event& e, const Shell& sh, int64_t at) {
   if (sh.role == Shell::Role::kTimed) Pace(e.loc, at);
   NoteFastOpenKey(sh.command);

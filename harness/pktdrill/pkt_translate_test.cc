@@ -285,7 +285,8 @@ TEST(PktTranslate, ShellLinesRunInTheScriptsDirectory) {
   const auto& init = std::get<CallStep>(c->steps[0].body);
   const std::string prologue =
       "cd '/s/it'\\''s dir' && PACKETDRILL_PID=$$(stat -L -c %i /proc/self/ns/net) && export "
-      "PACKETDRILL_PID && { if (PPID=0) 2>/dev/null; then PPID=$$PACKETDRILL_PID; fi; } && ";
+      "PACKETDRILL_PID && { if (PPID=0) 2>/dev/null; then PPID=$$PACKETDRILL_PID; fi; } && "
+      "NSTAT_HISTORY=\"$$FAULTLINE_WORKDIR/nstat.$$FAULTLINE_HOST\" && export NSTAT_HISTORY && ";
   EXPECT_EQ(init.call.command.argv,
             (std::vector<std::string>{"sh", "-c", prologue + "../common/defaults.sh"}));
   EXPECT_EQ(init.call.command.env, (std::vector<std::pair<std::string, std::string>>{
@@ -753,6 +754,19 @@ TEST(PktTranslate, SegmentsLargerThanTheMtuWidenTheLink) {
   EXPECT_EQ(big->hosts[0].mtu, 1500);
   EXPECT_EQ(big->hosts[0].link_mtu, 2060);
   EXPECT_EQ(big->hosts[1].link_mtu, 0);
+}
+
+// The stack's host's lab link is packetdrill's tun0, which the scripts'
+// shell lines name; the scripted host has no interface of its own to name.
+TEST(PktTranslate, TheStacksLinkIsTun0) {
+  StatusOr<Case> c = LoadPacketdrillText(
+      "0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n+0 `tc qdisc add dev tun0 root pfifo`\n",
+      "t.pkt");
+  ASSERT_TRUE(c.ok()) << c.status().message();
+  ASSERT_EQ(c->hosts.size(), 2u);
+  EXPECT_EQ(c->hosts[0].name, "host");
+  EXPECT_EQ(c->hosts[0].ifname, "tun0");
+  EXPECT_EQ(c->hosts[1].ifname, "eth0");
 }
 
 }  // namespace

@@ -1,5 +1,8 @@
 #include "harness/runner/case_runner.h"
 
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+
 #include <map>
 #include <optional>
 #include <random>
@@ -8,6 +11,7 @@
 #include <fmt/format.h>
 
 #include "harness/common/errno_names.h"
+#include "harness/observe/tcp_info_fields.h"
 #include "harness/runner/case_env.h"
 #include "harness/runner/case_requirements.h"
 #include "harness/runner/code_blocks.h"
@@ -90,6 +94,10 @@ class Execution {
   bool RunAwait(const Step& step, const AwaitStep& await);
   // An observation step (case_requirements.h); false when the case stops.
   bool RunObserve(const Step& step, const ObserveStep& o);
+  // A %{ }% block's snapshot read as packetdrill reads it, getsockopt
+  // (TCP_INFO) on the fd in its host's peer; nullopt when the fd is not
+  // open there (then sock_diag reads it: Observer::Snapshot).
+  std::optional<ObserveOutcome> SnapshotByPeer(const ObserveStep& o);
   // Packet steps of scripted hosts and `wire:` steps (packet_steps.h).
   bool RunPacket(const Step& step, const PacketStep& p);
   bool RunWire(const Step& step, const WireSendStep& w);
@@ -755,10 +763,46 @@ void Execution::EndBackground() {
   background_.clear();
 }
 
+std::optional<ObserveOutcome> Execution::SnapshotByPeer(const ObserveStep& o) {
+  ObserveOutcome out;
+  out.start_ns = clock_.NowNs();
+  peer::Request req;
+  req.op = Op::kGetsockopt;
+  req.fd = o.fd;
+  req.level = IPPROTO_TCP;
+  req.optname = TCP_INFO;
+  StatusOr<peer::Reply> r = Ask(o.host, req, Deadline());
+  out.took_ns = clock_.NowNs() - out.start_ns;
+  const std::string expected = "tcp_info of " + o.fd;
+  if (!r.ok()) {
+    out.verdict = Verdict::Error(r.status().message(), expected, "not observed");
+    return out;
+  }
+  if (!r->harness_error.empty()) return std::nullopt;  // not open in the peer
+  if (r->ret != 0 || r->data.empty()) {
+    // packetdrill fails the script too when getsockopt(TCP_INFO) fails.
+    const std::string actual =
+        fmt::format("getsockopt(TCP_INFO) = {} {}", r->ret, ErrnoName(r->err));
+    out.verdict = Verdict::Fail(
+        expected, actual,
+        fmt::format("%{{ }}% block {}: no tcp_info for socket {}: {}", o.block, o.fd, actual));
+    return out;
+  }
+  const std::string_view raw(reinterpret_cast<const char*>(r->data.data()), r->data.size());
+  for (const TcpInfoValue& v : TcpInfoFields(raw)) out.snapshot.emplace_back(v.name, v.value);
+  out.snapshot_bytes = r->data.size();
+  out.verdict = Verdict::Pass(
+      expected, fmt::format("{}, {} fields ({} bytes, getsockopt)", TcpStateName(r->data[0]),
+                            out.snapshot.size(), out.snapshot_bytes));
+  return out;
+}
+
 bool Execution::RunObserve(const Step& step, const ObserveStep& o) {
   StepRecord& rec = RecordOf(step);
   rec.ran = true;
-  ObserveOutcome r = env_.Observe(o, Deadline());
+  std::optional<ObserveOutcome> by_peer;
+  if (o.kind == ObserveKind::kSnapshot) by_peer = SnapshotByPeer(o);
+  ObserveOutcome r = by_peer ? std::move(*by_peer) : env_.Observe(o, Deadline());
   rec.finished = true;
   rec.start_offset_ns = r.start_ns - start_ns_;
   rec.took_ns = r.took_ns;

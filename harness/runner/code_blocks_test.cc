@@ -10,6 +10,8 @@
 #include <string>
 
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <unistd.h>
 
 #include "harness/loader/case_loader.h"
@@ -218,6 +220,56 @@ TEST(CodeBlocksStepLoop, AFailedStepRunsNoPython) {
   CaseResult r = RunIn(c, env);
   EXPECT_EQ(r.outcome, Outcome::kFail);
   for (const FakeCaseEnv::Sent& s : env.sent()) EXPECT_NE(s.req.op, Op::kRun);
+}
+
+// The snapshot is read as packetdrill reads it, getsockopt(TCP_INFO) on the
+// fd in the host's peer, when the fd is open there (a socket sock_diag does
+// not list, e.g. reset or never connected, still answers); sock_diag only
+// when the peer has no such fd.
+TEST(CodeBlocksStepLoop, TheSnapshotIsGetsockoptOnTheFdInThePeer) {
+  const Case c = SnapshotCase();
+  FakeCaseEnv env;
+  peer::Reply info;
+  info.data.assign(104, 0);
+  info.data[0] = 7;  // tcpi_state: TCP_CLOSE
+  env.Script("client", Op::kGetsockopt, info);
+  env.ScriptSnapshot({{"tcpi_state", 1}, {"tcpi_snd_mss", 1448}});  // block 2: sock_diag
+  env.Script("client", Op::kRun, Exit(0, ""));
+  CaseResult r = RunIn(c, env);
+  ASSERT_EQ(r.steps.size(), 3u);
+  ASSERT_FALSE(r.steps[1].snapshot.empty());
+  EXPECT_EQ(r.steps[1].snapshot.front(), (std::pair<std::string, uint64_t>{"tcpi_state", 7}));
+  EXPECT_EQ(r.steps[1].snapshot_bytes, 104u);
+  EXPECT_EQ(r.steps[1].actual, "CLOSE, " + std::to_string(r.steps[1].snapshot.size()) +
+                                   " fields (104 bytes, getsockopt)");
+  EXPECT_EQ(r.steps[2].snapshot, (Values{{"tcpi_state", 1}, {"tcpi_snd_mss", 1448}}));
+  int asked = 0;
+  for (const FakeCaseEnv::Sent& s : env.sent()) {
+    if (s.req.op != Op::kGetsockopt) continue;
+    ++asked;
+    EXPECT_EQ(s.host, "client");
+    EXPECT_EQ(s.req.fd, "s");
+    EXPECT_EQ(s.req.level, IPPROTO_TCP);
+    EXPECT_EQ(s.req.optname, TCP_INFO);
+  }
+  EXPECT_EQ(asked, 2);
+}
+
+// packetdrill fails the script when getsockopt(TCP_INFO) fails; so does
+// the snapshot step, naming the errno.
+TEST(CodeBlocksStepLoop, AFailedGetsockoptFailsTheBlock) {
+  const Case c = SnapshotCase();
+  FakeCaseEnv env;
+  peer::Reply bad;
+  bad.ret = -1;
+  bad.err = EBADF;
+  env.Script("client", Op::kGetsockopt, bad);
+  CaseResult r = RunIn(c, env);
+  EXPECT_EQ(r.outcome, Outcome::kFail);
+  EXPECT_NE(r.message.find("%{ }% block 1: no tcp_info for socket s: getsockopt(TCP_INFO) = -1 "
+                           "EBADF"),
+            std::string::npos)
+      << r.message;
 }
 
 }  // namespace

@@ -1,5 +1,7 @@
 #include "harness/runner/fake_case_env.h"
 
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <signal.h>
 
 #include <fmt/format.h>
@@ -76,6 +78,12 @@ peer::Reply FakeCaseEnv::Default(const peer::Request& req) {
       r.exited = true;
       r.stopped = true;
       r.term_signal = SIGTERM;
+      break;
+    case Op::kGetsockopt:
+      // A %{ }% snapshot's getsockopt(TCP_INFO): the fd is not open, so the
+      // snapshot comes from the scripted observation (ScriptSnapshot).
+      if (req.level == IPPROTO_TCP && req.optname == TCP_INFO)
+        r.harness_error = fmt::format("no fd named '{}'", req.fd);
       break;
     default: break;
   }

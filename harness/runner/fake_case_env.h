@@ -10,7 +10,9 @@
 //
 // Requests nobody scripted are answered at once: a call with ret 0; a
 // command run with exit 0 (a background one: started, and its end never
-// comes); a stop with "killed by SIGTERM (stopped)".
+// comes); a stop with "killed by SIGTERM (stopped)"; a getsockopt(TCP_INFO)
+// (a %{ }% snapshot) with "no fd named ..." (not open: the snapshot is then
+// the scripted observation, ScriptSnapshot).
 //
 // Threads: one thread at a time.
 #pragma once

@@ -558,6 +558,29 @@ TEST(LabIntegration, OffloadsOffAndMtuApplied) {
   EXPECT_TRUE(Exchange(*lab, "server", "client", Family::kIPv6).ok());
 }
 
+// A host's lab link may have another name (a packetdrill script's stack
+// host: tun0): the link is made, configured and works under that name.
+TEST(LabIntegration, AHostsLinkTakesItsInterfaceName) {
+  REQUIRE_ROOT();
+  HostSpec client = Host("client", 1400);
+  client.ifname = "tun0";
+  std::unique_ptr<Lab> lab = MustBuild(Spec({client, Host("server")}));
+  ASSERT_TRUE(lab);
+  EXPECT_EQ(lab->hosts()[0].ifname, "tun0");
+  EXPECT_EQ(lab->hosts()[1].ifname, "eth0");
+  StatusOr<int> mtu = LinkMtu(lab->hosts()[0].netns.get(), "tun0");
+  ASSERT_TRUE(mtu.ok()) << mtu.status().ToString();
+  EXPECT_EQ(*mtu, 1400);
+  StatusOr<Offloads> o = LinkOffloads(lab->hosts()[0].netns.get(), "tun0");
+  ASSERT_TRUE(o.ok()) << o.status().ToString();
+  EXPECT_FALSE(o->tso);
+  EXPECT_FALSE(LinkMtu(lab->hosts()[0].netns.get(), "eth0").ok());
+  for (Family f : {Family::kIPv4, Family::kIPv6}) {
+    EXPECT_TRUE(Exchange(*lab, "client", "server", f).ok());
+    EXPECT_TRUE(Exchange(*lab, "server", "client", f).ok());
+  }
+}
+
 TEST(LabIntegration, SmallMtuHostHasNoIPv6ButWorksOnIPv4) {
   REQUIRE_ROOT();
   std::unique_ptr<Lab> lab = MustBuild(Spec({Host("client", 1000), Host("server")}));
