@@ -10,7 +10,8 @@
 //
 // Runner -> peer: Request. Peer -> runner: exactly one Reply per Request, with
 // the same id, in completion order (not request order: async calls may
-// finish later). When the control socket reaches EOF the peer exits at once
+// finish later); a batch (Request::batch) is answered by one Reply per
+// member it ran instead. When the control socket reaches EOF the peer exits at once
 // (the runner died or is done): no peer outlives its runner.
 //
 // Addresses in a Request are numeric and already resolved by the runner: the
