@@ -773,6 +773,11 @@ struct Case {
   // as packetdrill checks an outbound packet only when the script reaches
   // it. false (YAML): it fails the send as unexpected.
   bool keep_early_packets = false;
+  // A run of consecutive call steps of one host goes to its peer as one
+  // request, which runs them back to back (peer::Request::batch): no round
+  // trip of the runner's between calls the script makes at the same time.
+  // .pkt scripts only (not a YAML key; docs/design.md, "Runs of calls").
+  bool batch_calls = false;
 
   const HostSpec* FindHost(const std::string& name) const;
   // Any step, timing entry or counter has a `when:`.

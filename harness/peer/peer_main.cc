@@ -99,11 +99,22 @@ class Peer {
         return ErrorReply(req->id, "the peer could not start a thread: " + error);
       }
     }
-    switch (req->op) {
-      case Op::kRun: return commands_->Run(*req);
-      case Op::kStop: return commands_->Stop(*req);
-      case Op::kWaitCommand: return commands_->Wait(*req);
-      default: return Execute(*req, &fds_);
+    if (!req->batch.empty()) {
+      // One call after the other on this thread; each reply leaves as soon
+      // as its call returned (protocol.h, Request::batch).
+      return RunBatch(
+          *req, [this](const Request& m) { return Dispatch(m); },
+          [this](const Reply& r) { Write(r); });
+    }
+    return Dispatch(*req);
+  }
+
+  Reply Dispatch(const Request& req) {
+    switch (req.op) {
+      case Op::kRun: return commands_->Run(req);
+      case Op::kStop: return commands_->Stop(req);
+      case Op::kWaitCommand: return commands_->Wait(req);
+      default: return Execute(req, &fds_);
     }
   }
 

@@ -271,6 +271,21 @@ class Fields {
     if (h.major != 2 || !r_.ReadString(h, &s)) return Bad(key, "not a byte string");
     out->assign(s.begin(), s.end());
   }
+  void BytesList(const char* key, std::vector<std::string>* out) {
+    Head h;
+    if (!Find(key, false, &h)) return;
+    if (h.major != 4) return Bad(key, "not a list");
+    out->clear();
+    for (uint64_t i = 0; h.indefinite || i < h.arg; ++i) {
+      if (h.indefinite && r_.SkipBreak()) break;
+      Head e;
+      std::string s;
+      if (!r_.ReadHead(&e) || e.major != 2 || !r_.ReadString(e, &s)) {
+        return Bad(key, "not a list of byte strings");
+      }
+      out->push_back(std::move(s));
+    }
+  }
   void StrList(const char* key, std::vector<std::string>* out) {
     Head h;
     if (!Find(key, false, &h)) return;
@@ -377,6 +392,14 @@ class Writer {
     Key(key);
     Put(2, v.size());
     out_.insert(out_.end(), v.begin(), v.end());
+  }
+  void BytesList(const char* key, const std::vector<std::vector<uint8_t>>& v) {
+    Key(key);
+    Put(4, v.size());
+    for (const std::vector<uint8_t>& b : v) {
+      Put(2, b.size());
+      out_.insert(out_.end(), b.begin(), b.end());
+    }
   }
   void StrList(const char* key, const std::vector<std::string>& v) {
     Key(key);
@@ -491,6 +514,17 @@ std::vector<uint8_t> Encode(const Request& r) {
   if (!r.as2.empty()) w.Str("as2", r.as2);
   if (r.offset != -1) w.Int("offset", r.offset);
   if (r.fd_closed) w.Bool("fd_closed", true);
+  if (r.go_on != Request::GoOn::kAny) {
+    w.Int("go_on", static_cast<int>(r.go_on));
+    w.Int("go_on_ret", r.go_on_ret);
+    w.IntList("go_on_errnos", r.go_on_errnos);
+  }
+  if (!r.batch.empty()) {
+    std::vector<std::vector<uint8_t>> members;
+    members.reserve(r.batch.size());
+    for (const Request& m : r.batch) members.push_back(Encode(m));
+    w.BytesList("batch", members);
+  }
   return w.Finish();
 }
 
@@ -539,7 +573,31 @@ std::vector<uint8_t> Encode(const Reply& r) {
   return w.Finish();
 }
 
-StatusOr<Request> DecodeRequest(const uint8_t* p, size_t n) {
+namespace {
+
+StatusOr<Request> DecodeRequestIn(const uint8_t* p, size_t n, bool member);
+
+// A batch's members (Request::batch), each decoded as a request that may
+// not be a batch itself: no recursion on nested input.
+Status DecodeBatch(const std::vector<std::string>& members, Request* r) {
+  for (const std::string& m : members) {
+    StatusOr<Request> member =
+        DecodeRequestIn(reinterpret_cast<const uint8_t*>(m.data()), m.size(), /*member=*/true);
+    if (!member.ok()) {
+      return Status::Invalid("malformed message: a batch member: " + member.status().message());
+    }
+    r->batch.push_back(std::move(*member));
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+StatusOr<Request> DecodeRequest(const uint8_t* p, size_t n) { return DecodeRequestIn(p, n, false); }
+
+namespace {
+
+StatusOr<Request> DecodeRequestIn(const uint8_t* p, size_t n, bool member) {
   StatusOr<std::vector<Entry>> entries = ParseMap(p, n);
   if (!entries.ok()) return entries.status();
   Request r;
@@ -590,12 +648,55 @@ StatusOr<Request> DecodeRequest(const uint8_t* p, size_t n) {
   f.Str("as2", &r.as2);
   f.Int("offset", &r.offset);
   f.Bool("fd_closed", &r.fd_closed);
+  int go_on = 0;
+  f.Int("go_on", &go_on);
+  f.Int("go_on_ret", &r.go_on_ret);
+  f.IntList("go_on_errnos", &r.go_on_errnos);
+  std::vector<std::string> members;
+  f.BytesList("batch", &members);
   if (!f.status().ok()) return f.status();
   if (op < static_cast<int>(Op::kSocket) || op > static_cast<int>(Op::kWaitCommand)) {
     return Status::Invalid(fmt::format("malformed message: unknown op {}", op));
   }
   r.op = static_cast<Op>(op);
+  if (go_on < 0 || go_on > static_cast<int>(Request::GoOn::kError)) {
+    return Status::Invalid(fmt::format("malformed message: unknown go_on {}", go_on));
+  }
+  r.go_on = static_cast<Request::GoOn>(go_on);
+  if (member && !members.empty()) {
+    return Status::Invalid("malformed message: a batch inside a batch");
+  }
+  FL_RETURN_IF_ERROR(DecodeBatch(members, &r));
   return r;
+}
+
+}  // namespace
+
+bool GoesOn(const Request& member, const Reply& r) {
+  if (!r.harness_error.empty()) return false;
+  bool ok = true;
+  switch (member.go_on) {
+    case Request::GoOn::kAny: break;
+    case Request::GoOn::kSuccess: ok = r.ret >= 0; break;
+    case Request::GoOn::kValue: ok = r.ret == member.go_on_ret; break;
+    case Request::GoOn::kError: ok = r.ret < 0; break;
+  }
+  if (!member.go_on_errnos.empty()) {
+    ok = ok && r.ret == -1 &&
+         std::find(member.go_on_errnos.begin(), member.go_on_errnos.end(), r.err) !=
+             member.go_on_errnos.end();
+  }
+  return ok;
+}
+
+Reply RunBatch(const Request& batch, const std::function<Reply(const Request&)>& run,
+               const std::function<void(const Reply&)>& write) {
+  for (size_t i = 0;; ++i) {
+    const Request& m = batch.batch[i];
+    Reply r = run(m);
+    if (i + 1 == batch.batch.size() || !GoesOn(m, r)) return r;
+    write(r);
+  }
 }
 
 StatusOr<Reply> DecodeReply(const uint8_t* p, size_t n) {

@@ -10,7 +10,8 @@
 //
 // Runner -> peer: Request. Peer -> runner: exactly one Reply per Request, with
 // the same id, in completion order (not request order: async calls may
-// finish later). When the control socket reaches EOF the peer exits at once
+// finish later); a batch (Request::batch) is answered by one Reply per
+// member it ran instead. When the control socket reaches EOF the peer exits at once
 // (the runner died or is done): no peer outlives its runner.
 //
 // Addresses in a Request are numeric and already resolved by the runner: the
@@ -18,6 +19,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -108,6 +110,25 @@ struct Request {
   // `fd` names a socket the case closed (the step expects EBADF): the call
   // gets kNeverOpenFd instead of a number from the table.
   bool fd_closed = false;
+
+  // Issue 16 part D: consecutive calls of one host as one request. A
+  // request whose `batch` is not empty is a run of calls (its own op and
+  // other fields are not used): the peer runs the members in order, back to
+  // back on one thread, and answers each member it ran with its own reply
+  // (its own id) as soon as it returned; the batch itself gets no reply.
+  // After a member whose result is not the one its go_on fields ask for
+  // (or that the peer could not attempt), it runs none of the later ones:
+  // the runner's check of that step fails there and the script stops, as
+  // packetdrill stops at its first failure. A member has no batch of its
+  // own (decoding rejects one).
+  std::vector<Request> batch;
+  // A batch member: the result the peer goes on after. kAny: any; kSuccess:
+  // ret >= 0; kValue: ret == go_on_ret; kError: ret < 0. With go_on_errnos,
+  // also ret == -1 and errno one of them (the step's `errno:` check).
+  enum class GoOn : int { kAny = 0, kSuccess = 1, kValue = 2, kError = 3 };
+  GoOn go_on = GoOn::kAny;
+  int64_t go_on_ret = 0;
+  std::vector<int> go_on_errnos;
 };
 
 // A file descriptor number no process can have open, so a call on it fails
@@ -190,5 +211,16 @@ std::vector<uint8_t> Encode(const Request& r);
 std::vector<uint8_t> Encode(const Reply& r);
 StatusOr<Request> DecodeRequest(const uint8_t* p, size_t n);
 StatusOr<Reply> DecodeReply(const uint8_t* p, size_t n);
+
+// Whether the peer goes on to the next member of a batch after `member`
+// returned `r` (Request::go_on); never after a harness error.
+bool GoesOn(const Request& member, const Reply& r);
+
+// The peer's side of a batch (Request::batch): runs its members in order
+// with `run`, hands each reply but the last one it runs to `write` as soon
+// as it has it, stops after the first member that does not go on
+// (GoesOn), and returns the last reply (the caller sends it).
+Reply RunBatch(const Request& batch, const std::function<Reply(const Request&)>& run,
+               const std::function<void(const Reply&)>& write);
 
 }  // namespace faultline::peer

@@ -141,6 +141,11 @@ void ExpectSame(const Request& a, const Request& b) {
   EXPECT_EQ(a.epoll_max, b.epoll_max);
   EXPECT_EQ(a.control, b.control);
   EXPECT_EQ(a.fd_closed, b.fd_closed);
+  EXPECT_EQ(a.go_on, b.go_on);
+  EXPECT_EQ(a.go_on_ret, b.go_on_ret);
+  EXPECT_EQ(a.go_on_errnos, b.go_on_errnos);
+  ASSERT_EQ(a.batch.size(), b.batch.size());
+  for (size_t i = 0; i < a.batch.size(); ++i) ExpectSame(a.batch[i], b.batch[i]);
 }
 
 void ExpectSame(const Reply& a, const Reply& b) {
@@ -436,6 +441,99 @@ TEST(Protocol, EpollReadyListMustPairUp) {
   StatusOr<Request> q = Decode(c);
   ASSERT_FALSE(q.ok());
   EXPECT_EQ(q.status().message(), "malformed message: field 'iov' not a list of integers in range");
+}
+
+// Issue 16 part D: consecutive calls of a host as one request.
+TEST(Protocol, BatchRoundTripsWithEveryMembersFields) {
+  Request batch;
+  batch.id = 7;
+  Request first = FullRequest();
+  first.id = 8;
+  first.go_on = Request::GoOn::kError;
+  first.go_on_errnos = {115, 11};
+  Request second;
+  second.id = 9;
+  second.op = Op::kClose;
+  second.fd = "s";
+  second.go_on = Request::GoOn::kValue;
+  second.go_on_ret = -3;
+  batch.batch = {first, second};
+  StatusOr<Request> back = Decode(Encode(batch));
+  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  ExpectSame(batch, *back);
+}
+
+TEST(Protocol, ABatchInsideABatchIsInvalid) {
+  Request inner;
+  inner.id = 2;
+  inner.batch = {Request{}};
+  inner.batch[0].id = 3;
+  Request outer;
+  outer.id = 1;
+  outer.batch = {inner};
+  StatusOr<Request> back = Decode(Encode(outer));
+  ASSERT_FALSE(back.ok());
+  EXPECT_EQ(back.status().message(),
+            "malformed message: a batch member: malformed message: a batch inside a batch");
+  json j = {{"id", 1}, {"op", 0}, {"batch", json::array({"text"})}};
+  StatusOr<Request> q = Decode(json::to_cbor(j));
+  ASSERT_FALSE(q.ok());
+  EXPECT_EQ(q.status().message(), "malformed message: field 'batch' not a list of byte strings");
+}
+
+TEST(Protocol, GoesOnOnlyAfterTheResultTheStepExpects) {
+  Request m;
+  Reply r;
+  r.ret = -1;
+  r.err = 11;
+  EXPECT_TRUE(GoesOn(m, r));  // kAny
+  m.go_on = Request::GoOn::kSuccess;
+  EXPECT_FALSE(GoesOn(m, r));
+  m.go_on = Request::GoOn::kError;
+  EXPECT_TRUE(GoesOn(m, r));
+  m.go_on_errnos = {115};
+  EXPECT_FALSE(GoesOn(m, r));
+  r.err = 115;
+  EXPECT_TRUE(GoesOn(m, r));
+  m = Request{};
+  m.go_on = Request::GoOn::kValue;
+  m.go_on_ret = 1000;
+  r = Reply{};
+  r.ret = 999;
+  EXPECT_FALSE(GoesOn(m, r));
+  r.ret = 1000;
+  EXPECT_TRUE(GoesOn(m, r));
+  r.harness_error = "no socket named 'x'";
+  EXPECT_FALSE(GoesOn(m, r));
+}
+
+TEST(Protocol, RunBatchStopsAfterTheFirstMemberThatDoesNotGoOn) {
+  Request batch;
+  for (uint64_t id = 1; id <= 4; ++id) {
+    Request m;
+    m.id = id;
+    m.go_on = Request::GoOn::kSuccess;
+    batch.batch.push_back(m);
+  }
+  std::vector<uint64_t> ran, written;
+  auto run = [&](const Request& m) {
+    ran.push_back(m.id);
+    Reply r;
+    r.id = m.id;
+    r.ret = m.id == 2 ? -1 : 0;  // the second fails
+    return r;
+  };
+  Reply last = RunBatch(batch, run, [&](const Reply& r) { written.push_back(r.id); });
+  EXPECT_EQ(ran, (std::vector<uint64_t>{1, 2}));
+  EXPECT_EQ(written, (std::vector<uint64_t>{1}));
+  EXPECT_EQ(last.id, 2u);
+  ran.clear();
+  written.clear();
+  batch.batch[1].go_on = Request::GoOn::kError;  // now it goes on: all four run
+  last = RunBatch(batch, run, [&](const Reply& r) { written.push_back(r.id); });
+  EXPECT_EQ(ran, (std::vector<uint64_t>{1, 2, 3, 4}));
+  EXPECT_EQ(written, (std::vector<uint64_t>{1, 2, 3}));
+  EXPECT_EQ(last.id, 4u);
 }
 
 }  // namespace

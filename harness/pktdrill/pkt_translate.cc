@@ -331,6 +331,7 @@ void Translator::InitCase() {
   // Case::keep_early_packets; docs/packetdrill.md, "What differs").
   c_.check_after_last_step = false;
   c_.keep_early_packets = true;
+  c_.batch_calls = true;  // runs of calls as one request (Case::batch_calls)
   HostSpec h;
   h.name = kHost;
   h.loc = c_.loc;

@@ -187,6 +187,7 @@ TEST(PktTranslate, ScriptsGetPacketdrillsEventSemanticsAndScriptTimes) {
   ASSERT_TRUE(c.ok()) << c.status().message();
   EXPECT_FALSE(c->check_after_last_step);
   EXPECT_TRUE(c->keep_early_packets);
+  EXPECT_TRUE(c->batch_calls);
   std::vector<std::string> at;
   for (const Step& s : c->steps) {
     at.push_back(s.script_at ? FormatDuration(*s.script_at) : "-");

@@ -72,6 +72,10 @@ class Execution {
   void Run();
 
  private:
+  // Calls in one run at most (Case::batch_calls).
+  static constexpr size_t kMaxRun = 64;
+  // One step, by its kind; false when the case stops.
+  bool RunStep(const Step& s);
   struct Pending {
     const Step* step;
     uint64_t request_id;
@@ -91,6 +95,15 @@ class Execution {
   // Runs one call step to its reply (or, if async, only sends it).
   // Returns false when the case must stop here (result_ already says why).
   bool RunCall(const Step& step, const CallStep& call);
+  // The peer request of a socket call step (not run/stop), with its id.
+  StatusOr<peer::Request> CallRequest(const Step& step, const CallStep& call);
+  // Case::batch_calls: how many steps from index `i` on form a run of calls
+  // sent as one request (1: the step runs alone).
+  size_t RunLength(size_t i) const;
+  // Sends the `n` call steps from index `i` as one request and checks each
+  // reply in order, as RunCall does one step's; `*done`: how many steps it
+  // ran (the first `done` members). False when the case stops.
+  bool RunBatch(size_t i, size_t n, size_t* done);
   bool RunAwait(const Step& step, const AwaitStep& await);
   // An observation step (case_requirements.h); false when the case stops.
   bool RunObserve(const Step& step, const ObserveStep& o);
@@ -381,11 +394,7 @@ Verdict Execution::CheckReturnedAfter(const Expect& e, int64_t end_ns, int64_t r
       fmt::format("returned at {} after step {}, expected {}", off, anchor->index, range));
 }
 
-bool Execution::RunCall(const Step& step, const CallStep& call) {
-  StepRecord& rec = RecordOf(step);
-  rec.ran = true;
-  if (call.call.op == Op::kStop) return RunStop(step, call);
-  if (call.call.op == Op::kRun && call.call.command.background) return RunBackground(step, call);
+StatusOr<peer::Request> Execution::CallRequest(const Step& step, const CallStep& call) {
   const std::vector<HostAddrs> hosts =
       call.call.op == Op::kRun ? std::vector<HostAddrs>{} : env_.Hosts();
   auto resolve = [&hosts](const std::string& host, Family f) -> std::optional<std::string> {
@@ -396,10 +405,20 @@ bool Execution::RunCall(const Step& step, const CallStep& call) {
   };
   StatusOr<peer::Request> req =
       call.call.op == Op::kRun ? CommandRequest(call, step) : BuildRequest(call, family_, resolve);
-  if (!req.ok()) return Record(step, rec, Verdict::Error(req.status().message()));
-  if (call.call.op == Op::kRun) rec.argv = req->argv;
+  if (!req.ok()) return req;
   if (call.call.op == Op::kOpen) req->cwd = env_.Workdir();  // the file is made there
   req->id = next_request_++;
+  return req;
+}
+
+bool Execution::RunCall(const Step& step, const CallStep& call) {
+  StepRecord& rec = RecordOf(step);
+  rec.ran = true;
+  if (call.call.op == Op::kStop) return RunStop(step, call);
+  if (call.call.op == Op::kRun && call.call.command.background) return RunBackground(step, call);
+  StatusOr<peer::Request> req = CallRequest(step, call);
+  if (!req.ok()) return Record(step, rec, Verdict::Error(req.status().message()));
+  if (call.call.op == Op::kRun) rec.argv = req->argv;
   env_.OnRequest(call, *req);
   Status sent = env_.Send(call.host, req.value());
   if (!sent.ok()) return Record(step, rec, Verdict::Error(sent.message()));
@@ -409,6 +428,70 @@ bool Execution::RunCall(const Step& step, const CallStep& call) {
     return true;
   }
   return Finish(step, call, req->id, static_cast<size_t>(step.index - 1));
+}
+
+// A run ends before a step that is not a call of the same host (a
+// command; a packet, an observation, an await, another host's step),
+// before a labelled step (its label is signalled when it starts), after an
+// async call (a time range: it blocks while the script goes on; the peer
+// starts it right after the call before it, and the runner goes on as it
+// does after sending it alone) and after a call whose check needs more
+// than its return value (SetGoOn): the peer cannot tell whether the
+// script would stop there.
+size_t Execution::RunLength(size_t i) const {
+  if (!case_.batch_calls) return 1;
+  const auto* first = std::get_if<CallStep>(&case_.steps[i].body);
+  size_t n = 0;
+  for (size_t j = i; j < case_.steps.size() && n < kMaxRun; ++j) {
+    const Step& s = case_.steps[j];
+    const auto* c = std::get_if<CallStep>(&s.body);
+    if (c == nullptr || first == nullptr || IsCommandOp(c->call.op) || c->host != first->host ||
+        s.not_in_variant || (j > i && !s.label.empty())) {
+      break;
+    }
+    ++n;
+    peer::Request probe;
+    if (c->async || !SetGoOn(*c, &probe)) break;
+  }
+  return std::max<size_t>(n, 1);
+}
+
+bool Execution::RunBatch(size_t i, size_t n, size_t* done) {
+  peer::Request batch;
+  batch.id = next_request_++;
+  const std::string& host = std::get<CallStep>(case_.steps[i].body).host;
+  size_t bytes = 0;
+  for (size_t k = 0; k < n; ++k) {
+    const Step& s = case_.steps[i + k];
+    const auto& call = std::get<CallStep>(s.body);
+    StatusOr<peer::Request> req = CallRequest(s, call);
+    bytes += req.ok() ? req->data.size() : 0;
+    // A call whose request cannot be made (its step says why when it runs
+    // alone) or that would make the message too large starts the next run.
+    if (k > 0 && (!req.ok() || bytes > peer::kMaxMessageBytes / 2)) break;
+    if (!req.ok()) return RunCall(s, call);  // its step records the error
+    if (k + 1 < n) SetGoOn(call, &*req);
+    batch.batch.push_back(std::move(*req));
+  }
+  if (batch.batch.size() == 1)
+    return RunCall(case_.steps[i], std::get<CallStep>(case_.steps[i].body));
+  const Status sent = env_.Send(host, batch);
+  for (size_t k = 0; k < batch.batch.size(); ++k) {
+    const Step& s = case_.steps[i + k];
+    const auto& call = std::get<CallStep>(s.body);
+    StepRecord& rec = RecordOf(s);
+    rec.ran = true;
+    *done = k + 1;
+    if (!sent.ok()) return Record(s, rec, Verdict::Error(sent.message()));
+    env_.OnRequest(call, batch.batch[k]);
+    if (call.async) {  // the last member: it returns when the script awaits it
+      pending_[call.id.empty() ? call.call.as : call.id] =
+          Pending{&s, batch.batch[k].id, static_cast<size_t>(s.index - 1)};
+      return true;
+    }
+    if (!Finish(s, call, batch.batch[k].id, static_cast<size_t>(s.index - 1))) return false;
+  }
+  return true;
 }
 
 bool Execution::RunAwait(const Step& step, const AwaitStep& await) {
@@ -518,6 +601,26 @@ bool Execution::Prepare(const SetupGate::Hold& gate) {
   return true;
 }
 
+bool Execution::RunStep(const Step& s) {
+  return std::visit(
+      [&](const auto& body) {
+        using T = std::decay_t<decltype(body)>;
+        if constexpr (std::is_same_v<T, CallStep>)
+          return RunCall(s, body);
+        else if constexpr (std::is_same_v<T, AwaitStep>)
+          return RunAwait(s, body);
+        else if constexpr (std::is_same_v<T, ObserveStep>)
+          return RunObserve(s, body);
+        else if constexpr (std::is_same_v<T, PacketStep>)
+          return RunPacket(s, body);
+        else if constexpr (std::is_same_v<T, FaultStep>)
+          return RunFault(s, body);
+        else
+          return RunWire(s, body);
+      },
+      s.body);
+}
+
 void Execution::Run() {
   // A setup slot first; the case's clock starts once it has one (setup_gate.h).
   SetupGate::Hold gate(options_.setup_gate);
@@ -527,7 +630,8 @@ void Execution::Run() {
   gate.Release();
   if (!ready) return;
 
-  for (const Step& s : case_.steps) {
+  for (size_t i = 0; i < case_.steps.size(); ++i) {
+    const Step& s = case_.steps[i];
     if (std::string reason = env_.InterruptReason(); !reason.empty()) {
       // SIGINT/SIGTERM: name the step it stopped before
       RecordOf(s).failure = reason;
@@ -539,25 +643,13 @@ void Execution::Run() {
       continue;
     }
     if (!s.label.empty()) env_.SignalStep(s.label);
-    bool go = std::visit(
-        [&](const auto& body) {
-          using T = std::decay_t<decltype(body)>;
-          if constexpr (std::is_same_v<T, CallStep>)
-            return RunCall(s, body);
-          else if constexpr (std::is_same_v<T, AwaitStep>)
-            return RunAwait(s, body);
-          else if constexpr (std::is_same_v<T, ObserveStep>)
-            return RunObserve(s, body);
-          else if constexpr (std::is_same_v<T, PacketStep>)
-            return RunPacket(s, body);
-          else if constexpr (std::is_same_v<T, FaultStep>)
-            return RunFault(s, body);
-          else
-            return RunWire(s, body);
-        },
-        s.body);
-    auto& event = events_[static_cast<size_t>(s.index - 1)];
-    if (!event) event = clock_.NowNs();
+    size_t ran = 1;
+    const size_t run = RunLength(i);
+    const bool go = run > 1 ? RunBatch(i, run, &ran) : RunStep(s);
+    for (size_t k = i; k < i + ran; ++k) {
+      if (!events_[k]) events_[k] = clock_.NowNs();
+    }
+    i += ran - 1;
     if (!go) break;
   }
   if (!stopped_) CheckLeftovers();

@@ -93,6 +93,23 @@ peer::Reply FakeCaseEnv::Default(const peer::Request& req) {
 Status FakeCaseEnv::Send(const std::string& host, const peer::Request& req) {
   const int64_t now = clock_.NowNs();
   sent_.push_back(Sent{host, req, now});
+  if (req.batch.empty()) {
+    Deliver(host, req, now);
+    return Status::Ok();
+  }
+  // A batch: each member starts when the one before it returned; none
+  // after one that does not go on (peer::RunBatch).
+  int64_t at = now;
+  for (const peer::Request& m : req.batch) {
+    const InFlight& f = Deliver(host, m, at);
+    if (f.arrives_ns == kNever || !f.reply.ok() || !peer::GoesOn(m, *f.reply)) break;
+    at = f.arrives_ns;
+  }
+  return Status::Ok();
+}
+
+const FakeCaseEnv::InFlight& FakeCaseEnv::Deliver(const std::string& host, const peer::Request& req,
+                                                  int64_t now) {
   Answer a{Default(req), 0};
   auto it = script_.find({host, req.op});
   if (it != script_.end() && !it->second.empty()) {
@@ -120,8 +137,8 @@ Status FakeCaseEnv::Send(const std::string& host, const peer::Request& req) {
       w->second = InFlight{std::move(end), arrives};
     }
   }
-  in_flight_.insert_or_assign({host, req.id}, InFlight{std::move(a.reply), arrives});
-  return Status::Ok();
+  return in_flight_.insert_or_assign({host, req.id}, InFlight{std::move(a.reply), arrives})
+      .first->second;
 }
 
 StatusOr<peer::Reply> FakeCaseEnv::Wait(const std::string& host, uint64_t id, int64_t deadline_ns) {

@@ -8,6 +8,10 @@
 // deadline or never, the timeout status at the deadline. An observation or
 // a readiness wait advances the clock by its scripted `took_ns`.
 //
+// A batch (peer::Request::batch) is one request in sent(); its members are
+// answered as the peer answers them: each starts when the one before it
+// returned, and none runs after one that does not go on (peer::GoesOn).
+//
 // Requests nobody scripted are answered at once: a call with ret 0; a
 // command run with exit 0 (a background one: started, and its end never
 // comes); a stop with "killed by SIGTERM (stopped)"; a getsockopt(TCP_INFO)
@@ -160,6 +164,8 @@ class FakeCaseEnv : public CaseEnv {
   };
   // The reply of an unscripted request.
   static peer::Reply Default(const peer::Request& req);
+  // Answers `req` (not a batch) as sent at `now`: its reply in flight.
+  const InFlight& Deliver(const std::string& host, const peer::Request& req, int64_t now);
   ObserveOutcome Take(std::deque<Timed>& queue, const char* what);
 
   FakeClock clock_;

@@ -323,4 +323,27 @@ StatusOr<peer::Request> BuildCommandRequest(const CallStep& step, const std::str
   return r;
 }
 
+bool SetGoOn(const CallStep& step, peer::Request* req) {
+  const Expect& e = step.expect;
+  if (!step.has_expect || e.empty()) {  // CheckReply: "success"
+    req->go_on = peer::Request::GoOn::kSuccess;
+    return true;
+  }
+  const bool ret_only = !e.bytes && !e.data && !e.cmsgs && !e.took && !e.returned_after &&
+                        !e.addr && !e.value && !e.has_revents && !e.has_epoll && !e.exit &&
+                        !e.signal && !e.out && !e.err;
+  if (!ret_only) return false;
+  switch (e.ret_kind) {
+    case Expect::RetKind::kUnset: req->go_on = peer::Request::GoOn::kAny; break;
+    case Expect::RetKind::kValue:
+      req->go_on = peer::Request::GoOn::kValue;
+      req->go_on_ret = e.ret_value;
+      break;
+    case Expect::RetKind::kOk: req->go_on = peer::Request::GoOn::kSuccess; break;
+    case Expect::RetKind::kError: req->go_on = peer::Request::GoOn::kError; break;
+  }
+  req->go_on_errnos = e.errnos;
+  return true;
+}
+
 }  // namespace faultline

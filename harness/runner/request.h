@@ -22,6 +22,13 @@ using HostResolver = std::function<std::optional<std::string>(const std::string&
 StatusOr<peer::Request> BuildRequest(const CallStep& step, Family family,
                                      const HostResolver& resolve);
 
+// A call of a run sent as one request (Case::batch_calls): sets `req`'s
+// go_on fields so that the peer goes on to the run's next call exactly when
+// the step's check (CheckReply) passes. False when that check needs more
+// than the return value and errno (bytes, data, a value, a time...): such
+// a call can only be the last of its run, and `req` is left as it was.
+bool SetGoOn(const CallStep& step, peer::Request* req);
+
 // epoll event names (in, out, pri, rdhup, err, hup, et, oneshot) -> EPOLL*
 // bit; 0 for another name.
 uint32_t EpollEventBit(const std::string& name);

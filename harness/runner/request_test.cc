@@ -12,6 +12,7 @@
 #include <gtest/gtest.h>
 
 #include "harness/common/pattern.h"
+#include "harness/runner/expect_check.h"
 
 namespace faultline {
 namespace {
@@ -236,6 +237,59 @@ TEST(BuildRequest, ControlBufferOnlyWithCmsgs) {
   ASSERT_TRUE(mark.ok());
   EXPECT_EQ(mark->level, SOL_SOCKET);
   EXPECT_EQ(mark->optname, SO_MARK);
+}
+
+// Case::batch_calls: the peer goes on after a call of a run exactly when
+// the step's own check passes, for every return-value expectation.
+TEST(SetGoOn, GoesOnExactlyWhenTheStepsCheckPasses) {
+  std::vector<Expect> expects(6);
+  expects[1].ret_kind = Expect::RetKind::kValue;
+  expects[1].ret_value = 1000;
+  expects[2].ret_kind = Expect::RetKind::kOk;
+  expects[3].ret_kind = Expect::RetKind::kError;
+  expects[4].ret_kind = Expect::RetKind::kError;
+  expects[4].errnos = {EINPROGRESS};
+  expects[5].errnos = {EAGAIN, EWOULDBLOCK};
+  std::vector<peer::Reply> replies(5);
+  replies[0].ret = 0;
+  replies[1].ret = 1000;
+  replies[2].ret = 999;
+  replies[3].ret = -1;
+  replies[3].err = EINPROGRESS;
+  replies[4].ret = -1;
+  replies[4].err = EAGAIN;
+  for (size_t i = 0; i < expects.size(); ++i) {
+    for (bool has_expect : {false, true}) {
+      CallStep step;
+      step.call.op = Op::kWrite;
+      step.expect = expects[i];
+      step.has_expect = has_expect;
+      peer::Request req;
+      ASSERT_TRUE(SetGoOn(step, &req));
+      for (const peer::Reply& r : replies) {
+        EXPECT_EQ(peer::GoesOn(req, r), CheckReply(step, r).ok())
+            << "expect " << i << " has_expect " << has_expect << " ret " << r.ret;
+      }
+    }
+  }
+}
+
+TEST(SetGoOn, AStepCheckingMoreThanItsReturnEndsItsRun) {
+  CallStep step;
+  step.call.op = Op::kRead;
+  step.has_expect = true;
+  step.expect.ret_kind = Expect::RetKind::kValue;
+  step.expect.ret_value = 5;
+  step.expect.data = "hello";
+  peer::Request req;
+  EXPECT_FALSE(SetGoOn(step, &req));
+  EXPECT_EQ(req.go_on, peer::Request::GoOn::kAny);
+  step.expect.data.reset();
+  step.expect.took = DurationRange{Duration(0), Duration(1000)};
+  EXPECT_FALSE(SetGoOn(step, &req));
+  step.expect.took.reset();
+  step.expect.value = 1;
+  EXPECT_FALSE(SetGoOn(step, &req));
 }
 
 }  // namespace

@@ -703,5 +703,133 @@ faults:
   EXPECT_TRUE(env.sent().empty());
 }
 
+// Case::batch_calls (.pkt scripts): a run of consecutive calls of one host
+// goes to its peer as one request; each step is still checked and recorded
+// on its own reply.
+TEST(StepLoopTest, ARunOfCallsIsOneRequest) {
+  Case c = Load(R"(name: run
+steps:
+  - client: {socket: tcp, as: s}
+  - client: {setsockopt: s, opt: SO_REUSEADDR, value: 1}
+  - client: {bind: s, addr: "client:8080"}
+  - client: {listen: s, expect: {ret: 0}}
+)");
+  c.batch_calls = true;
+  FakeCaseEnv env;
+  for (Op op : {Op::kSocket, Op::kSetsockopt, Op::kBind, Op::kListen}) {
+    env.Script("client", op, Ret(0), 1 * kMs);
+  }
+  CaseResult r = RunIn(c, env);
+  EXPECT_EQ(r.outcome, Outcome::kPass) << r.message;
+  ASSERT_EQ(env.sent().size(), 1u);
+  const peer::Request& batch = env.sent()[0].req;
+  ASSERT_EQ(batch.batch.size(), 4u);
+  EXPECT_EQ(batch.batch[0].op, Op::kSocket);
+  EXPECT_EQ(batch.batch[3].op, Op::kListen);
+  EXPECT_EQ(batch.batch[0].go_on, peer::Request::GoOn::kSuccess);
+  EXPECT_EQ(batch.batch[2].go_on, peer::Request::GoOn::kSuccess);
+  EXPECT_EQ(batch.batch[3].go_on, peer::Request::GoOn::kAny);  // the last: nothing after it
+  ASSERT_EQ(r.steps.size(), 4u);
+  for (size_t i = 0; i < 4; ++i) {
+    EXPECT_TRUE(r.steps[i].ran) << i;
+    EXPECT_TRUE(r.steps[i].ok) << i;
+    // One after the other on the peer: each started when the one before returned.
+    EXPECT_EQ(r.steps[i].start_offset_ns, static_cast<int64_t>(i) * kMs) << i;
+    EXPECT_EQ(r.steps[i].took_ns, 1 * kMs) << i;
+  }
+  EXPECT_EQ(r.steps[3].expected, "ret 0");
+  EXPECT_EQ(r.steps[3].actual, "ret 0, took 1ms");
+}
+
+TEST(StepLoopTest, AFailureInTheMiddleOfARunStopsItThere) {
+  Case c = Load(R"(name: refused
+steps:
+  - client: {socket: tcp, as: c}
+  - client: {connect: c, to: "server:8080", expect: {errno: ECONNREFUSED}}
+  - client: {close: c}
+  - client: {socket: udp, as: u}
+)");
+  c.batch_calls = true;
+  FakeCaseEnv env;
+  env.Script("client", Op::kConnect, Ret(0));
+  CaseResult r = RunIn(c, env);
+  EXPECT_EQ(r.outcome, Outcome::kFail);
+  // Word for word the failure of the call made alone.
+  EXPECT_EQ(r.message,
+            "t.yaml:4:5: step 2 (client: connect c to server:8080): expected errno ECONNREFUSED "
+            "vs actual ret 0");
+  ASSERT_EQ(env.sent().size(), 1u);
+  ASSERT_EQ(env.sent()[0].req.batch.size(), 4u);
+  EXPECT_EQ(env.sent()[0].req.batch[1].go_on_errnos, std::vector<int>{ECONNREFUSED});
+  EXPECT_TRUE(r.steps[0].ok);
+  EXPECT_FALSE(r.steps[1].ok);
+  // The peer ran none after it (the fake answers as it does) and neither
+  // step is recorded as run.
+  EXPECT_FALSE(r.steps[2].ran);
+  EXPECT_FALSE(r.steps[3].ran);
+  EXPECT_FALSE(env.HasReply("client", env.sent()[0].req.batch[2].id));
+}
+
+TEST(StepLoopTest, ARunEndsAtAnotherHostAndAfterACallCheckingMoreThanItsReturn) {
+  Case c = Load(R"(name: runs
+steps:
+  - client: {socket: tcp, as: a}
+  - client: {socket: tcp, as: b}
+  - server: {socket: udp, as: u}
+  - client: {close: b}
+  - client: {getsockopt: a, opt: SO_REUSEADDR, expect: {value: 0}}
+  - client: {close: a}
+  - client: {socket: udp, as: v, async: true}
+  - await: v
+)");
+  c.batch_calls = true;
+  FakeCaseEnv env;
+  CaseResult r = RunIn(c, env);
+  EXPECT_EQ(r.outcome, Outcome::kPass) << r.message;
+  std::vector<size_t> sizes;
+  for (const FakeCaseEnv::Sent& s : env.sent()) sizes.push_back(s.req.batch.size());
+  // [a, b], u alone, [close b, getsockopt], [close a, the async call].
+  EXPECT_EQ(sizes, (std::vector<size_t>{2, 0, 2, 2}));
+  for (const StepRecord& s : r.steps) EXPECT_TRUE(s.ok);
+}
+
+TEST(StepLoopTest, AnAsyncCallEndsItsRunAndIsAwaitedAsAlone) {
+  Case c = Load(R"(name: async
+steps:
+  - client: {socket: tcp, as: c}
+  - client: {sleep: 10ms}
+  - client: {connect: c, to: "server:8080", async: true, id: c}
+  - server: {socket: udp, as: u}
+  - await: c
+)");
+  c.batch_calls = true;
+  FakeCaseEnv env;
+  env.Script("client", Op::kSleep, Ret(0), 10 * kMs);
+  env.Script("client", Op::kConnect, Ret(0), 30 * kMs);
+  CaseResult r = RunIn(c, env);
+  EXPECT_EQ(r.outcome, Outcome::kPass) << r.message;
+  ASSERT_EQ(env.sent().size(), 2u);
+  ASSERT_EQ(env.sent()[0].req.batch.size(), 3u);
+  EXPECT_EQ(env.sent()[1].host, "server");
+  // The connect started as the sleep ended, on the peer, with no round trip.
+  EXPECT_EQ(r.steps[2].start_offset_ns, 10 * kMs);
+  EXPECT_EQ(r.steps[2].took_ns, 30 * kMs);
+  EXPECT_TRUE(r.steps[2].ok);
+  EXPECT_TRUE(r.steps[4].ok);
+}
+
+TEST(StepLoopTest, YamlCallsAreOneRequestEach) {
+  Case c = Load(R"(name: yaml
+steps:
+  - client: {socket: tcp, as: a}
+  - client: {close: a}
+)");
+  FakeCaseEnv env;
+  CaseResult r = RunIn(c, env);
+  EXPECT_EQ(r.outcome, Outcome::kPass) << r.message;
+  ASSERT_EQ(env.sent().size(), 2u);
+  EXPECT_TRUE(env.sent()[0].req.batch.empty());
+}
+
 }  // namespace
 }  // namespace faultline

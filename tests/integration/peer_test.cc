@@ -550,6 +550,38 @@ TEST_P(PeerTest, NameErrorsAreHarnessErrors) {
   EXPECT_NE(Call(*client_, bad).harness_error.find("not a numeric"), std::string::npos);
 }
 
+// Issue 16 part D: a batch runs its members back to back, answers each
+// with its own id, and runs none after one that does not go on.
+TEST_P(PeerTest, BatchAnswersEachMemberAndStopsAfterOneThatDoesNotGoOn) {
+  Request a = Req(Op::kSocket);
+  a.as = "b1";
+  a.go_on = Request::GoOn::kSuccess;
+  Request bad = Req(Op::kClose, "nope");  // a harness error: never goes on
+  bad.go_on = Request::GoOn::kSuccess;
+  Request b = Req(Op::kSocket);
+  b.as = "b2";
+  Request batch;
+  batch.id = next_id_++;
+  for (Request* m : {&a, &bad, &b}) {
+    m->id = next_id_++;
+    m->family = family();
+    batch.batch.push_back(*m);
+  }
+  ASSERT_TRUE(client_->Send(batch).ok());
+  Reply first = Finish(*client_, a.id);
+  EXPECT_GE(first.ret, 0);
+  Reply second = Finish(*client_, bad.id);
+  EXPECT_EQ(second.harness_error, "no socket named 'nope' on this host");
+  EXPECT_LE(first.end_ns, second.start_ns);
+  // The third never ran: its name is free, and the first one's is taken.
+  Request again = Req(Op::kSocket);
+  again.as = "b2";
+  EXPECT_GE(Call(*client_, again).ret, 0);
+  again.as = "b1";
+  EXPECT_EQ(Call(*client_, again).harness_error, "name 'b1' is already in use on this host");
+  EXPECT_FALSE(client_->HasReply(b.id));
+}
+
 TEST_P(PeerTest, KilledPeerMakesWaitReturnSystemError) {
   Request l = Req(Op::kListen);
   l.as = "ls";
