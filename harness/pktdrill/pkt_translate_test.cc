@@ -24,10 +24,9 @@ std::vector<std::string> Lines(const Case& c) {
 }
 
 TEST(PktTranslate, OwnScriptsLoad) {
-  for (const char* f :
-       {"passive-open-data.pkt", "active-open-options.pkt", "syscalls-misc.pkt",
-         "urgent-zerocopy.pkt", "tcp-info-blocks.pkt", "failing/tcp-info-block-fails.pkt",
-         "fastopen-client.pkt"}) {
+  for (const char* f : {"passive-open-data.pkt", "active-open-options.pkt", "syscalls-misc.pkt",
+                        "urgent-zerocopy.pkt", "tcp-info-blocks.pkt",
+                        "failing/tcp-info-block-fails.pkt", "fastopen-client.pkt"}) {
     StatusOr<Case> c = LoadPacketdrillFile(std::string(FAULTLINE_PKT_DIR) + "/" + f);
     ASSERT_TRUE(c.ok()) << c.status().message();
     EXPECT_EQ(c->hosts.size(), 2u);
